@@ -1,0 +1,127 @@
+# tlsdiag - a passive TLS handshake analyzer.
+#
+#   make            build build/tlsdiag
+#   make deps       install missing build dependencies (Debian, apt-get)
+#   make demo       deps + build + analyze the bundled key-mismatch sample
+#   make check      build and run every test (SANITIZE=1: under ASan+UBSan)
+#   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
+#
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := libpcap libndpi libcrypto jansson
+# Debian package providing each pkg-config name (used by `make deps`).
+DEB_libpcap := libpcap-dev
+DEB_libndpi := libndpi-dev
+DEB_libcrypto := libssl-dev
+DEB_jansson := libjansson-dev
+DEB_check := check
+# Programs the build and the tests run.
+DEB_TOOLS := pkg-config openssl gcc make mawk
+
+ifeq ($(SANITIZE),1)
+BUILD := build/asan
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD := build
+SAN :=
+endif
+
+# Recursively expanded: pkg-config runs only in the recipes that need it,
+# so `make deps` works before the packages are there.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+TD_CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) -D_DEFAULT_SOURCE -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+TD_LDFLAGS = $(SAN) $(LDFLAGS)
+
+# The library: every stage of the pipeline (all code but main.c).
+LIB_SRCS := \
+	src/error.c src/reader.c src/capture.c src/decode.c src/flow.c src/reasm.c \
+	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
+	src/names.c src/engine.c src/report_util.c src/report_text.c src/report_json.c
+TEST_SRCS := \
+	test/check_main.c test/check_reader.c test/check_decode.c test/check_flow.c \
+	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
+	test/check_keys.c test/check_report.c test/check_e2e.c
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libtlsdiag.a
+BIN := $(BUILD)/tlsdiag
+TEST_BIN := $(BUILD)/check_tlsdiag
+DATA := $(wildcard data/tls-*.csv)
+
+.PHONY: all deps demo check install uninstall clean
+all: $(BIN)
+
+$(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
+	@mkdir -p $(@D)
+	awk -f tools/gen-names.awk $(DATA) > $@.tmp && mv $@.tmp $@
+
+# names.c includes the generated tables so they stay static to it.
+$(BUILD)/src/names.o: $(BUILD)/gen/names_data.c
+
+$(BUILD)/src/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TD_CFLAGS) -c $< -o $@
+
+$(BUILD)/test/%.o: test/%.c $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(TD_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(LIB)
+	$(CC) $(TD_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB)
+	$(CC) $(TD_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+check: $(BIN) $(TEST_BIN)
+	TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
+
+deps:
+	@missing=""; \
+	for p in $(PKGS) check; do \
+		$(PKG_CONFIG) --exists $$p 2>/dev/null || case $$p in \
+			libpcap) missing="$$missing $(DEB_libpcap)";; \
+			libndpi) missing="$$missing $(DEB_libndpi)";; \
+			libcrypto) missing="$$missing $(DEB_libcrypto)";; \
+			jansson) missing="$$missing $(DEB_jansson)";; \
+			check) missing="$$missing $(DEB_check)";; \
+		esac; \
+	done; \
+	for t in $(DEB_TOOLS); do \
+		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: everything is installed"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@echo
+	@echo '$$ $(BIN) -r samples/tls12-rsa-key-mismatch.pcap --key samples/keys/mismatch-real.key'
+	@TZ=UTC $(BIN) -r samples/tls12-rsa-key-mismatch.pcap --key samples/keys/mismatch-real.key
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsdiag
+	install -m 0644 man/tlsdiag.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
+
+clean:
+	rm -rf build

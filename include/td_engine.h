@@ -1,0 +1,56 @@
+/* td_engine.h - the pipeline from a packet to finished session facts.
+ *
+ * Wires decode -> flow -> reasm -> tls -> session for every packet, owns
+ * the connection table, and hands each connection's facts to the caller
+ * when it ends: both FINs, an RST, an idle timeout, eviction, or the end of
+ * the input. No output here: the caller reports.
+ */
+#ifndef TD_ENGINE_H
+#define TD_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "td_decode.h"
+#include "td_reasm.h"
+#include "td_session.h"
+
+struct td_x509_cache;
+
+struct td_engine_config {
+	size_t max_flows;         /* connections held at once; oldest evicted */
+	size_t max_handshake_msg; /* largest handshake message parsed */
+	struct td_reasm_limits reasm;
+	uint32_t idle_timeout;    /* seconds without a packet before a connection ends */
+};
+
+/* Defaults documented in the man page. */
+void td_engine_config_default(struct td_engine_config *cfg);
+
+/* Called once per finished connection; s is valid during the call only
+ * and may be completed by the caller (key matching) before it reports. */
+typedef void (*td_engine_emit_fn)(void *user, struct td_session *s);
+
+struct td_engine_stats {
+	uint64_t packets;
+	uint64_t by_decode[TD_DECODE_RESULT_COUNT];
+	uint64_t flows_created, flows_evicted, flows_expired;
+	uint64_t tls, not_tls;
+	uint64_t ignored_no_flow; /* payload-less packets of unknown connections */
+	size_t flows_now, flows_peak;
+};
+
+struct td_engine;
+
+/* cache is borrowed and must outlive the engine. NULL on out of memory. */
+struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x509_cache *cache,
+				td_engine_emit_fn emit, void *user);
+void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct td_time ts,
+		      const uint8_t *data, size_t caplen, size_t wirelen);
+/* End of input: every open connection is finished (end "open") and
+ * emitted, in order of first packet. */
+void td_engine_finish(struct td_engine *e);
+void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out);
+void td_engine_free(struct td_engine *e);
+
+#endif

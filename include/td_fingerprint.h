@@ -1,0 +1,25 @@
+/* td_fingerprint.h - client and server hello fingerprints.
+ *
+ * JA3 and JA3S as published by Salesforce (github.com/salesforce/ja3):
+ *   JA3  = SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats
+ *   JA3S = SSLVersion,Cipher,Extensions
+ * decimal values, list items joined by '-', GREASE values (RFC 8701)
+ * left out, and the MD5 of that string in lower-case hex.
+ */
+#ifndef TD_FINGERPRINT_H
+#define TD_FINGERPRINT_H
+
+#include <stddef.h>
+
+#include "td_session.h"
+
+/* Longest JA3 string the capped hello lists can produce. */
+#define TD_JA3_MAX 2048
+
+/* Writes the JA3 / JA3S string into out (NUL-terminated, cut at n). */
+void td_ja3_string(const struct td_client_hello *ch, char *out, size_t n);
+void td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n);
+/* MD5 of the string, 32 hex digits and a NUL. */
+void td_ja3_hash(const char *str, char out[33]);
+
+#endif

@@ -1,0 +1,57 @@
+/* td_keys.h - private keys given with --key, matched against certificates.
+ *
+ * The usual cause of bad_record_mac at Finished is a server whose private
+ * key is not the one its certificate names (DESIGN.md). A loaded key keeps
+ * only facts about its public half, never the private key itself, so
+ * nothing secret stays in memory after td_keys_load returns.
+ */
+#ifndef TD_KEYS_H
+#define TD_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "td_error.h"
+#include "td_x509.h"
+
+/* Largest key file read; larger ones are refused before parsing. */
+#define TD_KEYS_MAX_FILE ((size_t)1 << 20)
+
+struct td_key {
+	char *path;              /* copy of the file name as given; owned */
+	char algorithm[16];      /* as in td_cert_key */
+	unsigned bits;
+	uint8_t spki_sha256[32]; /* SHA-256 of the DER SubjectPublicKeyInfo of the public half */
+};
+
+/* Loads a PEM or DER private key: RSA, EC, Ed25519 (any type libcrypto
+ * decodes), as PKCS#1, SEC1 or PKCS#8, unencrypted. A PEM file may hold other
+ * blocks too (EC PARAMETERS, certificates): the first private key block is
+ * used. The file is untrusted and never prompts for a password.
+ *
+ * On success *out is filled (release with td_key_clear). On failure *out is
+ * zeroed and err receives one line that starts with the path as given:
+ *   "<path>: no such file"                                    TD_ERR_IO
+ *   "<path>: <strerror>" (other open/read errors)              TD_ERR_IO
+ *   "<path>: not a regular file"                               TD_ERR_IO
+ *   "<path>: larger than 1 MiB"                                TD_ERR_TOO_BIG
+ *   "<path>: not a private key (PEM or DER)", possibly followed by
+ *       ": the PEM block is a <NAME>" or
+ *       ": the <NAME> block does not decode"                   TD_ERR_MALFORMED
+ *   "<path>: encrypted key: password support comes with --key-password-file"
+ *                                                              TD_ERR_UNSUPPORTED
+ *   "<path>: private and public halves do not match"           TD_ERR_CRYPTO
+ *   "<path>: public half does not encode"                      TD_ERR_MALFORMED
+ *   "<path>: out of memory"                                    TD_ERR_NOMEM
+ * err may be NULL when errlen is 0. */
+TD_MUST_CHECK enum td_err td_keys_load(const char *path, struct td_key *out, char *err,
+				       size_t errlen);
+/* Frees what k owns and zeroes it; k may be zeroed already. */
+void td_key_clear(struct td_key *k);
+/* True when the key's public half is the certificate's public key, compared
+ * by SPKI SHA-256. False when either side is empty (an unloaded key, or the
+ * key of a certificate that did not parse). */
+bool td_keys_match(const struct td_key *k, const struct td_cert_key *ck);
+
+#endif

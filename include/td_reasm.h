@@ -1,0 +1,93 @@
+/* td_reasm.h - per-direction TCP stream reassembly.
+ *
+ * Stage 4 of the pipeline (DESIGN.md). One struct td_reasm_dir per
+ * direction of a connection. Segments go in in capture order; bytes come out
+ * in sequence order through the sink, each chunk tagged with the frame that
+ * carried it. In-order payload is handed on without copying (a pointer into
+ * the packet); only segments that arrive ahead of a hole are copied and
+ * held, within caps. Missing bytes are reported to the sink as a gap, never
+ * invented.
+ *
+ * Sequence numbers compare wrap-safe (RFC 793 §3.3 modular arithmetic, as
+ * Suricata's SEQ_LT/SEQ_GT).
+ *
+ * Overlap policy: first copy wins. Bytes already delivered or already held
+ * are never replaced; when a later copy of held bytes differs, the
+ * difference is counted (overlaps_differ) with both frame numbers.
+ */
+#ifndef TD_REASM_H
+#define TD_REASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "td_time.h"
+
+#define TD_SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define TD_SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define TD_SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define TD_SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+
+struct td_reasm_limits {
+	size_t max_held_bytes;  /* out-of-order bytes held per direction */
+	unsigned max_held_segs; /* out-of-order segments held per direction */
+};
+
+/* Receives the stream. All callbacks are optional (NULL: ignored).
+ * data: p is borrowed for the duration of the call only. */
+struct td_reasm_sink {
+	void (*data)(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
+		     struct td_time ts);
+	void (*gap)(void *user, int dir, uint64_t missing, uint32_t frame, struct td_time ts);
+	void *user;
+};
+
+struct td_reasm_counters {
+	uint32_t segments;       /* segments with payload */
+	uint32_t retransmissions; /* entirely already seen */
+	uint32_t out_of_order;   /* arrived ahead of a hole */
+	uint32_t overlaps;       /* partly already seen */
+	uint32_t overlaps_differ;
+	uint32_t overlap_frame_first, overlap_frame_second; /* last differing pair */
+	uint32_t gaps;
+	uint64_t bytes_missing;
+	uint64_t bytes_delivered;
+	uint32_t dropped_over_cap; /* holes given up because of the caps (or memory) */
+	uint32_t largest_segment;
+};
+
+struct td_reasm_seg; /* private */
+
+struct td_reasm_dir {
+	bool started;       /* next_seq is known */
+	uint32_t isn;       /* first sequence number (SYN's, or first data's) */
+	uint32_t next_seq;  /* next byte to deliver */
+	bool fin_seen;
+	uint32_t fin_seq;
+	struct td_reasm_seg *held; /* sorted by seq, non-overlapping */
+	size_t held_bytes;
+	unsigned held_segs;
+	struct td_reasm_counters c;
+};
+
+void td_reasm_init(struct td_reasm_dir *d);
+/* Frees held segments; d can be initialised again. */
+void td_reasm_free(struct td_reasm_dir *d);
+
+/* A SYN (or SYN-ACK) was seen with this sequence number: data starts at
+ * seq + 1. A second SYN with another number restarts the direction. */
+void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq);
+
+/* One segment's payload (len may be 0, then only FIN bookkeeping). A
+ * direction with no SYN seen starts at the first segment's seq
+ * (connection picked up mid-stream). */
+void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
+		      const struct td_reasm_sink *sink, int dir, uint32_t seq, bool fin,
+		      const uint8_t *payload, size_t len, uint32_t frame, struct td_time ts);
+
+/* End of the stream (FIN/RST/end of capture): whatever is still held is
+ * delivered in order, with a gap reported before each hole. */
+void td_reasm_flush(struct td_reasm_dir *d, const struct td_reasm_sink *sink, int dir);
+
+#endif

@@ -1,0 +1,88 @@
+/* td_report.h - the report: a text block or a JSON line per connection, and
+ * a summary at the end.
+ *
+ * The last stage of the pipeline (DESIGN.md "report"). It reads the session
+ * facts (td_session.h) and the engine's counters (struct td_summary) and
+ * nothing else; it decides nothing and keeps no state between calls, so
+ * connections can be reported as they end.
+ *
+ * Two outputs, one set of facts:
+ *   text   one block per connection for a terminal or a ticket: a header
+ *          line, then the sections Connection, ClientHello, ServerHello,
+ *          Certificates, Alerts, Timeline, Outcome (sections with nothing
+ *          to show are left out); times in the local time zone (TZ).
+ *   JSON   JSON Lines, schema_version 1: one {"type":"connection"} object
+ *          per connection and one {"type":"summary"} object last. The
+ *          field names are a contract (renaming or retyping one needs a new
+ *          schema_version); times are RFC 3339 UTC with microseconds.
+ *
+ * Strings from the wire (SNI, ALPN, certificate names) are escaped for the
+ * output they go to (td_report_util.h tells how): the text can be printed
+ * to a terminal safely and every JSON line is valid UTF-8 that jansson's
+ * json_loads() accepts with default flags.
+ */
+#ifndef TD_REPORT_H
+#define TD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "td_session.h"
+#include "td_time.h"
+
+#define TD_REPORT_SCHEMA_VERSION 1
+
+struct td_report_opts {
+	bool json;   /* JSON Lines instead of text */
+	bool color;  /* ANSI colours in the text (the caller checks isatty) */
+	int verbose; /* text: 0 leaves out empty and zero fields; 1 shows
+		      * them, plus numeric codes beside names */
+};
+
+/* Counters the engine keeps over the whole run. */
+struct td_summary {
+	/* File names, or the interface; borrowed for the call. */
+	const char *const *inputs;
+	size_t n_inputs;
+	uint64_t packets, bytes;
+	/* Decode results (td_decode_result) and what the filter dropped. */
+	uint64_t tcp_packets, not_tcp, truncated, malformed, fragments, unsupported_link,
+		filtered_out;
+	struct td_time first_ts, last_ts;
+	bool have_ts; /* first_ts/last_ts are set (at least one packet) */
+	uint64_t connections_tls, connections_not_tls;
+	uint64_t by_outcome[TD_OUTCOME_COUNT];
+	uint64_t alerts_total;
+	uint64_t alerts_by_desc_sender[256][2]; /* [AlertDescription][enum td_dir] */
+	uint64_t alerts_encrypted[2];           /* [enum td_dir] */
+	uint64_t certs_distinct;
+	uint64_t x509_parses, x509_hits;
+	uint64_t flows_evicted, hs_too_big, desyncs;
+	/* NULL: the input was read to its end. Else why it stopped early
+	 * ("truncated capture: file.pcap: ... at byte N (frame M)");
+	 * borrowed for the call. */
+	const char *stopped;
+};
+
+/* Writes one connection to out: a text block (opts->json false) or one
+ * JSON line. The caller owns out and flushes it. */
+void td_report_session(FILE *out, const struct td_report_opts *o, const struct td_session *s);
+
+/* Writes the summary block, or the last JSON line. */
+void td_report_summary(FILE *out, const struct td_report_opts *o, const struct td_summary *sum);
+
+/* The JSON object for one session or the summary, as written by the two
+ * functions above; the caller json_decref()s it. NULL only when out of
+ * memory. Used by the writers and by tests. */
+json_t *td_report_session_json(const struct td_session *s);
+json_t *td_report_summary_json(const struct td_summary *sum);
+
+/* Flags the writer gives json_dumpf(): compact, keys in insertion order,
+ * reals with 15 significant digits so 12.345 ms prints as 12.345. */
+#define TD_REPORT_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+
+#endif

@@ -1,0 +1,124 @@
+/* td_report_util.h - helpers shared by the text and JSON report writers.
+ *
+ * Internal to the report module (report_text.c, report_json.c and their
+ * tests); nothing outside the report module includes it.
+ *
+ * Everything that turns a session fact into a string lives here, so the
+ * text and the JSON output cannot disagree on a name, a timestamp or an
+ * escape: strings from the wire (SNI, ALPN, certificate names) are
+ * untrusted, and each output gets its own escape:
+ *
+ *   terminal  bytes < 0x20, 0x7f, C1 controls (U+0080-U+009F), Unicode
+ *             bidi controls, and every byte that is not part of valid
+ *             UTF-8 become \xNN (each byte of the sequence); a backslash
+ *             becomes \\. What is printed is plain UTF-8 that cannot move
+ *             the cursor, change colours or reorder the line.
+ *   JSON      valid UTF-8 passes through (jansson escapes control
+ *             characters as \u00XX itself); each byte that is not part of
+ *             valid UTF-8, and NUL, becomes the six characters \u00XX in
+ *             the string's value. NUL is escaped because jansson's
+ *             json_loads() refuses \u0000 unless given JSON_ALLOW_NUL, and
+ *             every line we write must load with the default flags.
+ */
+#ifndef TD_REPORT_UTIL_H
+#define TD_REPORT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "td_session.h"
+#include "td_time.h"
+
+/* Length (1-4) of the well-formed UTF-8 sequence starting at p (RFC 3629
+ * §4: no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when
+ * p[0] does not start one within n bytes. n must be > 0. */
+size_t td_report_utf8_seq(const uint8_t *p, size_t n);
+
+/* Terminal escape (see above) of p[0..len) into buf, which holds n bytes
+ * (n > 0). Always NUL-terminates; never cuts an escape or a UTF-8 sequence
+ * in half. Returns the length the full escaped string needs, excluding
+ * the NUL (as snprintf does), so a result >= n means it was cut. */
+size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len);
+
+/* Writes the terminal escape of p[0..len) to out. */
+void td_report_put_term(FILE *out, const uint8_t *p, size_t len);
+
+/* A JSON string holding the JSON escape (see above) of p[0..len); NULL only
+ * when out of memory. p may be NULL when len is 0. */
+json_t *td_report_json_wire(const uint8_t *p, size_t len);
+
+/* Same for a NUL-terminated string; s == NULL gives json null. */
+json_t *td_report_json_cstr(const char *s);
+
+#define TD_REPORT_TIME_LEN 48
+
+/* RFC 3339 UTC with microseconds: "2023-11-14T22:13:20.000123Z". A time
+ * outside what the C library can convert is written "@<sec>.<usec>". */
+char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
+
+/* Local time (TZ), for people: "2023-11-14 22:13:20.000123". */
+char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
+
+/* The local time zone's abbreviation at t ("UTC", "CET"); "" if unknown. */
+char *td_report_zone_local(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
+
+/* Fingerprint as openssl prints it: upper-case hex pairs joined by ':'.
+ * out holds 3 * len bytes (len > 0). Returns out. */
+char *td_report_hex_colon(const uint8_t *data, size_t len, char *out);
+
+/* Handshake type as RFC prose and Wireshark write it ("ClientHello",
+ * "ServerKeyExchange"); unknown types give "handshake type N" in buf. */
+const char *td_report_handshake_name(uint8_t type, char *buf, size_t n);
+
+/* Schema-stable names the JSON output promises (they are not left to the
+ * session module's display names): "open" "fin" "rst" "idle" "evicted";
+ * "alert" "rst" "fin" "silence" (NULL for TD_ABORT_NONE or unknown). */
+const char *td_report_end_name(uint8_t end);
+const char *td_report_abort_name(uint8_t how);
+/* "syn" (roles from the SYN), "ports" (guessed), "tls" (from the hellos). */
+const char *td_report_roles_name(const struct td_session *s);
+
+/* Alert level: "fatal", "warning", NULL for anything else. */
+const char *td_report_alert_level(uint8_t level);
+
+/* True when the negotiated version is TLS 1.3 (or one of its drafts). */
+bool td_report_is_tls13(const struct td_session *s);
+
+/* Walks a session's timeline and names each event. Keeps the little state
+ * the names need: whether a ChangeCipherSpec came before, per direction
+ * (the first encrypted handshake message after a TLS 1.2 CCS is the
+ * Finished, RFC 5246 §7.4.9). Call td_report_event_what() on the events in
+ * order. */
+struct td_report_events {
+	const struct td_session *s;
+	bool tls13;
+	bool after_ccs[2];
+};
+
+void td_report_events_init(struct td_report_events *w, const struct td_session *s);
+
+/* What the event is: "ClientHello", "encrypted handshake (Finished)",
+ * "Alert fatal bad_record_mac", "application data", "gap: 120 bytes
+ * missing"; written into buf (n bytes), which is returned. */
+const char *td_report_event_what(struct td_report_events *w, const struct td_event *ev, char *buf,
+				 size_t n);
+
+/* An alert as words: "fatal bad_record_mac", "warning close_notify",
+ * "fatal unknown (200)", "encrypted alert", "probable encrypted alert". */
+const char *td_report_alert_words(const struct td_alert *a, char *buf, size_t n);
+
+/* The JSON writers (report_json.c): one line each. td_report_session()
+ * and td_report_summary() (report_text.c) call them when opts->json is
+ * set. */
+struct td_summary;
+void td_report_json_session(FILE *out, const struct td_session *s);
+void td_report_json_summary(FILE *out, const struct td_summary *sum);
+
+/* Milliseconds from a to b as a double (b - a). */
+double td_report_ms(struct td_time a, struct td_time b);
+
+#endif

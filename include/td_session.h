@@ -1,0 +1,274 @@
+/* td_session.h - the session facts: one plain struct per TCP connection.
+ *
+ * Everything downstream of the TLS parser (rules, diagnosis, reports) reads
+ * this struct and nothing else (DESIGN.md "session facts"); the JSON output
+ * mirrors it field for field. The TLS parser and the engine fill it. It
+ * holds no pointers into packet data; certificates are references into the
+ * x509 cache (released by td_session_clear()).
+ *
+ * Lists have fixed caps so a connection costs a known amount of memory;
+ * each list keeps the true count beside the stored count, so a report can
+ * say "128 of 301 shown".
+ */
+#ifndef TD_SESSION_H
+#define TD_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "td_decode.h"
+#include "td_time.h"
+
+struct td_cert; /* td_x509.h */
+struct td_x509_cache;
+
+#define TD_MAX_SUITES 128
+#define TD_MAX_EXTS 64
+#define TD_MAX_GROUPS 32
+#define TD_MAX_SIGALGS 48
+#define TD_MAX_VERSIONS 16
+#define TD_MAX_POINT_FORMATS 8
+#define TD_MAX_ALPN 8
+#define TD_ALPN_LEN 64 /* longer ALPN names are cut, and flagged */
+#define TD_SNI_LEN 256
+#define TD_MAX_CHAIN 10
+#define TD_MAX_ALERTS 16
+#define TD_MAX_EVENTS 64
+
+enum td_dir { TD_DIR_C2S = 0, TD_DIR_S2C = 1 };
+
+/* A string from the wire: raw bytes, escaped by whoever prints them. */
+struct td_wire_str {
+	uint16_t len;
+	uint8_t bytes[TD_SNI_LEN];
+};
+
+struct td_alpn_list {
+	uint8_t n, total;
+	uint8_t len[TD_MAX_ALPN];
+	uint8_t name[TD_MAX_ALPN][TD_ALPN_LEN];
+};
+
+struct td_client_hello {
+	bool seen;
+	uint32_t frame;
+	struct td_time ts;
+	uint16_t record_version;
+	uint16_t legacy_version;
+	uint8_t session_id_len;
+	uint16_t n_suites, total_suites;
+	uint16_t suites[TD_MAX_SUITES];
+	uint8_t n_compression;
+	uint16_t n_exts, total_exts;
+	uint16_t exts[TD_MAX_EXTS]; /* in wire order, GREASE included */
+	uint16_t n_versions, total_versions;
+	uint16_t versions[TD_MAX_VERSIONS]; /* supported_versions */
+	uint16_t n_groups, total_groups;
+	uint16_t groups[TD_MAX_GROUPS];
+	uint16_t n_sigalgs, total_sigalgs;
+	uint16_t sigalgs[TD_MAX_SIGALGS];
+	uint16_t n_point_formats;
+	uint8_t point_formats[TD_MAX_POINT_FORMATS];
+	bool has_sni;
+	struct td_wire_str sni;
+	struct td_alpn_list alpn;
+	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
+};
+
+struct td_server_hello {
+	bool seen;
+	uint32_t frame;
+	struct td_time ts;
+	uint16_t record_version;
+	uint16_t legacy_version;
+	uint16_t selected_version; /* supported_versions, 0 when absent */
+	uint16_t suite;
+	uint8_t compression;
+	uint8_t session_id_len;
+	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
+	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
+	uint16_t n_exts, total_exts;
+	uint16_t exts[TD_MAX_EXTS];
+	bool has_alpn;
+	uint8_t alpn_len;
+	uint8_t alpn[TD_ALPN_LEN];
+	uint8_t malformed;
+};
+
+/* The point of the handshake an event happened at (RFC 5246 §7.3,
+ * RFC 8446 §2 message flows). */
+enum td_phase {
+	TD_PHASE_BEFORE_SERVER_HELLO,
+	TD_PHASE_SERVER_FLIGHT,          /* after ServerHello, server still sending */
+	TD_PHASE_AFTER_SERVER_FLIGHT,    /* client's turn (key exchange, Finished) */
+	TD_PHASE_AFTER_CLIENT_FINISHED,  /* waiting for the server's Finished */
+	TD_PHASE_APPLICATION,            /* handshake complete */
+	TD_PHASE_COUNT
+};
+
+struct td_alert {
+	uint8_t dir;       /* enum td_dir of the sender */
+	bool encrypted;    /* sent under encryption: level/description unknown */
+	bool probable;     /* TLS 1.3: an application_data record of alert size */
+	uint8_t level;     /* 1 warning, 2 fatal; 0 when encrypted */
+	uint8_t desc;      /* RFC 8446 §6 AlertDescription; valid unless encrypted */
+	uint8_t phase;     /* enum td_phase */
+	uint16_t record_len;
+	uint32_t frame;
+	struct td_time ts;
+};
+
+enum td_event_kind {
+	TD_EV_HANDSHAKE,           /* a handshake message in clear: type = HandshakeType */
+	TD_EV_ENCRYPTED_HANDSHAKE, /* a handshake record after encryption started */
+	TD_EV_CCS,
+	TD_EV_ALERT,               /* type = index into alerts[] */
+	TD_EV_APPDATA,             /* application_data records, coalesced per run */
+	TD_EV_TCP_FIN,
+	TD_EV_TCP_RST,
+	TD_EV_GAP,                 /* bytes missing from the stream: len = count */
+	TD_EV_KIND_COUNT
+};
+
+struct td_event {
+	uint8_t kind;   /* enum td_event_kind */
+	uint8_t dir;
+	uint8_t type;
+	uint16_t count; /* TD_EV_APPDATA: records in this run */
+	uint32_t len;   /* message or record bytes (sum for a run) */
+	uint32_t frame;
+	struct td_time ts;
+};
+
+enum td_outcome {
+	TD_OUTCOME_NOT_TLS,
+	TD_OUTCOME_INCOMPLETE, /* capture ended or went idle mid-handshake */
+	TD_OUTCOME_FAILED,     /* ended (alert, RST, FIN) before completing */
+	TD_OUTCOME_COMPLETED,
+	TD_OUTCOME_COUNT
+};
+
+enum td_end {
+	TD_END_OPEN,   /* still open when the capture ended */
+	TD_END_FIN,
+	TD_END_RST,
+	TD_END_IDLE,   /* idle timeout */
+	TD_END_EVICTED,
+	TD_END_COUNT
+};
+
+/* Handshake stages in order, for "last stage reached". */
+enum td_stage {
+	TD_STAGE_NONE,
+	TD_STAGE_CLIENT_HELLO,
+	TD_STAGE_SERVER_HELLO,
+	TD_STAGE_CERTIFICATE,
+	TD_STAGE_SERVER_HELLO_DONE,  /* TLS 1.2 server flight complete */
+	TD_STAGE_CLIENT_KEY_EXCHANGE,
+	TD_STAGE_CLIENT_FINISHED,
+	TD_STAGE_SERVER_FINISHED,
+	TD_STAGE_APPLICATION_DATA,
+	TD_STAGE_COUNT
+};
+
+struct td_tcp_evidence {
+	uint32_t retransmissions[2];
+	uint32_t out_of_order[2];
+	uint32_t gaps[2];
+	uint64_t bytes_missing[2];
+	uint32_t overlaps_differ;
+	uint32_t zero_windows[2];
+	uint32_t largest_segment[2];
+};
+
+struct td_session {
+	uint64_t id; /* 1, 2, ... in order of first packet */
+	struct td_addr client, server;
+	uint16_t client_port, server_port;
+	bool syn_seen;      /* roles from the SYN; else from TLS content or ports */
+	bool roles_guessed; /* no SYN and no hello to tell: lower port = server */
+	uint8_t encap;
+	uint16_t vlan_id;
+	uint32_t first_frame, last_frame;
+	struct td_time first_ts, last_ts;
+	uint64_t packets[2];
+	uint64_t payload_bytes[2];
+	struct td_tcp_evidence tcp;
+
+	bool is_tls;
+	struct td_client_hello ch;
+	struct td_server_hello sh;
+	uint16_t version; /* negotiated: supported_versions or legacy */
+	bool hrr_seen;    /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
+	uint32_t hrr_frame;
+	char ja3[33];     /* MD5 hex of the JA3 string, "" when no ClientHello */
+	char ja3s[33];    /* MD5 hex of the JA3S string, "" when no ServerHello */
+
+	/* Server certificate chain, in the order sent (references held). */
+	uint8_t n_certs;
+	uint16_t total_certs;
+	uint32_t cert_frame;
+	const struct td_cert *certs[TD_MAX_CHAIN];
+	bool certs_encrypted; /* TLS 1.3: Certificate is inside encryption */
+	/* --key results, per certificate: the path of the key file whose
+	 * public half is the certificate's key, or NULL. The strings are
+	 * borrowed from the engine's key list and live for the whole run. */
+	bool keys_given;
+	const char *cert_key_match[TD_MAX_CHAIN];
+	bool client_cert_requested;
+
+	uint8_t n_alerts, total_alerts;
+	struct td_alert alerts[TD_MAX_ALERTS];
+
+	uint16_t n_events, total_events;
+	struct td_event events[TD_MAX_EVENTS];
+
+	bool ccs_seen[2];
+	bool encrypted[2];          /* encryption started in this direction */
+	uint32_t encrypted_frame[2];
+	bool finished_seen[2];      /* (encrypted) Finished seen */
+	uint32_t records[2];
+	uint32_t appdata_records[2];
+	uint64_t appdata_bytes[2];
+	uint32_t handshake_messages[2];
+
+	uint8_t stage;   /* enum td_stage: last stage reached */
+	uint8_t outcome; /* enum td_outcome, set by td_session_finish() */
+	uint8_t end;     /* enum td_end */
+	int8_t end_by;   /* enum td_dir of the first FIN/RST, -1 when none */
+	uint32_t end_frame;
+	int8_t aborted_by;   /* who ended a failed handshake, -1 when not failed */
+	uint8_t aborted_how; /* TD_ABORT_* */
+
+	/* Parser anomalies (typed, counted; rules decide what is a finding). */
+	uint32_t anomalies[2];
+	uint8_t desync[2];        /* enum td_err that stopped the parser, 0 if none */
+	uint32_t desync_frame[2];
+	uint32_t hs_too_big[2];   /* handshake messages above the cap, skipped */
+};
+
+enum td_abort_how { TD_ABORT_NONE, TD_ABORT_ALERT, TD_ABORT_RST, TD_ABORT_FIN, TD_ABORT_SILENCE };
+
+/* Initialises s for a new connection. */
+void td_session_init(struct td_session *s);
+/* Releases certificate references; s can be initialised again after. */
+void td_session_clear(struct td_session *s, struct td_x509_cache *cache);
+/* Appends an event (coalescing application data runs); counts overflow. */
+void td_session_add_event(struct td_session *s, const struct td_event *ev);
+/* Decides outcome, abort side and how, after the connection ended. */
+void td_session_finish(struct td_session *s);
+/* Negotiated version: supported_versions when present, else legacy. */
+uint16_t td_session_version(const struct td_session *s);
+
+const char *td_phase_name(enum td_phase p);
+const char *td_outcome_name(enum td_outcome o);
+const char *td_end_name(enum td_end e);
+const char *td_stage_name(enum td_stage st);
+const char *td_abort_name(enum td_abort_how h);
+const char *td_event_kind_name(enum td_event_kind k);
+static inline const char *td_dir_name(int dir)
+{
+	return dir == TD_DIR_C2S ? "client" : "server";
+}
+
+#endif

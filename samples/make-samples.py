@@ -1,0 +1,1086 @@
+#!/usr/bin/env python3
+"""make-samples.py - write the tlsdiag sample captures.
+
+Real TLS handshakes are run in-process: a client and a server ssl.SSLObject
+(libssl through the standard library) exchange bytes through memory BIOs. No
+sockets, no root. Whatever libssl puts in a peer's outgoing BIO after one step
+is one TCP send; the script wraps those sends in synthetic but correct
+Ethernet/IPv4 (or IPv6)/TCP framing (three-way handshake, seq/ack, checksums,
+segmentation at the MSS, ACKs, FIN or RST) and writes pcap/pcapng files.
+
+For each capture it also writes
+  <name>.keylog      the client's SSLKEYLOGFILE
+  <name>.facts.json  what the generator did: frames, versions, alerts, ...
+
+Needs the keys from make-certs.sh. Usage:
+
+    samples/make-certs.sh && python3 samples/make-samples.py
+
+Standard library only (plus the openssl CLI, used to map OpenSSL cipher names
+to IANA names and to double-check the RSA key-mismatch sample).
+"""
+
+import atexit
+import ctypes
+import ctypes.util
+import ipaddress
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = os.path.join(HERE, "keys")
+
+
+# Python's ssl module cannot set the TLS 1.3 cipher suites
+# (SSL_CTX_set_ciphersuites). The OpenSSL configuration can: libssl reads it
+# when it initialises, so it has to be in place before `import ssl`. The order
+# puts TLS_AES_128_GCM_SHA256 first; the server (which uses its own preference)
+# therefore picks it, while the client still offers all three suites.
+# Nothing that initialises libcrypto (hashlib, hmac, ssl) may be imported
+# before this.
+TMP = tempfile.mkdtemp(prefix="tlsdiag-samples-")
+atexit.register(shutil.rmtree, TMP, True)
+
+
+def _openssl_conf_for_tls13():
+    path = os.path.join(TMP, "openssl.cnf")
+    with open(path, "w") as f:
+        f.write(
+            "openssl_conf = openssl_init\n"
+            "[openssl_init]\n"
+            "ssl_conf = ssl_module\n"
+            "[ssl_module]\n"
+            "system_default = tls_defaults\n"
+            "[tls_defaults]\n"
+            "Ciphersuites = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+            "TLS_CHACHA20_POLY1305_SHA256\n")
+    return path
+
+
+os.environ["OPENSSL_CONF"] = _openssl_conf_for_tls13()
+import hashlib  # noqa: E402  (these must come after OPENSSL_CONF is set)
+import hmac  # noqa: E402
+import ssl  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# Constants
+
+CLIENT_V4, SERVER_V4 = "10.0.0.1", "10.0.0.2"
+CLIENT_V6, SERVER_V6 = "2001:db8::1", "2001:db8::2"
+CLIENT_MAC = bytes.fromhex("020000000001")
+SERVER_MAC = bytes.fromhex("020000000002")
+SERVER_PORT = 443
+
+MSS_V4 = 1448          # 1500 - 20 (IPv4) - 20 (TCP) - 12 (timestamps option)
+MSS_V6 = 1428          # 1500 - 40 (IPv6) - 20 (TCP) - 12 (timestamps option)
+
+# Time between packets, in microseconds.
+GAP_SAME = 260         # next segment from the same sender
+GAP_ACK = 180          # an immediate ACK after a segment
+GAP_TURN = 1150        # the other side answers (network + processing)
+
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+HTTP_REQUEST = (b"GET / HTTP/1.1\r\nHost: server.example\r\n"
+                b"User-Agent: tlsdiag-samples\r\nAccept: */*\r\n\r\n")
+HTTP_BODY = b"<html><body>hello from server.example</body></html>\n"
+HTTP_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                 % len(HTTP_BODY)) + HTTP_BODY
+
+ALERT_NAMES = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac",
+               21: "decryption_failed", 22: "record_overflow",
+               40: "handshake_failure", 42: "bad_certificate",
+               43: "unsupported_certificate", 44: "certificate_revoked",
+               45: "certificate_expired", 46: "certificate_unknown",
+               47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied",
+               50: "decode_error", 51: "decrypt_error", 70: "protocol_version",
+               71: "insufficient_security", 80: "internal_error",
+               86: "inappropriate_fallback", 90: "user_canceled",
+               109: "missing_extension", 110: "unsupported_extension",
+               112: "unrecognized_name", 116: "certificate_required",
+               120: "no_application_protocol"}
+
+
+def key_path(name):
+    return os.path.join(KEYS, name)
+
+
+def other_side(side):
+    return "server" if side == "client" else "client"
+
+
+# ---------------------------------------------------------------------------
+# IP / TCP framing
+
+def inet_checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, window, options,
+                payload):
+    """A TCP header + payload with a correct checksum. src/dst are packed
+    IPv4 or IPv6 addresses (they select the pseudo-header)."""
+    assert len(options) % 4 == 0
+    offset = (20 + len(options)) // 4
+    header = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                         ack & 0xFFFFFFFF, offset << 4, flags, window, 0, 0)
+    segment = header + options + payload
+    if len(src) == 4:
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(segment))
+    else:
+        pseudo = src + dst + struct.pack("!I3xB", len(segment), 6)
+    csum = inet_checksum(pseudo + segment)
+    return segment[:16] + struct.pack("!H", csum) + segment[18:]
+
+
+def ipv4_packet(src, dst, ident, payload, ttl=64):
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                         0x4000, ttl, 6, 0, src, dst)          # DF set
+    csum = inet_checksum(header)
+    return header[:10] + struct.pack("!H", csum) + header[12:] + payload
+
+
+def ipv6_packet(src, dst, flow_label, payload, hop_limit=64):
+    return struct.pack("!IHBB16s16s", (6 << 28) | flow_label, len(payload), 6,
+                       hop_limit, src, dst) + payload
+
+
+# ---------------------------------------------------------------------------
+# Link layers: one function per framing. Each takes (packet, side) where side
+# is who sent it; the capture point is the client host.
+
+def ethertype_of(ip):
+    return 0x86DD if ip[0] >> 4 == 6 else 0x0800
+
+
+def macs(side):
+    return (CLIENT_MAC, SERVER_MAC) if side == "client" else (SERVER_MAC, CLIENT_MAC)
+
+
+def frame_ethernet(ip, side):
+    src, dst = macs(side)
+    return dst + src + struct.pack("!H", ethertype_of(ip)) + ip
+
+
+def frame_vlan(ip, side, vlan=100):
+    src, dst = macs(side)
+    return dst + src + struct.pack("!HHH", 0x8100, vlan & 0x0FFF,
+                                   ethertype_of(ip)) + ip
+
+
+def frame_sll(ip, side):
+    # Linux cooked capture v1: packet type (0 = to us, 4 = sent by us),
+    # ARPHRD_ETHER, address length, sender address padded to 8, protocol.
+    pkttype = 4 if side == "client" else 0
+    src, _ = macs(side)
+    return struct.pack("!HHH8sH", pkttype, 1, 6, src, ethertype_of(ip)) + ip
+
+
+def frame_null(ip, side):
+    # BSD loopback: the address family in the capturing host's byte order.
+    # The pcap files are written little-endian, so is the AF value.
+    family = 2 if ip[0] >> 4 == 4 else 30           # AF_INET (AF_INET6 unused)
+    return struct.pack("<I", family) + ip
+
+
+def frame_raw(ip, side):
+    return ip
+
+
+# ---------------------------------------------------------------------------
+# File formats
+
+def write_pcap(path, linktype, frames):
+    """frames: list of (timestamp_us, bytes)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for ts, data in frames:
+            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000,
+                                len(data), len(data)))
+            f.write(data)
+
+
+def pcapng_block(block_type, body):
+    body += b"\0" * (-len(body) % 4)
+    length = 12 + len(body)
+    return struct.pack("<II", block_type, length) + body + struct.pack("<I", length)
+
+
+def pcapng_option(code, value):
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def write_pcapng(path, linktype, frames):
+    """SHB, one IDB (microsecond timestamps), one EPB per frame."""
+    shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    shb += pcapng_option(4, b"tlsdiag samples/make-samples.py")  # shb_userappl
+    shb += pcapng_option(0, b"")
+    idb = struct.pack("<HHI", linktype, 0, 262144)
+    idb += pcapng_option(2, b"eth0")                                 # if_name
+    idb += pcapng_option(9, bytes([6]))                              # if_tsresol
+    idb += pcapng_option(0, b"")
+    with open(path, "wb") as f:
+        f.write(pcapng_block(0x0A0D0D0A, shb))
+        f.write(pcapng_block(0x00000001, idb))
+        for ts, data in frames:
+            epb = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF,
+                              len(data), len(data)) + data
+            f.write(pcapng_block(0x00000006, epb))
+
+
+# ---------------------------------------------------------------------------
+# TCP connection simulator
+
+class Endpoint:
+    def __init__(self, name, ip, port, isn, ip_id, ts_base, window):
+        self.name = name
+        self.ip_text = ip
+        self.ip = ipaddress.ip_address(ip).packed
+        self.port = port
+        self.isn = isn
+        self.snd_nxt = isn
+        self.rcv_nxt = 0              # next in-order sequence number expected
+        self.ooo = {}                 # out-of-order segments held: seq -> length
+        self.unacked = 0              # segments received since our last ACK
+        self.ip_id = ip_id
+        self.ts_base = ts_base
+        self.ts_recent = 0            # peer's latest TSval (our TSecr)
+        self.window = window
+
+
+class Packet:
+    def __init__(self, ts, side, ip, flags):
+        self.ts = ts                  # capture time, microseconds since the epoch
+        self.side = side              # sender: "client" or "server"
+        self.ip = ip                  # the whole IP packet
+        self.flags = flags
+
+
+class TcpConnection:
+    """One TCP connection, written packet by packet as a capture on the
+    client host would show it. Deterministic: ISNs, IP IDs and TCP timestamps
+    are derived from the client port."""
+
+    def __init__(self, client_port, v6=False, server_port=SERVER_PORT):
+        self.v6 = v6
+        self.mss = MSS_V6 if v6 else MSS_V4
+        p = client_port
+        self.ends = {
+            "client": Endpoint("client", CLIENT_V6 if v6 else CLIENT_V4, p,
+                               isn=(0x1F3A0000 + p * 7919) & 0xFFFFFFFF,
+                               ip_id=(0x2000 + p) & 0xFFFF,
+                               ts_base=3000000000 + p, window=502),
+            "server": Endpoint("server", SERVER_V6 if v6 else SERVER_V4,
+                               server_port,
+                               isn=(0x9C410000 + p * 104729) & 0xFFFFFFFF,
+                               ip_id=(0x6000 + p) & 0xFFFF,
+                               ts_base=1200000000 + p, window=509),
+        }
+        self.start = int(time.time() * 1000000)
+        self.now = self.start
+        self.packets = []
+        self.streams = {"client": bytearray(), "server": bytearray()}
+        # (stream offset, length, frame number) for every data segment
+        self.segments = {"client": [], "server": []}
+
+    # -- low level --------------------------------------------------------
+
+    def _build(self, side, flags, payload, seq, at):
+        """The IP packet `side` sends at time `at` (which sets its TCP
+        timestamp; the capture time is decided when it is put on the wire),
+        and its TSval."""
+        ep, peer = self.ends[side], self.ends[other_side(side)]
+        syn = bool(flags & TCP_SYN)
+        tsval = (ep.ts_base + (at - self.start) // 1000) & 0xFFFFFFFF
+        tsecr = 0 if syn and side == "client" else ep.ts_recent
+        ts = struct.pack("!BBII", 8, 10, tsval, tsecr)
+        if syn:   # MSS, NOP, window scale 7, NOP, NOP, timestamps
+            options = (struct.pack("!BBH", 2, 4, self.mss + 12) + b"\x01" +
+                       struct.pack("!BBB", 3, 3, 7) + b"\x01\x01" + ts)
+        else:     # NOP, NOP, timestamps
+            options = b"\x01\x01" + ts
+        ack = ep.rcv_nxt if flags & TCP_ACK else 0
+        window = 64240 if syn else ep.window
+        seg = tcp_segment(ep.ip, peer.ip, ep.port, peer.port, seq, ack, flags,
+                          window, options, payload)
+        if flags & TCP_ACK:
+            ep.unacked = 0
+        if self.v6:
+            label = 0x3A5C1 if side == "client" else 0x7E29D
+            return ipv6_packet(ep.ip, peer.ip, label, seg), tsval
+        ip = ipv4_packet(ep.ip, peer.ip, ep.ip_id, seg)
+        ep.ip_id = (ep.ip_id + 1) & 0xFFFF
+        return ip, tsval
+
+    def _put(self, side, ip, tsval, flags, gap):
+        """Put a packet on the wire `gap` microseconds after the last one."""
+        self.now += gap if self.packets else 0
+        self.packets.append(Packet(self.now, side, ip, flags))
+        self.ends[other_side(side)].ts_recent = tsval
+
+    def _emit(self, side, flags, gap=GAP_SAME):
+        """A packet without payload, sent now."""
+        at = self.now + (gap if self.packets else 0)
+        ip, tsval = self._build(side, flags, b"", self.ends[side].snd_nxt, at)
+        self._put(side, ip, tsval, flags, gap)
+
+    def _arrive(self, side, seq, length):
+        """The peer of `side` receives a segment; returns True if it answers
+        with an immediate ACK (every second segment, a segment beyond a hole,
+        one that fills a hole, a duplicate: RFC 5681 4.2)."""
+        rcv = self.ends[other_side(side)]
+        end = (seq + length) & 0xFFFFFFFF
+        if seq == rcv.rcv_nxt:
+            rcv.rcv_nxt = end
+            filled_gap = bool(rcv.ooo)
+            while rcv.rcv_nxt in rcv.ooo:
+                rcv.rcv_nxt = (rcv.rcv_nxt + rcv.ooo.pop(rcv.rcv_nxt)) & 0xFFFFFFFF
+            rcv.unacked += 1
+            return rcv.unacked >= 2 or filled_gap
+        if ((seq - rcv.rcv_nxt) & 0xFFFFFFFF) < 0x80000000:   # beyond a hole
+            rcv.ooo[seq] = length
+        return True                                            # dup ACK
+
+    # -- what the scenarios use -------------------------------------------
+
+    def open(self):
+        c, s = self.ends["client"], self.ends["server"]
+        self._emit("client", TCP_SYN)
+        c.snd_nxt += 1
+        s.rcv_nxt = c.snd_nxt
+        self._emit("server", TCP_SYN | TCP_ACK, gap=GAP_TURN)
+        s.snd_nxt += 1
+        c.rcv_nxt = s.snd_nxt
+        self._emit("client", TCP_ACK, gap=GAP_TURN)
+
+    def send(self, side, data, order=None, retransmit=None, gap=GAP_TURN):
+        """One application write of `data`, segmented at the MSS. `order` is
+        the order in which the segments reach the wire (default: as sent);
+        `retransmit` is the index of a segment sent again, as an exact copy,
+        once the flight is over. The peer ACKs as _arrive() says."""
+        ep = self.ends[side]
+        offset0 = len(self.streams[side])
+        chunks = [data[i:i + self.mss] for i in range(0, len(data), self.mss)]
+        order = list(range(len(chunks))) if order is None else order
+        assert sorted(order) == list(range(len(chunks))), (order, len(chunks))
+        built = []          # (seq, flags, payload, (ip, tsval)) in sending order
+        t = self.now + gap
+        for i, chunk in enumerate(chunks):
+            seq = (ep.snd_nxt + i * self.mss) & 0xFFFFFFFF
+            flags = TCP_ACK | (TCP_PSH if i == len(chunks) - 1 else 0)
+            built.append((seq, flags, chunk,
+                          self._build(side, flags, chunk, seq, t + i * GAP_SAME)))
+        ep.snd_nxt = (ep.snd_nxt + len(data)) & 0xFFFFFFFF
+        self.streams[side] += data
+        wire = [(i, gap if n == 0 else GAP_SAME) for n, i in enumerate(order)]
+        if retransmit is not None:
+            wire.append((retransmit, 3 * GAP_TURN))
+        for i, delay in wire:
+            seq, flags, chunk, (ip, tsval) = built[i]
+            self._put(side, ip, tsval, flags, delay)
+            self.segments[side].append((offset0 + i * self.mss, len(chunk),
+                                        len(self.packets)))
+            if self._arrive(side, seq, len(chunk)):
+                self._emit(other_side(side), TCP_ACK, gap=GAP_ACK)
+
+    def ack(self, side, gap=GAP_TURN):
+        """A pure ACK if `side` has received anything it has not ACKed."""
+        if self.ends[side].unacked:
+            self._emit(side, TCP_ACK, gap=gap)
+
+    def fin(self, side, gap=GAP_TURN):
+        ep = self.ends[side]
+        self._emit(side, TCP_FIN | TCP_ACK, gap=gap)
+        self._arrive(side, ep.snd_nxt, 1)
+        ep.snd_nxt = (ep.snd_nxt + 1) & 0xFFFFFFFF
+
+    def rst(self, side, gap=GAP_TURN):
+        self._emit(side, TCP_RST | TCP_ACK, gap=gap)
+
+    # -- queries ------------------------------------------------------------
+
+    def frame_of(self, side, offset):
+        """Frame number (from 1) of the first packet, in file order, whose
+        payload carries byte `offset` of `side`'s stream."""
+        hits = [f for (o, n, f) in self.segments[side] if o <= offset < o + n]
+        return min(hits)
+
+    def ending(self):
+        for pkt in self.packets:
+            if pkt.flags & TCP_RST:
+                return "rst", pkt.side
+            if pkt.flags & TCP_FIN:
+                return "fin", pkt.side
+        return "end_of_capture", None
+
+
+# ---------------------------------------------------------------------------
+# TLS record helpers
+
+def split_records(data):
+    """[(type, version, body)] for a byte string made of whole records."""
+    out, i = [], 0
+    while i < len(data):
+        ctype, version, length = struct.unpack("!BHH", data[i:i + 5])
+        body = data[i + 5:i + 5 + length]
+        assert len(body) == length, "partial record"
+        out.append((ctype, version, body))
+        i += 5 + length
+    return out
+
+
+def split_handshake(body):
+    """[(type, message bytes incl. header)] for a record body made of whole
+    handshake messages."""
+    out, i = [], 0
+    while i < len(body):
+        mtype = body[i]
+        length = int.from_bytes(body[i + 1:i + 4], "big")
+        assert i + 4 + length <= len(body), "handshake message spans records"
+        out.append((mtype, body[i:i + 4 + length]))
+        i += 4 + length
+    return out
+
+
+def u24(n):
+    return n.to_bytes(3, "big")
+
+
+def certificate_message(ders):
+    """A TLS 1.2 Certificate handshake message carrying `ders`."""
+    certs = b"".join(u24(len(d)) + d for d in ders)
+    body = u24(len(certs)) + certs
+    return bytes([11]) + u24(len(body)) + body
+
+
+def certificates_in(records):
+    """DER certificates of the first clear TLS 1.2 Certificate message."""
+    for ctype, _, body in records:
+        if ctype != 22:
+            continue
+        for mtype, msg in split_handshake(body):
+            if mtype == 11:
+                lst, i, ders = msg[7:], 0, []
+                while i < len(lst):
+                    n = int.from_bytes(lst[i:i + 3], "big")
+                    ders.append(lst[i + 3:i + 3 + n])
+                    i += 3 + n
+                return ders
+    return []
+
+
+def parse_server_hello(msg):
+    """(version, cipher code, ALPN protocol or None) from a ServerHello."""
+    body = msg[4:]
+    version = struct.unpack("!H", body[0:2])[0]
+    sid_len = body[34]
+    i = 35 + sid_len
+    cipher = struct.unpack("!H", body[i:i + 2])[0]
+    i += 3                                   # cipher suite, compression method
+    alpn = None
+    if i < len(body):
+        ext_end = i + 2 + struct.unpack("!H", body[i:i + 2])[0]
+        i += 2
+        while i < ext_end:
+            etype, elen = struct.unpack("!HH", body[i:i + 4])
+            ext = body[i + 4:i + 4 + elen]
+            if etype == 43:                  # supported_versions
+                version = struct.unpack("!H", ext)[0]
+            elif etype == 16:                # ALPN: list length, name length, name
+                alpn = ext[3:3 + ext[2]].decode()
+            i += 4 + elen
+    return {0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}[version], cipher, alpn
+
+
+def load_der(pem_file):
+    with open(key_path(pem_file)) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def openssl_cipher_table():
+    """{OpenSSL name or hex code: IANA name} from the openssl CLI."""
+    out = subprocess.run(["openssl", "ciphers", "-stdname", "-V",
+                          "ALL:@SECLEVEL=0"], check=True, capture_output=True,
+                         text=True).stdout
+    table = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 5 or parts[1] != "-" or parts[3] != "-":
+            continue
+        code = int(parts[0].replace(",0x", ""), 16)
+        table[parts[4]] = parts[2]
+        table[code] = parts[2]
+    return table
+
+
+CIPHERS = openssl_cipher_table()
+
+
+# ---------------------------------------------------------------------------
+# TLS over the simulated TCP connection
+
+class TlsSession:
+    """A client and a server SSLObject connected through memory BIOs, with
+    every flight written to a TcpConnection."""
+
+    def __init__(self, tcp, client_ctx, server_ctx, sni, tls13):
+        self.tcp = tcp
+        self.tls13 = tls13
+        self.sni = sni
+        self.bio_in = {"client": ssl.MemoryBIO(), "server": ssl.MemoryBIO()}
+        self.bio_out = {"client": ssl.MemoryBIO(), "server": ssl.MemoryBIO()}
+        self.obj = {
+            "client": client_ctx.wrap_bio(self.bio_in["client"],
+                                          self.bio_out["client"],
+                                          server_side=False,
+                                          server_hostname=sni),
+            "server": server_ctx.wrap_bio(self.bio_in["server"],
+                                          self.bio_out["server"],
+                                          server_side=True),
+        }
+        self.done = {"client": False, "server": False}
+        self.error = {"client": None, "server": None}
+        # every record sent: (side, stream offset, type, body, is_alert_flush)
+        self.records = []
+        # optional hooks: side -> fn(flight) returning the bytes to send
+        # instead, or None to leave this flight alone (the hook then stays)
+        self.rewrite = {}
+        self.send_options = {}       # optional TCP trouble for the next flight
+
+    def flush(self, side, alert=False):
+        """Move what libssl wrote for `side` onto the wire (one TCP send) and
+        into the peer's incoming BIO. Returns the bytes sent."""
+        data = self.bio_out[side].read()
+        if not data:
+            return b""
+        if side in self.rewrite:
+            new = self.rewrite[side](data)
+            if new is not None:
+                data = new
+                del self.rewrite[side]
+        offset = len(self.tcp.streams[side])
+        for ctype, _, body in split_records(data):
+            self.records.append((side, offset, ctype, body, alert))
+            offset += 5 + len(body)
+        self.tcp.send(side, data, **self.send_options.pop(side, {}))
+        self.bio_in[other_side(side)].write(data)
+        return data
+
+    def handshake_step(self, side):
+        try:
+            self.obj[side].do_handshake()
+            self.done[side] = True
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLError as e:
+            self.error[side] = e
+        sent = self.flush(side, alert=self.error[side] is not None)
+        if not sent and not self.done[side] and not self.error[side]:
+            self.tcp.ack(side)       # waiting for the peer: ACK what came in
+        return sent
+
+    def handshake(self):
+        """Alternate the peers until the client has finished its handshake
+        or one peer failed and the other one has seen the result."""
+        side = "client"
+        for _ in range(12):
+            self.handshake_step(side)
+            if self.error["client"] or self.error["server"]:
+                self.handshake_step(other_side(side))
+                return False
+            if self.done["client"]:
+                return True
+            side = other_side(side)
+        raise RuntimeError("handshake did not converge")
+
+    def read_all(self, side, n):
+        got = b""
+        while len(got) < n:
+            got += self.obj[side].read(n - len(got))
+        return got
+
+    def exchange(self, request, response):
+        self.obj["client"].write(request)
+        self.flush("client")
+        if not self.done["server"]:          # TLS 1.3: client Finished, tickets
+            self.handshake_step("server")
+        assert self.read_all("server", len(request)) == request
+        self.obj["server"].write(response)
+        self.flush("server")
+        assert self.read_all("client", len(response)) == response
+
+    def close_notify(self, first="client"):
+        """close_notify from `first`, answered by the peer."""
+        second = other_side(first)
+        try:
+            self.obj[first].unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        self.flush(first, alert=True)
+        try:     # libssl reports the peer's close_notify as end of data
+            assert self.obj[second].read(1) == b"", "expected close_notify"
+        except ssl.SSLZeroReturnError:
+            pass
+        self.obj[second].unwrap()
+        self.flush(second, alert=True)
+        self.obj[first].unwrap()
+
+    # -- facts ----------------------------------------------------------------
+
+    def server_hello(self):
+        for side, _, ctype, body, _ in self.records:
+            if side == "server" and ctype == 22 and body[0] == 2:
+                return parse_server_hello(split_handshake(body)[0][1])
+        return None
+
+    def alerts(self):
+        out = []
+        for side, offset, ctype, body, alert_flush in self.records:
+            if ctype == 21 and len(body) == 2:
+                level = {1: "warning", 2: "fatal"}[body[0]]
+                desc = ALERT_NAMES.get(body[1], str(body[1]))
+                encrypted = False
+            elif ctype == 21 or (ctype == 23 and alert_flush and self.tls13):
+                level = desc = None
+                encrypted = True
+            else:
+                continue
+            out.append({"from": side, "level": level, "description": desc,
+                        "frame": self.tcp.frame_of(side, offset),
+                        "encrypted": encrypted})
+        return sorted(out, key=lambda a: a["frame"])
+
+
+# ---------------------------------------------------------------------------
+# Contexts
+
+def client_context(version, keylog, ciphers=None, cafile="root-ca.pem",
+                   verify=True, alpn=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ctx.maximum_version = version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if verify:
+        ctx.load_verify_locations(cafile=key_path(cafile))
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    if os.path.exists(keylog):
+        os.remove(keylog)
+    ctx.keylog_filename = keylog
+    return ctx
+
+
+def server_context(version, certfile, keyfile, ciphers=None, alpn=None,
+                   keylog=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if keylog:
+        ctx.keylog_filename = keylog
+    ctx.minimum_version = ctx.maximum_version = version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    ctx.load_cert_chain(key_path(certfile), key_path(keyfile))
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+# ---------------------------------------------------------------------------
+# Output
+
+class Sample:
+    """Everything one scenario produced."""
+
+    def __init__(self, name, tcp, tls, alpn_offered, cert_files, server_key,
+                 cipher):
+        self.name, self.tcp, self.tls = name, tcp, tls
+        self.expect_cipher = cipher
+        self.alpn_offered = alpn_offered or []
+        self.cert_files = cert_files
+        self.server_key = server_key
+
+    def facts(self, filename, linktype):
+        tcp, tls = self.tcp, self.tls
+        c, s = tcp.ends["client"], tcp.ends["server"]
+        version, code, alpn = tls.server_hello()
+        client = tls.obj["client"]
+        if client.version() is not None:
+            assert client.version().replace("v", " ") == version
+        cipher = CIPHERS[code]
+        assert cipher == self.expect_cipher, (self.name, cipher)
+        if client.cipher() is not None:
+            assert CIPHERS[client.cipher()[0]] == cipher, (client.cipher(), cipher)
+        if client.selected_alpn_protocol() is not None:
+            assert client.selected_alpn_protocol() == alpn
+        visible = version == "TLS 1.2"
+        on_wire = certificates_in([(t, 0, b) for sd, _, t, b, _ in tls.records
+                                   if sd == "server"]) if visible else []
+        assert on_wire == [load_der(f) for f in self.cert_files], self.name
+        end, end_by = tcp.ending()
+        first_c = next(o for sd, o, t, _, _ in tls.records if sd == "client")
+        first_s = next(o for sd, o, t, _, _ in tls.records if sd == "server")
+        return {
+            "file": filename,
+            "linktype": linktype,
+            "packets": len(tcp.packets),
+            "connections": [{
+                "client": {"ip": c.ip_text, "port": c.port},
+                "server": {"ip": s.ip_text, "port": s.port},
+                "first_frame": 1,
+                "last_frame": len(tcp.packets),
+                "client_hello_frame": tcp.frame_of("client", first_c),
+                "server_hello_frame": tcp.frame_of("server", first_s),
+                "sni": tls.sni,
+                "alpn_offered": self.alpn_offered,
+                "alpn_selected": alpn,
+                "version": version,
+                "cipher": cipher,
+                "cert_files": ["keys/" + f for f in self.cert_files] if visible else [],
+                "certs_visible": visible,
+                "server_key_file": "keys/" + self.server_key,
+                "alerts": tls.alerts(),
+                "handshake_completed": tls.done["client"] and tls.done["server"],
+                "end": end,
+                "end_by": end_by,
+            }],
+        }
+
+
+def write_facts(path, facts):
+    with open(path, "w") as f:
+        f.write(json.dumps(facts, indent=2) + "\n")
+
+
+def write_sample(sample, relpath, framing=frame_ethernet,
+                 linktype=LINKTYPE_ETHERNET, pcapng=False):
+    path = os.path.join(HERE, relpath)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    frames = [(p.ts, framing(p.ip, p.side)) for p in sample.tcp.packets]
+    (write_pcapng if pcapng else write_pcap)(path, linktype, frames)
+    stem = os.path.splitext(path)[0]
+    write_facts(stem + ".facts.json",
+                sample.facts(os.path.basename(relpath), linktype))
+    print("wrote %-40s %3d packets" % (relpath, len(frames)))
+
+
+# ---------------------------------------------------------------------------
+# Flight rewriting (what goes on the wire differs from what libssl wrote) and
+# crypto checks
+
+def _libcrypto():
+    """The libcrypto the ssl module is linked with."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                if "libcrypto" in line:
+                    return ctypes.CDLL(line.split()[-1])
+    except OSError:
+        pass
+    return ctypes.CDLL(ctypes.util.find_library("crypto"))
+
+
+def aes128_gcm_seal(key, nonce, aad, plaintext):
+    """AES-128-GCM encryption through libcrypto's EVP interface:
+    ciphertext + 16-byte tag."""
+    lib = _libcrypto()
+    lib.EVP_CIPHER_CTX_new.restype = ctypes.c_void_p
+    lib.EVP_aes_128_gcm.restype = ctypes.c_void_p
+    lib.EVP_EncryptInit_ex.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                       ctypes.c_void_p, ctypes.c_char_p,
+                                       ctypes.c_char_p]
+    lib.EVP_EncryptUpdate.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                      ctypes.POINTER(ctypes.c_int),
+                                      ctypes.c_char_p, ctypes.c_int]
+    lib.EVP_EncryptFinal_ex.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                        ctypes.POINTER(ctypes.c_int)]
+    lib.EVP_CIPHER_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int,
+                                        ctypes.c_int, ctypes.c_void_p]
+    lib.EVP_CIPHER_CTX_free.argtypes = [ctypes.c_void_p]
+    assert len(key) == 16 and len(nonce) == 12
+    ctx = lib.EVP_CIPHER_CTX_new()
+    try:
+        n = ctypes.c_int(0)
+        out = ctypes.create_string_buffer(len(plaintext) + 16)
+        tag = ctypes.create_string_buffer(16)
+        ok = (lib.EVP_EncryptInit_ex(ctx, lib.EVP_aes_128_gcm(), None, key, nonce)
+              and lib.EVP_EncryptUpdate(ctx, None, ctypes.byref(n), aad, len(aad))
+              and lib.EVP_EncryptUpdate(ctx, out, ctypes.byref(n), plaintext,
+                                        len(plaintext)))
+        size = n.value
+        ok = ok and lib.EVP_EncryptFinal_ex(ctx, None, ctypes.byref(n))
+        ok = ok and lib.EVP_CIPHER_CTX_ctrl(ctx, 0x10, 16, tag)  # GET_TAG
+        assert ok, "libcrypto AES-GCM failed"
+        return out.raw[:size] + tag.raw
+    finally:
+        lib.EVP_CIPHER_CTX_free(ctx)
+
+
+def hkdf_expand_label(secret, label, length):
+    """RFC 8446 HKDF-Expand-Label with SHA-256 and an empty context."""
+    full = b"tls13 " + label
+    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
+    out, block, i = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(secret, block + info + bytes([i]), hashlib.sha256).digest()
+        out += block
+        i += 1
+    return out[:length]
+
+
+def encrypt_client_alert(flight, server_keylog, client_keylog):
+    """Turn the client's clear TLS 1.3 alert record into ChangeCipherSpec +
+    the same alert encrypted under the client handshake traffic key
+    (TLS_AES_128_GCM_SHA256, first record under that key: sequence 0).
+    Returns None for any flight that is not a lone clear alert.
+
+    libssl's client derives (and logs) that key only when it writes its
+    second flight, which it never does here; the server derived it already,
+    so it is taken from the server's key log, and added to the client's key
+    log as a client that encrypts its alert would have logged it."""
+    records = split_records(flight)
+    if len(records) != 1 or records[0][0] != 21:
+        return None
+    alert = records[0][2]
+    with open(server_keylog) as f:
+        line = next(l for l in f if l.startswith("CLIENT_HANDSHAKE_TRAFFIC_SECRET "))
+    with open(client_keylog, "a") as f:
+        f.write(line)
+    secret = bytes.fromhex(line.split()[2])
+    assert len(secret) == 32, "expected TLS_AES_128_GCM_SHA256"
+    key = hkdf_expand_label(secret, b"key", 16)
+    nonce = hkdf_expand_label(secret, b"iv", 12)       # XOR sequence 0
+    inner = alert + b"\x15"                             # TLSInnerPlaintext
+    header = struct.pack("!BHH", 23, 0x0303, len(inner) + 16)
+    return (struct.pack("!BHHB", 20, 0x0303, 1, 1) + header
+            + aes128_gcm_seal(key, nonce, header, inner))
+
+
+def replace_certificate(flight, ders):
+    """Rewrite a server flight (whole records) so that its Certificate
+    message carries `ders`; handshake message and record lengths rebuilt."""
+    out = bytearray()
+    for ctype, version, body in split_records(flight):
+        if ctype == 22:
+            msgs = [certificate_message(ders) if mtype == 11 else msg
+                    for mtype, msg in split_handshake(body)]
+            body = b"".join(msgs)
+            assert len(body) <= 16384
+        out += struct.pack("!BHH", ctype, version, len(body)) + body
+    return bytes(out)
+
+
+def rsa_decrypts(keyfile, ciphertext):
+    """True if `ciphertext` is a PKCS#1 v1.5 block for `keyfile`'s key
+    holding a 48-byte TLS 1.2 pre-master secret (checked with openssl)."""
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(ciphertext)
+        f.flush()
+        r = subprocess.run(["openssl", "pkeyutl", "-decrypt", "-inkey",
+                            key_path(keyfile), "-in", f.name,
+                            "-pkeyopt", "rsa_padding_mode:pkcs1"],
+                           capture_output=True)
+    return r.returncode == 0 and len(r.stdout) == 48 and r.stdout[:2] == b"\x03\x03"
+
+
+# ---------------------------------------------------------------------------
+# Scenarios: one function each. Client ports are fixed per scenario.
+
+def keylog_for(name):
+    return os.path.join(HERE, name + ".keylog")
+
+
+def ok_connection(name, port, version, v6=False, server_trouble=None):
+    """A completed handshake with a little HTTP each way and a clean close.
+    TLS 1.2: ECDHE-RSA-AES128-GCM-SHA256 with ALPN; TLS 1.3: AES_128_GCM."""
+    tls13 = version == ssl.TLSVersion.TLSv1_3
+    alpn = None if tls13 else ["h2", "http/1.1"]
+    cipher = None if tls13 else "ECDHE-RSA-AES128-GCM-SHA256"
+    cctx = client_context(version, keylog_for(name), ciphers=cipher, alpn=alpn)
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher, alpn=None if tls13 else ["http/1.1"])
+    tcp = TcpConnection(port, v6=v6)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", tls13)
+    if server_trouble:
+        tls.send_options["server"] = server_trouble
+    assert tls.handshake()
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    certs = [] if tls13 else ["server.example.pem", "intermediate-ca.pem"]
+    return Sample(name, tcp, tls, alpn, certs, "server.example.key",
+                  "TLS_AES_128_GCM_SHA256" if tls13
+                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+
+
+def scenario_tls12_ecdhe_ok():
+    return ok_connection("tls12-ecdhe-ok", 40001, ssl.TLSVersion.TLSv1_2)
+
+
+def scenario_tls13_ok():
+    return ok_connection("tls13-ok", 40002, ssl.TLSVersion.TLSv1_3)
+
+
+def scenario_tls12_ipv6_reordered():
+    # The server's certificate flight is three segments. The second one is
+    # held up in the network and arrives after the third (the client sends a
+    # duplicate ACK); the server retransmits it later (an exact copy).
+    return ok_connection("tls12-ipv6-reordered", 40006, ssl.TLSVersion.TLSv1_2,
+                         v6=True,
+                         server_trouble={"order": [0, 2, 1], "retransmit": 1})
+
+
+def unknown_ca_connection(name, port, version, encrypt_alert=True):
+    """The client trusts only "Other CA", rejects the server's chain and
+    sends a fatal unknown_ca alert, then closes the connection.
+
+    TLS 1.3: libssl (OpenSSL 3.0) sends this alert in clear, because its
+    client installs the handshake write key only when it writes its second
+    flight. RFC 8446 clients that encrypt it (rustls, BoringSSL) send a
+    middlebox-compatibility ChangeCipherSpec and the alert encrypted with the
+    client handshake traffic key. With encrypt_alert the script replaces
+    libssl's clear alert with exactly that; the server's libssl then decrypts
+    it and reports unknown_ca, which proves the encryption right."""
+    tls13 = version == ssl.TLSVersion.TLSv1_3
+    cipher = None if tls13 else "ECDHE-RSA-AES128-GCM-SHA256"
+    keylog = keylog_for(name)
+    server_keylog = os.path.join(TMP, name + ".server.keylog")
+    cctx = client_context(version, keylog, ciphers=cipher, cafile="other-ca.pem")
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher, keylog=server_keylog)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", tls13)
+    if tls13 and encrypt_alert:
+        tls.rewrite["client"] = lambda flight: encrypt_client_alert(
+            flight, server_keylog, keylog)
+    assert not tls.handshake()
+    err = tls.error["client"]
+    assert isinstance(err, ssl.SSLCertVerificationError), err
+    assert "unable to get local issuer certificate" in err.verify_message, err
+    assert tls.error["server"].reason == "TLSV1_ALERT_UNKNOWN_CA", tls.error["server"]
+    sent = [(t, b) for sd, _, t, b, is_alert in tls.records if sd == "client" and is_alert]
+    if tls13 and encrypt_alert:   # CCS, then 2 bytes alert + type + 16 bytes tag
+        assert [t for t, _ in sent] == [20, 23] and len(sent[1][1]) == 19, sent
+    else:
+        assert sent == [(21, b"\x02\x30")], sent
+    tcp.fin("client", gap=GAP_SAME)
+    tcp.fin("server")
+    tcp.ack("client")
+    certs = [] if tls13 else ["server.example.pem", "intermediate-ca.pem"]
+    return Sample(name, tcp, tls, None, certs, "server.example.key",
+                  "TLS_AES_128_GCM_SHA256" if tls13
+                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+
+
+def scenario_tls12_unknown_ca():
+    return unknown_ca_connection("tls12-unknown-ca", 40003, ssl.TLSVersion.TLSv1_2)
+
+
+def scenario_tls13_unknown_ca():
+    return unknown_ca_connection("tls13-unknown-ca", 40005, ssl.TLSVersion.TLSv1_3)
+
+
+def scenario_tls13_unknown_ca_cleartext():
+    # What an OpenSSL client really sends: the TLS 1.3 alert in clear.
+    return unknown_ca_connection("tls13-unknown-ca-cleartext", 40007,
+                                 ssl.TLSVersion.TLSv1_3, encrypt_alert=False)
+
+
+def scenario_tls12_rsa_key_mismatch():
+    """RSA key exchange; the wire shows mismatch-sent's certificate while the
+    server decrypts with mismatch-real's key: bad_record_mac from the server."""
+    name, port = "tls12-rsa-key-mismatch", 40004
+    v12 = ssl.TLSVersion.TLSv1_2
+    alpn = ["h2", "http/1.1"]
+    cctx = client_context(v12, keylog_for(name), ciphers="AES128-GCM-SHA256",
+                          verify=False, alpn=alpn)
+    sctx = server_context(v12, "mismatch-real.pem", "mismatch-real.key",
+                          ciphers="AES128-GCM-SHA256", alpn=["http/1.1"])
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "legacy.server.example", False)
+    sent_der = load_der("mismatch-sent.pem")
+    tls.rewrite["server"] = lambda flight: replace_certificate(flight, [sent_der])
+    assert not tls.handshake()
+
+    # The server failed on the client's Finished, the client got the alert.
+    err = tls.error["server"]
+    assert err.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC", err
+    assert tls.error["client"].reason == "SSLV3_ALERT_BAD_RECORD_MAC", tls.error["client"]
+    alert_records = [r for r in tls.records if r[0] == "server" and r[4]]
+    assert len(alert_records) == 1
+    _, offset, _, _, _ = alert_records[0]
+    raw = bytes(tcp.streams["server"][offset:offset + 7])
+    ctype, version, length, level, desc = struct.unpack("!BHHBB", raw)
+    assert (ctype, version, length, level, desc) == (0x15, 0x0303, 2, 2, 20), raw.hex()
+    assert offset + 7 == len(tcp.streams["server"])     # nothing after it
+
+    # The ClientKeyExchange went to mismatch-sent's key, not the server's.
+    cke = next(msg for sd, _, t, body, _ in tls.records
+               if sd == "client" and t == 22
+               for mt, msg in split_handshake(body) if mt == 16)
+    encrypted_pms = cke[6:]                  # header (4) + length (2)
+    assert rsa_decrypts("mismatch-sent.key", encrypted_pms)
+    assert not rsa_decrypts("mismatch-real.key", encrypted_pms)
+
+    # The server closes the connection after its alert (FIN, not RST: it has
+    # read everything the client sent), then the client closes too.
+    tcp.fin("server", gap=GAP_SAME)
+    tcp.fin("client")
+    tcp.ack("server")
+    return Sample(name, tcp, tls, alpn, ["mismatch-sent.pem"], "mismatch-real.key",
+                  "TLS_RSA_WITH_AES_128_GCM_SHA256")
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    if not os.path.exists(key_path("server.example.pem")):
+        sys.exit("make-samples.py: run samples/make-certs.sh first")
+
+    ok12 = scenario_tls12_ecdhe_ok()
+    write_sample(ok12, "tls12-ecdhe-ok.pcap")
+    write_sample(scenario_tls13_ok(), "tls13-ok.pcapng", pcapng=True)
+    write_sample(scenario_tls12_unknown_ca(), "tls12-unknown-ca.pcap")
+    write_sample(scenario_tls13_unknown_ca(), "tls13-unknown-ca.pcap")
+    write_sample(scenario_tls13_unknown_ca_cleartext(),
+                 "tls13-unknown-ca-cleartext.pcap")
+    write_sample(scenario_tls12_rsa_key_mismatch(), "tls12-rsa-key-mismatch.pcap")
+    write_sample(scenario_tls12_ipv6_reordered(), "tls12-ipv6-reordered.pcap")
+
+    # The same connection as tls12-ecdhe-ok.pcap, other link layers.
+    for suffix, framing, linktype in (
+            ("vlan", frame_vlan, LINKTYPE_ETHERNET),
+            ("sll", frame_sll, LINKTYPE_LINUX_SLL),
+            ("null", frame_null, LINKTYPE_NULL),
+            ("raw", frame_raw, LINKTYPE_RAW)):
+        name = "link/tls12-ecdhe-ok-%s" % suffix
+        write_sample(ok12, name + ".pcap", framing, linktype)
+        shutil.copyfile(keylog_for("tls12-ecdhe-ok"), keylog_for(name))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,400 @@
+/* engine.c - one packet through decode, flow, reasm and tls (see td_engine.h). */
+#include "td_engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_flow.h"
+#include "td_tls.h"
+#include "td_x509.h"
+
+struct conn {
+	struct td_session s;
+	struct td_tls tls;
+	struct td_reasm_dir rd[2]; /* by enum td_dir */
+	bool client_is_a;          /* the flow key's side a is the client */
+	bool fin[2];
+	bool rst;
+	bool closing; /* both FINs seen: the next packet is the last ACK */
+};
+
+struct td_engine {
+	struct td_engine_config cfg;
+	struct td_x509_cache *cache;
+	td_engine_emit_fn emit;
+	void *user;
+	struct td_flow_table *flows;
+	struct td_engine_stats st;
+	uint64_t next_id;
+	int64_t last_expiry_sec;
+	struct td_reasm_sink sink;
+	struct td_tls_cert_sink cert_sink;
+	struct conn *cur; /* the connection the sinks are working for */
+};
+
+void td_engine_config_default(struct td_engine_config *cfg)
+{
+	cfg->max_flows = 65536;
+	cfg->max_handshake_msg = 256 * 1024;
+	cfg->reasm.max_held_bytes = 256 * 1024;
+	cfg->reasm.max_held_segs = 256;
+	cfg->idle_timeout = 300; /* as Zeek's tcp_inactivity_timeout */
+}
+
+/* ---- sinks: reassembled bytes into the TLS parser ---------------------- */
+
+static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
+			   struct td_time ts)
+{
+	struct td_engine *e = user;
+	td_tls_feed(&e->cur->tls, &e->cur->s, &e->cert_sink, dir, p, n, frame, ts);
+}
+
+static void on_stream_gap(void *user, int dir, uint64_t missing, uint32_t frame,
+			  struct td_time ts)
+{
+	struct td_engine *e = user;
+	td_tls_gap(&e->cur->tls, &e->cur->s, dir, missing, frame, ts);
+}
+
+static const struct td_cert *on_cert(void *user, const uint8_t *der, size_t len)
+{
+	struct td_engine *e = user;
+	return td_x509_cache_get(e->cache, der, len);
+}
+
+/* ---- connection life cycle --------------------------------------------- */
+
+static void copy_tcp_evidence(struct conn *c)
+{
+	struct td_tcp_evidence *ev = &c->s.tcp;
+	for (int d = 0; d < 2; d++) {
+		const struct td_reasm_counters *rc = &c->rd[d].c;
+		ev->retransmissions[d] = rc->retransmissions;
+		ev->out_of_order[d] = rc->out_of_order;
+		ev->gaps[d] = rc->gaps;
+		ev->bytes_missing[d] = rc->bytes_missing;
+		ev->largest_segment[d] = rc->largest_segment;
+	}
+	ev->overlaps_differ = c->rd[0].c.overlaps_differ + c->rd[1].c.overlaps_differ;
+}
+
+/* Ends a connection: flush what reassembly holds, let the parser close
+ * each side, decide the outcome, emit, free. */
+static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_open)
+{
+	e->cur = c;
+	for (int d = 0; d < 2; d++) {
+		td_reasm_flush(&c->rd[d], &e->sink, d);
+		td_tls_end(&c->tls, &c->s, d);
+	}
+	if (c->s.end == TD_END_OPEN)
+		c->s.end = (uint8_t)how_if_open;
+	copy_tcp_evidence(c);
+	td_session_finish(&c->s);
+	if (c->s.is_tls) {
+		e->st.tls++;
+		e->emit(e->user, &c->s);
+	} else {
+		e->st.not_tls++;
+	}
+	td_session_clear(&c->s, e->cache);
+	td_tls_free(&c->tls);
+	td_reasm_free(&c->rd[0]);
+	td_reasm_free(&c->rd[1]);
+	free(c);
+	e->cur = NULL;
+}
+
+/* Removes a flow, ending its connection if it still has one. */
+static void flow_end(struct td_engine *e, struct td_flow *f, enum td_end how)
+{
+	if (f->conn)
+		conn_end(e, f->conn, how);
+	f->conn = NULL;
+	td_flow_remove(e->flows, f);
+}
+
+static void expire_idle(struct td_engine *e, struct td_time now)
+{
+	struct td_flow *f;
+
+	if (now.sec == e->last_expiry_sec)
+		return;
+	e->last_expiry_sec = now.sec;
+	while ((f = td_flow_oldest(e->flows)) &&
+	       now.sec - f->last.sec > (int64_t)e->cfg.idle_timeout) {
+		e->st.flows_expired++;
+		flow_end(e, f, TD_END_IDLE);
+	}
+}
+
+/* Ports on which a server is expected, for connections whose SYN and
+ * hellos were both missed (IANA service names registry). */
+static bool well_known_tls_port(uint16_t p)
+{
+	static const uint16_t ports[] = {443, 465, 563, 636, 853, 989, 990, 992, 993, 994,
+					 995, 5061, 8443};
+	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+		if (ports[i] == p)
+			return true;
+	return false;
+}
+
+/* Who is the client of a connection whose first packet is seg, seen from
+ * side a (from_a)? The SYN says; else the hello in the payload; else the
+ * port. Returns true when the packet's sender is the client. */
+static bool sender_is_client(const struct td_tcp_seg *seg, struct td_session *s)
+{
+	if (seg->flags & TD_TCP_SYN) {
+		s->syn_seen = true;
+		return !(seg->flags & TD_TCP_ACK);
+	}
+	switch (td_tls_sniff_hello(seg->payload, seg->payload_len)) {
+	case 1:
+		return true;
+	case 2:
+		return false;
+	default:
+		break;
+	}
+	s->roles_guessed = true;
+	if (well_known_tls_port(seg->dport) != well_known_tls_port(seg->sport))
+		return well_known_tls_port(seg->dport);
+	return seg->sport > seg->dport;
+}
+
+static struct conn *conn_new(struct td_engine *e, struct td_flow *f, bool from_a,
+			     const struct td_tcp_seg *seg, uint32_t frame, struct td_time ts)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	struct td_tls_limits lim = {.max_handshake_msg = e->cfg.max_handshake_msg};
+
+	if (!c)
+		return NULL;
+	td_session_init(&c->s);
+	td_tls_init(&c->tls, &lim);
+	td_reasm_init(&c->rd[0]);
+	td_reasm_init(&c->rd[1]);
+	c->s.id = ++e->next_id;
+	bool client = sender_is_client(seg, &c->s);
+	c->client_is_a = client == from_a;
+	c->s.client = client ? seg->src : seg->dst;
+	c->s.server = client ? seg->dst : seg->src;
+	c->s.client_port = client ? seg->sport : seg->dport;
+	c->s.server_port = client ? seg->dport : seg->sport;
+	c->s.encap = seg->encap;
+	c->s.vlan_id = seg->vlan_id;
+	c->s.first_frame = frame;
+	c->s.first_ts = ts;
+	f->conn = c;
+	e->st.flows_created++;
+	return c;
+}
+
+static struct td_flow *flow_for(struct td_engine *e, const struct td_tcp_seg *seg, bool create,
+				bool *from_a)
+{
+	bool created = false;
+	struct td_flow *f = td_flow_lookup(e->flows, &seg->src, seg->sport, &seg->dst,
+					   seg->dport, create, &created, from_a);
+	if (!f && create) {
+		/* table full: the least recently active connection goes */
+		struct td_flow *old = td_flow_oldest(e->flows);
+		if (old) {
+			e->st.flows_evicted++;
+			flow_end(e, old, TD_END_EVICTED);
+		}
+		f = td_flow_lookup(e->flows, &seg->src, seg->sport, &seg->dst, seg->dport, true,
+				   &created, from_a);
+	}
+	if (f && created) {
+		size_t n = td_flow_count(e->flows);
+		if (n > e->st.flows_peak)
+			e->st.flows_peak = n;
+	}
+	return f;
+}
+
+static void note_tcp_end(struct conn *c, int dir, enum td_end how, uint32_t frame,
+			 struct td_time ts)
+{
+	struct td_event ev = {.kind = how == TD_END_RST ? TD_EV_TCP_RST : TD_EV_TCP_FIN,
+			      .dir = (uint8_t)dir,
+			      .count = 1,
+			      .frame = frame,
+			      .ts = ts};
+	if (c->s.end_by < 0) {
+		c->s.end_by = (int8_t)dir;
+		c->s.end_frame = frame;
+	}
+	if (how == TD_END_RST || c->s.end != TD_END_RST)
+		c->s.end = (uint8_t)how;
+	td_session_add_event(&c->s, &ev);
+}
+
+static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint32_t frame,
+			struct td_time ts)
+{
+	bool from_a;
+	bool has_data = seg->payload_len > 0;
+	bool syn = seg->flags & TD_TCP_SYN;
+	struct td_flow *f = flow_for(e, seg, false, &from_a);
+	struct conn *c;
+
+	if (!f && !has_data && !syn) {
+		/* a bare ACK/FIN/RST of a connection not being followed */
+		e->st.ignored_no_flow++;
+		return;
+	}
+	if (!f)
+		f = flow_for(e, seg, true, &from_a);
+	if (!f)
+		return;
+	c = f->conn;
+	/* A SYN on a finished connection, or one with a new initial sequence
+	 * number, starts a new connection on the same ports. */
+	if (c && syn && !(seg->flags & TD_TCP_ACK)) {
+		int cdir = from_a == c->client_is_a ? TD_DIR_C2S : TD_DIR_S2C;
+		if (cdir == TD_DIR_C2S && c->rd[cdir].started && c->rd[cdir].isn != seg->seq) {
+			conn_end(e, c, TD_END_OPEN);
+			f->conn = c = NULL;
+		}
+	}
+	if (!c) {
+		if (!has_data && !syn) {
+			td_flow_touch(e->flows, f, ts);
+			return; /* stragglers of a finished connection */
+		}
+		c = conn_new(e, f, from_a, seg, frame, ts);
+		if (!c)
+			return;
+	}
+	td_flow_touch(e->flows, f, ts);
+
+	int dir = from_a == c->client_is_a ? TD_DIR_C2S : TD_DIR_S2C;
+	struct td_session *s = &c->s;
+	s->packets[dir]++;
+	s->payload_bytes[dir] += seg->payload_len;
+	s->last_frame = frame;
+	s->last_ts = ts;
+	if (seg->window == 0 && (seg->flags & TD_TCP_ACK) && !(seg->flags & (TD_TCP_RST | TD_TCP_SYN)))
+		s->tcp.zero_windows[dir]++;
+
+	e->cur = c;
+	uint32_t seq = seg->seq;
+	if (syn) {
+		s->syn_seen = true;
+		td_reasm_syn(&c->rd[dir], seg->seq);
+		seq++;
+	}
+	bool fin = seg->flags & TD_TCP_FIN;
+	if (has_data || fin)
+		td_reasm_segment(&c->rd[dir], &e->cfg.reasm, &e->sink, dir, seq, fin, seg->payload,
+				 seg->payload_len, frame, ts);
+	if (seg->payload_missing)
+		c->s.anomalies[dir]++;
+	e->cur = NULL;
+
+	if (fin && !c->fin[dir]) {
+		c->fin[dir] = true;
+		note_tcp_end(c, dir, TD_END_FIN, frame, ts);
+	}
+	if (seg->flags & TD_TCP_RST) {
+		c->rst = true;
+		note_tcp_end(c, dir, TD_END_RST, frame, ts);
+	}
+	/* After an RST nothing follows; after both FINs the last ACK does,
+	 * and it belongs to the connection (Wireshark counts it in). The
+	 * flow stays as a tombstone so that late retransmissions are not
+	 * taken for a new connection. */
+	bool both_fin = c->fin[0] && c->fin[1];
+	if (c->rst || (both_fin && c->closing)) {
+		conn_end(e, c, TD_END_OPEN);
+		f->conn = NULL;
+	} else if (both_fin) {
+		c->closing = true;
+	}
+}
+
+void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct td_time ts,
+		      const uint8_t *data, size_t caplen, size_t wirelen)
+{
+	struct td_tcp_seg seg;
+	enum td_decode_result r = td_decode_packet(linktype, data, caplen, wirelen, &seg);
+
+	e->st.packets++;
+	e->st.by_decode[r]++;
+	expire_idle(e, ts);
+	if (r == TD_DECODE_TCP)
+		tcp_segment(e, &seg, frame, ts);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct conn *x = *(const struct conn *const *)a;
+	const struct conn *y = *(const struct conn *const *)b;
+	return x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
+}
+
+void td_engine_finish(struct td_engine *e)
+{
+	size_t n = td_flow_count(e->flows), k = 0;
+	struct conn **open = calloc(n ? n : 1, sizeof *open);
+	struct td_flow *f;
+
+	while ((f = td_flow_oldest(e->flows))) {
+		if (f->conn && open)
+			open[k++] = f->conn;
+		else if (f->conn)
+			conn_end(e, f->conn, TD_END_OPEN);
+		f->conn = NULL;
+		td_flow_remove(e->flows, f);
+	}
+	if (!open)
+		return;
+	qsort(open, k, sizeof *open, by_id);
+	for (size_t i = 0; i < k; i++)
+		conn_end(e, open[i], TD_END_OPEN);
+	free(open);
+}
+
+void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out)
+{
+	*out = e->st;
+	out->flows_now = td_flow_count(e->flows);
+}
+
+struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x509_cache *cache,
+				td_engine_emit_fn emit, void *user)
+{
+	struct td_engine *e = calloc(1, sizeof *e);
+
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	e->cache = cache;
+	e->emit = emit;
+	e->user = user;
+	e->last_expiry_sec = INT64_MIN;
+	e->flows = td_flow_table_new(cfg->max_flows, NULL);
+	if (!e->flows) {
+		free(e);
+		return NULL;
+	}
+	e->sink.data = on_stream_data;
+	e->sink.gap = on_stream_gap;
+	e->sink.user = e;
+	e->cert_sink.cert = on_cert;
+	e->cert_sink.user = e;
+	return e;
+}
+
+void td_engine_free(struct td_engine *e)
+{
+	if (!e)
+		return;
+	td_engine_finish(e);
+	td_flow_table_free(e->flows);
+	free(e);
+}

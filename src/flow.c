@@ -1,0 +1,343 @@
+/* flow.c - the table of bidirectional connections (contract in td_flow.h).
+ *
+ * Separate chaining over a power-of-two bucket array sized once, at
+ * creation, for the table's maximum (at least two buckets per flow, so the
+ * average chain stays under one entry and nothing ever rehashes). The hash is
+ * SipHash-2-4 under a per-table random key over the canonical key, serialised
+ * field by field so struct padding and the unused bytes of an IPv4 address
+ * never reach it.
+ *
+ * Each flow is its own malloc'd block: memory follows the number of live
+ * flows rather than the maximum, and a flow used after td_flow_remove() is a
+ * use-after-free that AddressSanitizer and valgrind point at, which a pool
+ * would hide. The activity list is intrusive and doubly linked, most recent
+ * first, so touch, oldest and remove are O(1).
+ */
+#include "td_flow.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* Bucket arrays stop growing here (2^22 pointers, 32 MiB on 64-bit hosts):
+ * beyond it chains grow past two entries on average, which is still cheap,
+ * while the array would cost memory even for an empty table. */
+#define TD_FLOW_MAX_BUCKETS ((size_t)1 << 22)
+#define TD_FLOW_MIN_BUCKETS ((size_t)16)
+
+struct td_flow_table {
+	struct td_flow **buckets;
+	size_t mask; /* bucket count - 1 */
+	size_t count, max_flows;
+	struct td_flow *lru_head, *lru_tail; /* most, least recently active */
+	uint8_t key[16];
+};
+
+/* SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012), declared in td_flow.h so the unit test can check it against the
+ * paper's vectors. */
+
+static uint64_t rotl64(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = rotl64(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = rotl64(v[0], 32);
+	v[2] += v[3];
+	v[3] = rotl64(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = rotl64(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = rotl64(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = rotl64(v[2], 32);
+}
+
+static void sip_compress(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+}
+
+uint64_t td_flow_siphash24(const uint8_t key[16], const uint8_t *m, size_t n)
+{
+	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+	/* Initialisation constants: "somepseudorandomlygeneratedbytes". */
+	uint64_t v[4] = {
+		k0 ^ 0x736f6d6570736575ULL,
+		k1 ^ 0x646f72616e646f6dULL,
+		k0 ^ 0x6c7967656e657261ULL,
+		k1 ^ 0x7465646279746573ULL,
+	};
+	size_t off = 0;
+	uint64_t last;
+
+	for (; n - off >= 8; off += 8)
+		sip_compress(v, load_le64(m + off));
+	/* Final block: the remaining 0..7 bytes, little-endian, with the
+	 * message length mod 256 in the top byte. */
+	last = (uint64_t)(n & 0xff) << 56;
+	for (size_t i = 0; i < n - off; i++)
+		last |= (uint64_t)m[off + i] << (8 * i);
+	sip_compress(v, last);
+
+	v[2] ^= 0xff;
+	for (unsigned i = 0; i < 4; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* Address bytes that matter: 4 for IPv4, 16 otherwise. */
+static size_t addr_len(const struct td_addr *a)
+{
+	return a->family == 4 ? 4 : 16;
+}
+
+/* Orders (address, port) pairs: family, then address bytes, then port. */
+static int endpoint_cmp(const struct td_addr *x, uint16_t px, const struct td_addr *y, uint16_t py)
+{
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->bytes, y->bytes, addr_len(x));
+	if (r)
+		return r < 0 ? -1 : 1;
+	if (px != py)
+		return px < py ? -1 : 1;
+	return 0;
+}
+
+/* The canonical key, with the address bytes that do not count zeroed. */
+static void key_make(struct td_flow_key *k, const struct td_addr *a, uint16_t pa,
+		     const struct td_addr *b, uint16_t pb)
+{
+	memset(k, 0, sizeof(*k));
+	k->a.family = a->family;
+	memcpy(k->a.bytes, a->bytes, addr_len(a));
+	k->b.family = b->family;
+	memcpy(k->b.bytes, b->bytes, addr_len(b));
+	k->pa = pa;
+	k->pb = pb;
+}
+
+static bool key_equal(const struct td_flow_key *x, const struct td_flow_key *y)
+{
+	return endpoint_cmp(&x->a, x->pa, &y->a, y->pa) == 0 &&
+	       endpoint_cmp(&x->b, x->pb, &y->b, y->pb) == 0;
+}
+
+/* Serialises the key explicitly: family a, family b, address a, address b
+ * (4 or 16 bytes each), port a, port b (big-endian). */
+static uint64_t key_hash(const struct td_flow_table *t, const struct td_flow_key *k)
+{
+	uint8_t buf[2 + 16 + 16 + 2 + 2];
+	size_t n = 0;
+
+	buf[n++] = k->a.family;
+	buf[n++] = k->b.family;
+	memcpy(buf + n, k->a.bytes, addr_len(&k->a));
+	n += addr_len(&k->a);
+	memcpy(buf + n, k->b.bytes, addr_len(&k->b));
+	n += addr_len(&k->b);
+	buf[n++] = (uint8_t)(k->pa >> 8);
+	buf[n++] = (uint8_t)k->pa;
+	buf[n++] = (uint8_t)(k->pb >> 8);
+	buf[n++] = (uint8_t)k->pb;
+	return td_flow_siphash24(t->key, buf, n);
+}
+
+/* getrandom(2), or /dev/urandom where the syscall is missing (old kernels,
+ * some sandboxes). */
+static bool random_key(uint8_t key[16])
+{
+	ssize_t r;
+	FILE *f;
+	bool ok;
+
+	do
+		r = getrandom(key, 16, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == 16)
+		return true;
+	f = fopen("/dev/urandom", "rb");
+	if (!f)
+		return false;
+	ok = fread(key, 1, 16, f) == 16;
+	fclose(f);
+	return ok;
+}
+
+static size_t bucket_count(size_t max_flows)
+{
+	size_t n = TD_FLOW_MIN_BUCKETS;
+
+	while (n < TD_FLOW_MAX_BUCKETS && n / 2 < max_flows)
+		n *= 2;
+	return n;
+}
+
+struct td_flow_table *td_flow_table_new(size_t max_flows, const uint8_t *key16)
+{
+	struct td_flow_table *t;
+	size_t nb;
+
+	if (!max_flows)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (key16)
+		memcpy(t->key, key16, sizeof(t->key));
+	else if (!random_key(t->key))
+		goto fail;
+	nb = bucket_count(max_flows);
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	if (!t->buckets)
+		goto fail;
+	t->mask = nb - 1;
+	t->max_flows = max_flows;
+	return t;
+
+fail:
+	free(t);
+	return NULL;
+}
+
+void td_flow_table_free(struct td_flow_table *t)
+{
+	struct td_flow *f, *next;
+
+	if (!t)
+		return;
+	for (f = t->lru_head; f; f = next) {
+		next = f->lru_next;
+		free(f);
+	}
+	free(t->buckets);
+	free(t);
+}
+
+static void lru_unlink(struct td_flow_table *t, struct td_flow *f)
+{
+	if (f->lru_prev)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push_head(struct td_flow_table *t, struct td_flow *f)
+{
+	f->lru_prev = NULL;
+	f->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->lru_head->lru_prev = f;
+	else
+		t->lru_tail = f;
+	t->lru_head = f;
+}
+
+struct td_flow *td_flow_lookup(struct td_flow_table *t, const struct td_addr *src,
+			       uint16_t sport, const struct td_addr *dst, uint16_t dport,
+			       bool create, bool *created, bool *from_a)
+{
+	struct td_flow_key k;
+	struct td_flow *f, **bucket;
+	bool src_is_a = endpoint_cmp(src, sport, dst, dport) <= 0;
+	uint64_t h;
+
+	if (created)
+		*created = false;
+	if (from_a)
+		*from_a = src_is_a;
+	if (src_is_a)
+		key_make(&k, src, sport, dst, dport);
+	else
+		key_make(&k, dst, dport, src, sport);
+	h = key_hash(t, &k);
+	bucket = &t->buckets[h & t->mask];
+
+	for (f = *bucket; f; f = f->bucket_next)
+		if (f->hash == h && key_equal(&f->key, &k))
+			return f;
+	if (!create || t->count >= t->max_flows)
+		return NULL;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->key = k;
+	f->hash = h;
+	f->bucket_next = *bucket;
+	*bucket = f;
+	/* New is active: at the head, until the caller touches it with the
+	 * packet's time. */
+	lru_push_head(t, f);
+	t->count++;
+	if (created)
+		*created = true;
+	return f;
+}
+
+void td_flow_touch(struct td_flow_table *t, struct td_flow *f, struct td_time now)
+{
+	f->last = now;
+	if (t->lru_head == f)
+		return;
+	lru_unlink(t, f);
+	lru_push_head(t, f);
+}
+
+struct td_flow *td_flow_oldest(const struct td_flow_table *t)
+{
+	return t->lru_tail;
+}
+
+void td_flow_remove(struct td_flow_table *t, struct td_flow *f)
+{
+	struct td_flow **pp = &t->buckets[f->hash & t->mask];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->bucket_next;
+	if (!*pp)
+		return; /* not in this table: leave it alone */
+	*pp = f->bucket_next;
+	lru_unlink(t, f);
+	t->count--;
+	free(f);
+}
+
+size_t td_flow_count(const struct td_flow_table *t)
+{
+	return t->count;
+}
+
+size_t td_flow_capacity(const struct td_flow_table *t)
+{
+	return t->max_flows;
+}

@@ -1,0 +1,362 @@
+/* keys.c - load --key private keys and match them (see td_keys.h).
+ *
+ * One of the three files allowed to include OpenSSL headers. The file is
+ * read whole (capped), then:
+ *   - PEM: every block is looked at in order; an encrypted one is noted, the
+ *     first "... PRIVATE KEY" block is decoded from its DER;
+ *   - DER: decoded as any private key structure libcrypto knows (PKCS#8,
+ *     PKCS#1, SEC1, ...) and must be consumed whole.
+ * Decoding goes through OSSL_DECODER with a passphrase callback that always
+ * fails, so an encrypted key can never reach a terminal prompt. Encrypted
+ * keys are recognised by their structure, not by the decoder's error text.
+ * Buffers that held key material are cleansed before they are freed.
+ */
+#include "td_keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Reads the whole file into a fresh buffer, refusing more than
+ * TD_KEYS_MAX_FILE bytes (checked on the size and again while reading, in
+ * case the file grows). */
+static enum td_err read_file(const char *path, uint8_t **buf, size_t *len, char *err,
+			     size_t errlen)
+{
+	enum td_err ret = TD_ERR_IO;
+	struct stat st;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			set_err(err, errlen, "%s: no such file", path);
+		else
+			set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > TD_KEYS_MAX_FILE) {
+		set_err(err, errlen, "%s: larger than 1 MiB", path);
+		ret = TD_ERR_TOO_BIG;
+		goto out;
+	}
+	b = malloc(TD_KEYS_MAX_FILE + 1);
+	if (!b) {
+		set_err(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, b + n, TD_KEYS_MAX_FILE + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > TD_KEYS_MAX_FILE) {
+			set_err(err, errlen, "%s: larger than 1 MiB", path);
+			ret = TD_ERR_TOO_BIG;
+			goto out;
+		}
+	}
+	*buf = b;
+	*len = n;
+	b = NULL;
+	ret = TD_OK;
+out:
+	if (b) {
+		OPENSSL_cleanse(b, n);
+		free(b);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Never gives a passphrase: encrypted keys are refused, not prompted for. */
+static int no_passphrase(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[],
+			 void *arg)
+{
+	(void)pass;
+	(void)pass_size;
+	(void)params;
+	(void)arg;
+	*pass_len = 0;
+	return 0;
+}
+
+/* Any private key structure in DER, consumed whole; NULL when it is not. */
+static EVP_PKEY *decode_der_key(const uint8_t *der, size_t len)
+{
+	EVP_PKEY *pk = NULL;
+	const unsigned char *p = der;
+	size_t left = len;
+	OSSL_DECODER_CTX *dctx =
+		OSSL_DECODER_CTX_new_for_pkey(&pk, "DER", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+
+	if (!dctx)
+		return NULL;
+	if (OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL) != 1 ||
+	    OSSL_DECODER_from_data(dctx, &p, &left) != 1 || left != 0) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	OSSL_DECODER_CTX_free(dctx);
+	return pk;
+}
+
+/* An EncryptedPrivateKeyInfo (RFC 5958 §3) has the shape of an X509_SIG:
+ * AlgorithmIdentifier, OCTET STRING. */
+static bool der_is_encrypted_pkcs8(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_SIG *sig = d2i_X509_SIG(NULL, &p, (long)len);
+	bool yes = sig && p == der + len;
+
+	X509_SIG_free(sig);
+	return yes;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A PEM label for an error message: printable ASCII, bounded. */
+static void copy_label(char *dst, size_t dstlen, const char *label)
+{
+	size_t i = 0;
+
+	for (; label[i] && i + 1 < dstlen; i++) {
+		unsigned char ch = (unsigned char)label[i];
+		dst[i] = ch < 0x20 || ch > 0x7e ? '?' : (char)ch;
+	}
+	dst[i] = '\0';
+}
+
+/* What a PEM file held, for the error message when no key came out. */
+struct pem_scan {
+	bool encrypted;
+	char other[40];   /* first block that is not a key, e.g. "CERTIFICATE" */
+	char broken[40];  /* first key block that did not decode */
+};
+
+/* Walks the PEM blocks until a private key decodes (RFC 7468). Returns
+ * TD_ERR_NOMEM only when the BIO cannot be made; *pk stays NULL when no key
+ * was found, and scan says what was seen instead. */
+static enum td_err decode_pem(const uint8_t *buf, size_t len, EVP_PKEY **pk,
+			      struct pem_scan *scan)
+{
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long dlen = 0;
+
+	if (!b)
+		return TD_ERR_NOMEM;
+	while (!*pk && PEM_read_bio(b, &name, &header, &data, &dlen) == 1) {
+		/* RFC 1421 legacy encryption is announced in the headers */
+		bool legacy_enc = strstr(header, "Proc-Type:") && strstr(header, "ENCRYPTED");
+
+		if (strcmp(name, PEM_STRING_PKCS8) == 0 || legacy_enc) {
+			scan->encrypted = true;
+		} else if (ends_with(name, "PRIVATE KEY")) {
+			*pk = decode_der_key(data, (size_t)dlen);
+			if (!*pk && !scan->broken[0])
+				copy_label(scan->broken, sizeof scan->broken, name);
+		} else if (!scan->other[0]) {
+			copy_label(scan->other, sizeof scan->other, name);
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_clear_free(data, (size_t)dlen);
+		name = header = NULL;
+		data = NULL;
+	}
+	BIO_free(b);
+	return TD_OK;
+}
+
+/* PEM when an encapsulation boundary appears anywhere (RFC 7468 §2 allows
+ * text before it); DER starts with a SEQUENCE and never holds this text in
+ * a key we could use. */
+/* The one line saying why no key came out of the file. */
+static enum td_err no_key_found(const char *path, const struct pem_scan *scan, char *err,
+				size_t errlen)
+{
+	static const char not_key[] = "not a private key (PEM or DER)";
+
+	if (scan->encrypted) {
+		set_err(err, errlen, "%s: encrypted key: %s", path,
+			"password support comes with --key-password-file");
+		return TD_ERR_UNSUPPORTED;
+	}
+	if (scan->broken[0])
+		set_err(err, errlen, "%s: %s: the %s block does not decode", path, not_key,
+			scan->broken);
+	else if (scan->other[0])
+		set_err(err, errlen, "%s: %s: the PEM block is a %s", path, not_key, scan->other);
+	else
+		set_err(err, errlen, "%s: %s", path, not_key);
+	return TD_ERR_MALFORMED;
+}
+
+static bool looks_like_pem(const uint8_t *buf, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	const size_t n = sizeof begin - 1;
+
+	for (size_t i = 0; len >= n && i <= len - n; i++) {
+		if (memcmp(buf + i, begin, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The stored public half must belong to the private half: a key file whose
+ * halves disagree would make every match result a lie. */
+static enum td_err check_pair(EVP_PKEY *pk)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+	int r;
+
+	if (!ctx)
+		return TD_ERR_NOMEM;
+	r = EVP_PKEY_pairwise_check(ctx);
+	EVP_PKEY_CTX_free(ctx);
+	/* -2: this key type has no pairwise check */
+	return r == 1 || r == -2 ? TD_OK : TD_ERR_CRYPTO;
+}
+
+enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t errlen)
+{
+	enum td_err ret;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	EVP_PKEY *pk = NULL;
+	unsigned char *spki = NULL;
+	int spki_len;
+	struct pem_scan scan = { 0 };
+	struct td_cert_key ck;
+
+	if (out)
+		memset(out, 0, sizeof *out);
+	set_err(err, errlen, "%s", "");
+	if (!path || !out) {
+		set_err(err, errlen, "--key: no file name");
+		return TD_ERR_ARG;
+	}
+	ERR_set_mark();
+	ret = read_file(path, &buf, &len, err, errlen);
+	if (ret != TD_OK)
+		goto out;
+
+	if (looks_like_pem(buf, len)) {
+		ret = decode_pem(buf, len, &pk, &scan);
+		if (ret != TD_OK) {
+			set_err(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+	} else {
+		pk = decode_der_key(buf, len);
+		scan.encrypted = !pk && der_is_encrypted_pkcs8(buf, len);
+	}
+	if (!pk) {
+		ret = no_key_found(path, &scan, err, errlen);
+		goto out;
+	}
+
+	ret = check_pair(pk);
+	if (ret != TD_OK) {
+		set_err(err, errlen, "%s: %s", path,
+			ret == TD_ERR_NOMEM ? "out of memory"
+					    : "private and public halves do not match");
+		goto out;
+	}
+	spki_len = i2d_PUBKEY(pk, &spki);
+	if (spki_len <= 0) {
+		set_err(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	/* the same code that gives a certificate's key facts, so both sides of
+	 * td_keys_match are computed alike */
+	ret = td_x509_key_facts(spki, (size_t)spki_len, &ck);
+	if (ret != TD_OK) {
+		set_err(err, errlen, "%s: %s", path,
+			ret == TD_ERR_NOMEM ? "out of memory" : "public half does not encode");
+		goto out;
+	}
+	out->path = strdup(path);
+	if (!out->path) {
+		set_err(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(out->algorithm, ck.algorithm, sizeof out->algorithm);
+	out->bits = ck.bits;
+	memcpy(out->spki_sha256, ck.spki_sha256, sizeof out->spki_sha256);
+out:
+	OPENSSL_free(spki);
+	EVP_PKEY_free(pk);
+	if (buf) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	ERR_pop_to_mark();
+	if (ret != TD_OK)
+		td_key_clear(out);
+	return ret;
+}
+
+void td_key_clear(struct td_key *k)
+{
+	if (!k)
+		return;
+	free(k->path);
+	memset(k, 0, sizeof *k);
+}
+
+bool td_keys_match(const struct td_key *k, const struct td_cert_key *ck)
+{
+	if (!k || !ck || !k->path || !k->algorithm[0] || !ck->algorithm[0])
+		return false;
+	return memcmp(k->spki_sha256, ck->spki_sha256, sizeof k->spki_sha256) == 0;
+}

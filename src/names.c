@@ -1,0 +1,216 @@
+/* names.c - lookups over the generated IANA name tables (td_names.h). */
+#include "td_names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* One row of every table but the cipher suites. The id is uint16_t even
+ * for the one-byte registries (alerts, handshake and content types) so one
+ * search serves them all; the generator refuses values above 255 there. */
+struct names_entry {
+	uint16_t id;
+	const char *name;
+};
+
+/* The tables themselves: build/gen/names_data.c, written by
+ * tools/gen-names.awk from data/tls-*.csv, sorted and free of duplicate
+ * values. It is included rather than compiled on its own so the tables
+ * stay static to this file and the compiler checks every row against the
+ * two structs above; the Makefile puts build/gen on the include path. */
+#include "names_data.c"
+
+#define NAMES_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct names_table {
+	const struct names_entry *rows;
+	size_t n;
+};
+
+/* Indexed by enum td_names_table; the cipher table has its own struct and
+ * is handled apart, so its slot stays empty. */
+static const struct names_table tables[TD_NAMES_TABLE_COUNT] = {
+	[TD_NAMES_CIPHER] = { NULL, 0 },
+	[TD_NAMES_ALERT] = { names_alert_tab, NAMES_LEN(names_alert_tab) },
+	[TD_NAMES_GROUP] = { names_group_tab, NAMES_LEN(names_group_tab) },
+	[TD_NAMES_SIGSCHEME] = { names_sigscheme_tab,
+				 NAMES_LEN(names_sigscheme_tab) },
+	[TD_NAMES_EXTENSION] = { names_extension_tab,
+				 NAMES_LEN(names_extension_tab) },
+	[TD_NAMES_HANDSHAKE] = { names_handshake_tab,
+				 NAMES_LEN(names_handshake_tab) },
+	[TD_NAMES_VERSION] = { names_version_tab,
+			       NAMES_LEN(names_version_tab) },
+	[TD_NAMES_CONTENT_TYPE] = { names_content_type_tab,
+				    NAMES_LEN(names_content_type_tab) },
+};
+
+/* bsearch comparators: key is a uint16_t, the element a table row whose
+ * first member is the id. */
+static int cmp_cipher(const void *key, const void *elem)
+{
+	uint16_t k = *(const uint16_t *)key;
+	uint16_t e = ((const struct td_cipher_info *)elem)->id;
+
+	return (k > e) - (k < e);
+}
+
+static int cmp_entry(const void *key, const void *elem)
+{
+	uint16_t k = *(const uint16_t *)key;
+	uint16_t e = ((const struct names_entry *)elem)->id;
+
+	return (k > e) - (k < e);
+}
+
+static const char *find(enum td_names_table t, uint16_t id)
+{
+	const struct names_entry *e;
+
+	e = bsearch(&id, tables[t].rows, tables[t].n, sizeof(*e), cmp_entry);
+	return e ? e->name : NULL;
+}
+
+const struct td_cipher_info *td_names_cipher(uint16_t id)
+{
+	return bsearch(&id, names_cipher_tab, NAMES_LEN(names_cipher_tab),
+		       sizeof(names_cipher_tab[0]), cmp_cipher);
+}
+
+const char *td_names_cipher_name(uint16_t id)
+{
+	const struct td_cipher_info *c = td_names_cipher(id);
+
+	return c ? c->name : NULL;
+}
+
+const char *td_names_alert(uint8_t desc)
+{
+	return find(TD_NAMES_ALERT, desc);
+}
+
+const char *td_names_group(uint16_t id)
+{
+	return find(TD_NAMES_GROUP, id);
+}
+
+const char *td_names_sigscheme(uint16_t id)
+{
+	return find(TD_NAMES_SIGSCHEME, id);
+}
+
+const char *td_names_extension(uint16_t id)
+{
+	return find(TD_NAMES_EXTENSION, id);
+}
+
+const char *td_names_handshake(uint8_t type)
+{
+	return find(TD_NAMES_HANDSHAKE, type);
+}
+
+const char *td_names_version(uint16_t v)
+{
+	return find(TD_NAMES_VERSION, v);
+}
+
+const char *td_names_content_type(uint8_t t)
+{
+	return find(TD_NAMES_CONTENT_TYPE, t);
+}
+
+bool td_names_is_grease(uint16_t v)
+{
+	/* RFC 8701 §2: both bytes equal, each of the form 0x?A. */
+	return (v >> 8) == (v & 0xFF) && (v & 0x0F) == 0x0A;
+}
+
+const char *td_names_fmt16(char *buf, size_t n,
+			   const char *(*lookup)(uint16_t), uint16_t v)
+{
+	const char *name;
+
+	if (buf == NULL || n == 0)
+		return buf;
+	if (td_names_is_grease(v)) {
+		snprintf(buf, n, "GREASE (0x%04x)", (unsigned)v);
+		return buf;
+	}
+	name = lookup ? lookup(v) : NULL;
+	if (name)
+		snprintf(buf, n, "%s", name);
+	else
+		snprintf(buf, n, "unknown (0x%04x)", (unsigned)v);
+	return buf;
+}
+
+/* ASCII-only case folding: rule files are ASCII, and the C library's
+ * strcasecmp would follow the locale. */
+static bool same_name(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char ca = (unsigned char)*a;
+		unsigned char cb = (unsigned char)*b;
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char)(cb - 'A' + 'a');
+		if (ca != cb)
+			return false;
+		if (ca == '\0')
+			return true;
+	}
+}
+
+/* Linear scans: these run when rules are loaded, not per packet, and the
+ * tables are a few hundred rows. */
+long td_names_cipher_by_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < NAMES_LEN(names_cipher_tab); i++)
+		if (same_name(names_cipher_tab[i].name, name))
+			return names_cipher_tab[i].id;
+	return -1;
+}
+
+long td_names_alert_by_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < tables[TD_NAMES_ALERT].n; i++)
+		if (same_name(tables[TD_NAMES_ALERT].rows[i].name, name))
+			return tables[TD_NAMES_ALERT].rows[i].id;
+	return -1;
+}
+
+size_t td_names_table_size(enum td_names_table t)
+{
+	if (t == TD_NAMES_CIPHER)
+		return NAMES_LEN(names_cipher_tab);
+	if ((unsigned)t >= TD_NAMES_TABLE_COUNT)
+		return 0;
+	return tables[t].n;
+}
+
+bool td_names_table_entry(enum td_names_table t, size_t i, uint16_t *id,
+			  const char **name)
+{
+	uint16_t v;
+	const char *s;
+
+	if (i >= td_names_table_size(t))
+		return false;
+	if (t == TD_NAMES_CIPHER) {
+		v = names_cipher_tab[i].id;
+		s = names_cipher_tab[i].name;
+	} else {
+		v = tables[t].rows[i].id;
+		s = tables[t].rows[i].name;
+	}
+	if (id)
+		*id = v;
+	if (name)
+		*name = s;
+	return true;
+}

@@ -1,0 +1,950 @@
+/* report_text.c - the human report: one block per connection and a summary
+ * (td_report.h). Also the two entry points, which hand over to the JSON
+ * writer when opts->json is set.
+ *
+ * Layout: a header line, then sections at indent 2 and "label  value"
+ * fields at indent 4 with values aligned at column VALUE_COL, so a block
+ * reads well in a terminal and pastes into a ticket unchanged. Lists wrap
+ * at WRAP_COL with continuation lines aligned under the first value.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "td_decode.h"
+#include "td_digest.h"
+#include "td_error.h"
+#include "td_names.h"
+#include "td_report.h"
+#include "td_report_util.h"
+#include "td_x509.h"
+
+#define FIELD_INDENT 4
+#define LABEL_W 20
+#define VALUE_COL (FIELD_INDENT + LABEL_W)
+#define CERT_INDENT 8
+#define CERT_LABEL_W (VALUE_COL - CERT_INDENT)
+#define WRAP_COL 100
+
+#define ANSI_BOLD "\033[1m"
+#define ANSI_RED "\033[1;31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_RESET "\033[0m"
+
+struct tx {
+	FILE *out;
+	bool color;
+	int verbose;
+};
+
+static const char *on(const struct tx *t, const char *code)
+{
+	return t->color ? code : "";
+}
+
+static const char *off(const struct tx *t)
+{
+	return t->color ? ANSI_RESET : "";
+}
+
+static void section(const struct tx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void section(const struct tx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(t->out, "  %s", on(t, ANSI_BOLD));
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	fprintf(t->out, "%s\n", off(t));
+}
+
+/* Starts a field: indent, label, padding up to the value column. The
+ * caller writes the value and the newline. */
+static void label_at(const struct tx *t, int indent, int width, const char *label)
+{
+	fprintf(t->out, "%*s%-*s ", indent, "", width - 1, label);
+}
+
+static void label(const struct tx *t, const char *l)
+{
+	label_at(t, FIELD_INDENT, LABEL_W, l);
+}
+
+static void field(const struct tx *t, const char *l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void field(const struct tx *t, const char *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	label(t, l);
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->out);
+}
+
+/* A field whose value is an untrusted string. */
+static void field_wire(const struct tx *t, const char *l, const uint8_t *p, size_t n)
+{
+	label(t, l);
+	td_report_put_term(t->out, p, n);
+	fputc('\n', t->out);
+}
+
+static void field_cstr(const struct tx *t, int indent, int width, const char *l, const char *s)
+{
+	label_at(t, indent, width, l);
+	td_report_put_term(t->out, (const uint8_t *)s, strlen(s));
+	fputc('\n', t->out);
+}
+
+/* A comma separated list wrapped at WRAP_COL, continuation lines aligned at
+ * VALUE_COL. Items are already safe for the terminal. */
+struct wrap {
+	const struct tx *t;
+	size_t col;
+	bool first;
+};
+
+static void wrap_start(struct wrap *w, const struct tx *t, const char *l)
+{
+	label(t, l);
+	w->t = t;
+	w->col = VALUE_COL;
+	w->first = true;
+}
+
+static void wrap_item(struct wrap *w, const char *item)
+{
+	size_t len = strlen(item);
+
+	if (!w->first) {
+		/* + 1: room for the comma that may follow this item */
+		if (w->col + 2 + len + 1 > WRAP_COL) {
+			fprintf(w->t->out, ",\n%*s", VALUE_COL, "");
+			w->col = VALUE_COL;
+		} else {
+			fputs(", ", w->t->out);
+			w->col += 2;
+		}
+	}
+	fputs(item, w->t->out);
+	w->col += len;
+	w->first = false;
+}
+
+static void wrap_end(struct wrap *w, size_t shown, size_t total)
+{
+	if (total > shown)
+		fprintf(w->t->out, " (%zu of %zu shown)", shown, total);
+	fputc('\n', w->t->out);
+}
+
+static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t n, size_t cap,
+		   size_t total, const char *(*lookup)(uint16_t))
+{
+	struct wrap w;
+	char name[TD_NAMES_FMT_LEN], item[TD_NAMES_FMT_LEN + 16];
+
+	if (n > cap)
+		n = cap;
+	if (n == 0 && t->verbose == 0)
+		return;
+	wrap_start(&w, t, l);
+	if (n == 0)
+		wrap_item(&w, "(none)");
+	for (size_t i = 0; i < n; i++) {
+		td_names_fmt16(name, sizeof name, lookup, v[i]);
+		/* Verbose: the code beside the name, unless the name says it. */
+		if (t->verbose > 0 && strchr(name, '(') == NULL)
+			snprintf(item, sizeof item, "%s (0x%04x)", name, (unsigned)v[i]);
+		else
+			snprintf(item, sizeof item, "%s", name);
+		wrap_item(&w, item);
+	}
+	wrap_end(&w, n, total);
+}
+
+static void version_name(uint16_t v, char buf[TD_NAMES_FMT_LEN])
+{
+	td_names_fmt16(buf, TD_NAMES_FMT_LEN, td_names_version, v);
+}
+
+static void addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
+{
+	char ip[64];
+
+	td_addr_str(a, ip, sizeof ip);
+	if (a->family == 6)
+		snprintf(buf, n, "[%s]:%u", ip, (unsigned)port);
+	else
+		snprintf(buf, n, "%s:%u", ip, (unsigned)port);
+}
+
+static void upper(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	/* "not-tls" -> "NOT TLS" */
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = src[i] == '-' ? ' ' : (char)toupper((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+static const char *outcome_color(uint8_t outcome)
+{
+	switch (outcome) {
+	case TD_OUTCOME_COMPLETED:
+		return ANSI_GREEN;
+	case TD_OUTCOME_FAILED:
+		return ANSI_RED;
+	case TD_OUTCOME_INCOMPLETE:
+		return ANSI_YELLOW;
+	default:
+		return "";
+	}
+}
+
+static const char *alert_color(const struct td_alert *a)
+{
+	if (a->encrypted || a->probable)
+		return ANSI_YELLOW;
+	return a->level == 2 ? ANSI_RED : ANSI_YELLOW;
+}
+
+/* The alert that ended a failed handshake, chosen as td_session_finish()
+ * chooses it: the first fatal alert in clear or encrypted alert before the
+ * handshake completed, from the aborting side. NULL if none is stored. */
+static const struct td_alert *aborting_alert(const struct td_session *s)
+{
+	size_t n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct td_alert *a = &s->alerts[i];
+
+		if (s->aborted_by >= 0 && a->dir != s->aborted_by)
+			continue;
+		if (a->phase == TD_PHASE_APPLICATION)
+			continue;
+		if (a->level == 2 || a->encrypted || a->probable)
+			return a;
+	}
+	return NULL;
+}
+
+/* Why the handshake failed, in a few words for the header line. */
+static void failure_reason(const struct td_session *s, char *buf, size_t n)
+{
+	const char *who = s->aborted_by >= 0 ? td_dir_name(s->aborted_by) : NULL;
+	const struct td_alert *a;
+	char words[64];
+
+	switch (s->aborted_how) {
+	case TD_ABORT_ALERT:
+		a = aborting_alert(s);
+		if (a)
+			snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
+				 td_report_alert_words(a, words, sizeof words));
+		else
+			snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
+		break;
+	case TD_ABORT_RST:
+		snprintf(buf, n, "RST from %s", who ? who : "a peer");
+		break;
+	case TD_ABORT_FIN:
+		snprintf(buf, n, "%s closed the connection (FIN)", who ? who : "a peer");
+		break;
+	case TD_ABORT_SILENCE:
+		if (who)
+			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
+		else
+			snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
+		break;
+	default:
+		snprintf(buf, n, "after %s", td_stage_name(s->stage));
+		break;
+	}
+}
+
+static void header(const struct tx *t, const struct td_session *s)
+{
+	char c[80], sv[80], name[TD_NAMES_FMT_LEN], oc[32], why[160];
+
+	addr_port(&s->client, s->client_port, c, sizeof c);
+	addr_port(&s->server, s->server_port, sv, sizeof sv);
+	fprintf(t->out, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
+		off(t));
+	if (s->sh.seen) {
+		version_name(td_session_version(s), name);
+		fprintf(t->out, "  %s", name);
+		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh.suite);
+		fprintf(t->out, "  %s", name);
+	}
+	if (s->ch.seen && s->ch.has_sni) {
+		fputs("  SNI ", t->out);
+		td_report_put_term(t->out, s->ch.sni.bytes,
+				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+	}
+	upper(oc, sizeof oc, td_outcome_name(s->outcome));
+	fprintf(t->out, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
+	if (s->outcome == TD_OUTCOME_FAILED) {
+		failure_reason(s, why, sizeof why);
+		fprintf(t->out, " (%s)", why);
+	} else if (s->outcome == TD_OUTCOME_INCOMPLETE) {
+		fprintf(t->out, " (last stage: %s)", td_stage_name(s->stage));
+	}
+	fputc('\n', t->out);
+}
+
+/* Writes "client 1, server 2" for a per-direction counter into buf;
+ * returns false (nothing to show) when both are 0 and not verbose. */
+static bool pair_str(const struct tx *t, uint64_t c, uint64_t sv, char *buf, size_t n)
+{
+	if (!c && !sv && t->verbose == 0)
+		return false;
+	snprintf(buf, n, "client %llu, server %llu", (unsigned long long)c, (unsigned long long)sv);
+	return true;
+}
+
+static void sec_connection(const struct tx *t, const struct td_session *s)
+{
+	char a[80], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN], zone[TD_REPORT_TIME_LEN];
+	char buf[128];
+	const struct td_tcp_evidence *e = &s->tcp;
+
+	section(t, "Connection");
+	addr_port(&s->client, s->client_port, a, sizeof a);
+	field(t, "client", "%s", a);
+	addr_port(&s->server, s->server_port, a, sizeof a);
+	field(t, "server", "%s", a);
+	field(t, "roles", "%s",
+	      s->syn_seen        ? "from the TCP handshake (SYN)"
+	      : s->roles_guessed ? "guessed from the ports (no SYN, no hello): lower port is the server"
+				 : "from the TLS hellos (no SYN seen)");
+	if (s->encap & TD_ENCAP_VLAN)
+		field(t, "VLAN", "%u", (unsigned)s->vlan_id);
+	field(t, "frames", "%lu - %lu", (unsigned long)s->first_frame, (unsigned long)s->last_frame);
+	td_report_zone_local(s->first_ts, zone);
+	field(t, "time", "%s - %s %s (%.3f ms)", td_report_time_local(s->first_ts, t1),
+	      td_report_time_local(s->last_ts, t2), zone, td_report_ms(s->first_ts, s->last_ts));
+	field(t, "packets", "client %llu (%llu bytes payload), server %llu (%llu bytes payload)",
+	      (unsigned long long)s->packets[0], (unsigned long long)s->payload_bytes[0],
+	      (unsigned long long)s->packets[1], (unsigned long long)s->payload_bytes[1]);
+
+	label(t, "ended");
+	switch (s->end) {
+	case TD_END_FIN:
+	case TD_END_RST:
+		fprintf(t->out, "%s", s->end == TD_END_FIN ? "FIN" : "RST");
+		if (s->end_by >= 0)
+			fprintf(t->out, " from %s", td_dir_name(s->end_by));
+		if (s->end_frame)
+			fprintf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+		break;
+	case TD_END_IDLE:
+		fputs("idle timeout (no packet for too long)", t->out);
+		break;
+	case TD_END_EVICTED:
+		fputs("evicted from the flow table (memory cap)", t->out);
+		break;
+	default:
+		fputs("still open when the capture ended", t->out);
+		break;
+	}
+	if (s->end != TD_END_FIN && s->end != TD_END_RST && s->end_by >= 0) {
+		fprintf(t->out, "; first FIN/RST from %s", td_dir_name(s->end_by));
+		if (s->end_frame)
+			fprintf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+	}
+	fputc('\n', t->out);
+
+	if (pair_str(t, e->retransmissions[0], e->retransmissions[1], buf, sizeof buf))
+		field(t, "retransmissions", "%s", buf);
+	if (pair_str(t, e->out_of_order[0], e->out_of_order[1], buf, sizeof buf))
+		field(t, "out of order", "%s", buf);
+	if (pair_str(t, e->gaps[0], e->gaps[1], buf, sizeof buf))
+		field(t, "gaps", "%s (bytes missing: client %llu, server %llu)", buf,
+		      (unsigned long long)e->bytes_missing[0], (unsigned long long)e->bytes_missing[1]);
+	if (e->overlaps_differ || t->verbose > 0)
+		field(t, "overlaps differing", "%lu", (unsigned long)e->overlaps_differ);
+	if (pair_str(t, e->zero_windows[0], e->zero_windows[1], buf, sizeof buf))
+		field(t, "zero windows", "%s", buf);
+	if (t->verbose > 0)
+		field(t, "largest segment", "client %lu, server %lu",
+		      (unsigned long)e->largest_segment[0], (unsigned long)e->largest_segment[1]);
+	if (s->is_tls || t->verbose > 0) {
+		field(t, "TLS records", "client %lu, server %lu", (unsigned long)s->records[0],
+		      (unsigned long)s->records[1]);
+		if (pair_str(t, s->appdata_records[0], s->appdata_records[1], buf, sizeof buf))
+			field(t, "application data",
+			      "client %lu record%s (%llu bytes), server %lu record%s (%llu bytes)",
+			      (unsigned long)s->appdata_records[0],
+			      s->appdata_records[0] == 1 ? "" : "s",
+			      (unsigned long long)s->appdata_bytes[0],
+			      (unsigned long)s->appdata_records[1],
+			      s->appdata_records[1] == 1 ? "" : "s",
+			      (unsigned long long)s->appdata_bytes[1]);
+	}
+	for (int d = 0; d < 2; d++) {
+		if (s->encrypted[d])
+			field(t, d ? "server encrypts" : "client encrypts", "from frame %lu",
+			      (unsigned long)s->encrypted_frame[d]);
+	}
+	if (pair_str(t, s->anomalies[0], s->anomalies[1], buf, sizeof buf))
+		field(t, "parser anomalies", "%s", buf);
+	for (int d = 0; d < 2; d++) {
+		if (s->desync[d])
+			field(t, d ? "server desync" : "client desync",
+			      "%s (%s) at frame %lu; rest of this direction not parsed",
+			      td_err_name((enum td_err)s->desync[d]),
+			      td_err_msg((enum td_err)s->desync[d]), (unsigned long)s->desync_frame[d]);
+	}
+	if (pair_str(t, s->hs_too_big[0], s->hs_too_big[1], buf, sizeof buf))
+		field(t, "handshake too big", "%s (skipped unparsed)", buf);
+}
+
+static void sec_client_hello(const struct tx *t, const struct td_session *s)
+{
+	const struct td_client_hello *ch = &s->ch;
+	char v1[TD_NAMES_FMT_LEN], v2[TD_NAMES_FMT_LEN], lbl[32];
+	struct wrap w;
+	size_t n;
+
+	if (!ch->seen)
+		return;
+	section(t, "ClientHello (frame %lu)", (unsigned long)ch->frame);
+	version_name(ch->record_version, v1);
+	version_name(ch->legacy_version, v2);
+	field(t, "record version", "%s", v1);
+	field(t, "legacy version", "%s", v2);
+	list16(t, "supported versions", ch->versions, ch->n_versions, TD_MAX_VERSIONS,
+	       ch->total_versions, td_names_version);
+	if (ch->has_sni)
+		field_wire(t, "SNI", ch->sni.bytes, ch->sni.len < TD_SNI_LEN ? ch->sni.len : TD_SNI_LEN);
+	else if (t->verbose > 0)
+		field(t, "SNI", "(none)");
+	n = ch->alpn.n < TD_MAX_ALPN ? ch->alpn.n : TD_MAX_ALPN;
+	if (n > 0) {
+		wrap_start(&w, t, "ALPN");
+		for (size_t i = 0; i < n; i++) {
+			char item[4 * TD_ALPN_LEN + 1];
+
+			td_report_escape_term(item, sizeof item, ch->alpn.name[i],
+					      ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN);
+			wrap_item(&w, item);
+		}
+		wrap_end(&w, n, ch->alpn.total);
+	}
+	snprintf(lbl, sizeof lbl, "cipher suites (%u)", (unsigned)ch->total_suites);
+	list16(t, lbl, ch->suites, ch->n_suites, TD_MAX_SUITES, ch->total_suites,
+	       td_names_cipher_name);
+	if (ch->n_compression != 1 || t->verbose > 0)
+		field(t, "compression", "%u method%s", (unsigned)ch->n_compression,
+		      ch->n_compression == 1 ? "" : "s");
+	list16(t, "groups", ch->groups, ch->n_groups, TD_MAX_GROUPS, ch->total_groups,
+	       td_names_group);
+	list16(t, "signature algs", ch->sigalgs, ch->n_sigalgs, TD_MAX_SIGALGS, ch->total_sigalgs,
+	       td_names_sigscheme);
+	n = ch->n_point_formats < TD_MAX_POINT_FORMATS ? ch->n_point_formats : TD_MAX_POINT_FORMATS;
+	if (n > 0 && t->verbose > 0) {
+		label(t, "EC point formats");
+		for (size_t i = 0; i < n; i++)
+			fprintf(t->out, "%s%u", i ? ", " : "", (unsigned)ch->point_formats[i]);
+		fputc('\n', t->out);
+	}
+	list16(t, "extensions", ch->exts, ch->n_exts, TD_MAX_EXTS, ch->total_exts,
+	       td_names_extension);
+	if (s->ja3[0])
+		field(t, "JA3", "%s", s->ja3);
+	if (ch->session_id_len || t->verbose > 0)
+		field(t, "session ID", "%u bytes", (unsigned)ch->session_id_len);
+	if (ch->malformed)
+		field(t, "parse error", "%s", td_err_msg((enum td_err)ch->malformed));
+}
+
+static bool has_ext(const struct td_server_hello *sh, uint16_t ext)
+{
+	size_t n = sh->n_exts < TD_MAX_EXTS ? sh->n_exts : TD_MAX_EXTS;
+
+	for (size_t i = 0; i < n; i++)
+		if (sh->exts[i] == ext)
+			return true;
+	return false;
+}
+
+static void sec_server_hello(const struct tx *t, const struct td_session *s)
+{
+	const struct td_server_hello *sh = &s->sh;
+	const struct td_cipher_info *ci;
+	char v[TD_NAMES_FMT_LEN], lv[TD_NAMES_FMT_LEN], name[TD_NAMES_FMT_LEN];
+
+	if (!sh->seen)
+		return;
+	section(t, "ServerHello (frame %lu)", (unsigned long)sh->frame);
+	version_name(sh->legacy_version, lv);
+	if (sh->selected_version) {
+		version_name(sh->selected_version, v);
+		field(t, "version", "%s (supported_versions; legacy %s)", v, lv);
+	} else {
+		field(t, "version", "%s", lv);
+	}
+	td_names_fmt16(name, sizeof name, td_names_cipher_name, sh->suite);
+	field(t, "cipher suite", "%s (0x%04x)", name, (unsigned)sh->suite);
+	ci = td_names_cipher(sh->suite);
+	if (ci)
+		field(t, "", "key exchange %s, authentication %s, encryption %s, MAC %s", ci->kx,
+		      ci->auth, ci->enc, ci->mac);
+	if (sh->compression || t->verbose > 0)
+		field(t, "compression", "method %u", (unsigned)sh->compression);
+	if (sh->has_alpn)
+		field_wire(t, "ALPN", sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN);
+	if (sh->hello_retry_request)
+		field(t, "HelloRetryRequest", "yes (the server asked for another key share)");
+	if (td_report_is_tls13(s)) {
+		/* RFC 8446 §4.2.11: the server accepts a PSK (resumption) by
+		 * sending pre_shared_key (41); the echoed session ID is only
+		 * middlebox compatibility (Appendix D.4). */
+		field(t, "session", "%s",
+		      has_ext(sh, 41) ? "resumed (pre_shared_key accepted)" : "full handshake");
+	} else if (sh->session_id_echoed) {
+		field(t, "session", "resumed (session ID echoed)");
+	} else if (sh->session_id_len) {
+		field(t, "session", "full handshake (new session ID, %u bytes)",
+		      (unsigned)sh->session_id_len);
+	} else {
+		field(t, "session", "full handshake");
+	}
+	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_EXTS, sh->total_exts,
+	       td_names_extension);
+	if (s->ja3s[0])
+		field(t, "JA3S", "%s", s->ja3s);
+	if (sh->malformed)
+		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
+}
+
+static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
+{
+	char buf[160];
+	size_t o;
+
+	if (!k->algorithm[0])
+		return;
+	label_at(t, CERT_INDENT, CERT_LABEL_W, "public key");
+	td_report_put_term(t->out, (const uint8_t *)k->algorithm, strlen(k->algorithm));
+	o = (size_t)snprintf(buf, sizeof buf, " %u bits", k->bits);
+	if (k->rsa_exponent && o < sizeof buf)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, ", e=%llu",
+				      (unsigned long long)k->rsa_exponent);
+	fputs(buf, t->out);
+	if (k->curve[0]) {
+		fputs(", ", t->out);
+		td_report_put_term(t->out, (const uint8_t *)k->curve, strlen(k->curve));
+		if (k->curve_nist[0]) {
+			fputs(" (", t->out);
+			td_report_put_term(t->out, (const uint8_t *)k->curve_nist, strlen(k->curve_nist));
+			fputc(')', t->out);
+		}
+	}
+	fputc('\n', t->out);
+}
+
+static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
+{
+	char hex[2 * 32 + 1], colon[3 * 32], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN];
+	char zone[TD_REPORT_TIME_LEN];
+
+	fprintf(t->out, "%*s[%zu] ", FIELD_INDENT, "", pos);
+	if (!c) {
+		fputs("(certificate facts not available)\n", t->out);
+		return;
+	}
+	if (!c->parsed) {
+		fputs("not a parsable certificate: ", t->out);
+		td_report_put_term(t->out, (const uint8_t *)c->error, strnlen(c->error, sizeof c->error));
+		fputc('\n', t->out);
+	} else {
+		if (c->subject && c->subject[0])
+			td_report_put_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
+		else
+			fputs("(empty subject)", t->out);
+		fputc('\n', t->out);
+		if (c->issuer)
+			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "issuer", c->issuer);
+		if (c->serial_hex)
+			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "serial", c->serial_hex);
+		td_report_zone_local((struct td_time){ c->not_after, 0 }, zone);
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "validity");
+		fprintf(t->out, "%s - %s %s\n", td_report_time_local((struct td_time){ c->not_before, 0 }, t1),
+			td_report_time_local((struct td_time){ c->not_after, 0 }, t2), zone);
+		if (c->n_sans && c->sans) {
+			struct wrap w;
+
+			label_at(t, CERT_INDENT, CERT_LABEL_W, "SAN");
+			w = (struct wrap){ t, VALUE_COL, true };
+			for (size_t i = 0; i < c->n_sans; i++) {
+				char item[1024];
+
+				if (!c->sans[i])
+					continue;
+				td_report_escape_term(item, sizeof item, (const uint8_t *)c->sans[i],
+						      strlen(c->sans[i]));
+				wrap_item(&w, item);
+			}
+			fputc('\n', t->out);
+		}
+		if (c->sig_alg[0])
+			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "signature", c->sig_alg);
+		if (c->self_signed)
+			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "self-signed", "yes");
+		if (t->verbose > 0) {
+			label_at(t, CERT_INDENT, CERT_LABEL_W, "version");
+			fprintf(t->out, "%ld\n", c->version);
+		}
+	}
+	label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-256");
+	fprintf(t->out, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
+	fprintf(t->out, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
+	if (t->verbose > 0) {
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-1");
+		fprintf(t->out, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
+	}
+	if (c->parsed) {
+		cert_key_line(t, &c->key);
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "SPKI SHA-256");
+		fprintf(t->out, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
+	}
+}
+
+static void sec_certificates(const struct tx *t, const struct td_session *s)
+{
+	size_t n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
+
+	if (!s->sh.seen && n == 0)
+		return;
+	if (s->cert_frame)
+		section(t, "Certificates (frame %lu)", (unsigned long)s->cert_frame);
+	else
+		section(t, "Certificates");
+	if (n == 0) {
+		if (s->certs_encrypted)
+			fprintf(t->out, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
+				FIELD_INDENT, "");
+		else if (s->total_certs)
+			fprintf(t->out, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
+				(unsigned)s->total_certs);
+		else if (s->sh.seen && (td_report_is_tls13(s) ? has_ext(&s->sh, 41)
+							      : s->sh.session_id_echoed))
+			fprintf(t->out, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
+		else
+			fprintf(t->out, "%*sno Certificate message seen\n", FIELD_INDENT, "");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cert_block(t, i, s->certs[i]);
+		if (!s->keys_given)
+			continue;
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
+		if (s->cert_key_match[i])
+			fprintf(t->out, "matches key %s\n", s->cert_key_match[i]);
+		else
+			fprintf(t->out, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
+				off(t));
+	}
+	if (s->total_certs > n)
+		fprintf(t->out, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
+			(unsigned)s->total_certs);
+}
+
+/* Width of the widest frame number among n values, for aligned columns. */
+static int frame_width(uint32_t max)
+{
+	int w = 1;
+
+	while (max >= 10) {
+		max /= 10;
+		w++;
+	}
+	return w;
+}
+
+static void sec_alerts(const struct tx *t, const struct td_session *s)
+{
+	size_t n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
+	uint32_t maxf = 0;
+	char words[64];
+	int fw;
+
+	if (n == 0 && s->total_alerts == 0)
+		return;
+	section(t, "Alerts");
+	for (size_t i = 0; i < n; i++)
+		if (s->alerts[i].frame > maxf)
+			maxf = s->alerts[i].frame;
+	fw = frame_width(maxf);
+	for (size_t i = 0; i < n; i++) {
+		const struct td_alert *a = &s->alerts[i];
+
+		fprintf(t->out, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
+			(unsigned long)a->frame, td_dir_name(a->dir), td_dir_name(!a->dir),
+			on(t, alert_color(a)));
+		if (a->probable)
+			fputs("probable encrypted alert (a record of alert size; level and description "
+			      "not visible without keys)",
+			      t->out);
+		else if (a->encrypted)
+			fputs("encrypted alert (level and description not visible without keys)", t->out);
+		else
+			fputs(td_report_alert_words(a, words, sizeof words), t->out);
+		fprintf(t->out, "%s  (%s%s)\n", off(t), a->encrypted || a->probable ? "" : "in clear, ",
+			td_phase_name(a->phase));
+	}
+	if (s->total_alerts > n)
+		fprintf(t->out, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
+			(unsigned)s->total_alerts);
+}
+
+static void sec_timeline(const struct tx *t, const struct td_session *s)
+{
+	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
+	struct td_report_events w;
+	char what[128], off_s[32];
+	uint32_t maxf = 0;
+	int fw, ow = 0;
+
+	if (n == 0)
+		return;
+	section(t, "Timeline");
+	/* Column widths from the widest frame number and offset. */
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(off_s, sizeof off_s, "%+.3f",
+				   td_report_ms(s->first_ts, s->events[i].ts));
+
+		if (len > ow)
+			ow = len;
+		if (s->events[i].frame > maxf)
+			maxf = s->events[i].frame;
+	}
+	fw = frame_width(maxf);
+	td_report_events_init(&w, s);
+	for (size_t i = 0; i < n; i++) {
+		const struct td_event *ev = &s->events[i];
+		const char *color = "";
+
+		td_report_event_what(&w, ev, what, sizeof what);
+		if (ev->kind == TD_EV_ALERT && ev->type < s->n_alerts && ev->type < TD_MAX_ALERTS)
+			color = alert_color(&s->alerts[ev->type]);
+		else if (ev->kind == TD_EV_TCP_RST || ev->kind == TD_EV_GAP)
+			color = ANSI_YELLOW;
+		snprintf(off_s, sizeof off_s, "%+.3f", td_report_ms(s->first_ts, ev->ts));
+		fprintf(t->out, "%*sframe %-*lu  %*s ms  %s -> %s  %s%s%s", FIELD_INDENT, "", fw,
+			(unsigned long)ev->frame, ow, off_s, td_dir_name(ev->dir),
+			td_dir_name(!ev->dir), on(t, color), what, t->color && *color ? ANSI_RESET : "");
+		switch (ev->kind) {
+		case TD_EV_APPDATA:
+			fprintf(t->out, "  (%u record%s, %lu bytes)", (unsigned)ev->count,
+				ev->count == 1 ? "" : "s", (unsigned long)ev->len);
+			break;
+		case TD_EV_TCP_FIN:
+		case TD_EV_TCP_RST:
+		case TD_EV_GAP:
+			break;
+		default:
+			fprintf(t->out, "  (%lu)", (unsigned long)ev->len);
+			break;
+		}
+		fputc('\n', t->out);
+	}
+	if (s->total_events > n)
+		fprintf(t->out, "%*s(%zu of %u events shown)\n", FIELD_INDENT, "", n,
+			(unsigned)s->total_events);
+}
+
+static void sec_outcome(const struct tx *t, const struct td_session *s)
+{
+	char oc[32], why[160];
+
+	section(t, "Outcome");
+	field(t, "handshake completed", "%s", s->outcome == TD_OUTCOME_COMPLETED ? "yes" : "no");
+	upper(oc, sizeof oc, td_outcome_name(s->outcome));
+	field(t, "outcome", "%s%s%s", on(t, outcome_color(s->outcome)), oc,
+	      *outcome_color(s->outcome) ? off(t) : "");
+	field(t, "last stage", "%s", td_stage_name(s->stage));
+	if (s->aborted_by >= 0)
+		field(t, "aborted by", "%s", td_dir_name(s->aborted_by));
+	if (s->aborted_how != TD_ABORT_NONE) {
+		const char *how = td_report_abort_name(s->aborted_how);
+
+		failure_reason(s, why, sizeof why);
+		field(t, "aborted how", "%s (%s)", how ? how : "?", why);
+	}
+}
+
+static void text_session(const struct tx *t, const struct td_session *s)
+{
+	header(t, s);
+	sec_connection(t, s);
+	sec_client_hello(t, s);
+	sec_server_hello(t, s);
+	sec_certificates(t, s);
+	sec_alerts(t, s);
+	sec_timeline(t, s);
+	if (s->is_tls || t->verbose > 0)
+		sec_outcome(t, s);
+	fputc('\n', t->out);
+}
+
+void td_report_session(FILE *out, const struct td_report_opts *o, const struct td_session *s)
+{
+	struct tx t = { out, o->color, o->verbose };
+
+	if (o->json)
+		td_report_json_session(out, s);
+	else
+		text_session(&t, s);
+}
+
+/* Summary fields sit at indent 2 under a top-level heading. */
+static void sfield(const struct tx *t, const char *l, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void sfield(const struct tx *t, const char *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	label_at(t, 2, VALUE_COL - 2, l);
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->out);
+}
+
+struct alert_row {
+	uint8_t desc, dir;
+	uint64_t count;
+};
+
+static void text_summary(const struct tx *t, const struct td_summary *sum)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} decode[] = {
+		{ "TCP", offsetof(struct td_summary, tcp_packets) },
+		{ "not TCP", offsetof(struct td_summary, not_tcp) },
+		{ "truncated", offsetof(struct td_summary, truncated) },
+		{ "malformed", offsetof(struct td_summary, malformed) },
+		{ "IP fragments", offsetof(struct td_summary, fragments) },
+		{ "unsupported link type", offsetof(struct td_summary, unsupported_link) },
+		{ "filtered out", offsetof(struct td_summary, filtered_out) },
+	};
+	char t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN], zone[TD_REPORT_TIME_LEN];
+	bool any = false;
+
+	fprintf(t->out, "%sSummary%s\n", on(t, ANSI_BOLD), off(t));
+	label_at(t, 2, VALUE_COL - 2, sum->n_inputs == 1 ? "input" : "inputs");
+	for (size_t i = 0; sum->inputs && i < sum->n_inputs; i++) {
+		if (i)
+			fputs(", ", t->out);
+		if (sum->inputs[i])
+			td_report_put_term(t->out, (const uint8_t *)sum->inputs[i], strlen(sum->inputs[i]));
+	}
+	fputc('\n', t->out);
+	sfield(t, "packets", "%llu (%llu bytes)", (unsigned long long)sum->packets,
+	       (unsigned long long)sum->bytes);
+	if (sum->have_ts) {
+		td_report_zone_local(sum->first_ts, zone);
+		sfield(t, "time span", "%s - %s %s (%.3f s)", td_report_time_local(sum->first_ts, t1),
+		       td_report_time_local(sum->last_ts, t2), zone,
+		       td_report_ms(sum->first_ts, sum->last_ts) / 1000.0);
+	}
+	label_at(t, 2, VALUE_COL - 2, "decode");
+	for (size_t i = 0; i < sizeof decode / sizeof decode[0]; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)sum + decode[i].off, sizeof v);
+		if (!v && t->verbose == 0)
+			continue;
+		fprintf(t->out, "%s%s %llu", any ? ", " : "", decode[i].name, (unsigned long long)v);
+		any = true;
+	}
+	fputs(any ? "\n" : "nothing decoded\n", t->out);
+
+	label_at(t, 2, VALUE_COL - 2, "TLS connections");
+	fprintf(t->out, "%llu: ", (unsigned long long)sum->connections_tls);
+	fprintf(t->out, "%s%llu completed%s, ", on(t, ANSI_GREEN),
+		(unsigned long long)sum->by_outcome[TD_OUTCOME_COMPLETED], off(t));
+	fprintf(t->out, "%s%llu failed%s, ",
+		sum->by_outcome[TD_OUTCOME_FAILED] ? on(t, ANSI_RED) : "",
+		(unsigned long long)sum->by_outcome[TD_OUTCOME_FAILED],
+		sum->by_outcome[TD_OUTCOME_FAILED] ? off(t) : "");
+	fprintf(t->out, "%llu incomplete\n",
+		(unsigned long long)sum->by_outcome[TD_OUTCOME_INCOMPLETE]);
+	if (sum->connections_not_tls || t->verbose > 0)
+		sfield(t, "other connections", "%llu not TLS",
+		       (unsigned long long)sum->connections_not_tls);
+
+	if (sum->alerts_total || t->verbose > 0) {
+		struct alert_row rows[512];
+		size_t n = 0;
+
+		label_at(t, 2, VALUE_COL - 2, "alerts");
+		fprintf(t->out, "%llu", (unsigned long long)sum->alerts_total);
+		if (sum->alerts_encrypted[0] || sum->alerts_encrypted[1] || t->verbose > 0)
+			fprintf(t->out, " (encrypted: client %llu, server %llu)",
+				(unsigned long long)sum->alerts_encrypted[0],
+				(unsigned long long)sum->alerts_encrypted[1]);
+		fputc('\n', t->out);
+		for (int d = 0; d < 256; d++)
+			for (int dir = 0; dir < 2; dir++)
+				if (sum->alerts_by_desc_sender[d][dir])
+					rows[n++] = (struct alert_row){ (uint8_t)d, (uint8_t)dir,
+									sum->alerts_by_desc_sender[d][dir] };
+		/* Most frequent first (a small insertion sort: at most 512). */
+		for (size_t i = 1; i < n; i++) {
+			struct alert_row r = rows[i];
+			size_t j = i;
+
+			for (; j > 0 && rows[j - 1].count < r.count; j--)
+				rows[j] = rows[j - 1];
+			rows[j] = r;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *name = td_names_alert(rows[i].desc);
+			char unk[32];
+
+			if (!name) {
+				snprintf(unk, sizeof unk, "unknown (%u)", (unsigned)rows[i].desc);
+				name = unk;
+			}
+			fprintf(t->out, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
+				td_dir_name(rows[i].dir), (unsigned long long)rows[i].count);
+		}
+	}
+	sfield(t, "certificates", "%llu distinct (%llu parsed, %llu cache hits)",
+	       (unsigned long long)sum->certs_distinct, (unsigned long long)sum->x509_parses,
+	       (unsigned long long)sum->x509_hits);
+	if (sum->flows_evicted || t->verbose > 0)
+		sfield(t, "flows evicted", "%llu (memory cap)", (unsigned long long)sum->flows_evicted);
+	if (sum->hs_too_big || t->verbose > 0)
+		sfield(t, "handshake too big", "%llu messages skipped",
+		       (unsigned long long)sum->hs_too_big);
+	if (sum->desyncs || t->verbose > 0)
+		sfield(t, "parser desyncs", "%llu", (unsigned long long)sum->desyncs);
+	if (sum->stopped) {
+		fprintf(t->out, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
+		td_report_put_term(t->out, (const uint8_t *)sum->stopped, strlen(sum->stopped));
+		fprintf(t->out, "%s\n", off(t));
+	}
+}
+
+void td_report_summary(FILE *out, const struct td_report_opts *o, const struct td_summary *sum)
+{
+	struct tx t = { out, o->color, o->verbose };
+
+	if (o->json)
+		td_report_json_summary(out, sum);
+	else
+		text_summary(&t, sum);
+}

@@ -1,0 +1,432 @@
+/* report_util.c - escapes, timestamps and names shared by the report
+ * writers (td_report_util.h). */
+#include "td_report_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "td_names.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+size_t td_report_utf8_seq(const uint8_t *p, size_t n)
+{
+	/* RFC 3629 §4, the well-formed byte sequences. */
+	uint8_t b = p[0];
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xc2 && b <= 0xdf) {
+		len = 2;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		len = 3;
+		if (b == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (b == 0xed)
+			hi = 0x9f; /* UTF-16 surrogates */
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		len = 4;
+		if (b == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (b == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A valid sequence a terminal would act on rather than show: C1 controls
+ * (some terminals take U+009B as CSI), line/paragraph separators and the
+ * bidi controls that reorder what follows them on the line. */
+static bool term_unsafe_seq(const uint8_t *p, size_t len)
+{
+	if (len == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	if (len == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae);
+	if (len == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9;
+	return false;
+}
+
+/* One step of the terminal escape: consumes 1-4 input bytes, writes at most
+ * 16 bytes (4 x "\xNN") into out; returns the bytes written. */
+static size_t term_step(const uint8_t *p, size_t n, char out[16], size_t *consumed)
+{
+	size_t len = td_report_utf8_seq(p, n);
+	size_t o = 0;
+
+	if (len == 1 && p[0] >= 0x20 && p[0] != 0x7f) {
+		*consumed = 1;
+		if (p[0] == '\\') {
+			out[0] = '\\';
+			out[1] = '\\';
+			return 2;
+		}
+		out[0] = (char)p[0];
+		return 1;
+	}
+	if (len > 1 && !term_unsafe_seq(p, len)) {
+		memcpy(out, p, len);
+		*consumed = len;
+		return len;
+	}
+	if (len == 0)
+		len = 1; /* an invalid byte: escape it alone, resume after it */
+	for (size_t i = 0; i < len; i++) {
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hexdig[p[i] >> 4];
+		out[o++] = hexdig[p[i] & 0xf];
+	}
+	*consumed = len;
+	return o;
+}
+
+size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
+{
+	size_t need = 0, used = 0, off = 0;
+	bool full = false;
+	char tmp[16];
+
+	while (off < len) {
+		size_t c, w = term_step(p + off, len - off, tmp, &c);
+
+		off += c;
+		if (!full && w < n - used) {
+			memcpy(buf + used, tmp, w);
+			used += w;
+		} else {
+			full = true; /* never cut an escape: stop at the first miss */
+		}
+		need += w;
+	}
+	buf[used] = '\0';
+	return need;
+}
+
+void td_report_put_term(FILE *out, const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	char tmp[16];
+
+	while (off < len) {
+		size_t c, w = term_step(p + off, len - off, tmp, &c);
+
+		fwrite(tmp, 1, w, out);
+		off += c;
+	}
+}
+
+json_t *td_report_json_wire(const uint8_t *p, size_t len)
+{
+	char *buf;
+	size_t o = 0, off = 0;
+	json_t *j;
+
+	if (len > (SIZE_MAX - 1) / 6)
+		return NULL;
+	buf = malloc(len * 6 + 1); /* worst case: every byte as \u00XX */
+	if (!buf)
+		return NULL;
+	while (off < len) {
+		size_t seq = td_report_utf8_seq(p + off, len - off);
+
+		if (seq == 0 || p[off] == 0) {
+			buf[o++] = '\\';
+			buf[o++] = 'u';
+			buf[o++] = '0';
+			buf[o++] = '0';
+			buf[o++] = hexdig[p[off] >> 4];
+			buf[o++] = hexdig[p[off] & 0xf];
+			off++;
+			continue;
+		}
+		memcpy(buf + o, p + off, seq);
+		o += seq;
+		off += seq;
+	}
+	/* Checked anyway: what we built is valid UTF-8 without NUL by
+	 * construction, and jansson verifies it again. */
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+json_t *td_report_json_cstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	return td_report_json_wire((const uint8_t *)s, strlen(s));
+}
+
+/* Seconds and microseconds with usec in [0, 1e6). */
+static void time_norm(struct td_time *t)
+{
+	int64_t carry = t->usec / 1000000;
+
+	t->usec %= 1000000;
+	if (t->usec < 0) {
+		t->usec += 1000000;
+		carry--;
+	}
+	/* carry is within +-2148: only the extremes of int64 can overflow. */
+	if ((carry > 0 && t->sec > INT64_MAX - carry) || (carry < 0 && t->sec < INT64_MIN - carry))
+		return;
+	t->sec += carry;
+}
+
+static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
+{
+	struct tm tm;
+	time_t tt;
+	size_t len;
+
+	time_norm(&t);
+	tt = (time_t)t.sec;
+	if ((int64_t)tt != t.sec || !(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)))
+		goto raw;
+	len = strftime(buf, TD_REPORT_TIME_LEN, utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
+		       &tm);
+	if (len == 0)
+		goto raw;
+	snprintf(buf + len, TD_REPORT_TIME_LEN - len, ".%06d%s", (int)t.usec, utc ? "Z" : "");
+	return buf;
+raw:
+	snprintf(buf, TD_REPORT_TIME_LEN, "@%lld.%06d", (long long)t.sec, (int)t.usec);
+	return buf;
+}
+
+char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN])
+{
+	return time_fmt(t, buf, true);
+}
+
+char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN])
+{
+	return time_fmt(t, buf, false);
+}
+
+char *td_report_zone_local(struct td_time t, char buf[TD_REPORT_TIME_LEN])
+{
+	struct tm tm;
+	time_t tt;
+
+	time_norm(&t);
+	tt = (time_t)t.sec;
+	buf[0] = '\0';
+	if ((int64_t)tt == t.sec && localtime_r(&tt, &tm))
+		if (strftime(buf, TD_REPORT_TIME_LEN, "%Z", &tm) == 0)
+			buf[0] = '\0';
+	return buf;
+}
+
+char *td_report_hex_colon(const uint8_t *data, size_t len, char *out)
+{
+	static const char up[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (i)
+			out[o++] = ':';
+		out[o++] = up[data[i] >> 4];
+		out[o++] = up[data[i] & 0xf];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* RFC 8446 §4 HandshakeType and the RFCs that added the others, written as
+ * their prose and Wireshark's Info column do. Kept here rather than in the
+ * names module because these are display names, not IANA's identifiers. */
+static const char *const hs_names[256] = {
+	[0] = "HelloRequest",
+	[1] = "ClientHello",
+	[2] = "ServerHello",
+	[3] = "HelloVerifyRequest",
+	[4] = "NewSessionTicket",
+	[5] = "EndOfEarlyData",
+	[6] = "HelloRetryRequest",
+	[8] = "EncryptedExtensions",
+	[9] = "RequestConnectionId",
+	[10] = "NewConnectionId",
+	[11] = "Certificate",
+	[12] = "ServerKeyExchange",
+	[13] = "CertificateRequest",
+	[14] = "ServerHelloDone",
+	[15] = "CertificateVerify",
+	[16] = "ClientKeyExchange",
+	[17] = "ClientCertificateRequest",
+	[20] = "Finished",
+	[21] = "CertificateURL",
+	[22] = "CertificateStatus",
+	[23] = "SupplementalData",
+	[24] = "KeyUpdate",
+	[25] = "CompressedCertificate",
+	[26] = "EKTKey",
+	[254] = "MessageHash",
+};
+
+const char *td_report_handshake_name(uint8_t type, char *buf, size_t n)
+{
+	if (hs_names[type])
+		return hs_names[type];
+	snprintf(buf, n, "handshake type %u", (unsigned)type);
+	return buf;
+}
+
+const char *td_report_end_name(uint8_t end)
+{
+	static const char *const names[TD_END_COUNT] = {
+		[TD_END_OPEN] = "open", [TD_END_FIN] = "fin",         [TD_END_RST] = "rst",
+		[TD_END_IDLE] = "idle", [TD_END_EVICTED] = "evicted",
+	};
+	return end < TD_END_COUNT ? names[end] : "open";
+}
+
+const char *td_report_abort_name(uint8_t how)
+{
+	switch (how) {
+	case TD_ABORT_ALERT:
+		return "alert";
+	case TD_ABORT_RST:
+		return "rst";
+	case TD_ABORT_FIN:
+		return "fin";
+	case TD_ABORT_SILENCE:
+		return "silence";
+	default:
+		return NULL;
+	}
+}
+
+const char *td_report_roles_name(const struct td_session *s)
+{
+	if (s->syn_seen)
+		return "syn";
+	if (s->roles_guessed)
+		return "ports";
+	return "tls";
+}
+
+const char *td_report_alert_level(uint8_t level)
+{
+	if (level == 2)
+		return "fatal";
+	if (level == 1)
+		return "warning";
+	return NULL;
+}
+
+bool td_report_is_tls13(const struct td_session *s)
+{
+	uint16_t v = td_session_version(s);
+
+	/* 0x7f0e.. are the draft versions of RFC 8446 (draft-ietf-tls-tls13). */
+	return v == 0x0304 || (v >> 8) == 0x7f;
+}
+
+const char *td_report_alert_words(const struct td_alert *a, char *buf, size_t n)
+{
+	const char *level, *desc;
+	char lvbuf[16];
+
+	if (a->probable)
+		return "probable encrypted alert";
+	if (a->encrypted)
+		return "encrypted alert";
+	level = td_report_alert_level(a->level);
+	if (!level) {
+		snprintf(lvbuf, sizeof lvbuf, "level %u", (unsigned)a->level);
+		level = lvbuf;
+	}
+	desc = td_names_alert(a->desc);
+	if (desc)
+		snprintf(buf, n, "%s %s", level, desc);
+	else
+		snprintf(buf, n, "%s unknown (%u)", level, (unsigned)a->desc);
+	return buf;
+}
+
+void td_report_events_init(struct td_report_events *w, const struct td_session *s)
+{
+	memset(w, 0, sizeof *w);
+	w->s = s;
+	w->tls13 = td_report_is_tls13(s);
+}
+
+const char *td_report_event_what(struct td_report_events *w, const struct td_event *ev, char *buf,
+				 size_t n)
+{
+	int d = ev->dir ? 1 : 0;
+	char tmp[64];
+
+	switch (ev->kind) {
+	case TD_EV_HANDSHAKE:
+		snprintf(buf, n, "%s", td_report_handshake_name(ev->type, tmp, sizeof tmp));
+		break;
+	case TD_EV_ENCRYPTED_HANDSHAKE:
+		/* RFC 5246 §7.4.9: in TLS 1.2 the message right after CCS is the
+		 * Finished. In TLS 1.3 the CCS is only middlebox camouflage
+		 * (RFC 8446 Appendix D.4) and tells nothing. */
+		if (w->after_ccs[d] && !w->tls13)
+			snprintf(buf, n, "encrypted handshake (Finished)");
+		else
+			snprintf(buf, n, "encrypted handshake message");
+		w->after_ccs[d] = false;
+		break;
+	case TD_EV_CCS:
+		w->after_ccs[d] = true;
+		snprintf(buf, n, "ChangeCipherSpec");
+		break;
+	case TD_EV_ALERT:
+		if (ev->type < w->s->n_alerts && ev->type < TD_MAX_ALERTS) {
+			const struct td_alert *a = &w->s->alerts[ev->type];
+
+			if (a->probable)
+				snprintf(buf, n, "probable encrypted Alert");
+			else if (a->encrypted)
+				snprintf(buf, n, "encrypted Alert");
+			else
+				snprintf(buf, n, "Alert %s", td_report_alert_words(a, tmp, sizeof tmp));
+		} else {
+			snprintf(buf, n, "Alert");
+		}
+		break;
+	case TD_EV_APPDATA:
+		snprintf(buf, n, "application data");
+		break;
+	case TD_EV_TCP_FIN:
+		snprintf(buf, n, "FIN");
+		break;
+	case TD_EV_TCP_RST:
+		snprintf(buf, n, "RST");
+		break;
+	case TD_EV_GAP:
+		snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
+		break;
+	default:
+		snprintf(buf, n, "event %u", (unsigned)ev->kind);
+		break;
+	}
+	return buf;
+}
+
+double td_report_ms(struct td_time a, struct td_time b)
+{
+	/* In double rather than td_time_diff_us(): timestamps come from the
+	 * capture file, and a crafted one must not overflow int64. Exact for
+	 * any real capture (seconds well below 2^53). */
+	return ((double)b.sec - (double)a.sec) * 1000.0 + ((double)b.usec - (double)a.usec) / 1000.0;
+}

@@ -1,0 +1,206 @@
+/* session.c - the session facts: life cycle, timeline, outcome. */
+#include "td_session.h"
+
+#include <string.h>
+
+#include "td_x509.h"
+
+#define TLS13 0x0304
+
+void td_session_init(struct td_session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->end_by = -1;
+	s->aborted_by = -1;
+}
+
+void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
+{
+	for (unsigned i = 0; i < s->n_certs; i++)
+		td_x509_cert_release(cache, s->certs[i]);
+	s->n_certs = 0;
+}
+
+uint16_t td_session_version(const struct td_session *s)
+{
+	if (!s->sh.seen)
+		return 0;
+	if (s->sh.selected_version)
+		return s->sh.selected_version;
+	return s->sh.legacy_version;
+}
+
+/* Events arrive nearly in frame order; a segment that filled a hole may
+ * deliver bytes of an earlier frame late, so the event is put in its place.
+ * Consecutive application data records of one direction become one run. */
+void td_session_add_event(struct td_session *s, const struct td_event *ev)
+{
+	if (s->n_events > 0) {
+		struct td_event *last = &s->events[s->n_events - 1];
+		if (ev->kind == TD_EV_APPDATA && last->kind == TD_EV_APPDATA &&
+		    last->dir == ev->dir && last->frame <= ev->frame) {
+			if (last->count < UINT16_MAX)
+				last->count++;
+			last->len = last->len + ev->len < last->len ? UINT32_MAX : last->len + ev->len;
+			return;
+		}
+	}
+	if (s->total_events < UINT16_MAX)
+		s->total_events++;
+	if (s->n_events >= TD_MAX_EVENTS)
+		return;
+	unsigned i = s->n_events;
+	while (i > 0 && s->events[i - 1].frame > ev->frame) {
+		s->events[i] = s->events[i - 1];
+		i--;
+	}
+	s->events[i] = *ev;
+	s->n_events++;
+}
+
+static bool completed(const struct td_session *s)
+{
+	if (td_session_version(s) == TLS13)
+		return s->finished_seen[TD_DIR_C2S];
+	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
+}
+
+/* The first alert that ended the handshake: a fatal one in clear, or any
+ * encrypted one sent before the handshake completed (its level is not
+ * visible, and a peer that gives up sends exactly one). */
+static const struct td_alert *aborting_alert(const struct td_session *s)
+{
+	for (unsigned i = 0; i < s->n_alerts; i++) {
+		const struct td_alert *a = &s->alerts[i];
+		if (a->phase == TD_PHASE_APPLICATION)
+			continue;
+		if (a->encrypted || a->level == 2)
+			return a;
+	}
+	return NULL;
+}
+
+void td_session_finish(struct td_session *s)
+{
+	const struct td_alert *a;
+
+	s->version = td_session_version(s);
+	s->aborted_by = -1;
+	s->aborted_how = TD_ABORT_NONE;
+	if (!s->is_tls) {
+		s->outcome = TD_OUTCOME_NOT_TLS;
+		return;
+	}
+	if (completed(s)) {
+		s->outcome = TD_OUTCOME_COMPLETED;
+		return;
+	}
+	a = aborting_alert(s);
+	if (a) {
+		s->outcome = TD_OUTCOME_FAILED;
+		s->aborted_by = (int8_t)a->dir;
+		s->aborted_how = TD_ABORT_ALERT;
+		return;
+	}
+	switch (s->end) {
+	case TD_END_RST:
+	case TD_END_FIN:
+		s->outcome = TD_OUTCOME_FAILED;
+		s->aborted_by = s->end_by;
+		s->aborted_how = s->end == TD_END_RST ? TD_ABORT_RST : TD_ABORT_FIN;
+		break;
+	case TD_END_IDLE:
+		s->outcome = TD_OUTCOME_FAILED;
+		s->aborted_how = TD_ABORT_SILENCE;
+		break;
+	default:
+		s->outcome = TD_OUTCOME_INCOMPLETE;
+		break;
+	}
+}
+
+static const char *const phase_names[TD_PHASE_COUNT] = {
+	[TD_PHASE_BEFORE_SERVER_HELLO] = "before ServerHello",
+	[TD_PHASE_SERVER_FLIGHT] = "during the server's flight",
+	[TD_PHASE_AFTER_SERVER_FLIGHT] = "after the server's flight",
+	[TD_PHASE_AFTER_CLIENT_FINISHED] = "after client Finished",
+	[TD_PHASE_APPLICATION] = "application data",
+};
+
+static const char *const outcome_names[TD_OUTCOME_COUNT] = {
+	[TD_OUTCOME_NOT_TLS] = "not-tls",
+	[TD_OUTCOME_INCOMPLETE] = "incomplete",
+	[TD_OUTCOME_FAILED] = "failed",
+	[TD_OUTCOME_COMPLETED] = "completed",
+};
+
+static const char *const end_names[TD_END_COUNT] = {
+	[TD_END_OPEN] = "open",
+	[TD_END_FIN] = "fin",
+	[TD_END_RST] = "rst",
+	[TD_END_IDLE] = "idle",
+	[TD_END_EVICTED] = "evicted",
+};
+
+static const char *const stage_names[TD_STAGE_COUNT] = {
+	[TD_STAGE_NONE] = "none",
+	[TD_STAGE_CLIENT_HELLO] = "ClientHello",
+	[TD_STAGE_SERVER_HELLO] = "ServerHello",
+	[TD_STAGE_CERTIFICATE] = "Certificate",
+	[TD_STAGE_SERVER_HELLO_DONE] = "ServerHelloDone",
+	[TD_STAGE_CLIENT_KEY_EXCHANGE] = "ClientKeyExchange",
+	[TD_STAGE_CLIENT_FINISHED] = "client Finished",
+	[TD_STAGE_SERVER_FINISHED] = "server Finished",
+	[TD_STAGE_APPLICATION_DATA] = "application data",
+};
+
+static const char *const abort_names[] = {
+	[TD_ABORT_NONE] = "none",
+	[TD_ABORT_ALERT] = "alert",
+	[TD_ABORT_RST] = "rst",
+	[TD_ABORT_FIN] = "fin",
+	[TD_ABORT_SILENCE] = "silence",
+};
+
+static const char *const event_names[TD_EV_KIND_COUNT] = {
+	[TD_EV_HANDSHAKE] = "handshake",
+	[TD_EV_ENCRYPTED_HANDSHAKE] = "encrypted handshake",
+	[TD_EV_CCS] = "ChangeCipherSpec",
+	[TD_EV_ALERT] = "alert",
+	[TD_EV_APPDATA] = "application data",
+	[TD_EV_TCP_FIN] = "FIN",
+	[TD_EV_TCP_RST] = "RST",
+	[TD_EV_GAP] = "gap",
+};
+
+#define NAME_OR(table, i, count) ((unsigned)(i) < (count) && (table)[i] ? (table)[i] : "?")
+
+const char *td_phase_name(enum td_phase p)
+{
+	return NAME_OR(phase_names, p, TD_PHASE_COUNT);
+}
+
+const char *td_outcome_name(enum td_outcome o)
+{
+	return NAME_OR(outcome_names, o, TD_OUTCOME_COUNT);
+}
+
+const char *td_end_name(enum td_end e)
+{
+	return NAME_OR(end_names, e, TD_END_COUNT);
+}
+
+const char *td_stage_name(enum td_stage st)
+{
+	return NAME_OR(stage_names, st, TD_STAGE_COUNT);
+}
+
+const char *td_abort_name(enum td_abort_how h)
+{
+	return NAME_OR(abort_names, h, sizeof abort_names / sizeof abort_names[0]);
+}
+
+const char *td_event_kind_name(enum td_event_kind k)
+{
+	return NAME_OR(event_names, k, TD_EV_KIND_COUNT);
+}

@@ -1,0 +1,996 @@
+/* tls.c - TLS record layer and handshake push parser (see td_tls.h).
+ *
+ * Three layers, each a small state machine fed bytes:
+ *   records   (feed -> record_header / record_body)
+ *   messages  (handshake_bytes: 4-byte header, then body buffered or skipped)
+ *   contents  (parse_client_hello, parse_server_hello, parse_certificate),
+ *             pure functions from a td_reader to the session facts.
+ * Deciding what a message means for the connection (stage, phase,
+ * encryption) is kept apart in on_handshake() / on_record().
+ */
+#include "td_tls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_fingerprint.h"
+#include "td_reader.h"
+
+/* RFC 8446 §4 HandshakeType */
+enum {
+	HS_HELLO_REQUEST = 0,
+	HS_CLIENT_HELLO = 1,
+	HS_SERVER_HELLO = 2,
+	HS_NEW_SESSION_TICKET = 4,
+	HS_ENCRYPTED_EXTENSIONS = 8,
+	HS_CERTIFICATE = 11,
+	HS_SERVER_KEY_EXCHANGE = 12,
+	HS_CERTIFICATE_REQUEST = 13,
+	HS_SERVER_HELLO_DONE = 14,
+	HS_CERTIFICATE_VERIFY = 15,
+	HS_CLIENT_KEY_EXCHANGE = 16,
+	HS_FINISHED = 20,
+};
+
+/* RFC 8446 §5.1 ContentType */
+enum {
+	CT_CHANGE_CIPHER_SPEC = 20,
+	CT_ALERT = 21,
+	CT_HANDSHAKE = 22,
+	CT_APPLICATION_DATA = 23,
+	CT_HEARTBEAT = 24,
+};
+
+/* RFC 8446 §4.2 ExtensionType values read here */
+enum {
+	EXT_SERVER_NAME = 0,
+	EXT_SUPPORTED_GROUPS = 10,
+	EXT_EC_POINT_FORMATS = 11,
+	EXT_SIGNATURE_ALGORITHMS = 13,
+	EXT_ALPN = 16,
+	EXT_SUPPORTED_VERSIONS = 43,
+};
+
+#define TLS13 0x0304
+
+/* RFC 8446 §4.1.3: the ServerHello.random of a HelloRetryRequest. */
+static const uint8_t hrr_random[32] = {
+	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
+	0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB,
+	0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+};
+
+/* ---- contents: pure parsers from bytes to facts ------------------------ */
+
+/* Reads a vector of u16 values into out (up to cap), counting all. */
+static enum td_err read_u16_list(struct td_reader *r, uint16_t *out, uint16_t cap,
+				 uint16_t *n, uint16_t *total)
+{
+	*n = *total = 0;
+	if (td_reader_left(r) % 2)
+		return TD_ERR_MALFORMED;
+	while (td_reader_left(r)) {
+		uint16_t v;
+		TD_TRY(td_read_u16(r, &v));
+		if (*n < cap)
+			out[(*n)++] = v;
+		if (*total < UINT16_MAX)
+			(*total)++;
+	}
+	return TD_OK;
+}
+
+/* RFC 6066 §3:
+ *   struct { NameType name_type; select (name_type) { case host_name:
+ *            HostName; } name; } ServerName;
+ *   struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
+ * The first host_name is kept. */
+static enum td_err parse_sni(struct td_reader *ext, struct td_client_hello *ch)
+{
+	struct td_reader list;
+	TD_TRY(td_read_vec16(ext, &list));
+	TD_TRY(td_reader_close(ext));
+	while (td_reader_left(&list)) {
+		uint8_t type;
+		struct td_reader name;
+		TD_TRY(td_read_u8(&list, &type));
+		TD_TRY(td_read_vec16(&list, &name));
+		if (type != 0 || ch->has_sni)
+			continue;
+		size_t n = td_reader_left(&name);
+		if (n > sizeof ch->sni.bytes)
+			n = sizeof ch->sni.bytes;
+		TD_TRY(td_read_bytes(&name, ch->sni.bytes, n));
+		ch->sni.len = (uint16_t)n;
+		ch->has_sni = true;
+	}
+	return TD_OK;
+}
+
+/* RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, each
+ * opaque ProtocolName<1..2^8-1>. */
+static enum td_err parse_alpn_list(struct td_reader *ext, struct td_alpn_list *out)
+{
+	struct td_reader list;
+	TD_TRY(td_read_vec16(ext, &list));
+	TD_TRY(td_reader_close(ext));
+	while (td_reader_left(&list)) {
+		struct td_reader name;
+		TD_TRY(td_read_vec8(&list, &name));
+		if (td_reader_left(&name) == 0)
+			return TD_ERR_MALFORMED;
+		if (out->total < UINT8_MAX)
+			out->total++;
+		if (out->n >= TD_MAX_ALPN)
+			continue;
+		size_t n = td_reader_left(&name);
+		if (n > TD_ALPN_LEN)
+			n = TD_ALPN_LEN;
+		TD_TRY(td_read_bytes(&name, out->name[out->n], n));
+		out->len[out->n++] = (uint8_t)n;
+	}
+	return TD_OK;
+}
+
+static enum td_err parse_ch_extension(uint16_t type, struct td_reader *ext,
+				      struct td_client_hello *ch)
+{
+	struct td_reader v;
+
+	switch (type) {
+	case EXT_SERVER_NAME:
+		return parse_sni(ext, ch);
+	case EXT_SUPPORTED_GROUPS: /* RFC 8446 §4.2.7 NamedGroup list<2..2^16-1> */
+		TD_TRY(td_read_vec16(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		return read_u16_list(&v, ch->groups, TD_MAX_GROUPS, &ch->n_groups,
+				     &ch->total_groups);
+	case EXT_SIGNATURE_ALGORITHMS: /* RFC 8446 §4.2.3 */
+		TD_TRY(td_read_vec16(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		return read_u16_list(&v, ch->sigalgs, TD_MAX_SIGALGS, &ch->n_sigalgs,
+				     &ch->total_sigalgs);
+	case EXT_SUPPORTED_VERSIONS: /* RFC 8446 §4.2.1 versions<2..254> */
+		TD_TRY(td_read_vec8(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		return read_u16_list(&v, ch->versions, TD_MAX_VERSIONS, &ch->n_versions,
+				     &ch->total_versions);
+	case EXT_EC_POINT_FORMATS: /* RFC 8422 §5.1.2 ec_point_format_list<1..2^8-1> */
+		TD_TRY(td_read_vec8(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		ch->n_point_formats = 0;
+		while (td_reader_left(&v)) {
+			uint8_t f;
+			TD_TRY(td_read_u8(&v, &f));
+			if (ch->n_point_formats < TD_MAX_POINT_FORMATS)
+				ch->point_formats[ch->n_point_formats++] = f;
+		}
+		return TD_OK;
+	case EXT_ALPN:
+		return parse_alpn_list(ext, &ch->alpn);
+	default:
+		return TD_OK; /* unknown or not needed: skipped by length */
+	}
+}
+
+/* Extension extensions<0..2^16-1> (RFC 8446 §4.2); absent in SSL 3.0 and
+ * early TLS hellos, which end after the compression methods. Each
+ * extension's body is parsed by fn; a malformed extension body is
+ * remembered (first error) but does not stop the others. */
+static enum td_err parse_extensions(struct td_reader *r, uint16_t *exts, uint16_t *n,
+				    uint16_t *total,
+				    enum td_err (*fn)(uint16_t, struct td_reader *, void *),
+				    void *arg)
+{
+	enum td_err first = TD_OK;
+	struct td_reader list;
+
+	if (td_reader_left(r) == 0)
+		return TD_OK;
+	TD_TRY(td_read_vec16(r, &list));
+	TD_TRY(td_reader_close(r));
+	while (td_reader_left(&list)) {
+		uint16_t type;
+		struct td_reader body;
+		TD_TRY(td_read_u16(&list, &type));
+		TD_TRY(td_read_vec16(&list, &body));
+		if (*n < TD_MAX_EXTS)
+			exts[(*n)++] = type;
+		if (*total < UINT16_MAX)
+			(*total)++;
+		enum td_err e = fn(type, &body, arg);
+		if (e != TD_OK && first == TD_OK)
+			first = e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e;
+	}
+	return first;
+}
+
+static enum td_err ch_ext_cb(uint16_t type, struct td_reader *body, void *arg)
+{
+	return parse_ch_extension(type, body, arg);
+}
+
+/* RFC 8446 §4.1.2 (and RFC 5246 §7.4.1.2):
+ *   struct {
+ *       ProtocolVersion legacy_version;
+ *       Random random;
+ *       opaque legacy_session_id<0..32>;
+ *       CipherSuite cipher_suites<2..2^16-2>;
+ *       opaque legacy_compression_methods<1..2^8-1>;
+ *       Extension extensions<8..2^16-1>;
+ *   } ClientHello;
+ */
+enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hello *ch)
+{
+	struct td_reader sid, suites, comp;
+
+	TD_TRY(td_read_u16(r, &ch->legacy_version));
+	TD_TRY(td_read_skip(r, 32));
+	TD_TRY(td_read_vec8(r, &sid));
+	if (td_reader_left(&sid) > 32)
+		return TD_ERR_MALFORMED;
+	ch->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_vec16(r, &suites));
+	TD_TRY(read_u16_list(&suites, ch->suites, TD_MAX_SUITES, &ch->n_suites,
+			     &ch->total_suites));
+	TD_TRY(td_read_vec8(r, &comp));
+	if (td_reader_left(&comp) == 0)
+		return TD_ERR_MALFORMED;
+	ch->n_compression = (uint8_t)td_reader_left(&comp);
+	return parse_extensions(r, ch->exts, &ch->n_exts, &ch->total_exts, ch_ext_cb, ch);
+}
+
+static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
+{
+	struct td_server_hello *sh = arg;
+	struct td_reader list, name;
+
+	switch (type) {
+	case EXT_SUPPORTED_VERSIONS: /* RFC 8446 §4.2.1: selected_version */
+		TD_TRY(td_read_u16(body, &sh->selected_version));
+		return td_reader_close(body);
+	case EXT_ALPN: /* RFC 7301 §3.1: exactly one name */
+		TD_TRY(td_read_vec16(body, &list));
+		TD_TRY(td_reader_close(body));
+		TD_TRY(td_read_vec8(&list, &name));
+		TD_TRY(td_reader_close(&list));
+		sh->has_alpn = true;
+		sh->alpn_len = (uint8_t)(td_reader_left(&name) < TD_ALPN_LEN
+						 ? td_reader_left(&name)
+						 : TD_ALPN_LEN);
+		return td_read_bytes(&name, sh->alpn, sh->alpn_len);
+	default:
+		return TD_OK;
+	}
+}
+
+/* RFC 8446 §4.1.3:
+ *   struct {
+ *       ProtocolVersion legacy_version = 0x0303;
+ *       Random random;
+ *       opaque legacy_session_id_echo<0..32>;
+ *       CipherSuite cipher_suite;
+ *       uint8 legacy_compression_method = 0;
+ *       Extension extensions<6..2^16-1>;
+ *   } ServerHello;
+ */
+enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hello *sh)
+{
+	uint8_t random[32];
+	struct td_reader sid;
+
+	TD_TRY(td_read_u16(r, &sh->legacy_version));
+	TD_TRY(td_read_bytes(r, random, sizeof random));
+	sh->hello_retry_request = memcmp(random, hrr_random, sizeof random) == 0;
+	TD_TRY(td_read_vec8(r, &sid));
+	if (td_reader_left(&sid) > 32)
+		return TD_ERR_MALFORMED;
+	sh->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_u16(r, &sh->suite));
+	TD_TRY(td_read_u8(r, &sh->compression));
+	return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+}
+
+/* RFC 5246 §7.4.2: opaque ASN.1Cert<1..2^24-1>;
+ *                  struct { ASN.1Cert certificate_list<0..2^24-1>; } Certificate;
+ * RFC 8446 §4.4.2 adds a request context and per-entry extensions:
+ *   struct { opaque cert_data<1..2^24-1>; Extension extensions<0..2^16-1>; } CertificateEntry;
+ *   struct { opaque certificate_request_context<0..2^8-1>;
+ *            CertificateEntry certificate_list<0..2^24-1>; } Certificate; */
+enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, struct td_session *s,
+				     const struct td_tls_cert_sink *sink)
+{
+	struct td_reader ctx, list;
+
+	if (tls13)
+		TD_TRY(td_read_vec8(r, &ctx));
+	TD_TRY(td_read_vec24(r, &list));
+	TD_TRY(td_reader_close(r));
+	while (td_reader_left(&list)) {
+		struct td_reader cert, exts;
+		const uint8_t *der;
+		TD_TRY(td_read_vec24(&list, &cert));
+		if (td_reader_left(&cert) == 0)
+			return TD_ERR_MALFORMED;
+		if (tls13)
+			TD_TRY(td_read_vec16(&list, &exts));
+		size_t len = td_reader_left(&cert);
+		TD_TRY(td_read_ptr(&cert, &der, len));
+		if (s->total_certs < UINT16_MAX)
+			s->total_certs++;
+		if (s->n_certs < TD_MAX_CHAIN && sink && sink->cert) {
+			const struct td_cert *c = sink->cert(sink->user, der, len);
+			if (c)
+				s->certs[s->n_certs++] = c;
+		}
+	}
+	return TD_OK;
+}
+
+/* ---- deciding what a message means for the connection ----------------- */
+
+static void raise_stage(struct td_session *s, enum td_stage st)
+{
+	if (s->stage < st)
+		s->stage = (uint8_t)st;
+}
+
+static bool handshake_complete(const struct td_session *s)
+{
+	if (td_session_version(s) == TLS13)
+		return s->finished_seen[TD_DIR_C2S];
+	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
+}
+
+/* RFC 5246 §7.3 / RFC 8446 §2 message flows: where are we? */
+static enum td_phase current_phase(const struct td_tls *t, const struct td_session *s)
+{
+	if (!s->sh.seen || s->sh.hello_retry_request)
+		return TD_PHASE_BEFORE_SERVER_HELLO;
+	if (handshake_complete(s))
+		return TD_PHASE_APPLICATION;
+	if (s->finished_seen[TD_DIR_C2S])
+		return TD_PHASE_AFTER_CLIENT_FINISHED;
+	if (t->server_flight_done)
+		return TD_PHASE_AFTER_SERVER_FLIGHT;
+	return TD_PHASE_SERVER_FLIGHT;
+}
+
+static void add_event(struct td_session *s, enum td_event_kind kind, int dir, uint8_t type,
+		      uint32_t len, uint32_t frame, struct td_time ts)
+{
+	struct td_event ev = {
+		.kind = (uint8_t)kind,
+		.dir = (uint8_t)dir,
+		.type = type,
+		.count = 1,
+		.len = len,
+		.frame = frame,
+		.ts = ts,
+	};
+	td_session_add_event(s, &ev);
+}
+
+static void add_alert(struct td_tls *t, struct td_session *s, int dir, const struct td_alert *in)
+{
+	struct td_alert a = *in;
+	a.dir = (uint8_t)dir;
+	a.phase = (uint8_t)current_phase(t, s);
+	if (s->total_alerts < UINT8_MAX)
+		s->total_alerts++;
+	if (s->n_alerts >= TD_MAX_ALERTS)
+		return;
+	s->alerts[s->n_alerts] = a;
+	add_event(s, TD_EV_ALERT, dir, s->n_alerts, a.record_len, a.frame, a.ts);
+	s->n_alerts++;
+}
+
+/* The other side speaking after the ServerHello means the server's flight
+ * reached it: a client only answers a complete flight. */
+static void note_client_spoke(struct td_tls *t, struct td_session *s, int dir)
+{
+	if (dir == TD_DIR_C2S && s->sh.seen && !s->sh.hello_retry_request)
+		t->server_flight_done = true;
+}
+
+static void hello_fingerprint(struct td_session *s, bool client)
+{
+	char str[TD_JA3_MAX];
+	if (client) {
+		td_ja3_string(&s->ch, str, sizeof str);
+		td_ja3_hash(str, s->ja3);
+	} else {
+		td_ja3s_string(&s->sh, str, sizeof str);
+		td_ja3_hash(str, s->ja3s);
+	}
+}
+
+static void on_server_hello(struct td_tls *t, struct td_session *s)
+{
+	s->sh.session_id_echoed = s->sh.session_id_len > 0 && s->ch.seen &&
+				  s->sh.session_id_len == s->ch.session_id_len;
+	s->version = td_session_version(s);
+	if (s->sh.hello_retry_request) {
+		s->hrr_seen = true;
+		s->hrr_frame = s->sh.frame;
+		return;
+	}
+	raise_stage(s, TD_STAGE_SERVER_HELLO);
+	if (s->version == TLS13) {
+		/* RFC 8446 §2: everything after the ServerHello is encrypted,
+		 * the Certificate included. */
+		s->certs_encrypted = true;
+		t->d[TD_DIR_S2C].tls13_encrypted = true;
+		t->d[TD_DIR_C2S].tls13_encrypted = true;
+	}
+}
+
+static void on_handshake(struct td_tls *t, struct td_session *s,
+			 const struct td_tls_cert_sink *sink, int dir, uint8_t type,
+			 const uint8_t *body, uint32_t len, uint32_t frame, struct td_time ts)
+{
+	struct td_reader r;
+	enum td_err e;
+
+	/* body is NULL when the message was skipped (above the cap): its
+	 * event is recorded, its contents are not read. */
+	td_reader_init(&r, body, body ? len : 0);
+	if (s->handshake_messages[dir] < UINT32_MAX)
+		s->handshake_messages[dir]++;
+	if (dir == TD_DIR_C2S)
+		note_client_spoke(t, s, dir);
+	switch (type) {
+	case HS_CLIENT_HELLO:
+		if (dir != TD_DIR_C2S || s->ch.seen || !body) {
+			/* the second ClientHello after a HelloRetryRequest is
+			 * expected (RFC 8446 §4.1.4); others are renegotiation
+			 * or the wrong side. The first one is kept. */
+			if (!s->hrr_seen || dir != TD_DIR_C2S)
+				s->anomalies[dir]++;
+			s->is_tls = true;
+			break;
+		}
+		memset(&s->ch, 0, sizeof s->ch);
+		s->ch.seen = true;
+		s->ch.frame = frame;
+		s->ch.ts = ts;
+		s->ch.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_client_hello(&r, &s->ch);
+		s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+		s->is_tls = true;
+		hello_fingerprint(s, true);
+		raise_stage(s, TD_STAGE_CLIENT_HELLO);
+		break;
+	case HS_SERVER_HELLO:
+		if (dir != TD_DIR_S2C || !body || (s->sh.seen && !s->sh.hello_retry_request)) {
+			s->anomalies[dir]++;
+			s->is_tls = true;
+			break;
+		}
+		memset(&s->sh, 0, sizeof s->sh);
+		s->sh.seen = true;
+		s->sh.frame = frame;
+		s->sh.ts = ts;
+		s->sh.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_server_hello(&r, &s->sh);
+		s->sh.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+		s->is_tls = true;
+		hello_fingerprint(s, false);
+		on_server_hello(t, s);
+		break;
+	case HS_CERTIFICATE:
+		if (dir != TD_DIR_S2C)
+			break; /* a client certificate: listed in the timeline */
+		if (!body || s->n_certs || s->total_certs) {
+			s->anomalies[dir]++; /* a second chain (renegotiation): first kept */
+			break;
+		}
+		s->cert_frame = frame;
+		e = td_tls_parse_certificate(&r, td_session_version(s) == TLS13, s, sink);
+		if (e != TD_OK)
+			s->anomalies[dir]++;
+		raise_stage(s, TD_STAGE_CERTIFICATE);
+		break;
+	case HS_CERTIFICATE_REQUEST:
+		if (dir == TD_DIR_S2C)
+			s->client_cert_requested = true;
+		break;
+	case HS_SERVER_HELLO_DONE:
+		t->server_flight_done = true;
+		raise_stage(s, TD_STAGE_SERVER_HELLO_DONE);
+		break;
+	case HS_CLIENT_KEY_EXCHANGE:
+		raise_stage(s, TD_STAGE_CLIENT_KEY_EXCHANGE);
+		break;
+	default:
+		break;
+	}
+	add_event(s, TD_EV_HANDSHAKE, dir, type, len, frame, ts);
+}
+
+/* ---- messages: handshake bytes of one direction ------------------------ */
+
+static bool hs_type_parsed(uint8_t type)
+{
+	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE;
+}
+
+/* A message header was read: buffer the body when its contents are read
+ * here and it fits the cap, else skip it by length. */
+static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_dir *d, int dir)
+{
+	d->hs_type = d->hs_hdr[0];
+	d->hs_len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
+	d->hs_have = 0;
+	d->hs_mode = TD_HS_SKIP;
+	if (!hs_type_parsed(d->hs_type))
+		return;
+	if (d->hs_len > t->lim.max_handshake_msg) {
+		s->hs_too_big[dir]++;
+		return;
+	}
+	if (d->hs_len > d->hs_buf_size) {
+		uint8_t *nb = realloc(d->hs_buf, d->hs_len);
+		if (!nb) {
+			s->hs_too_big[dir]++;
+			return;
+		}
+		d->hs_buf = nb;
+		d->hs_buf_size = d->hs_len;
+	}
+	d->hs_mode = TD_HS_BODY;
+}
+
+/* Handshake record payload in clear: reassemble messages (RFC 8446 §5.1:
+ * messages may be split across records and several may share one).
+ *   struct { HandshakeType msg_type; uint24 length; ... } Handshake; */
+static void handshake_bytes(struct td_tls *t, struct td_session *s,
+			    const struct td_tls_cert_sink *sink, int dir, const uint8_t *p,
+			    size_t n, uint32_t frame, struct td_time ts)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	struct td_reader r;
+
+	td_reader_init(&r, p, n);
+	while (td_reader_left(&r)) {
+		if (d->hs_mode == TD_HS_HEADER) {
+			if (d->hs_hdr_have == 0) {
+				d->hs_frame = frame;
+				d->hs_ts = ts;
+			}
+			if (td_read_u8(&r, &d->hs_hdr[d->hs_hdr_have]) != TD_OK)
+				return;
+			if (++d->hs_hdr_have < 4)
+				continue;
+			d->hs_hdr_have = 0;
+			start_message(t, s, d, dir);
+		}
+		size_t want = d->hs_len - d->hs_have;
+		size_t take = td_reader_left(&r) < want ? td_reader_left(&r) : want;
+		const uint8_t *chunk;
+		if (td_read_ptr(&r, &chunk, take) != TD_OK)
+			return;
+		if (d->hs_mode == TD_HS_BODY && take)
+			memcpy(d->hs_buf + d->hs_have, chunk, take);
+		d->hs_have += (uint32_t)take;
+		if (d->hs_have < d->hs_len)
+			return;
+		on_handshake(t, s, sink, dir, d->hs_type,
+			     d->hs_mode == TD_HS_BODY ? d->hs_buf : NULL, d->hs_len, d->hs_frame,
+			     d->hs_ts);
+		d->hs_mode = TD_HS_HEADER;
+	}
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+bool td_tls13_alert_sized(uint16_t record_len)
+{
+	return record_len == 2 + 1 + 16 || record_len == 2 + 1 + 8;
+}
+
+static void flush_pending_small(struct td_session *s, struct td_tls_dir *d, int dir)
+{
+	if (!d->pending_small)
+		return;
+	d->pending_small = false;
+	add_event(s, TD_EV_APPDATA, dir, 0, d->pending_len, d->pending_frame, d->pending_ts);
+}
+
+/* A record header was read: decide what its body is. Called once per
+ * record, before its body. */
+static void on_record(struct td_tls *t, struct td_session *s, int dir)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	bool tls13 = d->tls13_encrypted;
+	bool encrypted = s->encrypted[dir] || (tls13 && d->rec_type != CT_CHANGE_CIPHER_SPEC);
+
+	s->records[dir]++;
+	/* a record after a small one: the small one was data, not the last
+	 * record before closing */
+	flush_pending_small(s, d, dir);
+	if (encrypted) {
+		if (!s->encrypted_frame[dir])
+			s->encrypted_frame[dir] = d->rec_frame;
+		s->encrypted[dir] = true;
+	}
+	if (dir == TD_DIR_C2S && d->rec_type != CT_HANDSHAKE)
+		note_client_spoke(t, s, dir);
+
+	switch (d->rec_type) {
+	case CT_CHANGE_CIPHER_SPEC:
+		if (!s->ccs_seen[dir]) {
+			s->ccs_seen[dir] = true;
+			/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1);
+			 * TLS 1.3 CCS is only for middlebox compatibility
+			 * (RFC 8446 §D.4) and changes nothing. */
+			if (!tls13)
+				s->encrypted[dir] = true; /* frame set at the next record */
+		}
+		add_event(s, TD_EV_CCS, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
+		break;
+	case CT_HANDSHAKE:
+		if (!encrypted)
+			break; /* parsed message by message */
+		if (!d->first_encrypted_done) {
+			/* TLS <= 1.2: the first encrypted handshake message after
+			 * CCS is Finished (RFC 5246 §7.4.9). */
+			d->first_encrypted_done = true;
+			s->finished_seen[dir] = true;
+			raise_stage(s, dir == TD_DIR_C2S ? TD_STAGE_CLIENT_FINISHED
+							 : TD_STAGE_SERVER_FINISHED);
+		}
+		add_event(s, TD_EV_ENCRYPTED_HANDSHAKE, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
+		break;
+	case CT_ALERT:
+		if (d->rec_len != 2) {
+			/* An alert in clear is exactly two bytes (RFC 8446 §6);
+			 * anything longer carries a MAC or tag. */
+			struct td_alert a = {.encrypted = true,
+					     .record_len = d->rec_len,
+					     .frame = d->rec_frame,
+					     .ts = d->rec_ts};
+			add_alert(t, s, dir, &a);
+		}
+		d->alert_have = 0;
+		break;
+	case CT_APPLICATION_DATA:
+		if (tls13 && !s->finished_seen[dir] && dir == TD_DIR_C2S && s->sh.seen) {
+			/* RFC 8446 §4.4.4: the client's first encrypted
+			 * handshake record is its Finished, unless it is alert
+			 * sized: then it refused the server's flight. */
+			if (td_tls13_alert_sized(d->rec_len)) {
+				struct td_alert a = {.encrypted = true,
+						     .probable = true,
+						     .record_len = d->rec_len,
+						     .frame = d->rec_frame,
+						     .ts = d->rec_ts};
+				add_alert(t, s, dir, &a);
+				break;
+			}
+			s->finished_seen[dir] = true;
+			raise_stage(s, TD_STAGE_CLIENT_FINISHED);
+			add_event(s, TD_EV_ENCRYPTED_HANDSHAKE, dir, 0, d->rec_len, d->rec_frame,
+				  d->rec_ts);
+			break;
+		}
+		if (tls13 && dir == TD_DIR_S2C && !s->finished_seen[TD_DIR_C2S]) {
+			add_event(s, TD_EV_ENCRYPTED_HANDSHAKE, dir, 0, d->rec_len, d->rec_frame,
+				  d->rec_ts);
+			break;
+		}
+		s->appdata_records[dir]++;
+		s->appdata_bytes[dir] += d->rec_len;
+		if (handshake_complete(s))
+			raise_stage(s, TD_STAGE_APPLICATION_DATA);
+		if (tls13 && td_tls13_alert_sized(d->rec_len)) {
+			/* maybe an encrypted alert: decided by what follows */
+			d->pending_small = true;
+			d->pending_len = d->rec_len;
+			d->pending_frame = d->rec_frame;
+			d->pending_ts = d->rec_ts;
+			break;
+		}
+		add_event(s, TD_EV_APPDATA, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
+		break;
+	default:
+		break; /* heartbeat and others: counted as records only */
+	}
+}
+
+static void alert_bytes(struct td_tls *t, struct td_session *s, int dir, const uint8_t *p,
+			size_t n)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	struct td_reader r;
+
+	td_reader_init(&r, p, n);
+	while (td_reader_left(&r)) {
+		if (td_read_u8(&r, &d->alert[d->alert_have]) != TD_OK)
+			return;
+		if (++d->alert_have < 2)
+			continue;
+		d->alert_have = 0;
+		/* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; } */
+		struct td_alert a = {.level = d->alert[0],
+				     .desc = d->alert[1],
+				     .record_len = d->rec_len,
+				     .frame = d->rec_frame,
+				     .ts = d->rec_ts};
+		if (dir == TD_DIR_C2S)
+			note_client_spoke(t, s, dir);
+		add_alert(t, s, dir, &a);
+	}
+}
+
+static void lose_sync(struct td_session *s, struct td_tls_dir *d, int dir, enum td_err why,
+		      uint32_t frame)
+{
+	d->dead = true;
+	if (!s->desync[dir]) {
+		s->desync[dir] = (uint8_t)why;
+		s->desync_frame[dir] = frame;
+	}
+}
+
+/* RFC 5246 §6.2.1 / RFC 8446 §5.1:
+ *   struct { ContentType type; ProtocolVersion legacy_record_version;
+ *            uint16 length; opaque fragment[length]; } TLSPlaintext;
+ * An SSLv2-compatible ClientHello (RFC 5246 §E.2) starts with a 2-byte
+ * length whose top bit is set, then msg_type 1. */
+static enum td_err check_record_header(struct td_tls_dir *d)
+{
+	struct td_reader r;
+	uint8_t type, major, minor;
+	uint16_t len;
+
+	td_reader_init(&r, d->hdr, sizeof d->hdr);
+	TD_TRY(td_read_u8(&r, &type));
+	if ((type & 0x80) && !d->seen_record) {
+		uint8_t lo, msg;
+		TD_TRY(td_read_u8(&r, &lo));
+		TD_TRY(td_read_u8(&r, &msg));
+		len = (uint16_t)((type & 0x7f) << 8 | lo);
+		if (msg != HS_CLIENT_HELLO || len < 9)
+			return TD_ERR_MALFORMED;
+		d->sslv2 = true;
+		d->rec_type = CT_HANDSHAKE;
+		d->rec_len = len;
+		d->rec_left = (uint16_t)(len - 1); /* msg_type already read */
+		return TD_OK;
+	}
+	TD_TRY(td_read_u8(&r, &major));
+	TD_TRY(td_read_u8(&r, &minor));
+	TD_TRY(td_read_u16(&r, &len));
+	if (type < CT_CHANGE_CIPHER_SPEC || type > CT_HEARTBEAT || major != 3 || minor > 4)
+		return TD_ERR_MALFORMED;
+	if (len > TD_TLS_MAX_RECORD)
+		return TD_ERR_TOO_BIG;
+	d->sslv2 = false;
+	d->rec_type = type;
+	d->rec_len = len;
+	d->rec_left = len;
+	return TD_OK;
+}
+
+/* RFC 5246 §E.2:
+ *   uint8 msg_type (already read); Version version; uint16 cipher_spec_length;
+ *   uint16 session_id_length; uint16 challenge_length;
+ *   V2CipherSpec cipher_specs[cipher_spec_length]; (3 bytes each)
+ *   opaque session_id[..]; opaque challenge[..]; */
+enum td_err td_tls_parse_sslv2_hello(struct td_reader *r, struct td_client_hello *ch)
+{
+	uint16_t spec_len, sid_len, chal_len;
+	struct td_reader specs;
+
+	TD_TRY(td_read_u16(r, &ch->legacy_version));
+	TD_TRY(td_read_u16(r, &spec_len));
+	TD_TRY(td_read_u16(r, &sid_len));
+	TD_TRY(td_read_u16(r, &chal_len));
+	if (spec_len % 3 || sid_len > 32)
+		return TD_ERR_MALFORMED;
+	TD_TRY(td_read_sub(r, spec_len, &specs));
+	while (td_reader_left(&specs)) {
+		uint8_t hi;
+		uint16_t lo;
+		TD_TRY(td_read_u8(&specs, &hi));
+		TD_TRY(td_read_u16(&specs, &lo));
+		if (hi != 0)
+			continue; /* an SSLv2-only cipher kind */
+		if (ch->n_suites < TD_MAX_SUITES)
+			ch->suites[ch->n_suites++] = lo;
+		ch->total_suites++;
+	}
+	TD_TRY(td_read_skip(r, sid_len));
+	TD_TRY(td_read_skip(r, chal_len));
+	ch->session_id_len = (uint8_t)sid_len;
+	ch->n_compression = 1;
+	return td_reader_close(r);
+}
+
+static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const uint8_t *p,
+			size_t n)
+{
+	struct td_tls_dir *d = &t->d[dir];
+
+	/* buffered like a handshake message: reuse the handshake buffer */
+	if (d->hs_have == 0 && d->rec_len - 1u > d->hs_buf_size) {
+		uint8_t *nb = realloc(d->hs_buf, d->rec_len);
+		if (!nb)
+			return;
+		d->hs_buf = nb;
+		d->hs_buf_size = d->rec_len;
+	}
+	if (d->hs_buf_size < d->hs_have + n)
+		return;
+	memcpy(d->hs_buf + d->hs_have, p, n);
+	d->hs_have += (uint32_t)n;
+	if (d->hs_have < d->rec_len - 1u || dir != TD_DIR_C2S || s->ch.seen)
+		return;
+	struct td_reader r;
+	td_reader_init(&r, d->hs_buf, d->hs_have);
+	d->hs_have = 0;
+	memset(&s->ch, 0, sizeof s->ch);
+	s->ch.seen = true;
+	s->ch.frame = d->rec_frame;
+	s->ch.ts = d->rec_ts;
+	s->ch.record_version = 0x0002;
+	enum td_err e = td_tls_parse_sslv2_hello(&r, &s->ch);
+	s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+	s->is_tls = true;
+	hello_fingerprint(s, true);
+	raise_stage(s, TD_STAGE_CLIENT_HELLO);
+	add_event(s, TD_EV_HANDSHAKE, dir, HS_CLIENT_HELLO, d->rec_len, d->rec_frame, d->rec_ts);
+}
+
+static void record_body(struct td_tls *t, struct td_session *s,
+			const struct td_tls_cert_sink *sink, int dir, const uint8_t *p, size_t n,
+			uint32_t frame, struct td_time ts)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	bool clear = !s->encrypted[dir] && !(d->tls13_encrypted && d->rec_type != CT_CHANGE_CIPHER_SPEC);
+
+	if (d->sslv2) {
+		sslv2_hello(t, s, dir, p, n);
+		return;
+	}
+	if (d->rec_type == CT_HANDSHAKE && clear)
+		handshake_bytes(t, s, sink, dir, p, n, frame, ts);
+	else if (d->rec_type == CT_ALERT && d->rec_len == 2)
+		alert_bytes(t, s, dir, p, n);
+}
+
+void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cert_sink *sink,
+		 int dir, const uint8_t *p, size_t n, uint32_t frame, struct td_time ts)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	struct td_reader r;
+
+	if (dir != TD_DIR_C2S && dir != TD_DIR_S2C)
+		return;
+	td_reader_init(&r, p, n);
+	while (!d->dead && td_reader_left(&r)) {
+		if (!d->in_record) {
+			if (d->hdr_have == 0) {
+				d->rec_frame = frame;
+				d->rec_ts = ts;
+			}
+			/* an SSLv2 header is 3 bytes (length, msg_type) */
+			size_t hdr_len = d->hdr_have && (d->hdr[0] & 0x80) && !d->seen_record ? 3 : 5;
+			if (td_read_u8(&r, &d->hdr[d->hdr_have]) != TD_OK)
+				return;
+			if (++d->hdr_have < hdr_len)
+				continue;
+			d->hdr_have = 0;
+			enum td_err e = check_record_header(d);
+			if (e != TD_OK) {
+				lose_sync(s, d, dir, e, d->rec_frame);
+				return;
+			}
+			d->seen_record = true;
+			d->in_record = true;
+			if (!d->sslv2)
+				on_record(t, s, dir);
+			else
+				d->hs_have = 0;
+		}
+		size_t take = td_reader_left(&r) < d->rec_left ? td_reader_left(&r) : d->rec_left;
+		const uint8_t *chunk;
+		if (td_read_ptr(&r, &chunk, take) != TD_OK)
+			return;
+		record_body(t, s, sink, dir, chunk, take, frame, ts);
+		d->rec_left = (uint16_t)(d->rec_left - take);
+		if (d->rec_left == 0) {
+			d->in_record = false;
+			d->sslv2 = false;
+		}
+	}
+}
+
+void td_tls_gap(struct td_tls *t, struct td_session *s, int dir, uint64_t missing,
+		uint32_t frame, struct td_time ts)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	bool skippable;
+
+	if (dir != TD_DIR_C2S && dir != TD_DIR_S2C)
+		return;
+	add_event(s, TD_EV_GAP, dir, 0, missing > UINT32_MAX ? UINT32_MAX : (uint32_t)missing,
+		  frame, ts);
+	/* Bytes lost inside a record whose contents are only counted cost
+	 * nothing: stay in sync. Anything else loses the record boundary. */
+	skippable = d->in_record && !d->sslv2 && missing <= d->rec_left &&
+		    (d->rec_type == CT_APPLICATION_DATA || s->encrypted[dir] ||
+		     d->tls13_encrypted);
+	if (skippable) {
+		d->rec_left = (uint16_t)(d->rec_left - missing);
+		if (d->rec_left == 0)
+			d->in_record = false;
+		return;
+	}
+	if (!d->dead)
+		lose_sync(s, d, dir, TD_ERR_SHORT, frame);
+}
+
+void td_tls_end(struct td_tls *t, struct td_session *s, int dir)
+{
+	struct td_tls_dir *d = &t->d[dir];
+
+	if ((dir != TD_DIR_C2S && dir != TD_DIR_S2C) || !d->pending_small)
+		return;
+	/* RFC 8446 §6.1: the last record before closing is the encrypted
+	 * close_notify (or an error alert): alert sized, then FIN/RST. */
+	d->pending_small = false;
+	s->appdata_records[dir]--;
+	s->appdata_bytes[dir] -= d->pending_len;
+	struct td_alert a = {.encrypted = true,
+			     .probable = true,
+			     .record_len = d->pending_len,
+			     .frame = d->pending_frame,
+			     .ts = d->pending_ts};
+	add_alert(t, s, dir, &a);
+}
+
+int td_tls_sniff_hello(const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+	uint8_t type, major, minor, hs;
+	uint16_t len;
+
+	td_reader_init(&r, p, n);
+	if (td_read_u8(&r, &type) != TD_OK)
+		return 0;
+	if (type & 0x80) {
+		uint8_t lo, msg;
+		if (td_read_u8(&r, &lo) != TD_OK || td_read_u8(&r, &msg) != TD_OK ||
+		    td_read_u8(&r, &major) != TD_OK)
+			return 0;
+		return msg == HS_CLIENT_HELLO && (major == 3 || major == 0 || major == 2) ? 1 : 0;
+	}
+	if (type != CT_HANDSHAKE || td_read_u8(&r, &major) != TD_OK ||
+	    td_read_u8(&r, &minor) != TD_OK || td_read_u16(&r, &len) != TD_OK ||
+	    td_read_u8(&r, &hs) != TD_OK)
+		return 0;
+	if (major != 3 || minor > 4 || len < 4)
+		return 0;
+	if (hs == HS_CLIENT_HELLO)
+		return 1;
+	if (hs == HS_SERVER_HELLO)
+		return 2;
+	return 0;
+}
+
+void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim)
+{
+	memset(t, 0, sizeof *t);
+	t->lim = *lim;
+}
+
+void td_tls_free(struct td_tls *t)
+{
+	for (int i = 0; i < 2; i++) {
+		free(t->d[i].hs_buf);
+		t->d[i].hs_buf = NULL;
+		t->d[i].hs_buf_size = 0;
+	}
+}

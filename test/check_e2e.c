@@ -1,0 +1,583 @@
+/* check_e2e.c - the tlsdiag binary on every sample capture.
+ *
+ * The expected facts come from two places independent of tlsdiag: the
+ * manifest the sample generator wrote (samples/<name>.facts.json: what it
+ * made the TLS peers do, frame by frame), and the openssl command line run
+ * here on the certificate files the server used (fingerprints, subjects,
+ * key sizes, SPKI hashes). Bad input is checked for its exact exit status
+ * and error line.
+ *
+ * Environment: TD_BIN (the binary, default build/tlsdiag), TD_SAMPLES (the
+ * samples folder, default samples).
+ */
+#include <check.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *bin(void)
+{
+	const char *b = getenv("TD_BIN");
+	return b ? b : "build/tlsdiag";
+}
+
+static const char *samples(void)
+{
+	const char *s = getenv("TD_SAMPLES");
+	return s ? s : "samples";
+}
+
+/* Runs a shell command; returns its exit status and its standard output
+ * (malloc'd, NUL-terminated) in *out when out is not NULL. */
+static int run(const char *cmd, char **out)
+{
+	FILE *p = popen(cmd, "r");
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(buf);
+	for (;;) {
+		if (cap - n < 4096) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, p);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	buf[n] = '\0';
+	int st = pclose(p);
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *runf(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *runf(int *status, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	char *out;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	int st = run(cmd, &out);
+	if (status)
+		*status = st;
+	return out;
+}
+
+/* The JSON Lines output: every line must parse. Returns an array. */
+static json_t *parse_lines(const char *text)
+{
+	json_t *arr = json_array();
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len) {
+			json_error_t err;
+			json_t *o = json_loadb(p, len, 0, &err);
+			ck_assert_msg(o != NULL, "bad JSON line: %s: %.*s", err.text, (int)len, p);
+			json_array_append_new(arr, o);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return arr;
+}
+
+/* "sha256 Fingerprint=AB:CD:..." -> "abcd..." */
+static void openssl_hex(const char *line, char *out, size_t n)
+{
+	const char *eq = strchr(line, '=');
+	size_t k = 0;
+	for (const char *p = eq ? eq + 1 : line; *p && k + 1 < n; p++)
+		if (isxdigit((unsigned char)*p))
+			out[k++] = (char)tolower((unsigned char)*p);
+	out[k] = '\0';
+}
+
+struct cert_facts {
+	char sha256[65];
+	char spki[65];
+	char subject[512];
+	long bits;
+};
+
+/* Everything openssl says about a certificate file. */
+static void openssl_cert_facts(const char *pem, struct cert_facts *f)
+{
+	char *o;
+	int st;
+
+	o = runf(&st, "openssl x509 -in '%s' -noout -fingerprint -sha256", pem);
+	ck_assert_int_eq(st, 0);
+	openssl_hex(o, f->sha256, sizeof f->sha256);
+	free(o);
+	o = runf(&st,
+		 "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin -outform DER | "
+		 "openssl dgst -sha256 -r",
+		 pem);
+	ck_assert_int_eq(st, 0);
+	snprintf(f->spki, sizeof f->spki, "%.64s", o);
+	free(o);
+	o = runf(&st, "openssl x509 -in '%s' -noout -subject -nameopt RFC2253", pem);
+	ck_assert_int_eq(st, 0);
+	o[strcspn(o, "\n")] = '\0';
+	snprintf(f->subject, sizeof f->subject, "%s", strncmp(o, "subject=", 8) == 0 ? o + 8 : o);
+	free(o);
+	o = runf(&st, "openssl x509 -in '%s' -noout -text", pem);
+	ck_assert_int_eq(st, 0);
+	const char *pk = strstr(o, "Public-Key: (");
+	ck_assert_ptr_nonnull(pk);
+	f->bits = strtol(pk + strlen("Public-Key: ("), NULL, 10);
+	free(o);
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[128];
+	const char *p = path;
+	while (*p && v) {
+		size_t len = strcspn(p, ".");
+		snprintf(key, sizeof key, "%.*s", (int)len, p);
+		v = json_object_get(v, key);
+		p += len + (p[len] == '.');
+	}
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *jget(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[128];
+	const char *p = path;
+	while (*p && v) {
+		size_t len = strcspn(p, ".");
+		snprintf(key, sizeof key, "%.*s", (int)len, p);
+		v = json_object_get(v, key);
+		p += len + (p[len] == '.');
+	}
+	return v;
+}
+
+static void assert_str_field(json_t *got, const char *path, json_t *want, const char *ctx)
+{
+	json_t *g = jget(got, path);
+	if (json_is_null(want) || !want) {
+		ck_assert_msg(!g || json_is_null(g), "%s: %s should be null", ctx, path);
+		return;
+	}
+	ck_assert_msg(json_is_string(g), "%s: %s missing", ctx, path);
+	ck_assert_msg(strcmp(json_string_value(g), json_string_value(want)) == 0,
+		      "%s: %s is '%s', want '%s'", ctx, path, json_string_value(g),
+		      json_string_value(want));
+}
+
+static void assert_int_field(json_t *got, const char *path, json_int_t want, const char *ctx)
+{
+	json_t *g = jget(got, path);
+	ck_assert_msg(json_is_integer(g), "%s: %s missing", ctx, path);
+	ck_assert_msg(json_integer_value(g) == want, "%s: %s is %lld, want %lld", ctx, path,
+		      (long long)json_integer_value(g), (long long)want);
+}
+
+/* Finds the reported connection with this client port. */
+static json_t *find_conn(json_t *lines, json_int_t client_port)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(lines, i, o)
+	{
+		const char *type = jstr(o, "type");
+		if (type && strcmp(type, "connection") == 0 &&
+		    json_integer_value(jget(o, "client.port")) == client_port)
+			return o;
+	}
+	return NULL;
+}
+
+static void check_certs(json_t *conn, json_t *want, const char *ctx)
+{
+	json_t *files = json_object_get(want, "cert_files");
+	json_t *got = json_object_get(conn, "certificates");
+	size_t i;
+	json_t *f;
+
+	if (!json_is_true(json_object_get(want, "certs_visible"))) {
+		ck_assert_msg(json_is_false(jget(conn, "tls.certificates_visible")),
+			      "%s: certificates should be invisible", ctx);
+		const char *note = jstr(conn, "tls.certificates_note");
+		ck_assert_msg(note && strstr(note, "not visible without keys"), "%s: no note", ctx);
+		ck_assert_uint_eq(json_array_size(got), 0);
+		return;
+	}
+	ck_assert_msg(json_array_size(got) == json_array_size(files), "%s: %zu certs, want %zu",
+		      ctx, json_array_size(got), json_array_size(files));
+	json_array_foreach(files, i, f)
+	{
+		char pem[1024];
+		struct cert_facts cf;
+		json_t *c = json_array_get(got, i);
+		snprintf(pem, sizeof pem, "%s/%s", samples(), json_string_value(f));
+		openssl_cert_facts(pem, &cf);
+		ck_assert_str_eq(jstr(c, "sha256"), cf.sha256);
+		ck_assert_str_eq(jstr(c, "public_key.spki_sha256"), cf.spki);
+		ck_assert_str_eq(jstr(c, "subject"), cf.subject);
+		assert_int_field(c, "public_key.bits", cf.bits, ctx);
+		assert_int_field(c, "position", (json_int_t)i, ctx);
+	}
+}
+
+static void check_alerts(json_t *conn, json_t *want, const char *ctx)
+{
+	json_t *wa = json_object_get(want, "alerts");
+	json_t *ga = json_object_get(conn, "alerts");
+	size_t i;
+	json_t *a;
+
+	ck_assert_msg(json_array_size(ga) == json_array_size(wa), "%s: %zu alerts, want %zu", ctx,
+		      json_array_size(ga), json_array_size(wa));
+	json_array_foreach(wa, i, a)
+	{
+		json_t *g = json_array_get(ga, i);
+		assert_str_field(g, "from", json_object_get(a, "from"), ctx);
+		assert_str_field(g, "level", json_object_get(a, "level"), ctx);
+		assert_str_field(g, "description", json_object_get(a, "description"), ctx);
+		assert_int_field(g, "frame", json_integer_value(json_object_get(a, "frame")), ctx);
+		ck_assert_msg(json_equal(jget(g, "encrypted"), json_object_get(a, "encrypted")),
+			      "%s: alert %zu encrypted differs", ctx, i);
+	}
+}
+
+static void check_connection(json_t *conn, json_t *want, const char *ctx)
+{
+	assert_str_field(conn, "client.ip", jget(want, "client.ip"), ctx);
+	assert_str_field(conn, "server.ip", jget(want, "server.ip"), ctx);
+	assert_int_field(conn, "server.port", json_integer_value(jget(want, "server.port")), ctx);
+	assert_int_field(conn, "first_frame", json_integer_value(jget(want, "first_frame")), ctx);
+	assert_int_field(conn, "last_frame", json_integer_value(jget(want, "last_frame")), ctx);
+	assert_int_field(conn, "tls.client_hello.frame",
+			 json_integer_value(jget(want, "client_hello_frame")), ctx);
+	assert_int_field(conn, "tls.server_hello.frame",
+			 json_integer_value(jget(want, "server_hello_frame")), ctx);
+	assert_str_field(conn, "tls.client_hello.sni", jget(want, "sni"), ctx);
+	assert_str_field(conn, "tls.version", jget(want, "version"), ctx);
+	assert_str_field(conn, "tls.cipher_suite", jget(want, "cipher"), ctx);
+	assert_str_field(conn, "tls.server_hello.alpn", jget(want, "alpn_selected"), ctx);
+	ck_assert_msg(json_equal(jget(conn, "tls.client_hello.alpn"), jget(want, "alpn_offered")),
+		      "%s: ALPN offered differs", ctx);
+	ck_assert_msg(json_equal(jget(conn, "tls.handshake_completed"),
+				 jget(want, "handshake_completed")),
+		      "%s: handshake_completed differs", ctx);
+	assert_str_field(conn, "end", jget(want, "end"), ctx);
+	assert_str_field(conn, "end_by", jget(want, "end_by"), ctx);
+	check_certs(conn, want, ctx);
+	check_alerts(conn, want, ctx);
+}
+
+/* One sample: run --json, compare every connection of the manifest. */
+static void check_sample(const char *dir, const char *facts_name)
+{
+	char path[1024], ctx[1024];
+	json_error_t err;
+	int st;
+
+	snprintf(path, sizeof path, "%s/%s", dir, facts_name);
+	json_t *facts = json_load_file(path, 0, &err);
+	ck_assert_msg(facts != NULL, "%s: %s", path, err.text);
+	const char *file = jstr(facts, "file");
+	snprintf(ctx, sizeof ctx, "%s/%s", dir, file);
+	char *out = runf(&st, "%s -r '%s/%s' --json", bin(), dir, file);
+	ck_assert_msg(st == 0, "%s: exit %d", ctx, st);
+	json_t *lines = parse_lines(out);
+	json_t *conns = json_object_get(facts, "connections");
+	size_t i;
+	json_t *want;
+	json_array_foreach(conns, i, want)
+	{
+		json_t *conn = find_conn(lines, json_integer_value(jget(want, "client.port")));
+		ck_assert_msg(conn != NULL, "%s: connection %zu not reported", ctx, i);
+		check_connection(conn, want, ctx);
+	}
+	json_t *last = json_array_get(lines, json_array_size(lines) - 1);
+	ck_assert_str_eq(jstr(last, "type"), "summary");
+	assert_int_field(last, "connections.tls", (json_int_t)json_array_size(conns), ctx);
+	assert_int_field(last, "packets", json_integer_value(jget(facts, "packets")), ctx);
+	json_decref(lines);
+	json_decref(facts);
+	free(out);
+}
+
+static int for_each_facts(const char *dir, void (*fn)(const char *, const char *))
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len > 11 && strcmp(e->d_name + len - 11, ".facts.json") == 0) {
+			fn(dir, e->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_every_sample)
+{
+	char link[1024];
+	int n = for_each_facts(samples(), check_sample);
+	ck_assert_msg(n >= 4, "only %d samples with facts in %s", n, samples());
+	snprintf(link, sizeof link, "%s/link", samples());
+	ck_assert_int_ge(for_each_facts(link, check_sample), 4);
+}
+END_TEST
+
+/* The text report says the same: fingerprint (as openssl prints it), the
+ * alert by name, the frame numbers. */
+START_TEST(test_text_report)
+{
+	char pem[1024];
+	struct cert_facts cf;
+	int st;
+
+	snprintf(pem, sizeof pem, "%s/keys/mismatch-sent.pem", samples());
+	openssl_cert_facts(pem, &cf);
+	char *out = runf(&st, "TZ=UTC %s -r %s/tls12-rsa-key-mismatch.pcap --color=never", bin(),
+			 samples());
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out, cf.sha256) != NULL, "fingerprint %s not in text", cf.sha256);
+	ck_assert_ptr_nonnull(strstr(out, cf.spki));
+	ck_assert_ptr_nonnull(strstr(out, "bad_record_mac"));
+	ck_assert_ptr_nonnull(strstr(out, "TLS_RSA_WITH_AES_128_GCM_SHA256"));
+	ck_assert_ptr_nonnull(strstr(out, "10.0.0.1:40004"));
+	ck_assert_ptr_null(strstr(out, "\033[")); /* no colour when asked */
+	free(out);
+}
+END_TEST
+
+/* --key: the server's real key does not match the certificate it sent;
+ * the key of the sent certificate does. */
+START_TEST(test_key_match)
+{
+	int st;
+	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-real.key",
+			 bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	json_t *lines = parse_lines(out);
+	json_t *c = json_array_get(lines, 0);
+	json_t *m = jget(json_array_get(json_object_get(c, "certificates"), 0), "key_match");
+	ck_assert_msg(json_is_null(m), "real key reported as matching");
+	json_decref(lines);
+	free(out);
+
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-sent.key",
+		   bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	lines = parse_lines(out);
+	c = json_array_get(lines, 0);
+	m = jget(json_array_get(json_object_get(c, "certificates"), 0), "key_match");
+	ck_assert_msg(json_is_string(m) && strstr(json_string_value(m), "mismatch-sent.key"),
+		      "sent key not reported as matching");
+	json_decref(lines);
+	free(out);
+
+	/* text words */
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-real.key",
+		   bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	ck_assert_ptr_nonnull(strstr(out, "does not match any supplied key"));
+	free(out);
+
+	/* a key file that is not a key: usage error naming the file */
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-sent.pem 2>&1",
+		   bin(), samples(), samples());
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "mismatch-sent.pem"));
+	free(out);
+}
+END_TEST
+
+/* A BPF filter as trailing arguments; frame numbers still count every
+ * packet of the file (as Wireshark numbers them). */
+START_TEST(test_filter)
+{
+	int st;
+	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json host 10.0.0.1 and port 443",
+			 bin(), samples());
+	ck_assert_int_eq(st, 0);
+	json_t *lines = parse_lines(out);
+	ck_assert_uint_eq(json_array_size(lines), 2);
+	assert_int_field(json_array_get(lines, 0), "tls.client_hello.frame", 4, "filter");
+	json_decref(lines);
+	free(out);
+
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json 'port 1'", bin(), samples());
+	ck_assert_int_eq(st, 0);
+	lines = parse_lines(out);
+	ck_assert_uint_eq(json_array_size(lines), 1); /* the summary only */
+	assert_int_field(json_array_get(lines, 0), "decode.filtered_out", 12, "filter");
+	json_decref(lines);
+	free(out);
+
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap 'port port' 2>&1", bin(), samples());
+	ck_assert_int_eq(st, 4);
+	ck_assert_ptr_nonnull(strstr(out, "tls12-rsa-key-mismatch.pcap"));
+	ck_assert_ptr_nonnull(strstr(out, "filter"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	int st;
+	char *out;
+
+	out = runf(&st, "%s -r /nonexistent/x.pcap 2>&1", bin());
+	ck_assert_int_eq(st, 3);
+	ck_assert_ptr_nonnull(strstr(out, "/nonexistent/x.pcap: No such file or directory"));
+	free(out);
+
+	out = runf(&st, "%s -r %s/README.md 2>&1", bin(), samples());
+	ck_assert_int_eq(st, 3);
+	ck_assert_ptr_nonnull(strstr(out, "README.md: not a readable pcap"));
+	free(out);
+
+	out = runf(&st, "%s -r %s 2>&1", bin(), samples());
+	ck_assert_int_eq(st, 3);
+	free(out);
+
+	out = runf(&st, "%s 2>&1", bin());
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "usage"));
+	free(out);
+
+	out = runf(&st, "%s -r x --no-such-option 2>&1", bin());
+	ck_assert_int_eq(st, 2);
+	free(out);
+
+	/* a pcap of link type USER0 (147): unsupported, named */
+	char tmp[] = "/tmp/td-e2e-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	char path[256];
+	snprintf(path, sizeof path, "%s/user0.pcap", tmp);
+	FILE *f = fopen(path, "wb");
+	static const unsigned char hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+					      0,    0,    0,    0,    0, 0, 4, 0, 147, 0, 0, 0};
+	fwrite(hdr, 1, sizeof hdr, f);
+	fclose(f);
+	out = runf(&st, "%s -r %s 2>&1", bin(), path);
+	ck_assert_int_eq(st, 3);
+	ck_assert_ptr_nonnull(strstr(out, "unsupported link type 147"));
+	free(out);
+	/* a global header cut short */
+	f = fopen(path, "wb");
+	fwrite(hdr, 1, 10, f);
+	fclose(f);
+	out = runf(&st, "%s -r %s 2>&1", bin(), path);
+	ck_assert_int_eq(st, 3);
+	ck_assert_ptr_nonnull(strstr(out, path));
+	free(out);
+	unlink(path);
+	rmdir(tmp);
+}
+END_TEST
+
+/* A capture cut inside its last packet: the connection is still reported
+ * (its alert included), the summary says where and why reading stopped,
+ * the exit status is 5. */
+START_TEST(test_truncated_capture)
+{
+	char tmp[] = "/tmp/td-e2e-XXXXXX", src[1024], dst[256];
+	struct stat sb;
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(src, sizeof src, "%s/tls12-rsa-key-mismatch.pcap", samples());
+	snprintf(dst, sizeof dst, "%s/cut.pcap", tmp);
+	ck_assert_int_eq(stat(src, &sb), 0);
+	char *o = runf(&st, "head -c %lld '%s' > '%s'", (long long)sb.st_size - 30, src, dst);
+	free(o);
+	char *out = runf(&st, "%s -r %s --json 2>%s/err", bin(), dst, tmp);
+	ck_assert_int_eq(st, 5);
+	json_t *lines = parse_lines(out);
+	ck_assert_uint_ge(json_array_size(lines), 2);
+	json_t *c = json_array_get(lines, 0);
+	ck_assert_str_eq(jstr(c, "alerts.0.description") ? jstr(c, "alerts.0.description") : "",
+			 "");
+	json_t *a = json_array_get(json_object_get(c, "alerts"), 0);
+	ck_assert_str_eq(jstr(a, "description"), "bad_record_mac");
+	json_t *sum = json_array_get(lines, json_array_size(lines) - 1);
+	const char *why = jstr(sum, "stopped");
+	ck_assert_ptr_nonnull(why);
+	ck_assert_ptr_nonnull(strstr(why, "cut.pcap"));
+	ck_assert_ptr_nonnull(strstr(why, "after frame 11"));
+	char *err = runf(&st, "cat %s/err", tmp);
+	ck_assert_ptr_nonnull(strstr(err, "warning"));
+	free(err);
+	json_decref(lines);
+	free(out);
+	o = runf(&st, "rm -rf '%s'", tmp);
+	free(o);
+}
+END_TEST
+
+/* --extract-certs: each certificate's DER under its fingerprint, equal to
+ * what openssl makes of the PEM the server used. */
+START_TEST(test_extract_certs)
+{
+	char tmp[] = "/tmp/td-e2e-XXXXXX", pem[1024];
+	struct cert_facts cf;
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	char *out = runf(&st, "%s -r %s/tls12-ecdhe-ok.pcap --extract-certs %s/certs", bin(),
+			 samples(), tmp);
+	ck_assert_int_eq(st, 0);
+	free(out);
+	const char *names[] = {"server.example.pem", "intermediate-ca.pem"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(pem, sizeof pem, "%s/keys/%s", samples(), names[i]);
+		openssl_cert_facts(pem, &cf);
+		out = runf(&st, "openssl x509 -in %s -outform DER | cmp - %s/certs/%s.der", pem, tmp,
+			   cf.sha256);
+		ck_assert_msg(st == 0, "%s: extracted DER differs or is missing", names[i]);
+		free(out);
+	}
+	out = runf(&st, "rm -rf '%s'", tmp);
+	free(out);
+}
+END_TEST
+
+Suite *td_e2e_suite(void)
+{
+	Suite *s = suite_create("e2e");
+	TCase *tc = tcase_create("samples");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_every_sample);
+	tcase_add_test(tc, test_text_report);
+	tcase_add_test(tc, test_key_match);
+	tcase_add_test(tc, test_filter);
+	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_truncated_capture);
+	tcase_add_test(tc, test_extract_certs);
+	suite_add_tcase(s, tc);
+	return s;
+}

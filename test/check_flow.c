@@ -1,0 +1,412 @@
+/* check_flow.c - unit tests of the flow table (td_flow.h).
+ *
+ * The SipHash-2-4 core is checked against the reference implementation's
+ * published vectors; the table is checked through its public contract, with
+ * expectations built by the test (the key's serialisation, the canonical
+ * order of endpoints, the activity order).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_flow.h"
+
+/* SipHash-2-4 with key 00 01 .. 0f over the message 00 01 .. (i - 1), for
+ * i = 0..63: the vectors_sip64 table of the reference implementation
+ * (Aumasson and Bernstein), read as little-endian 64-bit words. Entry 15 is
+ * the example of the paper's appendix. Every message length mod 8 occurs,
+ * so every length of the final block is checked. */
+static const uint64_t sip64[64] = {
+	0x726fdb47dd0e0e31ULL, 0x74f839c593dc67fdULL, 0x0d6c8009d9a94f5aULL,
+	0x85676696d7fb7e2dULL, 0xcf2794e0277187b7ULL, 0x18765564cd99a68dULL,
+	0xcbc9466e58fee3ceULL, 0xab0200f58b01d137ULL, 0x93f5f5799a932462ULL,
+	0x9e0082df0ba9e4b0ULL, 0x7a5dbbc594ddb9f3ULL, 0xf4b32f46226bada7ULL,
+	0x751e8fbc860ee5fbULL, 0x14ea5627c0843d90ULL, 0xf723ca908e7af2eeULL,
+	0xa129ca6149be45e5ULL, 0x3f2acc7f57c29bdbULL, 0x699ae9f52cbe4794ULL,
+	0x4bc1b3f0968dd39cULL, 0xbb6dc91da77961bdULL, 0xbed65cf21aa2ee98ULL,
+	0xd0f2cbb02e3b67c7ULL, 0x93536795e3a33e88ULL, 0xa80c038ccd5ccec8ULL,
+	0xb8ad50c6f649af94ULL, 0xbce192de8a85b8eaULL, 0x17d835b85bbb15f3ULL,
+	0x2f2e6163076bcfadULL, 0xde4daaaca71dc9a5ULL, 0xa6a2506687956571ULL,
+	0xad87a3535c49ef28ULL, 0x32d892fad841c342ULL, 0x7127512f72f27cceULL,
+	0xa7f32346f95978e3ULL, 0x12e0b01abb051238ULL, 0x15e034d40fa197aeULL,
+	0x314dffbe0815a3b4ULL, 0x027990f029623981ULL, 0xcadcd4e59ef40c4dULL,
+	0x9abfd8766a33735cULL, 0x0e3ea96b5304a7d0ULL, 0xad0c42d6fc585992ULL,
+	0x187306c89bc215a9ULL, 0xd4a60abcf3792b95ULL, 0xf935451de4f21df2ULL,
+	0xa9538f0419755787ULL, 0xdb9acddff56ca510ULL, 0xd06c98cd5c0975ebULL,
+	0xe612a3cb9ecba951ULL, 0xc766e62cfcadaf96ULL, 0xee64435a9752fe72ULL,
+	0xa192d576b245165aULL, 0x0a8787bf8ecb74b2ULL, 0x81b3e73d20b49b6fULL,
+	0x7fa8220ba3b2eceaULL, 0x245731c13ca42499ULL, 0xb78dbfaf3a8d83bdULL,
+	0xea1ad565322a1a0bULL, 0x60e61c23a3795013ULL, 0x6606d7e446282b93ULL,
+	0x6ca4ecb15c5f91e1ULL, 0x9f626da15c9625f3ULL, 0xe51b38608ef25f57ULL,
+	0x958a324ceb064572ULL,
+};
+
+static void ref_key(uint8_t key[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+}
+
+START_TEST(siphash_paper_vector)
+{
+	uint8_t key[16], msg[15];
+
+	ref_key(key);
+	for (unsigned i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	ck_assert_uint_eq(td_flow_siphash24(key, msg, 15), 0xa129ca6149be45e5ULL);
+}
+END_TEST
+
+START_TEST(siphash_reference_vectors)
+{
+	uint8_t key[16], msg[64];
+
+	ref_key(key);
+	for (unsigned i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	ck_assert_msg(td_flow_siphash24(key, msg, (size_t)_i) == sip64[_i],
+		      "length %d: %016llx, expected %016llx", _i,
+		      (unsigned long long)td_flow_siphash24(key, msg, (size_t)_i),
+		      (unsigned long long)sip64[_i]);
+}
+END_TEST
+
+static struct td_addr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct td_addr x = { .family = 4 };
+
+	x.bytes[0] = a;
+	x.bytes[1] = b;
+	x.bytes[2] = c;
+	x.bytes[3] = d;
+	return x;
+}
+
+static struct td_addr v6(uint16_t first, uint16_t last)
+{
+	struct td_addr x = { .family = 6 };
+
+	x.bytes[0] = (uint8_t)(first >> 8);
+	x.bytes[1] = (uint8_t)first;
+	x.bytes[14] = (uint8_t)(last >> 8);
+	x.bytes[15] = (uint8_t)last;
+	return x;
+}
+
+static const uint8_t test_key[16] = { 0x0f, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x08,
+				      0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00 };
+
+static struct td_flow *get(struct td_flow_table *t, struct td_addr s, uint16_t sp,
+			   struct td_addr d, uint16_t dp, bool create, bool *created, bool *from_a)
+{
+	return td_flow_lookup(t, &s, sp, &d, dp, create, created, from_a);
+}
+
+/* The hash is SipHash over family a, family b, address a, address b (4 or
+ * 16 bytes), port a, port b (big-endian), in canonical order. */
+START_TEST(hash_of_serialised_key)
+{
+	struct td_flow_table *t = td_flow_table_new(16, test_key);
+	struct td_flow *f;
+	bool created, from_a;
+	const uint8_t m4[] = { 4, 4, 10, 0, 0, 1, 10, 0, 0, 2, 0xc3, 0x50, 0x01, 0xbb };
+	uint8_t m6[2 + 16 + 16 + 4] = { 6, 6 };
+	struct td_addr a6 = v6(0x2001, 1), b6 = v6(0x2001, 2);
+
+	ck_assert_ptr_nonnull(t);
+	/* packet from the server: 10.0.0.2:443 -> 10.0.0.1:50000 */
+	f = get(t, v4(10, 0, 0, 2), 443, v4(10, 0, 0, 1), 50000, true, &created, &from_a);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->hash, td_flow_siphash24(test_key, m4, sizeof(m4)));
+
+	memcpy(m6 + 2, a6.bytes, 16);
+	memcpy(m6 + 18, b6.bytes, 16);
+	m6[34] = 0x00, m6[35] = 0x35, m6[36] = 0x00, m6[37] = 0x35; /* 53, 53 */
+	f = get(t, b6, 53, a6, 53, true, &created, &from_a);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(!from_a);
+	ck_assert_uint_eq(f->hash, td_flow_siphash24(test_key, m6, sizeof(m6)));
+	td_flow_table_free(t);
+}
+END_TEST
+
+START_TEST(both_directions)
+{
+	struct td_flow_table *t = td_flow_table_new(16, test_key);
+	struct td_flow *f, *g;
+	bool created = false, from_a = true;
+	int conn;
+
+	/* client 10.0.0.9:50000 -> server 10.0.0.1:443; the server is lower */
+	f = get(t, v4(10, 0, 0, 9), 50000, v4(10, 0, 0, 1), 443, true, &created, &from_a);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(created);
+	ck_assert(!from_a);
+	ck_assert_int_eq(f->key.a.family, 4);
+	ck_assert_uint_eq(f->key.a.bytes[3], 1);
+	ck_assert_uint_eq(f->key.pa, 443);
+	ck_assert_uint_eq(f->key.b.bytes[3], 9);
+	ck_assert_uint_eq(f->key.pb, 50000);
+	f->conn = &conn;
+
+	g = get(t, v4(10, 0, 0, 1), 443, v4(10, 0, 0, 9), 50000, true, &created, &from_a);
+	ck_assert_ptr_eq(g, f);
+	ck_assert(!created);
+	ck_assert(from_a);
+	ck_assert_ptr_eq(g->conn, &conn);
+
+	g = get(t, v4(10, 0, 0, 9), 50000, v4(10, 0, 0, 1), 443, false, &created, &from_a);
+	ck_assert_ptr_eq(g, f);
+	ck_assert(!from_a);
+	ck_assert_uint_eq(td_flow_count(t), 1);
+
+	/* Same address both ends: the lower port is a. */
+	f = get(t, v4(127, 0, 0, 1), 9000, v4(127, 0, 0, 1), 80, true, &created, &from_a);
+	ck_assert(created && !from_a);
+	ck_assert_uint_eq(f->key.pa, 80);
+	g = get(t, v4(127, 0, 0, 1), 80, v4(127, 0, 0, 1), 9000, false, NULL, &from_a);
+	ck_assert_ptr_eq(g, f);
+	ck_assert(from_a);
+	/* The address decides before the port. */
+	f = get(t, v4(10, 0, 0, 1), 65535, v4(10, 0, 0, 2), 1, true, NULL, &from_a);
+	ck_assert(from_a);
+	ck_assert_uint_eq(f->key.pa, 65535);
+	ck_assert_uint_eq(td_flow_count(t), 3);
+	td_flow_table_free(t);
+}
+END_TEST
+
+/* IPv4 and IPv6 endpoints with the same leading bytes and ports are
+ * different flows. */
+START_TEST(ipv4_ipv6_distinct)
+{
+	struct td_flow_table *t = td_flow_table_new(16, test_key);
+	struct td_addr a4 = v4(10, 0, 0, 1), b4 = v4(10, 0, 0, 2);
+	struct td_addr a6 = { .family = 6 }, b6 = { .family = 6 };
+	struct td_flow *f4, *f6;
+	bool created;
+
+	memcpy(a6.bytes, a4.bytes, 4);
+	memcpy(b6.bytes, b4.bytes, 4);
+	f4 = get(t, a4, 1000, b4, 2000, true, &created, NULL);
+	ck_assert(created);
+	f6 = get(t, a6, 1000, b6, 2000, true, &created, NULL);
+	ck_assert(created);
+	ck_assert_ptr_ne(f4, f6);
+	ck_assert_uint_ne(f4->hash, f6->hash);
+	ck_assert_uint_eq(td_flow_count(t), 2);
+	ck_assert_ptr_eq(get(t, b4, 2000, a4, 1000, false, NULL, NULL), f4);
+	ck_assert_ptr_eq(get(t, b6, 2000, a6, 1000, false, NULL, NULL), f6);
+	/* v4 sorts before v6 (family first): mixed pairs stay apart too. */
+	f4 = get(t, a6, 1, a4, 1, true, &created, NULL);
+	ck_assert(created);
+	ck_assert_int_eq(f4->key.a.family, 4);
+	td_flow_table_free(t);
+}
+END_TEST
+
+/* Only the first 4 bytes of an IPv4 address count. */
+START_TEST(ipv4_unused_bytes_ignored)
+{
+	struct td_flow_table *t = td_flow_table_new(16, test_key);
+	struct td_addr a = v4(192, 168, 1, 1), b = v4(192, 168, 1, 2), dirty = a;
+	struct td_flow *f;
+
+	memset(dirty.bytes + 4, 0xaa, 12);
+	f = get(t, a, 1, b, 2, true, NULL, NULL);
+	ck_assert_ptr_eq(get(t, dirty, 1, b, 2, false, NULL, NULL), f);
+	ck_assert_uint_eq(f->key.a.bytes[4], 0);
+	td_flow_table_free(t);
+}
+END_TEST
+
+START_TEST(capacity)
+{
+	struct td_flow_table *t = td_flow_table_new(4, test_key);
+	struct td_flow *f[4], *old;
+	bool created = true;
+
+	ck_assert_uint_eq(td_flow_capacity(t), 4);
+	for (uint8_t i = 0; i < 4; i++) {
+		f[i] = get(t, v4(10, 0, 0, i), 1, v4(10, 0, 1, 0), 2, true, &created, NULL);
+		ck_assert(f[i] && created);
+		td_flow_touch(t, f[i], (struct td_time){ i, 0 });
+	}
+	ck_assert_ptr_null(get(t, v4(10, 9, 9, 9), 1, v4(10, 0, 1, 0), 2, true, &created, NULL));
+	ck_assert(!created);
+	ck_assert_uint_eq(td_flow_count(t), 4);
+	/* existing flows are still found, with create */
+	old = get(t, v4(10, 0, 0, 2), 1, v4(10, 0, 1, 0), 2, true, &created, NULL);
+	ck_assert_ptr_eq(old, f[2]);
+	ck_assert(!created);
+	/* the caller evicts the oldest and retries */
+	old = td_flow_oldest(t);
+	ck_assert_ptr_eq(old, f[0]);
+	td_flow_remove(t, old);
+	ck_assert_ptr_nonnull(get(t, v4(10, 9, 9, 9), 1, v4(10, 0, 1, 0), 2, true, &created, NULL));
+	ck_assert(created);
+	ck_assert_uint_eq(td_flow_count(t), 4);
+	td_flow_table_free(t);
+}
+END_TEST
+
+START_TEST(oldest_and_touch)
+{
+	struct td_flow_table *t = td_flow_table_new(8, test_key);
+	struct td_flow *f[3];
+
+	ck_assert_ptr_null(td_flow_oldest(t));
+	for (uint8_t i = 0; i < 3; i++) {
+		f[i] = get(t, v4(1, 1, 1, i), 1, v4(2, 2, 2, 2), 2, true, NULL, NULL);
+		td_flow_touch(t, f[i], (struct td_time){ 100 + i, 0 });
+	}
+	ck_assert_ptr_eq(td_flow_oldest(t), f[0]);
+	td_flow_touch(t, f[0], (struct td_time){ 200, 5 });
+	ck_assert_int_eq(f[0]->last.sec, 200);
+	ck_assert_int_eq(f[0]->last.usec, 5);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[1]);
+	td_flow_touch(t, f[2], (struct td_time){ 201, 0 }); /* touching the head again */
+	td_flow_touch(t, f[2], (struct td_time){ 202, 0 });
+	ck_assert_ptr_eq(td_flow_oldest(t), f[1]);
+	td_flow_touch(t, f[1], (struct td_time){ 203, 0 });
+	ck_assert_ptr_eq(td_flow_oldest(t), f[0]);
+	td_flow_remove(t, f[0]);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[2]);
+	td_flow_remove(t, f[2]);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[1]);
+	td_flow_remove(t, f[1]);
+	ck_assert_ptr_null(td_flow_oldest(t));
+	ck_assert_uint_eq(td_flow_count(t), 0);
+	td_flow_table_free(t);
+}
+END_TEST
+
+/* Removal in random order from a small table (so chains form): whatever
+ * is left is still found, what was removed is not. */
+START_TEST(remove_random_order)
+{
+	enum { N = 64 };
+	struct td_flow_table *t = td_flow_table_new(N, test_key);
+	struct td_flow *f[N];
+	bool gone[N] = { false };
+	unsigned order[N];
+	uint32_t s = 12345;
+
+	for (unsigned i = 0; i < N; i++) {
+		f[i] = get(t, v4(172, 16, 0, (uint8_t)i), 443, v4(172, 16, 1, 1), 1234, true, NULL,
+			   NULL);
+		ck_assert_ptr_nonnull(f[i]);
+		order[i] = i;
+	}
+	for (unsigned i = N; i > 1; i--) {
+		unsigned j, tmp;
+
+		s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+		j = s % i;
+		tmp = order[i - 1], order[i - 1] = order[j], order[j] = tmp;
+	}
+	for (unsigned r = 0; r < N; r++) {
+		td_flow_remove(t, f[order[r]]);
+		gone[order[r]] = true;
+		ck_assert_uint_eq(td_flow_count(t), N - r - 1);
+		for (unsigned i = 0; i < N; i++) {
+			struct td_addr c = v4(172, 16, 0, (uint8_t)i), srv = v4(172, 16, 1, 1);
+			struct td_flow *g = get(t, srv, 1234, c, 443, false, NULL, NULL);
+
+			ck_assert_ptr_eq(g, gone[i] ? NULL : f[i]);
+		}
+	}
+	td_flow_table_free(t);
+}
+END_TEST
+
+START_TEST(many_flows)
+{
+	enum { N = 100000 };
+	struct td_flow_table *t = td_flow_table_new(N, NULL);
+	bool created, from_a;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(t);
+	for (uint32_t i = 0; i < N; i++) {
+		struct td_addr c = v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		struct td_flow *f = get(t, c, (uint16_t)(1024 + i % 50000), v4(192, 0, 2, 1), 443,
+					true, &created, &from_a);
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert(created);
+		ck_assert(from_a);
+		td_flow_touch(t, f, (struct td_time){ i, 0 });
+	}
+	ck_assert_uint_eq(td_flow_count(t), N);
+	ck_assert_ptr_null(get(t, v4(11, 0, 0, 0), 1, v4(192, 0, 2, 1), 443, true, NULL, NULL));
+	for (uint32_t i = 0; i < N; i++) {
+		struct td_addr c = v4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		struct td_flow *f = get(t, v4(192, 0, 2, 1), 443, c, (uint16_t)(1024 + i % 50000),
+					false, NULL, &from_a);
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert(!from_a);
+		ck_assert_int_eq(f->last.sec, i);
+	}
+	/* Evict everything, oldest first: in insertion order. */
+	while (td_flow_oldest(t)) {
+		struct td_flow *f = td_flow_oldest(t);
+
+		ck_assert_int_eq(f->last.sec, (int64_t)n);
+		td_flow_remove(t, f);
+		n++;
+	}
+	ck_assert_uint_eq(n, N);
+	ck_assert_uint_eq(td_flow_count(t), 0);
+	td_flow_table_free(t);
+}
+END_TEST
+
+START_TEST(random_key_and_args)
+{
+	struct td_flow_table *t1 = td_flow_table_new(2, NULL), *t2 = td_flow_table_new(2, NULL);
+	struct td_flow *f1, *f2;
+	bool created = true;
+
+	ck_assert_ptr_nonnull(t1);
+	ck_assert_ptr_nonnull(t2);
+	ck_assert_ptr_null(td_flow_table_new(0, NULL));
+	ck_assert_ptr_null(get(t1, v4(1, 2, 3, 4), 5, v4(6, 7, 8, 9), 10, false, &created, NULL));
+	ck_assert(!created);
+	f1 = get(t1, v4(1, 2, 3, 4), 5, v4(6, 7, 8, 9), 10, true, NULL, NULL);
+	f2 = get(t2, v4(1, 2, 3, 4), 5, v4(6, 7, 8, 9), 10, true, NULL, NULL);
+	/* Two random keys: equal hashes would happen once in 2^64. */
+	ck_assert_uint_ne(f1->hash, f2->hash);
+	td_flow_table_free(t1);
+	td_flow_table_free(t2);
+	td_flow_table_free(NULL);
+}
+END_TEST
+
+Suite *td_flow_suite(void);
+
+Suite *td_flow_suite(void)
+{
+	Suite *s = suite_create("flow");
+	TCase *sip = tcase_create("siphash");
+	TCase *table = tcase_create("table");
+
+	tcase_add_test(sip, siphash_paper_vector);
+	tcase_add_loop_test(sip, siphash_reference_vectors, 0, 64);
+	suite_add_tcase(s, sip);
+
+	tcase_set_timeout(table, 120); /* 100k flows under valgrind */
+	tcase_add_test(table, hash_of_serialised_key);
+	tcase_add_test(table, both_directions);
+	tcase_add_test(table, ipv4_ipv6_distinct);
+	tcase_add_test(table, ipv4_unused_bytes_ignored);
+	tcase_add_test(table, capacity);
+	tcase_add_test(table, oldest_and_touch);
+	tcase_add_test(table, remove_random_order);
+	tcase_add_test(table, many_flows);
+	tcase_add_test(table, random_key_and_args);
+	suite_add_tcase(s, table);
+	return s;
+}

@@ -1,0 +1,33 @@
+/* check_main.c - the one test runner: every module's suite, then the
+ * end-to-end tests on the samples. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *td_reader_suite(void);
+Suite *td_decode_suite(void);
+Suite *td_flow_suite(void);
+Suite *td_reasm_suite(void);
+Suite *td_tls_suite(void);
+Suite *td_names_suite(void);
+Suite *td_x509_suite(void);
+Suite *td_keys_suite(void);
+Suite *td_report_suite(void);
+Suite *td_e2e_suite(void);
+
+int main(void)
+{
+	SRunner *sr = srunner_create(td_reader_suite());
+	srunner_add_suite(sr, td_decode_suite());
+	srunner_add_suite(sr, td_flow_suite());
+	srunner_add_suite(sr, td_reasm_suite());
+	srunner_add_suite(sr, td_tls_suite());
+	srunner_add_suite(sr, td_names_suite());
+	srunner_add_suite(sr, td_x509_suite());
+	srunner_add_suite(sr, td_keys_suite());
+	srunner_add_suite(sr, td_report_suite());
+	srunner_add_suite(sr, td_e2e_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,890 @@
+/* check_reasm.c - unit tests of the TCP reassembler (td_reasm.h).
+ *
+ * Every expectation is computed by the test itself, never by the code under
+ * test: a known byte string is cut into segments, the segments are fed in
+ * some order, and what the sink received is laid out by stream offset and
+ * compared with the original, byte by byte, along with the frame each byte
+ * was reported with.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_reasm.h"
+
+#define MAXS 65536 /* longest stream a test builds */
+#define MAXEV 8192 /* most sink events a test records */
+
+struct event {
+	bool gap;
+	size_t off, n; /* stream offset, bytes */
+	uint32_t frame;
+	struct td_time ts;
+	const uint8_t *p; /* data: the pointer the sink was given */
+};
+
+/* What the sink received, laid out by stream offset. */
+struct collect {
+	uint8_t data[MAXS];
+	uint32_t frame[MAXS];
+	bool missing[MAXS];
+	size_t off; /* bytes delivered + bytes reported missing */
+	size_t nev;
+	struct event ev[MAXEV];
+	int dir;
+};
+
+static void on_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
+		    struct td_time ts)
+{
+	struct collect *c = user;
+
+	ck_assert_int_eq(dir, c->dir);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_le(n, MAXS - c->off);
+	ck_assert_uint_lt(c->nev, MAXEV);
+	memcpy(c->data + c->off, p, n);
+	for (size_t i = 0; i < n; i++)
+		c->frame[c->off + i] = frame;
+	c->ev[c->nev++] = (struct event){ false, c->off, n, frame, ts, p };
+	c->off += n;
+}
+
+static void on_gap(void *user, int dir, uint64_t missing, uint32_t frame, struct td_time ts)
+{
+	struct collect *c = user;
+
+	ck_assert_int_eq(dir, c->dir);
+	ck_assert_uint_gt(missing, 0);
+	ck_assert_uint_le(missing, MAXS - c->off);
+	ck_assert_uint_lt(c->nev, MAXEV);
+	for (size_t i = 0; i < missing; i++)
+		c->missing[c->off + i] = true;
+	c->ev[c->nev++] = (struct event){ true, c->off, (size_t)missing, frame, ts, NULL };
+	c->off += (size_t)missing;
+}
+
+/* One test's fixture: the stream, its reassembler, its sink. */
+struct fix {
+	struct td_reasm_dir d;
+	struct td_reasm_limits lim;
+	struct td_reasm_sink sink;
+	struct collect *col;
+	uint8_t pat[MAXS];
+	uint32_t isn; /* sequence number of pat[0] */
+};
+
+static uint32_t xorshift32(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static uint32_t rnd(uint32_t *s, uint32_t n)
+{
+	return xorshift32(s) % n;
+}
+
+static struct fix *fix_new(uint32_t isn, uint32_t seed)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	ck_assert_ptr_nonnull(f);
+	f->col = calloc(1, sizeof(*f->col));
+	ck_assert_ptr_nonnull(f->col);
+	f->col->dir = 1;
+	td_reasm_init(&f->d);
+	f->lim = (struct td_reasm_limits){ 1 << 20, 1 << 16 };
+	f->sink = (struct td_reasm_sink){ on_data, on_gap, f->col };
+	/* A pattern with no short period, so a byte in the wrong place
+	 * shows. */
+	seed = seed ? seed : 0x9e3779b9u;
+	for (size_t i = 0; i < MAXS; i++)
+		f->pat[i] = (uint8_t)xorshift32(&seed);
+	f->isn = isn;
+	return f;
+}
+
+static void fix_free(struct fix *f)
+{
+	td_reasm_free(&f->d);
+	free(f->col);
+	free(f);
+}
+
+/* Feeds pat[off, off + len) as one segment; the frame number doubles as
+ * its timestamp's seconds. */
+static void feed_fin(struct fix *f, size_t off, size_t len, uint32_t frame, bool fin)
+{
+	td_reasm_segment(&f->d, &f->lim, &f->sink, 1, f->isn + (uint32_t)off, fin, f->pat + off,
+			 len, frame, (struct td_time){ frame, 0 });
+	ck_assert_uint_le(f->d.held_bytes, f->lim.max_held_bytes);
+	ck_assert_uint_le(f->d.held_segs, f->lim.max_held_segs);
+}
+
+static void feed(struct fix *f, size_t off, size_t len, uint32_t frame)
+{
+	feed_fin(f, off, len, frame, false);
+}
+
+/* Feeds other bytes for [off, off + len). */
+static void feed_bytes(struct fix *f, size_t off, const uint8_t *p, size_t len, uint32_t frame)
+{
+	td_reasm_segment(&f->d, &f->lim, &f->sink, 1, f->isn + (uint32_t)off, false, p, len, frame,
+			 (struct td_time){ frame, 0 });
+}
+
+static void syn(struct fix *f)
+{
+	td_reasm_syn(&f->d, f->isn - 1);
+}
+
+/* The stream received equals pat[0, n). */
+static void assert_stream(const struct fix *f, size_t n)
+{
+	ck_assert_uint_eq(f->col->off, n);
+	ck_assert_mem_eq(f->col->data, f->pat, n);
+}
+
+/* Per-byte checks test plainly and abort on a mismatch: every passing
+ * ck_assert records a check point, which costs too much byte by byte (and
+ * far more under valgrind). */
+static void assert_frames(const struct fix *f, size_t from, size_t to, uint32_t frame)
+{
+	for (size_t i = from; i < to; i++)
+		if (f->col->frame[i] != frame)
+			ck_abort_msg("byte %zu: frame %u, expected %u", i, f->col->frame[i], frame);
+}
+
+static void assert_event(const struct fix *f, size_t i, bool gap, size_t off, size_t n,
+			 uint32_t frame)
+{
+	const struct event *e;
+
+	ck_assert_uint_lt(i, f->col->nev);
+	e = &f->col->ev[i];
+	ck_assert_msg(e->gap == gap && e->off == off && e->n == n && e->frame == frame,
+		      "event %zu: %s off %zu n %zu frame %u; expected %s off %zu n %zu frame %u", i,
+		      e->gap ? "gap" : "data", e->off, e->n, e->frame, gap ? "gap" : "data", off,
+		      n, frame);
+}
+
+START_TEST(in_order)
+{
+	struct fix *f = fix_new(1000, 1);
+
+	syn(f);
+	for (uint32_t i = 0; i < 30; i++)
+		feed(f, i * 100, 100, i + 1);
+	assert_stream(f, 3000);
+	ck_assert_uint_eq(f->col->nev, 30);
+	for (uint32_t i = 0; i < 30; i++) {
+		assert_event(f, i, false, i * 100, 100, i + 1);
+		/* delivered from the caller's buffer, not copied */
+		ck_assert_ptr_eq(f->col->ev[i].p, f->pat + i * 100);
+		ck_assert_int_eq(f->col->ev[i].ts.sec, i + 1);
+	}
+	ck_assert_uint_eq(f->d.c.segments, 30);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, 3000);
+	ck_assert_uint_eq(f->d.c.out_of_order, 0);
+	ck_assert_uint_eq(f->d.c.retransmissions, 0);
+	ck_assert_uint_eq(f->d.c.largest_segment, 100);
+	ck_assert_uint_eq(f->d.next_seq, 1000 + 3000);
+	ck_assert_uint_eq(f->d.isn, 999);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(reversed)
+{
+	struct fix *f = fix_new(5000, 2);
+
+	syn(f);
+	for (uint32_t i = 30; i-- > 1;) {
+		feed(f, i * 100, 100, 30 - i);
+		ck_assert_uint_eq(f->col->off, 0);
+		ck_assert_uint_eq(f->d.held_segs, 30 - i);
+		ck_assert_uint_eq(f->d.held_bytes, (30 - i) * 100);
+	}
+	feed(f, 0, 100, 30);
+	assert_stream(f, 3000);
+	assert_frames(f, 0, 100, 30);
+	for (uint32_t i = 1; i < 30; i++)
+		assert_frames(f, i * 100, i * 100 + 100, 30 - i);
+	ck_assert_uint_eq(f->d.c.out_of_order, 29);
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* Segments for the property tests: a cut of [0, n) into pieces, plus
+ * copies of random ranges (equal bytes), shuffled. */
+struct seg {
+	size_t off, len;
+};
+
+static size_t make_segments(uint32_t *s, size_t n, struct seg *out, size_t max)
+{
+	size_t k = 0, extra;
+
+	for (size_t off = 0; off < n;) {
+		size_t len = 1 + rnd(s, 300);
+
+		if (len > n - off)
+			len = n - off;
+		out[k++] = (struct seg){ off, len };
+		off += len;
+	}
+	extra = rnd(s, (uint32_t)(k / 2 + 2));
+	for (size_t i = 0; i < extra && k < max; i++) {
+		size_t off = rnd(s, (uint32_t)n), len = 1 + rnd(s, 400);
+
+		if (len > n - off)
+			len = n - off;
+		out[k++] = (struct seg){ off, len };
+	}
+	for (size_t i = k; i > 1; i--) {
+		size_t j = rnd(s, (uint32_t)i);
+		struct seg t = out[i - 1];
+
+		out[i - 1] = out[j];
+		out[j] = t;
+	}
+	return k;
+}
+
+/* Frame expected for each byte: the first segment fed that carried it
+ * (first copy wins). */
+static void expected_frames(const struct seg *sg, size_t k, size_t n, uint32_t *exp)
+{
+	memset(exp, 0, n * sizeof(*exp));
+	for (size_t i = 0; i < k; i++)
+		for (size_t b = sg[i].off; b < sg[i].off + sg[i].len; b++)
+			if (!exp[b])
+				exp[b] = (uint32_t)i + 1;
+}
+
+static uint32_t property_isn(uint32_t *s, size_t n, int seed)
+{
+	/* Every third seed crosses the 2^32 wrap inside the stream. */
+	if (seed % 3 == 0)
+		return 0u - 1u - rnd(s, (uint32_t)n);
+	return xorshift32(s);
+}
+
+/* Any order, duplicates and overlaps of equal bytes: the stream comes out
+ * whole, each byte with the frame that carried it first. */
+START_TEST(property_permutations)
+{
+	uint32_t s = 0x1234567u + (uint32_t)_i * 7919u;
+	size_t n = 1 + rnd(&s, 6000), k;
+	struct seg *sg = calloc(4096, sizeof(*sg));
+	uint32_t *exp = calloc(n, sizeof(*exp));
+	struct fix *f = fix_new(0, (uint32_t)_i + 1);
+
+	ck_assert_ptr_nonnull(sg);
+	ck_assert_ptr_nonnull(exp);
+	f->isn = property_isn(&s, n, _i);
+	k = make_segments(&s, n, sg, 4096);
+	expected_frames(sg, k, n, exp);
+	syn(f);
+	for (size_t i = 0; i < k; i++)
+		feed(f, sg[i].off, sg[i].len, (uint32_t)i + 1);
+
+	assert_stream(f, n);
+	for (size_t b = 0; b < n; b++)
+		if (f->col->frame[b] != exp[b])
+			ck_abort_msg("seed %d byte %zu: frame %u, expected %u", _i, b,
+				     f->col->frame[b], exp[b]);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 0);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, n);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	ck_assert_ptr_null(f->d.held);
+	ck_assert_uint_eq(f->d.next_seq, f->isn + (uint32_t)n);
+	ck_assert_uint_eq(f->d.c.segments, k);
+	free(sg);
+	free(exp);
+	fix_free(f);
+}
+END_TEST
+
+/* The same under small caps: memory never above them, every byte either
+ * delivered in its place with the right frame or reported missing, and each
+ * hole given up is one gap. */
+START_TEST(property_caps)
+{
+	uint32_t s = 0xabcdef1u + (uint32_t)_i * 104729u;
+	size_t n = 1 + rnd(&s, 6000), k, delivered = 0;
+	struct seg *sg = calloc(4096, sizeof(*sg));
+	uint32_t *exp = calloc(n, sizeof(*exp));
+	struct fix *f = fix_new(0, (uint32_t)_i + 7);
+
+	ck_assert_ptr_nonnull(sg);
+	ck_assert_ptr_nonnull(exp);
+	f->isn = property_isn(&s, n, _i);
+	f->lim.max_held_bytes = rnd(&s, 2000);
+	f->lim.max_held_segs = rnd(&s, 12);
+	k = make_segments(&s, n, sg, 4096);
+	expected_frames(sg, k, n, exp);
+	syn(f);
+	for (size_t i = 0; i < k; i++)
+		feed(f, sg[i].off, sg[i].len, (uint32_t)i + 1); /* asserts the caps */
+	/* Every byte arrived, so nothing can be left behind a hole. */
+	ck_assert_ptr_null(f->d.held);
+	td_reasm_flush(&f->d, &f->sink, 1);
+
+	ck_assert_uint_eq(f->col->off, n);
+	for (size_t b = 0; b < n; b++) {
+		if (f->col->missing[b])
+			continue;
+		delivered++;
+		if (f->col->data[b] != f->pat[b])
+			ck_abort_msg("seed %d byte %zu differs", _i, b);
+		if (f->col->frame[b] != exp[b])
+			ck_abort_msg("seed %d byte %zu: frame %u, expected %u", _i, b,
+				     f->col->frame[b], exp[b]);
+	}
+	ck_assert_uint_eq(f->d.c.bytes_delivered, delivered);
+	ck_assert_uint_eq(f->d.c.bytes_missing, n - delivered);
+	ck_assert_uint_eq(f->d.c.gaps, f->d.c.dropped_over_cap);
+	free(sg);
+	free(exp);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(retransmission)
+{
+	struct fix *f = fix_new(77, 3);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 100, 100, 2);
+	feed(f, 0, 100, 3);   /* whole segment again */
+	feed(f, 50, 100, 4);  /* spans two delivered segments */
+	feed(f, 150, 50, 5);  /* tail of the last one */
+	assert_stream(f, 200);
+	assert_frames(f, 0, 100, 1);
+	assert_frames(f, 100, 200, 2);
+	ck_assert_uint_eq(f->d.c.retransmissions, 3);
+	ck_assert_uint_eq(f->d.c.overlaps, 0);
+	ck_assert_uint_eq(f->d.c.segments, 5);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, 200);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(partial_overlap)
+{
+	struct fix *f = fix_new(10, 4);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 50, 100, 2); /* 50 old, 50 new */
+	assert_stream(f, 150);
+	ck_assert_uint_eq(f->col->nev, 2);
+	assert_event(f, 0, false, 0, 100, 1);
+	assert_event(f, 1, false, 100, 50, 2);
+	ck_assert_ptr_eq(f->col->ev[1].p, f->pat + 100); /* the new tail, in place */
+	ck_assert_uint_eq(f->d.c.overlaps, 1);
+	ck_assert_uint_eq(f->d.c.retransmissions, 0);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, 150);
+	fix_free(f);
+}
+END_TEST
+
+/* A second copy of held bytes, different: counted, the first kept. */
+START_TEST(overlap_differ_held)
+{
+	struct fix *f = fix_new(4000, 5);
+	uint8_t other[100];
+
+	syn(f);
+	feed(f, 100, 100, 1);
+	memcpy(other, f->pat + 100, 100);
+	other[42] ^= 0xff;
+	feed_bytes(f, 100, other, 100, 2);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 1);
+	ck_assert_uint_eq(f->d.c.overlap_frame_first, 1);
+	ck_assert_uint_eq(f->d.c.overlap_frame_second, 2);
+	ck_assert_uint_eq(f->d.c.retransmissions, 1);
+	ck_assert_uint_eq(f->d.held_bytes, 100);
+	feed(f, 0, 100, 3);
+	assert_stream(f, 200);
+	assert_frames(f, 0, 100, 3);
+	assert_frames(f, 100, 200, 1);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 1);
+	fix_free(f);
+}
+END_TEST
+
+/* An in-order segment that runs into held bytes and disagrees with them. */
+START_TEST(overlap_differ_in_order)
+{
+	struct fix *f = fix_new(0xfffffff0u, 6);
+	uint8_t other[150];
+
+	syn(f);
+	feed(f, 100, 100, 1);
+	memcpy(other, f->pat, 150);
+	other[120] ^= 0x01;
+	feed_bytes(f, 0, other, 150, 2);
+	assert_stream(f, 200);
+	assert_frames(f, 0, 100, 2);
+	assert_frames(f, 100, 200, 1);
+	ck_assert_uint_eq(f->col->nev, 2);
+	ck_assert_ptr_eq(f->col->ev[0].p, other); /* the new part, in place */
+	ck_assert_uint_eq(f->d.c.overlaps, 1);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 1);
+	ck_assert_uint_eq(f->d.c.overlap_frame_first, 1);
+	ck_assert_uint_eq(f->d.c.overlap_frame_second, 2);
+	fix_free(f);
+}
+END_TEST
+
+/* An out-of-order segment that half overlaps a held one. */
+START_TEST(overlap_differ_partial_held)
+{
+	struct fix *f = fix_new(1, 7);
+	uint8_t other[100];
+
+	syn(f);
+	feed(f, 100, 100, 1);
+	memcpy(other, f->pat + 150, 100);
+	other[10] ^= 0x80; /* byte 160: held from frame 1 */
+	feed_bytes(f, 150, other, 100, 2);
+	ck_assert_uint_eq(f->d.c.overlaps, 1);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 1);
+	ck_assert_uint_eq(f->d.c.out_of_order, 2);
+	ck_assert_uint_eq(f->d.held_bytes, 150);
+	ck_assert_uint_eq(f->d.held_segs, 2);
+	feed(f, 0, 100, 3);
+	assert_stream(f, 250);
+	assert_frames(f, 0, 100, 3);
+	assert_frames(f, 100, 200, 1);
+	assert_frames(f, 200, 250, 2);
+	fix_free(f);
+}
+END_TEST
+
+/* A segment that bridges two held ones: only the parts between are new. */
+START_TEST(bridge_held)
+{
+	struct fix *f = fix_new(300, 8);
+
+	syn(f);
+	feed(f, 100, 50, 1);
+	feed(f, 200, 50, 2);
+	feed(f, 80, 200, 3); /* [80,100) [150,200) [250,280) new */
+	ck_assert_uint_eq(f->d.held_segs, 5);
+	ck_assert_uint_eq(f->d.held_bytes, 200);
+	ck_assert_uint_eq(f->d.c.overlaps, 1);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 0);
+	feed(f, 0, 80, 4);
+	assert_stream(f, 280);
+	assert_frames(f, 0, 80, 4);
+	assert_frames(f, 80, 100, 3);
+	assert_frames(f, 100, 150, 1);
+	assert_frames(f, 150, 200, 3);
+	assert_frames(f, 200, 250, 2);
+	assert_frames(f, 250, 280, 3);
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(keep_alive)
+{
+	struct fix *f = fix_new(2000, 9);
+	uint8_t junk = 'X';
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed_bytes(f, 99, &junk, 1, 2); /* 1 byte at next_seq - 1 */
+	feed_bytes(f, 99, NULL, 0, 3);  /* 0 bytes at next_seq - 1 */
+	assert_stream(f, 100);
+	ck_assert_uint_eq(f->col->nev, 1);
+	ck_assert_uint_eq(f->d.c.retransmissions, 0);
+	ck_assert_uint_eq(f->d.c.overlaps, 0);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 0);
+	ck_assert_uint_eq(f->d.c.segments, 1);
+	feed(f, 100, 100, 4);
+	assert_stream(f, 200);
+	assert_frames(f, 100, 200, 4);
+	fix_free(f);
+}
+END_TEST
+
+/* ISN 0xFFFFFF00: the stream crosses 2^32, in order and in disorder. */
+START_TEST(wrap)
+{
+	static const unsigned order[8] = { 3, 1, 7, 0, 5, 2, 6, 4 };
+	struct fix *f = fix_new(0xffffff00u, 10);
+
+	syn(f);
+	ck_assert_uint_eq(f->d.next_seq, 0xffffff00u);
+	for (unsigned i = 0; i < 8; i++)
+		feed(f, order[i] * 64, 64, order[i] + 1); /* bytes 256.. wrap to 0 */
+	feed(f, 512, 100, 9);
+	assert_stream(f, 612);
+	for (unsigned i = 0; i < 8; i++)
+		assert_frames(f, i * 64, i * 64 + 64, i + 1);
+	ck_assert_uint_eq(f->d.next_seq, 0xffffff00u + 612u);
+	ck_assert_uint_eq(f->d.next_seq, 612 - 256);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+
+	/* Old data from before the wrap is still old after it. */
+	feed(f, 200, 100, 10);
+	ck_assert_uint_eq(f->d.c.retransmissions, 1);
+	assert_stream(f, 612);
+	fix_free(f);
+}
+END_TEST
+
+/* The brief's case: a hole that never fills while held data grows past the
+ * byte cap. The hole is given up with its exact size and delivery goes on. */
+START_TEST(cap_bytes_hole)
+{
+	struct fix *f = fix_new(90000, 11);
+
+	f->lim = (struct td_reasm_limits){ 350, 10 };
+	syn(f);
+	feed(f, 0, 100, 1);
+	/* [100,200) never comes */
+	feed(f, 200, 100, 3);
+	feed(f, 300, 100, 4);
+	feed(f, 400, 100, 5);
+	ck_assert_uint_eq(f->d.held_bytes, 300);
+	ck_assert_uint_eq(f->col->nev, 1);
+	feed(f, 500, 100, 6); /* 400 held would exceed 350 */
+	ck_assert_uint_eq(f->d.c.gaps, 1);
+	ck_assert_uint_eq(f->d.c.bytes_missing, 100);
+	ck_assert_uint_eq(f->d.c.dropped_over_cap, 1);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	feed(f, 600, 100, 7);
+	feed(f, 100, 100, 8); /* the hole's data, too late */
+	ck_assert_uint_eq(f->d.c.retransmissions, 1);
+
+	ck_assert_uint_eq(f->col->nev, 7);
+	assert_event(f, 0, false, 0, 100, 1);
+	assert_event(f, 1, true, 100, 100, 3); /* gap told with the frame after it */
+	assert_event(f, 2, false, 200, 100, 3);
+	assert_event(f, 3, false, 300, 100, 4);
+	assert_event(f, 4, false, 400, 100, 5);
+	assert_event(f, 5, false, 500, 100, 6);
+	assert_event(f, 6, false, 600, 100, 7);
+	ck_assert_ptr_eq(f->col->ev[5].p, f->pat + 500); /* in order after the gap */
+	ck_assert_mem_eq(f->col->data, f->pat, 100);
+	ck_assert_mem_eq(f->col->data + 200, f->pat + 200, 500);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, 600);
+	fix_free(f);
+}
+END_TEST
+
+/* The segment-count cap, with two holes: each is given up in turn. */
+START_TEST(cap_segs_two_holes)
+{
+	struct fix *f = fix_new(7, 12);
+
+	f->lim = (struct td_reasm_limits){ 1 << 20, 2 };
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 200, 100, 2); /* hole [100,200) */
+	feed(f, 300, 100, 3);
+	ck_assert_uint_eq(f->d.held_segs, 2);
+	feed(f, 500, 100, 4); /* hole [400,500); 3 segments: give up the first hole */
+	ck_assert_uint_eq(f->d.c.gaps, 1);
+	ck_assert_uint_eq(f->d.held_segs, 1);
+	ck_assert_uint_eq(f->d.next_seq, 7 + 400);
+	feed(f, 600, 100, 5);
+	feed(f, 700, 100, 6); /* give up [400,500) */
+	ck_assert_uint_eq(f->d.c.gaps, 2);
+	ck_assert_uint_eq(f->d.c.bytes_missing, 200);
+	ck_assert_uint_eq(f->d.c.dropped_over_cap, 2);
+	ck_assert_uint_eq(f->col->off, 800);
+	ck_assert(f->col->missing[100] && f->col->missing[199] && !f->col->missing[200]);
+	ck_assert(f->col->missing[400] && f->col->missing[499] && !f->col->missing[500]);
+	ck_assert_mem_eq(f->col->data + 200, f->pat + 200, 200);
+	ck_assert_mem_eq(f->col->data + 500, f->pat + 500, 300);
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* A segment too large to hold at all: the hole up to it is given up and
+ * it is delivered in place. */
+START_TEST(cap_segment_larger_than_cap)
+{
+	struct fix *f = fix_new(123456, 13);
+
+	f->lim = (struct td_reasm_limits){ 50, 10 };
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 200, 100, 2);
+	ck_assert_uint_eq(f->col->nev, 3);
+	assert_event(f, 1, true, 100, 100, 2);
+	assert_event(f, 2, false, 200, 100, 2);
+	ck_assert_ptr_eq(f->col->ev[2].p, f->pat + 200);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* The new segment lies inside the hole, before the held data: only the
+ * part of the hole before it is given up. */
+START_TEST(cap_segment_inside_hole)
+{
+	struct fix *f = fix_new(55, 14);
+
+	f->lim = (struct td_reasm_limits){ 250, 10 };
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 300, 100, 2);
+	feed(f, 400, 100, 3);
+	feed(f, 200, 100, 4); /* 300 held would exceed 250 */
+	ck_assert_uint_eq(f->col->nev, 5);
+	assert_event(f, 1, true, 100, 100, 4);
+	assert_event(f, 2, false, 200, 100, 4);
+	assert_event(f, 3, false, 300, 100, 2);
+	assert_event(f, 4, false, 400, 100, 3);
+	ck_assert_uint_eq(f->d.c.bytes_missing, 100);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* No limits at all: nothing is held. */
+START_TEST(null_limits_and_sink)
+{
+	struct td_reasm_dir d;
+	uint8_t buf[300] = { 0 };
+
+	td_reasm_init(&d);
+	td_reasm_syn(&d, 9);
+	td_reasm_segment(&d, NULL, NULL, 0, 10, false, buf, 100, 1, (struct td_time){ 0, 0 });
+	td_reasm_segment(&d, NULL, NULL, 0, 210, false, buf, 100, 2, (struct td_time){ 0, 0 });
+	ck_assert_uint_eq(d.held_bytes, 0);
+	ck_assert_uint_eq(d.c.gaps, 1);
+	ck_assert_uint_eq(d.c.bytes_missing, 100);
+	ck_assert_uint_eq(d.c.bytes_delivered, 200);
+	td_reasm_free(&d);
+}
+END_TEST
+
+START_TEST(flush_with_holes)
+{
+	struct fix *f = fix_new(31337, 15);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 400, 100, 2);
+	feed(f, 200, 100, 3);
+	feed(f, 500, 100, 4);
+	ck_assert_uint_eq(f->col->nev, 1);
+	td_reasm_flush(&f->d, &f->sink, 1);
+	ck_assert_uint_eq(f->col->nev, 6);
+	assert_event(f, 0, false, 0, 100, 1);
+	assert_event(f, 1, true, 100, 100, 3);
+	assert_event(f, 2, false, 200, 100, 3);
+	assert_event(f, 3, true, 300, 100, 2);
+	assert_event(f, 4, false, 400, 100, 2);
+	assert_event(f, 5, false, 500, 100, 4);
+	ck_assert_int_eq(f->col->ev[1].ts.sec, 3);
+	ck_assert_mem_eq(f->col->data + 200, f->pat + 200, 100);
+	ck_assert_mem_eq(f->col->data + 400, f->pat + 400, 200);
+	ck_assert_uint_eq(f->d.c.gaps, 2);
+	ck_assert_uint_eq(f->d.c.bytes_missing, 200);
+	ck_assert_uint_eq(f->d.c.dropped_over_cap, 0);
+	ck_assert_ptr_null(f->d.held);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	/* A second flush has nothing to do. */
+	td_reasm_flush(&f->d, &f->sink, 1);
+	ck_assert_uint_eq(f->col->nev, 6);
+	fix_free(f);
+}
+END_TEST
+
+/* The FIN says where the stream ends: a hole before it is reported at
+ * flush even with nothing held after it. */
+START_TEST(flush_hole_before_fin)
+{
+	struct fix *f = fix_new(1, 16);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed_fin(f, 200, 0, 2, true); /* FIN at 200, [100,200) lost */
+	ck_assert(f->d.fin_seen);
+	ck_assert_uint_eq(f->d.fin_seq, 1 + 200);
+	td_reasm_flush(&f->d, &f->sink, 1);
+	ck_assert_uint_eq(f->col->nev, 2);
+	assert_event(f, 1, true, 100, 100, 0);
+	ck_assert_uint_eq(f->d.c.bytes_missing, 100);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(fin_and_data_after)
+{
+	struct fix *f = fix_new(0xffffff80u, 17);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed_fin(f, 100, 100, 2, true);
+	ck_assert(f->d.fin_seen);
+	ck_assert_uint_eq(f->d.fin_seq, 0xffffff80u + 200u);
+	feed(f, 200, 100, 3); /* after the FIN: not part of the stream */
+	feed(f, 150, 100, 4); /* old bytes, and bytes after the FIN */
+	assert_stream(f, 200);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	ck_assert_uint_eq(f->d.c.bytes_delivered, 200);
+	ck_assert_uint_eq(f->d.c.retransmissions, 1);
+	/* A second FIN further on changes nothing. */
+	feed_fin(f, 300, 10, 5, true);
+	ck_assert_uint_eq(f->d.fin_seq, 0xffffff80u + 200u);
+	assert_stream(f, 200);
+	td_reasm_flush(&f->d, &f->sink, 1);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* Held data beyond a FIN seen later is cut away. */
+START_TEST(fin_trims_held)
+{
+	struct fix *f = fix_new(600, 18);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 300, 100, 2); /* entirely after the FIN to come */
+	feed(f, 150, 150, 3); /* straddles it */
+	ck_assert_uint_eq(f->d.held_bytes, 250);
+	feed_fin(f, 200, 0, 4, true);
+	ck_assert_uint_eq(f->d.held_bytes, 50);
+	ck_assert_uint_eq(f->d.held_segs, 1);
+	feed(f, 100, 50, 5);
+	assert_stream(f, 200);
+	assert_frames(f, 100, 150, 5);
+	assert_frames(f, 150, 200, 3);
+	ck_assert_uint_eq(f->d.next_seq, f->d.fin_seq);
+	td_reasm_flush(&f->d, &f->sink, 1);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* No SYN: the stream starts at the first segment seen. */
+START_TEST(mid_stream)
+{
+	struct fix *f = fix_new(0x80000000u, 19);
+
+	feed(f, 100, 100, 1);
+	ck_assert(f->d.started);
+	ck_assert_uint_eq(f->d.isn, 0x80000000u + 100u);
+	feed(f, 0, 100, 2); /* before the pickup point: old */
+	feed(f, 200, 50, 3);
+	ck_assert_uint_eq(f->col->off, 150);
+	ck_assert_mem_eq(f->col->data, f->pat + 100, 150);
+	ck_assert_uint_eq(f->d.c.retransmissions, 1);
+	/* The SYN shows up late, just before the pickup point: same stream. */
+	td_reasm_syn(&f->d, 0x80000000u + 99u);
+	feed(f, 250, 50, 4);
+	ck_assert_uint_eq(f->col->off, 200);
+	fix_free(f);
+}
+END_TEST
+
+START_TEST(syn_restart)
+{
+	struct fix *f = fix_new(1000, 20);
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	feed(f, 200, 100, 2);
+	ck_assert_uint_eq(f->d.held_segs, 1);
+	syn(f); /* the same SYN again: nothing changes */
+	ck_assert_uint_eq(f->d.held_segs, 1);
+	ck_assert_uint_eq(f->d.next_seq, 1100);
+	td_reasm_syn(&f->d, 50000); /* another connection on the same ports */
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	ck_assert_uint_eq(f->d.next_seq, 50001);
+	ck_assert_uint_eq(f->d.isn, 50000);
+	fix_free(f);
+}
+END_TEST
+
+/* td_reasm_free releases held data (valgrind/ASan check the rest) and the
+ * direction can be used again. */
+START_TEST(free_with_held)
+{
+	struct fix *f = fix_new(42, 21);
+
+	syn(f);
+	for (uint32_t i = 1; i < 20; i++)
+		feed(f, i * 100, 100, i);
+	ck_assert_uint_eq(f->d.held_segs, 19);
+	td_reasm_free(&f->d);
+	ck_assert_ptr_null(f->d.held);
+	ck_assert_uint_eq(f->d.held_bytes, 0);
+	td_reasm_init(&f->d);
+	ck_assert(!f->d.started);
+	fix_free(f);
+}
+END_TEST
+
+Suite *td_reasm_suite(void);
+
+Suite *td_reasm_suite(void)
+{
+	Suite *s = suite_create("reasm");
+	TCase *basic = tcase_create("basic");
+	TCase *overlap = tcase_create("overlap");
+	TCase *caps = tcase_create("caps");
+	TCase *ends = tcase_create("ends");
+	TCase *prop = tcase_create("property");
+
+	tcase_add_test(basic, in_order);
+	tcase_add_test(basic, reversed);
+	tcase_add_test(basic, retransmission);
+	tcase_add_test(basic, keep_alive);
+	tcase_add_test(basic, wrap);
+	tcase_add_test(basic, mid_stream);
+	tcase_add_test(basic, syn_restart);
+	tcase_add_test(basic, free_with_held);
+	suite_add_tcase(s, basic);
+
+	tcase_add_test(overlap, partial_overlap);
+	tcase_add_test(overlap, overlap_differ_held);
+	tcase_add_test(overlap, overlap_differ_in_order);
+	tcase_add_test(overlap, overlap_differ_partial_held);
+	tcase_add_test(overlap, bridge_held);
+	suite_add_tcase(s, overlap);
+
+	tcase_add_test(caps, cap_bytes_hole);
+	tcase_add_test(caps, cap_segs_two_holes);
+	tcase_add_test(caps, cap_segment_larger_than_cap);
+	tcase_add_test(caps, cap_segment_inside_hole);
+	tcase_add_test(caps, null_limits_and_sink);
+	suite_add_tcase(s, caps);
+
+	tcase_add_test(ends, flush_with_holes);
+	tcase_add_test(ends, flush_hole_before_fin);
+	tcase_add_test(ends, fin_and_data_after);
+	tcase_add_test(ends, fin_trims_held);
+	suite_add_tcase(s, ends);
+
+	/* Slow under valgrind: one seed per test, generous timeout. */
+	tcase_set_timeout(prop, 120);
+	tcase_add_loop_test(prop, property_permutations, 0, 200);
+	tcase_add_loop_test(prop, property_caps, 0, 200);
+	suite_add_tcase(s, prop);
+	return s;
+}

@@ -1,0 +1,1283 @@
+/* check_report.c - tests of the report module: JSON schema fields, text
+ * layout, escaping of wire strings, timestamps.
+ *
+ * Sessions are built by hand (no capture), certificates are plain struct
+ * td_cert values with their fields set. Run with TZ=UTC (the test sets it
+ * too) so local times are predictable.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "td_report.h"
+#include "td_report_util.h"
+#include "td_x509.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void use_utc(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+/* Runs a writer into a memory buffer; the caller frees the result. */
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *cap_open(struct capture *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	ck_assert_ptr_nonnull(c->f);
+	return c->f;
+}
+
+static char *cap_close(struct capture *c)
+{
+	fclose(c->f);
+	return c->buf;
+}
+
+static void set_addr4(struct td_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	memset(a, 0, sizeof *a);
+	a->family = 4;
+	a->bytes[0] = x;
+	a->bytes[1] = y;
+	a->bytes[2] = z;
+	a->bytes[3] = w;
+}
+
+static struct td_time T(int64_t sec, int32_t usec)
+{
+	return (struct td_time){ sec, usec };
+}
+
+static void add_ev(struct td_session *s, uint8_t kind, uint8_t dir, uint8_t type, uint32_t len,
+		   uint32_t frame, int32_t usec)
+{
+	struct td_event ev = { .kind = kind, .dir = dir, .type = type, .count = 1, .len = len,
+			       .frame = frame, .ts = T(1700000000, usec) };
+
+	td_session_add_event(s, &ev);
+}
+
+static char *sans_rsa[] = { "DNS:server.example", "DNS:www.server.example", "IP:10.0.0.2" };
+
+/* A parsed RSA leaf certificate with known fingerprints. */
+static void fake_rsa_cert(struct td_cert *c)
+{
+	memset(c, 0, sizeof *c);
+	for (int i = 0; i < 32; i++)
+		c->sha256[i] = (uint8_t)(0xa0 + i);
+	for (int i = 0; i < 20; i++)
+		c->sha1[i] = (uint8_t)i;
+	c->parsed = true;
+	c->version = 3;
+	c->subject = "CN=server.example,O=Example";
+	c->issuer = "CN=Example CA";
+	c->serial_hex = "0A1B2C";
+	c->not_before = 1700000000;
+	c->not_after = 1731536000;
+	c->sans = sans_rsa;
+	c->n_sans = 3;
+	strcpy(c->sig_alg, "sha256WithRSAEncryption");
+	strcpy(c->key.algorithm, "RSA");
+	c->key.bits = 2048;
+	c->key.rsa_exponent = 65537;
+	for (int i = 0; i < 32; i++)
+		c->key.spki_sha256[i] = (uint8_t)(0x10 + i);
+}
+
+/* TLS 1.2, RSA key exchange, the server answers the client's Finished with
+ * a fatal bad_record_mac: the case tlsdiag exists for. */
+static void tls12_failed(struct td_session *s, const struct td_cert *cert)
+{
+	static const uint16_t suites[] = { 0x1a1a, 0x009c, 0xc02f, 0x1301, 0x7777 };
+	static const uint16_t exts[] = { 0x0000, 0x000a, 0x000d, 0x0010, 0xff01 };
+
+	td_session_init(s);
+	s->id = 1;
+	set_addr4(&s->client, 10, 0, 0, 1);
+	set_addr4(&s->server, 10, 0, 0, 2);
+	s->client_port = 40004;
+	s->server_port = 443;
+	s->syn_seen = true;
+	s->first_frame = 1;
+	s->last_frame = 17;
+	s->first_ts = T(1700000000, 123);
+	s->last_ts = T(1700000000, 456789);
+	s->packets[0] = 8;
+	s->packets[1] = 9;
+	s->payload_bytes[0] = 517;
+	s->payload_bytes[1] = 4410;
+	s->tcp.retransmissions[1] = 2;
+	s->tcp.largest_segment[0] = 517;
+	s->tcp.largest_segment[1] = 1448;
+	s->is_tls = true;
+
+	s->ch.seen = true;
+	s->ch.frame = 4;
+	s->ch.ts = T(1700000000, 10123);
+	s->ch.record_version = 0x0301;
+	s->ch.legacy_version = 0x0303;
+	memcpy(s->ch.suites, suites, sizeof suites);
+	s->ch.n_suites = s->ch.total_suites = 5;
+	s->ch.n_compression = 1;
+	memcpy(s->ch.exts, exts, sizeof exts);
+	s->ch.n_exts = s->ch.total_exts = 5;
+	s->ch.groups[0] = 0x001d;
+	s->ch.groups[1] = 0x0017;
+	s->ch.n_groups = s->ch.total_groups = 2;
+	s->ch.sigalgs[0] = 0x0401;
+	s->ch.sigalgs[1] = 0x0804;
+	s->ch.n_sigalgs = s->ch.total_sigalgs = 2;
+	s->ch.point_formats[0] = 0;
+	s->ch.n_point_formats = 1;
+	s->ch.has_sni = true;
+	memcpy(s->ch.sni.bytes, "server.example", 14);
+	s->ch.sni.len = 14;
+	s->ch.alpn.n = s->ch.alpn.total = 2;
+	memcpy(s->ch.alpn.name[0], "h2", 2);
+	s->ch.alpn.len[0] = 2;
+	memcpy(s->ch.alpn.name[1], "http/1.1", 8);
+	s->ch.alpn.len[1] = 8;
+	s->ch.session_id_len = 0;
+
+	s->sh.seen = true;
+	s->sh.frame = 6;
+	s->sh.ts = T(1700000000, 20123);
+	s->sh.record_version = 0x0303;
+	s->sh.legacy_version = 0x0303;
+	s->sh.suite = 0x009c;
+	s->sh.session_id_len = 32;
+	s->sh.exts[0] = 0xff01;
+	s->sh.n_exts = s->sh.total_exts = 1;
+	s->sh.has_alpn = true;
+	memcpy(s->sh.alpn, "h2", 2);
+	s->sh.alpn_len = 2;
+	s->version = 0x0303;
+
+	s->certs[0] = cert;
+	s->n_certs = 1;
+	s->total_certs = 1;
+	s->cert_frame = 7;
+
+	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .level = 2, .desc = 20,
+					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 7,
+					  .frame = 12, .ts = T(1700000000, 345123) };
+	s->n_alerts = s->total_alerts = 1;
+
+	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 512, 4, 10123);
+	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 81, 6, 20123);
+	add_ev(s, TD_EV_HANDSHAKE, 1, 11, 1200, 7, 20200);
+	add_ev(s, TD_EV_HANDSHAKE, 1, 14, 4, 7, 20200);
+	add_ev(s, TD_EV_HANDSHAKE, 0, 16, 262, 9, 30123);
+	add_ev(s, TD_EV_CCS, 0, 0, 1, 9, 30123);
+	add_ev(s, TD_EV_ENCRYPTED_HANDSHAKE, 0, 0, 40, 9, 30123);
+	add_ev(s, TD_EV_ALERT, 1, 0, 7, 12, 345123);
+	add_ev(s, TD_EV_TCP_RST, 1, 0, 0, 13, 345200);
+
+	s->records[0] = 3;
+	s->records[1] = 3;
+	s->ccs_seen[0] = true;
+	s->encrypted[0] = true;
+	s->encrypted_frame[0] = 9;
+	s->finished_seen[0] = true;
+	s->stage = TD_STAGE_CLIENT_FINISHED;
+	s->end = TD_END_RST;
+	s->end_by = TD_DIR_S2C;
+	s->end_frame = 13;
+	td_session_finish(s);
+}
+
+/* TLS 1.3 with compatibility-mode CCS, certificate encrypted, the server
+ * ends with an encrypted alert and the client with a probable one. */
+static void tls13_session(struct td_session *s)
+{
+	td_session_init(s);
+	s->id = 2;
+	set_addr4(&s->client, 192, 168, 1, 10);
+	set_addr4(&s->server, 192, 168, 1, 20);
+	s->client_port = 51000;
+	s->server_port = 8443;
+	s->encap = TD_ENCAP_VLAN;
+	s->vlan_id = 100;
+	s->first_frame = 3;
+	s->last_frame = 30;
+	s->first_ts = T(1700000000, 0);
+	s->last_ts = T(1700000001, 0);
+	s->is_tls = true;
+	s->ch.seen = true;
+	s->ch.frame = 3;
+	s->ch.ts = T(1700000000, 0);
+	s->ch.record_version = 0x0301;
+	s->ch.legacy_version = 0x0303;
+	s->ch.versions[0] = 0x0304;
+	s->ch.versions[1] = 0x0303;
+	s->ch.n_versions = s->ch.total_versions = 2;
+	s->ch.suites[0] = 0x1301;
+	s->ch.n_suites = s->ch.total_suites = 1;
+	s->ch.n_compression = 1;
+	s->ch.session_id_len = 32;
+	s->sh.seen = true;
+	s->sh.frame = 5;
+	s->sh.ts = T(1700000000, 5000);
+	s->sh.legacy_version = 0x0303;
+	s->sh.selected_version = 0x0304;
+	s->sh.suite = 0x1301;
+	s->sh.session_id_len = 32;
+	s->sh.session_id_echoed = true;
+	s->certs_encrypted = true;
+	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
+					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+					  .frame = 9, .ts = T(1700000000, 9000) };
+	s->alerts[1] = (struct td_alert){ .dir = TD_DIR_C2S, .encrypted = true, .probable = true,
+					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+					  .frame = 10, .ts = T(1700000000, 9500) };
+	s->n_alerts = s->total_alerts = 2;
+	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 300, 3, 0);
+	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 90, 5, 5000);
+	add_ev(s, TD_EV_CCS, 1, 0, 1, 5, 5000);
+	add_ev(s, TD_EV_ENCRYPTED_HANDSHAKE, 1, 0, 2000, 5, 5000);
+	add_ev(s, TD_EV_APPDATA, 0, 0, 100, 7, 7000);
+	add_ev(s, TD_EV_APPDATA, 0, 0, 50, 8, 8000);
+	add_ev(s, TD_EV_ALERT, 1, 0, 19, 9, 9000);
+	add_ev(s, TD_EV_ALERT, 0, 1, 19, 10, 9500);
+	add_ev(s, TD_EV_GAP, 1, 0, 120, 11, 9600);
+	s->encrypted[0] = s->encrypted[1] = true;
+	s->encrypted_frame[0] = 7;
+	s->encrypted_frame[1] = 5;
+	s->appdata_records[0] = 2;
+	s->appdata_bytes[0] = 150;
+	s->stage = TD_STAGE_CLIENT_FINISHED;
+	s->end = TD_END_FIN;
+	s->end_by = TD_DIR_C2S;
+	s->end_frame = 30;
+	s->desync[1] = TD_ERR_MALFORMED;
+	s->desync_frame[1] = 11;
+	td_session_finish(s);
+}
+
+/* Dumps v as the writer does, loads it back with default flags: the loaded
+ * value is what a consumer sees. */
+static json_t *roundtrip(json_t *v)
+{
+	char *text;
+	json_t *back;
+	json_error_t err;
+
+	ck_assert_ptr_nonnull(v);
+	text = json_dumps(v, TD_REPORT_JSON_FLAGS);
+	ck_assert_ptr_nonnull(text);
+	back = json_loads(text, 0, &err);
+	ck_assert_msg(back != NULL, "json_loads: %s in %s", err.text, text);
+	free(text);
+	json_decref(v);
+	return back;
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[64];
+	const char *p = path;
+
+	/* "a.b.c" or "a.0.b" (array index) */
+	while (v && *p) {
+		size_t n = strcspn(p, ".");
+
+		ck_assert_uint_lt(n, sizeof key);
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (json_is_array(v))
+			v = json_array_get(v, (size_t)strtoul(key, NULL, 10));
+		else
+			v = json_object_get(v, key);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	ck_assert_msg(v != NULL, "no %s", path);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *jget(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char key[64];
+	const char *p = path;
+
+	while (v && *p) {
+		size_t n = strcspn(p, ".");
+
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (json_is_array(v))
+			v = json_array_get(v, (size_t)strtoul(key, NULL, 10));
+		else
+			v = json_object_get(v, key);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return v;
+}
+
+static long long jint(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path);
+
+	ck_assert_msg(json_is_integer(v), "%s is not an integer", path);
+	return json_integer_value(v);
+}
+
+static void assert_jnull(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path);
+
+	ck_assert_msg(v != NULL && json_is_null(v), "%s is not null", path);
+}
+
+static void assert_jstr(json_t *o, const char *path, const char *want)
+{
+	const char *got = jstr(o, path);
+
+	ck_assert_msg(got != NULL, "%s is not a string", path);
+	ck_assert_str_eq(got, want);
+}
+
+static void assert_has_line(const char *text, const char *line)
+{
+	const char *p = text;
+	size_t n = strlen(line);
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return;
+		p++;
+	}
+	ck_abort_msg("missing line \"%s\" in:\n%s", line, text);
+}
+
+static void assert_before(const char *text, const char *a, const char *b)
+{
+	ck_assert_msg(a != NULL && b != NULL && a < b, "sections out of order in:\n%s", text);
+}
+
+/* Every line of a JSON Lines text loads with default flags and is an
+ * object with a type. Returns the number of lines. */
+static int assert_json_lines(const char *text)
+{
+	int lines = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		json_error_t err;
+		json_t *v;
+
+		ck_assert_msg(nl != NULL, "last line without newline");
+		v = json_loadb(p, (size_t)(nl - p), 0, &err);
+		ck_assert_msg(v != NULL, "line %d: %s", lines + 1, err.text);
+		ck_assert(json_is_string(json_object_get(v, "type")));
+		json_decref(v);
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+/* ---- util: UTF-8, escapes, time --------------------------------------- */
+
+START_TEST(test_utf8_seq)
+{
+	static const struct {
+		const char *b;
+		size_t n, want;
+	} cases[] = {
+		{ "a", 1, 1 },
+		{ "\xc3\xa9", 2, 2 },            /* é */
+		{ "\xe2\x82\xac", 3, 3 },        /* € */
+		{ "\xf0\x9f\x94\x92", 4, 4 },    /* 🔒 */
+		{ "\xc0\x80", 2, 0 },            /* overlong NUL */
+		{ "\xe0\x80\xaf", 3, 0 },        /* overlong / */
+		{ "\xed\xa0\x80", 3, 0 },        /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },    /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xe2\x82", 2, 0 },            /* cut */
+		{ "\x80", 1, 0 },                /* lone continuation */
+		{ "\xff", 1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(td_report_utf8_seq((const uint8_t *)cases[i].b, cases[i].n) == cases[i].want,
+			      "case %zu", i);
+}
+END_TEST
+
+/* ESC [ 3 1 m, NUL, 0xff 0xff, backslash: the SNI of the escaping tests. */
+static const uint8_t nasty[] = { 'e', 'v', 'i', 'l', 0x1b, '[', '3', '1', 'm', 0x00,
+				 0xff, 0xff, '\\', '.', 'c', 'o', 'm' };
+
+START_TEST(test_escape_term)
+{
+	char buf[128];
+	size_t need;
+	const char *want = "evil\\x1b[31m\\x00\\xff\\xff\\\\.com";
+
+	need = td_report_escape_term(buf, sizeof buf, nasty, sizeof nasty);
+	ck_assert_str_eq(buf, want);
+	ck_assert_uint_eq(need, strlen(want));
+
+	/* Valid UTF-8 passes; C1 controls, DEL and bidi overrides do not. */
+	td_report_escape_term(buf, sizeof buf, (const uint8_t *)"caf\xc3\xa9", 5);
+	ck_assert_str_eq(buf, "caf\xc3\xa9");
+	td_report_escape_term(buf, sizeof buf, (const uint8_t *)"a\xc2\x9b" "b\x7f", 5);
+	ck_assert_str_eq(buf, "a\\xc2\\x9bb\\x7f");
+	td_report_escape_term(buf, sizeof buf, (const uint8_t *)"x\xe2\x80\xaey", 5);
+	ck_assert_str_eq(buf, "x\\xe2\\x80\\xaey");
+
+	/* Cut short: never half an escape, always terminated, true length. */
+	for (size_t n = 1; n <= strlen(want) + 1; n++) {
+		memset(buf, 'Z', sizeof buf);
+		need = td_report_escape_term(buf, n, nasty, sizeof nasty);
+		ck_assert_uint_eq(need, strlen(want));
+		ck_assert_uint_lt(strlen(buf), n);
+		ck_assert(strncmp(buf, want, strlen(buf)) == 0);
+		/* A cut point is a boundary of the escaped form. */
+		ck_assert(strlen(buf) == strlen(want) || want[strlen(buf)] != 'x');
+	}
+	td_report_escape_term(buf, 7, nasty, sizeof nasty); /* "evil\x1b" needs 8 */
+	ck_assert_str_eq(buf, "evil");
+}
+END_TEST
+
+START_TEST(test_json_wire)
+{
+	json_t *v = td_report_json_wire(nasty, sizeof nasty);
+	json_t *back;
+	const char *s;
+
+	ck_assert_ptr_nonnull(v);
+	back = roundtrip(json_pack("{so}", "v", v));
+	s = json_string_value(json_object_get(back, "v"));
+	ck_assert_ptr_nonnull(s);
+	/* ESC is valid UTF-8 and passes (jansson writes it as \u001b); NUL and
+	 * the invalid bytes become the text \u00XX; the backslash passes. */
+	ck_assert_str_eq(s, "evil\x1b[31m\\u0000\\u00ff\\u00ff\\.com");
+	json_decref(back);
+
+	v = td_report_json_wire((const uint8_t *)"Z\xc3\xbcrich \xe2\x82\xac", 11);
+	ck_assert_str_eq(json_string_value(v), "Z\xc3\xbcrich \xe2\x82\xac");
+	json_decref(v);
+	v = td_report_json_wire(NULL, 0);
+	ck_assert_str_eq(json_string_value(v), "");
+	json_decref(v);
+	v = td_report_json_cstr(NULL);
+	ck_assert(json_is_null(v));
+}
+END_TEST
+
+START_TEST(test_time_format)
+{
+	char buf[TD_REPORT_TIME_LEN];
+
+	use_utc();
+	ck_assert_str_eq(td_report_time_utc(T(1700000000, 123), buf), "2023-11-14T22:13:20.000123Z");
+	ck_assert_str_eq(td_report_time_local(T(1700000000, 123), buf), "2023-11-14 22:13:20.000123");
+	ck_assert_str_eq(td_report_time_utc(T(0, 0), buf), "1970-01-01T00:00:00.000000Z");
+	/* Out-of-range microseconds are carried into the seconds. */
+	ck_assert_str_eq(td_report_time_utc(T(1700000000, -1), buf), "2023-11-14T22:13:19.999999Z");
+	ck_assert_str_eq(td_report_time_utc(T(1700000000, 1000001), buf),
+			 "2023-11-14T22:13:21.000001Z");
+	ck_assert_str_eq(td_report_zone_local(T(1700000000, 0), buf), "UTC");
+	/* A time the C library cannot convert still prints something. */
+	ck_assert_str_eq(td_report_time_utc(T(INT64_MAX, 5), buf), "@9223372036854775807.000005");
+
+	setenv("TZ", "CET-1", 1);
+	tzset();
+	ck_assert_str_eq(td_report_time_local(T(1700000000, 123), buf), "2023-11-14 23:13:20.000123");
+	use_utc();
+}
+END_TEST
+
+START_TEST(test_hex_colon)
+{
+	static const uint8_t d[] = { 0x00, 0xab, 0x7f };
+	char out[3 * sizeof d];
+
+	ck_assert_str_eq(td_report_hex_colon(d, sizeof d, out), "00:AB:7F");
+}
+END_TEST
+
+START_TEST(test_handshake_names)
+{
+	char buf[32];
+
+	ck_assert_str_eq(td_report_handshake_name(1, buf, sizeof buf), "ClientHello");
+	ck_assert_str_eq(td_report_handshake_name(12, buf, sizeof buf), "ServerKeyExchange");
+	ck_assert_str_eq(td_report_handshake_name(14, buf, sizeof buf), "ServerHelloDone");
+	ck_assert_str_eq(td_report_handshake_name(8, buf, sizeof buf), "EncryptedExtensions");
+	ck_assert_str_eq(td_report_handshake_name(99, buf, sizeof buf), "handshake type 99");
+}
+END_TEST
+
+/* ---- connection JSON ------------------------------------------------- */
+
+START_TEST(test_json_tls12_failed)
+{
+	struct td_session s;
+	struct td_cert c;
+	json_t *j;
+
+	use_utc();
+	fake_rsa_cert(&c);
+	tls12_failed(&s, &c);
+	j = roundtrip(td_report_session_json(&s));
+
+	assert_jstr(j, "type", "connection");
+	ck_assert_int_eq(jint(j, "schema_version"), 1);
+	ck_assert_int_eq(jint(j, "id"), 1);
+	assert_jstr(j, "client.ip", "10.0.0.1");
+	ck_assert_int_eq(jint(j, "client.port"), 40004);
+	assert_jstr(j, "server.ip", "10.0.0.2");
+	ck_assert_int_eq(jint(j, "server.port"), 443);
+	ck_assert_int_eq(jint(j, "ip_version"), 4);
+	ck_assert_ptr_null(json_object_get(j, "vlan"));
+	assert_jstr(j, "roles", "syn");
+	assert_jstr(j, "first_ts", "2023-11-14T22:13:20.000123Z");
+	assert_jstr(j, "last_ts", "2023-11-14T22:13:20.456789Z");
+	ck_assert_int_eq(jint(j, "first_frame"), 1);
+	ck_assert_int_eq(jint(j, "last_frame"), 17);
+	ck_assert_int_eq(jint(j, "packets.server"), 9);
+	ck_assert_int_eq(jint(j, "payload_bytes.client"), 517);
+	ck_assert_int_eq(jint(j, "tcp.retransmissions.server"), 2);
+	ck_assert_int_eq(jint(j, "tcp.overlaps_differ"), 0);
+	ck_assert_int_eq(jint(j, "tcp.largest_segment.server"), 1448);
+
+	assert_jstr(j, "tls.version", "TLS 1.2");
+	ck_assert_int_eq(jint(j, "tls.version_code"), 771);
+	assert_jstr(j, "tls.cipher_suite", "TLS_RSA_WITH_AES_128_GCM_SHA256");
+	ck_assert_int_eq(jint(j, "tls.cipher_suite_code"), 156);
+	assert_jstr(j, "tls.key_exchange", "RSA");
+
+	ck_assert_int_eq(jint(j, "tls.client_hello.frame"), 4);
+	assert_jstr(j, "tls.client_hello.time", "2023-11-14T22:13:20.010123Z");
+	assert_jstr(j, "tls.client_hello.record_version", "TLS 1.0");
+	assert_jstr(j, "tls.client_hello.legacy_version", "TLS 1.2");
+	ck_assert_uint_eq(json_array_size(jget(j, "tls.client_hello.supported_versions")), 0);
+	assert_jstr(j, "tls.client_hello.cipher_suites.0", "GREASE (0x1a1a)");
+	assert_jstr(j, "tls.client_hello.cipher_suites.1", "TLS_RSA_WITH_AES_128_GCM_SHA256");
+	assert_jstr(j, "tls.client_hello.cipher_suites.4", "unknown (0x7777)");
+	ck_assert_int_eq(jint(j, "tls.client_hello.cipher_suites_total"), 5);
+	ck_assert_int_eq(jint(j, "tls.client_hello.compression_methods"), 1);
+	assert_jstr(j, "tls.client_hello.extensions.0", "server_name");
+	assert_jstr(j, "tls.client_hello.sni", "server.example");
+	assert_jstr(j, "tls.client_hello.alpn.1", "http/1.1");
+	assert_jstr(j, "tls.client_hello.supported_groups.0", "x25519");
+	ck_assert_uint_eq(json_array_size(jget(j, "tls.client_hello.signature_algorithms")), 2);
+	ck_assert_int_eq(jint(j, "tls.client_hello.ec_point_formats.0"), 0);
+	ck_assert_int_eq(jint(j, "tls.client_hello.session_id_length"), 0);
+
+	ck_assert_int_eq(jint(j, "tls.server_hello.frame"), 6);
+	assert_jstr(j, "tls.server_hello.legacy_version", "TLS 1.2");
+	assert_jnull(j, "tls.server_hello.selected_version");
+	assert_jstr(j, "tls.server_hello.cipher_suite", "TLS_RSA_WITH_AES_128_GCM_SHA256");
+	ck_assert_int_eq(jint(j, "tls.server_hello.compression_method"), 0);
+	assert_jstr(j, "tls.server_hello.alpn", "h2");
+	ck_assert(json_is_false(jget(j, "tls.server_hello.session_id_echoed")));
+	ck_assert(json_is_false(jget(j, "tls.server_hello.hello_retry_request")));
+
+	ck_assert(json_is_true(jget(j, "tls.certificates_visible")));
+	assert_jnull(j, "tls.certificates_note");
+	ck_assert_int_eq(jint(j, "tls.certificate_frame"), 7);
+	ck_assert_int_eq(jint(j, "tls.certificates_total"), 1);
+	ck_assert_int_eq(jint(j, "tls.encryption_started.client"), 9);
+	assert_jnull(j, "tls.encryption_started.server");
+	ck_assert_int_eq(jint(j, "tls.records.client"), 3);
+	ck_assert_int_eq(jint(j, "tls.application_data.server.bytes"), 0);
+	assert_jstr(j, "tls.stage", "client Finished");
+	assert_jstr(j, "tls.outcome", "failed");
+	ck_assert(json_is_false(jget(j, "tls.handshake_completed")));
+	assert_jstr(j, "tls.aborted_by", "server");
+	assert_jstr(j, "tls.aborted_how", "alert");
+
+	ck_assert_int_eq(jint(j, "certificates.0.position"), 0);
+	assert_jstr(j, "certificates.0.sha256",
+		    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+	assert_jstr(j, "certificates.0.sha1", "000102030405060708090a0b0c0d0e0f10111213");
+	ck_assert(json_is_true(jget(j, "certificates.0.parsed")));
+	assert_jnull(j, "certificates.0.error");
+	ck_assert_int_eq(jint(j, "certificates.0.version"), 3);
+	assert_jstr(j, "certificates.0.subject", "CN=server.example,O=Example");
+	assert_jstr(j, "certificates.0.issuer", "CN=Example CA");
+	assert_jstr(j, "certificates.0.serial", "0A1B2C");
+	assert_jstr(j, "certificates.0.not_before", "2023-11-14T22:13:20.000000Z");
+	assert_jstr(j, "certificates.0.san.2", "IP:10.0.0.2");
+	assert_jstr(j, "certificates.0.signature_algorithm", "sha256WithRSAEncryption");
+	ck_assert(json_is_false(jget(j, "certificates.0.self_signed")));
+	assert_jstr(j, "certificates.0.public_key.algorithm", "RSA");
+	ck_assert_int_eq(jint(j, "certificates.0.public_key.bits"), 2048);
+	ck_assert_int_eq(jint(j, "certificates.0.public_key.rsa_exponent"), 65537);
+	assert_jnull(j, "certificates.0.public_key.curve");
+	assert_jnull(j, "certificates.0.public_key.curve_nist");
+	assert_jstr(j, "certificates.0.public_key.spki_sha256",
+		    "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f");
+
+	ck_assert_int_eq(jint(j, "alerts.0.frame"), 12);
+	assert_jstr(j, "alerts.0.time", "2023-11-14T22:13:20.345123Z");
+	assert_jstr(j, "alerts.0.from", "server");
+	assert_jstr(j, "alerts.0.level", "fatal");
+	assert_jstr(j, "alerts.0.description", "bad_record_mac");
+	ck_assert_int_eq(jint(j, "alerts.0.code"), 20);
+	ck_assert(json_is_false(jget(j, "alerts.0.encrypted")));
+	ck_assert(json_is_false(jget(j, "alerts.0.probable")));
+	assert_jstr(j, "alerts.0.phase", "after client Finished");
+	ck_assert_int_eq(jint(j, "alerts.0.record_length"), 7);
+	ck_assert_int_eq(jint(j, "alerts_total"), 1);
+
+	ck_assert_int_eq(jint(j, "timeline_total"), 9);
+	assert_jstr(j, "timeline.0.what", "ClientHello");
+	assert_jstr(j, "timeline.0.from", "client");
+	ck_assert_int_eq(jint(j, "timeline.0.length"), 512);
+	ck_assert(json_real_value(jget(j, "timeline.0.offset_ms")) == 10.0);
+	ck_assert_ptr_null(jget(j, "timeline.0.count"));
+	assert_jstr(j, "timeline.2.what", "Certificate");
+	assert_jstr(j, "timeline.3.what", "ServerHelloDone");
+	assert_jstr(j, "timeline.4.what", "ClientKeyExchange");
+	assert_jstr(j, "timeline.5.what", "ChangeCipherSpec");
+	assert_jstr(j, "timeline.6.what", "encrypted handshake (Finished)");
+	assert_jstr(j, "timeline.7.what", "Alert fatal bad_record_mac");
+	assert_jstr(j, "timeline.7.time", "2023-11-14T22:13:20.345123Z");
+	ck_assert(json_real_value(jget(j, "timeline.7.offset_ms")) == 345.0);
+	assert_jstr(j, "timeline.8.what", "RST");
+
+	assert_jstr(j, "end", "rst");
+	assert_jstr(j, "end_by", "server");
+	ck_assert_int_eq(jint(j, "end_frame"), 13);
+	ck_assert_int_eq(jint(j, "anomalies.client"), 0);
+	assert_jnull(j, "desync.client");
+	assert_jnull(j, "desync.server");
+	ck_assert_int_eq(jint(j, "handshake_too_big.server"), 0);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_json_tls13_hidden)
+{
+	struct td_session s;
+	json_t *j;
+
+	use_utc();
+	tls13_session(&s);
+	j = roundtrip(td_report_session_json(&s));
+	ck_assert_int_eq(jint(j, "vlan"), 100);
+	assert_jstr(j, "roles", "tls");
+	assert_jstr(j, "tls.version", "TLS 1.3");
+	ck_assert_int_eq(jint(j, "tls.version_code"), 0x0304);
+	assert_jstr(j, "tls.cipher_suite", "TLS_AES_128_GCM_SHA256");
+	assert_jstr(j, "tls.client_hello.supported_versions.0", "TLS 1.3");
+	assert_jnull(j, "tls.client_hello.sni");
+	assert_jstr(j, "tls.server_hello.selected_version", "TLS 1.3");
+	assert_jnull(j, "tls.server_hello.alpn");
+	ck_assert(json_is_true(jget(j, "tls.server_hello.session_id_echoed")));
+	ck_assert(json_is_false(jget(j, "tls.certificates_visible")));
+	assert_jstr(j, "tls.certificates_note", "certificate not visible without keys");
+	assert_jnull(j, "tls.certificate_frame");
+	ck_assert_uint_eq(json_array_size(jget(j, "certificates")), 0);
+	ck_assert_int_eq(jint(j, "tls.encryption_started.server"), 5);
+	ck_assert_int_eq(jint(j, "tls.application_data.client.records"), 2);
+	ck_assert_int_eq(jint(j, "tls.application_data.client.bytes"), 150);
+	assert_jstr(j, "tls.outcome", "failed");
+	assert_jstr(j, "tls.aborted_by", "server");
+
+	assert_jnull(j, "alerts.0.level");
+	assert_jnull(j, "alerts.0.description");
+	assert_jnull(j, "alerts.0.code");
+	ck_assert(json_is_true(jget(j, "alerts.0.encrypted")));
+	ck_assert(json_is_false(jget(j, "alerts.0.probable")));
+	ck_assert(json_is_true(jget(j, "alerts.1.probable")));
+	assert_jstr(j, "alerts.1.from", "client");
+
+	/* CCS in TLS 1.3 is camouflage: the next message is not Finished. */
+	assert_jstr(j, "timeline.2.what", "ChangeCipherSpec");
+	assert_jstr(j, "timeline.3.what", "encrypted handshake message");
+	assert_jstr(j, "timeline.4.what", "application data");
+	ck_assert_int_eq(jint(j, "timeline.4.count"), 2);
+	ck_assert_int_eq(jint(j, "timeline.4.length"), 150);
+	assert_jstr(j, "timeline.5.what", "encrypted Alert");
+	assert_jstr(j, "timeline.6.what", "probable encrypted Alert");
+	assert_jstr(j, "timeline.7.what", "gap: 120 bytes missing");
+	ck_assert_int_eq(jint(j, "timeline_total"), 8);
+
+	assert_jstr(j, "end", "fin");
+	assert_jstr(j, "end_by", "client");
+	ck_assert_int_eq(jint(j, "end_frame"), 30);
+	assert_jstr(j, "desync.server.error", "TD_ERR_MALFORMED");
+	ck_assert_int_eq(jint(j, "desync.server.frame"), 11);
+	assert_jnull(j, "desync.client");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_json_no_server_hello)
+{
+	struct td_session s;
+	json_t *j;
+
+	td_session_init(&s);
+	s.id = 7;
+	set_addr4(&s.client, 10, 0, 0, 1);
+	set_addr4(&s.server, 10, 0, 0, 2);
+	s.roles_guessed = true;
+	s.first_frame = s.last_frame = 1;
+	s.end = TD_END_IDLE;
+	td_session_finish(&s);
+	j = roundtrip(td_report_session_json(&s));
+	assert_jstr(j, "roles", "ports");
+	assert_jnull(j, "tls.version");
+	assert_jnull(j, "tls.version_code");
+	assert_jnull(j, "tls.cipher_suite");
+	assert_jnull(j, "tls.cipher_suite_code");
+	assert_jnull(j, "tls.key_exchange");
+	assert_jnull(j, "tls.client_hello");
+	assert_jnull(j, "tls.server_hello");
+	assert_jnull(j, "tls.aborted_by");
+	assert_jnull(j, "tls.aborted_how");
+	assert_jnull(j, "tls.encryption_started.client");
+	assert_jstr(j, "end", "idle");
+	assert_jnull(j, "end_by");
+	assert_jnull(j, "end_frame");
+	ck_assert_uint_eq(json_array_size(jget(j, "timeline")), 0);
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_json_ipv6_ec_unparsed)
+{
+	struct td_session s;
+	struct td_cert ec, bad;
+	json_t *j;
+
+	tls12_failed(&s, NULL);
+	s.client.family = s.server.family = 6;
+	memset(s.client.bytes, 0, 16);
+	memset(s.server.bytes, 0, 16);
+	s.client.bytes[0] = 0x20;
+	s.client.bytes[1] = 0x01;
+	s.client.bytes[15] = 1;
+	s.server.bytes[15] = 1;
+	fake_rsa_cert(&ec);
+	strcpy(ec.key.algorithm, "EC");
+	ec.key.bits = 256;
+	ec.key.rsa_exponent = 0;
+	strcpy(ec.key.curve, "prime256v1");
+	strcpy(ec.key.curve_nist, "P-256");
+	memset(&bad, 0, sizeof bad);
+	strcpy(bad.error, "not a certificate: asn1 header too long");
+	s.certs[0] = &ec;
+	s.certs[1] = &bad;
+	s.n_certs = s.total_certs = 2;
+	j = roundtrip(td_report_session_json(&s));
+	assert_jstr(j, "client.ip", "2001::1");
+	assert_jstr(j, "server.ip", "::1");
+	ck_assert_int_eq(jint(j, "ip_version"), 6);
+	assert_jstr(j, "certificates.0.public_key.curve", "prime256v1");
+	assert_jstr(j, "certificates.0.public_key.curve_nist", "P-256");
+	assert_jnull(j, "certificates.0.public_key.rsa_exponent");
+	ck_assert(json_is_false(jget(j, "certificates.1.parsed")));
+	assert_jstr(j, "certificates.1.error", "not a certificate: asn1 header too long");
+	ck_assert_int_eq(jint(j, "certificates.1.position"), 1);
+	json_decref(j);
+}
+END_TEST
+
+/* ---- text ------------------------------------------------------------ */
+
+START_TEST(test_text_tls12_failed)
+{
+	struct td_session s;
+	struct td_cert c;
+	struct td_report_opts o = { 0 };
+	struct capture cap;
+	char *text;
+
+	use_utc();
+	fake_rsa_cert(&c);
+	tls12_failed(&s, &c);
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+
+	ck_assert_msg(strncmp(text,
+			      "#1 10.0.0.1:40004 -> 10.0.0.2:443  TLS 1.2  "
+			      "TLS_RSA_WITH_AES_128_GCM_SHA256  SNI server.example  FAILED "
+			      "(server sent fatal bad_record_mac)\n",
+			      strlen("#1 10.0.0.1:40004")) == 0,
+		      "%s", text);
+	assert_has_line(text, "#1 10.0.0.1:40004 -> 10.0.0.2:443  TLS 1.2  "
+			      "TLS_RSA_WITH_AES_128_GCM_SHA256  SNI server.example  FAILED "
+			      "(server sent fatal bad_record_mac)");
+	assert_has_line(text, "  Connection");
+	assert_has_line(text, "    client              10.0.0.1:40004");
+	assert_has_line(text, "    frames              1 - 17");
+	assert_has_line(text, "    time                2023-11-14 22:13:20.000123 - "
+			      "2023-11-14 22:13:20.456789 UTC (456.666 ms)");
+	assert_has_line(text, "    ended               RST from server at frame 13");
+	assert_has_line(text, "    retransmissions     client 0, server 2");
+	assert_has_line(text, "  ClientHello (frame 4)");
+	assert_has_line(text, "    SNI                 server.example");
+	assert_has_line(text, "    ALPN                h2, http/1.1");
+	assert_has_line(text, "    cipher suites (5)   GREASE (0x1a1a), TLS_RSA_WITH_AES_128_GCM_SHA256,");
+	assert_has_line(text, "                        TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "
+			      "TLS_AES_128_GCM_SHA256,");
+	assert_has_line(text, "                        unknown (0x7777)");
+	assert_has_line(text, "  ServerHello (frame 6)");
+	assert_has_line(text, "    cipher suite        TLS_RSA_WITH_AES_128_GCM_SHA256 (0x009c)");
+	assert_has_line(text, "                        key exchange RSA, authentication RSA, "
+			      "encryption AES_128_GCM, MAC SHA256");
+	assert_has_line(text, "    session             full handshake (new session ID, 32 bytes)");
+	assert_has_line(text, "  Certificates (frame 7)");
+	assert_has_line(text, "    [0] CN=server.example,O=Example");
+	assert_has_line(text, "        issuer          CN=Example CA");
+	assert_has_line(text, "        validity        2023-11-14 22:13:20.000000 - "
+			      "2024-11-13 22:13:20.000000 UTC");
+	assert_has_line(text, "        SAN             DNS:server.example, DNS:www.server.example, "
+			      "IP:10.0.0.2");
+	assert_has_line(text, "        SHA-256         A0:A1:A2:A3:A4:A5:A6:A7:A8:A9:AA:AB:AC:AD:AE:AF:"
+			      "B0:B1:B2:B3:B4:B5:B6:B7:B8:B9:BA:BB:BC:BD:BE:BF");
+	assert_has_line(text, "                        "
+			      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+	assert_has_line(text, "        public key      RSA 2048 bits, e=65537");
+	assert_has_line(text, "        SPKI SHA-256    "
+			      "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f");
+	assert_has_line(text, "  Alerts");
+	assert_has_line(text, "    frame 12  server -> client  fatal bad_record_mac  "
+			      "(in clear, after client Finished)");
+	assert_has_line(text, "  Timeline");
+	assert_has_line(text, "    frame 4    +10.000 ms  client -> server  ClientHello  (512)");
+	assert_has_line(text, "    frame 9    +30.000 ms  client -> server  "
+			      "encrypted handshake (Finished)  (40)");
+	assert_has_line(text, "    frame 12  +345.000 ms  server -> client  "
+			      "Alert fatal bad_record_mac  (7)");
+	assert_has_line(text, "    frame 13  +345.077 ms  server -> client  RST");
+	assert_has_line(text, "  Outcome");
+	assert_has_line(text, "    handshake completed no");
+	assert_has_line(text, "    outcome             FAILED");
+	assert_has_line(text, "    last stage          client Finished");
+	assert_has_line(text, "    aborted by          server");
+	assert_has_line(text, "    aborted how         alert (server sent fatal bad_record_mac)");
+	/* Sections in order; no colour asked, so no escape byte at all. */
+	assert_before(text, strstr(text, "  Connection"), strstr(text, "  ClientHello"));
+	assert_before(text, strstr(text, "  ClientHello"), strstr(text, "  ServerHello"));
+	assert_before(text, strstr(text, "  ServerHello"), strstr(text, "  Certificates"));
+	assert_before(text, strstr(text, "  Certificates"), strstr(text, "  Alerts"));
+	assert_before(text, strstr(text, "  Alerts"), strstr(text, "  Timeline"));
+	assert_before(text, strstr(text, "  Timeline"), strstr(text, "  Outcome"));
+	ck_assert_ptr_null(strchr(text, '\033'));
+	/* verbose 0 leaves zero counters out */
+	ck_assert_ptr_null(strstr(text, "zero windows"));
+	ck_assert_ptr_null(strstr(text, "out of order"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_text_tls13_and_color)
+{
+	struct td_session s;
+	struct td_report_opts o = { .color = true };
+	struct capture cap;
+	char *text;
+
+	use_utc();
+	tls13_session(&s);
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	ck_assert_ptr_nonnull(strstr(text, "\033[1;31mFAILED\033[0m (server sent encrypted alert)"));
+	ck_assert_ptr_nonnull(strstr(text, "\n  \033[1mConnection\033[0m\n"));
+	ck_assert_ptr_nonnull(strstr(text, "    VLAN                100\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "    certificate not visible without keys (TLS 1.3 encrypts it)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "encrypted alert (level and description not visible "
+					   "without keys)"));
+	ck_assert_ptr_nonnull(strstr(text, "probable encrypted alert"));
+	ck_assert_ptr_nonnull(strstr(text, "TLS 1.3 (supported_versions; legacy TLS 1.2)"));
+	ck_assert_ptr_nonnull(strstr(text, "    session             full handshake\n"));
+	ck_assert_ptr_nonnull(strstr(text, "application data  (2 records, 150 bytes)"));
+	ck_assert_ptr_nonnull(strstr(text, "gap: 120 bytes missing"));
+	ck_assert_ptr_nonnull(strstr(text, "TD_ERR_MALFORMED"));
+	free(text);
+
+	/* A completed handshake is green. */
+	s.outcome = TD_OUTCOME_COMPLETED;
+	s.aborted_by = -1;
+	s.aborted_how = TD_ABORT_NONE;
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	ck_assert_ptr_nonnull(strstr(text, "\033[32mCOMPLETED\033[0m\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_text_no_server_hello)
+{
+	struct td_session s;
+	struct td_report_opts o = { 0 };
+	struct capture cap;
+	char *text;
+
+	use_utc();
+	tls12_failed(&s, NULL);
+	memset(&s.sh, 0, sizeof s.sh);
+	s.n_certs = s.total_certs = 0;
+	s.cert_frame = 0;
+	s.n_alerts = s.total_alerts = 0;
+	s.n_events = s.total_events = 0;
+	s.stage = TD_STAGE_CLIENT_HELLO;
+	s.end = TD_END_OPEN;
+	s.end_by = -1;
+	td_session_finish(&s);
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	assert_has_line(text, "#1 10.0.0.1:40004 -> 10.0.0.2:443  SNI server.example  INCOMPLETE "
+			      "(last stage: ClientHello)");
+	assert_has_line(text, "    ended               still open when the capture ended");
+	ck_assert_ptr_null(strstr(text, "ServerHello ("));
+	ck_assert_ptr_null(strstr(text, "Certificates"));
+	ck_assert_ptr_null(strstr(text, "Alerts"));
+	ck_assert_ptr_null(strstr(text, "Timeline"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_text_wraps)
+{
+	struct td_session s;
+	struct td_report_opts o = { 0 };
+	struct capture cap;
+	char *text, *line;
+
+	tls12_failed(&s, NULL);
+	s.n_certs = 0;
+	for (int i = 0; i < TD_MAX_SUITES; i++)
+		s.ch.suites[i] = (uint16_t)(0xc000 + i);
+	s.ch.n_suites = TD_MAX_SUITES;
+	s.ch.total_suites = 301;
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	ck_assert_ptr_nonnull(strstr(text, " (128 of 301 shown)\n"));
+	/* The list stays within 100 columns (the shown-count may overhang). */
+	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, "TLS_ECDH") && !strstr(line, "shown)"))
+			ck_assert_msg(strlen(line) <= 100, "%zu columns: %s", strlen(line), line);
+	free(text);
+}
+END_TEST
+
+/* ---- untrusted strings ----------------------------------------------- */
+
+START_TEST(test_escape_session)
+{
+	struct td_session s;
+	struct td_cert c;
+	struct td_report_opts o = { 0 };
+	struct capture cap;
+	char *text;
+	json_t *j;
+	char *evil_san[] = { "DNS:a\033]0;pwn\007" };
+
+	use_utc();
+	fake_rsa_cert(&c);
+	c.subject = "CN=\033[2J\xff\\";
+	c.sans = evil_san;
+	c.n_sans = 1;
+	tls12_failed(&s, &c);
+	memcpy(s.ch.sni.bytes, nasty, sizeof nasty);
+	s.ch.sni.len = sizeof nasty;
+	s.ch.alpn.name[0][0] = 0x1b;
+	s.ch.alpn.name[0][1] = 0xc0;
+	s.sh.alpn[0] = 0x00;
+
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_null(strchr(text, '\007'));
+	ck_assert_ptr_nonnull(strstr(text, "  SNI evil\\x1b[31m\\x00\\xff\\xff\\\\.com  FAILED"));
+	assert_has_line(text, "    SNI                 evil\\x1b[31m\\x00\\xff\\xff\\\\.com");
+	assert_has_line(text, "    ALPN                \\x1b\\xc0, http/1.1");
+	assert_has_line(text, "    [0] CN=\\x1b[2J\\xff\\\\");
+	ck_assert_ptr_nonnull(strstr(text, "DNS:a\\x1b]0;pwn\\x07"));
+	for (size_t i = 0; text[i]; i++)
+		ck_assert_msg((unsigned char)text[i] >= 0x20 || text[i] == '\n', "control byte %d at %zu",
+			      text[i], i);
+	free(text);
+
+	o.json = true;
+	td_report_session(cap_open(&cap), &o, &s);
+	text = cap_close(&cap);
+	ck_assert_int_eq(assert_json_lines(text), 1);
+	j = json_loads(text, 0, NULL);
+	assert_jstr(j, "tls.client_hello.sni", "evil\033[31m\\u0000\\u00ff\\u00ff\\.com");
+	assert_jstr(j, "tls.client_hello.alpn.0", "\033\\u00c0");
+	assert_jstr(j, "tls.server_hello.alpn", "\\u00002");
+	assert_jstr(j, "certificates.0.subject", "CN=\033[2J\\u00ff\\");
+	json_decref(j);
+	free(text);
+}
+END_TEST
+
+/* ---- summary --------------------------------------------------------- */
+
+static void fill_summary(struct td_summary *sum)
+{
+	static const char *const inputs[] = { "a.pcap", "b\033.pcap" };
+
+	memset(sum, 0, sizeof *sum);
+	sum->inputs = inputs;
+	sum->n_inputs = 2;
+	sum->packets = 1234;
+	sum->bytes = 567890;
+	sum->tcp_packets = 1200;
+	sum->not_tcp = 30;
+	sum->truncated = 4;
+	sum->first_ts = T(1700000000, 123);
+	sum->last_ts = T(1700000012, 345123);
+	sum->have_ts = true;
+	sum->connections_tls = 10;
+	sum->connections_not_tls = 3;
+	sum->by_outcome[TD_OUTCOME_COMPLETED] = 7;
+	sum->by_outcome[TD_OUTCOME_FAILED] = 2;
+	sum->by_outcome[TD_OUTCOME_INCOMPLETE] = 1;
+	sum->alerts_total = 6;
+	sum->alerts_by_desc_sender[20][1] = 2;
+	sum->alerts_by_desc_sender[0][0] = 3;
+	sum->alerts_by_desc_sender[200][0] = 1;
+	sum->alerts_encrypted[1] = 1;
+	sum->certs_distinct = 3;
+	sum->x509_parses = 3;
+	sum->x509_hits = 12;
+	sum->hs_too_big = 1;
+	sum->stopped = "truncated capture: b.pcap: packet record cut at byte 9000 (frame 77)";
+}
+
+START_TEST(test_summary_json)
+{
+	struct td_summary sum;
+	json_t *j;
+
+	use_utc();
+	fill_summary(&sum);
+	j = roundtrip(td_report_summary_json(&sum));
+	assert_jstr(j, "type", "summary");
+	ck_assert_int_eq(jint(j, "schema_version"), 1);
+	assert_jstr(j, "inputs.0", "a.pcap");
+	assert_jstr(j, "inputs.1", "b\033.pcap");
+	ck_assert_int_eq(jint(j, "packets"), 1234);
+	ck_assert_int_eq(jint(j, "bytes"), 567890);
+	assert_jstr(j, "first_ts", "2023-11-14T22:13:20.000123Z");
+	assert_jstr(j, "last_ts", "2023-11-14T22:13:32.345123Z");
+	ck_assert_int_eq(jint(j, "decode.tcp"), 1200);
+	ck_assert_int_eq(jint(j, "decode.not_tcp"), 30);
+	ck_assert_int_eq(jint(j, "decode.fragments"), 0);
+	ck_assert_int_eq(jint(j, "decode.filtered_out"), 0);
+	ck_assert_int_eq(jint(j, "connections.tls"), 10);
+	ck_assert_int_eq(jint(j, "connections.not_tls"), 3);
+	ck_assert_int_eq(jint(j, "connections.completed"), 7);
+	ck_assert_int_eq(jint(j, "connections.failed"), 2);
+	ck_assert_int_eq(jint(j, "connections.incomplete"), 1);
+	ck_assert_int_eq(jint(j, "alerts.total"), 6);
+	/* Most frequent first. */
+	assert_jstr(j, "alerts.by_description.0.description", "close_notify");
+	assert_jstr(j, "alerts.by_description.0.from", "client");
+	ck_assert_int_eq(jint(j, "alerts.by_description.0.count"), 3);
+	assert_jstr(j, "alerts.by_description.1.description", "bad_record_mac");
+	assert_jstr(j, "alerts.by_description.1.from", "server");
+	assert_jstr(j, "alerts.by_description.2.description", "unknown (200)");
+	ck_assert_int_eq(jint(j, "alerts.encrypted.server"), 1);
+	ck_assert_int_eq(jint(j, "certificates.distinct"), 3);
+	ck_assert_int_eq(jint(j, "certificates.parsed"), 3);
+	ck_assert_int_eq(jint(j, "certificates.cache_hits"), 12);
+	ck_assert_int_eq(jint(j, "flows_evicted"), 0);
+	ck_assert_int_eq(jint(j, "handshake_too_big"), 1);
+	ck_assert_int_eq(jint(j, "desyncs"), 0);
+	assert_jstr(j, "stopped", sum.stopped);
+	json_decref(j);
+
+	sum.stopped = NULL;
+	sum.have_ts = false;
+	j = roundtrip(td_report_summary_json(&sum));
+	assert_jnull(j, "stopped");
+	assert_jnull(j, "first_ts");
+	assert_jnull(j, "last_ts");
+	json_decref(j);
+}
+END_TEST
+
+START_TEST(test_summary_text)
+{
+	struct td_summary sum;
+	struct td_report_opts o = { 0 };
+	struct capture cap;
+	char *text;
+
+	use_utc();
+	fill_summary(&sum);
+	td_report_summary(cap_open(&cap), &o, &sum);
+	text = cap_close(&cap);
+	assert_has_line(text, "Summary");
+	assert_has_line(text, "  inputs                a.pcap, b\\x1b.pcap");
+	assert_has_line(text, "  packets               1234 (567890 bytes)");
+	assert_has_line(text, "  time span             2023-11-14 22:13:20.000123 - "
+			      "2023-11-14 22:13:32.345123 UTC (12.345 s)");
+	assert_has_line(text, "  decode                TCP 1200, not TCP 30, truncated 4");
+	assert_has_line(text, "  TLS connections       10: 7 completed, 2 failed, 1 incomplete");
+	assert_has_line(text, "  other connections     3 not TLS");
+	assert_has_line(text, "  alerts                6 (encrypted: client 0, server 1)");
+	assert_has_line(text, "                        close_notify                 from client 3");
+	assert_has_line(text, "                        bad_record_mac               from server 2");
+	assert_has_line(text, "  certificates          3 distinct (3 parsed, 12 cache hits)");
+	assert_has_line(text, "  handshake too big     1 messages skipped");
+	assert_has_line(text, "WARNING: input not read to the end: truncated capture: b.pcap: "
+			      "packet record cut at byte 9000 (frame 77)");
+	ck_assert_ptr_null(strstr(text, "flows evicted"));
+	ck_assert_ptr_null(strchr(text, '\033'));
+	free(text);
+}
+END_TEST
+
+/* Everything a run writes in JSON mode is JSON Lines that load. */
+START_TEST(test_json_lines_stream)
+{
+	struct td_session s1, s2;
+	struct td_cert c;
+	struct td_summary sum;
+	struct td_report_opts o = { .json = true, .color = true };
+	struct capture cap;
+	FILE *f;
+	char *text;
+
+	fake_rsa_cert(&c);
+	tls12_failed(&s1, &c);
+	tls13_session(&s2);
+	fill_summary(&sum);
+	f = cap_open(&cap);
+	td_report_session(f, &o, &s1);
+	td_report_session(f, &o, &s2);
+	td_report_summary(f, &o, &sum);
+	text = cap_close(&cap);
+	ck_assert_int_eq(assert_json_lines(text), 3);
+	/* color is for text only */
+	ck_assert_ptr_null(strstr(text, "\\u001b[1"));
+	/* offsets print as the decimal they are */
+	ck_assert_ptr_nonnull(strstr(text, "\"offset_ms\":345.0,"));
+	free(text);
+}
+END_TEST
+
+/* Random bytes are no valid bool: make each bool field 0 or 1. */
+#define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
+
+static void fix_bools(struct td_session *s)
+{
+	FIX_BOOL(s->syn_seen);
+	FIX_BOOL(s->roles_guessed);
+	FIX_BOOL(s->is_tls);
+	FIX_BOOL(s->ch.seen);
+	FIX_BOOL(s->ch.has_sni);
+	FIX_BOOL(s->sh.seen);
+	FIX_BOOL(s->sh.session_id_echoed);
+	FIX_BOOL(s->sh.hello_retry_request);
+	FIX_BOOL(s->sh.has_alpn);
+	FIX_BOOL(s->certs_encrypted);
+	FIX_BOOL(s->client_cert_requested);
+	FIX_BOOL(s->keys_given);
+	FIX_BOOL(s->hrr_seen);
+	for (int i = 0; i < TD_MAX_ALERTS; i++) {
+		FIX_BOOL(s->alerts[i].encrypted);
+		FIX_BOOL(s->alerts[i].probable);
+	}
+	for (int d = 0; d < 2; d++) {
+		FIX_BOOL(s->ccs_seen[d]);
+		FIX_BOOL(s->encrypted[d]);
+		FIX_BOOL(s->finished_seen[d]);
+	}
+}
+
+/* A session of random bytes (as a parser bug could leave one: counts above
+ * the caps, names out of range, lengths past the arrays) still renders:
+ * the text has no control byte but newlines, the JSON line loads. Only the
+ * certificate pointers are cleared, since the struct holds references. */
+START_TEST(test_garbage_session)
+{
+	struct td_report_opts text_o = { .verbose = 1 }, json_o = { .json = true };
+	uint32_t x = 0x12345678u + (uint32_t)_i;
+	struct td_session s;
+	struct capture cap;
+	char *text;
+
+	for (int round = 0; round < 50; round++) {
+		uint8_t *p = (uint8_t *)&s;
+
+		for (size_t i = 0; i < sizeof s; i++) {
+			x = x * 1103515245u + 12345u;
+			p[i] = (uint8_t)(x >> 16);
+		}
+		memset(s.certs, 0, sizeof s.certs);
+		/* pointers and strings tlsdiag itself writes, not wire data */
+		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
+		s.ja3[0] = s.ja3s[0] = '\0';
+		fix_bools(&s);
+		td_report_session(cap_open(&cap), &text_o, &s);
+		text = cap_close(&cap);
+		for (size_t i = 0; text[i]; i++)
+			ck_assert_msg((unsigned char)text[i] >= 0x20 || text[i] == '\n',
+				      "control byte 0x%02x at %zu", (unsigned char)text[i], i);
+		free(text);
+		td_report_session(cap_open(&cap), &json_o, &s);
+		text = cap_close(&cap);
+		ck_assert_int_eq(assert_json_lines(text), 1);
+		ck_assert_msg(strncmp(text, "{\"type\":\"connection\",", 21) == 0, "%.80s", text);
+		free(text);
+	}
+}
+END_TEST
+
+Suite *td_report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *util = tcase_create("util");
+	TCase *json = tcase_create("json");
+	TCase *text = tcase_create("text");
+
+	tcase_add_test(util, test_utf8_seq);
+	tcase_add_test(util, test_escape_term);
+	tcase_add_test(util, test_json_wire);
+	tcase_add_test(util, test_time_format);
+	tcase_add_test(util, test_hex_colon);
+	tcase_add_test(util, test_handshake_names);
+	suite_add_tcase(s, util);
+
+	tcase_add_test(json, test_json_tls12_failed);
+	tcase_add_test(json, test_json_tls13_hidden);
+	tcase_add_test(json, test_json_no_server_hello);
+	tcase_add_test(json, test_json_ipv6_ec_unparsed);
+	tcase_add_test(json, test_summary_json);
+	tcase_add_test(json, test_json_lines_stream);
+	suite_add_tcase(s, json);
+
+	tcase_add_test(text, test_text_tls12_failed);
+	tcase_add_test(text, test_text_tls13_and_color);
+	tcase_add_test(text, test_text_no_server_hello);
+	tcase_add_test(text, test_text_wraps);
+	tcase_add_test(text, test_escape_session);
+	tcase_add_test(text, test_summary_text);
+	tcase_add_loop_test(text, test_garbage_session, 0, 4);
+	suite_add_tcase(s, text);
+	return s;
+}

@@ -1,0 +1,763 @@
+/* check_tls.c - the TLS record and handshake parser on crafted bytes.
+ *
+ * Messages are written out field by field from the RFC structures by a
+ * small builder below (independent of the parser), then parsed; every
+ * length field is also tried off by one either way, and the whole stream is
+ * fed in every split to check that the result does not depend on it.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_fingerprint.h"
+#include "td_reader.h"
+#include "td_tls.h"
+
+/* ---- a byte builder with length-prefixed blocks ------------------------ */
+
+struct buf {
+	uint8_t b[8192];
+	size_t n;
+	size_t open_at[8]; /* offsets of open length prefixes */
+	unsigned open_width[8];
+	unsigned depth;
+};
+
+static void put8(struct buf *b, unsigned v)
+{
+	b->b[b->n++] = (uint8_t)v;
+}
+
+static void put16(struct buf *b, unsigned v)
+{
+	put8(b, v >> 8);
+	put8(b, v);
+}
+
+static void put_bytes(struct buf *b, const void *p, size_t n)
+{
+	memcpy(b->b + b->n, p, n);
+	b->n += n;
+}
+
+/* opens a vector whose length prefix has width bytes, filled at close */
+static void vec_open(struct buf *b, unsigned width)
+{
+	b->open_at[b->depth] = b->n;
+	b->open_width[b->depth++] = width;
+	for (unsigned i = 0; i < width; i++)
+		put8(b, 0);
+}
+
+static void vec_close(struct buf *b)
+{
+	b->depth--;
+	size_t at = b->open_at[b->depth];
+	unsigned w = b->open_width[b->depth];
+	size_t len = b->n - at - w;
+	for (unsigned i = 0; i < w; i++)
+		b->b[at + i] = (uint8_t)(len >> (8 * (w - 1 - i)));
+}
+
+/* ---- messages --------------------------------------------------------- */
+
+#define SUITE_ECDHE_RSA_AES128_GCM 0xC02F
+#define SUITE_RSA_AES128_GCM 0x009C
+#define GREASE_SUITE 0x0A0A
+
+/* RFC 8446 §4.1.2 ClientHello body with SNI, groups, point formats,
+ * signature algorithms, ALPN and supported_versions. *ext_start receives
+ * the offset where the extensions block starts. */
+static void client_hello_body(struct buf *b, size_t *ext_start)
+{
+	static const uint8_t random[32] = {1, 2, 3};
+	put16(b, 0x0303);
+	put_bytes(b, random, 32);
+	vec_open(b, 1); /* session id */
+	for (int i = 0; i < 32; i++)
+		put8(b, 0xEE);
+	vec_close(b);
+	vec_open(b, 2); /* cipher suites */
+	put16(b, GREASE_SUITE);
+	put16(b, SUITE_ECDHE_RSA_AES128_GCM);
+	put16(b, SUITE_RSA_AES128_GCM);
+	vec_close(b);
+	vec_open(b, 1); /* compression: null */
+	put8(b, 0);
+	vec_close(b);
+	if (ext_start)
+		*ext_start = b->n;
+	vec_open(b, 2); /* extensions */
+	put16(b, 0x1A1A); /* GREASE extension, empty */
+	vec_open(b, 2);
+	vec_close(b);
+	put16(b, 0); /* server_name */
+	vec_open(b, 2);
+	vec_open(b, 2);
+	put8(b, 0);
+	vec_open(b, 2);
+	put_bytes(b, "server.example", 14);
+	vec_close(b);
+	vec_close(b);
+	vec_close(b);
+	put16(b, 10); /* supported_groups: x25519, secp256r1 */
+	vec_open(b, 2);
+	vec_open(b, 2);
+	put16(b, 0x001D);
+	put16(b, 0x0017);
+	vec_close(b);
+	vec_close(b);
+	put16(b, 11); /* ec_point_formats: uncompressed */
+	vec_open(b, 2);
+	vec_open(b, 1);
+	put8(b, 0);
+	vec_close(b);
+	vec_close(b);
+	put16(b, 13); /* signature_algorithms */
+	vec_open(b, 2);
+	vec_open(b, 2);
+	put16(b, 0x0804);
+	put16(b, 0x0403);
+	put16(b, 0x0401);
+	vec_close(b);
+	vec_close(b);
+	put16(b, 16); /* ALPN: h2, http/1.1 */
+	vec_open(b, 2);
+	vec_open(b, 2);
+	vec_open(b, 1);
+	put_bytes(b, "h2", 2);
+	vec_close(b);
+	vec_open(b, 1);
+	put_bytes(b, "http/1.1", 8);
+	vec_close(b);
+	vec_close(b);
+	vec_close(b);
+	put16(b, 43); /* supported_versions: 1.3, 1.2 */
+	vec_open(b, 2);
+	vec_open(b, 1);
+	put16(b, 0x0304);
+	put16(b, 0x0303);
+	vec_close(b);
+	vec_close(b);
+	vec_close(b);
+}
+
+/* RFC 8446 §4.1.3 ServerHello body; hrr uses the special random. */
+static void server_hello_body(struct buf *b, uint16_t suite, uint16_t selected_version, bool hrr)
+{
+	static const uint8_t hrr_random[32] = {
+		0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C,
+		0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB,
+		0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+	static const uint8_t random[32] = {9, 9, 9};
+	put16(b, 0x0303);
+	put_bytes(b, hrr ? hrr_random : random, 32);
+	vec_open(b, 1);
+	vec_close(b);
+	put16(b, suite);
+	put8(b, 0);
+	vec_open(b, 2);
+	put16(b, 0xFF01); /* renegotiation_info */
+	vec_open(b, 2);
+	put8(b, 0);
+	vec_close(b);
+	if (selected_version) {
+		put16(b, 43);
+		vec_open(b, 2);
+		put16(b, selected_version);
+		vec_close(b);
+	}
+	put16(b, 16); /* ALPN: http/1.1 */
+	vec_open(b, 2);
+	vec_open(b, 2);
+	vec_open(b, 1);
+	put_bytes(b, "http/1.1", 8);
+	vec_close(b);
+	vec_close(b);
+	vec_close(b);
+	vec_close(b);
+}
+
+/* A TLS 1.2 Certificate body with n fake certificates of len bytes each. */
+static void certificate_body(struct buf *b, int n, size_t len)
+{
+	vec_open(b, 3);
+	for (int i = 0; i < n; i++) {
+		vec_open(b, 3);
+		for (size_t k = 0; k < len; k++)
+			put8(b, 0x30 + i);
+		vec_close(b);
+	}
+	vec_close(b);
+}
+
+static void handshake_msg(struct buf *b, uint8_t type, const struct buf *body)
+{
+	put8(b, type);
+	vec_open(b, 3);
+	put_bytes(b, body->b, body->n);
+	vec_close(b);
+}
+
+static void record(struct buf *b, uint8_t type, const uint8_t *p, size_t n)
+{
+	put8(b, type);
+	put16(b, 0x0303);
+	put16(b, (unsigned)n);
+	put_bytes(b, p, n);
+}
+
+/* ---- a certificate sink that counts ------------------------------------ */
+
+struct cert_log {
+	int n;
+	size_t len[8];
+};
+
+static const struct td_cert *log_cert(void *user, const uint8_t *der, size_t len)
+{
+	struct cert_log *l = user;
+	(void)der;
+	if (l->n < 8)
+		l->len[l->n] = len;
+	l->n++;
+	return NULL; /* nothing kept: the session holds no reference */
+}
+
+/* ---- message parsers ---------------------------------------------------- */
+
+START_TEST(test_client_hello_fields)
+{
+	struct buf b = {0};
+	struct td_client_hello ch = {0};
+	struct td_reader r;
+
+	client_hello_body(&b, NULL);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_OK);
+	ck_assert_uint_eq(ch.legacy_version, 0x0303);
+	ck_assert_uint_eq(ch.session_id_len, 32);
+	ck_assert_uint_eq(ch.n_suites, 3);
+	ck_assert_uint_eq(ch.suites[0], GREASE_SUITE);
+	ck_assert_uint_eq(ch.suites[1], SUITE_ECDHE_RSA_AES128_GCM);
+	ck_assert_uint_eq(ch.n_exts, 7);
+	ck_assert_uint_eq(ch.exts[0], 0x1A1A);
+	ck_assert(ch.has_sni);
+	ck_assert_uint_eq(ch.sni.len, 14);
+	ck_assert_mem_eq(ch.sni.bytes, "server.example", 14);
+	ck_assert_uint_eq(ch.n_groups, 2);
+	ck_assert_uint_eq(ch.groups[0], 0x001D);
+	ck_assert_uint_eq(ch.n_sigalgs, 3);
+	ck_assert_uint_eq(ch.sigalgs[2], 0x0401);
+	ck_assert_uint_eq(ch.n_point_formats, 1);
+	ck_assert_uint_eq(ch.alpn.n, 2);
+	ck_assert_mem_eq(ch.alpn.name[1], "http/1.1", 8);
+	ck_assert_uint_eq(ch.n_versions, 2);
+	ck_assert_uint_eq(ch.versions[0], 0x0304);
+}
+END_TEST
+
+/* Cut at every length: before the extensions block every cut is an error;
+ * exactly at it the hello is a valid extension-less one (SSL 3.0 style);
+ * inside it every cut is an error again. Never a crash. */
+START_TEST(test_client_hello_truncation_sweep)
+{
+	struct buf b = {0};
+	size_t ext_start;
+
+	client_hello_body(&b, &ext_start);
+	for (size_t cut = 0; cut < b.n; cut++) {
+		struct td_client_hello ch = {0};
+		struct td_reader r;
+		td_reader_init(&r, b.b, cut);
+		enum td_err e = td_tls_parse_client_hello(&r, &ch);
+		if (cut == ext_start)
+			ck_assert_msg(e == TD_OK, "cut %zu: %s", cut, td_err_name(e));
+		else
+			ck_assert_msg(e != TD_OK, "cut %zu parsed", cut);
+	}
+}
+END_TEST
+
+/* The cipher_suites length off by one either way. */
+START_TEST(test_client_hello_length_off_by_one)
+{
+	struct buf b = {0};
+	client_hello_body(&b, NULL);
+	size_t at = 2 + 32 + 1 + 32; /* the cipher_suites length field */
+	for (int delta = -1; delta <= 1; delta += 2) {
+		struct buf c = b;
+		unsigned len = (unsigned)(c.b[at] << 8 | c.b[at + 1]) + (unsigned)delta;
+		c.b[at] = (uint8_t)(len >> 8);
+		c.b[at + 1] = (uint8_t)len;
+		struct td_client_hello ch = {0};
+		struct td_reader r;
+		td_reader_init(&r, c.b, c.n);
+		ck_assert_int_ne(td_tls_parse_client_hello(&r, &ch), TD_OK);
+	}
+	/* an odd suites length is malformed, not short */
+	struct buf c = b;
+	c.b[at + 1] ^= 1; /* 6 -> 7 */
+	struct td_client_hello ch = {0};
+	struct td_reader r;
+	td_reader_init(&r, c.b, c.n);
+	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_ERR_MALFORMED);
+}
+END_TEST
+
+/* An extension whose inner list length disagrees with its outer length:
+ * the hello parses, the problem is remembered, the other extensions
+ * still count. */
+START_TEST(test_client_hello_bad_extension_body)
+{
+	struct buf b = {0};
+	size_t ext_start;
+	client_hello_body(&b, &ext_start);
+	/* ext block: 2 len, GREASE(4), then server_name: type(2) len(2) list-len(2) */
+	size_t list_len_at = ext_start + 2 + 4 + 4;
+	b.b[list_len_at + 1]++;
+	struct td_client_hello ch = {0};
+	struct td_reader r;
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_ERR_MALFORMED);
+	ck_assert(!ch.has_sni);
+	ck_assert_uint_eq(ch.n_exts, 7);
+	ck_assert_uint_eq(ch.n_groups, 2);
+}
+END_TEST
+
+START_TEST(test_server_hello_and_hrr)
+{
+	struct buf b = {0};
+	struct td_server_hello sh = {0};
+	struct td_reader r;
+
+	server_hello_body(&b, 0x1301, 0x0304, false);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_server_hello(&r, &sh), TD_OK);
+	ck_assert_uint_eq(sh.suite, 0x1301);
+	ck_assert_uint_eq(sh.selected_version, 0x0304);
+	ck_assert(!sh.hello_retry_request);
+	ck_assert(sh.has_alpn);
+	ck_assert_mem_eq(sh.alpn, "http/1.1", 8);
+	ck_assert_uint_eq(sh.n_exts, 3);
+
+	struct buf h = {0};
+	struct td_server_hello hrr = {0};
+	server_hello_body(&h, 0x1301, 0x0304, true);
+	td_reader_init(&r, h.b, h.n);
+	ck_assert_int_eq(td_tls_parse_server_hello(&r, &hrr), TD_OK);
+	ck_assert(hrr.hello_retry_request);
+
+	for (size_t cut = 0; cut < b.n; cut++) {
+		struct td_server_hello x = {0};
+		td_reader_init(&r, b.b, cut);
+		enum td_err e = td_tls_parse_server_hello(&r, &x);
+		/* 2 + 32 + 1 + 2 + 1 = 38: a hello without extensions */
+		if (cut == 38)
+			ck_assert_int_eq(e, TD_OK);
+		else
+			ck_assert_msg(e != TD_OK, "cut %zu parsed", cut);
+	}
+}
+END_TEST
+
+START_TEST(test_certificate_list)
+{
+	struct buf b = {0};
+	struct td_session s;
+	struct cert_log log = {0};
+	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_reader r;
+
+	td_session_init(&s);
+	certificate_body(&b, 3, 100);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_OK);
+	ck_assert_int_eq(log.n, 3);
+	ck_assert_uint_eq(log.len[2], 100);
+	ck_assert_uint_eq(s.total_certs, 3);
+
+	/* a zero-length certificate is malformed (ASN.1Cert<1..2^24-1>) */
+	struct buf z = {0};
+	certificate_body(&z, 1, 0);
+	td_session_init(&s);
+	td_reader_init(&r, z.b, z.n);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_ERR_MALFORMED);
+	/* list length larger than the message: short */
+	b.b[2] += 1;
+	td_session_init(&s);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_ERR_SHORT);
+}
+END_TEST
+
+START_TEST(test_sslv2_hello)
+{
+	/* RFC 5246 §E.2 body after msg_type: version 3.1, 2 cipher specs
+	 * (one SSLv2-only, one TLS), no session id, 16-byte challenge */
+	struct buf b = {0};
+	struct td_client_hello ch = {0};
+	struct td_reader r;
+
+	put16(&b, 0x0301);
+	put16(&b, 6);
+	put16(&b, 0);
+	put16(&b, 16);
+	put8(&b, 0x07);
+	put16(&b, 0x00C0); /* SSL_CK_DES_192_EDE3_CBC_WITH_MD5 */
+	put8(&b, 0x00);
+	put16(&b, 0x002F);
+	for (int i = 0; i < 16; i++)
+		put8(&b, i);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_sslv2_hello(&r, &ch), TD_OK);
+	ck_assert_uint_eq(ch.legacy_version, 0x0301);
+	ck_assert_uint_eq(ch.n_suites, 1);
+	ck_assert_uint_eq(ch.suites[0], 0x002F);
+}
+END_TEST
+
+/* ---- the push parser on a whole conversation -------------------------- */
+
+struct conversation {
+	struct buf c2s, s2c;
+};
+
+/* TLS 1.2 full handshake, RSA key exchange, the server answering the
+ * client's Finished with a fatal bad_record_mac (the key-mismatch case). */
+static void conversation_tls12_bad_record_mac(struct conversation *cv)
+{
+	struct buf body = {0}, msgs = {0};
+
+	memset(cv, 0, sizeof *cv);
+	client_hello_body(&body, NULL);
+	handshake_msg(&msgs, 1, &body);
+	record(&cv->c2s, 22, msgs.b, msgs.n);
+
+	/* ServerHello + Certificate + ServerHelloDone in one record */
+	memset(&msgs, 0, sizeof msgs);
+	memset(&body, 0, sizeof body);
+	server_hello_body(&body, SUITE_RSA_AES128_GCM, 0, false);
+	handshake_msg(&msgs, 2, &body);
+	memset(&body, 0, sizeof body);
+	certificate_body(&body, 2, 700);
+	handshake_msg(&msgs, 11, &body);
+	memset(&body, 0, sizeof body);
+	handshake_msg(&msgs, 14, &body);
+	record(&cv->s2c, 22, msgs.b, msgs.n);
+
+	/* ClientKeyExchange (RSA: 2-byte length + 256 bytes) */
+	memset(&msgs, 0, sizeof msgs);
+	memset(&body, 0, sizeof body);
+	vec_open(&body, 2);
+	for (int i = 0; i < 256; i++)
+		put8(&body, i);
+	vec_close(&body);
+	handshake_msg(&msgs, 16, &body);
+	record(&cv->c2s, 22, msgs.b, msgs.n);
+	static const uint8_t ccs[] = {1};
+	record(&cv->c2s, 20, ccs, 1);
+	static uint8_t fin[40];
+	record(&cv->c2s, 22, fin, sizeof fin); /* encrypted Finished */
+
+	static const uint8_t alert[] = {2, 20};
+	record(&cv->s2c, 21, alert, 2);
+}
+
+struct split_result {
+	struct td_session s;
+	struct cert_log log;
+};
+
+/* Feeds both directions in the conversation's natural order, each cut
+ * into chunks of the given size (0: one chunk). */
+static void run_conversation(const struct conversation *cv, size_t chunk, unsigned seed,
+			     struct split_result *out)
+{
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_tls_cert_sink sink = {log_cert, &out->log};
+	struct td_time ts = {1700000000, 0};
+
+	memset(out, 0, sizeof *out);
+	td_session_init(&out->s);
+	td_tls_init(&t, &lim);
+	/* order: client hello record, server flight, client rest */
+	size_t ch_len = 5 + (size_t)(cv->c2s.b[3] << 8 | cv->c2s.b[4]);
+	const struct {
+		int dir;
+		const uint8_t *p;
+		size_t n;
+	} parts[] = {
+		{TD_DIR_C2S, cv->c2s.b, ch_len},
+		{TD_DIR_S2C, cv->s2c.b, cv->s2c.n - 7},
+		{TD_DIR_C2S, cv->c2s.b + ch_len, cv->c2s.n - ch_len},
+		{TD_DIR_S2C, cv->s2c.b + cv->s2c.n - 7, 7},
+	};
+	uint32_t frame = 1;
+	srand(seed);
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		size_t off = 0;
+		while (off < parts[i].n) {
+			size_t n = parts[i].n - off;
+			size_t c = chunk ? chunk : n;
+			if (seed)
+				c = 1 + (size_t)rand() % 300;
+			if (c < n)
+				n = c;
+			td_tls_feed(&t, &out->s, &sink, parts[i].dir, parts[i].p + off, n, frame++, ts);
+			off += n;
+		}
+	}
+	td_tls_end(&t, &out->s, TD_DIR_C2S);
+	td_tls_end(&t, &out->s, TD_DIR_S2C);
+	td_tls_free(&t);
+}
+
+START_TEST(test_conversation_facts)
+{
+	struct conversation cv;
+	struct split_result r;
+
+	conversation_tls12_bad_record_mac(&cv);
+	run_conversation(&cv, 0, 0, &r);
+	ck_assert(r.s.is_tls);
+	ck_assert(r.s.ch.seen);
+	ck_assert(r.s.sh.seen);
+	ck_assert_uint_eq(r.s.sh.suite, SUITE_RSA_AES128_GCM);
+	ck_assert_int_eq(r.log.n, 2);
+	ck_assert_uint_eq(r.s.total_certs, 2);
+	ck_assert(r.s.ccs_seen[TD_DIR_C2S]);
+	ck_assert(!r.s.ccs_seen[TD_DIR_S2C]);
+	ck_assert(r.s.finished_seen[TD_DIR_C2S]);
+	ck_assert_uint_eq(r.s.n_alerts, 1);
+	ck_assert_uint_eq(r.s.alerts[0].dir, TD_DIR_S2C);
+	ck_assert_uint_eq(r.s.alerts[0].level, 2);
+	ck_assert_uint_eq(r.s.alerts[0].desc, 20);
+	ck_assert(!r.s.alerts[0].encrypted);
+	ck_assert_uint_eq(r.s.alerts[0].phase, TD_PHASE_AFTER_CLIENT_FINISHED);
+	ck_assert_uint_eq(r.s.stage, TD_STAGE_CLIENT_FINISHED);
+	/* CH, SH, Cert, SHD, CKE, CCS, encrypted Finished, alert */
+	ck_assert_uint_eq(r.s.n_events, 8);
+	r.s.end = TD_END_FIN;
+	r.s.end_by = TD_DIR_S2C;
+	td_session_finish(&r.s);
+	ck_assert_uint_eq(r.s.outcome, TD_OUTCOME_FAILED);
+	ck_assert_int_eq(r.s.aborted_by, TD_DIR_S2C);
+	ck_assert_uint_eq(r.s.aborted_how, TD_ABORT_ALERT);
+}
+END_TEST
+
+/* The same facts however the stream is split (STYLE.md rule 13). */
+START_TEST(test_split_invariance)
+{
+	struct conversation cv;
+	struct split_result whole, part;
+
+	conversation_tls12_bad_record_mac(&cv);
+	run_conversation(&cv, 0, 0, &whole);
+	for (size_t chunk = 1; chunk <= 64; chunk++) {
+		run_conversation(&cv, chunk, 0, &part);
+		/* the frame a message starts in depends on the split; all
+		 * else must not */
+		part.s.ch.frame = whole.s.ch.frame;
+		ck_assert_mem_eq(&part.s.ch, &whole.s.ch, sizeof whole.s.ch);
+		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		ck_assert_int_eq(part.log.n, whole.log.n);
+		ck_assert_uint_eq(part.s.n_alerts, whole.s.n_alerts);
+		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
+		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
+		ck_assert_uint_eq(part.s.stage, whole.s.stage);
+	}
+	for (unsigned seed = 1; seed <= 200; seed++) {
+		run_conversation(&cv, 0, seed, &part);
+		ck_assert_str_eq(part.s.ja3, whole.s.ja3);
+		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		ck_assert_int_eq(part.log.n, whole.log.n);
+		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
+		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
+	}
+}
+END_TEST
+
+/* A handshake message split across two records is reassembled. */
+START_TEST(test_message_across_records)
+{
+	struct buf body = {0}, msg = {0}, stream = {0};
+	struct td_session s;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_time ts = {0, 0};
+
+	client_hello_body(&body, NULL);
+	handshake_msg(&msg, 1, &body);
+	record(&stream, 22, msg.b, 10);
+	record(&stream, 22, msg.b + 10, msg.n - 10);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
+	ck_assert(s.ch.seen);
+	ck_assert_uint_eq(s.ch.frame, 1);
+	ck_assert(s.ch.has_sni);
+	ck_assert_uint_eq(s.records[TD_DIR_C2S], 2);
+	td_tls_free(&t);
+}
+END_TEST
+
+/* Non-TLS bytes and oversized records stop the direction with the exact
+ * error; a message above the cap is skipped and counted. */
+START_TEST(test_desync_and_caps)
+{
+	struct td_session s;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 64};
+	struct td_time ts = {0, 0};
+	static const uint8_t http[] = "GET / HTTP/1.1\r\n\r\n";
+
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, http, sizeof http - 1, 3, ts);
+	ck_assert(!s.is_tls);
+	ck_assert_int_eq(s.desync[TD_DIR_C2S], TD_ERR_MALFORMED);
+	ck_assert_uint_eq(s.desync_frame[TD_DIR_C2S], 3);
+	td_tls_free(&t);
+
+	/* record length 2^14 + 2048 + 1 */
+	static const uint8_t big[] = {22, 3, 3, 0x48, 0x01};
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, big, sizeof big, 1, ts);
+	ck_assert_int_eq(s.desync[TD_DIR_S2C], TD_ERR_TOO_BIG);
+	td_tls_free(&t);
+
+	/* a ClientHello larger than the 64-byte cap */
+	struct buf body = {0}, msg = {0}, stream = {0};
+	client_hello_body(&body, NULL);
+	handshake_msg(&msg, 1, &body);
+	record(&stream, 22, msg.b, msg.n);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
+	ck_assert_uint_eq(s.hs_too_big[TD_DIR_C2S], 1);
+	ck_assert(!s.ch.seen);
+	ck_assert_uint_eq(s.n_events, 1);
+	ck_assert_uint_eq(s.events[0].len, body.n);
+	ck_assert_int_eq(s.desync[TD_DIR_C2S], 0);
+	td_tls_free(&t);
+}
+END_TEST
+
+/* TLS 1.3: after the ServerHello everything is encrypted; a client record
+ * of alert size instead of Finished is a probable encrypted alert. */
+START_TEST(test_tls13_probable_alert)
+{
+	struct buf body = {0}, msg = {0}, c2s = {0}, s2c = {0};
+	struct td_session s;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_time ts = {0, 0};
+	static uint8_t enc[300], small[19];
+	static const uint8_t ccs[] = {1};
+
+	client_hello_body(&body, NULL);
+	handshake_msg(&msg, 1, &body);
+	record(&c2s, 22, msg.b, msg.n);
+	memset(&body, 0, sizeof body);
+	memset(&msg, 0, sizeof msg);
+	server_hello_body(&body, 0x1301, 0x0304, false);
+	handshake_msg(&msg, 2, &body);
+	record(&s2c, 22, msg.b, msg.n);
+	record(&s2c, 20, ccs, 1);
+	record(&s2c, 23, enc, sizeof enc);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, c2s.b, c2s.n, 1, ts);
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, s2c.b, s2c.n, 2, ts);
+	ck_assert(s.certs_encrypted);
+	ck_assert_uint_eq(td_session_version(&s), 0x0304);
+	memset(&c2s, 0, sizeof c2s);
+	record(&c2s, 20, ccs, 1);
+	record(&c2s, 23, small, sizeof small);
+	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, c2s.b, c2s.n, 3, ts);
+	ck_assert_uint_eq(s.n_alerts, 1);
+	ck_assert(s.alerts[0].encrypted);
+	ck_assert(s.alerts[0].probable);
+	ck_assert_uint_eq(s.alerts[0].dir, TD_DIR_C2S);
+	ck_assert_uint_eq(s.alerts[0].phase, TD_PHASE_AFTER_SERVER_FLIGHT);
+	ck_assert(!s.finished_seen[TD_DIR_C2S]);
+	td_tls_free(&t);
+}
+END_TEST
+
+/* The JA3 README's example string and hash (github.com/salesforce/ja3). */
+START_TEST(test_ja3_published_example)
+{
+	static const uint16_t suites[] = {47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4};
+	struct td_client_hello ch = {0};
+	char str[TD_JA3_MAX], md5[33];
+
+	ch.legacy_version = 769;
+	memcpy(ch.suites, suites, sizeof suites);
+	ch.n_suites = sizeof suites / sizeof suites[0];
+	ch.exts[0] = 0;
+	ch.exts[1] = 10;
+	ch.exts[2] = 11;
+	ch.n_exts = 3;
+	ch.groups[0] = 23;
+	ch.groups[1] = 24;
+	ch.groups[2] = 25;
+	ch.n_groups = 3;
+	ch.point_formats[0] = 0;
+	ch.n_point_formats = 1;
+	td_ja3_string(&ch, str, sizeof str);
+	ck_assert_str_eq(str, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
+	td_ja3_hash(str, md5);
+	ck_assert_str_eq(md5, "ada70206e40642a3e4461f35503241d5");
+	/* GREASE values are left out of every list */
+	ch.suites[ch.n_suites++] = 0x2A2A;
+	ch.exts[ch.n_exts++] = 0xFAFA;
+	ch.groups[ch.n_groups++] = 0x0A0A;
+	td_ja3_string(&ch, str, sizeof str);
+	ck_assert_str_eq(str, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0");
+}
+END_TEST
+
+START_TEST(test_sniff_hello)
+{
+	struct buf body = {0}, msg = {0}, rec = {0};
+	client_hello_body(&body, NULL);
+	handshake_msg(&msg, 1, &body);
+	record(&rec, 22, msg.b, msg.n);
+	ck_assert_int_eq(td_tls_sniff_hello(rec.b, rec.n), 1);
+	rec.b[5] = 2;
+	ck_assert_int_eq(td_tls_sniff_hello(rec.b, rec.n), 2);
+	ck_assert_int_eq(td_tls_sniff_hello(rec.b, 5), 0);
+	ck_assert_int_eq(td_tls_sniff_hello((const uint8_t *)"GET /", 5), 0);
+}
+END_TEST
+
+Suite *td_tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc = tcase_create("messages");
+	tcase_add_test(tc, test_client_hello_fields);
+	tcase_add_test(tc, test_client_hello_truncation_sweep);
+	tcase_add_test(tc, test_client_hello_length_off_by_one);
+	tcase_add_test(tc, test_client_hello_bad_extension_body);
+	tcase_add_test(tc, test_server_hello_and_hrr);
+	tcase_add_test(tc, test_certificate_list);
+	tcase_add_test(tc, test_sslv2_hello);
+	tcase_add_test(tc, test_ja3_published_example);
+	tcase_add_test(tc, test_sniff_hello);
+	suite_add_tcase(s, tc);
+	TCase *st = tcase_create("stream");
+	tcase_add_test(st, test_conversation_facts);
+	tcase_add_test(st, test_split_invariance);
+	tcase_add_test(st, test_message_across_records);
+	tcase_add_test(st, test_desync_and_caps);
+	tcase_add_test(st, test_tls13_probable_alert);
+	suite_add_tcase(s, st);
+	return s;
+}
