@@ -45,11 +45,11 @@ TD_LDFLAGS = $(SAN) $(LDFLAGS)
 LIB_SRCS := \
 	src/error.c src/reader.c src/capture.c src/decode.c src/flow.c src/reasm.c \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
-	src/names.c src/engine.c src/report_util.c src/report_text.c src/report_json.c
+	src/names.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
 	test/check_main.c test/check_reader.c test/check_decode.c test/check_flow.c \
 	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
-	test/check_keys.c test/check_report.c test/check_e2e.c
+	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_e2e.c test/td_test_util.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -72,7 +72,7 @@ $(BUILD)/src/%.o: src/%.c $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TD_CFLAGS) -c $< -o $@
 
-$(BUILD)/test/%.o: test/%.c $(wildcard include/*.h)
+$(BUILD)/test/%.o: test/%.c $(wildcard include/*.h test/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(TD_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c $< -o $@
 

@@ -8,6 +8,8 @@
 #ifndef TD_ERROR_H
 #define TD_ERROR_H
 
+#include <stddef.h>
+
 #define TD_ERRORS(X)                                                        \
 	X(TD_OK, "ok")                                                      \
 	X(TD_ERR_SHORT, "need more data (input ends inside a field)")       \
@@ -32,6 +34,13 @@ enum td_err {
 const char *td_err_name(enum td_err e);
 /* Human message ("need more data ..."); never NULL. */
 const char *td_err_msg(enum td_err e);
+
+/* Formats like snprintf into a caller's message buffer (dst, n bytes, always
+ * NUL-terminated, cut at n - 1). Does nothing when dst is NULL or n is 0,
+ * so entry points whose err buffer is optional ("err may be NULL when
+ * errlen is 0") can write their message unconditionally. */
+void td_err_format(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Result attribute for every function whose return value must be checked
  * (STYLE.md rule 6). */

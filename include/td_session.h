@@ -20,6 +20,7 @@
 #include "td_time.h"
 
 struct td_cert; /* td_x509.h */
+struct td_diagnosis; /* td_diagnose.h */
 struct td_x509_cache;
 
 #define TD_MAX_SUITES 128
@@ -245,6 +246,10 @@ struct td_session {
 	uint8_t desync[2];        /* enum td_err that stopped the parser, 0 if none */
 	uint32_t desync_frame[2];
 	uint32_t hs_too_big[2];   /* handshake messages above the cap, skipped */
+
+	/* Set by the caller after td_session_finish(), for the report;
+	 * borrowed, NULL when not diagnosed. */
+	const struct td_diagnosis *diagnosis;
 };
 
 enum td_abort_how { TD_ABORT_NONE, TD_ABORT_ALERT, TD_ABORT_RST, TD_ABORT_FIN, TD_ABORT_SILENCE };
@@ -255,6 +260,10 @@ void td_session_init(struct td_session *s);
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache);
 /* Appends an event (coalescing application data runs); counts overflow. */
 void td_session_add_event(struct td_session *s, const struct td_event *ev);
+/* The alert that ended the handshake: the first fatal one in clear, or any
+ * encrypted one sent before the handshake completed (its level is not
+ * visible, and a peer that gives up sends exactly one). NULL when none. */
+const struct td_alert *td_session_aborting_alert(const struct td_session *s);
 /* Decides outcome, abort side and how, after the connection ended. */
 void td_session_finish(struct td_session *s);
 /* Negotiated version: supported_versions when present, else legacy. */

@@ -1,5 +1,9 @@
-/* error.c - names and messages for enum td_err, from the X-macro list. */
+/* error.c - names and messages for enum td_err, from the X-macro list, and
+ * the one formatter for callers' message buffers. */
 #include "td_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 static const char *const err_names[] = {
 #define TD_X_NAME(name, msg) #name,
@@ -25,4 +29,15 @@ const char *td_err_msg(enum td_err e)
 	if ((unsigned)e >= TD_ERR_COUNT)
 		return "unknown error";
 	return err_msgs[e];
+}
+
+void td_err_format(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dst || n == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
 }

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Reads the whole file into a fresh buffer, refusing more than
  * TD_KEYS_MAX_FILE bytes (checked on the size and again while reading, in
@@ -57,23 +42,23 @@ static enum td_err read_file(const char *path, uint8_t **buf, size_t *len, char 
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			set_err(err, errlen, "%s: no such file", path);
+			td_err_format(err, errlen, "%s: no such file", path);
 		else
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		td_err_format(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((uintmax_t)st.st_size > TD_KEYS_MAX_FILE) {
-		set_err(err, errlen, "%s: larger than 1 MiB", path);
+		td_err_format(err, errlen, "%s: larger than 1 MiB", path);
 		ret = TD_ERR_TOO_BIG;
 		goto out;
 	}
 	b = malloc(TD_KEYS_MAX_FILE + 1);
 	if (!b) {
-		set_err(err, errlen, "%s: out of memory", path);
+		td_err_format(err, errlen, "%s: out of memory", path);
 		ret = TD_ERR_NOMEM;
 		goto out;
 	}
@@ -82,14 +67,14 @@ static enum td_err read_file(const char *path, uint8_t **buf, size_t *len, char 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 		if (n > TD_KEYS_MAX_FILE) {
-			set_err(err, errlen, "%s: larger than 1 MiB", path);
+			td_err_format(err, errlen, "%s: larger than 1 MiB", path);
 			ret = TD_ERR_TOO_BIG;
 			goto out;
 		}
@@ -224,17 +209,18 @@ static enum td_err no_key_found(const char *path, const struct pem_scan *scan, c
 	static const char not_key[] = "not a private key (PEM or DER)";
 
 	if (scan->encrypted) {
-		set_err(err, errlen, "%s: encrypted key: %s", path,
-			"password support comes with --key-password-file");
+		td_err_format(err, errlen, "%s: encrypted key: %s", path,
+			      "password support comes with --key-password-file");
 		return TD_ERR_UNSUPPORTED;
 	}
 	if (scan->broken[0])
-		set_err(err, errlen, "%s: %s: the %s block does not decode", path, not_key,
-			scan->broken);
+		td_err_format(err, errlen, "%s: %s: the %s block does not decode", path, not_key,
+			      scan->broken);
 	else if (scan->other[0])
-		set_err(err, errlen, "%s: %s: the PEM block is a %s", path, not_key, scan->other);
+		td_err_format(err, errlen, "%s: %s: the PEM block is a %s", path, not_key,
+			      scan->other);
 	else
-		set_err(err, errlen, "%s: %s", path, not_key);
+		td_err_format(err, errlen, "%s: %s", path, not_key);
 	return TD_ERR_MALFORMED;
 }
 
@@ -278,9 +264,9 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 
 	if (out)
 		memset(out, 0, sizeof *out);
-	set_err(err, errlen, "%s", "");
+	td_err_format(err, errlen, "%s", "");
 	if (!path || !out) {
-		set_err(err, errlen, "--key: no file name");
+		td_err_format(err, errlen, "--key: no file name");
 		return TD_ERR_ARG;
 	}
 	ERR_set_mark();
@@ -291,7 +277,7 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 	if (looks_like_pem(buf, len)) {
 		ret = decode_pem(buf, len, &pk, &scan);
 		if (ret != TD_OK) {
-			set_err(err, errlen, "%s: out of memory", path);
+			td_err_format(err, errlen, "%s: out of memory", path);
 			goto out;
 		}
 	} else {
@@ -305,14 +291,14 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 
 	ret = check_pair(pk);
 	if (ret != TD_OK) {
-		set_err(err, errlen, "%s: %s", path,
-			ret == TD_ERR_NOMEM ? "out of memory"
-					    : "private and public halves do not match");
+		td_err_format(err, errlen, "%s: %s", path,
+			      ret == TD_ERR_NOMEM ? "out of memory"
+						  : "private and public halves do not match");
 		goto out;
 	}
 	spki_len = i2d_PUBKEY(pk, &spki);
 	if (spki_len <= 0) {
-		set_err(err, errlen, "%s: out of memory", path);
+		td_err_format(err, errlen, "%s: out of memory", path);
 		ret = TD_ERR_NOMEM;
 		goto out;
 	}
@@ -320,13 +306,14 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 	 * td_keys_match are computed alike */
 	ret = td_x509_key_facts(spki, (size_t)spki_len, &ck);
 	if (ret != TD_OK) {
-		set_err(err, errlen, "%s: %s", path,
-			ret == TD_ERR_NOMEM ? "out of memory" : "public half does not encode");
+		td_err_format(err, errlen, "%s: %s", path,
+			      ret == TD_ERR_NOMEM ? "out of memory"
+						  : "public half does not encode");
 		goto out;
 	}
 	out->path = strdup(path);
 	if (!out->path) {
-		set_err(err, errlen, "%s: out of memory", path);
+		td_err_format(err, errlen, "%s: out of memory", path);
 		ret = TD_ERR_NOMEM;
 		goto out;
 	}

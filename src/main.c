@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "td_capture.h"
+#include "td_diagnose.h"
 #include "td_engine.h"
 #include "td_keys.h"
 #include "td_report.h"
@@ -54,6 +55,7 @@ struct run {
 	struct td_key keys[MAX_KEYS];
 	size_t n_keys;
 	struct td_x509_cache *cache;
+	struct td_diagnosis diag; /* of the session being reported */
 	bool write_failed;
 	unsigned extract_errors;
 };
@@ -218,6 +220,8 @@ static void on_session(void *user, struct td_session *s)
 	struct run *r = user;
 
 	match_keys(r, s);
+	td_diagnose(s, r->opt.read_file, &r->diag);
+	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	account(&r->sum, s);
 	if (r->opt.extract_dir)
 		extract_certs(r, s);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_error.h"
 #include "td_names.h"
@@ -437,6 +438,50 @@ static void arr_add(json_t *a, json_t *v, bool *ok)
 		*ok = false;
 }
 
+static json_t *j_strings(const char (*list)[TD_EVIDENCE_LEN], unsigned n, bool *ok)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; a && i < n; i++)
+		arr_add(a, td_report_json_cstr(list[i]), ok);
+	return a;
+}
+
+/* {"problem": "...", "causes": [{"id", "likelihood", "likelihood_word",
+ * "summary", "evidence_for", "evidence_against", "next_step", "basis"}]},
+ * or null when nothing needed explaining. */
+static json_t *j_diagnosis(const struct td_diagnosis *d)
+{
+	struct jb b;
+	json_t *causes;
+
+	if (!d || d->n == 0)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "problem", td_report_json_cstr(d->problem));
+	causes = json_array();
+	for (unsigned i = 0; causes && i < d->n; i++) {
+		const struct td_cause *c = &d->causes[i];
+		struct jb cb = jb_new();
+		if (!cb.o) {
+			b.ok = false;
+			break;
+		}
+		put(&cb, "id", json_string(c->id));
+		put(&cb, "likelihood", json_integer(c->likelihood));
+		put(&cb, "likelihood_word", json_string(td_likelihood_word(c->likelihood)));
+		put(&cb, "summary", json_string(c->summary));
+		put(&cb, "evidence_for", j_strings(c->evidence_for, c->n_for, &cb.ok));
+		put(&cb, "evidence_against", j_strings(c->evidence_against, c->n_against, &cb.ok));
+		put(&cb, "next_step", c->next_step[0] ? td_report_json_cstr(c->next_step) : json_null());
+		put(&cb, "basis", j_str_or_null(c->basis));
+		arr_add(causes, jb_done(&cb), &b.ok);
+	}
+	put(&b, "causes", causes);
+	return jb_done(&b);
+}
+
 json_t *td_report_session_json(const struct td_session *s)
 {
 	struct jb b = jb_new();
@@ -495,6 +540,7 @@ json_t *td_report_session_json(const struct td_session *s)
 	put(&b, "end_by", j_dir(s->end_by));
 	put(&b, "end_frame", s->end_by >= 0 ? j_frame(s->end_frame) : json_null());
 	put(&b, "anomalies", j_pair_u64(s->anomalies[0], s->anomalies[1]));
+	put(&b, "diagnosis", j_diagnosis(s->diagnosis));
 	put(&b, "desync", j_pair(j_desync(s, 0), j_desync(s, 1)));
 	put(&b, "handshake_too_big", j_pair_u64(s->hs_too_big[0], s->hs_too_big[1]));
 	return jb_done(&b);

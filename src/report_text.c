@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_error.h"
 #include "td_names.h"
@@ -782,6 +783,64 @@ static void sec_outcome(const struct tx *t, const struct td_session *s)
 	}
 }
 
+/* Text (escaped for the terminal first) wrapped at WRAP_COL: the first
+ * line starts after a label at indent, padded to width; the others start
+ * at column cont. */
+static void paragraph(const struct tx *t, int indent, int width, int cont, const char *lbl,
+		      const char *text)
+{
+	char esc[2048];
+	const char *p = esc;
+	int start = indent + (!*lbl || width > (int)strlen(lbl) ? width : (int)strlen(lbl) + 1);
+	int col = start;
+
+	td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, strlen(text));
+	fprintf(t->out, "%*s%-*s", indent, "", start - indent, lbl);
+	while (*p) {
+		size_t word = strcspn(p, " ");
+		if (col > start && col + 1 + (int)word > WRAP_COL) {
+			fprintf(t->out, "\n%*s", cont, "");
+			col = start = cont;
+		} else if (col > start) {
+			fputc(' ', t->out);
+			col++;
+		}
+		fwrite(p, 1, word, t->out);
+		col += (int)word;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', t->out);
+}
+
+/* Ranked causes, each with its evidence and the next step (td_diagnose.h). */
+static void sec_diagnosis(const struct tx *t, const struct td_session *s)
+{
+	const struct td_diagnosis *d = s->diagnosis;
+	char head[64];
+
+	if (!d || d->n == 0)
+		return;
+	section(t, "Diagnosis");
+	paragraph(t, FIELD_INDENT, 0, FIELD_INDENT, "", d->problem);
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct td_cause *c = &d->causes[i];
+		snprintf(head, sizeof head, "%u. %s (%d%%)", i + 1, td_likelihood_word(c->likelihood),
+			 c->likelihood);
+		const int sub = FIELD_INDENT + 3, lw = 10, cont = FIELD_INDENT + 3 + 10;
+		paragraph(t, FIELD_INDENT, 0, FIELD_INDENT + 3, head, c->summary);
+		for (unsigned k = 0; k < c->n_for; k++)
+			paragraph(t, sub, lw, cont, "for:", c->evidence_for[k]);
+		for (unsigned k = 0; k < c->n_against; k++)
+			paragraph(t, sub, lw, cont, "against:", c->evidence_against[k]);
+		if (c->next_step[0])
+			paragraph(t, sub, lw, cont, "next:", c->next_step);
+		if (t->verbose > 0 && c->basis)
+			paragraph(t, sub, lw, cont, "basis:", c->basis);
+	}
+}
+
 static void text_session(const struct tx *t, const struct td_session *s)
 {
 	header(t, s);
@@ -793,6 +852,7 @@ static void text_session(const struct tx *t, const struct td_session *s)
 	sec_timeline(t, s);
 	if (s->is_tls || t->verbose > 0)
 		sec_outcome(t, s);
+	sec_diagnosis(t, s);
 	fputc('\n', t->out);
 }
 

@@ -65,10 +65,7 @@ static bool completed(const struct td_session *s)
 	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
 }
 
-/* The first alert that ended the handshake: a fatal one in clear, or any
- * encrypted one sent before the handshake completed (its level is not
- * visible, and a peer that gives up sends exactly one). */
-static const struct td_alert *aborting_alert(const struct td_session *s)
+const struct td_alert *td_session_aborting_alert(const struct td_session *s)
 {
 	for (unsigned i = 0; i < s->n_alerts; i++) {
 		const struct td_alert *a = &s->alerts[i];
@@ -95,7 +92,7 @@ void td_session_finish(struct td_session *s)
 		s->outcome = TD_OUTCOME_COMPLETED;
 		return;
 	}
-	a = aborting_alert(s);
+	a = td_session_aborting_alert(s);
 	if (a) {
 		s->outcome = TD_OUTCOME_FAILED;
 		s->aborted_by = (int8_t)a->dir;

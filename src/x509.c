@@ -18,7 +18,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,23 +44,9 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void set_text(char *dst, size_t dstlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_text(char *dst, size_t dstlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!dst || dstlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(dst, dstlen, fmt, ap);
-	va_end(ap);
-}
-
 static void copy_str(char *dst, size_t dstlen, const char *src)
 {
-	set_text(dst, dstlen, "%s", src ? src : "");
+	td_err_format(dst, dstlen, "%s", src ? src : "");
 }
 
 /* Takes the contents of a memory BIO as a C string. The BIO was written with
@@ -406,9 +391,9 @@ static enum td_err cert_sans(struct td_cert *c, const X509 *x)
 	if (!gens) {
 		if (crit == -1)
 			return TD_OK; /* no subjectAltName */
-		set_text(c->error, sizeof c->error, "%s",
-			 crit == -2 ? "subjectAltName extension appears twice"
-				    : "subjectAltName extension does not decode");
+		td_err_format(c->error, sizeof c->error, "%s",
+			      crit == -2 ? "subjectAltName extension appears twice"
+					 : "subjectAltName extension does not decode");
 		return TD_ERR_MALFORMED;
 	}
 	n = sk_GENERAL_NAME_num(gens);
@@ -494,7 +479,8 @@ static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len)
 	unsigned long e;
 
 	if (len > TD_X509_MAX_DER) {
-		set_text(c->error, sizeof c->error, "input larger than 1 MiB (%zu bytes)", len);
+		td_err_format(c->error, sizeof c->error, "input larger than 1 MiB (%zu bytes)",
+			      len);
 		return TD_OK;
 	}
 	if (len == 0) {
@@ -506,9 +492,9 @@ static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len)
 	x = d2i_X509(NULL, &p, (long)len);
 	if (!x) {
 		e = ERR_peek_last_error();
-		set_text(c->error, sizeof c->error, "not a certificate: %s",
-			 e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-							 : "DER does not decode");
+		td_err_format(c->error, sizeof c->error, "not a certificate: %s",
+			      e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+							      : "DER does not decode");
 		goto out;
 	}
 	if (p != der + len) {
@@ -790,26 +776,26 @@ static enum td_err same_content(const char *path, const uint8_t *data, size_t n,
 
 	if (fd < 0) {
 		if (errno == ELOOP)
-			set_text(err, errlen, "%s: is a symbolic link; not followed", path);
+			td_err_format(err, errlen, "%s: is a symbolic link; not followed", path);
 		else {
-			set_text(err, errlen, "%s: exists but cannot be read: %s", path,
-				 strerror(errno));
+			td_err_format(err, errlen, "%s: exists but cannot be read: %s", path,
+				      strerror(errno));
 			ret = TD_ERR_IO;
 		}
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_text(err, errlen, "%s: exists and is not a regular file", path);
+		td_err_format(err, errlen, "%s: exists and is not a regular file", path);
 		goto out;
 	}
 	if ((uintmax_t)st.st_size != n) {
-		set_text(err, errlen, "%s: exists with other content", path);
+		td_err_format(err, errlen, "%s: exists with other content", path);
 		goto out;
 	}
 	buf = malloc(n ? n : 1);
 	if (!buf) {
 		ret = TD_ERR_NOMEM;
-		set_text(err, errlen, "%s: out of memory", path);
+		td_err_format(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	while (got < n) {
@@ -821,7 +807,7 @@ static enum td_err same_content(const char *path, const uint8_t *data, size_t n,
 		got += (size_t)r;
 	}
 	if (got != n || memcmp(buf, data, n) != 0) {
-		set_text(err, errlen, "%s: exists with other content", path);
+		td_err_format(err, errlen, "%s: exists with other content", path);
 		goto out;
 	}
 	ret = TD_OK;
@@ -843,7 +829,7 @@ static enum td_err write_new_file(const char *path, const uint8_t *data, size_t 
 	if (fd < 0) {
 		if (errno == EEXIST || errno == ELOOP)
 			return same_content(path, data, n, err, errlen);
-		set_text(err, errlen, "%s: %s", path, strerror(errno));
+		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 		return TD_ERR_IO;
 	}
 	ret = write_all(fd, data, n);
@@ -853,7 +839,7 @@ static enum td_err write_new_file(const char *path, const uint8_t *data, size_t 
 		saved = errno;
 	}
 	if (ret != TD_OK) {
-		set_text(err, errlen, "%s: write failed: %s", path, strerror(saved));
+		td_err_format(err, errlen, "%s: write failed: %s", path, strerror(saved));
 		/* we created it (O_EXCL): do not leave a partial file behind
 		 * for the next run to call "other content" */
 		unlink(path);
@@ -894,26 +880,26 @@ enum td_err td_x509_export(const struct td_cert *cert, const char *dir, char *er
 	enum td_err ret;
 	int n;
 
-	set_text(err, errlen, "%s", "");
+	td_err_format(err, errlen, "%s", "");
 	if (!cert || !dir) {
-		set_text(err, errlen, "export: no certificate or directory");
+		td_err_format(err, errlen, "export: no certificate or directory");
 		return TD_ERR_ARG;
 	}
 	td_hex(cert->sha256, TD_SHA256_LEN, hex);
 	if (!cert->parsed || !cert->der) {
-		set_text(err, errlen, "%s: not a parsed certificate; nothing to export", hex);
+		td_err_format(err, errlen, "%s: not a parsed certificate; nothing to export", hex);
 		return TD_ERR_ARG;
 	}
 	ERR_set_mark();
 	pem = der_to_pem(cert->der, cert->der_len, &pem_len);
 	if (!pem) {
-		set_text(err, errlen, "%s: cannot encode PEM", hex);
+		td_err_format(err, errlen, "%s: cannot encode PEM", hex);
 		ret = TD_ERR_NOMEM;
 		goto out;
 	}
 	n = snprintf(path, sizeof path, "%s/%s.der", dir, hex);
 	if (n < 0 || (size_t)n >= sizeof path) {
-		set_text(err, errlen, "%s: directory name too long", dir);
+		td_err_format(err, errlen, "%s: directory name too long", dir);
 		ret = TD_ERR_ARG;
 		goto out;
 	}

@@ -11,7 +11,6 @@
  * samples folder, default samples).
  */
 #include <check.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -19,8 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "td_test_util.h"
 
 static const char *bin(void)
 {
@@ -34,46 +34,18 @@ static const char *samples(void)
 	return s ? s : "samples";
 }
 
-/* Runs a shell command; returns its exit status and its standard output
- * (malloc'd, NUL-terminated) in *out when out is not NULL. */
-static int run(const char *cmd, char **out)
-{
-	FILE *p = popen(cmd, "r");
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_nonnull(buf);
-	for (;;) {
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, p);
-		if (got == 0)
-			break;
-		n += got;
-	}
-	buf[n] = '\0';
-	int st = pclose(p);
-	if (out)
-		*out = buf;
-	else
-		free(buf);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
+/* Runs a shell command (standard error not redirected); returns its
+ * standard output, to be freed, and its exit status in *status when status
+ * is not NULL. */
 static char *runf(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *runf(int *status, const char *fmt, ...)
 {
-	char cmd[4096];
 	va_list ap;
 	char *out;
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	int st = td_test_vrun(&out, NULL, fmt, ap);
 	va_end(ap);
-	int st = run(cmd, &out);
+	ck_assert_ptr_nonnull(out);
 	if (status)
 		*status = st;
 	return out;
@@ -98,17 +70,6 @@ static json_t *parse_lines(const char *text)
 	return arr;
 }
 
-/* "sha256 Fingerprint=AB:CD:..." -> "abcd..." */
-static void openssl_hex(const char *line, char *out, size_t n)
-{
-	const char *eq = strchr(line, '=');
-	size_t k = 0;
-	for (const char *p = eq ? eq + 1 : line; *p && k + 1 < n; p++)
-		if (isxdigit((unsigned char)*p))
-			out[k++] = (char)tolower((unsigned char)*p);
-	out[k] = '\0';
-}
-
 struct cert_facts {
 	char sha256[65];
 	char spki[65];
@@ -124,7 +85,7 @@ static void openssl_cert_facts(const char *pem, struct cert_facts *f)
 
 	o = runf(&st, "openssl x509 -in '%s' -noout -fingerprint -sha256", pem);
 	ck_assert_int_eq(st, 0);
-	openssl_hex(o, f->sha256, sizeof f->sha256);
+	td_test_fingerprint_hex(o, f->sha256, sizeof f->sha256);
 	free(o);
 	o = runf(&st,
 		 "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin -outform DER | "
@@ -146,20 +107,8 @@ static void openssl_cert_facts(const char *pem, struct cert_facts *f)
 	free(o);
 }
 
-static const char *jstr(json_t *o, const char *path)
-{
-	json_t *v = o;
-	char key[128];
-	const char *p = path;
-	while (*p && v) {
-		size_t len = strcspn(p, ".");
-		snprintf(key, sizeof key, "%.*s", (int)len, p);
-		v = json_object_get(v, key);
-		p += len + (p[len] == '.');
-	}
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
+/* The value at a dotted path of object keys ("client.port"); NULL when a
+ * key on the way is missing or its value is not an object. */
 static json_t *jget(json_t *o, const char *path)
 {
 	json_t *v = o;
@@ -172,6 +121,13 @@ static json_t *jget(json_t *o, const char *path)
 		p += len + (p[len] == '.');
 	}
 	return v;
+}
+
+/* The string at a dotted path; NULL when it is missing or not a string. */
+static const char *jstr(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path);
+	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 static void assert_str_field(json_t *got, const char *path, json_t *want, const char *ctx)
@@ -375,6 +331,54 @@ END_TEST
 
 /* --key: the server's real key does not match the certificate it sent;
  * the key of the sent certificate does. */
+/* The first cause the diagnosis names for a sample, run with extra
+ * arguments; "" when the connection has no diagnosis. */
+static void top_cause(const char *sample, const char *args, char *id, size_t n, int *likelihood)
+{
+	int st;
+	char *out = runf(&st, "%s -r %s/%s --json %s", bin(), samples(), sample, args);
+	ck_assert_int_eq(st, 0);
+	json_t *lines = parse_lines(out);
+	json_t *c0 = jget(json_array_get(lines, 0), "diagnosis.causes");
+	json_t *first = json_array_get(c0, 0);
+	snprintf(id, n, "%s", first ? json_string_value(json_object_get(first, "id")) : "");
+	*likelihood = first ? (int)json_integer_value(json_object_get(first, "likelihood")) : 0;
+	json_decref(lines);
+	free(out);
+}
+
+/* What each sample was made to show is what the diagnosis names first. */
+START_TEST(test_diagnosis)
+{
+	char id[64], args[512];
+	int like;
+
+	snprintf(args, sizeof args, "--key %s/keys/mismatch-real.key", samples());
+	top_cause("tls12-rsa-key-mismatch.pcap", args, id, sizeof id, &like);
+	ck_assert_str_eq(id, "server-key-mismatch");
+	ck_assert_int_ge(like, 70);
+	/* the key of the certificate that was sent rules the mismatch out */
+	snprintf(args, sizeof args, "--key %s/keys/mismatch-sent.key", samples());
+	top_cause("tls12-rsa-key-mismatch.pcap", args, id, sizeof id, &like);
+	ck_assert_str_ne(id, "server-key-mismatch");
+	top_cause("tls12-unknown-ca.pcap", "", id, sizeof id, &like);
+	ck_assert_str_eq(id, "untrusted-issuer");
+	top_cause("tls13-unknown-ca.pcap", "", id, sizeof id, &like);
+	ck_assert_str_eq(id, "tls13-client-rejected-server");
+	top_cause("tls12-ecdhe-ok.pcap", "", id, sizeof id, &like);
+	ck_assert_str_eq(id, "");
+
+	/* the text says it in words, with the next step */
+	int st;
+	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-real.key",
+			 bin(), samples(), samples());
+	ck_assert_ptr_nonnull(strstr(out, "Diagnosis"));
+	ck_assert_ptr_nonnull(strstr(out, "likely"));
+	ck_assert_ptr_nonnull(strstr(out, "private key does not belong to the certificate"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_key_match)
 {
 	int st;
@@ -478,19 +482,15 @@ START_TEST(test_bad_input)
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	char path[256];
 	snprintf(path, sizeof path, "%s/user0.pcap", tmp);
-	FILE *f = fopen(path, "wb");
 	static const unsigned char hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
 					      0,    0,    0,    0,    0, 0, 4, 0, 147, 0, 0, 0};
-	fwrite(hdr, 1, sizeof hdr, f);
-	fclose(f);
+	td_test_write_file(NULL, path, hdr, sizeof hdr);
 	out = runf(&st, "%s -r %s 2>&1", bin(), path);
 	ck_assert_int_eq(st, 3);
 	ck_assert_ptr_nonnull(strstr(out, "unsupported link type 147"));
 	free(out);
 	/* a global header cut short */
-	f = fopen(path, "wb");
-	fwrite(hdr, 1, 10, f);
-	fclose(f);
+	td_test_write_file(NULL, path, hdr, 10);
 	out = runf(&st, "%s -r %s 2>&1", bin(), path);
 	ck_assert_int_eq(st, 3);
 	ck_assert_ptr_nonnull(strstr(out, path));
@@ -529,7 +529,8 @@ START_TEST(test_truncated_capture)
 	ck_assert_ptr_nonnull(why);
 	ck_assert_ptr_nonnull(strstr(why, "cut.pcap"));
 	ck_assert_ptr_nonnull(strstr(why, "after frame 11"));
-	char *err = runf(&st, "cat %s/err", tmp);
+	size_t errlen;
+	char *err = (char *)td_test_read_file(tmp, "err", &errlen);
 	ck_assert_ptr_nonnull(strstr(err, "warning"));
 	free(err);
 	json_decref(lines);
@@ -574,6 +575,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_every_sample);
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_key_match);
+	tcase_add_test(tc, test_diagnosis);
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_truncated_capture);

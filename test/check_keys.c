@@ -13,16 +13,15 @@
 #include <check.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "td_digest.h"
 #include "td_keys.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -80,106 +79,6 @@ static struct {
 	char why[512];
 } fx;
 
-/* ---- running the openssl CLI -------------------------------------------- */
-
-/* The one place that runs a shell command: fmt is formatted, run with sh -c
- * inside the fixture directory, its standard output returned in *out
- * (malloc'd, NUL-terminated) when out is not NULL, its standard error kept
- * in stderr.txt there. Returns the exit status, -1 when it did not exit. */
-static int vrun(char **out, const char *fmt, va_list ap)
-{
-	char cmd[4096], full[4600];
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	FILE *p;
-	int st;
-
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	snprintf(full, sizeof full, "cd '%s' && { %s ; } 2>stderr.txt", fx.dir, cmd);
-	p = popen(full, "r");
-	if (!p)
-		return -1;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 8192;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, p);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	st = pclose(p);
-	if (out)
-		*out = buf;
-	else
-		free(buf);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	st = vrun(out, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-/* run(), asserting exit status 0; returns the output, to be freed. */
-static char *sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh(const char *fmt, ...)
-{
-	va_list ap;
-	char *out = NULL;
-	int st;
-
-	va_start(ap, fmt);
-	st = vrun(&out, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(st == 0, "command failed (%d): %s", st, fmt);
-	return out;
-}
-
-static uint8_t *slurp(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", fx.dir, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spew(const char *name, const void *data, size_t len)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", fx.dir, name);
-	f = fopen(path, "wb");
-	ck_assert_msg(f != NULL, "cannot create %s", path);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 static void setup(void)
 {
 	memset(&fx, 0, sizeof fx);
@@ -189,7 +88,7 @@ static void setup(void)
 		return;
 	}
 	for (size_t i = 0; i < sizeof make_steps / sizeof make_steps[0]; i++) {
-		if (run(NULL, "%s", make_steps[i]) != 0) {
+		if (td_test_run(NULL, fx.dir, "%s", make_steps[i]) != 0) {
 			snprintf(fx.why, sizeof fx.why, "step failed: %s (see %s/stderr.txt)",
 				 make_steps[i], fx.dir);
 			return;
@@ -201,7 +100,7 @@ static void setup(void)
 static void teardown(void)
 {
 	if (fx.dir[0] && fx.ready)
-		run(NULL, "cd / && rm -rf '%s'", fx.dir);
+		td_test_run(NULL, fx.dir, "cd / && rm -rf '%s'", fx.dir);
 	memset(&fx, 0, sizeof fx);
 }
 
@@ -250,7 +149,7 @@ START_TEST(test_load_facts)
 	ck_assert_str_eq(k.path, path);
 	ck_assert_str_eq(k.algorithm, kc->algorithm);
 
-	text = sh("openssl pkey %s -in %s -noout -text", inform, kc->file);
+	text = td_test_sh(fx.dir, "openssl pkey %s -in %s -noout -text", inform, kc->file);
 	p = strstr(text, "Private-Key: (");
 	if (p) {
 		ck_assert_int_eq(sscanf(p, "Private-Key: (%u bit", &bits), 1);
@@ -260,8 +159,9 @@ START_TEST(test_load_facts)
 		ck_assert_str_eq(kc->algorithm, "Ed25519");
 		ck_assert_uint_eq(k.bits, 256);
 	}
-	spki = sh("openssl pkey %s -in %s -pubout -outform DER | openssl dgst -sha256 -r", inform,
-		  kc->file);
+	spki = td_test_sh(fx.dir,
+			  "openssl pkey %s -in %s -pubout -outform DER | openssl dgst -sha256 -r",
+			  inform, kc->file);
 	ck_assert_uint_ge(strlen(spki), 64);
 	spki[64] = '\0';
 	ck_assert_str_eq(td_hex(k.spki_sha256, 32, hex), spki);
@@ -317,9 +217,9 @@ START_TEST(test_random_bytes)
 		s ^= s << 5;
 		buf[i] = (uint8_t)s;
 	}
-	spew("random.bin", buf, sizeof buf);
+	td_test_write_file(fx.dir, "random.bin", buf, sizeof buf);
 	assert_refused("random.bin", TD_ERR_MALFORMED, ": not a private key (PEM or DER)");
-	spew("empty.bin", "", 0);
+	td_test_write_file(fx.dir, "empty.bin", "", 0);
 	assert_refused("empty.bin", TD_ERR_MALFORMED, ": not a private key (PEM or DER)");
 	assert_refused("broken.pem", TD_ERR_MALFORMED,
 		       ": not a private key (PEM or DER): the PRIVATE KEY block does not decode");
@@ -331,14 +231,14 @@ START_TEST(test_der_trailing_and_truncated)
 {
 	NEED_FIXTURE();
 	size_t len;
-	uint8_t *der = slurp("ec_sec1.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "ec_sec1.der", &len);
 
 	der = realloc(der, len + 1);
 	der[len] = 0;
-	spew("trailing.der", der, len + 1);
+	td_test_write_file(fx.dir, "trailing.der", der, len + 1);
 	assert_refused("trailing.der", TD_ERR_MALFORMED, ": not a private key (PEM or DER)");
 	for (size_t cut = 0; cut < len; cut++) {
-		spew("cut.der", der, cut);
+		td_test_write_file(fx.dir, "cut.der", der, cut);
 		assert_refused("cut.der", TD_ERR_MALFORMED, ": not a private key (PEM or DER)");
 	}
 	free(der);
@@ -360,16 +260,16 @@ START_TEST(test_too_big)
 {
 	NEED_FIXTURE();
 	size_t len;
-	uint8_t *pem = slurp("ec_sec1.pem", &len);
+	uint8_t *pem = td_test_read_file(fx.dir, "ec_sec1.pem", &len);
 	uint8_t *big = malloc(TD_KEYS_MAX_FILE + 1);
 
 	/* a valid key padded with newlines: refused on size alone */
 	memset(big, '\n', TD_KEYS_MAX_FILE + 1);
 	memcpy(big, pem, len);
-	spew("big.pem", big, TD_KEYS_MAX_FILE + 1);
+	td_test_write_file(fx.dir, "big.pem", big, TD_KEYS_MAX_FILE + 1);
 	assert_refused("big.pem", TD_ERR_TOO_BIG, ": larger than 1 MiB");
 	/* at the cap exactly it is read */
-	spew("at_cap.pem", big, TD_KEYS_MAX_FILE);
+	td_test_write_file(fx.dir, "at_cap.pem", big, TD_KEYS_MAX_FILE);
 	struct td_key k;
 	char err[512], path[256];
 	ck_assert_int_eq(load("at_cap.pem", &k, err, sizeof err, path, sizeof path), TD_OK);
@@ -386,11 +286,12 @@ START_TEST(test_mismatched_halves)
 {
 	NEED_FIXTURE();
 	size_t la, lb;
-	uint8_t *a = slurp("ec_sec1.der", &la), *b = slurp("ec_other.der", &lb);
+	uint8_t *a = td_test_read_file(fx.dir, "ec_sec1.der", &la),
+		*b = td_test_read_file(fx.dir, "ec_other.der", &lb);
 
 	ck_assert_uint_eq(la, lb);
 	memcpy(a + la - 64, b + lb - 64, 64);
-	spew("mixed.der", a, la);
+	td_test_write_file(fx.dir, "mixed.der", a, la);
 	assert_refused("mixed.der", TD_ERR_CRYPTO, ": private and public halves do not match");
 	free(a);
 	free(b);
@@ -425,7 +326,8 @@ START_TEST(test_match)
 	NEED_FIXTURE();
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	size_t lr, le;
-	uint8_t *dr = slurp("m_rsa.der", &lr), *de = slurp("m_ec.der", &le);
+	uint8_t *dr = td_test_read_file(fx.dir, "m_rsa.der", &lr),
+		*de = td_test_read_file(fx.dir, "m_ec.der", &le);
 	const struct td_cert *rsa = td_x509_cache_get(c, dr, lr);
 	const struct td_cert *ec = td_x509_cache_get(c, de, le);
 	const struct td_cert *junk = td_x509_cache_get(c, (const uint8_t *)"junk", 4);

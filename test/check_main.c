@@ -12,6 +12,7 @@ Suite *td_names_suite(void);
 Suite *td_x509_suite(void);
 Suite *td_keys_suite(void);
 Suite *td_report_suite(void);
+Suite *td_diagnose_suite(void);
 Suite *td_e2e_suite(void);
 
 int main(void)
@@ -25,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, td_x509_suite());
 	srunner_add_suite(sr, td_keys_suite());
 	srunner_add_suite(sr, td_report_suite());
+	srunner_add_suite(sr, td_diagnose_suite());
 	srunner_add_suite(sr, td_e2e_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -1231,6 +1231,7 @@ START_TEST(test_garbage_session)
 		memset(s.certs, 0, sizeof s.certs);
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
+		s.diagnosis = NULL;
 		s.ja3[0] = s.ja3s[0] = '\0';
 		fix_bools(&s);
 		td_report_session(cap_open(&cap), &text_o, &s);

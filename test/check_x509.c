@@ -16,16 +16,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "td_digest.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -85,73 +84,6 @@ static struct {
 	char why[512];
 } fx;
 
-/* ---- running the openssl CLI -------------------------------------------- */
-
-/* The one place that runs a shell command: fmt is formatted, run with sh -c
- * inside the fixture directory, its standard output returned in *out
- * (malloc'd, NUL-terminated) when out is not NULL, its standard error kept
- * in stderr.txt there. Returns the exit status, -1 when it did not exit. */
-static int vrun(char **out, const char *fmt, va_list ap)
-{
-	char cmd[4096], full[4600];
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	FILE *p;
-	int st;
-
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	snprintf(full, sizeof full, "cd '%s' && { %s ; } 2>stderr.txt", fx.dir, cmd);
-	p = popen(full, "r");
-	if (!p)
-		return -1;
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? 2 * cap : 8192;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, p);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	st = pclose(p);
-	if (out)
-		*out = buf;
-	else
-		free(buf);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	st = vrun(out, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-/* run(), asserting exit status 0; returns the output, to be freed. */
-static char *sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh(const char *fmt, ...)
-{
-	va_list ap;
-	char *out = NULL;
-	int st;
-
-	va_start(ap, fmt);
-	st = vrun(&out, fmt, ap);
-	va_end(ap);
-	ck_assert_msg(st == 0, "command failed (%d): %s", st, fmt);
-	return out;
-}
-
 /* Copies the rest of the line after the first occurrence of key into dst,
  * without trailing blanks. False when key is absent. */
 static bool after(const char *text, const char *key, char *dst, size_t n)
@@ -172,36 +104,6 @@ static bool after(const char *text, const char *key, char *dst, size_t n)
 	return true;
 }
 
-static uint8_t *slurp(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *f;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", fx.dir, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert(buf != NULL);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spew(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	ck_assert_msg(f != NULL, "cannot create %s", path);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
 static void fixture_up(bool all)
 {
 	memset(&fx, 0, sizeof fx);
@@ -214,8 +116,9 @@ static void fixture_up(bool all)
 		const struct cert_case *cc = &cert_cases[i];
 		if (!all && !cc->light)
 			continue;
-		if (run(NULL, "%s && openssl x509 -in %s.pem -outform DER -out %s.der", cc->make,
-			cc->name, cc->name) != 0) {
+		if (td_test_run(NULL, fx.dir,
+				"%s && openssl x509 -in %s.pem -outform DER -out %s.der", cc->make,
+				cc->name, cc->name) != 0) {
 			snprintf(fx.why, sizeof fx.why, "making %s failed (see %s/stderr.txt)",
 				 cc->name, fx.dir);
 			return;
@@ -237,28 +140,13 @@ static void setup_light(void)
 static void teardown(void)
 {
 	if (fx.dir[0] && fx.ready)
-		run(NULL, "cd / && rm -rf '%s'", fx.dir);
+		td_test_run(NULL, fx.dir, "cd / && rm -rf '%s'", fx.dir);
 	memset(&fx, 0, sizeof fx);
 }
 
 #define NEED_FIXTURE() ck_assert_msg(fx.ready, "fixture: %s", fx.why)
 
 /* ---- expectations from the CLI ------------------------------------------ */
-
-/* "sha256 Fingerprint=AB:CD:..." to lower-case hex without colons. */
-static void fingerprint_hex(const char *out, char *dst, size_t n)
-{
-	char line[256];
-	size_t j = 0;
-
-	ck_assert(after(out, "Fingerprint=", line, sizeof line));
-	for (size_t i = 0; line[i] && j + 1 < n; i++) {
-		if (line[i] != ':')
-			dst[j++] = (char)(line[i] >= 'A' && line[i] <= 'F' ? line[i] - 'A' + 'a'
-									    : line[i]);
-	}
-	dst[j] = '\0';
-}
 
 /* "Nov 28 12:50:00 2025 GMT" (what -startdate prints) to epoch seconds,
  * with the C library's timegm: independent of the code under test. */
@@ -305,7 +193,7 @@ static void cli_san(const char *in, char *dst, size_t n)
 
 static void check_sans(const struct td_cert *cert, const char *name)
 {
-	char *out = sh("openssl x509 -in %s.pem -noout -ext subjectAltName", name);
+	char *out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -ext subjectAltName", name);
 	char list[2048], want[2048];
 	size_t k = 0;
 	const char *p = strstr(out, "Subject Alternative Name:");
@@ -335,10 +223,11 @@ static void check_sans(const struct td_cert *cert, const char *name)
 
 static void check_key(const struct td_cert *cert, const struct cert_case *cc)
 {
-	char *text = sh("openssl x509 -in %s.pem -noout -text", cc->name);
-	char *spki = sh("openssl x509 -in %s.pem -pubkey -noout | openssl pkey -pubin -outform DER"
-			" | openssl dgst -sha256 -r",
-			cc->name);
+	char *text = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -text", cc->name);
+	char *spki = td_test_sh(fx.dir,
+				"openssl x509 -in %s.pem -pubkey -noout | openssl pkey -pubin"
+				" -outform DER | openssl dgst -sha256 -r",
+				cc->name);
 	char v[128], hex[65];
 	unsigned bits = 0;
 	unsigned long long e = 0;
@@ -391,28 +280,29 @@ START_TEST(test_cert_facts)
 	const struct td_cert *cert;
 
 	snprintf(fname, sizeof fname, "%s.der", cc->name);
-	der = slurp(fname, &len);
+	der = td_test_read_file(fx.dir, fname, &len);
 	ck_assert_ptr_nonnull(c);
 	cert = td_x509_cache_get(c, der, len);
 	ck_assert_ptr_nonnull(cert);
 	ck_assert_msg(cert->parsed, "%s: %s", cc->name, cert->error);
 	ck_assert_str_eq(cert->error, "");
 
-	out = sh("openssl x509 -in %s.pem -noout -fingerprint -sha256", cc->name);
-	fingerprint_hex(out, want, sizeof want);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -fingerprint -sha256", cc->name);
+	td_test_fingerprint_hex(out, want, sizeof want);
 	ck_assert_str_eq(td_hex(cert->sha256, 32, hex), want);
 	free(out);
-	out = sh("openssl x509 -in %s.pem -noout -fingerprint -sha1", cc->name);
-	fingerprint_hex(out, want, sizeof want);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -fingerprint -sha1", cc->name);
+	td_test_fingerprint_hex(out, want, sizeof want);
 	ck_assert_str_eq(td_hex(cert->sha1, 20, hex), want);
 	free(out);
 
-	out = sh("openssl x509 -in %s.pem -noout -serial", cc->name);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -serial", cc->name);
 	ck_assert(after(out, "serial=", want, sizeof want));
 	ck_assert_str_eq(cert->serial_hex, want);
 	free(out);
 
-	out = sh("openssl x509 -in %s.pem -noout -subject -nameopt RFC2253", cc->name);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -subject -nameopt RFC2253",
+			 cc->name);
 	ck_assert(after(out, "subject=", want, sizeof want));
 	ck_assert_str_eq(cert->subject, want);
 	free(out);
@@ -427,12 +317,13 @@ START_TEST(test_cert_facts)
 		ck_assert_str_eq(cert->issuer, "CN=Test Root CA,O=Test Authority");
 		ck_assert_str_eq(cert->sig_alg, "sha384WithRSAEncryption");
 	}
-	out = sh("openssl x509 -in %s.pem -noout -issuer -nameopt RFC2253", cc->name);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -issuer -nameopt RFC2253",
+			 cc->name);
 	ck_assert(after(out, "issuer=", want, sizeof want));
 	ck_assert_str_eq(cert->issuer, want);
 	free(out);
 
-	out = sh("openssl x509 -in %s.pem -noout -startdate -enddate", cc->name);
+	out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -startdate -enddate", cc->name);
 	ck_assert(after(out, "notBefore=", want, sizeof want));
 	ck_assert_int_eq(cert->not_before, cli_date(want));
 	ck_assert(after(out, "notAfter=", want, sizeof want));
@@ -462,12 +353,12 @@ START_TEST(test_key_facts_spki)
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	struct td_cert_key k;
 	size_t len, slen;
-	uint8_t *der = slurp("ec384.der", &len), *spki;
+	uint8_t *der = td_test_read_file(fx.dir, "ec384.der", &len), *spki;
 	const struct td_cert *cert = td_x509_cache_get(c, der, len);
 
-	free(sh("openssl x509 -in ec384.pem -pubkey -noout | openssl pkey -pubin -outform DER"
-		" -out ec384.spki"));
-	spki = slurp("ec384.spki", &slen);
+	free(td_test_sh(fx.dir, "openssl x509 -in ec384.pem -pubkey -noout"
+				" | openssl pkey -pubin -outform DER -out ec384.spki"));
+	spki = td_test_read_file(fx.dir, "ec384.spki", &slen);
 	ck_assert_int_eq(td_x509_key_facts(spki, slen, &k), TD_OK);
 	ck_assert_mem_eq(&k, &cert->key, sizeof k);
 	ck_assert_str_eq(k.curve, "secp384r1");
@@ -570,7 +461,7 @@ START_TEST(test_trailing_byte)
 	NEED_FIXTURE();
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	size_t len;
-	uint8_t *der = slurp("ec256.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "ec256.der", &len);
 	const struct td_cert *cert;
 
 	der = realloc(der, len + 1);
@@ -592,7 +483,7 @@ START_TEST(test_truncation_sweep)
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	struct td_x509_stats st;
 	size_t len;
-	uint8_t *der = slurp("ec256.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "ec256.der", &len);
 
 	for (size_t cut = 0; cut < len; cut++) {
 		const struct td_cert *cert = td_x509_cache_get(c, der, cut);
@@ -622,7 +513,7 @@ START_TEST(test_byte_flip_sweep)
 	NEED_FIXTURE();
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	size_t len;
-	uint8_t *der = slurp("rsa2048.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "rsa2048.der", &len);
 
 	for (size_t i = 0; i < len; i++) {
 		der[i] ^= 0xff;
@@ -681,7 +572,7 @@ START_TEST(test_bad_name_string)
 	NEED_FIXTURE();
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	size_t len;
-	uint8_t *der = slurp("v1.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "v1.der", &len);
 	const struct td_cert *cert;
 
 	retag_nth(der, len, 1);
@@ -702,7 +593,7 @@ START_TEST(test_size_cap)
 	NEED_FIXTURE();
 	struct td_x509_cache *c = td_x509_cache_new(4);
 	size_t len;
-	uint8_t *der = slurp("ec256.der", &len);
+	uint8_t *der = td_test_read_file(fx.dir, "ec256.der", &len);
 	uint8_t *big = calloc(1, 2u << 20);
 	const struct td_cert *cert;
 
@@ -740,7 +631,7 @@ static void load_three(struct three *t)
 	static const char *const names[3] = { "ec256.der", "ec384.der", "ed25519.der" };
 
 	for (int i = 0; i < 3; i++)
-		t->der[i] = slurp(names[i], &t->len[i]);
+		t->der[i] = td_test_read_file(fx.dir, names[i], &t->len[i]);
 }
 
 static void free_three(struct three *t)
@@ -902,7 +793,7 @@ static void exp_open(struct exp *e, const char *sub)
 
 	memset(e, 0, sizeof *e);
 	e->c = td_x509_cache_new(2);
-	e->der = slurp("ec256.der", &e->len);
+	e->der = td_test_read_file(fx.dir, "ec256.der", &e->len);
 	e->cert = td_x509_cache_get(e->c, e->der, e->len);
 	ck_assert(e->cert->parsed);
 	snprintf(e->dir, sizeof e->dir, "%s/%s", fx.dir, sub);
@@ -919,13 +810,11 @@ static void exp_close(struct exp *e)
 	free(e->der);
 }
 
+/* A file in the fixture directory, by its full path. */
 static char *slurp_path(const char *path, size_t *len)
 {
-	char rel[256];
-
 	ck_assert(strncmp(path, fx.dir, strlen(fx.dir)) == 0);
-	snprintf(rel, sizeof rel, "%s", path + strlen(fx.dir) + 1);
-	return (char *)slurp(rel, len);
+	return (char *)td_test_read_file(NULL, path, len);
 }
 
 START_TEST(test_export_writes_files)
@@ -948,13 +837,13 @@ START_TEST(test_export_writes_files)
 	ck_assert_uint_eq(n, e.len);
 	ck_assert_mem_eq(got, e.der, n);
 	free(got);
-	free(sh("openssl x509 -in ec256.pem -outform DER -out again.der"));
-	got = (char *)slurp("again.der", &n);
+	free(td_test_sh(fx.dir, "openssl x509 -in ec256.pem -outform DER -out again.der"));
+	got = (char *)td_test_read_file(fx.dir, "again.der", &n);
 	ck_assert_uint_eq(n, e.len);
 	ck_assert_mem_eq(got, e.der, n);
 	free(got);
 	/* .pem: byte for byte what `openssl x509` prints */
-	pem = sh("openssl x509 -in ec256.pem");
+	pem = td_test_sh(fx.dir, "openssl x509 -in ec256.pem");
 	got = slurp_path(e.pem_path, &n);
 	ck_assert_uint_eq(n, strlen(pem));
 	ck_assert_mem_eq(got, pem, n);
@@ -980,7 +869,7 @@ START_TEST(test_export_other_content)
 	size_t n;
 
 	exp_open(&e, "other");
-	spew(e.der_path, "junk", 4);
+	td_test_write_file(NULL, e.der_path, "junk", 4);
 	ck_assert_int_eq(td_x509_export(e.cert, e.dir, err, sizeof err), TD_ERR_EXISTS);
 	snprintf(want, sizeof want, "%s: exists with other content", e.der_path);
 	ck_assert_str_eq(err, want);
@@ -993,7 +882,7 @@ START_TEST(test_export_other_content)
 	got = malloc(e.len);
 	memcpy(got, e.der, e.len);
 	got[e.len - 1] ^= 1;
-	spew(e.der_path, got, e.len);
+	td_test_write_file(NULL, e.der_path, got, e.len);
 	free(got);
 	ck_assert_int_eq(td_x509_export(e.cert, e.dir, err, sizeof err), TD_ERR_EXISTS);
 	ck_assert_str_eq(err, want);
@@ -1011,7 +900,7 @@ START_TEST(test_export_symlink)
 
 	exp_open(&e, "links");
 	snprintf(victim, sizeof victim, "%s/victim.txt", e.dir);
-	spew(victim, "do not touch\n", 13);
+	td_test_write_file(NULL, victim, "do not touch\n", 13);
 	ck_assert_int_eq(symlink(victim, e.der_path), 0);
 	ck_assert_int_eq(td_x509_export(e.cert, e.dir, err, sizeof err), TD_ERR_EXISTS);
 	snprintf(want, sizeof want, "%s: is a symbolic link; not followed", e.der_path);

@@ -1,0 +1,780 @@
+/* diagnose.c - the knowledge of why a handshake failed (see td_diagnose.h).
+ *
+ * Everything this module knows is in the table `causes` below: which
+ * failure a cause explains (alert, sender, phase, key exchange), how likely
+ * it is to begin with, which evidence checks move it up or down, what to
+ * run next, and the RFC it rests on. The code only matches rows and runs
+ * their checks; adding knowledge is adding a row.
+ */
+#include "td_diagnose.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "td_digest.h"
+#include "td_names.h"
+#include "td_x509.h"
+
+/* AlertDescription values (RFC 8446 §6, RFC 5246 §7.2.2) named here. */
+enum {
+	A_BAD_RECORD_MAC = 20,
+	A_HANDSHAKE_FAILURE = 40,
+	A_BAD_CERTIFICATE = 42,
+	A_UNSUPPORTED_CERTIFICATE = 43,
+	A_CERTIFICATE_EXPIRED = 45,
+	A_CERTIFICATE_UNKNOWN = 46,
+	A_UNKNOWN_CA = 48,
+	A_DECRYPT_ERROR = 51,
+	A_PROTOCOL_VERSION = 70,
+	A_INSUFFICIENT_SECURITY = 71,
+	A_UNRECOGNIZED_NAME = 112,
+	A_NO_APPLICATION_PROTOCOL = 120,
+};
+
+/* Special "alert" values for rows about failures without a readable one. */
+#define ANY_ALERT (-1)
+#define NO_ALERT (-2)
+#define HIDDEN_ALERT (-3) /* encrypted or probable: description unknown */
+#define END (-100)
+
+/* Key exchange classes a row applies to. */
+#define KX_RSA 0x1
+#define KX_DHE 0x2   /* DHE, ECDHE and the like: the server signs its share */
+#define KX_TLS13 0x4
+#define KX_OTHER 0x8
+#define KX_ANY 0xF
+
+#define PHASE(p) (1u << (p))
+#define PHASES_ANY 0xFFu
+
+#define FROM_ANY (-1)
+
+/* What the checks see. */
+struct ctx {
+	const struct td_session *s;
+	const struct td_alert *alert; /* the alert being explained, or NULL */
+	const char *capture;
+	const struct td_cert *leaf;   /* first certificate, parsed, or NULL */
+};
+
+/* An evidence check: adds a sentence for or against the cause and returns
+ * how much the likelihood moves. */
+typedef int (*evidence_fn)(const struct ctx *c, struct td_cause *out);
+/* Writes the next step for a cause. */
+typedef void (*next_fn)(const struct ctx *c, char *buf, size_t n);
+
+struct cause_row {
+	const char *id;
+	int alerts[6];   /* AlertDescription values, ANY_ALERT, NO_ALERT, HIDDEN_ALERT; END-terminated */
+	int from;        /* TD_DIR_* of the alert's sender (or who closed), FROM_ANY */
+	unsigned phases; /* PHASE() bits */
+	unsigned kx;     /* KX_* bits */
+	int base;        /* likelihood before the evidence */
+	const char *summary;
+	const char *basis;
+	evidence_fn evidence[3];
+	next_fn next;
+};
+
+/* ---- writing evidence ---------------------------------------------------- */
+
+static void add(struct td_cause *c, bool supports, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add(struct td_cause *c, bool supports, const char *fmt, ...)
+{
+	va_list ap;
+	uint8_t *n = supports ? &c->n_for : &c->n_against;
+	char(*list)[TD_EVIDENCE_LEN] = supports ? c->evidence_for : c->evidence_against;
+
+	if (*n >= TD_MAX_EVIDENCE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(list[*n], TD_EVIDENCE_LEN, fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+static const char *alert_name(uint8_t desc)
+{
+	const char *n = td_names_alert(desc);
+	return n ? n : "unknown alert";
+}
+
+static const char *capture_name(const struct ctx *c)
+{
+	return c->capture ? c->capture : "CAPTURE";
+}
+
+static const char *spki_hex(const struct ctx *c, char buf[65])
+{
+	if (!c->leaf)
+		return "(no certificate seen)";
+	return td_hex(c->leaf->key.spki_sha256, sizeof c->leaf->key.spki_sha256, buf);
+}
+
+/* ---- evidence checks ------------------------------------------------------ */
+
+/* RSA key exchange is what makes a key mismatch invisible until Finished. */
+static int ev_rsa_kx(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_cipher_info *ci = td_names_cipher(c->s->sh.suite);
+	add(out, true,
+	    "%s uses RSA key exchange: the client encrypts the pre-master secret to the "
+	    "certificate's public key, and a server holding another key cannot tell",
+	    ci ? ci->name : "the cipher suite");
+	return 0;
+}
+
+static int ev_alert_after_finished(const struct ctx *c, struct td_cause *out)
+{
+	if (!c->alert)
+		return 0;
+	add(out, true, "the %s came at frame %u, right after the client's Finished: the first "
+		       "record protected with the new keys",
+	    alert_name(c->alert->desc), (unsigned)c->alert->frame);
+	return 0;
+}
+
+/* The --key results: the strongest evidence there is without decryption. */
+static int ev_keys(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+	char hex[65];
+
+	if (!s->keys_given || s->n_certs == 0) {
+		add(out, true, "not checked yet: no --key given (see the next step)");
+		return 0;
+	}
+	if (s->cert_key_match[0]) {
+		add(out, false, "%s matches the certificate's public key (SPKI SHA-256 %s)",
+		    s->cert_key_match[0], spki_hex(c, hex));
+		return -60;
+	}
+	add(out, true, "none of the --key files matches the certificate's public key (SPKI SHA-256 %s)",
+	    spki_hex(c, hex));
+	return 35;
+}
+
+static bool tcp_trouble(const struct td_session *s)
+{
+	const struct td_tcp_evidence *t = &s->tcp;
+	return t->overlaps_differ || t->gaps[0] || t->gaps[1] || t->bytes_missing[0] ||
+	       t->bytes_missing[1];
+}
+
+/* A clean TCP stream argues against corruption in transit. */
+static int ev_tcp_clean(const struct ctx *c, struct td_cause *out)
+{
+	if (tcp_trouble(c->s))
+		return 0;
+	add(out, true, "the TCP stream is complete in both directions: no gap and no overlapping "
+		       "segment with different bytes");
+	return 5;
+}
+
+static int ev_tcp_trouble(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_tcp_evidence *t = &c->s->tcp;
+
+	if (t->overlaps_differ) {
+		add(out, true, "%u overlapping TCP segments carried different bytes: the stream was "
+			       "changed or injected into",
+		    (unsigned)t->overlaps_differ);
+		return 45;
+	}
+	if (tcp_trouble(c->s)) {
+		add(out, true, "bytes are missing from the TCP stream (client %llu, server %llu)",
+		    (unsigned long long)t->bytes_missing[0], (unsigned long long)t->bytes_missing[1]);
+		return 10;
+	}
+	add(out, false, "the TCP stream is complete, with no overlapping segment that differs");
+	return -5;
+}
+
+/* RFC 7627 / RFC 7366 change how keys and MACs are computed: a peer that
+ * gets them wrong fails at Finished. */
+static int ev_ems_etm(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_server_hello *sh = &c->s->sh;
+	for (unsigned i = 0; i < sh->n_exts && i < TD_MAX_EXTS; i++) {
+		if (sh->exts[i] == 23 || sh->exts[i] == 22) {
+			add(out, true, "the server accepted %s, which changes the key derivation or MAC "
+				       "(a known source of interoperability bugs)",
+			    sh->exts[i] == 23 ? "extended_master_secret (RFC 7627)"
+					      : "encrypt_then_mac (RFC 7366)");
+			return 5;
+		}
+	}
+	return 0;
+}
+
+static const struct td_cert *chain_cert(const struct td_session *s, unsigned i)
+{
+	return i < s->n_certs && s->certs[i] && s->certs[i]->parsed ? s->certs[i] : NULL;
+}
+
+/* A leaf that is not self-signed, sent alone: the client must already have
+ * its issuer. */
+static int ev_chain_incomplete(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+	if (!c->leaf)
+		return 0;
+	if (s->n_certs == 1 && !c->leaf->self_signed) {
+		add(out, true, "the server sent only its leaf certificate, issued by \"%s\"; the "
+			       "client must already hold that issuer",
+		    c->leaf->issuer);
+		return 25;
+	}
+	if (s->n_certs > 1)
+		add(out, false, "the server sent %u certificates", (unsigned)s->n_certs);
+	return -10;
+}
+
+static int ev_self_signed(const struct ctx *c, struct td_cause *out)
+{
+	if (c->leaf && c->leaf->self_signed) {
+		add(out, true, "the leaf certificate \"%s\" is self-signed", c->leaf->subject);
+		return 25;
+	}
+	if (c->leaf)
+		add(out, true, "the chain ends at issuer \"%s\"",
+		    chain_cert(c->s, c->s->n_certs - 1u) ? chain_cert(c->s, c->s->n_certs - 1u)->issuer
+							 : c->leaf->issuer);
+	return 0;
+}
+
+static void utc_date(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(buf, n, "%lld", (long long)t);
+}
+
+/* Validity against the capture time, never the wall clock. */
+static int validity_problems(const struct ctx *c, struct td_cause *out, bool report)
+{
+	const struct td_session *s = c->s;
+	int found = 0;
+	char when[40];
+
+	for (unsigned i = 0; i < s->n_certs; i++) {
+		const struct td_cert *ct = chain_cert(s, i);
+		if (!ct)
+			continue;
+		if (ct->not_after < s->first_ts.sec) {
+			utc_date(ct->not_after, when, sizeof when);
+			if (report)
+				add(out, true, "certificate [%u] \"%s\" expired on %s, before the capture",
+				    i, ct->subject, when);
+			found++;
+		} else if (ct->not_before > s->first_ts.sec) {
+			utc_date(ct->not_before, when, sizeof when);
+			if (report)
+				add(out, true, "certificate [%u] \"%s\" is valid only from %s, after the "
+					       "capture",
+				    i, ct->subject, when);
+			found++;
+		}
+	}
+	return found;
+}
+
+static int ev_expired(const struct ctx *c, struct td_cause *out)
+{
+	if (c->s->n_certs == 0) {
+		add(out, true, "the certificates are not visible (encrypted): their dates cannot be checked");
+		return 0;
+	}
+	if (validity_problems(c, out, true))
+		return 40;
+	add(out, false, "every certificate sent was valid at the time of the capture");
+	return -40;
+}
+
+static int ev_not_expired(const struct ctx *c, struct td_cause *out)
+{
+	if (c->s->n_certs == 0 || validity_problems(c, out, false))
+		return 0;
+	add(out, true, "every certificate sent was valid at the capture's time, so the client's "
+		       "clock must disagree");
+	return 40;
+}
+
+static int ev_offered(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_client_hello *ch = &c->s->ch;
+	if (!ch->seen)
+		return 0;
+	add(out, true, "the client offered %u cipher suites, %u groups and %u signature schemes "
+		       "(listed in the ClientHello above)",
+	    (unsigned)ch->total_suites, (unsigned)ch->total_groups, (unsigned)ch->total_sigalgs);
+	return 0;
+}
+
+static int ev_versions(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_client_hello *ch = &c->s->ch;
+	char a[48], b[48];
+	if (!ch->seen)
+		return 0;
+	if (ch->n_versions) {
+		td_names_fmt16(a, sizeof a, td_names_version, ch->versions[0]);
+		td_names_fmt16(b, sizeof b, td_names_version, ch->versions[ch->n_versions - 1]);
+		add(out, true, "the client offered versions from %s down to %s (supported_versions)", a, b);
+	} else {
+		td_names_fmt16(a, sizeof a, td_names_version, ch->legacy_version);
+		add(out, true, "the client offered %s at most (no supported_versions extension)", a);
+	}
+	return 0;
+}
+
+static int ev_sni(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_client_hello *ch = &c->s->ch;
+	if (!ch->has_sni) {
+		add(out, false, "the client sent no server name");
+		return -30;
+	}
+	add(out, true, "the client asked for server name \"%.*s\"", (int)ch->sni.len, ch->sni.bytes);
+	return 0;
+}
+
+static int ev_how_closed(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+	if (s->aborted_by < 0)
+		return 0;
+	add(out, true, "the %s closed the connection with %s at frame %u, after %s, without an alert",
+	    td_dir_name(s->aborted_by), s->aborted_how == TD_ABORT_RST ? "a TCP RST" : "a TCP FIN",
+	    (unsigned)s->end_frame, td_stage_name(s->stage));
+	return 0;
+}
+
+/* ---- next steps ------------------------------------------------------------ */
+
+static void next_key_check(const struct ctx *c, char *buf, size_t n)
+{
+	char hex[65];
+	const struct td_session *s = c->s;
+
+	if (s->keys_given && s->n_certs && !s->cert_key_match[0]) {
+		snprintf(buf, n,
+			 "Give the server the private key that belongs to its certificate (SPKI "
+			 "SHA-256 %s), or the certificate that belongs to its key; check which key "
+			 "and certificate files the server really loads (after a renewal, a "
+			 "reload, on every node behind the load balancer).",
+			 spki_hex(c, hex));
+		return;
+	}
+	snprintf(buf, n,
+		 "Check the server's key file against the certificate on the wire: tlsdiag -r %s "
+		 "--key /path/to/server.key, or: openssl pkey -in /path/to/server.key -pubout "
+		 "-outform DER | openssl dgst -sha256  (a matching key prints %s)",
+		 capture_name(c), spki_hex(c, hex));
+}
+
+static void next_capture_both(const struct ctx *c, char *buf, size_t n)
+{
+	(void)c;
+	snprintf(buf, n,
+		 "Capture on both sides of every middlebox (load balancer, firewall, proxy) at "
+		 "the same time and compare the client's Finished record byte for byte; look for "
+		 "TCP offload or MTU problems on the path.");
+}
+
+static void next_other_client(const struct ctx *c, char *buf, size_t n)
+{
+	uint16_t port = c->s->server_port;
+	char ip[64];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	snprintf(buf, n,
+		 "Try another TLS implementation against the same server: openssl s_client "
+		 "-connect %s:%u -tls1_2, and with -no_ems / -no_etm if the server offers them.",
+		 ip, (unsigned)port);
+}
+
+static void sni_arg(const struct td_session *s, char *buf, size_t n)
+{
+	if (s->ch.has_sni)
+		snprintf(buf, n, " -servername %.*s", (int)s->ch.sni.len, s->ch.sni.bytes);
+	else
+		buf[0] = '\0';
+}
+
+static void next_verify(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64], sni[300];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	sni_arg(c->s, sni, sizeof sni);
+	if (c->s->certs_encrypted) {
+		snprintf(buf, n,
+			 "See the chain the server sends (TLS 1.3 hides it from the capture): openssl "
+			 "s_client -connect %s:%u%s -showcerts, and verify it against the client's "
+			 "trust store with openssl verify -CAfile <the client's CA bundle>.",
+			 ip, (unsigned)c->s->server_port, sni);
+		return;
+	}
+	snprintf(buf, n,
+		 "See what the client has to verify: openssl s_client -connect %s:%u%s -showcerts; "
+		 "then verify against the client's trust store: tlsdiag -r %s --extract-certs certs/ "
+		 "and openssl verify -CAfile <the client's CA bundle> -untrusted <intermediates> "
+		 "certs/<leaf sha256>.pem",
+		 ip, (unsigned)c->s->server_port, sni, capture_name(c));
+}
+
+static void next_dates(const struct ctx *c, char *buf, size_t n)
+{
+	(void)c;
+	snprintf(buf, n,
+		 "Compare the certificates' dates (above) with the clock of the peer that sent the "
+		 "alert (date -u; timedatectl), and renew any certificate past its notAfter.");
+}
+
+static void next_ciphers(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64], sni[300];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	sni_arg(c->s, sni, sizeof sni);
+	snprintf(buf, n,
+		 "Find what the server accepts: openssl s_client -connect %s:%u%s with -tls1_2 or "
+		 "-tls1_3, -cipher / -ciphersuites and -groups narrowed one at a time, and compare "
+		 "with the server's configuration.",
+		 ip, (unsigned)c->s->server_port, sni);
+}
+
+static void next_s_client(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64], sni[300];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	sni_arg(c->s, sni, sizeof sni);
+	snprintf(buf, n,
+		 "Reproduce it from the client's network: openssl s_client -connect %s:%u%s "
+		 "-state -msg, and check the server's and any middlebox's logs at that time.",
+		 ip, (unsigned)c->s->server_port, sni);
+}
+
+/* ---- the knowledge --------------------------------------------------------- */
+
+static const struct cause_row causes[] = {
+	{"server-key-mismatch",
+	 {A_BAD_RECORD_MAC, END},
+	 TD_DIR_S2C,
+	 PHASE(TD_PHASE_AFTER_CLIENT_FINISHED),
+	 KX_RSA,
+	 60,
+	 "The server's private key does not belong to the certificate it sends: the client "
+	 "encrypted the pre-master secret to the certificate's public key, the server could not "
+	 "decrypt it and only noticed at the client's Finished.",
+	 "RFC 5246 §7.4.7.1: a server that cannot decrypt the RSA pre-master secret must carry on "
+	 "with a random one (Bleichenbacher countermeasure), so the failure surfaces as "
+	 "bad_record_mac on the Finished",
+	 {ev_rsa_kx, ev_alert_after_finished, ev_keys},
+	 next_key_check},
+	{"traffic-altered",
+	 {A_BAD_RECORD_MAC, END},
+	 FROM_ANY,
+	 PHASE(TD_PHASE_AFTER_CLIENT_FINISHED) | PHASE(TD_PHASE_APPLICATION) |
+		 PHASE(TD_PHASE_AFTER_SERVER_FLIGHT),
+	 KX_ANY,
+	 20,
+	 "Encrypted records were changed in transit: a middlebox rewriting traffic, a broken "
+	 "offload or injected data.",
+	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: bad_record_mac means a record failed its MAC or AEAD "
+	 "check",
+	 {ev_tcp_trouble},
+	 next_capture_both},
+	{"key-mismatch-with-dhe",
+	 {A_BAD_RECORD_MAC, END},
+	 TD_DIR_S2C,
+	 PHASE(TD_PHASE_AFTER_CLIENT_FINISHED),
+	 KX_DHE,
+	 10,
+	 "The server's key does not match its certificate (unlikely with this key exchange).",
+	 "RFC 5246 §7.4.3: with (EC)DHE the server signs its key share with its private key, so "
+	 "a wrong key fails the client's signature check (decrypt_error) before Finished",
+	 {ev_keys},
+	 next_key_check},
+	{"implementation-bug",
+	 {A_BAD_RECORD_MAC, END},
+	 FROM_ANY,
+	 PHASE(TD_PHASE_AFTER_CLIENT_FINISHED) | PHASE(TD_PHASE_APPLICATION),
+	 KX_ANY,
+	 15,
+	 "A bug in one side's TLS implementation: key derivation, or the handling of "
+	 "extended_master_secret or encrypt_then_mac.",
+	 "RFC 7627 §4, RFC 7366 §3: both sides must apply these extensions the same way",
+	 {ev_ems_etm, ev_tcp_clean},
+	 next_other_client},
+	{"server-key-mismatch-signature",
+	 {A_DECRYPT_ERROR, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_DHE | KX_TLS13,
+	 60,
+	 "The server signed its handshake with a private key that does not belong to its "
+	 "certificate; the client's signature check failed.",
+	 "RFC 5246 §7.4.3 (ServerKeyExchange signature), RFC 8446 §4.4.3 (CertificateVerify)",
+	 {ev_keys},
+	 next_key_check},
+	{"incomplete-chain",
+	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNSUPPORTED_CERTIFICATE, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_ANY,
+	 30,
+	 "The server sends an incomplete chain (an intermediate certificate is missing), so the "
+	 "client cannot build a path to a root it trusts.",
+	 "RFC 5246 §7.4.2 / RFC 8446 §4.4.2: the server sends its chain, each certificate "
+	 "certifying the one before",
+	 {ev_chain_incomplete},
+	 next_verify},
+	{"untrusted-issuer",
+	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNSUPPORTED_CERTIFICATE, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_ANY,
+	 55,
+	 "The client does not trust the CA that issued the server's certificate chain (a private "
+	 "CA, a self-signed certificate, or a TLS-inspecting middlebox re-signing traffic).",
+	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: unknown_ca — a valid chain whose CA is not trusted",
+	 {ev_self_signed},
+	 next_verify},
+	{"certificate-expired",
+	 {A_CERTIFICATE_EXPIRED, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 50,
+	 "A certificate in the chain had expired, or was not yet valid, when the handshake ran.",
+	 "RFC 5280 §4.1.2.5: a certificate is valid only between notBefore and notAfter",
+	 {ev_expired},
+	 next_dates},
+	{"clock-skew",
+	 {A_CERTIFICATE_EXPIRED, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 20,
+	 "The clock of the peer that sent the alert is wrong: it judged a valid certificate "
+	 "expired or not yet valid.",
+	 "RFC 5280 §6.1.3: validity is checked against the verifier's current time",
+	 {ev_not_expired},
+	 next_dates},
+	{"tls13-client-rejected-server",
+	 {HIDDEN_ALERT, END},
+	 TD_DIR_C2S,
+	 PHASE(TD_PHASE_AFTER_SERVER_FLIGHT) | PHASE(TD_PHASE_SERVER_FLIGHT),
+	 KX_TLS13,
+	 60,
+	 "The client rejected the server's flight, most often its certificate (untrusted issuer, "
+	 "wrong name, expired); TLS 1.3 encrypts the alert, so its name is not visible.",
+	 "RFC 8446 §4.4.2 and §6: the client validates the Certificate and sends its alert under "
+	 "the handshake keys",
+	 {ev_sni},
+	 next_verify},
+	{"no-common-parameters",
+	 {A_HANDSHAKE_FAILURE, A_INSUFFICIENT_SECURITY, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 60,
+	 "The two sides have no acceptable set of parameters in common: cipher suite, group, "
+	 "signature scheme, or a client certificate the server requires.",
+	 "RFC 8446 §4.1.1 / RFC 5246 §7.4.1.3: the server aborts with handshake_failure when it "
+	 "cannot choose",
+	 {ev_offered},
+	 next_ciphers},
+	{"version-mismatch",
+	 {A_PROTOCOL_VERSION, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 70,
+	 "The two sides have no protocol version in common (for example a client that only "
+	 "speaks TLS 1.3 and a server limited to TLS 1.2, or a TLS 1.0 client).",
+	 "RFC 8446 §4.2.1 and §D: protocol_version when no version is acceptable",
+	 {ev_versions},
+	 next_ciphers},
+	{"unknown-server-name",
+	 {A_UNRECOGNIZED_NAME, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 70,
+	 "The server does not serve the name the client asked for (SNI): a missing virtual host "
+	 "or certificate for that name.",
+	 "RFC 6066 §3: unrecognized_name",
+	 {ev_sni},
+	 next_s_client},
+	{"no-common-alpn",
+	 {A_NO_APPLICATION_PROTOCOL, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 70,
+	 "No application protocol (ALPN) in common, e.g. a client that insists on h2 and a "
+	 "server that only speaks http/1.1.",
+	 "RFC 7301 §3.2: no_application_protocol",
+	 {NULL},
+	 next_s_client},
+	{"closed-without-alert",
+	 {NO_ALERT, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 50,
+	 "The connection was closed without a TLS alert: a firewall, proxy or load balancer cut "
+	 "it, the port does not speak TLS, or a peer crashed or timed out.",
+	 "RFC 8446 §6.2: a TLS peer that aborts sends an alert first",
+	 {ev_how_closed},
+	 next_s_client},
+	{"peer-rejected",
+	 {ANY_ALERT, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 30,
+	 "The peer aborted the handshake with the alert shown; its meaning is in RFC 8446 §6.2.",
+	 "RFC 8446 §6.2",
+	 {NULL},
+	 next_s_client},
+};
+
+/* ---- matching ---------------------------------------------------------------- */
+
+static unsigned kx_class(const struct td_session *s)
+{
+	const struct td_cipher_info *ci;
+
+	if (td_session_version(s) == 0x0304)
+		return KX_TLS13;
+	ci = td_names_cipher(s->sh.suite);
+	if (!ci)
+		return KX_OTHER;
+	if (strcmp(ci->kx, "RSA") == 0)
+		return KX_RSA;
+	if (strstr(ci->kx, "DHE") || strstr(ci->kx, "ECDH"))
+		return KX_DHE;
+	return KX_OTHER;
+}
+
+static bool row_matches(const struct cause_row *r, const struct ctx *c, bool *specific)
+{
+	int want;
+	int from = c->alert ? c->alert->dir : c->s->aborted_by;
+	unsigned phase = c->alert ? c->alert->phase : 0;
+
+	*specific = false;
+	if (r->from != FROM_ANY && r->from != from)
+		return false;
+	if (c->alert && !(r->phases & PHASE(phase)))
+		return false;
+	if (!(r->kx & kx_class(c->s)))
+		return false;
+	for (const int *a = r->alerts; (want = *a) != END; a++) {
+		if (!c->alert) {
+			if (want == NO_ALERT)
+				return true;
+			continue;
+		}
+		if (c->alert->encrypted ? want == HIDDEN_ALERT : want == c->alert->desc) {
+			*specific = true;
+			return true;
+		}
+		if (want == ANY_ALERT)
+			return true;
+	}
+	return false;
+}
+
+/* The alert that explains the failure: the one that aborted the handshake,
+ * or a fatal one after it completed. */
+static const struct td_alert *problem_alert(const struct td_session *s)
+{
+	const struct td_alert *a = td_session_aborting_alert(s);
+	if (a)
+		return a;
+	for (unsigned i = 0; i < s->n_alerts && i < TD_MAX_ALERTS; i++)
+		if (!s->alerts[i].encrypted && s->alerts[i].level == 2)
+			return &s->alerts[i];
+	return NULL;
+}
+
+static void describe_problem(const struct ctx *c, struct td_diagnosis *d)
+{
+	const struct td_alert *a = c->alert;
+	if (a && !a->encrypted)
+		snprintf(d->problem, sizeof d->problem, "%s sent %s %s at frame %u, %s",
+			 td_dir_name(a->dir), a->level == 2 ? "fatal" : "warning", alert_name(a->desc),
+			 (unsigned)a->frame, td_phase_name(a->phase));
+	else if (a)
+		snprintf(d->problem, sizeof d->problem, "%s sent %sencrypted alert at frame %u, %s",
+			 td_dir_name(a->dir), a->probable ? "a probable " : "an ", (unsigned)a->frame,
+			 td_phase_name(a->phase));
+	else
+		snprintf(d->problem, sizeof d->problem, "handshake stopped after %s: %s by the %s",
+			 td_stage_name(c->s->stage), td_abort_name(c->s->aborted_how),
+			 c->s->aborted_by >= 0 ? td_dir_name(c->s->aborted_by) : "capture");
+}
+
+static int by_likelihood(const void *x, const void *y)
+{
+	const struct td_cause *a = x, *b = y;
+	return (b->likelihood > a->likelihood) - (b->likelihood < a->likelihood);
+}
+
+void td_diagnose(const struct td_session *s, const char *capture, struct td_diagnosis *d)
+{
+	struct ctx c = {.s = s, .capture = capture};
+	struct td_cause found[sizeof causes / sizeof causes[0]];
+	size_t n = 0;
+	bool any_specific = false;
+
+	memset(d, 0, sizeof *d);
+	c.alert = problem_alert(s);
+	if (!c.alert && s->outcome != TD_OUTCOME_FAILED)
+		return;
+	c.leaf = chain_cert(s, 0);
+	describe_problem(&c, d);
+
+	for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++) {
+		const struct cause_row *r = &causes[i];
+		bool specific;
+		if (!row_matches(r, &c, &specific))
+			continue;
+		/* the catch-all row speaks only when nothing specific did */
+		if (!specific && any_specific && r->alerts[0] == ANY_ALERT)
+			continue;
+		any_specific |= specific;
+		struct td_cause *out = &found[n++];
+		memset(out, 0, sizeof *out);
+		out->id = r->id;
+		out->summary = r->summary;
+		out->basis = r->basis;
+		int score = r->base;
+		for (int k = 0; k < 3 && r->evidence[k]; k++)
+			score += r->evidence[k](&c, out);
+		out->likelihood = score < 1 ? 1 : score > 99 ? 99 : score;
+		if (r->next)
+			r->next(&c, out->next_step, sizeof out->next_step);
+	}
+	qsort(found, n, sizeof found[0], by_likelihood);
+	d->n = (uint8_t)(n < TD_MAX_CAUSES ? n : TD_MAX_CAUSES);
+	memcpy(d->causes, found, d->n * sizeof found[0]);
+}
+
+const char *td_likelihood_word(int likelihood)
+{
+	if (likelihood >= 70)
+		return "likely";
+	if (likelihood >= 40)
+		return "possible";
+	return "unlikely";
+}

@@ -1,0 +1,274 @@
+/* check_diagnose.c - the diagnosis on hand-built sessions: the cause that
+ * the scenario makes true must rank first, and the evidence that decides
+ * it must be named. */
+#include <check.h>
+#include <string.h>
+
+#include "td_diagnose.h"
+#include "td_x509.h"
+
+#define SUITE_RSA_AES128_GCM 0x009C
+#define SUITE_ECDHE_RSA_AES128_GCM 0xC02F
+
+static struct td_cert leaf;
+
+/* A TLS 1.2 session that reached the client's Finished; the caller adds
+ * the alert and whatever else the scenario needs. */
+static void session_tls12(struct td_session *s, uint16_t suite)
+{
+	td_session_init(s);
+	s->is_tls = true;
+	s->server.family = 4;
+	s->server.bytes[0] = 10;
+	s->server.bytes[3] = 2;
+	s->server_port = 443;
+	s->first_ts.sec = 1800000000;
+	s->ch.seen = true;
+	s->ch.legacy_version = 0x0303;
+	s->ch.total_suites = 2;
+	s->sh.seen = true;
+	s->sh.legacy_version = 0x0303;
+	s->sh.suite = suite;
+	s->stage = TD_STAGE_CLIENT_FINISHED;
+	memset(&leaf, 0, sizeof leaf);
+	leaf.parsed = true;
+	leaf.subject = "CN=server.example";
+	leaf.issuer = "CN=Some CA";
+	leaf.not_before = 1700000000;
+	leaf.not_after = 1900000000;
+	leaf.key.spki_sha256[0] = 0xab;
+	s->certs[0] = &leaf;
+	s->n_certs = 1;
+	s->total_certs = 1;
+}
+
+static void add_alert(struct td_session *s, int dir, uint8_t desc, enum td_phase phase)
+{
+	struct td_alert *a = &s->alerts[s->n_alerts++];
+	memset(a, 0, sizeof *a);
+	a->dir = (uint8_t)dir;
+	a->level = 2;
+	a->desc = desc;
+	a->phase = (uint8_t)phase;
+	a->frame = 9;
+	s->total_alerts++;
+}
+
+static const struct td_cause *find(const struct td_diagnosis *d, const char *id)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (strcmp(d->causes[i].id, id) == 0)
+			return &d->causes[i];
+	return NULL;
+}
+
+static bool mentions(const struct td_cause *c, const char *words)
+{
+	for (unsigned i = 0; i < c->n_for; i++)
+		if (strstr(c->evidence_for[i], words))
+			return true;
+	for (unsigned i = 0; i < c->n_against; i++)
+		if (strstr(c->evidence_against[i], words))
+			return true;
+	return false;
+}
+
+static void finish(struct td_session *s, enum td_end end, int by)
+{
+	s->end = (uint8_t)end;
+	s->end_by = (int8_t)by;
+	td_session_finish(s);
+}
+
+/* The classic case: RSA key exchange, bad_record_mac from the server
+ * right after the client's Finished. */
+START_TEST(test_bad_record_mac_rsa)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 20, TD_PHASE_AFTER_CLIENT_FINISHED);
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, "x.pcap", &d);
+	ck_assert_uint_ge(d.n, 2);
+	ck_assert_str_eq(d.causes[0].id, "server-key-mismatch");
+	ck_assert_ptr_nonnull(strstr(d.problem, "bad_record_mac"));
+	/* without --key: worth checking, not proven; the next step says how */
+	ck_assert_int_lt(d.causes[0].likelihood, 70);
+	ck_assert_ptr_nonnull(strstr(d.causes[0].next_step, "--key"));
+	ck_assert_ptr_nonnull(strstr(d.causes[0].next_step, "openssl pkey"));
+
+	/* --key given and not matching: likely */
+	s.keys_given = true;
+	s.cert_key_match[0] = NULL;
+	td_diagnose(&s, "x.pcap", &d);
+	ck_assert_str_eq(d.causes[0].id, "server-key-mismatch");
+	ck_assert_int_ge(d.causes[0].likelihood, 70);
+	ck_assert(mentions(&d.causes[0], "none of the --key files matches"));
+
+	/* --key matching: the key is ruled out and drops below the others */
+	s.cert_key_match[0] = "server.key";
+	td_diagnose(&s, "x.pcap", &d);
+	const struct td_cause *km = find(&d, "server-key-mismatch");
+	ck_assert_ptr_nonnull(km);
+	ck_assert_int_lt(km->likelihood, 20);
+	ck_assert_str_ne(d.causes[0].id, "server-key-mismatch");
+	ck_assert(mentions(km, "server.key matches"));
+}
+END_TEST
+
+/* With ECDHE a wrong key would have failed the signature earlier: the
+ * key mismatch ranks below corrupted traffic. */
+START_TEST(test_bad_record_mac_ecdhe)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 20, TD_PHASE_AFTER_CLIENT_FINISHED);
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_ptr_null(find(&d, "server-key-mismatch"));
+	const struct td_cause *dhe = find(&d, "key-mismatch-with-dhe");
+	const struct td_cause *alt = find(&d, "traffic-altered");
+	ck_assert_ptr_nonnull(dhe);
+	ck_assert_ptr_nonnull(alt);
+	ck_assert_int_lt(dhe->likelihood, alt->likelihood);
+	ck_assert_ptr_nonnull(strstr(dhe->basis, "signs"));
+}
+END_TEST
+
+/* TCP overlaps with different bytes make corruption the first suspect. */
+START_TEST(test_bad_record_mac_overlaps)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 20, TD_PHASE_AFTER_CLIENT_FINISHED);
+	s.tcp.overlaps_differ = 3;
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "traffic-altered");
+	ck_assert(mentions(&d.causes[0], "3 overlapping TCP segments"));
+}
+END_TEST
+
+START_TEST(test_certificate_expired_vs_clock)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_C2S, 45, TD_PHASE_AFTER_SERVER_FLIGHT);
+	leaf.not_after = s.first_ts.sec - 86400; /* expired the day before */
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "certificate-expired");
+	ck_assert(mentions(&d.causes[0], "expired on"));
+
+	leaf.not_after = s.first_ts.sec + 86400 * 30; /* valid: the clock is wrong */
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "clock-skew");
+}
+END_TEST
+
+START_TEST(test_unknown_ca)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_C2S, 48, TD_PHASE_AFTER_SERVER_FLIGHT);
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	/* a lone leaf, not self-signed: the intermediate may be missing */
+	td_diagnose(&s, NULL, &d);
+	ck_assert_ptr_nonnull(find(&d, "incomplete-chain"));
+	ck_assert(mentions(find(&d, "incomplete-chain"), "only its leaf"));
+	/* self-signed: not trusted */
+	leaf.self_signed = true;
+	leaf.issuer = leaf.subject;
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "untrusted-issuer");
+	ck_assert(mentions(&d.causes[0], "self-signed"));
+}
+END_TEST
+
+START_TEST(test_closed_without_alert)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	s.sh.seen = false;
+	s.n_certs = 0;
+	s.stage = TD_STAGE_CLIENT_HELLO;
+	s.end_frame = 5;
+	finish(&s, TD_END_RST, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_ge(d.n, 1);
+	ck_assert_str_eq(d.causes[0].id, "closed-without-alert");
+	ck_assert(mentions(&d.causes[0], "TCP RST at frame 5"));
+}
+END_TEST
+
+START_TEST(test_version_and_tls13_hidden)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 70, TD_PHASE_BEFORE_SERVER_HELLO);
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "version-mismatch");
+
+	/* TLS 1.3, a client record of alert size after the server's flight */
+	session_tls12(&s, 0x1301);
+	s.sh.selected_version = 0x0304;
+	s.n_certs = 0;
+	s.certs_encrypted = true;
+	add_alert(&s, TD_DIR_C2S, 0, TD_PHASE_AFTER_SERVER_FLIGHT);
+	s.alerts[0].encrypted = s.alerts[0].probable = true;
+	s.alerts[0].level = 0;
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "tls13-client-rejected-server");
+	ck_assert_ptr_nonnull(strstr(d.problem, "probable encrypted alert"));
+}
+END_TEST
+
+/* A completed handshake without a fatal alert needs no diagnosis. */
+START_TEST(test_nothing_to_explain)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	s.finished_seen[0] = s.finished_seen[1] = true;
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	ck_assert_uint_eq(s.outcome, TD_OUTCOME_COMPLETED);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_str_eq(td_likelihood_word(70), "likely");
+	ck_assert_str_eq(td_likelihood_word(40), "possible");
+	ck_assert_str_eq(td_likelihood_word(39), "unlikely");
+}
+END_TEST
+
+Suite *td_diagnose_suite(void)
+{
+	Suite *s = suite_create("diagnose");
+	TCase *tc = tcase_create("causes");
+	tcase_add_test(tc, test_bad_record_mac_rsa);
+	tcase_add_test(tc, test_bad_record_mac_ecdhe);
+	tcase_add_test(tc, test_bad_record_mac_overlaps);
+	tcase_add_test(tc, test_certificate_expired_vs_clock);
+	tcase_add_test(tc, test_unknown_ca);
+	tcase_add_test(tc, test_closed_without_alert);
+	tcase_add_test(tc, test_version_and_tls13_hidden);
+	tcase_add_test(tc, test_nothing_to_explain);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,161 @@
+/* td_test_util.c - running commands and whole-file I/O for the tests (see
+ * td_test_util.h). */
+#include "td_test_util.h"
+
+#include <check.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Formats into a fresh string. Out of memory in a test leaves nothing
+ * sensible to do but stop. */
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *s;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		abort();
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vformat(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+int td_test_vrun(char **out, const char *cwd, const char *fmt, va_list ap)
+{
+	char *cmd = vformat(fmt, ap), *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *p;
+	int st;
+
+	if (cwd) {
+		char *full = format("cd '%s' && { %s ; } 2>stderr.txt", cwd, cmd);
+
+		free(cmd);
+		cmd = full;
+	}
+	if (out)
+		*out = NULL;
+	p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return -1;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 8192;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, p);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	st = pclose(p);
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int td_test_run(char **out, const char *cwd, const char *fmt, ...)
+{
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	st = td_test_vrun(out, cwd, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+char *td_test_sh(const char *cwd, const char *fmt, ...)
+{
+	va_list ap;
+	char *out;
+	int st;
+
+	va_start(ap, fmt);
+	st = td_test_vrun(&out, cwd, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(st == 0, "command failed (%d): %s", st, fmt);
+	return out;
+}
+
+/* dir/name, or name alone when dir is NULL, in path (n bytes). */
+static void join(char *path, size_t n, const char *dir, const char *name)
+{
+	int k = dir ? snprintf(path, n, "%s/%s", dir, name) : snprintf(path, n, "%s", name);
+
+	ck_assert_msg(k >= 0 && (size_t)k < n, "path too long: %s/%s", dir ? dir : "", name);
+}
+
+uint8_t *td_test_read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[1024];
+	FILE *f;
+	uint8_t *buf;
+	long n;
+
+	join(path, sizeof path, dir, name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_msg(n >= 0, "cannot size %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_SET), 0);
+	buf = malloc((size_t)n + 1);
+	ck_assert(buf != NULL);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+void td_test_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[1024];
+	FILE *f;
+
+	join(path, sizeof path, dir, name);
+	f = fopen(path, "wb");
+	ck_assert_msg(f != NULL, "cannot create %s", path);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n)
+{
+	static const char key[] = "Fingerprint=";
+	const char *p = strstr(cli_out, key);
+	size_t j = 0;
+
+	ck_assert_msg(p != NULL, "no %s in: %s", key, cli_out);
+	for (p += sizeof key - 1; *p && *p != '\n' && *p != '\r' && j + 1 < n; p++) {
+		if (*p != ':')
+			dst[j++] = (char)tolower((unsigned char)*p);
+	}
+	dst[j] = '\0';
+}

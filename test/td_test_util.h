@@ -1,0 +1,53 @@
+/* td_test_util.h - what the tests share for running commands and files.
+ *
+ * The tests compare tlsdiag with what independent tools say (the openssl
+ * CLI, the tlsdiag binary itself for the end-to-end tests), so several of
+ * them run shell commands and read or write whole files. This is the one
+ * place that does it. Test code only: the functions marked "asserts" fail
+ * the running Check test, so call those from a test or a checked fixture,
+ * never from an unchecked one.
+ */
+#ifndef TD_TEST_UTIL_H
+#define TD_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Runs fmt (formatted like printf) with sh -c. With cwd NULL the command
+ * runs as it is, in the current directory, its standard error going where
+ * the test's goes. With cwd set it runs inside cwd, and its standard error
+ * is kept in cwd/stderr.txt (for a fixture whose failed step is to be
+ * looked at there).
+ *
+ * When out is not NULL, *out receives the command's standard output,
+ * malloc'd and NUL-terminated, for the caller to free; *out is NULL only
+ * when the command could not be started. Returns the command's exit
+ * status, -1 when it did not exit (a signal) or could not be started.
+ * Does not assert (unchecked fixtures use it); aborts when memory runs
+ * out. */
+int td_test_vrun(char **out, const char *cwd, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int td_test_run(char **out, const char *cwd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* td_test_run(), asserting exit status 0; returns the standard output, to
+ * be freed. */
+char *td_test_sh(const char *cwd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reads the whole file dir/name (name alone when dir is NULL) into a
+ * malloc'd buffer with a NUL after the last byte (not counted in *len), to
+ * be freed. Asserts that it can be read. */
+uint8_t *td_test_read_file(const char *dir, const char *name, size_t *len);
+
+/* Writes len bytes to dir/name (name alone when dir is NULL), replacing
+ * what was there. Asserts that all of it was written. */
+void td_test_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* What `openssl x509 -noout -fingerprint -sha256` (or -sha1) prints
+ * ("sha256 Fingerprint=AB:CD:...") to lower-case hex without colons
+ * ("abcd...") in dst (n bytes, always NUL-terminated). Asserts that
+ * "Fingerprint=" is there. */
+void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n);
+
+#endif
