@@ -5,6 +5,12 @@
 #   make demo       deps + build + analyze the bundled key-mismatch sample
 #   make check      build and run every test (SANITIZE=1: under ASan+UBSan)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
+#   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
+#                   library rebuilt into build/fuzz/ with ASan+UBSan)
+#   make fuzz-run   SECONDS=60: each target that long on fuzz/corpus/<target>;
+#                   new inputs go to build/fuzz/new/<target>, crashes to build/fuzz/
+#   (make check replays every fuzz/corpus/<target> through a plain build of
+#   the target, fuzz/replay.c, without libFuzzer)
 #
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -45,20 +51,30 @@ TD_LDFLAGS = $(SAN) $(LDFLAGS)
 LIB_SRCS := \
 	src/error.c src/reader.c src/capture.c src/decode.c src/flow.c src/reasm.c \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
-	src/names.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
+	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
 	test/check_main.c test/check_reader.c test/check_decode.c test/check_flow.c \
 	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
-	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_e2e.c test/td_test_util.c
+	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/td_test_util.c
+
+# Live capture: dropping root after opening the interface.
+LIB_SRCS += src/privdrop.c
+TEST_SRCS += test/check_live.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtlsdiag.a
 BIN := $(BUILD)/tlsdiag
 TEST_BIN := $(BUILD)/check_tlsdiag
+# Fuzz targets fuzz/fuzz_<t>.c (STYLE.md rule 19), corpus fuzz/corpus/<t>/.
+FUZZ_TARGETS := pipeline tls reasm x509 decode
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/replay-%)
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SECONDS ?= 60
 DATA := $(wildcard data/tls-*.csv)
 
-.PHONY: all deps demo check install uninstall clean
+.PHONY: all deps demo check install uninstall clean fuzz fuzz-run
 all: $(BIN)
 
 $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
@@ -86,8 +102,26 @@ $(BIN): $(BUILD)/src/main.o $(LIB)
 $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(CC) $(TD_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
-check: $(BIN) $(TEST_BIN)
+check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
 	TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
+	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay-$$t fuzz/corpus/$$t || exit 1; done
+
+# A fuzz target with the replay driver, or (make fuzz: this Makefile again
+# with BUILD=build/fuzz, CC=clang) with libFuzzer.
+$(BUILD)/replay-%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(LIB)
+	$(CC) $(TD_CFLAGS) $(TD_LDFLAGS) -o $@ $< fuzz/replay.c $(LIB) $(PKG_LIBS)
+
+$(BUILD)/fuzz-%: fuzz/fuzz_%.c fuzz/fuzz.h $(LIB)
+	$(CC) $(TD_CFLAGS) $(TD_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) SAN='$(FUZZ_SAN)' \
+		$(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/new/$$t && \
+		build/fuzz/fuzz-$$t -max_total_time=$(SECONDS) -artifact_prefix=build/fuzz/ \
+			build/fuzz/new/$$t fuzz/corpus/$$t || exit 1; done
 
 deps:
 	@missing=""; \

@@ -71,6 +71,11 @@ struct td_tcp_seg {
 	/* Payload bytes that were on the wire but not captured (snaplen or
 	 * a packet cut short), from the IP total length. */
 	size_t payload_missing;
+	/* The packet from its IP header on, as captured (borrowed like
+	 * payload): what a classifier that wants whole IP packets (nDPI) is
+	 * given. */
+	const uint8_t *ip;
+	size_t ip_len;
 	uint8_t encap;    /* TD_ENCAP_* bits */
 	uint16_t vlan_id; /* outermost 802.1Q VLAN id when TD_ENCAP_VLAN */
 };

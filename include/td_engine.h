@@ -22,6 +22,7 @@ struct td_engine_config {
 	size_t max_handshake_msg; /* largest handshake message parsed */
 	struct td_reasm_limits reasm;
 	uint32_t idle_timeout;    /* seconds without a packet before a connection ends */
+	bool classify;            /* run nDPI on each flow's first packets */
 };
 
 /* Defaults documented in the man page. */

@@ -22,4 +22,14 @@ void td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n);
 /* MD5 of the string, 32 hex digits and a NUL. */
 void td_ja3_hash(const char *str, char out[33]);
 
+/* JA4 and JA4S (FoxIO, github.com/FoxIO-LLC/ja4, technical details) for
+ * TLS over TCP: "t13d1715h2_5b57614c22b0_3d5424432f57". The raw forms
+ * (JA4_r, JA4S_r) put the lists themselves where the hashes go. */
+#define TD_JA4_LEN 48
+#define TD_JA4_RAW_MAX 4096
+void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN]);
+void td_ja4_raw(const struct td_client_hello *ch, char *out, size_t n);
+void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN]);
+void td_ja4s_raw(const struct td_server_hello *sh, char *out, size_t n);
+
 #endif

@@ -23,6 +23,9 @@ struct td_key {
 	char algorithm[16];      /* as in td_cert_key */
 	unsigned bits;
 	uint8_t spki_sha256[32]; /* SHA-256 of the DER SubjectPublicKeyInfo of the public half */
+	char spki_sha256_b64[45]; /* the same, base64 (pin-sha256), as in td_cert_key */
+	bool has_modulus;         /* RSA: rsa_modulus_sha256 as in td_cert_key */
+	uint8_t rsa_modulus_sha256[32];
 };
 
 /* Loads a PEM or DER private key: RSA, EC, Ed25519 (any type libcrypto

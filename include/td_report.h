@@ -61,7 +61,16 @@ struct td_summary {
 	uint64_t alerts_encrypted[2];           /* [enum td_dir] */
 	uint64_t certs_distinct;
 	uint64_t x509_parses, x509_hits;
+	/* Distinct leaf certificates per SNI and per server endpoint
+	 * (td_chain.h); borrowed, NULL when not tracked. */
+	const struct td_consistency *consistency;
 	uint64_t flows_evicted, hs_too_big, desyncs;
+	/* Live capture (-i): the interface (borrowed for the call) and
+	 * pcap_stats()'s drop counters: by the kernel (buffer full), by the
+	 * interface or its driver. All zero/NULL when reading files. */
+	bool live;
+	const char *interface;
+	uint64_t dropped_kernel, dropped_iface;
 	/* NULL: the input was read to its end. Else why it stopped early
 	 * ("truncated capture: file.pcap: ... at byte N (frame M)");
 	 * borrowed for the call. */

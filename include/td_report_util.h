@@ -85,9 +85,6 @@ const char *td_report_roles_name(const struct td_session *s);
 /* Alert level: "fatal", "warning", NULL for anything else. */
 const char *td_report_alert_level(uint8_t level);
 
-/* True when the negotiated version is TLS 1.3 (or one of its drafts). */
-bool td_report_is_tls13(const struct td_session *s);
-
 /* Walks a session's timeline and names each event. Keeps the little state
  * the names need: whether a ChangeCipherSpec came before, per direction
  * (the first encrypted handshake message after a TLS 1.2 CCS is the

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "td_chain.h"
+#include "td_classify.h"
 #include "td_decode.h"
 #include "td_time.h"
 
@@ -33,6 +35,26 @@ struct td_x509_cache;
 #define TD_ALPN_LEN 64 /* longer ALPN names are cut, and flagged */
 #define TD_SNI_LEN 256
 #define TD_MAX_CHAIN 10
+#define TD_MAX_KEY_SHARES 8
+
+/* Extensions seen in a hello, as flags (RFC numbers in tls.c). */
+#define TD_EXT_SNI 0x1
+#define TD_EXT_STATUS_REQUEST 0x2
+#define TD_EXT_SCT 0x4
+#define TD_EXT_EMS 0x8
+#define TD_EXT_ETM 0x10
+#define TD_EXT_TICKET 0x20
+#define TD_EXT_PSK 0x40
+#define TD_EXT_EARLY_DATA 0x80
+#define TD_EXT_RENEGOTIATION_INFO 0x100
+#define TD_EXT_HEARTBEAT 0x200
+#define TD_EXT_ECH 0x400
+#define TD_EXT_KEY_SHARE 0x800
+#define TD_EXT_SUPPORTED_VERSIONS 0x1000
+#define TD_EXT_RECORD_SIZE_LIMIT 0x2000
+#define TD_EXT_MAX_FRAGMENT_LENGTH 0x4000
+#define TD_EXT_SCSV_RENEGOTIATION 0x8000 /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV offered */
+#define TD_EXT_SCSV_FALLBACK 0x10000     /* TLS_FALLBACK_SCSV offered (RFC 7507) */
 #define TD_MAX_ALERTS 16
 #define TD_MAX_EVENTS 64
 
@@ -73,6 +95,13 @@ struct td_client_hello {
 	bool has_sni;
 	struct td_wire_str sni;
 	struct td_alpn_list alpn;
+	uint32_t ext_flags; /* TD_EXT_* seen in this hello */
+	uint16_t n_key_shares;
+	uint16_t key_shares[TD_MAX_KEY_SHARES]; /* groups offered (RFC 8446 §4.2.8) */
+	uint8_t psk_modes;            /* bit 0 psk_ke, bit 1 psk_dhe_ke (§4.2.9) */
+	uint16_t ticket_len;          /* session_ticket extension length (RFC 5077) */
+	uint16_t record_size_limit;   /* RFC 8449, 0 when absent */
+	uint8_t max_fragment_length;  /* RFC 6066 §4 code, 0 when absent */
 	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
 };
 
@@ -93,6 +122,10 @@ struct td_server_hello {
 	bool has_alpn;
 	uint8_t alpn_len;
 	uint8_t alpn[TD_ALPN_LEN];
+	uint32_t ext_flags;     /* TD_EXT_* */
+	uint16_t key_share;     /* group chosen (or asked for, in an HRR), 0 none */
+	uint8_t downgrade;      /* RFC 8446 §4.1.3 sentinel: 0 none, 11 "TLS 1.1
+				 * or below", 12 "TLS 1.2" */
 	uint8_t malformed;
 };
 
@@ -197,6 +230,9 @@ struct td_session {
 	struct td_tcp_evidence tcp;
 
 	bool is_tls;
+	struct td_classify_facts ndpi; /* nDPI's verdict on the flow */
+	uint8_t starttls;        /* enum td_starttls_proto: plain text came first */
+	uint32_t starttls_frame; /* frame of the server's go-ahead */
 	struct td_client_hello ch;
 	struct td_server_hello sh;
 	uint16_t version; /* negotiated: supported_versions or legacy */
@@ -204,6 +240,13 @@ struct td_session {
 	uint32_t hrr_frame;
 	char ja3[33];     /* MD5 hex of the JA3 string, "" when no ClientHello */
 	char ja3s[33];    /* MD5 hex of the JA3S string, "" when no ServerHello */
+	char ja4[48];     /* JA4 of the ClientHello, "" when none */
+	char ja4s[48];    /* JA4S of the ServerHello, "" when none */
+	/* The second ClientHello, after a HelloRetryRequest (RFC 8446
+	 * §4.1.4): its frame and fingerprints; 0 / "" when none. */
+	uint32_t ch2_frame;
+	char ja3_retry[33];
+	char ja4_retry[48];
 
 	/* Server certificate chain, in the order sent (references held). */
 	uint8_t n_certs;
@@ -216,7 +259,29 @@ struct td_session {
 	 * borrowed from the engine's key list and live for the whole run. */
 	bool keys_given;
 	const char *cert_key_match[TD_MAX_CHAIN];
+	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
+	 * --cert), set by the caller with td_chain_check() after
+	 * td_session_finish(); chain.checked is false until then. */
+	struct td_chain_facts chain;
 	bool client_cert_requested;
+	/* ServerKeyExchange (TLS <= 1.2, RFC 8422 §5.4 / RFC 5246 §7.4.3) */
+	uint16_t ske_group;    /* named curve, 0 when not ECDHE */
+	uint16_t ske_dh_bits;  /* size of the DHE prime, 0 when not DHE */
+	uint16_t ske_sigalg;   /* signature scheme (TLS 1.2), 0 before 1.2 */
+	/* CertificateRequest (RFC 5246 §7.4.4) */
+	uint16_t cr_n_cas;     /* distinguished names of acceptable CAs */
+	uint16_t cr_n_sigalgs;
+	/* ClientKeyExchange: the encrypted pre-master secret or public value */
+	uint16_t cke_len;
+	/* NewSessionTicket (RFC 5077 §3.3) */
+	uint32_t ticket_lifetime;
+	uint16_t new_ticket_len;
+	bool resumed;          /* abbreviated handshake, or TLS 1.3 PSK */
+	/* The client's chain (TLS <= 1.2 in clear), references held. */
+	uint8_t n_client_certs;
+	uint16_t total_client_certs;
+	uint32_t client_cert_frame;
+	const struct td_cert *client_certs[TD_MAX_CHAIN];
 
 	uint8_t n_alerts, total_alerts;
 	struct td_alert alerts[TD_MAX_ALERTS];
@@ -266,6 +331,8 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev);
 const struct td_alert *td_session_aborting_alert(const struct td_session *s);
 /* Decides outcome, abort side and how, after the connection ended. */
 void td_session_finish(struct td_session *s);
+/* TLS 1.3 or one of its drafts (0x7fNN) was negotiated. */
+bool td_session_is_tls13(const struct td_session *s);
 /* Negotiated version: supported_versions when present, else legacy. */
 uint16_t td_session_version(const struct td_session *s);
 

@@ -118,7 +118,14 @@ struct td_reader;
 TD_MUST_CHECK enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hello *ch);
 TD_MUST_CHECK enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hello *sh);
 TD_MUST_CHECK enum td_err td_tls_parse_sslv2_hello(struct td_reader *r, struct td_client_hello *ch);
-TD_MUST_CHECK enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13,
+/* ServerKeyExchange for key exchange kx (a td_cipher_info kx name);
+ * signed_ false for anonymous suites; tls12: a SignatureAndHashAlgorithm
+ * precedes the signature. TD_ERR_UNSUPPORTED for other key exchanges. */
+TD_MUST_CHECK enum td_err td_tls_parse_server_key_exchange(struct td_reader *r, const char *kx,
+							   bool signed_, bool tls12,
+							   struct td_session *s);
+/* client: the chain goes to the session's client_certs, else certs. */
+TD_MUST_CHECK enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool client,
 						   struct td_session *s,
 						   const struct td_tls_cert_sink *sink);
 

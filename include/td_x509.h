@@ -37,6 +37,69 @@ struct td_cert_key {
 	/* SHA-256 of the DER SubjectPublicKeyInfo, as the certificate carries
 	 * it: the value HPKP-style pins use, and what --key is matched on. */
 	uint8_t spki_sha256[32];
+	/* The same hash in base64, the "pin-sha256" form of RFC 7469 §2.4
+	 * (44 characters). "" in a zeroed struct. */
+	char spki_sha256_b64[45];
+	/* RSA and RSA-PSS: SHA-256 of the text `openssl x509 -noout -modulus`
+	 * (or `openssl rsa -noout -modulus`) prints, "Modulus=<HEX>\n", so
+	 * the value equals `... -modulus | openssl sha256`, the usual way to
+	 * compare a certificate with a key by hand. has_modulus false (and
+	 * the hash zero) for other key types. */
+	bool has_modulus;
+	uint8_t rsa_modulus_sha256[32];
+};
+
+/* keyUsage bits (RFC 5280 §4.2.1.3), bit n of the BIT STRING as 1u << n. */
+enum td_x509_key_usage {
+	TD_KU_DIGITAL_SIGNATURE = 1u << 0,
+	TD_KU_NON_REPUDIATION = 1u << 1, /* contentCommitment */
+	TD_KU_KEY_ENCIPHERMENT = 1u << 2,
+	TD_KU_DATA_ENCIPHERMENT = 1u << 3,
+	TD_KU_KEY_AGREEMENT = 1u << 4,
+	TD_KU_KEY_CERT_SIGN = 1u << 5,
+	TD_KU_CRL_SIGN = 1u << 6,
+	TD_KU_ENCIPHER_ONLY = 1u << 7,
+	TD_KU_DECIPHER_ONLY = 1u << 8,
+};
+#define TD_KU_COUNT 9
+
+/* The RFC 5280 name of keyUsage bit n ("digitalSignature",
+ * "keyEncipherment", ...); NULL when n >= TD_KU_COUNT. */
+const char *td_x509_key_usage_name(unsigned n);
+
+/* Certificate extensions that matter for diagnosis (RFC 5280 §4.2). An
+ * extension that is absent leaves its "has_" flag false; one that is
+ * present but does not decode is counted in bad_extensions and otherwise
+ * treated as absent (the certificate still parses: a client may reject
+ * it, and that is what the report is for). */
+struct td_cert_ext {
+	bool has_key_usage;
+	unsigned key_usage;    /* TD_KU_* bits */
+	/* extendedKeyUsage purposes in certificate order, libcrypto short
+	 * names ("serverAuth", "clientAuth", "codeSigning", "OCSPSigning",
+	 * "anyExtendedKeyUsage") or the dotted OID when it has none. */
+	char **eku;
+	size_t n_eku;
+	bool has_basic_constraints;
+	bool is_ca;            /* basicConstraints cA */
+	long path_len;         /* pathLenConstraint, -1 when absent */
+	/* keyIdentifier of subjectKeyIdentifier / authorityKeyIdentifier as
+	 * lower-case hex without separators; NULL when absent. */
+	char *subject_key_id;
+	char *authority_key_id;
+	/* URIs of cRLDistributionPoints (fullName entries) and the OCSP
+	 * responders of authorityInfoAccess, in certificate order, escaped
+	 * as SAN values are (\xHH outside printable ASCII). */
+	char **crl_urls;
+	size_t n_crl_urls;
+	char **ocsp_urls;
+	size_t n_ocsp_urls;
+	/* Signed Certificate Timestamps embedded in the certificate
+	 * (1.3.6.1.4.1.11129.2.4.2, RFC 6962 §3.3): how many; 0 when the
+	 * extension is absent. */
+	bool has_scts;
+	unsigned n_scts;
+	unsigned bad_extensions; /* of the above, present but not decodable */
 };
 
 struct td_cert {
@@ -45,7 +108,7 @@ struct td_cert {
 	/* false: the input is not a certificate (does not decode, trailing
 	 * bytes, too long) or one whose names, validity times or
 	 * subjectAltName extension libcrypto cannot read; error says why and
-	 * every field below is empty (NULL, 0, ""). */
+	 * every field below is empty (NULL, 0, "", ext.path_len -1). */
 	bool parsed;
 	char error[128];     /* "" when parsed */
 	long version;        /* 1, 2 or 3 */
@@ -78,6 +141,7 @@ struct td_cert {
 	 * own public key. */
 	bool self_signed;
 	struct td_cert_key key;
+	struct td_cert_ext ext;
 	uint8_t *der;        /* private copy of the DER, for export */
 	size_t der_len;
 };
@@ -124,6 +188,58 @@ void td_x509_cache_stats(const struct td_x509_cache *c, struct td_x509_stats *ou
  * when it is not a SubjectPublicKeyInfo or has trailing bytes, TD_ERR_NOMEM.
  * On error *out is zeroed. */
 TD_MUST_CHECK enum td_err td_x509_key_facts(const uint8_t *spki, size_t len, struct td_cert_key *out);
+
+/* ---- chains and names ----------------------------------------------------
+ * The functions below decode nothing from the network again: the cache
+ * keeps libcrypto's form of every certificate it parsed. They take
+ * certificates from a cache (td_x509_cache_get or td_x509_cert_load) and
+ * are false / refuse for certificates that did not parse. */
+
+/* True when issuer's subject is child's issuer name and child's signature
+ * verifies with issuer's public key (a real signature check, not a name
+ * comparison). The last answer per child is remembered, so a chain seen
+ * again costs no new signature check. */
+bool td_x509_issued_by(const struct td_cert *child, const struct td_cert *issuer);
+
+/* Whether the certificate is valid for host name name[0..len), by
+ * X509_check_host with default flags, the rules `openssl x509 -checkhost`
+ * applies: subjectAltName DNS entries (the subject CN only when there are
+ * none), a wildcard as the whole left-most label or part of it, case
+ * insensitive. 1 match, 0 no match, -1 the name is not a host name (an
+ * embedded NUL, empty) or the certificate did not parse. */
+int td_x509_check_host(const struct td_cert *cert, const uint8_t *name, size_t len);
+
+/* Trust anchors for --ca: a PEM file of one or more certificates, or a
+ * directory of certificates named by subject hash (`openssl rehash`, as
+ * /etc/ssl/certs is). NULL on failure, with err naming the path:
+ *   "<path>: no such file or directory", "<path>: no certificate in it",
+ *   "<path>: out of memory". */
+struct td_x509_store;
+struct td_x509_store *td_x509_store_load(const char *path, char *err, size_t errlen);
+void td_x509_store_free(struct td_x509_store *st);
+
+/* Verifies chain[0] (the leaf) with chain[1..n) as untrusted
+ * intermediates against the store, at time `at` (seconds since the epoch:
+ * the capture's time, never the clock), as `openssl verify -CAfile FILE
+ * -untrusted REST -attime AT LEAF` does (no purpose, no host name).
+ * Returns true when it verifies. verdict receives "ok" or libcrypto's
+ * words for the first error (X509_verify_cert_error_string: "unable to get
+ * local issuer certificate", "certificate has expired", ...), and *depth
+ * the chain position of the error (-1 when ok). A chain with a
+ * certificate that did not parse gives false, "certificate [i] did not
+ * parse", depth i. */
+bool td_x509_verify(const struct td_x509_store *st, const struct td_cert *const *chain, size_t n,
+		    int64_t at, char *verdict, size_t vlen, int *depth);
+
+/* Reads the first certificate of a PEM or DER file (at most
+ * TD_X509_MAX_DER bytes) into the cache; *out gets a reference to release
+ * with td_x509_cert_release. Errors (err names the path):
+ *   "<path>: no such file" / "<path>: <strerror>"           TD_ERR_IO
+ *   "<path>: larger than 1 MiB"                             TD_ERR_TOO_BIG
+ *   "<path>: not a certificate (PEM or DER)"                TD_ERR_MALFORMED
+ *   "<path>: out of memory"                                 TD_ERR_NOMEM */
+TD_MUST_CHECK enum td_err td_x509_cert_load(struct td_x509_cache *c, const char *path,
+					    const struct td_cert **out, char *err, size_t errlen);
 
 /* Writes <dir>/<sha256hex>.der and <dir>/<sha256hex>.pem. The names come
  * only from the fingerprint, never from packet data. Files are created with

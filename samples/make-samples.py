@@ -718,6 +718,7 @@ class Sample:
         self.alpn_offered = alpn_offered or []
         self.cert_files = cert_files
         self.server_key = server_key
+        self.extra = {}          # more facts for the connection, if any
 
     def facts(self, filename, linktype):
         tcp, tls = self.tcp, self.tls
@@ -762,6 +763,7 @@ class Sample:
                 "handshake_completed": tls.done["client"] and tls.done["server"],
                 "end": end,
                 "end_by": end_by,
+                **self.extra,
             }],
         }
 
@@ -952,6 +954,44 @@ def scenario_tls12_ipv6_reordered():
                          server_trouble={"order": [0, 2, 1], "retransmit": 1})
 
 
+SMTP_BEFORE_TLS = [
+    # RFC 3207 §5: greeting, EHLO, the STARTTLS offer, STARTTLS, go-ahead
+    ("server", b"220 mail.server.example ESMTP ready\r\n"),
+    ("client", b"EHLO client.example\r\n"),
+    ("server", b"250-mail.server.example\r\n250-STARTTLS\r\n250 8BITMIME\r\n"),
+    ("client", b"STARTTLS\r\n"),
+    ("server", b"220 2.0.0 Ready to start TLS\r\n"),
+]
+
+
+def scenario_smtp_starttls():
+    """SMTP on port 25 upgraded with STARTTLS (RFC 3207), then a TLS 1.2
+    ECDHE-RSA handshake with SNI, one EHLO inside TLS, and a clean close."""
+    name = "smtp-starttls"
+    version = ssl.TLSVersion.TLSv1_2
+    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+    cctx = client_context(version, keylog_for(name), ciphers=cipher)
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher)
+    tcp = TcpConnection(40008, server_port=25)
+    tcp.open()
+    for side, line in SMTP_BEFORE_TLS:
+        tcp.send(side, line)
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    tls.exchange(b"EHLO client.example\r\n", b"250 mail.server.example\r\n")
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    sample = Sample(name, tcp, tls, None, ["server.example.pem", "intermediate-ca.pem"],
+                    "server.example.key", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    # the frame of the server's go-ahead: the last plain-text send
+    go_ahead = len(b"".join(l for sd, l in SMTP_BEFORE_TLS if sd == "server")) - 1
+    sample.extra = {"starttls": "SMTP", "starttls_frame": tcp.frame_of("server", go_ahead)}
+    return sample
+
+
 def unknown_ca_connection(name, port, version, encrypt_alert=True):
     """The client trusts only "Other CA", rejects the server's chain and
     sends a fatal unknown_ca alert, then closes the connection.
@@ -1057,9 +1097,22 @@ def scenario_tls12_rsa_key_mismatch():
 
 # ---------------------------------------------------------------------------
 
+# Scenarios that can be made one at a time: make-samples.py NAME ...
+ONE_BY_ONE = {
+    "smtp-starttls": lambda: write_sample(scenario_smtp_starttls(), "smtp-starttls.pcap"),
+}
+
+
 def main():
     if not os.path.exists(key_path("server.example.pem")):
         sys.exit("make-samples.py: run samples/make-certs.sh first")
+    if len(sys.argv) > 1:
+        for name in sys.argv[1:]:
+            if name not in ONE_BY_ONE:
+                sys.exit("make-samples.py: no scenario %r (have: %s)"
+                         % (name, ", ".join(sorted(ONE_BY_ONE))))
+            ONE_BY_ONE[name]()
+        return
 
     ok12 = scenario_tls12_ecdhe_ok()
     write_sample(ok12, "tls12-ecdhe-ok.pcap")
@@ -1070,6 +1123,8 @@ def main():
                  "tls13-unknown-ca-cleartext.pcap")
     write_sample(scenario_tls12_rsa_key_mismatch(), "tls12-rsa-key-mismatch.pcap")
     write_sample(scenario_tls12_ipv6_reordered(), "tls12-ipv6-reordered.pcap")
+    for make in ONE_BY_ONE.values():
+        make()
 
     # The same connection as tls12-ecdhe-ok.pcap, other link layers.
     for suffix, framing, linktype in (

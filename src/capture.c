@@ -1,172 +1,600 @@
-/* capture.c - saved capture files through libpcap (see td_capture.h). */
+/* capture.c - saved capture files and live interfaces through libpcap (see
+ * td_capture.h). */
 #include "td_capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "td_decode.h"
 
-struct td_capture {
+#define NO_SOURCE SIZE_MAX
+
+/* One input: a file, standard input, or the live interface. */
+struct source {
 	pcap_t *pcap;
-	FILE *fp;
-	char *path;
-	bool have_filter;
-	struct bpf_program prog;
+	FILE *fp; /* files: what pcap reads (pcap_close() closes it) */
+	char *name;
 	int linktype;
+	bool have_filter; /* files: filtered here (live: in the kernel) */
+	struct bpf_program prog;
+	/* Merging: the packet read ahead, valid until the next read on this
+	 * source. */
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	bool pending, done;
+	uint64_t read;       /* packets read from this source */
+	uint64_t last_frame; /* frame number its last packet got */
+};
+
+struct td_capture {
+	struct source *src;
+	size_t n;
+	bool live;
+	int fd;         /* live: pcap_get_selectable_fd(), or -1 */
+	int timeout_ms; /* live */
+	char *warning;  /* live: pcap_activate()'s warning */
+	char *stopped;  /* files: the first file that stopped early, and where */
+	char linkname[128];
+	pcap_t *dead;   /* -w: the handle the dump file's header comes from */
+	pcap_dumper_t *dumper;
+	char *dump_path;
 	struct td_capture_stats st;
 };
+
+static void fail(char *err, size_t errlen, const char *name, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", name, what);
+}
+
+/* Names the link type for the "listening on" line: "EN10MB (Ethernet)". */
+static void set_linkname(struct td_capture *c)
+{
+	int lt = c->src[0].linktype;
+	const char *name = pcap_datalink_val_to_name(lt);
+	const char *desc = pcap_datalink_val_to_description(lt);
+
+	snprintf(c->linkname, sizeof c->linkname, "%s (%s)", name ? name : "unknown",
+		 desc ? desc : "unknown");
+}
+
+static void source_close(struct source *s)
+{
+	if (s->have_filter)
+		pcap_freecode(&s->prog);
+	if (s->pcap)
+		pcap_close(s->pcap); /* closes s->fp, stdin included */
+	else if (s->fp && s->fp != stdin)
+		fclose(s->fp);
+	free(s->name);
+	memset(s, 0, sizeof *s);
+}
 
 /* libpcap returns DLT_* values; decode takes the file's LINKTYPE_* ones.
  * They are equal for every link type handled except raw IP, whose DLT
  * value is platform specific; decode accepts those too. */
-static int linktype_of(pcap_t *p)
+static enum td_capture_status check_linktype(struct source *s, char *err, size_t errlen)
 {
-	return pcap_datalink(p);
+	s->linktype = pcap_datalink(s->pcap);
+	if (!td_decode_link_name(s->linktype)) {
+		const char *dlt = pcap_datalink_val_to_name(s->linktype);
+		snprintf(err, errlen, "%s: unsupported link type %d (%s)", s->name, s->linktype,
+			 dlt ? dlt : "unknown");
+		return TD_CAP_ERR_LINKTYPE;
+	}
+	return TD_CAP_OK;
 }
 
-static void fail(char *err, size_t errlen, const char *path, const char *what)
+static enum td_capture_status source_open_file(struct source *s, const char *path,
+					       const char *filter, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s: %s", path, what);
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
+	enum td_capture_status st;
+
+	s->name = strdup(name);
+	if (!s->name) {
+		fail(err, errlen, name, strerror(ENOMEM));
+		return TD_CAP_ERR_OPEN;
+	}
+	/* Opened here rather than by pcap_open_offline so that "cannot open"
+	 * (errno) stays apart from "not a capture" (libpcap's verdict). */
+	if (strcmp(path, "-") == 0) {
+		s->fp = stdin;
+	} else {
+		struct stat sb;
+		s->fp = fopen(path, "rb");
+		if (!s->fp) {
+			fail(err, errlen, name, strerror(errno));
+			return TD_CAP_ERR_OPEN;
+		}
+		if (fstat(fileno(s->fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fail(err, errlen, name, strerror(EISDIR));
+			return TD_CAP_ERR_OPEN;
+		}
+	}
+	s->pcap = pcap_fopen_offline_with_tstamp_precision(s->fp, PCAP_TSTAMP_PRECISION_MICRO,
+							    ebuf);
+	if (!s->pcap) {
+		snprintf(err, errlen, "%s: not a readable pcap or pcapng capture (%s)", name, ebuf);
+		return TD_CAP_ERR_FORMAT;
+	}
+	/* pcap_close() closes the FILE from now on */
+	st = check_linktype(s, err, errlen);
+	if (st != TD_CAP_OK)
+		return st;
+	if (filter && *filter) {
+		if (pcap_compile(s->pcap, &s->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			snprintf(err, errlen, "%s: bad filter '%s': %s", name, filter,
+				 pcap_geterr(s->pcap));
+			return TD_CAP_ERR_FILTER;
+		}
+		s->have_filter = true;
+	}
+	return TD_CAP_OK;
+}
+
+struct td_capture *td_capture_open_files(const char *const *paths, size_t n, const char *filter,
+					 enum td_capture_status *status, char *err,
+					 size_t errlen)
+{
+	struct td_capture *c = calloc(1, sizeof *c);
+	size_t stdin_uses = 0;
+
+	*status = TD_CAP_ERR_OPEN;
+	if (!c || n == 0 || !(c->src = calloc(n, sizeof *c->src))) {
+		fail(err, errlen, n ? paths[0] : "tlsdiag", n ? strerror(ENOMEM) : "no input");
+		goto error;
+	}
+	c->fd = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(paths[i], "-") == 0 && ++stdin_uses > 1) {
+			fail(err, errlen, "(standard input)", "given more than once");
+			goto error;
+		}
+		c->n = i + 1;
+		*status = source_open_file(&c->src[i], paths[i], filter, err, errlen);
+		if (*status != TD_CAP_OK)
+			goto error;
+	}
+	set_linkname(c);
+	return c;
+
+error:
+	td_capture_close(c);
+	return NULL;
 }
 
 struct td_capture *td_capture_open_file(const char *path, const char *filter,
 					enum td_capture_status *status, char *err,
 					size_t errlen)
 {
+	return td_capture_open_files(&path, 1, filter, status, err, errlen);
+}
+
+/* One line for a failed pcap_activate(): what a person can act on first,
+ * libpcap's own words after it. */
+static void activate_error(char *err, size_t errlen, const char *iface, int rc, pcap_t *p)
+{
+	const char *why;
+
+	switch (rc) {
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		why = "no such interface; tlsdiag -D lists them";
+		break;
+	case PCAP_ERROR_PERM_DENIED:
+	case PCAP_ERROR_PROMISC_PERM_DENIED:
+		why = "permission denied: live capture needs root or CAP_NET_RAW";
+		break;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		why = "interface is not up";
+		break;
+	default:
+		why = pcap_statustostr(rc);
+		break;
+	}
+	snprintf(err, errlen, "%s: %s (libpcap: %s)", iface, why, pcap_geterr(p));
+}
+
+struct td_capture *td_capture_open_live(const struct td_capture_live_opts *o,
+					enum td_capture_status *status, char *err,
+					size_t errlen)
+{
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct td_capture *c = calloc(1, sizeof *c);
-	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
+	struct source *s;
+	bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+	int rc;
 
-	if (!c) {
-		*status = TD_CAP_ERR_OPEN;
-		fail(err, errlen, name, strerror(ENOMEM));
-		return NULL;
-	}
-	c->path = strdup(name);
-	if (!c->path) {
-		*status = TD_CAP_ERR_OPEN;
-		fail(err, errlen, name, strerror(ENOMEM));
+	*status = TD_CAP_ERR_OPEN;
+	if (!c || !(c->src = calloc(1, sizeof *c->src))) {
+		fail(err, errlen, o->iface, strerror(ENOMEM));
 		goto error;
 	}
-	/* Opened here rather than by pcap_open_offline so that "cannot open"
-	 * (errno) stays apart from "not a capture" (libpcap's verdict). */
-	if (strcmp(path, "-") == 0) {
-		c->fp = stdin;
-	} else {
-		struct stat sb;
-		c->fp = fopen(path, "rb");
-		if (!c->fp) {
-			*status = TD_CAP_ERR_OPEN;
-			fail(err, errlen, name, strerror(errno));
-			goto error;
-		}
-		if (fstat(fileno(c->fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			*status = TD_CAP_ERR_OPEN;
-			fail(err, errlen, name, strerror(EISDIR));
-			goto error;
-		}
-	}
-	c->pcap = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_MICRO,
-							    ebuf);
-	if (!c->pcap) {
-		*status = TD_CAP_ERR_FORMAT;
-		snprintf(err, errlen, "%s: not a readable pcap or pcapng capture (%s)", name, ebuf);
+	c->n = 1;
+	c->live = true;
+	c->fd = -1;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 250;
+	s = &c->src[0];
+	s->name = strdup(o->iface);
+	if (!s->name) {
+		fail(err, errlen, o->iface, strerror(ENOMEM));
 		goto error;
 	}
-	/* pcap_close() closes the FILE from now on */
-	c->linktype = linktype_of(c->pcap);
-	if (!td_decode_link_name(c->linktype)) {
-		const char *dlt = pcap_datalink_val_to_name(c->linktype);
-		*status = TD_CAP_ERR_LINKTYPE;
-		snprintf(err, errlen, "%s: unsupported link type %d (%s)", name, c->linktype,
-			 dlt ? dlt : "unknown");
-		goto error_pcap;
+	s->pcap = pcap_create(o->iface, ebuf);
+	if (!s->pcap) {
+		fail(err, errlen, o->iface, ebuf);
+		goto error;
 	}
-	if (filter && *filter) {
-		if (pcap_compile(c->pcap, &c->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	/* Immediate mode: each packet as it arrives, so connections are
+	 * reported when they end rather than when a buffer fills. */
+	if (pcap_set_snaplen(s->pcap, o->snaplen > 0 ? o->snaplen : TD_CAPTURE_SNAPLEN_DEFAULT) ||
+	    pcap_set_promisc(s->pcap, o->promisc) || pcap_set_immediate_mode(s->pcap, 1) ||
+	    pcap_set_timeout(s->pcap, c->timeout_ms) ||
+	    (o->buffer_kib > 0 && pcap_set_buffer_size(s->pcap, o->buffer_kib * 1024))) {
+		fail(err, errlen, o->iface, "cannot set the capture options");
+		goto error;
+	}
+	rc = pcap_activate(s->pcap);
+	if (rc < 0) {
+		activate_error(err, errlen, o->iface, rc, s->pcap);
+		goto error;
+	}
+	if (rc > 0) {
+		char w[PCAP_ERRBUF_SIZE + 64];
+		snprintf(w, sizeof w, "%s: %s (%s)", o->iface, pcap_statustostr(rc),
+			 pcap_geterr(s->pcap));
+		c->warning = strdup(w);
+	}
+	*status = check_linktype(s, err, errlen);
+	if (*status != TD_CAP_OK)
+		goto error;
+	if (o->filter && *o->filter) {
+		if (pcap_lookupnet(o->iface, &net, &mask, ebuf) != 0)
+			mask = PCAP_NETMASK_UNKNOWN;
+		if (pcap_compile(s->pcap, &s->prog, o->filter, 1, mask) != 0 ||
+		    pcap_setfilter(s->pcap, &s->prog) != 0) {
 			*status = TD_CAP_ERR_FILTER;
-			snprintf(err, errlen, "%s: bad filter '%s': %s", name, filter,
-				 pcap_geterr(c->pcap));
-			goto error_pcap;
+			snprintf(err, errlen, "%s: bad filter '%s': %s", o->iface, o->filter,
+				 pcap_geterr(s->pcap));
+			pcap_freecode(&s->prog);
+			goto error;
 		}
-		c->have_filter = true;
+		pcap_freecode(&s->prog); /* the kernel has its copy */
 	}
+	/* Non-blocking reads and our own poll() with a timeout: the read
+	 * loop gets control back regularly to check for signals and the
+	 * --duration deadline, whatever libpcap's timeout semantics on this
+	 * platform. */
+	c->fd = pcap_get_selectable_fd(s->pcap);
+	if (c->fd >= 0 && pcap_setnonblock(s->pcap, 1, ebuf) != 0)
+		c->fd = -1;
+	c->st.live = true;
+	set_linkname(c);
 	*status = TD_CAP_OK;
 	return c;
 
-error_pcap:
-	pcap_close(c->pcap);
-	c->fp = NULL;
 error:
-	if (c->fp && c->fp != stdin)
-		fclose(c->fp);
-	free(c->path);
-	free(c);
+	td_capture_close(c);
 	return NULL;
+}
+
+/* Delivers h/data as the next packet (filter already passed). */
+static void deliver(struct td_capture *c, const struct source *s, const struct pcap_pkthdr *h,
+		    const u_char *data, struct td_packet *pkt)
+{
+	pkt->frame = (uint32_t)c->st.packets;
+	pkt->ts.sec = h->ts.tv_sec;
+	pkt->ts.usec = (int32_t)h->ts.tv_usec;
+	pkt->linktype = s->linktype;
+	pkt->data = data;
+	pkt->caplen = h->caplen;
+	pkt->wirelen = h->len;
+	if (c->dumper)
+		pcap_dump((u_char *)c->dumper, h, data);
+}
+
+/* Reads source i's next packet ahead. A file that ends or stops early is
+ * done; the first one to stop early is remembered for the end. */
+static void read_ahead(struct td_capture *c, size_t i)
+{
+	struct source *s = &c->src[i];
+	long where = s->fp ? ftell(s->fp) : -1;
+	int rc = pcap_next_ex(s->pcap, &s->h, &s->data);
+	char msg[1024], part[96] = "";
+
+	if (rc == 1) {
+		s->pending = true;
+		s->read++;
+		return;
+	}
+	s->done = true;
+	if (rc == PCAP_ERROR_BREAK || c->stopped)
+		return;
+	if (c->n > 1)
+		snprintf(part, sizeof part, " (its packet %llu)", (unsigned long long)s->read);
+	if (where >= 0)
+		snprintf(msg, sizeof msg,
+			 "%s: capture stops early after frame %llu%s, at byte offset %ld: %s",
+			 s->name, (unsigned long long)s->last_frame, part, where,
+			 pcap_geterr(s->pcap));
+	else
+		snprintf(msg, sizeof msg, "%s: capture stops early after frame %llu%s: %s", s->name,
+			 (unsigned long long)s->last_frame, part, pcap_geterr(s->pcap));
+	c->stopped = strdup(msg);
+	if (!c->stopped)
+		c->stopped = strdup("capture stops early (out of memory describing where)");
+}
+
+static bool earlier(const struct pcap_pkthdr *a, const struct pcap_pkthdr *b)
+{
+	if (a->ts.tv_sec != b->ts.tv_sec)
+		return a->ts.tv_sec < b->ts.tv_sec;
+	return a->ts.tv_usec < b->ts.tv_usec;
+}
+
+static enum td_capture_status files_next(struct td_capture *c, struct td_packet *pkt, char *err,
+					 size_t errlen)
+{
+	for (;;) {
+		size_t best = NO_SOURCE;
+
+		for (size_t i = 0; i < c->n; i++) {
+			struct source *s = &c->src[i];
+			if (!s->pending && !s->done)
+				read_ahead(c, i);
+			/* strictly earlier: on a tie the file named first wins */
+			if (s->pending && (best == NO_SOURCE || earlier(s->h, c->src[best].h)))
+				best = i;
+		}
+		if (best == NO_SOURCE) {
+			if (c->stopped) {
+				snprintf(err, errlen, "%s", c->stopped);
+				return TD_CAP_ERR_READ;
+			}
+			return TD_CAP_EOF;
+		}
+		struct source *s = &c->src[best];
+		s->pending = false; /* its data stays valid until its next read */
+		c->st.packets++;
+		c->st.bytes += s->h->caplen;
+		s->last_frame = c->st.packets;
+		if (s->have_filter && !pcap_offline_filter(&s->prog, s->h, s->data)) {
+			c->st.filtered_out++;
+			continue;
+		}
+		deliver(c, s, s->h, s->data, pkt);
+		return TD_CAP_OK;
+	}
+}
+
+static enum td_capture_status live_next(struct td_capture *c, struct td_packet *pkt, char *err,
+					size_t errlen)
+{
+	struct source *s = &c->src[0];
+
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int rc = pcap_next_ex(s->pcap, &h, &data);
+
+		if (rc == 1) {
+			c->st.packets++;
+			c->st.bytes += h->caplen;
+			deliver(c, s, h, data, pkt);
+			return TD_CAP_OK;
+		}
+		if (rc == 0) {
+			if (c->fd < 0)
+				return TD_CAP_TIMEOUT; /* libpcap's own timeout expired */
+			struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+			int pr = poll(&pfd, 1, c->timeout_ms);
+			if (pr == 0 || (pr < 0 && errno == EINTR))
+				return TD_CAP_TIMEOUT;
+			if (pr < 0) {
+				snprintf(err, errlen, "%s: capture stopped after frame %llu: poll: %s",
+					 s->name, (unsigned long long)c->st.packets, strerror(errno));
+				return TD_CAP_ERR_READ;
+			}
+			continue;
+		}
+		if (rc == PCAP_ERROR_BREAK)
+			return TD_CAP_EOF;
+		snprintf(err, errlen, "%s: capture stopped after frame %llu: %s", s->name,
+			 (unsigned long long)c->st.packets, pcap_geterr(s->pcap));
+		return TD_CAP_ERR_READ;
+	}
 }
 
 enum td_capture_status td_capture_next(struct td_capture *c, struct td_packet *pkt, char *err,
 				       size_t errlen)
 {
-	for (;;) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		long where = c->fp ? ftell(c->fp) : -1;
-		int rc = pcap_next_ex(c->pcap, &h, &data);
+	return c->live ? live_next(c, pkt, err, errlen) : files_next(c, pkt, err, errlen);
+}
 
-		if (rc == PCAP_ERROR_BREAK)
-			return TD_CAP_EOF;
-		if (rc != 1) {
-			if (where >= 0)
-				snprintf(err, errlen,
-					 "%s: capture stops early after frame %llu, at byte offset %ld: %s",
-					 c->path, (unsigned long long)c->st.packets, where,
-					 pcap_geterr(c->pcap));
-			else
-				snprintf(err, errlen, "%s: capture stops early after frame %llu: %s",
-					 c->path, (unsigned long long)c->st.packets,
-					 pcap_geterr(c->pcap));
-			return TD_CAP_ERR_READ;
+enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *path, char *err,
+					    size_t errlen)
+{
+	int snaplen = 0, fd;
+	FILE *fp = NULL;
+	struct stat sb;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->src[i].linktype != c->src[0].linktype) {
+			snprintf(err, errlen,
+				 "%s: cannot write %s (link type %d) and %s (link type %d) into "
+				 "one pcap file",
+				 path, c->src[0].name, c->src[0].linktype, c->src[i].name,
+				 c->src[i].linktype);
+			return TD_CAP_ERR_OUTPUT;
 		}
-		c->st.packets++;
-		c->st.bytes += h->caplen;
-		if (c->have_filter && !pcap_offline_filter(&c->prog, h, data)) {
-			c->st.filtered_out++;
-			continue;
-		}
-		pkt->frame = (uint32_t)c->st.packets;
-		pkt->ts.sec = h->ts.tv_sec;
-		pkt->ts.usec = (int32_t)h->ts.tv_usec;
-		pkt->linktype = c->linktype;
-		pkt->data = data;
-		pkt->caplen = h->caplen;
-		pkt->wirelen = h->len;
-		return TD_CAP_OK;
+		if (pcap_snapshot(c->src[i].pcap) > snaplen)
+			snaplen = pcap_snapshot(c->src[i].pcap);
 	}
+	/* Never follow a symbolic link, never replace a file: the path may
+	 * be in a directory others can write to, and we may be root. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == ELOOP || (errno == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
+			fail(err, errlen, path, "is a symbolic link; not followed, not replaced");
+		else if (errno == EEXIST)
+			fail(err, errlen, path, "file exists; tlsdiag does not overwrite it");
+		else
+			fail(err, errlen, path, strerror(errno));
+		return TD_CAP_ERR_OUTPUT;
+	}
+	c->dump_path = strdup(path);
+	fp = fdopen(fd, "wb");
+	c->dead = pcap_open_dead_with_tstamp_precision(c->src[0].linktype, snaplen,
+						       PCAP_TSTAMP_PRECISION_MICRO);
+	if (!c->dump_path || !fp || !c->dead) {
+		fail(err, errlen, path, strerror(ENOMEM));
+		goto error;
+	}
+	c->dumper = pcap_dump_fopen(c->dead, fp);
+	if (!c->dumper) {
+		fail(err, errlen, path, pcap_geterr(c->dead));
+		goto error;
+	}
+	return TD_CAP_OK; /* pcap_dump_close() closes fp */
+
+error:
+	if (fp)
+		fclose(fp);
+	else
+		close(fd);
+	unlink(path); /* ours: created by O_EXCL above */
+	if (c->dead)
+		pcap_close(c->dead);
+	c->dead = NULL;
+	free(c->dump_path);
+	c->dump_path = NULL;
+	return TD_CAP_ERR_OUTPUT;
+}
+
+enum td_capture_status td_capture_dump_flush(struct td_capture *c, char *err, size_t errlen)
+{
+	if (!c->dumper)
+		return TD_CAP_OK;
+	if (pcap_dump_flush(c->dumper) != 0 || ferror(pcap_dump_file(c->dumper))) {
+		fail(err, errlen, c->dump_path, "cannot write the packets");
+		return TD_CAP_ERR_OUTPUT;
+	}
+	return TD_CAP_OK;
 }
 
 void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out)
 {
+	struct pcap_stat ps;
+
 	*out = c->st;
+	if (c->live && pcap_stats(c->src[0].pcap, &ps) == 0) {
+		out->dropped_kernel = ps.ps_drop;
+		out->dropped_iface = ps.ps_ifdrop;
+	}
 }
 
 int td_capture_linktype(const struct td_capture *c)
 {
-	return c->linktype;
+	return c->src[0].linktype;
+}
+
+const char *td_capture_linktype_name(const struct td_capture *c)
+{
+	return c->linkname;
+}
+
+int td_capture_snaplen(const struct td_capture *c)
+{
+	return pcap_snapshot(c->src[0].pcap);
+}
+
+const char *td_capture_warning(const struct td_capture *c)
+{
+	return c->warning;
 }
 
 void td_capture_close(struct td_capture *c)
 {
 	if (!c)
 		return;
-	if (c->have_filter)
-		pcap_freecode(&c->prog);
-	pcap_close(c->pcap); /* closes c->fp, stdin included */
-	free(c->path);
+	if (c->dumper)
+		pcap_dump_close(c->dumper);
+	if (c->dead)
+		pcap_close(c->dead);
+	for (size_t i = 0; c->src && i < c->n; i++)
+		source_close(&c->src[i]);
+	free(c->src);
+	free(c->dump_path);
+	free(c->warning);
+	free(c->stopped);
 	free(c);
+}
+
+/* tcpdump -D's flags, in its words. */
+static void iface_flags(FILE *out, bpf_u_int32 f)
+{
+	const char *sep = "";
+
+	fputs(" [", out);
+	if (f & PCAP_IF_UP) {
+		fprintf(out, "%sUp", sep);
+		sep = ", ";
+	}
+	if (f & PCAP_IF_RUNNING) {
+		fprintf(out, "%sRunning", sep);
+		sep = ", ";
+	}
+	if (f & PCAP_IF_WIRELESS) {
+		fprintf(out, "%sWireless", sep);
+		sep = ", ";
+	}
+	if (f & PCAP_IF_LOOPBACK) {
+		fprintf(out, "%sLoopback", sep);
+		sep = ", ";
+	}
+	switch (f & PCAP_IF_CONNECTION_STATUS) {
+	case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+		fprintf(out, "%sConnected", sep);
+		break;
+	case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+		fprintf(out, "%sDisconnected", sep);
+		break;
+	default:
+		break;
+	}
+	fputs("]\n", out);
+}
+
+int td_capture_list_ifaces(FILE *out, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_if_t *all = NULL;
+	int i = 0;
+
+	if (pcap_findalldevs(&all, ebuf) != 0) {
+		fail(err, errlen, "cannot list interfaces", ebuf);
+		return -1;
+	}
+	for (pcap_if_t *d = all; d; d = d->next) {
+		fprintf(out, "%d.%s", ++i, d->name);
+		if (d->description)
+			fprintf(out, " (%s)", d->description);
+		iface_flags(out, d->flags);
+	}
+	pcap_freealldevs(all);
+	if (i == 0) {
+		snprintf(err, errlen, "no interfaces available for capture (live capture needs "
+				      "root or CAP_NET_RAW)");
+		return -1;
+	}
+	return 0;
 }

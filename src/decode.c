@@ -220,12 +220,22 @@ static enum td_err ipv4_parse(struct td_reader *r, struct ipv4_hdr *h)
 	return TD_OK;
 }
 
+/* Notes where the IP header starts, for td_tcp_seg.ip. */
+static void note_ip_start(const struct td_reader *r, struct decode *dc)
+{
+	struct td_reader rest = *r;
+	dc->seg.ip_len = td_reader_left(&rest);
+	if (td_read_ptr(&rest, &dc->seg.ip, dc->seg.ip_len) != TD_OK)
+		dc->seg.ip_len = 0;
+}
+
 static enum td_decode_result decode_ipv4(struct td_reader *r, struct decode *dc)
 {
 	struct ipv4_hdr h;
 	struct dgram d;
 	enum td_decode_result res;
 
+	note_ip_start(r, dc);
 	if ((res = from_read(ipv4_parse(r, &h))) != DECODE_GO_ON)
 		return res;
 	size_t hlen = (size_t)(h.version_ihl & 0x0F) * 4;
@@ -398,6 +408,7 @@ static enum td_decode_result decode_ipv6(struct td_reader *r, struct decode *dc)
 	struct dgram d;
 	enum td_decode_result res;
 
+	note_ip_start(r, dc);
 	if ((res = from_read(ipv6_parse(r, &h))) != DECODE_GO_ON)
 		return res;
 	if (h.version_class_flow >> 28 != 6)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "td_digest.h"
+#include "td_chain.h"
 #include "td_names.h"
 #include "td_x509.h"
 
@@ -77,6 +78,9 @@ struct cause_row {
 	const char *basis;
 	evidence_fn evidence[3];
 	next_fn next;
+	/* When set, the row is considered only if this says the facts it
+	 * needs are there (a --cert comparison, a name check); NULL: always. */
+	bool (*applies)(const struct ctx *c);
 };
 
 /* ---- writing evidence ---------------------------------------------------- */
@@ -216,13 +220,137 @@ static const struct td_cert *chain_cert(const struct td_session *s, unsigned i)
 	return i < s->n_certs && s->certs[i] && s->certs[i]->parsed ? s->certs[i] : NULL;
 }
 
+/* The chain facts (td_chain.h) on completeness: a top that is neither
+ * self-signed nor a CA, a chain out of order. */
+static int chain_facts_incomplete(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+	const struct td_chain_facts *f = &s->chain;
+	const struct td_cert *top = chain_cert(s, f->top);
+	int move = 0;
+
+	if (f->missing_intermediate && top) {
+		if (s->n_certs == 1)
+			add(out, true, "the server sent only its leaf certificate, issued by \"%s\"; "
+				       "the client must already hold that issuer",
+			    top->issuer);
+		else
+			add(out, true, "the chain sent stops at [%u] \"%s\", issued by \"%s\", "
+				       "which was not sent (a missing intermediate)",
+			    (unsigned)f->top, top->subject, top->issuer);
+		move += 30;
+	}
+	if (!f->order_ok) {
+		add(out, true, "the chain is out of order: [%u] is not signed by [%u]",
+		    (unsigned)f->unchained_at, (unsigned)f->unchained_at + 1u);
+		move += 10;
+	}
+	if (!move) {
+		add(out, false, "the chain sent leads from the leaf up to a CA certificate (%u "
+				"certificate%s, in order)",
+		    (unsigned)s->n_certs, s->n_certs == 1 ? "" : "s");
+		move = -15;
+	}
+	return move;
+}
+
+/* --ca: the chain against the trust anchors given, at the capture's time. */
+static int ev_ca_verdict(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_chain_facts *f = &c->s->chain;
+
+	if (!f->ca_checked)
+		return 0;
+	if (f->ca_ok) {
+		add(out, false, "the chain verifies against --ca at the capture's time: the client's "
+				"trust store must differ from it");
+		return -35;
+	}
+	add(out, true, "against --ca the chain does not verify: %s (at certificate [%d])",
+	    f->ca_verdict, (int)f->ca_depth);
+	return 15;
+}
+
+/* --cert: the leaf is not the certificate the server should send. */
+static bool has_unexpected_cert(const struct ctx *c)
+{
+	return c->s->chain.expected_checked && !c->s->chain.expected_match;
+}
+
+static int ev_expected_cert(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_chain_facts *f = &c->s->chain;
+	char sent[65], want[65];
+
+	if (!c->leaf)
+		return 0;
+	add(out, true, "the server sent certificate %s, not %s (%s)",
+	    td_hex(c->leaf->sha256, 32, sent), td_hex(f->expected_sha256, 32, want),
+	    f->expected_path);
+	if (f->expected_same_key) {
+		add(out, false, "both have the same public key: another issue of the expected "
+				"certificate");
+		return -10;
+	}
+	add(out, true, "its public key differs too (SPKI SHA-256 %s, expected %s)",
+	    td_hex(c->leaf->key.spki_sha256, 32, sent), td_hex(f->expected_spki_sha256, 32, want));
+	return 35;
+}
+
+static bool has_sni_mismatch(const struct ctx *c)
+{
+	return c->s->chain.checked && c->s->chain.sni_match == 0;
+}
+
+static int ev_sni_mismatch(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_client_hello *ch = &c->s->ch;
+
+	add(out, true, "the leaf certificate \"%s\" is not valid for the server name \"%.*s\" "
+		       "the client asked for (X509_check_host rules)",
+	    c->leaf ? c->leaf->subject : "?", (int)(ch->sni.len < TD_SNI_LEN ? ch->sni.len : TD_SNI_LEN),
+	    ch->sni.bytes);
+	return 35;
+}
+
+#define WEAK_CHECKS (TD_CHK_WEAK_RSA | TD_CHK_WEAK_EC | TD_CHK_DSA | TD_CHK_MD5 | TD_CHK_SHA1)
+
+static bool has_weak_cert(const struct ctx *c)
+{
+	const struct td_chain_facts *f = &c->s->chain;
+
+	for (unsigned i = 0; f->checked && i < c->s->n_certs && i < TD_MAX_CHAIN; i++)
+		if (f->checks[i] & WEAK_CHECKS)
+			return true;
+	return false;
+}
+
+static int ev_weak_cert(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+
+	for (unsigned i = 0; i < s->n_certs && i < TD_MAX_CHAIN; i++) {
+		const struct td_cert *ct = chain_cert(s, i);
+		unsigned k = s->chain.checks[i] & WEAK_CHECKS;
+
+		if (!ct || !k)
+			continue;
+		add(out, true, "certificate [%u] \"%s\": %s %u-bit key, signature %s", i, ct->subject,
+		    ct->key.algorithm, ct->key.bits, ct->sig_alg);
+	}
+	return 30;
+}
+
 /* A leaf that is not self-signed, sent alone: the client must already have
  * its issuer. */
 static int ev_chain_incomplete(const struct ctx *c, struct td_cause *out)
 {
 	const struct td_session *s = c->s;
+	const struct td_chain_facts *f = &s->chain;
 	if (!c->leaf)
 		return 0;
+	if (f->checked)
+		return chain_facts_incomplete(c, out);
 	if (s->n_certs == 1 && !c->leaf->self_signed) {
 		add(out, true, "the server sent only its leaf certificate, issued by \"%s\"; the "
 			       "client must already hold that issuer",
@@ -268,13 +396,20 @@ static int validity_problems(const struct ctx *c, struct td_cause *out, bool rep
 		const struct td_cert *ct = chain_cert(s, i);
 		if (!ct)
 			continue;
-		if (ct->not_after < s->first_ts.sec) {
+		/* the chain stage's checks when it ran (same capture time) */
+		bool expired = s->chain.checked && i < TD_MAX_CHAIN
+				       ? (s->chain.checks[i] & TD_CHK_EXPIRED) != 0
+				       : ct->not_after < s->first_ts.sec;
+		bool early = s->chain.checked && i < TD_MAX_CHAIN
+				     ? (s->chain.checks[i] & TD_CHK_NOT_YET_VALID) != 0
+				     : ct->not_before > s->first_ts.sec;
+		if (expired) {
 			utc_date(ct->not_after, when, sizeof when);
 			if (report)
 				add(out, true, "certificate [%u] \"%s\" expired on %s, before the capture",
 				    i, ct->subject, when);
 			found++;
-		} else if (ct->not_before > s->first_ts.sec) {
+		} else if (early) {
 			utc_date(ct->not_before, when, sizeof when);
 			if (report)
 				add(out, true, "certificate [%u] \"%s\" is valid only from %s, after the "
@@ -429,6 +564,19 @@ static void next_verify(const struct ctx *c, char *buf, size_t n)
 		 ip, (unsigned)c->s->server_port, sni, capture_name(c));
 }
 
+static void next_expected(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64], sni[300];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	sni_arg(c->s, sni, sizeof sni);
+	snprintf(buf, n,
+		 "See which certificate each node serves: openssl s_client -connect %s:%u%s "
+		 "</dev/null | openssl x509 -noout -fingerprint -sha256, compare with %s, and check "
+		 "which certificate file the server loads (and whether it was reloaded).",
+		 ip, (unsigned)c->s->server_port, sni,
+		 c->s->chain.expected_path ? c->s->chain.expected_path : "the expected file");
+}
+
 static void next_dates(const struct ctx *c, char *buf, size_t n)
 {
 	(void)c;
@@ -476,7 +624,8 @@ static const struct cause_row causes[] = {
 	 "with a random one (Bleichenbacher countermeasure), so the failure surfaces as "
 	 "bad_record_mac on the Finished",
 	 {ev_rsa_kx, ev_alert_after_finished, ev_keys},
-	 next_key_check},
+	 next_key_check,
+	 NULL},
 	{"traffic-altered",
 	 {A_BAD_RECORD_MAC, END},
 	 FROM_ANY,
@@ -489,7 +638,8 @@ static const struct cause_row causes[] = {
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: bad_record_mac means a record failed its MAC or AEAD "
 	 "check",
 	 {ev_tcp_trouble},
-	 next_capture_both},
+	 next_capture_both,
+	 NULL},
 	{"key-mismatch-with-dhe",
 	 {A_BAD_RECORD_MAC, END},
 	 TD_DIR_S2C,
@@ -500,7 +650,8 @@ static const struct cause_row causes[] = {
 	 "RFC 5246 §7.4.3: with (EC)DHE the server signs its key share with its private key, so "
 	 "a wrong key fails the client's signature check (decrypt_error) before Finished",
 	 {ev_keys},
-	 next_key_check},
+	 next_key_check,
+	 NULL},
 	{"implementation-bug",
 	 {A_BAD_RECORD_MAC, END},
 	 FROM_ANY,
@@ -511,7 +662,8 @@ static const struct cause_row causes[] = {
 	 "extended_master_secret or encrypt_then_mac.",
 	 "RFC 7627 §4, RFC 7366 §3: both sides must apply these extensions the same way",
 	 {ev_ems_etm, ev_tcp_clean},
-	 next_other_client},
+	 next_other_client,
+	 NULL},
 	{"server-key-mismatch-signature",
 	 {A_DECRYPT_ERROR, END},
 	 TD_DIR_C2S,
@@ -522,7 +674,8 @@ static const struct cause_row causes[] = {
 	 "certificate; the client's signature check failed.",
 	 "RFC 5246 §7.4.3 (ServerKeyExchange signature), RFC 8446 §4.4.3 (CertificateVerify)",
 	 {ev_keys},
-	 next_key_check},
+	 next_key_check,
+	 NULL},
 	{"incomplete-chain",
 	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNSUPPORTED_CERTIFICATE, END},
 	 TD_DIR_C2S,
@@ -533,8 +686,9 @@ static const struct cause_row causes[] = {
 	 "client cannot build a path to a root it trusts.",
 	 "RFC 5246 §7.4.2 / RFC 8446 §4.4.2: the server sends its chain, each certificate "
 	 "certifying the one before",
-	 {ev_chain_incomplete},
-	 next_verify},
+	 {ev_chain_incomplete, ev_ca_verdict},
+	 next_verify,
+	 NULL},
 	{"untrusted-issuer",
 	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNSUPPORTED_CERTIFICATE, END},
 	 TD_DIR_C2S,
@@ -544,8 +698,49 @@ static const struct cause_row causes[] = {
 	 "The client does not trust the CA that issued the server's certificate chain (a private "
 	 "CA, a self-signed certificate, or a TLS-inspecting middlebox re-signing traffic).",
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: unknown_ca — a valid chain whose CA is not trusted",
-	 {ev_self_signed},
-	 next_verify},
+	 {ev_self_signed, ev_ca_verdict},
+	 next_verify,
+	 NULL},
+	{"unexpected-certificate",
+	 {A_BAD_RECORD_MAC, A_DECRYPT_ERROR, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNKNOWN_CA, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 35,
+	 "The server sent a different certificate than the one it is expected to send (--cert): "
+	 "a stale or wrong certificate file, another node or virtual host answering, or a "
+	 "middlebox re-signing the traffic.",
+	 "RFC 5246 §7.4.2 / RFC 8446 §4.4.2: the Certificate message carries the server's chain",
+	 {ev_expected_cert},
+	 next_expected,
+	 has_unexpected_cert},
+	{"name-mismatch",
+	 {A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNKNOWN_CA, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_ANY,
+	 30,
+	 "The server's certificate is not valid for the name the client asked for (SNI): the "
+	 "wrong certificate or virtual host, or a name missing from its subjectAltName.",
+	 "RFC 6125 §6 / RFC 2818 §3.1: the client checks the server name against the "
+	 "certificate's DNS names",
+	 {ev_sni_mismatch},
+	 next_s_client,
+	 has_sni_mismatch},
+	{"weak-certificate",
+	 {A_BAD_CERTIFICATE, A_UNSUPPORTED_CERTIFICATE, A_INSUFFICIENT_SECURITY, A_HANDSHAKE_FAILURE,
+	  A_CERTIFICATE_UNKNOWN, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_ANY,
+	 30,
+	 "The client refuses a certificate with a weak key (RSA below 2048 bits, EC below 256, "
+	 "DSA) or a weak signature (MD5, SHA-1), as current TLS libraries do by default.",
+	 "RFC 9155 (no MD5/SHA-1 signatures in TLS 1.2), OpenSSL security level 1+ and browser "
+	 "policies on key sizes",
+	 {ev_weak_cert},
+	 next_s_client,
+	 has_weak_cert},
 	{"certificate-expired",
 	 {A_CERTIFICATE_EXPIRED, END},
 	 FROM_ANY,
@@ -555,7 +750,8 @@ static const struct cause_row causes[] = {
 	 "A certificate in the chain had expired, or was not yet valid, when the handshake ran.",
 	 "RFC 5280 §4.1.2.5: a certificate is valid only between notBefore and notAfter",
 	 {ev_expired},
-	 next_dates},
+	 next_dates,
+	 NULL},
 	{"clock-skew",
 	 {A_CERTIFICATE_EXPIRED, END},
 	 FROM_ANY,
@@ -566,7 +762,8 @@ static const struct cause_row causes[] = {
 	 "expired or not yet valid.",
 	 "RFC 5280 §6.1.3: validity is checked against the verifier's current time",
 	 {ev_not_expired},
-	 next_dates},
+	 next_dates,
+	 NULL},
 	{"tls13-client-rejected-server",
 	 {HIDDEN_ALERT, END},
 	 TD_DIR_C2S,
@@ -578,7 +775,8 @@ static const struct cause_row causes[] = {
 	 "RFC 8446 §4.4.2 and §6: the client validates the Certificate and sends its alert under "
 	 "the handshake keys",
 	 {ev_sni},
-	 next_verify},
+	 next_verify,
+	 NULL},
 	{"no-common-parameters",
 	 {A_HANDSHAKE_FAILURE, A_INSUFFICIENT_SECURITY, END},
 	 FROM_ANY,
@@ -590,7 +788,8 @@ static const struct cause_row causes[] = {
 	 "RFC 8446 §4.1.1 / RFC 5246 §7.4.1.3: the server aborts with handshake_failure when it "
 	 "cannot choose",
 	 {ev_offered},
-	 next_ciphers},
+	 next_ciphers,
+	 NULL},
 	{"version-mismatch",
 	 {A_PROTOCOL_VERSION, END},
 	 FROM_ANY,
@@ -601,7 +800,8 @@ static const struct cause_row causes[] = {
 	 "speaks TLS 1.3 and a server limited to TLS 1.2, or a TLS 1.0 client).",
 	 "RFC 8446 §4.2.1 and §D: protocol_version when no version is acceptable",
 	 {ev_versions},
-	 next_ciphers},
+	 next_ciphers,
+	 NULL},
 	{"unknown-server-name",
 	 {A_UNRECOGNIZED_NAME, END},
 	 FROM_ANY,
@@ -612,7 +812,8 @@ static const struct cause_row causes[] = {
 	 "or certificate for that name.",
 	 "RFC 6066 §3: unrecognized_name",
 	 {ev_sni},
-	 next_s_client},
+	 next_s_client,
+	 NULL},
 	{"no-common-alpn",
 	 {A_NO_APPLICATION_PROTOCOL, END},
 	 FROM_ANY,
@@ -623,7 +824,8 @@ static const struct cause_row causes[] = {
 	 "server that only speaks http/1.1.",
 	 "RFC 7301 §3.2: no_application_protocol",
 	 {NULL},
-	 next_s_client},
+	 next_s_client,
+	 NULL},
 	{"closed-without-alert",
 	 {NO_ALERT, END},
 	 FROM_ANY,
@@ -634,7 +836,8 @@ static const struct cause_row causes[] = {
 	 "it, the port does not speak TLS, or a peer crashed or timed out.",
 	 "RFC 8446 §6.2: a TLS peer that aborts sends an alert first",
 	 {ev_how_closed},
-	 next_s_client},
+	 next_s_client,
+	 NULL},
 	{"peer-rejected",
 	 {ANY_ALERT, END},
 	 FROM_ANY,
@@ -644,7 +847,8 @@ static const struct cause_row causes[] = {
 	 "The peer aborted the handshake with the alert shown; its meaning is in RFC 8446 §6.2.",
 	 "RFC 8446 §6.2",
 	 {NULL},
-	 next_s_client},
+	 next_s_client,
+	 NULL},
 };
 
 /* ---- matching ---------------------------------------------------------------- */
@@ -653,7 +857,7 @@ static unsigned kx_class(const struct td_session *s)
 {
 	const struct td_cipher_info *ci;
 
-	if (td_session_version(s) == 0x0304)
+	if (td_session_is_tls13(s))
 		return KX_TLS13;
 	ci = td_names_cipher(s->sh.suite);
 	if (!ci)
@@ -748,6 +952,8 @@ void td_diagnose(const struct td_session *s, const char *capture, struct td_diag
 		const struct cause_row *r = &causes[i];
 		bool specific;
 		if (!row_matches(r, &c, &specific))
+			continue;
+		if (r->applies && !r->applies(&c))
 			continue;
 		/* the catch-all row speaks only when nothing specific did */
 		if (!specific && any_specific && r->alerts[0] == ANY_ALERT)

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_classify.h"
 #include "td_flow.h"
+#include "td_reader.h"
+#include "td_starttls.h"
 #include "td_tls.h"
 #include "td_x509.h"
 
@@ -16,6 +19,10 @@ struct conn {
 	bool fin[2];
 	bool rst;
 	bool closing; /* both FINs seen: the next packet is the last ACK */
+	bool content_known; /* the first stream bytes were looked at */
+	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
+	struct td_starttls st;
+	struct td_classify_flow *cf; /* nDPI's state until its verdict */
 };
 
 struct td_engine {
@@ -24,6 +31,7 @@ struct td_engine {
 	td_engine_emit_fn emit;
 	void *user;
 	struct td_flow_table *flows;
+	struct td_classify *classify; /* NULL: no nDPI */
 	struct td_engine_stats st;
 	uint64_t next_id;
 	int64_t last_expiry_sec;
@@ -39,15 +47,61 @@ void td_engine_config_default(struct td_engine_config *cfg)
 	cfg->reasm.max_held_bytes = 256 * 1024;
 	cfg->reasm.max_held_segs = 256;
 	cfg->idle_timeout = 300; /* as Zeek's tcp_inactivity_timeout */
+	cfg->classify = true;
 }
 
 /* ---- sinks: reassembled bytes into the TLS parser ---------------------- */
+
+/* A TLS record header (RFC 8446 §5.1: type 20..24, version 3.x) or an
+ * SSLv2-compatible hello starts the stream. */
+static bool starts_like_tls(const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+	uint8_t type, major;
+
+	td_reader_init(&r, p, n);
+	if (td_peek_u8(&r, 0, &type) != TD_OK)
+		return false;
+	if (type & 0x80)
+		return true;
+	return type >= 20 && type <= 24 && td_peek_u8(&r, 1, &major) == TD_OK && major == 3;
+}
+
+/* The first bytes of a connection decide whether TLS starts at once or a
+ * plain-text protocol leads up to it (STARTTLS). */
+static void look_at_content(struct conn *c, int dir, const uint8_t *p, size_t n)
+{
+	enum td_starttls_proto proto;
+
+	c->content_known = true;
+	if (starts_like_tls(p, n))
+		return;
+	proto = td_starttls_detect(dir, p, n);
+	if (proto == TD_STARTTLS_NONE)
+		return;
+	td_starttls_init(&c->st, proto);
+	c->plain = true;
+	c->s.starttls = (uint8_t)proto;
+}
 
 static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
 			   struct td_time ts)
 {
 	struct td_engine *e = user;
-	td_tls_feed(&e->cur->tls, &e->cur->s, &e->cert_sink, dir, p, n, frame, ts);
+	struct conn *c = e->cur;
+
+	if (!c->content_known)
+		look_at_content(c, dir, p, n);
+	if (c->plain && !c->st.d[dir].tls) {
+		size_t k = td_starttls_feed(&c->st, dir, p, n, frame);
+		if (c->st.state == TD_STARTTLS_UPGRADED)
+			c->s.starttls_frame = c->st.upgrade_frame;
+		p += k;
+		n -= k;
+		if (n == 0)
+			return;
+	}
+	td_tls_feed(&c->tls, &c->s, &e->cert_sink, dir, p, n, frame, ts);
 }
 
 static void on_stream_gap(void *user, int dir, uint64_t missing, uint32_t frame,
@@ -79,6 +133,16 @@ static void copy_tcp_evidence(struct conn *c)
 	ev->overlaps_differ = c->rd[0].c.overlaps_differ + c->rd[1].c.overlaps_differ;
 }
 
+/* nDPI's verdict goes into the facts; its per-flow state is freed. */
+static void classify_done(struct td_engine *e, struct conn *c)
+{
+	if (!c->cf)
+		return;
+	td_classify_finish(e->classify, c->cf, &c->s.ndpi);
+	td_classify_flow_free(c->cf);
+	c->cf = NULL;
+}
+
 /* Ends a connection: flush what reassembly holds, let the parser close
  * each side, decide the outcome, emit, free. */
 static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_open)
@@ -90,6 +154,7 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	}
 	if (c->s.end == TD_END_OPEN)
 		c->s.end = (uint8_t)how_if_open;
+	classify_done(e, c);
 	copy_tcp_evidence(c);
 	td_session_finish(&c->s);
 	if (c->s.is_tls) {
@@ -187,6 +252,8 @@ static struct conn *conn_new(struct td_engine *e, struct td_flow *f, bool from_a
 	c->s.vlan_id = seg->vlan_id;
 	c->s.first_frame = frame;
 	c->s.first_ts = ts;
+	if (e->classify)
+		c->cf = td_classify_flow_new(e->classify);
 	f->conn = c;
 	e->st.flows_created++;
 	return c;
@@ -280,6 +347,10 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	s->last_ts = ts;
 	if (seg->window == 0 && (seg->flags & TD_TCP_ACK) && !(seg->flags & (TD_TCP_RST | TD_TCP_SYN)))
 		s->tcp.zero_windows[dir]++;
+
+	if (c->cf && td_classify_packet(e->classify, c->cf, seg->ip, seg->ip_len,
+					(uint64_t)ts.sec * 1000 + (uint64_t)ts.usec / 1000))
+		classify_done(e, c);
 
 	e->cur = c;
 	uint32_t seq = seg->seq;
@@ -382,6 +453,8 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 		free(e);
 		return NULL;
 	}
+	if (cfg->classify)
+		e->classify = td_classify_new(); /* NULL: run without nDPI */
 	e->sink.data = on_stream_data;
 	e->sink.gap = on_stream_gap;
 	e->sink.user = e;
@@ -396,5 +469,6 @@ void td_engine_free(struct td_engine *e)
 		return;
 	td_engine_finish(e);
 	td_flow_table_free(e->flows);
+	td_classify_free(e->classify);
 	free(e);
 }

@@ -1,7 +1,9 @@
 /* fingerprint.c - JA3 / JA3S strings and hashes (see td_fingerprint.h). */
 #include "td_fingerprint.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "td_digest.h"
@@ -86,4 +88,190 @@ void td_ja3_hash(const char *str, char out[33])
 	uint8_t md[TD_MD5_LEN];
 	td_md5(str, strlen(str), md);
 	td_hex(md, sizeof md, out);
+}
+
+/* ---- JA4 / JA4S ---------------------------------------------------------- */
+
+/* Two characters for a version: "13", "12", ..., "s3", "d2"; "00" unknown. */
+static const char *ja4_version(uint16_t v)
+{
+	switch (v) {
+	case 0x0304: return "13";
+	case 0x0303: return "12";
+	case 0x0302: return "11";
+	case 0x0301: return "10";
+	case 0x0300: return "s3";
+	case 0x0002: return "s2";
+	case 0xfeff: return "d1";
+	case 0xfefd: return "d2";
+	case 0xfefc: return "d3";
+	default: return "00";
+	}
+}
+
+static bool alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* First and last character of the ALPN value; "99" when either is not
+ * alphanumeric; "00" without ALPN. */
+static void ja4_alpn(const uint8_t *v, size_t n, char out[3])
+{
+	if (n == 0) {
+		strcpy(out, "00");
+		return;
+	}
+	if (alnum(v[0]) && alnum(v[n - 1])) {
+		out[0] = (char)v[0];
+		out[1] = (char)v[n - 1];
+	} else {
+		/* "99", as FoxIO's reference implementation and its published
+		 * test results (pcap/tls-non-ascii-alpn) have it; later texts
+		 * of the specification print hex digits instead */
+		out[0] = out[1] = '9';
+	}
+	out[2] = '\0';
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Copies v (at most cap) without GREASE and without the values in skip. */
+static size_t filtered(const uint16_t *v, size_t n, size_t cap, const uint16_t *skip,
+		       size_t n_skip, uint16_t *out)
+{
+	size_t k = 0;
+	if (n > cap)
+		n = cap;
+	for (size_t i = 0; i < n; i++) {
+		bool drop = is_grease(v[i]);
+		for (size_t j = 0; j < n_skip; j++)
+			drop |= v[i] == skip[j];
+		if (!drop)
+			out[k++] = v[i];
+	}
+	return k;
+}
+
+static void put_hex_list(struct out_buf *o, const uint16_t *v, size_t n)
+{
+	char item[8];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(item, sizeof item, "%s%04x", i ? "," : "", (unsigned)v[i]);
+		put(o, item);
+	}
+}
+
+/* The first 12 hex digits of the SHA-256 of s; twelve zeros for "". */
+static void hash12(const char *s, char out[13])
+{
+	uint8_t md[TD_SHA256_LEN];
+	char hex[2 * TD_SHA256_LEN + 1];
+	if (!*s) {
+		strcpy(out, "000000000000");
+		return;
+	}
+	td_sha256(s, strlen(s), md);
+	td_hex(md, sizeof md, hex);
+	memcpy(out, hex, 12);
+	out[12] = '\0';
+}
+
+struct ja4_parts {
+	char a[16];
+	char suites[TD_MAX_SUITES * 5 + 1];
+	char rest[(TD_MAX_EXTS + TD_MAX_SIGALGS) * 5 + 2];
+};
+
+/* JA4 a_b_c: a from the hello's counts, b the sorted suites, c the sorted
+ * extensions without SNI and ALPN, "_", the signature algorithms in order. */
+static void ja4_parts(const struct td_client_hello *ch, struct ja4_parts *p)
+{
+	static const uint16_t sni_alpn[] = {0x0000, 0x0010};
+	uint16_t suites[TD_MAX_SUITES], exts[TD_MAX_EXTS], sigs[TD_MAX_SIGALGS], vers[TD_MAX_VERSIONS];
+	uint16_t top = ch->legacy_version;
+	char alpn[3];
+	struct out_buf o;
+
+	size_t nv = filtered(ch->versions, ch->n_versions, TD_MAX_VERSIONS, NULL, 0, vers);
+	if (nv) {
+		top = 0;
+		for (size_t i = 0; i < nv; i++)
+			if (vers[i] > top && vers[i] <= 0x0304)
+				top = vers[i];
+	}
+	size_t ns = filtered(ch->suites, ch->n_suites, TD_MAX_SUITES, NULL, 0, suites);
+	size_t ne_all = filtered(ch->exts, ch->n_exts, TD_MAX_EXTS, NULL, 0, exts);
+	size_t ne = filtered(ch->exts, ch->n_exts, TD_MAX_EXTS, sni_alpn, 2, exts);
+	size_t ng = filtered(ch->sigalgs, ch->n_sigalgs, TD_MAX_SIGALGS, NULL, 0, sigs);
+	ja4_alpn(ch->alpn.n ? ch->alpn.name[0] : NULL, ch->alpn.n ? ch->alpn.len[0] : 0, alpn);
+	snprintf(p->a, sizeof p->a, "t%s%c%02u%02u%s", ja4_version(top), ch->has_sni ? 'd' : 'i',
+		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(ne_all > 99 ? 99 : ne_all), alpn);
+	qsort(suites, ns, sizeof suites[0], cmp_u16);
+	qsort(exts, ne, sizeof exts[0], cmp_u16);
+	o = (struct out_buf){p->suites, sizeof p->suites, 0};
+	p->suites[0] = '\0';
+	put_hex_list(&o, suites, ns);
+	o = (struct out_buf){p->rest, sizeof p->rest, 0};
+	p->rest[0] = '\0';
+	put_hex_list(&o, exts, ne);
+	if (ng) {
+		put(&o, "_");
+		put_hex_list(&o, sigs, ng);
+	}
+}
+
+void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN])
+{
+	struct ja4_parts p;
+	char b[13], c[13];
+	ja4_parts(ch, &p);
+	hash12(p.suites, b);
+	hash12(p.rest, c);
+	snprintf(out, TD_JA4_LEN, "%s_%s_%s", p.a, b, c);
+}
+
+void td_ja4_raw(const struct td_client_hello *ch, char *out, size_t n)
+{
+	struct ja4_parts p;
+	ja4_parts(ch, &p);
+	snprintf(out, n, "%s_%s_%s", p.a, p.suites, p.rest);
+}
+
+/* JA4S a_b_c: version, extension count and ALPN; the chosen suite; the
+ * extensions in the order sent. */
+static void ja4s_parts(const struct td_server_hello *sh, char a[16], char b[8], char *c,
+		       size_t n)
+{
+	uint16_t exts[TD_MAX_EXTS];
+	char alpn[3];
+	struct out_buf o = {c, n, 0};
+	size_t ne = filtered(sh->exts, sh->n_exts, TD_MAX_EXTS, NULL, 0, exts);
+
+	ja4_alpn(sh->has_alpn ? sh->alpn : NULL, sh->has_alpn ? sh->alpn_len : 0, alpn);
+	snprintf(a, 16, "t%s%02u%s",
+		 ja4_version(sh->selected_version ? sh->selected_version : sh->legacy_version),
+		 (unsigned)(ne > 99 ? 99 : ne), alpn);
+	snprintf(b, 8, "%04x", (unsigned)sh->suite);
+	c[0] = '\0';
+	put_hex_list(&o, exts, ne);
+}
+
+void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN])
+{
+	char a[16], b[8], c[TD_MAX_EXTS * 5 + 1], h[13];
+	ja4s_parts(sh, a, b, c, sizeof c);
+	hash12(c, h);
+	snprintf(out, TD_JA4_LEN, "%s_%s_%s", a, b, h);
+}
+
+void td_ja4s_raw(const struct td_server_hello *sh, char *out, size_t n)
+{
+	char a[16], b[8], c[TD_MAX_EXTS * 5 + 1];
+	ja4s_parts(sh, a, b, c, sizeof c);
+	snprintf(out, n, "%s_%s_%s", a, b, c);
 }

@@ -320,6 +320,9 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 	memcpy(out->algorithm, ck.algorithm, sizeof out->algorithm);
 	out->bits = ck.bits;
 	memcpy(out->spki_sha256, ck.spki_sha256, sizeof out->spki_sha256);
+	memcpy(out->spki_sha256_b64, ck.spki_sha256_b64, sizeof out->spki_sha256_b64);
+	out->has_modulus = ck.has_modulus;
+	memcpy(out->rsa_modulus_sha256, ck.rsa_modulus_sha256, sizeof out->rsa_modulus_sha256);
 out:
 	OPENSSL_free(spki);
 	EVP_PKEY_free(pk);

@@ -9,18 +9,29 @@
  *   4  the BPF filter does not compile
  *   5  the capture stops early (cut or damaged): everything before that
  *      point was reported, with a warning saying where it stopped
+ *   6  keycheck: the key does not belong to the certificate
+ * Live capture (-i) and -w use the same statuses: a missing interface or
+ * no permission to capture is 3, a -w file that exists (or is a symbolic
+ * link) is 2, an interface that stops delivering is 5, and SIGINT/SIGTERM
+ * end a run normally (0).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "td_capture.h"
+#include "td_chain.h"
 #include "td_diagnose.h"
+#include "td_digest.h"
 #include "td_engine.h"
 #include "td_keys.h"
+#include "td_privdrop.h"
 #include "td_report.h"
 #include "td_x509.h"
 
@@ -33,17 +44,37 @@ enum {
 	EXIT_INPUT = 3,
 	EXIT_FILTER = 4,
 	EXIT_TRUNCATED = 5,
+	EXIT_KEY_MISMATCH = 6,
 };
 
 #define MAX_KEYS 16
+#define MAX_INPUTS 64 /* -r files merged into one capture */
+#define MAX_CERTS 16 /* --cert */
+#define CONSISTENCY_KEYS 1024
 
 struct options {
-	const char *read_file;
+	const char *read_file; /* the first -r */
+	/* Capture (the live-capture slice): every -r, or -i and its settings. */
+	const char *read_files[MAX_INPUTS];
+	size_t n_reads;
+	const char *iface;
+	bool list_ifaces;      /* -D */
+	unsigned long long count; /* -c; 0: no limit */
+	double duration;       /* --duration seconds; 0: no limit */
+	int snaplen;           /* -s; 0: default */
+	int buffer_kib;        /* -B; 0: libpcap's default */
+	bool no_promisc;       /* -p */
+	bool live_only_opt;    /* one of -s -B -p --duration was given */
+	const char *user;      /* -Z */
+	const char *write_file; /* -w */
 	char *filter; /* trailing arguments joined, or NULL */
 	bool json;
 	const char *extract_dir;
 	const char *key_files[MAX_KEYS];
 	size_t n_keys;
+	const char *ca_path;                 /* --ca */
+	const char *cert_files[MAX_CERTS];   /* --cert */
+	size_t n_cert_files;
 	int color; /* -1 auto, 0 never, 1 always */
 	int verbose;
 };
@@ -55,24 +86,405 @@ struct run {
 	struct td_key keys[MAX_KEYS];
 	size_t n_keys;
 	struct td_x509_cache *cache;
+	/* --ca, --cert and the cross-connection table (chain stage) */
+	struct td_x509_store *ca;
+	const struct td_cert *expected[MAX_CERTS];
+	struct td_chain_config chain_cfg;
+	struct td_consistency *consistency;
 	struct td_diagnosis diag; /* of the session being reported */
 	bool write_failed;
 	unsigned extract_errors;
+	bool live;                /* -i: flush the report per connection */
+	const char *diag_capture; /* the capture named in suggested commands */
 };
+
+/* ---- capture: -r files merged, -i live, -w, -Z, signals -------------- */
+
+/* Signals received and not yet acted on, one bit each: SIG_STOP_BIT for
+ * SIGINT and SIGTERM, SIG_STATUS_BIT for SIGUSR1. The one mutable global
+ * of tlsdiag, the exception STYLE.md rule 11 cannot avoid: a signal
+ * handler can reach nothing else. on_signal() runs with the three signals
+ * blocked, so its read-modify-write is never interleaved with another;
+ * take_signals() reads and clears it with them blocked too. */
+static volatile sig_atomic_t pending_signals;
+
+enum { SIG_STOP_BIT = 1, SIG_STATUS_BIT = 2 };
+
+/* getopt_long() value of --duration, clear of parse_options()' own. */
+enum { OPT_DURATION = 1024 };
+
+static void on_signal(int sig)
+{
+	pending_signals |= sig == SIGUSR1 ? SIG_STATUS_BIT : SIG_STOP_BIT;
+}
+
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR1);
+}
+
+/* SA_RESTART: a signal never turns a read from a pipe (-r -) into a false
+ * "capture stops early", nor a write of the report into a failed one. The
+ * live capture's poll() returns EINTR all the same (Linux never restarts
+ * poll(), signal(7)), so the read loop sees a signal at once there, and
+ * after the next packet elsewhere. SA_RESETHAND on the stop signals: the
+ * first asks for a clean stop, a second one (a stalled pipe, an impatient
+ * user) ends the process at once. */
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	handled_signals(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static unsigned take_signals(void)
+{
+	sigset_t set, old;
+	unsigned v;
+
+	if (!pending_signals) /* the common case: no system call */
+		return 0;
+	handled_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	v = (unsigned)pending_signals;
+	pending_signals = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return v;
+}
+
+static int parse_number(const char *opt, const char *arg, unsigned long long min,
+			unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "tlsdiag: %s takes a number from %llu to %llu, not '%s'\n", opt, min,
+			max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_capture_option(int c, const char *arg, struct options *o)
+{
+	unsigned long long v;
+	char *end;
+
+	switch (c) {
+	case 'r':
+		if (o->n_reads == MAX_INPUTS) {
+			fprintf(stderr, "tlsdiag: at most %d -r options\n", MAX_INPUTS);
+			return -1;
+		}
+		if (!o->read_file)
+			o->read_file = arg;
+		o->read_files[o->n_reads++] = arg;
+		return 0;
+	case 'i':
+		o->iface = arg;
+		return 0;
+	case 'D':
+		o->list_ifaces = true;
+		return 0;
+	case 'c':
+		if (parse_number("-c", arg, 1, UINT64_MAX, &v) != 0)
+			return -1;
+		o->count = v;
+		return 0;
+	case 's':
+		if (parse_number("-s", arg, 0, TD_CAPTURE_SNAPLEN_DEFAULT, &v) != 0)
+			return -1;
+		o->snaplen = (int)v;
+		break;
+	case 'B':
+		if (parse_number("-B", arg, 1, 4194304, &v) != 0) /* 4 GiB */
+			return -1;
+		o->buffer_kib = (int)v;
+		break;
+	case 'p':
+		o->no_promisc = true;
+		break;
+	case 'Z':
+		o->user = arg;
+		return 0;
+	case 'w':
+		if (strcmp(arg, "-") == 0) {
+			fprintf(stderr, "tlsdiag: -w -: the report goes to standard output; give a "
+					"file name\n");
+			return -1;
+		}
+		o->write_file = arg;
+		return 0;
+	default: /* --duration */
+		errno = 0;
+		o->duration = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->duration > 0 && o->duration <= 31536000)) {
+			fprintf(stderr, "tlsdiag: --duration takes seconds (> 0), not '%s'\n", arg);
+			return -1;
+		}
+		break;
+	}
+	o->live_only_opt = true;
+	return 0;
+}
+
+static int check_capture_options(const struct options *o)
+{
+	if (o->list_ifaces)
+		return 0;
+	if (!o->n_reads && !o->iface) {
+		fprintf(stderr, "tlsdiag: no input: give a capture file with -r FILE or an "
+				"interface with -i IFACE\n");
+		return -1;
+	}
+	if (o->n_reads && o->iface) {
+		fprintf(stderr, "tlsdiag: -r and -i: one input at a time\n");
+		return -1;
+	}
+	if (o->n_reads && o->live_only_opt) {
+		fprintf(stderr, "tlsdiag: -s, -B, -p and --duration apply to live capture (-i)\n");
+		return -1;
+	}
+	if (o->user && !td_privdrop_user_exists(o->user)) {
+		fprintf(stderr, "tlsdiag: -Z %s: no such user\n", o->user);
+		return -1;
+	}
+	return 0;
+}
+
+/* tcpdump -D. */
+static int list_ifaces(void)
+{
+	char err[512];
+
+	if (td_capture_list_ifaces(stdout, err, sizeof err) != 0) {
+		fprintf(stderr, "tlsdiag: %s\n", err);
+		return EXIT_INPUT;
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* The -r files (merged by time) or the -i interface. */
+static struct td_capture *open_input(struct run *r, enum td_capture_status *st, char *err,
+				     size_t errlen)
+{
+	if (r->opt.iface) {
+		struct td_capture_live_opts lo = {
+			.iface = r->opt.iface,
+			.filter = r->opt.filter,
+			.snaplen = r->opt.snaplen,
+			.buffer_kib = r->opt.buffer_kib,
+			.promisc = !r->opt.no_promisc,
+			.timeout_ms = 250,
+		};
+		return td_capture_open_live(&lo, st, err, errlen);
+	}
+	return td_capture_open_files(r->opt.read_files, r->opt.n_reads, r->opt.filter, st, err,
+				     errlen);
+}
+
+/* -Z, as tcpdump does it: only a process started as root drops, after the
+ * input (and the -w file) are open and before the first packet is parsed;
+ * live capture as root without -Z drops to "nobody" when it exists. */
+static int drop_privileges(struct run *r)
+{
+	const char *user = r->opt.user;
+	char err[512];
+
+	if (getuid() != 0 && geteuid() != 0) {
+		if (user && r->opt.verbose)
+			fprintf(stderr, "tlsdiag: -Z %s: not running as root, nothing to drop\n",
+				user);
+		return EXIT_OK;
+	}
+	if (!user && r->live && td_privdrop_user_exists(TD_PRIVDROP_DEFAULT_USER))
+		user = TD_PRIVDROP_DEFAULT_USER;
+	if (!user) {
+		if (r->live && r->opt.verbose)
+			fprintf(stderr, "tlsdiag: running as root: no user '%s' to drop to (-Z)\n",
+				TD_PRIVDROP_DEFAULT_USER);
+		return EXIT_OK;
+	}
+	switch (td_privdrop_to(user, err, sizeof err)) {
+	case TD_PRIVDROP_OK:
+		break;
+	case TD_PRIVDROP_NO_USER:
+		fprintf(stderr, "tlsdiag: -Z %s: %s\n", user, err);
+		return EXIT_USAGE;
+	default:
+		fprintf(stderr, "tlsdiag: cannot drop privileges to %s: %s\n", user, err);
+		return EXIT_RUNTIME;
+	}
+	if (r->opt.verbose)
+		fprintf(stderr, "tlsdiag: dropped privileges to user %s: running as uid %lu, gid %lu\n",
+			user, (unsigned long)getuid(), (unsigned long)getgid());
+	return EXIT_OK;
+}
+
+/* Between opening the input and the first packet: the -w file (opened
+ * while still root, so it lands where the caller asked; O_EXCL|O_NOFOLLOW
+ * keep that safe), the privilege drop, the signal handlers, tcpdump's
+ * "listening on" line. */
+static int start_capture(struct run *r, struct td_capture *cap)
+{
+	char err[1024];
+	int rc;
+
+	if (r->opt.write_file && td_capture_dump_open(cap, r->opt.write_file, err, sizeof err) !=
+					 TD_CAP_OK) {
+		fprintf(stderr, "tlsdiag: -w %s\n", err);
+		return EXIT_USAGE;
+	}
+	rc = drop_privileges(r);
+	if (rc != EXIT_OK)
+		return rc;
+	install_signals();
+	if (r->live) {
+		if (td_capture_warning(cap))
+			fprintf(stderr, "tlsdiag: warning: %s\n", td_capture_warning(cap));
+		fprintf(stderr, "tlsdiag: listening on %s, link-type %s, snapshot length %d bytes\n",
+			r->opt.iface, td_capture_linktype_name(cap), td_capture_snaplen(cap));
+	}
+	return EXIT_OK;
+}
+
+/* SIGUSR1: one line on standard error, the run goes on. */
+static void print_status(const struct run *r, const struct td_capture *cap,
+			 const struct td_engine *eng)
+{
+	struct td_capture_stats cs;
+	struct td_engine_stats es;
+
+	td_capture_stats(cap, &cs);
+	td_engine_stats(eng, &es);
+	fprintf(stderr,
+		"tlsdiag: %llu packets, %llu TLS connections reported (%llu completed, %llu failed, "
+		"%llu incomplete), %zu flows tracked",
+		(unsigned long long)cs.packets, (unsigned long long)r->sum.connections_tls,
+		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_COMPLETED],
+		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_FAILED],
+		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_INCOMPLETE], es.flows_now);
+	if (cs.live)
+		fprintf(stderr, ", dropped by kernel %llu, by interface %llu",
+			(unsigned long long)cs.dropped_kernel, (unsigned long long)cs.dropped_iface);
+	fputc('\n', stderr);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Packets into the engine until the input ends, a stop signal (SIGINT,
+ * SIGTERM), -c COUNT or --duration. Returns what ended it: TD_CAP_EOF for
+ * the end of the input and for every stop asked for. */
+static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
+					struct td_engine *eng, char *err, size_t errlen)
+{
+	double deadline = r->opt.duration > 0 ? now_seconds() + r->opt.duration : 0;
+	unsigned long long n = 0;
+	struct td_packet pkt;
+
+	for (;;) {
+		unsigned sig = take_signals();
+		enum td_capture_status st;
+
+		if (sig & SIG_STATUS_BIT)
+			print_status(r, cap, eng);
+		if (sig & SIG_STOP_BIT)
+			return TD_CAP_EOF;
+		if ((r->opt.count && n >= r->opt.count) || (deadline > 0 && now_seconds() >= deadline))
+			return TD_CAP_EOF;
+		st = td_capture_next(cap, &pkt, err, errlen);
+		if (st == TD_CAP_TIMEOUT) {
+			/* idle: a good moment to put the -w file on disk */
+			if (td_capture_dump_flush(cap, err, errlen) != TD_CAP_OK)
+				return TD_CAP_ERR_OUTPUT;
+			continue;
+		}
+		if (st != TD_CAP_OK)
+			return st;
+		n++;
+		if (!r->sum.have_ts) {
+			r->sum.first_ts = pkt.ts;
+			r->sum.have_ts = true;
+		}
+		r->sum.last_ts = pkt.ts;
+		td_engine_packet(eng, pkt.linktype, pkt.frame, pkt.ts, pkt.data, pkt.caplen,
+				 pkt.wirelen);
+	}
+}
+
+/* The summary's inputs (every -r file, or the interface) and the capture
+ * that suggested commands name (the -w file when there is one). */
+static void setup_inputs(struct run *r)
+{
+	if (r->opt.iface) {
+		r->sum.inputs = &r->opt.iface;
+		r->sum.n_inputs = 1;
+		r->sum.interface = r->opt.iface;
+		r->live = true;
+	} else {
+		r->sum.inputs = r->opt.read_files;
+		r->sum.n_inputs = r->opt.n_reads;
+	}
+	if (r->opt.write_file)
+		r->diag_capture = r->opt.write_file;
+	else if (r->opt.n_reads == 1)
+		r->diag_capture = r->opt.read_file;
+}
+
+/* ---- end of the capture section --------------------------------------- */
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tlsdiag -r FILE [options] [filter expression]\n"
+		"usage: tlsdiag -r FILE [-r FILE...] [options] [filter expression]\n"
+		"       tlsdiag -i IFACE [capture options] [options] [filter expression]\n"
+		"       tlsdiag -D\n"
+		"       tlsdiag keycheck --cert CERT --key KEY\n"
 		"\n"
-		"Analyze every TLS handshake in a saved capture (pcap or pcapng).\n"
+		"Analyze every TLS handshake in a saved capture (pcap or pcapng) or on a\n"
+		"live interface.\n"
 		"\n"
-		"  -r FILE              read packets from FILE ('-' for standard input)\n"
+		"  -r FILE              read packets from FILE ('-' for standard input);\n"
+		"                       several -r are merged into one capture by time\n"
+		"  -i IFACE             capture live on IFACE (needs root or CAP_NET_RAW)\n"
+		"  -D                   list the interfaces that can be captured on\n"
+		"  -c COUNT             stop after COUNT packets\n"
+		"  --duration SECONDS   live: stop after SECONDS\n"
+		"  -s SNAPLEN           live: bytes kept per packet (default 262144)\n"
+		"  -B KIB               live: kernel buffer size in KiB\n"
+		"  -p                   live: not in promiscuous mode\n"
+		"  -Z USER              after opening the input, run as USER (as root,\n"
+		"                       live capture drops to 'nobody' by default)\n"
+		"  -w FILE              also save the packets read to FILE (pcap; never\n"
+		"                       overwrites an existing file)\n"
 		"  --json               JSON Lines: one object per connection, a summary last\n"
 		"  --key FILE           a private key (PEM or DER) to match against every\n"
 		"                       certificate's public key (repeatable)\n"
 		"  --extract-certs DIR  write every certificate as DER and PEM into DIR,\n"
 		"                       named by SHA-256 fingerprint\n"
+		"  --ca FILE|DIR        trust anchors: verify every chain against them at the\n"
+		"                       capture's time\n"
+		"  --cert FILE          a certificate the server is expected to send; each\n"
+		"                       connection's leaf is compared with it (repeatable)\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -81,17 +493,22 @@ static void usage(FILE *out)
 		"A filter expression (pcap-filter(7) syntax, as tcpdump takes it) may follow\n"
 		"the options, e.g.: tlsdiag -r capture.pcap 'host 10.0.0.1 and port 8443'\n"
 		"\n"
-		"Exit status: 0 ok, 1 run-time failure, 2 usage, 3 unreadable input,\n"
-		"4 bad filter, 5 capture stops early (report covers what was read).\n");
+		"Exit status: 0 ok (also when stopped by SIGINT/SIGTERM), 1 run-time failure,\n"
+		"2 usage (or a -w file that exists), 3 unreadable input or interface,\n"
+		"4 bad filter, 5 capture stops early (report covers what was read),\n"
+		"6 keycheck: the key does not belong to the certificate.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR };
+	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT };
 	static const struct option longs[] = {
+		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"extract-certs", required_argument, NULL, OPT_EXTRACT},
 		{"key", required_argument, NULL, OPT_KEY},
+		{"ca", required_argument, NULL, OPT_CA},
+		{"cert", required_argument, NULL, OPT_CERT},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -101,10 +518,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->color = -1;
-	while ((c = getopt_long(argc, argv, "r:vhV", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:vhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			o->read_file = optarg;
+		case 'i':
+		case 'D':
+		case 'c':
+		case 's':
+		case 'B':
+		case 'p':
+		case 'Z':
+		case 'w':
+		case OPT_DURATION:
+			if (parse_capture_option(c, optarg, o) != 0)
+				return -1;
 			break;
 		case 'v':
 			o->verbose++;
@@ -128,6 +555,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->key_files[o->n_keys++] = optarg;
 			break;
+		case OPT_CA:
+			o->ca_path = optarg;
+			break;
+		case OPT_CERT:
+			if (o->n_cert_files == MAX_CERTS) {
+				fprintf(stderr, "tlsdiag: at most %d --cert options\n", MAX_CERTS);
+				return -1;
+			}
+			o->cert_files[o->n_cert_files++] = optarg;
+			break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "always") == 0)
 				o->color = 1;
@@ -144,10 +581,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (!o->read_file) {
-		fprintf(stderr, "tlsdiag: no input: give a capture file with -r FILE\n");
+	if (check_capture_options(o) != 0)
 		return -1;
-	}
 	/* tcpdump style: the rest of the command line is the filter */
 	size_t len = 0;
 	for (int i = optind; i < argc; i++)
@@ -182,6 +617,148 @@ static void match_keys(struct run *r, struct td_session *s)
 			}
 		}
 	}
+}
+
+/* The chain stage: facts about this connection's chain (td_chain.h), and
+ * its leaf recorded for the cross-connection consistency summary. */
+static void check_chain(struct run *r, struct td_session *s)
+{
+	td_chain_check(&s->chain, s, &r->chain_cfg);
+	td_consistency_add(r->consistency, s);
+}
+
+/* --ca and --cert, loaded once the certificate cache exists. */
+static int load_chain_inputs(struct run *r)
+{
+	char err[512];
+
+	if (r->opt.ca_path) {
+		r->ca = td_x509_store_load(r->opt.ca_path, err, sizeof err);
+		if (!r->ca) {
+			fprintf(stderr, "tlsdiag: --ca %s\n", err);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < r->opt.n_cert_files; i++) {
+		if (td_x509_cert_load(r->cache, r->opt.cert_files[i], &r->expected[i], err,
+				      sizeof err) != TD_OK) {
+			fprintf(stderr, "tlsdiag: --cert %s\n", err);
+			return -1;
+		}
+	}
+	r->chain_cfg.ca = r->ca;
+	r->chain_cfg.expected = r->expected;
+	r->chain_cfg.expected_paths = r->opt.cert_files;
+	r->chain_cfg.n_expected = r->opt.n_cert_files;
+	r->consistency = td_consistency_new(CONSISTENCY_KEYS);
+	if (!r->consistency) {
+		fprintf(stderr, "tlsdiag: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void free_chain_inputs(struct run *r)
+{
+	for (size_t i = 0; i < MAX_CERTS; i++) {
+		td_x509_cert_release(r->cache, r->expected[i]);
+		r->expected[i] = NULL;
+	}
+	td_x509_store_free(r->ca);
+	r->ca = NULL;
+	td_consistency_free(r->consistency);
+	r->consistency = NULL;
+}
+
+/* ---- tlsdiag keycheck --cert CERT --key KEY ---------------------------------
+ * Offline: does this private key belong to this certificate? Both SPKI
+ * SHA-256 hashes side by side (and the pin-sha256 and RSA modulus forms),
+ * then "match" (exit 0) or "MISMATCH" (exit 6). */
+
+static void keycheck_print(const char *what, const char *path, const char *desc,
+			   const uint8_t spki[32], const char *b64, bool has_mod,
+			   const uint8_t mod[32])
+{
+	char hex[65];
+
+	printf("%-12s %s (%s)\n", what, path, desc);
+	printf("  SPKI SHA-256     %s\n", td_hex(spki, 32, hex));
+	printf("  pin-sha256       %s\n", b64);
+	if (has_mod)
+		printf("  modulus SHA-256  %s\n", td_hex(mod, 32, hex));
+}
+
+static int keycheck_main(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"cert", required_argument, NULL, 'c'},
+		{"key", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cert_path = NULL, *key_path = NULL;
+	const struct td_cert *cert = NULL;
+	struct td_x509_cache *cache = NULL;
+	struct td_key key;
+	char err[512], desc[600];
+	int c, rc = EXIT_USAGE;
+	bool match;
+
+	memset(&key, 0, sizeof key);
+	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cert_path = optarg;
+			break;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'h':
+			printf("usage: tlsdiag keycheck --cert CERT --key KEY\n"
+			       "Exit status: 0 the key belongs to the certificate, 6 it does not,\n"
+			       "2 usage or a file that is not a certificate / private key.\n");
+			return EXIT_OK;
+		default:
+			goto usage;
+		}
+	}
+	if (!cert_path || !key_path || optind != argc)
+		goto usage;
+	cache = td_x509_cache_new(1);
+	if (!cache) {
+		fprintf(stderr, "tlsdiag: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	if (td_x509_cert_load(cache, cert_path, &cert, err, sizeof err) != TD_OK) {
+		fprintf(stderr, "tlsdiag: keycheck: --cert %s\n", err);
+		goto out;
+	}
+	if (td_keys_load(key_path, &key, err, sizeof err) != TD_OK) {
+		fprintf(stderr, "tlsdiag: keycheck: --key %s\n", err);
+		goto out;
+	}
+	snprintf(desc, sizeof desc, "%s, %s %u bits", cert->subject, cert->key.algorithm,
+		 cert->key.bits);
+	keycheck_print("certificate", cert_path, desc, cert->key.spki_sha256,
+		       cert->key.spki_sha256_b64, cert->key.has_modulus,
+		       cert->key.rsa_modulus_sha256);
+	snprintf(desc, sizeof desc, "%s %u bits", key.algorithm, key.bits);
+	keycheck_print("key", key_path, desc, key.spki_sha256, key.spki_sha256_b64,
+		       key.has_modulus, key.rsa_modulus_sha256);
+	match = td_keys_match(&key, &cert->key);
+	printf("%s\n", match ? "match: the key belongs to the certificate"
+			     : "MISMATCH: the key does not belong to the certificate");
+	rc = match ? EXIT_OK : EXIT_KEY_MISMATCH;
+	if (fflush(stdout) != 0)
+		rc = EXIT_RUNTIME;
+out:
+	td_key_clear(&key);
+	td_x509_cert_release(cache, cert);
+	td_x509_cache_free(cache);
+	return rc;
+usage:
+	fprintf(stderr, "usage: tlsdiag keycheck --cert CERT --key KEY\n");
+	return EXIT_USAGE;
 }
 
 static void extract_certs(struct run *r, const struct td_session *s)
@@ -220,12 +797,15 @@ static void on_session(void *user, struct td_session *s)
 	struct run *r = user;
 
 	match_keys(r, s);
-	td_diagnose(s, r->opt.read_file, &r->diag);
+	check_chain(r, s);
+	td_diagnose(s, r->diag_capture, &r->diag);
 	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	account(&r->sum, s);
 	if (r->opt.extract_dir)
 		extract_certs(r, s);
 	td_report_session(stdout, &r->ropts, s);
+	if (r->live)
+		fflush(stdout); /* live: each connection out as soon as it ends */
 	if (ferror(stdout))
 		r->write_failed = true;
 }
@@ -290,6 +870,10 @@ static void fill_summary(struct run *r, const struct td_capture_stats *cs,
 	sum->certs_distinct = xs.parses;
 	sum->x509_parses = xs.parses;
 	sum->x509_hits = xs.hits;
+	sum->live = cs->live;
+	sum->dropped_kernel = cs->dropped_kernel;
+	sum->dropped_iface = cs->dropped_iface;
+	sum->consistency = r->consistency;
 }
 
 static int run_file(struct run *r)
@@ -297,13 +881,11 @@ static int run_file(struct run *r)
 	enum td_capture_status st;
 	char err[1024];
 	struct td_engine_config cfg;
-	struct td_packet pkt;
 	struct td_capture_stats cs;
 	struct td_engine_stats es;
 	int rc = EXIT_OK;
 
-	struct td_capture *cap = td_capture_open_file(r->opt.read_file, r->opt.filter, &st, err,
-						      sizeof err);
+	struct td_capture *cap = open_input(r, &st, err, sizeof err);
 	if (!cap) {
 		fprintf(stderr, "tlsdiag: %s\n", err);
 		return status_exit(st);
@@ -315,16 +897,18 @@ static int run_file(struct run *r)
 		fprintf(stderr, "tlsdiag: out of memory\n");
 		return EXIT_RUNTIME;
 	}
-	while ((st = td_capture_next(cap, &pkt, err, sizeof err)) == TD_CAP_OK) {
-		if (!r->sum.have_ts) {
-			r->sum.first_ts = pkt.ts;
-			r->sum.have_ts = true;
-		}
-		r->sum.last_ts = pkt.ts;
-		td_engine_packet(eng, pkt.linktype, pkt.frame, pkt.ts, pkt.data, pkt.caplen,
-				 pkt.wirelen);
+	rc = start_capture(r, cap);
+	if (rc != EXIT_OK) {
+		td_engine_free(eng);
+		td_capture_close(cap);
+		return rc;
 	}
+	st = read_loop(r, cap, eng, err, sizeof err);
 	td_engine_finish(eng);
+	if (st == TD_CAP_ERR_OUTPUT || td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
+		fprintf(stderr, "tlsdiag: -w %s\n", err);
+		rc = EXIT_RUNTIME;
+	}
 	if (st == TD_CAP_ERR_READ) {
 		r->sum.stopped = err;
 		rc = EXIT_TRUNCATED;
@@ -352,18 +936,22 @@ int main(int argc, char **argv)
 	static struct run r; /* large (the summary's alert table); one per process */
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "keycheck") == 0)
+		return keycheck_main(argc - 1, argv + 1);
 	if (parse_options(argc, argv, &r.opt) != 0) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (r.opt.list_ifaces) {
+		rc = list_ifaces();
+		goto out;
 	}
 	r.ropts.json = r.opt.json;
 	r.ropts.verbose = r.opt.verbose;
 	r.ropts.color = r.opt.color == 1 ||
 			(r.opt.color == -1 && !r.opt.json && isatty(STDOUT_FILENO) &&
 			 getenv("NO_COLOR") == NULL);
-	const char *inputs[1] = {r.opt.read_file};
-	r.sum.inputs = inputs;
-	r.sum.n_inputs = 1;
+	setup_inputs(&r);
 	if (load_keys(&r) != 0) {
 		rc = EXIT_USAGE;
 		goto out;
@@ -378,8 +966,13 @@ int main(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	if (load_chain_inputs(&r) != 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	rc = run_file(&r);
 out:
+	free_chain_inputs(&r);
 	td_x509_cache_free(r.cache);
 	for (size_t i = 0; i < r.n_keys; i++)
 		td_key_clear(&r.keys[i]);

@@ -17,6 +17,7 @@
 #include "td_report.h"
 #include "td_fingerprint.h"
 #include "td_report_util.h"
+#include "td_starttls.h"
 #include "td_x509.h"
 
 /* Sets key to v; remembers a failure in *ok (v == NULL means jansson ran
@@ -50,6 +51,12 @@ static struct jb jb_new(void)
 	if (!b.o)
 		b.ok = false;
 	return b;
+}
+
+static void arr_add(json_t *a, json_t *v, bool *ok)
+{
+	if (!a || !v || json_array_append_new(a, v) != 0)
+		*ok = false;
 }
 
 static json_t *j_u64(uint64_t v)
@@ -181,6 +188,20 @@ static json_t *j_alpn_list(const struct td_alpn_list *l)
 	return a;
 }
 
+/* Extensions whose presence is the fact (RFC numbers in tls.c). */
+static void j_ext_facts(struct jb *b, uint32_t f)
+{
+	put(b, "extended_master_secret", json_boolean(f & TD_EXT_EMS));
+	put(b, "encrypt_then_mac", json_boolean(f & TD_EXT_ETM));
+	put(b, "session_ticket", json_boolean(f & TD_EXT_TICKET));
+	put(b, "status_request", json_boolean(f & TD_EXT_STATUS_REQUEST));
+	put(b, "signed_certificate_timestamp", json_boolean(f & TD_EXT_SCT));
+	put(b, "pre_shared_key", json_boolean(f & TD_EXT_PSK));
+	put(b, "early_data", json_boolean(f & TD_EXT_EARLY_DATA));
+	put(b, "heartbeat", json_boolean(f & TD_EXT_HEARTBEAT));
+	put(b, "encrypted_client_hello", json_boolean(f & TD_EXT_ECH));
+}
+
 static json_t *j_client_hello(const struct td_client_hello *ch)
 {
 	struct jb b;
@@ -227,6 +248,28 @@ static json_t *j_client_hello(const struct td_client_hello *ch)
 			b.ok = false;
 	put(&b, "ec_point_formats", pf);
 	put(&b, "session_id_length", json_integer(ch->session_id_len));
+	j_ext_facts(&b, ch->ext_flags);
+	put(&b, "key_share_groups",
+	    j_names16(ch->key_shares, ch->n_key_shares < TD_MAX_KEY_SHARES ? ch->n_key_shares
+									: TD_MAX_KEY_SHARES,
+		      td_names_group));
+	{
+		/* RFC 8446 §4.2.9 PskKeyExchangeMode values 0 and 1 */
+		json_t *modes = json_array();
+		if (modes && (ch->psk_modes & 1))
+			arr_add(modes, json_string("psk_ke"), &b.ok);
+		if (modes && (ch->psk_modes & 2))
+			arr_add(modes, json_string("psk_dhe_ke"), &b.ok);
+		put(&b, "psk_modes", modes);
+	}
+	put(&b, "session_ticket_length", json_integer(ch->ticket_len));
+	put(&b, "record_size_limit", ch->record_size_limit ? json_integer(ch->record_size_limit)
+							   : json_null());
+	put(&b, "max_fragment_length",
+	    ch->max_fragment_length ? json_integer(ch->max_fragment_length) : json_null());
+	put(&b, "secure_renegotiation",
+	    json_boolean(ch->ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)));
+	put(&b, "fallback_scsv", json_boolean(ch->ext_flags & TD_EXT_SCSV_FALLBACK));
 	return jb_done(&b);
 }
 
@@ -256,6 +299,13 @@ static json_t *j_server_hello(const struct td_server_hello *sh)
 	put(&b, "session_id_length", json_integer(sh->session_id_len));
 	put(&b, "session_id_echoed", json_boolean(sh->session_id_echoed));
 	put(&b, "hello_retry_request", json_boolean(sh->hello_retry_request));
+	j_ext_facts(&b, sh->ext_flags);
+	put(&b, "key_share_group", sh->key_share ? j_name16(td_names_group, sh->key_share)
+						 : json_null());
+	put(&b, "secure_renegotiation", json_boolean(sh->ext_flags & TD_EXT_RENEGOTIATION_INFO));
+	put(&b, "downgrade_sentinel", sh->downgrade == 12   ? json_string("TLS 1.2")
+				      : sh->downgrade == 11 ? json_string("TLS 1.1 or below")
+							    : json_null());
 	return jb_done(&b);
 }
 
@@ -284,7 +334,7 @@ static json_t *j_tls(const struct td_session *s)
 	put(&b, "client_hello", j_client_hello(&s->ch));
 	put(&b, "server_hello", j_server_hello(&s->sh));
 	{
-		char str[TD_JA3_MAX];
+		char str[TD_JA4_RAW_MAX];
 
 		put(&b, "ja3", s->ja3[0] ? json_string(s->ja3) : json_null());
 		td_ja3_string(&s->ch, str, sizeof str);
@@ -292,7 +342,37 @@ static json_t *j_tls(const struct td_session *s)
 		put(&b, "ja3s", s->ja3s[0] ? json_string(s->ja3s) : json_null());
 		td_ja3s_string(&s->sh, str, sizeof str);
 		put(&b, "ja3s_string", s->ja3s[0] ? json_string(str) : json_null());
+		put(&b, "ja4", s->ja4[0] ? json_string(s->ja4) : json_null());
+		td_ja4_raw(&s->ch, str, sizeof str);
+		put(&b, "ja4_r", s->ja4[0] ? json_string(str) : json_null());
+		put(&b, "ja4s", s->ja4s[0] ? json_string(s->ja4s) : json_null());
+		td_ja4s_raw(&s->sh, str, sizeof str);
+		put(&b, "ja4s_r", s->ja4s[0] ? json_string(str) : json_null());
+		put(&b, "client_hello_retry",
+		    s->ch2_frame ? json_pack("{s:i,s:s,s:s}", "frame", (json_int_t)s->ch2_frame, "ja3",
+					     s->ja3_retry, "ja4", s->ja4_retry)
+				 : json_null());
 	}
+	put(&b, "resumed", json_boolean(s->resumed));
+	put(&b, "server_key_exchange",
+	    (s->ske_group || s->ske_dh_bits)
+		    ? json_pack("{s:o,s:o,s:o}", "group",
+				s->ske_group ? j_name16(td_names_group, s->ske_group) : json_null(),
+				"dh_bits", s->ske_dh_bits ? json_integer(s->ske_dh_bits) : json_null(),
+				"signature_scheme",
+				s->ske_sigalg ? j_name16(td_names_sigscheme, s->ske_sigalg)
+					      : json_null())
+		    : json_null());
+	put(&b, "certificate_request",
+	    s->client_cert_requested
+		    ? json_pack("{s:i,s:i}", "certificate_authorities", (json_int_t)s->cr_n_cas,
+				"signature_algorithms", (json_int_t)s->cr_n_sigalgs)
+		    : json_null());
+	put(&b, "client_key_exchange_length", s->cke_len ? json_integer(s->cke_len) : json_null());
+	put(&b, "new_session_ticket",
+	    s->new_ticket_len ? json_pack("{s:I,s:i}", "lifetime", (json_int_t)s->ticket_lifetime,
+					  "length", (json_int_t)s->new_ticket_len)
+			      : json_null());
 	put(&b, "certificates_visible", json_boolean(s->n_certs > 0));
 	put(&b, "certificates_note",
 	    s->certs_encrypted ? json_string("certificate not visible without keys") : json_null());
@@ -323,6 +403,8 @@ static json_t *j_tls(const struct td_session *s)
 	return jb_done(&b);
 }
 
+/* Appends each built element; a NULL element marks the array failed. */
+
 static json_t *j_cert_key(const struct td_cert_key *k)
 {
 	struct jb b = jb_new();
@@ -335,7 +417,52 @@ static json_t *j_cert_key(const struct td_cert_key *k)
 	put(&b, "curve", k->curve[0] ? td_report_json_cstr(k->curve) : json_null());
 	put(&b, "curve_nist", k->curve_nist[0] ? td_report_json_cstr(k->curve_nist) : json_null());
 	put(&b, "spki_sha256", j_hex(k->spki_sha256, sizeof k->spki_sha256));
+	put(&b, "spki_sha256_b64", k->spki_sha256_b64[0] ? json_string(k->spki_sha256_b64) : json_null());
+	put(&b, "rsa_modulus_sha256",
+	    k->has_modulus ? j_hex(k->rsa_modulus_sha256, sizeof k->rsa_modulus_sha256) : json_null());
 	return jb_done(&b);
+}
+
+/* An array of certificate strings (NULL list: empty array). */
+static json_t *j_cstrs(char *const *items, size_t n, bool *ok)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && items && i < n; i++)
+		arr_add(a, td_report_json_cstr(items[i]), ok);
+	return a;
+}
+
+/* The extensions of td_cert_ext, flat in the certificate object. */
+static void j_cert_ext(struct jb *b, const struct td_cert_ext *e)
+{
+	json_t *ku = json_null();
+
+	if (e->has_key_usage) {
+		ku = json_array();
+		for (unsigned i = 0; ku && i < TD_KU_COUNT; i++)
+			if (e->key_usage & (1u << i))
+				arr_add(ku, json_string(td_x509_key_usage_name(i)), &b->ok);
+	}
+	put(b, "key_usage", ku);
+	put(b, "extended_key_usage", e->n_eku ? j_cstrs(e->eku, e->n_eku, &b->ok) : json_null());
+	if (e->has_basic_constraints) {
+		struct jb bc = jb_new();
+
+		if (bc.o) {
+			put(&bc, "ca", json_boolean(e->is_ca));
+			put(&bc, "path_len", e->path_len >= 0 ? json_integer(e->path_len) : json_null());
+		}
+		put(b, "basic_constraints", jb_done(&bc));
+	} else {
+		put(b, "basic_constraints", json_null());
+	}
+	put(b, "subject_key_id", j_str_or_null(e->subject_key_id));
+	put(b, "authority_key_id", j_str_or_null(e->authority_key_id));
+	put(b, "crl_urls", j_cstrs(e->crl_urls, e->n_crl_urls, &b->ok));
+	put(b, "ocsp_urls", j_cstrs(e->ocsp_urls, e->n_ocsp_urls, &b->ok));
+	put(b, "sct_count", e->has_scts ? json_integer(e->n_scts) : json_null());
+	put(b, "bad_extensions", json_integer(e->bad_extensions));
 }
 
 static json_t *j_cert(size_t pos, const struct td_cert *c)
@@ -373,6 +500,7 @@ static json_t *j_cert(size_t pos, const struct td_cert *c)
 	put(&b, "san", san);
 	put(&b, "signature_algorithm", c->sig_alg[0] ? td_report_json_cstr(c->sig_alg) : json_null());
 	put(&b, "self_signed", json_boolean(c->self_signed));
+	j_cert_ext(&b, &c->ext);
 	put(&b, "public_key", j_cert_key(&c->key));
 	return jb_done(&b);
 }
@@ -431,12 +559,6 @@ static json_t *j_desync(const struct td_session *s, int dir)
 	return jb_done(&b);
 }
 
-/* Appends each built element; a NULL element marks the array failed. */
-static void arr_add(json_t *a, json_t *v, bool *ok)
-{
-	if (!a || !v || json_array_append_new(a, v) != 0)
-		*ok = false;
-}
 
 static json_t *j_strings(const char (*list)[TD_EVIDENCE_LEN], unsigned n, bool *ok)
 {
@@ -482,6 +604,117 @@ static json_t *j_diagnosis(const struct td_diagnosis *d)
 	return jb_done(&b);
 }
 
+/* {"protocol", "category", "risks": [names]} or null without nDPI. */
+static json_t *j_ndpi(const struct td_classify_facts *n)
+{
+	struct jb b;
+	json_t *risks;
+
+	if (!n->done)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "protocol", td_report_json_cstr(n->protocol));
+	put(&b, "category", td_report_json_cstr(n->category));
+	risks = json_array();
+	for (unsigned i = 0; risks && i < 64; i++) {
+		const char *name = (n->risks >> i & 1) ? td_classify_risk_name(i) : NULL;
+		if (name)
+			arr_add(risks, json_string(name), &b.ok);
+	}
+	put(&b, "risks", risks);
+	put(&b, "packets", json_integer(n->packets));
+	return jb_done(&b);
+}
+
+/* The capture-time checks of certificate i: "checks" (ids) and
+ * "days_left" (whole days from the capture to notAfter). */
+static void j_cert_checks(json_t *c, const struct td_session *s, size_t i, bool *ok)
+{
+	const struct td_chain_facts *f = &s->chain;
+	const struct td_cert *cert = s->certs[i];
+	json_t *a;
+	int64_t d;
+
+	if (!c || !f->checked || !cert || !cert->parsed)
+		return;
+	a = json_array();
+	for (unsigned k = 0; a && k < TD_CHK_COUNT; k++)
+		if (f->checks[i] & (1u << k))
+			arr_add(a, json_string(td_chain_check_id(k)), ok);
+	if (!a || json_object_set_new(c, "checks", a) != 0)
+		*ok = false;
+	d = cert->not_after - f->at;
+	d = d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+	if (json_object_set_new(c, "days_left", json_integer((json_int_t)d)) != 0)
+		*ok = false;
+}
+
+/* --cert: {"file", "match", "same_key", "sha256", "spki_sha256"}. */
+static json_t *j_expected(const struct td_chain_facts *f)
+{
+	struct jb b;
+
+	if (!f->expected_checked || !f->expected_path)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "file", td_report_json_cstr(f->expected_path));
+	put(&b, "match", json_boolean(f->expected_match));
+	put(&b, "same_key", json_boolean(f->expected_match || f->expected_same_key));
+	put(&b, "sha256", j_hex(f->expected_sha256, 32));
+	put(&b, "spki_sha256", j_hex(f->expected_spki_sha256, 32));
+	return jb_done(&b);
+}
+
+/* Chain facts (td_chain.h); null when no chain was visible. "problems"
+ * lists the chain's problem ids, then each certificate check id that
+ * applies to some certificate, once. */
+static json_t *j_chain(const struct td_session *s)
+{
+	const struct td_chain_facts *f = &s->chain;
+	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN, any = 0;
+	struct jb b;
+	json_t *p;
+
+	if (!f->checked)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "checked_at", j_time((struct td_time){ f->at, 0 }));
+	put(&b, "order_ok", json_boolean(f->order_ok));
+	put(&b, "unchained_at", f->order_ok ? json_null() : json_integer(f->unchained_at));
+	put(&b, "missing_intermediate", json_boolean(f->missing_intermediate));
+	put(&b, "top", json_integer(f->top));
+	put(&b, "root_sent", json_boolean(f->root_sent));
+	put(&b, "duplicates", json_integer(f->duplicates));
+	put(&b, "self_signed_leaf", json_boolean(f->self_signed_leaf));
+	put(&b, "leaf_is_ca", json_boolean(f->leaf_is_ca));
+	put(&b, "sni_matches", f->sni_match < 0 ? json_null() : json_boolean(f->sni_match == 1));
+	p = json_array();
+	for (unsigned k = 0; p && k < TD_CHAIN_PROBLEM_COUNT; k++)
+		if (f->problems & (1u << k))
+			arr_add(p, json_string(td_chain_problem_id(k)), &b.ok);
+	for (unsigned i = 0; i < n; i++)
+		any |= f->checks[i];
+	for (unsigned k = 0; p && k < TD_CHK_COUNT; k++)
+		if (any & (1u << k))
+			arr_add(p, json_string(td_chain_check_id(k)), &b.ok);
+	put(&b, "problems", p);
+	put(&b, "ca_ok", f->ca_checked ? json_boolean(f->ca_ok) : json_null());
+	put(&b, "ca_verdict",
+	    f->ca_checked ? td_report_json_wire((const uint8_t *)f->ca_verdict,
+						strnlen(f->ca_verdict, sizeof f->ca_verdict))
+			  : json_null());
+	put(&b, "ca_error_depth",
+	    f->ca_checked && f->ca_depth >= 0 ? json_integer(f->ca_depth) : json_null());
+	put(&b, "expected_certificate", j_expected(f));
+	return jb_done(&b);
+}
+
 json_t *td_report_session_json(const struct td_session *s)
 {
 	struct jb b = jb_new();
@@ -500,6 +733,9 @@ json_t *td_report_session_json(const struct td_session *s)
 	if (s->encap & TD_ENCAP_VLAN)
 		put(&b, "vlan", json_integer(s->vlan_id));
 	put(&b, "roles", json_string(td_report_roles_name(s)));
+	put(&b, "starttls", s->starttls ? json_string(td_starttls_name(s->starttls)) : json_null());
+	put(&b, "starttls_frame", s->starttls ? j_frame(s->starttls_frame) : json_null());
+	put(&b, "ndpi", j_ndpi(&s->ndpi));
 	put(&b, "first_ts", j_time(s->first_ts));
 	put(&b, "last_ts", j_time(s->last_ts));
 	put(&b, "first_frame", j_frame(s->first_frame));
@@ -517,9 +753,19 @@ json_t *td_report_session_json(const struct td_session *s)
 		if (c && s->keys_given &&
 		    json_object_set_new(c, "key_match", j_str_or_null(s->cert_key_match[i])) != 0)
 			b.ok = false;
+		j_cert_checks(c, s, i, &b.ok);
 		arr_add(a, c, &b.ok);
 	}
 	put(&b, "certificates", a);
+	put(&b, "chain", j_chain(s));
+
+	/* the client's chain (mutual TLS), in the order sent */
+	a = json_array();
+	n = s->n_client_certs < TD_MAX_CHAIN ? s->n_client_certs : TD_MAX_CHAIN;
+	for (size_t i = 0; i < n; i++)
+		arr_add(a, j_cert(i, s->client_certs[i]), &b.ok);
+	put(&b, "client_certificates", a);
+	put(&b, "client_certificate_frame", j_frame(s->client_cert_frame));
 
 	a = json_array();
 	n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
@@ -604,6 +850,66 @@ static json_t *j_summary_alerts(const struct td_summary *sum)
 	return jb_done(&b);
 }
 
+/* How the packets were read: live (the interface, the drop counters) or
+ * from files (live false, the rest null). */
+static json_t *j_summary_capture(const struct td_summary *sum)
+{
+	struct jb b = jb_new();
+
+	if (!b.o)
+		return NULL;
+	put(&b, "live", json_boolean(sum->live));
+	put(&b, "interface", sum->live && sum->interface ? td_report_json_cstr(sum->interface)
+							   : json_null());
+	put(&b, "dropped_kernel", sum->live ? j_u64(sum->dropped_kernel) : json_null());
+	put(&b, "dropped_interface", sum->live ? j_u64(sum->dropped_iface) : json_null());
+	return jb_done(&b);
+}
+
+/* Every SNI and server endpoint that presented more than one leaf:
+ * [{"sni" | "server", "connections", "distinct_certificates",
+ * "distinct_public_keys", "at_least", "certificates": [{"sha256",
+ * "spki_sha256", "connections"}]}]. */
+static json_t *j_consistency(const struct td_consistency *c, bool *ok)
+{
+	size_t n;
+	const struct td_consist_entry *e = td_consistency_entries(c, &n);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++) {
+		struct jb b;
+		json_t *leaves;
+
+		if (e[i].n_leaves < 2)
+			continue;
+		b = jb_new();
+		if (!b.o) {
+			*ok = false;
+			break;
+		}
+		put(&b, e[i].kind == TD_CONSIST_SNI ? "sni" : "server",
+		    td_report_json_wire(e[i].key, e[i].key_len));
+		put(&b, "connections", j_u64(e[i].connections));
+		put(&b, "distinct_certificates", json_integer(e[i].n_leaves));
+		put(&b, "distinct_public_keys", json_integer(e[i].distinct_keys));
+		put(&b, "at_least", json_boolean(e[i].overflow));
+		leaves = json_array();
+		for (unsigned k = 0; leaves && k < e[i].n_leaves; k++) {
+			struct jb l = jb_new();
+
+			if (l.o) {
+				put(&l, "sha256", j_hex(e[i].leaves[k].sha256, 32));
+				put(&l, "spki_sha256", j_hex(e[i].leaves[k].spki_sha256, 32));
+				put(&l, "connections", j_u64(e[i].leaves[k].connections));
+			}
+			arr_add(leaves, jb_done(&l), &b.ok);
+		}
+		put(&b, "certificates", leaves);
+		arr_add(a, jb_done(&b), ok);
+	}
+	return a;
+}
+
 json_t *td_report_summary_json(const struct td_summary *sum)
 {
 	struct jb b = jb_new(), d, c, ce;
@@ -621,6 +927,7 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	put(&b, "bytes", j_u64(sum->bytes));
 	put(&b, "first_ts", sum->have_ts ? j_time(sum->first_ts) : json_null());
 	put(&b, "last_ts", sum->have_ts ? j_time(sum->last_ts) : json_null());
+	put(&b, "capture", j_summary_capture(sum));
 
 	d = jb_new();
 	if (d.o) {
@@ -652,6 +959,8 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 		put(&ce, "cache_hits", j_u64(sum->x509_hits));
 	}
 	put(&b, "certificates", jb_done(&ce));
+	put(&b, "certificate_consistency", j_consistency(sum->consistency, &b.ok));
+	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
 	put(&b, "flows_evicted", j_u64(sum->flows_evicted));
 	put(&b, "handshake_too_big", j_u64(sum->hs_too_big));
 	put(&b, "desyncs", j_u64(sum->desyncs));

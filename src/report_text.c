@@ -19,6 +19,7 @@
 #include "td_names.h"
 #include "td_report.h"
 #include "td_report_util.h"
+#include "td_starttls.h"
 #include "td_x509.h"
 
 #define FIELD_INDENT 4
@@ -325,6 +326,21 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	      s->syn_seen        ? "from the TCP handshake (SYN)"
 	      : s->roles_guessed ? "guessed from the ports (no SYN, no hello): lower port is the server"
 				 : "from the TLS hellos (no SYN seen)");
+	if (s->starttls)
+		field(t, "upgrade", "%s STARTTLS, TLS from frame %u", td_starttls_name(s->starttls),
+		      (unsigned)s->starttls_frame);
+	if (s->ndpi.done) {
+		char risks[512] = "";
+		size_t used = 0;
+		for (unsigned i = 0; i < 64; i++) {
+			const char *name = (s->ndpi.risks >> i & 1) ? td_classify_risk_name(i) : NULL;
+			if (name && used < sizeof risks)
+				used += (size_t)snprintf(risks + used, sizeof risks - used, "%s%s",
+							 used ? ", " : "", name);
+		}
+		field(t, "nDPI", "%s (%s)%s%s", s->ndpi.protocol, s->ndpi.category,
+		      used ? "; risks: " : "", risks);
+	}
 	if (s->encap & TD_ENCAP_VLAN)
 		field(t, "VLAN", "%u", (unsigned)s->vlan_id);
 	field(t, "frames", "%lu - %lu", (unsigned long)s->first_frame, (unsigned long)s->last_frame);
@@ -407,6 +423,77 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		field(t, "handshake too big", "%s (skipped unparsed)", buf);
 }
 
+/* The extensions whose presence is the fact, as words. */
+static void ext_words(const struct tx *t, const char *l, uint32_t f)
+{
+	static const struct {
+		uint32_t flag;
+		const char *word;
+	} words[] = {
+		{TD_EXT_EMS, "extended master secret"},
+		{TD_EXT_ETM, "encrypt-then-MAC"},
+		{TD_EXT_TICKET, "session ticket"},
+		{TD_EXT_PSK, "pre-shared key"},
+		{TD_EXT_EARLY_DATA, "early data"},
+		{TD_EXT_STATUS_REQUEST, "OCSP stapling"},
+		{TD_EXT_SCT, "SCT"},
+		{TD_EXT_RENEGOTIATION_INFO, "renegotiation_info"},
+		{TD_EXT_SCSV_RENEGOTIATION, "renegotiation SCSV"},
+		{TD_EXT_SCSV_FALLBACK, "fallback SCSV"},
+		{TD_EXT_HEARTBEAT, "heartbeat"},
+		{TD_EXT_ECH, "encrypted ClientHello"},
+	};
+	struct wrap w;
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (!(f & words[i].flag))
+			continue;
+		if (!any)
+			wrap_start(&w, t, l);
+		wrap_item(&w, words[i].word);
+		any = true;
+	}
+	if (any)
+		wrap_end(&w, 0, 0);
+}
+
+/* What the key exchange used and the handshake's other optional messages. */
+static void sec_key_exchange(const struct tx *t, const struct td_session *s)
+{
+	char g[TD_NAMES_FMT_LEN], sig[TD_NAMES_FMT_LEN];
+
+	if (!s->sh.seen)
+		return;
+	section(t, "Key exchange");
+	if (s->sh.key_share)
+		field(t, "key share", "%s",
+		      td_names_fmt16(g, sizeof g, td_names_group, s->sh.key_share));
+	if (s->ske_group || s->ske_dh_bits) {
+		if (s->ske_group)
+			td_names_fmt16(g, sizeof g, td_names_group, s->ske_group);
+		else
+			snprintf(g, sizeof g, "DH %u bits", (unsigned)s->ske_dh_bits);
+		if (s->ske_sigalg)
+			field(t, "ServerKeyExchange", "%s, signed with %s", g,
+			      td_names_fmt16(sig, sizeof sig, td_names_sigscheme, s->ske_sigalg));
+		else
+			field(t, "ServerKeyExchange", "%s", g);
+	}
+	if (s->cke_len)
+		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
+	if (s->client_cert_requested)
+		field(t, "client certificate", "requested (%u acceptable CAs named)",
+		      (unsigned)s->cr_n_cas);
+	if (s->new_ticket_len)
+		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
+		      (unsigned)s->ticket_lifetime);
+	field(t, "resumed", "%s", s->resumed ? "yes (no full handshake in this connection)" : "no");
+	if (s->sh.downgrade)
+		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
+		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
+}
+
 static void sec_client_hello(const struct tx *t, const struct td_session *s)
 {
 	const struct td_client_hello *ch = &s->ch;
@@ -458,8 +545,17 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 	}
 	list16(t, "extensions", ch->exts, ch->n_exts, TD_MAX_EXTS, ch->total_exts,
 	       td_names_extension);
+	if (ch->n_key_shares)
+		list16(t, "key shares", ch->key_shares, ch->n_key_shares, TD_MAX_KEY_SHARES,
+		       ch->n_key_shares, td_names_group);
+	ext_words(t, "features", ch->ext_flags);
 	if (s->ja3[0])
 		field(t, "JA3", "%s", s->ja3);
+	if (s->ja4[0])
+		field(t, "JA4", "%s", s->ja4);
+	if (s->ch2_frame)
+		field(t, "retry hello", "frame %u (after HelloRetryRequest): JA3 %s, JA4 %s",
+		      (unsigned)s->ch2_frame, s->ja3_retry, s->ja4_retry);
 	if (ch->session_id_len || t->verbose > 0)
 		field(t, "session ID", "%u bytes", (unsigned)ch->session_id_len);
 	if (ch->malformed)
@@ -504,7 +600,7 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 		field_wire(t, "ALPN", sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN);
 	if (sh->hello_retry_request)
 		field(t, "HelloRetryRequest", "yes (the server asked for another key share)");
-	if (td_report_is_tls13(s)) {
+	if (td_session_is_tls13(s)) {
 		/* RFC 8446 §4.2.11: the server accepts a PSK (resumption) by
 		 * sending pre_shared_key (41); the echoed session ID is only
 		 * middlebox compatibility (Appendix D.4). */
@@ -520,8 +616,11 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 	}
 	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_EXTS, sh->total_exts,
 	       td_names_extension);
+	ext_words(t, "features", sh->ext_flags);
 	if (s->ja3s[0])
 		field(t, "JA3S", "%s", s->ja3s);
+	if (s->ja4s[0])
+		field(t, "JA4S", "%s", s->ja4s);
 	if (sh->malformed)
 		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
 }
@@ -550,6 +649,65 @@ static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
 		}
 	}
 	fputc('\n', t->out);
+}
+
+/* A list of certificate strings (already printable ASCII, escaped again
+ * for the terminal) wrapped under a certificate label. */
+static void cert_list(const struct tx *t, const char *l, char *const *items, size_t n)
+{
+	struct wrap w;
+
+	if (n == 0 || !items)
+		return;
+	label_at(t, CERT_INDENT, CERT_LABEL_W, l);
+	w = (struct wrap){ t, VALUE_COL, true };
+	for (size_t i = 0; i < n; i++) {
+		char item[1024];
+
+		td_report_escape_term(item, sizeof item, (const uint8_t *)items[i], strlen(items[i]));
+		wrap_item(&w, item);
+	}
+	fputc('\n', t->out);
+}
+
+/* keyUsage, extendedKeyUsage, basicConstraints, key identifiers, CRL and
+ * OCSP addresses, embedded SCTs (td_cert_ext). */
+static void cert_ext_lines(const struct tx *t, const struct td_cert_ext *e)
+{
+	if (e->has_key_usage) {
+		char *names[TD_KU_COUNT];
+		size_t n = 0;
+
+		for (unsigned i = 0; i < TD_KU_COUNT; i++)
+			if (e->key_usage & (1u << i))
+				names[n++] = (char *)td_x509_key_usage_name(i);
+		if (n)
+			cert_list(t, "key usage", names, n);
+		else
+			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "key usage", "(none)");
+	}
+	cert_list(t, "ext key usage", e->eku, e->n_eku);
+	if (e->has_basic_constraints) {
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "constraints");
+		if (e->is_ca && e->path_len >= 0)
+			fprintf(t->out, "CA:TRUE, pathlen:%ld\n", e->path_len);
+		else
+			fprintf(t->out, "CA:%s\n", e->is_ca ? "TRUE" : "FALSE");
+	}
+	if (e->subject_key_id)
+		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "subject key ID", e->subject_key_id);
+	if (e->authority_key_id)
+		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "issuer key ID", e->authority_key_id);
+	cert_list(t, "CRL", e->crl_urls, e->n_crl_urls);
+	cert_list(t, "OCSP", e->ocsp_urls, e->n_ocsp_urls);
+	if (e->has_scts) {
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "SCTs");
+		fprintf(t->out, "%u embedded\n", e->n_scts);
+	}
+	if (e->bad_extensions) {
+		label_at(t, CERT_INDENT, CERT_LABEL_W, "bad extensions");
+		fprintf(t->out, "%u that do not decode\n", e->bad_extensions);
+	}
 }
 
 static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
@@ -600,6 +758,7 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "signature", c->sig_alg);
 		if (c->self_signed)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "self-signed", "yes");
+		cert_ext_lines(t, &c->ext);
 		if (t->verbose > 0) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "version");
 			fprintf(t->out, "%ld\n", c->version);
@@ -616,7 +775,205 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 		cert_key_line(t, &c->key);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SPKI SHA-256");
 		fprintf(t->out, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
+		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "pin-sha256", c->key.spki_sha256_b64);
+		if (c->key.has_modulus) {
+			label_at(t, CERT_INDENT, CERT_LABEL_W, "modulus SHA-256");
+			fprintf(t->out, "%s\n",
+				td_hex(c->key.rsa_modulus_sha256, sizeof c->key.rsa_modulus_sha256, hex));
+		}
 	}
+}
+
+/* Whole days from the capture to t (negative: before it). */
+static long long days_from(int64_t at, int64_t t)
+{
+	int64_t d = t - at;
+
+	return (long long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+/* The capture-time checks of certificate i (td_chain.h), in words. */
+static void cert_checks_line(const struct tx *t, const struct td_session *s, size_t i)
+{
+	const struct td_chain_facts *f = &s->chain;
+	const struct td_cert *c = s->certs[i];
+	unsigned k = f->checks[i];
+	char buf[512];
+	size_t o = 0;
+
+	if (!f->checked || !c || !c->parsed)
+		return;
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (o < sizeof buf)                                                                \
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", o ? "; " : "");       \
+		if (o < sizeof buf)                                                                \
+			o += (size_t)snprintf(buf + o, sizeof buf - o, __VA_ARGS__);               \
+	} while (0)
+	if (k & TD_CHK_EXPIRED)
+		ADD("EXPIRED %lld days before the capture", -days_from(f->at, c->not_after));
+	if (k & TD_CHK_NOT_YET_VALID)
+		ADD("NOT YET VALID: valid from %lld days after the capture",
+		    days_from(f->at, c->not_before));
+	if (k & TD_CHK_EXPIRING)
+		ADD("expires %lld days after the capture", days_from(f->at, c->not_after));
+	if (k & TD_CHK_WEAK_RSA)
+		ADD("weak key: RSA %u bits (below %d)", c->key.bits, TD_CHAIN_MIN_RSA_BITS);
+	if (k & TD_CHK_WEAK_EC)
+		ADD("weak key: EC %u bits (below %d)", c->key.bits, TD_CHAIN_MIN_EC_BITS);
+	if (k & TD_CHK_DSA)
+		ADD("DSA key (current TLS clients refuse it)");
+	if (k & TD_CHK_MD5)
+		ADD("MD5 signature (broken)");
+	if (k & TD_CHK_SHA1)
+		ADD("SHA-1 signature (refused by current clients)");
+#undef ADD
+	label_at(t, CERT_INDENT, CERT_LABEL_W, "checks");
+	if (k)
+		fprintf(t->out, "%s%s%s\n", on(t, ANSI_RED), buf, off(t));
+	else
+		fprintf(t->out, "ok at the capture's time (dates, key size, signature hash)\n");
+}
+
+static void cert_name(const struct tx *t, const struct td_session *s, unsigned i)
+{
+	const struct td_cert *c = i < s->n_certs && i < TD_MAX_CHAIN ? s->certs[i] : NULL;
+
+	fprintf(t->out, "[%u] \"", i);
+	if (c && c->subject)
+		td_report_put_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
+	fputc('"', t->out);
+}
+
+/* A continuation line under the value column, or the first one with the
+ * label. */
+static void chain_row(const struct tx *t, bool *first, const char *l)
+{
+	if (*first)
+		label(t, l);
+	else
+		fprintf(t->out, "%*s", VALUE_COL, "");
+	*first = false;
+}
+
+/* Chain facts: order, completeness, root, duplicates, leaf, SNI, --ca and
+ * --cert (td_chain.h). */
+static void chain_lines(const struct tx *t, const struct td_session *s)
+{
+	const struct td_chain_facts *f = &s->chain;
+	const struct td_cert *top;
+	char hex[65];
+	bool first = true;
+
+	if (!f->checked)
+		return;
+	if (f->order_ok) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%s\n",
+			s->n_certs > 1 ? "in order: each certificate is signed by the next"
+				       : "one certificate");
+	} else {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%sWRONG ORDER%s: ", on(t, ANSI_RED), off(t));
+		cert_name(t, s, f->unchained_at + 1u);
+		fputs(" did not sign ", t->out);
+		cert_name(t, s, f->unchained_at);
+		fputc('\n', t->out);
+	}
+	top = f->top < s->n_certs && f->top < TD_MAX_CHAIN ? s->certs[f->top] : NULL;
+	if (f->missing_intermediate && top && top->parsed) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%sINCOMPLETE%s: ", on(t, ANSI_RED), off(t));
+		cert_name(t, s, f->top);
+		fputs(" was issued by \"", t->out);
+		td_report_put_term(t->out, (const uint8_t *)top->issuer, strlen(top->issuer));
+		fputs("\", which was not sent (missing intermediate)\n", t->out);
+	}
+	if (f->root_sent) {
+		chain_row(t, &first, "chain");
+		fputs("a self-signed root was sent (needless: clients use their own copy)\n", t->out);
+	}
+	if (f->duplicates) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%u certificate%s sent more than once\n", (unsigned)f->duplicates,
+			f->duplicates == 1 ? "" : "s");
+	}
+	if (f->self_signed_leaf) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%sthe leaf is self-signed%s\n", on(t, ANSI_RED), off(t));
+	}
+	if (f->leaf_is_ca) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%sthe leaf is a CA certificate (basicConstraints CA:TRUE)%s\n",
+			on(t, ANSI_RED), off(t));
+	}
+	if (f->sni_match >= 0) {
+		label(t, "SNI check");
+		td_report_put_term(t->out, s->ch.sni.bytes,
+				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+		if (f->sni_match)
+			fputs(": the leaf is valid for this name\n", t->out);
+		else
+			fprintf(t->out, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
+				off(t));
+	}
+	if (f->ca_checked) {
+		label(t, "--ca");
+		if (f->ca_ok)
+			fprintf(t->out, "%sverified%s: the chain leads to a trust anchor at the capture's "
+					"time\n",
+				on(t, ANSI_GREEN), off(t));
+		else {
+			fprintf(t->out, "%sNOT VERIFIED%s: ", on(t, ANSI_RED), off(t));
+			td_report_put_term(t->out, (const uint8_t *)f->ca_verdict,
+					   strnlen(f->ca_verdict, sizeof f->ca_verdict));
+			if (f->ca_depth >= 0)
+				fprintf(t->out, " (at [%d])", f->ca_depth);
+			fputc('\n', t->out);
+		}
+	}
+	if (f->expected_checked && f->expected_path && s->n_certs && s->certs[0] &&
+	    s->certs[0]->parsed) {
+		const struct td_cert *leaf = s->certs[0];
+
+		label(t, "--cert");
+		if (f->expected_match) {
+			fputs("the server sent the expected certificate ", t->out);
+			td_report_put_term(t->out, (const uint8_t *)f->expected_path,
+					   strlen(f->expected_path));
+			fputc('\n', t->out);
+			return;
+		}
+		fprintf(t->out, "%sthe server sent a different certificate than ", on(t, ANSI_RED));
+		td_report_put_term(t->out, (const uint8_t *)f->expected_path, strlen(f->expected_path));
+		fprintf(t->out, "%s%s\n", off(t),
+			f->expected_same_key ? " (same public key: another issue of it)"
+					     : " (another public key too)");
+		fprintf(t->out, "%*ssent      SHA-256 %s\n", VALUE_COL, "",
+			td_hex(leaf->sha256, 32, hex));
+		fprintf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+			td_hex(leaf->key.spki_sha256, 32, hex));
+		fprintf(t->out, "%*sexpected  SHA-256 %s\n", VALUE_COL, "",
+			td_hex(f->expected_sha256, 32, hex));
+		fprintf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+			td_hex(f->expected_spki_sha256, 32, hex));
+	}
+}
+
+/* The client's chain (mutual TLS): shown when the client sent a
+ * Certificate message, empty or not. */
+static void sec_client_certificates(const struct tx *t, const struct td_session *s)
+{
+	size_t n = s->n_client_certs < TD_MAX_CHAIN ? s->n_client_certs : TD_MAX_CHAIN;
+
+	if (!s->client_cert_frame)
+		return;
+	section(t, "Client certificates (frame %lu)", (unsigned long)s->client_cert_frame);
+	if (s->total_client_certs == 0)
+		fprintf(t->out, "%*snone sent (the client had no certificate to offer)\n", FIELD_INDENT,
+			"");
+	for (size_t i = 0; i < n; i++)
+		cert_block(t, i, s->client_certs[i]);
 }
 
 static void sec_certificates(const struct tx *t, const struct td_session *s)
@@ -636,7 +993,7 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		else if (s->total_certs)
 			fprintf(t->out, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
 				(unsigned)s->total_certs);
-		else if (s->sh.seen && (td_report_is_tls13(s) ? has_ext(&s->sh, 41)
+		else if (s->sh.seen && (td_session_is_tls13(s) ? has_ext(&s->sh, 41)
 							      : s->sh.session_id_echoed))
 			fprintf(t->out, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
 		else
@@ -645,6 +1002,7 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	}
 	for (size_t i = 0; i < n; i++) {
 		cert_block(t, i, s->certs[i]);
+		cert_checks_line(t, s, i);
 		if (!s->keys_given)
 			continue;
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
@@ -657,6 +1015,7 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	if (s->total_certs > n)
 		fprintf(t->out, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_certs);
+	chain_lines(t, s);
 }
 
 /* Width of the widest frame number among n values, for aligned columns. */
@@ -847,7 +1206,9 @@ static void text_session(const struct tx *t, const struct td_session *s)
 	sec_connection(t, s);
 	sec_client_hello(t, s);
 	sec_server_hello(t, s);
+	sec_key_exchange(t, s);
 	sec_certificates(t, s);
+	sec_client_certificates(t, s);
 	sec_alerts(t, s);
 	sec_timeline(t, s);
 	if (s->is_tls || t->verbose > 0)
@@ -878,6 +1239,38 @@ static void sfield(const struct tx *t, const char *l, const char *fmt, ...)
 	vfprintf(t->out, fmt, ap);
 	va_end(ap);
 	fputc('\n', t->out);
+}
+
+/* Names and endpoints that presented more than one leaf certificate
+ * (td_chain.h consistency table). */
+static void consistency_lines(const struct tx *t, const struct td_summary *sum)
+{
+	size_t n;
+	const struct td_consist_entry *e = td_consistency_entries(sum->consistency, &n);
+	uint64_t untracked = td_consistency_untracked(sum->consistency);
+	bool first = true;
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].n_leaves < 2)
+			continue;
+		if (first)
+			label_at(t, 2, VALUE_COL - 2, "certificate changes");
+		else
+			fprintf(t->out, "%*s", VALUE_COL, "");
+		first = false;
+		fprintf(t->out, "%s%s ", on(t, ANSI_YELLOW),
+			e[i].kind == TD_CONSIST_SNI ? "SNI" : "server");
+		td_report_put_term(t->out, e[i].key, e[i].key_len);
+		fprintf(t->out, ": %s%u different certificates, %s%u different public key%s in %llu "
+				"connections%s\n",
+			e[i].overflow ? "at least " : "", (unsigned)e[i].n_leaves,
+			e[i].overflow ? "at least " : "", (unsigned)e[i].distinct_keys,
+			e[i].distinct_keys == 1 ? "" : "s", (unsigned long long)e[i].connections,
+			off(t));
+	}
+	if (untracked)
+		sfield(t, "not compared", "%llu connections (table of names and servers full)",
+		       (unsigned long long)untracked);
 }
 
 struct alert_row {
@@ -913,6 +1306,17 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	fputc('\n', t->out);
 	sfield(t, "packets", "%llu (%llu bytes)", (unsigned long long)sum->packets,
 	       (unsigned long long)sum->bytes);
+	if (sum->live) {
+		label_at(t, 2, VALUE_COL - 2, "capture");
+		fputs("live on ", t->out);
+		if (sum->interface)
+			td_report_put_term(t->out, (const uint8_t *)sum->interface,
+					   strlen(sum->interface));
+		fprintf(t->out, ", %s%llu dropped by the kernel, %llu by the interface%s\n",
+			sum->dropped_kernel || sum->dropped_iface ? on(t, ANSI_YELLOW) : "",
+			(unsigned long long)sum->dropped_kernel, (unsigned long long)sum->dropped_iface,
+			sum->dropped_kernel || sum->dropped_iface ? off(t) : "");
+	}
 	if (sum->have_ts) {
 		td_report_zone_local(sum->first_ts, zone);
 		sfield(t, "time span", "%s - %s %s (%.3f s)", td_report_time_local(sum->first_ts, t1),
@@ -985,6 +1389,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	sfield(t, "certificates", "%llu distinct (%llu parsed, %llu cache hits)",
 	       (unsigned long long)sum->certs_distinct, (unsigned long long)sum->x509_parses,
 	       (unsigned long long)sum->x509_hits);
+	consistency_lines(t, sum);
 	if (sum->flows_evicted || t->verbose > 0)
 		sfield(t, "flows evicted", "%llu (memory cap)", (unsigned long long)sum->flows_evicted);
 	if (sum->hs_too_big || t->verbose > 0)

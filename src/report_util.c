@@ -329,13 +329,6 @@ const char *td_report_alert_level(uint8_t level)
 	return NULL;
 }
 
-bool td_report_is_tls13(const struct td_session *s)
-{
-	uint16_t v = td_session_version(s);
-
-	/* 0x7f0e.. are the draft versions of RFC 8446 (draft-ietf-tls-tls13). */
-	return v == 0x0304 || (v >> 8) == 0x7f;
-}
 
 const char *td_report_alert_words(const struct td_alert *a, char *buf, size_t n)
 {
@@ -363,7 +356,7 @@ void td_report_events_init(struct td_report_events *w, const struct td_session *
 {
 	memset(w, 0, sizeof *w);
 	w->s = s;
-	w->tls13 = td_report_is_tls13(s);
+	w->tls13 = td_session_is_tls13(s);
 }
 
 const char *td_report_event_what(struct td_report_events *w, const struct td_event *ev, char *buf,

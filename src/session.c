@@ -19,6 +19,9 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 	for (unsigned i = 0; i < s->n_certs; i++)
 		td_x509_cert_release(cache, s->certs[i]);
 	s->n_certs = 0;
+	for (unsigned i = 0; i < s->n_client_certs; i++)
+		td_x509_cert_release(cache, s->client_certs[i]);
+	s->n_client_certs = 0;
 }
 
 uint16_t td_session_version(const struct td_session *s)
@@ -58,9 +61,15 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev)
 	s->n_events++;
 }
 
+bool td_session_is_tls13(const struct td_session *s)
+{
+	uint16_t v = td_session_version(s);
+	return v == TLS13 || (v >> 8) == 0x7f; /* draft-ietf-tls-tls13-NN */
+}
+
 static bool completed(const struct td_session *s)
 {
-	if (td_session_version(s) == TLS13)
+	if (td_session_is_tls13(s))
 		return s->finished_seen[TD_DIR_C2S];
 	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "td_fingerprint.h"
+#include "td_names.h"
 #include "td_reader.h"
 
 /* RFC 8446 §4 HandshakeType */
@@ -44,12 +45,47 @@ enum {
 /* RFC 8446 §4.2 ExtensionType values read here */
 enum {
 	EXT_SERVER_NAME = 0,
+	EXT_MAX_FRAGMENT_LENGTH = 1, /* RFC 6066 §4 */
 	EXT_SUPPORTED_GROUPS = 10,
 	EXT_EC_POINT_FORMATS = 11,
 	EXT_SIGNATURE_ALGORITHMS = 13,
 	EXT_ALPN = 16,
+	EXT_RECORD_SIZE_LIMIT = 28, /* RFC 8449 */
+	EXT_PSK_MODES = 45,
+	EXT_KEY_SHARE = 51,
 	EXT_SUPPORTED_VERSIONS = 43,
+	EXT_PRE_SHARED_KEY = 41,
 };
+
+/* Extensions whose presence alone is a fact (td_session.h TD_EXT_*). */
+static const struct {
+	uint16_t type;
+	uint32_t flag;
+} ext_flags[] = {
+	{0, TD_EXT_SNI},
+	{1, TD_EXT_MAX_FRAGMENT_LENGTH},
+	{5, TD_EXT_STATUS_REQUEST},          /* RFC 6066 §8 */
+	{15, TD_EXT_HEARTBEAT},              /* RFC 6520 */
+	{18, TD_EXT_SCT},                    /* RFC 6962 §3.3.1 */
+	{22, TD_EXT_ETM},                    /* RFC 7366 */
+	{23, TD_EXT_EMS},                    /* RFC 7627 */
+	{28, TD_EXT_RECORD_SIZE_LIMIT},
+	{35, TD_EXT_TICKET},                 /* RFC 5077 */
+	{41, TD_EXT_PSK},                    /* RFC 8446 §4.2.11 */
+	{42, TD_EXT_EARLY_DATA},             /* RFC 8446 §4.2.10 */
+	{43, TD_EXT_SUPPORTED_VERSIONS},
+	{51, TD_EXT_KEY_SHARE},
+	{0xff01, TD_EXT_RENEGOTIATION_INFO}, /* RFC 5746 */
+	{0xfe0d, TD_EXT_ECH},                /* draft-ietf-tls-esni */
+};
+
+static uint32_t ext_flag(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof ext_flags / sizeof ext_flags[0]; i++)
+		if (ext_flags[i].type == type)
+			return ext_flags[i].flag;
+	return 0;
+}
 
 #define TLS13 0x0304
 
@@ -136,8 +172,40 @@ static enum td_err parse_ch_extension(uint16_t type, struct td_reader *ext,
 				      struct td_client_hello *ch)
 {
 	struct td_reader v;
+	uint8_t u8;
 
+	ch->ext_flags |= ext_flag(type);
 	switch (type) {
+	case EXT_KEY_SHARE: /* RFC 8446 §4.2.8 KeyShareEntry client_shares<0..2^16-1> */
+		TD_TRY(td_read_vec16(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		while (td_reader_left(&v)) {
+			uint16_t group;
+			struct td_reader key;
+			TD_TRY(td_read_u16(&v, &group));
+			TD_TRY(td_read_vec16(&v, &key));
+			if (ch->n_key_shares < TD_MAX_KEY_SHARES)
+				ch->key_shares[ch->n_key_shares++] = group;
+		}
+		return TD_OK;
+	case EXT_PSK_MODES: /* RFC 8446 §4.2.9 ke_modes<1..255> */
+		TD_TRY(td_read_vec8(ext, &v));
+		TD_TRY(td_reader_close(ext));
+		while (td_reader_left(&v)) {
+			TD_TRY(td_read_u8(&v, &u8));
+			if (u8 < 8)
+				ch->psk_modes |= (uint8_t)(1u << u8);
+		}
+		return TD_OK;
+	case 35: /* RFC 5077 §3.2: the ticket itself, empty when asking for one */
+		ch->ticket_len = (uint16_t)td_reader_left(ext);
+		return TD_OK;
+	case EXT_RECORD_SIZE_LIMIT:
+		TD_TRY(td_read_u16(ext, &ch->record_size_limit));
+		return td_reader_close(ext);
+	case EXT_MAX_FRAGMENT_LENGTH:
+		TD_TRY(td_read_u8(ext, &ch->max_fragment_length));
+		return td_reader_close(ext);
 	case EXT_SERVER_NAME:
 		return parse_sni(ext, ch);
 	case EXT_SUPPORTED_GROUPS: /* RFC 8446 §4.2.7 NamedGroup list<2..2^16-1> */
@@ -237,15 +305,29 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 	if (td_reader_left(&comp) == 0)
 		return TD_ERR_MALFORMED;
 	ch->n_compression = (uint8_t)td_reader_left(&comp);
+	for (unsigned i = 0; i < ch->n_suites; i++) {
+		if (ch->suites[i] == 0x00FF) /* RFC 5746 §3.3 */
+			ch->ext_flags |= TD_EXT_SCSV_RENEGOTIATION;
+		if (ch->suites[i] == 0x5600) /* RFC 7507 */
+			ch->ext_flags |= TD_EXT_SCSV_FALLBACK;
+	}
 	return parse_extensions(r, ch->exts, &ch->n_exts, &ch->total_exts, ch_ext_cb, ch);
 }
 
 static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
 {
 	struct td_server_hello *sh = arg;
-	struct td_reader list, name;
+	struct td_reader list, name, key;
 
+	sh->ext_flags |= ext_flag(type);
 	switch (type) {
+	case EXT_KEY_SHARE:
+		/* RFC 8446 §4.2.8: a KeyShareEntry, or in a HelloRetryRequest
+		 * only the selected_group */
+		TD_TRY(td_read_u16(body, &sh->key_share));
+		if (!sh->hello_retry_request)
+			TD_TRY(td_read_vec16(body, &key));
+		return td_reader_close(body);
 	case EXT_SUPPORTED_VERSIONS: /* RFC 8446 §4.2.1: selected_version */
 		TD_TRY(td_read_u16(body, &sh->selected_version));
 		return td_reader_close(body);
@@ -282,6 +364,16 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	TD_TRY(td_read_u16(r, &sh->legacy_version));
 	TD_TRY(td_read_bytes(r, random, sizeof random));
 	sh->hello_retry_request = memcmp(random, hrr_random, sizeof random) == 0;
+	/* RFC 8446 §4.1.3: a TLS 1.3 server negotiating less says so in the
+	 * last 8 bytes of its random */
+	if (memcmp(random + 24, "DOWNGRD", 7) == 0 && random[31] <= 1)
+		sh->downgrade = random[31] ? 12 : 11;
+	if ((sh->legacy_version >> 8) == 0x7f && (sh->legacy_version & 0xff) < 22) {
+		/* TLS 1.3 drafts before -22 had no session id echo and no
+		 * compression method: version, random, suite, extensions */
+		TD_TRY(td_read_u16(r, &sh->suite));
+		return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+	}
 	TD_TRY(td_read_vec8(r, &sid));
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
@@ -297,10 +389,13 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
  *   struct { opaque cert_data<1..2^24-1>; Extension extensions<0..2^16-1>; } CertificateEntry;
  *   struct { opaque certificate_request_context<0..2^8-1>;
  *            CertificateEntry certificate_list<0..2^24-1>; } Certificate; */
-enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, struct td_session *s,
-				     const struct td_tls_cert_sink *sink)
+enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool client,
+				     struct td_session *s, const struct td_tls_cert_sink *sink)
 {
 	struct td_reader ctx, list;
+	const struct td_cert **certs = client ? s->client_certs : s->certs;
+	uint8_t *n = client ? &s->n_client_certs : &s->n_certs;
+	uint16_t *total = client ? &s->total_client_certs : &s->total_certs;
 
 	if (tls13)
 		TD_TRY(td_read_vec8(r, &ctx));
@@ -316,15 +411,89 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, struct td_
 			TD_TRY(td_read_vec16(&list, &exts));
 		size_t len = td_reader_left(&cert);
 		TD_TRY(td_read_ptr(&cert, &der, len));
-		if (s->total_certs < UINT16_MAX)
-			s->total_certs++;
-		if (s->n_certs < TD_MAX_CHAIN && sink && sink->cert) {
+		if (*total < UINT16_MAX)
+			(*total)++;
+		if (*n < TD_MAX_CHAIN && sink && sink->cert) {
 			const struct td_cert *c = sink->cert(sink->user, der, len);
 			if (c)
-				s->certs[s->n_certs++] = c;
+				certs[(*n)++] = c;
 		}
 	}
 	return TD_OK;
+}
+
+/* RFC 8422 §5.4 (ECDHE) and RFC 5246 §7.4.3 (DHE):
+ *   struct { ECParameters curve_params; ECPoint public; } ServerECDHParams;
+ *     ECParameters: ECCurveType curve_type (3 = named_curve); NamedCurve;
+ *     ECPoint: opaque point<1..2^8-1>;
+ *   struct { opaque dh_p<1..2^16-1>; opaque dh_g<1..2^16-1>;
+ *            opaque dh_Ys<1..2^16-1>; } ServerDHParams;
+ * then, unless anonymous, digitally-signed: in TLS 1.2 a
+ * SignatureAndHashAlgorithm before the signature<0..2^16-1>. */
+enum td_err td_tls_parse_server_key_exchange(struct td_reader *r, const char *kx, bool signed_,
+					     bool tls12, struct td_session *s)
+{
+	struct td_reader v, sig;
+	uint8_t curve_type;
+
+	if (strncmp(kx, "ECDH", 4) == 0) {
+		TD_TRY(td_read_u8(r, &curve_type));
+		if (curve_type != 3)
+			return TD_ERR_UNSUPPORTED; /* explicit curves (deprecated, RFC 8422 §5.4) */
+		TD_TRY(td_read_u16(r, &s->ske_group));
+		TD_TRY(td_read_vec8(r, &v));
+	} else if (strncmp(kx, "DH", 2) == 0) {
+		TD_TRY(td_read_vec16(r, &v)); /* p */
+		size_t n = td_reader_left(&v);
+		uint8_t lead;
+		while (n && td_read_u8(&v, &lead) == TD_OK && lead == 0)
+			n--; /* leading zero bytes are not part of the size */
+		s->ske_dh_bits = (uint16_t)(n > 8191 ? 65535 : n * 8);
+		TD_TRY(td_read_vec16(r, &v)); /* g */
+		TD_TRY(td_read_vec16(r, &v)); /* Ys */
+	} else {
+		return TD_ERR_UNSUPPORTED; /* RSA_EXPORT, PSK, SRP ... */
+	}
+	if (!signed_)
+		return td_reader_close(r);
+	if (tls12)
+		TD_TRY(td_read_u16(r, &s->ske_sigalg));
+	TD_TRY(td_read_vec16(r, &sig));
+	return td_reader_close(r);
+}
+
+/* RFC 5246 §7.4.4:
+ *   struct { ClientCertificateType certificate_types<1..2^8-1>;
+ *            SignatureAndHashAlgorithm supported_signature_algorithms<2^16-1>;  (TLS 1.2)
+ *            DistinguishedName certificate_authorities<0..2^16-1>; } */
+static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
+					     struct td_session *s)
+{
+	struct td_reader v, cas, dn;
+
+	TD_TRY(td_read_vec8(r, &v));
+	if (tls12) {
+		TD_TRY(td_read_vec16(r, &v));
+		s->cr_n_sigalgs = (uint16_t)(td_reader_left(&v) / 2);
+	}
+	TD_TRY(td_read_vec16(r, &cas));
+	TD_TRY(td_reader_close(r));
+	while (td_reader_left(&cas)) {
+		TD_TRY(td_read_vec16(&cas, &dn));
+		if (s->cr_n_cas < UINT16_MAX)
+			s->cr_n_cas++;
+	}
+	return TD_OK;
+}
+
+/* RFC 5077 §3.3: struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } */
+static enum td_err parse_new_session_ticket(struct td_reader *r, struct td_session *s)
+{
+	struct td_reader t;
+	TD_TRY(td_read_u32(r, &s->ticket_lifetime));
+	TD_TRY(td_read_vec16(r, &t));
+	s->new_ticket_len = (uint16_t)td_reader_left(&t);
+	return td_reader_close(r);
 }
 
 /* ---- deciding what a message means for the connection ----------------- */
@@ -337,7 +506,7 @@ static void raise_stage(struct td_session *s, enum td_stage st)
 
 static bool handshake_complete(const struct td_session *s)
 {
-	if (td_session_version(s) == TLS13)
+	if (td_session_is_tls13(s))
 		return s->finished_seen[TD_DIR_C2S];
 	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
 }
@@ -399,10 +568,26 @@ static void hello_fingerprint(struct td_session *s, bool client)
 	if (client) {
 		td_ja3_string(&s->ch, str, sizeof str);
 		td_ja3_hash(str, s->ja3);
+		td_ja4(&s->ch, s->ja4);
 	} else {
 		td_ja3s_string(&s->sh, str, sizeof str);
 		td_ja3_hash(str, s->ja3s);
+		td_ja4s(&s->sh, s->ja4s);
 	}
+}
+
+static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t frame)
+{
+	struct td_client_hello ch2;
+	char str[TD_JA3_MAX];
+
+	memset(&ch2, 0, sizeof ch2);
+	if (td_tls_parse_client_hello(r, &ch2) != TD_OK)
+		s->anomalies[TD_DIR_C2S]++;
+	s->ch2_frame = frame;
+	td_ja3_string(&ch2, str, sizeof str);
+	td_ja3_hash(str, s->ja3_retry);
+	td_ja4(&ch2, s->ja4_retry);
 }
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)
@@ -416,7 +601,9 @@ static void on_server_hello(struct td_tls *t, struct td_session *s)
 		return;
 	}
 	raise_stage(s, TD_STAGE_SERVER_HELLO);
-	if (s->version == TLS13) {
+	if (td_session_is_tls13(s)) {
+		/* RFC 8446 §2.2: a pre_shared_key in the ServerHello resumes */
+		s->resumed = (s->sh.ext_flags & TD_EXT_PSK) != 0;
 		/* RFC 8446 §2: everything after the ServerHello is encrypted,
 		 * the Certificate included. */
 		s->certs_encrypted = true;
@@ -441,12 +628,17 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		note_client_spoke(t, s, dir);
 	switch (type) {
 	case HS_CLIENT_HELLO:
+		if (dir == TD_DIR_C2S && s->ch.seen && (s->hrr_seen || !s->sh.seen) && body &&
+		    !s->ch2_frame) {
+			/* the second ClientHello after a HelloRetryRequest
+			 * (RFC 8446 §4.1.4): the first one stays the facts,
+			 * this one gets its own fingerprints */
+			retry_hello(s, &r, frame);
+			break;
+		}
 		if (dir != TD_DIR_C2S || s->ch.seen || !body) {
-			/* the second ClientHello after a HelloRetryRequest is
-			 * expected (RFC 8446 §4.1.4); others are renegotiation
-			 * or the wrong side. The first one is kept. */
-			if (!s->hrr_seen || dir != TD_DIR_C2S)
-				s->anomalies[dir]++;
+			/* renegotiation or the wrong side: the first is kept */
+			s->anomalies[dir]++;
 			s->is_tls = true;
 			break;
 		}
@@ -479,27 +671,56 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
-		if (dir != TD_DIR_S2C)
-			break; /* a client certificate: listed in the timeline */
+		if (dir == TD_DIR_C2S) {
+			/* the client's chain (RFC 5246 §7.4.6): empty when it
+			 * has none to send */
+			if (body && !s->total_client_certs) {
+				s->client_cert_frame = frame;
+				if (td_tls_parse_certificate(&r, td_session_is_tls13(s), true, s,
+							     sink) != TD_OK)
+					s->anomalies[dir]++;
+			}
+			break;
+		}
 		if (!body || s->n_certs || s->total_certs) {
 			s->anomalies[dir]++; /* a second chain (renegotiation): first kept */
 			break;
 		}
 		s->cert_frame = frame;
-		e = td_tls_parse_certificate(&r, td_session_version(s) == TLS13, s, sink);
+		e = td_tls_parse_certificate(&r, td_session_is_tls13(s), false, s, sink);
 		if (e != TD_OK)
 			s->anomalies[dir]++;
 		raise_stage(s, TD_STAGE_CERTIFICATE);
 		break;
 	case HS_CERTIFICATE_REQUEST:
-		if (dir == TD_DIR_S2C)
-			s->client_cert_requested = true;
+		if (dir != TD_DIR_S2C)
+			break;
+		s->client_cert_requested = true;
+		if (body && parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
+			s->anomalies[dir]++;
+		break;
+	case HS_SERVER_KEY_EXCHANGE: {
+		const struct td_cipher_info *ci = td_names_cipher(s->sh.suite);
+		if (dir != TD_DIR_S2C || !body || !ci)
+			break;
+		e = td_tls_parse_server_key_exchange(&r, ci->kx, strcmp(ci->auth, "anon") != 0,
+						     td_session_version(s) >= 0x0303, s);
+		if (e != TD_OK && e != TD_ERR_UNSUPPORTED)
+			s->anomalies[dir]++;
+		break;
+	}
+	case HS_NEW_SESSION_TICKET:
+		if (dir == TD_DIR_S2C && body && parse_new_session_ticket(&r, s) != TD_OK)
+			s->anomalies[dir]++;
 		break;
 	case HS_SERVER_HELLO_DONE:
 		t->server_flight_done = true;
 		raise_stage(s, TD_STAGE_SERVER_HELLO_DONE);
 		break;
 	case HS_CLIENT_KEY_EXCHANGE:
+		/* its size tells the key exchange apart: an RSA-encrypted
+		 * pre-master secret is as long as the server's modulus */
+		s->cke_len = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
 		raise_stage(s, TD_STAGE_CLIENT_KEY_EXCHANGE);
 		break;
 	default:
@@ -512,7 +733,9 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 
 static bool hs_type_parsed(uint8_t type)
 {
-	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE;
+	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE ||
+	       type == HS_SERVER_KEY_EXCHANGE || type == HS_CERTIFICATE_REQUEST ||
+	       type == HS_NEW_SESSION_TICKET;
 }
 
 /* A message header was read: buffer the body when its contents are read
@@ -553,6 +776,12 @@ static void handshake_bytes(struct td_tls *t, struct td_session *s,
 
 	td_reader_init(&r, p, n);
 	while (td_reader_left(&r)) {
+		/* A ServerHello that selects TLS 1.3 ends the clear text in the
+		 * middle of its record (RFC 8446 §2): what follows it is not
+		 * read in clear, whether it came in this piece or a later one
+		 * (record_body() decides per piece; STYLE.md rule 13). */
+		if (s->encrypted[dir] || d->tls13_encrypted)
+			return;
 		if (d->hs_mode == TD_HS_HEADER) {
 			if (d->hs_hdr_have == 0) {
 				d->hs_frame = frame;
@@ -597,6 +826,14 @@ static void flush_pending_small(struct td_session *s, struct td_tls_dir *d, int 
 	add_event(s, TD_EV_APPDATA, dir, 0, d->pending_len, d->pending_frame, d->pending_ts);
 }
 
+/* A NULL-encryption suite (RFC 5246 §6.2.3.1 with a null cipher): records
+ * after ChangeCipherSpec carry a MAC but stay readable. */
+static bool null_cipher(const struct td_session *s)
+{
+	const struct td_cipher_info *ci = s->sh.seen ? td_names_cipher(s->sh.suite) : NULL;
+	return ci && strcmp(ci->enc, "NULL") == 0 && !td_session_is_tls13(s);
+}
+
 /* A record header was read: decide what its body is. Called once per
  * record, before its body. */
 static void on_record(struct td_tls *t, struct td_session *s, int dir)
@@ -621,10 +858,22 @@ static void on_record(struct td_tls *t, struct td_session *s, int dir)
 	case CT_CHANGE_CIPHER_SPEC:
 		if (!s->ccs_seen[dir]) {
 			s->ccs_seen[dir] = true;
+			/* RFC 5246 §7.3: a server that changes ciphers right
+			 * after its ServerHello, with no Certificate, resumed
+			 * an earlier session (abbreviated handshake) */
+			if (dir == TD_DIR_S2C && s->sh.seen && !tls13 && !td_session_is_tls13(s) &&
+			    s->stage < TD_STAGE_SERVER_HELLO_DONE && !s->total_certs)
+				s->resumed = true;
 			/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1);
 			 * TLS 1.3 CCS is only for middlebox compatibility
 			 * (RFC 8446 §D.4) and changes nothing. */
-			if (!tls13)
+			/* A client CCS before any ServerHello, and any CCS
+			 * around a HelloRetryRequest, can only be TLS 1.3's
+			 * compatibility one (RFC 8446 §D.4): no TLS <= 1.2
+			 * peer changes ciphers before the ServerHello. */
+			bool tls13_compat = (dir == TD_DIR_C2S && !s->sh.seen) || s->hrr_seen ||
+					    td_session_is_tls13(s);
+			if (!tls13 && !tls13_compat)
 				s->encrypted[dir] = true; /* frame set at the next record */
 		}
 		add_event(s, TD_EV_CCS, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
@@ -643,7 +892,7 @@ static void on_record(struct td_tls *t, struct td_session *s, int dir)
 		add_event(s, TD_EV_ENCRYPTED_HANDSHAKE, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
 		break;
 	case CT_ALERT:
-		if (d->rec_len != 2) {
+		if (d->rec_len != 2 && !null_cipher(s)) {
 			/* An alert in clear is exactly two bytes (RFC 8446 §6);
 			 * anything longer carries a MAC or tag. */
 			struct td_alert a = {.encrypted = true,
@@ -813,13 +1062,21 @@ static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const u
 {
 	struct td_tls_dir *d = &t->d[dir];
 
-	/* buffered like a handshake message: reuse the handshake buffer */
+	/* Buffered like a handshake message, under the same cap (STYLE.md
+	 * rule 12): a 15-bit length may claim 32 KiB. Counted once, at the
+	 * record's first byte (rec_left is decreased after this call). */
+	if (d->rec_len - 1u > t->lim.max_handshake_msg) {
+		if (n && d->rec_left == d->rec_len - 1u)
+			s->hs_too_big[dir]++;
+		return;
+	}
+	/* reuse the handshake buffer */
 	if (d->hs_have == 0 && d->rec_len - 1u > d->hs_buf_size) {
-		uint8_t *nb = realloc(d->hs_buf, d->rec_len);
+		uint8_t *nb = realloc(d->hs_buf, d->rec_len - 1u);
 		if (!nb)
 			return;
 		d->hs_buf = nb;
-		d->hs_buf_size = d->rec_len;
+		d->hs_buf_size = d->rec_len - 1u;
 	}
 	if (d->hs_buf_size < d->hs_have + n)
 		return;
@@ -848,6 +1105,7 @@ static void record_body(struct td_tls *t, struct td_session *s,
 			uint32_t frame, struct td_time ts)
 {
 	struct td_tls_dir *d = &t->d[dir];
+	size_t at = (size_t)d->rec_len - d->rec_left; /* offset of p in the record */
 	bool clear = !s->encrypted[dir] && !(d->tls13_encrypted && d->rec_type != CT_CHANGE_CIPHER_SPEC);
 
 	if (d->sslv2) {
@@ -856,8 +1114,8 @@ static void record_body(struct td_tls *t, struct td_session *s,
 	}
 	if (d->rec_type == CT_HANDSHAKE && clear)
 		handshake_bytes(t, s, sink, dir, p, n, frame, ts);
-	else if (d->rec_type == CT_ALERT && d->rec_len == 2)
-		alert_bytes(t, s, dir, p, n);
+	else if (d->rec_type == CT_ALERT && (d->rec_len == 2 || null_cipher(s)) && at < 2)
+		alert_bytes(t, s, dir, p, n < 2 - at ? n : 2 - at); /* a MAC may follow */
 }
 
 void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cert_sink *sink,

@@ -16,6 +16,7 @@
 #include "td_x509.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ct.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -175,6 +177,35 @@ static uint64_t rsa_exponent(const EVP_PKEY *pk)
 	return v;
 }
 
+/* SHA-256 of "Modulus=<HEX>\n", byte for byte what `openssl x509 -noout
+ * -modulus` prints (BN_print: upper-case hex, no leading zeros). False
+ * only when libcrypto cannot give the modulus (out of memory). */
+static bool rsa_modulus_hash(const EVP_PKEY *pk, uint8_t out[32])
+{
+	BIGNUM *n = NULL;
+	char *hex = NULL, *text = NULL;
+	size_t len;
+	bool ok = false;
+
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1)
+		goto out;
+	hex = BN_bn2hex(n);
+	if (!hex)
+		goto out;
+	len = strlen(hex) + sizeof "Modulus=\n" - 1;
+	text = malloc(len + 1);
+	if (!text)
+		goto out;
+	snprintf(text, len + 1, "Modulus=%s\n", hex);
+	td_sha256(text, len, out);
+	ok = true;
+out:
+	free(text);
+	OPENSSL_free(hex);
+	BN_free(n);
+	return ok;
+}
+
 /* Named curve, normalised through its NID: the provider may answer with
  * either the short name or the NIST name. */
 static void ec_curve(const EVP_PKEY *pk, struct td_cert_key *k)
@@ -212,6 +243,8 @@ static enum td_err pubkey_facts(const X509_PUBKEY *pub, struct td_cert_key *k)
 		return TD_ERR_NOMEM;
 	td_sha256(der, (size_t)n, k->spki_sha256);
 	OPENSSL_free(der);
+	/* 32 bytes make 44 base64 characters and a NUL */
+	EVP_EncodeBlock((unsigned char *)k->spki_sha256_b64, k->spki_sha256, sizeof k->spki_sha256);
 
 	copy_str(k->algorithm, sizeof k->algorithm, "unknown");
 	/* NULL when libcrypto cannot decode this key type: keep the hash,
@@ -227,8 +260,12 @@ static enum td_err pubkey_facts(const X509_PUBKEY *pub, struct td_cert_key *k)
 	}
 	n = EVP_PKEY_get_bits(pk);
 	k->bits = n > 0 ? (unsigned)n : 0;
-	if (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS"))
+	if (EVP_PKEY_is_a(pk, "RSA") || EVP_PKEY_is_a(pk, "RSA-PSS")) {
 		k->rsa_exponent = rsa_exponent(pk);
+		if (!rsa_modulus_hash(pk, k->rsa_modulus_sha256))
+			return TD_ERR_NOMEM;
+		k->has_modulus = true;
+	}
 	if (EVP_PKEY_is_a(pk, "EC"))
 		ec_curve(pk, k);
 	return TD_OK;
@@ -266,6 +303,24 @@ out:
 
 /* ---- certificate facts ------------------------------------------------ */
 
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void ext_clear(struct td_cert_ext *x)
+{
+	free_list(x->eku, x->n_eku);
+	free_list(x->crl_urls, x->n_crl_urls);
+	free_list(x->ocsp_urls, x->n_ocsp_urls);
+	free(x->subject_key_id);
+	free(x->authority_key_id);
+	memset(x, 0, sizeof *x);
+	x->path_len = -1;
+}
+
 /* Frees and empties every field below "parsed"; keeps the fingerprints. */
 static void cert_clear_facts(struct td_cert *c)
 {
@@ -276,6 +331,7 @@ static void cert_clear_facts(struct td_cert *c)
 		free(c->sans[i]);
 	free(c->sans);
 	free(c->der);
+	ext_clear(&c->ext);
 	c->parsed = false;
 	c->version = 0;
 	c->subject = c->issuer = c->serial_hex = NULL;
@@ -417,6 +473,162 @@ out:
 	return err;
 }
 
+/* ---- extensions (RFC 5280 §4.2) --------------------------------------- */
+
+static const char *const ku_names[TD_KU_COUNT] = {
+	"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+	"keyAgreement",	    "keyCertSign",    "cRLSign",	 "encipherOnly",
+	"decipherOnly",
+};
+
+const char *td_x509_key_usage_name(unsigned n)
+{
+	return n < TD_KU_COUNT ? ku_names[n] : NULL;
+}
+
+/* Appends s (owned) to a list; false on out-of-memory, s freed. */
+static bool list_push(char ***list, size_t *n, char *s)
+{
+	char **l;
+
+	if (!s)
+		return false;
+	l = realloc(*list, (*n + 1) * sizeof *l);
+	if (!l) {
+		free(s);
+		return false;
+	}
+	l[(*n)++] = s;
+	*list = l;
+	return true;
+}
+
+static char *octets_hex(const ASN1_OCTET_STRING *o)
+{
+	size_t n = (size_t)ASN1_STRING_length(o);
+	char *s = malloc(2 * n + 1);
+
+	if (s)
+		td_hex(ASN1_STRING_get0_data(o), n, s);
+	return s;
+}
+
+/* The decoded extension, or NULL: absent, or present but undecodable
+ * (appears twice, bad DER), which is counted. */
+static void *ext_d2i(const X509 *x, int nid, struct td_cert_ext *e)
+{
+	int crit = 0;
+	void *v = X509_get_ext_d2i(x, nid, &crit, NULL);
+
+	if (!v && crit != -1)
+		e->bad_extensions++;
+	return v;
+}
+
+/* Appends g to the list when it is a URI; false only on out-of-memory. */
+static bool push_uri(char ***list, size_t *n, const GENERAL_NAME *g)
+{
+	if (g->type != GEN_URI)
+		return true;
+	return list_push(list, n,
+			 escaped_with_prefix("", ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
+					     (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier)));
+}
+
+static bool ext_usage(struct td_cert_ext *e, const X509 *x)
+{
+	ASN1_BIT_STRING *ku = ext_d2i(x, NID_key_usage, e);
+	EXTENDED_KEY_USAGE *eku;
+	BASIC_CONSTRAINTS *bc;
+	bool ok = true;
+
+	if (ku) {
+		e->has_key_usage = true;
+		for (unsigned i = 0; i < TD_KU_COUNT; i++)
+			if (ASN1_BIT_STRING_get_bit(ku, (int)i))
+				e->key_usage |= 1u << i;
+		ASN1_BIT_STRING_free(ku);
+	}
+	eku = ext_d2i(x, NID_ext_key_usage, e);
+	for (int i = 0; ok && eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+		int nid = OBJ_obj2nid(o);
+
+		ok = list_push(&e->eku, &e->n_eku,
+			       nid != NID_undef ? strdup(OBJ_nid2sn(nid)) : oid_with_prefix("", o));
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+	bc = ext_d2i(x, NID_basic_constraints, e);
+	if (bc) {
+		e->has_basic_constraints = true;
+		e->is_ca = bc->ca != 0;
+		if (bc->pathlen)
+			e->path_len = ASN1_INTEGER_get(bc->pathlen);
+		BASIC_CONSTRAINTS_free(bc);
+	}
+	return ok;
+}
+
+static bool ext_ids(struct td_cert_ext *e, const X509 *x)
+{
+	ASN1_OCTET_STRING *ski = ext_d2i(x, NID_subject_key_identifier, e);
+	AUTHORITY_KEYID *aki = ext_d2i(x, NID_authority_key_identifier, e);
+	bool ok = true;
+
+	if (ski) {
+		e->subject_key_id = octets_hex(ski);
+		ok = e->subject_key_id != NULL;
+	}
+	if (aki && aki->keyid) {
+		e->authority_key_id = octets_hex(aki->keyid);
+		ok = ok && e->authority_key_id != NULL;
+	}
+	ASN1_OCTET_STRING_free(ski);
+	AUTHORITY_KEYID_free(aki);
+	return ok;
+}
+
+static bool ext_urls(struct td_cert_ext *e, const X509 *x)
+{
+	CRL_DIST_POINTS *dps = ext_d2i(x, NID_crl_distribution_points, e);
+	AUTHORITY_INFO_ACCESS *aia = ext_d2i(x, NID_info_access, e);
+	STACK_OF(SCT) *scts = ext_d2i(x, NID_ct_precert_scts, e);
+	bool ok = true;
+
+	for (int i = 0; ok && dps && i < sk_DIST_POINT_num(dps); i++) {
+		const DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		/* type 0: fullName (RFC 5280 §4.2.1.13) */
+		if (!dp->distpoint || dp->distpoint->type != 0)
+			continue;
+		for (int k = 0; ok && k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++)
+			ok = push_uri(&e->crl_urls, &e->n_crl_urls,
+				      sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k));
+	}
+	for (int i = 0; ok && aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+		const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) == NID_ad_OCSP)
+			ok = push_uri(&e->ocsp_urls, &e->n_ocsp_urls, ad->location);
+	}
+	if (scts) {
+		e->has_scts = true;
+		e->n_scts = (unsigned)sk_SCT_num(scts);
+	}
+	CRL_DIST_POINTS_free(dps);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	SCT_LIST_free(scts);
+	return ok;
+}
+
+static enum td_err cert_ext(struct td_cert_ext *e, const X509 *x)
+{
+	e->path_len = -1;
+	if (!ext_usage(e, x) || !ext_ids(e, x) || !ext_urls(e, x))
+		return TD_ERR_NOMEM;
+	return TD_OK;
+}
+
 /* Fills everything but the fingerprints from a decoded certificate.
  * TD_ERR_MALFORMED (with c->error set) for a certificate libcrypto decoded
  * but whose fields do not hold up; the caller empties the facts. */
@@ -452,6 +664,9 @@ static enum td_err cert_facts(struct td_cert *c, X509 *x)
 	err = cert_sans(c, x);
 	if (err != TD_OK)
 		return err;
+	err = cert_ext(&c->ext, x);
+	if (err != TD_OK)
+		return err;
 
 	X509_get0_signature(NULL, &alg, x);
 	if (alg)
@@ -470,14 +685,17 @@ static enum td_err cert_facts(struct td_cert *c, X509 *x)
 }
 
 /* Parses der into c, whose fingerprints are already set. A bad input is not
- * an error: it gives parsed == false. Only out-of-memory is. */
-static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len)
+ * an error: it gives parsed == false. Only out-of-memory is. When the
+ * certificate parsed, *keep receives libcrypto's form of it (the chain
+ * functions use it); NULL otherwise. */
+static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len, X509 **keep)
 {
 	const unsigned char *p = der;
 	X509 *x = NULL;
 	enum td_err err = TD_OK;
 	unsigned long e;
 
+	*keep = NULL;
 	if (len > TD_X509_MAX_DER) {
 		td_err_format(c->error, sizeof c->error, "input larger than 1 MiB (%zu bytes)",
 			      len);
@@ -487,6 +705,7 @@ static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len)
 		copy_str(c->error, sizeof c->error, "not a certificate: empty input");
 		return TD_OK;
 	}
+	*keep = NULL;
 	ERR_set_mark();
 	/* on a temporary pointer: d2i advances it past what it consumed */
 	x = d2i_X509(NULL, &p, (long)len);
@@ -512,6 +731,8 @@ static enum td_err cert_parse(struct td_cert *c, const uint8_t *der, size_t len)
 	memcpy(c->der, der, len);
 	c->der_len = len;
 	c->parsed = true;
+	*keep = x;
+	x = NULL;
 out:
 	X509_free(x);
 	ERR_pop_to_mark();
@@ -528,6 +749,10 @@ enum entry_state { ENTRY_IDLE, ENTRY_BUSY, ENTRY_EVICTED };
 
 struct entry {
 	struct td_cert cert; /* what callers see; mapped back with entry_of() */
+	X509 *x509;          /* libcrypto's form, when parsed */
+	/* td_x509_issued_by's last answer for this child */
+	bool memo_set, memo_result;
+	uint8_t memo_issuer[32];
 	struct entry *hnext; /* hash chain (idle and busy entries only) */
 	struct entry *prev, *next;
 	size_t refs;
@@ -586,6 +811,7 @@ static void entry_move(struct td_x509_cache *c, struct entry *e, enum entry_stat
 
 static void entry_free(struct entry *e)
 {
+	X509_free(e->x509);
 	cert_clear_facts(&e->cert);
 	free(e);
 }
@@ -702,7 +928,7 @@ const struct td_cert *td_x509_cache_get(struct td_x509_cache *c, const uint8_t *
 		return NULL;
 	memcpy(e->cert.sha256, sha256, sizeof sha256);
 	td_sha1(der, len, e->cert.sha1);
-	if (cert_parse(&e->cert, der, len) != TD_OK) {
+	if (cert_parse(&e->cert, der, len, &e->x509) != TD_OK) {
 		entry_free(e);
 		return NULL;
 	}
@@ -744,6 +970,288 @@ void td_x509_cache_stats(const struct td_x509_cache *c, struct td_x509_stats *ou
 		return;
 	*out = c->stats;
 	out->held = c->count;
+}
+
+/* ---- chains and names --------------------------------------------------- */
+
+/* libcrypto's form of a parsed certificate from a cache; NULL otherwise. */
+static X509 *x509_of(const struct td_cert *c)
+{
+	return c && c->parsed ? entry_of(c)->x509 : NULL;
+}
+
+bool td_x509_issued_by(const struct td_cert *child, const struct td_cert *issuer)
+{
+	X509 *cx = x509_of(child), *ix = x509_of(issuer);
+	struct entry *ce;
+	EVP_PKEY *pk;
+	bool yes;
+
+	if (!cx || !ix)
+		return false;
+	ce = entry_of(child);
+	if (ce->memo_set && memcmp(ce->memo_issuer, issuer->sha256, sizeof ce->memo_issuer) == 0)
+		return ce->memo_result;
+	ERR_set_mark();
+	pk = X509_get0_pubkey(ix);
+	yes = pk && X509_NAME_cmp(X509_get_issuer_name(cx), X509_get_subject_name(ix)) == 0 &&
+	      X509_verify(cx, pk) == 1;
+	ERR_pop_to_mark();
+	ce->memo_set = true;
+	ce->memo_result = yes;
+	memcpy(ce->memo_issuer, issuer->sha256, sizeof ce->memo_issuer);
+	return yes;
+}
+
+int td_x509_check_host(const struct td_cert *cert, const uint8_t *name, size_t len)
+{
+	X509 *x = x509_of(cert);
+	int r;
+
+	if (!x || !name || len == 0 || memchr(name, '\0', len))
+		return -1;
+	ERR_set_mark();
+	r = X509_check_host(x, (const char *)name, len, 0, NULL);
+	ERR_pop_to_mark();
+	return r == 1 ? 1 : r == 0 ? 0 : -1;
+}
+
+struct td_x509_store {
+	X509_STORE *store;
+};
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A directory: hashed lookup (openssl rehash) and, so that a plain folder
+ * of PEM files works too, every *.pem, *.crt and *.cer in it. */
+static void store_load_dir(X509_STORE *st, const char *path)
+{
+	char file[4096];
+	struct dirent *d;
+	DIR *dir;
+
+	X509_STORE_load_path(st, path);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (!has_suffix(d->d_name, ".pem") && !has_suffix(d->d_name, ".crt") &&
+		    !has_suffix(d->d_name, ".cer"))
+			continue;
+		if (snprintf(file, sizeof file, "%s/%s", path, d->d_name) >= (int)sizeof file)
+			continue;
+		X509_STORE_load_file(st, file);
+	}
+	closedir(dir);
+}
+
+struct td_x509_store *td_x509_store_load(const char *path, char *err, size_t errlen)
+{
+	struct td_x509_store *s = calloc(1, sizeof *s);
+	struct stat sb;
+
+	td_err_format(err, errlen, "%s", "");
+	if (!s || !(s->store = X509_STORE_new())) {
+		td_err_format(err, errlen, "%s: out of memory", path);
+		free(s);
+		return NULL;
+	}
+	ERR_set_mark();
+	if (stat(path, &sb) != 0) {
+		td_err_format(err, errlen, "%s: %s", path,
+			      errno == ENOENT ? "no such file or directory" : strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		store_load_dir(s->store, path);
+	} else if (X509_STORE_load_file(s->store, path) != 1) {
+		td_err_format(err, errlen, "%s: no certificate in it", path);
+		goto fail;
+	}
+	if (sk_X509_OBJECT_num(X509_STORE_get0_objects(s->store)) == 0 &&
+	    !S_ISDIR(sb.st_mode)) {
+		td_err_format(err, errlen, "%s: no certificate in it", path);
+		goto fail;
+	}
+	ERR_pop_to_mark();
+	return s;
+fail:
+	ERR_pop_to_mark();
+	td_x509_store_free(s);
+	return NULL;
+}
+
+void td_x509_store_free(struct td_x509_store *st)
+{
+	if (!st)
+		return;
+	X509_STORE_free(st->store);
+	free(st);
+}
+
+bool td_x509_verify(const struct td_x509_store *st, const struct td_cert *const *chain, size_t n,
+		    int64_t at, char *verdict, size_t vlen, int *depth)
+{
+	STACK_OF(X509) *untrusted = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	bool ok = false;
+
+	*depth = -1;
+	if (!st || !chain || n == 0) {
+		td_err_format(verdict, vlen, "no certificate to verify");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!x509_of(chain[i])) {
+			td_err_format(verdict, vlen, "certificate [%zu] did not parse", i);
+			*depth = (int)i;
+			return false;
+		}
+	}
+	ERR_set_mark();
+	untrusted = sk_X509_new_null();
+	ctx = X509_STORE_CTX_new();
+	td_err_format(verdict, vlen, "out of memory");
+	if (!untrusted || !ctx)
+		goto out;
+	for (size_t i = 1; i < n; i++)
+		if (!sk_X509_push(untrusted, x509_of(chain[i]))) /* borrowed */
+			goto out;
+	if (X509_STORE_CTX_init(ctx, st->store, x509_of(chain[0]), untrusted) != 1)
+		goto out;
+	/* sets X509_V_FLAG_USE_CHECK_TIME: the capture's time, not now */
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)at);
+	if (X509_verify_cert(ctx) == 1) {
+		ok = true;
+		td_err_format(verdict, vlen, "ok");
+	} else {
+		td_err_format(verdict, vlen, "%s",
+			      X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		*depth = X509_STORE_CTX_get_error_depth(ctx);
+	}
+out:
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(untrusted);
+	ERR_pop_to_mark();
+	return ok;
+}
+
+/* Reads a whole file of at most TD_X509_MAX_DER bytes. */
+static enum td_err slurp(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b = NULL;
+	size_t n;
+
+	if (!f) {
+		td_err_format(err, errlen, "%s: %s", path,
+			      errno == ENOENT ? "no such file" : strerror(errno));
+		return TD_ERR_IO;
+	}
+	b = malloc(TD_X509_MAX_DER + 1);
+	if (!b) {
+		fclose(f);
+		td_err_format(err, errlen, "%s: out of memory", path);
+		return TD_ERR_NOMEM;
+	}
+	n = fread(b, 1, TD_X509_MAX_DER + 1, f);
+	if (ferror(f)) {
+		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		free(b);
+		return TD_ERR_IO;
+	}
+	fclose(f);
+	if (n > TD_X509_MAX_DER) {
+		td_err_format(err, errlen, "%s: larger than 1 MiB", path);
+		free(b);
+		return TD_ERR_TOO_BIG;
+	}
+	*buf = b;
+	*len = n;
+	return TD_OK;
+}
+
+/* PEM when an encapsulation boundary appears anywhere (RFC 7468 §2). */
+static bool looks_like_pem(const uint8_t *buf, size_t len)
+{
+	static const char begin[] = "-----BEGIN ";
+	const size_t n = sizeof begin - 1;
+
+	for (size_t i = 0; len >= n && i <= len - n; i++)
+		if (memcmp(buf + i, begin, n) == 0)
+			return true;
+	return false;
+}
+
+/* The DER of the first CERTIFICATE block of a PEM text; NULL when none. */
+static unsigned char *pem_first_cert(const uint8_t *buf, size_t len, long *dlen)
+{
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+
+	if (!b)
+		return NULL;
+	while (PEM_read_bio(b, &name, &header, &data, dlen) == 1) {
+		bool cert = strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0;
+
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		if (cert)
+			break;
+		OPENSSL_free(data);
+		data = NULL;
+	}
+	BIO_free(b);
+	return data;
+}
+
+enum td_err td_x509_cert_load(struct td_x509_cache *c, const char *path,
+			      const struct td_cert **out, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	long dlen = 0;
+	const struct td_cert *cert = NULL;
+	enum td_err ret;
+	bool pem;
+
+	*out = NULL;
+	td_err_format(err, errlen, "%s", "");
+	ret = slurp(path, &buf, &len, err, errlen);
+	if (ret != TD_OK)
+		return ret;
+	ERR_set_mark();
+	pem = looks_like_pem(buf, len);
+	if (pem) {
+		der = pem_first_cert(buf, len, &dlen);
+		if (der)
+			cert = td_x509_cache_get(c, der, (size_t)dlen);
+	} else {
+		cert = td_x509_cache_get(c, buf, len);
+	}
+	ERR_pop_to_mark();
+	if (cert && cert->parsed) {
+		*out = cert;
+		ret = TD_OK;
+	} else if (!cert && (der || !pem)) {
+		td_err_format(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+	} else {
+		td_x509_cert_release(c, cert);
+		td_err_format(err, errlen, "%s: not a certificate (PEM or DER)", path);
+		ret = TD_ERR_MALFORMED;
+	}
+	OPENSSL_free(der);
+	free(buf);
+	return ret;
 }
 
 /* ---- export ------------------------------------------------------------- */

@@ -13,7 +13,11 @@ Suite *td_x509_suite(void);
 Suite *td_keys_suite(void);
 Suite *td_report_suite(void);
 Suite *td_diagnose_suite(void);
+Suite *td_starttls_suite(void);
+Suite *td_chain_suite(void);
+Suite *td_hostile_suite(void);
 Suite *td_e2e_suite(void);
+Suite *td_live_suite(void);
 
 int main(void)
 {
@@ -27,7 +31,11 @@ int main(void)
 	srunner_add_suite(sr, td_keys_suite());
 	srunner_add_suite(sr, td_report_suite());
 	srunner_add_suite(sr, td_diagnose_suite());
+	srunner_add_suite(sr, td_starttls_suite());
+	srunner_add_suite(sr, td_chain_suite());
+	srunner_add_suite(sr, td_hostile_suite());
 	srunner_add_suite(sr, td_e2e_suite());
+	srunner_add_suite(sr, td_live_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1198,6 +1198,18 @@ static void fix_bools(struct td_session *s)
 	FIX_BOOL(s->client_cert_requested);
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
+	FIX_BOOL(s->resumed);
+	FIX_BOOL(s->chain.checked);
+	FIX_BOOL(s->chain.order_ok);
+	FIX_BOOL(s->chain.missing_intermediate);
+	FIX_BOOL(s->chain.root_sent);
+	FIX_BOOL(s->chain.self_signed_leaf);
+	FIX_BOOL(s->chain.leaf_is_ca);
+	FIX_BOOL(s->chain.ca_checked);
+	FIX_BOOL(s->chain.ca_ok);
+	FIX_BOOL(s->chain.expected_checked);
+	FIX_BOOL(s->chain.expected_match);
+	FIX_BOOL(s->chain.expected_same_key);
 	for (int i = 0; i < TD_MAX_ALERTS; i++) {
 		FIX_BOOL(s->alerts[i].encrypted);
 		FIX_BOOL(s->alerts[i].probable);
@@ -1229,10 +1241,14 @@ START_TEST(test_garbage_session)
 			p[i] = (uint8_t)(x >> 16);
 		}
 		memset(s.certs, 0, sizeof s.certs);
+		memset(s.client_certs, 0, sizeof s.client_certs);
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
 		s.diagnosis = NULL;
-		s.ja3[0] = s.ja3s[0] = '\0';
+		s.chain.expected_path = NULL; /* borrowed from the configuration */
+		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
+		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
+		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
 		fix_bools(&s);
 		td_report_session(cap_open(&cap), &text_o, &s);
 		text = cap_close(&cap);

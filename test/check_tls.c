@@ -374,7 +374,7 @@ START_TEST(test_certificate_list)
 	td_session_init(&s);
 	certificate_body(&b, 3, 100);
 	td_reader_init(&r, b.b, b.n);
-	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_OK);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_OK);
 	ck_assert_int_eq(log.n, 3);
 	ck_assert_uint_eq(log.len[2], 100);
 	ck_assert_uint_eq(s.total_certs, 3);
@@ -384,12 +384,12 @@ START_TEST(test_certificate_list)
 	certificate_body(&z, 1, 0);
 	td_session_init(&s);
 	td_reader_init(&r, z.b, z.n);
-	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_ERR_MALFORMED);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_MALFORMED);
 	/* list length larger than the message: short */
 	b.b[2] += 1;
 	td_session_init(&s);
 	td_reader_init(&r, b.b, b.n);
-	ck_assert_int_eq(td_tls_parse_certificate(&r, false, &s, &sink), TD_ERR_SHORT);
+	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_SHORT);
 }
 END_TEST
 
@@ -738,6 +738,156 @@ START_TEST(test_sniff_hello)
 }
 END_TEST
 
+/* RFC 8422 §5.4 ServerKeyExchange for ECDHE, and RFC 5246 §7.4.3 for DHE
+ * with a 2048-bit prime (a leading zero byte does not count). */
+START_TEST(test_server_key_exchange)
+{
+	struct buf b = {0};
+	struct td_session s;
+	struct td_reader r;
+
+	put8(&b, 3);       /* named_curve */
+	put16(&b, 0x001d); /* x25519 */
+	vec_open(&b, 1);
+	for (int i = 0; i < 32; i++)
+		put8(&b, i);
+	vec_close(&b);
+	put16(&b, 0x0804); /* rsa_pss_rsae_sha256 */
+	vec_open(&b, 2);
+	for (int i = 0; i < 256; i++)
+		put8(&b, i);
+	vec_close(&b);
+	td_session_init(&s);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_server_key_exchange(&r, "ECDHE", true, true, &s), TD_OK);
+	ck_assert_uint_eq(s.ske_group, 0x001d);
+	ck_assert_uint_eq(s.ske_sigalg, 0x0804);
+	/* TLS 1.0/1.1: no SignatureAndHashAlgorithm, so these bytes are the
+	 * signature's length and do not fit */
+	td_session_init(&s);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_ne(td_tls_parse_server_key_exchange(&r, "ECDHE", true, false, &s), TD_OK);
+	/* every truncation fails */
+	for (size_t cut = 0; cut < b.n; cut++) {
+		td_session_init(&s);
+		td_reader_init(&r, b.b, cut);
+		ck_assert_int_ne(td_tls_parse_server_key_exchange(&r, "ECDHE", true, true, &s), TD_OK);
+	}
+
+	struct buf d = {0};
+	vec_open(&d, 2); /* p: 0x00 then 256 bytes */
+	put8(&d, 0);
+	for (int i = 0; i < 256; i++)
+		put8(&d, 0x80 | i);
+	vec_close(&d);
+	vec_open(&d, 2);
+	put8(&d, 2);
+	vec_close(&d);
+	vec_open(&d, 2);
+	put8(&d, 7);
+	vec_close(&d);
+	vec_open(&d, 2); /* anonymous: no signature at all; here one with TLS 1.1 form */
+	put8(&d, 1);
+	vec_close(&d);
+	td_session_init(&s);
+	td_reader_init(&r, d.b, d.n);
+	ck_assert_int_eq(td_tls_parse_server_key_exchange(&r, "DHE", true, false, &s), TD_OK);
+	ck_assert_uint_eq(s.ske_dh_bits, 2048);
+	ck_assert_uint_eq(s.ske_group, 0);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_server_key_exchange(&r, "RSA", true, true, &s),
+			 TD_ERR_UNSUPPORTED);
+}
+END_TEST
+
+/* Extension facts of both hellos: key shares, PSK modes, the SCSVs, the
+ * RFC 8446 §4.1.3 downgrade sentinel, the server's key_share group. */
+START_TEST(test_hello_extension_facts)
+{
+	struct buf b = {0};
+	struct td_client_hello ch = {0};
+	struct td_server_hello sh = {0};
+	struct td_reader r;
+	uint8_t random[32] = {0};
+
+	put16(&b, 0x0303);
+	put_bytes(&b, random, 32);
+	vec_open(&b, 1);
+	vec_close(&b);
+	vec_open(&b, 2);
+	put16(&b, 0x1301);
+	put16(&b, 0x00FF);
+	put16(&b, 0x5600);
+	vec_close(&b);
+	vec_open(&b, 1);
+	put8(&b, 0);
+	vec_close(&b);
+	vec_open(&b, 2);
+	put16(&b, 51); /* key_share: x25519 and secp256r1 entries */
+	vec_open(&b, 2);
+	vec_open(&b, 2);
+	put16(&b, 0x001d);
+	vec_open(&b, 2);
+	put8(&b, 1);
+	vec_close(&b);
+	put16(&b, 0x0017);
+	vec_open(&b, 2);
+	put8(&b, 4);
+	vec_close(&b);
+	vec_close(&b);
+	vec_close(&b);
+	put16(&b, 45); /* psk_key_exchange_modes: psk_dhe_ke */
+	vec_open(&b, 2);
+	vec_open(&b, 1);
+	put8(&b, 1);
+	vec_close(&b);
+	vec_close(&b);
+	put16(&b, 23); /* extended_master_secret, empty */
+	vec_open(&b, 2);
+	vec_close(&b);
+	put16(&b, 35); /* session_ticket with a 3-byte ticket */
+	vec_open(&b, 2);
+	put8(&b, 1);
+	put8(&b, 2);
+	put8(&b, 3);
+	vec_close(&b);
+	vec_close(&b);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_OK);
+	ck_assert_uint_eq(ch.n_key_shares, 2);
+	ck_assert_uint_eq(ch.key_shares[1], 0x0017);
+	ck_assert_uint_eq(ch.psk_modes, 2);
+	ck_assert_uint_eq(ch.ticket_len, 3);
+	ck_assert(ch.ext_flags & TD_EXT_EMS);
+	ck_assert(ch.ext_flags & TD_EXT_SCSV_RENEGOTIATION);
+	ck_assert(ch.ext_flags & TD_EXT_SCSV_FALLBACK);
+	ck_assert(!(ch.ext_flags & TD_EXT_ETM));
+
+	struct buf h = {0};
+	memcpy(random + 24, "DOWNGRD\x01", 8);
+	put16(&h, 0x0303);
+	put_bytes(&h, random, 32);
+	vec_open(&h, 1);
+	vec_close(&h);
+	put16(&h, 0xc02f);
+	put8(&h, 0);
+	vec_open(&h, 2);
+	put16(&h, 51);
+	vec_open(&h, 2);
+	put16(&h, 0x001d);
+	vec_open(&h, 2);
+	put8(&h, 9);
+	vec_close(&h);
+	vec_close(&h);
+	vec_close(&h);
+	td_reader_init(&r, h.b, h.n);
+	ck_assert_int_eq(td_tls_parse_server_hello(&r, &sh), TD_OK);
+	ck_assert_uint_eq(sh.downgrade, 12);
+	ck_assert_uint_eq(sh.key_share, 0x001d);
+	ck_assert(sh.ext_flags & TD_EXT_KEY_SHARE);
+}
+END_TEST
+
 Suite *td_tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -751,6 +901,8 @@ Suite *td_tls_suite(void)
 	tcase_add_test(tc, test_sslv2_hello);
 	tcase_add_test(tc, test_ja3_published_example);
 	tcase_add_test(tc, test_sniff_hello);
+	tcase_add_test(tc, test_server_key_exchange);
+	tcase_add_test(tc, test_hello_extension_facts);
 	suite_add_tcase(s, tc);
 	TCase *st = tcase_create("stream");
 	tcase_add_test(st, test_conversation_facts);

@@ -1,0 +1,164 @@
+/* fuzz_pipeline.c - a whole capture file through the whole pipeline.
+ *
+ * The input is written to a memfd and opened through its /proc path, so it
+ * takes the same road as `tlsdiag -r FILE`: libpcap (pcap or pcapng), the
+ * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32), the
+ * diagnosis, and both reports. Invariants checked on every connection, as
+ * td_report.h promises them: the text report (no colours) holds no
+ * terminal control character, and the JSON line is one line that jansson
+ * parses back.
+ */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "td_capture.h"
+#include "td_diagnose.h"
+#include "td_engine.h"
+#include "td_report.h"
+#include "td_x509.h"
+
+struct run {
+	FILE *text; /* an in-memory stream, checked after each connection */
+	char *text_buf;
+	size_t text_len;
+	struct td_summary sum;
+	struct td_diagnosis diag;
+};
+
+/* Safe for a terminal: no C0 control but the newline, no DEL, no C1
+ * control (U+0080..U+009F in UTF-8; the report's own text may hold other
+ * UTF-8, such as the § of its RFC references). */
+static void check_text(struct run *r)
+{
+	FUZZ_ASSERT(fflush(r->text) == 0); /* sets text_buf and text_len */
+	const unsigned char *t = (const unsigned char *)r->text_buf;
+	for (size_t i = 0; i < r->text_len; i++) {
+		FUZZ_ASSERT(t[i] >= 0x20 || t[i] == '\n');
+		FUZZ_ASSERT(t[i] != 0x7f);
+		FUZZ_ASSERT(!(t[i] == 0xc2 && i + 1 < r->text_len && t[i + 1] >= 0x80 &&
+			      t[i + 1] <= 0x9f));
+	}
+	rewind(r->text);
+}
+
+static void check_json(json_t *o)
+{
+	char *line;
+	json_t *back;
+
+	FUZZ_ASSERT(o != NULL);
+	line = json_dumps(o, TD_REPORT_JSON_FLAGS);
+	FUZZ_ASSERT(line != NULL);
+	FUZZ_ASSERT(strchr(line, '\n') == NULL);
+	back = json_loads(line, 0, NULL);
+	FUZZ_ASSERT(back != NULL);
+	json_decref(back);
+	free(line);
+	json_decref(o);
+}
+
+static void on_session(void *user, struct td_session *s)
+{
+	static const struct td_report_opts text = {.json = false, .verbose = 1};
+	struct run *r = user;
+
+	td_diagnose(s, "fuzz.pcap", &r->diag);
+	s->diagnosis = r->diag.n ? &r->diag : NULL;
+	r->sum.connections_tls++;
+	r->sum.by_outcome[s->outcome]++;
+	for (int d = 0; d < 2; d++)
+		r->sum.hs_too_big += s->hs_too_big[d];
+	td_report_session(r->text, &text, s);
+	check_text(r);
+	check_json(td_report_session_json(s));
+}
+
+/* The input as a file with a path libpcap can open. */
+static int input_path(const uint8_t *data, size_t size, char *path, size_t n)
+{
+	int fd = memfd_create("fuzz-capture", 0);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < size) {
+		ssize_t w = write(fd, data + off, size - off);
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	snprintf(path, n, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct td_report_opts text = {.json = false, .verbose = 1};
+	const char *inputs[1] = {"fuzz.pcap"};
+	enum td_capture_status st;
+	struct td_engine_config cfg;
+	struct td_engine_stats es;
+	struct td_packet pkt;
+	struct run r;
+	char path[64], err[1024];
+	int fd = input_path(data, size, path, sizeof path);
+
+	if (fd < 0)
+		return 0;
+	memset(&r, 0, sizeof r);
+	r.text = open_memstream(&r.text_buf, &r.text_len);
+	FUZZ_ASSERT(r.text != NULL);
+	r.sum.inputs = inputs;
+	r.sum.n_inputs = 1;
+
+	struct td_capture *cap = td_capture_open_file(path, NULL, &st, err, sizeof err);
+	if (!cap) {
+		FUZZ_ASSERT(st != TD_CAP_OK && err[0] != '\0');
+		goto out;
+	}
+	struct td_x509_cache *cache = td_x509_cache_new(64);
+	td_engine_config_default(&cfg);
+	/* nDPI's module init takes most of a second per engine: only one
+	 * input in 32 (by size) goes through classification, so the rest of
+	 * the pipeline is fuzzed a hundred times faster. */
+	cfg.classify = size % 32 == 0;
+	struct td_engine *eng = td_engine_new(&cfg, cache, on_session, &r);
+	FUZZ_ASSERT(cache != NULL && eng != NULL);
+	while ((st = td_capture_next(cap, &pkt, err, sizeof err)) == TD_CAP_OK) {
+		FUZZ_ASSERT(pkt.caplen == 0 || pkt.data != NULL);
+		if (!r.sum.have_ts) {
+			r.sum.first_ts = pkt.ts;
+			r.sum.have_ts = true;
+		}
+		r.sum.last_ts = pkt.ts;
+		td_engine_packet(eng, pkt.linktype, pkt.frame, pkt.ts, pkt.data, pkt.caplen,
+				 pkt.wirelen);
+	}
+	td_engine_finish(eng);
+	if (st == TD_CAP_ERR_READ)
+		r.sum.stopped = err;
+	td_engine_stats(eng, &es);
+	r.sum.packets = es.packets;
+	r.sum.tcp_packets = es.by_decode[TD_DECODE_TCP];
+	r.sum.truncated = es.by_decode[TD_DECODE_TRUNCATED];
+	r.sum.malformed = es.by_decode[TD_DECODE_MALFORMED];
+	td_report_summary(r.text, &text, &r.sum);
+	check_text(&r);
+	check_json(td_report_summary_json(&r.sum));
+	td_engine_free(eng);
+	td_x509_cache_free(cache);
+	td_capture_close(cap);
+out:
+	fclose(r.text);
+	free(r.text_buf);
+	close(fd);
+	return 0;
+}

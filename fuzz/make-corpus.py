@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""make-corpus.py - builds the seed corpus of every fuzz target from samples/.
+
+    python3 fuzz/make-corpus.py        (from the top of the repository)
+
+Needs tshark (the TCP streams) and openssl (certificate DER). Writes
+fuzz/corpus/<target>/seed-*; regression inputs (crash-*, bug-*) are files
+added by hand beside them and are left alone.
+
+  pipeline  the sample captures themselves
+  tls       each sample connection's two reassembled streams in the
+            fuzz_tls.c layout: seed (2), flags (1), client length (3),
+            client stream, server stream
+  reasm     a few segment scripts in the fuzz_reasm.c layout
+  x509      the DER of every certificate in samples/keys/
+  decode    single packets (SYN and ClientHello) of each pcap sample
+"""
+import glob
+import os
+import struct
+import subprocess
+
+OUT = "fuzz/corpus"
+
+
+def put(target, name, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def samples():
+    return sorted(glob.glob("samples/*.pcap*") + glob.glob("samples/link/*.pcap"))
+
+
+def streams(path):
+    """(client bytes, server bytes) of TCP stream 0, by tshark's follow."""
+    out = subprocess.run(["tshark", "-r", path, "-q", "-z", "follow,tcp,raw,0"],
+                         capture_output=True, text=True, check=True).stdout
+    c, s = b"", b""
+    for line in out.splitlines():
+        if not line or line.startswith(("=", "Follow", "Filter", "Node")):
+            continue
+        if line.startswith("\t"):
+            s += bytes.fromhex(line.strip())
+        else:
+            c += bytes.fromhex(line.strip())
+    return c, s
+
+
+def pcap_packets(path):
+    """Packet bytes of a classic pcap file (not pcapng)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        return []
+    off, pkts = 24, []
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        pkts.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return pkts
+
+
+def main():
+    for path in samples():
+        name = os.path.basename(path)
+        with open(path, "rb") as f:
+            put("pipeline", name, f.read())
+        if "/link/" not in path:
+            c, s = streams(path)
+            for seed, flags in ((0x0102, 0), (0x0bad, 1)):
+                hdr = struct.pack(">HB", seed, flags) + len(c).to_bytes(3, "big")
+                put("tls", "%s-%04x" % (name, seed), hdr + c + s)
+        pkts = pcap_packets(path)
+        for i in (0, 3):
+            if i < len(pkts):
+                put("decode", "%s-%d" % (name, i + 1), pkts[i])
+    for pem in sorted(glob.glob("samples/keys/*.pem")):
+        if "chain" in pem:
+            continue
+        der = subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"],
+                             capture_output=True, check=True).stdout
+        put("x509", os.path.basename(pem)[:-4] + ".der", der)
+    # reasm: isn, max_held_segs, max_held_bytes, flags; then 6-byte ops
+    # (flags, 24-bit offset, 16-bit length)
+    def op(flags, off, length):
+        return bytes([flags]) + off.to_bytes(3, "big") + length.to_bytes(2, "big")
+    hdr = lambda isn, segs, held, syn: struct.pack(">IBHB", isn, segs, held, syn)
+    put("reasm", "in-order", hdr(1000, 16, 4096, 1) + op(0, 1, 100) + op(0, 101, 100) + op(1, 201, 10))
+    put("reasm", "reversed", hdr(5, 16, 4096, 1) + op(0, 201, 100) + op(0, 101, 100) + op(0, 1, 100))
+    put("reasm", "wrap", hdr(0xffffff00, 8, 2048, 0) + op(0, 0, 200) + op(0, 400, 100) + op(2, 150, 300) + op(0, 200, 200))
+    put("reasm", "over-cap", hdr(77, 2, 300, 1) + op(0, 1000, 200) + op(0, 2000, 200) + op(0, 3000, 200) + op(1, 1, 10))
+    put("reasm", "syn-restart", hdr(9, 4, 1000, 1) + op(0, 1, 10) + op(0x10, 5000, 0) + op(0, 5001, 10))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+/* td_classify.h - what a flow is, according to nDPI.
+ *
+ * The classify stage (DESIGN.md): nDPI looks at a flow's first packets
+ * and names its application protocol (e.g. "TLS.Google"), its category,
+ * and the risks it sees (self-signed certificate, obsolete TLS version,
+ * ...). It sees at most TD_CLASSIFY_MAX_PACKETS packets per flow, then its
+ * per-flow state is freed, so it costs little. The only module that
+ * includes nDPI's headers; no nDPI type appears here.
+ */
+#ifndef TD_CLASSIFY_H
+#define TD_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packets of one flow given to nDPI at most (a documented limit). */
+#define TD_CLASSIFY_MAX_PACKETS 24
+
+#define TD_CLASSIFY_NAME_LEN 48
+
+struct td_classify_facts {
+	bool done;                              /* nDPI has given its verdict */
+	char protocol[TD_CLASSIFY_NAME_LEN];    /* "TLS.Google", "SMTPS", "Unknown" */
+	char category[TD_CLASSIFY_NAME_LEN];    /* "Web", "Email", ... */
+	uint64_t risks;                         /* bit n: nDPI risk n */
+	uint16_t packets;                       /* packets nDPI saw */
+};
+
+struct td_classify;      /* the detection module, one per run */
+struct td_classify_flow; /* one flow's detection state */
+
+/* NULL when nDPI cannot be initialised. */
+struct td_classify *td_classify_new(void);
+void td_classify_free(struct td_classify *c);
+
+struct td_classify_flow *td_classify_flow_new(struct td_classify *c);
+void td_classify_flow_free(struct td_classify_flow *f);
+
+/* Gives one packet (ip: from the IP header on, ip_len bytes captured) at
+ * time ms. Returns true when the verdict is final: the caller then calls
+ * td_classify_finish() and frees the flow. */
+bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const uint8_t *ip,
+			size_t ip_len, uint64_t ms);
+/* The verdict so far (nDPI's best guess when it has not decided). */
+void td_classify_finish(struct td_classify *c, struct td_classify_flow *f,
+			struct td_classify_facts *out);
+
+/* nDPI's name of risk bit n ("Self-signed Certificate"), or NULL. */
+const char *td_classify_risk_name(unsigned n);
+
+#endif

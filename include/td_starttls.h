@@ -1,0 +1,83 @@
+/* td_starttls.h - plain-text protocols that upgrade to TLS in the middle
+ * of a connection (STARTTLS and its relatives).
+ *
+ * Sits between the reassembler and the TLS parser: while a connection is
+ * still in its plain-text part, each direction's bytes are offered here;
+ * the module follows the exchange (greeting, the client's upgrade command,
+ * the server's go-ahead) and says from which byte on each direction
+ * carries TLS. Only what it needs is kept: the current line (capped) and a
+ * few counters. Covered, each from its RFC:
+ *
+ *   SMTP       STARTTLS, 220            (RFC 3207)
+ *   FTP        AUTH TLS / AUTH SSL, 234 (RFC 4217)
+ *   IMAP       tag STARTTLS, tag OK     (RFC 9051 §6.2.1)
+ *   POP3       STLS, +OK                (RFC 2595 §4)
+ *   XMPP       <starttls/>, <proceed/>  (RFC 6120 §5.4)
+ *   LDAP       StartTLS extended operation, OID 1.3.6.1.4.1.1466.20037
+ *                                       (RFC 4511 §4.14)
+ *   PostgreSQL SSLRequest, 'S'          (PostgreSQL protocol, "SSL Session
+ *                                       Encryption")
+ */
+#ifndef TD_STARTTLS_H
+#define TD_STARTTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum td_starttls_proto {
+	TD_STARTTLS_NONE,
+	TD_STARTTLS_SMTP,
+	TD_STARTTLS_FTP,
+	TD_STARTTLS_IMAP,
+	TD_STARTTLS_POP3,
+	TD_STARTTLS_XMPP,
+	TD_STARTTLS_LDAP,
+	TD_STARTTLS_POSTGRES,
+	TD_STARTTLS_COUNT
+};
+
+enum td_starttls_state {
+	TD_STARTTLS_GREETING, /* plain text, no upgrade asked for yet */
+	TD_STARTTLS_ASKED,    /* the client asked to upgrade */
+	TD_STARTTLS_UPGRADED, /* both directions carry TLS from their mark on */
+	TD_STARTTLS_REFUSED,  /* the server said no: plain text to the end */
+};
+
+#define TD_STARTTLS_LINE 256
+
+struct td_starttls_dir {
+	uint8_t line[TD_STARTTLS_LINE]; /* the current line (or element), capped */
+	uint16_t have;
+	bool overflow; /* the current line was longer than the buffer */
+	bool tls;      /* from now on this direction carries TLS */
+	uint32_t ber_left; /* LDAP: bytes left of the current message */
+};
+
+struct td_starttls {
+	uint8_t proto; /* enum td_starttls_proto */
+	uint8_t state; /* enum td_starttls_state */
+	char imap_tag[32];
+	uint32_t upgrade_frame; /* frame of the server's go-ahead */
+	uint64_t plain_bytes[2];
+	struct td_starttls_dir d[2];
+};
+
+/* Looks at the first bytes a connection delivers in direction dir (0 the
+ * client's, 1 the server's) and returns the protocol they start, or
+ * TD_STARTTLS_NONE when they are not one of the above. */
+enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n);
+
+/* Starts following a connection found to speak proto. */
+void td_starttls_init(struct td_starttls *st, enum td_starttls_proto proto);
+
+/* Offers the next n plain-text bytes of direction dir. Returns how many of
+ * them were plain text; the rest (n minus that) is the start of TLS, and
+ * d[dir].tls is then set. */
+size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_t n,
+			uint32_t frame);
+
+/* "SMTP", "IMAP", ...; "" for TD_STARTTLS_NONE. */
+const char *td_starttls_name(enum td_starttls_proto p);
+
+#endif

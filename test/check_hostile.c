@@ -1,0 +1,611 @@
+/* check_hostile.c - input crafted to hurt: lengths that lie, floods of
+ * tiny records, captures whose headers lie, and strings meant for the
+ * terminal that reads the report.
+ *
+ * What each test holds tlsdiag to (DESIGN.md "Boundaries and limits"):
+ * memory stays within the caps set at init whatever a length field claims
+ * (STYLE.md rule 12), time stays linear in the input, bad input ends with
+ * the documented exit status and one clear line, and wire strings reach
+ * the terminal and the JSON escaped (td_report.h).
+ *
+ * Environment: TD_BIN (the binary, default build/tlsdiag).
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "td_session.h"
+#include "td_test_util.h"
+#include "td_tls.h"
+
+#define CAP (64 * 1024) /* max_handshake_msg for the parser tests */
+#define C2S TD_DIR_C2S
+#define S2C TD_DIR_S2C
+
+static const char *bin(void)
+{
+	const char *b = getenv("TD_BIN");
+	return b ? b : "build/tlsdiag";
+}
+
+/* ---- a byte builder ---------------------------------------------------- */
+
+struct buf {
+	uint8_t *b;
+	size_t n, cap;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->n < n) {
+		while (b->cap - b->n < n)
+			b->cap = b->cap ? 2 * b->cap : 4096;
+		b->b = realloc(b->b, b->cap);
+		ck_assert_ptr_nonnull(b->b);
+	}
+	memcpy(b->b + b->n, p, n);
+	b->n += n;
+}
+
+static void put8(struct buf *b, unsigned v)
+{
+	uint8_t c = (uint8_t)v;
+	put(b, &c, 1);
+}
+
+static void put16(struct buf *b, unsigned v)
+{
+	put8(b, v >> 8);
+	put8(b, v);
+}
+
+static void put24(struct buf *b, unsigned v)
+{
+	put8(b, v >> 16);
+	put16(b, v & 0xffff);
+}
+
+static void put32(struct buf *b, uint32_t v)
+{
+	put16(b, v >> 16);
+	put16(b, v & 0xffff);
+}
+
+/* little-endian, for pcap headers */
+static void put32le(struct buf *b, uint32_t v)
+{
+	uint8_t c[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	put(b, c, 4);
+}
+
+/* RFC 8446 §5.1 TLSPlaintext header */
+static void record_hdr(struct buf *b, unsigned type, unsigned len)
+{
+	put8(b, type);
+	put16(b, 0x0303);
+	put16(b, len);
+}
+
+/* A ClientHello body (RFC 8446 §4.1.2) with one server_name extension
+ * holding name (n bytes) and nothing else. */
+static void client_hello_body(struct buf *b, const void *name, size_t n)
+{
+	static const uint8_t random[32];
+	put16(b, 0x0303);
+	put(b, random, sizeof random);
+	put8(b, 0);       /* legacy_session_id */
+	put16(b, 2);      /* cipher_suites */
+	put16(b, 0xc02f);
+	put8(b, 1);       /* legacy_compression_methods */
+	put8(b, 0);
+	put16(b, (unsigned)(2 + 2 + 2 + 1 + 2 + n)); /* extensions */
+	put16(b, 0);      /* server_name (RFC 6066 §3) */
+	put16(b, (unsigned)(2 + 1 + 2 + n));
+	put16(b, (unsigned)(1 + 2 + n)); /* server_name_list */
+	put8(b, 0);       /* host_name */
+	put16(b, (unsigned)n);
+	put(b, name, n);
+}
+
+/* The whole ClientHello as one handshake record. */
+static void client_hello_record(struct buf *b, const void *name, size_t n)
+{
+	struct buf body = {0};
+	client_hello_body(&body, name, n);
+	record_hdr(b, 22, (unsigned)(4 + body.n));
+	put8(b, 1);
+	put24(b, (unsigned)body.n);
+	put(b, body.b, body.n);
+	free(body.b);
+}
+
+/* ---- the parser alone -------------------------------------------------- */
+
+struct parser {
+	struct td_tls t;
+	struct td_session s;
+};
+
+static struct parser *parser_new_cap(size_t cap)
+{
+	const struct td_tls_limits lim = {.max_handshake_msg = cap};
+	struct parser *p = calloc(1, sizeof *p);
+	ck_assert_ptr_nonnull(p);
+	td_session_init(&p->s);
+	td_tls_init(&p->t, &lim);
+	return p;
+}
+
+static struct parser *parser_new(void)
+{
+	return parser_new_cap(CAP);
+}
+
+static void parser_free(struct parser *p)
+{
+	td_tls_free(&p->t);
+	free(p);
+}
+
+static void feed(struct parser *p, int dir, const struct buf *b)
+{
+	td_tls_feed(&p->t, &p->s, NULL, dir, b->b, b->n, 1, (struct td_time){0, 0});
+}
+
+/* Neither direction's handshake buffer grew past the cap. */
+static void assert_bounded(const struct parser *p)
+{
+	for (int d = 0; d < 2; d++)
+		ck_assert_uint_le(p->t.d[d].hs_buf_size, CAP);
+}
+
+/* A ClientHello claiming 2^24 - 1 bytes (16 MiB): skipped by length and
+ * counted, never buffered; the records around it still count. */
+START_TEST(test_16mib_handshake_message)
+{
+	struct parser *p = parser_new();
+	struct buf b = {0};
+	uint8_t zero[1024] = {0};
+
+	record_hdr(&b, 22, 4 + sizeof zero);
+	put8(&b, 1);
+	put24(&b, 0xffffff);
+	put(&b, zero, sizeof zero);
+	for (int i = 0; i < 64; i++) { /* 1 MiB of the claimed body */
+		record_hdr(&b, 22, 16384);
+		for (int k = 0; k < 16; k++)
+			put(&b, zero, sizeof zero);
+	}
+	feed(p, C2S, &b);
+	ck_assert_uint_eq(p->s.hs_too_big[C2S], 1);
+	ck_assert_uint_eq(p->s.records[C2S], 65);
+	ck_assert(!p->s.ch.seen);
+	ck_assert_uint_eq(p->s.desync[C2S], TD_OK);
+	assert_bounded(p);
+	ck_assert_ptr_null(p->t.d[C2S].hs_buf);
+
+	/* the server's Certificate claiming 16 MiB too */
+	free(b.b);
+	b = (struct buf){0};
+	record_hdr(&b, 22, 4);
+	put8(&b, 11);
+	put24(&b, 0xffffff);
+	feed(p, S2C, &b);
+	ck_assert_uint_eq(p->s.hs_too_big[S2C], 1);
+	ck_assert_uint_eq(p->s.total_certs, 0);
+	assert_bounded(p);
+	free(b.b);
+	parser_free(p);
+}
+END_TEST
+
+/* Inner lengths that claim far more than the message holds: extensions
+ * of 2^16 - 1 bytes, a certificate_list and a certificate of 2^24 - 1
+ * bytes. Each message is parsed as malformed; nothing is allocated for
+ * the claimed sizes. */
+START_TEST(test_lying_inner_lengths)
+{
+	struct parser *p = parser_new();
+	struct buf b = {0}, body = {0};
+
+	client_hello_body(&body, "a.example", 9);
+	/* extensions<0..2^16-1> claims 0xffff bytes, then the one
+	 * extension claims 0xffff bytes of server_name */
+	size_t ext_at = body.n - (2 + 2 + 2 + 2 + 1 + 2 + 9);
+	body.b[ext_at] = 0xff;
+	body.b[ext_at + 1] = 0xff;
+	body.b[ext_at + 4] = 0xff;
+	body.b[ext_at + 5] = 0xff;
+	record_hdr(&b, 22, (unsigned)(4 + body.n));
+	put8(&b, 1);
+	put24(&b, (unsigned)body.n);
+	put(&b, body.b, body.n);
+	feed(p, C2S, &b);
+	ck_assert(p->s.ch.seen);
+	ck_assert_uint_ne(p->s.ch.malformed, TD_OK);
+	ck_assert(!p->s.ch.has_sni);
+
+	/* Certificate: certificate_list<0..2^24-1> claims 2^24 - 1 bytes */
+	free(b.b);
+	b = (struct buf){0};
+	record_hdr(&b, 22, 4 + 3 + 3 + 4);
+	put8(&b, 11);
+	put24(&b, 3 + 3 + 4);
+	put24(&b, 0xffffff);
+	put24(&b, 0xffffff); /* one ASN.1Cert of 2^24 - 1 bytes */
+	put32(&b, 0x30820000);
+	feed(p, S2C, &b);
+	ck_assert_uint_eq(p->s.handshake_messages[S2C], 1);
+	ck_assert_uint_eq(p->s.n_certs, 0);
+	ck_assert_uint_eq(p->s.desync[S2C], TD_OK);
+	assert_bounded(p);
+	free(body.b);
+	free(b.b);
+	parser_free(p);
+}
+END_TEST
+
+/* An SSLv2-compatible ClientHello (RFC 5246 §E.2) whose 15-bit length
+ * claims 32 KiB, with the cap at 1 KiB: skipped and counted like any
+ * handshake message above the cap, nothing buffered. (The parser once
+ * sized its buffer from this length alone.) */
+START_TEST(test_sslv2_hello_over_cap)
+{
+	struct parser *p = parser_new_cap(1024);
+	struct buf b = {0};
+	uint8_t zero[1024] = {0};
+
+	put16(&b, 0xffff); /* top bit: 2-byte header; length 0x7fff */
+	put8(&b, 1);       /* msg_type client_hello */
+	put16(&b, 0x0301);
+	for (int i = 0; i < 31; i++)
+		put(&b, zero, sizeof zero);
+	feed(p, C2S, &b);
+	ck_assert_uint_eq(p->s.hs_too_big[C2S], 1);
+	ck_assert(!p->s.ch.seen);
+	ck_assert_uint_le(p->t.d[C2S].hs_buf_size, 1024);
+	ck_assert_uint_eq(p->s.desync[C2S], TD_OK);
+	free(b.b);
+	parser_free(p);
+
+	/* the same hello under the cap is parsed (and buffered at its size) */
+	p = parser_new_cap(1024);
+	b = (struct buf){0};
+	put16(&b, 0x8000 | (9 + 3 + 16));
+	put8(&b, 1);
+	put16(&b, 0x0301);
+	put16(&b, 3);  /* cipher_spec_length */
+	put16(&b, 0);  /* session_id_length */
+	put16(&b, 16); /* challenge_length */
+	put8(&b, 0);
+	put16(&b, 0x002f);
+	put(&b, zero, 16);
+	feed(p, C2S, &b);
+	ck_assert(p->s.ch.seen);
+	ck_assert_uint_eq(p->s.ch.malformed, TD_OK);
+	ck_assert_uint_eq(p->s.ch.n_suites, 1);
+	ck_assert_uint_eq(p->t.d[C2S].hs_buf_size, 9 + 3 + 16 - 1);
+	free(b.b);
+	parser_free(p);
+}
+END_TEST
+
+/* A record length above 2^14 + 2048 (RFC 5246 §6.2.3) loses sync at once:
+ * nothing waits for the 64 KiB it claims. */
+START_TEST(test_record_over_limit)
+{
+	struct parser *p = parser_new();
+	struct buf b = {0};
+
+	record_hdr(&b, 23, 0xffff);
+	feed(p, C2S, &b);
+	ck_assert_uint_eq(p->s.desync[C2S], TD_ERR_TOO_BIG);
+	ck_assert(p->t.d[C2S].dead);
+	free(b.b);
+	parser_free(p);
+}
+END_TEST
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A ClientHello sent one byte per record, then application data one byte
+ * per record: a million records in all. Every one is counted, the hello
+ * is put back together, memory stays at the hello's size, and the time is
+ * linear (a generous bound that still catches quadratic work). */
+START_TEST(test_million_one_byte_records)
+{
+	enum { RECORDS = 1000000 };
+	struct parser *p = parser_new();
+	struct buf hello = {0}, b = {0};
+
+	client_hello_record(&hello, "one.example", 11);
+	const uint8_t *msg = hello.b + 5; /* the handshake message */
+	size_t msg_len = hello.n - 5;
+	for (size_t i = 0; i < msg_len; i++) {
+		record_hdr(&b, 22, 1);
+		put8(&b, msg[i]);
+	}
+	for (size_t i = msg_len; i < RECORDS; i++) {
+		record_hdr(&b, 23, 1);
+		put8(&b, 0x42);
+	}
+	double t0 = now();
+	/* fed as a reassembler would hand it over: segment-sized pieces */
+	for (size_t off = 0; off < b.n; off += 1448) {
+		size_t n = b.n - off < 1448 ? b.n - off : 1448;
+		td_tls_feed(&p->t, &p->s, NULL, C2S, b.b + off, n, 1, (struct td_time){0, 0});
+	}
+	double took = now() - t0;
+	ck_assert_uint_eq(p->s.records[C2S], RECORDS);
+	ck_assert(p->s.ch.seen);
+	ck_assert_uint_eq(p->s.ch.malformed, TD_OK);
+	ck_assert_uint_eq(p->s.ch.sni.len, 11);
+	ck_assert_uint_eq(p->s.appdata_records[C2S], RECORDS - msg_len);
+	ck_assert_uint_le(p->s.n_events, TD_MAX_EVENTS);
+	ck_assert_uint_le(p->t.d[C2S].hs_buf_size, msg_len);
+	ck_assert_msg(took < 20.0, "a million records took %.1f s", took);
+	free(hello.b);
+	free(b.b);
+	parser_free(p);
+}
+END_TEST
+
+/* ---- captures, through the binary ------------------------------------- */
+
+/* pcap global header (little-endian, microseconds). */
+static void pcap_header(struct buf *b, uint32_t snaplen, uint32_t linktype)
+{
+	put32le(b, 0xa1b2c3d4);
+	put16(b, 0x0200); /* version 2.4, little-endian */
+	put16(b, 0x0400);
+	put32le(b, 0);
+	put32le(b, 0);
+	put32le(b, snaplen);
+	put32le(b, linktype);
+}
+
+static void pcap_record(struct buf *b, uint32_t sec, uint32_t caplen, uint32_t len)
+{
+	put32le(b, sec);
+	put32le(b, 0);
+	put32le(b, caplen);
+	put32le(b, len);
+}
+
+/* An Ethernet + IPv4 + TCP packet (no options) carrying payload;
+ * checksums are not checked by tlsdiag and left zero. */
+static void tcp_packet(struct buf *b, int from_client, uint32_t seq, unsigned flags,
+		       const void *payload, size_t n)
+{
+	static const uint8_t mac_c[6] = {2, 0, 0, 0, 0, 1}, mac_s[6] = {2, 0, 0, 0, 0, 2};
+	uint32_t ip_c = 0x0a000001, ip_s = 0x0a000002;
+	put(b, from_client ? mac_s : mac_c, 6);
+	put(b, from_client ? mac_c : mac_s, 6);
+	put16(b, 0x0800);
+	put8(b, 0x45); /* IPv4, IHL 5 */
+	put8(b, 0);
+	put16(b, (unsigned)(20 + 20 + n));
+	put32(b, 0x00004000); /* id 0, DF */
+	put8(b, 64);
+	put8(b, 6);
+	put16(b, 0);
+	put32(b, from_client ? ip_c : ip_s);
+	put32(b, from_client ? ip_s : ip_c);
+	put16(b, from_client ? 40000 : 443);
+	put16(b, from_client ? 443 : 40000);
+	put32(b, seq);
+	put32(b, 0);
+	put8(b, 5 << 4);
+	put8(b, flags);
+	put16(b, 65535);
+	put32(b, 0);
+	if (n)
+		put(b, payload, n);
+}
+
+/* One packet record holding the packet p built. */
+static void pcap_packet(struct buf *cap, uint32_t sec, const struct buf *p)
+{
+	pcap_record(cap, sec, (uint32_t)p->n, (uint32_t)p->n);
+	put(cap, p->b, p->n);
+}
+
+/* A capture of a SYN then a ClientHello whose SNI is name (n bytes). */
+static void hello_capture(struct buf *cap, uint32_t snaplen, const void *name, size_t n)
+{
+	struct buf pkt = {0}, tls = {0};
+
+	pcap_header(cap, snaplen, 1);
+	tcp_packet(&pkt, 1, 1000, 0x02, NULL, 0);
+	pcap_packet(cap, 1, &pkt);
+	client_hello_record(&tls, name, n);
+	pkt.n = 0;
+	tcp_packet(&pkt, 1, 1001, 0x18, tls.b, tls.n);
+	pcap_packet(cap, 2, &pkt);
+	free(pkt.b);
+	free(tls.b);
+}
+
+struct tmp {
+	char dir[32];
+	char path[64];
+};
+
+static void tmp_capture(struct tmp *t, const struct buf *cap)
+{
+	strcpy(t->dir, "/tmp/td-hostile-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t->dir));
+	snprintf(t->path, sizeof t->path, "%s/c.pcap", t->dir);
+	td_test_write_file(NULL, t->path, cap->b, cap->n);
+}
+
+static void tmp_remove(struct tmp *t)
+{
+	unlink(t->path);
+	rmdir(t->dir);
+}
+
+/* Runs the binary on the capture; returns stdout+stderr, exit in *st. */
+static char *run_on(const struct tmp *t, const char *opts, int *st)
+{
+	char *out;
+	*st = td_test_run(&out, NULL, "TZ=UTC %s -r %s %s 2>&1", bin(), t->path, opts);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/* Packet headers that lie: a caplen beyond the end of the file, a caplen
+ * of ~4 GiB, a caplen above the wire length. The first two stop the
+ * capture early (exit 5, a warning naming the file and the frame; the
+ * packets before are reported); none crashes. */
+START_TEST(test_lying_packet_headers)
+{
+	static const struct {
+		uint32_t caplen, len;
+		size_t present; /* bytes of packet data actually there */
+		int want;       /* exit status, -2: 0 or 5 */
+	} cases[] = {
+		{2000, 2000, 20, 5},
+		{0xfffffff0u, 0xfffffff0u, 64, 5},
+		{0x00040001u, 0x00040001u, 64, 5}, /* above the 256 KiB snaplen */
+		{54, 20, 54, -2},                  /* caplen > wire length */
+		{0, 60, 0, -2},                    /* nothing captured */
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf cap = {0}, pkt = {0};
+		struct tmp t;
+		int st;
+		uint8_t junk[64];
+
+		memset(junk, 0x45, sizeof junk);
+		hello_capture(&cap, 262144, "lie.example", 11);
+		pcap_record(&cap, 3, cases[i].caplen, cases[i].len);
+		if (cases[i].present) {
+			tcp_packet(&pkt, 0, 5000, 0x12, NULL, 0);
+			put(&cap, cases[i].present <= pkt.n ? pkt.b : junk, cases[i].present);
+		}
+		tmp_capture(&t, &cap);
+		char *out = run_on(&t, "", &st);
+		if (cases[i].want == -2)
+			ck_assert_msg(st == 0 || st == 5, "case %zu: exit %d: %s", i, st, out);
+		else
+			ck_assert_msg(st == cases[i].want, "case %zu: exit %d: %s", i, st, out);
+		if (st == 5) {
+			ck_assert_msg(strstr(out, "warning") && strstr(out, t.path) &&
+					      strstr(out, "after frame 2"),
+				      "case %zu: %s", i, out);
+		}
+		/* the ClientHello before the lie is reported */
+		ck_assert_msg(strstr(out, "lie.example") != NULL, "case %zu: %s", i, out);
+		free(out);
+		tmp_remove(&t);
+		free(cap.b);
+		free(pkt.b);
+	}
+}
+END_TEST
+
+/* snaplen 0 (some writers leave it unset) and 262144 (tcpdump's default)
+ * in the global header: the capture reads normally either way. */
+START_TEST(test_snaplen_extremes)
+{
+	static const uint32_t snaplens[] = {0, 262144, 65535};
+
+	for (size_t i = 0; i < sizeof snaplens / sizeof snaplens[0]; i++) {
+		struct buf cap = {0};
+		struct tmp t;
+		int st;
+
+		hello_capture(&cap, snaplens[i], "snap.example", 12);
+		tmp_capture(&t, &cap);
+		char *out = run_on(&t, "--json", &st);
+		ck_assert_msg(st == 0, "snaplen %u: exit %d: %s", snaplens[i], st, out);
+		ck_assert_msg(strstr(out, "\"snap.example\"") != NULL, "snaplen %u: %s",
+			      snaplens[i], out);
+		free(out);
+		tmp_remove(&t);
+		free(cap.b);
+	}
+}
+END_TEST
+
+/* An SNI made of terminal escape sequences (OSC title, CSI colour, a
+ * bell, a cursor move) and invalid UTF-8: the text report holds no ESC or
+ * BEL byte, and every JSON line parses (jansson rejects invalid UTF-8). */
+START_TEST(test_hostile_sni)
+{
+	static const char sni[] = "\x1b]0;owned\x07\x1b[31mred\x1b[2J\x1b[H\xff\xfe\xc3\x28"
+				  "\xed\xa0\x80.example\r\n";
+	struct buf cap = {0};
+	struct tmp t;
+	int st;
+
+	hello_capture(&cap, 262144, sni, sizeof sni - 1);
+	tmp_capture(&t, &cap);
+
+	char *out = run_on(&t, "", &st);
+	ck_assert_msg(st == 0, "exit %d: %s", st, out);
+	ck_assert_ptr_nonnull(strstr(out, "SNI"));
+	ck_assert_ptr_nonnull(strstr(out, ".example"));
+	ck_assert_msg(strchr(out, '\x1b') == NULL, "ESC in the text report");
+	ck_assert_msg(strchr(out, '\x07') == NULL, "BEL in the text report");
+	ck_assert_msg(strchr(out, '\r') == NULL, "CR in the text report");
+	free(out);
+
+	out = run_on(&t, "-v", &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strchr(out, '\x1b') == NULL, "ESC in the verbose text report");
+	free(out);
+
+	out = run_on(&t, "--json", &st);
+	ck_assert_int_eq(st, 0);
+	size_t lines = 0;
+	int found = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		json_error_t err;
+		json_t *o = json_loads(line, 0, &err);
+		ck_assert_msg(o != NULL, "bad JSON line: %s: %s", err.text, line);
+		lines++;
+		char *dump = json_dumps(o, 0);
+		found |= dump && strstr(dump, ".example") != NULL;
+		free(dump);
+		json_decref(o);
+	}
+	ck_assert_uint_eq(lines, 2);
+	ck_assert(found);
+	free(out);
+	tmp_remove(&t);
+	free(cap.b);
+}
+END_TEST
+
+Suite *td_hostile_suite(void)
+{
+	Suite *s = suite_create("hostile");
+	TCase *parser = tcase_create("parser");
+	TCase *capture = tcase_create("capture");
+
+	tcase_set_timeout(parser, 120); /* a million records under sanitizers */
+	tcase_add_test(parser, test_16mib_handshake_message);
+	tcase_add_test(parser, test_lying_inner_lengths);
+	tcase_add_test(parser, test_sslv2_hello_over_cap);
+	tcase_add_test(parser, test_record_over_limit);
+	tcase_add_test(parser, test_million_one_byte_records);
+	tcase_set_timeout(capture, 60);
+	tcase_add_test(capture, test_lying_packet_headers);
+	tcase_add_test(capture, test_snaplen_extremes);
+	tcase_add_test(capture, test_hostile_sni);
+	suite_add_tcase(s, parser);
+	suite_add_tcase(s, capture);
+	return s;
+}

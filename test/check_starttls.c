@@ -1,0 +1,265 @@
+/* check_starttls.c - following each plain-text protocol to its upgrade.
+ *
+ * Each exchange is written as the RFC shows it; the test asserts the exact
+ * byte where each direction's TLS starts (the first byte after the
+ * client's command line and after the server's go-ahead), however the
+ * bytes are split. */
+#include <check.h>
+#include <string.h>
+
+#include "td_starttls.h"
+
+/* One side's turn: which direction, the plain text, then (optionally) the
+ * first TLS bytes that follow it in the same segment. */
+struct turn {
+	int dir;
+	const char *plain;
+	const char *tls;
+};
+
+/* Feeds the turns in chunks of at most chunk bytes; checks that exactly
+ * the plain part of each turn is taken as plain text. */
+static void run(enum td_starttls_proto proto, const struct turn *turns, size_t n, size_t chunk,
+		bool expect_upgrade)
+{
+	struct td_starttls st;
+	uint8_t buf[512];
+
+	td_starttls_init(&st, proto);
+	for (size_t i = 0; i < n; i++) {
+		size_t plain = strlen(turns[i].plain);
+		size_t tls = turns[i].tls ? strlen(turns[i].tls) : 0;
+		memcpy(buf, turns[i].plain, plain);
+		if (tls)
+			memcpy(buf + plain, turns[i].tls, tls);
+		size_t off = 0, taken = 0;
+		while (off < plain + tls) {
+			size_t len = plain + tls - off < chunk ? plain + tls - off : chunk;
+			size_t k = st.d[turns[i].dir].tls
+					   ? 0
+					   : td_starttls_feed(&st, turns[i].dir, buf + off, len,
+							      (uint32_t)(10 + i));
+			taken += k;
+			off += len;
+		}
+		ck_assert_msg(taken == plain, "turn %zu (chunk %zu): %zu plain bytes taken, want %zu", i,
+			      chunk, taken, plain);
+	}
+	ck_assert_int_eq(st.state == TD_STARTTLS_UPGRADED, expect_upgrade);
+	if (expect_upgrade) {
+		ck_assert(st.d[0].tls);
+		ck_assert(st.d[1].tls);
+	}
+}
+
+static void run_all_splits(enum td_starttls_proto proto, const struct turn *turns, size_t n,
+			   bool expect_upgrade)
+{
+	for (size_t chunk = 1; chunk <= 40; chunk++)
+		run(proto, turns, n, chunk, expect_upgrade);
+	run(proto, turns, n, 4096, expect_upgrade);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* RFC 3207 §5 example */
+START_TEST(test_smtp)
+{
+	static const struct turn t[] = {
+		{1, "220 mail.imc.org SMTP service ready\r\n", NULL},
+		{0, "EHLO mail.example.com\r\n", NULL},
+		{1, "250-mail.imc.org offers a warm hug of welcome\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 DSN\r\n", NULL},
+		{0, "STARTTLS\r\n", NULL},
+		{1, "220 Go ahead\r\n", "\x16\x03\x03"},
+		{0, "", "\x16\x03\x01"},
+	};
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)t[0].plain, strlen(t[0].plain)),
+			 TD_STARTTLS_SMTP);
+	run_all_splits(TD_STARTTLS_SMTP, t, N(t), true);
+}
+END_TEST
+
+START_TEST(test_smtp_refused)
+{
+	static const struct turn t[] = {
+		{1, "220 mx ESMTP\r\n", NULL},
+		{0, "STARTTLS\r\n", NULL},
+		{1, "454 TLS not available due to temporary reason\r\n", NULL},
+		{0, "QUIT\r\n", NULL},
+	};
+	run_all_splits(TD_STARTTLS_SMTP, t, N(t), false);
+}
+END_TEST
+
+/* RFC 4217 §4: AUTH TLS, 234 */
+START_TEST(test_ftp)
+{
+	static const struct turn t[] = {
+		{1, "220 ProFTPD Server ready.\r\n", NULL},
+		{0, "AUTH TLS\r\n", NULL},
+		{1, "234 AUTH TLS successful\r\n", NULL},
+		{0, "", "\x16\x03\x01"},
+	};
+	struct td_starttls st;
+	run_all_splits(TD_STARTTLS_SMTP, t, N(t), true); /* 220: starts as SMTP */
+	td_starttls_init(&st, TD_STARTTLS_SMTP);
+	td_starttls_feed(&st, 1, (const uint8_t *)t[0].plain, strlen(t[0].plain), 1);
+	td_starttls_feed(&st, 0, (const uint8_t *)t[1].plain, strlen(t[1].plain), 2);
+	ck_assert_int_eq(st.proto, TD_STARTTLS_FTP);
+}
+END_TEST
+
+/* RFC 9051 §6.2.1 example, with an untagged line before the tagged OK */
+START_TEST(test_imap)
+{
+	static const struct turn t[] = {
+		{1, "* OK [CAPABILITY IMAP4rev2 STARTTLS] IMAP server ready\r\n", NULL},
+		{0, "a002 STARTTLS\r\n", NULL},
+		{1, "* NOTE something\r\na001 OK an older command\r\na002 OK Begin TLS negotiation now\r\n", "\x16\x03\x03"},
+		{0, "", "\x16\x03\x01"},
+	};
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)t[0].plain, strlen(t[0].plain)),
+			 TD_STARTTLS_IMAP);
+	run_all_splits(TD_STARTTLS_IMAP, t, N(t), true);
+}
+END_TEST
+
+/* RFC 2595 §4 example */
+START_TEST(test_pop3)
+{
+	static const struct turn t[] = {
+		{1, "+OK POP3 server ready\r\n", NULL},
+		{0, "STLS\r\n", NULL},
+		{1, "+OK Begin TLS negotiation\r\n", NULL},
+		{0, "", "\x16\x03\x01"},
+	};
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)t[0].plain, strlen(t[0].plain)),
+			 TD_STARTTLS_POP3);
+	run_all_splits(TD_STARTTLS_POP3, t, N(t), true);
+}
+END_TEST
+
+/* RFC 6120 §5.4.2 */
+START_TEST(test_xmpp)
+{
+	static const struct turn t[] = {
+		{0, "<?xml version='1.0'?><stream:stream to='im.example.com' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>", NULL},
+		{1, "<stream:stream from='im.example.com' id='t7AMCin9zjMNwQKDnplntZPIDEI=' version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>", NULL},
+		{0, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", NULL},
+		{1, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", "\x16\x03\x03"},
+		{0, "", "\x16\x03\x01"},
+	};
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)t[0].plain, strlen(t[0].plain)),
+			 TD_STARTTLS_XMPP);
+	run_all_splits(TD_STARTTLS_XMPP, t, N(t), true);
+}
+END_TEST
+
+/* PostgreSQL: SSLRequest (length 8, code 80877103), then 'S' */
+START_TEST(test_postgres)
+{
+	static const uint8_t req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
+	struct td_starttls st;
+	ck_assert_int_eq(td_starttls_detect(0, req, sizeof req), TD_STARTTLS_POSTGRES);
+	td_starttls_init(&st, TD_STARTTLS_POSTGRES);
+	ck_assert_uint_eq(td_starttls_feed(&st, 0, req, sizeof req, 1), 8);
+	ck_assert_int_eq(st.state, TD_STARTTLS_ASKED);
+	ck_assert_uint_eq(td_starttls_feed(&st, 1, (const uint8_t *)"S\x16\x03\x03", 4, 2), 1);
+	ck_assert_int_eq(st.state, TD_STARTTLS_UPGRADED);
+	ck_assert_uint_eq(st.upgrade_frame, 2);
+	/* 'N': no TLS */
+	td_starttls_init(&st, TD_STARTTLS_POSTGRES);
+	td_starttls_feed(&st, 0, req, sizeof req, 1);
+	td_starttls_feed(&st, 1, (const uint8_t *)"N", 1, 2);
+	ck_assert_int_eq(st.state, TD_STARTTLS_REFUSED);
+	ck_assert(!st.d[0].tls);
+}
+END_TEST
+
+/* RFC 4511 §4.14: ExtendedRequest with the StartTLS OID, then an
+ * ExtendedResponse with resultCode success (0). */
+START_TEST(test_ldap)
+{
+	static const char oid[] = "1.3.6.1.4.1.1466.20037";
+	uint8_t req[64], resp[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a,
+				   0x01, 0x00, 0x04, 0x00, 0x04, 0x00, 0x16, 0x03};
+	size_t n = 0;
+	struct td_starttls st;
+
+	/* LDAPMessage { messageID 1, [APPLICATION 23] { [0] oid } } */
+	req[n++] = 0x30;
+	req[n++] = (uint8_t)(3 + 2 + 2 + strlen(oid));
+	req[n++] = 0x02;
+	req[n++] = 0x01;
+	req[n++] = 0x01;
+	req[n++] = 0x77;
+	req[n++] = (uint8_t)(2 + strlen(oid));
+	req[n++] = 0x80;
+	req[n++] = (uint8_t)strlen(oid);
+	memcpy(req + n, oid, strlen(oid));
+	n += strlen(oid);
+	ck_assert_int_eq(td_starttls_detect(0, req, n), TD_STARTTLS_LDAP);
+	td_starttls_init(&st, TD_STARTTLS_LDAP);
+	for (size_t i = 0; i < n; i++) /* byte by byte */
+		ck_assert_uint_eq(td_starttls_feed(&st, 0, req + i, 1, 1), 1);
+	ck_assert_int_eq(st.state, TD_STARTTLS_ASKED);
+	ck_assert_uint_eq(td_starttls_feed(&st, 1, resp, sizeof resp, 2), 14);
+	ck_assert_int_eq(st.state, TD_STARTTLS_UPGRADED);
+	/* a non-zero resultCode refuses */
+	td_starttls_init(&st, TD_STARTTLS_LDAP);
+	td_starttls_feed(&st, 0, req, n, 1);
+	resp[9] = 0x34; /* unavailable (52) */
+	td_starttls_feed(&st, 1, resp, 14, 2);
+	ck_assert_int_eq(st.state, TD_STARTTLS_REFUSED);
+}
+END_TEST
+
+START_TEST(test_detect_negative)
+{
+	static const char http[] = "GET / HTTP/1.1\r\n";
+	static const uint8_t tls[] = {0x16, 0x03, 0x01, 0x00, 0x10};
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)http, strlen(http)), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)"HTTP/1.1 200", 12), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(0, tls, sizeof tls), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(1, NULL, 0), TD_STARTTLS_NONE);
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_POSTGRES), "PostgreSQL");
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_COUNT), "");
+}
+END_TEST
+
+/* A line far longer than the buffer is still one line. */
+START_TEST(test_long_line)
+{
+	struct td_starttls st;
+	uint8_t big[2000];
+	td_starttls_init(&st, TD_STARTTLS_SMTP);
+	memset(big, 'x', sizeof big);
+	memcpy(big, "250-", 4);
+	big[sizeof big - 2] = '\r';
+	big[sizeof big - 1] = '\n';
+	td_starttls_feed(&st, 1, (const uint8_t *)"220 hi\r\n", 8, 1);
+	td_starttls_feed(&st, 0, (const uint8_t *)"STARTTLS\r\n", 10, 2);
+	ck_assert_uint_eq(td_starttls_feed(&st, 1, big, sizeof big, 3), sizeof big);
+	ck_assert_int_eq(st.state, TD_STARTTLS_ASKED);
+	ck_assert_uint_eq(td_starttls_feed(&st, 1, (const uint8_t *)"220 go\r\n\x16", 9, 4), 8);
+	ck_assert_int_eq(st.state, TD_STARTTLS_UPGRADED);
+}
+END_TEST
+
+Suite *td_starttls_suite(void)
+{
+	Suite *s = suite_create("starttls");
+	TCase *tc = tcase_create("protocols");
+	tcase_add_test(tc, test_smtp);
+	tcase_add_test(tc, test_smtp_refused);
+	tcase_add_test(tc, test_ftp);
+	tcase_add_test(tc, test_imap);
+	tcase_add_test(tc, test_pop3);
+	tcase_add_test(tc, test_xmpp);
+	tcase_add_test(tc, test_postgres);
+	tcase_add_test(tc, test_ldap);
+	tcase_add_test(tc, test_detect_negative);
+	tcase_add_test(tc, test_long_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
