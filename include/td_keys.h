@@ -42,7 +42,7 @@ struct td_key {
  *   "<path>: not a private key (PEM or DER)", possibly followed by
  *       ": the PEM block is a <NAME>" or
  *       ": the <NAME> block does not decode"                   TD_ERR_MALFORMED
- *   "<path>: encrypted key: password support comes with --key-password-file"
+ *   "<path>: encrypted key: give its password with --key-password-file FILE"
  *                                                              TD_ERR_UNSUPPORTED
  *   "<path>: private and public halves do not match"           TD_ERR_CRYPTO
  *   "<path>: public half does not encode"                      TD_ERR_MALFORMED
@@ -50,6 +50,13 @@ struct td_key {
  * err may be NULL when errlen is 0. */
 TD_MUST_CHECK enum td_err td_keys_load(const char *path, struct td_key *out, char *err,
 				       size_t errlen);
+/* The same, with the password of an encrypted key (PEM PKCS#8, PEM with
+ * Proc-Type: ENCRYPTED, or DER EncryptedPrivateKeyInfo); password NULL
+ * behaves as td_keys_load(). A wrong password: TD_ERR_CRYPTO and
+ * "<path>: encrypted key: the password from --key-password-file does not
+ * decrypt it". The password is never printed. */
+TD_MUST_CHECK enum td_err td_keys_load_password(const char *path, const char *password,
+						struct td_key *out, char *err, size_t errlen);
 /* Frees what k owns and zeroes it; k may be zeroed already. */
 void td_key_clear(struct td_key *k);
 /* True when the key's public half is the certificate's public key, compared

@@ -43,6 +43,11 @@ struct td_report_opts {
 		      * them, plus numeric codes beside names */
 };
 
+struct td_key_use {
+	const char *path;
+	uint64_t certificates_matched;
+};
+
 /* Counters the engine keeps over the whole run. */
 struct td_summary {
 	/* File names, or the interface; borrowed for the call. */
@@ -64,6 +69,10 @@ struct td_summary {
 	/* Distinct leaf certificates per SNI and per server endpoint
 	 * (td_chain.h); borrowed, NULL when not tracked. */
 	const struct td_consistency *consistency;
+	/* --key files and how many certificates each matched (a key that
+	 * matches none is worth saying); borrowed, n_keys 0 without --key. */
+	const struct td_key_use *keys;
+	size_t n_keys;
 	uint64_t flows_evicted, hs_too_big, desyncs;
 	/* Live capture (-i): the interface (borrowed for the call) and
 	 * pcap_stats()'s drop counters: by the kernel (buffer full), by the

@@ -105,19 +105,26 @@ static int no_passphrase(char *pass, size_t pass_size, size_t *pass_len, const O
 	return 0;
 }
 
-/* Any private key structure in DER, consumed whole; NULL when it is not. */
-static EVP_PKEY *decode_der_key(const uint8_t *der, size_t len)
+/* Any private key structure in DER, consumed whole; NULL when it is not.
+ * With a password an EncryptedPrivateKeyInfo (RFC 5958 §3) is decrypted;
+ * without one it is refused, never prompted for. */
+static EVP_PKEY *decode_der_key(const uint8_t *der, size_t len, const char *password)
 {
 	EVP_PKEY *pk = NULL;
 	const unsigned char *p = der;
 	size_t left = len;
 	OSSL_DECODER_CTX *dctx =
 		OSSL_DECODER_CTX_new_for_pkey(&pk, "DER", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	int pass_ok;
 
 	if (!dctx)
 		return NULL;
-	if (OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL) != 1 ||
-	    OSSL_DECODER_from_data(dctx, &p, &left) != 1 || left != 0) {
+	if (password)
+		pass_ok = OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)password,
+							   strlen(password));
+	else
+		pass_ok = OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL);
+	if (pass_ok != 1 || OSSL_DECODER_from_data(dctx, &p, &left) != 1 || left != 0) {
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
@@ -183,7 +190,7 @@ static enum td_err decode_pem(const uint8_t *buf, size_t len, EVP_PKEY **pk,
 		if (strcmp(name, PEM_STRING_PKCS8) == 0 || legacy_enc) {
 			scan->encrypted = true;
 		} else if (ends_with(name, "PRIVATE KEY")) {
-			*pk = decode_der_key(data, (size_t)dlen);
+			*pk = decode_der_key(data, (size_t)dlen, NULL);
 			if (!*pk && !scan->broken[0])
 				copy_label(scan->broken, sizeof scan->broken, name);
 		} else if (!scan->other[0]) {
@@ -210,7 +217,7 @@ static enum td_err no_key_found(const char *path, const struct pem_scan *scan, c
 
 	if (scan->encrypted) {
 		td_err_format(err, errlen, "%s: encrypted key: %s", path,
-			      "password support comes with --key-password-file");
+			      "give its password with --key-password-file FILE");
 		return TD_ERR_UNSUPPORTED;
 	}
 	if (scan->broken[0])
@@ -251,7 +258,43 @@ static enum td_err check_pair(EVP_PKEY *pk)
 	return r == 1 || r == -2 ? TD_OK : TD_ERR_CRYPTO;
 }
 
+/* PEM_read_bio_PrivateKey's password callback: the password given, never
+ * a prompt. */
+static int give_password(char *buf, int size, int rwflag, void *u)
+{
+	size_t n = strlen(u);
+	(void)rwflag;
+	if (size <= 0 || n > (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+/* An encrypted key, PEM (PKCS#8 or the RFC 1421 Proc-Type form) or DER
+ * (EncryptedPrivateKeyInfo), decrypted with password; NULL when it does
+ * not decrypt. */
+static EVP_PKEY *decrypt_key(const uint8_t *buf, size_t len, const char *password)
+{
+	EVP_PKEY *pk = NULL;
+	BIO *b;
+
+	if (!looks_like_pem(buf, len))
+		return decode_der_key(buf, len, password);
+	b = BIO_new_mem_buf(buf, (int)len);
+	if (!b)
+		return NULL;
+	pk = PEM_read_bio_PrivateKey(b, NULL, give_password, (void *)password);
+	BIO_free(b);
+	return pk;
+}
+
 enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t errlen)
+{
+	return td_keys_load_password(path, NULL, out, err, errlen);
+}
+
+enum td_err td_keys_load_password(const char *path, const char *password, struct td_key *out,
+				  char *err, size_t errlen)
 {
 	enum td_err ret;
 	uint8_t *buf = NULL;
@@ -281,8 +324,19 @@ enum td_err td_keys_load(const char *path, struct td_key *out, char *err, size_t
 			goto out;
 		}
 	} else {
-		pk = decode_der_key(buf, len);
+		pk = decode_der_key(buf, len, NULL);
 		scan.encrypted = !pk && der_is_encrypted_pkcs8(buf, len);
+	}
+	if (!pk && scan.encrypted && password) {
+		pk = decrypt_key(buf, len, password);
+		if (!pk) {
+			td_err_format(err, errlen,
+				      "%s: encrypted key: the password from --key-password-file does "
+				      "not decrypt it",
+				      path);
+			ret = TD_ERR_CRYPTO;
+			goto out;
+		}
 	}
 	if (!pk) {
 		ret = no_key_found(path, &scan, err, errlen);

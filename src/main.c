@@ -16,6 +16,7 @@
  * end a run normally (0).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ struct options {
 	const char *extract_dir;
 	const char *key_files[MAX_KEYS];
 	size_t n_keys;
+	const char *key_password_file;       /* --key-password-file */
 	const char *ca_path;                 /* --ca */
 	const char *cert_files[MAX_CERTS];   /* --cert */
 	size_t n_cert_files;
@@ -84,8 +86,11 @@ struct run {
 	struct td_report_opts ropts;
 	struct td_summary sum;
 	struct td_key keys[MAX_KEYS];
+	struct td_key_use key_use[MAX_KEYS]; /* for the summary */
 	size_t n_keys;
 	struct td_x509_cache *cache;
+	FILE *index;              /* --extract-certs DIR/index.json */
+	bool index_first;
 	/* --ca, --cert and the cross-connection table (chain stage) */
 	struct td_x509_store *ca;
 	const struct td_cert *expected[MAX_CERTS];
@@ -501,11 +506,12 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT };
+	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD };
 	static const struct option longs[] = {
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"extract-certs", required_argument, NULL, OPT_EXTRACT},
+		{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD},
 		{"key", required_argument, NULL, OPT_KEY},
 		{"ca", required_argument, NULL, OPT_CA},
 		{"cert", required_argument, NULL, OPT_CERT},
@@ -544,6 +550,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			exit(EXIT_OK);
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_KEY_PASSWORD:
+			o->key_password_file = optarg;
 			break;
 		case OPT_EXTRACT:
 			o->extract_dir = optarg;
@@ -613,6 +622,7 @@ static void match_keys(struct run *r, struct td_session *s)
 		for (size_t k = 0; k < r->n_keys; k++) {
 			if (td_keys_match(&r->keys[k], &s->certs[i]->key)) {
 				s->cert_key_match[i] = r->keys[k].path;
+				r->key_use[k].certificates_matched++;
 				break;
 			}
 		}
@@ -761,17 +771,80 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* DIR/index.json: a JSON array, one element per connection with
+ * certificates, written as connections end (memory stays flat): the
+ * connection's id and endpoints and its chain in order, as the report's
+ * JSON has them. Created like the certificate files: never through a
+ * symbolic link, never over an existing file. */
+static int open_index(struct run *r)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/index.json", r->opt.extract_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || !(r->index = fdopen(fd, "w"))) {
+		fprintf(stderr, "tlsdiag: --extract-certs: %s: %s%s\n", path, strerror(errno),
+			errno == EEXIST ? " (remove it, or extract into another directory)" : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fputs("[", r->index);
+	r->index_first = true;
+	return 0;
+}
+
+static void index_connection(struct run *r, const struct td_session *s)
+{
+	json_t *full = td_report_session_json(s);
+	json_t *e = json_object();
+
+	if (full && e) {
+		static const char *const keep[] = {"id", "client", "server", "certificates",
+						   "client_certificates"};
+		for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+			json_object_set(e, keep[i], json_object_get(full, keep[i]));
+		json_object_set(e, "sni", json_object_get(json_object_get(json_object_get(full, "tls"), "client_hello"), "sni"));
+		fputs(r->index_first ? "\n" : ",\n", r->index);
+		if (json_dumpf(e, r->index, TD_REPORT_JSON_FLAGS) != 0)
+			r->extract_errors++;
+		r->index_first = false;
+	} else {
+		r->extract_errors++;
+	}
+	json_decref(e);
+	json_decref(full);
+}
+
+static int close_index(struct run *r)
+{
+	if (!r->index)
+		return 0;
+	fputs("\n]\n", r->index);
+	int bad = ferror(r->index) | (fclose(r->index) != 0);
+	r->index = NULL;
+	return bad ? -1 : 0;
+}
+
 static void extract_certs(struct run *r, const struct td_session *s)
 {
 	char err[512];
-	for (unsigned i = 0; i < s->n_certs; i++) {
-		if (!s->certs[i]->parsed)
-			continue;
-		if (td_x509_export(s->certs[i], r->opt.extract_dir, err, sizeof err) != TD_OK) {
-			fprintf(stderr, "tlsdiag: --extract-certs: %s\n", err);
-			r->extract_errors++;
+	const struct td_cert *const *lists[2] = {s->certs, s->client_certs};
+	unsigned counts[2] = {s->n_certs, s->n_client_certs};
+
+	for (int l = 0; l < 2; l++) {
+		for (unsigned i = 0; i < counts[l]; i++) {
+			if (!lists[l][i]->parsed)
+				continue;
+			if (td_x509_export(lists[l][i], r->opt.extract_dir, err, sizeof err) != TD_OK) {
+				fprintf(stderr, "tlsdiag: --extract-certs: %s\n", err);
+				r->extract_errors++;
+			}
 		}
 	}
+	if (r->index && (s->n_certs || s->n_client_certs))
+		index_connection(r, s);
 }
 
 static void account(struct td_summary *sum, const struct td_session *s)
@@ -810,17 +883,52 @@ static void on_session(void *user, struct td_session *s)
 		r->write_failed = true;
 }
 
-static int load_keys(struct run *r)
+/* The first line of --key-password-file (at most 1023 bytes, without its
+ * line end) into pw; the file is untrusted like any other input. */
+static int read_password(const char *path, char *pw, size_t n)
 {
-	char err[512];
-	for (size_t i = 0; i < r->opt.n_keys; i++) {
-		if (td_keys_load(r->opt.key_files[i], &r->keys[i], err, sizeof err) != TD_OK) {
-			fprintf(stderr, "tlsdiag: --key %s\n", err);
-			return -1;
-		}
-		r->n_keys++;
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	if (!f) {
+		fprintf(stderr, "tlsdiag: --key-password-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(pw, (int)n, f))
+		pw[0] = '\0';
+	fclose(f);
+	len = strcspn(pw, "\r\n");
+	pw[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "tlsdiag: --key-password-file %s: no password on its first line\n",
+			path);
+		return -1;
 	}
 	return 0;
+}
+
+static int load_keys(struct run *r)
+{
+	char err[512], pw[1024];
+	int rc = 0;
+
+	if (r->opt.key_password_file && read_password(r->opt.key_password_file, pw, sizeof pw) != 0)
+		return -1;
+	for (size_t i = 0; i < r->opt.n_keys && rc == 0; i++) {
+		if (td_keys_load_password(r->opt.key_files[i],
+					  r->opt.key_password_file ? pw : NULL, &r->keys[i], err,
+					  sizeof err) != TD_OK) {
+			fprintf(stderr, "tlsdiag: --key %s\n", err);
+			rc = -1;
+			break;
+		}
+		r->key_use[i].path = r->keys[i].path;
+		r->n_keys++;
+	}
+	explicit_bzero(pw, sizeof pw);
+	r->sum.keys = r->key_use;
+	r->sum.n_keys = r->n_keys;
+	return rc;
 }
 
 static int check_extract_dir(const char *dir)
@@ -956,7 +1064,8 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (r.opt.extract_dir && check_extract_dir(r.opt.extract_dir) != 0) {
+	if (r.opt.extract_dir &&
+	    (check_extract_dir(r.opt.extract_dir) != 0 || open_index(&r) != 0)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -971,7 +1080,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = run_file(&r);
+	if (close_index(&r) != 0) {
+		fprintf(stderr, "tlsdiag: --extract-certs: cannot write index.json\n");
+		if (rc == EXIT_OK)
+			rc = EXIT_RUNTIME;
+	}
 out:
+	if (r.index)
+		fclose(r.index);
 	free_chain_inputs(&r);
 	td_x509_cache_free(r.cache);
 	for (size_t i = 0; i < r.n_keys; i++)

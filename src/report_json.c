@@ -959,6 +959,16 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 		put(&ce, "cache_hits", j_u64(sum->x509_hits));
 	}
 	put(&b, "certificates", jb_done(&ce));
+	{
+		json_t *keys = json_array();
+		for (size_t i = 0; keys && i < sum->n_keys; i++)
+			arr_add(keys,
+				json_pack("{s:o,s:I}", "file", td_report_json_cstr(sum->keys[i].path),
+					  "certificates_matched",
+					  (json_int_t)sum->keys[i].certificates_matched),
+				&b.ok);
+		put(&b, "keys", keys);
+	}
 	put(&b, "certificate_consistency", j_consistency(sum->consistency, &b.ok));
 	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
 	put(&b, "flows_evicted", j_u64(sum->flows_evicted));

@@ -1390,6 +1390,19 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	       (unsigned long long)sum->certs_distinct, (unsigned long long)sum->x509_parses,
 	       (unsigned long long)sum->x509_hits);
 	consistency_lines(t, sum);
+	for (size_t i = 0; i < sum->n_keys; i++) {
+		char line[600];
+		if (sum->keys[i].certificates_matched)
+			snprintf(line, sizeof line, "key %s matches %llu certificate%s", sum->keys[i].path,
+				 (unsigned long long)sum->keys[i].certificates_matched,
+				 sum->keys[i].certificates_matched == 1 ? "" : "s");
+		else
+			snprintf(line, sizeof line, "key %s matches no certificate in the capture",
+				 sum->keys[i].path);
+		label_at(t, 2, VALUE_COL - 2, i == 0 ? "--key" : "");
+		td_report_put_term(t->out, (const uint8_t *)line, strlen(line));
+		fputc('\n', t->out);
+	}
 	if (sum->flows_evicted || t->verbose > 0)
 		sfield(t, "flows evicted", "%llu (memory cap)", (unsigned long long)sum->flows_evicted);
 	if (sum->hs_too_big || t->verbose > 0)

@@ -890,6 +890,98 @@ START_TEST(test_corpus_all)
 }
 END_TEST
 
+/* --extract-certs writes index.json: each connection's chain in order,
+ * with the fingerprints openssl computes from the files the server used;
+ * a second run refuses to overwrite it. */
+START_TEST(test_extract_index)
+{
+	char tmp[] = "/tmp/td-e2e-XXXXXX", path[256], pem[1024];
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	char *out = runf(&st, "%s -r %s/tls12-ecdhe-ok.pcap --extract-certs %s/c", bin(), samples(), tmp);
+	ck_assert_int_eq(st, 0);
+	free(out);
+	snprintf(path, sizeof path, "%s/c/index.json", tmp);
+	json_t *index = json_load_file(path, 0, NULL);
+	ck_assert_msg(json_is_array(index), "index.json is not a JSON array");
+	ck_assert_uint_eq(json_array_size(index), 1);
+	json_t *chain = json_object_get(json_array_get(index, 0), "certificates");
+	const char *names[] = {"server.example.pem", "intermediate-ca.pem"};
+	ck_assert_uint_eq(json_array_size(chain), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct cert_facts cf;
+		snprintf(pem, sizeof pem, "%s/keys/%s", samples(), names[i]);
+		openssl_cert_facts(pem, &cf);
+		ck_assert_str_eq(jstr(json_array_get(chain, i), "sha256"), cf.sha256);
+		ck_assert_str_eq(jstr(json_array_get(chain, i), "public_key.spki_sha256"), cf.spki);
+	}
+	json_decref(index);
+	out = runf(&st, "%s -r %s/tls12-ecdhe-ok.pcap --extract-certs %s/c 2>&1", bin(), samples(), tmp);
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "index.json"));
+	free(out);
+	out = runf(&st, "rm -rf '%s'", tmp);
+	free(out);
+}
+END_TEST
+
+/* Which --key matched nothing: said in the summary. An encrypted key
+ * loads with --key-password-file and matches like the clear one. */
+START_TEST(test_key_summary_and_password)
+{
+	char tmp[] = "/tmp/td-e2e-XXXXXX";
+	int st;
+
+	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-real.key",
+			 bin(), samples(), samples());
+	json_t *lines = parse_lines(out);
+	json_t *sum = json_array_get(lines, json_array_size(lines) - 1);
+	json_t *k0 = json_array_get(json_object_get(sum, "keys"), 0);
+	ck_assert_ptr_nonnull(k0);
+	assert_int_field(k0, "certificates_matched", 0, "real key");
+	json_decref(lines);
+	free(out);
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-real.key", bin(),
+		   samples(), samples());
+	ck_assert_ptr_nonnull(strstr(out, "mismatch-real.key matches no certificate in the capture"));
+	free(out);
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	out = runf(&st,
+		   "openssl pkey -in %s/keys/mismatch-sent.key -aes256 -passout pass:Open-Sesame "
+		   "-out %s/enc.key && echo Open-Sesame > %s/pw && echo wrong > %s/bad",
+		   samples(), tmp, tmp, tmp);
+	ck_assert_int_eq(st, 0);
+	free(out);
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/enc.key "
+			"--key-password-file %s/pw",
+		   bin(), samples(), tmp, tmp);
+	ck_assert_int_eq(st, 0);
+	lines = parse_lines(out);
+	json_t *m = jget(json_array_get(json_object_get(json_array_get(lines, 0), "certificates"), 0),
+			 "key_match");
+	ck_assert_msg(json_is_string(m) && strstr(json_string_value(m), "enc.key"),
+		      "the decrypted key does not match its certificate");
+	json_decref(lines);
+	free(out);
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/enc.key "
+			"--key-password-file %s/bad 2>&1",
+		   bin(), samples(), tmp, tmp);
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "does not decrypt it"));
+	ck_assert_ptr_null(strstr(out, "wrong")); /* the password is never printed */
+	free(out);
+	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/enc.key 2>&1", bin(),
+		   samples(), tmp);
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--key-password-file"));
+	free(out);
+	out = runf(&st, "rm -rf '%s'", tmp);
+	free(out);
+}
+END_TEST
+
 Suite *td_e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -900,6 +992,8 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_key_match);
 	tcase_add_test(tc, test_diagnosis);
 	tcase_add_test(tc, test_corpus_ja4);
+	tcase_add_test(tc, test_extract_index);
+	tcase_add_test(tc, test_key_summary_and_password);
 	tcase_add_test(tc, test_corpus_all);
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);

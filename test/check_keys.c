@@ -247,7 +247,7 @@ END_TEST
 
 START_TEST(test_encrypted_keys)
 {
-	static const char msg[] = ": encrypted key: password support comes with --key-password-file";
+	static const char msg[] = ": encrypted key: give its password with --key-password-file FILE";
 
 	NEED_FIXTURE();
 	assert_refused("enc_pkcs8.pem", TD_ERR_UNSUPPORTED, msg);
