@@ -220,6 +220,7 @@ struct td_session {
 	struct td_addr client, server;
 	uint16_t client_port, server_port;
 	bool syn_seen;      /* roles from the SYN; else from TLS content or ports */
+	bool midstream;     /* no SYN: picked up after the connection began */
 	bool roles_guessed; /* no SYN and no hello to tell: lower port = server */
 	uint8_t encap;
 	uint16_t vlan_id;
@@ -311,6 +312,7 @@ struct td_session {
 	uint8_t desync[2];        /* enum td_err that stopped the parser, 0 if none */
 	uint32_t desync_frame[2];
 	uint32_t hs_too_big[2];   /* handshake messages above the cap, skipped */
+	uint32_t resyncs[2];      /* record boundary found again after a gap */
 
 	/* Set by the caller after td_session_finish(), for the report;
 	 * borrowed, NULL when not diagnosed. */

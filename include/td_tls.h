@@ -58,6 +58,11 @@ struct td_tls_dir {
 	struct td_time rec_ts;
 	bool sslv2;     /* the current record is an SSLv2-compatible hello */
 	bool dead;      /* lost sync: the rest of this direction is ignored */
+	bool resync;    /* looking for the next plausible record header */
+	uint8_t win[5]; /* resync: the last 5 bytes seen */
+	uint8_t win_have;
+	uint16_t resyncs; /* times sync was lost and looked for again */
+	uint8_t good_records; /* records in a row since the last resync */
 	bool seen_record;
 	/* handshake message assembly (handshake records in clear) */
 	uint8_t hs_mode; /* enum td_tls_hs_mode */
@@ -85,6 +90,10 @@ struct td_tls_dir {
 
 struct td_tls {
 	struct td_tls_limits lim;
+	/* The connection was picked up after its start (no SYN): a stream
+	 * that does not begin at a record boundary is searched for one
+	 * instead of given up on. Set by the caller before the first feed. */
+	bool midstream;
 	struct td_tls_dir d[2];
 	bool server_flight_done;
 };

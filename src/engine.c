@@ -242,6 +242,9 @@ static struct conn *conn_new(struct td_engine *e, struct td_flow *f, bool from_a
 	td_reasm_init(&c->rd[0]);
 	td_reasm_init(&c->rd[1]);
 	c->s.id = ++e->next_id;
+	/* no SYN: the stream may start inside a record (td_tls resyncs) */
+	c->s.midstream = !(seg->flags & TD_TCP_SYN);
+	c->tls.midstream = c->s.midstream;
 	bool client = sender_is_client(seg, &c->s);
 	c->client_is_a = client == from_a;
 	c->s.client = client ? seg->src : seg->dst;

@@ -733,6 +733,7 @@ json_t *td_report_session_json(const struct td_session *s)
 	if (s->encap & TD_ENCAP_VLAN)
 		put(&b, "vlan", json_integer(s->vlan_id));
 	put(&b, "roles", json_string(td_report_roles_name(s)));
+	put(&b, "midstream", json_boolean(s->midstream));
 	put(&b, "starttls", s->starttls ? json_string(td_starttls_name(s->starttls)) : json_null());
 	put(&b, "starttls_frame", s->starttls ? j_frame(s->starttls_frame) : json_null());
 	put(&b, "ndpi", j_ndpi(&s->ndpi));
@@ -786,6 +787,7 @@ json_t *td_report_session_json(const struct td_session *s)
 	put(&b, "end_by", j_dir(s->end_by));
 	put(&b, "end_frame", s->end_by >= 0 ? j_frame(s->end_frame) : json_null());
 	put(&b, "anomalies", j_pair_u64(s->anomalies[0], s->anomalies[1]));
+	put(&b, "resyncs", j_pair_u64(s->resyncs[0], s->resyncs[1]));
 	put(&b, "diagnosis", j_diagnosis(s->diagnosis));
 	put(&b, "desync", j_pair(j_desync(s, 0), j_desync(s, 1)));
 	put(&b, "handshake_too_big", j_pair_u64(s->hs_too_big[0], s->hs_too_big[1]));

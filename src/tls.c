@@ -972,14 +972,53 @@ static void alert_bytes(struct td_tls *t, struct td_session *s, int dir, const u
 	}
 }
 
+/* Resync attempts per direction before giving up on it: bounds the work
+ * a stream of near-miss headers can cause. */
+#define TD_TLS_MAX_RESYNCS 64
+
+/* The record boundary is lost. With resync the direction looks for the
+ * next plausible record header (after a gap, or in a connection picked up
+ * mid-stream); otherwise, or after too many tries, it is given up. Either
+ * way the first loss is recorded. */
 static void lose_sync(struct td_session *s, struct td_tls_dir *d, int dir, enum td_err why,
-		      uint32_t frame)
+		      uint32_t frame, bool resync)
 {
-	d->dead = true;
 	if (!s->desync[dir]) {
 		s->desync[dir] = (uint8_t)why;
 		s->desync_frame[dir] = frame;
 	}
+	d->in_record = false;
+	d->sslv2 = false;
+	d->hdr_have = 0;
+	d->hs_mode = TD_HS_HEADER;
+	d->hs_hdr_have = 0;
+	d->alert_have = 0;
+	d->good_records = 0;
+	if (resync && d->resyncs < TD_TLS_MAX_RESYNCS) {
+		d->resync = true;
+		d->win_have = 0;
+		d->resyncs++;
+		s->resyncs[dir]++;
+	} else {
+		d->resync = false;
+		d->dead = true;
+	}
+}
+
+/* A header worth resynchronising on (RFC 8446 §5.1): a known content
+ * type, version 3.0 to 3.4, a length the type allows. Strict on purpose:
+ * a false boundary costs more than a few skipped bytes. */
+static bool plausible_header(const uint8_t h[5])
+{
+	uint16_t len = (uint16_t)(h[3] << 8 | h[4]);
+
+	if (h[0] < CT_CHANGE_CIPHER_SPEC || h[0] > CT_APPLICATION_DATA || h[1] != 3 || h[2] > 4)
+		return false;
+	if (len == 0 || len > TD_TLS_MAX_RECORD)
+		return false;
+	if (h[0] == CT_CHANGE_CIPHER_SPEC)
+		return len == 1;
+	return true;
 }
 
 /* RFC 5246 §6.2.1 / RFC 8446 §5.1:
@@ -1128,6 +1167,30 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 		return;
 	td_reader_init(&r, p, n);
 	while (!d->dead && td_reader_left(&r)) {
+		if (d->resync) {
+			uint8_t c;
+			if (td_read_u8(&r, &c) != TD_OK)
+				return;
+			if (d->win_have == sizeof d->win) {
+				memmove(d->win, d->win + 1, sizeof d->win - 1);
+				d->win_have--;
+			}
+			d->win[d->win_have++] = c;
+			if (d->win_have < sizeof d->win || !plausible_header(d->win))
+				continue;
+			/* found: take it as this record's header */
+			d->resync = false;
+			d->seen_record = true;
+			memcpy(d->hdr, d->win, sizeof d->hdr);
+			d->rec_frame = frame;
+			d->rec_ts = ts;
+			if (check_record_header(d) != TD_OK) {
+				lose_sync(s, d, dir, TD_ERR_MALFORMED, frame, true);
+				continue;
+			}
+			d->in_record = true;
+			on_record(t, s, dir);
+		}
 		if (!d->in_record) {
 			if (d->hdr_have == 0) {
 				d->rec_frame = frame;
@@ -1142,8 +1205,11 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 			d->hdr_have = 0;
 			enum td_err e = check_record_header(d);
 			if (e != TD_OK) {
-				lose_sync(s, d, dir, e, d->rec_frame);
-				return;
+				/* in a connection picked up mid-stream, the first
+				 * bytes need not start a record */
+				lose_sync(s, d, dir, e, d->rec_frame,
+					  (t->midstream && !d->seen_record) || d->resyncs > 0);
+				continue;
 			}
 			d->seen_record = true;
 			d->in_record = true;
@@ -1161,6 +1227,11 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 		if (d->rec_left == 0) {
 			d->in_record = false;
 			d->sslv2 = false;
+			/* three whole records in a row after finding the boundary
+			 * again: this is TLS, even with no hello in sight */
+			if (d->resyncs && d->good_records < UINT8_MAX && ++d->good_records >= 3 &&
+			    t->midstream)
+				s->is_tls = true;
 		}
 	}
 }
@@ -1187,7 +1258,7 @@ void td_tls_gap(struct td_tls *t, struct td_session *s, int dir, uint64_t missin
 		return;
 	}
 	if (!d->dead)
-		lose_sync(s, d, dir, TD_ERR_SHORT, frame);
+		lose_sync(s, d, dir, TD_ERR_SHORT, frame, true);
 }
 
 void td_tls_end(struct td_tls *t, struct td_session *s, int dir)

@@ -888,6 +888,72 @@ START_TEST(test_hello_extension_facts)
 }
 END_TEST
 
+/* A connection picked up mid-stream: the bytes start inside a record. The
+ * parser finds the next record boundary, counts the resync, and after
+ * three whole records calls the stream TLS. Without midstream the same
+ * bytes are given up on (a stream that must start with a record). */
+START_TEST(test_midstream_resync)
+{
+	struct buf stream = {0};
+	static uint8_t app[100];
+	struct td_session s;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_time ts = {0, 0};
+
+	for (int i = 0; i < 37; i++)
+		put8(&stream, 0xA5); /* the tail of a record whose start was missed */
+	for (int i = 0; i < 4; i++)
+		record(&stream, 23, app, sizeof app);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	t.midstream = true;
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, stream.b, stream.n, 1, ts);
+	ck_assert_uint_eq(s.resyncs[TD_DIR_S2C], 1);
+	ck_assert_uint_eq(s.appdata_records[TD_DIR_S2C], 4);
+	ck_assert(s.is_tls);
+	ck_assert(!t.d[TD_DIR_S2C].dead);
+	td_tls_free(&t);
+
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, stream.b, stream.n, 1, ts);
+	ck_assert(t.d[TD_DIR_S2C].dead);
+	ck_assert_uint_eq(s.appdata_records[TD_DIR_S2C], 0);
+	ck_assert(!s.is_tls);
+	td_tls_free(&t);
+}
+END_TEST
+
+/* Bytes lost inside a handshake message: the parser loses the boundary,
+ * then finds it again at the next record and still sees the alert. */
+START_TEST(test_gap_resync)
+{
+	struct conversation cv;
+	struct td_session s;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_time ts = {0, 0};
+	static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40}; /* fatal handshake_failure */
+
+	conversation_tls12_bad_record_mac(&cv);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	/* the server's flight: the first 100 bytes, then 300 lost, the rest */
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, cv.s2c.b, 100, 1, ts);
+	td_tls_gap(&t, &s, TD_DIR_S2C, 300, 2, ts);
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, cv.s2c.b + 400, cv.s2c.n - 400 - 7, 3, ts);
+	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, alert, sizeof alert, 4, ts);
+	ck_assert_uint_ge(s.resyncs[TD_DIR_S2C], 1);
+	ck_assert_int_eq(s.desync[TD_DIR_S2C], TD_ERR_SHORT);
+	ck_assert_uint_eq(s.desync_frame[TD_DIR_S2C], 2);
+	ck_assert_uint_eq(s.n_alerts, 1);
+	ck_assert_uint_eq(s.alerts[0].desc, 40);
+	ck_assert_uint_eq(s.alerts[0].frame, 4);
+	td_tls_free(&t);
+}
+END_TEST
+
 Suite *td_tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -910,6 +976,8 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_message_across_records);
 	tcase_add_test(st, test_desync_and_caps);
 	tcase_add_test(st, test_tls13_probable_alert);
+	tcase_add_test(st, test_midstream_resync);
+	tcase_add_test(st, test_gap_resync);
 	suite_add_tcase(s, st);
 	return s;
 }
