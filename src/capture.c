@@ -307,9 +307,9 @@ static void deliver(struct td_capture *c, const struct source *s, const struct p
 static void read_ahead(struct td_capture *c, size_t i)
 {
 	struct source *s = &c->src[i];
-	long where = s->fp ? ftell(s->fp) : -1;
 	int rc = pcap_next_ex(s->pcap, &s->h, &s->data);
 	char msg[1024], part[96] = "";
+	long where;
 
 	if (rc == 1) {
 		s->pending = true;
@@ -319,11 +319,14 @@ static void read_ahead(struct td_capture *c, size_t i)
 	s->done = true;
 	if (rc == PCAP_ERROR_BREAK || c->stopped)
 		return;
+	/* where reading stopped: asked only now, not per packet (ftell on
+	 * every packet cost as much as libpcap's read itself) */
+	where = s->fp ? ftell(s->fp) : -1;
 	if (c->n > 1)
 		snprintf(part, sizeof part, " (its packet %llu)", (unsigned long long)s->read);
 	if (where >= 0)
 		snprintf(msg, sizeof msg,
-			 "%s: capture stops early after frame %llu%s, at byte offset %ld: %s",
+			 "%s: capture stops early after frame %llu%s, reading stopped at byte offset %ld: %s",
 			 s->name, (unsigned long long)s->last_frame, part, where,
 			 pcap_geterr(s->pcap));
 	else
