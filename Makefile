@@ -4,6 +4,8 @@
 #   make deps       install missing build dependencies (Debian, apt-get)
 #   make demo       deps + build + analyze the bundled key-mismatch sample
 #   make check      build and run every test (SANITIZE=1: under ASan+UBSan)
+#   make bench      speed and memory against tshark etc., answers against the
+#                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
 #                   library rebuilt into build/fuzz/ with ASan+UBSan)
@@ -26,6 +28,9 @@ DEB_jansson := libjansson-dev
 DEB_check := check
 # Programs the build and the tests run.
 DEB_TOOLS := pkg-config openssl gcc make mawk
+# The Markdown report tests render it with GitHub-flavoured CommonMark
+# (pipe tables are a GFM extension: plain cmark does not know them).
+DEB_TOOLS += cmark-gfm
 
 ifeq ($(SANITIZE),1)
 BUILD := build/asan
@@ -60,6 +65,10 @@ TEST_SRCS := \
 # Live capture: dropping root after opening the interface.
 LIB_SRCS += src/privdrop.c
 TEST_SRCS += test/check_live.c
+
+# The Markdown incident report (--report).
+LIB_SRCS += src/report_md.c
+TEST_SRCS += test/check_markdown.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -156,6 +165,24 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
+
+# make bench: bench/run - tlsdiag's speed and memory as ratios to a bare
+# libpcap loop and to tshark (ssldump, ndpiReader when installed), and its
+# answers checked against each workload's truth (exit 1 on a mismatch).
+# Workloads go to build/bench/. BENCH_SIZE_MB=200 (the mixed workload; bulk
+# and handshake half of it), BENCH_RUNS=3; see bench/README.md.
+BENCH_SIZE_MB ?= 200
+BENCH_RUNS ?= 3
+BENCH_LOOP := $(BUILD)/bench/pcap-loop
+# bench/run measures peak RSS with GNU time (/usr/bin/time, package time).
+DEB_TOOLS += time
+.PHONY: bench
+$(BENCH_LOOP): bench/pcap-loop.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror $(CFLAGS) $$($(PKG_CONFIG) --cflags libpcap) -o $@ $< $$($(PKG_CONFIG) --libs libpcap)
+
+bench: $(BIN) $(BENCH_LOOP)
+	BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS) TLSDIAG=$(BIN) PCAP_LOOP=$(BENCH_LOOP) bench/run
 
 clean:
 	rm -rf build

@@ -9,7 +9,7 @@
  * Two outputs, one set of facts:
  *   text   one block per connection for a terminal or a ticket: a header
  *          line, then the sections Connection, ClientHello, ServerHello,
- *          Certificates, Alerts, Timeline, Outcome (sections with nothing
+ *          Certificates, Alerts, Ladder, Outcome (sections with nothing
  *          to show are left out); times in the local time zone (TZ).
  *   JSON   JSON Lines, schema_version 1: one {"type":"connection"} object
  *          per connection and one {"type":"summary"} object last. The
@@ -98,6 +98,10 @@ void td_report_summary(FILE *out, const struct td_report_opts *o, const struct t
  * memory. Used by the writers and by tests. */
 json_t *td_report_session_json(const struct td_session *s);
 json_t *td_report_summary_json(const struct td_summary *sum);
+
+/* The connection failed, or the diagnosis has something to explain: what
+ * --only-failures keeps and the Markdown report details. */
+bool td_report_is_failure(const struct td_session *s);
 
 /* Flags the writer gives json_dumpf(): compact, keys in insertion order,
  * reals with 15 significant digits so 12.345 ms prints as 12.345. */

@@ -115,6 +115,24 @@ struct td_summary;
 void td_report_json_session(FILE *out, const struct td_session *s);
 void td_report_json_summary(FILE *out, const struct td_summary *sum);
 
+/* Why a failed handshake failed, in a few words ("server sent fatal
+ * bad_record_mac", "RST from client", "server went silent after
+ * ServerHello"), as the text report's header line says it. */
+void td_report_failure_reason(const struct td_session *s, char *buf, size_t n);
+
+/* The handshake ladder: a column line (client and server endpoints), then
+ * one arrow per timeline event, "frame N  +T ms  label ---->" from the
+ * client or "<---- label" from the server, with the frame number and the
+ * time since the connection's first packet. Plain ASCII (tickets, fonts
+ * and terminals without UTF-8 draw it the same); alerts get a '=' shaft
+ * and "ALERT" in capitals, gaps a '~' shaft, TCP FIN/RST their own
+ * arrow, and a line "---- client encrypts from here ----" goes before a
+ * side's first encrypted record. Every line starts with indent spaces
+ * and is at most 100 columns (unless a label alone is longer). ANSI
+ * colour on alerts, RST and gaps only when color is set. Writes nothing
+ * when the session has no event. No wire string goes into it. */
+void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color);
+
 /* Milliseconds from a to b as a double (b - a). */
 double td_report_ms(struct td_time a, struct td_time b);
 

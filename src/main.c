@@ -34,6 +34,7 @@
 #include "td_keys.h"
 #include "td_privdrop.h"
 #include "td_report.h"
+#include "td_report_md.h"
 #include "td_x509.h"
 
 #define TD_VERSION "0.1.0"
@@ -79,6 +80,8 @@ struct options {
 	size_t n_cert_files;
 	int color; /* -1 auto, 0 never, 1 always */
 	int verbose;
+	const char *report_file; /* --report FILE.md */
+	bool only_failures;      /* --only-failures */
 };
 
 struct run {
@@ -101,6 +104,11 @@ struct run {
 	unsigned extract_errors;
 	bool live;                /* -i: flush the report per connection */
 	const char *diag_capture; /* the capture named in suggested commands */
+	/* --report: the file, opened at the start (O_EXCL), written at the end
+	 * from what the collector kept of each failed connection. */
+	struct td_md *md;
+	FILE *report;
+	char *command; /* the command line, for the report */
 };
 
 /* ---- capture: -r files merged, -i live, -w, -Z, signals -------------- */
@@ -490,6 +498,10 @@ static void usage(FILE *out)
 		"                       capture's time\n"
 		"  --cert FILE          a certificate the server is expected to send; each\n"
 		"                       connection's leaf is compared with it (repeatable)\n"
+		"  --report FILE.md     also write a Markdown incident report to FILE.md\n"
+		"                       (never overwrites an existing file)\n"
+		"  --only-failures      report only connections that failed or have a\n"
+		"                       diagnosis (text and JSON; the summary counts all)\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -504,9 +516,119 @@ static void usage(FILE *out)
 		"6 keycheck: the key does not belong to the certificate.\n");
 }
 
+/* ---- the Markdown report (--report) and --only-failures ----------------- */
+
+/* --report FILE.md (is_report) or --only-failures. */
+static int parse_report_option(bool is_report, const char *arg, struct options *o)
+{
+	if (!is_report) {
+		o->only_failures = true;
+		return 0;
+	}
+	if (strcmp(arg, "-") == 0) {
+		fprintf(stderr, "tlsdiag: --report -: the text report goes to standard output; "
+				"give a file name\n");
+		return -1;
+	}
+	o->report_file = arg;
+	return 0;
+}
+
+/* The command line as one string for the report, each argument that is
+ * not plain single-quoted so it can be pasted back into a shell. */
+static char *join_command(int argc, char **argv)
+{
+	size_t len = 1;
+	char *cmd, *p;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) * 4 + 3;
+	cmd = malloc(len);
+	if (!cmd)
+		return NULL;
+	p = cmd;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789-_./=:,+@%") == strlen(a);
+
+		if (i)
+			*p++ = ' ';
+		if (plain) {
+			p = stpcpy(p, a);
+			continue;
+		}
+		*p++ = '\'';
+		for (; *a; a++) {
+			if (*a == '\'')
+				p = stpcpy(p, "'\\''");
+			else
+				*p++ = *a;
+		}
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return cmd;
+}
+
+/* Opens the --report file before any packet is read, so an existing file
+ * (or a symbolic link) is refused at once, as -w does (exit 2), and, live,
+ * while still root. */
+static int open_report(struct run *r, int argc, char **argv)
+{
+	int fd;
+
+	if (!r->opt.report_file)
+		return EXIT_OK;
+	fd = open(r->opt.report_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || !(r->report = fdopen(fd, "w"))) {
+		fprintf(stderr, "tlsdiag: --report %s: %s%s\n", r->opt.report_file, strerror(errno),
+			errno == EEXIST ? " (tlsdiag never overwrites a report)" : "");
+		if (fd >= 0)
+			close(fd);
+		return EXIT_USAGE;
+	}
+	r->md = td_md_new(TD_MD_MAX_DETAIL);
+	r->command = join_command(argc, argv);
+	if (!r->md || !r->command) {
+		fprintf(stderr, "tlsdiag: out of memory\n");
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* Writes and closes the --report file at the end of the run. */
+static int write_report(struct run *r)
+{
+	struct td_md_run run = { .version = TD_VERSION, .command = r->command };
+	int bad;
+
+	if (!r->report)
+		return 0;
+	bad = td_md_write(r->report, r->md, &r->sum, &run) != 0;
+	bad |= fclose(r->report) != 0;
+	r->report = NULL;
+	if (bad)
+		fprintf(stderr, "tlsdiag: --report %s: cannot write the report\n",
+			r->opt.report_file);
+	return bad ? -1 : 0;
+}
+
+static void free_report(struct run *r)
+{
+	if (r->report)
+		fclose(r->report);
+	r->report = NULL;
+	td_md_free(r->md);
+	r->md = NULL;
+	free(r->command);
+	r->command = NULL;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD };
+	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD,
+	       OPT_REPORT, OPT_ONLY_FAILURES };
 	static const struct option longs[] = {
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", no_argument, NULL, OPT_JSON},
@@ -516,6 +638,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"ca", required_argument, NULL, OPT_CA},
 		{"cert", required_argument, NULL, OPT_CERT},
 		{"color", required_argument, NULL, OPT_COLOR},
+		{"report", required_argument, NULL, OPT_REPORT},
+		{"only-failures", no_argument, NULL, OPT_ONLY_FAILURES},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -550,6 +674,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			exit(EXIT_OK);
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_REPORT:
+		case OPT_ONLY_FAILURES:
+			if (parse_report_option(c == OPT_REPORT, optarg, o) != 0)
+				return -1;
 			break;
 		case OPT_KEY_PASSWORD:
 			o->key_password_file = optarg;
@@ -876,6 +1005,10 @@ static void on_session(void *user, struct td_session *s)
 	account(&r->sum, s);
 	if (r->opt.extract_dir)
 		extract_certs(r, s);
+	if (r->md)
+		td_md_add(r->md, s); /* out of memory: the report says it is incomplete */
+	if (r->opt.only_failures && !td_report_is_failure(s))
+		return;
 	td_report_session(stdout, &r->ropts, s);
 	if (r->live)
 		fflush(stdout); /* live: each connection out as soon as it ends */
@@ -1079,7 +1212,12 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	rc = open_report(&r, argc, argv);
+	if (rc != EXIT_OK)
+		goto out;
 	rc = run_file(&r);
+	if (write_report(&r) != 0 && rc == EXIT_OK)
+		rc = EXIT_RUNTIME;
 	if (close_index(&r) != 0) {
 		fprintf(stderr, "tlsdiag: --extract-certs: cannot write index.json\n");
 		if (rc == EXIT_OK)
@@ -1088,6 +1226,7 @@ int main(int argc, char **argv)
 out:
 	if (r.index)
 		fclose(r.index);
+	free_report(&r);
 	free_chain_inputs(&r);
 	td_x509_cache_free(r.cache);
 	for (size_t i = 0; i < r.n_keys; i++)

@@ -217,60 +217,6 @@ static const char *alert_color(const struct td_alert *a)
 	return a->level == 2 ? ANSI_RED : ANSI_YELLOW;
 }
 
-/* The alert that ended a failed handshake, chosen as td_session_finish()
- * chooses it: the first fatal alert in clear or encrypted alert before the
- * handshake completed, from the aborting side. NULL if none is stored. */
-static const struct td_alert *aborting_alert(const struct td_session *s)
-{
-	size_t n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct td_alert *a = &s->alerts[i];
-
-		if (s->aborted_by >= 0 && a->dir != s->aborted_by)
-			continue;
-		if (a->phase == TD_PHASE_APPLICATION)
-			continue;
-		if (a->level == 2 || a->encrypted || a->probable)
-			return a;
-	}
-	return NULL;
-}
-
-/* Why the handshake failed, in a few words for the header line. */
-static void failure_reason(const struct td_session *s, char *buf, size_t n)
-{
-	const char *who = s->aborted_by >= 0 ? td_dir_name(s->aborted_by) : NULL;
-	const struct td_alert *a;
-	char words[64];
-
-	switch (s->aborted_how) {
-	case TD_ABORT_ALERT:
-		a = aborting_alert(s);
-		if (a)
-			snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
-				 td_report_alert_words(a, words, sizeof words));
-		else
-			snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
-		break;
-	case TD_ABORT_RST:
-		snprintf(buf, n, "RST from %s", who ? who : "a peer");
-		break;
-	case TD_ABORT_FIN:
-		snprintf(buf, n, "%s closed the connection (FIN)", who ? who : "a peer");
-		break;
-	case TD_ABORT_SILENCE:
-		if (who)
-			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
-		else
-			snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
-		break;
-	default:
-		snprintf(buf, n, "after %s", td_stage_name(s->stage));
-		break;
-	}
-}
-
 static void header(const struct tx *t, const struct td_session *s)
 {
 	char c[80], sv[80], name[TD_NAMES_FMT_LEN], oc[32], why[160];
@@ -293,7 +239,7 @@ static void header(const struct tx *t, const struct td_session *s)
 	upper(oc, sizeof oc, td_outcome_name(s->outcome));
 	fprintf(t->out, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
 	if (s->outcome == TD_OUTCOME_FAILED) {
-		failure_reason(s, why, sizeof why);
+		td_report_failure_reason(s, why, sizeof why);
 		fprintf(t->out, " (%s)", why);
 	} else if (s->outcome == TD_OUTCOME_INCOMPLETE) {
 		fprintf(t->out, " (last stage: %s)", td_stage_name(s->stage));
@@ -1066,60 +1012,14 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 			(unsigned)s->total_alerts);
 }
 
-static void sec_timeline(const struct tx *t, const struct td_session *s)
+/* The handshake ladder (td_report_ladder(), shared with the Markdown
+ * report): who sent what, when, where encryption starts, how it ended. */
+static void sec_ladder(const struct tx *t, const struct td_session *s)
 {
-	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
-	struct td_report_events w;
-	char what[128], off_s[32];
-	uint32_t maxf = 0;
-	int fw, ow = 0;
-
-	if (n == 0)
+	if (s->n_events == 0)
 		return;
-	section(t, "Timeline");
-	/* Column widths from the widest frame number and offset. */
-	for (size_t i = 0; i < n; i++) {
-		int len = snprintf(off_s, sizeof off_s, "%+.3f",
-				   td_report_ms(s->first_ts, s->events[i].ts));
-
-		if (len > ow)
-			ow = len;
-		if (s->events[i].frame > maxf)
-			maxf = s->events[i].frame;
-	}
-	fw = frame_width(maxf);
-	td_report_events_init(&w, s);
-	for (size_t i = 0; i < n; i++) {
-		const struct td_event *ev = &s->events[i];
-		const char *color = "";
-
-		td_report_event_what(&w, ev, what, sizeof what);
-		if (ev->kind == TD_EV_ALERT && ev->type < s->n_alerts && ev->type < TD_MAX_ALERTS)
-			color = alert_color(&s->alerts[ev->type]);
-		else if (ev->kind == TD_EV_TCP_RST || ev->kind == TD_EV_GAP)
-			color = ANSI_YELLOW;
-		snprintf(off_s, sizeof off_s, "%+.3f", td_report_ms(s->first_ts, ev->ts));
-		fprintf(t->out, "%*sframe %-*lu  %*s ms  %s -> %s  %s%s%s", FIELD_INDENT, "", fw,
-			(unsigned long)ev->frame, ow, off_s, td_dir_name(ev->dir),
-			td_dir_name(!ev->dir), on(t, color), what, t->color && *color ? ANSI_RESET : "");
-		switch (ev->kind) {
-		case TD_EV_APPDATA:
-			fprintf(t->out, "  (%u record%s, %lu bytes)", (unsigned)ev->count,
-				ev->count == 1 ? "" : "s", (unsigned long)ev->len);
-			break;
-		case TD_EV_TCP_FIN:
-		case TD_EV_TCP_RST:
-		case TD_EV_GAP:
-			break;
-		default:
-			fprintf(t->out, "  (%lu)", (unsigned long)ev->len);
-			break;
-		}
-		fputc('\n', t->out);
-	}
-	if (s->total_events > n)
-		fprintf(t->out, "%*s(%zu of %u events shown)\n", FIELD_INDENT, "", n,
-			(unsigned)s->total_events);
+	section(t, "Ladder");
+	td_report_ladder(t->out, s, FIELD_INDENT, t->color);
 }
 
 static void sec_outcome(const struct tx *t, const struct td_session *s)
@@ -1137,7 +1037,7 @@ static void sec_outcome(const struct tx *t, const struct td_session *s)
 	if (s->aborted_how != TD_ABORT_NONE) {
 		const char *how = td_report_abort_name(s->aborted_how);
 
-		failure_reason(s, why, sizeof why);
+		td_report_failure_reason(s, why, sizeof why);
 		field(t, "aborted how", "%s (%s)", how ? how : "?", why);
 	}
 }
@@ -1210,7 +1110,7 @@ static void text_session(const struct tx *t, const struct td_session *s)
 	sec_certificates(t, s);
 	sec_client_certificates(t, s);
 	sec_alerts(t, s);
-	sec_timeline(t, s);
+	sec_ladder(t, s);
 	if (s->is_tls || t->verbose > 0)
 		sec_outcome(t, s);
 	sec_diagnosis(t, s);

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "td_names.h"
+#include "td_diagnose.h"
+#include "td_report.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -422,4 +424,242 @@ double td_report_ms(struct td_time a, struct td_time b)
 	 * capture file, and a crafted one must not overflow int64. Exact for
 	 * any real capture (seconds well below 2^53). */
 	return ((double)b.sec - (double)a.sec) * 1000.0 + ((double)b.usec - (double)a.usec) / 1000.0;
+}
+
+/* The alert that ended a failed handshake, chosen as td_session_finish()
+ * chooses it: the first fatal alert in clear or encrypted alert before the
+ * handshake completed, from the aborting side. NULL if none is stored. */
+static const struct td_alert *aborting_alert(const struct td_session *s)
+{
+	size_t n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct td_alert *a = &s->alerts[i];
+
+		if (s->aborted_by >= 0 && a->dir != s->aborted_by)
+			continue;
+		if (a->phase == TD_PHASE_APPLICATION)
+			continue;
+		if (a->level == 2 || a->encrypted || a->probable)
+			return a;
+	}
+	return NULL;
+}
+
+/* Why the handshake failed, in a few words for the header line. */
+void td_report_failure_reason(const struct td_session *s, char *buf, size_t n)
+{
+	const char *who = s->aborted_by >= 0 ? td_dir_name(s->aborted_by) : NULL;
+	const struct td_alert *a;
+	char words[64];
+
+	switch (s->aborted_how) {
+	case TD_ABORT_ALERT:
+		a = aborting_alert(s);
+		if (a)
+			snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
+				 td_report_alert_words(a, words, sizeof words));
+		else
+			snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
+		break;
+	case TD_ABORT_RST:
+		snprintf(buf, n, "RST from %s", who ? who : "a peer");
+		break;
+	case TD_ABORT_FIN:
+		snprintf(buf, n, "%s closed the connection (FIN)", who ? who : "a peer");
+		break;
+	case TD_ABORT_SILENCE:
+		if (who)
+			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
+		else
+			snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
+		break;
+	default:
+		snprintf(buf, n, "after %s", td_stage_name(s->stage));
+		break;
+	}
+}
+
+/* ---- the handshake ladder ------------------------------------------------ */
+
+#define LADDER_COLS 100     /* no line longer (WRAP_COL of the text report) */
+#define LADDER_LANE_MAX 64  /* the arrow lane: label and shaft */
+#define LADDER_LANE_MIN 36
+#define LADDER_SHAFT_MIN 4
+
+#define ANSI_RED "\033[1;31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_RESET "\033[0m"
+
+static int ladder_digits(uint32_t v)
+{
+	int w = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		w++;
+	}
+	return w;
+}
+
+static void ladder_addr(const struct td_addr *a, uint16_t port, char *buf, size_t n)
+{
+	char ip[64];
+
+	td_addr_str(a, ip, sizeof ip);
+	snprintf(buf, n, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+}
+
+static bool ladder_encrypted_ev(const struct td_session *s, const struct td_event *ev)
+{
+	switch (ev->kind) {
+	case TD_EV_ENCRYPTED_HANDSHAKE:
+	case TD_EV_APPDATA:
+		return true;
+	case TD_EV_ALERT:
+		return ev->type < s->n_alerts && ev->type < TD_MAX_ALERTS &&
+		       (s->alerts[ev->type].encrypted || s->alerts[ev->type].probable);
+	default:
+		return false;
+	}
+}
+
+/* The label of one arrow, its shaft character and its colour: alerts get
+ * '=' and "ALERT" in capitals so they stand out without colour too (in a
+ * ticket), gaps '~' (bytes that were never seen). */
+static void ladder_label(struct td_report_events *w, const struct td_event *ev, char *buf,
+			 size_t n, char *shaft, const char **color)
+{
+	const struct td_session *s = w->s;
+	char what[128];
+	char *al;
+
+	td_report_event_what(w, ev, what, sizeof what);
+	*shaft = '-';
+	*color = "";
+	switch (ev->kind) {
+	case TD_EV_ALERT:
+		al = strstr(what, "Alert");
+		if (al)
+			memcpy(al, "ALERT", 5);
+		*shaft = '=';
+		*color = ANSI_YELLOW;
+		if (ev->type < s->n_alerts && ev->type < TD_MAX_ALERTS &&
+		    !s->alerts[ev->type].encrypted && !s->alerts[ev->type].probable &&
+		    s->alerts[ev->type].level == 2)
+			*color = ANSI_RED;
+		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		break;
+	case TD_EV_APPDATA:
+		snprintf(buf, n, "%s (%u record%s, %lu bytes)", what, (unsigned)ev->count,
+			 ev->count == 1 ? "" : "s", (unsigned long)ev->len);
+		break;
+	case TD_EV_GAP:
+		*shaft = '~';
+		*color = ANSI_YELLOW;
+		snprintf(buf, n, "%s", what);
+		break;
+	case TD_EV_TCP_RST:
+		*color = ANSI_YELLOW;
+		/* fall through */
+	case TD_EV_TCP_FIN:
+		snprintf(buf, n, "TCP %s", what);
+		break;
+	default:
+		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		break;
+	}
+}
+
+static void ladder_shaft(FILE *out, char c, int len)
+{
+	for (int i = 0; i < len; i++)
+		fputc(c, out);
+}
+
+/* "---- client encrypts from here ----" at the side of the lane that
+ * encrypts: under the client's column or the server's. */
+static void ladder_marker(FILE *out, int pad, int lane, int dir)
+{
+	char m[64];
+	int len = snprintf(m, sizeof m, "---- %s encrypts from here ----", td_dir_name(dir));
+
+	fprintf(out, "%*s%s\n", pad + (dir == TD_DIR_S2C && lane > len ? lane - len : 0), "", m);
+}
+
+void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color)
+{
+	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
+	struct td_report_events w;
+	char off_s[32], label[192], c[96], sv[96];
+	bool marked[2] = { false, false };
+	uint32_t maxf = 0;
+	int fw, ow = 0, pad, lane;
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(off_s, sizeof off_s, "%+.3f",
+				   td_report_ms(s->first_ts, s->events[i].ts));
+
+		if (len > ow)
+			ow = len;
+		if (s->events[i].frame > maxf)
+			maxf = s->events[i].frame;
+	}
+	fw = ladder_digits(maxf);
+	/* indent, "frame N", two spaces, "+T ms", two spaces, then the lane */
+	pad = indent + 6 + fw + 2 + ow + 3 + 2;
+	lane = LADDER_COLS - pad;
+	if (lane > LADDER_LANE_MAX)
+		lane = LADDER_LANE_MAX;
+	if (lane < LADDER_LANE_MIN)
+		lane = LADDER_LANE_MIN;
+	ladder_addr(&s->client, s->client_port, c, sizeof c);
+	ladder_addr(&s->server, s->server_port, sv, sizeof sv);
+	{
+		int cl = (int)strlen(c) + 7, sl = (int)strlen(sv) + 7;
+		int gap = lane - cl - sl > 2 ? lane - cl - sl : 2;
+
+		fprintf(out, "%*sclient %s%*sserver %s\n", pad, "", c, gap, "", sv);
+	}
+	td_report_events_init(&w, s);
+	for (size_t i = 0; i < n; i++) {
+		const struct td_event *ev = &s->events[i];
+		int dir = ev->dir == TD_DIR_S2C ? TD_DIR_S2C : TD_DIR_C2S;
+		const char *col;
+		char shaft;
+		int len, dashes;
+
+		if (s->encrypted[dir] && !marked[dir] && ladder_encrypted_ev(s, ev)) {
+			ladder_marker(out, pad, lane, dir);
+			marked[dir] = true;
+		}
+		ladder_label(&w, ev, label, sizeof label, &shaft, &col);
+		len = (int)strlen(label);
+		dashes = lane - len - 2;
+		if (dashes < LADDER_SHAFT_MIN)
+			dashes = LADDER_SHAFT_MIN;
+		snprintf(off_s, sizeof off_s, "%+.3f", td_report_ms(s->first_ts, ev->ts));
+		fprintf(out, "%*sframe %-*lu  %*s ms  %s", indent, "", fw, (unsigned long)ev->frame,
+			ow, off_s, color ? col : "");
+		if (dir == TD_DIR_C2S) {
+			fprintf(out, "%s ", label);
+			ladder_shaft(out, shaft, dashes);
+			fputc('>', out);
+		} else {
+			fputc('<', out);
+			ladder_shaft(out, shaft, dashes);
+			fprintf(out, " %s", label);
+		}
+		fprintf(out, "%s\n", color && *col ? ANSI_RESET : "");
+	}
+	if (s->total_events > n)
+		fprintf(out, "%*s(%zu of %u events shown)\n", indent, "", n,
+			(unsigned)s->total_events);
+}
+
+bool td_report_is_failure(const struct td_session *s)
+{
+	return s->outcome == TD_OUTCOME_FAILED || (s->diagnosis && s->diagnosis->n > 0);
 }

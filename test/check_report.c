@@ -860,13 +860,17 @@ START_TEST(test_text_tls12_failed)
 	assert_has_line(text, "  Alerts");
 	assert_has_line(text, "    frame 12  server -> client  fatal bad_record_mac  "
 			      "(in clear, after client Finished)");
-	assert_has_line(text, "  Timeline");
-	assert_has_line(text, "    frame 4    +10.000 ms  client -> server  ClientHello  (512)");
-	assert_has_line(text, "    frame 9    +30.000 ms  client -> server  "
-			      "encrypted handshake (Finished)  (40)");
-	assert_has_line(text, "    frame 12  +345.000 ms  server -> client  "
-			      "Alert fatal bad_record_mac  (7)");
-	assert_has_line(text, "    frame 13  +345.077 ms  server -> client  RST");
+	assert_has_line(text, "  Ladder");
+	assert_has_line(text, "                           client 10.0.0.1:40004"
+			      "                        server 10.0.0.2:443");
+	ck_assert_ptr_nonnull(strstr(text, "\n    frame 4    +10.000 ms  ClientHello (512) ---"));
+	ck_assert_ptr_nonnull(strstr(text, "\n                           ---- client encrypts from "
+					   "here ----\n    frame 9    +30.000 ms  encrypted "
+					   "handshake (Finished) (40) ---"));
+	ck_assert_ptr_nonnull(strstr(text, "\n    frame 12  +345.000 ms  <====="));
+	ck_assert_ptr_nonnull(strstr(text, "===== ALERT fatal bad_record_mac (7)\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n    frame 13  +345.077 ms  <-----"));
+	ck_assert_ptr_nonnull(strstr(text, "----- TCP RST\n"));
 	assert_has_line(text, "  Outcome");
 	assert_has_line(text, "    handshake completed no");
 	assert_has_line(text, "    outcome             FAILED");
@@ -878,8 +882,8 @@ START_TEST(test_text_tls12_failed)
 	assert_before(text, strstr(text, "  ClientHello"), strstr(text, "  ServerHello"));
 	assert_before(text, strstr(text, "  ServerHello"), strstr(text, "  Certificates"));
 	assert_before(text, strstr(text, "  Certificates"), strstr(text, "  Alerts"));
-	assert_before(text, strstr(text, "  Alerts"), strstr(text, "  Timeline"));
-	assert_before(text, strstr(text, "  Timeline"), strstr(text, "  Outcome"));
+	assert_before(text, strstr(text, "  Alerts"), strstr(text, "  Ladder"));
+	assert_before(text, strstr(text, "  Ladder"), strstr(text, "  Outcome"));
 	ck_assert_ptr_null(strchr(text, '\033'));
 	/* verbose 0 leaves zero counters out */
 	ck_assert_ptr_null(strstr(text, "zero windows"));
@@ -909,7 +913,7 @@ START_TEST(test_text_tls13_and_color)
 	ck_assert_ptr_nonnull(strstr(text, "probable encrypted alert"));
 	ck_assert_ptr_nonnull(strstr(text, "TLS 1.3 (supported_versions; legacy TLS 1.2)"));
 	ck_assert_ptr_nonnull(strstr(text, "    session             full handshake\n"));
-	ck_assert_ptr_nonnull(strstr(text, "application data  (2 records, 150 bytes)"));
+	ck_assert_ptr_nonnull(strstr(text, "application data (2 records, 150 bytes) ---"));
 	ck_assert_ptr_nonnull(strstr(text, "gap: 120 bytes missing"));
 	ck_assert_ptr_nonnull(strstr(text, "TD_ERR_MALFORMED"));
 	free(text);
@@ -951,7 +955,7 @@ START_TEST(test_text_no_server_hello)
 	ck_assert_ptr_null(strstr(text, "ServerHello ("));
 	ck_assert_ptr_null(strstr(text, "Certificates"));
 	ck_assert_ptr_null(strstr(text, "Alerts"));
-	ck_assert_ptr_null(strstr(text, "Timeline"));
+	ck_assert_ptr_null(strstr(text, "Ladder"));
 	free(text);
 }
 END_TEST
@@ -1186,6 +1190,7 @@ END_TEST
 static void fix_bools(struct td_session *s)
 {
 	FIX_BOOL(s->syn_seen);
+	FIX_BOOL(s->midstream);
 	FIX_BOOL(s->roles_guessed);
 	FIX_BOOL(s->is_tls);
 	FIX_BOOL(s->ch.seen);
