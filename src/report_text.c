@@ -272,6 +272,13 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	      s->syn_seen        ? "from the TCP handshake (SYN)"
 	      : s->roles_guessed ? "guessed from the ports (no SYN, no hello): lower port is the server"
 				 : "from the TLS hellos (no SYN seen)");
+	if (s->midstream)
+		field(t, "mid-stream", "no SYN seen: the connection began before the capture%s",
+		      s->resyncs[0] || s->resyncs[1] ? "; record boundaries found again" : "");
+	else if (s->resyncs[0] || s->resyncs[1])
+		field(t, "resynced", "record boundaries found again after lost bytes (client %u, "
+				     "server %u times)",
+		      (unsigned)s->resyncs[0], (unsigned)s->resyncs[1]);
 	if (s->starttls)
 		field(t, "upgrade", "%s STARTTLS, TLS from frame %u", td_starttls_name(s->starttls),
 		      (unsigned)s->starttls_frame);
