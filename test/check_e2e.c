@@ -52,24 +52,6 @@ static char *runf(int *status, const char *fmt, ...)
 	return out;
 }
 
-/* The JSON Lines output: every line must parse. Returns an array. */
-static json_t *parse_lines(const char *text)
-{
-	json_t *arr = json_array();
-	const char *p = text;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len) {
-			json_error_t err;
-			json_t *o = json_loadb(p, len, 0, &err);
-			ck_assert_msg(o != NULL, "bad JSON line: %s: %.*s", err.text, (int)len, p);
-			json_array_append_new(arr, o);
-		}
-		p += len + (nl ? 1 : 0);
-	}
-	return arr;
-}
 
 struct cert_facts {
 	char sha256[65];
@@ -274,7 +256,7 @@ static void check_sample(const char *dir, const char *facts_name)
 	snprintf(ctx, sizeof ctx, "%s/%s", dir, file);
 	char *out = runf(&st, "%s -r '%s/%s' --json", bin(), dir, file);
 	ck_assert_msg(st == 0, "%s: exit %d", ctx, st);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *conns = json_object_get(facts, "connections");
 	size_t i;
 	json_t *want;
@@ -353,7 +335,7 @@ static void top_cause(const char *sample, const char *args, char *id, size_t n, 
 	int st;
 	char *out = runf(&st, "%s -r %s/%s --json %s", bin(), samples(), sample, args);
 	ck_assert_int_eq(st, 0);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *c0 = jget(json_array_get(lines, 0), "diagnosis.causes");
 	json_t *first = json_array_get(c0, 0);
 	snprintf(id, n, "%s", first ? json_string_value(json_object_get(first, "id")) : "");
@@ -400,7 +382,7 @@ START_TEST(test_key_match)
 	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-real.key",
 			 bin(), samples(), samples());
 	ck_assert_int_eq(st, 0);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *c = json_array_get(lines, 0);
 	json_t *m = jget(json_array_get(json_object_get(c, "certificates"), 0), "key_match");
 	ck_assert_msg(json_is_null(m), "real key reported as matching");
@@ -410,7 +392,7 @@ START_TEST(test_key_match)
 	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-sent.key",
 		   bin(), samples(), samples());
 	ck_assert_int_eq(st, 0);
-	lines = parse_lines(out);
+	lines = td_test_json_lines(out);
 	c = json_array_get(lines, 0);
 	m = jget(json_array_get(json_object_get(c, "certificates"), 0), "key_match");
 	ck_assert_msg(json_is_string(m) && strstr(json_string_value(m), "mismatch-sent.key"),
@@ -442,7 +424,7 @@ START_TEST(test_filter)
 	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json host 10.0.0.1 and port 443",
 			 bin(), samples());
 	ck_assert_int_eq(st, 0);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	ck_assert_uint_eq(json_array_size(lines), 2);
 	assert_int_field(json_array_get(lines, 0), "tls.client_hello.frame", 4, "filter");
 	json_decref(lines);
@@ -450,7 +432,7 @@ START_TEST(test_filter)
 
 	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json 'port 1'", bin(), samples());
 	ck_assert_int_eq(st, 0);
-	lines = parse_lines(out);
+	lines = td_test_json_lines(out);
 	ck_assert_uint_eq(json_array_size(lines), 1); /* the summary only */
 	assert_int_field(json_array_get(lines, 0), "decode.filtered_out", 12, "filter");
 	json_decref(lines);
@@ -532,7 +514,7 @@ START_TEST(test_truncated_capture)
 	free(o);
 	char *out = runf(&st, "%s -r %s --json 2>%s/err", bin(), dst, tmp);
 	ck_assert_int_eq(st, 5);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	ck_assert_uint_ge(json_array_size(lines), 2);
 	json_t *c = json_array_get(lines, 0);
 	ck_assert_str_eq(jstr(c, "alerts.0.description") ? jstr(c, "alerts.0.description") : "",
@@ -643,7 +625,7 @@ START_TEST(test_ca)
 		openssl_verdict(args, want, sizeof want);
 		char *out = runf(&st, "%s -r %s --json --ca %s/keys/root-ca.pem", bin(), path, samples());
 		ck_assert_int_eq(st, 0);
-		json_t *lines = parse_lines(out);
+		json_t *lines = td_test_json_lines(out);
 		json_t *c = json_array_get(lines, 0);
 		ck_assert_str_eq(jstr(c, "chain.ca_verdict"), want);
 		ck_assert(json_is_true(jget(c, "chain.ca_ok")) == (strcmp(want, "ok") == 0));
@@ -679,7 +661,7 @@ START_TEST(test_expected_cert)
 	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --cert %s", bin(),
 			 samples(), pem);
 	ck_assert_int_eq(st, 0);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *c = json_array_get(lines, 0);
 	ck_assert(json_is_false(jget(c, "chain.expected_certificate.match")));
 	ck_assert(json_is_false(jget(c, "chain.expected_certificate.same_key")));
@@ -698,7 +680,7 @@ START_TEST(test_expected_cert)
 
 	out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --cert %s/keys/mismatch-sent.pem",
 		   bin(), samples(), samples());
-	lines = parse_lines(out);
+	lines = td_test_json_lines(out);
 	ck_assert(json_is_true(jget(json_array_get(lines, 0), "chain.expected_certificate.match")));
 	json_decref(lines);
 	free(out);
@@ -761,7 +743,7 @@ START_TEST(test_consistency)
 	free(o);
 	char *out = runf(&st, "%s -r %s/two.pcap --json", bin(), tmp);
 	ck_assert_int_eq(st, 0);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *sum = json_array_get(lines, json_array_size(lines) - 1);
 	json_t *cc = json_object_get(sum, "certificate_consistency");
 	ck_assert_uint_eq(json_array_size(cc), 1);
@@ -831,7 +813,7 @@ START_TEST(test_corpus_ja4)
 		ck_assert_ptr_nonnull(expected);
 		char *out = runf(&st, "%s -r '%s/ja4/%.*s' --json", bin(), corpus(), (int)(len - 5),
 				 e->d_name);
-		json_t *lines = parse_lines(out);
+		json_t *lines = td_test_json_lines(out);
 		size_t i;
 		json_t *x;
 		json_array_foreach(expected, i, x)
@@ -876,7 +858,7 @@ START_TEST(test_corpus_all)
 	for (char *f = strtok_r(list, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
 		char *out = runf(&st, "timeout 120 %s -r '%s' --json 2>/dev/null", bin(), f);
 		ck_assert_msg(st == 0, "%s: exit status %d", f, st);
-		json_t *lines = parse_lines(out);
+		json_t *lines = td_test_json_lines(out);
 		json_t *last = json_array_get(lines, json_array_size(lines) - 1);
 		ck_assert_msg(last && jstr(last, "type") && strcmp(jstr(last, "type"), "summary") == 0,
 			      "%s: no summary line", f);
@@ -935,7 +917,7 @@ START_TEST(test_key_summary_and_password)
 
 	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --json --key %s/keys/mismatch-real.key",
 			 bin(), samples(), samples());
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *sum = json_array_get(lines, json_array_size(lines) - 1);
 	json_t *k0 = json_array_get(json_object_get(sum, "keys"), 0);
 	ck_assert_ptr_nonnull(k0);
@@ -958,7 +940,7 @@ START_TEST(test_key_summary_and_password)
 			"--key-password-file %s/pw",
 		   bin(), samples(), tmp, tmp);
 	ck_assert_int_eq(st, 0);
-	lines = parse_lines(out);
+	lines = td_test_json_lines(out);
 	json_t *m = jget(json_array_get(json_object_get(json_array_get(lines, 0), "certificates"), 0),
 			 "key_match");
 	ck_assert_msg(json_is_string(m) && strstr(json_string_value(m), "enc.key"),

@@ -279,25 +279,6 @@ static void connect_once(struct scene *sc)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* The JSON Lines output: every line must parse. Returns an array. */
-static json_t *parse_lines(const char *text)
-{
-	json_t *arr = json_array();
-	const char *p = text;
-
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len) {
-			json_error_t err;
-			json_t *o = json_loadb(p, len, 0, &err);
-			ck_assert_msg(o != NULL, "bad JSON line: %s: %.*s", err.text, (int)len, p);
-			json_array_append_new(arr, o);
-		}
-		p += len + (nl ? 1 : 0);
-	}
-	return arr;
-}
 
 static json_t *jpath(json_t *o, const char *a, const char *b)
 {
@@ -366,7 +347,7 @@ START_TEST(test_live_certificate)
 
 	ck_assert_msg(streamed, "the connection was not written while the capture ran");
 	ck_assert_msg(st == 0, "tlsdiag -i lo --duration 6: status %d: %s", st, err);
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *c = conn_to_port(lines, sc.port);
 	ck_assert_msg(c != NULL, "no connection to port %d in: %s", sc.port, out);
 	ck_assert_str_eq(leaf_sha256(c), hex);
@@ -497,7 +478,7 @@ START_TEST(test_live_privdrop_signals_write)
 	ck_assert_msg(alive_after_usr1, "SIGUSR1 stopped tlsdiag");
 	ck_assert_msg(st == 0, "SIGINT: status %d: %s", st, err);
 
-	json_t *lines = parse_lines(out);
+	json_t *lines = td_test_json_lines(out);
 	json_t *c = conn_to_port(lines, sc.port);
 	ck_assert_msg(c != NULL, "the open connection was not reported at SIGINT: %s", out);
 	ck_assert_str_eq(json_string_value(json_object_get(c, "end")), "open");
@@ -509,7 +490,7 @@ START_TEST(test_live_privdrop_signals_write)
 
 	/* -w: the same connection, frame for frame */
 	ck_assert_msg(bst == 0, "tlsdiag -r %s: status %d", wfile, bst);
-	json_t *blines = parse_lines(back);
+	json_t *blines = td_test_json_lines(back);
 	json_t *bc = conn_to_port(blines, sc.port);
 	ck_assert_ptr_nonnull(bc);
 	ck_assert_msg(json_equal(c, bc), "live and read back differ:\n%s\n%s", out, back);
@@ -599,7 +580,7 @@ END_TEST
 /* The connection objects of a JSON Lines output, as one array. */
 static json_t *connections(const char *out)
 {
-	json_t *lines = parse_lines(out), *conns = json_array();
+	json_t *lines = td_test_json_lines(out), *conns = json_array();
 	size_t i;
 	json_t *o;
 
@@ -812,7 +793,7 @@ START_TEST(test_merge_by_time)
 	frames_alone(a_path, &a_first, &a_last, &a_alert);
 	frames_alone(b_path, &b_first, &b_last, &b_alert);
 	char *out = td_test_sh(NULL, "%s -r %s -r %s --json", bin(), b_path, a_path);
-	json_t *lines = parse_lines(out), *ca = NULL, *cb = NULL;
+	json_t *lines = td_test_json_lines(out), *ca = NULL, *cb = NULL;
 	size_t i;
 	json_t *o;
 	json_array_foreach(lines, i, o)
@@ -845,7 +826,7 @@ START_TEST(test_merge_by_time)
 
 	/* -c counts packets delivered: the first 5 of the merged stream */
 	out = td_test_sh(NULL, "%s -r %s -r %s -c 5 --json", bin(), b_path, a_path);
-	lines = parse_lines(out);
+	lines = td_test_json_lines(out);
 	sum = json_array_get(lines, json_array_size(lines) - 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(sum, "packets")), 5);
 	json_decref(lines);

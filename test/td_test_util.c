@@ -159,3 +159,23 @@ void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n)
 	}
 	dst[j] = '\0';
 }
+
+json_t *td_test_json_lines(const char *text)
+{
+	json_t *arr = json_array();
+	const char *p = text;
+
+	ck_assert_ptr_nonnull(arr);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len) {
+			json_error_t err;
+			json_t *o = json_loadb(p, len, 0, &err);
+			ck_assert_msg(o != NULL, "bad JSON line: %s: %.*s", err.text, (int)len, p);
+			json_array_append_new(arr, o);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	return arr;
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Runs fmt (formatted like printf) with sh -c. With cwd NULL the command
  * runs as it is, in the current directory, its standard error going where
  * the test's goes. With cwd set it runs inside cwd, and its standard error
@@ -49,5 +51,9 @@ void td_test_write_file(const char *dir, const char *name, const void *data, siz
  * ("abcd...") in dst (n bytes, always NUL-terminated). Asserts that
  * "Fingerprint=" is there. */
 void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n);
+
+/* JSON Lines (tlsdiag --json): every non-empty line must parse (the
+ * test fails otherwise); returns them as an array, to be json_decref'd. */
+json_t *td_test_json_lines(const char *text);
 
 #endif
