@@ -4,8 +4,8 @@
     python3 fuzz/make-corpus.py        (from the top of the repository)
 
 Needs tshark (the TCP streams) and openssl (certificate DER). Writes
-fuzz/corpus/<target>/seed-*; regression inputs (crash-*, bug-*) are files
-added by hand beside them and are left alone.
+fuzz/corpus/<target>/seed-*; regression inputs (regress-*, inputs that
+once crashed) are added by hand beside them and are left alone.
 
   pipeline  the sample captures themselves
   tls       each sample connection's two reassembled streams in the

@@ -989,6 +989,7 @@ static void lose_sync(struct td_session *s, struct td_tls_dir *d, int dir, enum 
 	}
 	d->in_record = false;
 	d->sslv2 = false;
+	d->rec_left = 0;
 	d->hdr_have = 0;
 	d->hs_mode = TD_HS_HEADER;
 	d->hs_hdr_have = 0;
