@@ -734,6 +734,9 @@ json_t *td_report_session_json(const struct td_session *s)
 		put(&b, "vlan", json_integer(s->vlan_id));
 	put(&b, "roles", json_string(td_report_roles_name(s)));
 	put(&b, "midstream", json_boolean(s->midstream));
+	put(&b, "seen", json_string(!s->packets[0]   ? "server only"
+				    : !s->packets[1] ? "client only"
+						     : "both"));
 	put(&b, "starttls", s->starttls ? json_string(td_starttls_name(s->starttls)) : json_null());
 	put(&b, "starttls_frame", s->starttls ? j_frame(s->starttls_frame) : json_null());
 	put(&b, "ndpi", j_ndpi(&s->ndpi));

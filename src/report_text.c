@@ -272,6 +272,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	      s->syn_seen        ? "from the TCP handshake (SYN)"
 	      : s->roles_guessed ? "guessed from the ports (no SYN, no hello): lower port is the server"
 				 : "from the TLS hellos (no SYN seen)");
+	if (td_session_one_sided(s))
+		field(t, "one-sided", "the capture has packets from the %s only",
+		      s->packets[0] ? "client" : "server");
 	if (s->midstream)
 		field(t, "mid-stream", "no SYN seen: the connection began before the capture%s",
 		      s->resyncs[0] || s->resyncs[1] ? "; record boundaries found again" : "");

@@ -74,16 +74,38 @@ static bool completed(const struct td_session *s)
 	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
 }
 
+/* The sender had already sent application data before frame: whatever it
+ * says now, its handshake was over. */
+static bool sent_data_before(const struct td_session *s, int dir, uint32_t frame)
+{
+	for (unsigned i = 0; i < s->n_events && i < TD_MAX_EVENTS; i++) {
+		const struct td_event *ev = &s->events[i];
+		if (ev->kind == TD_EV_APPDATA && ev->dir == dir && ev->frame < frame)
+			return true;
+	}
+	return false;
+}
+
 const struct td_alert *td_session_aborting_alert(const struct td_session *s)
 {
 	for (unsigned i = 0; i < s->n_alerts; i++) {
 		const struct td_alert *a = &s->alerts[i];
 		if (a->phase == TD_PHASE_APPLICATION)
 			continue;
-		if (a->encrypted || a->level == 2)
+		if (a->level == 2)
+			return a;
+		/* an encrypted alert after the sender's own application data
+		 * closes a session, it does not abort a handshake (seen when
+		 * the capture misses the other direction) */
+		if (a->encrypted && !sent_data_before(s, a->dir, a->frame))
 			return a;
 	}
 	return NULL;
+}
+
+bool td_session_one_sided(const struct td_session *s)
+{
+	return s->packets[TD_DIR_C2S] == 0 || s->packets[TD_DIR_S2C] == 0;
 }
 
 void td_session_finish(struct td_session *s)
@@ -106,6 +128,12 @@ void td_session_finish(struct td_session *s)
 		s->outcome = TD_OUTCOME_FAILED;
 		s->aborted_by = (int8_t)a->dir;
 		s->aborted_how = TD_ABORT_ALERT;
+		return;
+	}
+	if (td_session_one_sided(s)) {
+		/* half the conversation is missing: how it ended says nothing
+		 * about whether the handshake failed */
+		s->outcome = TD_OUTCOME_INCOMPLETE;
 		return;
 	}
 	switch (s->end) {

@@ -22,6 +22,7 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 	s->server.bytes[0] = 10;
 	s->server.bytes[3] = 2;
 	s->server_port = 443;
+	s->packets[TD_DIR_C2S] = s->packets[TD_DIR_S2C] = 5; /* both directions seen */
 	s->first_ts.sec = 1800000000;
 	s->ch.seen = true;
 	s->ch.legacy_version = 0x0303;
@@ -257,6 +258,43 @@ START_TEST(test_nothing_to_explain)
 }
 END_TEST
 
+/* A capture with one direction only: an encrypted alert after the
+ * sender's own application data closes a session, it does not abort a
+ * handshake, and a one-sided connection that did not complete is
+ * incomplete, not failed. With both directions, the same RST fails it. */
+START_TEST(test_one_sided_capture)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+	struct td_event data = {.kind = TD_EV_APPDATA, .dir = TD_DIR_S2C, .count = 1, .frame = 7};
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	s.packets[TD_DIR_C2S] = 0; /* the client's side is not in the capture */
+	s.finished_seen[TD_DIR_S2C] = true;
+	td_session_add_event(&s, &data);
+	add_alert(&s, TD_DIR_S2C, 0, TD_PHASE_AFTER_SERVER_FLIGHT);
+	s.alerts[0].encrypted = true;
+	s.alerts[0].level = 0;
+	s.alerts[0].frame = 8;
+	ck_assert(td_session_one_sided(&s));
+	ck_assert_ptr_null(td_session_aborting_alert(&s));
+	finish(&s, TD_END_RST, TD_DIR_C2S);
+	ck_assert_uint_eq(s.outcome, TD_OUTCOME_INCOMPLETE);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 0);
+
+	/* the same alert with no data before it aborts the handshake */
+	s.alerts[0].frame = 6;
+	ck_assert_ptr_nonnull(td_session_aborting_alert(&s));
+
+	/* both directions seen, no alert, RST: failed */
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	finish(&s, TD_END_RST, TD_DIR_C2S);
+	ck_assert_uint_eq(s.outcome, TD_OUTCOME_FAILED);
+	ck_assert_uint_eq(s.aborted_how, TD_ABORT_RST);
+}
+END_TEST
+
 Suite *td_diagnose_suite(void)
 {
 	Suite *s = suite_create("diagnose");
@@ -269,6 +307,7 @@ Suite *td_diagnose_suite(void)
 	tcase_add_test(tc, test_closed_without_alert);
 	tcase_add_test(tc, test_version_and_tls13_hidden);
 	tcase_add_test(tc, test_nothing_to_explain);
+	tcase_add_test(tc, test_one_sided_capture);
 	suite_add_tcase(s, tc);
 	return s;
 }
