@@ -35,24 +35,34 @@ const char *td_starttls_name(enum td_starttls_proto p)
 	return (unsigned)p < TD_STARTTLS_COUNT ? words[p].name : "";
 }
 
-static bool starts_with(const uint8_t *p, size_t n, const char *prefix, bool nocase)
+/* Text matching over wire bytes, through the bounds-checked reader. */
+static bool match_at(const struct td_reader *r, size_t at, const char *text, bool nocase)
 {
-	size_t k = strlen(prefix);
-	if (n < k)
-		return false;
-	for (size_t i = 0; i < k; i++) {
-		int a = p[i], b = (unsigned char)prefix[i];
+	for (size_t i = 0; text[i]; i++) {
+		uint8_t c;
+		if (td_peek_u8(r, at + i, &c) != TD_OK)
+			return false;
+		int a = c, b = (unsigned char)text[i];
 		if (nocase ? tolower(a) != tolower(b) : a != b)
 			return false;
 	}
 	return true;
 }
 
+static bool starts_with(const uint8_t *p, size_t n, const char *prefix, bool nocase)
+{
+	struct td_reader r;
+	td_reader_init(&r, p, n);
+	return match_at(&r, 0, prefix, nocase);
+}
+
 static bool contains(const uint8_t *p, size_t n, const char *needle)
 {
+	struct td_reader r;
 	size_t k = strlen(needle);
-	for (size_t i = 0; k <= n && i <= n - k; i++)
-		if (memcmp(p + i, needle, k) == 0)
+	td_reader_init(&r, p, n);
+	for (size_t at = 0; k <= n && at <= n - k; at++)
+		if (match_at(&r, at, needle, false))
 			return true;
 	return false;
 }
@@ -71,11 +81,16 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 			return TD_STARTTLS_POP3;
 		return TD_STARTTLS_NONE;
 	}
-	if (n >= sizeof pg_ssl_request && memcmp(p, pg_ssl_request, sizeof pg_ssl_request) == 0)
+	struct td_reader r;
+	uint8_t first[sizeof pg_ssl_request];
+	td_reader_init(&r, p, n);
+	if (td_read_bytes(&r, first, sizeof first) == TD_OK &&
+	    memcmp(first, pg_ssl_request, sizeof first) == 0)
 		return TD_STARTTLS_POSTGRES;
 	/* LDAPMessage: SEQUENCE { messageID INTEGER, protocolOp ... }
 	 * (RFC 4511 §4.1.1), asking for StartTLS */
-	if (n >= 5 && p[0] == 0x30 && contains(p, n, words[TD_STARTTLS_LDAP].command[0]))
+	if (n >= 5 && starts_with(p, n, "\x30", false) &&
+	    contains(p, n, words[TD_STARTTLS_LDAP].command[0]))
 		return TD_STARTTLS_LDAP;
 	return TD_STARTTLS_NONE;
 }
@@ -103,12 +118,15 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
 		return;
 	if (st->proto == TD_STARTTLS_IMAP) {
 		/* tag SP "STARTTLS" (RFC 9051 §2.2.1) */
+		struct td_reader r;
 		size_t t = 0;
-		while (t < n && l[t] != ' ' && t + 1 < sizeof st->imap_tag)
+		uint8_t c;
+		td_reader_init(&r, l, n);
+		while (td_peek_u8(&r, t, &c) == TD_OK && c != ' ' && t + 1 < sizeof st->imap_tag)
 			t++;
-		if (t == 0 || t >= n || !starts_with(l + t + 1, n - t - 1, "STARTTLS", true))
+		if (t == 0 || !match_at(&r, t, " STARTTLS", true) ||
+		    td_read_bytes(&r, st->imap_tag, t) != TD_OK)
 			return;
-		memcpy(st->imap_tag, l, t);
 		st->imap_tag[t] = '\0';
 		st->state = TD_STARTTLS_ASKED;
 		return;
@@ -135,26 +153,29 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
  * 5321 §4.2.1; "* ..." untagged in IMAP). */
 static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint32_t frame)
 {
+	struct td_reader r;
+	size_t at = 0; /* where the reply's text starts */
+	uint8_t c;
+
 	if (st->state != TD_STARTTLS_ASKED)
 		return;
+	td_reader_init(&r, l, n);
 	switch (st->proto) {
 	case TD_STARTTLS_SMTP:
 	case TD_STARTTLS_FTP:
-		if (n < 4 || l[3] == '-')
-			return; /* a continuation line */
+		if (td_peek_u8(&r, 3, &c) != TD_OK || c == '-')
+			return; /* too short, or a continuation line */
 		break;
-	case TD_STARTTLS_IMAP: {
-		size_t t = strlen(st->imap_tag);
-		if (n <= t || memcmp(l, st->imap_tag, t) != 0 || l[t] != ' ')
+	case TD_STARTTLS_IMAP:
+		at = strlen(st->imap_tag);
+		if (!match_at(&r, 0, st->imap_tag, false) || !match_at(&r, at, " ", false))
 			return; /* untagged or another command's reply */
-		l += t + 1;
-		n -= t + 1;
+		at++;
 		break;
-	}
 	default:
 		break;
 	}
-	if (starts_with(l, n, words[st->proto].go_ahead, true))
+	if (match_at(&r, at, words[st->proto].go_ahead, true))
 		upgrade(st, frame);
 	else
 		st->state = TD_STARTTLS_GREETING; /* refused: the client may go on in clear */
@@ -225,13 +246,21 @@ static size_t ber_header(const uint8_t *p, size_t n, uint32_t *body)
  * ... } (RFC 4511 §4.12): success is 0. */
 static bool ldap_success(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i + 4 < n; i++)
-		if (p[i] == 0x78 && memchr(p + i, 0x0a, n - i)) {
-			const uint8_t *e = memchr(p + i, 0x0a, n - i);
-			size_t at = (size_t)(e - p);
-			return at + 2 < n && p[at + 1] == 1 && p[at + 2] == 0;
-		}
-	return false;
+	struct td_reader r;
+	uint8_t c, len, code;
+
+	td_reader_init(&r, p, n);
+	/* to the [APPLICATION 24] tag, then to the ENUMERATED in it */
+	do {
+		if (td_read_u8(&r, &c) != TD_OK)
+			return false;
+	} while (c != 0x78);
+	do {
+		if (td_read_u8(&r, &c) != TD_OK)
+			return false;
+	} while (c != 0x0a);
+	return td_read_u8(&r, &len) == TD_OK && len == 1 && td_read_u8(&r, &code) == TD_OK &&
+	       code == 0;
 }
 
 static void ldap_message(struct td_starttls *st, int dir, uint32_t frame)
