@@ -331,6 +331,9 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev);
  * encrypted one sent before the handshake completed (its level is not
  * visible, and a peer that gives up sends exactly one). NULL when none. */
 const struct td_alert *td_session_aborting_alert(const struct td_session *s);
+/* Both Finished seen (TLS <= 1.2), or the client's (TLS 1.3: the server's
+ * is inside its encrypted flight). */
+bool td_session_handshake_complete(const struct td_session *s);
 /* Packets were seen in one direction only (the capture missed the other). */
 bool td_session_one_sided(const struct td_session *s);
 /* Decides outcome, abort side and how, after the connection ended. */

@@ -7,12 +7,7 @@
 #include <string.h>
 
 #include "td_digest.h"
-
-/* RFC 8701 §2: GREASE values are 0x?A?A with both bytes equal. */
-static int is_grease(unsigned v)
-{
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
+#include "td_names.h"
 
 struct out_buf {
 	char *p;
@@ -40,7 +35,7 @@ static void put_u16_list(struct out_buf *o, const uint16_t *v, size_t n, size_t 
 	if (n > cap)
 		n = cap;
 	for (size_t i = 0; i < n; i++) {
-		if (skip_grease && is_grease(v[i]))
+		if (skip_grease && td_names_is_grease(v[i]))
 			continue;
 		snprintf(num, sizeof num, "%s%u", sep, (unsigned)v[i]);
 		put(o, num);
@@ -148,7 +143,7 @@ static size_t filtered(const uint16_t *v, size_t n, size_t cap, const uint16_t *
 	if (n > cap)
 		n = cap;
 	for (size_t i = 0; i < n; i++) {
-		bool drop = is_grease(v[i]);
+		bool drop = td_names_is_grease(v[i]);
 		for (size_t j = 0; j < n_skip; j++)
 			drop |= v[i] == skip[j];
 		if (!drop)

@@ -67,7 +67,7 @@ bool td_session_is_tls13(const struct td_session *s)
 	return v == TLS13 || (v >> 8) == 0x7f; /* draft-ietf-tls-tls13-NN */
 }
 
-static bool completed(const struct td_session *s)
+bool td_session_handshake_complete(const struct td_session *s)
 {
 	if (td_session_is_tls13(s))
 		return s->finished_seen[TD_DIR_C2S];
@@ -119,7 +119,7 @@ void td_session_finish(struct td_session *s)
 		s->outcome = TD_OUTCOME_NOT_TLS;
 		return;
 	}
-	if (completed(s)) {
+	if (td_session_handshake_complete(s)) {
 		s->outcome = TD_OUTCOME_COMPLETED;
 		return;
 	}

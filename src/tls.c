@@ -504,19 +504,12 @@ static void raise_stage(struct td_session *s, enum td_stage st)
 		s->stage = (uint8_t)st;
 }
 
-static bool handshake_complete(const struct td_session *s)
-{
-	if (td_session_is_tls13(s))
-		return s->finished_seen[TD_DIR_C2S];
-	return s->finished_seen[TD_DIR_C2S] && s->finished_seen[TD_DIR_S2C];
-}
-
 /* RFC 5246 §7.3 / RFC 8446 §2 message flows: where are we? */
 static enum td_phase current_phase(const struct td_tls *t, const struct td_session *s)
 {
 	if (!s->sh.seen || s->sh.hello_retry_request)
 		return TD_PHASE_BEFORE_SERVER_HELLO;
-	if (handshake_complete(s))
+	if (td_session_handshake_complete(s))
 		return TD_PHASE_APPLICATION;
 	if (s->finished_seen[TD_DIR_C2S])
 		return TD_PHASE_AFTER_CLIENT_FINISHED;
@@ -930,7 +923,7 @@ static void on_record(struct td_tls *t, struct td_session *s, int dir)
 		}
 		s->appdata_records[dir]++;
 		s->appdata_bytes[dir] += d->rec_len;
-		if (handshake_complete(s))
+		if (td_session_handshake_complete(s))
 			raise_stage(s, TD_STAGE_APPLICATION_DATA);
 		if (tls13 && td_tls13_alert_sized(d->rec_len)) {
 			/* maybe an encrypted alert: decided by what follows */
