@@ -9,12 +9,14 @@ Ethernet/IPv4 (or IPv6)/TCP framing (three-way handshake, seq/ack, checksums,
 segmentation at the MSS, ACKs, FIN or RST) and writes pcap/pcapng files.
 
 For each capture it also writes
-  <name>.keylog      the client's SSLKEYLOGFILE
-  <name>.facts.json  what the generator did: frames, versions, alerts, ...
+  <name>.keylog         the client's SSLKEYLOGFILE
+  <name>.server.keylog  the server's, for the samples made for decryption tests
+  <name>.facts.json     what the generator did: frames, versions, alerts, ...
 
 Needs the keys from make-certs.sh. Usage:
 
     samples/make-certs.sh && python3 samples/make-samples.py
+    python3 samples/make-samples.py NAME...    # only these scenarios (see ONE_BY_ONE)
 
 Standard library only (plus the openssl CLI, used to map OpenSSL cipher names
 to IANA names and to double-check the RSA key-mismatch sample).
@@ -44,12 +46,20 @@ KEYS = os.path.join(HERE, "keys")
 # therefore picks it, while the client still offers all three suites.
 # Nothing that initialises libcrypto (hashlib, hmac, ssl) may be imported
 # before this.
+#
+# The configuration holds for the whole process, so a scenario that needs
+# other TLS 1.3 suites runs in a child process of this script with
+# TLS13_SUITES_ENV set to its list (see in_child_with_tls13_suites).
 TMP = tempfile.mkdtemp(prefix="tlsdiag-samples-")
 atexit.register(shutil.rmtree, TMP, True)
+TLS13_SUITES_ENV = "TD_SAMPLES_TLS13_CIPHERSUITES"
+TLS13_SUITES_DEFAULT = ("TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                        "TLS_CHACHA20_POLY1305_SHA256")
 
 
 def _openssl_conf_for_tls13():
     path = os.path.join(TMP, "openssl.cnf")
+    suites = os.environ.get(TLS13_SUITES_ENV, TLS13_SUITES_DEFAULT)
     with open(path, "w") as f:
         f.write(
             "openssl_conf = openssl_init\n"
@@ -58,8 +68,7 @@ def _openssl_conf_for_tls13():
             "[ssl_module]\n"
             "system_default = tls_defaults\n"
             "[tls_defaults]\n"
-            "Ciphersuites = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
-            "TLS_CHACHA20_POLY1305_SHA256\n")
+            "Ciphersuites = %s\n" % suites)
     return path
 
 
@@ -93,12 +102,20 @@ LINKTYPE_LINUX_SLL = 113
 
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
+# What the server sends from server.example-chain.pem (files in keys/)
+SERVER_CHAIN = ["server.example.pem", "intermediate-ca.pem"]
+SSL_OP_NO_ENCRYPT_THEN_MAC = 0x00080000    # OpenSSL 3 (ssl.h); not in Python's ssl
+
 HTTP_REQUEST = (b"GET / HTTP/1.1\r\nHost: server.example\r\n"
                 b"User-Agent: tlsdiag-samples\r\nAccept: */*\r\n\r\n")
 HTTP_BODY = b"<html><body>hello from server.example</body></html>\n"
 HTTP_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
                  b"Content-Length: %d\r\nConnection: close\r\n\r\n"
                  % len(HTTP_BODY)) + HTTP_BODY
+
+# SSL_shutdown's alert, as libssl sends it (and the peer reads it as the
+# end of data, which close_notify() checks)
+CLOSE_NOTIFY = ("warning", "close_notify")
 
 ALERT_NAMES = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac",
                21: "decryption_failed", 22: "record_overflow",
@@ -510,6 +527,38 @@ def parse_server_hello(msg):
     return {0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}[version], cipher, alpn
 
 
+def _extension_types(body, i):
+    """Extension types of a hello whose extensions block starts at i."""
+    types = []
+    if i < len(body):
+        ext_end = i + 2 + struct.unpack("!H", body[i:i + 2])[0]
+        i += 2
+        while i < ext_end:
+            etype, elen = struct.unpack("!HH", body[i:i + 4])
+            types.append(etype)
+            i += 4 + elen
+    return types
+
+
+def server_hello_extensions(msg):
+    """Extension types of a ServerHello message, in order."""
+    body = msg[4:]
+    return _extension_types(body, 35 + body[34] + 3)
+
+
+def client_hello_extensions(msg):
+    """Extension types of a ClientHello message, in order."""
+    body = msg[4:]
+    i = 35 + body[34]                                  # version, random, session id
+    i += 2 + struct.unpack("!H", body[i:i + 2])[0]     # cipher suites
+    i += 1 + body[i]                                   # compression methods
+    return _extension_types(body, i)
+
+
+EXT_ENCRYPT_THEN_MAC = 0x0016      # RFC 7366
+EXT_EXTENDED_MASTER_SECRET = 0x0017  # RFC 7627
+
+
 def load_der(pem_file):
     with open(key_path(pem_file)) as f:
         return ssl.PEM_cert_to_DER_cert(f.read())
@@ -558,8 +607,13 @@ class TlsSession:
         }
         self.done = {"client": False, "server": False}
         self.error = {"client": None, "server": None}
-        # every record sent: (side, stream offset, type, body, is_alert_flush)
+        # every record sent: (side, stream offset, type, body, alert_flush);
+        # alert_flush is False, True (a flight libssl wrote for an alert), or
+        # (level, description) when the script knows what that alert is
         self.records = []
+        # every flight (one TCP send): (side, index of its first record in
+        # self.records, index after its last)
+        self.flights = []
         # optional hooks: side -> fn(flight) returning the bytes to send
         # instead, or None to leave this flight alone (the hook then stays)
         self.rewrite = {}
@@ -567,7 +621,9 @@ class TlsSession:
 
     def flush(self, side, alert=False):
         """Move what libssl wrote for `side` onto the wire (one TCP send) and
-        into the peer's incoming BIO. Returns the bytes sent."""
+        into the peer's incoming BIO. Returns the bytes sent. `alert` marks a
+        flight written for an alert: True, or (level, description) when the
+        alert is known even though it goes out encrypted."""
         data = self.bio_out[side].read()
         if not data:
             return b""
@@ -577,9 +633,11 @@ class TlsSession:
                 data = new
                 del self.rewrite[side]
         offset = len(self.tcp.streams[side])
+        first = len(self.records)
         for ctype, _, body in split_records(data):
             self.records.append((side, offset, ctype, body, alert))
             offset += 5 + len(body)
+        self.flights.append((side, first, len(self.records)))
         self.tcp.send(side, data, **self.send_options.pop(side, {}))
         self.bio_in[other_side(side)].write(data)
         return data
@@ -634,22 +692,48 @@ class TlsSession:
             self.obj[first].unwrap()
         except ssl.SSLWantReadError:
             pass
-        self.flush(first, alert=True)
+        self.flush(first, alert=CLOSE_NOTIFY)
         try:     # libssl reports the peer's close_notify as end of data
             assert self.obj[second].read(1) == b"", "expected close_notify"
         except ssl.SSLZeroReturnError:
             pass
         self.obj[second].unwrap()
-        self.flush(second, alert=True)
-        self.obj[first].unwrap()
+        self.flush(second, alert=CLOSE_NOTIFY)
+        self.obj[first].unwrap()     # returns only once it read the close_notify
 
     # -- facts ----------------------------------------------------------------
 
     def server_hello(self):
-        for side, _, ctype, body, _ in self.records:
-            if side == "server" and ctype == 22 and body[0] == 2:
-                return parse_server_hello(split_handshake(body)[0][1])
+        msg = self.hello("server")
+        return parse_server_hello(msg) if msg else None
+
+    def hello(self, side):
+        """The ClientHello (side "client") or ServerHello message."""
+        want = 1 if side == "client" else 2
+        for sd, _, ctype, body, _ in self.records:
+            if sd == side and ctype == 22 and body[0] == want:
+                return split_handshake(body)[0][1]
         return None
+
+    def finished_record(self, side):
+        """(stream offset, record index) of `side`'s first Finished: the last
+        record of its first flight holding a ChangeCipherSpec (TLS 1.2:
+        [ClientKeyExchange,] CCS, Finished or [NewSessionTicket,] CCS,
+        Finished; TLS 1.3: [ServerHello,] CCS, encrypted handshake records,
+        Finished last, as libssl writes each message in a record of its
+        own). None when that side never sent one."""
+        for sd, first, end in self.flights:
+            if sd != side or not any(self.records[i][2] == 20 for i in range(first, end)):
+                continue
+            last = self.records[end - 1]
+            if last[2] in (22, 23) and not last[4]:
+                return last[1], end - 1
+            return None
+        return None
+
+    def finished_frame(self, side):
+        rec = self.finished_record(side)
+        return self.tcp.frame_of(side, rec[0]) if rec else None
 
     def alerts(self):
         out = []
@@ -663,9 +747,13 @@ class TlsSession:
                 encrypted = True
             else:
                 continue
-            out.append({"from": side, "level": level, "description": desc,
-                        "frame": self.tcp.frame_of(side, offset),
-                        "encrypted": encrypted})
+            alert = {"from": side, "level": level, "description": desc,
+                     "frame": self.tcp.frame_of(side, offset),
+                     "encrypted": encrypted}
+            if encrypted and isinstance(alert_flush, tuple):
+                # what the receiving libssl read once it decrypted it
+                alert["inner_level"], alert["inner_description"] = alert_flush
+            out.append(alert)
         return sorted(out, key=lambda a: a["frame"])
 
 
@@ -712,12 +800,15 @@ class Sample:
     """Everything one scenario produced."""
 
     def __init__(self, name, tcp, tls, alpn_offered, cert_files, server_key,
-                 cipher):
+                 cipher, chain_files=None, server_keylog=None):
         self.name, self.tcp, self.tls = name, tcp, tls
         self.expect_cipher = cipher
         self.alpn_offered = alpn_offered or []
         self.cert_files = cert_files
+        # what the server sent, also in TLS 1.3 where cert_files is []
+        self.chain_files = cert_files if chain_files is None else chain_files
         self.server_key = server_key
+        self.server_keylog = server_keylog    # file name in samples/, or None
         self.extra = {}          # more facts for the connection, if any
 
     def facts(self, filename, linktype):
@@ -737,6 +828,13 @@ class Sample:
         on_wire = certificates_in([(t, 0, b) for sd, _, t, b, _ in tls.records
                                    if sd == "server"]) if visible else []
         assert on_wire == [load_der(f) for f in self.cert_files], self.name
+        if visible:
+            assert self.chain_files == self.cert_files, self.name
+        assert self.chain_files, self.name
+        leaf = client.getpeercert(binary_form=True) if client.version() else None
+        if leaf is not None:         # the client saw the chain's first certificate
+            assert leaf == load_der(self.chain_files[0]), self.name
+        sh_exts = server_hello_extensions(tls.hello("server"))
         end, end_by = tcp.ending()
         first_c = next(o for sd, o, t, _, _ in tls.records if sd == "client")
         first_s = next(o for sd, o, t, _, _ in tls.records if sd == "server")
@@ -759,6 +857,12 @@ class Sample:
                 "cert_files": ["keys/" + f for f in self.cert_files] if visible else [],
                 "certs_visible": visible,
                 "server_key_file": "keys/" + self.server_key,
+                "server_chain_files": ["keys/" + f for f in self.chain_files],
+                "server_keylog": self.server_keylog,
+                "etm": EXT_ENCRYPT_THEN_MAC in sh_exts if visible else None,
+                "ems": EXT_EXTENDED_MASTER_SECRET in sh_exts if visible else None,
+                "client_finished_frame": tls.finished_frame("client"),
+                "server_finished_frame": tls.finished_frame("server"),
                 "alerts": tls.alerts(),
                 "handshake_completed": tls.done["client"] and tls.done["server"],
                 "end": end,
@@ -931,10 +1035,10 @@ def ok_connection(name, port, version, v6=False, server_trouble=None):
     tcp.fin("client")
     tcp.fin("server")
     tcp.ack("client")
-    certs = [] if tls13 else ["server.example.pem", "intermediate-ca.pem"]
+    certs = [] if tls13 else SERVER_CHAIN
     return Sample(name, tcp, tls, alpn, certs, "server.example.key",
                   "TLS_AES_128_GCM_SHA256" if tls13
-                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", chain_files=SERVER_CHAIN)
 
 
 def scenario_tls12_ecdhe_ok():
@@ -984,7 +1088,7 @@ def scenario_smtp_starttls():
     tcp.fin("client")
     tcp.fin("server")
     tcp.ack("client")
-    sample = Sample(name, tcp, tls, None, ["server.example.pem", "intermediate-ca.pem"],
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN,
                     "server.example.key", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     # the frame of the server's go-ahead: the last plain-text send
     go_ahead = len(b"".join(l for sd, l in SMTP_BEFORE_TLS if sd == "server")) - 1
@@ -1029,10 +1133,10 @@ def unknown_ca_connection(name, port, version, encrypt_alert=True):
     tcp.fin("client", gap=GAP_SAME)
     tcp.fin("server")
     tcp.ack("client")
-    certs = [] if tls13 else ["server.example.pem", "intermediate-ca.pem"]
+    certs = [] if tls13 else SERVER_CHAIN
     return Sample(name, tcp, tls, None, certs, "server.example.key",
                   "TLS_AES_128_GCM_SHA256" if tls13
-                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", chain_files=SERVER_CHAIN)
 
 
 def scenario_tls12_unknown_ca():
@@ -1096,10 +1200,186 @@ def scenario_tls12_rsa_key_mismatch():
 
 
 # ---------------------------------------------------------------------------
+# Samples for decryption tests: both key logs, the server's chain in the
+# facts (also for TLS 1.3), and the frames of both Finished messages.
+
+def server_keylog_for(name):
+    return os.path.join(HERE, name + ".server.keylog")
+
+
+def decrypt_contexts(name, version, cipher):
+    """Client and server contexts that both write a key log (fresh files)."""
+    server_keylog = server_keylog_for(name)
+    if os.path.exists(server_keylog):
+        os.remove(server_keylog)
+    cctx = client_context(version, keylog_for(name), ciphers=cipher)
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher, keylog=server_keylog)
+    return cctx, sctx
+
+
+def decrypt_ok_connection(name, port, version, cipher, iana, server_options=0,
+                          etm=None):
+    """SNI server.example, no ALPN, a completed handshake, one HTTP request
+    and response, close_notify both ways, FIN both ways. etm: whether the
+    ServerHello must carry encrypt_then_mac (TLS 1.2), checked here."""
+    tls13 = version == ssl.TLSVersion.TLSv1_3
+    cctx, sctx = decrypt_contexts(name, version, cipher)
+    sctx.options |= server_options
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", tls13)
+    assert tls.handshake()
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    if etm is not None:
+        sh = server_hello_extensions(tls.hello("server"))
+        assert (EXT_ENCRYPT_THEN_MAC in sh) == etm, (name, sh)
+        # the client offers it either way (OpenSSL's default)
+        assert EXT_ENCRYPT_THEN_MAC in client_hello_extensions(tls.hello("client")), name
+    for side in ("client", "server"):
+        assert tls.finished_record(side) is not None, (name, side)
+    return Sample(name, tcp, tls, None, [] if tls13 else SERVER_CHAIN, "server.example.key",
+                  iana, chain_files=SERVER_CHAIN,
+                  server_keylog=os.path.basename(server_keylog_for(name)))
+
+
+def scenario_tls12_cbc_etm():
+    """AES-128-CBC with HMAC-SHA256 and encrypt_then_mac (RFC 7366), which
+    OpenSSL offers and accepts by default for CBC suites."""
+    return decrypt_ok_connection("tls12-cbc-etm", 40009, ssl.TLSVersion.TLSv1_2,
+                                 "ECDHE-RSA-AES128-SHA256",
+                                 "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", etm=True)
+
+
+def scenario_tls12_rsa_cbc_mte():
+    """RSA key exchange, AES-256-CBC with HMAC-SHA1, MAC-then-encrypt: the
+    server declines the client's encrypt_then_mac. The pre-master secret is
+    encrypted to server.example.key, which the server really holds."""
+    name = "tls12-rsa-cbc-mte"
+    sample = decrypt_ok_connection(name, 40010, ssl.TLSVersion.TLSv1_2, "AES256-SHA",
+                                   "TLS_RSA_WITH_AES_256_CBC_SHA",
+                                   server_options=SSL_OP_NO_ENCRYPT_THEN_MAC, etm=False)
+    cke = next(msg for sd, _, t, body, _ in sample.tls.records
+               if sd == "client" and t == 22
+               for mt, msg in split_handshake(body) if mt == 16)
+    encrypted_pms = cke[6:]                  # header (4) + length (2)
+    assert rsa_decrypts("server.example.key", encrypted_pms)
+    assert not rsa_decrypts("mismatch-real.key", encrypted_pms)
+    return sample
+
+
+def flip_client_finished(flight, offset, xor, seen):
+    """The client's second TLS 1.2 flight (ClientKeyExchange,
+    ChangeCipherSpec, Finished) with one byte of the Finished record, at
+    `offset` from the record's first byte, XORed with `xor`. `seen` gets the
+    record's offset in the flight. None for any other flight."""
+    records = split_records(flight)
+    if not any(t == 20 for t, _, _ in records):
+        return None
+    out, pos = bytearray(), 0
+    for i, (ctype, version, body) in enumerate(records):
+        rec = bytearray(struct.pack("!BHH", ctype, version, len(body)) + body)
+        if i > 0 and records[i - 1][0] == 20:          # the record after the CCS
+            assert ctype == 22 and 5 <= offset < len(rec), (ctype, len(rec))
+            rec[offset] ^= xor
+            seen.append(pos)
+        out += rec
+        pos += len(rec)
+    assert len(seen) == 1, seen
+    return bytes(out)
+
+
+def scenario_tls12_finished_tampered():
+    """A clean TLS 1.2 ECDHE-RSA-AES128-GCM handshake until the client's
+    Finished, in which the script flips one ciphertext byte on the way to
+    the server: libssl on the server fails to authenticate the record and
+    answers with a fatal bad_record_mac alert in clear. The capture holds the
+    tampered bytes. The keys on both sides are the same (both key logs say
+    so): only the record is wrong."""
+    name, port = "tls12-finished-tampered", 40011
+    v12 = ssl.TLSVersion.TLSv1_2
+    cctx, sctx = decrypt_contexts(name, v12, "ECDHE-RSA-AES128-GCM-SHA256")
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    # GCM record: header (5), explicit nonce (8), ciphertext of the 16-byte
+    # Finished message, tag (16). Byte 5 + 8 + 4 is the first byte of
+    # verify_data's ciphertext.
+    offset, xor, seen = 17, 0x01, []
+    tls.rewrite["client"] = lambda flight: flip_client_finished(flight, offset, xor, seen)
+    assert not tls.handshake()
+    err = tls.error["server"]
+    assert err.reason == "DECRYPTION_FAILED_OR_BAD_RECORD_MAC", err
+    assert tls.error["client"].reason == "SSLV3_ALERT_BAD_RECORD_MAC", tls.error["client"]
+    alert_records = [r for r in tls.records if r[0] == "server" and r[4]]
+    assert len(alert_records) == 1
+    _, alert_offset, _, _, _ = alert_records[0]
+    raw = bytes(tcp.streams["server"][alert_offset:alert_offset + 7])
+    assert struct.unpack("!BHHBB", raw) == (0x15, 0x0303, 2, 2, 20), raw.hex()
+    assert alert_offset + 7 == len(tcp.streams["server"])
+    # the tampered record, as it is on the wire
+    fin_offset, _ = tls.finished_record("client")
+    wire = bytes(tcp.streams["client"][fin_offset:fin_offset + 40 + 5])
+    assert wire[:5] == bytes.fromhex("1603030028"), wire.hex()
+    tcp.fin("server", gap=GAP_SAME)
+    tcp.fin("client")
+    tcp.ack("server")
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    server_keylog=os.path.basename(server_keylog_for(name)))
+    sample.extra = {"tampered": {
+        "frame": tcp.frame_of("client", fin_offset + offset),
+        "record": "client Finished",
+        "offset": offset,
+        "xor": xor,
+    }}
+    return sample
+
+
+def scenario_tls13_chacha():
+    """TLS 1.3 with TLS_CHACHA20_POLY1305_SHA256 only (both sides)."""
+    return decrypt_ok_connection("tls13-chacha", 40012, ssl.TLSVersion.TLSv1_3, None,
+                                 "TLS_CHACHA20_POLY1305_SHA256")
+
+
+def scenario_tls13_aes256():
+    """TLS 1.3 with TLS_AES_256_GCM_SHA384 only: the SHA-384 key schedule."""
+    return decrypt_ok_connection("tls13-aes256", 40013, ssl.TLSVersion.TLSv1_3, None,
+                                 "TLS_AES_256_GCM_SHA384")
+
+
+def in_child_with_tls13_suites(suites, name, make):
+    """Runs make() here when libssl was configured with these TLS 1.3
+    suites, else this script again for `name` alone, with them."""
+    if os.environ.get(TLS13_SUITES_ENV) == suites:
+        make()
+        return
+    env = dict(os.environ)
+    env[TLS13_SUITES_ENV] = suites
+    subprocess.run([sys.executable, os.path.abspath(__file__), name], env=env,
+                   check=True)
+
+
+# ---------------------------------------------------------------------------
 
 # Scenarios that can be made one at a time: make-samples.py NAME ...
 ONE_BY_ONE = {
     "smtp-starttls": lambda: write_sample(scenario_smtp_starttls(), "smtp-starttls.pcap"),
+    "tls12-cbc-etm": lambda: write_sample(scenario_tls12_cbc_etm(), "tls12-cbc-etm.pcap"),
+    "tls12-rsa-cbc-mte": lambda: write_sample(scenario_tls12_rsa_cbc_mte(),
+                                              "tls12-rsa-cbc-mte.pcap"),
+    "tls12-finished-tampered": lambda: write_sample(scenario_tls12_finished_tampered(),
+                                                    "tls12-finished-tampered.pcap"),
+    "tls13-chacha": lambda: in_child_with_tls13_suites(
+        "TLS_CHACHA20_POLY1305_SHA256", "tls13-chacha",
+        lambda: write_sample(scenario_tls13_chacha(), "tls13-chacha.pcap")),
+    "tls13-aes256": lambda: in_child_with_tls13_suites(
+        "TLS_AES_256_GCM_SHA384", "tls13-aes256",
+        lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),
 }
 
 
