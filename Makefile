@@ -70,13 +70,18 @@ TEST_SRCS += test/check_live.c
 LIB_SRCS += src/report_md.c
 TEST_SRCS += test/check_markdown.c
 
+# Decryption with a key log or the server's RSA key (--keylog, --key).
+LIB_SRCS += src/decrypt.c src/keylog.c src/tls_decrypt.c src/file.c
+TEST_SRCS += test/check_decrypt.c
+TEST_SRCS += test/check_keylog.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtlsdiag.a
 BIN := $(BUILD)/tlsdiag
 TEST_BIN := $(BUILD)/check_tlsdiag
 # Fuzz targets fuzz/fuzz_<t>.c (STYLE.md rule 19), corpus fuzz/corpus/<t>/.
-FUZZ_TARGETS := pipeline tls reasm x509 decode
+FUZZ_TARGETS := pipeline tls reasm x509 decode keylog
 FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/replay-%)
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

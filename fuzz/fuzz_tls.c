@@ -2,8 +2,10 @@
  *
  * Input layout (fuzz/corpus/tls/ holds the samples' streams in it):
  *   byte 0-1  seed of the split generator
- *   byte 2    flags: bit 0 report gaps now and then in pass 1
+ *   byte 2    flags: bit 0 report gaps now and then in pass 1;
+ *             bit 1 a key log follows (decryption, tls_decrypt.c)
  *   byte 3-5  length of the client's stream (24 bits, big-endian)
+ *   [bit 1:   2 bytes of key log length, then the key log's text]
  *   then      the client's stream, then the server's (the rest)
  *
  * Pass 1 interleaves the two directions in random pieces (1 byte to a few
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "td_keylog.h"
 #include "td_tls.h"
 
 /* Smaller than the engine's 256 KiB so the cap is reached more often,
@@ -36,6 +39,25 @@ static const struct td_cert *touch_cert(void *user, const uint8_t *der, size_t l
 		acc ^= der[i];
 	touched = acc;
 	return NULL;
+}
+
+static size_t kl_find(void *user, const uint8_t cr[32], int label, uint8_t *out)
+{
+	return td_keylog_find(user, cr, (enum td_keylog_label)label, out);
+}
+
+static size_t kl_rsa(void *user, const uint8_t prefix[8], uint8_t *out)
+{
+	return td_keylog_find_rsa(user, prefix, out);
+}
+
+/* A --key that never decrypts: the pre-master secret path runs too. */
+static enum td_err no_rsa(void *user, size_t i, const uint8_t *in, size_t n, uint8_t *out,
+			  size_t cap, size_t *out_len)
+{
+	(void)user, (void)i, (void)in, (void)n, (void)out, (void)cap;
+	*out_len = 0;
+	return TD_ERR_CRYPTO;
 }
 
 static void check_caps(const struct td_tls *t)
@@ -101,7 +123,14 @@ static void same_facts(const struct td_session *a, const struct td_session *b)
 		FUZZ_ASSERT(a->finished_seen[d] == b->finished_seen[d]);
 		FUZZ_ASSERT(a->desync[d] == b->desync[d] && a->hs_too_big[d] == b->hs_too_big[d]);
 		FUZZ_ASSERT(a->anomalies[d] == b->anomalies[d]);
+		FUZZ_ASSERT(a->dec.finished[d] == b->dec.finished[d]);
+		FUZZ_ASSERT(a->dec.records[d] == b->dec.records[d]);
+		FUZZ_ASSERT(a->dec.skipped[d] == b->dec.skipped[d]);
 	}
+	FUZZ_ASSERT(a->dec.status == b->dec.status && a->dec.failed == b->dec.failed);
+	FUZZ_ASSERT(a->n_certs == b->n_certs);
+	for (unsigned i = 0; i < a->n_alerts; i++)
+		FUZZ_ASSERT(a->alerts[i].decrypted == b->alerts[i].decrypted);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,6 +148,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t c2s_len = (size_t)data[3] << 16 | (size_t)data[4] << 8 | data[5];
 	const uint8_t *c2s = data + 6;
 	size_t rest = size - 6;
+	static struct td_keylog kl; /* freed before returning */
+	struct td_tls_secrets secrets = {kl_find, kl_rsa, 1, no_rsa, &kl};
+	bool decrypt = data[2] & 2;
+	if (decrypt) {
+		if (rest < 2)
+			return 0;
+		size_t kl_len = (size_t)c2s[0] << 8 | c2s[1];
+		if (kl_len > rest - 2)
+			kl_len = rest - 2;
+		if (td_keylog_parse(&kl, "fuzz", c2s + 2, kl_len) != TD_OK)
+			decrypt = false;
+		c2s += 2 + kl_len;
+		rest -= 2 + kl_len;
+	}
 	if (c2s_len > rest)
 		c2s_len = rest;
 	const uint8_t *s2c = c2s + c2s_len;
@@ -128,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_rng_seed(&g, seed);
 	td_session_init(&s1);
 	td_tls_init(&t, &lim);
+	t.secrets = decrypt ? &secrets : NULL;
 	size_t off[2] = {0, 0};
 	const uint8_t *sp[2] = {c2s, s2c};
 	size_t len[2] = {c2s_len, s2c_len};
@@ -146,20 +190,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	td_tls_end(&t, &s1, 0);
 	td_tls_end(&t, &s1, 1);
+	td_tls_close(&t, &s1);
 	td_session_finish(&s1);
 	td_tls_free(&t);
 
 	/* pass 2: the same streams, direction after direction, whole and split */
 	td_session_init(&s1);
 	td_tls_init(&t, &lim);
+	t.secrets = decrypt ? &secrets : NULL;
 	feed_stream(&t, &s1, &sink, 0, c2s, c2s_len, NULL);
 	feed_stream(&t, &s1, &sink, 1, s2c, s2c_len, NULL);
+	td_tls_close(&t, &s1);
 	td_tls_free(&t);
 	td_session_init(&s2);
 	td_tls_init(&t, &lim);
+	t.secrets = decrypt ? &secrets : NULL;
 	feed_stream(&t, &s2, &sink, 0, c2s, c2s_len, &g);
 	feed_stream(&t, &s2, &sink, 1, s2c, s2c_len, &g);
+	td_tls_close(&t, &s2);
 	td_tls_free(&t);
 	same_facts(&s1, &s2);
+	td_keylog_free(&kl);
 	return 0;
 }

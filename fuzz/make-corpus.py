@@ -10,7 +10,10 @@ once crashed) are added by hand beside them and are left alone.
   pipeline  the sample captures themselves
   tls       each sample connection's two reassembled streams in the
             fuzz_tls.c layout: seed (2), flags (1), client length (3),
-            client stream, server stream
+            client stream, server stream; and, for samples with a key log,
+            flags bit 1 with the key log (2-byte length, text) before the
+            streams, so the decryption path is fuzzed from real secrets
+  keylog    the samples' key logs (fuzz_keylog.c), plus hand-made ones
   reasm     a few segment scripts in the fuzz_reasm.c layout
   x509      the DER of every certificate in samples/keys/
   decode    single packets (SYN and ClientHello) of each pcap sample
@@ -78,6 +81,12 @@ def main():
             for seed, flags in ((0x0102, 0), (0x0bad, 1)):
                 hdr = struct.pack(">HB", seed, flags) + len(c).to_bytes(3, "big")
                 put("tls", "%s-%04x" % (name, seed), hdr + c + s)
+            keylog = path.rsplit(".", 1)[0] + ".keylog"
+            if os.path.exists(keylog):
+                with open(keylog, "rb") as f:
+                    kl = f.read()
+                hdr = struct.pack(">HB", 0x5eed, 2) + len(c).to_bytes(3, "big")
+                put("tls", "%s-keylog" % name, hdr + len(kl).to_bytes(2, "big") + kl + c + s)
         pkts = pcap_packets(path)
         for i in (0, 3):
             if i < len(pkts):

@@ -14,6 +14,7 @@
 #include "td_decode.h"
 #include "td_reasm.h"
 #include "td_session.h"
+#include "td_tls.h"
 
 struct td_x509_cache;
 
@@ -23,6 +24,9 @@ struct td_engine_config {
 	struct td_reasm_limits reasm;
 	uint32_t idle_timeout;    /* seconds without a packet before a connection ends */
 	bool classify;            /* run nDPI on each flow's first packets */
+	/* Secrets to decrypt handshakes with (--keylog, --key); borrowed,
+	 * NULL when none. */
+	const struct td_tls_secrets *secrets;
 };
 
 /* Defaults documented in the man page. */

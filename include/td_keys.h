@@ -2,8 +2,10 @@
  *
  * The usual cause of bad_record_mac at Finished is a server whose private
  * key is not the one its certificate names (DESIGN.md). A loaded key keeps
- * only facts about its public half, never the private key itself, so
- * nothing secret stays in memory after td_keys_load returns.
+ * facts about its public half, and the private key itself (opaque, behind
+ * priv) so that td_keys_rsa_decrypt can test whether an RSA-encrypted
+ * pre-master secret was made for it ([decrypt]). The private key stays in
+ * memory until td_key_clear, which frees it (libcrypto wipes it).
  */
 #ifndef TD_KEYS_H
 #define TD_KEYS_H
@@ -26,6 +28,9 @@ struct td_key {
 	char spki_sha256_b64[45]; /* the same, base64 (pin-sha256), as in td_cert_key */
 	bool has_modulus;         /* RSA: rsa_modulus_sha256 as in td_cert_key */
 	uint8_t rsa_modulus_sha256[32];
+	/* the private key; owned, freed by td_key_clear. A struct td_key may
+	 * be moved but not copied: two copies would free it twice. */
+	struct td_key_private *priv;
 };
 
 /* Loads a PEM or DER private key: RSA, EC, Ed25519 (any type libcrypto
@@ -63,5 +68,20 @@ void td_key_clear(struct td_key *k);
  * by SPKI SHA-256. False when either side is empty (an unloaded key, or the
  * key of a certificate that did not parse). */
 bool td_keys_match(const struct td_key *k, const struct td_cert_key *ck);
+
+/* RSA PKCS#1 v1.5 decryption (RFC 8017 §7.2.2) of in (n bytes, e.g. the
+ * EncryptedPreMasterSecret of an RSA ClientKeyExchange, RFC 5246 §7.4.7.1)
+ * with k's private key, into out (cap bytes); *out_len receives the
+ * plaintext length (0 on failure).
+ *   TD_OK               the padding checks out: in was encrypted to this key
+ *   TD_ERR_CRYPTO       it does not (made with another public key, or not
+ *                       the modulus length); never random bytes instead
+ *                       (implicit rejection is off on OpenSSL >= 3.2)
+ *   TD_ERR_UNSUPPORTED  k is not an RSA key
+ *   TD_ERR_TOO_BIG      the plaintext is longer than cap
+ *   TD_ERR_ARG          k holds no key, or a NULL pointer
+ * Checking the plaintext as a pre-master secret is td_dec_check_pms. */
+TD_MUST_CHECK enum td_err td_keys_rsa_decrypt(const struct td_key *k, const uint8_t *in, size_t n,
+					      uint8_t *out, size_t cap, size_t *out_len);
 
 #endif

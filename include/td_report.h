@@ -74,6 +74,11 @@ struct td_summary {
 	const struct td_key_use *keys;
 	size_t n_keys;
 	uint64_t flows_evicted, hs_too_big, desyncs;
+	/* [decrypt]: secrets were given; connections per td_decrypt_status,
+	 * Finished messages verified and failed (mismatch or unreadable). */
+	bool decrypt_on;
+	uint64_t decrypt_by_status[TD_DECRYPT_STATUS_COUNT];
+	uint64_t finished_verified, finished_failed;
 	/* Live capture (-i): the interface (borrowed for the call) and
 	 * pcap_stats()'s drop counters: by the kernel (buffer full), by the
 	 * interface or its driver. All zero/NULL when reading files. */

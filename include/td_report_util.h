@@ -136,4 +136,11 @@ void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool co
 /* Milliseconds from a to b as a double (b - a). */
 double td_report_ms(struct td_time a, struct td_time b);
 
+/* Decryption facts in words ([decrypt]), for the text and Markdown
+ * reports: enum td_decrypt_status, td_pms_result, td_finished_check
+ * (td_session.h); td_dec_result_words (td_decrypt.h) for the rest. */
+const char *td_report_decrypt_status_words(uint8_t status);
+const char *td_report_pms_words(uint8_t result);
+const char *td_report_finished_words(uint8_t check);
+
 #endif

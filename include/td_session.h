@@ -96,6 +96,7 @@ struct td_client_hello {
 	struct td_wire_str sni;
 	struct td_alpn_list alpn;
 	uint32_t ext_flags; /* TD_EXT_* seen in this hello */
+	uint8_t random[32]; /* the key log's index (NSS key log format) */
 	uint16_t n_key_shares;
 	uint16_t key_shares[TD_MAX_KEY_SHARES]; /* groups offered (RFC 8446 §4.2.8) */
 	uint8_t psk_modes;            /* bit 0 psk_ke, bit 1 psk_dhe_ke (§4.2.9) */
@@ -123,6 +124,7 @@ struct td_server_hello {
 	uint8_t alpn_len;
 	uint8_t alpn[TD_ALPN_LEN];
 	uint32_t ext_flags;     /* TD_EXT_* */
+	uint8_t random[32];
 	uint16_t key_share;     /* group chosen (or asked for, in an HRR), 0 none */
 	uint8_t downgrade;      /* RFC 8446 §4.1.3 sentinel: 0 none, 11 "TLS 1.1
 				 * or below", 12 "TLS 1.2" */
@@ -144,6 +146,7 @@ struct td_alert {
 	uint8_t dir;       /* enum td_dir of the sender */
 	bool encrypted;    /* sent under encryption: level/description unknown */
 	bool probable;     /* TLS 1.3: an application_data record of alert size */
+	bool decrypted;    /* sent under encryption and opened with the secrets given */
 	uint8_t level;     /* 1 warning, 2 fatal; 0 when encrypted */
 	uint8_t desc;      /* RFC 8446 §6 AlertDescription; valid unless encrypted */
 	uint8_t phase;     /* enum td_phase */
@@ -168,6 +171,7 @@ struct td_event {
 	uint8_t kind;   /* enum td_event_kind */
 	uint8_t dir;
 	uint8_t type;
+	bool decrypted; /* TD_EV_HANDSHAKE: the message was read after decrypting */
 	uint16_t count; /* TD_EV_APPDATA: records in this run */
 	uint32_t len;   /* message or record bytes (sum for a run) */
 	uint32_t frame;
@@ -203,6 +207,78 @@ enum td_stage {
 	TD_STAGE_SERVER_FINISHED,
 	TD_STAGE_APPLICATION_DATA,
 	TD_STAGE_COUNT
+};
+
+/* Decryption with a key log or the server's RSA key ([decrypt]): what
+ * could be opened, and what the checks found. Facts only; the diagnosis
+ * and the reports word them. */
+enum td_decrypt_status {
+	TD_DECRYPT_OFF,         /* no --keylog, --key or SSLKEYLOGFILE */
+	TD_DECRYPT_DONE,        /* keys derived; see the checks below */
+	TD_DECRYPT_NO_HELLOS,   /* ClientHello or ServerHello not captured */
+	TD_DECRYPT_NO_SECRETS,  /* nothing in the key log for this client random,
+				 * and no RSA key exchange a --key could open */
+	TD_DECRYPT_DHE_NO_KEYLOG, /* (EC)DHE key exchange: an RSA key cannot help */
+	TD_DECRYPT_PMS_FAILED,  /* RSA: no --key decrypts the pre-master secret */
+	TD_DECRYPT_TLS13_MISSING, /* TLS 1.3 handshake secrets not in the key log */
+	TD_DECRYPT_RESUMED,     /* resumed: the key log has no secret for it */
+	TD_DECRYPT_SUITE,       /* cipher suite not supported here */
+	TD_DECRYPT_VERSION,     /* SSL 3.0 or a TLS 1.3 draft */
+	TD_DECRYPT_NOT_REACHED, /* the handshake ended before encryption began */
+	TD_DECRYPT_STATUS_COUNT
+};
+
+enum td_decrypt_source {
+	TD_SRC_NONE,
+	TD_SRC_KEYLOG,     /* CLIENT_RANDOM or TLS 1.3 traffic secrets */
+	TD_SRC_KEYLOG_RSA, /* a key log "RSA" line (pre-master secret) */
+	TD_SRC_RSA_KEY,    /* the pre-master secret decrypted with --key */
+};
+
+/* The pre-master secret of an RSA key exchange tried with each --key. */
+enum td_pms_result {
+	TD_PMS_NOT_TRIED,
+	TD_PMS_DECRYPTED,   /* PKCS#1 v1.5 padding and client_version right */
+	TD_PMS_WRONG_KEY,   /* padding check failed: not encrypted to this key */
+	TD_PMS_WRONG_VERSION, /* padding right, version bytes wrong */
+	TD_PMS_WRONG_LENGTH,
+	TD_PMS_NOT_RSA,     /* the key given is not an RSA key */
+	TD_PMS_RESULT_COUNT
+};
+
+enum td_finished_check {
+	TD_FIN_NOT_SEEN,     /* no Finished from this side */
+	TD_FIN_VERIFIED,     /* verify_data equals the transcript's */
+	TD_FIN_MISMATCH,     /* decrypted, verify_data differs */
+	TD_FIN_UNREADABLE,   /* its record did not decrypt (see failure) */
+	TD_FIN_NO_KEYS,      /* seen, but no keys for this direction */
+	TD_FIN_NO_TRANSCRIPT, /* handshake messages missing or too large */
+	TD_FIN_CHECK_COUNT
+};
+
+#define TD_MAX_KEYS 8 /* --key files tried on an RSA pre-master secret */
+
+struct td_decrypt_facts {
+	uint8_t status;   /* enum td_decrypt_status */
+	uint8_t source;   /* enum td_decrypt_source */
+	int8_t key_index; /* TD_SRC_RSA_KEY: which --key (0-based), else -1 */
+	uint8_t n_keys_tried;
+	uint8_t pms[TD_MAX_KEYS]; /* enum td_pms_result per --key, in order */
+	/* the --key paths, for the report: borrowed, set by the caller after
+	 * td_session_finish() (NULL when unknown) */
+	const char *key_files[TD_MAX_KEYS];
+	bool ems;         /* extended master secret (RFC 7627) used */
+	bool etm;         /* encrypt_then_mac (RFC 7366) used */
+	bool app_secrets[2]; /* TLS 1.3: application traffic secrets known */
+	uint8_t finished[2]; /* enum td_finished_check per sender */
+	uint32_t finished_frame[2];
+	uint32_t records[2];   /* records opened */
+	uint32_t skipped[2];   /* application data records counted, not opened */
+	bool failed;           /* a record failed to open: */
+	uint8_t fail_dir;
+	uint8_t fail_what;     /* enum td_dec_result (td_decrypt.h) */
+	uint32_t fail_frame;
+	uint16_t fail_len;
 };
 
 struct td_tcp_evidence {
@@ -314,6 +390,8 @@ struct td_session {
 	uint32_t hs_too_big[2];   /* handshake messages above the cap, skipped */
 	uint32_t resyncs[2];      /* record boundary found again after a gap */
 
+	struct td_decrypt_facts dec;
+
 	/* Set by the caller after td_session_finish(), for the report;
 	 * borrowed, NULL when not diagnosed. */
 	const struct td_diagnosis *diagnosis;
@@ -348,6 +426,10 @@ const char *td_outcome_name(enum td_outcome o);
 const char *td_end_name(enum td_end e);
 const char *td_stage_name(enum td_stage st);
 const char *td_abort_name(enum td_abort_how h);
+const char *td_decrypt_status_name(enum td_decrypt_status st);
+const char *td_decrypt_source_name(enum td_decrypt_source src);
+const char *td_pms_result_name(enum td_pms_result r);
+const char *td_finished_check_name(enum td_finished_check c);
 const char *td_event_kind_name(enum td_event_kind k);
 static inline const char *td_dir_name(int dir)
 {

@@ -45,6 +45,27 @@ struct td_tls_cert_sink {
 	void *user;
 };
 
+/* Secrets for decrypting the handshake ([decrypt], tls_decrypt.c), given
+ * by the caller; every member may be NULL/0. Borrowed: must outlive the
+ * parser. */
+struct td_tls_secrets {
+	/* The key log's secret for (client random, label), label an enum
+	 * td_keylog_label (td_keylog.h); returns its length, 0 when absent.
+	 * out holds 64 bytes. */
+	size_t (*keylog)(void *user, const uint8_t client_random[32], int label, uint8_t *out);
+	/* A key log "RSA" line: the pre-master secret whose encrypted form
+	 * starts with these 8 bytes; length or 0. */
+	size_t (*keylog_rsa)(void *user, const uint8_t prefix[8], uint8_t *out);
+	/* --key files: PKCS#1 v1.5 decryption with key i < n_keys; TD_OK,
+	 * TD_ERR_CRYPTO (padding check failed), TD_ERR_UNSUPPORTED (not RSA). */
+	size_t n_keys;
+	enum td_err (*rsa_decrypt)(void *user, size_t i, const uint8_t *in, size_t n,
+				   uint8_t *out, size_t cap, size_t *out_len);
+	void *user;
+};
+
+struct td_tls_dec; /* tls_decrypt.c: keys, transcript, record buffers */
+
 enum td_tls_hs_mode { TD_HS_HEADER, TD_HS_BODY, TD_HS_SKIP };
 
 struct td_tls_dir {
@@ -80,6 +101,8 @@ struct td_tls_dir {
 	/* TLS 1.3: encrypted records start (client: after its CCS if any) */
 	bool tls13_encrypted;
 	bool first_encrypted_done; /* first encrypted handshake record seen */
+	/* the current record is buffered and opened at its end (decrypt) */
+	bool dec_open;
 	/* a small application_data record that may be an encrypted alert,
 	 * kept until the next record from this side tells what it was */
 	bool pending_small;
@@ -94,8 +117,13 @@ struct td_tls {
 	 * that does not begin at a record boundary is searched for one
 	 * instead of given up on. Set by the caller before the first feed. */
 	bool midstream;
+	/* Secrets to decrypt with; NULL: nothing is decrypted. Set by the
+	 * caller before the first feed. */
+	const struct td_tls_secrets *secrets;
+	struct td_tls_dec *dec; /* owned; made at the ClientHello when secrets */
 	struct td_tls_dir d[2];
 	bool server_flight_done;
+	bool plaintext; /* feeding decrypted bytes: messages and alerts say so */
 };
 
 void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim);
@@ -110,6 +138,9 @@ void td_tls_gap(struct td_tls *t, struct td_session *s, int dir, uint64_t missin
 		uint32_t frame, struct td_time ts);
 /* Direction dir will send nothing more (FIN, RST, end of capture). */
 void td_tls_end(struct td_tls *t, struct td_session *s, int dir);
+/* The connection is over (after td_tls_end of both sides): completes the
+ * decryption facts (why nothing was decrypted, Finished not readable). */
+void td_tls_close(struct td_tls *t, struct td_session *s);
 
 /* What the first bytes of a stream look like: 1 a ClientHello record (or
  * an SSLv2-compatible one), 2 a ServerHello record, 0 neither. Used to tell

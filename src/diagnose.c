@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "td_decrypt.h"
 #include "td_digest.h"
 #include "td_chain.h"
 #include "td_names.h"
@@ -76,7 +77,7 @@ struct cause_row {
 	int base;        /* likelihood before the evidence */
 	const char *summary;
 	const char *basis;
-	evidence_fn evidence[3];
+	evidence_fn evidence[5];
 	next_fn next;
 	/* When set, the row is considered only if this says the facts it
 	 * needs are there (a --cert comparison, a name check); NULL: always. */
@@ -160,6 +161,124 @@ static int ev_keys(const struct ctx *c, struct td_cause *out)
 	add(out, true, "none of the --key files matches the certificate's public key (SPKI SHA-256 %s)",
 	    spki_hex(c, hex));
 	return 35;
+}
+
+/* [decrypt] with --key: what each key makes of the RSA pre-master secret,
+ * and whether the client's Finished verifies. This is proof, not a hint:
+ * PKCS#1 v1.5 padding only checks out under the private key whose public
+ * half encrypted it (RFC 8017 §7.2.2). */
+static int ev_decrypt_keys(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_decrypt_facts *d = &c->s->dec;
+	int score = 0;
+	bool wrong = false, right = false;
+
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		const char *k = d->key_files[i] ? d->key_files[i] : "the --key";
+		if (d->pms[i] == TD_PMS_WRONG_KEY && !wrong) {
+			wrong = true;
+			add(out, true,
+			    "the pre-master secret in the ClientKeyExchange does not decrypt under %s "
+			    "(the PKCS#1 v1.5 padding check fails): the client encrypted it to another "
+			    "public key than this key's",
+			    k);
+			score += 30;
+		} else if (d->pms[i] == TD_PMS_WRONG_VERSION && !right) {
+			right = true;
+			add(out, false,
+			    "the pre-master secret decrypts under %s, but its version bytes are not "
+			    "the ClientHello's: a client bug, not a key mismatch",
+			    k);
+			score -= 30;
+		}
+	}
+	return score;
+}
+
+/* The --key that opened the pre-master secret, when the client's Finished
+ * verified with it; NULL otherwise. */
+static const char *proving_key(const struct td_session *s)
+{
+	const struct td_decrypt_facts *d = &s->dec;
+
+	if (d->source != TD_SRC_RSA_KEY || d->key_index < 0 || d->key_index >= TD_MAX_KEYS ||
+	    d->finished[TD_DIR_C2S] != TD_FIN_VERIFIED)
+		return NULL;
+	return d->key_files[d->key_index] ? d->key_files[d->key_index] : "the --key";
+}
+
+static bool client_proven_with_key(const struct ctx *c)
+{
+	return proving_key(c->s) != NULL;
+}
+
+/* The client's side proven right with a --key: a server holding that key
+ * would have computed the same keys and accepted the Finished. */
+static int ev_client_proven(const struct ctx *c, struct td_cause *out)
+{
+	const char *k = proving_key(c->s);
+
+	add(out, true,
+	    "the pre-master secret decrypts under %s and the client's Finished (frame %u) "
+	    "verifies with it: the client did its part right, and a server holding %s would "
+	    "have accepted that Finished",
+	    k, (unsigned)c->s->dec.finished_frame[TD_DIR_C2S], k);
+	return 35;
+}
+
+/* [decrypt] with a key log: the client's Finished checked with its own
+ * secrets. */
+static int ev_decrypt_finished(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_decrypt_facts *d = &c->s->dec;
+
+	if (d->source != TD_SRC_KEYLOG && d->source != TD_SRC_KEYLOG_RSA)
+		return 0;
+	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
+		add(out, true,
+		    "the client's Finished (frame %u) decrypts and verifies with the key log's "
+		    "secrets: the client's keys and transcript are sound, the server derived other "
+		    "keys",
+		    (unsigned)d->finished_frame[TD_DIR_C2S]);
+		return 15;
+	}
+	if (d->finished[TD_DIR_C2S] == TD_FIN_MISMATCH) {
+		add(out, false,
+		    "the client's Finished (frame %u) decrypts but its verify_data is wrong even with "
+		    "the key log's secrets: the client computed it wrong",
+		    (unsigned)d->finished_frame[TD_DIR_C2S]);
+		return -25;
+	}
+	return 0;
+}
+
+/* [decrypt]: a record that fails its integrity check under the sender's
+ * own secrets was changed after it was sent; one that opens and verifies
+ * was not (up to the capture point). */
+static int ev_decrypt_integrity(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_decrypt_facts *d = &c->s->dec;
+
+	if (d->status != TD_DECRYPT_DONE)
+		return 0;
+	if (d->failed && (d->fail_what == TD_DEC_BAD_TAG || d->fail_what == TD_DEC_BAD_MAC ||
+			  d->fail_what == TD_DEC_BAD_PADDING)) {
+		add(out, true,
+		    "the %s's record at frame %u fails its integrity check (%s) under the secrets "
+		    "given: when those are the %s's own (its key log), the record was changed after "
+		    "it was sent",
+		    td_dir_name(d->fail_dir), (unsigned)d->fail_frame,
+		    td_dec_result_words((enum td_dec_result)d->fail_what), td_dir_name(d->fail_dir));
+		return 40;
+	}
+	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
+		add(out, false,
+		    "the client's Finished record (frame %u) opens and verifies as captured: it was "
+		    "not changed between the client and the capture point",
+		    (unsigned)d->finished_frame[TD_DIR_C2S]);
+		return -15;
+	}
+	return 0;
 }
 
 static bool tcp_trouble(const struct td_session *s)
@@ -535,6 +654,18 @@ static void next_other_client(const struct ctx *c, char *buf, size_t n)
 		 ip, (unsigned)port);
 }
 
+static void next_running_key(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64];
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	snprintf(buf, n,
+		 "Find the node or process with the other key: against each server node, "
+		 "openssl s_client -connect %s:%u -tls1_2 -cipher AES128-GCM-SHA256 fails with "
+		 "bad_record_mac where the loaded key is not the certificate's; restart or reload "
+		 "that server so it loads %s.",
+		 ip, (unsigned)c->s->server_port, proving_key(c->s));
+}
+
 static void sni_arg(const struct td_session *s, char *buf, size_t n)
 {
 	if (s->ch.has_sni)
@@ -623,9 +754,23 @@ static const struct cause_row causes[] = {
 	 "RFC 5246 §7.4.7.1: a server that cannot decrypt the RSA pre-master secret must carry on "
 	 "with a random one (Bleichenbacher countermeasure), so the failure surfaces as "
 	 "bad_record_mac on the Finished",
-	 {ev_rsa_kx, ev_alert_after_finished, ev_keys},
+	 {ev_rsa_kx, ev_alert_after_finished, ev_keys, ev_decrypt_keys, ev_decrypt_finished},
 	 next_key_check,
 	 NULL},
+	{"server-not-using-key",
+	 {A_BAD_RECORD_MAC, END},
+	 TD_DIR_S2C,
+	 PHASE(TD_PHASE_AFTER_CLIENT_FINISHED),
+	 KX_RSA,
+	 45,
+	 "The server is not running with the private key given, although that key belongs to "
+	 "the certificate: the process still holds another key (loaded before a renewal, or on "
+	 "another node behind the load balancer), or mishandles it.",
+	 "RFC 5246 §7.4.9: both sides compute verify_data from the same master secret; a server "
+	 "with the right pre-master secret accepts a Finished that verifies",
+	 {ev_client_proven, ev_tcp_clean},
+	 next_running_key,
+	 client_proven_with_key},
 	{"traffic-altered",
 	 {A_BAD_RECORD_MAC, END},
 	 FROM_ANY,
@@ -637,7 +782,7 @@ static const struct cause_row causes[] = {
 	 "offload or injected data.",
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: bad_record_mac means a record failed its MAC or AEAD "
 	 "check",
-	 {ev_tcp_trouble},
+	 {ev_tcp_trouble, ev_decrypt_integrity},
 	 next_capture_both,
 	 NULL},
 	{"key-mismatch-with-dhe",
@@ -965,7 +1110,7 @@ void td_diagnose(const struct td_session *s, const char *capture, struct td_diag
 		out->summary = r->summary;
 		out->basis = r->basis;
 		int score = r->base;
-		for (int k = 0; k < 3 && r->evidence[k]; k++)
+		for (int k = 0; k < 5 && r->evidence[k]; k++)
 			score += r->evidence[k](&c, out);
 		out->likelihood = score < 1 ? 1 : score > 99 ? 99 : score;
 		if (r->next)

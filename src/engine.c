@@ -48,6 +48,7 @@ void td_engine_config_default(struct td_engine_config *cfg)
 	cfg->reasm.max_held_segs = 256;
 	cfg->idle_timeout = 300; /* as Zeek's tcp_inactivity_timeout */
 	cfg->classify = true;
+	cfg->secrets = NULL;
 }
 
 /* ---- sinks: reassembled bytes into the TLS parser ---------------------- */
@@ -152,6 +153,7 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 		td_reasm_flush(&c->rd[d], &e->sink, d);
 		td_tls_end(&c->tls, &c->s, d);
 	}
+	td_tls_close(&c->tls, &c->s);
 	if (c->s.end == TD_END_OPEN)
 		c->s.end = (uint8_t)how_if_open;
 	classify_done(e, c);
@@ -245,6 +247,7 @@ static struct conn *conn_new(struct td_engine *e, struct td_flow *f, bool from_a
 	/* no SYN: the stream may start inside a record (td_tls resyncs) */
 	c->s.midstream = !(seg->flags & TD_TCP_SYN);
 	c->tls.midstream = c->s.midstream;
+	c->tls.secrets = e->cfg.secrets;
 	bool client = sender_is_client(seg, &c->s);
 	c->client_is_a = client == from_a;
 	c->s.client = client ? seg->src : seg->dst;

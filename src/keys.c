@@ -9,9 +9,13 @@
  * Decoding goes through OSSL_DECODER with a passphrase callback that always
  * fails, so an encrypted key can never reach a terminal prompt. Encrypted
  * keys are recognised by their structure, not by the decoder's error text.
- * Buffers that held key material are cleansed before they are freed.
+ * Buffers that held key material are cleansed before they are freed. The
+ * decoded key itself is kept (struct td_key_private) for
+ * td_keys_rsa_decrypt, and freed by td_key_clear.
  */
 #include "td_keys.h"
+
+#include "td_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,77 +25,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-/* Reads the whole file into a fresh buffer, refusing more than
- * TD_KEYS_MAX_FILE bytes (checked on the size and again while reading, in
- * case the file grows). */
-static enum td_err read_file(const char *path, uint8_t **buf, size_t *len, char *err,
-			     size_t errlen)
-{
-	enum td_err ret = TD_ERR_IO;
-	struct stat st;
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			td_err_format(err, errlen, "%s: no such file", path);
-		else
-			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		td_err_format(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > TD_KEYS_MAX_FILE) {
-		td_err_format(err, errlen, "%s: larger than 1 MiB", path);
-		ret = TD_ERR_TOO_BIG;
-		goto out;
-	}
-	b = malloc(TD_KEYS_MAX_FILE + 1);
-	if (!b) {
-		td_err_format(err, errlen, "%s: out of memory", path);
-		ret = TD_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, b + n, TD_KEYS_MAX_FILE + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > TD_KEYS_MAX_FILE) {
-			td_err_format(err, errlen, "%s: larger than 1 MiB", path);
-			ret = TD_ERR_TOO_BIG;
-			goto out;
-		}
-	}
-	*buf = b;
-	*len = n;
-	b = NULL;
-	ret = TD_OK;
-out:
-	if (b) {
-		OPENSSL_cleanse(b, n);
-		free(b);
-	}
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
+/* What struct td_key keeps of the private key; an OpenSSL type, so
+ * td_keys.h sees only the name (STYLE.md rule 1). */
+struct td_key_private {
+	EVP_PKEY *pkey;
+};
 
 /* Never gives a passphrase: encrypted keys are refused, not prompted for. */
 static int no_passphrase(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[],
@@ -313,7 +260,7 @@ enum td_err td_keys_load_password(const char *path, const char *password, struct
 		return TD_ERR_ARG;
 	}
 	ERR_set_mark();
-	ret = read_file(path, &buf, &len, err, errlen);
+	ret = td_file_read(path, TD_KEYS_MAX_FILE, &buf, &len, err, errlen);
 	if (ret != TD_OK)
 		goto out;
 
@@ -377,6 +324,15 @@ enum td_err td_keys_load_password(const char *path, const char *password, struct
 	memcpy(out->spki_sha256_b64, ck.spki_sha256_b64, sizeof out->spki_sha256_b64);
 	out->has_modulus = ck.has_modulus;
 	memcpy(out->rsa_modulus_sha256, ck.rsa_modulus_sha256, sizeof out->rsa_modulus_sha256);
+	/* kept for td_keys_rsa_decrypt */
+	out->priv = malloc(sizeof *out->priv);
+	if (!out->priv) {
+		td_err_format(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	out->priv->pkey = pk;
+	pk = NULL;
 out:
 	OPENSSL_free(spki);
 	EVP_PKEY_free(pk);
@@ -395,6 +351,10 @@ void td_key_clear(struct td_key *k)
 	if (!k)
 		return;
 	free(k->path);
+	if (k->priv) {
+		EVP_PKEY_free(k->priv->pkey); /* libcrypto cleanses the key material */
+		free(k->priv);
+	}
 	memset(k, 0, sizeof *k);
 }
 
@@ -403,4 +363,78 @@ bool td_keys_match(const struct td_key *k, const struct td_cert_key *ck)
 	if (!k || !ck || !k->path || !k->algorithm[0] || !ck->algorithm[0])
 		return false;
 	return memcmp(k->spki_sha256, ck->spki_sha256, sizeof k->spki_sha256) == 0;
+}
+
+/* OpenSSL 3.2 answers a bad PKCS#1 v1.5 padding with random bytes instead
+ * of an error (implicit rejection, the defence against the Marvin attack
+ * for servers). Here the error is the answer sought: the ciphertext was
+ * not made with this key. Older versions have no such switch. */
+static bool no_implicit_rejection(EVP_PKEY_CTX *ctx)
+{
+#ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
+	unsigned int off = 0;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION, &off),
+		OSSL_PARAM_construct_end(),
+	};
+
+	return EVP_PKEY_CTX_set_params(ctx, params) == 1;
+#else
+	(void)ctx;
+	return true;
+#endif
+}
+
+enum td_err td_keys_rsa_decrypt(const struct td_key *k, const uint8_t *in, size_t n,
+				uint8_t *out, size_t cap, size_t *out_len)
+{
+	enum td_err ret = TD_ERR_CRYPTO;
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t *buf = NULL;
+	size_t size = 0, len;
+	int bytes;
+
+	if (out_len)
+		*out_len = 0;
+	if (!k || !k->priv || !k->priv->pkey || (!in && n) || (!out && cap) || !out_len)
+		return TD_ERR_ARG;
+	if (!EVP_PKEY_is_a(k->priv->pkey, "RSA"))
+		return TD_ERR_UNSUPPORTED; /* RSA-PSS keys cannot decrypt either */
+	ERR_set_mark();
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->priv->pkey, NULL);
+	bytes = EVP_PKEY_get_size(k->priv->pkey);
+	if (!ctx || bytes <= 0) {
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	/* the provider wants room for a whole modulus, whatever comes out */
+	size = (size_t)bytes;
+	buf = malloc(size);
+	if (!buf) {
+		ret = TD_ERR_NOMEM;
+		goto out;
+	}
+	if (EVP_PKEY_decrypt_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    !no_implicit_rejection(ctx))
+		goto out;
+	len = size;
+	if (EVP_PKEY_decrypt(ctx, buf, &len, n ? in : buf, n) != 1)
+		goto out; /* TD_ERR_CRYPTO: the padding does not check out */
+	if (len > cap) {
+		ret = TD_ERR_TOO_BIG;
+		goto out;
+	}
+	if (len)
+		memcpy(out, buf, len);
+	*out_len = len;
+	ret = TD_OK;
+out:
+	if (buf) {
+		OPENSSL_cleanse(buf, size);
+		free(buf);
+	}
+	EVP_PKEY_CTX_free(ctx);
+	ERR_pop_to_mark();
+	return ret;
 }

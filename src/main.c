@@ -31,6 +31,7 @@
 #include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_engine.h"
+#include "td_keylog.h"
 #include "td_keys.h"
 #include "td_privdrop.h"
 #include "td_report.h"
@@ -75,6 +76,7 @@ struct options {
 	const char *key_files[MAX_KEYS];
 	size_t n_keys;
 	const char *key_password_file;       /* --key-password-file */
+	const char *keylog_file;             /* --keylog */
 	const char *ca_path;                 /* --ca */
 	const char *cert_files[MAX_CERTS];   /* --cert */
 	size_t n_cert_files;
@@ -91,6 +93,9 @@ struct run {
 	struct td_key keys[MAX_KEYS];
 	struct td_key_use key_use[MAX_KEYS]; /* for the summary */
 	size_t n_keys;
+	struct td_keylog keylog; /* --keylog or $SSLKEYLOGFILE */
+	bool have_keylog;
+	struct td_tls_secrets secrets; /* what the parser decrypts with */
 	struct td_x509_cache *cache;
 	FILE *index;              /* --extract-certs DIR/index.json */
 	bool index_first;
@@ -491,7 +496,11 @@ static void usage(FILE *out)
 		"                       overwrites an existing file)\n"
 		"  --json               JSON Lines: one object per connection, a summary last\n"
 		"  --key FILE           a private key (PEM or DER) to match against every\n"
-		"                       certificate's public key (repeatable)\n"
+		"                       certificate's public key (repeatable); an RSA key\n"
+		"                       also decrypts an RSA key exchange's pre-master secret\n"
+		"  --keylog FILE        NSS key log (SSLKEYLOGFILE format): decrypt handshakes,\n"
+		"                       check Finished, name encrypted alerts (default:\n"
+		"                       $SSLKEYLOGFILE when set)\n"
 		"  --extract-certs DIR  write every certificate as DER and PEM into DIR,\n"
 		"                       named by SHA-256 fingerprint\n"
 		"  --ca FILE|DIR        trust anchors: verify every chain against them at the\n"
@@ -628,13 +637,14 @@ static void free_report(struct run *r)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD,
-	       OPT_REPORT, OPT_ONLY_FAILURES };
+	       OPT_REPORT, OPT_ONLY_FAILURES, OPT_KEYLOG };
 	static const struct option longs[] = {
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"extract-certs", required_argument, NULL, OPT_EXTRACT},
 		{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD},
 		{"key", required_argument, NULL, OPT_KEY},
+		{"keylog", required_argument, NULL, OPT_KEYLOG},
 		{"ca", required_argument, NULL, OPT_CA},
 		{"cert", required_argument, NULL, OPT_CERT},
 		{"color", required_argument, NULL, OPT_COLOR},
@@ -685,6 +695,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EXTRACT:
 			o->extract_dir = optarg;
+			break;
+		case OPT_KEYLOG:
+			o->keylog_file = optarg;
 			break;
 		case OPT_KEY:
 			if (o->n_keys == MAX_KEYS) {
@@ -744,6 +757,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 static void match_keys(struct run *r, struct td_session *s)
 {
 	s->keys_given = r->n_keys > 0;
+	for (size_t k = 0; k < r->n_keys && k < TD_MAX_KEYS; k++)
+		s->dec.key_files[k] = r->keys[k].path;
 	for (unsigned i = 0; i < s->n_certs; i++) {
 		s->cert_key_match[i] = NULL;
 		if (!s->certs[i]->parsed)
@@ -991,7 +1006,12 @@ static void account(struct td_summary *sum, const struct td_session *s)
 	for (int d = 0; d < 2; d++) {
 		sum->hs_too_big += s->hs_too_big[d];
 		sum->desyncs += s->desync[d] != 0;
+		sum->finished_verified += s->dec.finished[d] == TD_FIN_VERIFIED;
+		sum->finished_failed += s->dec.finished[d] == TD_FIN_MISMATCH ||
+					s->dec.finished[d] == TD_FIN_UNREADABLE;
 	}
+	if (s->dec.status < TD_DECRYPT_STATUS_COUNT)
+		sum->decrypt_by_status[s->dec.status]++;
 }
 
 static void on_session(void *user, struct td_session *s)
@@ -1064,6 +1084,74 @@ static int load_keys(struct run *r)
 	return rc;
 }
 
+/* ---- decryption secrets (td_tls_secrets) -------------------------------- */
+
+static size_t secret_keylog(void *user, const uint8_t client_random[32], int label, uint8_t *out)
+{
+	struct run *r = user;
+	return td_keylog_find(&r->keylog, client_random, (enum td_keylog_label)label, out);
+}
+
+static size_t secret_keylog_rsa(void *user, const uint8_t prefix[8], uint8_t *out)
+{
+	struct run *r = user;
+	return td_keylog_find_rsa(&r->keylog, prefix, out);
+}
+
+static enum td_err secret_rsa(void *user, size_t i, const uint8_t *in, size_t n, uint8_t *out,
+			      size_t cap, size_t *out_len)
+{
+	struct run *r = user;
+	if (i >= r->n_keys)
+		return TD_ERR_UNSUPPORTED;
+	return td_keys_rsa_decrypt(&r->keys[i], in, n, out, cap, out_len);
+}
+
+/* --keylog FILE, else $SSLKEYLOGFILE as Wireshark reads it. A file named
+ * on the command line must load; one from the environment only warns. */
+static int load_keylog(struct run *r)
+{
+	const char *path = r->opt.keylog_file;
+	const char *what = "--keylog";
+	char err[512];
+
+	if (!path) {
+		path = getenv("SSLKEYLOGFILE");
+		what = "SSLKEYLOGFILE";
+		if (!path || !*path)
+			path = NULL;
+	}
+	if (path) {
+		if (td_keylog_load(&r->keylog, path, err, sizeof err) != TD_OK) {
+			fprintf(stderr, "tlsdiag: %s %s%s\n", what, err,
+				r->opt.keylog_file ? "" : " (ignored)");
+			if (r->opt.keylog_file)
+				return -1;
+		} else {
+			r->have_keylog = true;
+			for (unsigned i = 0; i < r->keylog.n_warnings; i++)
+				fprintf(stderr, "tlsdiag: %s %s:%u: %s (line skipped)\n", what, path,
+					r->keylog.warnings[i].line, r->keylog.warnings[i].text);
+			if (r->keylog.malformed > r->keylog.n_warnings)
+				fprintf(stderr, "tlsdiag: %s %s: %u more malformed lines skipped\n",
+					what, path, r->keylog.malformed - r->keylog.n_warnings);
+			if (r->opt.verbose)
+				fprintf(stderr, "tlsdiag: %s %s: %u secrets\n", what, path,
+					r->keylog.secrets);
+		}
+	}
+	if (r->have_keylog) {
+		r->secrets.keylog = secret_keylog;
+		r->secrets.keylog_rsa = secret_keylog_rsa;
+	}
+	if (r->n_keys) {
+		r->secrets.n_keys = r->n_keys;
+		r->secrets.rsa_decrypt = secret_rsa;
+	}
+	r->secrets.user = r;
+	return 0;
+}
+
 static int check_extract_dir(const char *dir)
 {
 	struct stat sb;
@@ -1132,6 +1220,10 @@ static int run_file(struct run *r)
 		return status_exit(st);
 	}
 	td_engine_config_default(&cfg);
+	if (r->have_keylog || r->n_keys) {
+		cfg.secrets = &r->secrets;
+		r->sum.decrypt_on = true;
+	}
 	struct td_engine *eng = td_engine_new(&cfg, r->cache, on_session, r);
 	if (!eng) {
 		td_capture_close(cap);
@@ -1193,7 +1285,7 @@ int main(int argc, char **argv)
 			(r.opt.color == -1 && !r.opt.json && isatty(STDOUT_FILENO) &&
 			 getenv("NO_COLOR") == NULL);
 	setup_inputs(&r);
-	if (load_keys(&r) != 0) {
+	if (load_keys(&r) != 0 || load_keylog(&r) != 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -1231,6 +1323,7 @@ out:
 	td_x509_cache_free(r.cache);
 	for (size_t i = 0; i < r.n_keys; i++)
 		td_key_clear(&r.keys[i]);
+	td_keylog_free(&r.keylog);
 	free(r.opt.filter);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_error.h"
@@ -521,6 +522,7 @@ static json_t *j_alert(const struct td_alert *a)
 	put(&b, "code", known ? json_integer(a->desc) : json_null());
 	put(&b, "encrypted", json_boolean(a->encrypted || a->probable));
 	put(&b, "probable", json_boolean(a->probable));
+	put(&b, "decrypted", json_boolean(a->decrypted));
 	put(&b, "phase", json_string(td_phase_name(a->phase)));
 	put(&b, "record_length", json_integer(a->record_len));
 	return jb_done(&b);
@@ -542,6 +544,68 @@ static json_t *j_event(struct td_report_events *w, const struct td_session *s,
 	put(&b, "length", j_u64(ev->len));
 	if (ev->kind == TD_EV_APPDATA)
 		put(&b, "count", json_integer(ev->count));
+	if (ev->kind == TD_EV_HANDSHAKE)
+		put(&b, "decrypted", json_boolean(ev->decrypted));
+	return jb_done(&b);
+}
+
+static json_t *j_finished(const struct td_decrypt_facts *d, int dir)
+{
+	struct jb b = jb_new();
+
+	if (b.o) {
+		put(&b, "check", json_string(td_finished_check_name(d->finished[dir])));
+		put(&b, "frame", d->finished[dir] == TD_FIN_NOT_SEEN ? json_null()
+								     : j_frame(d->finished_frame[dir]));
+	}
+	return jb_done(&b);
+}
+
+/* [decrypt]: null when no secrets were given (man/tlsdiag.1, "decryption"). */
+static json_t *j_decryption(const struct td_session *s)
+{
+	const struct td_decrypt_facts *d = &s->dec;
+	struct jb b;
+	json_t *a;
+
+	if (d->status == TD_DECRYPT_OFF)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "status", json_string(td_decrypt_status_name(d->status)));
+	put(&b, "source", d->source ? json_string(td_decrypt_source_name(d->source)) : json_null());
+	put(&b, "key_file", d->source == TD_SRC_RSA_KEY && d->key_index >= 0 &&
+				    d->key_index < TD_MAX_KEYS
+			    ? j_str_or_null(d->key_files[d->key_index])
+			    : json_null());
+	a = json_array();
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		struct jb k = jb_new();
+		if (k.o) {
+			put(&k, "key_file", j_str_or_null(d->key_files[i]));
+			put(&k, "result", json_string(td_pms_result_name(d->pms[i])));
+		}
+		arr_add(a, jb_done(&k), &b.ok);
+	}
+	put(&b, "pre_master_secret", a);
+	put(&b, "extended_master_secret", json_boolean(d->ems));
+	put(&b, "encrypt_then_mac", json_boolean(d->etm));
+	put(&b, "finished", j_pair(j_finished(d, 0), j_finished(d, 1)));
+	put(&b, "records_opened", j_pair_u64(d->records[0], d->records[1]));
+	put(&b, "records_not_opened", j_pair_u64(d->skipped[0], d->skipped[1]));
+	if (d->failed) {
+		struct jb f = jb_new();
+		if (f.o) {
+			put(&f, "frame", j_frame(d->fail_frame));
+			put(&f, "from", json_string(td_dir_name(d->fail_dir)));
+			put(&f, "what", json_string(td_dec_result_name(d->fail_what)));
+			put(&f, "record_length", json_integer(d->fail_len));
+		}
+		put(&b, "first_failure", jb_done(&f));
+	} else {
+		put(&b, "first_failure", json_null());
+	}
 	return jb_done(&b);
 }
 
@@ -777,6 +841,7 @@ json_t *td_report_session_json(const struct td_session *s)
 		arr_add(a, j_alert(&s->alerts[i]), &b.ok);
 	put(&b, "alerts", a);
 	put(&b, "alerts_total", json_integer(s->total_alerts));
+	put(&b, "decryption", j_decryption(s));
 
 	a = json_array();
 	n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
@@ -915,6 +980,26 @@ static json_t *j_consistency(const struct td_consistency *c, bool *ok)
 	return a;
 }
 
+/* [decrypt]: null without secrets; else connections per status (every
+ * status, zeros included) and the Finished checks. */
+static json_t *j_summary_decryption(const struct td_summary *sum)
+{
+	struct jb b, st;
+
+	if (!sum->decrypt_on)
+		return json_null();
+	b = jb_new();
+	st = jb_new();
+	if (st.o)
+		for (int i = TD_DECRYPT_DONE; i < TD_DECRYPT_STATUS_COUNT; i++)
+			put(&st, td_decrypt_status_name((enum td_decrypt_status)i),
+			    j_u64(sum->decrypt_by_status[i]));
+	put(&b, "connections", jb_done(&st));
+	put(&b, "finished_verified", j_u64(sum->finished_verified));
+	put(&b, "finished_failed", j_u64(sum->finished_failed));
+	return jb_done(&b);
+}
+
 json_t *td_report_summary_json(const struct td_summary *sum)
 {
 	struct jb b = jb_new(), d, c, ce;
@@ -976,6 +1061,7 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	}
 	put(&b, "certificate_consistency", j_consistency(sum->consistency, &b.ok));
 	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
+	put(&b, "decryption", j_summary_decryption(sum));
 	put(&b, "flows_evicted", j_u64(sum->flows_evicted));
 	put(&b, "handshake_too_big", j_u64(sum->hs_too_big));
 	put(&b, "desyncs", j_u64(sum->desyncs));

@@ -14,6 +14,7 @@
 #include "td_names.h"
 #include "td_report.h"
 #include "td_report_md.h"
+#include "td_decrypt.h"
 #include "td_report_util.h"
 #include "td_x509.h"
 
@@ -395,6 +396,40 @@ static void md_row(FILE *out, const struct td_session *s)
 	fputs(" |\n", out);
 }
 
+/* [decrypt]: what the secrets given proved, as a list. */
+static void md_decryption(FILE *out, const struct td_session *s)
+{
+	const struct td_decrypt_facts *d = &s->dec;
+
+	if (d->status == TD_DECRYPT_OFF)
+		return;
+	fputs("### Decryption\n\n- Status: ", out);
+	md_text(out, td_report_decrypt_status_words(d->status));
+	fputs("\n", out);
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		fputs("- Pre-master secret: `", out);
+		md_text(out, d->key_files[i] ? d->key_files[i] : "the key");
+		fputs("` ", out);
+		md_text(out, td_report_pms_words(d->pms[i]));
+		fputs("\n", out);
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		if (d->finished[dir] == TD_FIN_NOT_SEEN)
+			continue;
+		fprintf(out, "- %s Finished (frame %lu): ", dir ? "Server" : "Client",
+			(unsigned long)d->finished_frame[dir]);
+		md_text(out, td_report_finished_words(d->finished[dir]));
+		fputs("\n", out);
+	}
+	if (d->failed) {
+		fprintf(out, "- First record that failed: frame %lu, from the %s: ",
+			(unsigned long)d->fail_frame, td_dir_name(d->fail_dir));
+		md_text(out, td_dec_result_words((enum td_dec_result)d->fail_what));
+		fputs("\n", out);
+	}
+	fputs("\n", out);
+}
+
 void td_md_session(FILE *out, const struct td_session *s)
 {
 	char c[96], sv[96], *lad = NULL;
@@ -423,6 +458,7 @@ void td_md_session(FILE *out, const struct td_session *s)
 		free(lad);
 	}
 	md_cert_table(out, s);
+	md_decryption(out, s);
 	md_diagnosis(out, s);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_error.h"
@@ -1014,12 +1015,70 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 			fputs("encrypted alert (level and description not visible without keys)", t->out);
 		else
 			fputs(td_report_alert_words(a, words, sizeof words), t->out);
-		fprintf(t->out, "%s  (%s%s)\n", off(t), a->encrypted || a->probable ? "" : "in clear, ",
+		fprintf(t->out, "%s  (%s%s)\n", off(t),
+			a->decrypted			 ? "decrypted, "
+			: a->encrypted || a->probable ? ""
+						      : "in clear, ",
 			td_phase_name(a->phase));
 	}
 	if (s->total_alerts > n)
 		fprintf(t->out, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_alerts);
+}
+
+/* What decryption found ([decrypt]): shown only when secrets were given. */
+static void sec_decryption(const struct tx *t, const struct td_session *s)
+{
+	const struct td_decrypt_facts *d = &s->dec;
+	static const char *const src_words[] = {"", "key log", "key log RSA line", "--key"};
+
+	if (d->status == TD_DECRYPT_OFF)
+		return;
+	section(t, "Decryption");
+	if (d->status == TD_DECRYPT_DONE && d->source < sizeof src_words / sizeof src_words[0]) {
+		if (d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS &&
+		    d->key_files[d->key_index])
+			field(t, "status", "decrypted (pre-master secret from --key %s)",
+			      d->key_files[d->key_index]);
+		else
+			field(t, "status", "decrypted (%s)", src_words[d->source]);
+	} else {
+		field(t, "status", "%s%s%s", on(t, ANSI_YELLOW),
+		      td_report_decrypt_status_words(d->status), off(t));
+	}
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		char l[32];
+		snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
+		bool bad = d->pms[i] != TD_PMS_DECRYPTED;
+		field(t, l, "%s %s%s%s", d->key_files[i] ? d->key_files[i] : "the key",
+		      bad ? on(t, ANSI_RED) : "", td_report_pms_words(d->pms[i]), bad ? off(t) : "");
+	}
+	if (d->status == TD_DECRYPT_DONE && !td_session_is_tls13(s))
+		field(t, "extensions", "extended_master_secret %s, encrypt_then_mac %s",
+		      d->ems ? "yes" : "no", d->etm ? "yes" : "no");
+	for (int dir = 0; dir < 2; dir++) {
+		char l[32];
+		snprintf(l, sizeof l, "%s Finished", td_dir_name(dir));
+		if (d->finished[dir] == TD_FIN_NOT_SEEN)
+			field(t, l, "not seen");
+		else
+			field(t, l, "frame %lu: %s%s%s", (unsigned long)d->finished_frame[dir],
+			      on(t, d->finished[dir] == TD_FIN_VERIFIED ? ANSI_GREEN
+				    : d->finished[dir] == TD_FIN_MISMATCH ||
+						    d->finished[dir] == TD_FIN_UNREADABLE
+					    ? ANSI_RED
+					    : ""),
+			      td_report_finished_words(d->finished[dir]), off(t));
+	}
+	if (d->failed)
+		field(t, "first failure", "%sframe %lu, %s record of %u bytes: %s%s",
+		      on(t, ANSI_RED), (unsigned long)d->fail_frame, td_dir_name(d->fail_dir),
+		      (unsigned)d->fail_len, td_dec_result_words((enum td_dec_result)d->fail_what), off(t));
+	if (d->records[0] || d->records[1] || d->skipped[0] || d->skipped[1])
+		field(t, "records opened", "client %lu, server %lu (application data counted, not "
+					   "opened: client %lu, server %lu)",
+		      (unsigned long)d->records[0], (unsigned long)d->records[1],
+		      (unsigned long)d->skipped[0], (unsigned long)d->skipped[1]);
 }
 
 /* The handshake ladder (td_report_ladder(), shared with the Markdown
@@ -1120,6 +1179,7 @@ static void text_session(const struct tx *t, const struct td_session *s)
 	sec_certificates(t, s);
 	sec_client_certificates(t, s);
 	sec_alerts(t, s);
+	sec_decryption(t, s);
 	sec_ladder(t, s);
 	if (s->is_tls || t->verbose > 0)
 		sec_outcome(t, s);
@@ -1187,6 +1247,30 @@ struct alert_row {
 	uint8_t desc, dir;
 	uint64_t count;
 };
+
+/* [decrypt]: how many connections opened, Finished checks, and why the
+ * others did not (one line per reason, most frequent reasons first in
+ * enum order: the list is short). */
+static void decryption_lines(const struct tx *t, const struct td_summary *sum)
+{
+	bool first = true;
+
+	if (!sum->decrypt_on)
+		return;
+	sfield(t, "decryption", "%llu of %llu connections decrypted; Finished: %llu verified, %llu "
+				"failed",
+	       (unsigned long long)sum->decrypt_by_status[TD_DECRYPT_DONE],
+	       (unsigned long long)sum->connections_tls, (unsigned long long)sum->finished_verified,
+	       (unsigned long long)sum->finished_failed);
+	for (int st = TD_DECRYPT_NO_HELLOS; st < TD_DECRYPT_STATUS_COUNT; st++) {
+		if (!sum->decrypt_by_status[st])
+			continue;
+		label_at(t, 2, VALUE_COL - 2, first ? "not decrypted" : "");
+		first = false;
+		fprintf(t->out, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
+			td_report_decrypt_status_words((uint8_t)st));
+	}
+}
 
 static void text_summary(const struct tx *t, const struct td_summary *sum)
 {
@@ -1313,6 +1397,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		td_report_put_term(t->out, (const uint8_t *)line, strlen(line));
 		fputc('\n', t->out);
 	}
+	decryption_lines(t, sum);
 	if (sum->flows_evicted || t->verbose > 0)
 		sfield(t, "flows evicted", "%llu (memory cap)", (unsigned long long)sum->flows_evicted);
 	if (sum->hs_too_big || t->verbose > 0)

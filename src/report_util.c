@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "td_decrypt.h"
 #include "td_names.h"
 #include "td_diagnose.h"
 #include "td_report.h"
@@ -369,7 +370,8 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 
 	switch (ev->kind) {
 	case TD_EV_HANDSHAKE:
-		snprintf(buf, n, "%s", td_report_handshake_name(ev->type, tmp, sizeof tmp));
+		snprintf(buf, n, "%s%s", td_report_handshake_name(ev->type, tmp, sizeof tmp),
+			 ev->decrypted ? " (decrypted)" : "");
 		break;
 	case TD_EV_ENCRYPTED_HANDSHAKE:
 		/* RFC 5246 §7.4.9: in TLS 1.2 the message right after CCS is the
@@ -394,7 +396,8 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 			else if (a->encrypted)
 				snprintf(buf, n, "encrypted Alert");
 			else
-				snprintf(buf, n, "Alert %s", td_report_alert_words(a, tmp, sizeof tmp));
+				snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
+					 a->decrypted ? " (decrypted)" : "");
 		} else {
 			snprintf(buf, n, "Alert");
 		}
@@ -662,4 +665,78 @@ void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool co
 bool td_report_is_failure(const struct td_session *s)
 {
 	return s->outcome == TD_OUTCOME_FAILED || (s->diagnosis && s->diagnosis->n > 0);
+}
+
+/* ---- decryption facts in words ([decrypt]; text and Markdown) --------- */
+
+const char *td_report_decrypt_status_words(uint8_t status)
+{
+	switch (status) {
+	case TD_DECRYPT_DONE:
+		return "decrypted";
+	case TD_DECRYPT_NO_HELLOS:
+		return "not possible: the ClientHello or ServerHello is not in the capture "
+		       "(their randoms index the key log)";
+	case TD_DECRYPT_NO_SECRETS:
+		return "no key log line for this connection's client random";
+	case TD_DECRYPT_DHE_NO_KEYLOG:
+		return "the key exchange is (EC)DHE: a private key cannot decrypt it; give a "
+		       "key log (--keylog) from the client or the server";
+	case TD_DECRYPT_PMS_FAILED:
+		return "the RSA pre-master secret does not decrypt under any --key given";
+	case TD_DECRYPT_TLS13_MISSING:
+		return "the key log lacks this connection's TLS 1.3 handshake secrets "
+		       "(CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET)";
+	case TD_DECRYPT_RESUMED:
+		return "resumed session with no key log line: its full handshake is not in the "
+		       "capture";
+	case TD_DECRYPT_SUITE:
+		return "cipher suite not supported for decryption";
+	case TD_DECRYPT_VERSION:
+		return "protocol version not supported for decryption (SSL 3.0, TLS 1.3 drafts)";
+	case TD_DECRYPT_NOT_REACHED:
+		return "nothing to decrypt: the handshake ended before encryption began";
+	default:
+		return "off";
+	}
+}
+
+const char *td_report_pms_words(uint8_t result)
+{
+	switch (result) {
+	case TD_PMS_DECRYPTED:
+		return "decrypts it (PKCS#1 v1.5 padding and client version right)";
+		/* RFC 5246 §7.4.7.1: the padding only checks out under the
+		 * private key whose public half encrypted it */
+	case TD_PMS_WRONG_KEY:
+		return "does NOT decrypt it (PKCS#1 v1.5 padding check fails): the client "
+		       "encrypted the pre-master secret to a different public key";
+	case TD_PMS_WRONG_VERSION:
+		return "decrypts it, but the first two bytes are not the ClientHello's version "
+		       "(client bug or version rollback)";
+	case TD_PMS_WRONG_LENGTH:
+		return "decrypts it to a secret that is not 48 bytes";
+	case TD_PMS_NOT_RSA:
+		return "is not an RSA key: it cannot decrypt an RSA key exchange";
+	default:
+		return "not tried";
+	}
+}
+
+const char *td_report_finished_words(uint8_t check)
+{
+	switch (check) {
+	case TD_FIN_VERIFIED:
+		return "verified: verify_data matches the handshake transcript";
+	case TD_FIN_MISMATCH:
+		return "verify_data does NOT match the handshake transcript";
+	case TD_FIN_UNREADABLE:
+		return "its record did not decrypt";
+	case TD_FIN_NO_KEYS:
+		return "not checked: no keys for this side";
+	case TD_FIN_NO_TRANSCRIPT:
+		return "not checked: handshake messages missing from the capture";
+	default:
+		return "not seen";
+	}
 }

@@ -12,6 +12,7 @@ void td_session_init(struct td_session *s)
 	memset(s, 0, sizeof *s);
 	s->end_by = -1;
 	s->aborted_by = -1;
+	s->dec.key_index = -1;
 }
 
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
@@ -196,6 +197,46 @@ static const char *const abort_names[] = {
 	[TD_ABORT_SILENCE] = "silence",
 };
 
+/* The JSON schema's values (man/tlsdiag.1): keep them stable. */
+static const char *const decrypt_status_names[TD_DECRYPT_STATUS_COUNT] = {
+	[TD_DECRYPT_OFF] = "off",
+	[TD_DECRYPT_DONE] = "decrypted",
+	[TD_DECRYPT_NO_HELLOS] = "no_hellos",
+	[TD_DECRYPT_NO_SECRETS] = "no_secrets",
+	[TD_DECRYPT_DHE_NO_KEYLOG] = "dhe_needs_keylog",
+	[TD_DECRYPT_PMS_FAILED] = "pms_not_decrypted",
+	[TD_DECRYPT_TLS13_MISSING] = "tls13_secrets_missing",
+	[TD_DECRYPT_RESUMED] = "resumed_no_secret",
+	[TD_DECRYPT_SUITE] = "suite_unsupported",
+	[TD_DECRYPT_VERSION] = "version_unsupported",
+	[TD_DECRYPT_NOT_REACHED] = "not_reached",
+};
+
+static const char *const decrypt_source_names[] = {
+	[TD_SRC_NONE] = "none",
+	[TD_SRC_KEYLOG] = "keylog",
+	[TD_SRC_KEYLOG_RSA] = "keylog_rsa",
+	[TD_SRC_RSA_KEY] = "rsa_key",
+};
+
+static const char *const pms_names[TD_PMS_RESULT_COUNT] = {
+	[TD_PMS_NOT_TRIED] = "not_tried",
+	[TD_PMS_DECRYPTED] = "decrypted",
+	[TD_PMS_WRONG_KEY] = "wrong_key",
+	[TD_PMS_WRONG_VERSION] = "wrong_version",
+	[TD_PMS_WRONG_LENGTH] = "wrong_length",
+	[TD_PMS_NOT_RSA] = "not_rsa",
+};
+
+static const char *const finished_names[TD_FIN_CHECK_COUNT] = {
+	[TD_FIN_NOT_SEEN] = "not_seen",
+	[TD_FIN_VERIFIED] = "verified",
+	[TD_FIN_MISMATCH] = "mismatch",
+	[TD_FIN_UNREADABLE] = "unreadable",
+	[TD_FIN_NO_KEYS] = "no_keys",
+	[TD_FIN_NO_TRANSCRIPT] = "no_transcript",
+};
+
 static const char *const event_names[TD_EV_KIND_COUNT] = {
 	[TD_EV_HANDSHAKE] = "handshake",
 	[TD_EV_ENCRYPTED_HANDSHAKE] = "encrypted handshake",
@@ -237,4 +278,25 @@ const char *td_abort_name(enum td_abort_how h)
 const char *td_event_kind_name(enum td_event_kind k)
 {
 	return NAME_OR(event_names, k, TD_EV_KIND_COUNT);
+}
+
+const char *td_decrypt_status_name(enum td_decrypt_status st)
+{
+	return NAME_OR(decrypt_status_names, st, TD_DECRYPT_STATUS_COUNT);
+}
+
+const char *td_decrypt_source_name(enum td_decrypt_source src)
+{
+	return NAME_OR(decrypt_source_names, src,
+		       sizeof decrypt_source_names / sizeof decrypt_source_names[0]);
+}
+
+const char *td_pms_result_name(enum td_pms_result r)
+{
+	return NAME_OR(pms_names, r, TD_PMS_RESULT_COUNT);
+}
+
+const char *td_finished_check_name(enum td_finished_check c)
+{
+	return NAME_OR(finished_names, c, TD_FIN_CHECK_COUNT);
 }

@@ -9,6 +9,7 @@
  * encryption) is kept apart in on_handshake() / on_record().
  */
 #include "td_tls.h"
+#include "tls_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,31 +17,6 @@
 #include "td_fingerprint.h"
 #include "td_names.h"
 #include "td_reader.h"
-
-/* RFC 8446 §4 HandshakeType */
-enum {
-	HS_HELLO_REQUEST = 0,
-	HS_CLIENT_HELLO = 1,
-	HS_SERVER_HELLO = 2,
-	HS_NEW_SESSION_TICKET = 4,
-	HS_ENCRYPTED_EXTENSIONS = 8,
-	HS_CERTIFICATE = 11,
-	HS_SERVER_KEY_EXCHANGE = 12,
-	HS_CERTIFICATE_REQUEST = 13,
-	HS_SERVER_HELLO_DONE = 14,
-	HS_CERTIFICATE_VERIFY = 15,
-	HS_CLIENT_KEY_EXCHANGE = 16,
-	HS_FINISHED = 20,
-};
-
-/* RFC 8446 §5.1 ContentType */
-enum {
-	CT_CHANGE_CIPHER_SPEC = 20,
-	CT_ALERT = 21,
-	CT_HANDSHAKE = 22,
-	CT_APPLICATION_DATA = 23,
-	CT_HEARTBEAT = 24,
-};
 
 /* RFC 8446 §4.2 ExtensionType values read here */
 enum {
@@ -293,7 +269,7 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 	struct td_reader sid, suites, comp;
 
 	TD_TRY(td_read_u16(r, &ch->legacy_version));
-	TD_TRY(td_read_skip(r, 32));
+	TD_TRY(td_read_bytes(r, ch->random, sizeof ch->random));
 	TD_TRY(td_read_vec8(r, &sid));
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
@@ -358,12 +334,12 @@ static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
  */
 enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hello *sh)
 {
-	uint8_t random[32];
+	const uint8_t *random = sh->random;
 	struct td_reader sid;
 
 	TD_TRY(td_read_u16(r, &sh->legacy_version));
-	TD_TRY(td_read_bytes(r, random, sizeof random));
-	sh->hello_retry_request = memcmp(random, hrr_random, sizeof random) == 0;
+	TD_TRY(td_read_bytes(r, sh->random, sizeof sh->random));
+	sh->hello_retry_request = memcmp(random, hrr_random, sizeof sh->random) == 0;
 	/* RFC 8446 §4.1.3: a TLS 1.3 server negotiating less says so in the
 	 * last 8 bytes of its random */
 	if (memcmp(random + 24, "DOWNGRD", 7) == 0 && random[31] <= 1)
@@ -617,6 +593,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 	td_reader_init(&r, body, body ? len : 0);
 	if (s->handshake_messages[dir] < UINT32_MAX)
 		s->handshake_messages[dir]++;
+	if (t->secrets)
+		td_tlsdec_message_before(t, s, dir, type, body, len);
 	if (dir == TD_DIR_C2S)
 		note_client_spoke(t, s, dir);
 	switch (type) {
@@ -689,8 +667,28 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		if (dir != TD_DIR_S2C)
 			break;
 		s->client_cert_requested = true;
-		if (body && parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
+		/* TLS 1.3's (RFC 8446 §4.3.2, seen only decrypted) is a
+		 * context and extensions: only its presence is kept */
+		if (body && !td_session_is_tls13(s) &&
+		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
+		break;
+	case HS_FINISHED:
+		/* read only after decrypting (t->plaintext): in clear it is
+		 * counted as the first encrypted handshake record */
+		if (!t->plaintext)
+			break;
+		s->finished_seen[dir] = true;
+		t->d[dir].first_encrypted_done = true;
+		if (td_session_is_tls13(s) && dir == TD_DIR_S2C) {
+			/* RFC 8446 §4.4.4: the server's Finished ends its
+			 * flight; the handshake completes with the client's */
+			t->server_flight_done = true;
+			raise_stage(s, TD_STAGE_SERVER_HELLO_DONE);
+		} else {
+			raise_stage(s, dir == TD_DIR_C2S ? TD_STAGE_CLIENT_FINISHED
+							 : TD_STAGE_SERVER_FINISHED);
+		}
 		break;
 	case HS_SERVER_KEY_EXCHANGE: {
 		const struct td_cipher_info *ci = td_names_cipher(s->sh.suite);
@@ -719,7 +717,19 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 	default:
 		break;
 	}
-	add_event(s, TD_EV_HANDSHAKE, dir, type, len, frame, ts);
+	if (t->secrets)
+		td_tlsdec_message_after(t, s, dir, type, body, len);
+	struct td_event ev = {
+		.kind = TD_EV_HANDSHAKE,
+		.dir = (uint8_t)dir,
+		.type = type,
+		.decrypted = t->plaintext,
+		.count = 1,
+		.len = len,
+		.frame = frame,
+		.ts = ts,
+	};
+	td_session_add_event(s, &ev);
 }
 
 /* ---- messages: handshake bytes of one direction ------------------------ */
@@ -739,7 +749,7 @@ static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_
 	d->hs_len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
 	d->hs_have = 0;
 	d->hs_mode = TD_HS_SKIP;
-	if (!hs_type_parsed(d->hs_type))
+	if (!hs_type_parsed(d->hs_type) && !td_tlsdec_wants_messages(t))
 		return;
 	if (d->hs_len > t->lim.max_handshake_msg) {
 		s->hs_too_big[dir]++;
@@ -773,7 +783,7 @@ static void handshake_bytes(struct td_tls *t, struct td_session *s,
 		 * middle of its record (RFC 8446 §2): what follows it is not
 		 * read in clear, whether it came in this piece or a later one
 		 * (record_body() decides per piece; STYLE.md rule 13). */
-		if (s->encrypted[dir] || d->tls13_encrypted)
+		if ((s->encrypted[dir] || d->tls13_encrypted) && !t->plaintext)
 			return;
 		if (d->hs_mode == TD_HS_HEADER) {
 			if (d->hs_hdr_have == 0) {
@@ -827,6 +837,20 @@ static bool null_cipher(const struct td_session *s)
 	return ci && strcmp(ci->enc, "NULL") == 0 && !td_session_is_tls13(s);
 }
 
+static void on_ccs(struct td_tls *t, struct td_session *s, int dir);
+static void classify_record(struct td_tls *t, struct td_session *s, int dir, bool encrypted);
+
+/* An application_data record that is data: counted, never read. */
+static void count_appdata(struct td_tls *t, struct td_session *s, int dir)
+{
+	struct td_tls_dir *d = &t->d[dir];
+
+	s->appdata_records[dir]++;
+	s->appdata_bytes[dir] += d->rec_len;
+	if (td_session_handshake_complete(s))
+		raise_stage(s, TD_STAGE_APPLICATION_DATA);
+}
+
 /* A record header was read: decide what its body is. Called once per
  * record, before its body. */
 static void on_record(struct td_tls *t, struct td_session *s, int dir)
@@ -846,31 +870,56 @@ static void on_record(struct td_tls *t, struct td_session *s, int dir)
 	}
 	if (dir == TD_DIR_C2S && d->rec_type != CT_HANDSHAKE)
 		note_client_spoke(t, s, dir);
+	d->dec_open = false;
+	if (encrypted && t->secrets && d->rec_type != CT_CHANGE_CIPHER_SPEC &&
+	    td_tlsdec_open_record(t, s, dir)) {
+		d->dec_open = true; /* classified at its end, once opened */
+		return;
+	}
+	if (d->rec_type == CT_CHANGE_CIPHER_SPEC)
+		on_ccs(t, s, dir);
+	else
+		classify_record(t, s, dir, encrypted);
+}
+
+/* A ChangeCipherSpec record (RFC 5246 §7.1). */
+static void on_ccs(struct td_tls *t, struct td_session *s, int dir)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	bool tls13 = d->tls13_encrypted;
+
+	add_event(s, TD_EV_CCS, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
+	if (s->ccs_seen[dir])
+		return;
+	s->ccs_seen[dir] = true;
+	/* RFC 5246 §7.3: a server that changes ciphers right after its
+	 * ServerHello, with no Certificate, resumed an earlier session
+	 * (abbreviated handshake) */
+	if (dir == TD_DIR_S2C && s->sh.seen && !tls13 && !td_session_is_tls13(s) &&
+	    s->stage < TD_STAGE_SERVER_HELLO_DONE && !s->total_certs)
+		s->resumed = true;
+	/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1); TLS 1.3 CCS
+	 * is only for middlebox compatibility (RFC 8446 §D.4) and changes
+	 * nothing. A client CCS before any ServerHello, and any CCS around a
+	 * HelloRetryRequest, can only be TLS 1.3's compatibility one: no
+	 * TLS <= 1.2 peer changes ciphers before the ServerHello. */
+	bool tls13_compat = (dir == TD_DIR_C2S && !s->sh.seen) || s->hrr_seen ||
+			    td_session_is_tls13(s);
+	if (tls13 || tls13_compat)
+		return;
+	s->encrypted[dir] = true; /* frame set at the next record */
+	if (t->secrets)
+		td_tlsdec_ccs(t, s, dir);
+}
+
+/* What a record that is not ChangeCipherSpec is, when its contents are
+ * not read (protected, and not opened) or read message by message. */
+static void classify_record(struct td_tls *t, struct td_session *s, int dir, bool encrypted)
+{
+	struct td_tls_dir *d = &t->d[dir];
+	bool tls13 = d->tls13_encrypted;
 
 	switch (d->rec_type) {
-	case CT_CHANGE_CIPHER_SPEC:
-		if (!s->ccs_seen[dir]) {
-			s->ccs_seen[dir] = true;
-			/* RFC 5246 §7.3: a server that changes ciphers right
-			 * after its ServerHello, with no Certificate, resumed
-			 * an earlier session (abbreviated handshake) */
-			if (dir == TD_DIR_S2C && s->sh.seen && !tls13 && !td_session_is_tls13(s) &&
-			    s->stage < TD_STAGE_SERVER_HELLO_DONE && !s->total_certs)
-				s->resumed = true;
-			/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1);
-			 * TLS 1.3 CCS is only for middlebox compatibility
-			 * (RFC 8446 §D.4) and changes nothing. */
-			/* A client CCS before any ServerHello, and any CCS
-			 * around a HelloRetryRequest, can only be TLS 1.3's
-			 * compatibility one (RFC 8446 §D.4): no TLS <= 1.2
-			 * peer changes ciphers before the ServerHello. */
-			bool tls13_compat = (dir == TD_DIR_C2S && !s->sh.seen) || s->hrr_seen ||
-					    td_session_is_tls13(s);
-			if (!tls13 && !tls13_compat)
-				s->encrypted[dir] = true; /* frame set at the next record */
-		}
-		add_event(s, TD_EV_CCS, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
-		break;
 	case CT_HANDSHAKE:
 		if (!encrypted)
 			break; /* parsed message by message */
@@ -921,10 +970,7 @@ static void on_record(struct td_tls *t, struct td_session *s, int dir)
 				  d->rec_ts);
 			break;
 		}
-		s->appdata_records[dir]++;
-		s->appdata_bytes[dir] += d->rec_len;
-		if (td_session_handshake_complete(s))
-			raise_stage(s, TD_STAGE_APPLICATION_DATA);
+		count_appdata(t, s, dir);
 		if (tls13 && td_tls13_alert_sized(d->rec_len)) {
 			/* maybe an encrypted alert: decided by what follows */
 			d->pending_small = true;
@@ -956,6 +1002,7 @@ static void alert_bytes(struct td_tls *t, struct td_session *s, int dir, const u
 		/* RFC 8446 §6: struct { AlertLevel level; AlertDescription description; } */
 		struct td_alert a = {.level = d->alert[0],
 				     .desc = d->alert[1],
+				     .decrypted = t->plaintext,
 				     .record_len = d->rec_len,
 				     .frame = d->rec_frame,
 				     .ts = d->rec_ts};
@@ -1145,6 +1192,10 @@ static void record_body(struct td_tls *t, struct td_session *s,
 		sslv2_hello(t, s, dir, p, n);
 		return;
 	}
+	if (d->dec_open) {
+		td_tlsdec_record_bytes(t, dir, p, n);
+		return;
+	}
 	if (d->rec_type == CT_HANDSHAKE && clear)
 		handshake_bytes(t, s, sink, dir, p, n, frame, ts);
 	else if (d->rec_type == CT_ALERT && (d->rec_len == 2 || null_cipher(s)) && at < 2)
@@ -1221,6 +1272,10 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 		if (d->rec_left == 0) {
 			d->in_record = false;
 			d->sslv2 = false;
+			if (d->dec_open) {
+				d->dec_open = false;
+				td_tlsdec_record_end(t, s, sink, dir);
+			}
 			/* three whole records in a row after finding the boundary
 			 * again: this is TLS, even with no hello in sight */
 			if (d->resyncs && d->good_records < UINT8_MAX && ++d->good_records >= 3 &&
@@ -1245,6 +1300,13 @@ void td_tls_gap(struct td_tls *t, struct td_session *s, int dir, uint64_t missin
 	skippable = d->in_record && !d->sslv2 && missing <= d->rec_left &&
 		    (d->rec_type == CT_APPLICATION_DATA || s->encrypted[dir] ||
 		     d->tls13_encrypted);
+	if (d->dec_open) {
+		/* bytes of a record being buffered for opening are lost: it
+		 * cannot be opened, and is classified as without secrets */
+		d->dec_open = false;
+		td_tlsdec_record_lost(t, dir);
+		td_tls_classify_protected(t, s, dir);
+	}
 	if (skippable) {
 		d->rec_left = (uint16_t)(d->rec_left - missing);
 		if (d->rec_left == 0)
@@ -1272,6 +1334,39 @@ void td_tls_end(struct td_tls *t, struct td_session *s, int dir)
 			     .frame = d->pending_frame,
 			     .ts = d->pending_ts};
 	add_alert(t, s, dir, &a);
+}
+
+void td_tls_close(struct td_tls *t, struct td_session *s)
+{
+	if (t->secrets)
+		td_tlsdec_close(t, s);
+}
+
+/* ---- for tls_decrypt.c (tls_int.h) ------------------------------------- */
+
+void td_tls_plain_handshake(struct td_tls *t, struct td_session *s,
+			    const struct td_tls_cert_sink *sink, int dir, const uint8_t *p, size_t n)
+{
+	handshake_bytes(t, s, sink, dir, p, n, t->d[dir].rec_frame, t->d[dir].rec_ts);
+}
+
+void td_tls_plain_alert(struct td_tls *t, struct td_session *s, int dir, const uint8_t *p,
+			size_t n)
+{
+	alert_bytes(t, s, dir, p, n);
+}
+
+void td_tls_plain_appdata(struct td_tls *t, struct td_session *s, int dir)
+{
+	struct td_tls_dir *d = &t->d[dir];
+
+	count_appdata(t, s, dir);
+	add_event(s, TD_EV_APPDATA, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
+}
+
+void td_tls_classify_protected(struct td_tls *t, struct td_session *s, int dir)
+{
+	classify_record(t, s, dir, true);
 }
 
 int td_tls_sniff_hello(const uint8_t *p, size_t n)
@@ -1311,6 +1406,7 @@ void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim)
 
 void td_tls_free(struct td_tls *t)
 {
+	td_tlsdec_free(t);
 	for (int i = 0; i < 2; i++) {
 		free(t->d[i].hs_buf);
 		t->d[i].hs_buf = NULL;

@@ -964,6 +964,285 @@ START_TEST(test_key_summary_and_password)
 }
 END_TEST
 
+/* ---- [decrypt]: key logs and RSA keys ------------------------------------ */
+
+/* The connection object of `tlsdiag -r SAMPLE --json ARGS` (exit 0). */
+static json_t *decrypt_run(const char *file, const char *args)
+{
+	int st;
+	char *out = runf(&st, "%s -r %s/%s --json %s", bin(), samples(), file, args);
+	ck_assert_msg(st == 0, "%s %s: exit %d", file, args, st);
+	json_t *lines = td_test_json_lines(out);
+	free(out);
+	json_t *c = json_incref(json_array_get(lines, 0));
+	json_decref(lines);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+static json_t *facts_conn(const char *name, json_t **facts)
+{
+	char path[1024];
+	json_error_t err;
+	snprintf(path, sizeof path, "%s/%s.facts.json", samples(), name);
+	*facts = json_load_file(path, 0, &err);
+	ck_assert_msg(*facts != NULL, "%s: %s", path, err.text);
+	return json_array_get(json_object_get(*facts, "connections"), 0);
+}
+
+/* SHA-256 of a public key's DER, by the openssl CLI: of a certificate's
+ * (cert true) or of a private key's public half. */
+static void openssl_spki(const char *path, bool cert, char out[65])
+{
+	char *o = td_test_sh(NULL,
+			     cert ? "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
+				    "-outform DER | openssl dgst -sha256 -r"
+				  : "openssl pkey -in '%s' -pubout -outform DER | openssl dgst "
+				    "-sha256 -r",
+			     path);
+	snprintf(out, 65, "%.64s", o);
+	free(o);
+}
+
+/* Every sample the generator made with a client key log and the frames of
+ * both Finished: decrypted, each Finished verified where the generator
+ * says it was sent intact, the chain on the wire (TLS 1.3: inside the
+ * encryption) equal to the files the server used (fingerprints by
+ * openssl), encrypted alerts named as the generator saw them, the
+ * EMS/EtM flags as negotiated. */
+START_TEST(test_decrypt_samples)
+{
+	static const char *const names[] = {"tls12-cbc-etm", "tls12-rsa-cbc-mte", "tls13-chacha",
+					    "tls13-aes256", "tls12-finished-tampered"};
+	char args[1024];
+	static const char *const sides[2] = {"client", "server"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		json_t *facts;
+		json_t *want = facts_conn(names[i], &facts);
+		const char *file = json_string_value(json_object_get(facts, "file"));
+		snprintf(args, sizeof args, "--keylog %s/%s.keylog", samples(), names[i]);
+		json_t *c = decrypt_run(file, args);
+		ck_assert_str_eq(jstr(c, "decryption.status"), "decrypted");
+		ck_assert_str_eq(jstr(c, "decryption.source"), "keylog");
+		json_t *tampered = json_object_get(want, "tampered");
+		for (int d = 0; d < 2; d++) {
+			char key[64], path[64];
+			snprintf(key, sizeof key, "%s_finished_frame", sides[d]);
+			json_t *wf = json_object_get(want, key);
+			snprintf(path, sizeof path, "decryption.finished.%s", sides[d]);
+			char fpath[96], cpath[96];
+			snprintf(fpath, sizeof fpath, "%s.frame", path);
+			snprintf(cpath, sizeof cpath, "%s.check", path);
+			if (json_is_null(wf) || !wf) {
+				ck_assert_str_eq(jstr(c, cpath), "not_seen");
+				continue;
+			}
+			ck_assert_int_eq(json_integer_value(jget(c, fpath)), json_integer_value(wf));
+			bool hit = tampered && json_integer_value(json_object_get(tampered, "frame")) ==
+						       json_integer_value(wf);
+			ck_assert_msg(strcmp(jstr(c, cpath), hit ? "unreadable" : "verified") == 0,
+				      "%s: %s is %s", names[i], cpath, jstr(c, cpath));
+		}
+		json_t *ems = json_object_get(want, "ems"), *etm = json_object_get(want, "etm");
+		if (json_is_boolean(ems))
+			ck_assert(json_equal(jget(c, "decryption.extended_master_secret"), ems));
+		if (json_is_boolean(etm))
+			ck_assert(json_equal(jget(c, "decryption.encrypt_then_mac"), etm));
+		json_t *chain = json_object_get(want, "server_chain_files");
+		json_t *certs = json_object_get(c, "certificates");
+		ck_assert_int_eq(json_array_size(certs), json_array_size(chain));
+		for (size_t k = 0; k < json_array_size(chain); k++) {
+			char pem[1024];
+			struct cert_facts cf;
+			snprintf(pem, sizeof pem, "%s/%s", samples(),
+				 json_string_value(json_array_get(chain, k)));
+			openssl_cert_facts(pem, &cf);
+			ck_assert_str_eq(jstr(json_array_get(certs, k), "sha256"), cf.sha256);
+		}
+		json_t *walerts = json_object_get(want, "alerts");
+		json_t *alerts = json_object_get(c, "alerts");
+		ck_assert_int_eq(json_array_size(alerts), json_array_size(walerts));
+		for (size_t k = 0; k < json_array_size(walerts); k++) {
+			json_t *wa = json_array_get(walerts, k), *a = json_array_get(alerts, k);
+			ck_assert_int_eq(json_integer_value(json_object_get(a, "frame")),
+					 json_integer_value(json_object_get(wa, "frame")));
+			const char *inner = jstr(wa, "inner_description");
+			if (!inner)
+				inner = jstr(wa, "description");
+			ck_assert_ptr_nonnull(inner);
+			ck_assert_str_eq(jstr(a, "description"), inner);
+			ck_assert(json_equal(json_object_get(a, "decrypted"),
+					     json_object_get(wa, "encrypted")));
+		}
+		json_decref(c);
+		json_decref(facts);
+	}
+}
+END_TEST
+
+/* A byte flipped in the client's Finished record (the generator says
+ * which): the record fails its AEAD tag under the client's own secrets,
+ * and the diagnosis puts altered traffic first. */
+START_TEST(test_decrypt_tampered)
+{
+	json_t *facts;
+	json_t *want = facts_conn("tls12-finished-tampered", &facts);
+	char args[1024];
+
+	snprintf(args, sizeof args, "--keylog %s/tls12-finished-tampered.keylog", samples());
+	json_t *c = decrypt_run("tls12-finished-tampered.pcap", args);
+	ck_assert_int_eq(json_integer_value(jget(c, "decryption.first_failure.frame")),
+			 json_integer_value(jget(want, "tampered.frame")));
+	ck_assert_str_eq(jstr(c, "decryption.first_failure.from"), "client");
+	ck_assert_str_eq(jstr(c, "decryption.first_failure.what"), "bad_tag");
+	json_t *top = json_array_get(jget(c, "diagnosis.causes"), 0);
+	ck_assert_str_eq(jstr(top, "id"), "traffic-altered");
+	json_decref(c);
+	json_decref(facts);
+}
+END_TEST
+
+/* The classic case, proven with keys: the key the server really holds
+ * (facts: server_key_file) does not open the pre-master secret; the key
+ * whose public half is the certificate's (checked with openssl) opens it,
+ * and the client's Finished verifies with it. */
+START_TEST(test_decrypt_rsa_keys)
+{
+	json_t *facts;
+	json_t *want = facts_conn("tls12-rsa-key-mismatch", &facts);
+	char real[1024], sent[1024], cert[1024], args[2200], a[65], b[65];
+
+	snprintf(real, sizeof real, "%s/%s", samples(), jstr(want, "server_key_file"));
+	snprintf(cert, sizeof cert, "%s/%s", samples(),
+		 json_string_value(json_array_get(json_object_get(want, "cert_files"), 0)));
+	snprintf(sent, sizeof sent, "%.*s.key", (int)(strlen(cert) - 4), cert);
+	openssl_spki(cert, true, a);
+	openssl_spki(sent, false, b);
+	ck_assert_str_eq(a, b); /* sent: the certificate's key */
+	openssl_spki(real, false, b);
+	ck_assert_str_ne(a, b); /* real: another key */
+
+	snprintf(args, sizeof args, "--key %s", real);
+	json_t *c = decrypt_run("tls12-rsa-key-mismatch.pcap", args);
+	ck_assert_str_eq(jstr(c, "decryption.status"), "pms_not_decrypted");
+	json_t *p0 = json_array_get(jget(c, "decryption.pre_master_secret"), 0);
+	ck_assert_str_eq(jstr(p0, "result"), "wrong_key");
+	ck_assert_str_eq(jstr(p0, "key_file"), real);
+	json_t *top = json_array_get(jget(c, "diagnosis.causes"), 0);
+	ck_assert_str_eq(jstr(top, "id"), "server-key-mismatch");
+	ck_assert_int_ge(json_integer_value(json_object_get(top, "likelihood")), 90);
+	json_decref(c);
+
+	snprintf(args, sizeof args, "--key %s --key %s", real, sent);
+	c = decrypt_run("tls12-rsa-key-mismatch.pcap", args);
+	ck_assert_str_eq(jstr(c, "decryption.status"), "decrypted");
+	ck_assert_str_eq(jstr(c, "decryption.source"), "rsa_key");
+	ck_assert_str_eq(jstr(c, "decryption.key_file"), sent);
+	ck_assert_str_eq(jstr(json_array_get(jget(c, "decryption.pre_master_secret"), 1), "result"),
+			 "decrypted");
+	ck_assert_str_eq(jstr(c, "decryption.finished.client.check"), "verified");
+	ck_assert_int_eq(json_integer_value(jget(c, "decryption.finished.client.frame")),
+			 json_integer_value(json_object_get(
+				 json_array_get(json_object_get(want, "alerts"), 0), "frame")) - 1);
+	json_decref(c);
+
+	snprintf(args, sizeof args, "--key %s", sent);
+	c = decrypt_run("tls12-rsa-key-mismatch.pcap", args);
+	top = json_array_get(jget(c, "diagnosis.causes"), 0);
+	ck_assert_str_eq(jstr(top, "id"), "server-not-using-key");
+	json_decref(c);
+
+	/* an RSA key exchange that worked, opened with the server's key only */
+	json_decref(facts);
+	want = facts_conn("tls12-rsa-cbc-mte", &facts);
+	snprintf(args, sizeof args, "--key %s/%s", samples(), jstr(want, "server_key_file"));
+	c = decrypt_run("tls12-rsa-cbc-mte.pcap", args);
+	ck_assert_str_eq(jstr(c, "decryption.finished.client.check"), "verified");
+	ck_assert_str_eq(jstr(c, "decryption.finished.server.check"), "verified");
+	json_decref(c);
+	json_decref(facts);
+}
+END_TEST
+
+/* Why nothing was decrypted, per connection; the key log's sources and
+ * its malformed lines. */
+START_TEST(test_decrypt_why_not)
+{
+	char args[1024];
+	int st;
+
+	/* ECDHE with only a private key */
+	snprintf(args, sizeof args, "--key %s/keys/server.example.key", samples());
+	json_t *c = decrypt_run("tls12-ecdhe-ok.pcap", args);
+	ck_assert_str_eq(jstr(c, "decryption.status"), "dhe_needs_keylog");
+	ck_assert_str_eq(jstr(c, "decryption.finished.client.check"), "no_keys");
+	json_decref(c);
+	/* a key log without this client random */
+	snprintf(args, sizeof args, "--keylog %s/tls13-chacha.keylog", samples());
+	c = decrypt_run("tls12-ecdhe-ok.pcap", args);
+	ck_assert_str_eq(jstr(c, "decryption.status"), "no_secrets");
+	json_decref(c);
+	/* no secrets given: null */
+	c = decrypt_run("tls12-ecdhe-ok.pcap", "");
+	ck_assert(json_is_null(json_object_get(c, "decryption")));
+	json_decref(c);
+	/* SSLKEYLOGFILE when no --keylog */
+	char *out = runf(&st, "SSLKEYLOGFILE=%s/tls13-ok.keylog %s -r %s/tls13-ok.pcapng --json",
+			 samples(), bin(), samples());
+	ck_assert_int_eq(st, 0);
+	json_t *lines = td_test_json_lines(out);
+	ck_assert_str_eq(jstr(json_array_get(lines, 0), "decryption.status"), "decrypted");
+	json_decref(lines);
+	free(out);
+	/* a --keylog that does not exist stops the run, naming it */
+	out = runf(&st, "%s -r %s/tls13-ok.pcapng --keylog /nonexistent/k.log 2>&1", bin(),
+		   samples());
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "/nonexistent/k.log"));
+	free(out);
+	/* garbage lines: reported with their line numbers, the rest used */
+	char tmpl[] = "/tmp/td-keylog-XXXXXX";
+	int fd = mkstemp(tmpl);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	out = runf(&st, "{ echo 'CLIENT_RANDOM zz'; printf 'garbage\\001\\002\\n'; cat %s/tls13-ok.keylog; } > %s",
+		   samples(), tmpl);
+	ck_assert_int_eq(st, 0);
+	free(out);
+	out = runf(&st, "%s -r %s/tls13-ok.pcapng --keylog %s --json 2>%s.err", bin(), samples(),
+		   tmpl, tmpl);
+	ck_assert_int_eq(st, 0);
+	lines = td_test_json_lines(out);
+	ck_assert_str_eq(jstr(json_array_get(lines, 0), "decryption.status"), "decrypted");
+	json_decref(lines);
+	free(out);
+	out = runf(&st, "cat %s.err; rm -f %s %s.err", tmpl, tmpl, tmpl);
+	char want1[128];
+	snprintf(want1, sizeof want1, "%s:1:", tmpl);
+	ck_assert_msg(strstr(out, want1) != NULL, "no line-1 warning in: %s", out);
+	free(out);
+}
+END_TEST
+
+/* The text report says it in words. */
+START_TEST(test_decrypt_text)
+{
+	int st;
+	char *out = runf(&st, "%s -r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-real.key",
+			 bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Decryption"));
+	ck_assert_ptr_nonnull(strstr(out, "does NOT decrypt it (PKCS#1 v1.5 padding check fails)"));
+	free(out);
+	out = runf(&st, "%s -r %s/tls13-unknown-ca.pcap --keylog %s/tls13-unknown-ca.keylog", bin(),
+		   samples(), samples());
+	ck_assert_int_eq(st, 0);
+	ck_assert_ptr_nonnull(strstr(out, "fatal unknown_ca  (decrypted"));
+	free(out);
+}
+END_TEST
+
 Suite *td_e2e_suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -985,6 +1264,11 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_expected_cert);
 	tcase_add_test(tc, test_keycheck);
 	tcase_add_test(tc, test_consistency);
+	tcase_add_test(tc, test_decrypt_samples);
+	tcase_add_test(tc, test_decrypt_tampered);
+	tcase_add_test(tc, test_decrypt_rsa_keys);
+	tcase_add_test(tc, test_decrypt_why_not);
+	tcase_add_test(tc, test_decrypt_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1204,6 +1204,11 @@ static void fix_bools(struct td_session *s)
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
 	FIX_BOOL(s->resumed);
+	FIX_BOOL(s->dec.ems);
+	FIX_BOOL(s->dec.etm);
+	FIX_BOOL(s->dec.failed);
+	for (unsigned i = 0; i < TD_MAX_EVENTS; i++)
+		FIX_BOOL(s->events[i].decrypted);
 	FIX_BOOL(s->chain.checked);
 	FIX_BOOL(s->chain.order_ok);
 	FIX_BOOL(s->chain.missing_intermediate);
@@ -1218,11 +1223,13 @@ static void fix_bools(struct td_session *s)
 	for (int i = 0; i < TD_MAX_ALERTS; i++) {
 		FIX_BOOL(s->alerts[i].encrypted);
 		FIX_BOOL(s->alerts[i].probable);
+		FIX_BOOL(s->alerts[i].decrypted);
 	}
 	for (int d = 0; d < 2; d++) {
 		FIX_BOOL(s->ccs_seen[d]);
 		FIX_BOOL(s->encrypted[d]);
 		FIX_BOOL(s->finished_seen[d]);
+		FIX_BOOL(s->dec.app_secrets[d]);
 	}
 }
 
@@ -1249,6 +1256,7 @@ START_TEST(test_garbage_session)
 		memset(s.client_certs, 0, sizeof s.client_certs);
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
+		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */
 		s.diagnosis = NULL;
 		s.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */

@@ -1,0 +1,27 @@
+/* td_file.h - reading a small untrusted file whole (key files, key logs,
+ * rule files): one place for the checks every such read needs.
+ */
+#ifndef TD_FILE_H
+#define TD_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "td_error.h"
+
+/* Reads the regular file path, of at most max bytes, into a fresh buffer
+ * (*buf, *len; a NUL follows the data, not counted). The size is checked
+ * before reading and again while reading, in case the file grows. Opened
+ * with O_NONBLOCK so a FIFO is refused rather than waited on. On failure
+ * *buf is NULL and err receives one line starting with the path as given:
+ *   "<path>: no such file"                       TD_ERR_IO
+ *   "<path>: <strerror>" (other open/read errors) TD_ERR_IO
+ *   "<path>: not a regular file"                 TD_ERR_IO
+ *   "<path>: larger than <max> MiB" (or KiB)     TD_ERR_TOO_BIG
+ *   "<path>: out of memory"                      TD_ERR_NOMEM
+ * The contents may be secret: every buffer dropped on the way is wiped;
+ * the caller wipes (explicit_bzero) and frees *buf. */
+TD_MUST_CHECK enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
+				       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,112 @@
+/* file.c - see td_file.h. */
+#include "td_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void too_big(const char *path, size_t max, char *err, size_t errlen)
+{
+	if (max >= ((size_t)1 << 20))
+		td_err_format(err, errlen, "%s: larger than %zu MiB", path, max >> 20);
+	else
+		td_err_format(err, errlen, "%s: larger than %zu KiB", path, max >> 10);
+}
+
+/* Grows b (holding n bytes) to cap bytes; the old buffer is wiped. */
+static uint8_t *grow(uint8_t *b, size_t n, size_t cap)
+{
+	uint8_t *nb = malloc(cap);
+	if (!nb)
+		return NULL;
+	if (n)
+		memcpy(nb, b, n);
+	explicit_bzero(b, n);
+	free(b);
+	return nb;
+}
+
+enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, char *err,
+			 size_t errlen)
+{
+	enum td_err ret = TD_ERR_IO;
+	struct stat st;
+	uint8_t *b = NULL;
+	size_t n = 0, cap;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			td_err_format(err, errlen, "%s: no such file", path);
+		else
+			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		td_err_format(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
+		too_big(path, max, err, errlen);
+		ret = TD_ERR_TOO_BIG;
+		goto out;
+	}
+	/* room for the data, one byte to notice growth, and the NUL */
+	cap = (size_t)st.st_size + 2;
+	b = malloc(cap);
+	if (!b)
+		goto nomem;
+	for (;;) {
+		if (n == cap - 1) {
+			if (n > max) {
+				too_big(path, max, err, errlen);
+				ret = TD_ERR_TOO_BIG;
+				goto out;
+			}
+			size_t ncap = cap > (max + 2) / 2 ? max + 2 : cap * 2;
+			uint8_t *nb = grow(b, n, ncap);
+			if (!nb)
+				goto nomem;
+			b = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, b + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		too_big(path, max, err, errlen);
+		ret = TD_ERR_TOO_BIG;
+		goto out;
+	}
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	b = NULL;
+	ret = TD_OK;
+	goto out;
+nomem:
+	td_err_format(err, errlen, "%s: out of memory", path);
+	ret = TD_ERR_NOMEM;
+out:
+	if (b) {
+		explicit_bzero(b, n);
+		free(b);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
