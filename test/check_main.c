@@ -19,6 +19,7 @@ Suite *td_hostile_suite(void);
 Suite *td_e2e_suite(void);
 Suite *td_live_suite(void);
 Suite *td_markdown_suite(void);
+Suite *td_rules_suite(void);
 
 int main(void)
 {
@@ -38,6 +39,7 @@ int main(void)
 	srunner_add_suite(sr, td_e2e_suite());
 	srunner_add_suite(sr, td_live_suite());
 	srunner_add_suite(sr, td_markdown_suite());
+	srunner_add_suite(sr, td_rules_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
