@@ -75,13 +75,18 @@ LIB_SRCS += src/decrypt.c src/keylog.c src/tls_decrypt.c src/file.c
 TEST_SRCS += test/check_decrypt.c
 TEST_SRCS += test/check_keylog.c
 
+# The rule engine (tlsdiag-rules(5)): its field table, and the built-in
+# rules/default.rules compiled in.
+LIB_SRCS += src/fields.c src/rules.c
+TEST_SRCS += test/check_rules.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtlsdiag.a
 BIN := $(BUILD)/tlsdiag
 TEST_BIN := $(BUILD)/check_tlsdiag
 # Fuzz targets fuzz/fuzz_<t>.c (STYLE.md rule 19), corpus fuzz/corpus/<t>/.
-FUZZ_TARGETS := pipeline tls reasm x509 decode keylog
+FUZZ_TARGETS := pipeline tls reasm x509 decode keylog rules
 FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/replay-%)
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -97,6 +102,12 @@ $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
 
 # names.c includes the generated tables so they stay static to it.
 $(BUILD)/src/names.o: $(BUILD)/gen/names_data.c
+
+# rules.c includes the built-in rules the same way.
+$(BUILD)/gen/default_rules.c: tools/gen-embed.awk rules/default.rules
+	@mkdir -p $(@D)
+	awk -v name=default_rules_text -f tools/gen-embed.awk rules/default.rules > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/rules.o: $(BUILD)/gen/default_rules.c
 
 $(BUILD)/src/%.o: src/%.c $(wildcard include/*.h)
 	@mkdir -p $(@D)
@@ -164,12 +175,17 @@ demo: deps
 	@TZ=UTC $(BIN) -r samples/tls12-rsa-key-mismatch.pcap --key samples/keys/mismatch-real.key
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/tlsdiag
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsdiag
 	install -m 0644 man/tlsdiag.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
+	install -m 0644 man/tlsdiag-rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5
+	install -m 0644 rules/default.rules $(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5 \
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
 
 # make bench: bench/run - tlsdiag's speed and memory as ratios to a bare
 # libpcap loop and to tshark (ssldump, ndpiReader when installed), and its

@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "td_rules.h"
 #include "td_session.h"
 #include "td_time.h"
 
@@ -64,6 +65,8 @@ struct td_summary {
 	uint64_t alerts_total;
 	uint64_t alerts_by_desc_sender[256][2]; /* [AlertDescription][enum td_dir] */
 	uint64_t alerts_encrypted[2];           /* [enum td_dir] */
+	/* Findings shown (at or above --min-severity), per enum td_severity. */
+	uint64_t findings_by_severity[TD_SEV_COUNT];
 	uint64_t certs_distinct;
 	uint64_t x509_parses, x509_hits;
 	/* Distinct leaf certificates per SNI and per server endpoint

@@ -23,6 +23,7 @@
 
 struct td_cert; /* td_x509.h */
 struct td_diagnosis; /* td_diagnose.h */
+struct td_findings;  /* td_rules.h */
 struct td_x509_cache;
 
 #define TD_MAX_SUITES 128
@@ -395,6 +396,9 @@ struct td_session {
 	/* Set by the caller after td_session_finish(), for the report;
 	 * borrowed, NULL when not diagnosed. */
 	const struct td_diagnosis *diagnosis;
+	/* The rules' findings (td_rules_eval), set like diagnosis; borrowed,
+	 * NULL when the rules did not run. */
+	const struct td_findings *findings;
 };
 
 enum td_abort_how { TD_ABORT_NONE, TD_ABORT_ALERT, TD_ABORT_RST, TD_ABORT_FIN, TD_ABORT_SILENCE };

@@ -10,6 +10,9 @@
  *   5  the capture stops early (cut or damaged): everything before that
  *      point was reported, with a warning saying where it stopped
  *   6  keycheck: the key does not belong to the certificate
+ *   7  --fail-on SEV: a finding reached SEV (the full report was written)
+ * A rule file that does not load (--rules), an unknown --disable id or
+ * severity is a usage error (2).
  * Live capture (-i) and -w use the same statuses: a missing interface or
  * no permission to capture is 3, a -w file that exists (or is a symbolic
  * link) is 2, an interface that stops delivering is 5, and SIGINT/SIGTERM
@@ -36,6 +39,7 @@
 #include "td_privdrop.h"
 #include "td_report.h"
 #include "td_report_md.h"
+#include "td_rules.h"
 #include "td_x509.h"
 
 #define TD_VERSION "0.1.0"
@@ -48,12 +52,15 @@ enum {
 	EXIT_FILTER = 4,
 	EXIT_TRUNCATED = 5,
 	EXIT_KEY_MISMATCH = 6,
+	EXIT_FINDINGS = 7,
 };
 
 #define MAX_KEYS 16
 #define MAX_INPUTS 64 /* -r files merged into one capture */
 #define MAX_CERTS 16 /* --cert */
 #define CONSISTENCY_KEYS 1024
+#define MAX_RULE_FILES 32 /* --rules */
+#define MAX_DISABLE 256   /* --disable */
 
 struct options {
 	const char *read_file; /* the first -r */
@@ -84,6 +91,15 @@ struct options {
 	int verbose;
 	const char *report_file; /* --report FILE.md */
 	bool only_failures;      /* --only-failures */
+	/* The rules stage */
+	const char *rule_files[MAX_RULE_FILES]; /* --rules */
+	size_t n_rule_files;
+	bool no_default_rules;
+	const char *disable[MAX_DISABLE]; /* --disable */
+	size_t n_disable;
+	bool list_rules, list_fields;
+	unsigned min_severity; /* --min-severity, TD_SEV_INFO by default */
+	int fail_on;           /* --fail-on, -1 when not given */
 };
 
 struct run {
@@ -105,6 +121,9 @@ struct run {
 	struct td_chain_config chain_cfg;
 	struct td_consistency *consistency;
 	struct td_diagnosis diag; /* of the session being reported */
+	struct td_ruleset *rules;
+	struct td_findings findings; /* of the session being reported */
+	bool fail_on_hit;            /* a finding reached --fail-on */
 	bool write_failed;
 	unsigned extract_errors;
 	bool live;                /* -i: flush the report per connection */
@@ -128,8 +147,10 @@ static volatile sig_atomic_t pending_signals;
 
 enum { SIG_STOP_BIT = 1, SIG_STATUS_BIT = 2 };
 
-/* getopt_long() value of --duration, clear of parse_options()' own. */
-enum { OPT_DURATION = 1024 };
+/* getopt_long() values of --duration and the rules options, clear of
+ * parse_options()' own. */
+enum { OPT_DURATION = 1024, OPT_RULES, OPT_NO_DEFAULT_RULES, OPT_DISABLE, OPT_LIST_RULES,
+       OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON };
 
 static void on_signal(int sig)
 {
@@ -511,6 +532,14 @@ static void usage(FILE *out)
 		"                       (never overwrites an existing file)\n"
 		"  --only-failures      report only connections that failed or have a\n"
 		"                       diagnosis (text and JSON; the summary counts all)\n"
+		"  --rules FILE         add the rules in FILE (tlsdiag-rules(5); repeatable)\n"
+		"  --no-default-rules   leave out the built-in rules\n"
+		"  --disable ID         turn off the rule ID (repeatable)\n"
+		"  --list-rules         list the rules loaded and exit\n"
+		"  --list-fields        list the fields rules can use and exit\n"
+		"  --min-severity SEV   show findings of severity SEV and above (info, low,\n"
+		"                       medium, high, critical)\n"
+		"  --fail-on SEV        exit 7 when a finding reaches SEV\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -522,7 +551,8 @@ static void usage(FILE *out)
 		"Exit status: 0 ok (also when stopped by SIGINT/SIGTERM), 1 run-time failure,\n"
 		"2 usage (or a -w file that exists), 3 unreadable input or interface,\n"
 		"4 bad filter, 5 capture stops early (report covers what was read),\n"
-		"6 keycheck: the key does not belong to the certificate.\n");
+		"6 keycheck: the key does not belong to the certificate, 7 a finding reached\n"
+		"--fail-on.\n");
 }
 
 /* ---- the Markdown report (--report) and --only-failures ----------------- */
@@ -634,6 +664,97 @@ static void free_report(struct run *r)
 	r->command = NULL;
 }
 
+/* ---- the rules stage: --rules, --disable, --list-*, severities ---------- */
+
+static int parse_severity(const char *opt, const char *arg)
+{
+	int sev = td_severity_parse(arg);
+
+	if (sev < 0)
+		fprintf(stderr, "tlsdiag: %s takes info, low, medium, high or critical, not '%s'\n",
+			opt, arg);
+	return sev;
+}
+
+static int parse_rules_option(int c, const char *arg, struct options *o)
+{
+	int sev;
+
+	switch (c) {
+	case OPT_RULES:
+		if (o->n_rule_files == MAX_RULE_FILES) {
+			fprintf(stderr, "tlsdiag: at most %d --rules options\n", MAX_RULE_FILES);
+			return -1;
+		}
+		o->rule_files[o->n_rule_files++] = arg;
+		return 0;
+	case OPT_NO_DEFAULT_RULES:
+		o->no_default_rules = true;
+		return 0;
+	case OPT_DISABLE:
+		if (o->n_disable == MAX_DISABLE) {
+			fprintf(stderr, "tlsdiag: at most %d --disable options\n", MAX_DISABLE);
+			return -1;
+		}
+		o->disable[o->n_disable++] = arg;
+		return 0;
+	case OPT_LIST_RULES:
+		o->list_rules = true;
+		return 0;
+	case OPT_LIST_FIELDS:
+		o->list_fields = true;
+		return 0;
+	case OPT_MIN_SEVERITY:
+		if ((sev = parse_severity("--min-severity", arg)) < 0)
+			return -1;
+		o->min_severity = (unsigned)sev;
+		return 0;
+	default: /* --fail-on */
+		if ((sev = parse_severity("--fail-on", arg)) < 0)
+			return -1;
+		o->fail_on = sev;
+		return 0;
+	}
+}
+
+/* The built-in rules (unless --no-default-rules), each --rules file, then
+ * --disable. Errors are one line, "FILE:LINE:COL: message". */
+static int load_rules(struct run *r)
+{
+	char err[1024];
+	enum td_err e = TD_OK;
+
+	r->rules = td_rules_new();
+	if (!r->rules) {
+		fprintf(stderr, "tlsdiag: out of memory\n");
+		return -1;
+	}
+	if (!r->opt.no_default_rules)
+		e = td_rules_load_default(r->rules, err, sizeof err);
+	for (size_t i = 0; e == TD_OK && i < r->opt.n_rule_files; i++)
+		e = td_rules_load_file(r->rules, r->opt.rule_files[i], err, sizeof err);
+	for (size_t i = 0; e == TD_OK && i < r->opt.n_disable; i++)
+		e = td_rules_disable(r->rules, r->opt.disable[i], err, sizeof err);
+	if (e != TD_OK) {
+		fprintf(stderr, "tlsdiag: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rules on one connection: every finding counts for --fail-on, those
+ * at or above --min-severity are shown and counted in the summary. */
+static void run_rules(struct run *r, struct td_session *s)
+{
+	td_rules_eval(r->rules, s, &r->findings);
+	if (r->opt.fail_on >= 0 && td_findings_max(&r->findings) >= r->opt.fail_on)
+		r->fail_on_hit = true;
+	td_findings_filter(&r->findings, r->opt.min_severity);
+	for (unsigned i = 0; i < r->findings.n; i++)
+		r->sum.findings_by_severity[r->findings.f[i].severity]++;
+	s->findings = &r->findings;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD,
@@ -650,6 +771,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"report", required_argument, NULL, OPT_REPORT},
 		{"only-failures", no_argument, NULL, OPT_ONLY_FAILURES},
+		{"rules", required_argument, NULL, OPT_RULES},
+		{"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+		{"disable", required_argument, NULL, OPT_DISABLE},
+		{"list-rules", no_argument, NULL, OPT_LIST_RULES},
+		{"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
+		{"min-severity", required_argument, NULL, OPT_MIN_SEVERITY},
+		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -658,6 +786,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof *o);
 	o->color = -1;
+	o->fail_on = -1;
 	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:vhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -688,6 +817,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_REPORT:
 		case OPT_ONLY_FAILURES:
 			if (parse_report_option(c == OPT_REPORT, optarg, o) != 0)
+				return -1;
+			break;
+		case OPT_RULES:
+		case OPT_NO_DEFAULT_RULES:
+		case OPT_DISABLE:
+		case OPT_LIST_RULES:
+		case OPT_LIST_FIELDS:
+		case OPT_MIN_SEVERITY:
+		case OPT_FAIL_ON:
+			if (parse_rules_option(c, optarg, o) != 0)
 				return -1;
 			break;
 		case OPT_KEY_PASSWORD:
@@ -732,7 +871,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (check_capture_options(o) != 0)
+	if (!o->list_rules && !o->list_fields && check_capture_options(o) != 0)
 		return -1;
 	/* tcpdump style: the rest of the command line is the filter */
 	size_t len = 0;
@@ -1022,6 +1161,7 @@ static void on_session(void *user, struct td_session *s)
 	check_chain(r, s);
 	td_diagnose(s, r->diag_capture, &r->diag);
 	s->diagnosis = r->diag.n ? &r->diag : NULL;
+	run_rules(r, s);
 	account(&r->sum, s);
 	if (r->opt.extract_dir)
 		extract_certs(r, s);
@@ -1279,6 +1419,20 @@ int main(int argc, char **argv)
 		rc = list_ifaces();
 		goto out;
 	}
+	if (r.opt.list_fields) {
+		td_rules_list_fields(stdout);
+		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+		goto out;
+	}
+	if (load_rules(&r) != 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (r.opt.list_rules) {
+		td_rules_list(stdout, r.rules);
+		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+		goto out;
+	}
 	r.ropts.json = r.opt.json;
 	r.ropts.verbose = r.opt.verbose;
 	r.ropts.color = r.opt.color == 1 ||
@@ -1310,6 +1464,8 @@ int main(int argc, char **argv)
 	rc = run_file(&r);
 	if (write_report(&r) != 0 && rc == EXIT_OK)
 		rc = EXIT_RUNTIME;
+	if (rc == EXIT_OK && r.fail_on_hit)
+		rc = EXIT_FINDINGS;
 	if (close_index(&r) != 0) {
 		fprintf(stderr, "tlsdiag: --extract-certs: cannot write index.json\n");
 		if (rc == EXIT_OK)
@@ -1320,6 +1476,7 @@ out:
 		fclose(r.index);
 	free_report(&r);
 	free_chain_inputs(&r);
+	td_rules_free(r.rules);
 	td_x509_cache_free(r.cache);
 	for (size_t i = 0; i < r.n_keys; i++)
 		td_key_clear(&r.keys[i]);

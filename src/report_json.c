@@ -668,6 +668,29 @@ static json_t *j_diagnosis(const struct td_diagnosis *d)
 	return jb_done(&b);
 }
 
+/* [{"id", "severity", "message", "frame", "explain"}], most severe first;
+ * empty when the rules did not run or found nothing. */
+static json_t *j_findings(const struct td_findings *f, bool *ok)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && f && i < f->n && i < TD_MAX_FINDINGS; i++) {
+		const struct td_finding *x = &f->f[i];
+		struct jb b = jb_new();
+
+		if (b.o) {
+			put(&b, "id", td_report_json_cstr(x->id));
+			put(&b, "severity", json_string(td_severity_name(x->severity)));
+			put(&b, "message", td_report_json_cstr(x->message));
+			put(&b, "frame", x->frame ? j_frame(x->frame) : json_null());
+			put(&b, "explain", x->explain && x->explain[0] ? td_report_json_cstr(x->explain)
+								: json_null());
+		}
+		arr_add(a, jb_done(&b), ok);
+	}
+	return a;
+}
+
 /* {"protocol", "category", "risks": [names]} or null without nDPI. */
 static json_t *j_ndpi(const struct td_classify_facts *n)
 {
@@ -856,6 +879,8 @@ json_t *td_report_session_json(const struct td_session *s)
 	put(&b, "end_frame", s->end_by >= 0 ? j_frame(s->end_frame) : json_null());
 	put(&b, "anomalies", j_pair_u64(s->anomalies[0], s->anomalies[1]));
 	put(&b, "resyncs", j_pair_u64(s->resyncs[0], s->resyncs[1]));
+	put(&b, "findings", j_findings(s->findings, &b.ok));
+	put(&b, "findings_total", json_integer(s->findings ? s->findings->total : 0));
 	put(&b, "diagnosis", j_diagnosis(s->diagnosis));
 	put(&b, "desync", j_pair(j_desync(s, 0), j_desync(s, 1)));
 	put(&b, "handshake_too_big", j_pair_u64(s->hs_too_big[0], s->hs_too_big[1]));
@@ -1002,7 +1027,7 @@ static json_t *j_summary_decryption(const struct td_summary *sum)
 
 json_t *td_report_summary_json(const struct td_summary *sum)
 {
-	struct jb b = jb_new(), d, c, ce;
+	struct jb b = jb_new(), d, c, ce, f;
 	json_t *in;
 
 	if (!b.o)
@@ -1041,6 +1066,16 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	}
 	put(&b, "connections", jb_done(&c));
 	put(&b, "alerts", j_summary_alerts(sum));
+	f = jb_new();
+	if (f.o) {
+		uint64_t total = 0;
+		for (int i = TD_SEV_COUNT - 1; i >= 0; i--) {
+			put(&f, td_severity_name((unsigned)i), j_u64(sum->findings_by_severity[i]));
+			total += sum->findings_by_severity[i];
+		}
+		put(&f, "total", j_u64(total));
+	}
+	put(&b, "findings", jb_done(&f));
 
 	ce = jb_new();
 	if (ce.o) {

@@ -293,6 +293,33 @@ static void md_commands(FILE *out, const struct td_session *s, const char *step)
 	free(buf);
 }
 
+/* The rules' findings as a table: severity, rule, evidence frame,
+ * message (escaped: it carries wire strings). */
+static void md_findings(FILE *out, const struct td_session *s)
+{
+	const struct td_findings *f = s->findings;
+
+	if (!f || f->n == 0)
+		return;
+	fputs("### Findings\n\n", out);
+	fputs("| Severity | Rule | Frame | Finding |\n| --- | --- | --- | --- |\n", out);
+	for (unsigned i = 0; i < f->n && i < TD_MAX_FINDINGS; i++) {
+		const struct td_finding *x = &f->f[i];
+
+		fprintf(out, "| %s | ", td_severity_name(x->severity));
+		md_text(out, x->id);
+		if (x->frame)
+			fprintf(out, " | %lu | ", (unsigned long)x->frame);
+		else
+			fputs(" | | ", out);
+		md_text(out, x->message);
+		fputs(" |\n", out);
+	}
+	if (f->total > f->n)
+		fprintf(out, "\n%u of %u findings shown.\n", (unsigned)f->n, (unsigned)f->total);
+	fputc('\n', out);
+}
+
 static void md_diagnosis(FILE *out, const struct td_session *s)
 {
 	const struct td_diagnosis *d = s->diagnosis;
@@ -459,6 +486,7 @@ void td_md_session(FILE *out, const struct td_session *s)
 	}
 	md_cert_table(out, s);
 	md_decryption(out, s);
+	md_findings(out, s);
 	md_diagnosis(out, s);
 }
 

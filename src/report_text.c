@@ -1169,6 +1169,45 @@ static void sec_diagnosis(const struct tx *t, const struct td_session *s)
 	}
 }
 
+static const char *severity_color(const struct tx *t, uint8_t sev)
+{
+	return sev >= TD_SEV_HIGH ? on(t, ANSI_RED) : sev == TD_SEV_MEDIUM ? on(t, ANSI_YELLOW) : "";
+}
+
+/* The rules' findings (td_rules.h), most severe first: severity, rule id
+ * and evidence frame, then the message (from the wire: escaped by
+ * paragraph()); with -v the rule's explanation. */
+static void sec_findings(const struct tx *t, const struct td_session *s)
+{
+	const struct td_findings *f = s->findings;
+	char head[160];
+
+	if (!f || f->n == 0)
+		return;
+	if (f->total > f->n)
+		section(t, "Findings (%u of %u shown)", (unsigned)f->n, (unsigned)f->total);
+	else
+		section(t, "Findings");
+	for (unsigned i = 0; i < f->n && i < TD_MAX_FINDINGS; i++) {
+		const struct td_finding *x = &f->f[i];
+		char sev[48];
+		int n;
+
+		n = snprintf(head, sizeof head, "%s", x->id);
+		if (x->frame && n >= 0 && (size_t)n < sizeof head)
+			snprintf(head + n, sizeof head - (size_t)n, ", frame %lu",
+				 (unsigned long)x->frame);
+		snprintf(sev, sizeof sev, "%s%-8s%s", severity_color(t, x->severity),
+			 td_severity_name(x->severity), x->severity >= TD_SEV_MEDIUM ? off(t) : "");
+		fprintf(t->out, "%*s%s  ", FIELD_INDENT, "", sev);
+		td_report_put_term(t->out, (const uint8_t *)head, strlen(head));
+		fputc('\n', t->out);
+		paragraph(t, VALUE_COL - 10, 0, VALUE_COL - 10, "", x->message);
+		if (t->verbose > 0 && x->explain && x->explain[0])
+			paragraph(t, VALUE_COL - 10, 5, VALUE_COL - 5, "why:", x->explain);
+	}
+}
+
 static void text_session(const struct tx *t, const struct td_session *s)
 {
 	header(t, s);
@@ -1183,6 +1222,7 @@ static void text_session(const struct tx *t, const struct td_session *s)
 	sec_ladder(t, s);
 	if (s->is_tls || t->verbose > 0)
 		sec_outcome(t, s);
+	sec_findings(t, s);
 	sec_diagnosis(t, s);
 	fputc('\n', t->out);
 }
@@ -1270,6 +1310,28 @@ static void decryption_lines(const struct tx *t, const struct td_summary *sum)
 		fprintf(t->out, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
 			td_report_decrypt_status_words((uint8_t)st));
 	}
+}
+
+/* "findings  4: 1 critical, 2 high, 1 low" (severities with none left
+ * out unless -v). */
+static void findings_line(const struct tx *t, const struct td_summary *sum)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < TD_SEV_COUNT; i++)
+		total += sum->findings_by_severity[i];
+	if (!total && t->verbose == 0)
+		return;
+	label_at(t, 2, VALUE_COL - 2, "findings");
+	fprintf(t->out, "%llu", (unsigned long long)total);
+	for (int i = TD_SEV_COUNT - 1, first = 1; i >= 0; i--) {
+		if (!sum->findings_by_severity[i] && t->verbose == 0)
+			continue;
+		fprintf(t->out, "%s%llu %s", first ? ": " : ", ",
+			(unsigned long long)sum->findings_by_severity[i], td_severity_name(i));
+		first = 0;
+	}
+	fputc('\n', t->out);
 }
 
 static void text_summary(const struct tx *t, const struct td_summary *sum)
@@ -1380,6 +1442,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 				td_dir_name(rows[i].dir), (unsigned long long)rows[i].count);
 		}
 	}
+	findings_line(t, sum);
 	sfield(t, "certificates", "%llu distinct (%llu parsed, %llu cache hits)",
 	       (unsigned long long)sum->certs_distinct, (unsigned long long)sum->x509_parses,
 	       (unsigned long long)sum->x509_hits);

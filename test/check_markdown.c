@@ -21,17 +21,6 @@
 #include "td_report_util.h"
 #include "td_test_util.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("TD_BIN");
-	return b ? b : "build/tlsdiag";
-}
-
-static const char *samples(void)
-{
-	const char *s = getenv("TD_SAMPLES");
-	return s ? s : "samples";
-}
 
 /* A fresh directory for one test's files; removed by the caller. */
 static char *tmpdir(void)
@@ -47,7 +36,7 @@ static char *tmpdir(void)
  * returns the HTML (to be freed), the Markdown in *md when md is set. */
 static char *report_html(const char *dir, const char *args, char **md)
 {
-	char *out = td_test_sh(NULL, "TZ=UTC %s %s --report %s/report.md >/dev/null", bin(), args,
+	char *out = td_test_sh(NULL, "TZ=UTC %s %s --report %s/report.md >/dev/null", td_test_bin(), args,
 			       dir);
 	free(out);
 	if (md) {
@@ -61,7 +50,7 @@ static char *report_html(const char *dir, const char *args, char **md)
 static char *fingerprint(const char *pem)
 {
 	char *cli = td_test_sh(NULL, "openssl x509 -noout -fingerprint -sha256 -in %s/%s",
-			       samples(), pem);
+			       td_test_samples(), pem);
 	char *hex = malloc(65);
 
 	td_test_fingerprint_hex(cli, hex, 65);
@@ -92,7 +81,7 @@ static json_t *facts(const char *name)
 	json_error_t e;
 	json_t *j;
 
-	snprintf(path, sizeof path, "%s/%s", samples(), name);
+	snprintf(path, sizeof path, "%s/%s", td_test_samples(), name);
 	j = json_load_file(path, 0, &e);
 	ck_assert_msg(j != NULL, "%s: %s", path, e.text);
 	return j;
@@ -107,7 +96,7 @@ START_TEST(test_md_key_mismatch)
 	char *html;
 
 	snprintf(args, sizeof args, "-r %s/tls12-rsa-key-mismatch.pcap --key %s/keys/mismatch-real.key",
-		 samples(), samples());
+		 td_test_samples(), td_test_samples());
 	html = report_html(dir, args, &md);
 	ck_assert_ptr_nonnull(strstr(html, "<h1>TLS incident report: server sent fatal "
 					   "bad_record_mac</h1>"));
@@ -134,7 +123,7 @@ START_TEST(test_md_key_mismatch)
 	/* never over an existing file: exit 2 */
 	ck_assert_int_eq(td_test_run(NULL, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --report "
 						 "%s/report.md >/dev/null 2>&1",
-				     bin(), samples(), dir),
+				     td_test_bin(), td_test_samples(), dir),
 			 2);
 	free(td_test_sh(NULL, "rm -rf %s", dir));
 	free(dir);
@@ -152,7 +141,7 @@ START_TEST(test_md_unknown_ca)
 	char want[128];
 	char *html;
 
-	snprintf(args, sizeof args, "-r %s/tls12-unknown-ca.pcap", samples());
+	snprintf(args, sizeof args, "-r %s/tls12-unknown-ca.pcap", td_test_samples());
 	html = report_html(dir, args, NULL);
 	ck_assert_ptr_nonnull(strstr(html, "<table>"));
 	ck_assert_ptr_nonnull(desc);
@@ -298,13 +287,13 @@ END_TEST
 
 START_TEST(test_only_failures)
 {
-	char *all = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-ecdhe-ok.pcap", bin(), samples());
-	char *only = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-ecdhe-ok.pcap --only-failures", bin(),
-				samples());
+	char *all = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-ecdhe-ok.pcap", td_test_bin(), td_test_samples());
+	char *only = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-ecdhe-ok.pcap --only-failures", td_test_bin(),
+				td_test_samples());
 	char *json = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-ecdhe-ok.pcap --only-failures --json",
-				bin(), samples());
+				td_test_bin(), td_test_samples());
 	char *fail = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-unknown-ca.pcap --only-failures",
-				bin(), samples());
+				td_test_bin(), td_test_samples());
 
 	ck_assert_ptr_nonnull(strstr(all, "#1 "));
 	ck_assert_ptr_nonnull(strstr(all, "COMPLETED"));
@@ -352,8 +341,8 @@ START_TEST(test_ladder_mismatch)
 	json_t *f = facts("tls12-rsa-key-mismatch.facts.json");
 	json_t *c = json_array_get(json_object_get(f, "connections"), 0);
 	json_t *alert = json_array_get(json_object_get(c, "alerts"), 0);
-	char *text = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-rsa-key-mismatch.pcap", bin(),
-				samples());
+	char *text = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-rsa-key-mismatch.pcap", td_test_bin(),
+				td_test_samples());
 	const char *ladder = strstr(text, "\n  Ladder\n");
 	const char *end, *p4, *p5, *p8, *p9;
 	char l4[128], l5[128], l8[128], l9[128];

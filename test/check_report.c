@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "td_report.h"
+#include "td_rules.h"
 #include "td_report_util.h"
 #include "td_x509.h"
 
@@ -1243,8 +1244,14 @@ START_TEST(test_garbage_session)
 	uint32_t x = 0x12345678u + (uint32_t)_i;
 	struct td_session s;
 	struct capture cap;
+	struct td_findings findings;
+	struct td_ruleset *rules = td_rules_new();
+	char err[512];
 	char *text;
 
+	/* the rules run on the garbage too, and their findings are reported */
+	ck_assert_ptr_nonnull(rules);
+	ck_assert_int_eq(td_rules_load_default(rules, err, sizeof err), TD_OK);
 	for (int round = 0; round < 50; round++) {
 		uint8_t *p = (uint8_t *)&s;
 
@@ -1263,6 +1270,10 @@ START_TEST(test_garbage_session)
 		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
 		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
 		fix_bools(&s);
+		s.findings = NULL;
+		td_rules_eval(rules, &s, &findings);
+		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);
+		s.findings = &findings;
 		td_report_session(cap_open(&cap), &text_o, &s);
 		text = cap_close(&cap);
 		for (size_t i = 0; text[i]; i++)
@@ -1275,6 +1286,7 @@ START_TEST(test_garbage_session)
 		ck_assert_msg(strncmp(text, "{\"type\":\"connection\",", 21) == 0, "%.80s", text);
 		free(text);
 	}
+	td_rules_free(rules);
 }
 END_TEST
 
@@ -1308,6 +1320,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(text, test_escape_session);
 	tcase_add_test(text, test_summary_text);
 	tcase_add_loop_test(text, test_garbage_session, 0, 4);
+	/* random sessions through the rules and both writers, under sanitizers */
+	tcase_set_timeout(text, 60);
 	suite_add_tcase(s, text);
 	return s;
 }

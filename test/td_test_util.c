@@ -179,3 +179,15 @@ json_t *td_test_json_lines(const char *text)
 	}
 	return arr;
 }
+
+const char *td_test_bin(void)
+{
+	const char *b = getenv("TD_BIN");
+	return b ? b : "build/tlsdiag";
+}
+
+const char *td_test_samples(void)
+{
+	const char *s = getenv("TD_SAMPLES");
+	return s ? s : "samples";
+}

@@ -52,6 +52,11 @@ void td_test_write_file(const char *dir, const char *name, const void *data, siz
  * "Fingerprint=" is there. */
 void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n);
 
+/* The tlsdiag binary under test (TD_BIN, default build/tlsdiag) and the
+ * samples directory (TD_SAMPLES, default samples). */
+const char *td_test_bin(void);
+const char *td_test_samples(void);
+
 /* JSON Lines (tlsdiag --json): every non-empty line must parse (the
  * test fails otherwise); returns them as an array, to be json_decref'd. */
 json_t *td_test_json_lines(const char *text);

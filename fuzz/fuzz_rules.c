@@ -1,0 +1,89 @@
+/* fuzz_rules.c - the rule parser: the input as a rule file.
+ *
+ * A rule file is untrusted input (tlsdiag-rules(5)): whatever the bytes,
+ * loading must end with the rules or with one error line
+ * "fuzz.rules:LINE:COL: message" (or "fuzz.rules: message" for the file
+ * as a whole), and a ruleset that loaded must evaluate on sessions
+ * without trouble: at most TD_MAX_FINDINGS findings, each message a
+ * terminated string. The caps (nesting depth above all) keep the stack
+ * flat, which ASan watches.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "td_rules.h"
+
+static void check_error(const char *err)
+{
+	static const char prefix[] = "fuzz.rules:";
+	const char *p = err + sizeof prefix - 1;
+
+	FUZZ_ASSERT(strncmp(err, prefix, sizeof prefix - 1) == 0);
+	if (*p == ' ')
+		return; /* the file as a whole */
+	FUZZ_ASSERT(*p >= '1' && *p <= '9');
+	while (*p >= '0' && *p <= '9')
+		p++;
+	FUZZ_ASSERT(*p++ == ':');
+	FUZZ_ASSERT(*p >= '1' && *p <= '9');
+	while (*p >= '0' && *p <= '9')
+		p++;
+	FUZZ_ASSERT(p[0] == ':' && p[1] == ' ' && p[2] != '\0');
+}
+
+static void eval_on(const struct td_ruleset *rs, const struct td_session *s)
+{
+	struct td_findings f;
+
+	td_rules_eval(rs, s, &f);
+	FUZZ_ASSERT(f.n <= TD_MAX_FINDINGS && f.n <= f.total);
+	for (unsigned i = 0; i < f.n; i++) {
+		FUZZ_ASSERT(memchr(f.f[i].message, '\0', TD_FINDING_MSG_LEN) != NULL);
+		FUZZ_ASSERT(f.f[i].severity < TD_SEV_COUNT);
+		FUZZ_ASSERT(i == 0 || f.f[i - 1].severity >= f.f[i].severity);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct td_ruleset *rs = td_rules_new();
+	static struct td_session s;
+	char err[1024];
+	FILE *null;
+
+	FUZZ_ASSERT(rs != NULL);
+	err[0] = '\0';
+	if (td_rules_load_buffer(rs, "fuzz.rules", data, size, err, sizeof err) != TD_OK) {
+		check_error(err);
+		FUZZ_ASSERT(td_rules_count(rs) == 0);
+		td_rules_free(rs);
+		return 0;
+	}
+	td_session_init(&s);
+	eval_on(rs, &s);
+	/* a TLS 1.2 connection with a fatal alert, an SNI and offered suites */
+	s.is_tls = true;
+	s.ch.seen = s.sh.seen = true;
+	s.ch.has_sni = true;
+	s.ch.sni.len = 14;
+	memcpy(s.ch.sni.bytes, "server.example", 14);
+	s.ch.n_suites = s.ch.total_suites = 2;
+	s.ch.suites[0] = 0x0005;
+	s.ch.suites[1] = 0xc02f;
+	s.sh.legacy_version = 0x0303;
+	s.sh.suite = 0xc02f;
+	s.n_alerts = s.total_alerts = 1;
+	s.alerts[0].level = 2;
+	s.alerts[0].desc = 40;
+	s.alerts[0].frame = 7;
+	s.outcome = TD_OUTCOME_FAILED;
+	eval_on(rs, &s);
+	null = fopen("/dev/null", "w");
+	if (null) {
+		td_rules_list(null, rs);
+		fclose(null);
+	}
+	td_rules_free(rs);
+	return 0;
+}

@@ -1,0 +1,1122 @@
+/* check_rules.c - the rule language and the built-in rules.
+ *
+ * Parser errors are asserted to the byte: file, line, column, words.
+ * Expressions are evaluated on hand-built sessions whose facts the test
+ * sets, so what each operator must answer is known without tlsdiag. Each
+ * built-in rule fires on one mutation of a clean baseline session (on
+ * which no rule fires) and stays silent on a near miss; the sample
+ * captures then show the rules on real handshakes through the binary, and
+ * the man page's example policies are run with values computed by the
+ * openssl CLI.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_names.h"
+#include "td_rules.h"
+#include "td_test_util.h"
+#include "td_x509.h"
+
+#define T0 1800000000 /* the baseline capture's time */
+
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* Loads text as "t.rules"; returns the ruleset (NULL on error, with the
+ * error in err). */
+static struct td_ruleset *load(const char *text, enum td_err *e, char *err, size_t n)
+{
+	struct td_ruleset *rs = td_rules_new();
+
+	ck_assert_ptr_nonnull(rs);
+	err[0] = '\0';
+	*e = td_rules_load_buffer(rs, "t.rules", (const uint8_t *)text, strlen(text), err, n);
+	if (*e != TD_OK) {
+		ck_assert_uint_eq(td_rules_count(rs), 0);
+		td_rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+static void expect_error(const char *text, enum td_err want, const char *msg)
+{
+	char err[1024];
+	enum td_err e;
+	struct td_ruleset *rs = load(text, &e, err, sizeof err);
+
+	ck_assert_msg(rs == NULL, "loaded: %s", text);
+	ck_assert_str_eq(err, msg);
+	ck_assert_int_eq(e, want);
+}
+
+static struct td_cert leaf, ca;
+static char *leaf_sans[] = { "DNS:server.example", "DNS:www.server.example" };
+
+/* TLS 1.2 with ECDHE, SNI, secure renegotiation, a two-certificate chain
+ * that checked out, completed: no built-in rule fires on it. */
+static void baseline(struct td_session *s)
+{
+	td_session_init(s);
+	s->id = 1;
+	s->is_tls = true;
+	s->client.family = s->server.family = 4;
+	s->client.bytes[0] = s->server.bytes[0] = 10;
+	s->client.bytes[3] = 1;
+	s->server.bytes[3] = 2;
+	s->client_port = 40001;
+	s->server_port = 443;
+	s->syn_seen = true;
+	s->packets[0] = s->packets[1] = 6;
+	s->first_ts.sec = T0;
+	s->first_frame = 1;
+	s->last_frame = 20;
+	s->ch.seen = true;
+	s->ch.frame = 4;
+	s->ch.legacy_version = 0x0303;
+	s->ch.has_sni = true;
+	s->ch.sni.len = 14;
+	memcpy(s->ch.sni.bytes, "server.example", 14);
+	s->ch.n_suites = s->ch.total_suites = 2;
+	s->ch.suites[0] = 0xc02f; /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	s->ch.suites[1] = 0x00ff; /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+	s->ch.alpn.n = s->ch.alpn.total = 2;
+	s->ch.alpn.len[0] = 2;
+	memcpy(s->ch.alpn.name[0], "h2", 2);
+	s->ch.alpn.len[1] = 8;
+	memcpy(s->ch.alpn.name[1], "http/1.1", 8);
+	s->ch.ext_flags = TD_EXT_SNI | TD_EXT_SCSV_RENEGOTIATION;
+	s->sh.seen = true;
+	s->sh.frame = 5;
+	s->sh.legacy_version = 0x0303;
+	s->sh.suite = 0xc02f;
+	s->sh.ext_flags = TD_EXT_RENEGOTIATION_INFO | TD_EXT_EMS;
+
+	memset(&leaf, 0, sizeof leaf);
+	leaf.parsed = true;
+	leaf.subject = "CN=server.example,O=tlsdiag";
+	leaf.issuer = "CN=Test CA";
+	leaf.serial_hex = "1001";
+	leaf.not_before = T0 - 86400 * 100;
+	leaf.not_after = T0 + 86400 * 300;
+	leaf.sans = leaf_sans;
+	leaf.n_sans = 2;
+	snprintf(leaf.sig_alg, sizeof leaf.sig_alg, "sha256WithRSAEncryption");
+	snprintf(leaf.key.algorithm, sizeof leaf.key.algorithm, "RSA");
+	leaf.key.bits = 2048;
+	memset(leaf.key.spki_sha256, 0xab, 32);
+	memset(leaf.sha256, 0xcd, 32);
+	ca = leaf;
+	ca.subject = "CN=Test CA";
+	ca.issuer = "CN=Test Root";
+	ca.n_sans = 0;
+	ca.key.bits = 4096;
+	ca.ext.has_basic_constraints = ca.ext.is_ca = true;
+	s->certs[0] = &leaf;
+	s->certs[1] = &ca;
+	s->n_certs = s->total_certs = 2;
+	s->cert_frame = 5;
+	s->chain.checked = true;
+	s->chain.at = T0;
+	s->chain.order_ok = true;
+	s->chain.top = 1;
+	s->chain.sni_match = 1;
+
+	s->stage = TD_STAGE_APPLICATION_DATA;
+	s->outcome = TD_OUTCOME_COMPLETED;
+	s->end = TD_END_FIN;
+	s->end_by = TD_DIR_C2S;
+	s->end_frame = 18;
+}
+
+static struct td_alert *add_alert(struct td_session *s, int dir, int level, int desc,
+				  enum td_phase phase, uint32_t frame)
+{
+	struct td_alert *a = &s->alerts[s->n_alerts++];
+
+	memset(a, 0, sizeof *a);
+	a->dir = (uint8_t)dir;
+	a->level = (uint8_t)level;
+	a->desc = (uint8_t)desc;
+	a->phase = (uint8_t)phase;
+	a->frame = frame;
+	s->total_alerts++;
+	return a;
+}
+
+/* The findings of rule id (or of every rule when id is NULL). */
+static unsigned count(const struct td_findings *f, const char *id)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->n; i++)
+		n += !id || strcmp(f->f[i].id, id) == 0;
+	return n;
+}
+
+static const struct td_finding *first(const struct td_findings *f, const char *id)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (strcmp(f->f[i].id, id) == 0)
+			return &f->f[i];
+	return NULL;
+}
+
+/* Evaluates one rule "when WHEN message TPL" on s into f. */
+static void eval_one(const char *when, const char *tpl, const struct td_session *s,
+		     struct td_findings *f)
+{
+	char text[2048], err[1024];
+	enum td_err e;
+	struct td_ruleset *rs;
+
+	snprintf(text, sizeof text, "rule r {\n severity info\n when %s\n message \"%s\"\n}\n",
+		 when, tpl);
+	rs = load(text, &e, err, sizeof err);
+	ck_assert_msg(rs != NULL, "%s / %s: %s", when, tpl, err);
+	td_rules_eval(rs, s, f);
+	td_rules_free(rs);
+}
+
+/* Does `when` hold on s? (A rule with that condition fires.) */
+static bool holds(const char *when, const struct td_session *s)
+{
+	struct td_findings f;
+
+	eval_one(when, "m", s, &f);
+	return f.n > 0;
+}
+
+/* The message a rule with this template makes on s. */
+static void message(const char *when, const char *tpl, const struct td_session *s, char *out,
+		    size_t n)
+{
+	struct td_findings f;
+
+	eval_one(when, tpl, s, &f);
+	ck_assert_uint_ge(f.n, 1);
+	snprintf(out, n, "%s", f.f[0].message);
+}
+
+/* ---- parser errors ---------------------------------------------------------- */
+
+#define RULE(when) "rule a {\n  severity high\n  when " when "\n  message \"m\"\n}\n"
+
+START_TEST(test_errors)
+{
+	expect_error(RULE("cert.leaf.key.bitz < 2048"), TD_ERR_MALFORMED,
+		     "t.rules:3:8: unknown field 'cert.leaf.key.bitz' (tlsdiag --list-fields lists "
+		     "them)");
+	expect_error(RULE("tls.dhe_bits < \"x\""), TD_ERR_MALFORMED,
+		     "t.rules:3:23: type mismatch: tls.dhe_bits is a number, not a string");
+	expect_error(RULE("tls.version < \"TLS9\""), TD_ERR_MALFORMED,
+		     "t.rules:3:22: unknown version \"TLS9\" (SSL2, SSL3, TLS1.0, TLS1.1, TLS1.2, "
+		     "TLS1.3)");
+	expect_error(RULE("any alert: alert.level == fatl"), TD_ERR_MALFORMED,
+		     "t.rules:3:34: unknown value 'fatl' for alert.level (warning, fatal)");
+	expect_error(RULE("cert.subject == \"x\""), TD_ERR_MALFORMED,
+		     "t.rules:3:8: cert.subject needs 'any cert:' or 'all cert:' around it (or "
+		     "write cert.leaf.subject)");
+	expect_error(RULE("alert.frame > 3"), TD_ERR_MALFORMED,
+		     "t.rules:3:8: alert.frame needs 'any alert:' or 'all alert:' around it");
+	expect_error(RULE("tls.resumed = true"), TD_ERR_MALFORMED,
+		     "t.rules:3:20: '=' is not an operator (write '==')");
+	expect_error(RULE("tls.resumed < true"), TD_ERR_MALFORMED,
+		     "t.rules:3:20: operator '<' does not apply to tls.resumed (a bool)");
+	expect_error(RULE("tls.cipher"), TD_ERR_MALFORMED,
+		     "t.rules:3:8: tls.cipher is a string, not a condition (compare it with "
+		     "something)");
+	expect_error(RULE("tls.resumed and"), TD_ERR_MALFORMED,
+		     "t.rules:4:3: expected a field, 'not', 'any', 'all' or '(', found 'message'");
+	expect_error(RULE("any certs: true"), TD_ERR_MALFORMED,
+		     "t.rules:3:12: expected a list after 'any' (cert, alert, suite, risk), found "
+		     "'certs'");
+	expect_error(RULE("cert.leaf.not_after < \"2026-13-01\""), TD_ERR_MALFORMED,
+		     "t.rules:3:30: not a date: \"2026-13-01\" (YYYY-MM-DD or "
+		     "YYYY-MM-DDTHH:MM:SSZ)");
+	expect_error("rule a {\n  severity hgh\n}\n", TD_ERR_MALFORMED,
+		     "t.rules:2:12: unknown severity 'hgh' (info, low, medium, high, critical)");
+	expect_error("rule a {\n  severity low\n  when true\n  message \"abc\n}\n",
+		     TD_ERR_MALFORMED, "t.rules:4:11: unterminated string");
+	expect_error("rule a {\n  severity low\n  when true\n  message \"a\\q\"\n}\n",
+		     TD_ERR_MALFORMED,
+		     "t.rules:4:13: unknown escape in string (\\n \\t \\\\ \\\" \\{ \\} \\xHH, not "
+		     "NUL)");
+	expect_error("rule a {\n  severity low\n  when true\n  message \"a {tls.versio} b\"\n}\n",
+		     TD_ERR_MALFORMED,
+		     "t.rules:4:15: unknown field 'tls.versio' (tlsdiag --list-fields lists them)");
+	expect_error("rule a {\n  severity low\n  when true\n  message \"a } b\"\n}\n",
+		     TD_ERR_MALFORMED,
+		     "t.rules:4:14: unmatched '}' in message (write '}}' for a brace)");
+	/* a template sees the item of a top-level any, nothing deeper */
+	expect_error("rule a {\n  severity low\n  when true\n  message \"{alert.from}\"\n}\n",
+		     TD_ERR_MALFORMED,
+		     "t.rules:4:13: alert.from needs 'any alert:' or 'all alert:' around it");
+	expect_error("rule a {\n  severity low\n  when true\n}\n", TD_ERR_MALFORMED,
+		     "t.rules:4:1: rule 'a' has no message");
+	expect_error(RULE("true") RULE("false"), TD_ERR_MALFORMED,
+		     "t.rules:6:6: duplicate rule id 'a' (first at t.rules:1)");
+	expect_error("rule a {\n  severity low\n  when true\n  message \"m\"\n  frame tls.cipher\n}\n",
+		     TD_ERR_MALFORMED,
+		     "t.rules:5:9: frame tls.cipher: a string, not a frame number");
+	expect_error("rule a {\n  severity low\n  when true\x01\n}\n", TD_ERR_MALFORMED,
+		     "t.rules:3:12: unexpected character 0x01");
+	expect_error("rule a {\n  severity low\n  when 99999999999999999999\n}\n",
+		     TD_ERR_MALFORMED, "t.rules:3:8: number too large");
+}
+END_TEST
+
+/* Caps: nesting, string length, rule count, file size. */
+START_TEST(test_caps)
+{
+	char *text = malloc(TD_RULES_MAX_FILE + 2);
+	char err[1024];
+	enum td_err e;
+	struct td_ruleset *rs;
+	size_t n;
+
+	ck_assert_ptr_nonnull(text);
+	/* 64 levels load; the 65th '(' (column 7 + 65) is refused */
+	for (int depth = 64; depth <= 65; depth++) {
+		n = (size_t)sprintf(text, "rule a {\n  severity low\n  when ");
+		for (int i = 0; i < depth; i++)
+			text[n++] = '(';
+		n += (size_t)sprintf(text + n, "true");
+		for (int i = 0; i < depth; i++)
+			text[n++] = ')';
+		sprintf(text + n, "\n  message \"m\"\n}\n");
+		rs = load(text, &e, err, sizeof err);
+		if (depth == 64) {
+			ck_assert_msg(rs != NULL, "%s", err);
+			td_rules_free(rs);
+		} else {
+			ck_assert_ptr_null(rs);
+			ck_assert_str_eq(err, "t.rules:3:72: expression nested too deeply (at most 64 "
+					      "levels)");
+			ck_assert_int_eq(e, TD_ERR_TOO_BIG);
+		}
+	}
+	/* a million parentheses, and as many nots: an error, not a crash */
+	for (int k = 0; k < 2; k++) {
+		n = (size_t)sprintf(text, "rule a {\n  severity low\n  when ");
+		while (n < TD_RULES_MAX_FILE - 8) {
+			if (k == 0) {
+				text[n++] = '(';
+			} else {
+				memcpy(text + n, "not ", 4);
+				n += 4;
+			}
+		}
+		text[n] = '\0';
+		rs = load(text, &e, err, sizeof err);
+		ck_assert_ptr_null(rs);
+		ck_assert_int_eq(e, TD_ERR_TOO_BIG);
+		ck_assert_ptr_nonnull(strstr(err, "nested too deeply"));
+	}
+	/* a string of 1024 bytes loads, 1025 do not */
+	for (int len = 1024; len <= 1025; len++) {
+		n = (size_t)sprintf(text, "rule a {\n  severity low\n  when true\n  message \"");
+		memset(text + n, 'x', (size_t)len);
+		sprintf(text + n + (size_t)len, "\"\n}\n");
+		rs = load(text, &e, err, sizeof err);
+		if (len == 1024) {
+			ck_assert_msg(rs != NULL, "%s", err);
+			td_rules_free(rs);
+		} else {
+			ck_assert_str_eq(err, "t.rules:4:11: string longer than 1024 bytes");
+			ck_assert_int_eq(e, TD_ERR_TOO_BIG);
+		}
+	}
+	/* 1024 rules load; the 1025th is refused where it starts */
+	n = 0;
+	for (int i = 0; i < 1025; i++)
+		n += (size_t)sprintf(text + n, "rule r%d { severity low when true message \"m\" }\n",
+				     i);
+	rs = load(text, &e, err, sizeof err);
+	ck_assert_str_eq(err, "t.rules:1025:1: more than 1024 rules");
+	ck_assert_int_eq(e, TD_ERR_TOO_BIG);
+	/* the file size */
+	memset(text, ' ', TD_RULES_MAX_FILE + 1);
+	rs = td_rules_new();
+	e = td_rules_load_buffer(rs, "t.rules", (const uint8_t *)text, TD_RULES_MAX_FILE + 1, err,
+				 sizeof err);
+	ck_assert_int_eq(e, TD_ERR_TOO_BIG);
+	ck_assert_str_eq(err, "t.rules: larger than 1048576 bytes");
+	/* a file that is not there */
+	e = td_rules_load_file(rs, "/nonexistent/x.rules", err, sizeof err);
+	ck_assert_int_eq(e, TD_ERR_IO);
+	ck_assert_str_eq(err, "/nonexistent/x.rules: No such file or directory");
+	/* a failed load keeps the rules loaded before */
+	ck_assert_int_eq(td_rules_load_buffer(rs, "a.rules", (const uint8_t *)RULE("true"),
+					      strlen(RULE("true")), err, sizeof err), TD_OK);
+	ck_assert_int_ne(td_rules_load_buffer(rs, "b.rules", (const uint8_t *)"rule b {",
+					      8, err, sizeof err), TD_OK);
+	ck_assert_uint_eq(td_rules_count(rs), 1);
+	ck_assert_int_eq(td_rules_disable(rs, "zzz", err, sizeof err), TD_ERR_ARG);
+	ck_assert_str_eq(err, "--disable zzz: no rule with this id (tlsdiag --list-rules)");
+	td_rules_free(rs);
+	free(text);
+}
+END_TEST
+
+/* ---- expressions -------------------------------------------------------------- */
+
+/* tls.resumed true, tls.hrr false, connection.midstream true */
+START_TEST(test_precedence)
+{
+	struct td_session s;
+
+	baseline(&s);
+	s.resumed = true;
+	s.midstream = true;
+	/* and binds tighter than or */
+	ck_assert(holds("tls.resumed or tls.hrr and tls.hrr", &s));
+	ck_assert(!holds("(tls.resumed or tls.hrr) and tls.hrr", &s));
+	/* not binds tighter than and */
+	ck_assert(!holds("not tls.resumed and tls.hrr", &s));
+	ck_assert(holds("not (tls.resumed and tls.hrr)", &s));
+	/* not applies to a whole comparison, `in` included */
+	ck_assert(holds("not tls.cipher in [\"x\", \"y\"]", &s));
+	ck_assert(holds("not not tls.resumed", &s));
+	ck_assert(holds("tls.hrr or tls.hrr or connection.midstream", &s));
+	ck_assert(!holds("tls.resumed and connection.midstream and tls.hrr", &s));
+	/* a quantifier's body reaches as far right as it can */
+	ck_assert(!holds("any cert: cert.key.bits > 3000 and cert.index == 0", &s));
+	ck_assert(holds("(any cert: cert.key.bits > 3000) and tls.resumed", &s));
+	ck_assert(holds("true", &s));
+	ck_assert(!holds("false", &s));
+}
+END_TEST
+
+START_TEST(test_operators)
+{
+	struct td_session s;
+
+	baseline(&s);
+	/* numbers */
+	ck_assert(holds("server.port == 443", &s));
+	ck_assert(!holds("server.port != 443", &s));
+	ck_assert(holds("server.port < 444", &s) && !holds("server.port < 443", &s));
+	ck_assert(holds("server.port <= 443", &s) && !holds("server.port <= 442", &s));
+	ck_assert(holds("server.port > 442", &s) && !holds("server.port > 443", &s));
+	ck_assert(holds("server.port >= 443", &s) && !holds("server.port >= 444", &s));
+	ck_assert(holds("server.port in [80, 443]", &s) && !holds("server.port in [80]", &s));
+	ck_assert(holds("server.port == 0x1bb", &s));
+	ck_assert(holds("cert.leaf.days_left == 300", &s));
+	/* strings: exact ==, case-blind glob and substring */
+	ck_assert(holds("server.sni == \"server.example\"", &s));
+	ck_assert(!holds("server.sni == \"SERVER.example\"", &s));
+	ck_assert(holds("server.sni != \"other\"", &s));
+	ck_assert(holds("server.sni ~ \"*.EXAMPLE\"", &s));
+	ck_assert(holds("server.sni matches \"s?rver.*\"", &s));
+	ck_assert(!holds("server.sni ~ \"*.example.com\"", &s));
+	ck_assert(holds("server.sni contains \"VER.ex\"", &s));
+	ck_assert(!holds("server.sni contains \"xyz\"", &s));
+	ck_assert(holds("server.ip == \"10.0.0.2\" and client.ip == \"10.0.0.1\"", &s));
+	ck_assert(holds("tls.cipher == \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"", &s));
+	ck_assert(holds("tls.kx == \"ECDHE\" and tls.enc ~ \"AES*GCM\"", &s));
+	/* versions compare by wire value */
+	ck_assert(holds("tls.version == \"TLS1.2\"", &s));
+	ck_assert(holds("tls.version == \"TLS 1.2\" and tls.version == \"tlsv1.2\"", &s));
+	ck_assert(holds("tls.version < \"TLS1.3\"", &s) && !holds("tls.version < \"TLS1.2\"", &s));
+	ck_assert(holds("tls.version >= \"SSL3\"", &s));
+	ck_assert(holds("tls.version in [\"TLS1.2\", \"TLS1.3\"]", &s));
+	ck_assert(holds("tls.version == 0x0303", &s));
+	/* times */
+	ck_assert(holds("cert.leaf.not_after > \"2027-01-01\"", &s));
+	ck_assert(holds("cert.leaf.not_after < \"2028-01-01T00:00:00Z\"", &s));
+	/* enums: names, order */
+	ck_assert(holds("connection.outcome == completed", &s));
+	ck_assert(holds("connection.outcome != failed", &s));
+	ck_assert(holds("connection.stage > client_finished", &s));
+	ck_assert(holds("connection.end in [fin, rst]", &s));
+	ck_assert(holds("connection.end_by == client", &s));
+	/* bools */
+	ck_assert(holds("tls.resumed == false", &s) && !holds("tls.resumed", &s));
+	/* lists: contains is membership */
+	ck_assert(holds("client_hello.alpn contains \"h2\"", &s));
+	ck_assert(!holds("client_hello.alpn contains \"h\"", &s));
+	ck_assert(holds("client_hello.suites contains \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"",
+			&s));
+	ck_assert(holds("cert.leaf.sans contains \"DNS:www.server.example\"", &s));
+	/* field against field */
+	ck_assert(holds("client.port > server.port", &s));
+	ck_assert(!holds("client.ip == server.ip", &s));
+}
+END_TEST
+
+START_TEST(test_quantifiers)
+{
+	struct td_session s;
+
+	baseline(&s);
+	ck_assert(holds("any cert: cert.key.bits == 4096", &s));
+	ck_assert(!holds("all cert: cert.key.bits == 4096", &s));
+	ck_assert(holds("all cert: cert.key.bits >= 2048", &s));
+	ck_assert(holds("any cert: cert.is_ca and cert.index == 1", &s));
+	ck_assert(holds("any suite: suite.kx == \"ECDHE\"", &s));
+	ck_assert(holds("any suite: suite.name == \"TLS_EMPTY_RENEGOTIATION_INFO_SCSV\"", &s));
+	/* empty lists: any is false, all is true */
+	ck_assert(!holds("any alert: true", &s));
+	ck_assert(holds("all alert: false", &s));
+	add_alert(&s, TD_DIR_S2C, 2, 40, TD_PHASE_SERVER_FLIGHT, 7);
+	add_alert(&s, TD_DIR_C2S, 1, 0, TD_PHASE_APPLICATION, 9);
+	ck_assert(holds("any alert: alert.level == fatal and alert.from == server", &s));
+	ck_assert(!holds("any alert: alert.level == fatal and alert.from == client", &s));
+	ck_assert(holds("any alert: alert.description == handshake_failure", &s));
+	ck_assert(holds("any alert: alert.description == 40", &s));
+	ck_assert(holds("all alert: alert.phase >= server_flight", &s));
+	/* nested over two lists */
+	ck_assert(holds("any alert: alert.level == fatal and any cert: cert.is_ca", &s));
+	ck_assert(!holds("any alert: alert.level == warning and all cert: cert.is_ca", &s));
+}
+END_TEST
+
+/* Missing facts are unknown: neither a comparison nor its negation fires. */
+START_TEST(test_missing_values)
+{
+	struct td_session s;
+	const char *pin = "server.sni == \"server.example\" and not cert.leaf.spki_sha256 in "
+			  "[\"00\"]";
+
+	baseline(&s);
+	ck_assert(holds(pin, &s));
+	s.n_certs = 0; /* TLS 1.3: no certificate visible */
+	s.certs_encrypted = true;
+	ck_assert(!holds(pin, &s));
+	ck_assert(!holds("cert.leaf.key.bits < 2048", &s));
+	ck_assert(!holds("not cert.leaf.key.bits < 2048", &s));
+	/* or: true wins over unknown; and: false wins */
+	ck_assert(holds("cert.leaf.key.bits < 2048 or tls.version == \"TLS1.2\"", &s));
+	ck_assert(holds("not (cert.leaf.key.bits < 2048 and tls.resumed)", &s));
+	s.ch.has_sni = false;
+	ck_assert(!holds("server.sni != \"x\"", &s));
+	s.sh.seen = false;
+	ck_assert(!holds("tls.version < \"TLS1.2\"", &s));
+	ck_assert(!holds("not tls.version < \"TLS1.2\"", &s));
+	ck_assert(!holds("cert.leaf.key_match == false", &s)); /* no --key */
+}
+END_TEST
+
+START_TEST(test_templates)
+{
+	struct td_session s;
+	char m[TD_FINDING_MSG_LEN];
+
+	baseline(&s);
+	message("true", "{server.sni}:{server.port} {tls.version} {{x}} {connection.outcome}", &s,
+		m, sizeof m);
+	ck_assert_str_eq(m, "server.example:443 TLS 1.2 {x} completed");
+	message("true", "{client_hello.alpn} / {cert.leaf.sans} / {cert.leaf.key.curve}", &s, m,
+		sizeof m);
+	ck_assert_str_eq(m, "h2, http/1.1 / DNS:server.example, DNS:www.server.example / (none)");
+	message("true", "{cert.leaf.not_after} {tls.resumed} {connection.stage}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "2027-11-11 08:00:00 UTC false application data");
+	message("true", "\\\"q\\\" \\x41\\tB", &s, m, sizeof m);
+	ck_assert_str_eq(m, "\"q\" A\tB");
+	/* wire bytes go in as they are (the reports escape them), NUL made visible */
+	s.ch.sni.len = 5;
+	memcpy(s.ch.sni.bytes, "a\0b\x1b[", 5);
+	message("true", "<{server.sni}>", &s, m, sizeof m);
+	ck_assert_str_eq(m, "<a\\x00b\x1b[>");
+	/* the item of a top-level any */
+	add_alert(&s, TD_DIR_S2C, 2, 20, TD_PHASE_AFTER_CLIENT_FINISHED, 9);
+	message("any alert: alert.level == fatal", "{alert.from} {alert.level} "
+		"{alert.description} {alert.phase} {alert.frame}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "server fatal bad_record_mac after client Finished 9");
+}
+END_TEST
+
+/* A top-level any naming its item gives one finding per item, each with
+ * the item's frame; one that does not gives one finding. */
+START_TEST(test_findings_per_item)
+{
+	static const char text[] =
+		"rule each { severity low when any alert: alert.level == fatal\n"
+		"  message \"{alert.description}\" }\n"
+		"rule once { severity critical when any alert: alert.level == fatal\n"
+		"  message \"fatal alerts\" }\n"
+		"rule framed { severity medium when tls.version == \"TLS1.2\"\n"
+		"  message \"v\" frame server_hello.frame }\n";
+	struct td_session s;
+	struct td_findings f;
+	char err[1024];
+	enum td_err e;
+	struct td_ruleset *rs = load(text, &e, err, sizeof err);
+
+	ck_assert_msg(rs != NULL, "%s", err);
+	baseline(&s);
+	add_alert(&s, TD_DIR_S2C, 2, 40, TD_PHASE_SERVER_FLIGHT, 7);
+	add_alert(&s, TD_DIR_C2S, 1, 0, TD_PHASE_APPLICATION, 8);
+	add_alert(&s, TD_DIR_C2S, 2, 48, TD_PHASE_AFTER_SERVER_FLIGHT, 11);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_uint_eq(f.n, 4);
+	ck_assert_uint_eq(f.total, 4);
+	/* most severe first, load order within a severity */
+	ck_assert_str_eq(f.f[0].id, "once");
+	ck_assert_uint_eq(f.f[0].frame, 7);
+	ck_assert_str_eq(f.f[1].id, "framed");
+	ck_assert_uint_eq(f.f[1].frame, 5);
+	ck_assert_str_eq(f.f[2].message, "handshake_failure");
+	ck_assert_uint_eq(f.f[2].frame, 7);
+	ck_assert_str_eq(f.f[3].message, "unknown_ca");
+	ck_assert_uint_eq(f.f[3].frame, 11);
+	ck_assert_int_eq(td_findings_max(&f), TD_SEV_CRITICAL);
+	td_findings_filter(&f, TD_SEV_MEDIUM);
+	ck_assert_uint_eq(f.n, 2);
+	ck_assert_int_eq(td_rules_disable(rs, "once", err, sizeof err), TD_OK);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_uint_eq(count(&f, "once"), 0);
+	ck_assert_uint_eq(f.n, 3);
+	td_rules_free(rs);
+}
+END_TEST
+
+/* ---- the built-in rules ------------------------------------------------------ */
+
+typedef void (*mutate_fn)(struct td_session *s);
+
+#define MUT(name, body)                                                                    \
+	static void name(struct td_session *s)                                            \
+	{                                                                                  \
+		(void)s;                                                                   \
+		body;                                                                      \
+	}
+
+MUT(m_fatal, add_alert(s, TD_DIR_S2C, 2, 40, TD_PHASE_SERVER_FLIGHT, 6))
+MUT(m_fatal_near, add_alert(s, TD_DIR_S2C, 1, 40, TD_PHASE_SERVER_FLIGHT, 6))
+MUT(m_warning, add_alert(s, TD_DIR_S2C, 1, 112, TD_PHASE_SERVER_FLIGHT, 6))
+MUT(m_warning_near, add_alert(s, TD_DIR_C2S, 1, 0, TD_PHASE_APPLICATION, 17))
+MUT(m_probable, {
+	struct td_alert *a = add_alert(s, TD_DIR_C2S, 0, 0, TD_PHASE_AFTER_SERVER_FLIGHT, 9);
+	a->encrypted = a->probable = true;
+})
+MUT(m_probable_near, {
+	struct td_alert *a = add_alert(s, TD_DIR_C2S, 0, 0, TD_PHASE_APPLICATION, 15);
+	a->encrypted = a->probable = true;
+})
+MUT(m_encrypted, add_alert(s, TD_DIR_S2C, 0, 0, TD_PHASE_AFTER_CLIENT_FINISHED, 9)->encrypted =
+		 true)
+MUT(m_encrypted_near, add_alert(s, TD_DIR_S2C, 0, 0, TD_PHASE_APPLICATION, 19)->encrypted =
+		      true)
+MUT(m_stopped, {
+	s->outcome = TD_OUTCOME_FAILED;
+	s->stage = TD_STAGE_SERVER_HELLO_DONE;
+	s->aborted_by = TD_DIR_C2S;
+	s->aborted_how = TD_ABORT_RST;
+	s->end = TD_END_RST;
+})
+MUT(m_stopped_near, {
+	m_fatal(s);
+	s->outcome = TD_OUTCOME_FAILED;
+	s->aborted_by = TD_DIR_S2C;
+	s->aborted_how = TD_ABORT_ALERT;
+})
+MUT(m_key, s->keys_given = true)
+MUT(m_key_near, {
+	s->keys_given = true;
+	s->cert_key_match[0] = "server.key";
+})
+MUT(m_cert, {
+	s->chain.expected_checked = true;
+	s->chain.expected_path = "expected.pem";
+})
+MUT(m_cert_near, {
+	s->chain.expected_checked = s->chain.expected_match = true;
+	s->chain.expected_path = "expected.pem";
+})
+MUT(m_expired, leaf.not_after = T0 - 86400)
+MUT(m_expired_near, leaf.not_after = T0 + 86400 * 365)
+MUT(m_nyv, leaf.not_before = T0 + 100)
+MUT(m_nyv_near, leaf.not_before = T0 - 100)
+MUT(m_expiring, leaf.not_after = T0 + 86400 * 10)
+MUT(m_expiring_near, leaf.not_after = T0 + 86400 * 40)
+MUT(m_sni, s->chain.sni_match = 0)
+MUT(m_sni_near, {
+	s->chain.sni_match = -1;
+	s->ch.has_sni = false;
+	s->ch.ext_flags &= ~(uint32_t)TD_EXT_SNI;
+})
+MUT(m_selfsigned, s->chain.self_signed_leaf = true)
+MUT(m_selfsigned_near, {
+	ca.self_signed = true; /* a root sent along is not a self-signed leaf */
+	s->chain.root_sent = true;
+})
+MUT(m_untrusted, {
+	s->chain.ca_checked = true;
+	snprintf(s->chain.ca_verdict, sizeof s->chain.ca_verdict, "unable to get local issuer");
+})
+MUT(m_untrusted_near, s->chain.ca_checked = s->chain.ca_ok = true)
+MUT(m_order, s->chain.order_ok = false)
+MUT(m_order_near, s->chain.duplicates = 1)
+MUT(m_missing, s->chain.missing_intermediate = true)
+MUT(m_missing_near, s->chain.root_sent = true)
+MUT(m_weak_rsa, leaf.key.bits = 1024)
+MUT(m_weak_rsa_near, leaf.key.bits = 2048)
+MUT(m_weak_ec, {
+	snprintf(leaf.key.algorithm, sizeof leaf.key.algorithm, "EC");
+	leaf.key.bits = 192;
+})
+MUT(m_weak_ec_near, {
+	snprintf(leaf.key.algorithm, sizeof leaf.key.algorithm, "EC");
+	leaf.key.bits = 224;
+})
+MUT(m_weak_sig, snprintf(leaf.sig_alg, sizeof leaf.sig_alg, "sha1WithRSAEncryption"))
+MUT(m_weak_sig_near, {
+	snprintf(ca.sig_alg, sizeof ca.sig_alg, "md5WithRSAEncryption");
+	ca.self_signed = true; /* a root's own signature is not checked */
+})
+MUT(m_ssl, s->sh.legacy_version = 0x0300)
+MUT(m_ssl_near, s->sh.legacy_version = 0x0301)
+MUT(m_oldtls, s->sh.legacy_version = 0x0302)
+MUT(m_oldtls_near, s->sh.legacy_version = 0x0303)
+MUT(m_cipher, s->sh.suite = 0x0005)              /* TLS_RSA_WITH_RC4_128_SHA */
+MUT(m_cipher_near, s->sh.suite = 0xc030)         /* ECDHE_RSA AES_256_GCM */
+MUT(m_offered, s->ch.suites[1] = 0x000a)         /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+MUT(m_offered_near, s->ch.suites[1] = 0x009c)    /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
+MUT(m_cbc, {
+	s->sh.legacy_version = 0x0301;
+	s->sh.suite = 0xc013; /* TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA */
+})
+MUT(m_cbc_near, s->sh.suite = 0xc013)
+MUT(m_nofs, s->sh.suite = 0x009c)
+MUT(m_nofs_near, s->sh.suite = 0xc02b)
+MUT(m_reneg, s->sh.ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO)
+MUT(m_reneg_near, {
+	s->sh.ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO;
+	s->sh.selected_version = 0x0304;
+	s->sh.suite = 0x1301;
+})
+MUT(m_nosni, {
+	s->ch.has_sni = false;
+	s->chain.sni_match = -1;
+})
+MUT(m_nosni_near, {
+	s->ch.seen = false; /* no ClientHello seen (mid-stream): nothing to say */
+	s->chain.sni_match = -1;
+})
+MUT(m_overlap, s->tcp.overlaps_differ = 2)
+MUT(m_overlap_near, s->tcp.retransmissions[0] = 3)
+MUT(m_risk, {
+	s->ndpi.done = true;
+	for (unsigned b = 1; b < 64; b++)
+		if (td_classify_risk_name(b)) {
+			s->ndpi.risks = 1ull << b;
+			break;
+		}
+})
+MUT(m_risk_near, s->ndpi.done = true)
+
+static const struct {
+	const char *id;
+	mutate_fn fire, near;
+	const char *words; /* in the message when it fires */
+} default_cases[] = {
+	{ "fatal-alert", m_fatal, m_fatal_near, "server sent fatal handshake_failure" },
+	{ "warning-alert", m_warning, m_warning_near, "server sent warning unrecognized_name" },
+	{ "probable-encrypted-alert", m_probable, m_probable_near, "client sent a record" },
+	{ "encrypted-alert-in-handshake", m_encrypted, m_encrypted_near, "encrypted alert after" },
+	{ "handshake-stopped-without-alert", m_stopped, m_stopped_near,
+	  "rst from client after ServerHelloDone" },
+	{ "key-mismatch", m_key, m_key_near, "abababab" },
+	{ "unexpected-certificate", m_cert, m_cert_near, "not the --cert expected.pem" },
+	{ "cert-expired", m_expired, m_expired_near, "expired on 2027-01-14" },
+	{ "cert-not-yet-valid", m_nyv, m_nyv_near, "not valid before 2027-01-15 08:01:40 UTC" },
+	{ "cert-expiring", m_expiring, m_expiring_near, "expires in 10 days" },
+	{ "sni-not-covered", m_sni, m_sni_near, "not valid for the SNI server.example" },
+	{ "self-signed-leaf", m_selfsigned, m_selfsigned_near, "is self-signed" },
+	{ "untrusted-chain", m_untrusted, m_untrusted_near, "unable to get local issuer" },
+	{ "chain-out-of-order", m_order, m_order_near, "out of order" },
+	{ "missing-intermediate", m_missing, m_missing_near, "issued by CN=Test CA" },
+	{ "weak-rsa-key", m_weak_rsa, m_weak_rsa_near, "1024-bit RSA key" },
+	{ "weak-ec-key", m_weak_ec, m_weak_ec_near, "192-bit EC key" },
+	{ "weak-signature", m_weak_sig, m_weak_sig_near, "signed with sha1WithRSAEncryption" },
+	{ "ssl-version", m_ssl, m_ssl_near, "SSL 3.0 negotiated" },
+	{ "old-tls-version", m_oldtls, m_oldtls_near, "TLS 1.1 negotiated" },
+	{ "weak-cipher-chosen", m_cipher, m_cipher_near, "TLS_RSA_WITH_RC4_128_SHA" },
+	{ "weak-cipher-offered", m_offered, m_offered_near, "the client offers weak" },
+	{ "cbc-with-tls10", m_cbc, m_cbc_near, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (CBC)" },
+	{ "no-forward-secrecy", m_nofs, m_nofs_near, "RSA key exchange" },
+	{ "insecure-renegotiation", m_reneg, m_reneg_near, "secure renegotiation" },
+	{ "missing-sni", m_nosni, m_nosni_near, "no SNI" },
+	{ "tcp-overlap-differs", m_overlap, m_overlap_near, "2 overlapping TCP segments" },
+	{ "ndpi-risk", m_risk, m_risk_near, "nDPI flags the flow: " },
+};
+
+static struct td_ruleset *defaults(void)
+{
+	struct td_ruleset *rs = td_rules_new();
+	char err[1024];
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_msg(td_rules_load_default(rs, err, sizeof err) == TD_OK, "%s", err);
+	return rs;
+}
+
+/* Every built-in rule has a case below, and the baseline is clean. */
+START_TEST(test_defaults_covered)
+{
+	struct td_ruleset *rs = defaults();
+	struct td_session s;
+	struct td_findings f;
+	struct td_rule_info ri;
+	size_t n = sizeof default_cases / sizeof default_cases[0];
+
+	ck_assert_uint_eq(td_rules_count(rs), n);
+	for (size_t i = 0; td_rules_info(rs, i, &ri); i++) {
+		bool found = false;
+		for (size_t k = 0; k < n; k++)
+			found |= strcmp(default_cases[k].id, ri.id) == 0;
+		ck_assert_msg(found, "built-in rule %s has no test case", ri.id);
+		ck_assert_str_eq(ri.file, "default.rules");
+		ck_assert(ri.explain[0] != '\0');
+	}
+	baseline(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_msg(f.n == 0, "baseline fires %s: %s", f.n ? f.f[0].id : "",
+		      f.n ? f.f[0].message : "");
+	td_rules_free(rs);
+}
+END_TEST
+
+START_TEST(test_default_rule)
+{
+	struct td_ruleset *rs = defaults();
+	struct td_session s;
+	struct td_findings f;
+	const struct td_finding *x;
+
+	baseline(&s);
+	default_cases[_i].fire(&s);
+	td_rules_eval(rs, &s, &f);
+	x = first(&f, default_cases[_i].id);
+	ck_assert_msg(x != NULL, "%s does not fire", default_cases[_i].id);
+	ck_assert_msg(strstr(x->message, default_cases[_i].words), "%s: '%s' lacks '%s'", x->id,
+		      x->message, default_cases[_i].words);
+	baseline(&s);
+	default_cases[_i].near(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_msg(count(&f, default_cases[_i].id) == 0, "%s fires on its near miss: %s",
+		      default_cases[_i].id, first(&f, default_cases[_i].id)->message);
+	td_rules_free(rs);
+}
+END_TEST
+
+/* Every fatal alert is named and explained; every warning but
+ * close_notify is reported. */
+START_TEST(test_every_alert)
+{
+	struct td_ruleset *rs = defaults();
+	size_t n = td_names_table_size(TD_NAMES_ALERT);
+
+	for (size_t i = 0; i < n; i++) {
+		struct td_session s;
+		struct td_findings f;
+		const struct td_finding *x;
+		const char *name;
+		uint16_t desc;
+		char want[128];
+
+		ck_assert(td_names_table_entry(TD_NAMES_ALERT, i, &desc, &name));
+		for (int level = 1; level <= 2; level++) {
+			baseline(&s);
+			add_alert(&s, TD_DIR_S2C, level, desc, TD_PHASE_SERVER_FLIGHT, 6);
+			td_rules_eval(rs, &s, &f);
+			x = first(&f, level == 2 ? "fatal-alert" : "warning-alert");
+			if (level == 1 && desc == 0) {
+				ck_assert_uint_eq(f.n, 0);
+				continue;
+			}
+			ck_assert_msg(x != NULL, "%s level %d", name, level);
+			snprintf(want, sizeof want, "server sent %s %s (during the server's flight): ",
+				 level == 2 ? "fatal" : "warning", name);
+			ck_assert_msg(strncmp(x->message, want, strlen(want)) == 0, "%s", x->message);
+			ck_assert_msg(strlen(x->message) > strlen(want) + 10, "%s", x->message);
+			ck_assert_uint_eq(x->frame, 6);
+		}
+	}
+	td_rules_free(rs);
+}
+END_TEST
+
+/* ---- the binary: samples, options, exit status ------------------------------------ */
+
+/* The findings of the first connection of `tlsdiag -r SAMPLE --json ARGS`. */
+static json_t *run_findings(const char *sample, const char *args, int *status)
+{
+	char *out = NULL;
+	json_t *lines, *f;
+
+	*status = td_test_run(&out, NULL, "%s -r %s/%s --json %s", td_test_bin(),
+			      td_test_samples(), sample, args);
+	ck_assert_ptr_nonnull(out);
+	lines = td_test_json_lines(out);
+	free(out);
+	f = json_object_get(json_array_get(lines, 0), "findings");
+	ck_assert_msg(json_is_array(f), "no findings array for %s", sample);
+	json_incref(f);
+	json_decref(lines);
+	return f;
+}
+
+static const json_t *finding(const json_t *a, const char *id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+			return v;
+	return NULL;
+}
+
+START_TEST(test_samples)
+{
+	int st;
+	json_t *f;
+	const json_t *x;
+
+	f = run_findings("tls12-rsa-key-mismatch.pcap", "", &st);
+	ck_assert_int_eq(st, 0);
+	x = finding(f, "fatal-alert");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(json_string_value(json_object_get(x, "severity")), "high");
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "frame")), 9);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(x, "message")),
+				     "server sent fatal bad_record_mac (after client Finished)"));
+	ck_assert_ptr_nonnull(finding(f, "no-forward-secrecy"));
+	ck_assert_ptr_nonnull(finding(f, "missing-intermediate"));
+	ck_assert_ptr_null(finding(f, "key-mismatch")); /* no --key */
+	json_decref(f);
+
+	f = run_findings("tls12-rsa-key-mismatch.pcap", "--key samples/keys/mismatch-real.key",
+			 &st);
+	x = finding(f, "key-mismatch");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "frame")), 5);
+	json_decref(f);
+	f = run_findings("tls12-rsa-key-mismatch.pcap", "--key samples/keys/mismatch-sent.key",
+			 &st);
+	ck_assert_ptr_null(finding(f, "key-mismatch"));
+	json_decref(f);
+
+	/* --cert: the server's certificate, or another one */
+	f = run_findings("tls12-ecdhe-ok.pcap", "--cert samples/keys/other-ca.pem", &st);
+	ck_assert_ptr_nonnull(finding(f, "unexpected-certificate"));
+	json_decref(f);
+	f = run_findings("tls12-ecdhe-ok.pcap", "--cert samples/keys/server.example.pem", &st);
+	ck_assert_ptr_null(finding(f, "unexpected-certificate"));
+	json_decref(f);
+
+	/* --ca: the right root, or an unrelated one */
+	f = run_findings("tls12-ecdhe-ok.pcap", "--ca samples/keys/other-ca.pem", &st);
+	ck_assert_ptr_nonnull(finding(f, "untrusted-chain"));
+	json_decref(f);
+	f = run_findings("tls12-ecdhe-ok.pcap", "--ca samples/keys/root-ca.pem", &st);
+	ck_assert_ptr_null(finding(f, "untrusted-chain"));
+	ck_assert_ptr_null(finding(f, "fatal-alert"));
+	ck_assert_ptr_null(finding(f, "missing-intermediate"));
+	ck_assert_ptr_null(finding(f, "no-forward-secrecy"));
+	json_decref(f);
+
+	/* TLS 1.3: the client's encrypted alert after the server's flight, and
+	 * not the close_notify-sized records after a good handshake */
+	f = run_findings("tls13-unknown-ca.pcap", "", &st);
+	x = finding(f, "probable-encrypted-alert");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(json_integer_value(json_object_get(x, "frame")), 9);
+	json_decref(f);
+	f = run_findings("tls13-ok.pcapng", "", &st);
+	ck_assert_ptr_null(finding(f, "probable-encrypted-alert"));
+	json_decref(f);
+	f = run_findings("tls13-unknown-ca-cleartext.pcap", "", &st);
+	x = finding(f, "fatal-alert");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(x, "message")),
+				     "client sent fatal unknown_ca"));
+	json_decref(f);
+	f = run_findings("link/tls12-ecdhe-ok-vlan.pcap", "--no-default-rules", &st);
+	ck_assert_uint_eq(json_array_size(f), 0);
+	json_decref(f);
+}
+END_TEST
+
+/* The man page's example policies, with the values computed by openssl. */
+START_TEST(test_policies)
+{
+	char *pin = td_test_sh(NULL, "openssl x509 -in %s/keys/server.example.pem -pubkey -noout "
+				     "| openssl pkey -pubin -outform der | openssl dgst -sha256 -r "
+				     "| cut -d' ' -f1", td_test_samples());
+	char *issuer = td_test_sh(NULL, "openssl x509 -in %s/keys/server.example.pem -noout "
+					"-issuer -nameopt RFC2253 | sed 's/^issuer=//'", td_test_samples());
+	char dir[] = "/tmp/td-rules-XXXXXX", text[2048], args[1200];
+	int st;
+	json_t *f;
+
+	pin[strcspn(pin, "\n")] = '\0';
+	issuer[strcspn(issuer, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(pin), 64);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (int good = 0; good < 2; good++) {
+		snprintf(text, sizeof text,
+			 "rule pin {\n severity critical\n"
+			 " when server.sni == \"server.example\" and not cert.leaf.spki_sha256 in "
+			 "[\"%s\"]\n message \"{server.sni}: unpinned key {cert.leaf.spki_sha256}\"\n}\n"
+			 "rule issuer {\n severity high\n when cert.leaf.issuer != \"%s\"\n"
+			 " message \"issued by {cert.leaf.issuer}\"\n}\n"
+			 "rule versions {\n severity high\n when tls.version < \"TLS1.3\"\n"
+			 " message \"{tls.version}\"\n}\n",
+			 good ? pin : "0000000000000000000000000000000000000000000000000000000000000000",
+			 good ? issuer : "CN=Some Other CA");
+		td_test_write_file(dir, "site.rules", text, strlen(text));
+		snprintf(args, sizeof args, "--no-default-rules --rules %s/site.rules", dir);
+		f = run_findings("tls12-ecdhe-ok.pcap", args, &st);
+		ck_assert_int_eq(st, 0);
+		ck_assert_int_eq(finding(f, "pin") != NULL, !good);
+		ck_assert_int_eq(finding(f, "issuer") != NULL, !good);
+		ck_assert_ptr_nonnull(finding(f, "versions")); /* TLS 1.2 */
+		json_decref(f);
+		f = run_findings("tls13-ok.pcapng", args, &st);
+		/* TLS 1.3 hides the certificate: the pin cannot be checked */
+		ck_assert_ptr_null(finding(f, "pin"));
+		ck_assert_ptr_null(finding(f, "issuer"));
+		ck_assert_ptr_null(finding(f, "versions"));
+		json_decref(f);
+	}
+	free(td_test_sh(NULL, "rm -rf %s", dir));
+	free(pin);
+	free(issuer);
+}
+END_TEST
+
+START_TEST(test_options)
+{
+	char dir[] = "/tmp/td-rules-XXXXXX";
+	char *out = NULL;
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* --fail-on: 7 after the full report when a finding reaches it */
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --fail-on high", td_test_bin(),
+			 td_test_samples());
+	ck_assert_int_eq(st, 7);
+	ck_assert_ptr_nonnull(strstr(out, "  Findings\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nSummary\n"));
+	free(out);
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --disable ndpi-risk",
+			 td_test_bin(), td_test_samples());
+	ck_assert_int_eq(st, 0);
+	ck_assert_ptr_nonnull(strstr(out, "\n  findings "));
+	ck_assert_ptr_nonnull(strstr(out, " 3: 1 high, 2 medium\n"));
+	free(out);
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --fail-on critical",
+			 td_test_bin(), td_test_samples());
+	ck_assert_int_eq(st, 0);
+	free(out);
+	/* --min-severity hides, --fail-on still sees */
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --fail-on medium "
+				     "--min-severity critical", td_test_bin(), td_test_samples());
+	ck_assert_int_eq(st, 7);
+	ck_assert_ptr_null(strstr(out, "Findings"));
+	free(out);
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --fail-on high "
+				     "--disable fatal-alert", td_test_bin(), td_test_samples());
+	ck_assert_int_eq(st, 0);
+	free(out);
+	/* usage errors: 2, one line on stderr */
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --disable nope 2>&1", td_test_bin(),
+			 td_test_samples());
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "tlsdiag: --disable nope: no rule with this id"));
+	free(out);
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --fail-on severe 2>&1", td_test_bin(),
+			 td_test_samples());
+	ck_assert_int_eq(st, 2);
+	free(out);
+	static const char bad[] = "rule x {\n  severity high\n  when tls.verson\n}\n";
+	td_test_write_file(dir, "bad.rules", bad, strlen(bad));
+	st = td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --rules %s/bad.rules 2>&1",
+			 td_test_bin(), td_test_samples(), dir);
+	ck_assert_int_eq(st, 2);
+	ck_assert_ptr_nonnull(strstr(out, "/bad.rules:3:8: unknown field 'tls.verson'"));
+	free(out);
+	/* --list-rules: every rule, with where it was defined; no input needed */
+	char *line = td_test_sh(NULL, "grep -n '^rule fatal-alert ' rules/default.rules | "
+				      "cut -d: -f1");
+	char where[64];
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(where, sizeof where, " default.rules:%s ", line);
+	free(line);
+	st = td_test_run(&out, NULL, "%s --list-rules --disable missing-sni", td_test_bin());
+	ck_assert_int_eq(st, 0);
+	ck_assert_ptr_nonnull(strstr(out, "fatal-alert "));
+	ck_assert_ptr_nonnull(strstr(out, where));
+	ck_assert_ptr_nonnull(strstr(out, "(disabled)"));
+	free(out);
+	free(td_test_sh(NULL, "rm -rf %s", dir));
+}
+END_TEST
+
+/* --list-fields prints the table; the man page lists every field. */
+START_TEST(test_fields_documented)
+{
+	char *out = NULL;
+	size_t len;
+	char *man = (char *)td_test_read_file(NULL, "man/tlsdiag-rules.5", &len);
+	const char *name, *type;
+	char line[160];
+
+	ck_assert_int_eq(td_test_run(&out, NULL, "%s --list-fields", td_test_bin()), 0);
+	for (size_t i = 0; td_rules_field(i, &name, &type); i++) {
+		snprintf(line, sizeof line, "\n%s ", name);
+		ck_assert_msg(strstr(out, line) || strncmp(out, line + 1, strlen(line + 1)) == 0,
+			      "--list-fields lacks %s", name);
+		/* in the man page as .B name (dashes of troff escaped) */
+		char esc[120];
+		size_t k = 0;
+		for (const char *p = name; *p && k < sizeof esc - 2; p++) {
+			if (*p == '-')
+				esc[k++] = '\\';
+			esc[k++] = *p;
+		}
+		esc[k] = '\0';
+		snprintf(line, sizeof line, "\n.B %s\n", esc);
+		ck_assert_msg(strstr(man, line) != NULL, "man/tlsdiag-rules.5 lacks %s", name);
+		ck_assert(type[0] != '\0');
+	}
+	free(out);
+	free(man);
+}
+END_TEST
+
+Suite *td_rules_suite(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *lang = tcase_create("language");
+	TCase *defs = tcase_create("defaults");
+	TCase *cli = tcase_create("cli");
+
+	tcase_add_test(lang, test_errors);
+	tcase_add_test(lang, test_caps);
+	tcase_add_test(lang, test_precedence);
+	tcase_add_test(lang, test_operators);
+	tcase_add_test(lang, test_quantifiers);
+	tcase_add_test(lang, test_missing_values);
+	tcase_add_test(lang, test_templates);
+	tcase_add_test(lang, test_findings_per_item);
+	suite_add_tcase(s, lang);
+	tcase_add_test(defs, test_defaults_covered);
+	tcase_add_loop_test(defs, test_default_rule, 0,
+			    (int)(sizeof default_cases / sizeof default_cases[0]));
+	tcase_add_test(defs, test_every_alert);
+	suite_add_tcase(s, defs);
+	tcase_set_timeout(cli, 60);
+	tcase_add_test(cli, test_samples);
+	tcase_add_test(cli, test_policies);
+	tcase_add_test(cli, test_options);
+	tcase_add_test(cli, test_fields_documented);
+	suite_add_tcase(s, cli);
+	return s;
+}
