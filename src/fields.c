@@ -20,6 +20,7 @@
 
 #include "td_chain.h"
 #include "td_classify.h"
+#include "td_decrypt.h"
 #include "td_digest.h"
 #include "td_names.h"
 #include "td_x509.h"
@@ -92,6 +93,51 @@ static const struct rf_enum en_stage = { stage_ids, N_OF(stage_ids), NULL, stage
 static const struct rf_enum en_phase = { phase_ids, N_OF(phase_ids), NULL, phase_display };
 static const struct rf_enum en_abort = { abort_ids, N_OF(abort_ids), NULL, NULL };
 static const struct rf_enum en_alert = { NULL, 0, alert_lookup, alert_display };
+
+/* [decrypt] enums: their names are session.c's (the JSON schema's). */
+static long decrypt_status_lookup(const char *name)
+{
+	for (long i = 0; i < TD_DECRYPT_STATUS_COUNT; i++)
+		if (strcmp(name, td_decrypt_status_name((enum td_decrypt_status)i)) == 0)
+			return i;
+	return -1;
+}
+
+static const char *decrypt_status_display(long c)
+{
+	return td_decrypt_status_name((enum td_decrypt_status)c);
+}
+
+static long finished_lookup(const char *name)
+{
+	for (long i = 0; i < TD_FIN_CHECK_COUNT; i++)
+		if (strcmp(name, td_finished_check_name((enum td_finished_check)i)) == 0)
+			return i;
+	return -1;
+}
+
+static const char *finished_display(long c)
+{
+	return td_finished_check_name((enum td_finished_check)c);
+}
+
+static long dec_result_lookup(const char *name)
+{
+	for (long i = 0; i <= TD_DEC_FAILED; i++)
+		if (strcmp(name, td_dec_result_name((enum td_dec_result)i)) == 0)
+			return i;
+	return -1;
+}
+
+static const char *dec_result_display(long c)
+{
+	return td_dec_result_name((enum td_dec_result)c);
+}
+
+static const struct rf_enum en_decrypt_status = { NULL, 0, decrypt_status_lookup,
+						  decrypt_status_display };
+static const struct rf_enum en_finished = { NULL, 0, finished_lookup, finished_display };
+static const struct rf_enum en_dec_result = { NULL, 0, dec_result_lookup, dec_result_display };
 
 long rf_enum_lookup(const struct rf_enum *e, const char *name)
 {
@@ -283,6 +329,56 @@ GET(g_sni)
 		str(v, S->ch.sni.bytes, MIN(S->ch.sni.len, TD_SNI_LEN));
 }
 GET(g_midstream) { num(v, S->midstream); }
+/* [decrypt]: absent when no secrets were given (status off) */
+GET(g_dec_status)
+{
+	if (S->dec.status != TD_DECRYPT_OFF)
+		num(v, S->dec.status);
+}
+GET(g_dec_client_finished)
+{
+	if (S->dec.status != TD_DECRYPT_OFF)
+		num(v, S->dec.finished[TD_DIR_C2S]);
+}
+GET(g_dec_server_finished)
+{
+	if (S->dec.status != TD_DECRYPT_OFF)
+		num(v, S->dec.finished[TD_DIR_S2C]);
+}
+GET(g_dec_pms_wrong_key)
+{
+	bool wrong = false;
+	if (S->dec.n_keys_tried == 0)
+		return;
+	for (unsigned i = 0; i < S->dec.n_keys_tried && i < TD_MAX_KEYS; i++)
+		wrong |= S->dec.pms[i] == TD_PMS_WRONG_KEY;
+	num(v, wrong);
+}
+GET(g_dec_pms_decrypted)
+{
+	if (S->dec.n_keys_tried)
+		num(v, S->dec.key_index >= 0);
+}
+GET(g_dec_record_failed)
+{
+	if (S->dec.status != TD_DECRYPT_OFF)
+		num(v, S->dec.failed);
+}
+GET(g_dec_failed_frame)
+{
+	if (S->dec.failed)
+		num(v, S->dec.fail_frame);
+}
+GET(g_dec_failed_from)
+{
+	if (S->dec.failed)
+		num(v, S->dec.fail_dir ? 1 : 0);
+}
+GET(g_dec_failed_what)
+{
+	if (S->dec.failed)
+		num(v, S->dec.fail_what);
+}
 GET(g_one_sided) { num(v, td_session_one_sided(S)); }
 GET(g_outcome) { num(v, S->outcome); }
 GET(g_stage) { num(v, S->stage); }
@@ -603,6 +699,7 @@ ALERT_GET(g_alert_level, if (!a->encrypted) num(v, a->level))
 ALERT_GET(g_alert_desc, if (!a->encrypted) num(v, a->desc))
 ALERT_GET(g_alert_encrypted, num(v, a->encrypted))
 ALERT_GET(g_alert_probable, num(v, a->probable))
+ALERT_GET(g_alert_decrypted, num(v, a->decrypted))
 ALERT_GET(g_alert_phase, num(v, a->phase))
 ALERT_GET(g_alert_frame, num(v, a->frame))
 ALERT_GET(g_alert_aborting, num(v, td_session_aborting_alert(S) == a))
@@ -738,6 +835,23 @@ static const struct rf_field fields[] = {
 	SF("connection.first_frame", RF_NUM, g_first_frame, "frame of the first packet"),
 	SF("connection.last_frame", RF_NUM, g_last_frame, "frame of the last packet"),
 	SF("tls.version", RF_VERSION, g_version, "negotiated version; absent without ServerHello"),
+	SE("decrypt.status", &en_decrypt_status, g_dec_status,
+	   "decrypted, no_secrets, dhe_needs_keylog, pms_not_decrypted, ...; absent without "
+	   "--keylog/--key"),
+	SE("decrypt.client_finished", &en_finished, g_dec_client_finished,
+	   "the client's Finished: verified, mismatch, unreadable, no_keys, not_seen, ..."),
+	SE("decrypt.server_finished", &en_finished, g_dec_server_finished,
+	   "the server's Finished, as decrypt.client_finished"),
+	SF("decrypt.pms_wrong_key", RF_BOOL, g_dec_pms_wrong_key,
+	   "a --key failed the PKCS#1 padding check on the RSA pre-master secret"),
+	SF("decrypt.pms_decrypted", RF_BOOL, g_dec_pms_decrypted,
+	   "a --key decrypted the RSA pre-master secret"),
+	SF("decrypt.record_failed", RF_BOOL, g_dec_record_failed,
+	   "a protected record failed its tag, MAC or padding check"),
+	SF("decrypt.failed_frame", RF_NUM, g_dec_failed_frame, "frame of the first record that failed"),
+	SE("decrypt.failed_from", &en_dir, g_dec_failed_from, "sender of the first record that failed"),
+	SE("decrypt.failed_what", &en_dec_result, g_dec_failed_what,
+	   "what failed: bad_tag, bad_mac, bad_padding, short, no_type, failed"),
 	SF("tls.completed", RF_BOOL, g_completed, "the handshake completed (Finished seen)"),
 	SF("tls.cipher", RF_STR, g_cipher, "chosen cipher suite (IANA name)"),
 	SF("tls.kx", RF_STR, g_kx, "key exchange of the chosen suite: RSA, ECDHE, DHE, any (1.3)"),
@@ -826,6 +940,8 @@ static const struct rf_field fields[] = {
 	   "AlertDescription (IANA name); absent encrypted"),
 	AF("alert.meaning", RF_STR, NULL, g_alert_meaning, "what the alert says, in words"),
 	AF("alert.encrypted", RF_BOOL, NULL, g_alert_encrypted, "sent under encryption"),
+	AF("alert.decrypted", RF_BOOL, NULL, g_alert_decrypted,
+	   "sent under encryption and read with the secrets given"),
 	AF("alert.probable", RF_BOOL, NULL, g_alert_probable,
 	   "TLS 1.3: a record of alert size, probably an alert"),
 	AF("alert.phase", RF_ENUM, &en_phase, g_alert_phase, "point of the handshake (ordered)"),

@@ -1026,7 +1026,11 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 			(unsigned)s->total_alerts);
 }
 
-/* What decryption found ([decrypt]): shown only when secrets were given. */
+static void paragraph(const struct tx *t, int indent, int width, int cont, const char *lbl,
+		      const char *text);
+
+/* What decryption found ([decrypt]): shown only when secrets were given.
+ * Long values wrap at WRAP_COL like the diagnosis (paragraph()). */
 static void sec_decryption(const struct tx *t, const struct td_session *s)
 {
 	const struct td_decrypt_facts *d = &s->dec;
@@ -1049,9 +1053,10 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		char l[32];
 		snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
-		bool bad = d->pms[i] != TD_PMS_DECRYPTED;
-		field(t, l, "%s %s%s%s", d->key_files[i] ? d->key_files[i] : "the key",
-		      bad ? on(t, ANSI_RED) : "", td_report_pms_words(d->pms[i]), bad ? off(t) : "");
+		char text[1024];
+		snprintf(text, sizeof text, "%s %s", d->key_files[i] ? d->key_files[i] : "the key",
+			 td_report_pms_words(d->pms[i]));
+		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, l, text);
 	}
 	if (d->status == TD_DECRYPT_DONE && !td_session_is_tls13(s))
 		field(t, "extensions", "extended_master_secret %s, encrypt_then_mac %s",
@@ -1070,15 +1075,21 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 					    : ""),
 			      td_report_finished_words(d->finished[dir]), off(t));
 	}
-	if (d->failed)
-		field(t, "first failure", "%sframe %lu, %s record of %u bytes: %s%s",
-		      on(t, ANSI_RED), (unsigned long)d->fail_frame, td_dir_name(d->fail_dir),
-		      (unsigned)d->fail_len, td_dec_result_words((enum td_dec_result)d->fail_what), off(t));
-	if (d->records[0] || d->records[1] || d->skipped[0] || d->skipped[1])
-		field(t, "records opened", "client %lu, server %lu (application data counted, not "
-					   "opened: client %lu, server %lu)",
-		      (unsigned long)d->records[0], (unsigned long)d->records[1],
-		      (unsigned long)d->skipped[0], (unsigned long)d->skipped[1]);
+	if (d->failed) {
+		char text[256];
+		snprintf(text, sizeof text, "frame %lu, %s record of %u bytes: %s",
+			 (unsigned long)d->fail_frame, td_dir_name(d->fail_dir), (unsigned)d->fail_len,
+			 td_dec_result_words((enum td_dec_result)d->fail_what));
+		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, "first failure", text);
+	}
+	if (d->records[0] || d->records[1] || d->skipped[0] || d->skipped[1]) {
+		char text[256];
+		snprintf(text, sizeof text,
+			 "client %lu, server %lu (application data not opened: client %lu, server %lu)",
+			 (unsigned long)d->records[0], (unsigned long)d->records[1],
+			 (unsigned long)d->skipped[0], (unsigned long)d->skipped[1]);
+		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, "records opened", text);
+	}
 }
 
 /* The handshake ladder (td_report_ladder(), shared with the Markdown

@@ -980,6 +980,16 @@ static json_t *decrypt_run(const char *file, const char *args)
 	return c;
 }
 
+/* The connection's finding with this rule id, or NULL. */
+static json_t *finding(json_t *c, const char *id)
+{
+	json_t *fs = json_object_get(c, "findings");
+	for (size_t i = 0; i < json_array_size(fs); i++)
+		if (strcmp(jstr(json_array_get(fs, i), "id"), id) == 0)
+			return json_array_get(fs, i);
+	return NULL;
+}
+
 static json_t *facts_conn(const char *name, json_t **facts)
 {
 	char path[1024];
@@ -1098,6 +1108,10 @@ START_TEST(test_decrypt_tampered)
 	ck_assert_str_eq(jstr(c, "decryption.first_failure.what"), "bad_tag");
 	json_t *top = json_array_get(jget(c, "diagnosis.causes"), 0);
 	ck_assert_str_eq(jstr(top, "id"), "traffic-altered");
+	json_t *f = finding(c, "record-integrity-failed");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "frame")),
+			 json_integer_value(jget(want, "tampered.frame")));
 	json_decref(c);
 	json_decref(facts);
 }
@@ -1132,6 +1146,7 @@ START_TEST(test_decrypt_rsa_keys)
 	json_t *top = json_array_get(jget(c, "diagnosis.causes"), 0);
 	ck_assert_str_eq(jstr(top, "id"), "server-key-mismatch");
 	ck_assert_int_ge(json_integer_value(json_object_get(top, "likelihood")), 90);
+	ck_assert_ptr_nonnull(finding(c, "pms-not-for-key"));
 	json_decref(c);
 
 	snprintf(args, sizeof args, "--key %s --key %s", real, sent);
@@ -1151,6 +1166,7 @@ START_TEST(test_decrypt_rsa_keys)
 	c = decrypt_run("tls12-rsa-key-mismatch.pcap", args);
 	top = json_array_get(jget(c, "diagnosis.causes"), 0);
 	ck_assert_str_eq(jstr(top, "id"), "server-not-using-key");
+	ck_assert_ptr_null(finding(c, "pms-not-for-key"));
 	json_decref(c);
 
 	/* an RSA key exchange that worked, opened with the server's key only */
@@ -1233,7 +1249,8 @@ START_TEST(test_decrypt_text)
 			 bin(), samples(), samples());
 	ck_assert_int_eq(st, 0);
 	ck_assert_ptr_nonnull(strstr(out, "Decryption"));
-	ck_assert_ptr_nonnull(strstr(out, "does NOT decrypt it (PKCS#1 v1.5 padding check fails)"));
+	ck_assert_ptr_nonnull(strstr(out, "mismatch-real.key does NOT decrypt it"));
+	ck_assert_ptr_nonnull(strstr(out, "padding"));
 	free(out);
 	out = runf(&st, "%s -r %s/tls13-unknown-ca.pcap --keylog %s/tls13-unknown-ca.keylog", bin(),
 		   samples(), samples());

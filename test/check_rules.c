@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "td_names.h"
+#include "td_decrypt.h"
 #include "td_rules.h"
 #include "td_test_util.h"
 #include "td_x509.h"
@@ -708,6 +709,36 @@ MUT(m_risk, {
 		}
 })
 MUT(m_risk_near, s->ndpi.done = true)
+MUT(m_pms, {
+	s->dec.status = TD_DECRYPT_PMS_FAILED;
+	s->dec.n_keys_tried = 2;
+	s->dec.pms[0] = TD_PMS_NOT_RSA;
+	s->dec.pms[1] = TD_PMS_WRONG_KEY;
+})
+MUT(m_pms_near, {
+	s->dec.status = TD_DECRYPT_DONE;
+	s->dec.n_keys_tried = 1;
+	s->dec.pms[0] = TD_PMS_DECRYPTED;
+	s->dec.key_index = 0;
+})
+MUT(m_finished, {
+	s->dec.status = TD_DECRYPT_DONE;
+	s->dec.finished[TD_DIR_C2S] = TD_FIN_VERIFIED;
+	s->dec.finished[TD_DIR_S2C] = TD_FIN_MISMATCH;
+})
+MUT(m_finished_near, {
+	s->dec.status = TD_DECRYPT_DONE;
+	s->dec.finished[TD_DIR_C2S] = TD_FIN_VERIFIED;
+	s->dec.finished[TD_DIR_S2C] = TD_FIN_UNREADABLE;
+})
+MUT(m_record, {
+	s->dec.status = TD_DECRYPT_DONE;
+	s->dec.failed = true;
+	s->dec.fail_dir = TD_DIR_C2S;
+	s->dec.fail_what = TD_DEC_BAD_MAC;
+	s->dec.fail_frame = 9;
+})
+MUT(m_record_near, s->dec.status = TD_DECRYPT_NO_SECRETS)
 
 static const struct {
 	const char *id;
@@ -743,6 +774,10 @@ static const struct {
 	{ "missing-sni", m_nosni, m_nosni_near, "no SNI" },
 	{ "tcp-overlap-differs", m_overlap, m_overlap_near, "2 overlapping TCP segments" },
 	{ "ndpi-risk", m_risk, m_risk_near, "nDPI flags the flow: " },
+	{ "pms-not-for-key", m_pms, m_pms_near, "does not decrypt under a --key" },
+	{ "finished-mismatch", m_finished, m_finished_near, "(client verified, server mismatch)" },
+	{ "record-integrity-failed", m_record, m_record_near,
+	  "client's record at frame 9 failed its integrity check (bad_mac)" },
 };
 
 static struct td_ruleset *defaults(void)
