@@ -679,7 +679,7 @@ static void next_verify(const struct ctx *c, char *buf, size_t n)
 	char ip[64], sni[300];
 	td_addr_str(&c->s->server, ip, sizeof ip);
 	sni_arg(c->s, sni, sizeof sni);
-	if (c->s->certs_encrypted) {
+	if (c->s->certs_encrypted && c->s->n_certs == 0) {
 		snprintf(buf, n,
 			 "See the chain the server sends (TLS 1.3 hides it from the capture): openssl "
 			 "s_client -connect %s:%u%s -showcerts, and verify it against the client's "

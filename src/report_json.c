@@ -376,7 +376,9 @@ static json_t *j_tls(const struct td_session *s)
 			      : json_null());
 	put(&b, "certificates_visible", json_boolean(s->n_certs > 0));
 	put(&b, "certificates_note",
-	    s->certs_encrypted ? json_string("certificate not visible without keys") : json_null());
+	    !s->certs_encrypted ? json_null()
+	    : s->n_certs	? json_string("decrypted with the secrets given")
+				: json_string("certificate not visible without keys"));
 	put(&b, "certificate_frame", j_frame(s->cert_frame));
 	put(&b, "certificates_total", json_integer(s->total_certs));
 	put(&b, "encryption_started",

@@ -940,7 +940,8 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	if (!s->sh.seen && n == 0)
 		return;
 	if (s->cert_frame)
-		section(t, "Certificates (frame %lu)", (unsigned long)s->cert_frame);
+		section(t, "Certificates (frame %lu%s)", (unsigned long)s->cert_frame,
+			s->certs_encrypted ? ", decrypted" : "");
 	else
 		section(t, "Certificates");
 	if (n == 0) {

@@ -322,6 +322,13 @@ static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
 	}
 }
 
+/* RFC 8446 §4.3.1: EncryptedExtensions (seen only decrypted) carries the
+ * TLS 1.3 server's ALPN choice; it is kept with the ServerHello's facts. */
+static enum td_err ee_ext_cb(uint16_t type, struct td_reader *body, void *arg)
+{
+	return type == EXT_ALPN ? sh_ext_cb(type, body, arg) : TD_OK;
+}
+
 /* RFC 8446 §4.1.3:
  *   struct {
  *       ProtocolVersion legacy_version = 0x0303;
@@ -672,6 +679,14 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		if (body && !td_session_is_tls13(s) &&
 		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
+		break;
+	case HS_ENCRYPTED_EXTENSIONS:
+		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
+		if (dir == TD_DIR_S2C && body && t->plaintext) {
+			uint16_t exts[TD_MAX_EXTS], n = 0, total = 0;
+			if (parse_extensions(&r, exts, &n, &total, ee_ext_cb, &s->sh) != TD_OK)
+				s->anomalies[dir]++;
+		}
 		break;
 	case HS_FINISHED:
 		/* read only after decrypting (t->plaintext): in clear it is

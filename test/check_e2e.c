@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "td_test_util.h"
 
 static const char *bin(void)
@@ -872,6 +874,126 @@ START_TEST(test_corpus_all)
 }
 END_TEST
 
+/* SHA-256 of the DER given as hex, lower-case hex out. */
+static void sha256_of_hex(const char *hex, size_t n, char out[65])
+{
+	unsigned char *der = malloc(n / 2 + 1), md[32];
+	size_t len = 0;
+	ck_assert_ptr_nonnull(der);
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		unsigned v;
+		ck_assert_int_eq(sscanf(hex + i, "%2x", &v), 1);
+		der[len++] = (unsigned char)v;
+	}
+	ck_assert_int_eq(EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL), 1);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	free(der);
+}
+
+static bool has_cert(json_t *lines, const char *sha)
+{
+	static const char *const lists[] = {"certificates", "client_certificates"};
+	for (size_t i = 0; i < json_array_size(lines); i++)
+		for (int l = 0; l < 2; l++) {
+			json_t *a = json_object_get(json_array_get(lines, i), lists[l]);
+			for (size_t k = 0; k < json_array_size(a); k++)
+				if (strcmp(jstr(json_array_get(a, k), "sha256"), sha) == 0)
+					return true;
+		}
+	return false;
+}
+
+/* Real captures with their key logs (../shared/corpus, <capture>.keylog.txt):
+ * every handshake that completed in reality had both Finished accepted by
+ * its peers, so each one decrypted must verify; and every certificate
+ * tshark finds with the same key log (TLS 1.3 ones inside the encryption)
+ * is in tlsdiag's report, compared by SHA-256 of tshark's DER. */
+START_TEST(test_corpus_decrypt)
+{
+	int st, files = 0, decrypted = 0, certs = 0, ee_alpns = 0;
+	bool tshark = td_test_run(NULL, NULL, "command -v tshark >/dev/null") == 0;
+	char *list = runf(&st, "find '%s' -type f -name '*.keylog.txt' 2>/dev/null | sort", corpus());
+	char *save = NULL;
+
+	for (char *k = strtok_r(list, "\n", &save); k; k = strtok_r(NULL, "\n", &save)) {
+		char cap[1024];
+		snprintf(cap, sizeof cap, "%.*s", (int)(strlen(k) - strlen(".keylog.txt")), k);
+		char *out = runf(&st, "timeout 120 %s -r '%s' --keylog '%s' --json 2>/dev/null", bin(),
+				 cap, k);
+		ck_assert_msg(st == 0, "%s: exit status %d", cap, st);
+		json_t *lines = td_test_json_lines(out);
+		free(out);
+		files++;
+		for (size_t i = 0; i < json_array_size(lines); i++) {
+			json_t *c = json_array_get(lines, i);
+			const char *status = jstr(c, "decryption.status");
+			if (!status || strcmp(status, "decrypted") != 0)
+				continue;
+			decrypted++;
+			if (!json_is_true(jget(c, "tls.handshake_completed")))
+				continue;
+			ck_assert_msg(strcmp(jstr(c, "decryption.finished.client.check"), "verified") == 0 &&
+					      strcmp(jstr(c, "decryption.finished.server.check"),
+						     "verified") == 0,
+				      "%s connection %lld: Finished %s / %s", cap,
+				      (long long)json_integer_value(json_object_get(c, "id")),
+				      jstr(c, "decryption.finished.client.check"),
+				      jstr(c, "decryption.finished.server.check"));
+		}
+		if (tshark) {
+			char *hexes = runf(&st,
+					   "tshark -r '%s' -o 'tls.keylog_file:%s' -Y "
+					   "'tcp and tls.handshake.type == 11' -T fields -e "
+					   "tls.handshake.certificate 2>/dev/null | tr ',' '\\n'",
+					   cap, k);
+			char *s2 = NULL;
+			for (char *h = strtok_r(hexes, "\n", &s2); h; h = strtok_r(NULL, "\n", &s2)) {
+				char sha[65];
+				if (strlen(h) < 64)
+					continue;
+				sha256_of_hex(h, strlen(h), sha);
+				ck_assert_msg(has_cert(lines, sha), "%s: tshark's certificate %s missing",
+					      cap, sha);
+				certs++;
+			}
+			free(hexes);
+			/* TLS 1.3: the server's ALPN is inside EncryptedExtensions */
+			char *alpns = runf(&st,
+					   "tshark -r '%s' -o 'tls.keylog_file:%s' -Y "
+					   "'tcp and tls.handshake.type == 8' -T fields -e "
+					   "tls.handshake.extensions_alpn_str 2>/dev/null",
+					   cap, k);
+			for (char *a = strtok_r(alpns, "\n", &s2); a; a = strtok_r(NULL, "\n", &s2)) {
+				bool found = false;
+				for (size_t i = 0; i < json_array_size(lines) && !found; i++) {
+					const char *got = jstr(json_array_get(lines, i),
+							       "tls.server_hello.alpn");
+					found = got && strcmp(got, a) == 0;
+				}
+				ck_assert_msg(found, "%s: ALPN %s from EncryptedExtensions missing", cap, a);
+				ee_alpns++;
+			}
+			free(alpns);
+		}
+		json_decref(lines);
+	}
+	free(list);
+	if (files == 0)
+		fprintf(stderr, "SKIPPED: test_corpus_decrypt: no key logs under %s\n", corpus());
+	else
+		ck_assert_int_gt(decrypted, 0);
+	if (files && !tshark)
+		fprintf(stderr, "SKIPPED (in part): test_corpus_decrypt: no tshark to compare "
+				"certificates with\n");
+	else if (files)
+		fprintf(stderr, "test_corpus_decrypt: %d captures, %d connections decrypted, %d "
+				"certificates and %d EncryptedExtensions ALPN found by tshark all "
+				"reported\n",
+			files, decrypted, certs, ee_alpns);
+}
+END_TEST
+
 /* --extract-certs writes index.json: each connection's chain in order,
  * with the fingerprints openssl computes from the files the server used;
  * a second run refuses to overwrite it. */
@@ -1286,6 +1408,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_decrypt_rsa_keys);
 	tcase_add_test(tc, test_decrypt_why_not);
 	tcase_add_test(tc, test_decrypt_text);
+	tcase_add_test(tc, test_corpus_decrypt);
 	suite_add_tcase(s, tc);
 	return s;
 }
