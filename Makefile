@@ -71,9 +71,9 @@ LIB_SRCS += src/report_md.c
 TEST_SRCS += test/check_markdown.c
 
 # Decryption with a key log or the server's RSA key (--keylog, --key).
-LIB_SRCS += src/decrypt.c src/keylog.c src/tls_decrypt.c src/file.c
+LIB_SRCS += src/decrypt.c src/keylog.c src/tls_decrypt.c src/file.c src/pcapng.c
 TEST_SRCS += test/check_decrypt.c
-TEST_SRCS += test/check_keylog.c
+TEST_SRCS += test/check_keylog.c test/check_pcapng.c
 
 # The rule engine (tlsdiag-rules(5)): its field table, and the built-in
 # rules/default.rules compiled in.

@@ -33,6 +33,7 @@
 enum td_dec_kind {
 	TD_DEC_AEAD, /* GCM, CCM, ChaCha20-Poly1305 */
 	TD_DEC_CBC,  /* block cipher with HMAC (RFC 5246 §6.2.3.2; RFC 7366) */
+	TD_DEC_NULL, /* no encryption, HMAC only (RFC 5246 §6.2.3.1, null cipher) */
 };
 
 /* What decryption needs of a cipher suite. */
@@ -40,23 +41,29 @@ struct td_dec_suite {
 	uint16_t id;
 	bool tls13;
 	uint8_t kind;       /* enum td_dec_kind */
-	const char *cipher; /* EVP cipher name: "AES-128-GCM", "ChaCha20-Poly1305", ... */
+	const char *cipher; /* EVP cipher name: "AES-128-GCM", "ChaCha20-Poly1305", ...;
+			     * NULL for TD_DEC_NULL */
 	uint8_t key_len;
 	/* AEAD: the implicit IV (4 bytes, RFC 5288 §3 / RFC 6655, in TLS 1.2
 	 * GCM/CCM; 12 for ChaCha20 (RFC 7905) and all of TLS 1.3).
-	 * CBC: the block size (16 for AES, 8 for 3DES). */
+	 * CBC: the block size (16 for AES, Camellia, ARIA; 8 for 3DES).
+	 * NULL: 0. */
 	uint8_t iv_len;
 	uint8_t explicit_nonce; /* TLS 1.2 GCM/CCM: 8 bytes before the ciphertext */
 	uint8_t tag_len;        /* 16, or 8 for the CCM_8 suites */
-	const char *mac;        /* CBC: HMAC digest ("SHA1", "SHA256", "SHA384"); else NULL */
-	uint8_t mac_len;        /* CBC: HMAC output length; else 0 */
+	const char *mac;        /* CBC, NULL: HMAC digest ("MD5", "SHA1", "SHA256", "SHA384");
+				 * AEAD: NULL */
+	uint8_t mac_len;        /* CBC, NULL: HMAC output length; AEAD: 0 */
 	const char *hash;       /* PRF (TLS 1.2) or HKDF/transcript hash: "SHA256", "SHA384" */
 	uint8_t hash_len;
 };
 
-/* The suite's parameters; NULL when it cannot be decrypted here (unknown,
- * NULL/EXPORT/RC4/anon-only families, or a cipher libcrypto lacks: the
- * lookup checks EVP_CIPHER_fetch once per suite). */
+/* The suite's parameters; NULL when it cannot be decrypted here: unknown;
+ * a key exchange without a certificate (anon, PSK, SRP, KRB5) or an export
+ * one; RC4, DES, SEED, IDEA, GOST; the TLS 1.3 integrity-only suites (RFC
+ * 9150); the Camellia-GCM suites (OpenSSL 3.0 has no such cipher); or a
+ * cipher or MAC digest this libcrypto lacks (each lookup checks them with
+ * EVP_CIPHER_fetch / EVP_MD_fetch). */
 const struct td_dec_suite *td_dec_suite(uint16_t id);
 
 /* One direction's record protection (RFC 5246 §6.1 security parameters /

@@ -53,8 +53,9 @@
 
 /* TLS 1.3 (RFC 8446 §5.3): 12-byte IV, XORed with the sequence number. */
 #define TLS13_NONCE .tls13 = true, .iv_len = NONCE_LEN, .explicit_nonce = 0
-/* TLS 1.2 GCM (RFC 5288 §3) and CCM (RFC 6655 §3): 4-byte salt from the
- * key block, 8 explicit bytes in front of each record. */
+/* TLS 1.2 GCM (RFC 5288 §3, also ARIA-GCM: RFC 6209) and CCM (RFC 6655
+ * §3): 4-byte salt from the key block, 8 explicit bytes in front of each
+ * record. */
 #define SALT_NONCE .iv_len = 4, .explicit_nonce = 8
 /* TLS 1.2 ChaCha20-Poly1305 (RFC 7905 §2): like TLS 1.3. */
 #define CHACHA_NONCE .iv_len = NONCE_LEN, .explicit_nonce = 0
@@ -66,58 +67,107 @@
 #define AES128_CCM8 .kind = TD_DEC_AEAD, .cipher = "AES-128-CCM", .key_len = 16, .tag_len = 8
 #define AES256_CCM8 .kind = TD_DEC_AEAD, .cipher = "AES-256-CCM", .key_len = 32, .tag_len = 8
 #define CHACHA20 .kind = TD_DEC_AEAD, .cipher = "ChaCha20-Poly1305", .key_len = 32, .tag_len = 16
+#define ARIA128_GCM .kind = TD_DEC_AEAD, .cipher = "ARIA-128-GCM", .key_len = 16, .tag_len = 16
+#define ARIA256_GCM .kind = TD_DEC_AEAD, .cipher = "ARIA-256-GCM", .key_len = 32, .tag_len = 16
 
 /* CBC: iv_len is the block size (RFC 5246 §6.2.3.2). */
 #define AES128_CBC .kind = TD_DEC_CBC, .cipher = "AES-128-CBC", .key_len = 16, .iv_len = 16
 #define AES256_CBC .kind = TD_DEC_CBC, .cipher = "AES-256-CBC", .key_len = 32, .iv_len = 16
 #define DES3_CBC .kind = TD_DEC_CBC, .cipher = "DES-EDE3-CBC", .key_len = 24, .iv_len = 8
+#define CAMELLIA128_CBC \
+	.kind = TD_DEC_CBC, .cipher = "CAMELLIA-128-CBC", .key_len = 16, .iv_len = 16
+#define CAMELLIA256_CBC \
+	.kind = TD_DEC_CBC, .cipher = "CAMELLIA-256-CBC", .key_len = 32, .iv_len = 16
+#define ARIA128_CBC .kind = TD_DEC_CBC, .cipher = "ARIA-128-CBC", .key_len = 16, .iv_len = 16
+#define ARIA256_CBC .kind = TD_DEC_CBC, .cipher = "ARIA-256-CBC", .key_len = 32, .iv_len = 16
 
+/* NULL encryption (RFC 5246 §6.2.3.1): no key, no IV, only the MAC. */
+#define NULL_CIPHER .kind = TD_DEC_NULL, .cipher = NULL, .key_len = 0, .iv_len = 0
+
+#define HMAC_MD5 .mac = "MD5", .mac_len = 16
 #define HMAC_SHA1 .mac = "SHA1", .mac_len = 20
 #define HMAC_SHA256 .mac = "SHA256", .mac_len = 32
 #define HMAC_SHA384 .mac = "SHA384", .mac_len = 48
 
 /* The PRF / HKDF / transcript hash: SHA-384 for the *_SHA384 suites,
- * SHA-256 for every other (RFC 5246 §5, RFC 5289 §3.2, RFC 6655 §4). */
+ * SHA-256 for every other (RFC 5246 §5, RFC 5289 §3.2, RFC 6655 §4; the
+ * Camellia and ARIA RFCs 5932, 6367 and 6209 say the same). */
 #define SHA256 .hash = "SHA256", .hash_len = 32
 #define SHA384 .hash = "SHA384", .hash_len = 48
 
 static const struct td_dec_suite suites[] = {
-	/* RSA, DHE_RSA: RFC 5246 §A.5, RFC 5288, RFC 6655 */
-	{ .id = 0x000a, DES3_CBC, HMAC_SHA1, SHA256 },	  /* RSA_WITH_3DES_EDE_CBC_SHA */
-	{ .id = 0x0016, DES3_CBC, HMAC_SHA1, SHA256 },	  /* DHE_RSA_WITH_3DES_EDE_CBC_SHA */
-	{ .id = 0x002f, AES128_CBC, HMAC_SHA1, SHA256 },  /* RSA_WITH_AES_128_CBC_SHA */
-	{ .id = 0x0033, AES128_CBC, HMAC_SHA1, SHA256 },  /* DHE_RSA_WITH_AES_128_CBC_SHA */
-	{ .id = 0x0035, AES256_CBC, HMAC_SHA1, SHA256 },  /* RSA_WITH_AES_256_CBC_SHA */
-	{ .id = 0x0039, AES256_CBC, HMAC_SHA1, SHA256 },  /* DHE_RSA_WITH_AES_256_CBC_SHA */
+	/* TLS 1.3: RFC 8446 §B.4 */
+	{ .id = 0x1301, AES128_GCM, TLS13_NONCE, SHA256 },  /* TLS_AES_128_GCM_SHA256 */
+	{ .id = 0x1302, AES256_GCM, TLS13_NONCE, SHA384 },  /* TLS_AES_256_GCM_SHA384 */
+	{ .id = 0x1303, CHACHA20, TLS13_NONCE, SHA256 },    /* TLS_CHACHA20_POLY1305_SHA256 */
+	{ .id = 0x1304, AES128_CCM, TLS13_NONCE, SHA256 },  /* TLS_AES_128_CCM_SHA256 */
+	{ .id = 0x1305, AES128_CCM8, TLS13_NONCE, SHA256 }, /* TLS_AES_128_CCM_8_SHA256 */
+	/* AES-CBC, 3DES-CBC: RFC 5246 §A.5 (RSA, DH, DHE), RFC 4492 §6 (ECDH,
+	 * ECDHE), RFC 5289 §3.1 (ECDH, ECDHE with SHA-256/384) */
+	{ .id = 0x000a, DES3_CBC, HMAC_SHA1, SHA256 },     /* RSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0x000d, DES3_CBC, HMAC_SHA1, SHA256 },     /* DH_DSS_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0x0010, DES3_CBC, HMAC_SHA1, SHA256 },     /* DH_RSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0x0013, DES3_CBC, HMAC_SHA1, SHA256 },     /* DHE_DSS_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0x0016, DES3_CBC, HMAC_SHA1, SHA256 },     /* DHE_RSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0x002f, AES128_CBC, HMAC_SHA1, SHA256 },   /* RSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0x0030, AES128_CBC, HMAC_SHA1, SHA256 },   /* DH_DSS_WITH_AES_128_CBC_SHA */
+	{ .id = 0x0031, AES128_CBC, HMAC_SHA1, SHA256 },   /* DH_RSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0x0032, AES128_CBC, HMAC_SHA1, SHA256 },   /* DHE_DSS_WITH_AES_128_CBC_SHA */
+	{ .id = 0x0033, AES128_CBC, HMAC_SHA1, SHA256 },   /* DHE_RSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0x0035, AES256_CBC, HMAC_SHA1, SHA256 },   /* RSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0x0036, AES256_CBC, HMAC_SHA1, SHA256 },   /* DH_DSS_WITH_AES_256_CBC_SHA */
+	{ .id = 0x0037, AES256_CBC, HMAC_SHA1, SHA256 },   /* DH_RSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0x0038, AES256_CBC, HMAC_SHA1, SHA256 },   /* DHE_DSS_WITH_AES_256_CBC_SHA */
+	{ .id = 0x0039, AES256_CBC, HMAC_SHA1, SHA256 },   /* DHE_RSA_WITH_AES_256_CBC_SHA */
 	{ .id = 0x003c, AES128_CBC, HMAC_SHA256, SHA256 }, /* RSA_WITH_AES_128_CBC_SHA256 */
 	{ .id = 0x003d, AES256_CBC, HMAC_SHA256, SHA256 }, /* RSA_WITH_AES_256_CBC_SHA256 */
+	{ .id = 0x003e, AES128_CBC, HMAC_SHA256, SHA256 }, /* DH_DSS_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0x003f, AES128_CBC, HMAC_SHA256, SHA256 }, /* DH_RSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0x0040, AES128_CBC, HMAC_SHA256, SHA256 }, /* DHE_DSS_WITH_AES_128_CBC_SHA256 */
 	{ .id = 0x0067, AES128_CBC, HMAC_SHA256, SHA256 }, /* DHE_RSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0x0068, AES256_CBC, HMAC_SHA256, SHA256 }, /* DH_DSS_WITH_AES_256_CBC_SHA256 */
+	{ .id = 0x0069, AES256_CBC, HMAC_SHA256, SHA256 }, /* DH_RSA_WITH_AES_256_CBC_SHA256 */
+	{ .id = 0x006a, AES256_CBC, HMAC_SHA256, SHA256 }, /* DHE_DSS_WITH_AES_256_CBC_SHA256 */
 	{ .id = 0x006b, AES256_CBC, HMAC_SHA256, SHA256 }, /* DHE_RSA_WITH_AES_256_CBC_SHA256 */
+	{ .id = 0xc003, DES3_CBC, HMAC_SHA1, SHA256 },     /* ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0xc004, AES128_CBC, HMAC_SHA1, SHA256 },   /* ECDH_ECDSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0xc005, AES256_CBC, HMAC_SHA1, SHA256 },   /* ECDH_ECDSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0xc008, DES3_CBC, HMAC_SHA1, SHA256 },     /* ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0xc009, AES128_CBC, HMAC_SHA1, SHA256 },   /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0xc00a, AES256_CBC, HMAC_SHA1, SHA256 },   /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0xc00d, DES3_CBC, HMAC_SHA1, SHA256 },     /* ECDH_RSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0xc00e, AES128_CBC, HMAC_SHA1, SHA256 },   /* ECDH_RSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0xc00f, AES256_CBC, HMAC_SHA1, SHA256 },   /* ECDH_RSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0xc012, DES3_CBC, HMAC_SHA1, SHA256 },     /* ECDHE_RSA_WITH_3DES_EDE_CBC_SHA */
+	{ .id = 0xc013, AES128_CBC, HMAC_SHA1, SHA256 },   /* ECDHE_RSA_WITH_AES_128_CBC_SHA */
+	{ .id = 0xc014, AES256_CBC, HMAC_SHA1, SHA256 },   /* ECDHE_RSA_WITH_AES_256_CBC_SHA */
+	{ .id = 0xc023, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0xc024, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 */
+	{ .id = 0xc025, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_ECDSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0xc026, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_ECDSA_WITH_AES_256_CBC_SHA384 */
+	{ .id = 0xc027, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_RSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0xc028, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_RSA_WITH_AES_256_CBC_SHA384 */
+	{ .id = 0xc029, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_RSA_WITH_AES_128_CBC_SHA256 */
+	{ .id = 0xc02a, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_RSA_WITH_AES_256_CBC_SHA384 */
+	/* AES-GCM: RFC 5288 §3 (RSA, DH, DHE), RFC 5289 §3.2 (ECDH, ECDHE) */
 	{ .id = 0x009c, AES128_GCM, SALT_NONCE, SHA256 }, /* RSA_WITH_AES_128_GCM_SHA256 */
 	{ .id = 0x009d, AES256_GCM, SALT_NONCE, SHA384 }, /* RSA_WITH_AES_256_GCM_SHA384 */
 	{ .id = 0x009e, AES128_GCM, SALT_NONCE, SHA256 }, /* DHE_RSA_WITH_AES_128_GCM_SHA256 */
 	{ .id = 0x009f, AES256_GCM, SALT_NONCE, SHA384 }, /* DHE_RSA_WITH_AES_256_GCM_SHA384 */
-	/* TLS 1.3: RFC 8446 §B.4 */
-	{ .id = 0x1301, AES128_GCM, TLS13_NONCE, SHA256 }, /* TLS_AES_128_GCM_SHA256 */
-	{ .id = 0x1302, AES256_GCM, TLS13_NONCE, SHA384 }, /* TLS_AES_256_GCM_SHA384 */
-	{ .id = 0x1303, CHACHA20, TLS13_NONCE, SHA256 },   /* TLS_CHACHA20_POLY1305_SHA256 */
-	{ .id = 0x1304, AES128_CCM, TLS13_NONCE, SHA256 }, /* TLS_AES_128_CCM_SHA256 */
-	{ .id = 0x1305, AES128_CCM8, TLS13_NONCE, SHA256 }, /* TLS_AES_128_CCM_8_SHA256 */
-	/* ECDHE_ECDSA, ECDHE_RSA: RFC 8422 §6, RFC 5289 */
-	{ .id = 0xc008, DES3_CBC, HMAC_SHA1, SHA256 },	  /* ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA */
-	{ .id = 0xc009, AES128_CBC, HMAC_SHA1, SHA256 },  /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA */
-	{ .id = 0xc00a, AES256_CBC, HMAC_SHA1, SHA256 },  /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA */
-	{ .id = 0xc012, DES3_CBC, HMAC_SHA1, SHA256 },	  /* ECDHE_RSA_WITH_3DES_EDE_CBC_SHA */
-	{ .id = 0xc013, AES128_CBC, HMAC_SHA1, SHA256 },  /* ECDHE_RSA_WITH_AES_128_CBC_SHA */
-	{ .id = 0xc014, AES256_CBC, HMAC_SHA1, SHA256 },  /* ECDHE_RSA_WITH_AES_256_CBC_SHA */
-	{ .id = 0xc023, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 */
-	{ .id = 0xc024, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 */
-	{ .id = 0xc027, AES128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_RSA_WITH_AES_128_CBC_SHA256 */
-	{ .id = 0xc028, AES256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_RSA_WITH_AES_256_CBC_SHA384 */
+	{ .id = 0x00a0, AES128_GCM, SALT_NONCE, SHA256 }, /* DH_RSA_WITH_AES_128_GCM_SHA256 */
+	{ .id = 0x00a1, AES256_GCM, SALT_NONCE, SHA384 }, /* DH_RSA_WITH_AES_256_GCM_SHA384 */
+	{ .id = 0x00a2, AES128_GCM, SALT_NONCE, SHA256 }, /* DHE_DSS_WITH_AES_128_GCM_SHA256 */
+	{ .id = 0x00a3, AES256_GCM, SALT_NONCE, SHA384 }, /* DHE_DSS_WITH_AES_256_GCM_SHA384 */
+	{ .id = 0x00a4, AES128_GCM, SALT_NONCE, SHA256 }, /* DH_DSS_WITH_AES_128_GCM_SHA256 */
+	{ .id = 0x00a5, AES256_GCM, SALT_NONCE, SHA384 }, /* DH_DSS_WITH_AES_256_GCM_SHA384 */
 	{ .id = 0xc02b, AES128_GCM, SALT_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 */
 	{ .id = 0xc02c, AES256_GCM, SALT_NONCE, SHA384 }, /* ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 */
+	{ .id = 0xc02d, AES128_GCM, SALT_NONCE, SHA256 }, /* ECDH_ECDSA_WITH_AES_128_GCM_SHA256 */
+	{ .id = 0xc02e, AES256_GCM, SALT_NONCE, SHA384 }, /* ECDH_ECDSA_WITH_AES_256_GCM_SHA384 */
 	{ .id = 0xc02f, AES128_GCM, SALT_NONCE, SHA256 }, /* ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
 	{ .id = 0xc030, AES256_GCM, SALT_NONCE, SHA384 }, /* ECDHE_RSA_WITH_AES_256_GCM_SHA384 */
+	{ .id = 0xc031, AES128_GCM, SALT_NONCE, SHA256 }, /* ECDH_RSA_WITH_AES_128_GCM_SHA256 */
+	{ .id = 0xc032, AES256_GCM, SALT_NONCE, SHA384 }, /* ECDH_RSA_WITH_AES_256_GCM_SHA384 */
 	/* AES-CCM: RFC 6655 §3 (RSA, DHE_RSA), RFC 7251 §2 (ECDHE_ECDSA) */
 	{ .id = 0xc09c, AES128_CCM, SALT_NONCE, SHA256 },  /* RSA_WITH_AES_128_CCM */
 	{ .id = 0xc09d, AES256_CCM, SALT_NONCE, SHA256 },  /* RSA_WITH_AES_256_CCM */
@@ -132,29 +182,115 @@ static const struct td_dec_suite suites[] = {
 	{ .id = 0xc0ae, AES128_CCM8, SALT_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_AES_128_CCM_8 */
 	{ .id = 0xc0af, AES256_CCM8, SALT_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_AES_256_CCM_8 */
 	/* ChaCha20-Poly1305: RFC 7905 §2 (not the pre-RFC 0xCC13..0xCC15) */
-	{ .id = 0xcca8, CHACHA20, CHACHA_NONCE, SHA256 }, /* ECDHE_RSA_WITH_CHACHA20_POLY1305 */
-	{ .id = 0xcca9, CHACHA20, CHACHA_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_CHACHA20_POLY1305 */
-	{ .id = 0xccaa, CHACHA20, CHACHA_NONCE, SHA256 }, /* DHE_RSA_WITH_CHACHA20_POLY1305 */
+	{ .id = 0xcca8, CHACHA20, CHACHA_NONCE, SHA256 }, /* ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+	{ .id = 0xcca9, CHACHA20, CHACHA_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 */
+	{ .id = 0xccaa, CHACHA20, CHACHA_NONCE, SHA256 }, /* DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 */
+	/* Camellia-CBC: RFC 5932 (RSA, DH, DHE), RFC 6367 (ECDH, ECDHE). The
+	 * Camellia-GCM suites of RFC 6367 (0xC07A..0xC08D) are not here: OpenSSL
+	 * 3.0 has no CAMELLIA-*-GCM cipher to open them with. */
+	{ .id = 0x0041, CAMELLIA128_CBC, HMAC_SHA1, SHA256 },   /* RSA_WITH_CAMELLIA_128_CBC_SHA */
+	{ .id = 0x0042, CAMELLIA128_CBC, HMAC_SHA1, SHA256 },   /* DH_DSS_WITH_CAMELLIA_128_CBC_SHA */
+	{ .id = 0x0043, CAMELLIA128_CBC, HMAC_SHA1, SHA256 },   /* DH_RSA_WITH_CAMELLIA_128_CBC_SHA */
+	{ .id = 0x0044, CAMELLIA128_CBC, HMAC_SHA1, SHA256 },   /* DHE_DSS_WITH_CAMELLIA_128_CBC_SHA */
+	{ .id = 0x0045, CAMELLIA128_CBC, HMAC_SHA1, SHA256 },   /* DHE_RSA_WITH_CAMELLIA_128_CBC_SHA */
+	{ .id = 0x0084, CAMELLIA256_CBC, HMAC_SHA1, SHA256 },   /* RSA_WITH_CAMELLIA_256_CBC_SHA */
+	{ .id = 0x0085, CAMELLIA256_CBC, HMAC_SHA1, SHA256 },   /* DH_DSS_WITH_CAMELLIA_256_CBC_SHA */
+	{ .id = 0x0086, CAMELLIA256_CBC, HMAC_SHA1, SHA256 },   /* DH_RSA_WITH_CAMELLIA_256_CBC_SHA */
+	{ .id = 0x0087, CAMELLIA256_CBC, HMAC_SHA1, SHA256 },   /* DHE_DSS_WITH_CAMELLIA_256_CBC_SHA */
+	{ .id = 0x0088, CAMELLIA256_CBC, HMAC_SHA1, SHA256 },   /* DHE_RSA_WITH_CAMELLIA_256_CBC_SHA */
+	{ .id = 0x00ba, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0x00bb, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* DH_DSS_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0x00bc, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* DH_RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0x00bd, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* DHE_DSS_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0x00be, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* DHE_RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0x00c0, CAMELLIA256_CBC, HMAC_SHA256, SHA256 }, /* RSA_WITH_CAMELLIA_256_CBC_SHA256 */
+	{ .id = 0x00c1, CAMELLIA256_CBC, HMAC_SHA256, SHA256 }, /* DH_DSS_WITH_CAMELLIA_256_CBC_SHA256 */
+	{ .id = 0x00c2, CAMELLIA256_CBC, HMAC_SHA256, SHA256 }, /* DH_RSA_WITH_CAMELLIA_256_CBC_SHA256 */
+	{ .id = 0x00c3, CAMELLIA256_CBC, HMAC_SHA256, SHA256 }, /* DHE_DSS_WITH_CAMELLIA_256_CBC_SHA256 */
+	{ .id = 0x00c4, CAMELLIA256_CBC, HMAC_SHA256, SHA256 }, /* DHE_RSA_WITH_CAMELLIA_256_CBC_SHA256 */
+	{ .id = 0xc072, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0xc073, CAMELLIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384 */
+	{ .id = 0xc074, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_ECDSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0xc075, CAMELLIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_ECDSA_WITH_CAMELLIA_256_CBC_SHA384 */
+	{ .id = 0xc076, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0xc077, CAMELLIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384 */
+	{ .id = 0xc078, CAMELLIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_RSA_WITH_CAMELLIA_128_CBC_SHA256 */
+	{ .id = 0xc079, CAMELLIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_RSA_WITH_CAMELLIA_256_CBC_SHA384 */
+	/* ARIA-CBC: RFC 6209 */
+	{ .id = 0xc03c, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* RSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc03d, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* RSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc03e, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* DH_DSS_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc03f, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* DH_DSS_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc040, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* DH_RSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc041, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* DH_RSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc042, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* DHE_DSS_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc043, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* DHE_DSS_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc044, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* DHE_RSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc045, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* DHE_RSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc048, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_ECDSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc049, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_ECDSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc04a, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_ECDSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc04b, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_ECDSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc04c, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDHE_RSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc04d, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDHE_RSA_WITH_ARIA_256_CBC_SHA384 */
+	{ .id = 0xc04e, ARIA128_CBC, HMAC_SHA256, SHA256 }, /* ECDH_RSA_WITH_ARIA_128_CBC_SHA256 */
+	{ .id = 0xc04f, ARIA256_CBC, HMAC_SHA384, SHA384 }, /* ECDH_RSA_WITH_ARIA_256_CBC_SHA384 */
+	/* ARIA-GCM: RFC 6209, with the nonce and AAD of AES-GCM (RFC 5288 §3) */
+	{ .id = 0xc050, ARIA128_GCM, SALT_NONCE, SHA256 }, /* RSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc051, ARIA256_GCM, SALT_NONCE, SHA384 }, /* RSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc052, ARIA128_GCM, SALT_NONCE, SHA256 }, /* DHE_RSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc053, ARIA256_GCM, SALT_NONCE, SHA384 }, /* DHE_RSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc054, ARIA128_GCM, SALT_NONCE, SHA256 }, /* DH_RSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc055, ARIA256_GCM, SALT_NONCE, SHA384 }, /* DH_RSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc056, ARIA128_GCM, SALT_NONCE, SHA256 }, /* DHE_DSS_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc057, ARIA256_GCM, SALT_NONCE, SHA384 }, /* DHE_DSS_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc058, ARIA128_GCM, SALT_NONCE, SHA256 }, /* DH_DSS_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc059, ARIA256_GCM, SALT_NONCE, SHA384 }, /* DH_DSS_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc05c, ARIA128_GCM, SALT_NONCE, SHA256 }, /* ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc05d, ARIA256_GCM, SALT_NONCE, SHA384 }, /* ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc05e, ARIA128_GCM, SALT_NONCE, SHA256 }, /* ECDH_ECDSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc05f, ARIA256_GCM, SALT_NONCE, SHA384 }, /* ECDH_ECDSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc060, ARIA128_GCM, SALT_NONCE, SHA256 }, /* ECDHE_RSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc061, ARIA256_GCM, SALT_NONCE, SHA384 }, /* ECDHE_RSA_WITH_ARIA_256_GCM_SHA384 */
+	{ .id = 0xc062, ARIA128_GCM, SALT_NONCE, SHA256 }, /* ECDH_RSA_WITH_ARIA_128_GCM_SHA256 */
+	{ .id = 0xc063, ARIA256_GCM, SALT_NONCE, SHA384 }, /* ECDH_RSA_WITH_ARIA_256_GCM_SHA384 */
+	/* NULL encryption, HMAC only: RFC 5246 §A.5 (RSA), RFC 4492 §6 (ECDH,
+	 * ECDHE) */
+	{ .id = 0x0001, NULL_CIPHER, HMAC_MD5, SHA256 },    /* RSA_WITH_NULL_MD5 */
+	{ .id = 0x0002, NULL_CIPHER, HMAC_SHA1, SHA256 },   /* RSA_WITH_NULL_SHA */
+	{ .id = 0x003b, NULL_CIPHER, HMAC_SHA256, SHA256 }, /* RSA_WITH_NULL_SHA256 */
+	{ .id = 0xc001, NULL_CIPHER, HMAC_SHA1, SHA256 },   /* ECDH_ECDSA_WITH_NULL_SHA */
+	{ .id = 0xc006, NULL_CIPHER, HMAC_SHA1, SHA256 },   /* ECDHE_ECDSA_WITH_NULL_SHA */
+	{ .id = 0xc00b, NULL_CIPHER, HMAC_SHA1, SHA256 },   /* ECDH_RSA_WITH_NULL_SHA */
+	{ .id = 0xc010, NULL_CIPHER, HMAC_SHA1, SHA256 },   /* ECDHE_RSA_WITH_NULL_SHA */
 };
 
-/* Whether this libcrypto has the cipher (a build without ChaCha20, or a
- * FIPS-only configuration without 3DES). */
-static bool cipher_available(const char *name)
+/* Whether this libcrypto has the suite's cipher and HMAC digest (a build
+ * without ChaCha20, Camellia or ARIA; a FIPS-only configuration without
+ * 3DES or MD5). The NULL suites have no cipher to look for. */
+static bool suite_available(const struct td_dec_suite *s)
 {
-	EVP_CIPHER *c;
+	EVP_CIPHER *c = NULL;
+	EVP_MD *md = NULL;
+	bool ok;
 
 	ERR_set_mark();
-	c = EVP_CIPHER_fetch(NULL, name, NULL);
+	if (s->cipher)
+		c = EVP_CIPHER_fetch(NULL, s->cipher, NULL);
+	if (s->mac)
+		md = EVP_MD_fetch(NULL, s->mac, NULL);
 	ERR_pop_to_mark();
+	ok = (!s->cipher || c) && (!s->mac || md);
 	EVP_CIPHER_free(c);
-	return c != NULL;
+	EVP_MD_free(md);
+	return ok;
 }
 
 const struct td_dec_suite *td_dec_suite(uint16_t id)
 {
 	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
 		if (suites[i].id == id)
-			return cipher_available(suites[i].cipher) ? &suites[i] : NULL;
+			return suite_available(&suites[i]) ? &suites[i] : NULL;
 	}
 	return NULL;
 }
@@ -436,8 +572,9 @@ enum td_err td_dec_tls12_keys(const struct td_dec_suite *s, uint16_t version, bo
 	/* RFC 5246 §6.3: AEAD suites have no MAC keys; only implicit nonces
 	 * (AEAD) and TLS 1.0 CBC (RFC 2246 §6.3) take IVs from the key block,
 	 * TLS 1.1+ CBC sends an explicit IV with every record (RFC 4346
-	 * §6.2.3.2) */
-	mac_len = s->kind == TD_DEC_CBC ? s->mac_len : 0;
+	 * §6.2.3.2); NULL suites take only MAC keys (their key and IV lengths
+	 * are 0) */
+	mac_len = s->kind == TD_DEC_AEAD ? 0 : s->mac_len;
 	iv_len = s->kind == TD_DEC_AEAD || version == TLS10 ? s->iv_len : 0;
 	if (mac_len > sizeof client->mac_key || s->key_len > sizeof client->key ||
 	    iv_len > sizeof client->iv)
@@ -680,11 +817,12 @@ static enum td_dec_result open_tls13(const struct td_dec_keys *k, const uint8_t 
 	return TD_DEC_OK;
 }
 
-/* The CBC MAC of RFC 5246 §6.2.3.2 and RFC 7366 §3:
+/* The record MAC of RFC 5246 §6.2.3.1 (stream and null ciphers), §6.2.3.2
+ * (CBC) and RFC 7366 §3 (encrypt-then-MAC):
  * HMAC(mac_key, seq_num + type + version + length + data), length being
- * len, compared with the len_mac bytes at mac. */
-static enum td_dec_result cbc_mac_check(const struct td_dec_keys *k, const uint8_t hdr[5],
-					const uint8_t *data, size_t len, const uint8_t *mac)
+ * len, compared with the mac_len bytes at mac. */
+static enum td_dec_result mac_check(const struct td_dec_keys *k, const uint8_t hdr[5],
+				    const uint8_t *data, size_t len, const uint8_t *mac)
 {
 	const struct td_dec_suite *s = k->suite;
 	uint8_t pre[13], calc[EVP_MAX_MD_SIZE];
@@ -770,7 +908,7 @@ static enum td_dec_result open_cbc_mte(const struct td_dec_keys *k, const uint8_
 	if (content < 0)
 		return TD_DEC_BAD_PADDING;
 	content -= s->mac_len;
-	r = cbc_mac_check(k, hdr, out, (size_t)content, out + content);
+	r = mac_check(k, hdr, out, (size_t)content, out + content);
 	if (r == TD_DEC_OK) {
 		*out_len = (size_t)content;
 		*inner_type = hdr[0];
@@ -793,7 +931,7 @@ static enum td_dec_result open_cbc_etm(const struct td_dec_keys *k, const uint8_
 	if (n < s->mac_len || n - s->mac_len < iv_len + bs)
 		return TD_DEC_SHORT;
 	c_len = n - s->mac_len;
-	r = cbc_mac_check(k, hdr, body, c_len, body + c_len);
+	r = mac_check(k, hdr, body, c_len, body + c_len);
 	if (r != TD_DEC_OK)
 		return r;
 	ct_len = c_len - iv_len;
@@ -805,6 +943,32 @@ static enum td_dec_result open_cbc_etm(const struct td_dec_keys *k, const uint8_
 	if (content < 0)
 		return TD_DEC_BAD_PADDING;
 	*out_len = (size_t)content;
+	*inner_type = hdr[0];
+	return TD_DEC_OK;
+}
+
+/* GenericStreamCipher with the null cipher (RFC 5246 §6.2.3.1):
+ *   stream-ciphered struct { opaque content[TLSCompressed.length];
+ *                            opaque MAC[SecurityParameters.mac_length]; }
+ * where encryption is the identity: the content is in the clear, and
+ * only the MAC says whether it is what the sender sent. */
+static enum td_dec_result open_null(const struct td_dec_keys *k, const uint8_t hdr[5],
+				    const uint8_t *body, size_t n, uint8_t *out, size_t *out_len,
+				    uint8_t *inner_type)
+{
+	const struct td_dec_suite *s = k->suite;
+	size_t len;
+	enum td_dec_result r;
+
+	if (n < s->mac_len)
+		return TD_DEC_SHORT;
+	len = n - s->mac_len;
+	r = mac_check(k, hdr, body, len, body + len);
+	if (r != TD_DEC_OK)
+		return r;
+	if (len)
+		memcpy(out, body, len);
+	*out_len = len;
 	*inner_type = hdr[0];
 	return TD_DEC_OK;
 }
@@ -848,6 +1012,8 @@ enum td_dec_result td_dec_record(struct td_dec_keys *k, const uint8_t hdr[5], co
 		r = TD_DEC_FAILED; /* SSL 3.0: see check_tls12 */
 	else if (s->kind == TD_DEC_AEAD)
 		r = open_aead12(k, hdr, body, n, out, out_len, inner_type);
+	else if (s->kind == TD_DEC_NULL)
+		r = open_null(k, hdr, body, n, out, out_len, inner_type);
 	else if (k->etm)
 		r = open_cbc_etm(k, hdr, body, n, out, out_len, inner_type);
 	else

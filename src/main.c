@@ -36,6 +36,7 @@
 #include "td_engine.h"
 #include "td_keylog.h"
 #include "td_keys.h"
+#include "td_pcapng.h"
 #include "td_privdrop.h"
 #include "td_report.h"
 #include "td_report_md.h"
@@ -111,6 +112,8 @@ struct run {
 	size_t n_keys;
 	struct td_keylog keylog; /* --keylog or $SSLKEYLOGFILE */
 	bool have_keylog;
+	struct td_keylog dsb; /* pcapng Decryption Secrets Blocks of the -r files */
+	bool have_dsb;
 	struct td_tls_secrets secrets; /* what the parser decrypts with */
 	struct td_x509_cache *cache;
 	FILE *index;              /* --extract-certs DIR/index.json */
@@ -1226,16 +1229,75 @@ static int load_keys(struct run *r)
 
 /* ---- decryption secrets (td_tls_secrets) -------------------------------- */
 
+/* The key log given first, then the secrets embedded in the captures. */
 static size_t secret_keylog(void *user, const uint8_t client_random[32], int label, uint8_t *out)
 {
 	struct run *r = user;
-	return td_keylog_find(&r->keylog, client_random, (enum td_keylog_label)label, out);
+	size_t n = r->have_keylog ? td_keylog_find(&r->keylog, client_random,
+						   (enum td_keylog_label)label, out)
+				  : 0;
+	if (!n && r->have_dsb)
+		n = td_keylog_find(&r->dsb, client_random, (enum td_keylog_label)label, out);
+	return n;
 }
 
 static size_t secret_keylog_rsa(void *user, const uint8_t prefix[8], uint8_t *out)
 {
 	struct run *r = user;
-	return td_keylog_find_rsa(&r->keylog, prefix, out);
+	size_t n = r->have_keylog ? td_keylog_find_rsa(&r->keylog, prefix, out) : 0;
+	if (!n && r->have_dsb)
+		n = td_keylog_find_rsa(&r->dsb, prefix, out);
+	return n;
+}
+
+struct dsb_text {
+	uint8_t *p;
+	size_t n;
+	bool nomem;
+};
+
+static void dsb_append(void *user, const uint8_t *p, size_t n)
+{
+	struct dsb_text *t = user;
+	uint8_t *np = t->nomem ? NULL : realloc(t->p, t->n + n + 1);
+	if (!np) {
+		t->nomem = true;
+		return;
+	}
+	memcpy(np + t->n, p, n);
+	np[t->n + n] = '\n'; /* a block need not end its last line */
+	t->p = np;
+	t->n += n + 1;
+}
+
+/* Key logs embedded in pcapng files (editcap --inject-secrets), read as
+ * Wireshark does; a damaged block only warns (the packets are still
+ * read). */
+static void load_embedded_secrets(struct run *r)
+{
+	struct dsb_text t = {0};
+	unsigned total = 0;
+	char err[512];
+
+	for (size_t i = 0; i < r->opt.n_reads; i++) {
+		unsigned n = 0;
+		if (td_pcapng_secrets(r->opt.read_files[i], dsb_append, &t, &n, err, sizeof err) !=
+		    TD_OK)
+			fprintf(stderr, "tlsdiag: %s (decryption secrets after it ignored)\n", err);
+		total += n;
+	}
+	if (t.nomem)
+		fprintf(stderr, "tlsdiag: out of memory reading decryption secrets blocks\n");
+	if (total && !t.nomem && td_keylog_parse(&r->dsb, "pcapng secrets", t.p, t.n) == TD_OK) {
+		r->have_dsb = true;
+		if (r->opt.verbose)
+			fprintf(stderr,
+				"tlsdiag: %u secrets from %u pcapng Decryption Secrets Block%s\n",
+				r->dsb.secrets, total, total == 1 ? "" : "s");
+	}
+	if (t.p)
+		explicit_bzero(t.p, t.n);
+	free(t.p);
 }
 
 static enum td_err secret_rsa(void *user, size_t i, const uint8_t *in, size_t n, uint8_t *out,
@@ -1280,7 +1342,8 @@ static int load_keylog(struct run *r)
 					r->keylog.secrets);
 		}
 	}
-	if (r->have_keylog) {
+	load_embedded_secrets(r);
+	if (r->have_keylog || r->have_dsb) {
 		r->secrets.keylog = secret_keylog;
 		r->secrets.keylog_rsa = secret_keylog_rsa;
 	}
@@ -1360,7 +1423,7 @@ static int run_file(struct run *r)
 		return status_exit(st);
 	}
 	td_engine_config_default(&cfg);
-	if (r->have_keylog || r->n_keys) {
+	if (r->have_keylog || r->have_dsb || r->n_keys) {
 		cfg.secrets = &r->secrets;
 		r->sum.decrypt_on = true;
 	}
@@ -1481,6 +1544,7 @@ out:
 	for (size_t i = 0; i < r.n_keys; i++)
 		td_key_clear(&r.keys[i]);
 	td_keylog_free(&r.keylog);
+	td_keylog_free(&r.dsb);
 	free(r.opt.filter);
 	return rc;
 }

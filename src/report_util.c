@@ -519,9 +519,12 @@ static bool ladder_encrypted_ev(const struct td_session *s, const struct td_even
 	case TD_EV_ENCRYPTED_HANDSHAKE:
 	case TD_EV_APPDATA:
 		return true;
+	case TD_EV_HANDSHAKE:
+		return ev->decrypted; /* sent encrypted, shown decrypted */
 	case TD_EV_ALERT:
 		return ev->type < s->n_alerts && ev->type < TD_MAX_ALERTS &&
-		       (s->alerts[ev->type].encrypted || s->alerts[ev->type].probable);
+		       (s->alerts[ev->type].encrypted || s->alerts[ev->type].probable ||
+			s->alerts[ev->type].decrypted);
 	default:
 		return false;
 	}

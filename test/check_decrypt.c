@@ -253,6 +253,30 @@ static const struct td_dec_suite want_suites[] = {
 	{ 0xc028, false, TD_DEC_CBC, "AES-256-CBC", 32, 16, 0, 0, "SHA384", 48, "SHA384", 48 },
 	{ 0x000a, false, TD_DEC_CBC, "DES-EDE3-CBC", 24, 8, 0, 0, "SHA1", 20, "SHA256", 32 },
 	{ 0xc012, false, TD_DEC_CBC, "DES-EDE3-CBC", 24, 8, 0, 0, "SHA1", 20, "SHA256", 32 },
+	/* DHE_DSS, DH_RSA, ECDH_ECDSA: the record protection of their RSA
+	 * and ECDHE siblings (RFC 5246 §A.5, RFC 4492 §6, RFC 5288, RFC 5289) */
+	{ 0x00a2, false, TD_DEC_AEAD, "AES-128-GCM", 16, 4, 8, 16, NULL, 0, "SHA256", 32 },
+	{ 0x0032, false, TD_DEC_CBC, "AES-128-CBC", 16, 16, 0, 0, "SHA1", 20, "SHA256", 32 },
+	{ 0x0013, false, TD_DEC_CBC, "DES-EDE3-CBC", 24, 8, 0, 0, "SHA1", 20, "SHA256", 32 },
+	{ 0x00a1, false, TD_DEC_AEAD, "AES-256-GCM", 32, 4, 8, 16, NULL, 0, "SHA384", 48 },
+	{ 0xc026, false, TD_DEC_CBC, "AES-256-CBC", 32, 16, 0, 0, "SHA384", 48, "SHA384", 48 },
+	/* Camellia: RFC 5932, RFC 6367 */
+	{ 0x0041, false, TD_DEC_CBC, "CAMELLIA-128-CBC", 16, 16, 0, 0, "SHA1", 20, "SHA256", 32 },
+	{ 0x00ba, false, TD_DEC_CBC, "CAMELLIA-128-CBC", 16, 16, 0, 0, "SHA256", 32, "SHA256",
+	  32 },
+	{ 0xc073, false, TD_DEC_CBC, "CAMELLIA-256-CBC", 32, 16, 0, 0, "SHA384", 48, "SHA384",
+	  48 },
+	/* ARIA: RFC 6209 */
+	{ 0xc03c, false, TD_DEC_CBC, "ARIA-128-CBC", 16, 16, 0, 0, "SHA256", 32, "SHA256", 32 },
+	{ 0xc04d, false, TD_DEC_CBC, "ARIA-256-CBC", 32, 16, 0, 0, "SHA384", 48, "SHA384", 48 },
+	{ 0xc050, false, TD_DEC_AEAD, "ARIA-128-GCM", 16, 4, 8, 16, NULL, 0, "SHA256", 32 },
+	{ 0xc061, false, TD_DEC_AEAD, "ARIA-256-GCM", 32, 4, 8, 16, NULL, 0, "SHA384", 48 },
+	/* NULL encryption: RFC 5246 §A.5, RFC 4492 §6 */
+	{ 0x0001, false, TD_DEC_NULL, NULL, 0, 0, 0, 0, "MD5", 16, "SHA256", 32 },
+	{ 0x0002, false, TD_DEC_NULL, NULL, 0, 0, 0, 0, "SHA1", 20, "SHA256", 32 },
+	{ 0x003b, false, TD_DEC_NULL, NULL, 0, 0, 0, 0, "SHA256", 32, "SHA256", 32 },
+	{ 0xc001, false, TD_DEC_NULL, NULL, 0, 0, 0, 0, "SHA1", 20, "SHA256", 32 },
+	{ 0xc010, false, TD_DEC_NULL, NULL, 0, 0, 0, 0, "SHA1", 20, "SHA256", 32 },
 };
 #define N_WANT_SUITES (sizeof want_suites / sizeof want_suites[0])
 
@@ -262,7 +286,10 @@ static void assert_suite(const struct td_dec_suite *got, const struct td_dec_sui
 	ck_assert_uint_eq(got->id, w->id);
 	ck_assert_int_eq(got->tls13, w->tls13);
 	ck_assert_uint_eq(got->kind, w->kind);
-	ck_assert_str_eq(got->cipher, w->cipher);
+	if (w->cipher)
+		ck_assert_str_eq(got->cipher, w->cipher);
+	else
+		ck_assert_ptr_null(got->cipher);
 	ck_assert_uint_eq(got->key_len, w->key_len);
 	ck_assert_uint_eq(got->iv_len, w->iv_len);
 	ck_assert_uint_eq(got->explicit_nonce, w->explicit_nonce);
@@ -286,12 +313,21 @@ START_TEST(test_suite_refused)
 {
 	static const uint16_t no[] = {
 		0x0000, /* NULL_WITH_NULL_NULL */
-		0x0002, /* RSA_WITH_NULL_SHA */
 		0x0003, /* RSA_EXPORT_WITH_RC4_40_MD5 */
+		0x0004, /* RSA_WITH_RC4_128_MD5 */
 		0x0005, /* RSA_WITH_RC4_128_SHA */
 		0x0009, /* RSA_WITH_DES_CBC_SHA */
+		0x002c, /* PSK_WITH_NULL_SHA */
 		0x0034, /* DH_anon_WITH_AES_128_CBC_SHA */
+		0x0046, /* DH_anon_WITH_CAMELLIA_128_CBC_SHA */
+		0x0099, /* DHE_DSS_WITH_SEED_CBC_SHA */
 		0x00a6, /* DH_anon_WITH_AES_128_GCM_SHA256 */
+		0xc015, /* ECDH_anon_WITH_NULL_SHA */
+		0xc05a, /* DH_anon_WITH_ARIA_128_GCM_SHA256 */
+		0xc06a, /* PSK_WITH_ARIA_128_GCM_SHA256 */
+		0xc07a, /* RSA_WITH_CAMELLIA_128_GCM_SHA256: no Camellia-GCM in OpenSSL 3.0 */
+		0xc08b, /* ECDHE_RSA_WITH_CAMELLIA_256_GCM_SHA384 */
+		0xc0b4, /* SHA256_SHA256: TLS 1.3 integrity only (RFC 9150) */
 		0x00ff, /* EMPTY_RENEGOTIATION_INFO_SCSV */
 		0x1306, /* AEGIS_256_SHA512: not in libcrypto */
 		0x5600, /* FALLBACK_SCSV */
@@ -308,27 +344,36 @@ END_TEST
 /* What the IANA name says decryption needs, with the EVP name of its bulk
  * cipher; false for a cipher not handled. */
 struct from_name {
-	const char *cipher;
-	bool aead;
+	const char *cipher; /* NULL: no encryption */
+	enum td_dec_kind kind;
 	unsigned key_len, block, tag_len;
 };
 
 static bool cipher_from_name(const char *enc, struct from_name *f)
 {
+	/* Not here: CAMELLIA_*_GCM (RFC 6367), because OpenSSL 3.0 has no
+	 * Camellia-GCM cipher; RC4, DES, SEED, IDEA, GOST. */
 	static const struct {
 		const char *enc;
 		struct from_name f;
 	} map[] = {
-		{ "AES_128_GCM", { "AES-128-GCM", true, 16, 0, 16 } },
-		{ "AES_256_GCM", { "AES-256-GCM", true, 32, 0, 16 } },
-		{ "AES_128_CCM", { "AES-128-CCM", true, 16, 0, 16 } },
-		{ "AES_256_CCM", { "AES-256-CCM", true, 32, 0, 16 } },
-		{ "AES_128_CCM_8", { "AES-128-CCM", true, 16, 0, 8 } },
-		{ "AES_256_CCM_8", { "AES-256-CCM", true, 32, 0, 8 } },
-		{ "CHACHA20_POLY1305", { "ChaCha20-Poly1305", true, 32, 0, 16 } },
-		{ "AES_128_CBC", { "AES-128-CBC", false, 16, 16, 0 } },
-		{ "AES_256_CBC", { "AES-256-CBC", false, 32, 16, 0 } },
-		{ "3DES_EDE_CBC", { "DES-EDE3-CBC", false, 24, 8, 0 } },
+		{ "AES_128_GCM", { "AES-128-GCM", TD_DEC_AEAD, 16, 0, 16 } },
+		{ "AES_256_GCM", { "AES-256-GCM", TD_DEC_AEAD, 32, 0, 16 } },
+		{ "AES_128_CCM", { "AES-128-CCM", TD_DEC_AEAD, 16, 0, 16 } },
+		{ "AES_256_CCM", { "AES-256-CCM", TD_DEC_AEAD, 32, 0, 16 } },
+		{ "AES_128_CCM_8", { "AES-128-CCM", TD_DEC_AEAD, 16, 0, 8 } },
+		{ "AES_256_CCM_8", { "AES-256-CCM", TD_DEC_AEAD, 32, 0, 8 } },
+		{ "CHACHA20_POLY1305", { "ChaCha20-Poly1305", TD_DEC_AEAD, 32, 0, 16 } },
+		{ "ARIA_128_GCM", { "ARIA-128-GCM", TD_DEC_AEAD, 16, 0, 16 } },
+		{ "ARIA_256_GCM", { "ARIA-256-GCM", TD_DEC_AEAD, 32, 0, 16 } },
+		{ "AES_128_CBC", { "AES-128-CBC", TD_DEC_CBC, 16, 16, 0 } },
+		{ "AES_256_CBC", { "AES-256-CBC", TD_DEC_CBC, 32, 16, 0 } },
+		{ "3DES_EDE_CBC", { "DES-EDE3-CBC", TD_DEC_CBC, 24, 8, 0 } },
+		{ "CAMELLIA_128_CBC", { "CAMELLIA-128-CBC", TD_DEC_CBC, 16, 16, 0 } },
+		{ "CAMELLIA_256_CBC", { "CAMELLIA-256-CBC", TD_DEC_CBC, 32, 16, 0 } },
+		{ "ARIA_128_CBC", { "ARIA-128-CBC", TD_DEC_CBC, 16, 16, 0 } },
+		{ "ARIA_256_CBC", { "ARIA-256-CBC", TD_DEC_CBC, 32, 16, 0 } },
+		{ "NULL", { NULL, TD_DEC_NULL, 0, 0, 0 } },
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -340,26 +385,50 @@ static bool cipher_from_name(const char *enc, struct from_name *f)
 	return false;
 }
 
-/* Whether the brief's scope holds the suite: certificate key exchanges
- * (RSA, DHE_RSA, ECDHE_RSA, ECDHE_ECDSA) and TLS 1.3, with AES, 3DES or
- * ChaCha20. */
+/* The HMAC output length the name's last part gives (the digest's length,
+ * RFC 2104); 0 for a hash no suite here uses. */
+static unsigned mac_len_from_name(const char *mac)
+{
+	static const struct {
+		const char *name;
+		unsigned len;
+	} macs[] = { { "MD5", 16 }, { "SHA1", 20 }, { "SHA256", 32 }, { "SHA384", 48 } };
+
+	for (size_t i = 0; i < sizeof macs / sizeof macs[0]; i++) {
+		if (strcmp(macs[i].name, mac) == 0)
+			return macs[i].len;
+	}
+	return 0;
+}
+
+/* Whether the brief's scope holds the suite: TLS 1.3 (not the
+ * integrity-only RFC 9150 suites), and TLS <= 1.2 with a key exchange
+ * the server authenticates with a certificate (RSA; static or ephemeral
+ * DH with RSA or DSS; static or ephemeral ECDH with RSA or ECDSA), with
+ * one of the ciphers above. A key log gives the master secret whatever
+ * the key exchange was, so the record protection alone decides. */
 static bool in_scope(const struct td_cipher_info *ci, struct from_name *f)
 {
+	static const char *const kxs[] = { "RSA", "DH", "DHE", "ECDH", "ECDHE" };
+	static const char *const auths[] = { "RSA", "DSS", "ECDSA" };
 	size_t len = strlen(ci->name);
-	bool kx = (strcmp(ci->kx, "any") == 0 && strcmp(ci->auth, "any") == 0) ||
-		  (strcmp(ci->auth, "RSA") == 0 &&
-		   (!strcmp(ci->kx, "RSA") || !strcmp(ci->kx, "DHE") ||
-		    !strcmp(ci->kx, "ECDHE"))) ||
-		  (strcmp(ci->auth, "ECDSA") == 0 && strcmp(ci->kx, "ECDHE") == 0);
-	bool mac = !strcmp(ci->mac, "SHA1") || !strcmp(ci->mac, "SHA256") ||
-		   !strcmp(ci->mac, "SHA384");
+	bool tls13 = strcmp(ci->kx, "any") == 0 && strcmp(ci->auth, "any") == 0;
+	bool kx = false, auth = false;
 
+	for (size_t i = 0; i < sizeof kxs / sizeof kxs[0]; i++)
+		kx = kx || strcmp(ci->kx, kxs[i]) == 0;
+	for (size_t i = 0; i < sizeof auths / sizeof auths[0]; i++)
+		auth = auth || strcmp(ci->auth, auths[i]) == 0;
 	/* the pre-RFC 7905 drafts (_OLD), and the Netscape SSL 3.0-only
 	 * SSL_RSA_FIPS_* suites */
 	if ((len >= 4 && strcmp(ci->name + len - 4, "_OLD") == 0) ||
 	    strncmp(ci->name, "SSL_", 4) == 0)
 		return false;
-	return kx && mac && cipher_from_name(ci->enc, f);
+	if (!cipher_from_name(ci->enc, f) || !mac_len_from_name(ci->mac))
+		return false;
+	if (tls13)
+		return f->kind != TD_DEC_NULL;
+	return kx && auth;
 }
 
 /* Every suite of the IANA table: decryptable exactly when in scope, and
@@ -387,12 +456,15 @@ START_TEST(test_suite_against_names)
 		found++;
 		ck_assert_uint_eq(s->id, id);
 		ck_assert_int_eq(s->tls13, tls13);
-		ck_assert_str_eq(s->cipher, f.cipher);
-		ck_assert_uint_eq(s->kind, f.aead ? TD_DEC_AEAD : TD_DEC_CBC);
+		ck_assert_uint_eq(s->kind, f.kind);
+		if (f.cipher)
+			ck_assert_str_eq(s->cipher, f.cipher);
+		else
+			ck_assert_ptr_null(s->cipher);
 		ck_assert_uint_eq(s->key_len, f.key_len);
 		ck_assert_str_eq(s->hash, strcmp(ci->mac, "SHA384") == 0 ? "SHA384" : "SHA256");
 		ck_assert_uint_eq(s->hash_len, strcmp(ci->mac, "SHA384") == 0 ? 48 : 32);
-		if (f.aead) {
+		if (f.kind == TD_DEC_AEAD) {
 			bool chacha = strstr(f.cipher, "ChaCha20") != NULL;
 
 			ck_assert_uint_eq(s->tag_len, f.tag_len);
@@ -401,22 +473,31 @@ START_TEST(test_suite_against_names)
 			ck_assert_ptr_null(s->mac);
 			ck_assert_uint_eq(s->mac_len, 0);
 		} else {
+			/* CBC and NULL: an HMAC, no nonce, no tag */
 			ck_assert_uint_eq(s->iv_len, f.block);
+			ck_assert_uint_eq(s->explicit_nonce, 0);
+			ck_assert_uint_eq(s->tag_len, 0);
 			ck_assert_str_eq(s->mac, ci->mac);
-			ck_assert_uint_eq(s->mac_len, strcmp(ci->mac, "SHA1") == 0     ? 20
-						      : strcmp(ci->mac, "SHA256") == 0 ? 32
-										       : 48);
+			ck_assert_uint_eq(s->mac_len, mac_len_from_name(ci->mac));
+			/* and libcrypto agrees on the HMAC length */
+			EVP_MD *md = EVP_MD_fetch(NULL, s->mac, NULL);
+			ck_assert_ptr_nonnull(md);
+			ck_assert_int_eq(EVP_MD_get_size(md), s->mac_len);
+			EVP_MD_free(md);
 		}
-		/* and libcrypto agrees on the lengths */
+		if (!f.cipher)
+			continue;
+		/* and on the key and block lengths */
 		EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, s->cipher, NULL);
 		ck_assert_ptr_nonnull(c);
 		ck_assert_int_eq(EVP_CIPHER_get_key_length(c), s->key_len);
-		if (!f.aead)
+		if (f.kind == TD_DEC_CBC)
 			ck_assert_int_eq(EVP_CIPHER_get_block_size(c), s->iv_len);
 		EVP_CIPHER_free(c);
 	}
-	/* 5 TLS 1.3, 20 CBC, 8 GCM, 12 CCM, 3 ChaCha20 */
-	ck_assert_uint_eq(found, 48);
+	/* 5 TLS 1.3; TLS 1.2: 45 AES/3DES-CBC, 18 AES-GCM, 12 CCM, 3 ChaCha20,
+	 * 28 Camellia-CBC, 18 ARIA-CBC, 18 ARIA-GCM, 7 NULL */
+	ck_assert_uint_eq(found, 154);
 }
 END_TEST
 
@@ -683,6 +764,15 @@ static const struct prf_case prf_cases[] = {
 	{ 0x0035, 0x0302, "MD5-SHA1", 20, 32, 0 }, /* RFC 4346 §6.3: no IVs */
 	{ 0x002f, 0x0301, "MD5-SHA1", 20, 16, 16 }, /* RFC 2246 §6.3 */
 	{ 0x000a, 0x0301, "MD5-SHA1", 20, 24, 8 },
+	{ 0x00ba, 0x0303, "SHA256", 32, 16, 0 },    /* Camellia, RFC 5932 */
+	{ 0x0084, 0x0301, "MD5-SHA1", 20, 32, 16 },
+	{ 0xc050, 0x0303, "SHA256", 0, 16, 4 },	    /* ARIA-GCM, RFC 6209 */
+	{ 0xc05d, 0x0303, "SHA384", 0, 32, 4 },
+	{ 0xc03d, 0x0303, "SHA384", 48, 32, 0 },    /* ARIA-CBC */
+	{ 0x0013, 0x0302, "MD5-SHA1", 20, 24, 0 },  /* DHE_DSS 3DES */
+	{ 0x003b, 0x0303, "SHA256", 32, 0, 0 },	    /* NULL: MAC keys only */
+	{ 0xc010, 0x0302, "MD5-SHA1", 20, 0, 0 },
+	{ 0x0001, 0x0301, "MD5-SHA1", 16, 0, 0 },
 };
 #define N_PRF_CASES (sizeof prf_cases / sizeof prf_cases[0])
 
@@ -819,6 +909,12 @@ START_TEST(test_tls12_refused)
 					   &b),
 			 TD_ERR_ARG);
 	ck_assert_int_eq(td_dec_tls12_finished(gcm, 0x0302, ms, true, pms, 1, ms), TD_ERR_ARG);
+	ck_assert_int_eq(td_dec_master_secret(td_dec_suite(0xc050), 0x0301, pms, 48, cr, sr, NULL,
+					      0, ms),
+			 TD_ERR_ARG); /* ARIA-GCM */
+	ck_assert_int_eq(td_dec_tls12_keys(td_dec_suite(0x003b), 0x0302, false, ms, cr, sr, &a,
+					   &b),
+			 TD_ERR_ARG); /* NULL_SHA256 */
 	/* missing inputs */
 	ck_assert_int_eq(td_dec_master_secret(gcm, 0x0303, NULL, 48, cr, sr, NULL, 0, ms),
 			 TD_ERR_ARG);
@@ -904,6 +1000,9 @@ static const struct aead_case aead_cases[] = {
 	{ 0xcca9, false, "ChaCha20-Poly1305", 32, 12, 0, 16 }, /* RFC 7905 */
 	{ 0xc0ac, false, "AES-128-CCM", 16, 4, 8, 16 },	 /* RFC 7251 */
 	{ 0xc0a1, false, "AES-256-CCM", 32, 4, 8, 8 },	 /* RFC 6655 CCM_8 */
+	{ 0x00a2, false, "AES-128-GCM", 16, 4, 8, 16 },	 /* DHE_DSS */
+	{ 0xc050, false, "ARIA-128-GCM", 16, 4, 8, 16 }, /* RFC 6209 */
+	{ 0xc05d, false, "ARIA-256-GCM", 32, 4, 8, 16 },
 	{ 0x1301, true, "AES-128-GCM", 16, 12, 0, 16 },	 /* RFC 8446 */
 	{ 0x1302, true, "AES-256-GCM", 32, 12, 0, 16 },
 	{ 0x1303, true, "ChaCha20-Poly1305", 32, 12, 0, 16 },
@@ -971,6 +1070,25 @@ static enum td_dec_result open_rec(struct td_dec_keys *k, const struct record *r
 				   size_t *out_len, uint8_t *type)
 {
 	return td_dec_record(k, r->hdr, r->body, r->n, out, out_len, type);
+}
+
+/* Opens r1 (a handshake record of n1 bytes of pt) then r2 (an alert record
+ * of n2 bytes of pt) with k, in order. */
+static void open_two(struct td_dec_keys *k, const struct record *r1, const struct record *r2,
+		     const uint8_t *pt, size_t n1, size_t n2)
+{
+	uint8_t out[MAX_BODY];
+	size_t out_len;
+	uint8_t type;
+
+	ck_assert_int_eq(open_rec(k, r1, out, &out_len, &type), TD_DEC_OK);
+	ck_assert_uint_eq(type, 22);
+	ck_assert_uint_eq(out_len, n1);
+	ck_assert_mem_eq(out, pt, n1);
+	ck_assert_int_eq(open_rec(k, r2, out, &out_len, &type), TD_DEC_OK);
+	ck_assert_uint_eq(type, 21);
+	ck_assert_uint_eq(out_len, n2);
+	ck_assert_mem_eq(out, pt, n2);
 }
 
 /* Opens a copy of r with byte i xor mask, at sequence number seq. */
@@ -1112,6 +1230,14 @@ static const struct cbc_case cbc_cases[] = {
 	{ 0xc028, 0x0303, true, "AES-256-CBC", "SHA384", 32, 16, 48 },
 	{ 0x002f, 0x0301, true, "AES-128-CBC", "SHA1", 16, 16, 20 },
 	{ 0x000a, 0x0301, true, "DES-EDE3-CBC", "SHA1", 24, 8, 20 },
+	/* Camellia (RFC 5932, RFC 6367), ARIA (RFC 6209), DHE_DSS */
+	{ 0x00ba, 0x0303, false, "CAMELLIA-128-CBC", "SHA256", 16, 16, 32 },
+	{ 0x00ba, 0x0303, true, "CAMELLIA-128-CBC", "SHA256", 16, 16, 32 },
+	{ 0x0084, 0x0301, false, "CAMELLIA-256-CBC", "SHA1", 32, 16, 20 },
+	{ 0xc073, 0x0303, false, "CAMELLIA-256-CBC", "SHA384", 32, 16, 48 },
+	{ 0xc03c, 0x0303, false, "ARIA-128-CBC", "SHA256", 16, 16, 32 },
+	{ 0xc04d, 0x0303, true, "ARIA-256-CBC", "SHA384", 32, 16, 48 },
+	{ 0x0032, 0x0302, false, "AES-128-CBC", "SHA1", 16, 16, 20 },
 };
 #define N_CBC_CASES (sizeof cbc_cases / sizeof cbc_cases[0])
 
@@ -1267,14 +1393,7 @@ START_TEST(test_cbc_records)
 	build_cbc(c, &sender, 21, pt, 30, min_pad(c, 30) + c->block, FAULT_NONE, iv, &r2);
 
 	cbc_keys(c, &k, 3);
-	ck_assert_int_eq(open_rec(&k, &r1, out, &out_len, &type), TD_DEC_OK);
-	ck_assert_uint_eq(type, 22);
-	ck_assert_uint_eq(out_len, sizeof pt);
-	ck_assert_mem_eq(out, pt, sizeof pt);
-	ck_assert_int_eq(open_rec(&k, &r2, out, &out_len, &type), TD_DEC_OK);
-	ck_assert_uint_eq(type, 21);
-	ck_assert_uint_eq(out_len, 30);
-	ck_assert_mem_eq(out, pt, 30);
+	open_two(&k, &r1, &r2, pt, sizeof pt, 30);
 	ck_assert_uint_eq(k.seq, 5);
 
 	/* TLS 1.0: the IV chains even past a record that fails */
@@ -1337,6 +1456,144 @@ START_TEST(test_cbc_records)
 		else
 			ck_assert_msg(res == TD_DEC_BAD_MAC || res == TD_DEC_BAD_PADDING,
 				      "cut %zu: %s", cut, td_dec_result_name(res));
+	}
+	td_dec_keys_wipe(&k);
+}
+END_TEST
+
+/* NULL encryption (RFC 5246 §6.2.3.1 with the null cipher): the content
+ * in the clear, then HMAC(mac_key, seq + type + version + length +
+ * content). Parameters from the RFCs. */
+struct null_case {
+	uint16_t suite, version;
+	const char *md;
+	size_t mac_len;
+};
+
+static const struct null_case null_cases[] = {
+	{ 0x0002, 0x0303, "SHA1", 20 },	  /* RSA_WITH_NULL_SHA, RFC 5246 §A.5 */
+	{ 0x003b, 0x0303, "SHA256", 32 }, /* RSA_WITH_NULL_SHA256 */
+	{ 0x0001, 0x0301, "MD5", 16 },	  /* RSA_WITH_NULL_MD5 */
+	{ 0xc010, 0x0302, "SHA1", 20 },	  /* ECDHE_RSA_WITH_NULL_SHA, RFC 4492 §6 */
+	{ 0xc006, 0x0303, "SHA1", 20 },	  /* ECDHE_ECDSA_WITH_NULL_SHA */
+};
+#define N_NULL_CASES (sizeof null_cases / sizeof null_cases[0])
+
+static void null_keys(const struct null_case *c, struct td_dec_keys *k, uint64_t seq)
+{
+	memset(k, 0, sizeof *k);
+	k->suite = td_dec_suite(c->suite);
+	ck_assert_ptr_nonnull(k->suite);
+	k->version = c->version;
+	fill(k->mac_key, c->mac_len, 0xc3);
+	k->seq = seq;
+}
+
+/* The record a sender at sequence number seq sends, its MAC by HMAC(). */
+static void build_null(const struct null_case *c, uint64_t seq, uint8_t type, const uint8_t *pt,
+		       size_t len, struct record *r)
+{
+	uint8_t buf[MAX_BODY + 13], key[48];
+	unsigned int mac_len = 0;
+
+	ck_assert_uint_le(len + c->mac_len, MAX_BODY);
+	fill(key, c->mac_len, 0xc3);
+	put64(buf, seq);
+	buf[8] = type;
+	buf[9] = (uint8_t)(c->version >> 8);
+	buf[10] = (uint8_t)c->version;
+	buf[11] = (uint8_t)(len >> 8);
+	buf[12] = (uint8_t)len;
+	memcpy(buf + 13, pt, len);
+	memcpy(r->body, pt, len);
+	ck_assert_ptr_nonnull(HMAC(EVP_get_digestbyname(c->md), key, (int)c->mac_len, buf,
+				   13 + len, r->body + len, &mac_len));
+	ck_assert_uint_eq(mac_len, c->mac_len);
+	r->n = len + c->mac_len;
+	set_header(r, type, c->version);
+}
+
+/* Opens r at sequence number 7 (where build_null sealed r1 below): the
+ * result, with the checks every failure must pass. */
+static enum td_dec_result open_null_at7(const struct null_case *c, const struct record *r)
+{
+	struct td_dec_keys k;
+	uint8_t out[MAX_BODY], type = 0, zeros[MAX_BODY] = { 0 };
+	size_t out_len = 99;
+	enum td_dec_result res;
+
+	null_keys(c, &k, 7);
+	memset(out, 0xaa, sizeof out);
+	res = open_rec(&k, r, out, &out_len, &type);
+	ck_assert_uint_eq(k.seq, 8);
+	if (res != TD_DEC_OK) {
+		ck_assert_uint_eq(out_len, 0);
+		ck_assert_mem_eq(out, zeros, r->n); /* nothing unauthenticated */
+	}
+	return res;
+}
+
+START_TEST(test_null_records)
+{
+	const struct null_case *c = &null_cases[_i];
+	struct td_dec_keys k;
+	struct record r1, r2, bad;
+	uint8_t pt[100], out[MAX_BODY], type = 0;
+	size_t out_len = 0;
+
+	fill(pt, sizeof pt, 0x5e);
+	build_null(c, 7, 22, pt, sizeof pt, &r1);
+	build_null(c, 8, 21, pt, 2, &r2);
+	ck_assert_mem_eq(r1.body, pt, sizeof pt); /* the null cipher */
+
+	/* two records in order */
+	null_keys(c, &k, 7);
+	open_two(&k, &r1, &r2, pt, sizeof pt, 2);
+	ck_assert_uint_eq(k.seq, 9);
+
+	/* an empty fragment, the MAC alone */
+	build_null(c, 7, 23, pt, 0, &bad);
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_OK);
+	/* encrypt_then_mac is for block ciphers (RFC 7366 §2): a stray flag
+	 * changes nothing */
+	null_keys(c, &k, 7);
+	k.etm = true;
+	ck_assert_int_eq(open_rec(&k, &r1, out, &out_len, &type), TD_DEC_OK);
+	ck_assert_uint_eq(out_len, sizeof pt);
+
+	/* one flipped bit in the content or the MAC */
+	bad = r1;
+	bad.body[0] ^= 0x01;
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	bad = r1;
+	bad.body[sizeof pt - 1] ^= 0x80;
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	bad = r1;
+	bad.body[sizeof pt] ^= 0x01; /* the MAC's first byte */
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	bad = r1;
+	bad.body[bad.n - 1] ^= 0x01;
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	/* the header's type and version are in the MAC */
+	bad = r1;
+	bad.hdr[0] = 23;
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	bad = r1;
+	bad.hdr[2] ^= 0x01;
+	ck_assert_int_eq(open_null_at7(c, &bad), TD_DEC_BAD_MAC);
+	/* the wrong sequence number */
+	ck_assert_int_eq(open_null_at7(c, &r2), TD_DEC_BAD_MAC);
+
+	/* every truncation fails; shorter than the MAC is SHORT */
+	for (size_t cut = 0; cut < r1.n; cut++) {
+		struct record t = r1;
+		enum td_dec_result res;
+
+		t.n = cut;
+		set_header(&t, 22, c->version);
+		res = open_null_at7(c, &t);
+		ck_assert_msg(res == (cut < c->mac_len ? TD_DEC_SHORT : TD_DEC_BAD_MAC),
+			      "cut %zu: %s", cut, td_dec_result_name(res));
 	}
 	td_dec_keys_wipe(&k);
 }
@@ -1530,6 +1787,7 @@ Suite *td_decrypt_suite(void)
 	tcase_add_loop_test(tc, test_aead_records, 0, (int)N_AEAD_CASES);
 	tcase_add_loop_test(tc, test_aead_empty, 0, (int)N_AEAD_CASES);
 	tcase_add_loop_test(tc, test_cbc_records, 0, (int)N_CBC_CASES);
+	tcase_add_loop_test(tc, test_null_records, 0, (int)N_NULL_CASES);
 	tcase_add_test(tc, test_record_bad_arguments);
 	suite_add_tcase(s, tc);
 

@@ -1363,6 +1363,60 @@ START_TEST(test_decrypt_why_not)
 }
 END_TEST
 
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A key log embedded in the pcapng (a Decryption Secrets Block, as
+ * `editcap --inject-secrets tls,...` writes it, built here by hand after
+ * the Section Header Block) decrypts without --keylog, as in Wireshark. */
+START_TEST(test_decrypt_pcapng_secrets)
+{
+	char path[1024], tmp[] = "/tmp/td-dsb-XXXXXX";
+	size_t cap_len, kl_len;
+	int st;
+
+	snprintf(path, sizeof path, "%s/tls13-ok.pcapng", samples());
+	uint8_t *cap = td_test_read_file(NULL, path, &cap_len);
+	snprintf(path, sizeof path, "%s/tls13-ok.keylog", samples());
+	uint8_t *kl = td_test_read_file(NULL, path, &kl_len);
+	ck_assert(cap_len > 28 && cap[0] == 0x0a && cap[8] == 0x4d); /* little-endian SHB */
+	uint32_t shb = (uint32_t)cap[4] | (uint32_t)cap[5] << 8 | (uint32_t)cap[6] << 16 |
+		       (uint32_t)cap[7] << 24;
+	ck_assert_uint_le(shb, cap_len);
+	size_t pad = (4 - kl_len % 4) % 4, blk = 12 + 8 + kl_len + pad;
+	uint8_t *out = calloc(1, cap_len + blk);
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, cap, shb);
+	uint8_t *b = out + shb;
+	put_le32(b, 0x0000000a);          /* Decryption Secrets Block */
+	put_le32(b + 4, (uint32_t)blk);
+	put_le32(b + 8, 0x544c534b);      /* "TLSK" */
+	put_le32(b + 12, (uint32_t)kl_len);
+	memcpy(b + 16, kl, kl_len);
+	put_le32(b + blk - 4, (uint32_t)blk);
+	memcpy(b + blk, cap + shb, cap_len - shb);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	td_test_write_file(tmp, "dsb.pcapng", out, cap_len + blk);
+	char *o = runf(&st, "%s -r %s/dsb.pcapng --json", bin(), tmp);
+	ck_assert_int_eq(st, 0);
+	json_t *lines = td_test_json_lines(o);
+	json_t *c = json_array_get(lines, 0);
+	ck_assert_str_eq(jstr(c, "decryption.status"), "decrypted");
+	ck_assert_str_eq(jstr(c, "decryption.finished.server.check"), "verified");
+	ck_assert_int_gt(json_array_size(json_object_get(c, "certificates")), 0);
+	json_decref(lines);
+	free(o);
+	o = runf(&st, "rm -rf '%s'", tmp);
+	free(o);
+	free(out);
+	free(cap);
+	free(kl);
+}
+END_TEST
+
 /* The text report says it in words. */
 START_TEST(test_decrypt_text)
 {
@@ -1408,6 +1462,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_decrypt_rsa_keys);
 	tcase_add_test(tc, test_decrypt_why_not);
 	tcase_add_test(tc, test_decrypt_text);
+	tcase_add_test(tc, test_decrypt_pcapng_secrets);
 	tcase_add_test(tc, test_corpus_decrypt);
 	suite_add_tcase(s, tc);
 	return s;

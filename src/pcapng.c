@@ -1,0 +1,135 @@
+/* pcapng.c - Decryption Secrets Blocks of a pcapng file (td_pcapng.h). */
+#include "td_pcapng.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "td_reader.h"
+
+#define BT_SHB 0x0A0D0D0Au /* Section Header Block */
+#define BT_DSB 0x0000000Au /* Decryption Secrets Block */
+#define BOM 0x1A2B3C4Du    /* byte-order magic */
+
+static uint32_t swap32(uint32_t v)
+{
+	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+/* Reads exactly n bytes at the current position; false at EOF/error. */
+static bool read_exact(FILE *f, uint8_t *p, size_t n)
+{
+	return fread(p, 1, n, f) == n;
+}
+
+enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uint8_t *p, size_t n),
+			      void *user, unsigned *blocks, char *err, size_t errlen)
+{
+	enum td_err ret = TD_OK;
+	uint8_t hdr[12], *body = NULL;
+	size_t body_n = 0;
+	bool swap = false;
+	long long off = 0;
+	FILE *f;
+
+	*blocks = 0;
+	if (strcmp(path, "-") == 0)
+		return TD_OK; /* stdin cannot be read twice */
+	f = fopen(path, "rb");
+	if (!f) {
+		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+		return TD_ERR_IO;
+	}
+	for (;;) {
+		struct td_reader r;
+		uint32_t type, len;
+
+		if (!read_exact(f, hdr, 8))
+			break; /* end of file */
+		td_reader_init(&r, hdr, 8);
+		if (td_read_u32(&r, &type) != TD_OK || td_read_u32(&r, &len) != TD_OK)
+			break;
+		if (off == 0 && type != BT_SHB)
+			goto out; /* not pcapng: nothing to look for */
+		if (type == BT_SHB) {
+			/* the byte-order magic follows and sets how the rest of
+			 * the section reads (pcapng §4.1) */
+			uint32_t bom;
+			if (!read_exact(f, hdr + 8, 4))
+				goto damaged;
+			td_reader_init(&r, hdr + 8, 4);
+			if (td_read_u32(&r, &bom) != TD_OK)
+				goto damaged;
+			if (bom == BOM)
+				swap = false;
+			else if (swap32(bom) == BOM)
+				swap = true;
+			else
+				goto damaged;
+			if (fseek(f, -4, SEEK_CUR) != 0)
+				goto damaged;
+		}
+		/* td_read_u32 reads big-endian: a little-endian section
+		 * needs the swap */
+		if (swap) {
+			len = swap32(len);
+			type = type == BT_SHB ? type : swap32(type);
+		}
+		/* pcapng §3.1: a block is at least 12 bytes, 32-bit aligned */
+		if (len < 12 || len % 4 != 0)
+			goto damaged;
+		if (type == BT_DSB) {
+			/* struct { u32 secrets_type; u32 secrets_length; data; padding } */
+			size_t n = len - 12;
+			uint32_t stype, slen;
+			if (n < 8 || n > TD_PCAPNG_MAX_SECRETS + 8)
+				goto damaged;
+			body = malloc(n);
+			body_n = n;
+			if (!body) {
+				td_err_format(err, errlen, "%s: out of memory", path);
+				ret = TD_ERR_NOMEM;
+				goto out;
+			}
+			if (!read_exact(f, body, n))
+				goto damaged;
+			td_reader_init(&r, body, n);
+			if (td_read_u32(&r, &stype) != TD_OK || td_read_u32(&r, &slen) != TD_OK)
+				goto damaged;
+			if (swap) {
+				stype = swap32(stype);
+				slen = swap32(slen);
+			}
+			const uint8_t *data;
+			if (slen > td_reader_left(&r) || td_read_ptr(&r, &data, slen) != TD_OK)
+				goto damaged;
+			if (stype == TD_PCAPNG_SECRETS_TLS) {
+				fn(user, data, slen);
+				(*blocks)++;
+			}
+			explicit_bzero(body, n);
+			free(body);
+			body = NULL;
+			body_n = 0;
+			/* the trailing block length */
+			if (fseek(f, 4, SEEK_CUR) != 0)
+				goto damaged;
+		} else if (fseek(f, (long)len - 8, SEEK_CUR) != 0) {
+			goto damaged;
+		}
+		off += len;
+	}
+	goto out;
+damaged:
+	td_err_format(err, errlen, "%s: damaged pcapng block at byte %lld", path, off);
+	ret = TD_ERR_MALFORMED;
+out:
+	if (body) {
+		explicit_bzero(body, body_n);
+		free(body);
+	}
+	fclose(f);
+	return ret;
+}

@@ -1,0 +1,183 @@
+/* check_pcapng.c - Decryption Secrets Blocks read from pcapng files
+ * (td_pcapng.h): found in both byte orders, damaged blocks named with
+ * their offset, every cut of a file handled. The files are built here,
+ * byte by byte, from the pcapng layout (draft-ietf-opsawg-pcapng §3, §4.1,
+ * §4.7), not by the code under test. */
+#include <check.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "td_pcapng.h"
+#include "td_test_util.h"
+
+struct buf {
+	uint8_t p[4096];
+	size_t n;
+	bool be;
+};
+
+static void u32(struct buf *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b->p[b->n++] = (uint8_t)(b->be ? v >> (24 - 8 * i) : v >> (8 * i));
+}
+
+static void shb(struct buf *b)
+{
+	u32(b, 0x0A0D0D0A);
+	u32(b, 28);
+	u32(b, 0x1A2B3C4D);
+	u32(b, 0x00000001); /* major 1, minor 0 */
+	u32(b, 0xffffffff); /* section length unknown (64 bits) */
+	u32(b, 0xffffffff);
+	u32(b, 28);
+}
+
+static void dsb(struct buf *b, uint32_t type, const char *text)
+{
+	size_t n = strlen(text), pad = (4 - n % 4) % 4;
+	uint32_t len = (uint32_t)(12 + 8 + n + pad);
+	u32(b, 0x0000000A);
+	u32(b, len);
+	u32(b, type);
+	u32(b, (uint32_t)n);
+	memcpy(b->p + b->n, text, n);
+	b->n += n;
+	memset(b->p + b->n, 0, pad);
+	b->n += pad;
+	u32(b, len);
+}
+
+struct seen {
+	char text[1024];
+	unsigned calls;
+};
+
+static void collect(void *user, const uint8_t *p, size_t n)
+{
+	struct seen *s = user;
+	size_t have = strlen(s->text);
+	if (n < sizeof s->text - have) {
+		memcpy(s->text + have, p, n);
+		s->text[have + n] = '\0';
+	}
+	s->calls++;
+}
+
+static char *write_tmp(const struct buf *b)
+{
+	static char path[64];
+	strcpy(path, "/tmp/td-pcapng-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b->p, b->n), (ssize_t)b->n);
+	close(fd);
+	return path;
+}
+
+static const char *const line1 = "CLIENT_RANDOM 00 11\n";
+static const char *const line2 = "SERVER_HANDSHAKE_TRAFFIC_SECRET aa bb\n";
+
+START_TEST(test_dsb_both_orders)
+{
+	for (int be = 0; be < 2; be++) {
+		struct buf b = {.be = be};
+		struct seen s = {{0}, 0};
+		unsigned blocks;
+		char err[256];
+		shb(&b);
+		dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+		dsb(&b, 0x57474b4c, "wireguard keys, not ours"); /* "WGKL" */
+		dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
+		char *path = write_tmp(&b);
+		ck_assert_int_eq(td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err), TD_OK);
+		unlink(path);
+		ck_assert_uint_eq(blocks, 2);
+		ck_assert_uint_eq(s.calls, 2);
+		char want[256];
+		snprintf(want, sizeof want, "%s%s", line1, line2);
+		ck_assert_str_eq(s.text, want);
+	}
+}
+END_TEST
+
+START_TEST(test_dsb_damaged)
+{
+	struct buf b = {.be = false};
+	struct seen s = {{0}, 0};
+	unsigned blocks;
+	char err[256];
+
+	shb(&b);
+	dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+	size_t second = b.n;
+	dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
+	b.p[second + 4] = 13; /* block length not a multiple of 4 */
+	char *path = write_tmp(&b);
+	ck_assert_int_eq(td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err),
+			 TD_ERR_MALFORMED);
+	char want[128];
+	snprintf(want, sizeof want, "damaged pcapng block at byte %zu", second);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	ck_assert_uint_eq(blocks, 1); /* the first one was handed over */
+	unlink(path);
+
+	/* secrets length beyond its block */
+	b.n = 0;
+	shb(&b);
+	dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+	b.p[28 + 12] = 0xff;
+	path = write_tmp(&b);
+	ck_assert_int_eq(td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err),
+			 TD_ERR_MALFORMED);
+	unlink(path);
+}
+END_TEST
+
+/* Every cut of a file with secrets: never a crash, never more blocks
+ * than were whole; a classic pcap and stdin are not pcapng. */
+START_TEST(test_dsb_truncation_and_others)
+{
+	struct buf b = {.be = false};
+	unsigned blocks;
+	char err[256];
+
+	shb(&b);
+	dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+	dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
+	size_t full = b.n;
+	for (size_t cut = 0; cut <= full; cut++) {
+		struct seen s = {{0}, 0};
+		b.n = cut;
+		char *path = write_tmp(&b);
+		enum td_err e = td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err);
+		unlink(path);
+		ck_assert(e == TD_OK || e == TD_ERR_MALFORMED);
+		ck_assert_uint_le(blocks, 2);
+		ck_assert_uint_eq(blocks, s.calls);
+	}
+	struct seen s = {{0}, 0};
+	ck_assert_int_eq(td_pcapng_secrets("samples/tls12-ecdhe-ok.pcap", collect, &s, &blocks, err,
+					   sizeof err),
+			 TD_OK);
+	ck_assert_uint_eq(blocks, 0);
+	ck_assert_int_eq(td_pcapng_secrets("-", collect, &s, &blocks, err, sizeof err), TD_OK);
+	ck_assert_int_eq(td_pcapng_secrets("/nonexistent.pcapng", collect, &s, &blocks, err,
+					   sizeof err),
+			 TD_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent.pcapng"));
+}
+END_TEST
+
+Suite *td_pcapng_suite(void)
+{
+	Suite *s = suite_create("pcapng");
+	TCase *tc = tcase_create("secrets");
+	tcase_add_test(tc, test_dsb_both_orders);
+	tcase_add_test(tc, test_dsb_damaged);
+	tcase_add_test(tc, test_dsb_truncation_and_others);
+	suite_add_tcase(s, tc);
+	return s;
+}
