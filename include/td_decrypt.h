@@ -175,4 +175,10 @@ TD_MUST_CHECK enum td_dec_result td_dec_record(struct td_dec_keys *k, const uint
 					       const uint8_t *body, size_t n, uint8_t *out,
 					       size_t *out_len, uint8_t *inner_type);
 
+/* A record that is not opened (application data): its sequence number
+ * counts all the same, and with TLS 1.0 CBC its last ciphertext block is
+ * the next record's IV (RFC 2246 §6.2.3.2), taken without decrypting.
+ * body may be NULL when it was not kept (any version but TLS 1.0 CBC). */
+void td_dec_skip(struct td_dec_keys *k, const uint8_t *body, size_t n);
+
 #endif

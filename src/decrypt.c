@@ -992,6 +992,15 @@ static void chain_iv(struct td_dec_keys *k, const uint8_t *body, size_t n)
 	memcpy(k->iv, body + end - bs, bs);
 }
 
+void td_dec_skip(struct td_dec_keys *k, const uint8_t *body, size_t n)
+{
+	if (!k || !k->suite)
+		return;
+	if (!k->suite->tls13 && k->suite->kind == TD_DEC_CBC && k->version == TLS10 && body)
+		chain_iv(k, body, n);
+	k->seq++;
+}
+
 enum td_dec_result td_dec_record(struct td_dec_keys *k, const uint8_t hdr[5], const uint8_t *body,
 				 size_t n, uint8_t *out, size_t *out_len, uint8_t *inner_type)
 {

@@ -470,12 +470,25 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 }
 
 /* RFC 5077 §3.3: struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } */
-static enum td_err parse_new_session_ticket(struct td_reader *r, struct td_session *s)
+/* RFC 5077 §3.3:
+ *   struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;
+ * RFC 8446 §4.6.1 (seen only decrypted):
+ *   struct { uint32 ticket_lifetime; uint32 ticket_age_add;
+ *            opaque ticket_nonce<0..255>; opaque ticket<1..2^16-1>;
+ *            Extension extensions<0..2^16-2>; } NewSessionTicket; */
+static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, struct td_session *s)
 {
-	struct td_reader t;
+	struct td_reader t, nonce, ext;
+	uint32_t age_add;
 	TD_TRY(td_read_u32(r, &s->ticket_lifetime));
+	if (tls13) {
+		TD_TRY(td_read_u32(r, &age_add));
+		TD_TRY(td_read_vec8(r, &nonce));
+	}
 	TD_TRY(td_read_vec16(r, &t));
 	s->new_ticket_len = (uint16_t)td_reader_left(&t);
+	if (tls13)
+		TD_TRY(td_read_vec16(r, &ext));
 	return td_reader_close(r);
 }
 
@@ -716,7 +729,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		break;
 	}
 	case HS_NEW_SESSION_TICKET:
-		if (dir == TD_DIR_S2C && body && parse_new_session_ticket(&r, s) != TD_OK)
+		if (dir == TD_DIR_S2C && body &&
+		    parse_new_session_ticket(&r, td_session_is_tls13(s), s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
 	case HS_SERVER_HELLO_DONE:

@@ -39,6 +39,8 @@ struct td_tls_dec {
 	bool ready[2];    /* keys derived, waiting for this side's CCS */
 	bool app_keys[2]; /* TLS 1.3: application traffic keys in use */
 	bool switch_after[2]; /* TLS 1.3: Finished read, switch keys after this record */
+	bool data_seen[2];    /* TLS 1.3: a record after the handshake was data */
+	bool skip_only[2];    /* the record is kept only for its last block (TLS 1.0 CBC IV) */
 	uint8_t ms[TD_DEC_MASTER_LEN];
 	/* TLS 1.3 secrets: handshake then application, per direction */
 	uint8_t hs_secret[2][TD_DEC_MAX_SECRET];
@@ -464,6 +466,10 @@ void td_tlsdec_message_after(struct td_tls *t, struct td_session *s, int dir, ui
 		if (t->plaintext && x->suite && x->suite->tls13)
 			x->switch_after[dir] = true;
 		break;
+	case 24: /* KeyUpdate (RFC 8446 §4.6.3): the next keys are not derived here */
+		if (t->plaintext && x->app_keys[dir])
+			x->active[dir] = false;
+		break;
 	default:
 		break;
 	}
@@ -494,15 +500,22 @@ bool td_tlsdec_open_record(struct td_tls *t, struct td_session *s, int dir)
 		return false;
 	bool cbc10 = x->suite && x->suite->kind == TD_DEC_CBC && x->version <= 0x0301;
 	bool open;
-	if (x->suite->tls13)
-		/* after the handshake only an alert-sized record may be an
-		 * alert (RFC 8446 §6); the rest is data, never opened */
-		open = !x->app_keys[dir] || td_tls13_alert_sized(d->rec_len);
-	else
-		/* TLS 1.0 CBC chains its IV through every record (RFC 2246
-		 * §6.2.3.2): data records are opened to follow it, and their
-		 * plaintext wiped unread */
-		open = d->rec_type != CT_APPLICATION_DATA || cbc10;
+	x->skip_only[dir] = false;
+	if (x->suite->tls13) {
+		/* After the handshake the records are opened until the first
+		 * one that is data (so the NewSessionTickets before it are
+		 * read, RFC 8446 §4.6.1); then only an alert-sized one, which
+		 * may be an alert (RFC 8446 §6). The rest is never opened. */
+		open = !x->app_keys[dir] || !x->data_seen[dir] || td_tls13_alert_sized(d->rec_len);
+	} else if (d->rec_type == CT_APPLICATION_DATA) {
+		/* data is never opened; TLS 1.0 CBC chains its IV through
+		 * every record (RFC 2246 §6.2.3.2): the record is kept only
+		 * for its last ciphertext block */
+		open = cbc10;
+		x->skip_only[dir] = cbc10;
+	} else {
+		open = true;
+	}
 	if (!open) {
 		x->keys[dir].seq++;
 		s->dec.skipped[dir]++;
@@ -549,6 +562,12 @@ void td_tlsdec_record_end(struct td_tls *t, struct td_session *s,
 	if (!x || !x->rec[dir])
 		return;
 	x->rec_have[dir] = 0;
+	if (x->skip_only[dir]) {
+		td_dec_skip(&x->keys[dir], x->rec[dir], n);
+		s->dec.skipped[dir]++;
+		td_tls_classify_protected(t, s, dir);
+		return;
+	}
 	if (!x->plain) {
 		x->plain = malloc(TD_TLS_MAX_RECORD);
 		if (!x->plain) {
@@ -559,6 +578,15 @@ void td_tlsdec_record_end(struct td_tls *t, struct td_session *s,
 	}
 	enum td_dec_result r = td_dec_record(&x->keys[dir], d->hdr, x->rec[dir], n, x->plain,
 					     &out_len, &inner);
+	if (r != TD_DEC_OK && x->app_keys[dir]) {
+		/* TLS 1.3 after the handshake: a KeyUpdate inside data not
+		 * opened (RFC 8446 §4.6.3) changes the keys without a trace;
+		 * a record that fails here proves nothing */
+		x->active[dir] = false;
+		s->dec.skipped[dir]++;
+		td_tls_classify_protected(t, s, dir);
+		return;
+	}
 	if (r != TD_DEC_OK) {
 		if (!s->dec.failed) {
 			s->dec.failed = true;
@@ -588,6 +616,8 @@ void td_tlsdec_record_end(struct td_tls *t, struct td_session *s,
 		td_tls_plain_alert(t, s, dir, x->plain, out_len);
 		break;
 	case CT_APPLICATION_DATA:
+		/* its plaintext is wiped below, unread */
+		x->data_seen[dir] = true;
 		td_tls_plain_appdata(t, s, dir);
 		break;
 	default:

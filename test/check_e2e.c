@@ -912,6 +912,7 @@ static bool has_cert(json_t *lines, const char *sha)
 START_TEST(test_corpus_decrypt)
 {
 	int st, files = 0, decrypted = 0, certs = 0, ee_alpns = 0;
+	long tickets = 0;
 	bool tshark = td_test_run(NULL, NULL, "command -v tshark >/dev/null") == 0;
 	char *list = runf(&st, "find '%s' -type f -name '*.keylog.txt' 2>/dev/null | sort", corpus());
 	char *save = NULL;
@@ -975,6 +976,23 @@ START_TEST(test_corpus_decrypt)
 				ee_alpns++;
 			}
 			free(alpns);
+			/* TLS 1.3 NewSessionTickets, only visible decrypted */
+			char *nst = runf(&st,
+					 "tshark -r '%s' -o 'tls.keylog_file:%s' -Y 'tcp and "
+					 "tls.handshake.type == 4 and tls.record.opaque_type' -T fields "
+					 "-e tls.handshake.type 2>/dev/null | tr ',' '\\n' | grep -c '^4$'",
+					 cap, k);
+			long want = strtol(nst, NULL, 10), got = 0;
+			free(nst);
+			for (size_t i = 0; i < json_array_size(lines); i++) {
+				json_t *tl = json_object_get(json_array_get(lines, i), "timeline");
+				for (size_t e = 0; e < json_array_size(tl); e++)
+					got += strcmp(jstr(json_array_get(tl, e), "what"),
+						      "NewSessionTicket (decrypted)") == 0;
+			}
+			ck_assert_msg(got == want, "%s: %ld TLS 1.3 NewSessionTickets, tshark %ld", cap,
+				      got, want);
+			tickets += got;
 		}
 		json_decref(lines);
 	}
@@ -988,9 +1006,9 @@ START_TEST(test_corpus_decrypt)
 				"certificates with\n");
 	else if (files)
 		fprintf(stderr, "test_corpus_decrypt: %d captures, %d connections decrypted, %d "
-				"certificates and %d EncryptedExtensions ALPN found by tshark all "
-				"reported\n",
-			files, decrypted, certs, ee_alpns);
+				"certificates, %d EncryptedExtensions ALPN and %ld NewSessionTickets "
+				"found by tshark all reported\n",
+			files, decrypted, certs, ee_alpns, tickets);
 }
 END_TEST
 
