@@ -355,6 +355,11 @@ struct td_session {
 	uint32_t ticket_lifetime;
 	uint16_t new_ticket_len;
 	bool resumed;          /* abbreviated handshake, or TLS 1.3 PSK */
+	/* TLS <= 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a handshake
+	 * record after both Finished; by the client (ClientHello) or the
+	 * server (HelloRequest). 0 / -1 when none. */
+	uint32_t reneg_frame;
+	int8_t reneg_by;
 	/* The client's chain (TLS <= 1.2 in clear), references held. */
 	uint8_t n_client_certs;
 	uint16_t total_client_certs;

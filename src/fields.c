@@ -441,6 +441,11 @@ GET(g_mac)
 		cstr(v, ci->mac);
 }
 GET(g_resumed) { num(v, S->resumed); }
+GET(g_reneg_by)
+{
+	if (S->reneg_frame && (S->reneg_by == 0 || S->reneg_by == 1))
+		num(v, S->reneg_by);
+}
 GET(g_hrr) { num(v, S->hrr_seen); }
 GET(g_client_cert_requested) { num(v, S->client_cert_requested); }
 GET(g_dhe_bits)
@@ -860,6 +865,8 @@ static const struct rf_field fields[] = {
 	SF("tls.mac", RF_STR, g_mac, "MAC of the chosen suite: SHA256, SHA, MD5"),
 	SF("tls.resumed", RF_BOOL, g_resumed, "abbreviated handshake or TLS 1.3 PSK"),
 	SF("tls.hrr", RF_BOOL, g_hrr, "a HelloRetryRequest came first"),
+	SE("tls.renegotiation_by", &en_dir, g_reneg_by,
+	   "who started a renegotiation (TLS <= 1.2); absent without one"),
 	SF("tls.client_cert_requested", RF_BOOL, g_client_cert_requested,
 	   "the server sent a CertificateRequest"),
 	SF("tls.dhe_bits", RF_NUM, g_dhe_bits, "size of the DHE prime (ServerKeyExchange)"),

@@ -355,6 +355,12 @@ static json_t *j_tls(const struct td_session *s)
 				 : json_null());
 	}
 	put(&b, "resumed", json_boolean(s->resumed));
+	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
+		put(&b, "renegotiation",
+		    json_pack("{s:s,s:o}", "by", td_dir_name(s->reneg_by), "frame",
+			      j_frame(s->reneg_frame)));
+	else
+		put(&b, "renegotiation", json_null());
 	put(&b, "server_key_exchange",
 	    (s->ske_group || s->ske_dh_bits)
 		    ? json_pack("{s:o,s:o,s:o}", "group",

@@ -446,6 +446,13 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);
 	field(t, "resumed", "%s", s->resumed ? "yes (no full handshake in this connection)" : "no");
+	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
+		field(t, "renegotiation", "by the %s at frame %lu (%s)", td_dir_name(s->reneg_by),
+		      (unsigned long)s->reneg_frame,
+		      s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION) &&
+				      s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO
+			      ? "secure, RFC 5746"
+			      : "INSECURE: no renegotiation_info on both sides");
 	if (s->sh.downgrade)
 		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
 		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");

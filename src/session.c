@@ -13,6 +13,7 @@ void td_session_init(struct td_session *s)
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
+	s->reneg_by = -1;
 }
 
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache)

@@ -543,6 +543,17 @@ static void add_alert(struct td_tls *t, struct td_session *s, int dir, const str
 	s->n_alerts++;
 }
 
+/* RFC 5246 §7.4.1.1: after the handshake, the only handshake messages of
+ * TLS <= 1.2 are a client's new ClientHello and a server's HelloRequest:
+ * a renegotiation (RFC 5746). The first one is kept. */
+static void note_renegotiation(struct td_session *s, int dir, uint32_t frame)
+{
+	if (s->reneg_frame)
+		return;
+	s->reneg_frame = frame ? frame : 1;
+	s->reneg_by = (int8_t)dir;
+}
+
 /* The other side speaking after the ServerHello means the server's flight
  * reached it: a client only answers a complete flight. */
 static void note_client_spoke(struct td_tls *t, struct td_session *s, int dir)
@@ -627,6 +638,9 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			retry_hello(s, &r, frame);
 			break;
 		}
+		if (dir == TD_DIR_C2S && td_session_handshake_complete(s) &&
+		    !td_session_is_tls13(s))
+			note_renegotiation(s, dir, frame); /* read decrypted */
 		if (dir != TD_DIR_C2S || s->ch.seen || !body) {
 			/* renegotiation or the wrong side: the first is kept */
 			s->anomalies[dir]++;
@@ -692,6 +706,10 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		if (body && !td_session_is_tls13(s) &&
 		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
+		break;
+	case HS_HELLO_REQUEST:
+		if (dir == TD_DIR_S2C && td_session_handshake_complete(s) && !td_session_is_tls13(s))
+			note_renegotiation(s, dir, frame); /* read decrypted */
 		break;
 	case HS_ENCRYPTED_EXTENSIONS:
 		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
@@ -959,6 +977,8 @@ static void classify_record(struct td_tls *t, struct td_session *s, int dir, boo
 			s->finished_seen[dir] = true;
 			raise_stage(s, dir == TD_DIR_C2S ? TD_STAGE_CLIENT_FINISHED
 							 : TD_STAGE_SERVER_FINISHED);
+		} else if (td_session_handshake_complete(s) && !td_session_is_tls13(s)) {
+			note_renegotiation(s, dir, d->rec_frame);
 		}
 		add_event(s, TD_EV_ENCRYPTED_HANDSHAKE, dir, 0, d->rec_len, d->rec_frame, d->rec_ts);
 		break;

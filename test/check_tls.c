@@ -466,6 +466,45 @@ static void conversation_tls12_bad_record_mac(struct conversation *cv)
 	record(&cv->s2c, 21, alert, 2);
 }
 
+/* TLS 1.2: after both Finished, an encrypted handshake record from the
+ * client is a renegotiation (RFC 5246 §7.4.1.1); before them it is not. */
+START_TEST(test_renegotiation)
+{
+	struct conversation cv;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_time ts = {1700000000, 0};
+	static struct td_session s;
+	struct buf fin = {0}, reneg = {0};
+	static const uint8_t ccs[] = {1}, enc[40] = {7};
+
+	conversation_tls12_bad_record_mac(&cv); /* its last record is the server's alert */
+	cv.s2c.n -= 7;
+	record(&cv.s2c, 20, ccs, 1);
+	record(&fin, 22, enc, sizeof enc);
+	record(&reneg, 22, enc, sizeof enc);
+	size_t ch_len = 5 + (size_t)(cv.c2s.b[3] << 8 | cv.c2s.b[4]);
+
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, &sink, TD_DIR_C2S, cv.c2s.b, ch_len, 1, ts);
+	td_tls_feed(&t, &s, &sink, TD_DIR_S2C, cv.s2c.b, cv.s2c.n, 2, ts);
+	td_tls_feed(&t, &s, &sink, TD_DIR_C2S, cv.c2s.b + ch_len, cv.c2s.n - ch_len, 3, ts);
+	ck_assert_uint_eq(s.reneg_frame, 0); /* the client's Finished only */
+	td_tls_feed(&t, &s, &sink, TD_DIR_S2C, fin.b, fin.n, 4, ts);
+	ck_assert(td_session_handshake_complete(&s));
+	ck_assert_uint_eq(s.reneg_frame, 0);
+	td_tls_feed(&t, &s, &sink, TD_DIR_C2S, reneg.b, reneg.n, 5, ts);
+	ck_assert_uint_eq(s.reneg_frame, 5);
+	ck_assert_int_eq(s.reneg_by, TD_DIR_C2S);
+	td_tls_feed(&t, &s, &sink, TD_DIR_S2C, reneg.b, reneg.n, 6, ts);
+	ck_assert_uint_eq(s.reneg_frame, 5); /* the first one is kept */
+	td_tls_free(&t);
+}
+END_TEST
+
 struct split_result {
 	struct td_session s;
 	struct cert_log log;
@@ -972,6 +1011,7 @@ Suite *td_tls_suite(void)
 	suite_add_tcase(s, tc);
 	TCase *st = tcase_create("stream");
 	tcase_add_test(st, test_conversation_facts);
+	tcase_add_test(st, test_renegotiation);
 	tcase_add_test(st, test_split_invariance);
 	tcase_add_test(st, test_message_across_records);
 	tcase_add_test(st, test_desync_and_caps);
