@@ -722,8 +722,12 @@ class TlsSession:
         Finished; TLS 1.3: [ServerHello,] CCS, encrypted handshake records,
         Finished last, as libssl writes each message in a record of its
         own). None when that side never sent one."""
+        # TLS 1.3: the first flight of this side with a protected record
+        # (after a HelloRetryRequest the first flights are [HRR, CCS] and
+        # [CCS, ClientHello], RFC 8446 §4.1.4 and §D.4)
+        mark = 23 if self.tls13 else 20
         for sd, first, end in self.flights:
-            if sd != side or not any(self.records[i][2] == 20 for i in range(first, end)):
+            if sd != side or not any(self.records[i][2] == mark for i in range(first, end)):
                 continue
             last = self.records[end - 1]
             if last[2] in (22, 23) and not last[4]:
@@ -837,7 +841,10 @@ class Sample:
         sh_exts = server_hello_extensions(tls.hello("server"))
         end, end_by = tcp.ending()
         first_c = next(o for sd, o, t, _, _ in tls.records if sd == "client")
-        first_s = next(o for sd, o, t, _, _ in tls.records if sd == "server")
+        # after a HelloRetryRequest (itself a ServerHello, RFC 8446 §4.1.4)
+        # the ServerHello is the second one
+        hellos_s = [o for sd, o, t, b, _ in tls.records
+                    if sd == "server" and t == 22 and b[:1] == b"\x02"]
         return {
             "file": filename,
             "linktype": linktype,
@@ -848,7 +855,9 @@ class Sample:
                 "first_frame": 1,
                 "last_frame": len(tcp.packets),
                 "client_hello_frame": tcp.frame_of("client", first_c),
-                "server_hello_frame": tcp.frame_of("server", first_s),
+                "server_hello_frame": tcp.frame_of("server", hellos_s[-1]),
+                "hello_retry_request_frame": (tcp.frame_of("server", hellos_s[0])
+                                              if len(hellos_s) > 1 else None),
                 "sni": tls.sni,
                 "alpn_offered": self.alpn_offered,
                 "alpn_selected": alpn,
@@ -1218,14 +1227,31 @@ def decrypt_contexts(name, version, cipher):
     return cctx, sctx
 
 
+def set_groups(ctx, groups):
+    """SSL_CTX_set1_groups_list on an ssl.SSLContext (Python 3.11 has no
+    API for it): the SSL_CTX pointer follows PyObject_HEAD in CPython's
+    PySSLContext. Checked: libssl returns 1 for a list it accepts."""
+    libssl = ctypes.CDLL(ctypes.util.find_library("ssl") or "libssl.so.3")
+    libssl.SSL_CTX_ctrl.restype = ctypes.c_long
+    libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
+                                    ctypes.c_void_p]
+    ptr = ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+    SSL_CTRL_SET_GROUPS_LIST = 92
+    buf = ctypes.create_string_buffer(groups.encode())
+    assert libssl.SSL_CTX_ctrl(ptr, SSL_CTRL_SET_GROUPS_LIST, 0,
+                               ctypes.cast(buf, ctypes.c_void_p)) == 1, groups
+
+
 def decrypt_ok_connection(name, port, version, cipher, iana, server_options=0,
-                          etm=None):
+                          etm=None, server_groups=None):
     """SNI server.example, no ALPN, a completed handshake, one HTTP request
     and response, close_notify both ways, FIN both ways. etm: whether the
     ServerHello must carry encrypt_then_mac (TLS 1.2), checked here."""
     tls13 = version == ssl.TLSVersion.TLSv1_3
     cctx, sctx = decrypt_contexts(name, version, cipher)
     sctx.options |= server_options
+    if server_groups:
+        set_groups(sctx, server_groups)
     tcp = TcpConnection(port)
     tcp.open()
     tls = TlsSession(tcp, cctx, sctx, "server.example", tls13)
@@ -1352,6 +1378,19 @@ def scenario_tls13_aes256():
                                  "TLS_AES_256_GCM_SHA384")
 
 
+def scenario_tls13_hrr():
+    """TLS 1.3 with a HelloRetryRequest (RFC 8446 §4.1.4): the client's key
+    share is X25519, the server accepts only P-256 and asks again; the
+    transcript then starts with message_hash (§4.4.1)."""
+    sample = decrypt_ok_connection("tls13-hrr", 40014, ssl.TLSVersion.TLSv1_3, None,
+                                   "TLS_AES_128_GCM_SHA256", server_groups="P-256")
+    # RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with this random
+    hrr_random = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891"
+                               "C2A211167ABB8C5E079E09E2C8A8339C")
+    assert sample.tls.hello("server")[6:38] == hrr_random, "no HelloRetryRequest"
+    return sample
+
+
 def in_child_with_tls13_suites(suites, name, make):
     """Runs make() here when libssl was configured with these TLS 1.3
     suites, else this script again for `name` alone, with them."""
@@ -1377,6 +1416,7 @@ ONE_BY_ONE = {
     "tls13-chacha": lambda: in_child_with_tls13_suites(
         "TLS_CHACHA20_POLY1305_SHA256", "tls13-chacha",
         lambda: write_sample(scenario_tls13_chacha(), "tls13-chacha.pcap")),
+    "tls13-hrr": lambda: write_sample(scenario_tls13_hrr(), "tls13-hrr.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(
         "TLS_AES_256_GCM_SHA384", "tls13-aes256",
         lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),

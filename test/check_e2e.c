@@ -1163,7 +1163,7 @@ static void openssl_spki(const char *path, bool cert, char out[65])
 START_TEST(test_decrypt_samples)
 {
 	static const char *const names[] = {"tls12-cbc-etm", "tls12-rsa-cbc-mte", "tls13-chacha",
-					    "tls13-aes256", "tls12-finished-tampered"};
+					    "tls13-aes256", "tls12-finished-tampered", "tls13-hrr"};
 	char args[1024];
 	static const char *const sides[2] = {"client", "server"};
 
