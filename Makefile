@@ -80,6 +80,11 @@ TEST_SRCS += test/check_keylog.c
 LIB_SRCS += src/fields.c src/rules.c
 TEST_SRCS += test/check_rules.c
 
+# Where the report goes and what it promises (test/check_output.c): the
+# JSON Schema, validated with python3-jsonschema (tools/validate-json).
+TEST_SRCS += test/check_output.c
+DEB_TOOLS += python3-jsonschema
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtlsdiag.a
@@ -160,7 +165,10 @@ deps:
 		esac; \
 	done; \
 	for t in $(DEB_TOOLS); do \
-		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
+		case $$t in \
+		python3-*) python3 -c "import $${t#python3-}" >/dev/null 2>&1 || missing="$$missing $$t";; \
+		*) command -v $$t >/dev/null 2>&1 || missing="$$missing $$t";; \
+		esac; \
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: everything is installed"; exit 0; fi; \
 	echo "deps: installing$$missing"; \
@@ -181,11 +189,14 @@ install: $(BIN)
 	install -m 0644 man/tlsdiag.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
 	install -m 0644 man/tlsdiag-rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5
 	install -m 0644 rules/default.rules $(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
+	install -m 0644 schema/tlsdiag-v1.schema.json \
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/tlsdiag-v1.schema.json
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5 \
-		$(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules \
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/tlsdiag-v1.schema.json
 
 # make bench: bench/run - tlsdiag's speed and memory as ratios to a bare
 # libpcap loop and to tshark (ssldump, ndpiReader when installed), and its
