@@ -7,6 +7,8 @@
 #   make bench      speed and memory against tshark etc., answers against the
 #                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
+#   make golden     regenerate test/golden/ (the reports make check compares)
+#                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
 #                   library rebuilt into build/fuzz/ with ASan+UBSan)
 #   make fuzz-run   SECONDS=60: each target that long on fuzz/corpus/<target>;
@@ -83,6 +85,8 @@ TEST_SRCS += test/check_rules.c
 # Where the report goes and what it promises (test/check_output.c): the
 # JSON Schema, validated with python3-jsonschema (tools/validate-json).
 TEST_SRCS += test/check_output.c
+# --redact: pseudonyms keyed with HMAC (libcrypto).
+LIB_SRCS += src/redact.c
 DEB_TOOLS += python3-jsonschema
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -98,7 +102,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=un
 SECONDS ?= 60
 DATA := $(wildcard data/tls-*.csv)
 
-.PHONY: all deps demo check install uninstall clean fuzz fuzz-run
+.PHONY: all deps demo check install uninstall clean fuzz fuzz-run golden
 all: $(BIN)
 
 $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
@@ -135,6 +139,11 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
 	TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay-$$t fuzz/corpus/$$t || exit 1; done
+
+# The golden reports (test/golden/, compared by make check): regenerated
+# for review, never committed by this target (tools/update-golden).
+golden: $(BIN)
+	tools/update-golden $(BIN)
 
 # A fuzz target with the replay driver, or (make fuzz: this Makefile again
 # with BUILD=build/fuzz, CC=clang) with libFuzzer.
