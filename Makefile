@@ -7,6 +7,8 @@
 #   make bench      speed and memory against tshark etc., answers against the
 #                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
+#   make golden     regenerate test/golden/ (the reports make check compares)
+#                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
 #                   library rebuilt into build/fuzz/ with ASan+UBSan)
 #   make fuzz-run   SECONDS=60: each target that long on fuzz/corpus/<target>;
@@ -80,6 +82,13 @@ TEST_SRCS += test/check_keylog.c test/check_pcapng.c
 LIB_SRCS += src/fields.c src/rules.c
 TEST_SRCS += test/check_rules.c
 
+# Where the report goes and what it promises (test/check_output.c): the
+# JSON Schema, validated with python3-jsonschema (tools/validate-json).
+TEST_SRCS += test/check_output.c
+# --redact: pseudonyms keyed with HMAC (libcrypto).
+LIB_SRCS += src/redact.c
+DEB_TOOLS += python3-jsonschema
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtlsdiag.a
@@ -93,7 +102,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=un
 SECONDS ?= 60
 DATA := $(wildcard data/tls-*.csv)
 
-.PHONY: all deps demo check install uninstall clean fuzz fuzz-run
+.PHONY: all deps demo check install uninstall clean fuzz fuzz-run golden
 all: $(BIN)
 
 $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
@@ -131,6 +140,11 @@ check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
 	TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay-$$t fuzz/corpus/$$t || exit 1; done
 
+# The golden reports (test/golden/, compared by make check): regenerated
+# for review, never committed by this target (tools/update-golden).
+golden: $(BIN)
+	tools/update-golden $(BIN)
+
 # A fuzz target with the replay driver, or (make fuzz: this Makefile again
 # with BUILD=build/fuzz, CC=clang) with libFuzzer.
 $(BUILD)/replay-%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz.h $(LIB)
@@ -160,7 +174,10 @@ deps:
 		esac; \
 	done; \
 	for t in $(DEB_TOOLS); do \
-		command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; \
+		case $$t in \
+		python3-*) python3 -c "import $${t#python3-}" >/dev/null 2>&1 || missing="$$missing $$t";; \
+		*) command -v $$t >/dev/null 2>&1 || missing="$$missing $$t";; \
+		esac; \
 	done; \
 	if [ -z "$$missing" ]; then echo "deps: everything is installed"; exit 0; fi; \
 	echo "deps: installing$$missing"; \
@@ -181,11 +198,14 @@ install: $(BIN)
 	install -m 0644 man/tlsdiag.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1
 	install -m 0644 man/tlsdiag-rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5
 	install -m 0644 rules/default.rules $(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
+	install -m 0644 schema/tlsdiag-v1.schema.json \
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/tlsdiag-v1.schema.json
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlsdiag $(DESTDIR)$(PREFIX)/share/man/man1/tlsdiag.1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/tlsdiag-rules.5 \
-		$(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/default.rules \
+		$(DESTDIR)$(PREFIX)/share/tlsdiag/tlsdiag-v1.schema.json
 
 # make bench: bench/run - tlsdiag's speed and memory as ratios to a bare
 # libpcap loop and to tshark (ssldump, ndpiReader when installed), and its

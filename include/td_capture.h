@@ -127,6 +127,11 @@ TD_MUST_CHECK enum td_capture_status td_capture_dump_flush(struct td_capture *c,
 
 /* Counters so far; live, the drop counters are asked of the kernel. */
 void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out);
+/* Files: how far reading has got, for a progress line. *done is the byte
+ * offset reached in every file together (a file read to its end counts
+ * whole), *total their sizes. False when it cannot be known: live
+ * capture, standard input or another file that is not a regular file. */
+bool td_capture_progress(const struct td_capture *c, uint64_t *done, uint64_t *total);
 int td_capture_linktype(const struct td_capture *c);
 /* libpcap's warning when the live capture was opened, or NULL. Borrowed
  * for the capture's lifetime. */

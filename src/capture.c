@@ -33,6 +33,8 @@ struct source {
 	bool pending, done;
 	uint64_t read;       /* packets read from this source */
 	uint64_t last_frame; /* frame number its last packet got */
+	bool sized;          /* a regular file: size is known */
+	uint64_t size;       /* its size in bytes, for td_capture_progress() */
 };
 
 struct td_capture {
@@ -120,6 +122,8 @@ static enum td_capture_status source_open_file(struct source *s, const char *pat
 			fail(err, errlen, name, strerror(EISDIR));
 			return TD_CAP_ERR_OPEN;
 		}
+		s->sized = S_ISREG(sb.st_mode) && sb.st_size >= 0;
+		s->size = s->sized ? (uint64_t)sb.st_size : 0;
 	}
 	s->pcap = pcap_fopen_offline_with_tstamp_precision(s->fp, PCAP_TSTAMP_PRECISION_MICRO,
 							    ebuf);
@@ -503,6 +507,35 @@ void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out)
 		out->dropped_kernel = ps.ps_drop;
 		out->dropped_iface = ps.ps_ifdrop;
 	}
+}
+
+bool td_capture_progress(const struct td_capture *c, uint64_t *done, uint64_t *total)
+{
+	uint64_t d = 0, t = 0;
+
+	if (c->live)
+		return false;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct source *s = &c->src[i];
+		long at;
+
+		if (!s->sized)
+			return false;
+		t += s->size;
+		if (s->done || !s->pcap) {
+			d += s->size;
+			continue;
+		}
+		/* libpcap reads through our FILE (pcap_fopen_offline): its
+		 * position is how far that file has been read, give or take
+		 * the stdio buffer. */
+		at = ftell(pcap_file(s->pcap));
+		if (at > 0)
+			d += (uint64_t)at < s->size ? (uint64_t)at : s->size;
+	}
+	*done = d;
+	*total = t;
+	return true;
 }
 
 int td_capture_linktype(const struct td_capture *c)

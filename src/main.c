@@ -38,6 +38,7 @@
 #include "td_keys.h"
 #include "td_pcapng.h"
 #include "td_privdrop.h"
+#include "td_redact.h"
 #include "td_report.h"
 #include "td_report_md.h"
 #include "td_rules.h"
@@ -78,6 +79,9 @@ struct options {
 	bool live_only_opt;    /* one of -s -B -p --duration was given */
 	const char *user;      /* -Z */
 	const char *write_file; /* -w */
+	const char *out_file;   /* -o: the report (text or JSON Lines) */
+	bool quiet;             /* -q: no progress line */
+	bool redact;            /* --redact: names and addresses as pseudonyms */
 	char *filter; /* trailing arguments joined, or NULL */
 	bool json;
 	const char *extract_dir;
@@ -103,8 +107,16 @@ struct options {
 	int fail_on;           /* --fail-on, -1 when not given */
 };
 
+/* The progress line on standard error while files are read (-q: none). */
+struct progress {
+	bool on;    /* reading files, standard error a terminal, no -q */
+	bool shown; /* a line is on the terminal: clear it before other output */
+	double start, last;
+};
+
 struct run {
 	struct options opt;
+	struct progress progress;
 	struct td_report_opts ropts;
 	struct td_summary sum;
 	struct td_key keys[MAX_KEYS];
@@ -128,6 +140,9 @@ struct run {
 	struct td_findings findings; /* of the session being reported */
 	bool fail_on_hit;            /* a finding reached --fail-on */
 	bool write_failed;
+	FILE *out; /* the report: standard output, or the -o file */
+	struct td_redact *redact; /* --redact */
+	bool redact_failed;       /* a connection's names could not be registered */
 	unsigned extract_errors;
 	bool live;                /* -i: flush the report per connection */
 	const char *diag_capture; /* the capture named in suggested commands */
@@ -262,13 +277,14 @@ static int parse_capture_option(int c, const char *arg, struct options *o)
 	case 'Z':
 		o->user = arg;
 		return 0;
-	case 'w':
+	case 'w': /* the packets */
+	case 'o': /* the report */
 		if (strcmp(arg, "-") == 0) {
-			fprintf(stderr, "tlsdiag: -w -: the report goes to standard output; give a "
-					"file name\n");
+			fprintf(stderr, "tlsdiag: -%c -: the report goes to standard output%s; give a "
+					"file name\n", c, c == 'o' ? " without -o" : "");
 			return -1;
 		}
-		o->write_file = arg;
+		*(c == 'w' ? &o->write_file : &o->out_file) = arg;
 		return 0;
 	default: /* --duration */
 		errno = 0;
@@ -433,6 +449,61 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ---- the progress line: stderr a terminal, files, no -q --------------- */
+
+#define PROGRESS_INTERVAL 0.25 /* seconds between redraws: at most 4 a second */
+#define PROGRESS_EVERY 256     /* packets between looks at the clock */
+#define PROGRESS_CLEAR "\r\033[K" /* to the line's start, erase to its end */
+
+/* One line, redrawn in place: the share of the input read (when its size
+ * is known), packets and packets/s, connections reported and open. */
+static void progress_draw(struct run *r, const struct td_capture *cap,
+			  const struct td_engine *eng, uint64_t packets, double now)
+{
+	struct td_engine_stats es;
+	uint64_t done, total;
+	char share[64] = "", rate[32] = "";
+	double secs = now - r->progress.start;
+
+	td_engine_stats(eng, &es);
+	if (td_capture_progress(cap, &done, &total) && total > 0)
+		snprintf(share, sizeof share, "%3.0f%% of %.1f %s, ",
+			 100.0 * (double)done / (double)total,
+			 (double)total / (total < 1000000 ? 1e3 : 1e6), total < 1000000 ? "kB" : "MB");
+	if (secs >= PROGRESS_INTERVAL) /* a rate over less is noise */
+		snprintf(rate, sizeof rate, " (%.0f/s)", (double)packets / secs);
+	/* the line is redrawn over itself: erase what a longer one left */
+	fprintf(stderr, "\rtlsdiag: %s%llu packets%s, %llu TLS connections, %zu flows open\033[K",
+		share, (unsigned long long)packets, rate, (unsigned long long)r->sum.connections_tls,
+		es.flows_now);
+	r->progress.shown = true;
+	r->progress.last = now;
+}
+
+/* After each packet: draws on the first, then when PROGRESS_INTERVAL has
+ * passed (the clock read every PROGRESS_EVERY packets only). */
+static void progress_tick(struct run *r, const struct td_capture *cap,
+			  const struct td_engine *eng, uint64_t packets)
+{
+	double now;
+
+	if (!r->progress.on || (packets != 1 && packets % PROGRESS_EVERY != 0))
+		return;
+	now = now_seconds();
+	if (packets == 1)
+		r->progress.start = now;
+	if (packets == 1 || now - r->progress.last >= PROGRESS_INTERVAL)
+		progress_draw(r, cap, eng, packets, now);
+}
+
+/* Erases the line, before the report reaches a terminal and at the end. */
+static void progress_clear(struct run *r)
+{
+	if (r->progress.shown)
+		fputs(PROGRESS_CLEAR, stderr);
+	r->progress.shown = false;
+}
+
 /* Packets into the engine until the input ends, a stop signal (SIGINT,
  * SIGTERM), -c COUNT or --duration. Returns what ended it: TD_CAP_EOF for
  * the end of the input and for every stop asked for. */
@@ -447,8 +518,10 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 		unsigned sig = take_signals();
 		enum td_capture_status st;
 
-		if (sig & SIG_STATUS_BIT)
+		if (sig & SIG_STATUS_BIT) {
+			progress_clear(r);
 			print_status(r, cap, eng);
+		}
 		if (sig & SIG_STOP_BIT)
 			return TD_CAP_EOF;
 		if ((r->opt.count && n >= r->opt.count) || (deadline > 0 && now_seconds() >= deadline))
@@ -463,6 +536,7 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 		if (st != TD_CAP_OK)
 			return st;
 		n++;
+		progress_tick(r, cap, eng, n);
 		if (!r->sum.have_ts) {
 			r->sum.first_ts = pkt.ts;
 			r->sum.have_ts = true;
@@ -518,6 +592,10 @@ static void usage(FILE *out)
 		"                       live capture drops to 'nobody' by default)\n"
 		"  -w FILE              also save the packets read to FILE (pcap; never\n"
 		"                       overwrites an existing file)\n"
+		"  -o FILE              write the report (text or JSON Lines) to FILE instead\n"
+		"                       of standard output (never overwrites a file)\n"
+		"  -q                   no progress line on standard error (shown while\n"
+		"                       files are read, when it is a terminal)\n"
 		"  --json               JSON Lines: one object per connection, a summary last\n"
 		"  --key FILE           a private key (PEM or DER) to match against every\n"
 		"                       certificate's public key (repeatable); an RSA key\n"
@@ -535,6 +613,8 @@ static void usage(FILE *out)
 		"                       (never overwrites an existing file)\n"
 		"  --only-failures      report only connections that failed or have a\n"
 		"                       diagnosis (text and JSON; the summary counts all)\n"
+		"  --redact             host names and IP addresses as stable pseudonyms in\n"
+		"                       every report (text, JSON, --report), for sharing\n"
 		"  --rules FILE         add the rules in FILE (tlsdiag-rules(5); repeatable)\n"
 		"  --no-default-rules   leave out the built-in rules\n"
 		"  --disable ID         turn off the rule ID (repeatable)\n"
@@ -552,7 +632,7 @@ static void usage(FILE *out)
 		"the options, e.g.: tlsdiag -r capture.pcap 'host 10.0.0.1 and port 8443'\n"
 		"\n"
 		"Exit status: 0 ok (also when stopped by SIGINT/SIGTERM), 1 run-time failure,\n"
-		"2 usage (or a -w file that exists), 3 unreadable input or interface,\n"
+		"2 usage (or a -w, -o or --report file that exists), 3 unreadable input or interface,\n"
 		"4 bad filter, 5 capture stops early (report covers what was read),\n"
 		"6 keycheck: the key does not belong to the certificate, 7 a finding reached\n"
 		"--fail-on.\n");
@@ -639,6 +719,98 @@ static int open_report(struct run *r, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- --redact: every report through the pseudonym filter ------------- */
+
+/* What write(f, arg) writes to out, through td_redact_write() when
+ * --redact is on (the text is built in memory first). -1 on failure. */
+static int emit(const struct run *r, FILE *out, void (*write)(FILE *, const void *), const void *arg)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *mem;
+	int rc;
+
+	if (!r->redact) {
+		write(out, arg);
+		return ferror(out) ? -1 : 0;
+	}
+	mem = open_memstream(&buf, &n);
+	if (!mem)
+		return -1;
+	write(mem, arg);
+	rc = fclose(mem) == 0 ? td_redact_write(r->redact, out, buf, n) : -1;
+	free(buf);
+	return rc;
+}
+
+struct emit_session {
+	const struct td_report_opts *o;
+	const struct td_session *s;
+	const struct td_summary *sum;
+};
+
+static void write_session(FILE *f, const void *arg)
+{
+	const struct emit_session *e = arg;
+	td_report_session(f, e->o, e->s);
+}
+
+static void write_summary(FILE *f, const void *arg)
+{
+	const struct emit_session *e = arg;
+	td_report_summary(f, e->o, e->sum);
+}
+
+/* -o FILE: the report goes there instead of standard output. Opened
+ * before any packet is read, like --report and -w (live: while still
+ * root), and never over an existing file or through a symbolic link
+ * (exit 2). */
+static int open_output(struct run *r)
+{
+	int fd;
+
+	r->out = stdout;
+	if (!r->opt.out_file)
+		return EXIT_OK;
+	fd = open(r->opt.out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
+		fprintf(stderr, "tlsdiag: -o %s: %s%s\n", r->opt.out_file, strerror(errno),
+			errno == EEXIST ? " (tlsdiag never overwrites a report)" : "");
+		if (fd >= 0)
+			close(fd);
+		r->out = stdout;
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* Closes the -o file; -1 when what was buffered cannot be written. */
+static int close_output(struct run *r)
+{
+	int bad;
+
+	if (!r->out || r->out == stdout)
+		return 0;
+	bad = fclose(r->out) != 0;
+	r->out = stdout;
+	if (bad)
+		fprintf(stderr, "tlsdiag: -o %s: cannot write the report\n", r->opt.out_file);
+	return bad ? -1 : 0;
+}
+
+struct md_args {
+	const struct td_md *md;
+	const struct td_summary *sum;
+	const struct td_md_run *run;
+	int rc;
+};
+
+static void write_md(FILE *f, const void *arg)
+{
+	struct md_args *a = (struct md_args *)arg;
+	a->rc = td_md_write(f, a->md, a->sum, a->run);
+}
+
 /* Writes and closes the --report file at the end of the run. */
 static int write_report(struct run *r)
 {
@@ -647,7 +819,9 @@ static int write_report(struct run *r)
 
 	if (!r->report)
 		return 0;
-	bad = td_md_write(r->report, r->md, &r->sum, &run) != 0;
+	struct md_args a = { r->md, &r->sum, &run, 0 };
+
+	bad = emit(r, r->report, write_md, &a) != 0 || a.rc != 0;
 	bad |= fclose(r->report) != 0;
 	r->report = NULL;
 	if (bad)
@@ -761,7 +935,7 @@ static void run_rules(struct run *r, struct td_session *s)
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { OPT_JSON = 256, OPT_EXTRACT, OPT_KEY, OPT_COLOR, OPT_CA, OPT_CERT, OPT_KEY_PASSWORD,
-	       OPT_REPORT, OPT_ONLY_FAILURES, OPT_KEYLOG };
+	       OPT_REPORT, OPT_ONLY_FAILURES, OPT_KEYLOG, OPT_REDACT };
 	static const struct option longs[] = {
 		{"duration", required_argument, NULL, OPT_DURATION},
 		{"json", no_argument, NULL, OPT_JSON},
@@ -774,6 +948,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"report", required_argument, NULL, OPT_REPORT},
 		{"only-failures", no_argument, NULL, OPT_ONLY_FAILURES},
+		{"redact", no_argument, NULL, OPT_REDACT},
 		{"rules", required_argument, NULL, OPT_RULES},
 		{"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
 		{"disable", required_argument, NULL, OPT_DISABLE},
@@ -790,7 +965,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->color = -1;
 	o->fail_on = -1;
-	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:vhV", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:o:qvhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -801,12 +976,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p':
 		case 'Z':
 		case 'w':
+		case 'o':
 		case OPT_DURATION:
 			if (parse_capture_option(c, optarg, o) != 0)
 				return -1;
 			break;
 		case 'v':
 			o->verbose++;
+			break;
+		case 'q':
+			o->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -840,6 +1019,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_KEYLOG:
 			o->keylog_file = optarg;
+			break;
+		case OPT_REDACT:
+			o->redact = true;
 			break;
 		case OPT_KEY:
 			if (o->n_keys == MAX_KEYS) {
@@ -1166,16 +1348,24 @@ static void on_session(void *user, struct td_session *s)
 	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	run_rules(r, s);
 	account(&r->sum, s);
+	if (r->redact && td_redact_session(r->redact, s) != TD_OK) {
+		/* a name that could not be registered would be printed as it
+		 * is: leave the connection out, and fail the run */
+		r->redact_failed = true;
+		return;
+	}
 	if (r->opt.extract_dir)
 		extract_certs(r, s);
 	if (r->md)
 		td_md_add(r->md, s); /* out of memory: the report says it is incomplete */
 	if (r->opt.only_failures && !td_report_is_failure(s))
 		return;
-	td_report_session(stdout, &r->ropts, s);
+	progress_clear(r); /* the report may go to the same terminal */
+	if (emit(r, r->out, write_session, &(struct emit_session){ .o = &r->ropts, .s = s }) != 0)
+		r->write_failed = true;
 	if (r->live)
-		fflush(stdout); /* live: each connection out as soon as it ends */
-	if (ferror(stdout))
+		fflush(r->out); /* live: each connection out as soon as it ends */
+	if (ferror(r->out))
 		r->write_failed = true;
 }
 
@@ -1441,6 +1631,7 @@ static int run_file(struct run *r)
 	}
 	st = read_loop(r, cap, eng, err, sizeof err);
 	td_engine_finish(eng);
+	progress_clear(r);
 	if (st == TD_CAP_ERR_OUTPUT || td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
 		fprintf(stderr, "tlsdiag: -w %s\n", err);
 		rc = EXIT_RUNTIME;
@@ -1452,18 +1643,26 @@ static int run_file(struct run *r)
 	td_capture_stats(cap, &cs);
 	td_engine_stats(eng, &es);
 	fill_summary(r, &cs, &es);
-	td_report_summary(stdout, &r->ropts, &r->sum);
+	if (emit(r, r->out, write_summary, &(struct emit_session){ .o = &r->ropts, .sum = &r->sum }) != 0)
+		r->write_failed = true;
 	if (st == TD_CAP_ERR_READ)
 		fprintf(stderr, "tlsdiag: warning: %s; the report covers the packets before it\n",
 			err);
 	td_engine_free(eng);
 	td_capture_close(cap);
-	if (fflush(stdout) != 0 || ferror(stdout) || r->write_failed) {
-		fprintf(stderr, "tlsdiag: cannot write the report\n");
+	if (fflush(r->out) != 0 || ferror(r->out) || r->write_failed) {
+		fprintf(stderr, "tlsdiag: cannot write the report%s%s\n", r->opt.out_file ? " to " : "",
+			r->opt.out_file ? r->opt.out_file : "");
 		return EXIT_RUNTIME;
 	}
 	if (r->extract_errors && rc == EXIT_OK)
 		rc = EXIT_RUNTIME;
+	if (r->redact_failed) {
+		fprintf(stderr, "tlsdiag: --redact: too many names to track (%d at most) or out of "
+				"memory: connections past that were left out of the report\n",
+			TD_REDACT_MAX_VALUES);
+		rc = EXIT_RUNTIME;
+	}
 	return rc;
 }
 
@@ -1498,9 +1697,6 @@ int main(int argc, char **argv)
 	}
 	r.ropts.json = r.opt.json;
 	r.ropts.verbose = r.opt.verbose;
-	r.ropts.color = r.opt.color == 1 ||
-			(r.opt.color == -1 && !r.opt.json && isatty(STDOUT_FILENO) &&
-			 getenv("NO_COLOR") == NULL);
 	setup_inputs(&r);
 	if (load_keys(&r) != 0 || load_keylog(&r) != 0) {
 		rc = EXIT_USAGE;
@@ -1521,10 +1717,25 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = open_report(&r, argc, argv);
+	rc = open_output(&r);
+	if (rc == EXIT_OK)
+		rc = open_report(&r, argc, argv);
 	if (rc != EXIT_OK)
 		goto out;
+	/* --redact: no colour, whose escape sequences would hide a name's
+	 * edges from the filter */
+	r.ropts.color = !r.opt.redact &&
+			(r.opt.color == 1 || (r.opt.color == -1 && !r.opt.json &&
+					      isatty(fileno(r.out)) && getenv("NO_COLOR") == NULL));
+	if (r.opt.redact && !(r.redact = td_redact_new())) {
+		fprintf(stderr, "tlsdiag: --redact: out of memory, or no random key\n");
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	r.progress.on = !r.opt.quiet && !r.live && isatty(STDERR_FILENO);
 	rc = run_file(&r);
+	if (close_output(&r) != 0 && rc == EXIT_OK)
+		rc = EXIT_RUNTIME;
 	if (write_report(&r) != 0 && rc == EXIT_OK)
 		rc = EXIT_RUNTIME;
 	if (rc == EXIT_OK && r.fail_on_hit)
@@ -1535,6 +1746,8 @@ int main(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 	}
 out:
+	close_output(&r);
+	td_redact_free(r.redact);
 	if (r.index)
 		fclose(r.index);
 	free_report(&r);

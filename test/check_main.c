@@ -23,6 +23,7 @@ Suite *td_decrypt_suite(void);
 Suite *td_keylog_suite(void);
 Suite *td_pcapng_suite(void);
 Suite *td_rules_suite(void);
+Suite *td_output_suite(void);
 
 int main(void)
 {
@@ -46,6 +47,7 @@ int main(void)
 	srunner_add_suite(sr, td_keylog_suite());
 	srunner_add_suite(sr, td_pcapng_suite());
 	srunner_add_suite(sr, td_rules_suite());
+	srunner_add_suite(sr, td_output_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
