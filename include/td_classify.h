@@ -35,6 +35,9 @@ struct td_classify *td_classify_new(void);
 void td_classify_free(struct td_classify *c);
 
 struct td_classify_flow *td_classify_flow_new(struct td_classify *c);
+/* Heap bytes of a new flow's state, allocator headers included (what nDPI
+ * hangs on it later, host names and the like, is not counted). */
+size_t td_classify_flow_bytes(void);
 void td_classify_flow_free(struct td_classify_flow *f);
 
 /* Gives one packet (ip: from the IP header on, ip_len bytes captured) at

@@ -18,16 +18,30 @@
 
 struct td_x509_cache;
 
+/* Idle-timeout states (td_flow.h's enum td_flow_state, in that order). */
+enum { TD_ENGINE_HALF_OPEN, TD_ENGINE_ESTABLISHED, TD_ENGINE_CLOSING, TD_ENGINE_STATES };
+
 struct td_engine_config {
 	size_t max_flows;         /* connections held at once; oldest evicted */
+	/* Bytes held for all connections together (table, entries, session
+	 * facts, reassembly and TLS buffers: td_flow_bytes()); above it the
+	 * least recently active connections are evicted. 0: no limit. */
+	size_t max_memory;
 	size_t max_handshake_msg; /* largest handshake message parsed */
 	struct td_reasm_limits reasm;
-	uint32_t idle_timeout;    /* seconds without a packet before a connection ends */
+	/* Seconds of capture time without a packet before a connection ends,
+	 * per state: half-open (a SYN, no SYN-ACK, no data), established,
+	 * closing (a FIN or RST seen; also how long the 5-tuple of a finished
+	 * connection is remembered, so late segments are not a new one). */
+	uint32_t idle_timeout[TD_ENGINE_STATES];
 	bool classify;            /* run nDPI on each flow's first packets */
 	/* Secrets to decrypt handshakes with (--keylog, --key); borrowed,
 	 * NULL when none. */
 	const struct td_tls_secrets *secrets;
 };
+
+/* --max-memory's default: about 33000 connections mid-handshake. */
+#define TD_ENGINE_MAX_MEMORY_DEFAULT ((size_t)256 << 20)
 
 /* Defaults documented in the man page. */
 void td_engine_config_default(struct td_engine_config *cfg);
@@ -39,7 +53,10 @@ typedef void (*td_engine_emit_fn)(void *user, struct td_session *s);
 struct td_engine_stats {
 	uint64_t packets;
 	uint64_t by_decode[TD_DECODE_RESULT_COUNT];
-	uint64_t flows_created, flows_evicted, flows_expired;
+	uint64_t flows_created, flows_expired;
+	uint64_t flows_evicted;        /* all evictions: */
+	uint64_t flows_evicted_memory; /* because of max_memory */
+	size_t memory_now, memory_peak; /* td_flow_bytes(), its peak */
 	uint64_t tls, not_tls;
 	uint64_t ignored_no_flow; /* payload-less packets of unknown connections */
 	size_t flows_now, flows_peak;

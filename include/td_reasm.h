@@ -55,6 +55,8 @@ struct td_reasm_counters {
 	uint64_t bytes_delivered;
 	uint32_t dropped_over_cap; /* holes given up because of the caps (or memory) */
 	uint32_t largest_segment;
+	uint32_t keepalives;         /* ignored: one byte (or none) at next_seq - 1 */
+	uint32_t zero_window_probes; /* ignored: see td_reasm_window_probe() */
 };
 
 struct td_reasm_seg; /* private */
@@ -85,6 +87,18 @@ void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq);
 void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
 		      const struct td_reasm_sink *sink, int dir, uint32_t seq, bool fin,
 		      const uint8_t *payload, size_t len, uint32_t frame, struct td_time ts);
+
+/* Heap bytes d holds (its held segments, each with its list header and an
+ * allocator header), for the flow table's accounting (td_flow_charge). */
+size_t td_reasm_bytes(const struct td_reasm_dir *d);
+
+/* The receiver's last advertised window was 0: is this segment a
+ * zero-window probe (RFC 9293 §3.8.6.1: one byte at next_seq, sent to
+ * learn when the window opens; the receiver drops it and the sender sends
+ * the byte again later)? Then it is counted and true returned, and the
+ * caller does not pass it to td_reasm_segment(): it is neither data nor,
+ * when the byte comes again, a retransmission. As Suricata does. */
+bool td_reasm_window_probe(struct td_reasm_dir *d, uint32_t seq, size_t len, bool fin);
 
 /* End of the stream (FIN/RST/end of capture): whatever is still held is
  * delivered in order, with a gap reported before each hole. */

@@ -77,6 +77,10 @@ struct td_summary {
 	const struct td_key_use *keys;
 	size_t n_keys;
 	uint64_t flows_evicted, hs_too_big, desyncs;
+	/* --max-memory: connections evicted to stay under it (counted in
+	 * flows_evicted too), the cap (0: none) and the most held at once. */
+	uint64_t flows_evicted_memory;
+	uint64_t memory_cap, memory_peak;
 	/* [decrypt]: secrets were given; connections per td_decrypt_status,
 	 * Finished messages verified and failed (mismatch or unreadable). */
 	bool decrypt_on;

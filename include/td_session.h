@@ -290,6 +290,9 @@ struct td_tcp_evidence {
 	uint32_t overlaps_differ;
 	uint32_t zero_windows[2];
 	uint32_t largest_segment[2];
+	uint32_t rsts[2];               /* RSTs sent, up to the connection's end */
+	uint32_t keepalives[2];         /* keep-alives ignored (not data) */
+	uint32_t zero_window_probes[2]; /* window probes ignored (not data) */
 };
 
 struct td_session {

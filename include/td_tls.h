@@ -130,6 +130,10 @@ void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim);
 /* Frees buffers; t can be initialised again. */
 void td_tls_free(struct td_tls *t);
 
+/* Heap bytes the parser holds (handshake buffers, decryption state), each
+ * block with an allocator header, for the flow table's accounting. */
+size_t td_tls_bytes(const struct td_tls *t);
+
 /* Feeds the next n stream bytes of direction dir, first carried by frame. */
 void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cert_sink *sink,
 		 int dir, const uint8_t *p, size_t n, uint32_t frame, struct td_time ts);

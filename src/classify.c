@@ -59,6 +59,13 @@ struct td_classify_flow *td_classify_flow_new(struct td_classify *c)
 	return f;
 }
 
+size_t td_classify_flow_bytes(void)
+{
+	/* two blocks, each with the allocator's header (glibc: 16 bytes at
+	 * most) */
+	return sizeof(struct td_classify_flow) + ndpi_detection_get_sizeof_ndpi_flow_struct() + 2 * 16;
+}
+
 void td_classify_flow_free(struct td_classify_flow *f)
 {
 	if (!f)

@@ -19,6 +19,8 @@ struct conn {
 	bool fin[2];
 	bool rst;
 	bool closing; /* both FINs seen: the next packet is the last ACK */
+	bool synack;  /* the server answered the SYN */
+	bool win_zero[2]; /* the last ACK from this side advertised window 0 */
 	bool content_known; /* the first stream bytes were looked at */
 	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
 	struct td_starttls st;
@@ -40,13 +42,27 @@ struct td_engine {
 	struct conn *cur; /* the connection the sinks are working for */
 };
 
+/* idle_timeout[] is indexed by the flow table's states */
+_Static_assert((int)TD_ENGINE_HALF_OPEN == (int)TD_FLOW_HALF_OPEN &&
+		       (int)TD_ENGINE_ESTABLISHED == (int)TD_FLOW_ESTABLISHED &&
+		       (int)TD_ENGINE_CLOSING == (int)TD_FLOW_CLOSING &&
+		       (int)TD_ENGINE_STATES == (int)TD_FLOW_STATES,
+	       "engine and flow table states differ");
+
 void td_engine_config_default(struct td_engine_config *cfg)
 {
 	cfg->max_flows = 65536;
+	cfg->max_memory = TD_ENGINE_MAX_MEMORY_DEFAULT;
 	cfg->max_handshake_msg = 256 * 1024;
 	cfg->reasm.max_held_bytes = 256 * 1024;
 	cfg->reasm.max_held_segs = 256;
-	cfg->idle_timeout = 300; /* as Zeek's tcp_inactivity_timeout */
+	/* Half-open and closing are short: a SYN flood or a stream of
+	 * finished connections must not fill the table for minutes (Linux
+	 * waits 60 s in FIN-WAIT-2, conntrack 120 s for SYN-SENT). Established
+	 * as Zeek's tcp_inactivity_timeout. */
+	cfg->idle_timeout[TD_ENGINE_HALF_OPEN] = 30;
+	cfg->idle_timeout[TD_ENGINE_ESTABLISHED] = 300;
+	cfg->idle_timeout[TD_ENGINE_CLOSING] = 30;
 	cfg->classify = true;
 	cfg->secrets = NULL;
 }
@@ -130,6 +146,8 @@ static void copy_tcp_evidence(struct conn *c)
 		ev->gaps[d] = rc->gaps;
 		ev->bytes_missing[d] = rc->bytes_missing;
 		ev->largest_segment[d] = rc->largest_segment;
+		ev->keepalives[d] = rc->keepalives;
+		ev->zero_window_probes[d] = rc->zero_window_probes;
 	}
 	ev->overlaps_differ = c->rd[0].c.overlaps_differ + c->rd[1].c.overlaps_differ;
 }
@@ -173,6 +191,28 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	e->cur = NULL;
 }
 
+/* What a connection holds: its struct (session facts, parser and
+ * reassembly state inline), the reassembler's held segments, the TLS
+ * parser's buffers, nDPI's flow state; each block with an allocator
+ * header. Charged to its flow after every packet (td_flow_charge). */
+static size_t conn_bytes(const struct conn *c)
+{
+	size_t n = sizeof *c + 16;
+
+	n += td_reasm_bytes(&c->rd[0]) + td_reasm_bytes(&c->rd[1]);
+	n += td_tls_bytes(&c->tls);
+	if (c->cf)
+		n += td_classify_flow_bytes();
+	return n;
+}
+
+/* What a new connection costs before its first packet is processed. */
+static size_t conn_new_bytes(const struct td_engine *e)
+{
+	return sizeof(struct conn) + 16 + (e->classify ? td_classify_flow_bytes() : 0) +
+	       td_flow_entry_bytes();
+}
+
 /* Removes a flow, ending its connection if it still has one. */
 static void flow_end(struct td_engine *e, struct td_flow *f, enum td_end how)
 {
@@ -182,6 +222,53 @@ static void flow_end(struct td_engine *e, struct td_flow *f, enum td_end how)
 	td_flow_remove(e->flows, f);
 }
 
+/* The flow to evict: the least recently active half-open one, or when
+ * there is none the least recently active of all. Under a SYN flood the
+ * flood's entries make room for each other, and a connection that carries
+ * a handshake is the last to go (a SYN alone has nothing to report). keep
+ * (the flow of the packet being processed) is never chosen: NULL when it
+ * would be. */
+static struct td_flow *victim(const struct td_engine *e, const struct td_flow *keep)
+{
+	struct td_flow *f = td_flow_oldest_in(e->flows, TD_FLOW_HALF_OPEN);
+
+	if (!f || f == keep)
+		f = td_flow_oldest(e->flows);
+	return f == keep ? NULL : f;
+}
+
+/* Ends and removes f; an eviction when it still had a connection (not a
+ * finished one's tombstone). */
+static void evict(struct td_engine *e, struct td_flow *f, bool for_memory)
+{
+	if (f->conn) {
+		e->st.flows_evicted++;
+		if (for_memory)
+			e->st.flows_evicted_memory++;
+	}
+	flow_end(e, f, TD_END_EVICTED);
+}
+
+/* --max-memory: evicts connections (victim()) until what the table holds
+ * plus extra bytes about to be charged fits under the cap. Called before
+ * a new connection is made and before a packet's growth is charged, so
+ * the table's bytes, peak included, stay within the cap (only a single
+ * connection larger than the cap could pass it: the cap is at least 4 MiB,
+ * a connection's buffers are capped far below). */
+static void enforce_memory(struct td_engine *e, size_t extra, const struct td_flow *keep)
+{
+	size_t cap = e->cfg.max_memory;
+	struct td_flow *f;
+
+	if (!cap)
+		return;
+	while ((td_flow_bytes(e->flows) > cap || extra > cap - td_flow_bytes(e->flows)) &&
+	       (f = victim(e, keep)))
+		evict(e, f, true);
+}
+
+/* Each state's list is in order of activity: its expired flows are at
+ * its tail. */
 static void expire_idle(struct td_engine *e, struct td_time now)
 {
 	struct td_flow *f;
@@ -189,11 +276,24 @@ static void expire_idle(struct td_engine *e, struct td_time now)
 	if (now.sec == e->last_expiry_sec)
 		return;
 	e->last_expiry_sec = now.sec;
-	while ((f = td_flow_oldest(e->flows)) &&
-	       now.sec - f->last.sec > (int64_t)e->cfg.idle_timeout) {
-		e->st.flows_expired++;
-		flow_end(e, f, TD_END_IDLE);
+	for (int st = 0; st < TD_FLOW_STATES; st++) {
+		while ((f = td_flow_oldest_in(e->flows, (enum td_flow_state)st)) &&
+		       now.sec - f->last.sec > (int64_t)e->cfg.idle_timeout[st]) {
+			e->st.flows_expired++;
+			flow_end(e, f, TD_END_IDLE);
+		}
 	}
+}
+
+/* The idle-timeout state of a flow whose connection is c (NULL: finished,
+ * a tombstone). */
+static enum td_flow_state conn_state(const struct conn *c)
+{
+	if (!c || c->rst || c->fin[0] || c->fin[1])
+		return TD_FLOW_CLOSING;
+	if (!c->synack && !c->s.payload_bytes[0] && !c->s.payload_bytes[1])
+		return TD_FLOW_HALF_OPEN;
+	return TD_FLOW_ESTABLISHED;
 }
 
 /* Ports on which a server is expected, for connections whose SYN and
@@ -269,15 +369,19 @@ static struct td_flow *flow_for(struct td_engine *e, const struct td_tcp_seg *se
 				bool *from_a)
 {
 	bool created = false;
-	struct td_flow *f = td_flow_lookup(e->flows, &seg->src, seg->sport, &seg->dst,
-					   seg->dport, create, &created, from_a);
+	struct td_flow *f;
+
+	if (create)
+		/* room for the new connection within --max-memory, before it
+		 * exists: the table never holds more than the cap allows */
+		enforce_memory(e, conn_new_bytes(e), NULL);
+	f = td_flow_lookup(e->flows, &seg->src, seg->sport, &seg->dst, seg->dport, create,
+			   &created, from_a);
 	if (!f && create) {
 		/* table full: the least recently active connection goes */
-		struct td_flow *old = td_flow_oldest(e->flows);
-		if (old) {
-			e->st.flows_evicted++;
-			flow_end(e, old, TD_END_EVICTED);
-		}
+		struct td_flow *old = victim(e, NULL);
+		if (old)
+			evict(e, old, false);
 		f = td_flow_lookup(e->flows, &seg->src, seg->sport, &seg->dst, seg->dport, true,
 				   &created, from_a);
 	}
@@ -306,6 +410,32 @@ static void note_tcp_end(struct conn *c, int dir, enum td_end how, uint32_t fram
 	td_session_add_event(&c->s, &ev);
 }
 
+/* A pure SYN (no ACK) on a 5-tuple that has a connection: is it a new
+ * connection reusing the ports (RFC 9293 §3.4: after a close, the client
+ * picks a new initial sequence number)? It is when the sender's side
+ * already started with another ISN and the old connection is closing or
+ * the SYN comes from its client (a client that starts over). A SYN
+ * retransmitted, or one from the old server's side while the old
+ * connection is open, belongs to the old connection. */
+static bool syn_starts_new(const struct conn *c, int dir, uint32_t seq)
+{
+	const struct td_reasm_dir *d = &c->rd[dir];
+	bool closing = c->fin[0] || c->fin[1] || c->rst;
+
+	if (!d->started || d->isn == seq)
+		return false;
+	return closing || dir == TD_DIR_C2S;
+}
+
+/* Is this segment to be kept from the reassembler: a zero-window probe
+ * (the receiver's last ACK advertised window 0)? */
+static bool window_probe(struct conn *c, int dir, const struct td_tcp_seg *seg, uint32_t seq)
+{
+	return c->win_zero[!dir] && !(seg->flags & (TD_TCP_SYN | TD_TCP_RST)) &&
+	       td_reasm_window_probe(&c->rd[dir], seq, seg->payload_len,
+				     (seg->flags & TD_TCP_FIN) != 0);
+}
+
 static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint32_t frame,
 			struct td_time ts)
 {
@@ -325,11 +455,9 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	if (!f)
 		return;
 	c = f->conn;
-	/* A SYN on a finished connection, or one with a new initial sequence
-	 * number, starts a new connection on the same ports. */
 	if (c && syn && !(seg->flags & TD_TCP_ACK)) {
 		int cdir = from_a == c->client_is_a ? TD_DIR_C2S : TD_DIR_S2C;
-		if (cdir == TD_DIR_C2S && c->rd[cdir].started && c->rd[cdir].isn != seg->seq) {
+		if (syn_starts_new(c, cdir, seg->seq)) {
 			conn_end(e, c, TD_END_OPEN);
 			f->conn = c = NULL;
 		}
@@ -337,6 +465,7 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	if (!c) {
 		if (!has_data && !syn) {
 			td_flow_touch(e->flows, f, ts);
+			td_flow_charge(e->flows, f, 0);
 			return; /* stragglers of a finished connection */
 		}
 		c = conn_new(e, f, from_a, seg, frame, ts);
@@ -362,13 +491,20 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	uint32_t seq = seg->seq;
 	if (syn) {
 		s->syn_seen = true;
+		if (seg->flags & TD_TCP_ACK)
+			c->synack = true;
 		td_reasm_syn(&c->rd[dir], seg->seq);
 		seq++;
 	}
 	bool fin = seg->flags & TD_TCP_FIN;
-	if (has_data || fin)
+	if (window_probe(c, dir, seg, seq))
+		; /* counted by the reassembler, not data */
+	else if (has_data || fin || (c->rd[dir].started && !syn))
+		/* payload-less segments too: a keep-alive is counted there */
 		td_reasm_segment(&c->rd[dir], &e->cfg.reasm, &e->sink, dir, seq, fin, seg->payload,
 				 seg->payload_len, frame, ts);
+	if (seg->flags & TD_TCP_ACK)
+		c->win_zero[dir] = seg->window == 0;
 	if (seg->payload_missing)
 		c->s.anomalies[dir]++;
 	e->cur = NULL;
@@ -379,6 +515,7 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	}
 	if (seg->flags & TD_TCP_RST) {
 		c->rst = true;
+		s->tcp.rsts[dir]++;
 		note_tcp_end(c, dir, TD_END_RST, frame, ts);
 	}
 	/* After an RST nothing follows; after both FINs the last ACK does,
@@ -388,10 +525,17 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	bool both_fin = c->fin[0] && c->fin[1];
 	if (c->rst || (both_fin && c->closing)) {
 		conn_end(e, c, TD_END_OPEN);
-		f->conn = NULL;
+		f->conn = c = NULL;
 	} else if (both_fin) {
 		c->closing = true;
 	}
+	td_flow_set_state(e->flows, f, conn_state(c));
+	size_t held = c ? conn_bytes(c) : 0;
+	/* what this packet added may put the table over the cap: room is
+	 * made before it is charged */
+	if (held > f->charged)
+		enforce_memory(e, held - f->charged, f);
+	td_flow_charge(e->flows, f, held);
 }
 
 void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct td_time ts,
@@ -440,6 +584,8 @@ void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out)
 {
 	*out = e->st;
 	out->flows_now = td_flow_count(e->flows);
+	out->memory_now = td_flow_bytes(e->flows);
+	out->memory_peak = td_flow_peak_bytes(e->flows);
 }
 
 struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x509_cache *cache,

@@ -11,7 +11,14 @@
  * flows rather than the maximum, and a flow used after td_flow_remove() is a
  * use-after-free that AddressSanitizer and valgrind point at, which a pool
  * would hide. The activity list is intrusive and doubly linked, most recent
- * first, so touch, oldest and remove are O(1).
+ * first, one per idle-timeout state, so touch, oldest and remove are O(1)
+ * (the oldest of all is the oldest of the lists' tails).
+ *
+ * Accounting: bytes is the table's own allocations (struct, bucket array),
+ * one TD_FLOW_ENTRY_BYTES per entry and what callers charged, kept exact
+ * on every change so td_flow_bytes() is O(1). Each allocation is counted
+ * with TD_FLOW_MALLOC_OVERHEAD for the allocator's header (glibc: 8 bytes,
+ * sizes rounded up to 16), a slight over-estimate rather than an under one.
  */
 #include "td_flow.h"
 
@@ -26,12 +33,19 @@
  * while the array would cost memory even for an empty table. */
 #define TD_FLOW_MAX_BUCKETS ((size_t)1 << 22)
 #define TD_FLOW_MIN_BUCKETS ((size_t)16)
+#define TD_FLOW_MALLOC_OVERHEAD 16
+#define TD_FLOW_ENTRY_BYTES (sizeof(struct td_flow) + TD_FLOW_MALLOC_OVERHEAD)
+
+struct lru {
+	struct td_flow *head, *tail; /* most, least recently active */
+};
 
 struct td_flow_table {
 	struct td_flow **buckets;
 	size_t mask; /* bucket count - 1 */
 	size_t count, max_flows;
-	struct td_flow *lru_head, *lru_tail; /* most, least recently active */
+	struct lru lru[TD_FLOW_STATES];
+	size_t bytes, peak_bytes;
 	uint8_t key[16];
 };
 
@@ -217,6 +231,8 @@ struct td_flow_table *td_flow_table_new(size_t max_flows, const uint8_t *key16)
 		goto fail;
 	t->mask = nb - 1;
 	t->max_flows = max_flows;
+	t->bytes = sizeof(*t) + nb * sizeof(*t->buckets) + 2 * TD_FLOW_MALLOC_OVERHEAD;
+	t->peak_bytes = t->bytes;
 	return t;
 
 fail:
@@ -230,36 +246,48 @@ void td_flow_table_free(struct td_flow_table *t)
 
 	if (!t)
 		return;
-	for (f = t->lru_head; f; f = next) {
-		next = f->lru_next;
-		free(f);
-	}
+	for (int st = 0; st < TD_FLOW_STATES; st++)
+		for (f = t->lru[st].head; f; f = next) {
+			next = f->lru_next;
+			free(f);
+		}
 	free(t->buckets);
 	free(t);
 }
 
 static void lru_unlink(struct td_flow_table *t, struct td_flow *f)
 {
+	struct lru *l = &t->lru[f->state];
+
 	if (f->lru_prev)
 		f->lru_prev->lru_next = f->lru_next;
 	else
-		t->lru_head = f->lru_next;
+		l->head = f->lru_next;
 	if (f->lru_next)
 		f->lru_next->lru_prev = f->lru_prev;
 	else
-		t->lru_tail = f->lru_prev;
+		l->tail = f->lru_prev;
 	f->lru_prev = f->lru_next = NULL;
 }
 
 static void lru_push_head(struct td_flow_table *t, struct td_flow *f)
 {
+	struct lru *l = &t->lru[f->state];
+
 	f->lru_prev = NULL;
-	f->lru_next = t->lru_head;
-	if (t->lru_head)
-		t->lru_head->lru_prev = f;
+	f->lru_next = l->head;
+	if (l->head)
+		l->head->lru_prev = f;
 	else
-		t->lru_tail = f;
-	t->lru_head = f;
+		l->tail = f;
+	l->head = f;
+}
+
+static void bytes_add(struct td_flow_table *t, size_t n)
+{
+	t->bytes += n;
+	if (t->bytes > t->peak_bytes)
+		t->peak_bytes = t->bytes;
 }
 
 struct td_flow *td_flow_lookup(struct td_flow_table *t, const struct td_addr *src,
@@ -293,12 +321,14 @@ struct td_flow *td_flow_lookup(struct td_flow_table *t, const struct td_addr *sr
 		return NULL;
 	f->key = k;
 	f->hash = h;
+	f->state = TD_FLOW_HALF_OPEN;
 	f->bucket_next = *bucket;
 	*bucket = f;
 	/* New is active: at the head, until the caller touches it with the
 	 * packet's time. */
 	lru_push_head(t, f);
 	t->count++;
+	bytes_add(t, TD_FLOW_ENTRY_BYTES);
 	if (created)
 		*created = true;
 	return f;
@@ -307,15 +337,42 @@ struct td_flow *td_flow_lookup(struct td_flow_table *t, const struct td_addr *sr
 void td_flow_touch(struct td_flow_table *t, struct td_flow *f, struct td_time now)
 {
 	f->last = now;
-	if (t->lru_head == f)
+	if (t->lru[f->state].head == f)
 		return;
 	lru_unlink(t, f);
 	lru_push_head(t, f);
 }
 
+void td_flow_set_state(struct td_flow_table *t, struct td_flow *f, enum td_flow_state st)
+{
+	if (f->state == st || (unsigned)st >= TD_FLOW_STATES)
+		return;
+	lru_unlink(t, f);
+	f->state = (uint8_t)st;
+	lru_push_head(t, f);
+}
+
+static bool time_before(struct td_time a, struct td_time b)
+{
+	return a.sec != b.sec ? a.sec < b.sec : a.usec < b.usec;
+}
+
 struct td_flow *td_flow_oldest(const struct td_flow_table *t)
 {
-	return t->lru_tail;
+	struct td_flow *best = NULL;
+
+	for (int st = 0; st < TD_FLOW_STATES; st++) {
+		struct td_flow *f = t->lru[st].tail;
+
+		if (f && (!best || time_before(f->last, best->last)))
+			best = f;
+	}
+	return best;
+}
+
+struct td_flow *td_flow_oldest_in(const struct td_flow_table *t, enum td_flow_state st)
+{
+	return (unsigned)st < TD_FLOW_STATES ? t->lru[st].tail : NULL;
 }
 
 void td_flow_remove(struct td_flow_table *t, struct td_flow *f)
@@ -329,7 +386,30 @@ void td_flow_remove(struct td_flow_table *t, struct td_flow *f)
 	*pp = f->bucket_next;
 	lru_unlink(t, f);
 	t->count--;
+	t->bytes -= TD_FLOW_ENTRY_BYTES + f->charged;
 	free(f);
+}
+
+void td_flow_charge(struct td_flow_table *t, struct td_flow *f, size_t bytes)
+{
+	t->bytes -= f->charged;
+	f->charged = bytes;
+	bytes_add(t, bytes);
+}
+
+size_t td_flow_bytes(const struct td_flow_table *t)
+{
+	return t->bytes;
+}
+
+size_t td_flow_peak_bytes(const struct td_flow_table *t)
+{
+	return t->peak_bytes;
+}
+
+size_t td_flow_entry_bytes(void)
+{
+	return TD_FLOW_ENTRY_BYTES;
 }
 
 size_t td_flow_count(const struct td_flow_table *t)

@@ -18,6 +18,7 @@
  * link) is 2, an interface that stops delivering is 5, and SIGINT/SIGTERM
  * end a run normally (0).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -105,6 +106,10 @@ struct options {
 	bool list_rules, list_fields;
 	unsigned min_severity; /* --min-severity, TD_SEV_INFO by default */
 	int fail_on;           /* --fail-on, -1 when not given */
+	/* The flow table: --max-memory bytes (0: not given) and
+	 * --idle-timeout per state (0: the default) */
+	unsigned long long max_memory;
+	uint32_t idle_timeout[TD_ENGINE_STATES];
 };
 
 /* The progress line on standard error while files are read (-q: none). */
@@ -168,7 +173,7 @@ enum { SIG_STOP_BIT = 1, SIG_STATUS_BIT = 2 };
 /* getopt_long() values of --duration and the rules options, clear of
  * parse_options()' own. */
 enum { OPT_DURATION = 1024, OPT_RULES, OPT_NO_DEFAULT_RULES, OPT_DISABLE, OPT_LIST_RULES,
-       OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON };
+       OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON, OPT_MAX_MEMORY, OPT_IDLE_TIMEOUT };
 
 static void on_signal(int sig)
 {
@@ -233,6 +238,69 @@ static int parse_number(const char *opt, const char *arg, unsigned long long min
 	}
 	*out = v;
 	return 0;
+}
+
+/* --max-memory SIZE: bytes, or with a suffix K, M or G (KiB, MiB, GiB).
+ * At least 4 MiB: the flow table's bucket array alone takes 1 MiB. */
+static int parse_max_memory(const char *arg, struct options *o)
+{
+	static const char suffixes[] = "kmg";
+	const unsigned long long min = 4ULL << 20, max = 1ULL << 50;
+	unsigned long long v, mul = 1;
+	const char *sfx;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	sfx = *end && !end[1] ? strchr(suffixes, tolower((unsigned char)*end)) : NULL;
+	if (sfx) {
+		mul = 1ULL << (10 * (sfx - suffixes + 1));
+		end++;
+	}
+	if (errno || end == arg || *end || arg[0] == '-' || v > max / mul || v * mul < min) {
+		fprintf(stderr, "tlsdiag: --max-memory takes a size from 4M to 1048576G (bytes, or "
+				"with K, M or G), not '%s'\n", arg);
+		return -1;
+	}
+	o->max_memory = v * mul;
+	return 0;
+}
+
+/* --idle-timeout SECONDS (established connections) or
+ * HALF_OPEN,ESTABLISHED,CLOSING. */
+static int parse_idle_timeout(const char *arg, struct options *o)
+{
+	unsigned long long v[TD_ENGINE_STATES];
+	unsigned n = 0;
+	const char *p = arg;
+	char *end;
+
+	for (;;) {
+		errno = 0;
+		if (n == TD_ENGINE_STATES || *p < '0' || *p > '9')
+			goto bad;
+		v[n++] = strtoull(p, &end, 10);
+		if (errno || v[n - 1] < 1 || v[n - 1] > 86400 * 7)
+			goto bad;
+		if (!*end)
+			break;
+		if (*end != ',')
+			goto bad;
+		p = end + 1;
+	}
+	if (n == 1) {
+		o->idle_timeout[TD_ENGINE_ESTABLISHED] = (uint32_t)v[0];
+		return 0;
+	}
+	if (n != TD_ENGINE_STATES)
+		goto bad;
+	for (unsigned i = 0; i < n; i++)
+		o->idle_timeout[i] = (uint32_t)v[i];
+	return 0;
+bad:
+	fprintf(stderr, "tlsdiag: --idle-timeout takes SECONDS or HALF_OPEN,ESTABLISHED,CLOSING "
+			"(each 1 to 604800), not '%s'\n", arg);
+	return -1;
 }
 
 static int parse_capture_option(int c, const char *arg, struct options *o)
@@ -623,6 +691,12 @@ static void usage(FILE *out)
 		"  --min-severity SEV   show findings of severity SEV and above (info, low,\n"
 		"                       medium, high, critical)\n"
 		"  --fail-on SEV        exit 7 when a finding reaches SEV\n"
+		"  --max-memory SIZE    bytes held for all connections together (K, M, G\n"
+		"                       suffixes; default 256M); above it the least\n"
+		"                       recently active connections are evicted\n"
+		"  --idle-timeout SECS  seconds of capture time after which an idle\n"
+		"                       established connection ends (default 300), or\n"
+		"                       HALF_OPEN,ESTABLISHED,CLOSING (default 30,300,30)\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -956,6 +1030,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
 		{"min-severity", required_argument, NULL, OPT_MIN_SEVERITY},
 		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+		{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1013,6 +1089,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_KEY_PASSWORD:
 			o->key_password_file = optarg;
+			break;
+		case OPT_MAX_MEMORY:
+			if (parse_max_memory(optarg, o) != 0)
+				return -1;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_idle_timeout(optarg, o) != 0)
+				return -1;
 			break;
 		case OPT_EXTRACT:
 			o->extract_dir = optarg;
@@ -1588,6 +1672,8 @@ static void fill_summary(struct run *r, const struct td_capture_stats *cs,
 	sum->unsupported_link = es->by_decode[TD_DECODE_UNSUPPORTED_LINK];
 	sum->connections_not_tls = es->not_tls;
 	sum->flows_evicted = es->flows_evicted;
+	sum->flows_evicted_memory = es->flows_evicted_memory;
+	sum->memory_peak = es->memory_peak;
 	td_x509_cache_stats(r->cache, &xs);
 	sum->certs_distinct = xs.parses;
 	sum->x509_parses = xs.parses;
@@ -1613,6 +1699,12 @@ static int run_file(struct run *r)
 		return status_exit(st);
 	}
 	td_engine_config_default(&cfg);
+	if (r->opt.max_memory)
+		cfg.max_memory = (size_t)r->opt.max_memory;
+	for (int i = 0; i < TD_ENGINE_STATES; i++)
+		if (r->opt.idle_timeout[i])
+			cfg.idle_timeout[i] = r->opt.idle_timeout[i];
+	r->sum.memory_cap = cfg.max_memory;
 	if (r->have_keylog || r->have_dsb || r->n_keys) {
 		cfg.secrets = &r->secrets;
 		r->sum.decrypt_on = true;

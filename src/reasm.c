@@ -22,6 +22,9 @@
  * TD_SEQ_* comparisons are meaningful; no link carries a TCP segment of
  * this size, so it only guards against nonsense lengths. */
 #define TD_REASM_MAX_SEG 0x40000000u
+/* What the allocator adds to each block (glibc: an 8-byte header, sizes
+ * rounded up to 16): counted so the accounting errs high, not low. */
+#define TD_REASM_MALLOC_OVERHEAD 16
 
 struct td_reasm_seg {
 	struct td_reasm_seg *next;
@@ -361,8 +364,10 @@ void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
 		d->isn = seq;
 		d->next_seq = seq;
 	} else if (!fin && n <= 1 && seq == d->next_seq - 1) {
-		/* Keep-alive (RFC 9293 §3.8.4): one byte before next_seq,
-		 * sent to elicit an ACK. Not data, not a retransmission. */
+		/* Keep-alive (RFC 9293 §3.8.4): one byte (or none) before
+		 * next_seq, sent to elicit an ACK. Not data, not a
+		 * retransmission. */
+		d->c.keepalives++;
 		return;
 	}
 
@@ -407,6 +412,20 @@ void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
 	}
 	if (overlapped)
 		d->c.overlaps++;
+}
+
+bool td_reasm_window_probe(struct td_reasm_dir *d, uint32_t seq, size_t len, bool fin)
+{
+	if (!d->started || fin || len != 1 || seq != d->next_seq)
+		return false;
+	d->c.zero_window_probes++;
+	return true;
+}
+
+size_t td_reasm_bytes(const struct td_reasm_dir *d)
+{
+	return d->held_bytes +
+	       (size_t)d->held_segs * (sizeof(struct td_reasm_seg) + TD_REASM_MALLOC_OVERHEAD);
 }
 
 void td_reasm_flush(struct td_reasm_dir *d, const struct td_reasm_sink *sink, int dir)

@@ -170,6 +170,10 @@ static json_t *j_tcp(const struct td_tcp_evidence *t)
 	put(&b, "overlaps_differ", j_u64(t->overlaps_differ));
 	put(&b, "zero_windows", j_pair_u64(t->zero_windows[0], t->zero_windows[1]));
 	put(&b, "largest_segment", j_pair_u64(t->largest_segment[0], t->largest_segment[1]));
+	put(&b, "rsts", j_pair_u64(t->rsts[0], t->rsts[1]));
+	put(&b, "keepalives", j_pair_u64(t->keepalives[0], t->keepalives[1]));
+	put(&b, "zero_window_probes",
+	    j_pair_u64(t->zero_window_probes[0], t->zero_window_probes[1]));
 	return jb_done(&b);
 }
 
@@ -1106,6 +1110,9 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
 	put(&b, "decryption", j_summary_decryption(sum));
 	put(&b, "flows_evicted", j_u64(sum->flows_evicted));
+	put(&b, "flows_evicted_memory", j_u64(sum->flows_evicted_memory));
+	put(&b, "memory_cap", j_u64(sum->memory_cap));
+	put(&b, "memory_peak", j_u64(sum->memory_peak));
 	put(&b, "handshake_too_big", j_u64(sum->hs_too_big));
 	put(&b, "desyncs", j_u64(sum->desyncs));
 	put(&b, "stopped", sum->stopped ? td_report_json_cstr(sum->stopped) : json_null());

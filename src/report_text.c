@@ -346,6 +346,12 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		field(t, "overlaps differing", "%lu", (unsigned long)e->overlaps_differ);
 	if (pair_str(t, e->zero_windows[0], e->zero_windows[1], buf, sizeof buf))
 		field(t, "zero windows", "%s", buf);
+	if (pair_str(t, e->rsts[0], e->rsts[1], buf, sizeof buf))
+		field(t, "RSTs", "%s", buf);
+	if (pair_str(t, e->keepalives[0], e->keepalives[1], buf, sizeof buf))
+		field(t, "keep-alives", "%s (ignored)", buf);
+	if (pair_str(t, e->zero_window_probes[0], e->zero_window_probes[1], buf, sizeof buf))
+		field(t, "window probes", "%s (ignored)", buf);
 	if (t->verbose > 0)
 		field(t, "largest segment", "client %lu, server %lu",
 		      (unsigned long)e->largest_segment[0], (unsigned long)e->largest_segment[1]);
@@ -1480,8 +1486,14 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		fputc('\n', t->out);
 	}
 	decryption_lines(t, sum);
+	if (sum->memory_peak || t->verbose > 0)
+		sfield(t, "memory held", "%.1f MiB at most (cap %.0f MiB)",
+		       (double)sum->memory_peak / (1 << 20), (double)sum->memory_cap / (1 << 20));
 	if (sum->flows_evicted || t->verbose > 0)
-		sfield(t, "flows evicted", "%llu (memory cap)", (unsigned long long)sum->flows_evicted);
+		sfield(t, "flows evicted", "%llu (%llu for the memory cap, %llu with the table full)",
+		       (unsigned long long)sum->flows_evicted,
+		       (unsigned long long)sum->flows_evicted_memory,
+		       (unsigned long long)(sum->flows_evicted - sum->flows_evicted_memory));
 	if (sum->hs_too_big || t->verbose > 0)
 		sfield(t, "handshake too big", "%llu messages skipped",
 		       (unsigned long long)sum->hs_too_big);

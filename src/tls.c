@@ -1453,6 +1453,16 @@ void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim)
 	t->lim = *lim;
 }
 
+size_t td_tls_bytes(const struct td_tls *t)
+{
+	size_t n = td_tlsdec_bytes(t);
+
+	for (int i = 0; i < 2; i++)
+		if (t->d[i].hs_buf)
+			n += t->d[i].hs_buf_size + TD_TLS_MALLOC_OVERHEAD;
+	return n;
+}
+
 void td_tls_free(struct td_tls *t)
 {
 	td_tlsdec_free(t);

@@ -649,6 +649,24 @@ void td_tlsdec_close(struct td_tls *t, struct td_session *s)
 	(void)x;
 }
 
+size_t td_tlsdec_bytes(const struct td_tls *t)
+{
+	const struct td_tls_dec *x = t->dec;
+	size_t n;
+
+	if (!x)
+		return 0;
+	n = sizeof *x + TD_TLS_MALLOC_OVERHEAD;
+	if (x->tr)
+		n += x->tr_cap + TD_TLS_MALLOC_OVERHEAD;
+	for (int d = 0; d < 2; d++)
+		if (x->rec[d])
+			n += TD_TLS_MAX_RECORD + TD_TLS_MALLOC_OVERHEAD;
+	if (x->plain)
+		n += TD_TLS_MAX_RECORD + TD_TLS_MALLOC_OVERHEAD;
+	return n;
+}
+
 void td_tlsdec_free(struct td_tls *t)
 {
 	struct td_tls_dec *x = t->dec;

@@ -70,5 +70,11 @@ void td_tlsdec_record_end(struct td_tls *t, struct td_session *s,
 			  const struct td_tls_cert_sink *sink, int dir);
 void td_tlsdec_close(struct td_tls *t, struct td_session *s);
 void td_tlsdec_free(struct td_tls *t);
+/* Heap bytes of the decryption state, allocator headers included. */
+size_t td_tlsdec_bytes(const struct td_tls *t);
+
+/* What the allocator adds to each block (glibc: an 8-byte header, sizes
+ * rounded up to 16), for td_tls_bytes(). */
+#define TD_TLS_MALLOC_OVERHEAD 16
 
 #endif

@@ -4,12 +4,21 @@
  * published vectors; the table is checked through its public contract, with
  * expectations built by the test (the key's serialisation, the canonical
  * order of endpoints, the activity order).
+ *
+ * The engine's use of the table (connection life cycle, idle timeouts per
+ * state, --max-memory, the TCP details around the reassembler) is checked
+ * with crafted segment sequences fed to td_engine_packet(): each test
+ * builds the packets, so it knows the sequence numbers, bytes and states
+ * it expects.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_engine.h"
 #include "td_flow.h"
+#include "td_test_util.h"
+#include "td_x509.h"
 
 /* SipHash-2-4 with key 00 01 .. 0f over the message 00 01 .. (i - 1), for
  * i = 0..63: the vectors_sip64 table of the reference implementation
@@ -364,6 +373,74 @@ START_TEST(many_flows)
 }
 END_TEST
 
+/* Per-state lists: the oldest of a state is that list's tail, the oldest
+ * of all the least recently touched whatever its state. */
+START_TEST(states_and_oldest)
+{
+	struct td_flow_table *t = td_flow_table_new(8, test_key);
+	struct td_flow *f[4];
+
+	for (uint8_t i = 0; i < 4; i++) {
+		f[i] = get(t, v4(1, 1, 1, i), 1, v4(2, 2, 2, 2), 2, true, NULL, NULL);
+		ck_assert_uint_eq(f[i]->state, TD_FLOW_HALF_OPEN);
+		td_flow_touch(t, f[i], (struct td_time){ 10 + i, 0 });
+	}
+	/* f[0] (t=10) established, f[2] (t=12) closing */
+	td_flow_set_state(t, f[0], TD_FLOW_ESTABLISHED);
+	td_flow_set_state(t, f[2], TD_FLOW_CLOSING);
+	ck_assert_ptr_eq(td_flow_oldest_in(t, TD_FLOW_HALF_OPEN), f[1]);
+	ck_assert_ptr_eq(td_flow_oldest_in(t, TD_FLOW_ESTABLISHED), f[0]);
+	ck_assert_ptr_eq(td_flow_oldest_in(t, TD_FLOW_CLOSING), f[2]);
+	ck_assert_ptr_null(td_flow_oldest_in(t, TD_FLOW_STATES));
+	ck_assert_ptr_eq(td_flow_oldest(t), f[0]);
+	/* touching f[0] again: now f[1] (t=11) is the oldest of all */
+	td_flow_touch(t, f[0], (struct td_time){ 20, 0 });
+	ck_assert_ptr_eq(td_flow_oldest(t), f[1]);
+	td_flow_set_state(t, f[0], TD_FLOW_ESTABLISHED); /* no-op */
+	td_flow_remove(t, f[1]);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[2]);
+	td_flow_remove(t, f[2]);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[3]);
+	ck_assert_ptr_null(td_flow_oldest_in(t, TD_FLOW_CLOSING));
+	td_flow_remove(t, f[3]);
+	ck_assert_ptr_eq(td_flow_oldest(t), f[0]);
+	td_flow_remove(t, f[0]);
+	ck_assert_ptr_null(td_flow_oldest(t));
+	td_flow_table_free(t);
+}
+END_TEST
+
+/* Accounting: an empty table costs at least its bucket array; each entry
+ * adds td_flow_entry_bytes() plus what is charged to it; removal gives
+ * all of it back; the peak stays. */
+START_TEST(accounting)
+{
+	struct td_flow_table *t = td_flow_table_new(1000, test_key);
+	struct td_flow *f[3];
+	size_t empty = td_flow_bytes(t), e = td_flow_entry_bytes();
+
+	/* 1000 flows: 2048 buckets of one pointer each */
+	ck_assert_uint_ge(empty, 2048 * sizeof(void *));
+	ck_assert_uint_ge(e, sizeof(struct td_flow));
+	for (uint8_t i = 0; i < 3; i++)
+		f[i] = get(t, v4(1, 1, 1, i), 1, v4(2, 2, 2, 2), 2, true, NULL, NULL);
+	ck_assert_uint_eq(td_flow_bytes(t), empty + 3 * e);
+	td_flow_charge(t, f[0], 1000);
+	td_flow_charge(t, f[1], 500);
+	ck_assert_uint_eq(td_flow_bytes(t), empty + 3 * e + 1500);
+	td_flow_charge(t, f[0], 100); /* replaces, does not add */
+	ck_assert_uint_eq(td_flow_bytes(t), empty + 3 * e + 600);
+	ck_assert_uint_eq(td_flow_peak_bytes(t), empty + 3 * e + 1500);
+	td_flow_remove(t, f[1]);
+	ck_assert_uint_eq(td_flow_bytes(t), empty + 2 * e + 100);
+	td_flow_remove(t, f[0]);
+	td_flow_remove(t, f[2]);
+	ck_assert_uint_eq(td_flow_bytes(t), empty);
+	ck_assert_uint_eq(td_flow_peak_bytes(t), empty + 3 * e + 1500);
+	td_flow_table_free(t);
+}
+END_TEST
+
 START_TEST(random_key_and_args)
 {
 	struct td_flow_table *t1 = td_flow_table_new(2, NULL), *t2 = td_flow_table_new(2, NULL);
@@ -382,6 +459,356 @@ START_TEST(random_key_and_args)
 	td_flow_table_free(t1);
 	td_flow_table_free(t2);
 	td_flow_table_free(NULL);
+}
+END_TEST
+
+/* ---- the engine on crafted segments ------------------------------------ */
+
+#define MAX_GOT 16
+#define CLIENT 0x0a000001u
+#define SERVER 0x0a000002u
+#define ACK 0x10
+#define SYN 0x02
+#define FIN 0x01
+#define RST 0x04
+#define PSH 0x08
+
+struct eng {
+	struct td_x509_cache *cache;
+	struct td_engine *e;
+	uint32_t frame;
+	size_t n;
+	struct td_session got[MAX_GOT]; /* copies: certificates not to be read */
+};
+
+static void on_emit(void *user, struct td_session *s)
+{
+	struct eng *x = user;
+
+	ck_assert_uint_lt(x->n, MAX_GOT);
+	x->got[x->n++] = *s;
+}
+
+/* cfg NULL: the defaults, without nDPI (not what these tests are about). */
+static struct eng *eng_new(const struct td_engine_config *cfg)
+{
+	struct eng *x = calloc(1, sizeof *x);
+	struct td_engine_config def;
+
+	ck_assert_ptr_nonnull(x);
+	if (!cfg) {
+		td_engine_config_default(&def);
+		def.classify = false;
+		cfg = &def;
+	}
+	x->cache = td_x509_cache_new(16);
+	x->e = td_engine_new(cfg, x->cache, on_emit, x);
+	ck_assert_ptr_nonnull(x->e);
+	return x;
+}
+
+static void eng_free(struct eng *x)
+{
+	td_engine_free(x->e);
+	td_x509_cache_free(x->cache);
+	free(x);
+}
+
+static struct td_engine_stats eng_stats(const struct eng *x)
+{
+	struct td_engine_stats st;
+
+	td_engine_stats(x->e, &st);
+	return st;
+}
+
+/* One segment of the connection CLIENT:cport <-> SERVER:443. */
+static void seg_w(struct eng *x, int64_t sec, uint16_t cport, bool from_client, uint32_t seq,
+		  uint8_t flags, uint16_t window, const void *p, size_t n)
+{
+	uint8_t frame[TD_TEST_FRAME_LEN(2048)];
+	struct td_test_tcp t = {
+		.src = from_client ? CLIENT : SERVER,
+		.dst = from_client ? SERVER : CLIENT,
+		.sport = from_client ? cport : 443,
+		.dport = from_client ? 443 : cport,
+		.seq = seq,
+		.ack = 0,
+		.flags = flags,
+		.window = window,
+		.payload = p,
+		.len = n,
+	};
+
+	ck_assert_uint_le(n, 2048);
+	size_t len = td_test_tcp_frame(frame, &t);
+	td_engine_packet(x->e, 1, ++x->frame, (struct td_time){ sec, 0 }, frame, len, len);
+}
+
+static void seg(struct eng *x, int64_t sec, uint16_t cport, bool from_client, uint32_t seq,
+		uint8_t flags, const void *p, size_t n)
+{
+	seg_w(x, sec, cport, from_client, seq, flags, 65535, p, n);
+}
+
+/* A TLS 1.2 ClientHello record with no extensions, one suite
+ * (RFC 5246 §7.4.1.2): 5 + 4 + 41 = 50 bytes. */
+#define CH_LEN 50
+static const uint8_t client_hello[CH_LEN] = {
+	0x16, 0x03, 0x01, 0x00, 45,   /* handshake record */
+	0x01, 0x00, 0x00, 41,         /* ClientHello */
+	0x03, 0x03,                   /* client_version */
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+	0,                            /* session_id */
+	0x00, 0x02, 0xc0, 0x2f,       /* cipher_suites */
+	0x01, 0x00,                   /* compression_methods: null */
+};
+
+/* A ServerHello choosing that suite (RFC 5246 §7.4.1.3): 5 + 4 + 38. */
+#define SH_LEN 47
+static const uint8_t server_hello[SH_LEN] = {
+	0x16, 0x03, 0x03, 0x00, 42,
+	0x02, 0x00, 0x00, 38,
+	0x03, 0x03,
+	32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+	16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+	0,
+	0xc0, 0x2f,
+	0x00,
+};
+
+/* A fatal handshake_failure alert record (RFC 5246 §7.2). */
+static const uint8_t alert_hf[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 40 };
+
+/* TCP Fast Open (RFC 7413): the ClientHello in the SYN, the ServerHello
+ * in the SYN-ACK; both reach the parser, nothing counts as resent. */
+START_TEST(engine_fast_open)
+{
+	struct eng *x = eng_new(NULL);
+
+	seg(x, 1, 40000, true, 1000, SYN, client_hello, CH_LEN);
+	seg(x, 1, 40000, false, 7000, SYN | ACK, server_hello, SH_LEN);
+	seg(x, 1, 40000, true, 1001 + CH_LEN, ACK, NULL, 0);
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 1);
+	ck_assert(x->got[0].syn_seen);
+	ck_assert(!x->got[0].midstream);
+	ck_assert(x->got[0].ch.seen);
+	ck_assert_uint_eq(x->got[0].ch.frame, 1);
+	ck_assert(x->got[0].sh.seen);
+	ck_assert_uint_eq(x->got[0].sh.frame, 2);
+	ck_assert_uint_eq(x->got[0].sh.suite, 0xc02f);
+	ck_assert_uint_eq(x->got[0].tcp.retransmissions[0] + x->got[0].tcp.retransmissions[1], 0);
+	ck_assert_uint_eq(x->got[0].tcp.gaps[0] + x->got[0].tcp.gaps[1], 0);
+	eng_free(x);
+}
+END_TEST
+
+/* The same SYN again (a retransmission) is the same connection; a SYN
+ * with a new ISN after both FINs, or after an RST, or from the client of
+ * a connection still open, starts a new one on the same ports. */
+START_TEST(engine_port_reuse)
+{
+	struct eng *x = eng_new(NULL);
+
+	/* 1: closed with FINs */
+	seg(x, 1, 40000, true, 1000, SYN, NULL, 0);
+	seg(x, 1, 40000, true, 1000, SYN, NULL, 0); /* retransmitted */
+	seg(x, 1, 40000, false, 9000, SYN | ACK, NULL, 0);
+	seg(x, 1, 40000, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 1, 40000, true, 1001 + CH_LEN, FIN | ACK, NULL, 0);
+	seg(x, 1, 40000, false, 9001, FIN | ACK, NULL, 0);
+	seg(x, 1, 40000, true, 1002 + CH_LEN, ACK, NULL, 0);
+	ck_assert_uint_eq(x->n, 1);
+	/* 2: new ISN; ended by an RST from the server */
+	seg(x, 2, 40000, true, 5000, SYN, NULL, 0);
+	seg(x, 2, 40000, false, 3000, SYN | ACK, NULL, 0);
+	seg(x, 2, 40000, true, 5001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 2, 40000, false, 3001, RST | ACK, NULL, 0);
+	ck_assert_uint_eq(x->n, 2);
+	/* 3: after the RST; 4: the client starts over while 3 is open */
+	seg(x, 3, 40000, true, 6000, SYN, NULL, 0);
+	seg(x, 3, 40000, true, 6001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 4, 40000, true, 8000, SYN, NULL, 0);
+	seg(x, 4, 40000, true, 8001, ACK | PSH, client_hello, CH_LEN);
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_uint_eq(x->got[i].id, i + 1);
+		ck_assert(x->got[i].ch.seen);
+		ck_assert(x->got[i].syn_seen);
+		ck_assert_uint_eq(x->got[i].payload_bytes[0], CH_LEN);
+		ck_assert_uint_eq(x->got[i].tcp.retransmissions[0], 0);
+	}
+	ck_assert_uint_eq(x->got[0].first_frame, 1);
+	ck_assert_uint_eq(x->got[0].end, TD_END_FIN);
+	ck_assert_uint_eq(x->got[1].first_frame, 8);
+	ck_assert_uint_eq(x->got[1].end, TD_END_RST);
+	ck_assert_uint_eq(x->got[2].first_frame, 12);
+	ck_assert_uint_eq(x->got[3].first_frame, 14);
+	eng_free(x);
+}
+END_TEST
+
+/* RSTs are counted per side; the first one ends the connection. */
+START_TEST(engine_rst_per_side)
+{
+	struct eng *x = eng_new(NULL);
+
+	seg(x, 1, 40001, true, 1000, SYN, NULL, 0);
+	seg(x, 1, 40001, false, 9000, SYN | ACK, NULL, 0);
+	seg(x, 1, 40001, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 1, 40001, false, 9001, RST, NULL, 0);
+	seg(x, 1, 40001, true, 1001 + CH_LEN, RST, NULL, 0); /* after the end */
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 1);
+	ck_assert_uint_eq(x->got[0].tcp.rsts[0], 0);
+	ck_assert_uint_eq(x->got[0].tcp.rsts[1], 1);
+	ck_assert_uint_eq(x->got[0].end, TD_END_RST);
+	ck_assert_int_eq(x->got[0].end_by, TD_DIR_S2C);
+	eng_free(x);
+}
+END_TEST
+
+/* Keep-alives (one garbage byte at next_seq - 1, or none) and a
+ * zero-window probe (one byte at next_seq while the peer's window is 0,
+ * here a byte that differs from the one sent later) are neither data nor
+ * retransmissions nor differing overlaps; the alert after them is read. */
+START_TEST(engine_keepalive_and_window_probe)
+{
+	struct eng *x = eng_new(NULL);
+	uint32_t next = 1001 + CH_LEN;
+	const uint8_t junk = 0xee;
+
+	seg(x, 1, 40002, true, 1000, SYN, NULL, 0);
+	seg(x, 1, 40002, false, 9000, SYN | ACK, NULL, 0);
+	seg(x, 1, 40002, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 2, 40002, true, next - 1, ACK, &junk, 1); /* keep-alive, 1 byte */
+	seg(x, 3, 40002, true, next - 1, ACK, NULL, 0);  /* keep-alive, none */
+	seg_w(x, 4, 40002, false, 9001, ACK, 0, NULL, 0); /* server: window 0 */
+	seg(x, 5, 40002, true, next, ACK, &junk, 1);      /* probe */
+	seg(x, 6, 40002, true, next, ACK, &junk, 1);      /* probe */
+	seg(x, 7, 40002, false, 9001, ACK, NULL, 0);      /* window open */
+	seg(x, 8, 40002, true, next, ACK | PSH, alert_hf, sizeof alert_hf);
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 1);
+	const struct td_session *s = &x->got[0];
+	ck_assert_uint_eq(s->tcp.keepalives[0], 2);
+	ck_assert_uint_eq(s->tcp.zero_window_probes[0], 2);
+	ck_assert_uint_eq(s->tcp.retransmissions[0], 0);
+	ck_assert_uint_eq(s->tcp.overlaps_differ, 0);
+	ck_assert_uint_eq(s->tcp.gaps[0], 0);
+	ck_assert_uint_eq(s->tcp.zero_windows[1], 1);
+	ck_assert_uint_eq(s->n_alerts, 1);
+	ck_assert_uint_eq(s->alerts[0].desc, 40);
+	ck_assert_uint_eq(s->alerts[0].level, 2);
+	ck_assert_uint_eq(s->alerts[0].dir, TD_DIR_C2S);
+	eng_free(x);
+}
+END_TEST
+
+/* Idle timeouts per state: a half-open connection goes after 30 s, a
+ * closing one (a FIN seen) after 30 s, an established one after 300 s;
+ * --idle-timeout's values replace them. */
+START_TEST(engine_idle_per_state)
+{
+	struct eng *x = eng_new(NULL);
+
+	seg(x, 0, 41000, true, 1000, SYN, NULL, 0); /* half-open */
+	seg(x, 0, 41001, true, 2000, SYN, NULL, 0); /* established */
+	seg(x, 0, 41001, false, 3000, SYN | ACK, NULL, 0);
+	seg(x, 0, 41001, true, 2001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 0, 41002, true, 4000, SYN, NULL, 0); /* closing */
+	seg(x, 0, 41002, true, 4001, ACK | PSH | FIN, client_hello, CH_LEN);
+	ck_assert_uint_eq(eng_stats(x).flows_now, 3);
+	seg(x, 30, 41003, true, 5000, SYN, NULL, 0); /* 30 s: nothing yet */
+	ck_assert_uint_eq(eng_stats(x).flows_expired, 0);
+	seg(x, 31, 41003, true, 5000, SYN, NULL, 0);
+	/* 41000 and 41002 went; 41002 carried a handshake: reported */
+	ck_assert_uint_eq(eng_stats(x).flows_expired, 2);
+	ck_assert_uint_eq(x->n, 1);
+	ck_assert_uint_eq(x->got[0].client_port, 41002);
+	ck_assert_uint_eq(x->got[0].end, TD_END_FIN);
+	seg(x, 300, 41001, false, 3001, ACK, NULL, 0); /* keeps 41001 alive */
+	seg(x, 600, 41004, true, 6000, SYN, NULL, 0);
+	ck_assert_uint_eq(x->n, 1);
+	seg(x, 601, 41004, true, 6000, SYN, NULL, 0);
+	ck_assert_uint_eq(x->n, 2);
+	ck_assert_uint_eq(x->got[1].client_port, 41001);
+	ck_assert_uint_eq(x->got[1].end, TD_END_IDLE);
+	eng_free(x);
+
+	struct td_engine_config cfg;
+	td_engine_config_default(&cfg);
+	cfg.classify = false;
+	cfg.idle_timeout[TD_ENGINE_HALF_OPEN] = 5;
+	cfg.idle_timeout[TD_ENGINE_ESTABLISHED] = 10;
+	x = eng_new(&cfg);
+	seg(x, 0, 41000, true, 1000, SYN, NULL, 0);
+	seg(x, 0, 41001, true, 2000, SYN, NULL, 0);
+	seg(x, 0, 41001, true, 2001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 6, 41003, true, 5000, SYN, NULL, 0);
+	ck_assert_uint_eq(eng_stats(x).flows_expired, 1);
+	ck_assert_uint_eq(x->n, 0);
+	seg(x, 11, 41003, true, 5000, SYN, NULL, 0);
+	ck_assert_uint_eq(x->n, 1);
+	ck_assert_uint_eq(x->got[0].end, TD_END_IDLE);
+	eng_free(x);
+}
+END_TEST
+
+/* --max-memory: the table's bytes never exceed the cap; room is made by
+ * evicting half-open connections first, then the least recently active;
+ * the evicted connections are reported with end "evicted" and counted. */
+START_TEST(engine_max_memory)
+{
+	struct td_engine_config cfg;
+	struct eng *x = eng_new(NULL);
+	size_t empty = eng_stats(x).memory_now, one;
+
+	/* What one connection with a ClientHello costs, as accounted. */
+	seg(x, 0, 42000, true, 1000, SYN, NULL, 0);
+	seg(x, 0, 42000, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	one = eng_stats(x).memory_now - empty;
+	ck_assert_uint_gt(one, sizeof(struct td_session));
+	eng_free(x);
+
+	td_engine_config_default(&cfg);
+	cfg.classify = false;
+	cfg.max_memory = empty + 3 * one + one / 2; /* room for three */
+	x = eng_new(&cfg);
+	/* 42000 established (a handshake), 42001 and 42002 half-open */
+	seg(x, 0, 42000, true, 1000, SYN, NULL, 0);
+	seg(x, 0, 42000, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 1, 42001, true, 1000, SYN, NULL, 0);
+	seg(x, 2, 42002, true, 1000, SYN, NULL, 0);
+	ck_assert_uint_eq(eng_stats(x).flows_now, 3);
+	/* two more with handshakes: the half-open ones go first */
+	for (uint16_t p = 42003; p < 42005; p++) {
+		seg(x, 3, p, true, 1000, SYN, NULL, 0);
+		seg(x, 3, p, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	}
+	struct td_engine_stats st = eng_stats(x);
+	ck_assert_uint_eq(st.flows_now, 3);
+	ck_assert_uint_eq(st.flows_evicted_memory, 2);
+	ck_assert_uint_eq(st.flows_evicted, 2);
+	ck_assert_uint_eq(x->n, 0); /* SYNs alone: nothing to report */
+	/* one more: now 42000, the least recently active, goes */
+	seg(x, 4, 42005, true, 1000, SYN, NULL, 0);
+	seg(x, 4, 42005, true, 1001, ACK | PSH, client_hello, CH_LEN);
+	ck_assert_uint_eq(x->n, 1);
+	ck_assert_uint_eq(x->got[0].client_port, 42000);
+	ck_assert_uint_eq(x->got[0].end, TD_END_EVICTED);
+	ck_assert(x->got[0].ch.seen);
+	st = eng_stats(x);
+	ck_assert_uint_eq(st.flows_evicted_memory, 3);
+	ck_assert_uint_le(st.memory_peak, cfg.max_memory);
+	ck_assert_uint_ge(st.memory_peak, empty + 3 * one);
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 4);
+	ck_assert_uint_eq(eng_stats(x).memory_now, empty);
+	eng_free(x);
 }
 END_TEST
 
@@ -407,6 +834,17 @@ Suite *td_flow_suite(void)
 	tcase_add_test(table, remove_random_order);
 	tcase_add_test(table, many_flows);
 	tcase_add_test(table, random_key_and_args);
+	tcase_add_test(table, states_and_oldest);
+	tcase_add_test(table, accounting);
 	suite_add_tcase(s, table);
+
+	TCase *engine = tcase_create("engine");
+	tcase_add_test(engine, engine_fast_open);
+	tcase_add_test(engine, engine_port_reuse);
+	tcase_add_test(engine, engine_rst_per_side);
+	tcase_add_test(engine, engine_keepalive_and_window_probe);
+	tcase_add_test(engine, engine_idle_per_state);
+	tcase_add_test(engine, engine_max_memory);
+	suite_add_tcase(s, engine);
 	return s;
 }

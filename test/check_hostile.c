@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "td_decode.h"
 #include "td_session.h"
 #include "td_test_util.h"
 #include "td_tls.h"
@@ -589,6 +591,148 @@ START_TEST(test_hostile_sni)
 }
 END_TEST
 
+/* ---- a SYN flood under --max-memory ------------------------------------ */
+
+static uint32_t flood_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Copies of the frames of a sample capture. */
+struct frames {
+	size_t n;
+	uint8_t *p[64];
+	size_t len[64];
+};
+
+static long child_maxrss_kib(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/* One million SYNs from distinct sources (100.64.0.0/10, each to
+ * 10.0.0.254:443, 10 us apart) with one real connection
+ * (tls12-ecdhe-ok.pcap) inside: its SYN and SYN-ACK at the 100000th SYN,
+ * each of its other packets 50000 SYNs after the one before, so between
+ * two of its packets far more SYNs arrive than 32 MiB can hold. With
+ * --max-memory 32M: the table's peak (as counted) stays under the cap,
+ * the process's peak RSS under what it needs without the flood plus the
+ * cap and a quarter (allocator slack, what nDPI allocates beyond its flow
+ * struct), nearly every SYN's entry was evicted (a connection costs at
+ * least its struct td_session: no more than 32M / that fit), and the real
+ * connection is reported whole: completed, ended by FIN, its leaf the
+ * certificate openssl fingerprints. */
+START_TEST(test_syn_flood_max_memory)
+{
+	enum { N = 1000000, REAL_AT = 100000, REAL_GAP = 50000 };
+	const unsigned long long cap = 32ULL << 20;
+	struct frames fr;
+	char dir[] = "/tmp/td-flood-XXXXXX", path[64], want[65];
+	uint32_t rng = 0x12345678u;
+	size_t k = 0;
+	int st;
+
+	int linktype;
+	fr.n = td_test_sample_frames("tls12-ecdhe-ok.pcap", fr.p, fr.len, 64, &linktype);
+	ck_assert_int_eq(linktype, TD_LINK_ETHERNET);
+	ck_assert_uint_gt(fr.n, 2);
+	ck_assert_uint_lt(REAL_AT + (fr.n - 1) * REAL_GAP, N);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/flood.pcap", dir);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	td_test_pcap_header(f);
+	for (uint32_t i = 0; i < N; i++) {
+		int64_t sec = 1000 + i / 100000;
+		uint32_t usec = (i % 100000) * 10;
+		uint8_t syn[TD_TEST_FRAME_LEN(0)];
+		struct td_test_tcp t = {
+			.src = 0x64400000u + i,
+			.dst = 0x0a0000feu,
+			.sport = (uint16_t)(1024 + i % 60000),
+			.dport = 443,
+			.seq = flood_rand(&rng),
+			.flags = 0x02,
+			.window = 65535,
+		};
+
+		/* the real connection: SYN and SYN-ACK together, then spread */
+		while (k < fr.n && i == (k < 2 ? REAL_AT : REAL_AT + (k - 1) * REAL_GAP)) {
+			td_test_pcap_frame(f, sec, usec, fr.p[k], fr.len[k]);
+			k++;
+		}
+		td_test_pcap_frame(f, sec, usec, syn, td_test_tcp_frame(syn, &t));
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_eq(k, fr.n);
+
+	/* what the process needs without the flood */
+	st = td_test_run(NULL, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --json > /dev/null", bin(),
+			 td_test_samples());
+	ck_assert_int_eq(st, 0);
+	long base_kib = child_maxrss_kib();
+
+	char *out;
+	st = td_test_run(&out, NULL, "TZ=UTC %s -r %s --json --max-memory 32M", bin(), path);
+	ck_assert_int_eq(st, 0);
+	long flood_kib = child_maxrss_kib();
+	json_t *lines = td_test_json_lines(out);
+	size_t nconn = 0;
+	json_t *conn = NULL, *sum = NULL, *o;
+	size_t i;
+	json_array_foreach(lines, i, o) {
+		const char *type = json_string_value(json_object_get(o, "type"));
+		if (type && strcmp(type, "connection") == 0) {
+			nconn++;
+			conn = o;
+		} else if (type && strcmp(type, "summary") == 0) {
+			sum = o;
+		}
+	}
+	ck_assert_uint_eq(nconn, 1);
+	ck_assert_ptr_nonnull(sum);
+
+	char *fp = td_test_sh(NULL, "openssl x509 -in %s/keys/server.example.pem -noout "
+				    "-fingerprint -sha256", td_test_samples());
+	td_test_fingerprint_hex(fp, want, sizeof want);
+	free(fp);
+	json_t *leaf = json_array_get(json_object_get(conn, "certificates"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(leaf, "sha256")), want);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(conn, "tls"), "outcome")),
+			 "completed");
+	ck_assert_str_eq(json_string_value(json_object_get(conn, "end")), "fin");
+
+	json_int_t peak = json_integer_value(json_object_get(sum, "memory_peak"));
+	json_int_t evicted = json_integer_value(json_object_get(sum, "flows_evicted_memory"));
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "memory_cap")), (json_int_t)cap);
+	ck_assert_int_gt(peak, (json_int_t)(cap / 2));
+	ck_assert_int_le(peak, (json_int_t)cap);
+	ck_assert_int_ge(evicted, (json_int_t)(N - cap / sizeof(struct td_session)));
+#ifndef __SANITIZE_ADDRESS__
+	/* (AddressSanitizer's shadow memory and quarantine are not ours) */
+	ck_assert_msg(flood_kib <= base_kib + (long)(cap / 1024) * 5 / 4,
+		      "peak RSS %ld KiB; without the flood %ld KiB, cap %llu KiB", flood_kib,
+		      base_kib, cap / 1024);
+#else
+	(void)flood_kib;
+	(void)base_kib;
+#endif
+	json_decref(lines);
+	free(out);
+	for (size_t j = 0; j < fr.n; j++)
+		free(fr.p[j]);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *td_hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -607,5 +751,9 @@ Suite *td_hostile_suite(void)
 	tcase_add_test(capture, test_hostile_sni);
 	suite_add_tcase(s, parser);
 	suite_add_tcase(s, capture);
+	TCase *flood = tcase_create("flood");
+	tcase_set_timeout(flood, 180); /* ~10 s plain, longer under sanitizers */
+	tcase_add_test(flood, test_syn_flood_max_memory);
+	suite_add_tcase(s, flood);
 	return s;
 }

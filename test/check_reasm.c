@@ -7,10 +7,15 @@
  * was reported with.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_decode.h"
+#include "td_engine.h"
 #include "td_reasm.h"
+#include "td_test_util.h"
+#include "td_x509.h"
 
 #define MAXS 65536 /* longest stream a test builds */
 #define MAXEV 8192 /* most sink events a test records */
@@ -515,9 +520,56 @@ START_TEST(keep_alive)
 	ck_assert_uint_eq(f->d.c.overlaps, 0);
 	ck_assert_uint_eq(f->d.c.overlaps_differ, 0);
 	ck_assert_uint_eq(f->d.c.segments, 1);
+	ck_assert_uint_eq(f->d.c.keepalives, 2);
 	feed(f, 100, 100, 4);
 	assert_stream(f, 200);
 	assert_frames(f, 100, 200, 4);
+	fix_free(f);
+}
+END_TEST
+
+/* Zero-window probes (the caller saw the peer's window at 0): one byte at
+ * next_seq is taken out and counted; the byte sent again later, equal or
+ * not, is then the first copy. Anything else is not a probe. */
+START_TEST(window_probe)
+{
+	struct fix *f = fix_new(3000, 11);
+	ck_assert(!td_reasm_window_probe(&f->d, f->isn, 1, false)); /* not started */
+	syn(f);
+	feed(f, 0, 100, 1);
+	ck_assert(td_reasm_window_probe(&f->d, f->isn + 100, 1, false));
+	ck_assert(td_reasm_window_probe(&f->d, f->isn + 100, 1, false));
+	ck_assert(!td_reasm_window_probe(&f->d, f->isn + 100, 2, false)); /* 2 bytes */
+	ck_assert(!td_reasm_window_probe(&f->d, f->isn + 101, 1, false)); /* ahead */
+	ck_assert(!td_reasm_window_probe(&f->d, f->isn + 99, 1, false));  /* behind */
+	ck_assert(!td_reasm_window_probe(&f->d, f->isn + 100, 1, true));  /* FIN */
+	ck_assert_uint_eq(f->d.c.zero_window_probes, 2);
+	/* the probes' bytes never reached the stream */
+	ck_assert_uint_eq(f->d.next_seq, f->isn + 100);
+	feed(f, 100, 100, 2);
+	assert_stream(f, 200);
+	assert_frames(f, 100, 200, 2);
+	ck_assert_uint_eq(f->d.c.retransmissions, 0);
+	ck_assert_uint_eq(f->d.c.overlaps, 0);
+	ck_assert_uint_eq(f->d.c.overlaps_differ, 0);
+	fix_free(f);
+}
+END_TEST
+
+/* The accounting counts each held segment's bytes and its header. */
+START_TEST(bytes_accounted)
+{
+	struct fix *f = fix_new(4000, 12);
+
+	syn(f);
+	ck_assert_uint_eq(td_reasm_bytes(&f->d), 0);
+	feed(f, 100, 50, 1);
+	feed(f, 300, 70, 2);
+	ck_assert_uint_eq(f->d.held_segs, 2);
+	ck_assert_uint_ge(td_reasm_bytes(&f->d), 120 + 2 * 16);
+	ck_assert_uint_le(td_reasm_bytes(&f->d), 120 + 2 * 96);
+	feed(f, 0, 400, 3);
+	ck_assert_uint_eq(td_reasm_bytes(&f->d), 0);
 	fix_free(f);
 }
 END_TEST
@@ -840,6 +892,309 @@ START_TEST(free_with_held)
 }
 END_TEST
 
+/* ---- property: a real connection, resegmented, gives the same facts ---- */
+
+/* What must not depend on how the bytes were cut, ordered or repeated:
+ * the TLS facts of the connection (frames and times excluded). */
+struct facts {
+	size_t n; /* connections emitted */
+	bool is_tls;
+	char ja3[33], ja3s[33], ja4[48], ja4s[48];
+	uint16_t version, suite;
+	uint8_t n_certs;
+	uint8_t cert_sha256[TD_MAX_CHAIN][32];
+	uint8_t n_alerts;
+	struct {
+		uint8_t dir, level, desc, phase;
+		bool encrypted, probable;
+	} alerts[TD_MAX_ALERTS];
+	uint8_t outcome, stage, end;
+	uint32_t records[2], appdata_records[2], handshake_messages[2];
+	uint64_t appdata_bytes[2], payload_bytes[2], bytes_missing[2];
+	uint32_t gaps[2], overlaps_differ;
+	/* not compared: segments out of order and sent again (the test's
+	 * own disorder, which must show) */
+	uint32_t disorder;
+};
+
+static void on_facts(void *user, struct td_session *s)
+{
+	struct facts *f = user;
+
+	f->n++;
+	f->is_tls = s->is_tls;
+	memcpy(f->ja3, s->ja3, sizeof f->ja3);
+	memcpy(f->ja3s, s->ja3s, sizeof f->ja3s);
+	memcpy(f->ja4, s->ja4, sizeof f->ja4);
+	memcpy(f->ja4s, s->ja4s, sizeof f->ja4s);
+	f->version = td_session_version(s);
+	f->suite = s->sh.suite;
+	f->n_certs = s->n_certs;
+	for (unsigned i = 0; i < s->n_certs; i++)
+		memcpy(f->cert_sha256[i], s->certs[i]->sha256, 32);
+	f->n_alerts = s->n_alerts;
+	for (unsigned i = 0; i < s->n_alerts; i++) {
+		f->alerts[i].dir = s->alerts[i].dir;
+		f->alerts[i].level = s->alerts[i].level;
+		f->alerts[i].desc = s->alerts[i].desc;
+		f->alerts[i].phase = s->alerts[i].phase;
+		f->alerts[i].encrypted = s->alerts[i].encrypted;
+		f->alerts[i].probable = s->alerts[i].probable;
+	}
+	f->outcome = s->outcome;
+	f->stage = s->stage;
+	f->end = s->end;
+	for (int d = 0; d < 2; d++) {
+		f->records[d] = s->records[d];
+		f->appdata_records[d] = s->appdata_records[d];
+		f->handshake_messages[d] = s->handshake_messages[d];
+		f->appdata_bytes[d] = s->appdata_bytes[d];
+		f->payload_bytes[d] = 0; /* differs: duplicates are payload too */
+		f->bytes_missing[d] = s->tcp.bytes_missing[d];
+		f->gaps[d] = s->tcp.gaps[d];
+	}
+	f->overlaps_differ = s->tcp.overlaps_differ;
+	f->disorder = s->tcp.out_of_order[0] + s->tcp.out_of_order[1] +
+		      s->tcp.retransmissions[0] + s->tcp.retransmissions[1];
+}
+
+/* One segment of the sample connection, decoded. */
+struct pseg {
+	struct td_test_tcp t;
+	uint8_t *data; /* owned copy of the payload */
+};
+
+struct pconn {
+	size_t n;
+	struct pseg s[64];
+};
+
+static uint32_t ipv4_of(const struct td_addr *a)
+{
+	return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+	       (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+}
+
+/* Reads the sample's packets (one IPv4 connection) with the capture and
+ * decode stages: every segment's addresses, numbers, flags and payload. */
+static void pconn_load(struct pconn *c, const char *name)
+{
+	uint8_t *frames[64];
+	size_t lens[64];
+	int linktype;
+	size_t n = td_test_sample_frames(name, frames, lens, 64, &linktype);
+
+	c->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct td_tcp_seg seg;
+
+		ck_assert_int_eq(td_decode_packet(linktype, frames[i], lens[i], lens[i], &seg),
+				 TD_DECODE_TCP);
+		ck_assert_int_eq(seg.src.family, 4);
+		struct pseg *p = &c->s[c->n++];
+		p->t = (struct td_test_tcp){ ipv4_of(&seg.src), ipv4_of(&seg.dst), seg.sport,
+					     seg.dport, seg.seq, seg.ack, seg.flags, seg.window,
+					     NULL, seg.payload_len };
+		p->data = malloc(seg.payload_len + 1);
+		ck_assert_ptr_nonnull(p->data);
+		memcpy(p->data, seg.payload, seg.payload_len);
+		p->t.payload = p->data;
+		free(frames[i]);
+	}
+	ck_assert_uint_gt(c->n, 4);
+}
+
+static void pconn_free(struct pconn *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->s[i].data);
+}
+
+/* Runs segments through a fresh engine (no nDPI: not a TLS fact). */
+struct prun {
+	struct td_x509_cache *cache;
+	struct td_engine *e;
+	uint32_t frame;
+	struct facts f;
+};
+
+static void prun_start(struct prun *r)
+{
+	struct td_engine_config cfg;
+
+	memset(r, 0, sizeof *r);
+	td_engine_config_default(&cfg);
+	cfg.classify = false;
+	r->cache = td_x509_cache_new(16);
+	r->e = td_engine_new(&cfg, r->cache, on_facts, &r->f);
+	ck_assert_ptr_nonnull(r->e);
+}
+
+static void prun_seg(struct prun *r, const struct td_test_tcp *t)
+{
+	uint8_t frame[TD_TEST_FRAME_LEN(65536)];
+	size_t len;
+
+	ck_assert_uint_le(t->len, 65536);
+	len = td_test_tcp_frame(frame, t);
+	r->frame++;
+	td_engine_packet(r->e, 1, r->frame, (struct td_time){ 1000, r->frame }, frame, len, len);
+}
+
+static void prun_end(struct prun *r)
+{
+	td_engine_finish(r->e);
+	td_engine_free(r->e);
+	td_x509_cache_free(r->cache);
+}
+
+/* A flight: consecutive payload bytes of one direction, from the
+ * template segment tmpl (addresses, ports, flags). */
+struct flight {
+	bool open;
+	struct td_test_tcp tmpl;
+	uint32_t seq; /* of buf[0] */
+	uint8_t buf[65536];
+	size_t len;
+};
+
+struct piece {
+	size_t off, len;
+};
+
+/* Sends the flight cut into random pieces, shuffled, some sent twice and
+ * some overlapping others (always with the flight's own bytes). */
+static void flight_send(struct prun *r, struct flight *fl, uint32_t *rng)
+{
+	enum { MAXP = 400 };
+	struct piece p[MAXP];
+	size_t np = 0, off = 0, avg;
+
+	if (!fl->open)
+		return;
+	avg = fl->len / 40 > 8 ? fl->len / 40 : 8;
+	while (off < fl->len) {
+		size_t n = 1 + rnd(rng, (uint32_t)(2 * avg));
+
+		if (n > fl->len - off)
+			n = fl->len - off;
+		p[np++] = (struct piece){ off, n };
+		off += n;
+	}
+	for (size_t i = 0, base = np; i < base && np < MAXP - 1; i++) {
+		if (rnd(rng, 5) == 0) /* a duplicate */
+			p[np++] = p[i];
+		if (rnd(rng, 5) == 0) { /* an overlap across neighbours */
+			size_t a = p[i].off > avg ? p[i].off - rnd(rng, (uint32_t)avg) : 0;
+			size_t b = p[i].off + p[i].len + rnd(rng, (uint32_t)avg);
+			p[np++] = (struct piece){ a, (b < fl->len ? b : fl->len) - a };
+		}
+	}
+	for (size_t i = np; i > 1; i--) { /* Fisher-Yates */
+		size_t j = rnd(rng, (uint32_t)i);
+		struct piece tmp = p[i - 1];
+		p[i - 1] = p[j];
+		p[j] = tmp;
+	}
+	for (size_t i = 0; i < np; i++) {
+		struct td_test_tcp t = fl->tmpl;
+
+		t.seq = fl->seq + (uint32_t)p[i].off;
+		t.flags = 0x18; /* ACK PSH */
+		t.payload = fl->buf + p[i].off;
+		t.len = p[i].len;
+		prun_seg(r, &t);
+	}
+	fl->open = false;
+	fl->len = 0;
+}
+
+/* The sample's segments in capture order, except that each run of data
+ * segments from one side (a flight) is re-cut and disordered as one;
+ * segments without payload (SYN, ACK, FIN, RST) stay where they were,
+ * a FIN or RST after the flight before it. rng 0: the segments as they
+ * were. */
+static void pconn_send(struct prun *r, const struct pconn *c, uint32_t rng)
+{
+	struct flight *fl = calloc(1, sizeof *fl);
+
+	ck_assert_ptr_nonnull(fl);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct td_test_tcp *t = &c->s[i].t;
+		bool data = t->len > 0 && !(t->flags & 0x07); /* no SYN FIN RST */
+
+		if (!rng) {
+			prun_seg(r, t);
+			continue;
+		}
+		if (data && fl->open && t->src == fl->tmpl.src && t->seq == fl->seq + fl->len &&
+		    t->len <= sizeof fl->buf - fl->len) {
+			memcpy(fl->buf + fl->len, t->payload, t->len);
+			fl->len += t->len;
+			continue;
+		}
+		if (data) {
+			flight_send(r, fl, &rng);
+			fl->open = true;
+			fl->tmpl = *t;
+			fl->seq = t->seq;
+			memcpy(fl->buf, t->payload, t->len);
+			fl->len = t->len;
+			continue;
+		}
+		if (t->len == 0 && !(t->flags & 0x07)) { /* a bare ACK: any time */
+			prun_seg(r, t);
+			continue;
+		}
+		flight_send(r, fl, &rng);
+		prun_seg(r, t);
+	}
+	flight_send(r, fl, &rng);
+	free(fl);
+}
+
+static const char *const prop_samples[] = { "tls12-ecdhe-ok.pcap", "tls12-unknown-ca.pcap",
+					    "tls12-rsa-key-mismatch.pcap", "tls13-ok.pcapng" };
+
+/* Each sample's facts: as captured, then cut into random pieces,
+ * shuffled within each flight, duplicated and overlapped (equal bytes)
+ * under 200 seeds: the same facts every time, no byte missing, no
+ * overlap that differs. The sample's own run is checked against what its
+ * generator recorded (one connection, TLS, a certificate or an alert). */
+START_TEST(property_resegmented_connection)
+{
+	struct pconn *c = calloc(1, sizeof *c);
+	struct prun r;
+	struct facts want;
+
+	ck_assert_ptr_nonnull(c);
+	pconn_load(c, prop_samples[_i / 200]);
+	prun_start(&r);
+	pconn_send(&r, c, 0);
+	prun_end(&r);
+	memcpy(&want, &r.f, sizeof want);
+	ck_assert_uint_eq(want.n, 1);
+	ck_assert(want.is_tls);
+	ck_assert(want.ja3[0] != '\0');
+	ck_assert(want.n_certs > 0 || want.n_alerts > 0 || want.version == 0x0304);
+	ck_assert_uint_eq(want.gaps[0] + want.gaps[1], 0);
+
+	prun_start(&r);
+	pconn_send(&r, c, 0x9e3779b9u * (uint32_t)(_i % 200 + 1));
+	prun_end(&r);
+	ck_assert_uint_gt(r.f.disorder, 0);
+	r.f.disorder = want.disorder;
+	ck_assert_msg(memcmp(&r.f, &want, sizeof want) == 0,
+		      "%s seed %d: facts differ (ja3 %s/%s, certs %u/%u, alerts %u/%u, outcome "
+		      "%u/%u, gaps %u/%u, overlaps differing %u)",
+		      prop_samples[_i / 200], _i % 200, r.f.ja3, want.ja3, r.f.n_certs,
+		      want.n_certs, r.f.n_alerts, want.n_alerts, r.f.outcome, want.outcome,
+		      r.f.gaps[0] + r.f.gaps[1], want.gaps[0] + want.gaps[1], r.f.overlaps_differ);
+	pconn_free(c);
+	free(c);
+}
+END_TEST
+
 Suite *td_reasm_suite(void);
 
 Suite *td_reasm_suite(void)
@@ -855,6 +1210,8 @@ Suite *td_reasm_suite(void)
 	tcase_add_test(basic, reversed);
 	tcase_add_test(basic, retransmission);
 	tcase_add_test(basic, keep_alive);
+	tcase_add_test(basic, window_probe);
+	tcase_add_test(basic, bytes_accounted);
 	tcase_add_test(basic, wrap);
 	tcase_add_test(basic, mid_stream);
 	tcase_add_test(basic, syn_restart);
@@ -885,6 +1242,9 @@ Suite *td_reasm_suite(void)
 	tcase_set_timeout(prop, 120);
 	tcase_add_loop_test(prop, property_permutations, 0, 200);
 	tcase_add_loop_test(prop, property_caps, 0, 200);
+	/* four samples, 200 seeds each, through the engine */
+	tcase_add_loop_test(prop, property_resegmented_connection, 0,
+			    (int)(sizeof prop_samples / sizeof prop_samples[0]) * 200);
 	suite_add_tcase(s, prop);
 	return s;
 }

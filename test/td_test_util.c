@@ -2,6 +2,8 @@
  * td_test_util.h). */
 #include "td_test_util.h"
 
+#include "td_capture.h"
+
 #include <check.h>
 
 #include <ctype.h>
@@ -190,4 +192,96 @@ const char *td_test_samples(void)
 {
 	const char *s = getenv("TD_SAMPLES");
 	return s ? s : "samples";
+}
+
+/* ---- crafted TCP packets -------------------------------------------- */
+
+static uint8_t *be16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static uint8_t *be32(uint8_t *p, uint32_t v)
+{
+	return be16(be16(p, v >> 16), v & 0xffff);
+}
+
+size_t td_test_tcp_frame(uint8_t *out, const struct td_test_tcp *t)
+{
+	static const uint8_t mac[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
+	uint8_t *p = out;
+
+	memcpy(p, mac, 12); /* dst, src: tlsdiag does not look at them */
+	p = be16(p + 12, 0x0800);
+	*p++ = 0x45; /* IPv4, header 20 bytes */
+	*p++ = 0;
+	p = be16(p, (unsigned)(20 + 20 + t->len));
+	p = be32(p, 0x00004000); /* id 0, DF */
+	*p++ = 64;
+	*p++ = 6; /* TCP */
+	p = be16(p, 0);
+	p = be32(p, t->src);
+	p = be32(p, t->dst);
+	p = be16(p, t->sport);
+	p = be16(p, t->dport);
+	p = be32(p, t->seq);
+	p = be32(p, t->ack);
+	*p++ = 5 << 4; /* data offset: 20 bytes */
+	*p++ = t->flags;
+	p = be16(p, t->window);
+	p = be32(p, 0); /* checksum, urgent pointer */
+	if (t->len)
+		memcpy(p, t->payload, t->len);
+	return TD_TEST_FRAME_LEN(t->len);
+}
+
+static void put_le32(FILE *f, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
+}
+
+void td_test_pcap_header(FILE *f)
+{
+	put_le32(f, 0xa1b2c3d4);
+	put_le32(f, 2 | 4u << 16); /* version 2.4 */
+	put_le32(f, 0);            /* thiszone */
+	put_le32(f, 0);            /* sigfigs */
+	put_le32(f, 262144);       /* snaplen */
+	put_le32(f, 1);            /* LINKTYPE_ETHERNET */
+}
+
+void td_test_pcap_frame(FILE *f, int64_t sec, uint32_t usec, const uint8_t *frame, size_t len)
+{
+	put_le32(f, (uint32_t)sec);
+	put_le32(f, usec);
+	put_le32(f, (uint32_t)len);
+	put_le32(f, (uint32_t)len);
+	ck_assert_uint_eq(fwrite(frame, 1, len, f), len);
+}
+
+size_t td_test_sample_frames(const char *name, uint8_t **frames, size_t *lens, size_t max,
+			     int *linktype)
+{
+	char path[512], err[256];
+	enum td_capture_status st;
+	struct td_packet pkt;
+	struct td_capture *cap;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/%s", td_test_samples(), name);
+	cap = td_capture_open_file(path, NULL, &st, err, sizeof err);
+	ck_assert_msg(cap != NULL, "%s", err);
+	while (td_capture_next(cap, &pkt, err, sizeof err) == TD_CAP_OK) {
+		ck_assert_uint_lt(n, max);
+		frames[n] = malloc(pkt.caplen ? pkt.caplen : 1);
+		ck_assert_ptr_nonnull(frames[n]);
+		memcpy(frames[n], pkt.data, pkt.caplen);
+		lens[n++] = pkt.caplen;
+		*linktype = pkt.linktype;
+	}
+	td_capture_close(cap);
+	return n;
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -60,5 +61,42 @@ const char *td_test_samples(void);
 /* JSON Lines (tlsdiag --json): every non-empty line must parse (the
  * test fails otherwise); returns them as an array, to be json_decref'd. */
 json_t *td_test_json_lines(const char *text);
+
+/* ---- crafted TCP packets -------------------------------------------- */
+
+/* One TCP segment over IPv4 (addresses host order, e.g. 0x0a000001 for
+ * 10.0.0.1). */
+struct td_test_tcp {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;   /* TD_TCP_* bits: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint16_t window;
+	const uint8_t *payload;
+	size_t len;
+};
+
+/* Size of the Ethernet + IPv4 + TCP frame of a segment with n payload
+ * bytes (no options): 54 + n. */
+#define TD_TEST_FRAME_LEN(n) (54 + (n))
+
+/* Writes the Ethernet frame of t into out (TD_TEST_FRAME_LEN(t->len)
+ * bytes; the caller makes room). Checksums are left zero: tlsdiag does not
+ * check them. Returns the frame's length. */
+size_t td_test_tcp_frame(uint8_t *out, const struct td_test_tcp *t);
+
+/* pcap file format (libpcap's, little-endian, microseconds, Ethernet):
+ * the 24-byte file header, and a 16-byte record header before each
+ * frame. Assert that the writes succeed. */
+void td_test_pcap_header(FILE *f);
+void td_test_pcap_frame(FILE *f, int64_t sec, uint32_t usec, const uint8_t *frame, size_t len);
+
+/* The packets of the sample capture name (in td_test_samples()), read
+ * with the capture stage: up to max of them, each a malloc'd copy in
+ * frames[i] (caplen bytes in lens[i], link type in *linktype, the last
+ * packet's), to be freed by the caller. Asserts that the file opens and
+ * holds at most max packets. Returns how many. */
+size_t td_test_sample_frames(const char *name, uint8_t **frames, size_t *lens, size_t max,
+			     int *linktype);
 
 #endif
