@@ -7,6 +7,7 @@
 #   make bench      speed and memory against tshark etc., answers against the
 #                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
+#   make valgrind   every sample under valgrind memcheck (CI runs it)
 #   make golden     regenerate test/golden/ (the reports make check compares)
 #                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
@@ -33,6 +34,8 @@ DEB_TOOLS := pkg-config openssl gcc make mawk
 # The Markdown report tests render it with GitHub-flavoured CommonMark
 # (pipe tables are a GFM extension: plain cmark does not know them).
 DEB_TOOLS += cmark-gfm
+# make valgrind (and .ci/run) runs the samples under memcheck.
+DEB_TOOLS += valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD := build/asan
@@ -102,7 +105,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=un
 SECONDS ?= 60
 DATA := $(wildcard data/tls-*.csv)
 
-.PHONY: all deps demo check install uninstall clean fuzz fuzz-run golden
+.PHONY: all deps demo check install uninstall clean fuzz fuzz-run golden valgrind
 all: $(BIN)
 
 $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
@@ -144,6 +147,10 @@ check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
 # for review, never committed by this target (tools/update-golden).
 golden: $(BIN)
 	tools/update-golden $(BIN)
+
+# Every sample under valgrind memcheck (errors or definite leaks fail).
+valgrind: $(BIN)
+	tools/valgrind-samples $(BIN)
 
 # A fuzz target with the replay driver, or (make fuzz: this Makefile again
 # with BUILD=build/fuzz, CC=clang) with libFuzzer.
