@@ -54,7 +54,7 @@ TD_LDFLAGS = $(SAN) $(LDFLAGS)
 
 # The library: every stage of the pipeline (all code but main.c).
 LIB_SRCS := \
-	src/error.c src/reader.c src/capture.c src/decode.c src/flow.c src/reasm.c \
+	src/error.c src/reader.c src/capture.c src/decode.c src/defrag.c src/flow.c src/reasm.c \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
 	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \

@@ -122,7 +122,7 @@ struct td_ip_frag {
 enum td_decode_unknown {
 	TD_UNKNOWN_NONE,       /* nothing unknown (plain UDP, ICMP, ...) */
 	TD_UNKNOWN_ETHERTYPE,  /* EtherType (Ethernet, SLL, Geneve, C-HDLC) */
-	TD_UNKNOWN_LLC,        /* an IEEE 802.3 length field: LLC follows */
+	TD_UNKNOWN_LLC,        /* an IEEE 802.3 length field: LLC follows (value 0) */
 	TD_UNKNOWN_PPP,        /* PPP protocol number */
 	TD_UNKNOWN_GRE,        /* GRE protocol type (or a GRE version != 0) */
 	TD_UNKNOWN_MPLS,       /* first nibble after the bottom MPLS label */

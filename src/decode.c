@@ -1014,7 +1014,7 @@ static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type
 			return ethertypes[i].decode(r, dc);
 	}
 	if (type <= ETHERTYPE_MAX_LEN)
-		return not_decoded(dc, TD_UNKNOWN_LLC, type);
+		return not_decoded(dc, TD_UNKNOWN_LLC, 0); /* one row, whatever the length */
 	return not_decoded(dc, kind, type);
 }
 
@@ -1369,20 +1369,23 @@ const char *td_encap_name(unsigned i)
 	return i < TD_ENCAP_COUNT ? encap_names[i] : NULL;
 }
 
-/* How each kind of unknown field is written, its value in hex or decimal. */
+/* How each kind of unknown field is written: its value in hex, in
+ * decimal, or not at all. */
+enum value_style { VALUE_NONE, VALUE_DEC, VALUE_HEX };
+
 static const struct {
 	const char *what;
-	bool hex;
+	enum value_style style;
 } unknown_kinds[TD_UNKNOWN_COUNT] = {
-	[TD_UNKNOWN_NONE] = {"nothing", false},
-	[TD_UNKNOWN_ETHERTYPE] = {"ethertype", true},
-	[TD_UNKNOWN_LLC] = {"802.3 length (LLC)", false},
-	[TD_UNKNOWN_PPP] = {"PPP protocol", true},
-	[TD_UNKNOWN_GRE] = {"GRE protocol", true},
-	[TD_UNKNOWN_MPLS] = {"MPLS payload starting with nibble", false},
-	[TD_UNKNOWN_ERSPAN] = {"ERSPAN frame type", false},
-	[TD_UNKNOWN_AF] = {"loopback address family", false},
-	[TD_UNKNOWN_SLL_HATYPE] = {"Linux cooked ARPHRD type", false},
+	[TD_UNKNOWN_NONE] = {"nothing", VALUE_NONE},
+	[TD_UNKNOWN_ETHERTYPE] = {"ethertype", VALUE_HEX},
+	[TD_UNKNOWN_LLC] = {"IEEE 802.3 LLC", VALUE_NONE},
+	[TD_UNKNOWN_PPP] = {"PPP protocol", VALUE_HEX},
+	[TD_UNKNOWN_GRE] = {"GRE protocol", VALUE_HEX},
+	[TD_UNKNOWN_MPLS] = {"MPLS payload starting with nibble", VALUE_DEC},
+	[TD_UNKNOWN_ERSPAN] = {"ERSPAN frame type", VALUE_DEC},
+	[TD_UNKNOWN_AF] = {"loopback address family", VALUE_DEC},
+	[TD_UNKNOWN_SLL_HATYPE] = {"Linux cooked ARPHRD type", VALUE_DEC},
 };
 
 const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,
@@ -1392,9 +1395,11 @@ const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, c
 		return buf;
 	if ((unsigned)kind >= TD_UNKNOWN_COUNT)
 		snprintf(buf, n, "unknown %u", (unsigned)value);
-	else if (unknown_kinds[kind].hex)
+	else if (unknown_kinds[kind].style == VALUE_HEX)
 		snprintf(buf, n, "%s 0x%04x", unknown_kinds[kind].what, (unsigned)value);
-	else
+	else if (unknown_kinds[kind].style == VALUE_DEC)
 		snprintf(buf, n, "%s %u", unknown_kinds[kind].what, (unsigned)value);
+	else
+		snprintf(buf, n, "%s", unknown_kinds[kind].what);
 	return buf;
 }
