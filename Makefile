@@ -58,7 +58,7 @@ LIB_SRCS := \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
 	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
-	test/check_main.c test/check_reader.c test/check_decode.c test/check_flow.c \
+	test/check_main.c test/check_reader.c test/check_decode.c test/check_defrag.c test/check_flow.c \
 	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
 	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/td_test_util.c
 

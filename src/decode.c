@@ -333,6 +333,9 @@ static enum td_decode_result decode_ipv4(struct td_reader *r, struct decode *dc)
 	if ((res = dgram_open(r, total - hlen, &d)) != DECODE_GO_ON)
 		return res;
 
+	/* An outer IPv6 header (IPv4 in IPv6) may have filled the rest. */
+	memset(&dc->seg.src, 0, sizeof dc->seg.src);
+	memset(&dc->seg.dst, 0, sizeof dc->seg.dst);
 	dc->seg.src.family = 4;
 	memcpy(dc->seg.src.bytes, h.src, sizeof h.src);
 	dc->seg.dst.family = 4;
