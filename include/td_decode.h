@@ -71,14 +71,15 @@ struct td_addr {
 #define TD_ENCAP_VXLAN 0x0040  /* VXLAN, UDP port 4789 (RFC 7348) */
 #define TD_ENCAP_GENEVE 0x0080 /* Geneve, UDP port 6081 (RFC 8926) */
 #define TD_ENCAP_IPIP 0x0100   /* IP in IP: protocol 4 or 41 (RFC 2003, 4213, 2473) */
-#define TD_ENCAP_COUNT 9
+#define TD_ENCAP_GTP 0x0200    /* GTP-U, UDP port 2152 (3GPP TS 29.281) */
+#define TD_ENCAP_COUNT 10
 
 /* Tunnels crossed before decoding gives up (MALFORMED), so that a crafted
  * packet (GRE in GRE in ...) costs bounded work. */
 #define TD_DECODE_MAX_NESTING 8
 
 /* "vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve",
- * "ip-in-ip" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
+ * "ip-in-ip", "gtp-u" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
 const char *td_encap_name(unsigned i);
 
 struct td_tcp_seg {
@@ -129,6 +130,7 @@ enum td_decode_unknown {
 	TD_UNKNOWN_ERSPAN,     /* ERSPAN III frame type other than Ethernet */
 	TD_UNKNOWN_AF,         /* BSD loopback address family */
 	TD_UNKNOWN_SLL_HATYPE, /* SLL/SLL2 ARPHRD type that is not Ethernet-like */
+	TD_UNKNOWN_GTP,        /* GTP-U message type other than a G-PDU */
 	TD_UNKNOWN_COUNT
 };
 

@@ -55,6 +55,7 @@
 /* UDP ports of the UDP-borne tunnels (IANA service names registry). */
 #define UDP_PORT_VXLAN 4789
 #define UDP_PORT_GENEVE 6081
+#define UDP_PORT_GTPU 2152
 #define UDP_HDR_LEN 8
 
 /* ARPHRD_NETLINK: an SLL/SLL2 "protocol" is then a netlink family, not an
@@ -760,6 +761,81 @@ static enum td_decode_result decode_geneve(struct dgram *d, struct decode *dc)
 	return decode_ethertype(&d->r, h.proto, TD_UNKNOWN_ETHERTYPE, dc);
 }
 
+/* 3GPP TS 29.281 §5.1, GTP-U:
+ * | Version (3) |PT| * |E|S|PN| Message Type (8) |     Length (16)     |
+ * |                 Tunnel Endpoint Identifier (32)                    |
+ * | Sequence Number (16), N-PDU Number (8), Next Ext. Header Type (8)  |
+ *   (the last word when any of E, S, PN is set)
+ * then extension headers (§5.2: a length in 4-byte units, content, next
+ * type) while the next type is not 0. A G-PDU (type 255) carries a user
+ * IP packet; the other types are signalling. */
+#define GTPU_VERSION 1
+#define GTPU_PT 0x10
+#define GTPU_OPTIONAL 0x07 /* E, S, PN */
+#define GTPU_E 0x04
+#define GTPU_GPDU 255
+
+struct gtpu_hdr {
+	uint8_t flags;
+	uint8_t type;
+	uint16_t len;
+	uint32_t teid;
+	uint16_t seq;   /* when E, S or PN */
+	uint8_t npdu;
+	uint8_t next;   /* next extension header type, when E */
+};
+
+static enum td_err gtpu_parse(struct td_reader *r, struct gtpu_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->flags));
+	TD_TRY(td_read_u8(r, &h->type));
+	TD_TRY(td_read_u16(r, &h->len));
+	TD_TRY(td_read_u32(r, &h->teid));
+	h->next = 0;
+	if (h->flags & GTPU_OPTIONAL) {
+		TD_TRY(td_read_u16(r, &h->seq));
+		TD_TRY(td_read_u8(r, &h->npdu));
+		TD_TRY(td_read_u8(r, &h->next));
+	}
+	return TD_OK;
+}
+
+static enum td_decode_result decode_gtpu(struct dgram *d, struct decode *dc)
+{
+	struct gtpu_hdr h;
+	enum td_decode_result res;
+	uint8_t next, units, first;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_GTP)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(gtpu_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	if (h.flags >> 5 != GTPU_VERSION || !(h.flags & GTPU_PT))
+		return TD_DECODE_MALFORMED;
+	if (h.type != GTPU_GPDU)
+		return not_decoded(dc, TD_UNKNOWN_GTP, h.type);
+	/* Each extension header takes at least 4 bytes (a length of 0 is
+	 * invalid), so the chain ends with the packet at the latest. */
+	next = (h.flags & GTPU_E) ? h.next : 0;
+	while (next != 0) {
+		if ((res = from_read(td_read_u8(&d->r, &units))) != DECODE_GO_ON)
+			return res;
+		if (units == 0)
+			return TD_DECODE_MALFORMED;
+		if ((res = from_read(td_read_skip(&d->r, (size_t)units * 4 - 2))) != DECODE_GO_ON)
+			return res;
+		if ((res = from_read(td_read_u8(&d->r, &next))) != DECODE_GO_ON)
+			return res;
+	}
+	if ((res = from_read(td_peek_u8(&d->r, 0, &first))) != DECODE_GO_ON)
+		return res;
+	if (first >> 4 == 4)
+		return decode_ipv4(&d->r, dc);
+	if (first >> 4 == 6)
+		return decode_ipv6(&d->r, dc);
+	return TD_DECODE_NOT_TCP; /* a non-IP PDU session (Ethernet, unstructured) */
+}
+
 /* UDP-borne tunnels, by destination port as Wireshark dissects them;
  * other UDP is not TCP. */
 static const struct {
@@ -768,6 +844,7 @@ static const struct {
 } udp_tunnels[] = {
 	{UDP_PORT_VXLAN, decode_vxlan},
 	{UDP_PORT_GENEVE, decode_geneve},
+	{UDP_PORT_GTPU, decode_gtpu},
 };
 
 static enum td_decode_result decode_udp(struct dgram *d, struct decode *dc)
@@ -1364,7 +1441,7 @@ const char *td_decode_link_name(int linktype)
 
 /* Bit i of td_tcp_seg.encap, as reports name it. */
 static const char *const encap_names[TD_ENCAP_COUNT] = {
-	"vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve", "ip-in-ip",
+	"vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u",
 };
 
 const char *td_encap_name(unsigned i)
@@ -1389,6 +1466,7 @@ static const struct {
 	[TD_UNKNOWN_ERSPAN] = {"ERSPAN frame type", VALUE_DEC},
 	[TD_UNKNOWN_AF] = {"loopback address family", VALUE_DEC},
 	[TD_UNKNOWN_SLL_HATYPE] = {"Linux cooked ARPHRD type", VALUE_DEC},
+	[TD_UNKNOWN_GTP] = {"GTP-U message type", VALUE_DEC},
 };
 
 const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,

@@ -477,6 +477,7 @@ enum tunnel {
 	TUN_IPIP6,    /* IPv6 outer, next header 4 or 41 */
 	TUN_CMD,      /* Cisco MetaData tag */
 	TUN_GRE_GRE,  /* GRE in GRE in IPv4 in GRE ...: nine deep */
+	TUN_GTPU,     /* UDP 2152, G-PDU with sequence number and one extension header */
 };
 
 struct variant {
@@ -593,6 +594,8 @@ static const struct variant variants[] = {
 	 .encap = TD_ENCAP_IPIP},
 	{"IPv6 in IPv6", TD_LINK_IPV6, LK_NONE, .ipv = 6, .tun = TUN_IPIP6, .encap = TD_ENCAP_IPIP},
 	{"Cisco MetaData ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_CMD},
+	{"GTP-U ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_GTPU, .encap = TD_ENCAP_GTP},
+	{"GTP-U ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_GTPU, .encap = TD_ENCAP_GTP},
 	{"GRE nested 8 deep", TD_LINK_RAW, LK_NONE, .ipv = 4, .tun = TUN_GRE_GRE,
 	 .encap = TD_ENCAP_GRE},
 };
@@ -720,6 +723,24 @@ static void wrap_tunnel(struct pkt *p, enum tunnel t, int ipv, const struct pkt 
 			put_fill(&in, 0x77, 12);
 		}
 		put_pkt(&in, &eth);
+		outer_ip(p, 0, 17, &in);
+		return;
+	case TUN_GTPU:
+		put16(&in, 49152);
+		put16(&in, 2152);
+		put16(&in, (unsigned)(l3->n + 8 + 16));
+		put16(&in, 0);
+		put8(&in, 0x36); /* version 1, PT, E and S */
+		put8(&in, 255);  /* G-PDU */
+		put16(&in, (unsigned)(l3->n + 8));
+		put32(&in, 0x11223344);
+		put16(&in, 1);    /* sequence */
+		put8(&in, 0);     /* N-PDU */
+		put8(&in, 0x85);  /* next: PDU session container */
+		put8(&in, 1);     /* 4 bytes */
+		put16(&in, 0x0009);
+		put8(&in, 0);     /* no more */
+		put_pkt(&in, l3);
 		outer_ip(p, 0, 17, &in);
 		return;
 	case TUN_IPIP4:
@@ -2071,8 +2092,8 @@ END_TEST
 
 START_TEST(test_encap_names)
 {
-	static const char *const want[] = {"vlan", "mpls",   "ppp",    "pppoe",   "gre",
-					   "erspan", "vxlan", "geneve", "ip-in-ip"};
+	static const char *const want[] = {"vlan",  "mpls",   "ppp",      "pppoe", "gre",
+					   "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u"};
 	ck_assert_uint_eq(N(want), TD_ENCAP_COUNT);
 	for (unsigned i = 0; i < TD_ENCAP_COUNT; i++)
 		ck_assert_str_eq(td_encap_name(i), want[i]);
