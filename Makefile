@@ -59,11 +59,11 @@ TD_LDFLAGS = $(SAN) $(LDFLAGS)
 
 # The library: every stage of the pipeline (all code but main.c).
 LIB_SRCS := \
-	src/error.c src/reader.c src/capture.c src/decode.c src/flow.c src/reasm.c \
+	src/error.c src/reader.c src/capture.c src/decode.c src/defrag.c src/flow.c src/reasm.c \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
 	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
-	test/check_main.c test/check_reader.c test/check_decode.c test/check_flow.c \
+	test/check_main.c test/check_reader.c test/check_decode.c test/check_defrag.c test/check_flow.c \
 	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
 	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/td_test_util.c
 

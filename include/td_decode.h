@@ -12,6 +12,7 @@
 #ifndef TD_DECODE_H
 #define TD_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +22,13 @@
 enum td_link {
 	TD_LINK_NULL = 0,       /* BSD loopback: 4-byte AF in host byte order */
 	TD_LINK_ETHERNET = 1,
+	TD_LINK_PPP = 9,        /* PPP (RFC 1661), with or without FF 03 framing */
 	TD_LINK_RAW_DLT12 = 12, /* DLT_RAW on most platforms */
 	TD_LINK_RAW_DLT14 = 14, /* DLT_RAW on OpenBSD */
+	TD_LINK_PPP_HDLC = 50,  /* PPP in HDLC-like framing (RFC 1662) or Cisco HDLC */
+	TD_LINK_PPP_ETHER = 51, /* PPPoE session header (RFC 2516), no Ethernet */
 	TD_LINK_RAW = 101,
+	TD_LINK_C_HDLC = 104,   /* Cisco HDLC: address, control, EtherType */
 	TD_LINK_LOOP = 108,     /* OpenBSD loopback: AF in network byte order */
 	TD_LINK_LINUX_SLL = 113,
 	TD_LINK_IPV4 = 228,
@@ -34,7 +39,7 @@ enum td_link {
 enum td_decode_result {
 	TD_DECODE_TCP,              /* out holds a TCP segment */
 	TD_DECODE_NOT_TCP,          /* IP but not TCP, or not IP at all */
-	TD_DECODE_FRAGMENT,         /* an IP fragment (reassembly comes later) */
+	TD_DECODE_FRAGMENT,         /* an IP fragment: info->frag (td_defrag.h) */
 	TD_DECODE_TRUNCATED,        /* caplen too short for the headers */
 	TD_DECODE_MALFORMED,        /* headers inconsistent (bad lengths, version) */
 	TD_DECODE_UNSUPPORTED_LINK, /* link type not handled */
@@ -55,8 +60,27 @@ struct td_addr {
 	uint8_t bytes[16]; /* IPv4 in the first 4 bytes, rest zero */
 };
 
-/* Encapsulation seen on the way to the innermost IP header. */
-#define TD_ENCAP_VLAN 0x01
+/* Encapsulations seen on the way to the innermost IP header, one bit
+ * each; td_encap_name() names bit i (1 << i) for reports. */
+#define TD_ENCAP_VLAN 0x0001   /* IEEE 802.1Q / 802.1ad tags */
+#define TD_ENCAP_MPLS 0x0002   /* an MPLS label stack (RFC 3032) */
+#define TD_ENCAP_PPP 0x0004    /* PPP or Cisco HDLC link (RFC 1661, 1662) */
+#define TD_ENCAP_PPPOE 0x0008  /* PPPoE session (RFC 2516) */
+#define TD_ENCAP_GRE 0x0010    /* GRE (RFC 2784, 2890) */
+#define TD_ENCAP_ERSPAN 0x0020 /* ERSPAN type I, II or III inside GRE */
+#define TD_ENCAP_VXLAN 0x0040  /* VXLAN, UDP port 4789 (RFC 7348) */
+#define TD_ENCAP_GENEVE 0x0080 /* Geneve, UDP port 6081 (RFC 8926) */
+#define TD_ENCAP_IPIP 0x0100   /* IP in IP: protocol 4 or 41 (RFC 2003, 4213, 2473) */
+#define TD_ENCAP_GTP 0x0200    /* GTP-U, UDP port 2152 (3GPP TS 29.281) */
+#define TD_ENCAP_COUNT 10
+
+/* Tunnels crossed before decoding gives up (MALFORMED), so that a crafted
+ * packet (GRE in GRE in ...) costs bounded work. */
+#define TD_DECODE_MAX_NESTING 8
+
+/* "vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve",
+ * "ip-in-ip", "gtp-u" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
+const char *td_encap_name(unsigned i);
 
 struct td_tcp_seg {
 	struct td_addr src, dst;
@@ -76,8 +100,50 @@ struct td_tcp_seg {
 	 * given. */
 	const uint8_t *ip;
 	size_t ip_len;
-	uint8_t encap;    /* TD_ENCAP_* bits */
+	uint16_t encap;   /* TD_ENCAP_* bits */
 	uint16_t vlan_id; /* outermost 802.1Q VLAN id when TD_ENCAP_VLAN */
+};
+
+/* One IP fragment (RFC 791 §3.2, RFC 8200 §4.5), as td_defrag_add() takes
+ * it: the datagram it belongs to, where its bytes go, and the bytes. */
+struct td_ip_frag {
+	struct td_addr src, dst;
+	uint32_t id;     /* IPv4 Identification (16 bits) or IPv6 (32 bits) */
+	uint8_t proto;   /* IPv4 Protocol, or the Fragment header's Next Header */
+	uint32_t offset; /* in bytes from the start of the fragmentable part */
+	bool more;       /* MF / M: more fragments follow */
+	/* The fragment's data as captured, borrowed from the packet. */
+	const uint8_t *data;
+	size_t len;
+	size_t missing;  /* bytes of it on the wire but not captured */
+};
+
+/* What a packet that is not a TCP segment was, when decode could not go
+ * on: a protocol field it does not know (named in the summary). */
+enum td_decode_unknown {
+	TD_UNKNOWN_NONE,       /* nothing unknown (plain UDP, ICMP, ...) */
+	TD_UNKNOWN_ETHERTYPE,  /* EtherType (Ethernet, SLL, Geneve, C-HDLC) */
+	TD_UNKNOWN_LLC,        /* an IEEE 802.3 length field: LLC follows (value 0) */
+	TD_UNKNOWN_PPP,        /* PPP protocol number */
+	TD_UNKNOWN_GRE,        /* GRE protocol type (or a GRE version != 0) */
+	TD_UNKNOWN_MPLS,       /* first nibble after the bottom MPLS label */
+	TD_UNKNOWN_ERSPAN,     /* ERSPAN III frame type other than Ethernet */
+	TD_UNKNOWN_AF,         /* BSD loopback address family */
+	TD_UNKNOWN_SLL_HATYPE, /* SLL/SLL2 ARPHRD type that is not Ethernet-like */
+	TD_UNKNOWN_GTP,        /* GTP-U message type other than a G-PDU */
+	TD_UNKNOWN_COUNT
+};
+
+/* Everything decode learnt of a packet besides the TCP segment. */
+struct td_decode_info {
+	uint16_t encap;   /* TD_ENCAP_* bits crossed, whatever the result */
+	uint16_t vlan_id; /* when TD_ENCAP_VLAN */
+	/* TD_DECODE_FRAGMENT: the fragment (its data borrowed from the packet) */
+	struct td_ip_frag frag;
+	/* TD_DECODE_NOT_TCP: what stopped decoding, TD_UNKNOWN_NONE when the
+	 * packet was understood and is simply not TCP. */
+	uint8_t unknown;  /* enum td_decode_unknown */
+	uint32_t unknown_value;
 };
 
 /* Decodes one packet. linktype is a TD_LINK_* value; data/caplen are the
@@ -87,6 +153,16 @@ struct td_tcp_seg {
  * TD_DECODE_TCP. */
 enum td_decode_result td_decode_packet(int linktype, const uint8_t *data, size_t caplen,
 				       size_t wirelen, struct td_tcp_seg *out);
+
+/* The same, also filling info (when not NULL) whatever the result. */
+enum td_decode_result td_decode_packet_info(int linktype, const uint8_t *data, size_t caplen,
+					    size_t wirelen, struct td_tcp_seg *out,
+					    struct td_decode_info *info);
+
+/* Writes what an unknown field was as text ("ethertype 0x88cc", "GRE
+ * protocol 0x880b", "PPP protocol 0xc021") into buf; returns buf. */
+const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,
+				  size_t n);
 
 /* "tcp", "not-tcp", "fragment", "truncated", "malformed", "unsupported-link" */
 const char *td_decode_result_name(enum td_decode_result r);

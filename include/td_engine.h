@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "td_decode.h"
+#include "td_defrag.h"
 #include "td_reasm.h"
 #include "td_session.h"
 #include "td_tls.h"
@@ -34,6 +35,7 @@ struct td_engine_config {
 	 * closing (a FIN or RST seen; also how long the 5-tuple of a finished
 	 * connection is remembered, so late segments are not a new one). */
 	uint32_t idle_timeout[TD_ENGINE_STATES];
+	struct td_defrag_limits defrag; /* IP fragment reassembly */
 	bool classify;            /* run nDPI on each flow's first packets */
 	/* Secrets to decrypt handshakes with (--keylog, --key); borrowed,
 	 * NULL when none. */
@@ -50,9 +52,23 @@ void td_engine_config_default(struct td_engine_config *cfg);
  * and may be completed by the caller (key matching) before it reports. */
 typedef void (*td_engine_emit_fn)(void *user, struct td_session *s);
 
+/* Packets decode stopped at for a field it does not know (an EtherType, a
+ * GRE protocol...), one row per distinct field, in order of first sight. */
+#define TD_ENGINE_MAX_NOT_DECODED 16
+
+struct td_not_decoded {
+	uint8_t kind; /* enum td_decode_unknown */
+	uint32_t value;
+	uint64_t packets;
+};
+
 struct td_engine_stats {
 	uint64_t packets;
 	uint64_t by_decode[TD_DECODE_RESULT_COUNT];
+	struct td_defrag_stats defrag;
+	struct td_not_decoded not_decoded[TD_ENGINE_MAX_NOT_DECODED];
+	size_t n_not_decoded;
+	uint64_t not_decoded_other; /* packets of fields beyond the table's rows */
 	uint64_t flows_created, flows_expired;
 	uint64_t flows_evicted;        /* all evictions: */
 	uint64_t flows_evicted_memory; /* because of max_memory */

@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "td_engine.h"
 #include "td_rules.h"
 #include "td_session.h"
 #include "td_time.h"
@@ -58,6 +59,12 @@ struct td_summary {
 	/* Decode results (td_decode_result) and what the filter dropped. */
 	uint64_t tcp_packets, not_tcp, truncated, malformed, fragments, unsupported_link,
 		filtered_out;
+	/* Fields decode stopped at (td_engine.h), and IP reassembly's
+	 * counters. */
+	struct td_not_decoded not_decoded[TD_ENGINE_MAX_NOT_DECODED];
+	size_t n_not_decoded;
+	uint64_t not_decoded_other;
+	struct td_defrag_stats defrag;
 	struct td_time first_ts, last_ts;
 	bool have_ts; /* first_ts/last_ts are set (at least one packet) */
 	uint64_t connections_tls, connections_not_tls;

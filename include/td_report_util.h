@@ -82,6 +82,10 @@ const char *td_report_abort_name(uint8_t how);
 /* "syn" (roles from the SYN), "ports" (guessed), "tls" (from the hellos). */
 const char *td_report_roles_name(const struct td_session *s);
 
+/* The session's encapsulations (td_encap_name(), outermost kinds first:
+ * "vlan 100, gre, erspan") into buf; "" when none. Returns buf. */
+const char *td_report_encap_str(const struct td_session *s, char *buf, size_t n);
+
 /* Alert level: "fatal", "warning", NULL for anything else. */
 const char *td_report_alert_level(uint8_t level);
 

@@ -302,7 +302,7 @@ struct td_session {
 	bool syn_seen;      /* roles from the SYN; else from TLS content or ports */
 	bool midstream;     /* no SYN: picked up after the connection began */
 	bool roles_guessed; /* no SYN and no hello to tell: lower port = server */
-	uint8_t encap;
+	uint16_t encap; /* TD_ENCAP_* bits (td_decode.h) */
 	uint16_t vlan_id;
 	uint32_t first_frame, last_frame;
 	struct td_time first_ts, last_ts;

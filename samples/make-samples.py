@@ -1407,6 +1407,7 @@ def in_child_with_tls13_suites(suites, name, make):
 
 # Scenarios that can be made one at a time: make-samples.py NAME ...
 ONE_BY_ONE = {
+    "link-encap": lambda: scenario_link_encap(),
     "smtp-starttls": lambda: write_sample(scenario_smtp_starttls(), "smtp-starttls.pcap"),
     "tls12-cbc-etm": lambda: write_sample(scenario_tls12_cbc_etm(), "tls12-cbc-etm.pcap"),
     "tls12-rsa-cbc-mte": lambda: write_sample(scenario_tls12_rsa_cbc_mte(),
@@ -1421,6 +1422,209 @@ ONE_BY_ONE = {
         "TLS_AES_256_GCM_SHA384", "tls13-aes256",
         lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),
 }
+
+
+# ---------------------------------------------------------------------------
+# Tunnels and IP fragments: the packets of an existing capture (the same TLS
+# bytes, not a new handshake), framed again. Made with
+# `python3 samples/make-samples.py link-encap`; the originals stay as they are.
+
+LINKTYPE_PPP = 9
+# tunnel endpoints in 10.99.0.0/24: not the documentation ranges, which
+# --redact uses for its pseudonyms
+OUTER_V4 = {"client": (bytes([10, 99, 0, 1]), bytes([10, 99, 0, 2])),
+            "server": (bytes([10, 99, 0, 2]), bytes([10, 99, 0, 1]))}
+OUTER_MACS = (bytes.fromhex("020000000a01"), bytes.fromhex("020000000a02"))
+
+
+def read_pcap(path):
+    """(linktype, [(timestamp_us, bytes)]) of a little-endian microsecond pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
+    assert magic == 0xA1B2C3D4, path
+    frames, i = [], 24
+    while i < len(data):
+        sec, usec, caplen, _ = struct.unpack("<IIII", data[i:i + 16])
+        frames.append((sec * 1000000 + usec, data[i + 16:i + 16 + caplen]))
+        i += 16 + caplen
+    return linktype, frames
+
+
+def ip_packets_of(name):
+    """[(ts, side, ip)] of an Ethernet sample, side from the source MAC."""
+    linktype, frames = read_pcap(os.path.join(HERE, name + ".pcap"))
+    assert linktype == LINKTYPE_ETHERNET
+    out = []
+    for ts, frame in frames:
+        side = "client" if frame[6:12] == CLIENT_MAC else "server"
+        out.append((ts, side, frame[14:]))
+    return out
+
+
+def outer_ipv4(side, proto, payload, ident=0x4000):
+    src, dst = OUTER_V4[side]
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                         0x4000, 64, proto, 0, src, dst)
+    return header[:10] + struct.pack("!H", inet_checksum(header)) + header[12:] + payload
+
+
+def outer_ethernet(side, ethertype, payload):
+    src, dst = OUTER_MACS if side == "client" else OUTER_MACS[::-1]
+    return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def outer_udp(side, dport, payload):
+    # UDP checksum 0 (none), as RFC 7348 §5 recommends for VXLAN over IPv4
+    return outer_ipv4(side, 17, struct.pack("!HHHH", 49152, dport, 8 + len(payload), 0) + payload)
+
+
+def frame_mpls(ip, side):
+    # two labels (RFC 3032): 1000, then 2000 with bottom of stack, TTL 64
+    labels = struct.pack("!II", 1000 << 12 | 64, 2000 << 12 | 1 << 8 | 64)
+    return outer_ethernet(side, 0x8847, labels + ip)
+
+
+def frame_pppoe(ip, side):
+    ppp = struct.pack("!H", 0x0021 if ip[0] >> 4 == 4 else 0x0057) + ip
+    return outer_ethernet(side, 0x8864, struct.pack("!BBHH", 0x11, 0, 0x1234, len(ppp)) + ppp)
+
+
+def frame_ppp(ip, side):
+    # DLT_PPP with the HDLC-like address and control bytes (RFC 1662)
+    return struct.pack("!BBH", 0xFF, 0x03, 0x0021 if ip[0] >> 4 == 4 else 0x0057) + ip
+
+
+def frame_gre(ip, side):
+    # RFC 2890: key 42 and a sequence number present
+    gre = struct.pack("!HHII", 0x3000, ethertype_of(ip), 42, 7)
+    return outer_ethernet(side, 0x0800, outer_ipv4(side, 47, gre + ip))
+
+
+def frame_erspan2(ip, side):
+    # GRE with S, protocol 0x88BE, ERSPAN II header (version 1, VLAN 0,
+    # session 5, index 0), then the mirrored Ethernet frame
+    gre = struct.pack("!HHI", 0x1000, 0x88BE, 1)
+    erspan = struct.pack("!HHI", 1 << 12, 5, 0)
+    return outer_ethernet(side, 0x0800, outer_ipv4(side, 47, gre + erspan + frame_ethernet(ip, side)))
+
+
+def frame_vxlan(ip, side):
+    vxlan = struct.pack("!II", 0x08000000, 5000 << 8)           # I flag, VNI 5000
+    return outer_ethernet(side, 0x0800, outer_udp(side, 4789, vxlan + frame_ethernet(ip, side)))
+
+
+def frame_geneve(ip, side):
+    # one 8-byte option (class 0x0102, type 0x80, 4 bytes of data)
+    option = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\x00\x00\x00\x01"
+    geneve = struct.pack("!BBHI", len(option) // 4, 0, 0x6558, 6000 << 8) + option
+    return outer_ethernet(side, 0x0800, outer_udp(side, 6081, geneve + frame_ethernet(ip, side)))
+
+
+def frame_ipip(ip, side):
+    # IPv4 in IPv4 (protocol 4), IPv6 in IPv4 (protocol 41)
+    return outer_ethernet(side, 0x0800, outer_ipv4(side, 4 if ip[0] >> 4 == 4 else 41, ip))
+
+
+def fragment_ip(ip, chunk):
+    """The IP packet split into fragments of chunk bytes of payload (a
+    multiple of 8; RFC 791 §3.2, RFC 8200 §4.5)."""
+    assert chunk % 8 == 0
+    out = []
+    if ip[0] >> 4 == 4:
+        hlen = (ip[0] & 15) * 4
+        payload = ip[hlen:]
+        for off in range(0, len(payload), chunk):
+            part = payload[off:off + chunk]
+            more = off + chunk < len(payload)
+            h = bytearray(ip[:hlen])
+            struct.pack_into("!H", h, 2, hlen + len(part))
+            struct.pack_into("!H", h, 6, (off // 8) | (0x2000 if more else 0))
+            struct.pack_into("!H", h, 10, 0)
+            struct.pack_into("!H", h, 10, inet_checksum(bytes(h)))
+            out.append(bytes(h) + part)
+    else:
+        assert ip[6] == 6                    # no extension headers in the samples
+        payload = ip[40:]
+        ident = 0x5A5A0001
+        for off in range(0, len(payload), chunk):
+            part = payload[off:off + chunk]
+            more = off + chunk < len(payload)
+            frag = struct.pack("!BBHI", 6, 0, off | (1 if more else 0), ident)
+            h = bytearray(ip[:40])
+            struct.pack_into("!H", h, 4, len(frag) + len(part))
+            h[6] = 44
+            out.append(bytes(h) + frag + part)
+    return out
+
+
+def remap_frames(conn, old, new):
+    """Frame numbers of a connection's facts after frame `old` became
+    frames old..new (the one the reassembly completes at is new)."""
+    def m(f):
+        if f is None or f < old:
+            return f
+        return f + (new - old)
+    for key in ("first_frame", "last_frame", "client_hello_frame", "server_hello_frame",
+                "client_finished_frame", "server_finished_frame", "starttls_frame"):
+        if key in conn:
+            conn[key] = m(conn[key]) if key != "first_frame" else conn[key]
+    for a in conn["alerts"]:
+        a["frame"] = m(a["frame"])
+
+
+def write_rewrapped(base, suffix, framing, linktype, encap, fragments=None):
+    """samples/link/<base>-<suffix>.pcap: base's packets through framing.
+    fragments=(chunk, order): the ClientHello's packet is sent as IP
+    fragments, in that order of fragment indexes ("reverse" or None)."""
+    packets = ip_packets_of(base)
+    with open(os.path.join(HERE, base + ".facts.json")) as f:
+        facts = json.load(f)
+    conn = facts["connections"][0]
+    ch = conn["client_hello_frame"]
+    frames = []
+    for n, (ts, side, ip) in enumerate(packets, 1):
+        if fragments and n == ch:
+            chunk, order = fragments
+            parts = fragment_ip(ip, chunk)
+            if order == "reverse":
+                parts = parts[::-1]
+            for k, part in enumerate(parts):
+                frames.append((ts + k * 20, framing(part, side)))
+            remap_frames(conn, ch, ch + len(parts) - 1)
+            facts["ip_fragments"] = len(parts)
+        else:
+            frames.append((ts, framing(ip, side)))
+    relpath = "link/%s-%s.pcap" % (base, suffix)
+    write_pcap(os.path.join(HERE, relpath), linktype, frames)
+    facts["file"] = os.path.basename(relpath)
+    facts["linktype"] = linktype
+    facts["packets"] = len(frames)
+    conn["last_frame"] = len(frames)
+    conn["encapsulation"] = encap
+    write_facts(os.path.join(HERE, "link/%s-%s.facts.json" % (base, suffix)), facts)
+    shutil.copyfile(keylog_for(base), keylog_for("link/%s-%s" % (base, suffix)))
+    print("wrote %-40s %3d packets" % (relpath, len(frames)))
+
+
+def scenario_link_encap():
+    v4, v6 = "tls12-ecdhe-ok", "tls12-ipv6-reordered"
+    for base, suffix, framing, linktype, encap in (
+            (v4, "mpls", frame_mpls, LINKTYPE_ETHERNET, ["mpls"]),
+            (v4, "pppoe", frame_pppoe, LINKTYPE_ETHERNET, ["pppoe"]),
+            (v4, "ppp", frame_ppp, LINKTYPE_PPP, ["ppp"]),
+            (v4, "gre", frame_gre, LINKTYPE_ETHERNET, ["gre"]),
+            (v4, "erspan2", frame_erspan2, LINKTYPE_ETHERNET, ["gre", "erspan"]),
+            (v4, "vxlan", frame_vxlan, LINKTYPE_ETHERNET, ["vxlan"]),
+            (v4, "geneve", frame_geneve, LINKTYPE_ETHERNET, ["geneve"]),
+            (v4, "ipip", frame_ipip, LINKTYPE_ETHERNET, ["ip-in-ip"]),
+            (v6, "6in4", frame_ipip, LINKTYPE_ETHERNET, ["ip-in-ip"])):
+        write_rewrapped(base, suffix, framing, linktype, encap)
+    # The ClientHello in IP fragments: IPv4 in order, IPv4 and IPv6 last
+    # fragment first.
+    write_rewrapped(v4, "frag", frame_ethernet, LINKTYPE_ETHERNET, [], (64, None))
+    write_rewrapped(v4, "frag-reversed", frame_ethernet, LINKTYPE_ETHERNET, [], (64, "reverse"))
+    write_rewrapped(v6, "frag-reversed", frame_ethernet, LINKTYPE_ETHERNET, [], (64, "reverse"))
 
 
 def main():

@@ -33,7 +33,30 @@
 #define ETHERTYPE_8021Q 0x8100  /* IEEE 802.1Q customer VLAN tag */
 #define ETHERTYPE_8021AD 0x88A8 /* IEEE 802.1ad service VLAN tag */
 #define ETHERTYPE_QINQ 0x9100   /* pre-802.1ad vendor QinQ tag */
+#define ETHERTYPE_MPLS 0x8847   /* MPLS unicast (RFC 5332) */
+#define ETHERTYPE_MPLS_MC 0x8848 /* MPLS multicast */
+#define ETHERTYPE_PPPOE 0x8864  /* PPPoE session stage (RFC 2516) */
+#define ETHERTYPE_TEB 0x6558    /* Transparent Ethernet Bridging: Ethernet follows */
+#define ETHERTYPE_ERSPAN 0x88BE /* ERSPAN type I and II (in GRE) */
+#define ETHERTYPE_ERSPAN3 0x22EB /* ERSPAN type III (in GRE) */
+#define ETHERTYPE_CMD 0x8909    /* Cisco MetaData (TrustSec SGT tag) */
+#define ETHERTYPE_MAX_LEN 1500  /* up to here the field is an IEEE 802.3 length */
 #define VLAN_VID_MASK 0x0FFF
+
+/* PPP protocol numbers (IANA "PPP DLL Protocol Numbers"). */
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+#define PPP_MPLS 0x0281
+#define PPP_ADDRESS 0xFF /* RFC 1662 §3.1: all-stations address, */
+#define PPP_CONTROL 0x03 /* then Unnumbered Information */
+#define CHDLC_UNICAST 0x0F /* Cisco HDLC address bytes */
+#define CHDLC_BCAST 0x8F
+
+/* UDP ports of the UDP-borne tunnels (IANA service names registry). */
+#define UDP_PORT_VXLAN 4789
+#define UDP_PORT_GENEVE 6081
+#define UDP_PORT_GTPU 2152
+#define UDP_HDR_LEN 8
 
 /* ARPHRD_NETLINK: an SLL/SLL2 "protocol" is then a netlink family, not an
  * EtherType (Linux include/uapi/linux/if_arp.h). */
@@ -41,7 +64,11 @@
 
 /* IP protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
 #define IPPROTO_NUM_HOPOPTS 0
+#define IPPROTO_NUM_IPV4 4 /* IP in IP (RFC 2003), IPv4 in IPv6 (RFC 2473) */
 #define IPPROTO_NUM_TCP 6
+#define IPPROTO_NUM_UDP 17
+#define IPPROTO_NUM_IPV6 41 /* IPv6 in IPv4 (RFC 4213), IPv6 in IPv6 (RFC 2473) */
+#define IPPROTO_NUM_GRE 47
 #define IPPROTO_NUM_ROUTING 43
 #define IPPROTO_NUM_FRAGMENT 44
 #define IPPROTO_NUM_AH 51
@@ -71,10 +98,40 @@ struct dgram {
 struct decode {
 	struct td_tcp_seg seg;
 	size_t uncaptured; /* wirelen - caplen: bytes of the frame not captured */
+	unsigned depth;    /* tunnels entered so far */
+	struct td_ip_frag frag;
+	uint8_t unknown; /* enum td_decode_unknown */
+	uint32_t unknown_value;
 };
 
 static enum td_decode_result decode_ipv4(struct td_reader *r, struct decode *dc);
 static enum td_decode_result decode_ipv6(struct td_reader *r, struct decode *dc);
+static enum td_decode_result decode_ethernet(struct td_reader *r, struct decode *dc);
+static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type,
+					      enum td_decode_unknown kind, struct decode *dc);
+static enum td_decode_result decode_ip_payload(struct dgram *d, uint8_t proto,
+					       struct decode *dc);
+
+/* Entering a tunnel (or a link header inside one): notes the
+ * encapsulation, and stops a crafted nesting at TD_DECODE_MAX_NESTING. */
+static enum td_decode_result tunnel_enter(struct decode *dc, uint16_t encap)
+{
+	if (dc->depth == TD_DECODE_MAX_NESTING)
+		return TD_DECODE_MALFORMED;
+	dc->depth++;
+	dc->seg.encap |= encap;
+	return DECODE_GO_ON;
+}
+
+/* Decoding stops at a protocol field it does not know: NOT_TCP, and the
+ * field is kept for the summary ("not decoded: 3 ethertype 0x88cc"). */
+static enum td_decode_result not_decoded(struct decode *dc, enum td_decode_unknown kind,
+					 uint32_t value)
+{
+	dc->unknown = (uint8_t)kind;
+	dc->unknown_value = value;
+	return TD_DECODE_NOT_TCP;
+}
 
 /* Every read of a header parse is TD_OK or TD_ERR_SHORT. */
 static enum td_decode_result from_read(enum td_err e)
@@ -229,6 +286,26 @@ static void note_ip_start(const struct td_reader *r, struct decode *dc)
 		dc->seg.ip_len = 0;
 }
 
+/* An IP fragment: what reassembly needs of it (the addresses are already
+ * in dc->seg), its data borrowed from the packet. */
+static enum td_decode_result note_fragment(struct dgram *d, struct decode *dc, uint32_t id,
+					   uint8_t proto, uint32_t offset, bool more)
+{
+	struct td_ip_frag *f = &dc->frag;
+
+	f->src = dc->seg.src;
+	f->dst = dc->seg.dst;
+	f->id = id;
+	f->proto = proto;
+	f->offset = offset;
+	f->more = more;
+	f->len = td_reader_left(&d->r);
+	f->missing = d->missing;
+	if (td_read_ptr(&d->r, &f->data, f->len) != TD_OK)
+		f->len = 0; /* cannot happen: len is what is left */
+	return TD_DECODE_FRAGMENT;
+}
+
 static enum td_decode_result decode_ipv4(struct td_reader *r, struct decode *dc)
 {
 	struct ipv4_hdr h;
@@ -256,16 +333,19 @@ static enum td_decode_result decode_ipv4(struct td_reader *r, struct decode *dc)
 		return res; /* options */
 	if ((res = dgram_open(r, total - hlen, &d)) != DECODE_GO_ON)
 		return res;
-	if ((h.flags_frag & IPV4_MF) || (h.flags_frag & IPV4_OFFMASK))
-		return TD_DECODE_FRAGMENT;
-	if (h.proto != IPPROTO_NUM_TCP)
-		return TD_DECODE_NOT_TCP;
 
+	/* An outer IPv6 header (IPv4 in IPv6) may have filled the rest. */
+	memset(&dc->seg.src, 0, sizeof dc->seg.src);
+	memset(&dc->seg.dst, 0, sizeof dc->seg.dst);
 	dc->seg.src.family = 4;
 	memcpy(dc->seg.src.bytes, h.src, sizeof h.src);
 	dc->seg.dst.family = 4;
 	memcpy(dc->seg.dst.bytes, h.dst, sizeof h.dst);
-	return decode_tcp(&d, dc);
+	if ((h.flags_frag & IPV4_MF) || (h.flags_frag & IPV4_OFFMASK))
+		return note_fragment(&d, dc, h.id, h.proto,
+				     (uint32_t)(h.flags_frag & IPV4_OFFMASK) * 8,
+				     h.flags_frag & IPV4_MF);
+	return decode_ip_payload(&d, h.proto, dc);
 }
 
 /* ---- IPv6 ---- */
@@ -344,8 +424,9 @@ enum ext_kind {
 };
 
 /* The extension headers walked on the way to TCP. Anything else ends the
- * walk as not TCP: ESP (50) hides what follows, No Next Header (59) has
- * nothing after it, and upper layers (UDP, ICMPv6...) are not TCP. */
+ * walk (decode_ip_payload): ESP (50) hides what follows, No Next Header
+ * (59) has nothing after it, upper layers other than TCP and the tunnels
+ * (UDP, ICMPv6...) are not TCP. */
 static const struct {
 	uint8_t proto;
 	enum ext_kind kind;
@@ -369,7 +450,8 @@ static int ext_kind_of(uint8_t proto, enum ext_kind *kind)
 }
 
 /* Reads one extension header and sets *next to the header after it. */
-static enum td_decode_result decode_ipv6_ext(struct dgram *d, enum ext_kind kind, uint8_t *next)
+static enum td_decode_result decode_ipv6_ext(struct dgram *d, struct decode *dc,
+					     enum ext_kind kind, uint8_t *next)
 {
 	enum td_decode_result res;
 
@@ -382,7 +464,8 @@ static enum td_decode_result decode_ipv6_ext(struct dgram *d, enum ext_kind kind
 		/* An atomic fragment (offset 0, M clear; RFC 6946) is a whole
 		 * datagram: go on through it. */
 		if ((f.offset_m & IPV6_FRAG_OFFMASK) || (f.offset_m & IPV6_FRAG_M))
-			return TD_DECODE_FRAGMENT;
+			return note_fragment(d, dc, f.id, f.next, f.offset_m & IPV6_FRAG_OFFMASK,
+					     f.offset_m & IPV6_FRAG_M);
 		*next = f.next;
 		return DECODE_GO_ON;
 	}
@@ -429,15 +512,489 @@ static enum td_decode_result decode_ipv6(struct td_reader *r, struct decode *dc)
 	uint8_t next = h.next;
 	for (unsigned n = 0;; n++) {
 		enum ext_kind kind;
-		if (next == IPPROTO_NUM_TCP)
-			return decode_tcp(&d, dc);
 		if (!ext_kind_of(next, &kind))
-			return TD_DECODE_NOT_TCP;
+			return decode_ip_payload(&d, next, dc);
 		if (n == IPV6_MAX_EXT_HDRS)
 			return TD_DECODE_MALFORMED;
-		if ((res = decode_ipv6_ext(&d, kind, &next)) != DECODE_GO_ON)
+		if ((res = decode_ipv6_ext(&d, dc, kind, &next)) != DECODE_GO_ON)
 			return res;
 	}
+}
+
+/* ---- what an IP header carries: TCP, or a tunnel ---- */
+
+/* The inner IP header of IP-in-IP (RFC 2003), IPv6 in IPv4 (RFC 4213 §3.5)
+ * and the IPv6 tunnels of RFC 2473: the innermost header gives the
+ * connection's addresses. */
+static enum td_decode_result decode_ipip4(struct dgram *d, struct decode *dc)
+{
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_IPIP)) != DECODE_GO_ON)
+		return res;
+	return decode_ipv4(&d->r, dc);
+}
+
+static enum td_decode_result decode_ipip6(struct dgram *d, struct decode *dc)
+{
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_IPIP)) != DECODE_GO_ON)
+		return res;
+	return decode_ipv6(&d->r, dc);
+}
+
+/* RFC 2784 §2.1 with the Key and Sequence Number of RFC 2890 §2:
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |C| |K|S| Reserved0       | Ver |         Protocol Type         |
+ * |      Checksum (optional)      |       Reserved1 (Optional)    |
+ * |                         Key (optional)                        |
+ * |                 Sequence Number (Optional)                    |
+ */
+#define GRE_C 0x8000
+#define GRE_R 0x4000 /* RFC 1701 routing present: obsolete, not decoded */
+#define GRE_K 0x2000
+#define GRE_S 0x1000
+#define GRE_VER 0x0007
+
+struct gre_hdr {
+	uint16_t flags_ver;
+	uint16_t proto;
+	uint16_t checksum, reserved1; /* when C */
+	uint32_t key;                 /* when K */
+	uint32_t seq;                 /* when S */
+};
+
+static enum td_err gre_parse(struct td_reader *r, struct gre_hdr *h)
+{
+	TD_TRY(td_read_u16(r, &h->flags_ver));
+	TD_TRY(td_read_u16(r, &h->proto));
+	if (h->flags_ver & GRE_VER)
+		return TD_OK; /* another header layout (RFC 2637): not read */
+	if (h->flags_ver & GRE_C) {
+		TD_TRY(td_read_u16(r, &h->checksum));
+		TD_TRY(td_read_u16(r, &h->reserved1));
+	}
+	if (h->flags_ver & GRE_K)
+		TD_TRY(td_read_u32(r, &h->key));
+	if (h->flags_ver & GRE_S)
+		TD_TRY(td_read_u32(r, &h->seq));
+	return TD_OK;
+}
+
+/* ERSPAN type II (draft-foschiano-erspan-03 §4.1), after a GRE header
+ * with S set:
+ * |  Ver  |          VLAN         | COS | En|T|    Session ID     |
+ * |      Reserved         |                  Index                |
+ * Type III (§4.2), GRE protocol 0x22EB:
+ * |  Ver  |          VLAN         | COS |BSO|T|     Session ID    |
+ * |                          Timestamp                            |
+ * |             SGT               |P|    FT   |   Hw ID   |D|Gra|O|
+ * | Platform Specific SubHeader (8 octets, when O)                |
+ * Then the mirrored frame: Ethernet (type III: when FT is 0). */
+#define ERSPAN2_VER 1
+#define ERSPAN3_VER 2
+#define ERSPAN3_FT(x) ((x) >> 10 & 0x1F)
+#define ERSPAN3_O 0x0001
+#define ERSPAN3_SUBHDR_LEN 8
+
+struct erspan_hdr {
+	uint16_t ver_vlan;
+	uint16_t cos_session;
+	uint32_t index_or_ts; /* type II: reserved + index; III: timestamp */
+	uint16_t sgt;         /* type III */
+	uint16_t flags;       /* type III: P, FT, Hw ID, D, Gra, O */
+};
+
+static enum td_err erspan2_parse(struct td_reader *r, struct erspan_hdr *h)
+{
+	TD_TRY(td_read_u16(r, &h->ver_vlan));
+	TD_TRY(td_read_u16(r, &h->cos_session));
+	TD_TRY(td_read_u32(r, &h->index_or_ts));
+	return TD_OK;
+}
+
+static enum td_err erspan3_parse(struct td_reader *r, struct erspan_hdr *h)
+{
+	TD_TRY(erspan2_parse(r, h));
+	TD_TRY(td_read_u16(r, &h->sgt));
+	TD_TRY(td_read_u16(r, &h->flags));
+	if (h->flags & ERSPAN3_O)
+		TD_TRY(td_read_skip(r, ERSPAN3_SUBHDR_LEN));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_erspan(struct dgram *d, const struct gre_hdr *g,
+					   struct decode *dc)
+{
+	struct erspan_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_ERSPAN)) != DECODE_GO_ON)
+		return res;
+	if (g->proto == ETHERTYPE_ERSPAN3) {
+		if ((res = from_read(erspan3_parse(&d->r, &h))) != DECODE_GO_ON)
+			return res;
+		if (h.ver_vlan >> 12 != ERSPAN3_VER)
+			return TD_DECODE_MALFORMED;
+		if (ERSPAN3_FT(h.flags) != 0)
+			return not_decoded(dc, TD_UNKNOWN_ERSPAN, ERSPAN3_FT(h.flags));
+	} else if (g->flags_ver & GRE_S) {
+		/* type II; type I has no sequence number and no header */
+		if ((res = from_read(erspan2_parse(&d->r, &h))) != DECODE_GO_ON)
+			return res;
+		if (h.ver_vlan >> 12 != ERSPAN2_VER)
+			return TD_DECODE_MALFORMED;
+	}
+	return decode_ethernet(&d->r, dc);
+}
+
+static enum td_decode_result decode_gre(struct dgram *d, struct decode *dc)
+{
+	struct gre_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_GRE)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(gre_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	/* Version 1 is PPTP's enhanced GRE (RFC 2637): named by its
+	 * protocol (0x880B, PPP), not decoded. */
+	if (h.flags_ver & GRE_VER)
+		return not_decoded(dc, TD_UNKNOWN_GRE, h.proto);
+	if (h.flags_ver & GRE_R)
+		return TD_DECODE_MALFORMED; /* RFC 2784 §2.3: reserved, must be 0 */
+	if (h.proto == ETHERTYPE_ERSPAN || h.proto == ETHERTYPE_ERSPAN3)
+		return decode_erspan(d, &h, dc);
+	return decode_ethertype(&d->r, h.proto, TD_UNKNOWN_GRE, dc);
+}
+
+/* RFC 768:
+ * |          Source Port          |       Destination Port        |
+ * |            Length             |           Checksum            | */
+struct udp_hdr {
+	uint16_t sport, dport;
+	uint16_t len;
+	uint16_t checksum;
+};
+
+static enum td_err udp_parse(struct td_reader *r, struct udp_hdr *h)
+{
+	TD_TRY(td_read_u16(r, &h->sport));
+	TD_TRY(td_read_u16(r, &h->dport));
+	TD_TRY(td_read_u16(r, &h->len));
+	TD_TRY(td_read_u16(r, &h->checksum));
+	return TD_OK;
+}
+
+/* RFC 7348 §5:
+ * |R|R|R|R|I|R|R|R|            Reserved                           |
+ * |                VXLAN Network Identifier (VNI) |   Reserved    |
+ * then an Ethernet frame. */
+struct vxlan_hdr {
+	uint32_t flags_reserved;
+	uint32_t vni_reserved;
+};
+
+static enum td_err vxlan_parse(struct td_reader *r, struct vxlan_hdr *h)
+{
+	TD_TRY(td_read_u32(r, &h->flags_reserved));
+	TD_TRY(td_read_u32(r, &h->vni_reserved));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_vxlan(struct dgram *d, struct decode *dc)
+{
+	struct vxlan_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_VXLAN)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(vxlan_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	/* The I flag "MUST be set to 1 for a valid VNI" (§5); a frame without
+	 * it is still a frame, as Wireshark shows it: decoded anyway. */
+	return decode_ethernet(&d->r, dc);
+}
+
+/* RFC 8926 §3.4:
+ * |Ver|  Opt Len  |O|C|    Rsvd.  |          Protocol Type        |
+ * |        Virtual Network Identifier (VNI)       |    Reserved   |
+ * |                    Variable-Length Options                    |
+ * Opt Len counts 4-byte words; Protocol Type is an EtherType. */
+struct geneve_hdr {
+	uint8_t ver_optlen;
+	uint8_t flags;
+	uint16_t proto;
+	uint32_t vni_reserved;
+};
+
+static enum td_err geneve_parse(struct td_reader *r, struct geneve_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->ver_optlen));
+	TD_TRY(td_read_u8(r, &h->flags));
+	TD_TRY(td_read_u16(r, &h->proto));
+	TD_TRY(td_read_u32(r, &h->vni_reserved));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_geneve(struct dgram *d, struct decode *dc)
+{
+	struct geneve_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_GENEVE)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(geneve_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	/* §3.4: a packet of an unknown version MUST be dropped. */
+	if (h.ver_optlen >> 6 != 0)
+		return TD_DECODE_MALFORMED;
+	/* Options (§3.5) are skipped: none says anything about the frame. */
+	if ((res = dgram_need(d, (size_t)(h.ver_optlen & 0x3F) * 4)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(td_read_skip(&d->r, (size_t)(h.ver_optlen & 0x3F) * 4))) !=
+	    DECODE_GO_ON)
+		return res;
+	return decode_ethertype(&d->r, h.proto, TD_UNKNOWN_ETHERTYPE, dc);
+}
+
+/* 3GPP TS 29.281 §5.1, GTP-U:
+ * | Version (3) |PT| * |E|S|PN| Message Type (8) |     Length (16)     |
+ * |                 Tunnel Endpoint Identifier (32)                    |
+ * | Sequence Number (16), N-PDU Number (8), Next Ext. Header Type (8)  |
+ *   (the last word when any of E, S, PN is set)
+ * then extension headers (§5.2: a length in 4-byte units, content, next
+ * type) while the next type is not 0. A G-PDU (type 255) carries a user
+ * IP packet; the other types are signalling. */
+#define GTPU_VERSION 1
+#define GTPU_PT 0x10
+#define GTPU_OPTIONAL 0x07 /* E, S, PN */
+#define GTPU_E 0x04
+#define GTPU_GPDU 255
+
+struct gtpu_hdr {
+	uint8_t flags;
+	uint8_t type;
+	uint16_t len;
+	uint32_t teid;
+	uint16_t seq;   /* when E, S or PN */
+	uint8_t npdu;
+	uint8_t next;   /* next extension header type, when E */
+};
+
+static enum td_err gtpu_parse(struct td_reader *r, struct gtpu_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->flags));
+	TD_TRY(td_read_u8(r, &h->type));
+	TD_TRY(td_read_u16(r, &h->len));
+	TD_TRY(td_read_u32(r, &h->teid));
+	h->next = 0;
+	if (h->flags & GTPU_OPTIONAL) {
+		TD_TRY(td_read_u16(r, &h->seq));
+		TD_TRY(td_read_u8(r, &h->npdu));
+		TD_TRY(td_read_u8(r, &h->next));
+	}
+	return TD_OK;
+}
+
+static enum td_decode_result decode_gtpu(struct dgram *d, struct decode *dc)
+{
+	struct gtpu_hdr h;
+	enum td_decode_result res;
+	uint8_t next, units, first;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_GTP)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(gtpu_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	if (h.flags >> 5 != GTPU_VERSION || !(h.flags & GTPU_PT))
+		return TD_DECODE_MALFORMED;
+	if (h.type != GTPU_GPDU)
+		return not_decoded(dc, TD_UNKNOWN_GTP, h.type);
+	/* Each extension header takes at least 4 bytes (a length of 0 is
+	 * invalid), so the chain ends with the packet at the latest. */
+	next = (h.flags & GTPU_E) ? h.next : 0;
+	while (next != 0) {
+		if ((res = from_read(td_read_u8(&d->r, &units))) != DECODE_GO_ON)
+			return res;
+		if (units == 0)
+			return TD_DECODE_MALFORMED;
+		if ((res = from_read(td_read_skip(&d->r, (size_t)units * 4 - 2))) != DECODE_GO_ON)
+			return res;
+		if ((res = from_read(td_read_u8(&d->r, &next))) != DECODE_GO_ON)
+			return res;
+	}
+	if ((res = from_read(td_peek_u8(&d->r, 0, &first))) != DECODE_GO_ON)
+		return res;
+	if (first >> 4 == 4)
+		return decode_ipv4(&d->r, dc);
+	if (first >> 4 == 6)
+		return decode_ipv6(&d->r, dc);
+	return TD_DECODE_NOT_TCP; /* a non-IP PDU session (Ethernet, unstructured) */
+}
+
+/* UDP-borne tunnels, by destination port as Wireshark dissects them;
+ * other UDP is not TCP. */
+static const struct {
+	uint16_t port;
+	enum td_decode_result (*decode)(struct dgram *d, struct decode *dc);
+} udp_tunnels[] = {
+	{UDP_PORT_VXLAN, decode_vxlan},
+	{UDP_PORT_GENEVE, decode_geneve},
+	{UDP_PORT_GTPU, decode_gtpu},
+};
+
+static enum td_decode_result decode_udp(struct dgram *d, struct decode *dc)
+{
+	struct udp_hdr h;
+	enum td_decode_result res;
+
+	if ((res = dgram_need(d, UDP_HDR_LEN)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(udp_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	for (size_t i = 0; i < sizeof udp_tunnels / sizeof udp_tunnels[0]; i++) {
+		if (udp_tunnels[i].port == h.dport)
+			return udp_tunnels[i].decode(d, dc);
+	}
+	return TD_DECODE_NOT_TCP;
+}
+
+/* What follows an IP header (or the IPv6 extension headers), by protocol
+ * number; anything not here is not TCP. */
+static const struct {
+	uint8_t proto;
+	enum td_decode_result (*decode)(struct dgram *d, struct decode *dc);
+} ip_payloads[] = {
+	{IPPROTO_NUM_TCP, decode_tcp},     {IPPROTO_NUM_IPV4, decode_ipip4},
+	{IPPROTO_NUM_IPV6, decode_ipip6},  {IPPROTO_NUM_GRE, decode_gre},
+	{IPPROTO_NUM_UDP, decode_udp},
+};
+
+static enum td_decode_result decode_ip_payload(struct dgram *d, uint8_t proto,
+					       struct decode *dc)
+{
+	for (size_t i = 0; i < sizeof ip_payloads / sizeof ip_payloads[0]; i++) {
+		if (ip_payloads[i].proto == proto)
+			return ip_payloads[i].decode(d, dc);
+	}
+	return TD_DECODE_NOT_TCP;
+}
+
+/* ---- MPLS and PPP ---- */
+
+/* RFC 3032 §2.1, one label stack entry:
+ * |                Label                  | TC  |S|       TTL     |
+ * The stack ends at S. No field says what follows it (RFC 3032 §3): as
+ * routers and Wireshark do, the first nibble tells: 4 IPv4, 6 IPv6, 0 the
+ * pseudowire control word of RFC 4385 §3, then (an Ethernet pseudowire,
+ * RFC 4448) an Ethernet frame. */
+#define MPLS_S 0x00000100u
+#define MPLS_CW_LEN 4
+
+static enum td_decode_result decode_mpls(struct td_reader *r, struct decode *dc)
+{
+	enum td_decode_result res;
+	uint32_t entry = 0;
+	uint8_t first;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_MPLS)) != DECODE_GO_ON)
+		return res;
+	/* Each entry takes four bytes: the packet ends the stack at the latest. */
+	while (!(entry & MPLS_S)) {
+		if ((res = from_read(td_read_u32(r, &entry))) != DECODE_GO_ON)
+			return res;
+	}
+	if ((res = from_read(td_peek_u8(r, 0, &first))) != DECODE_GO_ON)
+		return res;
+	switch (first >> 4) {
+	case 4:
+		return decode_ipv4(r, dc);
+	case 6:
+		return decode_ipv6(r, dc);
+	case 0:
+		if ((res = from_read(td_read_skip(r, MPLS_CW_LEN))) != DECODE_GO_ON)
+			return res;
+		return decode_ethernet(r, dc);
+	default:
+		return not_decoded(dc, TD_UNKNOWN_MPLS, first >> 4);
+	}
+}
+
+/* RFC 1661 §2: | Protocol (8 or 16) | Information |. A protocol number is
+ * odd in its low byte and even in its high byte, so a first byte that is
+ * odd is a compressed one-byte protocol (§6.5). */
+static enum td_decode_result decode_ppp_proto(struct td_reader *r, struct decode *dc)
+{
+	enum td_decode_result res;
+	uint8_t first;
+	uint16_t proto;
+
+	if ((res = from_read(td_peek_u8(r, 0, &first))) != DECODE_GO_ON)
+		return res;
+	if (first & 1) {
+		if ((res = from_read(td_read_u8(r, &first))) != DECODE_GO_ON)
+			return res;
+		proto = first;
+	} else if ((res = from_read(td_read_u16(r, &proto))) != DECODE_GO_ON) {
+		return res;
+	}
+	switch (proto) {
+	case PPP_IPV4:
+		return decode_ipv4(r, dc);
+	case PPP_IPV6:
+		return decode_ipv6(r, dc);
+	case PPP_MPLS:
+		return decode_mpls(r, dc);
+	default:
+		return not_decoded(dc, TD_UNKNOWN_PPP, proto);
+	}
+}
+
+/* RFC 2516 §4 (session stage, CODE 0):
+ * |  VER  | TYPE  |      CODE     |          SESSION_ID           |
+ * |            LENGTH             |           payload             ~
+ * LENGTH counts the PPP frame that follows: Ethernet padding after it is
+ * not part of it. */
+#define PPPOE_VER_TYPE 0x11
+#define PPPOE_CODE_SESSION 0x00
+
+struct pppoe_hdr {
+	uint8_t ver_type;
+	uint8_t code;
+	uint16_t session;
+	uint16_t len;
+};
+
+static enum td_err pppoe_parse(struct td_reader *r, struct pppoe_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->ver_type));
+	TD_TRY(td_read_u8(r, &h->code));
+	TD_TRY(td_read_u16(r, &h->session));
+	TD_TRY(td_read_u16(r, &h->len));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_pppoe(struct td_reader *r, struct decode *dc)
+{
+	struct pppoe_hdr h;
+	struct td_reader ppp;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_PPPOE)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(pppoe_parse(r, &h))) != DECODE_GO_ON)
+		return res;
+	if (h.ver_type != PPPOE_VER_TYPE || h.code != PPPOE_CODE_SESSION)
+		return TD_DECODE_MALFORMED;
+	/* A capture cut inside the frame leaves fewer bytes than LENGTH. */
+	size_t take = h.len < td_reader_left(r) ? h.len : td_reader_left(r);
+	if ((res = from_read(td_read_sub(r, take, &ppp))) != DECODE_GO_ON)
+		return res;
+	return decode_ppp_proto(&ppp, dc);
 }
 
 /* ---- link layers ---- */
@@ -461,11 +1018,64 @@ static enum td_err vlan_parse(struct td_reader *r, struct vlan_tag *t)
 	return TD_OK;
 }
 
+/* An Ethernet frame carried by a tunnel (GRE protocol or Geneve protocol
+ * type 0x6558, "Transparent Ethernet Bridging"). */
+static enum td_decode_result decode_teb(struct td_reader *r, struct decode *dc)
+{
+	return decode_ethernet(r, dc);
+}
+
+/* Cisco MetaData, a tag between the MAC addresses and the EtherType as
+ * Cisco TrustSec inserts it (Wireshark packet-cmd.c):
+ * | Version (1) | Length (1) | Option length/type (2) | SGT (2) | EtherType (2) |
+ * Counted as a nesting level, so a chain of them stays bounded. */
+struct cmd_hdr {
+	uint8_t version;
+	uint8_t len;
+	uint16_t option;
+	uint16_t sgt;
+	uint16_t type;
+};
+
+static enum td_err cmd_parse(struct td_reader *r, struct cmd_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->version));
+	TD_TRY(td_read_u8(r, &h->len));
+	TD_TRY(td_read_u16(r, &h->option));
+	TD_TRY(td_read_u16(r, &h->sgt));
+	TD_TRY(td_read_u16(r, &h->type));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_cmd(struct td_reader *r, struct decode *dc)
+{
+	struct cmd_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, 0)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(cmd_parse(r, &h))) != DECODE_GO_ON)
+		return res;
+	return decode_ethertype(r, h.type, TD_UNKNOWN_ETHERTYPE, dc);
+}
+
+/* What an EtherType announces. */
+static const struct {
+	uint16_t type;
+	enum td_decode_result (*decode)(struct td_reader *r, struct decode *dc);
+} ethertypes[] = {
+	{ETHERTYPE_IPV4, decode_ipv4},     {ETHERTYPE_IPV6, decode_ipv6},
+	{ETHERTYPE_MPLS, decode_mpls},     {ETHERTYPE_MPLS_MC, decode_mpls},
+	{ETHERTYPE_PPPOE, decode_pppoe},   {ETHERTYPE_TEB, decode_teb},
+	{ETHERTYPE_CMD, decode_cmd},
+};
+
 /* Dispatches on an EtherType, through any stack of VLAN tags. Each tag takes
  * four bytes, so the stack ends with the packet at the latest. Values up to
- * 1500 are IEEE 802.3 lengths (LLC follows): not IP. */
+ * 1500 are IEEE 802.3 lengths (LLC follows): not IP. An EtherType not
+ * handled is named as kind (an EtherType, or a GRE protocol type). */
 static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type,
-					      struct decode *dc)
+					      enum td_decode_unknown kind, struct decode *dc)
 {
 	enum td_decode_result res;
 
@@ -479,11 +1089,13 @@ static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type
 		}
 		type = t.type;
 	}
-	if (type == ETHERTYPE_IPV4)
-		return decode_ipv4(r, dc);
-	if (type == ETHERTYPE_IPV6)
-		return decode_ipv6(r, dc);
-	return TD_DECODE_NOT_TCP;
+	for (size_t i = 0; i < sizeof ethertypes / sizeof ethertypes[0]; i++) {
+		if (ethertypes[i].type == type)
+			return ethertypes[i].decode(r, dc);
+	}
+	if (type <= ETHERTYPE_MAX_LEN)
+		return not_decoded(dc, TD_UNKNOWN_LLC, 0); /* one row, whatever the length */
+	return not_decoded(dc, kind, type);
 }
 
 /* Ethernet II (IEEE 802.3 §3.1.1), no preamble and no FCS as captured:
@@ -509,7 +1121,7 @@ static enum td_decode_result decode_ethernet(struct td_reader *r, struct decode 
 
 	if ((res = from_read(eth_parse(r, &h))) != DECODE_GO_ON)
 		return res;
-	return decode_ethertype(r, h.type, dc);
+	return decode_ethertype(r, h.type, TD_UNKNOWN_ETHERTYPE, dc);
 }
 
 /* LINKTYPE_LINUX_SLL (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html):
@@ -541,10 +1153,10 @@ static enum td_decode_result decode_sll(struct td_reader *r, struct decode *dc)
 	if ((res = from_read(sll_parse(r, &h))) != DECODE_GO_ON)
 		return res;
 	if (h.hatype == ARPHRD_NETLINK)
-		return TD_DECODE_NOT_TCP;
+		return not_decoded(dc, TD_UNKNOWN_SLL_HATYPE, h.hatype);
 	/* Otherwise the protocol is an EtherType, VLAN tags included when
 	 * the kernel left them in the data. */
-	return decode_ethertype(r, h.protocol, dc);
+	return decode_ethertype(r, h.protocol, TD_UNKNOWN_ETHERTYPE, dc);
 }
 
 /* LINKTYPE_LINUX_SLL2 (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html):
@@ -581,8 +1193,8 @@ static enum td_decode_result decode_sll2(struct td_reader *r, struct decode *dc)
 	if ((res = from_read(sll2_parse(r, &h))) != DECODE_GO_ON)
 		return res;
 	if (h.hatype == ARPHRD_NETLINK)
-		return TD_DECODE_NOT_TCP;
-	return decode_ethertype(r, h.protocol, dc);
+		return not_decoded(dc, TD_UNKNOWN_SLL_HATYPE, h.hatype);
+	return decode_ethertype(r, h.protocol, TD_UNKNOWN_ETHERTYPE, dc);
 }
 
 /* BSD address family values as loopback headers carry them: AF_INET6
@@ -605,7 +1217,7 @@ static enum td_decode_result decode_bsd_af(struct td_reader *r, uint32_t af,
 			return bsd_afs[i].ip_version == 4 ? decode_ipv4(r, dc)
 							  : decode_ipv6(r, dc);
 	}
-	return TD_DECODE_NOT_TCP;
+	return not_decoded(dc, TD_UNKNOWN_AF, af);
 }
 
 /* LINKTYPE_NULL: | address family (4), byte order of the capturing host |.
@@ -634,6 +1246,72 @@ static enum td_decode_result decode_loop(struct td_reader *r, struct decode *dc)
 	return decode_bsd_af(r, af, dc);
 }
 
+/* LINKTYPE_PPP: PPP (RFC 1661), the frame starting with the HDLC-like
+ * address and control bytes FF 03 (RFC 1662 §3.1) or without them. */
+static enum td_decode_result decode_ppp(struct td_reader *r, struct decode *dc)
+{
+	enum td_decode_result res;
+	uint8_t address;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_PPP)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(td_peek_u8(r, 0, &address))) != DECODE_GO_ON)
+		return res;
+	if (address == PPP_ADDRESS) {
+		uint8_t control = 0;
+		if ((res = from_read(td_read_u8(r, &address))) != DECODE_GO_ON ||
+		    (res = from_read(td_read_u8(r, &control))) != DECODE_GO_ON)
+			return res;
+		if (control != PPP_CONTROL)
+			return TD_DECODE_MALFORMED;
+	}
+	return decode_ppp_proto(r, dc);
+}
+
+/* Cisco HDLC (LINKTYPE_C_HDLC; RFC 1547 §4.3.1):
+ * | address (0x0F or 0x8F) | control (0) | protocol: an EtherType (2) | */
+struct chdlc_hdr {
+	uint8_t address;
+	uint8_t control;
+	uint16_t proto;
+};
+
+static enum td_err chdlc_parse(struct td_reader *r, struct chdlc_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->address));
+	TD_TRY(td_read_u8(r, &h->control));
+	TD_TRY(td_read_u16(r, &h->proto));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_chdlc(struct td_reader *r, struct decode *dc)
+{
+	struct chdlc_hdr h;
+	enum td_decode_result res;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_PPP)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(chdlc_parse(r, &h))) != DECODE_GO_ON)
+		return res;
+	return decode_ethertype(r, h.proto, TD_UNKNOWN_ETHERTYPE, dc);
+}
+
+/* LINKTYPE_PPP_HDLC: PPP in HDLC-like framing (FF 03, RFC 1662) or Cisco
+ * HDLC (address 0x0F or 0x8F), told apart by the address byte. */
+static enum td_decode_result decode_ppp_hdlc(struct td_reader *r, struct decode *dc)
+{
+	enum td_decode_result res;
+	uint8_t address;
+
+	if ((res = from_read(td_peek_u8(r, 0, &address))) != DECODE_GO_ON)
+		return res;
+	if (address == CHDLC_UNICAST || address == CHDLC_BCAST)
+		return decode_chdlc(r, dc);
+	if (address != PPP_ADDRESS)
+		return TD_DECODE_MALFORMED;
+	return decode_ppp(r, dc);
+}
+
 /* Raw IP: no link header, the version nibble says IPv4 or IPv6. */
 static enum td_decode_result decode_raw(struct td_reader *r, struct decode *dc)
 {
@@ -656,6 +1334,10 @@ static const struct {
 } links[] = {
 	{TD_LINK_NULL, "BSD loopback (NULL)", decode_null},
 	{TD_LINK_ETHERNET, "Ethernet", decode_ethernet},
+	{TD_LINK_PPP, "PPP", decode_ppp},
+	{TD_LINK_PPP_HDLC, "PPP in HDLC-like framing", decode_ppp_hdlc},
+	{TD_LINK_PPP_ETHER, "PPPoE", decode_pppoe},
+	{TD_LINK_C_HDLC, "Cisco HDLC", decode_chdlc},
 	{TD_LINK_RAW_DLT12, "raw IP", decode_raw},
 	{TD_LINK_RAW_DLT14, "raw IP", decode_raw},
 	{TD_LINK_RAW, "raw IP", decode_raw},
@@ -679,26 +1361,46 @@ static size_t link_index(int linktype)
 
 /* ---- public ---- */
 
-enum td_decode_result td_decode_packet(int linktype, const uint8_t *data, size_t caplen,
-				       size_t wirelen, struct td_tcp_seg *out)
+enum td_decode_result td_decode_packet_info(int linktype, const uint8_t *data, size_t caplen,
+					    size_t wirelen, struct td_tcp_seg *out,
+					    struct td_decode_info *info)
 {
 	size_t i = link_index(linktype);
-	if (i == sizeof links / sizeof links[0])
-		return TD_DECODE_UNSUPPORTED_LINK;
-
 	struct td_reader r;
 	struct decode dc;
-	td_reader_init(&r, data, caplen);
+	enum td_decode_result res = TD_DECODE_UNSUPPORTED_LINK;
+
 	memset(&dc, 0, sizeof dc);
-	/* The IP length fields, not wirelen, say how much of a datagram was on
-	 * the wire (wirelen also counts link headers and Ethernet padding);
-	 * wirelen serves only when the IPv4 total length is 0 (TSO). */
-	dc.uncaptured = wirelen > caplen ? wirelen - caplen : 0;
-	enum td_decode_result res = links[i].decode(&r, &dc);
+	if (i < sizeof links / sizeof links[0]) {
+		td_reader_init(&r, data, caplen);
+		/* The IP length fields, not wirelen, say how much of a datagram
+		 * was on the wire (wirelen also counts link headers and
+		 * Ethernet padding); wirelen serves only when the IPv4 total
+		 * length is 0 (TSO). */
+		dc.uncaptured = wirelen > caplen ? wirelen - caplen : 0;
+		res = links[i].decode(&r, &dc);
+	}
 	/* out is left alone unless the packet is a TCP segment. */
 	if (res == TD_DECODE_TCP && out)
 		*out = dc.seg;
+	if (info) {
+		memset(info, 0, sizeof *info);
+		info->encap = dc.seg.encap;
+		info->vlan_id = dc.seg.vlan_id;
+		if (res == TD_DECODE_FRAGMENT)
+			info->frag = dc.frag;
+		if (res == TD_DECODE_NOT_TCP) {
+			info->unknown = dc.unknown;
+			info->unknown_value = dc.unknown_value;
+		}
+	}
 	return res;
+}
+
+enum td_decode_result td_decode_packet(int linktype, const uint8_t *data, size_t caplen,
+				       size_t wirelen, struct td_tcp_seg *out)
+{
+	return td_decode_packet_info(linktype, data, caplen, wirelen, out, NULL);
 }
 
 static const char *const result_names[TD_DECODE_RESULT_COUNT] = {
@@ -735,4 +1437,50 @@ const char *td_decode_link_name(int linktype)
 	size_t i = link_index(linktype);
 
 	return i < sizeof links / sizeof links[0] ? links[i].name : NULL;
+}
+
+/* Bit i of td_tcp_seg.encap, as reports name it. */
+static const char *const encap_names[TD_ENCAP_COUNT] = {
+	"vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u",
+};
+
+const char *td_encap_name(unsigned i)
+{
+	return i < TD_ENCAP_COUNT ? encap_names[i] : NULL;
+}
+
+/* How each kind of unknown field is written: its value in hex, in
+ * decimal, or not at all. */
+enum value_style { VALUE_NONE, VALUE_DEC, VALUE_HEX };
+
+static const struct {
+	const char *what;
+	enum value_style style;
+} unknown_kinds[TD_UNKNOWN_COUNT] = {
+	[TD_UNKNOWN_NONE] = {"nothing", VALUE_NONE},
+	[TD_UNKNOWN_ETHERTYPE] = {"ethertype", VALUE_HEX},
+	[TD_UNKNOWN_LLC] = {"IEEE 802.3 LLC", VALUE_NONE},
+	[TD_UNKNOWN_PPP] = {"PPP protocol", VALUE_HEX},
+	[TD_UNKNOWN_GRE] = {"GRE protocol", VALUE_HEX},
+	[TD_UNKNOWN_MPLS] = {"MPLS payload starting with nibble", VALUE_DEC},
+	[TD_UNKNOWN_ERSPAN] = {"ERSPAN frame type", VALUE_DEC},
+	[TD_UNKNOWN_AF] = {"loopback address family", VALUE_DEC},
+	[TD_UNKNOWN_SLL_HATYPE] = {"Linux cooked ARPHRD type", VALUE_DEC},
+	[TD_UNKNOWN_GTP] = {"GTP-U message type", VALUE_DEC},
+};
+
+const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,
+				  size_t n)
+{
+	if (n == 0)
+		return buf;
+	if ((unsigned)kind >= TD_UNKNOWN_COUNT)
+		snprintf(buf, n, "unknown %u", (unsigned)value);
+	else if (unknown_kinds[kind].style == VALUE_HEX)
+		snprintf(buf, n, "%s 0x%04x", unknown_kinds[kind].what, (unsigned)value);
+	else if (unknown_kinds[kind].style == VALUE_DEC)
+		snprintf(buf, n, "%s %u", unknown_kinds[kind].what, (unsigned)value);
+	else
+		snprintf(buf, n, "%s", unknown_kinds[kind].what);
+	return buf;
 }

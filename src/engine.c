@@ -33,6 +33,7 @@ struct td_engine {
 	td_engine_emit_fn emit;
 	void *user;
 	struct td_flow_table *flows;
+	struct td_defrag *defrag;
 	struct td_classify *classify; /* NULL: no nDPI */
 	struct td_engine_stats st;
 	uint64_t next_id;
@@ -56,6 +57,7 @@ void td_engine_config_default(struct td_engine_config *cfg)
 	cfg->max_handshake_msg = 256 * 1024;
 	cfg->reasm.max_held_bytes = 256 * 1024;
 	cfg->reasm.max_held_segs = 256;
+	td_defrag_limits_default(&cfg->defrag);
 	/* Half-open and closing are short: a SYN flood or a stream of
 	 * finished connections must not fill the table for minutes (Linux
 	 * waits 60 s in FIN-WAIT-2, conntrack 120 s for SYN-SENT). Established
@@ -538,15 +540,62 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	td_flow_charge(e->flows, f, held);
 }
 
+/* A field decode does not know: counted by kind and value. */
+static void note_not_decoded(struct td_engine *e, const struct td_decode_info *info)
+{
+	struct td_engine_stats *st = &e->st;
+
+	if (info->unknown == TD_UNKNOWN_NONE)
+		return;
+	for (size_t i = 0; i < st->n_not_decoded; i++) {
+		if (st->not_decoded[i].kind == info->unknown &&
+		    st->not_decoded[i].value == info->unknown_value) {
+			st->not_decoded[i].packets++;
+			return;
+		}
+	}
+	if (st->n_not_decoded == TD_ENGINE_MAX_NOT_DECODED) {
+		st->not_decoded_other++;
+		return;
+	}
+	st->not_decoded[st->n_not_decoded++] =
+		(struct td_not_decoded){info->unknown, info->unknown_value, 1};
+}
+
+/* Reassembled datagrams are decoded again, and may hold fragments of an
+ * inner datagram (a fragmented packet inside a fragmented tunnel): each
+ * round shrinks the datagram, and this many rounds are enough for any
+ * real network. */
+#define DEFRAG_ROUNDS 4
+
 void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct td_time ts,
 		      const uint8_t *data, size_t caplen, size_t wirelen)
 {
 	struct td_tcp_seg seg;
-	enum td_decode_result r = td_decode_packet(linktype, data, caplen, wirelen, &seg);
+	struct td_decode_info info;
+	enum td_decode_result r =
+		td_decode_packet_info(linktype, data, caplen, wirelen, &seg, &info);
 
 	e->st.packets++;
 	e->st.by_decode[r]++;
 	expire_idle(e, ts);
+	for (int round = 0; r == TD_DECODE_FRAGMENT && e->defrag && round < DEFRAG_ROUNDS;
+	     round++) {
+		const uint8_t *dgram;
+		size_t len;
+		uint16_t outer = info.encap, vlan = info.vlan_id;
+		if (td_defrag_add(e->defrag, &info.frag, ts, &dgram, &len) != TD_DEFRAG_DONE)
+			return;
+		/* The datagram is decoded as raw IP; what was around its
+		 * fragments (VLAN, a tunnel) still surrounds it. */
+		r = td_decode_packet_info(TD_LINK_RAW, dgram, len, len, &seg, &info);
+		seg.encap |= outer;
+		info.encap |= outer;
+		if (outer & TD_ENCAP_VLAN)
+			seg.vlan_id = info.vlan_id = vlan;
+	}
+	if (r == TD_DECODE_NOT_TCP)
+		note_not_decoded(e, &info);
 	if (r == TD_DECODE_TCP)
 		tcp_segment(e, &seg, frame, ts);
 }
@@ -586,6 +635,8 @@ void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out)
 	out->flows_now = td_flow_count(e->flows);
 	out->memory_now = td_flow_bytes(e->flows);
 	out->memory_peak = td_flow_peak_bytes(e->flows);
+	if (e->defrag)
+		td_defrag_stats(e->defrag, &out->defrag);
 }
 
 struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x509_cache *cache,
@@ -605,6 +656,8 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 		free(e);
 		return NULL;
 	}
+	/* NULL (out of memory): fragments are counted and dropped */
+	e->defrag = td_defrag_new(&cfg->defrag);
 	if (cfg->classify)
 		e->classify = td_classify_new(); /* NULL: run without nDPI */
 	e->sink.data = on_stream_data;
@@ -621,6 +674,7 @@ void td_engine_free(struct td_engine *e)
 		return;
 	td_engine_finish(e);
 	td_flow_table_free(e->flows);
+	td_defrag_free(e->defrag);
 	td_classify_free(e->classify);
 	free(e);
 }

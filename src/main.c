@@ -1670,6 +1670,10 @@ static void fill_summary(struct run *r, const struct td_capture_stats *cs,
 	sum->malformed = es->by_decode[TD_DECODE_MALFORMED];
 	sum->fragments = es->by_decode[TD_DECODE_FRAGMENT];
 	sum->unsupported_link = es->by_decode[TD_DECODE_UNSUPPORTED_LINK];
+	memcpy(sum->not_decoded, es->not_decoded, sizeof sum->not_decoded);
+	sum->n_not_decoded = es->n_not_decoded;
+	sum->not_decoded_other = es->not_decoded_other;
+	sum->defrag = es->defrag;
 	sum->connections_not_tls = es->not_tls;
 	sum->flows_evicted = es->flows_evicted;
 	sum->flows_evicted_memory = es->flows_evicted_memory;

@@ -157,6 +157,22 @@ static json_t *j_endpoint(const struct td_addr *a, uint16_t port)
 	return jb_done(&b);
 }
 
+/* ["vlan", "gre", ...]: td_encap_name() of each bit set, in bit order. */
+static json_t *j_encap(uint16_t encap)
+{
+	json_t *a = json_array();
+	bool ok = true;
+
+	for (unsigned i = 0; a && i < TD_ENCAP_COUNT; i++)
+		if (encap >> i & 1)
+			arr_add(a, json_string(td_encap_name(i)), &ok);
+	if (!ok) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
 static json_t *j_tcp(const struct td_tcp_evidence *t)
 {
 	struct jb b = jb_new();
@@ -831,6 +847,7 @@ json_t *td_report_session_json(const struct td_session *s)
 	put(&b, "ip_version", json_integer(s->client.family));
 	if (s->encap & TD_ENCAP_VLAN)
 		put(&b, "vlan", json_integer(s->vlan_id));
+	put(&b, "encapsulation", j_encap(s->encap));
 	put(&b, "roles", json_string(td_report_roles_name(s)));
 	put(&b, "midstream", json_boolean(s->midstream));
 	put(&b, "seen", json_string(!s->packets[0]   ? "server only"
@@ -1037,6 +1054,60 @@ static json_t *j_summary_decryption(const struct td_summary *sum)
 	return jb_done(&b);
 }
 
+/* The not-decoded rows of the summary: [{"what": "ethertype 0x88cc",
+ * "packets": 3}, ...], and "other" for fields past the table. */
+static json_t *j_not_decoded(const struct td_summary *sum)
+{
+	json_t *a = json_array();
+	bool ok = true;
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < sum->n_not_decoded; i++) {
+		char what[64];
+		struct jb o = jb_new();
+		const struct td_not_decoded *nd = &sum->not_decoded[i];
+		if (!o.o)
+			continue;
+		td_decode_unknown_str(nd->kind, nd->value, what, sizeof what);
+		put(&o, "what", json_string(what));
+		put(&o, "packets", j_u64(nd->packets));
+		arr_add(a, jb_done(&o), &ok);
+	}
+	if (sum->not_decoded_other) {
+		struct jb o = jb_new();
+		if (o.o) {
+			put(&o, "what", json_string("other"));
+			put(&o, "packets", j_u64(sum->not_decoded_other));
+			arr_add(a, jb_done(&o), &ok);
+		}
+	}
+	if (!ok) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *j_defrag(const struct td_defrag_stats *st)
+{
+	struct jb o = jb_new();
+
+	if (!o.o)
+		return NULL;
+	put(&o, "fragments", j_u64(st->fragments));
+	put(&o, "reassembled", j_u64(st->reassembled));
+	put(&o, "pending", j_u64(st->pending));
+	put(&o, "timed_out", j_u64(st->timed_out));
+	put(&o, "overlaps", j_u64(st->overlaps));
+	put(&o, "oversized", j_u64(st->oversized));
+	put(&o, "too_many_fragments", j_u64(st->too_many));
+	put(&o, "inconsistent", j_u64(st->inconsistent));
+	put(&o, "evicted", j_u64(st->evicted));
+	put(&o, "truncated", j_u64(st->truncated));
+	return jb_done(&o);
+}
+
 json_t *td_report_summary_json(const struct td_summary *sum)
 {
 	struct jb b = jb_new(), d, c, ce, f;
@@ -1065,6 +1136,8 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 		put(&d, "fragments", j_u64(sum->fragments));
 		put(&d, "unsupported_link", j_u64(sum->unsupported_link));
 		put(&d, "filtered_out", j_u64(sum->filtered_out));
+		put(&d, "not_decoded", j_not_decoded(sum));
+		put(&d, "ip_reassembly", j_defrag(&sum->defrag));
 	}
 	put(&b, "decode", jb_done(&d));
 

@@ -474,6 +474,12 @@ void td_md_session(FILE *out, const struct td_session *s)
 	md_sni(out, s);
 	fprintf(out, ", frames %lu to %lu, outcome %s.\n\n", (unsigned long)s->first_frame,
 		(unsigned long)s->last_frame, td_outcome_name(s->outcome));
+	if (s->encap) {
+		char encap[128];
+		fputs("Encapsulation: ", out);
+		md_text(out, td_report_encap_str(s, encap, sizeof encap));
+		fputs(".\n\n", out);
+	}
 	mem = open_memstream(&lad, &lad_len);
 	if (mem) {
 		td_report_ladder(mem, s, 0, false);

@@ -300,6 +300,10 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	}
 	if (s->encap & TD_ENCAP_VLAN)
 		field(t, "VLAN", "%u", (unsigned)s->vlan_id);
+	if (s->encap & ~TD_ENCAP_VLAN) {
+		char encap[128];
+		field(t, "encapsulation", "%s", td_report_encap_str(s, encap, sizeof encap));
+	}
 	field(t, "frames", "%lu - %lu", (unsigned long)s->first_frame, (unsigned long)s->last_frame);
 	td_report_zone_local(s->first_ts, zone);
 	field(t, "time", "%s - %s %s (%.3f ms)", td_report_time_local(s->first_ts, t1),
@@ -1359,6 +1363,55 @@ static void findings_line(const struct tx *t, const struct td_summary *sum)
 	fputc('\n', t->out);
 }
 
+/* "not decoded  12 GRE protocol 0x880b, 3 ethertype 0x88cc" */
+static void text_not_decoded(const struct tx *t, const struct td_summary *sum)
+{
+	if (!sum->n_not_decoded && !sum->not_decoded_other)
+		return;
+	label_at(t, 2, VALUE_COL - 2, "not decoded");
+	for (size_t i = 0; i < sum->n_not_decoded; i++) {
+		char what[64];
+		const struct td_not_decoded *nd = &sum->not_decoded[i];
+		fprintf(t->out, "%s%llu %s", i ? ", " : "", (unsigned long long)nd->packets,
+			td_decode_unknown_str(nd->kind, nd->value, what, sizeof what));
+	}
+	if (sum->not_decoded_other)
+		fprintf(t->out, "%s%llu other", sum->n_not_decoded ? ", " : "",
+			(unsigned long long)sum->not_decoded_other);
+	fputc('\n', t->out);
+}
+
+/* "IP reassembly  4 fragments: 2 datagrams rebuilt; dropped: 1 overlap" */
+static void text_defrag(const struct tx *t, const struct td_defrag_stats *st)
+{
+	const struct {
+		const char *name;
+		uint64_t n;
+	} dropped[] = {
+		{"timed out", st->timed_out},     {"overlapping", st->overlaps},
+		{"oversized", st->oversized},     {"too many fragments", st->too_many},
+		{"inconsistent", st->inconsistent}, {"evicted", st->evicted},
+		{"not captured whole", st->truncated},
+	};
+	bool first = true;
+
+	if (!st->fragments && t->verbose == 0)
+		return;
+	label_at(t, 2, VALUE_COL - 2, "IP reassembly");
+	fprintf(t->out, "%llu fragments, %llu datagrams rebuilt",
+		(unsigned long long)st->fragments, (unsigned long long)st->reassembled);
+	if (st->pending)
+		fprintf(t->out, ", %llu incomplete at the end", (unsigned long long)st->pending);
+	for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
+		if (!dropped[i].n)
+			continue;
+		fprintf(t->out, "%s%llu %s", first ? "; dropped: " : ", ",
+			(unsigned long long)dropped[i].n, dropped[i].name);
+		first = false;
+	}
+	fputc('\n', t->out);
+}
+
 static void text_summary(const struct tx *t, const struct td_summary *sum)
 {
 	static const struct {
@@ -1415,6 +1468,8 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		any = true;
 	}
 	fputs(any ? "\n" : "nothing decoded\n", t->out);
+	text_not_decoded(t, sum);
+	text_defrag(t, &sum->defrag);
 
 	label_at(t, 2, VALUE_COL - 2, "TLS connections");
 	fprintf(t->out, "%llu: ", (unsigned long long)sum->connections_tls);

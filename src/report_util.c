@@ -323,6 +323,26 @@ const char *td_report_roles_name(const struct td_session *s)
 	return "tls";
 }
 
+const char *td_report_encap_str(const struct td_session *s, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	if (n == 0)
+		return buf;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < TD_ENCAP_COUNT && used < n; i++) {
+		if (!(s->encap >> i & 1))
+			continue;
+		if ((1u << i) == TD_ENCAP_VLAN)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s %u", used ? ", " : "",
+						 td_encap_name(i), (unsigned)s->vlan_id);
+		else
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+						 td_encap_name(i));
+	}
+	return buf;
+}
+
 const char *td_report_alert_level(uint8_t level)
 {
 	if (level == 2)

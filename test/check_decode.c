@@ -407,7 +407,7 @@ struct want {
 	size_t payload_off; /* offset of the payload in the packet */
 	size_t payload_len;
 	size_t missing;
-	uint8_t encap;
+	uint16_t encap;
 	uint16_t vlan_id;
 };
 
@@ -451,7 +451,34 @@ static void check_seg(const struct run *r, const struct want *w)
 
 /* ---- the packet variants: one per link type and encapsulation ---- */
 
-enum link_kind { LK_ETH, LK_SLL, LK_SLL2, LK_AF_LE, LK_AF_BE, LK_NONE };
+enum link_kind {
+	LK_ETH, LK_SLL, LK_SLL2, LK_AF_LE, LK_AF_BE, LK_NONE,
+	LK_PPP,       /* DLT_PPP: FF 03, protocol */
+	LK_PPP_BARE,  /* DLT_PPP without FF 03, compressed 1-byte protocol */
+	LK_CHDLC,     /* Cisco HDLC: 0F 00 EtherType */
+	LK_PPPOE,     /* DLT_PPP_ETHER: PPPoE header, PPP protocol */
+};
+
+/* A tunnel around the IP packet, inside the link layer (RFC wire formats;
+ * see decode.c). */
+enum tunnel {
+	TUN_NONE,
+	TUN_MPLS,     /* three labels, IP after the bottom one */
+	TUN_MPLS_PW,  /* one label, control word, Ethernet (RFC 4385, 4448) */
+	TUN_PPPOE,    /* Ethernet 0x8864 */
+	TUN_GRE,      /* IPv4 proto 47, GRE with checksum, key, sequence */
+	TUN_GRE_TEB,  /* GRE 0x6558: Ethernet */
+	TUN_ERSPAN1,  /* GRE 0x88BE, no S, no header */
+	TUN_ERSPAN2,  /* GRE 0x88BE with S, 8-byte header */
+	TUN_ERSPAN3,  /* GRE 0x22EB, 12-byte header + 8-byte subheader */
+	TUN_VXLAN,    /* UDP 4789 */
+	TUN_GENEVE,   /* UDP 6081 with 12 bytes of options */
+	TUN_IPIP4,    /* IPv4 outer, protocol 4 or 41 */
+	TUN_IPIP6,    /* IPv6 outer, next header 4 or 41 */
+	TUN_CMD,      /* Cisco MetaData tag */
+	TUN_GRE_GRE,  /* GRE in GRE in IPv4 in GRE ...: nine deep */
+	TUN_GTPU,     /* UDP 2152, G-PDU with sequence number and one extension header */
+};
 
 struct variant {
 	const char *name;
@@ -464,8 +491,9 @@ struct variant {
 	size_t ip4_opt_len;
 	const struct ext_spec *ext;
 	size_t n_ext;
-	uint8_t encap;
+	uint16_t encap;
 	uint16_t vlan_id;
+	enum tunnel tun;
 };
 
 static const struct ext_spec ext_chain[] = {
@@ -525,14 +553,269 @@ static const struct variant variants[] = {
 	{"IPV6(229)", TD_LINK_IPV6, LK_NONE, .ipv = 6},
 	{"IPV6(229) AH+atomic fragment", TD_LINK_IPV6, LK_NONE, .ipv = 6, .ext = ext_ah_atomic,
 	 .n_ext = N(ext_ah_atomic)},
+	/* tunnels and the PPP family */
+	{"MPLS ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_MPLS, .encap = TD_ENCAP_MPLS},
+	{"802.1Q MPLS ipv6", TD_LINK_ETHERNET, LK_ETH, {{0x8100, 9}}, 1, .ipv = 6,
+	 .tun = TUN_MPLS, .encap = TD_ENCAP_MPLS | TD_ENCAP_VLAN, .vlan_id = 9},
+	{"MPLS pseudowire ethernet ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_MPLS_PW,
+	 .encap = TD_ENCAP_MPLS},
+	{"PPPoE ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_PPPOE,
+	 .encap = TD_ENCAP_PPPOE},
+	{"PPPoE ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_PPPOE,
+	 .encap = TD_ENCAP_PPPOE},
+	{"PPP(9) ipv4", TD_LINK_PPP, LK_PPP, .ipv = 4, .encap = TD_ENCAP_PPP},
+	{"PPP(9) no address, compressed protocol", TD_LINK_PPP, LK_PPP_BARE, .ipv = 4,
+	 .encap = TD_ENCAP_PPP},
+	{"PPP_HDLC(50) ipv6", TD_LINK_PPP_HDLC, LK_PPP, .ipv = 6, .encap = TD_ENCAP_PPP},
+	{"PPP_HDLC(50) Cisco HDLC ipv4", TD_LINK_PPP_HDLC, LK_CHDLC, .ipv = 4,
+	 .encap = TD_ENCAP_PPP},
+	{"C_HDLC(104) ipv6", TD_LINK_C_HDLC, LK_CHDLC, .ipv = 6, .encap = TD_ENCAP_PPP},
+	{"PPP_ETHER(51) ipv4", TD_LINK_PPP_ETHER, LK_PPPOE, .ipv = 4, .encap = TD_ENCAP_PPPOE},
+	{"GRE ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_GRE, .encap = TD_ENCAP_GRE},
+	{"GRE ipv6", TD_LINK_RAW, LK_NONE, .ipv = 6, .tun = TUN_GRE, .encap = TD_ENCAP_GRE},
+	{"GRE TEB ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_GRE_TEB,
+	 .encap = TD_ENCAP_GRE},
+	{"ERSPAN I ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_ERSPAN1,
+	 .encap = TD_ENCAP_GRE | TD_ENCAP_ERSPAN},
+	{"ERSPAN II ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_ERSPAN2,
+	 .encap = TD_ENCAP_GRE | TD_ENCAP_ERSPAN},
+	{"ERSPAN III ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_ERSPAN3,
+	 .encap = TD_ENCAP_GRE | TD_ENCAP_ERSPAN},
+	{"VXLAN ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_VXLAN,
+	 .encap = TD_ENCAP_VXLAN},
+	{"VXLAN ipv6", TD_LINK_LINUX_SLL, LK_SLL, .ipv = 6, .tun = TUN_VXLAN,
+	 .encap = TD_ENCAP_VXLAN},
+	{"Geneve ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_GENEVE,
+	 .encap = TD_ENCAP_GENEVE},
+	{"IPv4 in IPv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_IPIP4,
+	 .encap = TD_ENCAP_IPIP},
+	{"IPv6 in IPv4", TD_LINK_RAW, LK_NONE, .ipv = 6, .tun = TUN_IPIP4, .encap = TD_ENCAP_IPIP},
+	{"IPv4 in IPv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_IPIP6,
+	 .encap = TD_ENCAP_IPIP},
+	{"IPv6 in IPv6", TD_LINK_IPV6, LK_NONE, .ipv = 6, .tun = TUN_IPIP6, .encap = TD_ENCAP_IPIP},
+	{"Cisco MetaData ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_CMD},
+	{"GTP-U ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_GTPU, .encap = TD_ENCAP_GTP},
+	{"GTP-U ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_GTPU, .encap = TD_ENCAP_GTP},
+	{"GRE nested 8 deep", TD_LINK_RAW, LK_NONE, .ipv = 4, .tun = TUN_GRE_GRE,
+	 .encap = TD_ENCAP_GRE},
 };
 
-/* Wraps a network-layer packet in the variant's link layer. */
-static void wrap_link(struct pkt *p, const struct variant *v, const struct pkt *l3)
+/* The tunnel's outer IPv4 or IPv6 header around in (the inner packet), or
+ * nothing. */
+static void outer_ip(struct pkt *p, int v6, uint8_t proto, const struct pkt *in)
 {
-	uint16_t type = v->ipv == 4 ? 0x0800 : 0x86DD;
+	if (v6) {
+		struct ip6_spec s = ip6_default();
+		s.upper = proto;
+		build_ipv6(p, &s, in);
+	} else {
+		struct ip4_spec s = ip4_default();
+		s.proto = proto;
+		build_ipv4(p, &s, in);
+	}
+}
 
+static uint16_t ip_ethertype(int ipv)
+{
+	return ipv == 4 ? 0x0800 : 0x86DD;
+}
+
+/* Wraps the IP packet l3 (version ipv) in tunnel t; *type is the EtherType
+ * of the result (the link layer's next protocol). */
+static void wrap_tunnel(struct pkt *p, enum tunnel t, int ipv, const struct pkt *l3,
+			uint16_t *type)
+{
+	static struct pkt in, eth;
+
+	*type = 0x0800;
+	in.n = 0;
+	eth.n = 0;
+	wrap_eth(&eth, NULL, 0, ip_ethertype(ipv), l3);
+	switch (t) {
+	case TUN_NONE:
+		*p = *l3;
+		*type = ip_ethertype(ipv);
+		return;
+	case TUN_MPLS:
+		p->n = 0;
+		put32(p, 16u << 12 | 64);
+		put32(p, 17u << 12 | 64);
+		put32(p, 18u << 12 | 1u << 8 | 64);
+		put_pkt(p, l3);
+		*type = 0x8847;
+		return;
+	case TUN_MPLS_PW:
+		p->n = 0;
+		put32(p, 100u << 12 | 1u << 8 | 64);
+		put32(p, 0); /* control word */
+		put_pkt(p, &eth);
+		*type = 0x8848;
+		return;
+	case TUN_PPPOE:
+		p->n = 0;
+		put8(p, 0x11);
+		put8(p, 0);
+		put16(p, 0x0042);
+		put16(p, (unsigned)(l3->n + 2));
+		put16(p, ipv == 4 ? 0x0021 : 0x0057);
+		put_pkt(p, l3);
+		*type = 0x8864;
+		return;
+	case TUN_GRE:
+		put16(&in, 0xB000); /* C, K, S */
+		put16(&in, ip_ethertype(ipv));
+		put32(&in, 0x12340000); /* checksum (not checked), reserved */
+		put32(&in, 42);         /* key */
+		put32(&in, 7);          /* sequence */
+		put_pkt(&in, l3);
+		outer_ip(p, 0, 47, &in);
+		return;
+	case TUN_GRE_TEB:
+		put16(&in, 0x0000);
+		put16(&in, 0x6558);
+		put_pkt(&in, &eth);
+		outer_ip(p, 0, 47, &in);
+		return;
+	case TUN_ERSPAN1:
+		put16(&in, 0x0000);
+		put16(&in, 0x88BE);
+		put_pkt(&in, &eth);
+		outer_ip(p, 0, 47, &in);
+		return;
+	case TUN_ERSPAN2:
+		put16(&in, 0x1000); /* S */
+		put16(&in, 0x88BE);
+		put32(&in, 9);
+		put16(&in, 1u << 12 | 100); /* version 1, VLAN 100 */
+		put16(&in, 0x0005);         /* session 5 */
+		put32(&in, 0);              /* index */
+		put_pkt(&in, &eth);
+		outer_ip(p, 0, 47, &in);
+		return;
+	case TUN_ERSPAN3:
+		put16(&in, 0x1000);
+		put16(&in, 0x22EB);
+		put32(&in, 9);
+		put16(&in, 2u << 12);  /* version 2 */
+		put16(&in, 0x0005);
+		put32(&in, 0xCAFEF00D); /* timestamp */
+		put16(&in, 0x0100);    /* SGT */
+		put16(&in, 0x0001);    /* FT 0 (Ethernet), O: a subheader follows */
+		put32(&in, 0x11111111);
+		put32(&in, 0x22222222);
+		put_pkt(&in, &eth);
+		outer_ip(p, 0, 47, &in);
+		return;
+	case TUN_VXLAN:
+	case TUN_GENEVE:
+		put16(&in, 49152);
+		put16(&in, t == TUN_VXLAN ? 4789 : 6081);
+		put16(&in, (unsigned)(eth.n + 8 + (t == TUN_VXLAN ? 8 : 20)));
+		put16(&in, 0);
+		if (t == TUN_VXLAN) {
+			put32(&in, 0x08000000);
+			put32(&in, 5000u << 8);
+		} else {
+			put8(&in, 3); /* version 0, 3 words of options */
+			put8(&in, 0);
+			put16(&in, 0x6558);
+			put32(&in, 6000u << 8);
+			put_fill(&in, 0x77, 12);
+		}
+		put_pkt(&in, &eth);
+		outer_ip(p, 0, 17, &in);
+		return;
+	case TUN_GTPU:
+		put16(&in, 49152);
+		put16(&in, 2152);
+		put16(&in, (unsigned)(l3->n + 8 + 16));
+		put16(&in, 0);
+		put8(&in, 0x36); /* version 1, PT, E and S */
+		put8(&in, 255);  /* G-PDU */
+		put16(&in, (unsigned)(l3->n + 8));
+		put32(&in, 0x11223344);
+		put16(&in, 1);    /* sequence */
+		put8(&in, 0);     /* N-PDU */
+		put8(&in, 0x85);  /* next: PDU session container */
+		put8(&in, 1);     /* 4 bytes */
+		put16(&in, 0x0009);
+		put8(&in, 0);     /* no more */
+		put_pkt(&in, l3);
+		outer_ip(p, 0, 17, &in);
+		return;
+	case TUN_IPIP4:
+	case TUN_IPIP6:
+		outer_ip(p, t == TUN_IPIP6, ipv == 4 ? 4 : 41, l3);
+		*type = ip_ethertype(t == TUN_IPIP6 ? 6 : 4);
+		return;
+	case TUN_CMD:
+		p->n = 0;
+		put8(p, 1);
+		put8(p, 1);
+		put16(p, 0x0001);
+		put16(p, 0x00AA);
+		put16(p, ip_ethertype(ipv));
+		put_pkt(p, l3);
+		*type = 0x8909;
+		return;
+	case TUN_GRE_GRE: {
+		/* IPv4/GRE seven times around l3: eight tunnels with the
+		 * outermost, the most decode enters */
+		static struct pkt cur, tmp;
+		cur = *l3;
+		uint16_t proto = ip_ethertype(ipv);
+		for (int i = 0; i < TD_DECODE_MAX_NESTING; i++) {
+			in.n = 0;
+			put16(&in, 0);
+			put16(&in, proto);
+			put_pkt(&in, &cur);
+			outer_ip(&tmp, 0, 47, &in);
+			cur = tmp;
+			proto = 0x0800;
+		}
+		*p = cur;
+		return;
+	}
+	}
+}
+
+/* Wraps a network-layer packet in the variant's tunnel and link layer. */
+static void wrap_link(struct pkt *p, const struct variant *v, const struct pkt *ip)
+{
+	static struct pkt tun;
+	const struct pkt *l3 = &tun;
+	uint16_t type;
+
+	wrap_tunnel(&tun, v->tun, v->ipv, ip, &type);
 	switch (v->lk) {
+	case LK_PPP:
+	case LK_PPP_BARE:
+		p->n = 0;
+		if (v->lk == LK_PPP) {
+			put8(p, 0xFF);
+			put8(p, 0x03);
+			put16(p, type == 0x0800 ? 0x0021 : 0x0057);
+		} else {
+			put8(p, 0x21); /* compressed IPv4 (RFC 1661 §6.5) */
+		}
+		put_pkt(p, l3);
+		break;
+	case LK_CHDLC:
+		p->n = 0;
+		put8(p, 0x0F);
+		put8(p, 0x00);
+		put16(p, type);
+		put_pkt(p, l3);
+		break;
+	case LK_PPPOE:
+		p->n = 0;
+		put8(p, 0x11);
+		put8(p, 0);
+		put16(p, 7);
+		put16(p, (unsigned)(l3->n + 2));
+		put16(p, type == 0x0800 ? 0x0021 : 0x0057);
+		put_pkt(p, l3);
+		break;
 	case LK_ETH:
 		wrap_eth(p, v->tags, v->ntags, type, l3);
 		break;
@@ -766,7 +1049,7 @@ END_TEST
 START_TEST(test_unsupported_link)
 {
 	static struct pkt l3;
-	static const int others[] = {-1, 2, 9, 105, 127, 192, 230, 275, 277, 65535, 1 << 20};
+	static const int others[] = {-1, 2, 8, 105, 127, 192, 230, 275, 277, 65535, 1 << 20};
 	struct td_tcp_seg seg;
 
 	build_v4_tcp(&l3);
@@ -1604,8 +1887,29 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The encapsulation a link/ sample's name promises (the generator's
+ * suffixes, samples/README.md). */
+static uint16_t encap_of_name(const char *name)
+{
+	static const struct {
+		const char *suffix;
+		uint16_t encap;
+	} names[] = {
+		{"-vlan.", TD_ENCAP_VLAN},     {"-mpls.", TD_ENCAP_MPLS},
+		{"-pppoe.", TD_ENCAP_PPPOE},   {"-ppp.", TD_ENCAP_PPP},
+		{"-gre.", TD_ENCAP_GRE},       {"-erspan2.", TD_ENCAP_GRE | TD_ENCAP_ERSPAN},
+		{"-vxlan.", TD_ENCAP_VXLAN},   {"-geneve.", TD_ENCAP_GENEVE},
+		{"-ipip.", TD_ENCAP_IPIP},     {"-6in4.", TD_ENCAP_IPIP},
+	};
+	for (size_t i = 0; i < N(names); i++)
+		if (strstr(name, names[i].suffix))
+			return names[i].encap;
+	return 0;
+}
+
 /* Every packet of one sample decodes as TCP between the sample's two
- * endpoints; the first is printed. */
+ * endpoints (or, in the "-frag" samples, as an IP fragment); the first is
+ * printed. */
 static void check_sample(const char *dir, const char *name)
 {
 	char path[1024], a[64], b[64];
@@ -1625,8 +1929,16 @@ static void check_sample(const char *dir, const char *name)
 		ck_assert_int_eq(pf.linktype, ep.linktype);
 	while ((rc = pcap_next_record(&pf, &data, &caplen, &wirelen)) == 1) {
 		struct td_tcp_seg seg;
-		enum td_decode_result res = td_decode_packet(pf.linktype, data, caplen, wirelen, &seg);
+		struct td_decode_info info;
+		enum td_decode_result res =
+			td_decode_packet_info(pf.linktype, data, caplen, wirelen, &seg, &info);
 		count++;
+		if (res == TD_DECODE_FRAGMENT && strstr(name, "-frag")) {
+			ck_assert_uint_eq(info.frag.missing, 0);
+			ck_assert_uint_gt(info.frag.len, 0);
+			free(data);
+			continue;
+		}
 		ck_assert_msg(res == TD_DECODE_TCP, "%s packet %ld (%s): %s", path, count,
 			      td_decode_link_name(pf.linktype), td_decode_result_name(res));
 		td_addr_str(&seg.src, a, sizeof a);
@@ -1646,7 +1958,8 @@ static void check_sample(const char *dir, const char *name)
 		ck_assert(seg.payload >= data && seg.payload_len <= caplen);
 		ck_assert_uint_le((size_t)(seg.payload - data), caplen - seg.payload_len);
 		ck_assert_uint_eq(seg.payload_missing, 0);
-		ck_assert_uint_eq(!!(seg.encap & TD_ENCAP_VLAN), strstr(name, "-vlan.") != NULL);
+		ck_assert_uint_eq(seg.encap, encap_of_name(name));
+		ck_assert_uint_eq(info.encap, seg.encap);
 		if (count == 1)
 			printf("check_decode: %s: %s, %s:%u -> %s:%u, flags 0x%02x%s\n", name,
 			       td_decode_link_name(pf.linktype), a, seg.sport, b, seg.dport,
@@ -1688,6 +2001,132 @@ START_TEST(test_sample_captures)
 }
 END_TEST
 
+
+/* ---- tunnels: limits and what is not decoded ---- */
+
+/* One GRE level more than TD_DECODE_MAX_NESTING: MALFORMED, not a loop. */
+START_TEST(test_tunnel_nesting_bound)
+{
+	static struct pkt l3, p, in;
+	uint16_t type;
+
+	build_v4_tcp(&l3);
+	wrap_tunnel(&p, TUN_GRE_GRE, 4, &l3, &type);
+	ck_assert_result(decode_result(TD_LINK_RAW, &p, p.n), TD_DECODE_TCP);
+	in.n = 0;
+	put16(&in, 0);
+	put16(&in, 0x0800);
+	put_pkt(&in, &p);
+	outer_ip(&p, 0, 47, &in);
+	ck_assert_result(decode_result(TD_LINK_RAW, &p, p.n), TD_DECODE_MALFORMED);
+}
+END_TEST
+
+static void decode_unknown(int linktype, const struct pkt *p, enum td_decode_unknown kind,
+			   uint32_t value, const char *text)
+{
+	struct td_decode_info info;
+	struct td_tcp_seg seg;
+	char buf[64];
+
+	ck_assert_result(td_decode_packet_info(linktype, p->b, p->n, p->n, &seg, &info),
+			 TD_DECODE_NOT_TCP);
+	ck_assert_uint_eq(info.unknown, kind);
+	ck_assert_uint_eq(info.unknown_value, value);
+	ck_assert_str_eq(td_decode_unknown_str(kind, value, buf, sizeof buf), text);
+}
+
+START_TEST(test_not_decoded_named)
+{
+	static struct pkt l3, p, in, body;
+
+	build_v4_tcp(&l3);
+	/* LLDP */
+	wrap_eth(&p, NULL, 0, 0x88CC, &l3);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_ETHERTYPE, 0x88CC, "ethertype 0x88cc");
+	/* an 802.3 length: one row whatever the length */
+	wrap_eth(&p, NULL, 0, 100, &l3);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0, "IEEE 802.3 LLC");
+	/* PPTP's enhanced GRE (version 1, protocol 0x880B) */
+	in.n = 0;
+	put16(&in, 0x3001);
+	put16(&in, 0x880B);
+	put32(&in, 0);
+	put_pkt(&in, &l3);
+	outer_ip(&p, 0, 47, &in);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x880B, "GRE protocol 0x880b");
+	/* GRE carrying ARP */
+	in.n = 0;
+	put16(&in, 0);
+	put16(&in, 0x0806);
+	put_pkt(&in, &l3);
+	outer_ip(&p, 0, 47, &in);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x0806, "GRE protocol 0x0806");
+	/* PPP LCP */
+	p.n = 0;
+	put8(&p, 0xFF);
+	put8(&p, 0x03);
+	put16(&p, 0xC021);
+	put_fill(&p, 0, 8);
+	decode_unknown(TD_LINK_PPP, &p, TD_UNKNOWN_PPP, 0xC021, "PPP protocol 0xc021");
+	/* MPLS with something that is neither IP nor a control word */
+	body.n = 0;
+	put32(&body, 16u << 12 | 1u << 8 | 64);
+	put_fill(&body, 0x99, 40);
+	wrap_eth(&p, NULL, 0, 0x8847, &body);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_MPLS, 9,
+		       "MPLS payload starting with nibble 9");
+	/* plain UDP is simply not TCP: nothing unknown */
+	build_udp(&body);
+	{
+		struct ip4_spec s = ip4_default();
+		struct td_decode_info info;
+		s.proto = 17;
+		build_ipv4(&p, &s, &body);
+		ck_assert_result(td_decode_packet_info(TD_LINK_RAW, p.b, p.n, p.n, NULL, &info),
+				 TD_DECODE_NOT_TCP);
+		ck_assert_uint_eq(info.unknown, TD_UNKNOWN_NONE);
+	}
+}
+END_TEST
+
+START_TEST(test_encap_names)
+{
+	static const char *const want[] = {"vlan",  "mpls",   "ppp",      "pppoe", "gre",
+					   "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u"};
+	ck_assert_uint_eq(N(want), TD_ENCAP_COUNT);
+	for (unsigned i = 0; i < TD_ENCAP_COUNT; i++)
+		ck_assert_str_eq(td_encap_name(i), want[i]);
+	ck_assert_ptr_null(td_encap_name(TD_ENCAP_COUNT));
+	ck_assert_uint_eq(TD_ENCAP_VLAN, 1u << 0);
+	ck_assert_uint_eq(TD_ENCAP_IPIP, 1u << 8);
+}
+END_TEST
+
+/* An IPv4 fragment hands out what reassembly needs. */
+START_TEST(test_fragment_info)
+{
+	static struct pkt l4, p;
+	struct tcp_spec t = tcp_default();
+	struct ip4_spec s = ip4_default();
+	struct td_decode_info info;
+
+	build_tcp(&l4, &t);
+	s.flags_frag = 0x2000 | 3; /* MF, offset 24 bytes */
+	build_ipv4(&p, &s, &l4);
+	ck_assert_result(td_decode_packet_info(TD_LINK_RAW, p.b, p.n, p.n, NULL, &info),
+			 TD_DECODE_FRAGMENT);
+	ck_assert_uint_eq(info.frag.offset, 24);
+	ck_assert(info.frag.more);
+	ck_assert_uint_eq(info.frag.id, 0x4242);
+	ck_assert_uint_eq(info.frag.proto, 6);
+	ck_assert_uint_eq(info.frag.len, l4.n);
+	ck_assert_ptr_eq(info.frag.data, p.b + 20);
+	ck_assert_uint_eq(info.frag.src.family, 4);
+	ck_assert_uint_eq(info.frag.missing, 0);
+}
+END_TEST
+
 Suite *td_decode_suite(void)
 {
 	Suite *s = suite_create("decode");
@@ -1700,6 +2139,10 @@ Suite *td_decode_suite(void)
 	tcase_add_test(tc, test_null_loop_families);
 	tcase_add_test(tc, test_raw_version_nibble);
 	tcase_add_test(tc, test_unsupported_link);
+	tcase_add_test(tc, test_tunnel_nesting_bound);
+	tcase_add_test(tc, test_not_decoded_named);
+	tcase_add_test(tc, test_encap_names);
+	tcase_add_test(tc, test_fragment_info);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_addr_str);
 	suite_add_tcase(s, tc);

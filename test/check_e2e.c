@@ -236,6 +236,16 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 	} else {
 		ck_assert_msg(json_is_null(jget(conn, "starttls")), "%s: starttls should be null", ctx);
 	}
+	/* the link/ variants in tunnels: the encapsulation the generator
+	 * wrapped the same packets in (none for the others) */
+	json_t *encap = json_object_get(want, "encapsulation");
+	if (encap)
+		ck_assert_msg(json_equal(jget(conn, "encapsulation"), encap),
+			      "%s: encapsulation differs", ctx);
+	else
+		ck_assert_msg(json_array_size(jget(conn, "encapsulation")) ==
+				      (strstr(ctx, "-vlan.") ? 1u : 0u),
+			      "%s: unexpected encapsulation", ctx);
 	/* nDPI names what the generator made: TLS, or the protocol that
 	 * upgraded to it */
 	const char *proto = jstr(conn, "ndpi.protocol");
@@ -272,6 +282,15 @@ static void check_sample(const char *dir, const char *facts_name)
 	ck_assert_str_eq(jstr(last, "type"), "summary");
 	assert_int_field(last, "connections.tls", (json_int_t)json_array_size(conns), ctx);
 	assert_int_field(last, "packets", json_integer_value(jget(facts, "packets")), ctx);
+	/* the ClientHello sent as that many IP fragments: all of them taken,
+	 * one datagram rebuilt, nothing dropped */
+	json_int_t frags = json_integer_value(json_object_get(facts, "ip_fragments"));
+	assert_int_field(last, "decode.fragments", frags, ctx);
+	assert_int_field(last, "decode.ip_reassembly.fragments", frags, ctx);
+	assert_int_field(last, "decode.ip_reassembly.reassembled", frags ? 1 : 0, ctx);
+	assert_int_field(last, "decode.ip_reassembly.pending", 0, ctx);
+	assert_int_field(last, "decode.ip_reassembly.overlaps", 0, ctx);
+	ck_assert_uint_eq(json_array_size(jget(last, "decode.not_decoded")), 0);
 	json_decref(lines);
 	json_decref(facts);
 	free(out);
@@ -301,7 +320,8 @@ START_TEST(test_every_sample)
 	int n = for_each_facts(samples(), check_sample);
 	ck_assert_msg(n >= 4, "only %d samples with facts in %s", n, samples());
 	snprintf(link, sizeof link, "%s/link", samples());
-	ck_assert_int_ge(for_each_facts(link, check_sample), 4);
+	/* 4 link layers, 9 tunnels, 3 fragmented ClientHellos */
+	ck_assert_int_ge(for_each_facts(link, check_sample), 16);
 }
 END_TEST
 

@@ -5,6 +5,7 @@
 
 Suite *td_reader_suite(void);
 Suite *td_decode_suite(void);
+Suite *td_defrag_suite(void);
 Suite *td_flow_suite(void);
 Suite *td_reasm_suite(void);
 Suite *td_tls_suite(void);
@@ -29,6 +30,7 @@ int main(void)
 {
 	SRunner *sr = srunner_create(td_reader_suite());
 	srunner_add_suite(sr, td_decode_suite());
+	srunner_add_suite(sr, td_defrag_suite());
 	srunner_add_suite(sr, td_flow_suite());
 	srunner_add_suite(sr, td_reasm_suite());
 	srunner_add_suite(sr, td_tls_suite());

@@ -208,7 +208,7 @@ static void tls13_session(struct td_session *s)
 	set_addr4(&s->server, 192, 168, 1, 20);
 	s->client_port = 51000;
 	s->server_port = 8443;
-	s->encap = TD_ENCAP_VLAN;
+	s->encap = TD_ENCAP_VLAN | TD_ENCAP_GRE | TD_ENCAP_ERSPAN;
 	s->vlan_id = 100;
 	s->first_frame = 3;
 	s->last_frame = 30;
@@ -680,6 +680,10 @@ START_TEST(test_json_tls13_hidden)
 	tls13_session(&s);
 	j = roundtrip(td_report_session_json(&s));
 	ck_assert_int_eq(jint(j, "vlan"), 100);
+	assert_jstr(j, "encapsulation.0", "vlan");
+	assert_jstr(j, "encapsulation.1", "gre");
+	assert_jstr(j, "encapsulation.2", "erspan");
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "encapsulation")), 3);
 	assert_jstr(j, "roles", "tls");
 	assert_jstr(j, "tls.version", "TLS 1.3");
 	ck_assert_int_eq(jint(j, "tls.version_code"), 0x0304);
@@ -907,6 +911,7 @@ START_TEST(test_text_tls13_and_color)
 	ck_assert_ptr_nonnull(strstr(text, "\033[1;31mFAILED\033[0m (server sent encrypted alert)"));
 	ck_assert_ptr_nonnull(strstr(text, "\n  \033[1mConnection\033[0m\n"));
 	ck_assert_ptr_nonnull(strstr(text, "    VLAN                100\n"));
+	ck_assert_ptr_nonnull(strstr(text, "    encapsulation       vlan 100, gre, erspan\n"));
 	ck_assert_ptr_nonnull(
 		strstr(text, "    certificate not visible without keys (TLS 1.3 encrypts it)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "encrypted alert (level and description not visible "
@@ -1068,6 +1073,13 @@ static void fill_summary(struct td_summary *sum)
 	sum->x509_parses = 3;
 	sum->x509_hits = 12;
 	sum->hs_too_big = 1;
+	sum->fragments = 5;
+	sum->not_decoded[0] = (struct td_not_decoded){TD_UNKNOWN_GRE, 0x880B, 12};
+	sum->not_decoded[1] = (struct td_not_decoded){TD_UNKNOWN_ETHERTYPE, 0x88CC, 3};
+	sum->n_not_decoded = 2;
+	sum->defrag.fragments = 5;
+	sum->defrag.reassembled = 1;
+	sum->defrag.overlaps = 1;
 	sum->stopped = "truncated capture: b.pcap: packet record cut at byte 9000 (frame 77)";
 }
 
@@ -1089,7 +1101,13 @@ START_TEST(test_summary_json)
 	assert_jstr(j, "last_ts", "2023-11-14T22:13:32.345123Z");
 	ck_assert_int_eq(jint(j, "decode.tcp"), 1200);
 	ck_assert_int_eq(jint(j, "decode.not_tcp"), 30);
-	ck_assert_int_eq(jint(j, "decode.fragments"), 0);
+	ck_assert_int_eq(jint(j, "decode.fragments"), 5);
+	assert_jstr(j, "decode.not_decoded.0.what", "GRE protocol 0x880b");
+	ck_assert_int_eq(jint(j, "decode.not_decoded.0.packets"), 12);
+	assert_jstr(j, "decode.not_decoded.1.what", "ethertype 0x88cc");
+	ck_assert_int_eq(jint(j, "decode.ip_reassembly.fragments"), 5);
+	ck_assert_int_eq(jint(j, "decode.ip_reassembly.reassembled"), 1);
+	ck_assert_int_eq(jint(j, "decode.ip_reassembly.overlaps"), 1);
 	ck_assert_int_eq(jint(j, "decode.filtered_out"), 0);
 	ck_assert_int_eq(jint(j, "connections.tls"), 10);
 	ck_assert_int_eq(jint(j, "connections.not_tls"), 3);
@@ -1140,7 +1158,9 @@ START_TEST(test_summary_text)
 	assert_has_line(text, "  packets               1234 (567890 bytes)");
 	assert_has_line(text, "  time span             2023-11-14 22:13:20.000123 - "
 			      "2023-11-14 22:13:32.345123 UTC (12.345 s)");
-	assert_has_line(text, "  decode                TCP 1200, not TCP 30, truncated 4");
+	assert_has_line(text, "  decode                TCP 1200, not TCP 30, truncated 4, IP fragments 5");
+	assert_has_line(text, "  not decoded           12 GRE protocol 0x880b, 3 ethertype 0x88cc");
+	assert_has_line(text, "  IP reassembly         5 fragments, 1 datagrams rebuilt; dropped: 1 overlapping");
 	assert_has_line(text, "  TLS connections       10: 7 completed, 2 failed, 1 incomplete");
 	assert_has_line(text, "  other connections     3 not TLS");
 	assert_has_line(text, "  alerts                6 (encrypted: client 0, server 1)");
