@@ -22,6 +22,7 @@
 #include "td_decrypt.h"
 #include "td_keylog.h"
 #include "td_names.h"
+#include "td_reader.h"
 
 /* Handshake transcript kept for Finished checks: a full handshake with a
  * long chain is a few tens of KiB; past this, Finished is not checked. */
@@ -159,14 +160,15 @@ static size_t keylog(struct td_tls *t, const struct td_session *s, enum td_keylo
  * pre-master secret as a vector with a 2-byte length (SSL 3.0: without). */
 static bool rsa_ciphertext(const struct td_tls_dec *x, const uint8_t **p, size_t *n)
 {
-	if (x->cke_len < 2)
+	/*   struct { opaque EncryptedPreMasterSecret<0..2^16-1>; } */
+	struct td_reader r, enc;
+
+	td_reader_init(&r, x->cke, x->cke_len);
+	if (td_read_vec16(&r, &enc) != TD_OK || td_reader_close(&r) != TD_OK ||
+	    td_reader_left(&enc) < 8)
 		return false;
-	size_t len = (size_t)x->cke[0] << 8 | x->cke[1];
-	if (len != x->cke_len - 2 || len < 8)
-		return false;
-	*p = x->cke + 2;
-	*n = len;
-	return true;
+	*n = td_reader_left(&enc);
+	return td_read_ptr(&enc, p, *n) == TD_OK;
 }
 
 /* Each --key on the RSA pre-master secret: the verdict per key is the
