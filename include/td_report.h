@@ -122,6 +122,11 @@ json_t *td_report_summary_json(const struct td_summary *sum);
  * --only-failures keeps and the Markdown report details. */
 bool td_report_is_failure(const struct td_session *s);
 
+/* Writes v to out exactly as json_dumpf(v, out, TD_REPORT_JSON_FLAGS)
+ * would, without jansson's per-token callbacks. 0, or -1 when a write
+ * failed. */
+int td_report_json_dump(FILE *out, const json_t *v);
+
 /* Flags the writer gives json_dumpf(): compact, keys in insertion order,
  * reals with 15 significant digits so 12.345 ms prints as 12.345. */
 #define TD_REPORT_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))

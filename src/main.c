@@ -1359,7 +1359,7 @@ static void index_connection(struct run *r, const struct td_session *s)
 			json_object_set(e, keep[i], json_object_get(full, keep[i]));
 		json_object_set(e, "sni", json_object_get(json_object_get(json_object_get(full, "tls"), "client_hello"), "sni"));
 		fputs(r->index_first ? "\n" : ",\n", r->index);
-		if (json_dumpf(e, r->index, TD_REPORT_JSON_FLAGS) != 0)
+		if (td_report_json_dump(r->index, e) != 0)
 			r->extract_errors++;
 		r->index_first = false;
 	} else {

@@ -1192,6 +1192,195 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	return jb_done(&b);
 }
 
+/* The writer: the same bytes json_dumpf(v, out, TD_REPORT_JSON_FLAGS)
+ * writes (compact, insertion order, %.15g reals with ".0" added and the
+ * exponent's '+' and leading zeros dropped, strings escaped as jansson
+ * escapes them: '"', '\\', and control characters below 0x20, \u with
+ * upper-case hex), but through one buffer flushed with fwrite() instead of
+ * jansson's callback per token, which took 45 % of a --json run
+ * (bench/README.md). The tree is ours: its depth is the builders', not the
+ * wire's, so the recursion is bounded. test/check_output.c compares the
+ * two writers on every sample and on generated trees. */
+struct jw {
+	FILE *out;
+	size_t n;
+	bool err;
+	char buf[8192];
+};
+
+static void jw_flush(struct jw *w)
+{
+	if (w->n && fwrite(w->buf, 1, w->n, w->out) != w->n)
+		w->err = true;
+	w->n = 0;
+}
+
+static void jw_put(struct jw *w, const char *p, size_t len)
+{
+	if (len > sizeof w->buf - w->n) {
+		jw_flush(w);
+		if (len > sizeof w->buf) {
+			if (fwrite(p, 1, len, w->out) != len)
+				w->err = true;
+			return;
+		}
+	}
+	memcpy(w->buf + w->n, p, len);
+	w->n += len;
+}
+
+static void jw_putc(struct jw *w, char c)
+{
+	if (w->n == sizeof w->buf)
+		jw_flush(w);
+	w->buf[w->n++] = c;
+}
+
+static void jw_string(struct jw *w, const char *s, size_t len)
+{
+	size_t run = 0;
+
+	jw_putc(w, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		const char *e;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jw_put(w, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04X", c);
+			e = esc;
+		}
+		jw_put(w, e, strlen(e));
+	}
+	jw_put(w, s + run, len - run);
+	jw_putc(w, '"');
+}
+
+/* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
+static void jw_real(struct jw *w, double v)
+{
+	char b[48];
+	int len = snprintf(b, sizeof b - 3, "%.15g", v);
+	char *e;
+
+	if (len < 0 || (size_t)len >= sizeof b - 3) {
+		w->err = true;
+		return;
+	}
+	if (!strchr(b, '.') && !strchr(b, 'e')) {
+		memcpy(b + len, ".0", 3);
+		len += 2;
+	}
+	e = strchr(b, 'e');
+	if (e) {
+		char *start = e + 1, *end = e + 2;
+
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start) {
+			memmove(start, end, (size_t)len - (size_t)(end - b) + 1);
+			len -= (int)(end - start);
+		}
+	}
+	jw_put(w, b, (size_t)len);
+}
+
+static void jw_value(struct jw *w, const json_t *v)
+{
+	char num[24];
+	int len;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		bool first = true;
+		const char *key;
+		json_t *m;
+
+		jw_putc(w, '{');
+		json_object_foreach ((json_t *)v, key, m) {
+			if (!first)
+				jw_putc(w, ',');
+			first = false;
+			jw_string(w, key, strlen(key));
+			jw_putc(w, ':');
+			jw_value(w, m);
+		}
+		jw_putc(w, '}');
+		break;
+	}
+	case JSON_ARRAY:
+		jw_putc(w, '[');
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				jw_putc(w, ',');
+			jw_value(w, json_array_get(v, i));
+		}
+		jw_putc(w, ']');
+		break;
+	case JSON_STRING:
+		jw_string(w, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER: {
+		/* Digits backwards, no snprintf(): integers are most values. */
+		json_int_t i = json_integer_value(v);
+		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+
+		len = (int)sizeof num;
+		do {
+			num[--len] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (i < 0)
+			num[--len] = '-';
+		jw_put(w, num + len, sizeof num - (size_t)len);
+		break;
+	}
+	case JSON_REAL:
+		jw_real(w, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		jw_put(w, "true", 4);
+		break;
+	case JSON_FALSE:
+		jw_put(w, "false", 5);
+		break;
+	case JSON_NULL:
+		jw_put(w, "null", 4);
+		break;
+	}
+}
+
+int td_report_json_dump(FILE *out, const json_t *v)
+{
+	struct jw *w = malloc(sizeof *w);
+	int rc;
+
+	if (!w)
+		return -1;
+	w->out = out;
+	w->n = 0;
+	w->err = false;
+	jw_value(w, v);
+	jw_flush(w);
+	rc = w->err ? -1 : 0;
+	free(w);
+	return rc;
+}
+
 /* Writes v as one line. A value that could not be built (out of memory)
  * becomes an error line of its own type, so a reader sees the gap. */
 static void write_line(FILE *out, json_t *v, const char *type)
@@ -1202,7 +1391,7 @@ static void write_line(FILE *out, json_t *v, const char *type)
 			TD_REPORT_SCHEMA_VERSION, type);
 		return;
 	}
-	json_dumpf(v, out, TD_REPORT_JSON_FLAGS);
+	td_report_json_dump(out, v);
 	fputc('\n', out);
 	json_decref(v);
 }

@@ -1310,6 +1310,118 @@ START_TEST(test_garbage_session)
 }
 END_TEST
 
+/* td_report_json_dump() writes what jansson's own json_dumps() writes
+ * with the report's flags: jansson is the reference. Random trees of every
+ * value type, strings with every control byte, quotes, backslashes and
+ * UTF-8, integers at the extremes, reals of every magnitude (exponents
+ * both ways, negative zero, integral values), and a string longer than the
+ * writer's buffer. */
+static uint64_t dump_rng;
+
+static uint32_t dump_rand(void)
+{
+	dump_rng = dump_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(dump_rng >> 33);
+}
+
+static json_t *dump_string(void)
+{
+	static const char *const utf8[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x92", "/", "\x7f"};
+	size_t len = dump_rand() % 8 == 0 ? 9000 + dump_rand() % 100 : dump_rand() % 40;
+	char *b = malloc(len * 4 + 1);
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < len; i++) {
+		uint32_t r = dump_rand() % 10;
+
+		if (r < 3) {
+			b[n++] = (char)(dump_rand() % 0x20); /* control bytes, NUL too */
+		} else if (r < 5) {
+			b[n++] = "\"\\"[dump_rand() % 2];
+		} else if (r < 6) {
+			const char *u = utf8[dump_rand() % 5];
+
+			memcpy(b + n, u, strlen(u));
+			n += strlen(u);
+		} else {
+			b[n++] = (char)(0x20 + dump_rand() % 0x5f);
+		}
+	}
+	json_t *v = json_stringn(b, n);
+
+	free(b);
+	return v;
+}
+
+static json_t *dump_tree(int depth)
+{
+	static const double reals[] = {0.0, -0.0, 1.0, -2.5, 12.345, 1e-7, 1.5e-300, 1e21, 3e300,
+				       123456789012345678.0, 0.1, 2.0 / 3.0, -1e-5, 1e15, 1e16};
+	uint32_t kind = dump_rand() % (depth > 4 ? 6 : 8);
+
+	switch (kind) {
+	case 0: return json_null();
+	case 1: return json_boolean(dump_rand() % 2);
+	case 2: {
+		static const json_int_t ints[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, 1234567890123LL};
+
+		return json_integer(dump_rand() % 2 ? ints[dump_rand() % 9]
+						    : (json_int_t)dump_rand() - (json_int_t)dump_rand());
+	}
+	case 3: {
+		double d = reals[dump_rand() % 15];
+
+		return json_real(dump_rand() % 2 ? d : d * (double)(dump_rand() % 1000) / 7.0);
+	}
+	case 4:
+	case 5: return dump_string();
+	case 6: {
+		json_t *a = json_array();
+		uint32_t n = dump_rand() % 6;
+
+		for (uint32_t i = 0; i < n; i++)
+			json_array_append_new(a, dump_tree(depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		uint32_t n = dump_rand() % 6;
+
+		for (uint32_t i = 0; i < n; i++) {
+			json_t *k = dump_string();
+
+			json_object_set_new(o, json_string_value(k), dump_tree(depth + 1));
+			json_decref(k);
+		}
+		return o;
+	}
+	}
+}
+
+START_TEST(test_json_dump_as_jansson)
+{
+	for (unsigned round = 0; round < 2000; round++) {
+		dump_rng = round + 1;
+		json_t *v = dump_tree(round % 3 ? 5 : 0);
+		char *want = json_dumps(v, TD_REPORT_JSON_FLAGS | JSON_ENCODE_ANY);
+		char *got = NULL;
+		size_t got_len = 0;
+		FILE *f = open_memstream(&got, &got_len);
+
+		ck_assert_ptr_nonnull(want);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(td_report_json_dump(f, v), 0);
+		ck_assert_int_eq(fclose(f), 0);
+		ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
+			      "round %u: want %.200s\n got %.200s", round, want, got);
+		free(got);
+		free(want);
+		json_decref(v);
+	}
+}
+END_TEST
+
 Suite *td_report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1331,6 +1443,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(json, test_json_ipv6_ec_unparsed);
 	tcase_add_test(json, test_summary_json);
 	tcase_add_test(json, test_json_lines_stream);
+	tcase_add_test(json, test_json_dump_as_jansson);
 	suite_add_tcase(s, json);
 
 	tcase_add_test(text, test_text_tls12_failed);
