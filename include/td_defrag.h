@@ -75,6 +75,10 @@ TD_MUST_CHECK enum td_defrag_result td_defrag_add(struct td_defrag *d, const str
 						  struct td_time ts, const uint8_t **dgram,
 						  size_t *len);
 
+/* Time moves on without a fragment (a quiet live interface): drops the
+ * datagrams older than the timeout at now, as td_defrag_add() would. */
+void td_defrag_expire(struct td_defrag *d, struct td_time now);
+
 /* Fragment bytes held now, for tests and the memory accounting. */
 size_t td_defrag_held(const struct td_defrag *d);
 /* The counters so far. */

@@ -87,6 +87,11 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 		      const uint8_t *data, size_t caplen, size_t wirelen);
 /* End of input: every open connection is finished (end "open") and
  * emitted, in order of first packet. */
+/* Time moves on without a packet (a quiet live interface; now is the wall
+ * clock, as live packets' timestamps are): connections idle for longer than
+ * their state's timeout end (TD_END_IDLE) and are reported, and unfinished
+ * IP datagrams time out, as if a packet had come at now. */
+void td_engine_advance(struct td_engine *e, struct td_time now);
 void td_engine_finish(struct td_engine *e);
 void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out);
 void td_engine_free(struct td_engine *e);

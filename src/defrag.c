@@ -148,6 +148,11 @@ static void expire(struct td_defrag *d, struct td_time now)
 	}
 }
 
+void td_defrag_expire(struct td_defrag *d, struct td_time now)
+{
+	expire(d, now);
+}
+
 /* How a new piece [off, off+len) fits the ones held. */
 enum fit {
 	FIT_NEW,       /* overlaps nothing, or (IPv4) only the same bytes */

@@ -287,6 +287,13 @@ static void expire_idle(struct td_engine *e, struct td_time now)
 	}
 }
 
+void td_engine_advance(struct td_engine *e, struct td_time now)
+{
+	expire_idle(e, now);
+	if (e->defrag)
+		td_defrag_expire(e->defrag, now);
+}
+
 /* The idle-timeout state of a flow whose connection is c (NULL: finished,
  * a tombstone). */
 static enum td_flow_state conn_state(const struct conn *c)

@@ -517,6 +517,15 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The wall clock, the clock live packets are stamped with. */
+static struct td_time wall_time(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (struct td_time){(int64_t)ts.tv_sec, (int32_t)(ts.tv_nsec / 1000)};
+}
+
 /* ---- the progress line: stderr a terminal, files, no -q --------------- */
 
 #define PROGRESS_INTERVAL 0.25 /* seconds between redraws: at most 4 a second */
@@ -596,9 +605,14 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 			return TD_CAP_EOF;
 		st = td_capture_next(cap, &pkt, err, errlen);
 		if (st == TD_CAP_TIMEOUT) {
-			/* idle: a good moment to put the -w file on disk */
+			/* idle: a good moment to put the -w file on disk, and
+			 * to end the connections that went quiet (a stalled
+			 * handshake is reported while the capture runs, not
+			 * when the next packet comes) */
 			if (td_capture_dump_flush(cap, err, errlen) != TD_CAP_OK)
 				return TD_CAP_ERR_OUTPUT;
+			if (r->live)
+				td_engine_advance(eng, wall_time());
 			continue;
 		}
 		if (st != TD_CAP_OK)

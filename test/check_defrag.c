@@ -180,6 +180,21 @@ START_TEST(test_timeout)
 	td_defrag_stats(d, &st);
 	ck_assert_uint_eq(st.timed_out, 1);
 	ck_assert_uint_eq(st.pending, 2);
+	/* no fragment comes any more (a quiet live interface): time alone
+	 * drops them, the one from 1030 only past 1060 */
+	td_defrag_expire(d, at(1060));
+	td_defrag_stats(d, &st);
+	ck_assert_uint_eq(st.timed_out, 1);
+	ck_assert_uint_eq(st.pending, 2);
+	td_defrag_expire(d, at(1061));
+	td_defrag_stats(d, &st);
+	ck_assert_uint_eq(st.timed_out, 2);
+	ck_assert_uint_eq(st.pending, 1);
+	td_defrag_expire(d, at(1062));
+	td_defrag_stats(d, &st);
+	ck_assert_uint_eq(st.timed_out, 3);
+	ck_assert_uint_eq(st.pending, 0);
+	ck_assert_uint_eq(td_defrag_held(d), 0);
 	td_defrag_free(d);
 }
 END_TEST

@@ -366,6 +366,69 @@ START_TEST(test_live_certificate)
 }
 END_TEST
 
+/* A handshake that stalls on a quiet interface is reported while the
+ * capture runs: the server (a socket of this test that listens and never
+ * answers) stays silent after the ClientHello, no other packet comes, and
+ * the connection's line appears once --idle-timeout has passed, with the
+ * end "idle", while s_client still waits and long before --duration. */
+START_TEST(test_live_idle_flush)
+{
+	struct scene sc;
+	struct sockaddr_in a;
+	char filter[64], connect_to[64];
+	int p[2];
+
+	scene_open(&sc);
+	sc.port = free_port();
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)sc.port);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	snprintf(filter, sizeof filter, "tcp port %d", sc.port);
+	const char *args[] = {"-i", "lo", "--duration", "30", "--idle-timeout", "2", "--json",
+			      filter, NULL};
+	if (!start_tlsdiag(&sc, args)) {
+		close(lfd);
+		return;
+	}
+	sleep_ms(500);
+	snprintf(connect_to, sizeof connect_to, "127.0.0.1:%d", sc.port);
+	char *const argv[] = {"openssl", "s_client", "-connect", connect_to, "-servername",
+			      "server.example", NULL};
+	ck_assert_int_eq(pipe(p), 0);
+	sc.client = spawn(argv, p[0], at(&sc, 2, "client.out"), at(&sc, 3, "client.err"));
+	close(p[0]);
+	sc.client_in = p[1];
+	bool streamed = wait_for_text(at(&sc, 0, "live.out"), "\"type\":\"connection\"",
+				      sc.tlsdiag, 10000);
+	bool client_waiting = kill(sc.client, 0) == 0 && waitpid(sc.client, NULL, WNOHANG) == 0;
+	bool tlsdiag_running = waitpid(sc.tlsdiag, NULL, WNOHANG) == 0;
+	char *out = slurp(at(&sc, 0, "live.out"));
+	char *err = slurp(at(&sc, 1, "live.err"));
+	scene_close(&sc);
+	close(lfd);
+
+	ck_assert_msg(streamed, "the stalled connection was not reported while the capture "
+				"ran: out %s err %s", out, err);
+	ck_assert_msg(client_waiting, "s_client had stopped: the report may come from its FIN");
+	ck_assert_msg(tlsdiag_running, "tlsdiag had stopped: %s", err);
+	json_t *lines = td_test_json_lines(out);
+	json_t *c = conn_to_port(lines, sc.port);
+	ck_assert_msg(c != NULL, "no connection to port %d in: %s", sc.port, out);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "end")), "idle");
+	ck_assert_str_eq(json_string_value(jpath(jpath(c, "tls", "client_hello"), "sni", NULL)),
+			 "server.example");
+	ck_assert(!json_is_true(jpath(c, "tls", "handshake_completed")));
+	json_decref(lines);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* The uid, gid and groups a running process has, from /proc. */
 static void proc_ids(pid_t pid, char *uid, char *gid, char *groups, size_t n)
 {
@@ -911,6 +974,7 @@ Suite *td_live_suite(void)
 	/* the live runs take seconds each (--duration 6 for one) */
 	tcase_set_timeout(live, 60);
 	tcase_add_test(live, test_live_certificate);
+	tcase_add_test(live, test_live_idle_flush);
 	tcase_add_test(live, test_live_privdrop_signals_write);
 	tcase_add_test(live, test_live_default_drop);
 	tcase_add_test(live, test_live_no_such_interface);
