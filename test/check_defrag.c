@@ -161,11 +161,20 @@ START_TEST(test_overlaps)
 }
 END_TEST
 
+/* The counters are timed_out and pending. */
+static void expect_counts(struct td_defrag *d, uint64_t timed_out, uint64_t pending)
+{
+	struct td_defrag_stats st;
+
+	td_defrag_stats(d, &st);
+	ck_assert_uint_eq(st.timed_out, timed_out);
+	ck_assert_uint_eq(st.pending, pending);
+}
+
 /* Capture time, not the clock: a datagram older than the timeout goes. */
 START_TEST(test_timeout)
 {
 	struct td_defrag *d = new_defrag();
-	struct td_defrag_stats st;
 	const uint8_t *out;
 	size_t len;
 
@@ -173,27 +182,18 @@ START_TEST(test_timeout)
 	ck_assert_int_eq(add(d, frag(4, 9, 0, 64, true), 1000, &out, &len), TD_DEFRAG_HELD);
 	/* 30 s later it is still there */
 	ck_assert_int_eq(add(d, frag(4, 10, 0, 8, true), 1030, &out, &len), TD_DEFRAG_HELD);
-	td_defrag_stats(d, &st);
-	ck_assert_uint_eq(st.pending, 2);
+	expect_counts(d, 0, 2);
 	/* 31 s: the first is dropped; its last piece starts a new datagram */
 	ck_assert_int_eq(add(d, frag(4, 9, 64, 8, false), 1031, &out, &len), TD_DEFRAG_HELD);
-	td_defrag_stats(d, &st);
-	ck_assert_uint_eq(st.timed_out, 1);
-	ck_assert_uint_eq(st.pending, 2);
+	expect_counts(d, 1, 2);
 	/* no fragment comes any more (a quiet live interface): time alone
 	 * drops them, the one from 1030 only past 1060 */
 	td_defrag_expire(d, at(1060));
-	td_defrag_stats(d, &st);
-	ck_assert_uint_eq(st.timed_out, 1);
-	ck_assert_uint_eq(st.pending, 2);
+	expect_counts(d, 1, 2);
 	td_defrag_expire(d, at(1061));
-	td_defrag_stats(d, &st);
-	ck_assert_uint_eq(st.timed_out, 2);
-	ck_assert_uint_eq(st.pending, 1);
+	expect_counts(d, 2, 1);
 	td_defrag_expire(d, at(1062));
-	td_defrag_stats(d, &st);
-	ck_assert_uint_eq(st.timed_out, 3);
-	ck_assert_uint_eq(st.pending, 0);
+	expect_counts(d, 3, 0);
 	ck_assert_uint_eq(td_defrag_held(d), 0);
 	td_defrag_free(d);
 }
