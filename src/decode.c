@@ -1059,6 +1059,35 @@ static enum td_decode_result decode_cmd(struct td_reader *r, struct decode *dc)
 	return decode_ethertype(r, h.type, TD_UNKNOWN_ETHERTYPE, dc);
 }
 
+/* IEEE 802.2 LLC after an 802.3 length: one summary row per DSAP, and per
+ * protocol ID after a SNAP header (DSAP 0xAA, SSAP 0xAA, UI, an OUI and a
+ * PID): the value is the DSAP, with the PID in bits 8-23 and LLC_SNAP_CISCO
+ * when the OUI is Cisco's (its PIDs are Cisco's: CDP, VTP, DTP, PVST+;
+ * with OUI 00-00-00 the PID is an EtherType). A header cut short is a row
+ * of its own, DSAP 0. */
+#define LLC_SAP_SNAP 0xAA
+#define LLC_UI 0x03
+#define LLC_SNAP_PID(v) (((v) >> 8) & 0xFFFF)
+#define LLC_SNAP_CISCO (1u << 24)
+#define LLC_SNAP_OTHER_OUI (1u << 25)
+#define OUI_CISCO 0x00000C
+
+static uint32_t llc_value(struct td_reader *r)
+{
+	uint8_t dsap, ssap, ctrl;
+	uint32_t oui;
+	uint16_t pid;
+
+	if (td_read_u8(r, &dsap) != TD_OK)
+		return 0;
+	if (dsap != LLC_SAP_SNAP || td_read_u8(r, &ssap) != TD_OK || ssap != LLC_SAP_SNAP ||
+	    td_read_u8(r, &ctrl) != TD_OK || ctrl != LLC_UI || td_read_u24(r, &oui) != TD_OK ||
+	    td_read_u16(r, &pid) != TD_OK)
+		return dsap;
+	return dsap | (uint32_t)pid << 8 |
+	       (oui == OUI_CISCO ? LLC_SNAP_CISCO : oui ? LLC_SNAP_OTHER_OUI : 0);
+}
+
 /* What an EtherType announces. */
 static const struct {
 	uint16_t type;
@@ -1094,7 +1123,7 @@ static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type
 			return ethertypes[i].decode(r, dc);
 	}
 	if (type <= ETHERTYPE_MAX_LEN)
-		return not_decoded(dc, TD_UNKNOWN_LLC, 0); /* one row, whatever the length */
+		return not_decoded(dc, TD_UNKNOWN_LLC, llc_value(r));
 	return not_decoded(dc, kind, type);
 }
 
@@ -1451,7 +1480,138 @@ const char *td_encap_name(unsigned i)
 
 /* How each kind of unknown field is written: its value in hex, in
  * decimal, or not at all. */
-enum value_style { VALUE_NONE, VALUE_DEC, VALUE_HEX };
+enum value_style { VALUE_NONE, VALUE_DEC, VALUE_HEX, VALUE_LLC };
+
+/* The names a summary row most often needs, so that "ethertype 0x0806"
+ * reads "ethertype 0x0806 (ARP)": the frames every LAN capture has besides
+ * the TCP. EtherTypes from the IEEE EtherType registry (also what GRE
+ * carries, RFC 2784 §2.4); PPP protocols from IANA's PPP DLL Protocol
+ * Numbers; LLC SAPs from IEEE 802 (ISO/IEC 8802-2) and Cisco's SNAP PIDs
+ * from Cisco's documentation, as Wireshark's llc dissector names them. */
+struct value_name {
+	uint32_t value;
+	const char *name;
+};
+
+static const struct value_name ethertype_names[] = {
+	{0x0806, "ARP"},
+	{0x0842, "Wake-on-LAN"},
+	{0x22EA, "IEEE 802.1Qat SRP"},
+	{0x22F0, "IEEE 1722 AVTP"},
+	{0x6002, "DEC MOP"},
+	{0x6003, "DECnet"},
+	{0x8035, "RARP"},
+	{0x809B, "AppleTalk"},
+	{0x80F3, "AARP"},
+	{0x8137, "IPX"},
+	{0x8808, "Ethernet flow control"},
+	{0x8809, "Slow Protocols: LACP, OAM"},
+	{0x880B, "PPP"},
+	{0x8863, "PPPoE discovery"},
+	{0x886D, "Intel ANS"},
+	{0x887B, "HomePlug 1.0"},
+	{0x888E, "EAPOL, 802.1X"},
+	{0x8892, "PROFINET"},
+	{0x8899, "Realtek RRCP"},
+	{0x889A, "HyperSCSI"},
+	{0x88A2, "ATA over Ethernet"},
+	{0x88A4, "EtherCAT"},
+	{0x88AB, "Ethernet Powerlink"},
+	{0x88B5, "IEEE 802 local experimental"},
+	{0x88B6, "IEEE 802 local experimental"},
+	{0x88B8, "IEC 61850 GOOSE"},
+	{0x88BA, "IEC 61850 SV"},
+	{0x88CC, "LLDP"},
+	{0x88CD, "SERCOS III"},
+	{0x88E1, "HomePlug AV"},
+	{0x88E3, "IEC 62439-2 MRP"},
+	{0x88E5, "MACsec"},
+	{0x88E7, "IEEE 802.1ah PBB"},
+	{0x88F7, "PTP"},
+	{0x88FB, "PRP"},
+	{0x8902, "IEEE 802.1ag CFM"},
+	{0x8906, "FCoE"},
+	{0x890D, "IEEE 802.11 data, TDLS"},
+	{0x8914, "FCoE Initialization Protocol"},
+	{0x8915, "RoCE"},
+	{0x891D, "TTEthernet"},
+	{0x892F, "HSR"},
+	{0x893A, "IEEE 1905.1"},
+	{0x894F, "NSH"},
+	{0x9000, "Ethernet loopback (CTP)"},
+};
+
+static const struct value_name ppp_names[] = {
+	{0x0021, "IPv4"}, /* only when the payload was not IP after all */
+	{0x002B, "IPX"},
+	{0x003D, "Multilink"},
+	{0x00FD, "compressed datagram"},
+	{0x8021, "IPCP"},
+	{0x802B, "IPXCP"},
+	{0x8057, "IPv6CP"},
+	{0x80FD, "CCP"},
+	{0xC021, "LCP"},
+	{0xC023, "PAP"},
+	{0xC025, "Link Quality Report"},
+	{0xC223, "CHAP"},
+	{0xC227, "EAP"},
+};
+
+static const struct value_name llc_sap_names[] = {
+	{0x00, "null SAP"},
+	{0x04, "SNA"},
+	{0x06, "IP"},
+	{0x42, "STP"},
+	{0x80, "XNS"},
+	{0x8E, "PROWAY"},
+	{0xE0, "IPX"},
+	{0xF0, "NetBIOS"},
+	{0xF4, "LAN Management"},
+	{0xFE, "OSI: IS-IS, ES-IS, CLNP"},
+	{0xFF, "global SAP"},
+};
+
+static const struct value_name cisco_pid_names[] = {
+	{0x0104, "PAgP"},
+	{0x010B, "PVST+"},
+	{0x0111, "UDLD"},
+	{0x2000, "CDP"},
+	{0x2003, "VTP"},
+	{0x2004, "DTP"},
+};
+
+static const char *value_name(const struct value_name *t, size_t n, uint32_t v)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].value == v)
+			return t[i].name;
+	}
+	return NULL;
+}
+
+#define NAME_IN(t, v) value_name(t, sizeof t / sizeof t[0], v)
+
+/* The protocol a not-decoded value stands for, or NULL. */
+static const char *unknown_value_name(enum td_decode_unknown kind, uint32_t v)
+{
+	switch (kind) {
+	case TD_UNKNOWN_ETHERTYPE:
+	case TD_UNKNOWN_GRE:
+		return NAME_IN(ethertype_names, v);
+	case TD_UNKNOWN_PPP:
+		return NAME_IN(ppp_names, v);
+	case TD_UNKNOWN_LLC:
+		if ((v & 0xFF) != LLC_SAP_SNAP || LLC_SNAP_PID(v) == 0)
+			return NAME_IN(llc_sap_names, v & 0xFF);
+		if (v & LLC_SNAP_CISCO)
+			return NAME_IN(cisco_pid_names, LLC_SNAP_PID(v));
+		if (v & LLC_SNAP_OTHER_OUI)
+			return NULL;
+		return NAME_IN(ethertype_names, LLC_SNAP_PID(v));
+	default:
+		return NULL;
+	}
+}
 
 static const struct {
 	const char *what;
@@ -1459,7 +1619,7 @@ static const struct {
 } unknown_kinds[TD_UNKNOWN_COUNT] = {
 	[TD_UNKNOWN_NONE] = {"nothing", VALUE_NONE},
 	[TD_UNKNOWN_ETHERTYPE] = {"ethertype", VALUE_HEX},
-	[TD_UNKNOWN_LLC] = {"IEEE 802.3 LLC", VALUE_NONE},
+	[TD_UNKNOWN_LLC] = {"IEEE 802.3 LLC", VALUE_LLC},
 	[TD_UNKNOWN_PPP] = {"PPP protocol", VALUE_HEX},
 	[TD_UNKNOWN_GRE] = {"GRE protocol", VALUE_HEX},
 	[TD_UNKNOWN_MPLS] = {"MPLS payload starting with nibble", VALUE_DEC},
@@ -1472,15 +1632,30 @@ static const struct {
 const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,
 				  size_t n)
 {
+	const char *name;
+	int len;
+
 	if (n == 0)
 		return buf;
 	if ((unsigned)kind >= TD_UNKNOWN_COUNT)
-		snprintf(buf, n, "unknown %u", (unsigned)value);
+		len = snprintf(buf, n, "unknown %u", (unsigned)value);
 	else if (unknown_kinds[kind].style == VALUE_HEX)
-		snprintf(buf, n, "%s 0x%04x", unknown_kinds[kind].what, (unsigned)value);
+		len = snprintf(buf, n, "%s 0x%04x", unknown_kinds[kind].what, (unsigned)value);
 	else if (unknown_kinds[kind].style == VALUE_DEC)
-		snprintf(buf, n, "%s %u", unknown_kinds[kind].what, (unsigned)value);
+		len = snprintf(buf, n, "%s %u", unknown_kinds[kind].what, (unsigned)value);
+	else if (unknown_kinds[kind].style == VALUE_LLC && (value & 0xFF) == LLC_SAP_SNAP &&
+		 LLC_SNAP_PID(value))
+		len = snprintf(buf, n, "%s SNAP%s PID 0x%04x", unknown_kinds[kind].what,
+			       value & LLC_SNAP_CISCO ? " Cisco" :
+			       value & LLC_SNAP_OTHER_OUI ? " (other OUI)" : "",
+			       (unsigned)LLC_SNAP_PID(value));
+	else if (unknown_kinds[kind].style == VALUE_LLC)
+		len = snprintf(buf, n, "%s DSAP 0x%02x", unknown_kinds[kind].what,
+			       (unsigned)(value & 0xFF));
 	else
-		snprintf(buf, n, "%s", unknown_kinds[kind].what);
+		len = snprintf(buf, n, "%s", unknown_kinds[kind].what);
+	name = (unsigned)kind < TD_UNKNOWN_COUNT ? unknown_value_name(kind, value) : NULL;
+	if (name && len > 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, " (%s)", name);
 	return buf;
 }

@@ -2043,10 +2043,46 @@ START_TEST(test_not_decoded_named)
 	build_v4_tcp(&l3);
 	/* LLDP */
 	wrap_eth(&p, NULL, 0, 0x88CC, &l3);
-	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_ETHERTYPE, 0x88CC, "ethertype 0x88cc");
-	/* an 802.3 length: one row whatever the length */
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_ETHERTYPE, 0x88CC, "ethertype 0x88cc (LLDP)");
+	/* a number nobody registered for the names */
+	wrap_eth(&p, NULL, 0, 0x1234, &l3);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_ETHERTYPE, 0x1234, "ethertype 0x1234");
+	/* an 802.3 length: one row per DSAP, whatever the length (here the
+	 * IPv4 header's first byte, 0x45, stands where the DSAP is) */
 	wrap_eth(&p, NULL, 0, 100, &l3);
-	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0, "IEEE 802.3 LLC");
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0x45, "IEEE 802.3 LLC DSAP 0x45");
+	/* spanning tree: DSAP 0x42, SSAP 0x42, UI, then the BPDU */
+	body.n = 0;
+	put8(&body, 0x42);
+	put8(&body, 0x42);
+	put8(&body, 0x03);
+	put_fill(&body, 0, 35);
+	wrap_eth(&p, NULL, 0, (uint16_t)body.n, &body);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0x42, "IEEE 802.3 LLC DSAP 0x42 (STP)");
+	/* CDP: SNAP with Cisco's OUI 00-00-0C and PID 0x2000 */
+	body.n = 0;
+	put8(&body, 0xAA);
+	put8(&body, 0xAA);
+	put8(&body, 0x03);
+	put8(&body, 0x00);
+	put16(&body, 0x000C);
+	put16(&body, 0x2000);
+	put_fill(&body, 0, 20);
+	wrap_eth(&p, NULL, 0, (uint16_t)body.n, &body);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0xAA | 0x2000u << 8 | 1u << 24,
+		       "IEEE 802.3 LLC SNAP Cisco PID 0x2000 (CDP)");
+	/* SNAP with OUI 00-00-00: the PID is an EtherType (AppleTalk ARP) */
+	body.b[5] = 0x00;
+	body.b[6] = 0x80;
+	body.b[7] = 0xF3;
+	wrap_eth(&p, NULL, 0, (uint16_t)body.n, &body);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0xAA | 0x80F3u << 8,
+		       "IEEE 802.3 LLC SNAP PID 0x80f3 (AARP)");
+	/* an LLC header cut after its DSAP: still one row, by that DSAP */
+	body.n = 1;
+	body.b[0] = 0xAA;
+	wrap_eth(&p, NULL, 0, 1, &body);
+	decode_unknown(TD_LINK_ETHERNET, &p, TD_UNKNOWN_LLC, 0xAA, "IEEE 802.3 LLC DSAP 0xaa");
 	/* PPTP's enhanced GRE (version 1, protocol 0x880B) */
 	in.n = 0;
 	put16(&in, 0x3001);
@@ -2054,21 +2090,21 @@ START_TEST(test_not_decoded_named)
 	put32(&in, 0);
 	put_pkt(&in, &l3);
 	outer_ip(&p, 0, 47, &in);
-	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x880B, "GRE protocol 0x880b");
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x880B, "GRE protocol 0x880b (PPP)");
 	/* GRE carrying ARP */
 	in.n = 0;
 	put16(&in, 0);
 	put16(&in, 0x0806);
 	put_pkt(&in, &l3);
 	outer_ip(&p, 0, 47, &in);
-	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x0806, "GRE protocol 0x0806");
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_GRE, 0x0806, "GRE protocol 0x0806 (ARP)");
 	/* PPP LCP */
 	p.n = 0;
 	put8(&p, 0xFF);
 	put8(&p, 0x03);
 	put16(&p, 0xC021);
 	put_fill(&p, 0, 8);
-	decode_unknown(TD_LINK_PPP, &p, TD_UNKNOWN_PPP, 0xC021, "PPP protocol 0xc021");
+	decode_unknown(TD_LINK_PPP, &p, TD_UNKNOWN_PPP, 0xC021, "PPP protocol 0xc021 (LCP)");
 	/* MPLS with something that is neither IP nor a control word */
 	body.n = 0;
 	put32(&body, 16u << 12 | 1u << 8 | 64);

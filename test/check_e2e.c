@@ -894,6 +894,60 @@ START_TEST(test_corpus_all)
 }
 END_TEST
 
+/* The frames besides TCP that every LAN capture has are named in the
+ * summary, and counted as tshark counts them (its own dissectors: arp,
+ * stp, eapol, lldp are not ours). Real captures of ../shared/corpus/ndpi;
+ * skipped without them or without tshark. */
+START_TEST(test_corpus_not_decoded_named)
+{
+	static const struct {
+		const char *file, *tshark_filter, *what;
+	} cases[] = {
+		{"ndpi/tor.pcap", "arp", "ethertype 0x0806 (ARP)"},
+		{"ndpi/tor.pcap", "stp", "IEEE 802.3 LLC DSAP 0x42 (STP)"},
+		{"ndpi/iphone.pcap", "eapol", "ethertype 0x888e (EAPOL, 802.1X)"},
+		{"ndpi/starcraft_battle.pcap", "lldp", "ethertype 0x88cc (LLDP)"},
+	};
+	int st, checked = 0;
+	char *o = runf(&st, "command -v tshark");
+	bool tshark = st == 0;
+
+	free(o);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[1024];
+
+		snprintf(path, sizeof path, "%s/%s", corpus(), cases[i].file);
+		if (access(path, R_OK) != 0 || !tshark)
+			continue;
+		char *n = runf(&st, "tshark -r '%s' -Y '%s' 2>/dev/null | wc -l", path,
+			       cases[i].tshark_filter);
+		long want = strtol(n, NULL, 10);
+		free(n);
+		ck_assert_msg(want > 0, "%s: tshark finds no %s", path, cases[i].tshark_filter);
+		char *out = runf(&st, "%s -r '%s' --json", bin(), path);
+		ck_assert_int_eq(st, 0);
+		json_t *lines = td_test_json_lines(out);
+		json_t *rows = json_object_get(
+			json_object_get(json_array_get(lines, json_array_size(lines) - 1), "decode"),
+			"not_decoded");
+		long got = -1;
+		for (size_t k = 0; k < json_array_size(rows); k++) {
+			json_t *r = json_array_get(rows, k);
+			if (strcmp(jstr(r, "what"), cases[i].what) == 0)
+				got = (long)json_integer_value(json_object_get(r, "packets"));
+		}
+		ck_assert_msg(got == want, "%s: %s: tshark %ld, tlsdiag %ld in %s", path,
+			      cases[i].what, want, got, out);
+		json_decref(lines);
+		free(out);
+		checked++;
+	}
+	if (!checked)
+		fprintf(stderr, "SKIPPED: test_corpus_not_decoded_named: no tshark or no %s/ndpi\n",
+			corpus());
+}
+END_TEST
+
 /* SHA-256 of the DER given as hex, lower-case hex out. */
 static void sha256_of_hex(const char *hex, size_t n, char out[65])
 {
@@ -1487,6 +1541,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_extract_index);
 	tcase_add_test(tc, test_key_summary_and_password);
 	tcase_add_test(tc, test_corpus_all);
+	tcase_add_test(tc, test_corpus_not_decoded_named);
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_truncated_capture);

@@ -1102,9 +1102,9 @@ START_TEST(test_summary_json)
 	ck_assert_int_eq(jint(j, "decode.tcp"), 1200);
 	ck_assert_int_eq(jint(j, "decode.not_tcp"), 30);
 	ck_assert_int_eq(jint(j, "decode.fragments"), 5);
-	assert_jstr(j, "decode.not_decoded.0.what", "GRE protocol 0x880b");
+	assert_jstr(j, "decode.not_decoded.0.what", "GRE protocol 0x880b (PPP)");
 	ck_assert_int_eq(jint(j, "decode.not_decoded.0.packets"), 12);
-	assert_jstr(j, "decode.not_decoded.1.what", "ethertype 0x88cc");
+	assert_jstr(j, "decode.not_decoded.1.what", "ethertype 0x88cc (LLDP)");
 	ck_assert_int_eq(jint(j, "decode.ip_reassembly.fragments"), 5);
 	ck_assert_int_eq(jint(j, "decode.ip_reassembly.reassembled"), 1);
 	ck_assert_int_eq(jint(j, "decode.ip_reassembly.overlaps"), 1);
@@ -1159,7 +1159,7 @@ START_TEST(test_summary_text)
 	assert_has_line(text, "  time span             2023-11-14 22:13:20.000123 - "
 			      "2023-11-14 22:13:32.345123 UTC (12.345 s)");
 	assert_has_line(text, "  decode                TCP 1200, not TCP 30, truncated 4, IP fragments 5");
-	assert_has_line(text, "  not decoded           12 GRE protocol 0x880b, 3 ethertype 0x88cc");
+	assert_has_line(text, "  not decoded           12 GRE protocol 0x880b (PPP), 3 ethertype 0x88cc (LLDP)");
 	assert_has_line(text, "  IP reassembly         5 fragments, 1 datagrams rebuilt; dropped: 1 overlapping");
 	assert_has_line(text, "  TLS connections       10: 7 completed, 2 failed, 1 incomplete");
 	assert_has_line(text, "  other connections     3 not TLS");
