@@ -17,6 +17,15 @@
  *                                       (RFC 4511 §4.14)
  *   PostgreSQL SSLRequest, 'S'          (PostgreSQL protocol, "SSL Session
  *                                       Encryption")
+ *   MySQL      greeting, SSLRequest     (MySQL client/server protocol,
+ *                                       "Protocol::SSLRequest")
+ *
+ * and the proxies a client asks to open a tunnel that then carries TLS:
+ *
+ *   HTTP       CONNECT host:port, 2xx   (RFC 9110 §9.3.6)
+ *   SOCKS4(a)  CONNECT, 0x5A granted    (SOCKS 4 and 4A protocol notes)
+ *   SOCKS5     methods, request, reply 0 (RFC 1928; username/password
+ *                                       RFC 1929)
  */
 #ifndef TD_STARTTLS_H
 #define TD_STARTTLS_H
@@ -34,6 +43,10 @@ enum td_starttls_proto {
 	TD_STARTTLS_XMPP,
 	TD_STARTTLS_LDAP,
 	TD_STARTTLS_POSTGRES,
+	TD_STARTTLS_MYSQL,
+	TD_STARTTLS_HTTP_CONNECT,
+	TD_STARTTLS_SOCKS4,
+	TD_STARTTLS_SOCKS5,
 	TD_STARTTLS_COUNT
 };
 
@@ -51,13 +64,18 @@ struct td_starttls_dir {
 	uint16_t have;
 	bool overflow; /* the current line was longer than the buffer */
 	bool tls;      /* from now on this direction carries TLS */
-	uint32_t ber_left; /* LDAP: bytes left of the current message */
+	uint32_t left; /* LDAP: bytes left of the current message; SOCKS,
+			* MySQL: of the current field */
+	uint8_t step;  /* SOCKS, MySQL: where in the message; HTTP: in the
+			* response's header lines */
+	uint8_t after; /* SOCKS, MySQL: the step after the field skipped */
 };
 
 struct td_starttls {
 	uint8_t proto; /* enum td_starttls_proto */
 	uint8_t state; /* enum td_starttls_state */
 	char imap_tag[32];
+	uint8_t socks_method; /* SOCKS5: the authentication the server chose */
 	uint32_t upgrade_frame; /* frame of the server's go-ahead */
 	uint64_t plain_bytes[2];
 	struct td_starttls_dir d[2];
@@ -79,5 +97,10 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 
 /* "SMTP", "IMAP", ...; "" for TD_STARTTLS_NONE. */
 const char *td_starttls_name(enum td_starttls_proto p);
+
+/* How the protocol gets to TLS, for the report: "STARTTLS" (SMTP, IMAP,
+ * POP3, XMPP, LDAP), "AUTH TLS" (FTP), "SSLRequest" (PostgreSQL, MySQL),
+ * "proxy tunnel" (HTTP CONNECT, SOCKS); "" for TD_STARTTLS_NONE. */
+const char *td_starttls_how(enum td_starttls_proto p);
 
 #endif

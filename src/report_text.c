@@ -284,8 +284,8 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 				     "server %u times)",
 		      (unsigned)s->resyncs[0], (unsigned)s->resyncs[1]);
 	if (s->starttls)
-		field(t, "upgrade", "%s STARTTLS, TLS from frame %u", td_starttls_name(s->starttls),
-		      (unsigned)s->starttls_frame);
+		field(t, "upgrade", "%s %s, TLS from frame %u", td_starttls_name(s->starttls),
+		      td_starttls_how(s->starttls), (unsigned)s->starttls_frame);
 	if (s->ndpi.done) {
 		char risks[512] = "";
 		size_t used = 0;

@@ -14,17 +14,24 @@ struct proto_words {
 	const char *name;
 	const char *command[3]; /* any of these asks for the upgrade */
 	const char *go_ahead;
+	const char *how;
 };
 
 static const struct proto_words words[TD_STARTTLS_COUNT] = {
-	[TD_STARTTLS_NONE] = {"", {NULL}, NULL},
-	[TD_STARTTLS_SMTP] = {"SMTP", {"STARTTLS", NULL}, "220"},
-	[TD_STARTTLS_FTP] = {"FTP", {"AUTH TLS", "AUTH SSL", NULL}, "234"},
-	[TD_STARTTLS_IMAP] = {"IMAP", {"STARTTLS", NULL}, "OK"},
-	[TD_STARTTLS_POP3] = {"POP3", {"STLS", NULL}, "+OK"},
-	[TD_STARTTLS_XMPP] = {"XMPP", {"<starttls", NULL}, "<proceed"},
-	[TD_STARTTLS_LDAP] = {"LDAP", {"1.3.6.1.4.1.1466.20037", NULL}, NULL},
-	[TD_STARTTLS_POSTGRES] = {"PostgreSQL", {NULL}, NULL},
+	[TD_STARTTLS_NONE] = {"", {NULL}, NULL, ""},
+	[TD_STARTTLS_SMTP] = {"SMTP", {"STARTTLS", NULL}, "220", "STARTTLS"},
+	[TD_STARTTLS_FTP] = {"FTP", {"AUTH TLS", "AUTH SSL", NULL}, "234", "AUTH TLS"},
+	[TD_STARTTLS_IMAP] = {"IMAP", {"STARTTLS", NULL}, "OK", "STARTTLS"},
+	[TD_STARTTLS_POP3] = {"POP3", {"STLS", NULL}, "+OK", "STARTTLS"},
+	[TD_STARTTLS_XMPP] = {"XMPP", {"<starttls", NULL}, "<proceed", "STARTTLS"},
+	[TD_STARTTLS_LDAP] = {"LDAP", {"1.3.6.1.4.1.1466.20037", NULL}, NULL, "STARTTLS"},
+	[TD_STARTTLS_POSTGRES] = {"PostgreSQL", {NULL}, NULL, "SSLRequest"},
+	[TD_STARTTLS_MYSQL] = {"MySQL", {NULL}, NULL, "SSLRequest"},
+	/* the method is case-sensitive (RFC 9110 §9.1); the status line
+	 * starts with the version, then a 2xx code */
+	[TD_STARTTLS_HTTP_CONNECT] = {"HTTP CONNECT", {"CONNECT ", NULL}, "HTTP/1.", "proxy tunnel"},
+	[TD_STARTTLS_SOCKS4] = {"SOCKS4", {NULL}, NULL, "proxy tunnel"},
+	[TD_STARTTLS_SOCKS5] = {"SOCKS5", {NULL}, NULL, "proxy tunnel"},
 };
 
 /* PostgreSQL SSLRequest: Int32 length 8, Int32 code 80877103. */
@@ -33,6 +40,11 @@ static const uint8_t pg_ssl_request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
 const char *td_starttls_name(enum td_starttls_proto p)
 {
 	return (unsigned)p < TD_STARTTLS_COUNT ? words[p].name : "";
+}
+
+const char *td_starttls_how(enum td_starttls_proto p)
+{
+	return (unsigned)p < TD_STARTTLS_COUNT ? words[p].how : "";
 }
 
 /* Text matching over wire bytes, through the bounds-checked reader. */
@@ -67,6 +79,70 @@ static bool contains(const uint8_t *p, size_t n, const char *needle)
 	return false;
 }
 
+/* ---- detection of the binary ones --------------------------------------- */
+
+/* MySQL's first packet, from the server: a 3-byte little-endian length, a
+ * sequence number 0, protocol version 10, and the server version as a
+ * NUL-terminated string that starts with a digit ("8.0.36"). */
+#define MYSQL_PROTOCOL_10 0x0a
+#define MYSQL_CLIENT_SSL 0x0800u
+#define MYSQL_SSL_REQUEST_LEN 32
+
+static bool mysql_greeting(const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+	uint8_t b[3], seq, proto, c;
+	uint32_t len;
+
+	td_reader_init(&r, p, n);
+	if (td_read_bytes(&r, b, 3) != TD_OK || td_read_u8(&r, &seq) != TD_OK ||
+	    td_read_u8(&r, &proto) != TD_OK || td_read_u8(&r, &c) != TD_OK)
+		return false;
+	len = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+	if (seq != 0 || proto != MYSQL_PROTOCOL_10 || !isdigit(c) || len < 20 || len > 1024)
+		return false;
+	/* the version string ends within the packet */
+	for (uint32_t i = 2; i < len; i++) {
+		if (td_peek_u8(&r, i - 2, &c) != TD_OK)
+			return true; /* cut by the segment: the rest looked right */
+		if (c == 0)
+			return true;
+		if (c < 0x20 || c > 0x7e)
+			return false;
+	}
+	return false;
+}
+
+/* SOCKS5 (RFC 1928 §3): VER 5, NMETHODS >= 1, that many methods. The
+ * client waits for the server's choice, so its first bytes are exactly
+ * these. */
+#define SOCKS5_VER 5
+#define SOCKS4_VER 4
+
+static bool socks5_greeting(const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+	uint8_t ver, nmethods;
+
+	td_reader_init(&r, p, n);
+	return td_read_u8(&r, &ver) == TD_OK && ver == SOCKS5_VER &&
+	       td_read_u8(&r, &nmethods) == TD_OK && nmethods >= 1 &&
+	       td_reader_left(&r) == nmethods;
+}
+
+/* SOCKS4 CONNECT: VN 4, CD 1, DSTPORT, DSTIP, USERID, NUL (and for 4A,
+ * whose DSTIP is 0.0.0.x, the host name and a NUL): ends with a NUL. */
+static bool socks4_request(const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+	uint8_t vn, cd, last;
+
+	td_reader_init(&r, p, n);
+	return n >= 9 && n <= 512 && td_read_u8(&r, &vn) == TD_OK && vn == SOCKS4_VER &&
+	       td_read_u8(&r, &cd) == TD_OK && cd == 1 && td_peek_u8(&r, n - 3, &last) == TD_OK &&
+	       last == 0;
+}
+
 enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 {
 	if (starts_with(p, n, "<?xml", false) || starts_with(p, n, "<stream:stream", false))
@@ -79,8 +155,16 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 			return TD_STARTTLS_IMAP;
 		if (starts_with(p, n, "+OK", false))
 			return TD_STARTTLS_POP3;
+		if (mysql_greeting(p, n))
+			return TD_STARTTLS_MYSQL;
 		return TD_STARTTLS_NONE;
 	}
+	if (starts_with(p, n, words[TD_STARTTLS_HTTP_CONNECT].command[0], false))
+		return TD_STARTTLS_HTTP_CONNECT;
+	if (socks5_greeting(p, n))
+		return TD_STARTTLS_SOCKS5;
+	if (socks4_request(p, n))
+		return TD_STARTTLS_SOCKS4;
 	struct td_reader r;
 	uint8_t first[sizeof pg_ssl_request];
 	td_reader_init(&r, p, n);
@@ -131,6 +215,11 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
 		st->state = TD_STARTTLS_ASKED;
 		return;
 	}
+	if (st->proto == TD_STARTTLS_HTTP_CONNECT) {
+		if (starts_with(l, n, words[st->proto].command[0], false))
+			st->state = TD_STARTTLS_ASKED; /* its header lines follow */
+		return;
+	}
 	/* SMTP and FTP share the 220 greeting: the command tells them apart */
 	for (int p = TD_STARTTLS_SMTP; p <= TD_STARTTLS_POP3; p++) {
 		if (p == TD_STARTTLS_IMAP)
@@ -149,6 +238,39 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
 	}
 }
 
+/* HTTP/1.x SP 3DIGIT SP reason (RFC 9112 §4), header lines, an empty
+ * line: with a 2xx code the tunnel is open after the empty line (RFC 9110
+ * §9.3.6); any other code (407: proxy authentication) refuses this
+ * CONNECT, and the client may send another. 1xx responses are interim. */
+#define HTTP_STATUS_LINE 1
+#define HTTP_HEADERS_OK 2
+#define HTTP_HEADERS_NO 3
+
+static void http_response_line(struct td_starttls *st, struct td_reader *r, size_t n,
+			       uint32_t frame)
+{
+	struct td_starttls_dir *d = &st->d[1];
+	uint8_t code;
+
+	if (d->step == 0 || d->step == HTTP_STATUS_LINE) {
+		if (!match_at(r, 0, words[TD_STARTTLS_HTTP_CONNECT].go_ahead, false) ||
+		    td_peek_u8(r, 9, &code) != TD_OK)
+			return; /* not a status line: wait for one */
+		d->step = code == '2' ? HTTP_HEADERS_OK : HTTP_HEADERS_NO;
+		if (code == '1')
+			d->step = HTTP_STATUS_LINE;
+		return;
+	}
+	if (n != 0)
+		return; /* a header line */
+	if (d->step == HTTP_HEADERS_OK) {
+		upgrade(st, frame);
+		return;
+	}
+	d->step = HTTP_STATUS_LINE;
+	st->state = TD_STARTTLS_GREETING;
+}
+
 /* A reply line is final unless it continues ("250-..." in SMTP/FTP, RFC
  * 5321 §4.2.1; "* ..." untagged in IMAP). */
 static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint32_t frame)
@@ -160,6 +282,10 @@ static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint
 	if (st->state != TD_STARTTLS_ASKED)
 		return;
 	td_reader_init(&r, l, n);
+	if (st->proto == TD_STARTTLS_HTTP_CONNECT) {
+		http_response_line(st, &r, n, frame);
+		return;
+	}
 	switch (st->proto) {
 	case TD_STARTTLS_SMTP:
 	case TD_STARTTLS_FTP:
@@ -279,8 +405,6 @@ static void ldap_message(struct td_starttls *st, int dir, uint32_t frame)
 	d->overflow = false;
 }
 
-/* ---- the feed ----------------------------------------------------------------- */
-
 static void keep(struct td_starttls_dir *d, uint8_t c)
 {
 	if (d->have < sizeof d->line)
@@ -288,6 +412,301 @@ static void keep(struct td_starttls_dir *d, uint8_t c)
 	else
 		d->overflow = true;
 }
+
+/* ---- SOCKS and MySQL: binary messages, a byte at a time ------------------ */
+
+/* Each message is a few fixed bytes and length-prefixed fields. Each
+ * direction walks it one byte at a time: d->step is where it is; a field
+ * to pass over is S_SKIP with d->left bytes, then d->after. What the
+ * protocol does not allow ends the following (REFUSED: plain bytes to the
+ * end, as a refused STARTTLS). */
+enum binary_step {
+	S_START,
+	S_SKIP,
+	/* SOCKS5 client: the methods; RFC 1929 username/password; the request */
+	S5C_NMETHODS, S5C_NEXT, S5C_AUTH_ULEN, S5C_AUTH_PLEN, S5C_REQ_CMD, S5C_REQ_RSV,
+	S5C_ATYP, S5C_DLEN, S5C_SENT,
+	/* SOCKS5 server: the method chosen; the RFC 1929 status; the reply */
+	S5S_METHOD, S5S_NEXT, S5S_AUTH_STATUS, S5S_REP, S5S_RSV, S5S_ATYP, S5S_DLEN, S5S_OPEN,
+	/* SOCKS4 client: CD, port and address, USERID up to a NUL, (4A) host */
+	S4C_CD, S4C_USERID, S4C_HOST, S4C_SENT,
+	/* SOCKS4 server: VN, CD, then port and address */
+	S4S_CD, S4S_OPEN,
+	/* MySQL: the server's greeting; the client's SSLRequest */
+	MY_HEADER, MY_SSL_FLAGS, MY_SSL_SENT, MY_GREETED,
+};
+
+#define SOCKS5_AUTH_USERPASS 2
+#define SOCKS5_NO_METHOD 0xFF
+#define SOCKS5_RFC1929_VER 1
+#define SOCKS5_ATYP_IPV4 1
+#define SOCKS5_ATYP_DOMAIN 3
+#define SOCKS5_ATYP_IPV6 4
+#define SOCKS4_GRANTED 0x5A
+#define SOCKS4_ADDR_LEN 6 /* DSTPORT and DSTIP */
+#define PORT_LEN 2
+#define MYSQL_HEADER_LEN 4
+
+/* Goes to step; the steps that end a message act. */
+static void arrive(struct td_starttls *st, struct td_starttls_dir *d, uint8_t step,
+		   uint32_t frame)
+{
+	d->step = step;
+	switch (step) {
+	case S5C_SENT:
+	case S4C_SENT:
+		st->state = TD_STARTTLS_ASKED;
+		break;
+	case S5S_OPEN:
+	case S4S_OPEN:
+	case MY_SSL_SENT:
+		if (st->state == TD_STARTTLS_ASKED || step == MY_SSL_SENT)
+			upgrade(st, frame);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Passes over n bytes, then goes to after (at once when n is 0). */
+static void skip(struct td_starttls *st, struct td_starttls_dir *d, uint32_t n, uint8_t after,
+		 uint32_t frame)
+{
+	if (n == 0) {
+		arrive(st, d, after, frame);
+		return;
+	}
+	d->left = n;
+	d->after = after;
+	d->step = S_SKIP;
+}
+
+/* The bytes after ATYP (RFC 1928 §4, §5): address and port; for a domain
+ * its length byte comes first (0 here); UINT32_MAX for an unknown type. */
+static uint32_t socks5_addr_len(uint8_t atyp)
+{
+	if (atyp == SOCKS5_ATYP_IPV4)
+		return 4 + PORT_LEN;
+	if (atyp == SOCKS5_ATYP_IPV6)
+		return 16 + PORT_LEN;
+	return atyp == SOCKS5_ATYP_DOMAIN ? 0 : UINT32_MAX;
+}
+
+static void socks5_atyp(struct td_starttls *st, struct td_starttls_dir *d, uint8_t atyp,
+			uint8_t dlen_step, uint8_t done, uint32_t frame)
+{
+	uint32_t n = socks5_addr_len(atyp);
+
+	if (n == UINT32_MAX)
+		st->state = TD_STARTTLS_REFUSED;
+	else if (n == 0)
+		d->step = dlen_step;
+	else
+		skip(st, d, n, done, frame);
+}
+
+static void socks5_client(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
+			  uint32_t frame)
+{
+	switch (d->step) {
+	case S_START: /* VER, checked by the detection */
+		d->step = S5C_NMETHODS;
+		break;
+	case S5C_NMETHODS:
+		skip(st, d, c, S5C_NEXT, frame);
+		break;
+	case S5C_NEXT: /* RFC 1929's VER 1, or the request's VER 5 */
+		if (c == SOCKS5_RFC1929_VER && st->socks_method == SOCKS5_AUTH_USERPASS)
+			d->step = S5C_AUTH_ULEN;
+		else if (c == SOCKS5_VER)
+			d->step = S5C_REQ_CMD;
+		else
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5C_AUTH_ULEN:
+		skip(st, d, c, S5C_AUTH_PLEN, frame);
+		break;
+	case S5C_AUTH_PLEN:
+		skip(st, d, c, S5C_NEXT, frame);
+		break;
+	case S5C_REQ_CMD:
+		d->step = S5C_REQ_RSV;
+		break;
+	case S5C_REQ_RSV:
+		d->step = S5C_ATYP;
+		break;
+	case S5C_ATYP:
+		socks5_atyp(st, d, c, S5C_DLEN, S5C_SENT, frame);
+		break;
+	case S5C_DLEN:
+		skip(st, d, (uint32_t)c + PORT_LEN, S5C_SENT, frame);
+		break;
+	default: /* more before the reply: not a client that waits */
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
+static void socks5_server(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
+			  uint32_t frame)
+{
+	switch (d->step) {
+	case S_START:
+		d->step = c == SOCKS5_VER ? S5S_METHOD : S_START;
+		if (c != SOCKS5_VER)
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5S_METHOD:
+		st->socks_method = c;
+		d->step = S5S_NEXT;
+		if (c == SOCKS5_NO_METHOD)
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5S_NEXT: /* RFC 1929's VER 1 with a status, or the reply's VER 5 */
+		if (c == SOCKS5_RFC1929_VER && st->socks_method == SOCKS5_AUTH_USERPASS)
+			d->step = S5S_AUTH_STATUS;
+		else if (c == SOCKS5_VER)
+			d->step = S5S_REP;
+		else
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5S_AUTH_STATUS:
+		d->step = S5S_NEXT;
+		if (c != 0)
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5S_REP:
+		d->step = S5S_RSV;
+		if (c != 0) /* 0: succeeded (RFC 1928 §6) */
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S5S_RSV:
+		d->step = S5S_ATYP;
+		break;
+	case S5S_ATYP:
+		socks5_atyp(st, d, c, S5S_DLEN, S5S_OPEN, frame);
+		break;
+	case S5S_DLEN:
+		skip(st, d, (uint32_t)c + PORT_LEN, S5S_OPEN, frame);
+		break;
+	default:
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
+static void socks4_client(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
+			  uint32_t frame)
+{
+	switch (d->step) {
+	case S_START: /* VN, checked by the detection */
+		d->step = S4C_CD;
+		break;
+	case S4C_CD:
+		/* DSTPORT, DSTIP: kept, 0.0.0.x (x != 0) means 4A */
+		d->have = 0;
+		skip(st, d, SOCKS4_ADDR_LEN, S4C_USERID, frame);
+		break;
+	case S4C_USERID:
+	case S4C_HOST:
+		if (c != 0)
+			break;
+		/* line[] holds DSTPORT (2) then DSTIP (4) */
+		if (d->step == S4C_USERID && d->have == SOCKS4_ADDR_LEN && d->line[2] == 0 &&
+		    d->line[3] == 0 && d->line[4] == 0 && d->line[5] != 0)
+			d->step = S4C_HOST;
+		else
+			arrive(st, d, S4C_SENT, frame);
+		break;
+	default:
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
+static void socks4_server(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
+			  uint32_t frame)
+{
+	switch (d->step) {
+	case S_START: /* VN 0 */
+		d->step = S4S_CD;
+		if (c != 0)
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	case S4S_CD:
+		if (c == SOCKS4_GRANTED)
+			skip(st, d, SOCKS4_ADDR_LEN, S4S_OPEN, frame);
+		else
+			st->state = TD_STARTTLS_REFUSED;
+		break;
+	default:
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
+/* MySQL: the server's greeting is one packet (a 3-byte little-endian
+ * length, a sequence number); the client answers with the 32-byte
+ * SSLRequest (sequence 1, capability flags with CLIENT_SSL), and then both
+ * speak TLS. Any other answer is a login in clear. */
+static void mysql(struct td_starttls *st, int dir, struct td_starttls_dir *d, uint8_t c,
+		  uint32_t frame)
+{
+	uint32_t len;
+
+	switch (d->step) {
+	case S_START:
+	case MY_GREETED:
+		d->have = 0;
+		d->step = MY_HEADER;
+		/* fall through */
+	case MY_HEADER:
+		keep(d, c);
+		if (d->have < MYSQL_HEADER_LEN)
+			break;
+		len = d->line[0] | (uint32_t)d->line[1] << 8 | (uint32_t)d->line[2] << 16;
+		if (dir == 1 && st->state == TD_STARTTLS_GREETING)
+			skip(st, d, len, MY_GREETED, frame);
+		else if (dir == 0 && len == MYSQL_SSL_REQUEST_LEN)
+			d->step = MY_SSL_FLAGS;
+		else
+			st->state = TD_STARTTLS_REFUSED;
+		d->have = 0;
+		break;
+	case MY_SSL_FLAGS:
+		keep(d, c);
+		if (d->have < 4)
+			break;
+		if (!((d->line[0] | (uint32_t)d->line[1] << 8) & MYSQL_CLIENT_SSL))
+			st->state = TD_STARTTLS_REFUSED;
+		else
+			skip(st, d, MYSQL_SSL_REQUEST_LEN - 4, MY_SSL_SENT, frame);
+		break;
+	default:
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
+static void binary_byte(struct td_starttls *st, int dir, uint8_t c, uint32_t frame)
+{
+	struct td_starttls_dir *d = &st->d[dir];
+
+	if (d->step == S_SKIP) {
+		if (st->proto == TD_STARTTLS_SOCKS4 && d->after == S4C_USERID)
+			keep(d, c); /* SOCKS4's DSTPORT and DSTIP */
+		if (--d->left == 0)
+			arrive(st, d, d->after, frame);
+		return;
+	}
+	switch (st->proto) {
+	case TD_STARTTLS_SOCKS5:
+		(dir ? socks5_server : socks5_client)(st, d, c, frame);
+		break;
+	case TD_STARTTLS_SOCKS4:
+		(dir ? socks4_server : socks4_client)(st, d, c, frame);
+		break;
+	default:
+		mysql(st, dir, d, c, frame);
+	}
+}
+
+/* ---- the feed ----------------------------------------------------------------- */
 
 size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_t n,
 			uint32_t frame)
@@ -315,9 +734,9 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 			break;
 		case TD_STARTTLS_LDAP: {
 			uint32_t body = 0;
-			if (d->ber_left) {
+			if (d->left) {
 				keep(d, c);
-				if (--d->ber_left == 0)
+				if (--d->left == 0)
 					ldap_message(st, dir, frame);
 				break;
 			}
@@ -327,12 +746,18 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 				st->state = TD_STARTTLS_REFUSED; /* not LDAP after all */
 				d->have = 0;
 			} else if (h) {
-				d->ber_left = body;
+				d->left = body;
 				if (body == 0)
 					ldap_message(st, dir, frame);
 			}
 			break;
 		}
+		case TD_STARTTLS_SOCKS4:
+		case TD_STARTTLS_SOCKS5:
+		case TD_STARTTLS_MYSQL:
+			if (st->state != TD_STARTTLS_REFUSED)
+				binary_byte(st, dir, c, frame);
+			break;
 		default:
 			keep(d, c);
 			if (c == (st->proto == TD_STARTTLS_XMPP ? '>' : '\n'))

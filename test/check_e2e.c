@@ -948,6 +948,65 @@ START_TEST(test_corpus_not_decoded_named)
 }
 END_TEST
 
+/* TLS through a proxy tunnel or after a database's SSLRequest, in real
+ * captures: every ClientHello tshark finds (its JA3, computed by tshark)
+ * is in a connection tlsdiag reports with that JA3 and names the protocol
+ * that led to TLS. Skipped without ../shared/corpus or tshark. */
+START_TEST(test_corpus_proxies)
+{
+	static const struct {
+		const char *file, *proto;
+	} cases[] = {
+		{"ja4/https-connect.pcap", "HTTP CONNECT"},
+		{"suricata-verify/bug-2430/backwards.pcap", "HTTP CONNECT"},
+		{"suricata-verify/bug-2769/issue_no_icmp.pcap", "HTTP CONNECT"},
+		{"ja4/socks-https-example.pcap", "SOCKS4"},
+		{"ndpi/mysql.pcapng", "MySQL"},
+	};
+	int st, checked = 0;
+	char *o = runf(&st, "command -v tshark");
+	bool tshark = st == 0;
+
+	free(o);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0] && tshark; i++) {
+		char path[1024];
+
+		snprintf(path, sizeof path, "%s/%s", corpus(), cases[i].file);
+		if (access(path, R_OK) != 0)
+			continue;
+		char *want = runf(&st, "tshark -r '%s' -Y 'tls.handshake.type == 1' -T fields -e "
+				       "tls.handshake.ja3 2>/dev/null",
+				  path);
+		char *out = runf(&st, "%s -r '%s' --json", bin(), path);
+		ck_assert_int_eq(st, 0);
+		json_t *lines = td_test_json_lines(out);
+		char *save = NULL;
+		int hellos = 0;
+		for (char *ja3 = strtok_r(want, "\n", &save); ja3; ja3 = strtok_r(NULL, "\n", &save)) {
+			bool found = false;
+			for (size_t k = 0; k + 1 < json_array_size(lines) && !found; k++) {
+				json_t *c = json_array_get(lines, k);
+				const char *got = jstr(c, "tls.ja3");
+				const char *proto = json_string_value(json_object_get(c, "starttls"));
+				found = got && strcmp(got, ja3) == 0 && proto &&
+					strcmp(proto, cases[i].proto) == 0;
+			}
+			ck_assert_msg(found, "%s: tshark's ClientHello JA3 %s not in a %s connection: %s",
+				      path, ja3, cases[i].proto, out);
+			hellos++;
+		}
+		ck_assert_msg(hellos > 0, "%s: tshark found no ClientHello", path);
+		json_decref(lines);
+		free(want);
+		free(out);
+		checked++;
+	}
+	if (!checked)
+		fprintf(stderr, "SKIPPED: test_corpus_proxies: no tshark or no captures under %s\n",
+			corpus());
+}
+END_TEST
+
 /* SHA-256 of the DER given as hex, lower-case hex out. */
 static void sha256_of_hex(const char *hex, size_t n, char out[65])
 {
@@ -1542,6 +1601,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_key_summary_and_password);
 	tcase_add_test(tc, test_corpus_all);
 	tcase_add_test(tc, test_corpus_not_decoded_named);
+	tcase_add_test(tc, test_corpus_proxies);
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_truncated_capture);

@@ -17,9 +17,17 @@ struct turn {
 	const char *tls;
 };
 
+/* The same with the plain part's length, for binary protocols. */
+struct bturn {
+	int dir;
+	const char *plain;
+	size_t plain_len;
+	const char *tls;
+};
+
 /* Feeds the turns in chunks of at most chunk bytes; checks that exactly
  * the plain part of each turn is taken as plain text. */
-static void run(enum td_starttls_proto proto, const struct turn *turns, size_t n, size_t chunk,
+static void run(enum td_starttls_proto proto, const struct bturn *turns, size_t n, size_t chunk,
 		bool expect_upgrade)
 {
 	struct td_starttls st;
@@ -27,7 +35,7 @@ static void run(enum td_starttls_proto proto, const struct turn *turns, size_t n
 
 	td_starttls_init(&st, proto);
 	for (size_t i = 0; i < n; i++) {
-		size_t plain = strlen(turns[i].plain);
+		size_t plain = turns[i].plain_len;
 		size_t tls = turns[i].tls ? strlen(turns[i].tls) : 0;
 		memcpy(buf, turns[i].plain, plain);
 		if (tls)
@@ -52,12 +60,24 @@ static void run(enum td_starttls_proto proto, const struct turn *turns, size_t n
 	}
 }
 
-static void run_all_splits(enum td_starttls_proto proto, const struct turn *turns, size_t n,
-			   bool expect_upgrade)
+static void run_all_splits_b(enum td_starttls_proto proto, const struct bturn *turns, size_t n,
+			     bool expect_upgrade)
 {
 	for (size_t chunk = 1; chunk <= 40; chunk++)
 		run(proto, turns, n, chunk, expect_upgrade);
 	run(proto, turns, n, 4096, expect_upgrade);
+}
+
+static void run_all_splits(enum td_starttls_proto proto, const struct turn *turns, size_t n,
+			   bool expect_upgrade)
+{
+	struct bturn b[16];
+
+	ck_assert_uint_le(n, 16);
+	for (size_t i = 0; i < n; i++)
+		b[i] = (struct bturn){turns[i].dir, turns[i].plain, strlen(turns[i].plain),
+				      turns[i].tls};
+	run_all_splits_b(proto, b, n, expect_upgrade);
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -214,6 +234,163 @@ START_TEST(test_ldap)
 }
 END_TEST
 
+/* RFC 9110 §9.3.6: CONNECT host:port, header lines, an empty line; the
+ * proxy's 2xx status line, its header lines, an empty line; then the
+ * tunnel: the client's ClientHello first. A 407 first (RFC 9110 §15.5.8),
+ * then the same CONNECT with credentials. */
+START_TEST(test_http_connect)
+{
+	static const struct turn ok[] = {
+		{0, "CONNECT server.example:443 HTTP/1.1\r\nHost: server.example:443\r\n\r\n", NULL},
+		{1, "HTTP/1.1 200 Connection established\r\nVia: 1.1 proxy\r\n\r\n", NULL},
+		{0, "", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	static const struct turn auth[] = {
+		{0, "CONNECT server.example:443 HTTP/1.1\r\nHost: server.example:443\r\n\r\n", NULL},
+		{1, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+		    "realm=\"p\"\r\nContent-Length: 0\r\n\r\n",
+		 NULL},
+		{0, "CONNECT server.example:443 HTTP/1.1\r\nProxy-Authorization: Basic dTpw\r\n\r\n",
+		 NULL},
+		{1, "HTTP/1.0 200 OK\r\n\r\n", NULL},
+		{0, "", "\x16\x03\x01"},
+	};
+	static const struct turn denied[] = {
+		{0, "CONNECT server.example:25 HTTP/1.1\r\n\r\n", NULL},
+		{1, "HTTP/1.1 403 Forbidden\r\n\r\n", NULL},
+	};
+	static const char req[] = "CONNECT a:443 HTTP/1.1\r\n";
+
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)req, strlen(req)),
+			 TD_STARTTLS_HTTP_CONNECT);
+	run_all_splits(TD_STARTTLS_HTTP_CONNECT, ok, N(ok), true);
+	run_all_splits(TD_STARTTLS_HTTP_CONNECT, auth, N(auth), true);
+	run_all_splits(TD_STARTTLS_HTTP_CONNECT, denied, N(denied), false);
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_HTTP_CONNECT), "HTTP CONNECT");
+	ck_assert_str_eq(td_starttls_how(TD_STARTTLS_HTTP_CONNECT), "proxy tunnel");
+}
+END_TEST
+
+#define B(s) s, sizeof(s) - 1, NULL
+#define T(s) "", 0, s
+
+/* RFC 1928: the methods (§3), the server's choice, the request (§4) with a
+ * domain name, the reply (§6) with an IPv4 address; then the tunnel. */
+START_TEST(test_socks5)
+{
+	static const uint8_t greeting[] = {5, 1, 0};
+	static const struct bturn ok[] = {
+		{0, B("\x05\x01\x00")},
+		{1, B("\x05\x00")},
+		{0, B("\x05\x01\x00\x03\x0eserver.example\x01\xbb")},
+		{1, B("\x05\x00\x00\x01\x0a\x00\x00\x01\x04\x38")},
+		{0, T("\x16\x03\x01")},
+		{1, T("\x16\x03\x03")},
+	};
+	/* RFC 1929 username/password, the request by IPv4, the reply by IPv6 */
+	static const struct bturn userpass[] = {
+		{0, B("\x05\x02\x00\x02")},
+		{1, B("\x05\x02")},
+		{0, B("\x01\x04user\x06secret")},
+		{1, B("\x01\x00")},
+		{0, B("\x05\x01\x00\x01\xc0\x00\x02\x01\x01\xbb")},
+		{1, B("\x05\x00\x00\x04\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"
+		      "\x04\x38")},
+		{0, T("\x16\x03\x01")},
+	};
+	/* REP 5: connection refused */
+	static const struct bturn refused[] = {
+		{0, B("\x05\x01\x00")},
+		{1, B("\x05\x00")},
+		{0, B("\x05\x01\x00\x01\xc0\x00\x02\x01\x01\xbb")},
+		{1, B("\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00")},
+	};
+	/* the password refused (RFC 1929 §2: status not 0) */
+	static const struct bturn bad_password[] = {
+		{0, B("\x05\x01\x02")},
+		{1, B("\x05\x02")},
+		{0, B("\x01\x01u\x01p")},
+		{1, B("\x01\x01")},
+	};
+
+	ck_assert_int_eq(td_starttls_detect(0, greeting, sizeof greeting), TD_STARTTLS_SOCKS5);
+	/* more bytes than the methods announced: not SOCKS5 */
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"\x05\x01\x00\x00", 4),
+			 TD_STARTTLS_NONE);
+	run_all_splits_b(TD_STARTTLS_SOCKS5, ok, N(ok), true);
+	run_all_splits_b(TD_STARTTLS_SOCKS5, userpass, N(userpass), true);
+	run_all_splits_b(TD_STARTTLS_SOCKS5, refused, N(refused), false);
+	run_all_splits_b(TD_STARTTLS_SOCKS5, bad_password, N(bad_password), false);
+}
+END_TEST
+
+/* SOCKS4: VN 4, CD 1, DSTPORT, DSTIP, USERID, NUL; the reply VN 0, CD 90
+ * (granted), 6 bytes. SOCKS4A: DSTIP 0.0.0.x and the host after the
+ * USERID's NUL. */
+START_TEST(test_socks4)
+{
+	static const uint8_t req[] = {4, 1, 1, 0xbb, 192, 0, 2, 1, 'u', 0};
+	static const struct bturn ok[] = {
+		{0, B("\x04\x01\x01\xbb\xc0\x00\x02\x01u\x00")},
+		{1, B("\x00\x5a\x00\x00\x00\x00\x00\x00")},
+		{0, T("\x16\x03\x01")},
+		{1, T("\x16\x03\x03")},
+	};
+	static const struct bturn socks4a[] = {
+		{0, B("\x04\x01\x01\xbb\x00\x00\x00\x01user\x00server.example\x00")},
+		{1, B("\x00\x5a\x01\xbb\xc0\x00\x02\x01")},
+		{0, T("\x16\x03\x01")},
+	};
+	static const struct bturn rejected[] = {
+		{0, B("\x04\x01\x01\xbb\xc0\x00\x02\x01\x00")},
+		{1, B("\x00\x5b\x00\x00\x00\x00\x00\x00")},
+	};
+
+	ck_assert_int_eq(td_starttls_detect(0, req, sizeof req), TD_STARTTLS_SOCKS4);
+	run_all_splits_b(TD_STARTTLS_SOCKS4, ok, N(ok), true);
+	run_all_splits_b(TD_STARTTLS_SOCKS4, socks4a, N(socks4a), true);
+	run_all_splits_b(TD_STARTTLS_SOCKS4, rejected, N(rejected), false);
+}
+END_TEST
+
+/* MySQL: the server's greeting (protocol 10, "8.0.36"), the client's
+ * 32-byte SSLRequest with CLIENT_SSL (0x0800) in its capability flags,
+ * then TLS both ways. A client without CLIENT_SSL logs in in clear. */
+START_TEST(test_mysql)
+{
+	/* length 0x1b, sequence 0, protocol 10, version, NUL, 19 more bytes */
+	static const char greet[] = "\x1b\x00\x00\x00\x0a"
+				    "8.0.36\x00"
+				    "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+				    "\x10\x11\x12\x13";
+	static const char ssl_req[] = "\x20\x00\x00\x01"
+				      "\x05\xaa\xff\x01\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00"
+				      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+	static const char login[] = "\x20\x00\x00\x01"
+				    "\x05\xa2\xff\x01\x00\x00\x00\x01\x21\x00\x00\x00\x00\x00\x00\x00"
+				    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+	static const struct bturn ok[] = {
+		{1, greet, sizeof greet - 1, NULL},
+		{0, ssl_req, sizeof ssl_req - 1, "\x16\x03\x01"},
+		{1, T("\x16\x03\x03")},
+	};
+	static const struct bturn plain[] = {
+		{1, greet, sizeof greet - 1, NULL},
+		{0, login, sizeof login - 1, NULL},
+	};
+
+	ck_assert_uint_eq(sizeof greet - 1, 4 + 0x1b);
+	ck_assert_uint_eq(sizeof ssl_req - 1, 4 + 32);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)greet, sizeof greet - 1),
+			 TD_STARTTLS_MYSQL);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)"\x1a\x00\x00\x00\x09x", 6),
+			 TD_STARTTLS_NONE);
+	run_all_splits_b(TD_STARTTLS_MYSQL, ok, N(ok), true);
+	run_all_splits_b(TD_STARTTLS_MYSQL, plain, N(plain), false);
+}
+END_TEST
+
 START_TEST(test_detect_negative)
 {
 	static const char http[] = "GET / HTTP/1.1\r\n";
@@ -258,6 +435,10 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_xmpp);
 	tcase_add_test(tc, test_postgres);
 	tcase_add_test(tc, test_ldap);
+	tcase_add_test(tc, test_http_connect);
+	tcase_add_test(tc, test_socks5);
+	tcase_add_test(tc, test_socks4);
+	tcase_add_test(tc, test_mysql);
 	tcase_add_test(tc, test_detect_negative);
 	tcase_add_test(tc, test_long_line);
 	suite_add_tcase(s, tc);
