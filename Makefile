@@ -83,6 +83,8 @@ TEST_SRCS += test/check_keylog.c test/check_pcapng.c
 # The rule engine (tlsdiag-rules(5)): its field table, and the built-in
 # rules/default.rules compiled in.
 LIB_SRCS += src/fields.c src/rules.c
+# TLS inside an OpenVPN control channel over TCP.
+LIB_SRCS += src/ovpn.c
 TEST_SRCS += test/check_rules.c
 
 # Where the report goes and what it promises (test/check_output.c): the

@@ -72,14 +72,17 @@ struct td_addr {
 #define TD_ENCAP_GENEVE 0x0080 /* Geneve, UDP port 6081 (RFC 8926) */
 #define TD_ENCAP_IPIP 0x0100   /* IP in IP: protocol 4 or 41 (RFC 2003, 4213, 2473) */
 #define TD_ENCAP_GTP 0x0200    /* GTP-U, UDP port 2152 (3GPP TS 29.281) */
-#define TD_ENCAP_COUNT 10
+/* Not a packet's: set by the engine for a TCP stream that carries the TLS
+ * of an OpenVPN control channel (td_ovpn.h). */
+#define TD_ENCAP_OPENVPN 0x0400
+#define TD_ENCAP_COUNT 11
 
 /* Tunnels crossed before decoding gives up (MALFORMED), so that a crafted
  * packet (GRE in GRE in ...) costs bounded work. */
 #define TD_DECODE_MAX_NESTING 8
 
 /* "vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve",
- * "ip-in-ip", "gtp-u" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
+ * "ip-in-ip", "gtp-u", "openvpn" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
 const char *td_encap_name(unsigned i);
 
 struct td_tcp_seg {

@@ -1471,6 +1471,7 @@ const char *td_decode_link_name(int linktype)
 /* Bit i of td_tcp_seg.encap, as reports name it. */
 static const char *const encap_names[TD_ENCAP_COUNT] = {
 	"vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u",
+	"openvpn",
 };
 
 const char *td_encap_name(unsigned i)

@@ -7,6 +7,7 @@
 #include "td_classify.h"
 #include "td_flow.h"
 #include "td_reader.h"
+#include "td_ovpn.h"
 #include "td_starttls.h"
 #include "td_tls.h"
 #include "td_x509.h"
@@ -23,7 +24,11 @@ struct conn {
 	bool win_zero[2]; /* the last ACK from this side advertised window 0 */
 	bool content_known; /* the first stream bytes were looked at */
 	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
-	struct td_starttls st;
+	bool ovpn;          /* the TLS is in an OpenVPN control channel */
+	union {
+		struct td_starttls st;
+		struct td_ovpn ov;
+	};
 	struct td_classify_flow *cf; /* nDPI's state until its verdict */
 };
 
@@ -41,6 +46,8 @@ struct td_engine {
 	struct td_reasm_sink sink;
 	struct td_tls_cert_sink cert_sink;
 	struct conn *cur; /* the connection the sinks are working for */
+	uint32_t cur_frame; /* and the frame and time of the bytes at hand */
+	struct td_time cur_ts;
 };
 
 /* idle_timeout[] is indexed by the flow table's states */
@@ -95,12 +102,27 @@ static void look_at_content(struct conn *c, int dir, const uint8_t *p, size_t n)
 	c->content_known = true;
 	if (starts_like_tls(p, n))
 		return;
+	if (td_ovpn_detect(dir, p, n)) {
+		td_ovpn_init(&c->ov);
+		c->ovpn = true;
+		c->s.encap |= TD_ENCAP_OPENVPN;
+		return;
+	}
 	proto = td_starttls_detect(dir, p, n);
 	if (proto == TD_STARTTLS_NONE)
 		return;
 	td_starttls_init(&c->st, proto);
 	c->plain = true;
 	c->s.starttls = (uint8_t)proto;
+}
+
+/* The TLS bytes of an OpenVPN control channel. */
+static void ovpn_tls(void *user, int dir, const uint8_t *p, size_t n)
+{
+	struct td_engine *e = user;
+	struct conn *c = e->cur;
+
+	td_tls_feed(&c->tls, &c->s, &e->cert_sink, dir, p, n, e->cur_frame, e->cur_ts);
 }
 
 static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
@@ -111,6 +133,12 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 
 	if (!c->content_known)
 		look_at_content(c, dir, p, n);
+	if (c->ovpn) {
+		e->cur_frame = frame;
+		e->cur_ts = ts;
+		td_ovpn_feed(&c->ov, dir, p, n, ovpn_tls, e);
+		return;
+	}
 	if (c->plain && !c->st.d[dir].tls) {
 		size_t k = td_starttls_feed(&c->st, dir, p, n, frame);
 		if (c->st.state == TD_STARTTLS_UPGRADED)

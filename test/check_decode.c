@@ -2128,8 +2128,8 @@ END_TEST
 
 START_TEST(test_encap_names)
 {
-	static const char *const want[] = {"vlan",  "mpls",   "ppp",      "pppoe", "gre",
-					   "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u"};
+	static const char *const want[] = {"vlan",  "mpls",   "ppp",      "pppoe", "gre",    "erspan",
+					   "vxlan", "geneve", "ip-in-ip", "gtp-u", "openvpn"};
 	ck_assert_uint_eq(N(want), TD_ENCAP_COUNT);
 	for (unsigned i = 0; i < TD_ENCAP_COUNT; i++)
 		ck_assert_str_eq(td_encap_name(i), want[i]);

@@ -948,10 +948,21 @@ START_TEST(test_corpus_not_decoded_named)
 }
 END_TEST
 
-/* TLS through a proxy tunnel or after a database's SSLRequest, in real
- * captures: every ClientHello tshark finds (its JA3, computed by tshark)
- * is in a connection tlsdiag reports with that JA3 and names the protocol
- * that led to TLS. Skipped without ../shared/corpus or tshark. */
+/* TLS through a proxy tunnel, after a database's SSLRequest, or inside an
+ * OpenVPN control channel, in real captures: every ClientHello tshark
+ * finds (its JA3, computed by tshark) is in a connection tlsdiag reports
+ * with that JA3 and names the protocol that led to TLS (or the
+ * encapsulation). Skipped without ../shared/corpus or tshark. */
+static bool has_encap(json_t *c, const char *name)
+{
+	json_t *a = json_object_get(c, "encapsulation");
+
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (strcmp(json_string_value(json_array_get(a, i)), name) == 0)
+			return true;
+	return false;
+}
+
 START_TEST(test_corpus_proxies)
 {
 	static const struct {
@@ -962,6 +973,10 @@ START_TEST(test_corpus_proxies)
 		{"suricata-verify/bug-2769/issue_no_icmp.pcap", "HTTP CONNECT"},
 		{"ja4/socks-https-example.pcap", "SOCKS4"},
 		{"ndpi/mysql.pcapng", "MySQL"},
+		{"ndpi/openvpn.pcap", NULL},
+		{"ndpi/openvpn_nohmac_tcp.pcapng", NULL},
+		{"ndpi/443-opvn.pcap", NULL},
+		{"mercury/unit_tests/pcaps/openvpn_tcp_multi.pcap", NULL},
 	};
 	int st, checked = 0;
 	char *o = runf(&st, "command -v tshark");
@@ -974,7 +989,7 @@ START_TEST(test_corpus_proxies)
 		snprintf(path, sizeof path, "%s/%s", corpus(), cases[i].file);
 		if (access(path, R_OK) != 0)
 			continue;
-		char *want = runf(&st, "tshark -r '%s' -Y 'tls.handshake.type == 1' -T fields -e "
+		char *want = runf(&st, "tshark -r '%s' -Y 'tcp and tls.handshake.type == 1' -T fields -e "
 				       "tls.handshake.ja3 2>/dev/null",
 				  path);
 		char *out = runf(&st, "%s -r '%s' --json", bin(), path);
@@ -988,11 +1003,12 @@ START_TEST(test_corpus_proxies)
 				json_t *c = json_array_get(lines, k);
 				const char *got = jstr(c, "tls.ja3");
 				const char *proto = json_string_value(json_object_get(c, "starttls"));
-				found = got && strcmp(got, ja3) == 0 && proto &&
-					strcmp(proto, cases[i].proto) == 0;
+				found = got && strcmp(got, ja3) == 0 &&
+					(cases[i].proto ? proto && strcmp(proto, cases[i].proto) == 0
+							: has_encap(c, "openvpn"));
 			}
 			ck_assert_msg(found, "%s: tshark's ClientHello JA3 %s not in a %s connection: %s",
-				      path, ja3, cases[i].proto, out);
+				      path, ja3, cases[i].proto ? cases[i].proto : "OpenVPN", out);
 			hellos++;
 		}
 		ck_assert_msg(hellos > 0, "%s: tshark found no ClientHello", path);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "td_ovpn.h"
 #include "td_starttls.h"
 
 /* One side's turn: which direction, the plain text, then (optionally) the
@@ -423,6 +424,159 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+/* ---- OpenVPN over TCP ---------------------------------------------------- */
+
+/* An OpenVPN TCP stream built from its packet layout (td_ovpn.h): a
+ * 16-bit length before each packet; hmac bytes of tls-auth fields after
+ * the session id. */
+struct ovpn_stream {
+	uint8_t b[8192];
+	size_t n;
+};
+
+static void ov_put(struct ovpn_stream *s, const void *p, size_t n)
+{
+	ck_assert_uint_le(s->n + n, sizeof s->b);
+	memcpy(s->b + s->n, p, n);
+	s->n += n;
+}
+
+/* One packet: opcode, the tls-auth fields (filled with 0xAA), acks acks,
+ * a message packet id for control packets, then payload. */
+static void ov_packet(struct ovpn_stream *s, unsigned opcode, size_t hmac, unsigned acks,
+		      const uint8_t *payload, size_t n)
+{
+	uint8_t h[256];
+	size_t k = 0;
+
+	h[k++] = (uint8_t)(opcode << 3);
+	memset(h + k, 0x11, 8); /* session id */
+	k += 8;
+	memset(h + k, 0xAA, hmac);
+	k += hmac;
+	h[k++] = (uint8_t)acks;
+	memset(h + k, 0x22, acks * 4 + (acks ? 8 : 0));
+	k += acks * 4 + (acks ? 8 : 0);
+	if (opcode == 4 || opcode == 7 || opcode == 8) {
+		memset(h + k, 0, 4); /* message packet id */
+		k += 4;
+	}
+	size_t len = k + n;
+	uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	ov_put(s, l, 2);
+	ov_put(s, h, k);
+	ov_put(s, payload, n);
+}
+
+struct ov_sink {
+	uint8_t got[2][4096];
+	size_t n[2];
+};
+
+static void ov_collect(void *user, int dir, const uint8_t *p, size_t n)
+{
+	struct ov_sink *k = user;
+
+	ck_assert_uint_le(k->n[dir] + n, sizeof k->got[dir]);
+	memcpy(k->got[dir] + k->n[dir], p, n);
+	k->n[dir] += n;
+}
+
+/* The TLS bytes of each direction come out whole and in order, whatever
+ * the tls-auth HMAC (none, SHA-1, SHA-256, SHA-512), the acks carried and
+ * the segmentation; resets, acks and data-channel packets are passed over. */
+START_TEST(test_ovpn_control_channel)
+{
+	static const size_t hmacs[] = {0, 20 + 8, 32 + 8, 64 + 8};
+	uint8_t hello[600], server[900];
+
+	hello[0] = 0x16;
+	hello[1] = 0x03;
+	hello[2] = 0x01;
+	for (size_t i = 3; i < sizeof hello; i++)
+		hello[i] = (uint8_t)(i * 7);
+	server[0] = 0x16;
+	server[1] = 0x03;
+	server[2] = 0x03;
+	for (size_t i = 3; i < sizeof server; i++)
+		server[i] = (uint8_t)(i * 13);
+	for (size_t h = 0; h < N(hmacs); h++) {
+		struct ovpn_stream c = {.n = 0}, sv = {.n = 0};
+		uint8_t data[100];
+
+		memset(data, 0x5A, sizeof data);
+		ov_packet(&c, 7, hmacs[h], 0, NULL, 0); /* P_CONTROL_HARD_RESET_CLIENT_V2 */
+		ov_packet(&sv, 8, hmacs[h], 1, NULL, 0);
+		ov_packet(&c, 5, hmacs[h], 1, NULL, 0); /* P_ACK_V1 */
+		/* the ClientHello in three control packets, acks on the second */
+		ov_packet(&c, 4, hmacs[h], 0, hello, 250);
+		ov_packet(&c, 4, hmacs[h], 2, hello + 250, 250);
+		ov_packet(&c, 4, hmacs[h], 0, hello + 500, 100);
+		ov_packet(&sv, 4, hmacs[h], 3, server, 500);
+		ov_packet(&sv, 4, hmacs[h], 0, server + 500, 400);
+		ov_packet(&c, 6, 0, 0, data, sizeof data); /* P_DATA_V1: not TLS */
+		ov_packet(&sv, 9, 0, 0, data, sizeof data);
+		ck_assert(td_ovpn_detect(0, c.b, c.n));
+		ck_assert(!td_ovpn_detect(1, c.b, c.n));
+		for (size_t chunk = 1; chunk <= 4096; chunk = chunk < 64 ? chunk + 1 : chunk * 4) {
+			struct td_ovpn o;
+			struct ov_sink k = {.n = {0, 0}};
+
+			td_ovpn_init(&o);
+			for (size_t off = 0; off < c.n || off < sv.n; off += chunk) {
+				if (off < c.n)
+					td_ovpn_feed(&o, 0, c.b + off, c.n - off < chunk ? c.n - off : chunk,
+						     ov_collect, &k);
+				if (off < sv.n)
+					td_ovpn_feed(&o, 1, sv.b + off,
+						     sv.n - off < chunk ? sv.n - off : chunk, ov_collect, &k);
+			}
+			ck_assert_msg(!o.lost, "hmac %zu chunk %zu", hmacs[h], chunk);
+			ck_assert_int_eq(o.hmac, (int)hmacs[h]);
+			ck_assert_uint_eq(k.n[0], sizeof hello);
+			ck_assert(memcmp(k.got[0], hello, sizeof hello) == 0);
+			ck_assert_uint_eq(k.n[1], sizeof server);
+			ck_assert(memcmp(k.got[1], server, sizeof server) == 0);
+			ck_assert_uint_eq(o.control_packets[0], 3);
+			ck_assert_uint_eq(o.control_packets[1], 2);
+		}
+	}
+}
+END_TEST
+
+/* --tls-crypt encrypts the control channel: no TLS record header shows at
+ * any HMAC size, so nothing comes out. Not OpenVPN at all: not detected. */
+START_TEST(test_ovpn_not_followed)
+{
+	struct ovpn_stream c = {.n = 0};
+	uint8_t noise[300];
+	struct td_ovpn o;
+	struct ov_sink k = {.n = {0, 0}};
+
+	for (size_t i = 0; i < sizeof noise; i++)
+		noise[i] = (uint8_t)(0x80 + i * 31);
+	ov_packet(&c, 7, 0, 0, NULL, 0);
+	ov_packet(&c, 4, 0, 0, noise, sizeof noise);
+	ck_assert(td_ovpn_detect(0, c.b, c.n));
+	td_ovpn_init(&o);
+	td_ovpn_feed(&o, 0, c.b, c.n, ov_collect, &k);
+	ck_assert(o.lost);
+	ck_assert_uint_eq(k.n[0], 0);
+	/* a length past the first segment, a key id, another opcode, TLS */
+	static const uint8_t bad[][16] = {
+		{0, 20, 0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0},
+		{0, 14, 0x39, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0},
+		{0, 14, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0},
+		{0x16, 0x03, 0x01, 0, 10, 1, 0, 0, 6, 3, 3, 0, 0, 0, 0, 0},
+	};
+	for (size_t i = 0; i < N(bad); i++)
+		ck_assert_msg(!td_ovpn_detect(0, bad[i], 16), "case %zu", i);
+	/* P_CONTROL_HARD_RESET_CLIENT_V2, session id, no ack, packet id 0 */
+	static const uint8_t good[16] = {0, 14, 0x38, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0};
+	ck_assert(td_ovpn_detect(0, good, sizeof good));
+}
+END_TEST
+
 Suite *td_starttls_suite(void)
 {
 	Suite *s = suite_create("starttls");
@@ -439,6 +593,8 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_socks5);
 	tcase_add_test(tc, test_socks4);
 	tcase_add_test(tc, test_mysql);
+	tcase_add_test(tc, test_ovpn_control_channel);
+	tcase_add_test(tc, test_ovpn_not_followed);
 	tcase_add_test(tc, test_detect_negative);
 	tcase_add_test(tc, test_long_line);
 	suite_add_tcase(s, tc);
