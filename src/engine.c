@@ -25,6 +25,22 @@ struct conn {
 	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
 	struct td_starttls st;
 	struct td_classify_flow *cf; /* nDPI's state until its verdict */
+	/* --save-evidence: the frames kept (ev.first, in frame order), the
+	 * last one, and what they cost (TD_ENGINE_FRAME_BYTES each) */
+	struct td_engine_evidence ev;
+	struct td_engine_frame *ev_last;
+	size_t ev_bytes;
+};
+
+/* The frame being processed, as the capture delivered it: what a
+ * connection keeps as evidence. */
+struct raw_frame {
+	int linktype;
+	uint32_t frame;
+	struct td_time ts;
+	const uint8_t *data;
+	size_t caplen, wirelen;
+	bool reassembled; /* the segment came out of IP reassembly */
 };
 
 struct td_engine {
@@ -41,6 +57,7 @@ struct td_engine {
 	struct td_reasm_sink sink;
 	struct td_tls_cert_sink cert_sink;
 	struct conn *cur; /* the connection the sinks are working for */
+	struct raw_frame raw;
 };
 
 /* idle_timeout[] is indexed by the flow table's states */
@@ -67,6 +84,8 @@ void td_engine_config_default(struct td_engine_config *cfg)
 	cfg->idle_timeout[TD_ENGINE_CLOSING] = 30;
 	cfg->classify = true;
 	cfg->secrets = NULL;
+	cfg->evidence = NULL;
+	cfg->evidence_max_bytes = TD_ENGINE_EVIDENCE_MAX_DEFAULT;
 }
 
 /* ---- sinks: reassembled bytes into the TLS parser ---------------------- */
@@ -164,8 +183,55 @@ static void classify_done(struct td_engine *e, struct conn *c)
 	c->cf = NULL;
 }
 
+/* Keeps the frame being processed as evidence of c, within the cap. */
+static void evidence_keep(struct td_engine *e, struct conn *c)
+{
+	const struct raw_frame *raw = &e->raw;
+	struct td_engine_frame *f;
+	size_t cost = TD_ENGINE_FRAME_BYTES(raw->caplen);
+
+	if (!e->cfg.evidence)
+		return;
+	if (raw->reassembled) {
+		c->ev.fragments++;
+		return;
+	}
+	if (cost > e->cfg.evidence_max_bytes - c->ev_bytes || !(f = malloc(cost - 16))) {
+		/* out of memory too: the evidence is short either way */
+		c->ev.over_cap++;
+		return;
+	}
+	f->next = NULL;
+	f->frame = raw->frame;
+	f->ts = raw->ts;
+	f->linktype = raw->linktype;
+	f->caplen = (uint32_t)raw->caplen;
+	f->wirelen = (uint32_t)raw->wirelen;
+	memcpy(f->data, raw->data, raw->caplen);
+	if (c->ev_last)
+		c->ev_last->next = f;
+	else
+		c->ev.first = f;
+	c->ev_last = f;
+	c->ev.frames++;
+	c->ev_bytes += cost;
+}
+
+static void evidence_free(struct conn *c)
+{
+	const struct td_engine_frame *f = c->ev.first;
+
+	while (f) {
+		const struct td_engine_frame *next = f->next;
+		free((void *)f); /* const for the callback's eyes only */
+		f = next;
+	}
+	c->ev.first = c->ev_last = NULL;
+	c->ev_bytes = 0;
+}
+
 /* Ends a connection: flush what reassembly holds, let the parser close
- * each side, decide the outcome, emit, free. */
+ * each side, decide the outcome, emit (and offer its evidence), free. */
 static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_open)
 {
 	e->cur = c;
@@ -182,6 +248,8 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	if (c->s.is_tls) {
 		e->st.tls++;
 		e->emit(e->user, &c->s);
+		if (e->cfg.evidence)
+			e->cfg.evidence(e->user, &c->s, &c->ev);
 	} else {
 		e->st.not_tls++;
 	}
@@ -189,17 +257,19 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	td_tls_free(&c->tls);
 	td_reasm_free(&c->rd[0]);
 	td_reasm_free(&c->rd[1]);
+	evidence_free(c);
 	free(c);
 	e->cur = NULL;
 }
 
 /* What a connection holds: its struct (session facts, parser and
  * reassembly state inline), the reassembler's held segments, the TLS
- * parser's buffers, nDPI's flow state; each block with an allocator
- * header. Charged to its flow after every packet (td_flow_charge). */
+ * parser's buffers, nDPI's flow state, the frames kept as evidence; each
+ * block with an allocator header. Charged to its flow after every packet
+ * (td_flow_charge). */
 static size_t conn_bytes(const struct conn *c)
 {
-	size_t n = sizeof *c + 16;
+	size_t n = sizeof *c + 16 + c->ev_bytes;
 
 	n += td_reasm_bytes(&c->rd[0]) + td_reasm_bytes(&c->rd[1]);
 	n += td_tls_bytes(&c->tls);
@@ -475,6 +545,7 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 			return;
 	}
 	td_flow_touch(e->flows, f, ts);
+	evidence_keep(e, c);
 
 	int dir = from_a == c->client_is_a ? TD_DIR_C2S : TD_DIR_S2C;
 	struct td_session *s = &c->s;
@@ -576,6 +647,7 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 	enum td_decode_result r =
 		td_decode_packet_info(linktype, data, caplen, wirelen, &seg, &info);
 
+	e->raw = (struct raw_frame){linktype, frame, ts, data, caplen, wirelen, false};
 	e->st.packets++;
 	e->st.by_decode[r]++;
 	expire_idle(e, ts);
@@ -589,6 +661,7 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 		/* The datagram is decoded as raw IP; what was around its
 		 * fragments (VLAN, a tunnel) still surrounds it. */
 		r = td_decode_packet_info(TD_LINK_RAW, dgram, len, len, &seg, &info);
+		e->raw.reassembled = true;
 		seg.encap |= outer;
 		info.encap |= outer;
 		if (outer & TD_ENCAP_VLAN)
