@@ -196,8 +196,11 @@ static void evidence_keep(struct td_engine *e, struct conn *c)
 		c->ev.fragments++;
 		return;
 	}
-	if (cost > e->cfg.evidence_max_bytes - c->ev_bytes || !(f = malloc(cost - 16))) {
-		/* out of memory too: the evidence is short either way */
+	/* Once a frame did not fit, none after it is kept: the evidence is
+	 * the connection's beginning without holes (out of memory counts the
+	 * same way: the evidence is short either way). */
+	if (c->ev.over_cap || cost > e->cfg.evidence_max_bytes - c->ev_bytes ||
+	    !(f = malloc(cost - 16))) {
 		c->ev.over_cap++;
 		return;
 	}
