@@ -172,6 +172,7 @@ struct run {
 	 * severity of the reported connection's findings before
 	 * --min-severity filtered them (-1: none). */
 	struct td_capture_writer *evidence;
+	bool evidence_failed; /* a live flush of it failed (err says so) */
 	int evidence_linktype;
 	int findings_max;
 };
@@ -632,9 +633,14 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 			return TD_CAP_EOF;
 		st = td_capture_next(cap, &pkt, err, errlen);
 		if (st == TD_CAP_TIMEOUT) {
-			/* idle: a good moment to put the -w file on disk */
+			/* idle: a good moment to put the -w and evidence files
+			 * on disk */
 			if (td_capture_dump_flush(cap, err, errlen) != TD_CAP_OK)
 				return TD_CAP_ERR_OUTPUT;
+			if (r->evidence && td_capture_writer_flush(r->evidence, err, errlen) != TD_CAP_OK) {
+				r->evidence_failed = true;
+				return TD_CAP_ERR_OUTPUT;
+			}
 			continue;
 		}
 		if (st != TD_CAP_OK)
@@ -1862,13 +1868,16 @@ static int run_file(struct run *r)
 	st = read_loop(r, cap, eng, err, sizeof err);
 	td_engine_finish(eng);
 	progress_clear(r);
-	if (st == TD_CAP_ERR_OUTPUT || td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
+	if ((st == TD_CAP_ERR_OUTPUT && !r->evidence_failed) ||
+	    td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
 		fprintf(stderr, "tlsdiag: -w %s\n", err);
 		rc = EXIT_RUNTIME;
 	}
-	/* every connection has ended: the evidence file is complete */
-	if (td_capture_writer_close(r->evidence, err, sizeof err) != TD_CAP_OK) {
-		fprintf(stderr, "tlsdiag: --save-evidence %s\n", err);
+	/* every connection has ended: the evidence file is complete (its
+	 * own message buffer: err may hold why the input stopped) */
+	char werr[1024];
+	if (td_capture_writer_close(r->evidence, werr, sizeof werr) != TD_CAP_OK) {
+		fprintf(stderr, "tlsdiag: --save-evidence %s\n", werr);
 		rc = EXIT_RUNTIME;
 	}
 	r->evidence = NULL;
