@@ -736,14 +736,14 @@ static void usage(FILE *out)
 		"  --max-memory SIZE    bytes held for all connections together (K, M, G\n"
 		"                       suffixes; default 256M); above it the least\n"
 		"                       recently active connections are evicted\n"
-		"  --save-evidence FILE  write the frames of every connection that failed,\n"
+		"  --save-evidence FILE\n"
+		"                       write the frames of every connection that failed,\n"
 		"                       did not complete, or has a finding at or above\n"
-		"                       --evidence-min-severity (default medium) to FILE (pcap;\n"
-		"                       never overwrites an existing file)\n"
-		"  --evidence-min-severity SEV  see --save-evidence\n"
-		"  --evidence-max-bytes SIZE  bytes kept per connection for --save-evidence\n"
-		"                       (K, M suffixes; default 128K); later frames are\n"
-		"                       counted, not kept\n"
+		"                       --evidence-min-severity SEV (default medium) to\n"
+		"                       FILE (pcap; never overwrites an existing file)\n"
+		"  --evidence-max-bytes SIZE\n"
+		"                       frames kept per connection for --save-evidence (K,\n"
+		"                       M suffixes; default 128K); later ones are counted\n"
 		"  --idle-timeout SECS  seconds of capture time after which an idle\n"
 		"                       established connection ends (default 300), or\n"
 		"                       HALF_OPEN,ESTABLISHED,CLOSING (default 30,300,30)\n"
@@ -1027,6 +1027,11 @@ static int parse_evidence_option(int c, const char *arg, struct options *o)
 
 	switch (c) {
 	case OPT_SAVE_EVIDENCE:
+		if (strcmp(arg, "-") == 0) {
+			fprintf(stderr, "tlsdiag: --save-evidence -: the report goes to standard "
+					"output; give a file name\n");
+			return -1;
+		}
 		o->evidence_file = arg;
 		return 0;
 	case OPT_EVIDENCE_MIN_SEVERITY:

@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "td_engine.h"
 #include "td_test_util.h"
+#include "td_x509.h"
 
 #define SCHEMA "schema/tlsdiag-v1.schema.json"
 #define VALIDATE "tools/validate-json"
@@ -508,6 +510,7 @@ START_TEST(test_usage_errors)
 		"--save-evidence DIR/e.pcap --evidence-max-bytes 10",
 		"--save-evidence DIR/e.pcap --evidence-min-severity severe",
 		"--save-evidence DIR/e.pcap --redact",
+		"--save-evidence -",
 	};
 	char *dir = td_test_tmpdir("evidence"), args[600], *out;
 	struct stat st;
@@ -531,6 +534,135 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+/* ---- the engine: what a connection holds, and what it hands over ------ */
+
+#define MAX_FRAMES 64
+
+/* What the evidence callback was given, copied. */
+struct seen {
+	unsigned calls;
+	struct td_engine_evidence ev;
+	uint32_t frame[MAX_FRAMES];
+	size_t len[MAX_FRAMES];
+	uint8_t *data[MAX_FRAMES];
+};
+
+static void on_emit(void *user, struct td_session *s)
+{
+	(void)user;
+	(void)s;
+}
+
+static void on_evidence(void *user, const struct td_session *s,
+			const struct td_engine_evidence *ev)
+{
+	struct seen *x = user;
+	size_t i = 0;
+
+	(void)s;
+	x->calls++;
+	x->ev = *ev;
+	for (const struct td_engine_frame *f = ev->first; f; f = f->next, i++) {
+		ck_assert_uint_lt(i, MAX_FRAMES);
+		x->frame[i] = f->frame;
+		x->len[i] = f->caplen;
+		x->data[i] = malloc(f->caplen);
+		ck_assert_ptr_nonnull(x->data[i]);
+		memcpy(x->data[i], f->data, f->caplen);
+	}
+	ck_assert_uint_eq(i, ev->frames);
+	x->ev.first = NULL;
+}
+
+static struct td_engine *engine(struct td_x509_cache *cache, struct seen *x, size_t cap)
+{
+	struct td_engine_config cfg;
+	struct td_engine *e;
+
+	td_engine_config_default(&cfg);
+	cfg.classify = false;
+	if (x) {
+		cfg.evidence = on_evidence;
+		cfg.evidence_max_bytes = cap;
+	}
+	e = td_engine_new(&cfg, cache, on_emit, x);
+	ck_assert_ptr_nonnull(e);
+	return e;
+}
+
+static size_t memory_now(const struct td_engine *e)
+{
+	struct td_engine_stats st;
+
+	td_engine_stats(e, &st);
+	return st.memory_now;
+}
+
+/* The key-mismatch sample through two engines, one keeping evidence:
+ * while the connection is open the difference in memory held is exactly
+ * TD_ENGINE_FRAME_BYTES of every frame so far (what --max-memory counts);
+ * when it ends the callback gets every frame, in order, byte for byte, and
+ * the memory is given back. */
+START_TEST(test_engine_frames_accounted)
+{
+	uint8_t *frames[MAX_FRAMES];
+	size_t lens[MAX_FRAMES], n, held = 0;
+	int lt;
+	struct td_x509_cache *cache = td_x509_cache_new(16);
+	struct seen x = {0};
+	struct td_engine *plain, *ev;
+
+	ck_assert_ptr_nonnull(cache);
+	n = td_test_sample_frames(MISMATCH ".pcap", frames, lens, MAX_FRAMES, &lt);
+	ck_assert_uint_ge(n, 3);
+	plain = engine(cache, NULL, 0);
+	ev = engine(cache, &x, TD_ENGINE_EVIDENCE_MAX_DEFAULT);
+	for (size_t i = 0; i < n; i++) {
+		struct td_time ts = {1000, (int32_t)i};
+		td_engine_packet(plain, lt, (uint32_t)i + 1, ts, frames[i], lens[i], lens[i]);
+		td_engine_packet(ev, lt, (uint32_t)i + 1, ts, frames[i], lens[i], lens[i]);
+		held += TD_ENGINE_FRAME_BYTES(lens[i]);
+		if (i + 1 < n) {
+			ck_assert_uint_eq(x.calls, 0);
+			ck_assert_uint_eq(memory_now(ev) - memory_now(plain), held);
+		}
+	}
+	/* the last ACK after both FINs ends the connection */
+	ck_assert_uint_eq(x.calls, 1);
+	ck_assert_uint_eq(memory_now(ev), memory_now(plain));
+	ck_assert_uint_eq(x.ev.frames, n);
+	ck_assert_uint_eq(x.ev.over_cap, 0);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(x.frame[i], i + 1);
+		ck_assert_uint_eq(x.len[i], lens[i]);
+		ck_assert_int_eq(memcmp(x.data[i], frames[i], lens[i]), 0);
+		free(x.data[i]);
+	}
+	td_engine_free(plain);
+	td_engine_free(ev);
+
+	/* a cap of the first three frames: they are kept, the rest counted */
+	memset(&x, 0, sizeof x);
+	size_t cap = TD_ENGINE_FRAME_BYTES(lens[0]) + TD_ENGINE_FRAME_BYTES(lens[1]) +
+		     TD_ENGINE_FRAME_BYTES(lens[2]);
+	ev = engine(cache, &x, cap);
+	for (size_t i = 0; i < n; i++)
+		td_engine_packet(ev, lt, (uint32_t)i + 1, (struct td_time){1000, (int32_t)i},
+				 frames[i], lens[i], lens[i]);
+	ck_assert_uint_eq(x.calls, 1);
+	ck_assert_uint_eq(x.ev.frames, 3);
+	ck_assert_uint_eq(x.ev.over_cap, n - 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_uint_eq(x.frame[i], i + 1);
+		free(x.data[i]);
+	}
+	td_engine_free(ev);
+	for (size_t i = 0; i < n; i++)
+		free(frames[i]);
+	td_x509_cache_free(cache);
+}
+END_TEST
+
 Suite *td_evidence_suite(void)
 {
 	Suite *s = suite_create("evidence");
@@ -545,6 +677,7 @@ Suite *td_evidence_suite(void)
 	tcase_add_test(tc, test_other_link_type);
 	tcase_add_test(tc, test_file_safety);
 	tcase_add_test(tc, test_usage_errors);
+	tcase_add_test(tc, test_engine_frames_accounted);
 	suite_add_tcase(s, tc);
 	return s;
 }
