@@ -59,7 +59,7 @@ struct td_engine_config {
 /* One frame a connection kept (td_engine_config.evidence), as the capture
  * delivered it. */
 struct td_engine_frame {
-	const struct td_engine_frame *next; /* the connection's next frame */
+	struct td_engine_frame *next; /* the connection's next frame */
 	uint32_t frame;
 	struct td_time ts;
 	int linktype;
@@ -72,14 +72,16 @@ struct td_engine_frame {
 #define TD_ENGINE_FRAME_BYTES(caplen) (sizeof(struct td_engine_frame) + 16 + (size_t)(caplen))
 
 /* A connection's evidence. The frames are in frame order; borrowed for
- * the evidence() call. */
+ * the evidence() call, read-only. */
 struct td_engine_evidence {
-	const struct td_engine_frame *first;
+	struct td_engine_frame *first;
 	uint32_t frames;
-	/* Frames of the connection not kept: beyond evidence_max_bytes (the
-	 * first frames are kept: the handshake), and the last fragment of a
-	 * reassembled IP datagram (its other fragments were never tied to a
-	 * connection, so the frame alone would not decode). */
+	/* Frames of the connection not kept: from the first that did not fit
+	 * under evidence_max_bytes on (the first frames are kept: the
+	 * handshake), and segments out of IP reassembly whose fragments'
+	 * frames were not all held (dropped past the reassembly caps, or a
+	 * fragment inside a fragmented tunnel): counted once per segment.
+	 * The fragments of a reassembled datagram are kept, each its frame. */
 	uint32_t over_cap, fragments;
 };
 

@@ -1575,7 +1575,7 @@ static void on_evidence(void *user, const struct td_session *s,
 	r->sum.evidence.connections++;
 	r->sum.evidence.connections_capped += ev->over_cap > 0;
 	r->sum.evidence.frames_over_cap += ev->over_cap;
-	r->sum.evidence.frames_fragments += ev->fragments;
+	r->sum.evidence.segments_fragments_lost += ev->fragments;
 	for (const struct td_engine_frame *f = ev->first; f; f = f->next) {
 		if (f->linktype != r->evidence_linktype) {
 			r->sum.evidence.frames_other_link++;

@@ -1069,7 +1069,7 @@ static json_t *j_summary_evidence(const struct td_summary *sum)
 	put(&b, "frames", j_u64(sum->evidence.frames));
 	put(&b, "connections_capped", j_u64(sum->evidence.connections_capped));
 	put(&b, "frames_over_cap", j_u64(sum->evidence.frames_over_cap));
-	put(&b, "frames_ip_reassembled", j_u64(sum->evidence.frames_fragments));
+	put(&b, "fragmented_segments_not_kept", j_u64(sum->evidence.segments_fragments_lost));
 	put(&b, "frames_other_link_type", j_u64(sum->evidence.frames_other_link));
 	return jb_done(&b);
 }

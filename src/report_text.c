@@ -1433,9 +1433,9 @@ static void evidence_lines(const struct tx *t, const struct td_summary *sum)
 			VALUE_COL, "", (unsigned long long)sum->evidence.connections_capped,
 			(unsigned long long)sum->evidence.max_bytes,
 			(unsigned long long)sum->evidence.frames_over_cap);
-	if (sum->evidence.frames_fragments || t->verbose > 0)
-		fprintf(t->out, "%*s%llu frames left out: IP fragments\n", VALUE_COL, "",
-			(unsigned long long)sum->evidence.frames_fragments);
+	if (sum->evidence.segments_fragments_lost || t->verbose > 0)
+		fprintf(t->out, "%*s%llu segments left out: not all their IP fragments were held\n",
+			VALUE_COL, "", (unsigned long long)sum->evidence.segments_fragments_lost);
 	if (sum->evidence.frames_other_link || t->verbose > 0)
 		fprintf(t->out, "%*s%llu frames left out: another link type than the file's\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.frames_other_link);
