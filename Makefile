@@ -90,6 +90,8 @@ TEST_SRCS += test/check_rules.c
 # Where the report goes and what it promises (test/check_output.c): the
 # JSON Schema, validated with python3-jsonschema (tools/validate-json).
 TEST_SRCS += test/check_output.c
+# --save-evidence: the frames of the failed connections (test/check_evidence.c).
+TEST_SRCS += test/check_evidence.c
 # --redact: pseudonyms keyed with HMAC (libcrypto).
 LIB_SRCS += src/redact.c
 DEB_TOOLS += python3-jsonschema

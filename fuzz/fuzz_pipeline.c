@@ -2,8 +2,8 @@
  *
  * The input is written to a memfd and opened through its /proc path, so it
  * takes the same road as `tlsdiag -r FILE`: libpcap (pcap or pcapng), the
- * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32), the
- * diagnosis, and both reports. Invariants checked on every connection, as
+ * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32; the
+ * frames kept for --save-evidence), the diagnosis, and both reports. Invariants checked on every connection, as
  * td_report.h promises them: the text report (no colours) holds no
  * terminal control character, and the JSON line is one line that jansson
  * parses back.
@@ -79,6 +79,30 @@ static void on_session(void *user, struct td_session *s)
 	check_json(td_report_session_json(s));
 }
 
+/* --save-evidence's hand-over: frames in frame order, as many as
+ * announced, within the cap (TD_ENGINE_FRAME_BYTES each). */
+static void on_evidence(void *user, const struct td_session *s,
+			const struct td_engine_evidence *ev)
+{
+	struct run *r = user;
+	uint32_t n = 0, last = 0;
+	size_t bytes = 0;
+
+	(void)s;
+	for (const struct td_engine_frame *f = ev->first; f; f = f->next, n++) {
+		FUZZ_ASSERT(n == 0 || f->frame > last);
+		last = f->frame;
+		bytes += TD_ENGINE_FRAME_BYTES(f->caplen);
+	}
+	FUZZ_ASSERT(n == ev->frames);
+	FUZZ_ASSERT(bytes <= r->sum.evidence.max_bytes);
+	r->sum.evidence.connections++;
+	r->sum.evidence.frames += n;
+	r->sum.evidence.connections_capped += ev->over_cap > 0;
+	r->sum.evidence.frames_over_cap += ev->over_cap;
+	r->sum.evidence.segments_fragments_lost += ev->fragments;
+}
+
 /* The input as a file with a path libpcap can open. */
 static int input_path(const uint8_t *data, size_t size, char *path, size_t n)
 {
@@ -130,6 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * input in 32 (by size) goes through classification, so the rest of
 	 * the pipeline is fuzzed a hundred times faster. */
 	cfg.classify = size % 32 == 0;
+	/* every frame kept for evidence; a small cap for half the inputs */
+	cfg.evidence = on_evidence;
+	cfg.evidence_max_bytes = size % 2 ? 4096 : TD_ENGINE_EVIDENCE_MAX_DEFAULT;
+	r.sum.evidence.file = "evidence.pcap";
+	r.sum.evidence.max_bytes = cfg.evidence_max_bytes;
 	struct td_engine *eng = td_engine_new(&cfg, cache, on_session, &r);
 	FUZZ_ASSERT(cache != NULL && eng != NULL);
 	while ((st = td_capture_next(cap, &pkt, err, sizeof err)) == TD_CAP_OK) {

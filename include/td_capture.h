@@ -114,16 +114,40 @@ enum td_capture_status td_capture_next(struct td_capture *c, struct td_packet *p
 				       size_t errlen);
 
 /* Also writes every packet td_capture_next() delivers from now on to a new
- * pcap file at path (microsecond timestamps, the input's link type). The
- * file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644: an existing
- * file or a symbolic link at path is refused (TD_CAP_ERR_OUTPUT, err says
- * which), never overwritten or followed. Merged files must share one link
- * type. */
+ * pcap file at path (td_capture_writer_open(): microsecond timestamps, the
+ * input's link type; an existing file or a symbolic link at path is
+ * refused, TD_CAP_ERR_OUTPUT, err says which). Merged files must share one
+ * link type. */
 TD_MUST_CHECK enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *path, char *err,
 					    size_t errlen);
 /* Flushes the -w file; TD_CAP_ERR_OUTPUT when writing it failed. TD_CAP_OK
  * when there is none. */
 TD_MUST_CHECK enum td_capture_status td_capture_dump_flush(struct td_capture *c, char *err, size_t errlen);
+
+/* A pcap file being written: the -w file, the --save-evidence file. */
+struct td_capture_writer;
+
+/* Creates path with td_file_create() (td_file.h: an existing file or a
+ * symbolic link at path is refused, never overwritten or followed; mode
+ * 0644) and writes the pcap file header: link type linktype (a DLT_ value,
+ * as td_capture_linktype() gives it), snapshot length snaplen,
+ * microsecond timestamps. NULL on failure, with one line in err (a file
+ * created on the way is removed). */
+TD_MUST_CHECK struct td_capture_writer *td_capture_writer_open(const char *path, int linktype,
+							       int snaplen, char *err,
+							       size_t errlen);
+/* Appends one packet: its timestamp, captured bytes and original length
+ * as given. A write error shows at the next flush or at close. */
+void td_capture_writer_put(struct td_capture_writer *w, struct td_time ts, const uint8_t *data,
+			   uint32_t caplen, uint32_t wirelen);
+/* Puts what is buffered on disk; TD_CAP_ERR_OUTPUT (err names the file)
+ * when a write failed. */
+TD_MUST_CHECK enum td_capture_status td_capture_writer_flush(struct td_capture_writer *w, char *err,
+							     size_t errlen);
+/* Flushes and closes w (NULL: nothing to do, TD_CAP_OK); TD_CAP_ERR_OUTPUT
+ * when a write failed. w is freed either way. */
+enum td_capture_status td_capture_writer_close(struct td_capture_writer *w, char *err,
+					       size_t errlen);
 
 /* Counters so far; live, the drop counters are asked of the kernel. */
 void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out);
@@ -136,8 +160,8 @@ int td_capture_linktype(const struct td_capture *c);
 /* libpcap's warning when the live capture was opened, or NULL. Borrowed
  * for the capture's lifetime. */
 const char *td_capture_warning(const struct td_capture *c);
-/* The link type's name and the snapshot length, for the "listening on"
- * line. */
+/* The link type's name, for the "listening on" line, and the snapshot
+ * length (several files: the largest of theirs). */
 const char *td_capture_linktype_name(const struct td_capture *c);
 int td_capture_snaplen(const struct td_capture *c);
 void td_capture_close(struct td_capture *c);

@@ -22,6 +22,13 @@ struct td_x509_cache;
 /* Idle-timeout states (td_flow.h's enum td_flow_state, in that order). */
 enum { TD_ENGINE_HALF_OPEN, TD_ENGINE_ESTABLISHED, TD_ENGINE_CLOSING, TD_ENGINE_STATES };
 
+struct td_engine_evidence;
+/* Called once per finished TLS connection right after emit (s is the same
+ * session, valid during the call only) with the frames it kept; the
+ * caller decides whether to write them. */
+typedef void (*td_engine_evidence_fn)(void *user, const struct td_session *s,
+				      const struct td_engine_evidence *ev);
+
 struct td_engine_config {
 	size_t max_flows;         /* connections held at once; oldest evicted */
 	/* Bytes held for all connections together (table, entries, session
@@ -40,7 +47,47 @@ struct td_engine_config {
 	/* Secrets to decrypt handshakes with (--keylog, --key); borrowed,
 	 * NULL when none. */
 	const struct td_tls_secrets *secrets;
+	/* --save-evidence: every connection keeps the frames that carried
+	 * its TCP segments, up to evidence_max_bytes (TD_ENGINE_FRAME_BYTES
+	 * of each; later frames are counted, not kept), until it ends; then
+	 * evidence() is called (after emit, TLS connections only) and the
+	 * frames are freed. The frames count in max_memory. NULL: none kept. */
+	td_engine_evidence_fn evidence;
+	size_t evidence_max_bytes;
 };
+
+/* One frame a connection kept (td_engine_config.evidence), as the capture
+ * delivered it. */
+struct td_engine_frame {
+	struct td_engine_frame *next; /* the connection's next frame */
+	uint32_t frame;
+	struct td_time ts;
+	int linktype;
+	uint32_t caplen, wirelen;
+	uint8_t data[]; /* caplen bytes */
+};
+
+/* What one held frame costs: its struct, its bytes and the allocator's
+ * header; what evidence_max_bytes and max_memory count. */
+#define TD_ENGINE_FRAME_BYTES(caplen) (sizeof(struct td_engine_frame) + 16 + (size_t)(caplen))
+
+/* A connection's evidence. The frames are in frame order; borrowed for
+ * the evidence() call, read-only. */
+struct td_engine_evidence {
+	struct td_engine_frame *first;
+	uint32_t frames;
+	/* Frames of the connection not kept: from the first that did not fit
+	 * under evidence_max_bytes on (the first frames are kept: the
+	 * handshake), and segments out of IP reassembly whose fragments'
+	 * frames were not all held (dropped past the reassembly caps, or a
+	 * fragment inside a fragmented tunnel): counted once per segment.
+	 * The fragments of a reassembled datagram are kept, each its frame. */
+	uint32_t over_cap, fragments;
+};
+
+/* --evidence-max-bytes' default: the handshake of any real connection
+ * (certificate chains included) with its ACKs, several times over. */
+#define TD_ENGINE_EVIDENCE_MAX_DEFAULT ((size_t)128 << 10)
 
 /* --max-memory's default: about 33000 connections mid-handshake. */
 #define TD_ENGINE_MAX_MEMORY_DEFAULT ((size_t)256 << 20)

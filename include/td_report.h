@@ -99,6 +99,21 @@ struct td_summary {
 	bool live;
 	const char *interface;
 	uint64_t dropped_kernel, dropped_iface;
+	/* --save-evidence: the file (NULL: not asked for, and the rest is
+	 * zero), the severity a finding needs for its connection to be
+	 * written (enum td_severity), the cap of bytes kept per connection;
+	 * connections and frames written; connections written whose frames
+	 * did not all fit under the cap, and those frames; segments out of
+	 * IP reassembly whose fragments' frames were not all held (td_engine.h);
+	 * frames whose link type is not the file's (the first input's). */
+	struct {
+		const char *file;
+		unsigned min_severity;
+		uint64_t max_bytes;
+		uint64_t connections, frames;
+		uint64_t connections_capped, frames_over_cap, segments_fragments_lost,
+			frames_other_link;
+	} evidence;
 	/* NULL: the input was read to its end. Else why it stopped early
 	 * ("truncated capture: file.pcap: ... at byte N (frame M)");
 	 * borrowed for the call. */

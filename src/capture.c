@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "td_decode.h"
+#include "td_file.h"
 
 #define NO_SOURCE SIZE_MAX
 
@@ -46,9 +47,7 @@ struct td_capture {
 	char *warning;  /* live: pcap_activate()'s warning */
 	char *stopped;  /* files: the first file that stopped early, and where */
 	char linkname[128];
-	pcap_t *dead;   /* -w: the handle the dump file's header comes from */
-	pcap_dumper_t *dumper;
-	char *dump_path;
+	struct td_capture_writer *dump; /* -w */
 	struct td_capture_stats st;
 };
 
@@ -302,8 +301,8 @@ static void deliver(struct td_capture *c, const struct source *s, const struct p
 	pkt->data = data;
 	pkt->caplen = h->caplen;
 	pkt->wirelen = h->len;
-	if (c->dumper)
-		pcap_dump((u_char *)c->dumper, h, data);
+	if (c->dump)
+		td_capture_writer_put(c->dump, pkt->ts, data, h->caplen, h->len);
 }
 
 /* Reads source i's next packet ahead. A file that ends or stops early is
@@ -427,13 +426,90 @@ enum td_capture_status td_capture_next(struct td_capture *c, struct td_packet *p
 	return c->live ? live_next(c, pkt, err, errlen) : files_next(c, pkt, err, errlen);
 }
 
+struct td_capture_writer {
+	pcap_t *dead; /* the handle the file header comes from */
+	pcap_dumper_t *dumper;
+	char *path;
+};
+
+struct td_capture_writer *td_capture_writer_open(const char *path, int linktype, int snaplen,
+						 char *err, size_t errlen)
+{
+	struct td_capture_writer *w = calloc(1, sizeof *w);
+	FILE *fp = NULL;
+	int fd = td_file_create(path, err, errlen);
+
+	if (fd < 0) {
+		free(w);
+		return NULL;
+	}
+	if (!w || !(w->path = strdup(path)) || !(fp = fdopen(fd, "wb")) ||
+	    !(w->dead = pcap_open_dead_with_tstamp_precision(linktype, snaplen,
+							     PCAP_TSTAMP_PRECISION_MICRO))) {
+		fail(err, errlen, path, strerror(ENOMEM));
+		goto error;
+	}
+	w->dumper = pcap_dump_fopen(w->dead, fp);
+	if (!w->dumper) {
+		fail(err, errlen, path, pcap_geterr(w->dead));
+		goto error;
+	}
+	return w; /* pcap_dump_close() closes fp */
+
+error:
+	if (fp)
+		fclose(fp);
+	else
+		close(fd);
+	unlink(path); /* ours: created by O_EXCL */
+	if (w && w->dead)
+		pcap_close(w->dead);
+	if (w)
+		free(w->path);
+	free(w);
+	return NULL;
+}
+
+void td_capture_writer_put(struct td_capture_writer *w, struct td_time ts, const uint8_t *data,
+			   uint32_t caplen, uint32_t wirelen)
+{
+	struct pcap_pkthdr h = {.caplen = caplen, .len = wirelen};
+
+	h.ts.tv_sec = (time_t)ts.sec;
+	h.ts.tv_usec = ts.usec;
+	pcap_dump((u_char *)w->dumper, &h, data);
+}
+
+enum td_capture_status td_capture_writer_flush(struct td_capture_writer *w, char *err,
+					       size_t errlen)
+{
+	if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper))) {
+		fail(err, errlen, w->path, "cannot write the packets");
+		return TD_CAP_ERR_OUTPUT;
+	}
+	return TD_CAP_OK;
+}
+
+enum td_capture_status td_capture_writer_close(struct td_capture_writer *w, char *err,
+					       size_t errlen)
+{
+	enum td_capture_status st;
+
+	if (!w)
+		return TD_CAP_OK;
+	st = td_capture_writer_flush(w, err, errlen);
+	/* pcap_dump_close() fcloses the file without saying whether it
+	 * could: the flush above put everything there first */
+	pcap_dump_close(w->dumper);
+	pcap_close(w->dead);
+	free(w->path);
+	free(w);
+	return st;
+}
+
 enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *path, char *err,
 					    size_t errlen)
 {
-	int snaplen = 0, fd;
-	FILE *fp = NULL;
-	struct stat sb;
-
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->src[i].linktype != c->src[0].linktype) {
 			snprintf(err, errlen,
@@ -443,60 +519,17 @@ enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *pa
 				 c->src[i].linktype);
 			return TD_CAP_ERR_OUTPUT;
 		}
-		if (pcap_snapshot(c->src[i].pcap) > snaplen)
-			snaplen = pcap_snapshot(c->src[i].pcap);
 	}
-	/* Never follow a symbolic link, never replace a file: the path may
-	 * be in a directory others can write to, and we may be root. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		if (errno == ELOOP || (errno == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
-			fail(err, errlen, path, "is a symbolic link; not followed, not replaced");
-		else if (errno == EEXIST)
-			fail(err, errlen, path, "file exists; tlsdiag does not overwrite it");
-		else
-			fail(err, errlen, path, strerror(errno));
-		return TD_CAP_ERR_OUTPUT;
-	}
-	c->dump_path = strdup(path);
-	fp = fdopen(fd, "wb");
-	c->dead = pcap_open_dead_with_tstamp_precision(c->src[0].linktype, snaplen,
-						       PCAP_TSTAMP_PRECISION_MICRO);
-	if (!c->dump_path || !fp || !c->dead) {
-		fail(err, errlen, path, strerror(ENOMEM));
-		goto error;
-	}
-	c->dumper = pcap_dump_fopen(c->dead, fp);
-	if (!c->dumper) {
-		fail(err, errlen, path, pcap_geterr(c->dead));
-		goto error;
-	}
-	return TD_CAP_OK; /* pcap_dump_close() closes fp */
-
-error:
-	if (fp)
-		fclose(fp);
-	else
-		close(fd);
-	unlink(path); /* ours: created by O_EXCL above */
-	if (c->dead)
-		pcap_close(c->dead);
-	c->dead = NULL;
-	free(c->dump_path);
-	c->dump_path = NULL;
-	return TD_CAP_ERR_OUTPUT;
+	c->dump = td_capture_writer_open(path, c->src[0].linktype, td_capture_snaplen(c), err,
+					 errlen);
+	return c->dump ? TD_CAP_OK : TD_CAP_ERR_OUTPUT;
 }
 
 enum td_capture_status td_capture_dump_flush(struct td_capture *c, char *err, size_t errlen)
 {
-	if (!c->dumper)
-		return TD_CAP_OK;
-	if (pcap_dump_flush(c->dumper) != 0 || ferror(pcap_dump_file(c->dumper))) {
-		fail(err, errlen, c->dump_path, "cannot write the packets");
-		return TD_CAP_ERR_OUTPUT;
-	}
-	return TD_CAP_OK;
+	return c->dump ? td_capture_writer_flush(c->dump, err, errlen) : TD_CAP_OK;
 }
+
 
 void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out)
 {
@@ -550,7 +583,12 @@ const char *td_capture_linktype_name(const struct td_capture *c)
 
 int td_capture_snaplen(const struct td_capture *c)
 {
-	return pcap_snapshot(c->src[0].pcap);
+	int snaplen = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (pcap_snapshot(c->src[i].pcap) > snaplen)
+			snaplen = pcap_snapshot(c->src[i].pcap);
+	return snaplen;
 }
 
 const char *td_capture_warning(const struct td_capture *c)
@@ -562,14 +600,10 @@ void td_capture_close(struct td_capture *c)
 {
 	if (!c)
 		return;
-	if (c->dumper)
-		pcap_dump_close(c->dumper);
-	if (c->dead)
-		pcap_close(c->dead);
+	(void)td_capture_writer_close(c->dump, NULL, 0);
 	for (size_t i = 0; c->src && i < c->n; i++)
 		source_close(&c->src[i]);
 	free(c->src);
-	free(c->dump_path);
 	free(c->warning);
 	free(c->stopped);
 	free(c);

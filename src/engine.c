@@ -30,6 +30,45 @@ struct conn {
 		struct td_ovpn ov;
 	};
 	struct td_classify_flow *cf; /* nDPI's state until its verdict */
+	/* --save-evidence: the frames kept (ev.first, in frame order), the
+	 * last one, and what they cost (TD_ENGINE_FRAME_BYTES each) */
+	struct td_engine_evidence ev;
+	struct td_engine_frame *ev_last;
+	size_t ev_bytes;
+};
+
+/* The frame being processed, as the capture delivered it: what a
+ * connection keeps as evidence. */
+struct raw_frame {
+	int linktype;
+	uint32_t frame;
+	struct td_time ts;
+	const uint8_t *data;
+	size_t caplen, wirelen;
+	bool reassembled; /* the segment came out of IP reassembly */
+};
+
+/* --save-evidence and IP fragments: a fragment's frame cannot be tied to
+ * a connection until its datagram is whole, so each is held here with its
+ * datagram's key (RFC 791 §3.2: source, destination, protocol,
+ * identification) until then. When the datagram completes, its frames
+ * move to the connection the datagram belongs to. Bounded as the
+ * reassembler's own fragments are (td_defrag_limits: bytes and timeout):
+ * not in --max-memory until a connection takes them. */
+struct frag_frame {
+	struct frag_frame *next;
+	struct td_addr src, dst;
+	uint32_t id;
+	uint8_t proto;
+	struct td_engine_frame *f;
+};
+
+struct frag_frames {
+	struct frag_frame *head, *tail; /* in frame order */
+	size_t bytes;                   /* TD_ENGINE_FRAME_BYTES of each, plus the entry */
+	/* the frames of the datagram just completed, for the segment it
+	 * carries (NULL after each packet) */
+	struct frag_frame *done;
 };
 
 struct td_engine {
@@ -48,6 +87,8 @@ struct td_engine {
 	struct conn *cur; /* the connection the sinks are working for */
 	uint32_t cur_frame; /* and the frame and time of the bytes at hand */
 	struct td_time cur_ts;
+	struct raw_frame raw;
+	struct frag_frames frags;
 };
 
 /* idle_timeout[] is indexed by the flow table's states */
@@ -74,6 +115,8 @@ void td_engine_config_default(struct td_engine_config *cfg)
 	cfg->idle_timeout[TD_ENGINE_CLOSING] = 30;
 	cfg->classify = true;
 	cfg->secrets = NULL;
+	cfg->evidence = NULL;
+	cfg->evidence_max_bytes = TD_ENGINE_EVIDENCE_MAX_DEFAULT;
 }
 
 /* ---- sinks: reassembled bytes into the TLS parser ---------------------- */
@@ -192,8 +235,185 @@ static void classify_done(struct td_engine *e, struct conn *c)
 	c->cf = NULL;
 }
 
+/* A copy of the frame being processed; NULL when out of memory. */
+static struct td_engine_frame *frame_copy(const struct raw_frame *raw)
+{
+	struct td_engine_frame *f = malloc(TD_ENGINE_FRAME_BYTES(raw->caplen) - 16);
+
+	if (!f)
+		return NULL;
+	f->next = NULL;
+	f->frame = raw->frame;
+	f->ts = raw->ts;
+	f->linktype = raw->linktype;
+	f->caplen = (uint32_t)raw->caplen;
+	f->wirelen = (uint32_t)raw->wirelen;
+	memcpy(f->data, raw->data, raw->caplen);
+	return f;
+}
+
+/* Adds f (NULL: a copy that failed) to c's evidence, in frame order,
+ * within the cap. Once a frame did not fit, none after it is kept: the
+ * evidence is the connection's beginning without holes (out of memory
+ * counts the same way: the evidence is short either way). */
+static void evidence_add(struct td_engine *e, struct conn *c, struct td_engine_frame *f)
+{
+	struct td_engine_frame **at;
+
+	if (!f || c->ev.over_cap ||
+	    TD_ENGINE_FRAME_BYTES(f->caplen) > e->cfg.evidence_max_bytes - c->ev_bytes) {
+		c->ev.over_cap++;
+		free(f);
+		return;
+	}
+	if (!c->ev_last || c->ev_last->frame < f->frame) {
+		at = c->ev_last ? &c->ev_last->next : &c->ev.first;
+		c->ev_last = f;
+	} else {
+		/* a fragment older than frames kept since (its datagram
+		 * completed later): into its place */
+		at = &c->ev.first;
+		while (*at && (*at)->frame < f->frame)
+			at = &(*at)->next;
+	}
+	f->next = *at;
+	*at = f;
+	c->ev.frames++;
+	c->ev_bytes += TD_ENGINE_FRAME_BYTES(f->caplen);
+}
+
+/* Keeps the frame being processed as evidence of c: the frame itself, or
+ * when its segment came out of IP reassembly, every fragment's frame. */
+static void evidence_keep(struct td_engine *e, struct conn *c)
+{
+	struct frag_frame *ff;
+
+	if (!e->cfg.evidence)
+		return;
+	if (!e->raw.reassembled) {
+		evidence_add(e, c, frame_copy(&e->raw));
+		return;
+	}
+	if (!e->frags.done) {
+		/* the datagram's frames were not all held (see below) */
+		c->ev.fragments++;
+		return;
+	}
+	while ((ff = e->frags.done)) {
+		e->frags.done = ff->next;
+		evidence_add(e, c, ff->f);
+		free(ff);
+	}
+}
+
+static size_t frag_frame_bytes(const struct frag_frame *ff)
+{
+	return sizeof *ff + 16 + TD_ENGINE_FRAME_BYTES(ff->f->caplen);
+}
+
+static void frag_frame_free(struct frag_frame *ff)
+{
+	free(ff->f);
+	free(ff);
+}
+
+/* Drops the oldest held fragment frame. */
+static void frag_frames_pop(struct frag_frames *ff)
+{
+	struct frag_frame *old = ff->head;
+
+	ff->head = old->next;
+	if (!ff->head)
+		ff->tail = NULL;
+	ff->bytes -= frag_frame_bytes(old);
+	frag_frame_free(old);
+}
+
+/* Holds the frame being processed, a fragment of the datagram fr names,
+ * after dropping what is older than the reassembly timeout or beyond its
+ * byte cap. */
+static void frag_frames_hold(struct td_engine *e, const struct td_ip_frag *fr)
+{
+	struct frag_frames *ff = &e->frags;
+	struct frag_frame *n;
+
+	while (ff->head && e->raw.ts.sec - ff->head->f->ts.sec > (int64_t)e->cfg.defrag.timeout)
+		frag_frames_pop(ff);
+	n = malloc(sizeof *n);
+	if (!n || !(n->f = frame_copy(&e->raw))) {
+		free(n);
+		return;
+	}
+	n->next = NULL;
+	n->src = fr->src;
+	n->dst = fr->dst;
+	n->id = fr->id;
+	n->proto = fr->proto;
+	ff->bytes += frag_frame_bytes(n);
+	if (ff->tail)
+		ff->tail->next = n;
+	else
+		ff->head = n;
+	ff->tail = n;
+	while (ff->bytes > e->cfg.defrag.max_bytes && ff->head != n)
+		frag_frames_pop(ff);
+}
+
+static bool same_datagram(const struct frag_frame *ff, const struct td_ip_frag *fr)
+{
+	return ff->id == fr->id && ff->proto == fr->proto && ff->src.family == fr->src.family &&
+	       memcmp(ff->src.bytes, fr->src.bytes, sizeof ff->src.bytes) == 0 &&
+	       memcmp(ff->dst.bytes, fr->dst.bytes, sizeof ff->dst.bytes) == 0;
+}
+
+/* The datagram fr belongs to is whole: its held frames become the done
+ * list, in frame order. */
+static void frag_frames_done(struct td_engine *e, const struct td_ip_frag *fr)
+{
+	struct frag_frames *ff = &e->frags;
+	struct frag_frame **at = &ff->head, *prev = NULL, **done = &ff->done;
+
+	while (*at) {
+		struct frag_frame *x = *at;
+		if (!same_datagram(x, fr)) {
+			prev = x;
+			at = &x->next;
+			continue;
+		}
+		*at = x->next;
+		if (ff->tail == x)
+			ff->tail = prev;
+		ff->bytes -= frag_frame_bytes(x);
+		x->next = NULL;
+		*done = x;
+		done = &x->next;
+	}
+}
+
+static void frag_frames_clear(struct frag_frame **list)
+{
+	while (*list) {
+		struct frag_frame *x = *list;
+		*list = x->next;
+		frag_frame_free(x);
+	}
+}
+
+static void evidence_free(struct conn *c)
+{
+	struct td_engine_frame *f = c->ev.first;
+
+	while (f) {
+		struct td_engine_frame *next = f->next;
+		free(f);
+		f = next;
+	}
+	c->ev.first = c->ev_last = NULL;
+	c->ev_bytes = 0;
+}
+
 /* Ends a connection: flush what reassembly holds, let the parser close
- * each side, decide the outcome, emit, free. */
+ * each side, decide the outcome, emit (and offer its evidence), free. */
 static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_open)
 {
 	e->cur = c;
@@ -210,6 +430,8 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	if (c->s.is_tls) {
 		e->st.tls++;
 		e->emit(e->user, &c->s);
+		if (e->cfg.evidence)
+			e->cfg.evidence(e->user, &c->s, &c->ev);
 	} else {
 		e->st.not_tls++;
 	}
@@ -217,17 +439,19 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	td_tls_free(&c->tls);
 	td_reasm_free(&c->rd[0]);
 	td_reasm_free(&c->rd[1]);
+	evidence_free(c);
 	free(c);
 	e->cur = NULL;
 }
 
 /* What a connection holds: its struct (session facts, parser and
  * reassembly state inline), the reassembler's held segments, the TLS
- * parser's buffers, nDPI's flow state; each block with an allocator
- * header. Charged to its flow after every packet (td_flow_charge). */
+ * parser's buffers, nDPI's flow state, the frames kept as evidence; each
+ * block with an allocator header. Charged to its flow after every packet
+ * (td_flow_charge). */
 static size_t conn_bytes(const struct conn *c)
 {
-	size_t n = sizeof *c + 16;
+	size_t n = sizeof *c + 16 + c->ev_bytes;
 
 	n += td_reasm_bytes(&c->rd[0]) + td_reasm_bytes(&c->rd[1]);
 	n += td_tls_bytes(&c->tls);
@@ -510,6 +734,7 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 			return;
 	}
 	td_flow_touch(e->flows, f, ts);
+	evidence_keep(e, c);
 
 	int dir = from_a == c->client_is_a ? TD_DIR_C2S : TD_DIR_S2C;
 	struct td_session *s = &c->s;
@@ -611,6 +836,7 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 	enum td_decode_result r =
 		td_decode_packet_info(linktype, data, caplen, wirelen, &seg, &info);
 
+	e->raw = (struct raw_frame){linktype, frame, ts, data, caplen, wirelen, false};
 	e->st.packets++;
 	e->st.by_decode[r]++;
 	expire_idle(e, ts);
@@ -619,11 +845,22 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 		const uint8_t *dgram;
 		size_t len;
 		uint16_t outer = info.encap, vlan = info.vlan_id;
+		/* evidence: the outer datagram's fragments are held by
+		 * frame; an inner one's (a fragment inside a fragmented
+		 * tunnel) are not frames of their own */
+		bool outer_frag = e->cfg.evidence && round == 0;
+		if (outer_frag)
+			frag_frames_hold(e, &info.frag);
+		if (round > 0)
+			frag_frames_clear(&e->frags.done);
 		if (td_defrag_add(e->defrag, &info.frag, ts, &dgram, &len) != TD_DEFRAG_DONE)
 			return;
+		if (outer_frag)
+			frag_frames_done(e, &info.frag);
 		/* The datagram is decoded as raw IP; what was around its
 		 * fragments (VLAN, a tunnel) still surrounds it. */
 		r = td_decode_packet_info(TD_LINK_RAW, dgram, len, len, &seg, &info);
+		e->raw.reassembled = true;
 		seg.encap |= outer;
 		info.encap |= outer;
 		if (outer & TD_ENCAP_VLAN)
@@ -633,6 +870,8 @@ void td_engine_packet(struct td_engine *e, int linktype, uint32_t frame, struct 
 		note_not_decoded(e, &info);
 	if (r == TD_DECODE_TCP)
 		tcp_segment(e, &seg, frame, ts);
+	/* not taken by a connection (not TCP, no connection): dropped */
+	frag_frames_clear(&e->frags.done);
 }
 
 static int by_id(const void *a, const void *b)
@@ -711,5 +950,6 @@ void td_engine_free(struct td_engine *e)
 	td_flow_table_free(e->flows);
 	td_defrag_free(e->defrag);
 	td_classify_free(e->classify);
+	frag_frames_clear(&e->frags.head);
 	free(e);
 }

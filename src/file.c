@@ -110,3 +110,19 @@ out:
 		close(fd);
 	return ret;
 }
+
+int td_file_create(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || (errno == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
+		td_err_format(err, errlen, "%s: is a symbolic link; not followed, not replaced", path);
+	else if (errno == EEXIST)
+		td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it", path);
+	else
+		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+	return -1;
+}

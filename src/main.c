@@ -64,6 +64,12 @@ enum {
 #define CONSISTENCY_KEYS 1024
 #define MAX_RULE_FILES 32 /* --rules */
 #define MAX_DISABLE 256   /* --disable */
+/* --save-evidence: besides failed and incomplete connections, those with
+ * a finding of this severity or above (--evidence-min-severity). Medium:
+ * low findings are common on healthy traffic (nDPI's flow risks, such as
+ * a certificate valid for too long, flag most real servers), and a file
+ * for a ticket should hold the connections that are a problem. */
+#define TD_EVIDENCE_MIN_SEVERITY_DEFAULT TD_SEV_MEDIUM
 
 struct options {
 	const char *read_file; /* the first -r */
@@ -110,6 +116,11 @@ struct options {
 	 * --idle-timeout per state (0: the default) */
 	unsigned long long max_memory;
 	uint32_t idle_timeout[TD_ENGINE_STATES];
+	/* --save-evidence FILE, --evidence-min-severity (-1: not given),
+	 * --evidence-max-bytes (0: not given) */
+	const char *evidence_file;
+	int evidence_min_severity;
+	unsigned long long evidence_max_bytes;
 };
 
 /* The progress line on standard error while files are read (-q: none). */
@@ -156,6 +167,14 @@ struct run {
 	struct td_md *md;
 	FILE *report;
 	char *command; /* the command line, for the report */
+	/* --save-evidence: the file (opened with -w's rules, before the
+	 * first packet), its link type (the first input's), and the highest
+	 * severity of the reported connection's findings before
+	 * --min-severity filtered them (-1: none). */
+	struct td_capture_writer *evidence;
+	bool evidence_failed; /* a live flush of it failed (err says so) */
+	int evidence_linktype;
+	int findings_max;
 };
 
 /* ---- capture: -r files merged, -i live, -w, -Z, signals -------------- */
@@ -173,7 +192,8 @@ enum { SIG_STOP_BIT = 1, SIG_STATUS_BIT = 2 };
 /* getopt_long() values of --duration and the rules options, clear of
  * parse_options()' own. */
 enum { OPT_DURATION = 1024, OPT_RULES, OPT_NO_DEFAULT_RULES, OPT_DISABLE, OPT_LIST_RULES,
-       OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON, OPT_MAX_MEMORY, OPT_IDLE_TIMEOUT };
+       OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON, OPT_MAX_MEMORY, OPT_IDLE_TIMEOUT,
+       OPT_SAVE_EVIDENCE, OPT_EVIDENCE_MIN_SEVERITY, OPT_EVIDENCE_MAX_BYTES };
 
 static void on_signal(int sig)
 {
@@ -240,12 +260,12 @@ static int parse_number(const char *opt, const char *arg, unsigned long long min
 	return 0;
 }
 
-/* --max-memory SIZE: bytes, or with a suffix K, M or G (KiB, MiB, GiB).
- * At least 4 MiB: the flow table's bucket array alone takes 1 MiB. */
-static int parse_max_memory(const char *arg, struct options *o)
+/* A size for opt: bytes, or with a suffix K, M or G (KiB, MiB, GiB), from
+ * min to max bytes; range names them for the error. */
+static int parse_size(const char *opt, const char *arg, unsigned long long min,
+		      unsigned long long max, const char *range, unsigned long long *out)
 {
 	static const char suffixes[] = "kmg";
-	const unsigned long long min = 4ULL << 20, max = 1ULL << 50;
 	unsigned long long v, mul = 1;
 	const char *sfx;
 	char *end;
@@ -258,12 +278,20 @@ static int parse_max_memory(const char *arg, struct options *o)
 		end++;
 	}
 	if (errno || end == arg || *end || arg[0] == '-' || v > max / mul || v * mul < min) {
-		fprintf(stderr, "tlsdiag: --max-memory takes a size from 4M to 1048576G (bytes, or "
-				"with K, M or G), not '%s'\n", arg);
+		fprintf(stderr, "tlsdiag: %s takes a size from %s (bytes, or with K, M or G), "
+				"not '%s'\n", opt, range, arg);
 		return -1;
 	}
-	o->max_memory = v * mul;
+	*out = v * mul;
 	return 0;
+}
+
+/* --max-memory SIZE: at least 4 MiB, the flow table's bucket array alone
+ * takes 1 MiB. */
+static int parse_max_memory(const char *arg, struct options *o)
+{
+	return parse_size("--max-memory", arg, 4ULL << 20, 1ULL << 50, "4M to 1048576G",
+			  &o->max_memory);
 }
 
 /* --idle-timeout SECONDS (established connections) or
@@ -474,6 +502,15 @@ static int start_capture(struct run *r, struct td_capture *cap)
 		fprintf(stderr, "tlsdiag: -w %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (r->opt.evidence_file) {
+		r->evidence_linktype = td_capture_linktype(cap);
+		r->evidence = td_capture_writer_open(r->opt.evidence_file, r->evidence_linktype,
+						     td_capture_snaplen(cap), err, sizeof err);
+		if (!r->evidence) {
+			fprintf(stderr, "tlsdiag: --save-evidence %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
 	rc = drop_privileges(r);
 	if (rc != EXIT_OK)
 		return rc;
@@ -605,12 +642,16 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 			return TD_CAP_EOF;
 		st = td_capture_next(cap, &pkt, err, errlen);
 		if (st == TD_CAP_TIMEOUT) {
-			/* idle: a good moment to put the -w file on disk, and
-			 * to end the connections that went quiet (a stalled
-			 * handshake is reported while the capture runs, not
-			 * when the next packet comes) */
+			/* idle: a good moment to put the -w and evidence files
+			 * on disk, and to end the connections that went quiet
+			 * (a stalled handshake is reported while the capture
+			 * runs, not when the next packet comes) */
 			if (td_capture_dump_flush(cap, err, errlen) != TD_CAP_OK)
 				return TD_CAP_ERR_OUTPUT;
+			if (r->evidence && td_capture_writer_flush(r->evidence, err, errlen) != TD_CAP_OK) {
+				r->evidence_failed = true;
+				return TD_CAP_ERR_OUTPUT;
+			}
 			if (r->live)
 				td_engine_advance(eng, wall_time());
 			continue;
@@ -708,6 +749,14 @@ static void usage(FILE *out)
 		"  --max-memory SIZE    bytes held for all connections together (K, M, G\n"
 		"                       suffixes; default 256M); above it the least\n"
 		"                       recently active connections are evicted\n"
+		"  --save-evidence FILE\n"
+		"                       write the frames of every connection that failed,\n"
+		"                       did not complete, or has a finding at or above\n"
+		"                       --evidence-min-severity SEV (default medium) to\n"
+		"                       FILE (pcap; never overwrites an existing file)\n"
+		"  --evidence-max-bytes SIZE\n"
+		"                       frames kept per connection for --save-evidence (K,\n"
+		"                       M suffixes; default 128K); later ones are counted\n"
 		"  --idle-timeout SECS  seconds of capture time after which an idle\n"
 		"                       established connection ends (default 300), or\n"
 		"                       HALF_OPEN,ESTABLISHED,CLOSING (default 30,300,30)\n"
@@ -720,7 +769,8 @@ static void usage(FILE *out)
 		"the options, e.g.: tlsdiag -r capture.pcap 'host 10.0.0.1 and port 8443'\n"
 		"\n"
 		"Exit status: 0 ok (also when stopped by SIGINT/SIGTERM), 1 run-time failure,\n"
-		"2 usage (or a -w, -o or --report file that exists), 3 unreadable input or interface,\n"
+		"2 usage (or a -w, -o, --report or --save-evidence file that exists), 3 unreadable\n"
+		"input or interface,\n"
 		"4 bad filter, 5 capture stops early (report covers what was read),\n"
 		"6 keycheck: the key does not belong to the certificate, 7 a finding reached\n"
 		"--fail-on.\n");
@@ -982,6 +1032,49 @@ static int parse_rules_option(int c, const char *arg, struct options *o)
 	}
 }
 
+/* --save-evidence FILE, --evidence-min-severity SEV, --evidence-max-bytes
+ * SIZE (from 1K: a frame or two; to 1G). */
+static int parse_evidence_option(int c, const char *arg, struct options *o)
+{
+	int sev;
+
+	switch (c) {
+	case OPT_SAVE_EVIDENCE:
+		if (strcmp(arg, "-") == 0) {
+			fprintf(stderr, "tlsdiag: --save-evidence -: the report goes to standard "
+					"output; give a file name\n");
+			return -1;
+		}
+		o->evidence_file = arg;
+		return 0;
+	case OPT_EVIDENCE_MIN_SEVERITY:
+		if ((sev = parse_severity("--evidence-min-severity", arg)) < 0)
+			return -1;
+		o->evidence_min_severity = sev;
+		return 0;
+	default: /* --evidence-max-bytes */
+		return parse_size("--evidence-max-bytes", arg, 1ULL << 10, 1ULL << 30, "1K to 1G",
+				  &o->evidence_max_bytes);
+	}
+}
+
+/* The evidence options need --save-evidence, and the file holds the
+ * packets as captured: --redact could not hide the addresses in it. */
+static int check_evidence_options(const struct options *o)
+{
+	if (!o->evidence_file && (o->evidence_min_severity >= 0 || o->evidence_max_bytes)) {
+		fprintf(stderr, "tlsdiag: --evidence-min-severity and --evidence-max-bytes need "
+				"--save-evidence FILE\n");
+		return -1;
+	}
+	if (o->evidence_file && o->redact) {
+		fprintf(stderr, "tlsdiag: --save-evidence writes the packets as captured, addresses "
+				"and names included: it cannot be combined with --redact\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* The built-in rules (unless --no-default-rules), each --rules file, then
  * --disable. Errors are one line, "FILE:LINE:COL: message". */
 static int load_rules(struct run *r)
@@ -1012,6 +1105,7 @@ static int load_rules(struct run *r)
 static void run_rules(struct run *r, struct td_session *s)
 {
 	td_rules_eval(r->rules, s, &r->findings);
+	r->findings_max = td_findings_max(&r->findings);
 	if (r->opt.fail_on >= 0 && td_findings_max(&r->findings) >= r->opt.fail_on)
 		r->fail_on_hit = true;
 	td_findings_filter(&r->findings, r->opt.min_severity);
@@ -1046,6 +1140,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 		{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+		{"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
+		{"evidence-min-severity", required_argument, NULL, OPT_EVIDENCE_MIN_SEVERITY},
+		{"evidence-max-bytes", required_argument, NULL, OPT_EVIDENCE_MAX_BYTES},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1055,6 +1152,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->color = -1;
 	o->fail_on = -1;
+	o->evidence_min_severity = -1;
 	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:o:qvhV", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -1112,6 +1210,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_idle_timeout(optarg, o) != 0)
 				return -1;
 			break;
+		case OPT_SAVE_EVIDENCE:
+		case OPT_EVIDENCE_MIN_SEVERITY:
+		case OPT_EVIDENCE_MAX_BYTES:
+			if (parse_evidence_option(c, optarg, o) != 0)
+				return -1;
+			break;
 		case OPT_EXTRACT:
 			o->extract_dir = optarg;
 			break;
@@ -1154,7 +1258,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (!o->list_rules && !o->list_fields && check_capture_options(o) != 0)
+	if (!o->list_rules && !o->list_fields &&
+	    (check_capture_options(o) != 0 || check_evidence_options(o) != 0))
 		return -1;
 	/* tcpdump style: the rest of the command line is the filter */
 	size_t len = 0;
@@ -1467,6 +1572,33 @@ static void on_session(void *user, struct td_session *s)
 		r->write_failed = true;
 }
 
+/* --save-evidence: a connection that failed or did not complete (the
+ * outcome the report shows), or with a finding at or above
+ * --evidence-min-severity, has its frames written in frame order; the
+ * others' are dropped. Frames of another link type than the file's cannot
+ * go in it: counted. */
+static void on_evidence(void *user, const struct td_session *s,
+			const struct td_engine_evidence *ev)
+{
+	struct run *r = user;
+	bool failed = s->outcome == TD_OUTCOME_FAILED || s->outcome == TD_OUTCOME_INCOMPLETE;
+
+	if (!failed && r->findings_max < (int)r->sum.evidence.min_severity)
+		return;
+	r->sum.evidence.connections++;
+	r->sum.evidence.connections_capped += ev->over_cap > 0;
+	r->sum.evidence.frames_over_cap += ev->over_cap;
+	r->sum.evidence.segments_fragments_lost += ev->fragments;
+	for (const struct td_engine_frame *f = ev->first; f; f = f->next) {
+		if (f->linktype != r->evidence_linktype) {
+			r->sum.evidence.frames_other_link++;
+			continue;
+		}
+		td_capture_writer_put(r->evidence, f->ts, f->data, f->caplen, f->wirelen);
+		r->sum.evidence.frames++;
+	}
+}
+
 /* The first line of --key-password-file (at most 1023 bytes, without its
  * line end) into pw; the file is untrusted like any other input. */
 static int read_password(const char *path, char *pw, size_t n)
@@ -1723,6 +1855,16 @@ static int run_file(struct run *r)
 		if (r->opt.idle_timeout[i])
 			cfg.idle_timeout[i] = r->opt.idle_timeout[i];
 	r->sum.memory_cap = cfg.max_memory;
+	if (r->opt.evidence_file) {
+		cfg.evidence = on_evidence;
+		cfg.evidence_max_bytes = r->opt.evidence_max_bytes ? (size_t)r->opt.evidence_max_bytes
+								   : TD_ENGINE_EVIDENCE_MAX_DEFAULT;
+		r->sum.evidence.file = r->opt.evidence_file;
+		r->sum.evidence.min_severity = r->opt.evidence_min_severity >= 0
+						       ? (unsigned)r->opt.evidence_min_severity
+						       : TD_EVIDENCE_MIN_SEVERITY_DEFAULT;
+		r->sum.evidence.max_bytes = cfg.evidence_max_bytes;
+	}
 	if (r->have_keylog || r->have_dsb || r->n_keys) {
 		cfg.secrets = &r->secrets;
 		r->sum.decrypt_on = true;
@@ -1736,16 +1878,27 @@ static int run_file(struct run *r)
 	rc = start_capture(r, cap);
 	if (rc != EXIT_OK) {
 		td_engine_free(eng);
+		(void)td_capture_writer_close(r->evidence, err, sizeof err);
+		r->evidence = NULL;
 		td_capture_close(cap);
 		return rc;
 	}
 	st = read_loop(r, cap, eng, err, sizeof err);
 	td_engine_finish(eng);
 	progress_clear(r);
-	if (st == TD_CAP_ERR_OUTPUT || td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
+	if ((st == TD_CAP_ERR_OUTPUT && !r->evidence_failed) ||
+	    td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
 		fprintf(stderr, "tlsdiag: -w %s\n", err);
 		rc = EXIT_RUNTIME;
 	}
+	/* every connection has ended: the evidence file is complete (its
+	 * own message buffer: err may hold why the input stopped) */
+	char werr[1024];
+	if (td_capture_writer_close(r->evidence, werr, sizeof werr) != TD_CAP_OK) {
+		fprintf(stderr, "tlsdiag: --save-evidence %s\n", werr);
+		rc = EXIT_RUNTIME;
+	}
+	r->evidence = NULL;
 	if (st == TD_CAP_ERR_READ) {
 		r->sum.stopped = err;
 		rc = EXIT_TRUNCATED;

@@ -1054,6 +1054,26 @@ static json_t *j_summary_decryption(const struct td_summary *sum)
 	return jb_done(&b);
 }
 
+/* --save-evidence's counters, or null when it was not asked for. */
+static json_t *j_summary_evidence(const struct td_summary *sum)
+{
+	struct jb b;
+
+	if (!sum->evidence.file)
+		return json_null();
+	b = jb_new();
+	put(&b, "file", td_report_json_cstr(sum->evidence.file));
+	put(&b, "min_severity", json_string(td_severity_name(sum->evidence.min_severity)));
+	put(&b, "max_bytes_per_connection", j_u64(sum->evidence.max_bytes));
+	put(&b, "connections", j_u64(sum->evidence.connections));
+	put(&b, "frames", j_u64(sum->evidence.frames));
+	put(&b, "connections_capped", j_u64(sum->evidence.connections_capped));
+	put(&b, "frames_over_cap", j_u64(sum->evidence.frames_over_cap));
+	put(&b, "fragmented_segments_not_kept", j_u64(sum->evidence.segments_fragments_lost));
+	put(&b, "frames_other_link_type", j_u64(sum->evidence.frames_other_link));
+	return jb_done(&b);
+}
+
 /* The not-decoded rows of the summary: [{"what": "ethertype 0x88cc",
  * "packets": 3}, ...], and "other" for fields past the table. */
 static json_t *j_not_decoded(const struct td_summary *sum)
@@ -1188,6 +1208,7 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	put(&b, "memory_peak", j_u64(sum->memory_peak));
 	put(&b, "handshake_too_big", j_u64(sum->hs_too_big));
 	put(&b, "desyncs", j_u64(sum->desyncs));
+	put(&b, "evidence", j_summary_evidence(sum));
 	put(&b, "stopped", sum->stopped ? td_report_json_cstr(sum->stopped) : json_null());
 	return jb_done(&b);
 }

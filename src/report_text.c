@@ -1412,6 +1412,35 @@ static void text_defrag(const struct tx *t, const struct td_defrag_stats *st)
 	fputc('\n', t->out);
 }
 
+/* --save-evidence: what went into the file, and what could not. */
+static void evidence_lines(const struct tx *t, const struct td_summary *sum)
+{
+	const char *file = sum->evidence.file;
+	char line[600];
+
+	if (!file)
+		return;
+	snprintf(line, sizeof line, "%llu connection%s (%llu frames) written to %s",
+		 (unsigned long long)sum->evidence.connections,
+		 sum->evidence.connections == 1 ? "" : "s",
+		 (unsigned long long)sum->evidence.frames, file);
+	label_at(t, 2, VALUE_COL - 2, "evidence");
+	td_report_put_term(t->out, (const uint8_t *)line, strlen(line));
+	fputc('\n', t->out);
+	if (sum->evidence.connections_capped || t->verbose > 0)
+		fprintf(t->out, "%*s%llu cut at the cap of %llu bytes per connection (%llu frames "
+				"left out)\n",
+			VALUE_COL, "", (unsigned long long)sum->evidence.connections_capped,
+			(unsigned long long)sum->evidence.max_bytes,
+			(unsigned long long)sum->evidence.frames_over_cap);
+	if (sum->evidence.segments_fragments_lost || t->verbose > 0)
+		fprintf(t->out, "%*s%llu segments left out: not all their IP fragments were held\n",
+			VALUE_COL, "", (unsigned long long)sum->evidence.segments_fragments_lost);
+	if (sum->evidence.frames_other_link || t->verbose > 0)
+		fprintf(t->out, "%*s%llu frames left out: another link type than the file's\n",
+			VALUE_COL, "", (unsigned long long)sum->evidence.frames_other_link);
+}
+
 static void text_summary(const struct tx *t, const struct td_summary *sum)
 {
 	static const struct {
@@ -1554,6 +1583,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		       (unsigned long long)sum->hs_too_big);
 	if (sum->desyncs || t->verbose > 0)
 		sfield(t, "parser desyncs", "%llu", (unsigned long long)sum->desyncs);
+	evidence_lines(t, sum);
 	if (sum->stopped) {
 		fprintf(t->out, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
 		td_report_put_term(t->out, (const uint8_t *)sum->stopped, strlen(sum->stopped));

@@ -25,6 +25,7 @@ Suite *td_keylog_suite(void);
 Suite *td_pcapng_suite(void);
 Suite *td_rules_suite(void);
 Suite *td_output_suite(void);
+Suite *td_evidence_suite(void);
 
 int main(void)
 {
@@ -50,6 +51,7 @@ int main(void)
 	srunner_add_suite(sr, td_pcapng_suite());
 	srunner_add_suite(sr, td_rules_suite());
 	srunner_add_suite(sr, td_output_suite());
+	srunner_add_suite(sr, td_evidence_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,6 +1,6 @@
 /* check_output.c - where the report goes and what it promises: the JSON
- * schema, -o FILE, the progress line, golden reports, --redact and
- * --save-evidence.
+ * schema, -o FILE, the progress line, golden reports and --redact
+ * (--save-evidence: check_evidence.c).
  *
  * The JSON Schema (schema/tlsdiag-v1.schema.json) is checked with a real
  * validator that is not tlsdiag: python3-jsonschema (Debian), through
@@ -40,21 +40,6 @@ static void keylog_of(const char *pcap, char *out, size_t n)
 	snprintf(out, n, "%.*s.keylog", (int)(dot - pcap), pcap);
 }
 
-static char *tmpdir(void)
-{
-	char tmpl[] = "/tmp/td-out-XXXXXX";
-	char *d = mkdtemp(tmpl);
-
-	ck_assert_ptr_nonnull(d);
-	return strdup(d);
-}
-
-static void rmdir_all(char *dir)
-{
-	free(td_test_sh(NULL, "rm -rf '%s'", dir));
-	free(dir);
-}
-
 /* The summaries in out: one per tlsdiag run. */
 static unsigned count_type(const char *text, const char *type)
 {
@@ -77,7 +62,7 @@ static unsigned count_type(const char *text, const char *type)
  * expected_certificate). */
 START_TEST(test_schema_samples)
 {
-	char *dir = tmpdir(), keylog[600], keys[4096] = "", *out;
+	char *dir = td_test_tmpdir("out"), keylog[600], keys[4096] = "", *out;
 	glob_t g, k;
 	unsigned runs = 0;
 	int rc;
@@ -113,7 +98,7 @@ START_TEST(test_schema_samples)
 	free(out);
 	globfree(&k);
 	globfree(&g);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -156,7 +141,7 @@ END_TEST
 START_TEST(test_output_file)
 {
 	static const char *const modes[] = {"", "--json", "--color=never -v"};
-	char *dir = tmpdir(), *plain, *with, *file;
+	char *dir = td_test_tmpdir("out"), *plain, *with, *file;
 	size_t len;
 
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
@@ -176,7 +161,7 @@ START_TEST(test_output_file)
 		free(file);
 	}
 	free(td_test_sh(NULL, "python3 %s %s %s/out1 >/dev/null", VALIDATE, SCHEMA, dir));
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -184,7 +169,7 @@ END_TEST
  * exit 2 with one line naming the file, before any packet is read. */
 START_TEST(test_output_no_overwrite)
 {
-	char *dir = tmpdir(), *out, *file;
+	char *dir = td_test_tmpdir("out"), *out, *file;
 	size_t len;
 	int rc;
 
@@ -213,7 +198,7 @@ START_TEST(test_output_no_overwrite)
 			 td_test_samples());
 	ck_assert_int_eq(rc, 2);
 	free(out);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -225,7 +210,7 @@ END_TEST
  * leave it out. */
 START_TEST(test_progress_line)
 {
-	char *dir = tmpdir(), *out, *err;
+	char *dir = td_test_tmpdir("out"), *out, *err;
 	const char *line = "\rtlsdiag: ";
 	size_t len;
 	int rc;
@@ -269,7 +254,7 @@ START_TEST(test_progress_line)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(out, "");
 	free(out);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -282,7 +267,7 @@ END_TEST
  * files, or golden files without a sample, fail too. */
 START_TEST(test_golden)
 {
-	char *dir = tmpdir(), *out;
+	char *dir = td_test_tmpdir("out"), *out;
 	glob_t g;
 	size_t skip = strlen(td_test_samples()) + 1;
 	int rc;
@@ -298,7 +283,7 @@ START_TEST(test_golden)
 		      out);
 	free(out);
 	globfree(&g);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -351,7 +336,7 @@ static unsigned assert_absent(const char *out, char *list, const char *pcap, con
  * left, and the pseudonyms are there instead. */
 START_TEST(test_redact_samples)
 {
-	char *dir = tmpdir(), keylog[600], *names, *out;
+	char *dir = td_test_tmpdir("out"), keylog[600], *names, *out;
 	glob_t g;
 
 	samples(&g);
@@ -370,7 +355,7 @@ START_TEST(test_redact_samples)
 		free(names);
 	}
 	globfree(&g);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 
@@ -436,7 +421,7 @@ END_TEST
  * a --keylog run (text -v -v, JSON, Markdown). */
 START_TEST(test_no_secrets)
 {
-	char *dir = tmpdir(), keylog[600], *secrets, *out;
+	char *dir = td_test_tmpdir("out"), keylog[600], *secrets, *out;
 	glob_t g;
 	unsigned checked = 0;
 
@@ -455,7 +440,7 @@ START_TEST(test_no_secrets)
 	}
 	ck_assert_uint_ge(checked, g.gl_pathc);
 	globfree(&g);
-	rmdir_all(dir);
+	td_test_rmdir_all(dir);
 }
 END_TEST
 

@@ -285,3 +285,22 @@ size_t td_test_sample_frames(const char *name, uint8_t **frames, size_t *lens, s
 	td_capture_close(cap);
 	return n;
 }
+
+char *td_test_tmpdir(const char *what)
+{
+	char tmpl[256];
+	char *d;
+
+	snprintf(tmpl, sizeof tmpl, "/tmp/td-%s-XXXXXX", what);
+	d = mkdtemp(tmpl);
+	ck_assert_ptr_nonnull(d);
+	d = strdup(d);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+void td_test_rmdir_all(char *dir)
+{
+	free(td_test_sh(NULL, "rm -rf '%s'", dir));
+	free(dir);
+}

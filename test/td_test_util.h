@@ -53,6 +53,12 @@ void td_test_write_file(const char *dir, const char *name, const void *data, siz
  * "Fingerprint=" is there. */
 void td_test_fingerprint_hex(const char *cli_out, char *dst, size_t n);
 
+/* A fresh directory /tmp/td-<what>-XXXXXX (mkdtemp), malloc'd, for
+ * td_test_rmdir_all(). Asserts. */
+char *td_test_tmpdir(const char *what);
+/* rm -rf dir, then frees the string. Asserts. */
+void td_test_rmdir_all(char *dir);
+
 /* The tlsdiag binary under test (TD_BIN, default build/tlsdiag) and the
  * samples directory (TD_SAMPLES, default samples). */
 const char *td_test_bin(void);
