@@ -559,6 +559,12 @@ GET(g_keys_given) { num(v, S->keys_given); }
 	}
 CHAIN_GET(g_chain_order_ok, S->chain.order_ok)
 CHAIN_GET(g_chain_missing, S->chain.missing_intermediate)
+CHAIN_GET(g_chain_broken, S->chain.broken)
+GET(g_chain_broken_at)
+{
+	if (S->chain.checked && S->chain.broken)
+		num(v, S->chain.broken_at);
+}
 CHAIN_GET(g_chain_root_sent, S->chain.root_sent)
 CHAIN_GET(g_chain_duplicates, S->chain.duplicates)
 CHAIN_GET(g_chain_self_signed_leaf, S->chain.self_signed_leaf)
@@ -593,6 +599,25 @@ GET(g_chain_expected_file)
 	if (S->chain.checked && S->chain.expected_checked)
 		cstr(v, S->chain.expected_path);
 }
+
+/* Across connections (td_chain.h, td_sni_history): absent for the first
+ * connection of a name, without SNI or leaf, or with the table full. */
+#define HIST_GET(fn, stmt)                                                                   \
+	GET(fn)                                                                              \
+	{                                                                                    \
+		const struct td_sni_history *h = &S->chain.sni_history;                      \
+		if (S->chain.checked && h->known)                                            \
+			stmt;                                                                \
+	}
+HIST_GET(g_hist_changed, num(v, h->changed))
+HIST_GET(g_hist_key_changed, num(v, h->key_changed))
+HIST_GET(g_hist_connections, num(v, (int64_t)MIN(h->earlier_connections, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_leaves, num(v, h->earlier_leaves))
+HIST_GET(g_hist_sha256, hex(v, h->earlier.sha256, 32))
+HIST_GET(g_hist_spki, hex(v, h->earlier.spki_sha256, 32))
+HIST_GET(g_hist_count, num(v, (int64_t)MIN(h->earlier.connections, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_first_conn, num(v, (int64_t)MIN(h->earlier.first_connection, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_first_frame, num(v, h->earlier.first_frame))
 
 GET(g_cert_index)
 {
@@ -903,6 +928,10 @@ static const struct rf_field fields[] = {
 	SF("chain.order_ok", RF_BOOL, g_chain_order_ok, "each certificate signed by the next one"),
 	SF("chain.missing_intermediate", RF_BOOL, g_chain_missing,
 	   "the issuer of the top certificate sent was not sent"),
+	SF("chain.broken", RF_BOOL, g_chain_broken,
+	   "a certificate after the leaf certifies none of the chain (wrong intermediate)"),
+	SF("chain.broken_at", RF_NUM, g_chain_broken_at,
+	   "position of the first such certificate; absent when not broken"),
 	SF("chain.root_sent", RF_BOOL, g_chain_root_sent,
 	   "a self-signed certificate after the leaf"),
 	SF("chain.duplicates", RF_NUM, g_chain_duplicates, "certificates sent twice"),
@@ -917,6 +946,23 @@ static const struct rf_field fields[] = {
 	   "not a --cert, but the same public key as one"),
 	SF("chain.expected_file", RF_STR, g_chain_expected_file,
 	   "the --cert matched, or the closest one"),
+	SF("sni_history.changed", RF_BOOL, g_hist_changed,
+	   "the leaf is none of those earlier connections with the same SNI presented; absent "
+	   "for the first connection of a name"),
+	SF("sni_history.key_changed", RF_BOOL, g_hist_key_changed,
+	   "and its public key is none of theirs either"),
+	SF("sni_history.earlier_connections", RF_NUM, g_hist_connections,
+	   "earlier connections with the same SNI and a certificate"),
+	SF("sni_history.earlier_certificates", RF_NUM, g_hist_leaves,
+	   "distinct leaf certificates they presented"),
+	SF("sni_history.earlier_sha256", RF_STR, g_hist_sha256,
+	   "SHA-256 of the leaf most of them presented"),
+	SF("sni_history.earlier_spki_sha256", RF_STR, g_hist_spki, "its public key's SHA-256"),
+	SF("sni_history.earlier_count", RF_NUM, g_hist_count, "connections that presented it"),
+	SF("sni_history.earlier_first_connection", RF_NUM, g_hist_first_conn,
+	   "the first connection that presented it (connection.id)"),
+	SF("sni_history.earlier_first_frame", RF_NUM, g_hist_first_frame,
+	   "frame of that connection's Certificate message"),
 	CF("cert.index", RF_NUM, g_cert_index, "position in the chain (0: leaf)"),
 	CF("cert.frame", RF_NUM, g_cert_frame, "frame of the Certificate message"),
 	CF("cert.parsed", RF_BOOL, g_cert_parsed, "libcrypto parsed it"),
