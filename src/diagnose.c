@@ -167,38 +167,6 @@ static int ev_keys(const struct ctx *c, struct td_cause *out)
 	return 35;
 }
 
-/* [decrypt] with --key: what each key makes of the RSA pre-master secret,
- * and whether the client's Finished verifies. This is proof, not a hint:
- * PKCS#1 v1.5 padding only checks out under the private key whose public
- * half encrypted it (RFC 8017 §7.2.2). */
-static int ev_decrypt_keys(const struct ctx *c, struct td_cause *out)
-{
-	const struct td_decrypt_facts *d = &c->s->dec;
-	int score = 0;
-	bool wrong = false, right = false;
-
-	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
-		const char *k = d->key_files[i] ? d->key_files[i] : "the --key";
-		if (d->pms[i] == TD_PMS_WRONG_KEY && !wrong) {
-			wrong = true;
-			add(out, true,
-			    "the pre-master secret in the ClientKeyExchange does not decrypt under %s "
-			    "(the PKCS#1 v1.5 padding check fails): the client encrypted it to another "
-			    "public key than this key's",
-			    k);
-			score += 30;
-		} else if (d->pms[i] == TD_PMS_WRONG_VERSION && !right) {
-			right = true;
-			add(out, false,
-			    "the pre-master secret decrypts under %s, but its version bytes are not "
-			    "the ClientHello's: a client bug, not a key mismatch",
-			    k);
-			score -= 30;
-		}
-	}
-	return score;
-}
-
 /* The --key that opened the pre-master secret, when the client's Finished
  * verified with it; NULL otherwise. */
 static const char *proving_key(const struct td_session *s)
@@ -230,59 +198,176 @@ static int ev_client_proven(const struct ctx *c, struct td_cause *out)
 	return 35;
 }
 
-/* [decrypt] with a key log: the client's Finished checked with its own
- * secrets. */
-static int ev_decrypt_finished(const struct ctx *c, struct td_cause *out)
-{
-	const struct td_decrypt_facts *d = &c->s->dec;
+/* ---- [decrypt] evidence, as data ---------------------------------------------
+ * What the decryption facts (td_session.h, struct td_decrypt_facts) say
+ * about a cause. A fact is a predicate that also fills in the details its
+ * sentence names ({key}, {frame}, {dir}, {what}); a row ties a fact to
+ * the causes it bears on, for or against, with how far it moves them.
+ * Within a group (1, 2, ...) only the first row whose fact holds speaks;
+ * group 0 rows speak independently. */
 
-	if (d->source != TD_SRC_KEYLOG && d->source != TD_SRC_KEYLOG_RSA)
-		return 0;
-	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
-		add(out, true,
-		    "the client's Finished (frame %u) decrypts and verifies with the key log's "
-		    "secrets: the client's keys and transcript are sound, the server derived other "
-		    "keys",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return 15;
+struct dfact {
+	const char *key; /* the --key file */
+	unsigned frame;
+	const char *dir;  /* sender of the record */
+	const char *what; /* what failed, in words */
+};
+
+typedef bool (*dfact_fn)(const struct td_decrypt_facts *d, struct dfact *f);
+
+static bool pms_is(const struct td_decrypt_facts *d, struct dfact *f, enum td_pms_result r)
+{
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		if (d->pms[i] == r) {
+			f->key = d->key_files[i] ? d->key_files[i] : "the --key";
+			return true;
+		}
 	}
-	if (d->finished[TD_DIR_C2S] == TD_FIN_MISMATCH) {
-		add(out, false,
-		    "the client's Finished (frame %u) decrypts but its verify_data is wrong even with "
-		    "the key log's secrets: the client computed it wrong",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return -25;
-	}
-	return 0;
+	return false;
 }
 
-/* [decrypt]: a record that fails its integrity check under the sender's
- * own secrets was changed after it was sent; one that opens and verifies
- * was not (up to the capture point). */
-static int ev_decrypt_integrity(const struct ctx *c, struct td_cause *out)
+/* PKCS#1 v1.5 padding only checks out under the private key whose public
+ * half encrypted it (RFC 8017 §7.2.2). */
+static bool df_pms_wrong_key(const struct td_decrypt_facts *d, struct dfact *f)
 {
-	const struct td_decrypt_facts *d = &c->s->dec;
+	return pms_is(d, f, TD_PMS_WRONG_KEY);
+}
 
-	if (d->status != TD_DECRYPT_DONE)
-		return 0;
-	if (d->failed && (d->fail_what == TD_DEC_BAD_TAG || d->fail_what == TD_DEC_BAD_MAC ||
-			  d->fail_what == TD_DEC_BAD_PADDING)) {
-		add(out, true,
-		    "the %s's record at frame %u fails its integrity check (%s) under the secrets "
-		    "given: when those are the %s's own (its key log), the record was changed after "
-		    "it was sent",
-		    td_dir_name(d->fail_dir), (unsigned)d->fail_frame,
-		    td_dec_result_words((enum td_dec_result)d->fail_what), td_dir_name(d->fail_dir));
-		return 40;
+static bool df_pms_wrong_version(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return pms_is(d, f, TD_PMS_WRONG_VERSION);
+}
+
+/* The client's Finished checked with the key log's own secrets. */
+static bool keylog_client_finished(const struct td_decrypt_facts *d, struct dfact *f,
+				   enum td_finished_check r)
+{
+	f->frame = d->finished_frame[TD_DIR_C2S];
+	return (d->source == TD_SRC_KEYLOG || d->source == TD_SRC_KEYLOG_RSA) &&
+	       d->finished[TD_DIR_C2S] == r;
+}
+
+static bool df_keylog_fin_verified(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return keylog_client_finished(d, f, TD_FIN_VERIFIED);
+}
+
+static bool df_keylog_fin_mismatch(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return keylog_client_finished(d, f, TD_FIN_MISMATCH);
+}
+
+/* A record that fails its integrity check (not one too short or of no
+ * type: those are not tampering). */
+static bool df_record_failed(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	if (d->status != TD_DECRYPT_DONE || !d->failed ||
+	    (d->fail_what != TD_DEC_BAD_TAG && d->fail_what != TD_DEC_BAD_MAC &&
+	     d->fail_what != TD_DEC_BAD_PADDING))
+		return false;
+	f->dir = td_dir_name(d->fail_dir);
+	f->frame = d->fail_frame;
+	f->what = td_dec_result_words((enum td_dec_result)d->fail_what);
+	return true;
+}
+
+static bool df_client_fin_opens(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	f->frame = d->finished_frame[TD_DIR_C2S];
+	return d->status == TD_DECRYPT_DONE && d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED;
+}
+
+static const struct decrypt_row {
+	const char *causes[3]; /* cause ids, NULL-terminated */
+	unsigned group;
+	dfact_fn holds;
+	bool supports;
+	int move;
+	const char *text;
+} decrypt_evidence[] = {
+	{{"server-key-mismatch"}, 0, df_pms_wrong_key, true, 30,
+	 "the pre-master secret in the ClientKeyExchange does not decrypt under {key} (the PKCS#1 "
+	 "v1.5 padding check fails): the client encrypted it to another public key than this key's"},
+	{{"server-key-mismatch"}, 0, df_pms_wrong_version, false, -30,
+	 "the pre-master secret decrypts under {key}, but its version bytes are not the "
+	 "ClientHello's: a client bug, not a key mismatch"},
+	{{"server-key-mismatch"}, 1, df_keylog_fin_verified, true, 15,
+	 "the client's Finished (frame {frame}) decrypts and verifies with the key log's secrets: "
+	 "the client's keys and transcript are sound, the server derived other keys"},
+	{{"server-key-mismatch"}, 1, df_keylog_fin_mismatch, false, -25,
+	 "the client's Finished (frame {frame}) decrypts but its verify_data is wrong even with "
+	 "the key log's secrets: the client computed it wrong"},
+	/* a record that fails under the sender's own secrets was changed after
+	 * it was sent; one that opens and verifies was not (up to the capture
+	 * point) */
+	{{"traffic-altered", "traffic-altered-completed"}, 2, df_record_failed, true, 40,
+	 "the {dir}'s record at frame {frame} fails its integrity check ({what}) under the secrets "
+	 "given: when those are the {dir}'s own (its key log), the record was changed after it "
+	 "was sent"},
+	{{"traffic-altered", "traffic-altered-completed"}, 2, df_client_fin_opens, false, -15,
+	 "the client's Finished record (frame {frame}) opens and verifies as captured: it was not "
+	 "changed between the client and the capture point"},
+};
+
+/* A row's sentence with its details filled in. */
+static void fill_text(const char *t, const struct dfact *f, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	while (*t && used + 1 < n) {
+		const char *v = NULL;
+		char num[16];
+		size_t skip = 0;
+
+		if (strncmp(t, "{key}", 5) == 0)
+			v = f->key, skip = 5;
+		else if (strncmp(t, "{frame}", 7) == 0)
+			v = num, skip = 7, snprintf(num, sizeof num, "%u", f->frame);
+		else if (strncmp(t, "{dir}", 5) == 0)
+			v = f->dir, skip = 5;
+		else if (strncmp(t, "{what}", 6) == 0)
+			v = f->what, skip = 6;
+		if (!skip) {
+			buf[used++] = *t++;
+			continue;
+		}
+		used += (size_t)snprintf(buf + used, n - used, "%s", v ? v : "?");
+		if (used >= n)
+			used = n - 1;
+		t += skip;
 	}
-	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
-		add(out, false,
-		    "the client's Finished record (frame %u) opens and verifies as captured: it was "
-		    "not changed between the client and the capture point",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return -15;
+	buf[used] = '\0';
+}
+
+static bool bears_on(const struct decrypt_row *r, const char *cause)
+{
+	for (size_t k = 0; k < sizeof r->causes / sizeof r->causes[0] && r->causes[k]; k++)
+		if (strcmp(r->causes[k], cause) == 0)
+			return true;
+	return false;
+}
+
+/* Every [decrypt] row that bears on this cause (out->id). */
+static int ev_decrypt(const struct ctx *c, struct td_cause *out)
+{
+	unsigned done = 0; /* groups that spoke, as bits */
+	int move = 0;
+
+	for (size_t i = 0; i < sizeof decrypt_evidence / sizeof decrypt_evidence[0]; i++) {
+		const struct decrypt_row *r = &decrypt_evidence[i];
+		struct dfact f = { 0 };
+		char text[TD_EVIDENCE_LEN];
+
+		if (!bears_on(r, out->id) || (r->group && (done & (1u << r->group))) ||
+		    !r->holds(&c->s->dec, &f))
+			continue;
+		if (r->group)
+			done |= 1u << r->group;
+		fill_text(r->text, &f, text, sizeof text);
+		add(out, r->supports, "%s", text);
+		move += r->move;
 	}
-	return 0;
+	return move;
 }
 
 static bool tcp_trouble(const struct td_session *s)
@@ -982,7 +1067,7 @@ static const struct finding_row finding_causes[] = {
 	 "data that differs, or a record that fails its check under the secrets given.",
 	 "RFC 9293 §3.10.7.4: a retransmission carries the same bytes; RFC 5246 §6.2.3 / RFC 8446 "
 	 "§5.2: a record that fails its MAC or AEAD check was altered",
-	 {ev_tcp_trouble, ev_decrypt_integrity},
+	 {ev_tcp_trouble, ev_decrypt},
 	 next_capture_both},
 	{{"*", NULL},
 	 "rule-finding",
@@ -1007,7 +1092,7 @@ static const struct cause_row causes[] = {
 	 "RFC 5246 §7.4.7.1: a server that cannot decrypt the RSA pre-master secret must carry on "
 	 "with a random one (Bleichenbacher countermeasure), so the failure surfaces as "
 	 "bad_record_mac on the Finished",
-	 {ev_rsa_kx, ev_alert_after_finished, ev_keys, ev_decrypt_keys, ev_decrypt_finished},
+	 {ev_rsa_kx, ev_alert_after_finished, ev_keys, ev_decrypt},
 	 next_key_check,
 	 NULL},
 	{"server-not-using-key",
@@ -1035,7 +1120,7 @@ static const struct cause_row causes[] = {
 	 "offload or injected data.",
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: bad_record_mac means a record failed its MAC or AEAD "
 	 "check",
-	 {ev_tcp_trouble, ev_decrypt_integrity},
+	 {ev_tcp_trouble, ev_decrypt},
 	 next_capture_both,
 	 NULL},
 	{"key-mismatch-with-dhe",

@@ -38,10 +38,6 @@ static const char *const outcome_ids[TD_OUTCOME_COUNT] = {
 	[TD_OUTCOME_FAILED] = "failed",
 	[TD_OUTCOME_COMPLETED] = "completed",
 };
-static const char *const end_ids[TD_END_COUNT] = {
-	[TD_END_OPEN] = "open", [TD_END_FIN] = "fin",         [TD_END_RST] = "rst",
-	[TD_END_IDLE] = "idle", [TD_END_EVICTED] = "evicted",
-};
 static const char *const stage_ids[TD_STAGE_COUNT] = {
 	[TD_STAGE_NONE] = "none",
 	[TD_STAGE_CLIENT_HELLO] = "client_hello",
@@ -60,11 +56,6 @@ static const char *const phase_ids[TD_PHASE_COUNT] = {
 	[TD_PHASE_AFTER_CLIENT_FINISHED] = "after_client_finished",
 	[TD_PHASE_APPLICATION] = "application",
 };
-static const char *const abort_ids[] = {
-	[TD_ABORT_NONE] = "none", [TD_ABORT_ALERT] = "alert",     [TD_ABORT_RST] = "rst",
-	[TD_ABORT_FIN] = "fin",   [TD_ABORT_SILENCE] = "silence",
-};
-
 static const char *phase_display(long c)
 {
 	return td_phase_name((enum td_phase)c);
@@ -85,65 +76,55 @@ static long alert_lookup(const char *name)
 	return td_names_alert_by_name(name);
 }
 
-static const struct rf_enum en_dir = { dir_ids, N_OF(dir_ids), NULL, NULL };
-static const struct rf_enum en_level = { level_ids, N_OF(level_ids), NULL, NULL };
-static const struct rf_enum en_outcome = { outcome_ids, N_OF(outcome_ids), NULL, NULL };
-static const struct rf_enum en_end = { end_ids, N_OF(end_ids), NULL, NULL };
-static const struct rf_enum en_stage = { stage_ids, N_OF(stage_ids), NULL, stage_display };
-static const struct rf_enum en_phase = { phase_ids, N_OF(phase_ids), NULL, phase_display };
-static const struct rf_enum en_abort = { abort_ids, N_OF(abort_ids), NULL, NULL };
-static const struct rf_enum en_alert = { NULL, 0, alert_lookup, alert_display };
-
-/* [decrypt] enums: their names are session.c's (the JSON schema's). */
-static long decrypt_status_lookup(const char *name)
+/* The session module's names (td_session.h), as the enums' names. */
+static const char *end_name(long c)
 {
-	for (long i = 0; i < TD_DECRYPT_STATUS_COUNT; i++)
-		if (strcmp(name, td_decrypt_status_name((enum td_decrypt_status)i)) == 0)
-			return i;
-	return -1;
+	return td_end_name((enum td_end)c);
 }
 
-static const char *decrypt_status_display(long c)
+static const char *abort_name(long c)
+{
+	return td_abort_name((enum td_abort_how)c);
+}
+
+static const char *decrypt_status_name(long c)
 {
 	return td_decrypt_status_name((enum td_decrypt_status)c);
 }
 
-static long finished_lookup(const char *name)
-{
-	for (long i = 0; i < TD_FIN_CHECK_COUNT; i++)
-		if (strcmp(name, td_finished_check_name((enum td_finished_check)i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *finished_display(long c)
+static const char *finished_name(long c)
 {
 	return td_finished_check_name((enum td_finished_check)c);
 }
 
-static long dec_result_lookup(const char *name)
-{
-	for (long i = 0; i <= TD_DEC_FAILED; i++)
-		if (strcmp(name, td_dec_result_name((enum td_dec_result)i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *dec_result_display(long c)
+static const char *dec_result_name(long c)
 {
 	return td_dec_result_name((enum td_dec_result)c);
 }
 
-static const struct rf_enum en_decrypt_status = { NULL, 0, decrypt_status_lookup,
-						  decrypt_status_display };
-static const struct rf_enum en_finished = { NULL, 0, finished_lookup, finished_display };
-static const struct rf_enum en_dec_result = { NULL, 0, dec_result_lookup, dec_result_display };
+#define IDS(a) .ids = (a), .n_ids = N_OF(a)
+#define NAMED(fn, n) .name = (fn), .count = (n)
+static const struct rf_enum en_dir = { IDS(dir_ids) };
+static const struct rf_enum en_level = { IDS(level_ids) };
+static const struct rf_enum en_outcome = { IDS(outcome_ids) };
+static const struct rf_enum en_end = { NAMED(end_name, TD_END_COUNT) };
+static const struct rf_enum en_stage = { IDS(stage_ids), .display = stage_display };
+static const struct rf_enum en_phase = { IDS(phase_ids), .display = phase_display };
+static const struct rf_enum en_abort = { NAMED(abort_name, TD_ABORT_COUNT) };
+static const struct rf_enum en_alert = { .lookup = alert_lookup, .display = alert_display };
+static const struct rf_enum en_decrypt_status = { NAMED(decrypt_status_name,
+							 TD_DECRYPT_STATUS_COUNT) };
+static const struct rf_enum en_finished = { NAMED(finished_name, TD_FIN_CHECK_COUNT) };
+static const struct rf_enum en_dec_result = { NAMED(dec_result_name, TD_DEC_FAILED + 1) };
 
 long rf_enum_lookup(const struct rf_enum *e, const char *name)
 {
 	if (e->lookup)
 		return e->lookup(name);
-	for (size_t i = 0; i < e->n_ids; i++)
+	for (long i = 0; !e->ids && e->name && i < e->count; i++)
+		if (strcmp(e->name(i), name) == 0)
+			return i;
+	for (size_t i = 0; e->ids && i < e->n_ids; i++)
 		if (e->ids[i] && strcmp(e->ids[i], name) == 0)
 			return (long)i;
 	return -1;
@@ -154,14 +135,16 @@ void rf_enum_names(const struct rf_enum *e, char *buf, size_t n)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (!e->ids) {
+	if (!e->ids && !e->name) {
 		snprintf(buf, n, "the IANA names");
 		return;
 	}
-	for (size_t i = 0; i < e->n_ids && used < n; i++) {
-		if (!e->ids[i])
+	size_t count = e->ids ? e->n_ids : (size_t)e->count;
+	for (size_t i = 0; i < count && used < n; i++) {
+		const char *id = e->ids ? e->ids[i] : e->name((long)i);
+		if (!id)
 			continue;
-		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", e->ids[i]);
+		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", id);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -174,8 +157,10 @@ const char *rf_enum_display(const struct rf_enum *e, long code)
 
 	if (e->display)
 		s = e->display(code);
-	else if (code >= 0 && (size_t)code < e->n_ids)
+	else if (e->ids && code >= 0 && (size_t)code < e->n_ids)
 		s = e->ids[code];
+	else if (!e->ids && e->name)
+		s = e->name(code);
 	return s && strcmp(s, "?") != 0 ? s : NULL;
 }
 

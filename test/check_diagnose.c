@@ -4,6 +4,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_rules.h"
 #include "td_x509.h"
@@ -424,6 +425,67 @@ START_TEST(test_unknown_ca_broken_chain)
 }
 END_TEST
 
+/* The [decrypt] evidence table: each fact speaks for the causes it bears
+ * on, and within a group only the first fact that holds. */
+START_TEST(test_decrypt_evidence)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+	const struct td_cause *km, *alt;
+
+	session_tls12(&s, SUITE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 20, TD_PHASE_AFTER_CLIENT_FINISHED);
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	int base = find(&d, "server-key-mismatch")->likelihood;
+
+	/* the pre-master secret fails the padding check under a --key */
+	s.dec.status = TD_DECRYPT_PMS_FAILED;
+	s.dec.source = TD_SRC_NONE;
+	s.dec.n_keys_tried = 2;
+	s.dec.key_files[0] = "a.key";
+	s.dec.key_files[1] = "b.key";
+	s.dec.pms[0] = TD_PMS_NOT_RSA;
+	s.dec.pms[1] = TD_PMS_WRONG_KEY;
+	td_diagnose(&s, NULL, &d);
+	km = find(&d, "server-key-mismatch");
+	ck_assert(mentions(km, "does not decrypt under b.key (the PKCS#1 v1.5 padding check fails)"));
+	ck_assert_int_eq(km->likelihood, base + 30);
+
+	/* a key log: the client's Finished verifies with the client's secrets */
+	memset(&s.dec, 0, sizeof s.dec);
+	s.dec.status = TD_DECRYPT_DONE;
+	s.dec.source = TD_SRC_KEYLOG;
+	s.dec.key_index = -1;
+	s.dec.finished[TD_DIR_C2S] = TD_FIN_VERIFIED;
+	s.dec.finished_frame[TD_DIR_C2S] = 8;
+	td_diagnose(&s, NULL, &d);
+	km = find(&d, "server-key-mismatch");
+	ck_assert(mentions(km, "the client's Finished (frame 8) decrypts and verifies with the key "
+			       "log's secrets"));
+	ck_assert_int_eq(km->likelihood, base + 15);
+	alt = find(&d, "traffic-altered");
+	ck_assert(mentions(alt, "the client's Finished record (frame 8) opens and verifies as "
+				"captured"));
+
+	/* a record failing its check: for traffic-altered, and the Finished
+	 * that opened is then not said against it (same group) */
+	s.dec.failed = true;
+	s.dec.fail_dir = TD_DIR_S2C;
+	s.dec.fail_frame = 11;
+	s.dec.fail_what = TD_DEC_BAD_TAG;
+	td_diagnose(&s, NULL, &d);
+	alt = find(&d, "traffic-altered");
+	ck_assert(mentions(alt, "the server's record at frame 11 fails its integrity check"));
+	ck_assert(mentions(alt, "when those are the server's own (its key log)"));
+	ck_assert(!mentions(alt, "opens and verifies as captured"));
+	/* a short record is not tampering */
+	s.dec.fail_what = TD_DEC_SHORT;
+	td_diagnose(&s, NULL, &d);
+	ck_assert(!mentions(find(&d, "traffic-altered"), "fails its integrity check"));
+}
+END_TEST
+
 Suite *td_diagnose_suite(void)
 {
 	Suite *s = suite_create("diagnose");
@@ -439,6 +501,7 @@ Suite *td_diagnose_suite(void)
 	tcase_add_test(tc, test_one_sided_capture);
 	tcase_add_test(tc, test_completed_with_high_finding);
 	tcase_add_test(tc, test_unknown_ca_broken_chain);
+	tcase_add_test(tc, test_decrypt_evidence);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -217,6 +217,15 @@ START_TEST(test_errors)
 		     "TLS1.3)");
 	expect_error(RULE("any alert: alert.level == fatl"), TD_ERR_MALFORMED,
 		     "t.rules:3:34: unknown value 'fatl' for alert.level (warning, fatal)");
+	/* enums named by the session module: its names, in the error too */
+	expect_error(RULE("decrypt.status == bogus"), TD_ERR_MALFORMED,
+		     "t.rules:3:26: unknown value 'bogus' for decrypt.status (off, decrypted, "
+		     "no_hellos, no_secrets, dhe_needs_keylog, pms_not_decrypted, "
+		     "tls13_secrets_missing, resumed_no_secret, suite_unsupported, "
+		     "version_unsupported, not_reached)");
+	expect_error(RULE("connection.aborted_how == reset"), TD_ERR_MALFORMED,
+		     "t.rules:3:34: unknown value 'reset' for connection.aborted_how (none, alert, "
+		     "rst, fin, silence)");
 	expect_error(RULE("cert.subject == \"x\""), TD_ERR_MALFORMED,
 		     "t.rules:3:8: cert.subject needs 'any cert:' or 'all cert:' around it (or "
 		     "write cert.leaf.subject)");
@@ -515,6 +524,13 @@ START_TEST(test_templates)
 	ck_assert_str_eq(m, "h2, http/1.1 / DNS:server.example, DNS:www.server.example / (none)");
 	message("true", "{cert.leaf.not_after} {tls.resumed} {connection.stage}", &s, m, sizeof m);
 	ck_assert_str_eq(m, "2027-11-11 08:00:00 UTC false application data");
+	message("connection.end == fin and connection.aborted_how == none",
+		"{connection.end} {connection.aborted_how} {decrypt.status}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "fin none (none)"); /* decrypt.status absent without secrets */
+	s.dec.status = TD_DECRYPT_DONE;
+	message("decrypt.status == decrypted", "{decrypt.status}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "decrypted");
+	s.dec.status = TD_DECRYPT_OFF;
 	message("true", "\\\"q\\\" \\x41\\tB", &s, m, sizeof m);
 	ck_assert_str_eq(m, "\"q\" A\tB");
 	/* wire bytes go in as they are (the reports escape them), NUL made visible */
