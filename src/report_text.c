@@ -840,10 +840,11 @@ static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f
 	if (!h->known || !h->changed)
 		return;
 	label(t, "SNI history");
-	fprintf(t->out, "%sNEW CERTIFICATE%s: none of %s%llu earlier connection%s for this SNI "
-			"presented it (%s)\n",
-		on(t, ANSI_YELLOW), off(t), h->at_least ? "the at least " : "the ",
-		(unsigned long long)h->earlier_connections, h->earlier_connections == 1 ? "" : "s",
+	fprintf(t->out, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
+			"presented it%s (%s)\n",
+		on(t, ANSI_YELLOW), off(t), (unsigned long long)h->earlier_connections,
+		h->earlier_connections == 1 ? "" : "s",
+		h->at_least ? ", as far as the 8 leaves remembered tell" : "",
 		h->key_changed ? "another public key too" : "same public key");
 	fprintf(t->out, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
 	fprintf(t->out, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
