@@ -3,7 +3,9 @@
  * The input is written to a memfd and opened through its /proc path, so it
  * takes the same road as `tlsdiag -r FILE`: libpcap (pcap or pcapng), the
  * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32; the
- * frames kept for --save-evidence), the diagnosis, and both reports. Invariants checked on every connection, as
+ * frames kept for --save-evidence), the chain stage with a small
+ * cross-connection table (4 names and endpoints, so a crafted capture
+ * fills it), the diagnosis, and both reports. Invariants checked on every connection, as
  * td_report.h promises them: the text report (no colours) holds no
  * terminal control character, and the JSON line is one line that jansson
  * parses back.
@@ -18,6 +20,7 @@
 
 #include "fuzz.h"
 #include "td_capture.h"
+#include "td_chain.h"
 #include "td_diagnose.h"
 #include "td_engine.h"
 #include "td_report.h"
@@ -29,6 +32,7 @@ struct run {
 	size_t text_len;
 	struct td_summary sum;
 	struct td_diagnosis diag;
+	struct td_consistency *consistency;
 };
 
 /* Safe for a terminal: no C0 control but the newline, no DEL, no C1
@@ -68,6 +72,9 @@ static void on_session(void *user, struct td_session *s)
 	static const struct td_report_opts text = {.json = false, .verbose = 1};
 	struct run *r = user;
 
+	td_chain_check(&s->chain, s, NULL);
+	td_consistency_add(r->consistency, s, &s->chain);
+	FUZZ_ASSERT(!s->chain.sni_history.known || s->chain.sni_history.earlier_connections > 0);
 	td_diagnose(s, "fuzz.pcap", &r->diag);
 	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	r->sum.connections_tls++;
@@ -142,6 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r.text != NULL);
 	r.sum.inputs = inputs;
 	r.sum.n_inputs = 1;
+	r.consistency = td_consistency_new(4);
+	FUZZ_ASSERT(r.consistency != NULL);
+	r.sum.consistency = r.consistency;
 
 	struct td_capture *cap = td_capture_open_file(path, NULL, &st, err, sizeof err);
 	if (!cap) {
@@ -186,6 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	td_x509_cache_free(cache);
 	td_capture_close(cap);
 out:
+	FUZZ_ASSERT(td_consistency_bytes(r.consistency) < 4 * sizeof(struct td_consist_entry) + 1024);
+	td_consistency_free(r.consistency);
 	fclose(r.text);
 	free(r.text_buf);
 	close(fd);

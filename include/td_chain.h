@@ -57,8 +57,10 @@ enum td_chain_problem {
 	TD_CHAIN_SNI_MISMATCH = 1u << 6,
 	TD_CHAIN_CA_FAILED = 1u << 7,         /* --ca given and the chain does not verify */
 	TD_CHAIN_UNEXPECTED_CERT = 1u << 8,   /* --cert given and the leaf is none of them */
+	TD_CHAIN_BROKEN = 1u << 9,            /* a certificate sent that certifies none of the chain */
+	TD_CHAIN_SNI_CERT_CHANGED = 1u << 10, /* earlier connections with the SNI had another leaf */
 };
-#define TD_CHAIN_PROBLEM_COUNT 9
+#define TD_CHAIN_PROBLEM_COUNT 11
 
 /* Stable identifiers (the JSON "problems" and "checks" strings):
  * td_chain_check_id: "expired", "not-yet-valid", "expiring",
@@ -66,9 +68,38 @@ enum td_chain_problem {
  * "sha1-signature"; td_chain_problem_id: "wrong-order",
  * "missing-intermediate", "root-sent", "duplicates", "self-signed-leaf",
  * "leaf-is-ca", "sni-mismatch", "ca-verify-failed",
- * "unexpected-certificate". n is the bit's index; NULL beyond the count. */
+ * "unexpected-certificate", "broken", "sni-certificate-changed". n is the bit's index; NULL beyond the count. */
 const char *td_chain_check_id(unsigned n);
 const char *td_chain_problem_id(unsigned n);
+
+/* One leaf certificate remembered for a name or an endpoint. */
+struct td_consist_leaf {
+	uint8_t sha256[32];
+	uint8_t spki_sha256[32];
+	uint64_t connections;
+	uint64_t first_connection; /* td_session.id of the first connection that presented it */
+	uint32_t first_frame;      /* and the frame of its Certificate message */
+};
+
+/* What the earlier connections with the same SNI presented, as the
+ * consistency table knew it when this connection ended (filled by
+ * td_consistency_add). Connections are reported as they end, so the
+ * first connection of a name is never flagged: only the ones after it. */
+struct td_sni_history {
+	/* The SNI had earlier connections with a leaf, and the table held
+	 * it: every field below is set. False for the first connection of a
+	 * name, without SNI or leaf, or when the table was full. */
+	bool known;
+	bool changed;     /* this leaf is none of the earlier connections' leaves */
+	bool key_changed; /* nor is its public key any of theirs */
+	/* more distinct leaves were seen than the table remembers: changed
+	 * then means "none of those remembered" */
+	bool at_least;
+	uint8_t earlier_leaves;       /* distinct leaves before this connection */
+	uint64_t earlier_connections; /* earlier connections with the SNI and a leaf */
+	/* the leaf most earlier connections presented (the first seen on a tie) */
+	struct td_consist_leaf earlier;
+};
 
 struct td_chain_facts {
 	/* A chain was visible (at least one certificate): every field below
@@ -91,6 +122,15 @@ struct td_chain_facts {
 	 * (--ca tells whether it is). */
 	bool missing_intermediate;
 	uint8_t top;
+	/* broken: a certificate after the leaf, neither self-signed nor a
+	 * copy of one on the leaf's issuer path, is not on that path (a wrong
+	 * intermediate, e.g. one with the right name and another key); the
+	 * first such position is broken_at. A broken chain is not also
+	 * reported as missing an intermediate or out of order (problems). A
+	 * self-signed certificate off the path is a root sent along
+	 * (root_sent), not a break. */
+	bool broken;
+	uint8_t broken_at;
 	bool root_sent;          /* a self-signed certificate after the leaf */
 	uint8_t duplicates;      /* certificates sent again (0: none) */
 	bool self_signed_leaf;
@@ -116,6 +156,10 @@ struct td_chain_facts {
 	uint8_t expected_sha256[32];
 	uint8_t expected_spki_sha256[32];
 	bool expected_same_key;  /* not the same certificate, but the same public key */
+
+	/* Across connections: set by td_consistency_add(), after
+	 * td_chain_check(); sni_history.known is false until then. */
+	struct td_sni_history sni_history;
 };
 
 struct td_chain_config {
@@ -142,12 +186,6 @@ void td_chain_check(struct td_chain_facts *out, const struct td_session *s,
 
 enum td_consist_kind { TD_CONSIST_SNI, TD_CONSIST_SERVER };
 
-struct td_consist_leaf {
-	uint8_t sha256[32];
-	uint8_t spki_sha256[32];
-	uint64_t connections;
-};
-
 struct td_consist_entry {
 	uint8_t kind;                     /* enum td_consist_kind */
 	uint16_t key_len;
@@ -164,12 +202,22 @@ struct td_consist_entry {
 
 struct td_consistency;
 
-/* NULL on out-of-memory. max_keys 0 is taken as 1. */
+/* NULL on out-of-memory. max_keys 0 is taken as 1. Entries are allocated
+ * as names arrive (doubling), so a small capture holds little. */
 struct td_consistency *td_consistency_new(size_t max_keys);
 void td_consistency_free(struct td_consistency *c);
 /* Records the session's leaf under its SNI and its server endpoint;
- * sessions without a parsed leaf are ignored. */
-void td_consistency_add(struct td_consistency *c, const struct td_session *s);
+ * sessions without a parsed leaf are ignored. When facts is not NULL (the
+ * session's own chain facts, after td_chain_check) its sni_history
+ * receives what earlier connections with the same SNI presented, before
+ * this one is counted, and TD_CHAIN_SNI_CERT_CHANGED is added to its
+ * problems when the leaf is new for the name. An allocation failure while
+ * growing counts the connection as untracked. */
+void td_consistency_add(struct td_consistency *c, const struct td_session *s,
+			struct td_chain_facts *facts);
+/* Bytes the table holds (entries allocated and the slot array), for the
+ * summary's memory figures. */
+size_t td_consistency_bytes(const struct td_consistency *c);
 /* The entries, in order of first appearance; *n receives their count. */
 const struct td_consist_entry *td_consistency_entries(const struct td_consistency *c, size_t *n);
 /* Connections whose SNI or endpoint did not fit in the table. */

@@ -1,8 +1,9 @@
 /* td_diagnose.h - why a handshake failed: likely causes, ranked, with the
  * evidence for and against each and the next step that confirms it.
  *
- * The knowledge is a table (diagnose.c): alert x sender x phase x key
- * exchange -> causes, each with a base likelihood, the evidence checks
+ * The knowledge is two tables (diagnose.c): alert x sender x phase x key
+ * exchange -> causes, and for connections that did not fail, finding
+ * (rule id) of high severity -> causes, each with a base likelihood, the evidence checks
  * that move it, and the RFC or behaviour it relies on. Evidence comes from
  * the session facts only (td_session.h), including the --key results.
  *
@@ -41,8 +42,10 @@ struct td_diagnosis {
 };
 
 /* Fills d for a failed handshake (or one that completed but carries a
- * fatal alert); d->n is 0 when there is nothing to explain. capture is the
- * file name to put in suggested commands (may be NULL). */
+ * fatal alert), else for a connection with a finding of high severity or
+ * above in s->findings (the rules run first; NULL: none): d->n is 0 when
+ * there is nothing to explain. capture is the file name to put in
+ * suggested commands (may be NULL). */
 void td_diagnose(const struct td_session *s, const char *capture, struct td_diagnosis *d);
 
 /* "likely", "possible" or "unlikely". */

@@ -34,13 +34,17 @@ enum rf_type {
 
 enum rf_scope { RF_SESSION, RF_CERT, RF_ALERT, RF_SUITE, RF_RISK, RF_SCOPE_COUNT };
 
-/* Names of an enumeration: ids[code] is what rules write (NULL holes
- * allowed); lookup/display override them for the big IANA tables. */
+/* Names of an enumeration, from one of three places: ids[code] (NULL
+ * holes allowed); or name(code) for 0 <= code < count, the session
+ * module's own name function (one list of names, the JSON schema's); or
+ * lookup/display for the big IANA tables. */
 struct rf_enum {
 	const char *const *ids;
 	size_t n_ids;
-	long (*lookup)(const char *name);    /* -1 unknown; NULL: search ids */
-	const char *(*display)(long code);   /* for messages; NULL: ids */
+	const char *(*name)(long code);      /* when ids is NULL; "?" out of range */
+	long count;
+	long (*lookup)(const char *name);    /* -1 unknown; NULL: ids or name */
+	const char *(*display)(long code);   /* for messages; NULL: ids or name */
 };
 
 /* A value read from the session. */

@@ -409,7 +409,14 @@ struct td_session {
 	const struct td_findings *findings;
 };
 
-enum td_abort_how { TD_ABORT_NONE, TD_ABORT_ALERT, TD_ABORT_RST, TD_ABORT_FIN, TD_ABORT_SILENCE };
+enum td_abort_how {
+	TD_ABORT_NONE,
+	TD_ABORT_ALERT,
+	TD_ABORT_RST,
+	TD_ABORT_FIN,
+	TD_ABORT_SILENCE,
+	TD_ABORT_COUNT
+};
 
 /* Initialises s for a new connection. */
 void td_session_init(struct td_session *s);

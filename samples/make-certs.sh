@@ -19,6 +19,21 @@
 #                                  certificate the clients receive
 #   mismatch-real.pem / .key       CN=legacy.server.example, RSA 2048, another
 #                                  key: the key the server really holds
+#   server.example-renewed.pem / .key
+#                                  leaf for the same names as server.example,
+#                                  RSA 2048, another key (a renewal: the same
+#                                  SNI presenting another certificate)
+#   server.example-renewed-chain.pem  leaf + intermediate
+#   old-intermediate-ca.pem / .key "tlsdiag Test Intermediate CA" again, RSA
+#                                  2048, another key, signed by the root: the
+#                                  intermediate before a CA key rollover
+#   server.example-broken-chain.pem  server.example + old-intermediate-ca: a
+#                                  broken chain (the intermediate has the
+#                                  leaf's issuer name but did not sign it)
+#
+# The renewed leaf and the old intermediate are made by the function
+# second_generation below; run alone (`make-certs.sh --second-generation`)
+# it adds them to an existing PKI without replacing anything else.
 #
 # Private keys are PKCS#8 PEM, unencrypted. Every certificate is valid from now
 # for ten years. Keys are random: running this again produces different keys,
@@ -27,6 +42,9 @@
 # Usage: samples/make-certs.sh            (needs the openssl 3.x CLI)
 
 set -euo pipefail
+
+only_second=false
+[ "${1:-}" = "--second-generation" ] && only_second=true
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out="$here/keys"
@@ -38,9 +56,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$out"
-rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
+$only_second || rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
 
 serial=4096
+$only_second && serial=8192
 next_serial() { serial=$((serial + 1)); printf '0x%x' "$serial"; }
 
 rsa_key() {   # rsa_key NAME BITS
@@ -96,6 +115,38 @@ crlDistributionPoints = URI:http://pki.tlsdiag.test/intermediate-ca.crl
 EOF
 }
 
+# The renewed leaf and the old intermediate (see the header).
+second_generation() {
+    leaf_ext "$tmp/renewed.ext" "DNS:server.example, DNS:www.server.example, IP:10.0.0.2"
+    rsa_key server.example-renewed 2048
+    signed server.example-renewed "/O=tlsdiag/CN=server.example" intermediate-ca "$tmp/renewed.ext"
+    cat "$out/server.example-renewed.pem" "$out/intermediate-ca.pem" \
+        >"$out/server.example-renewed-chain.pem"
+    openssl verify -CAfile "$out/root-ca.pem" -untrusted "$out/intermediate-ca.pem" \
+        "$out/server.example-renewed.pem" >/dev/null
+    rsa_key old-intermediate-ca 2048
+    signed old-intermediate-ca "/O=tlsdiag/CN=tlsdiag Test Intermediate CA" root-ca \
+        "$tmp/intermediate.ext"
+    cat "$out/server.example.pem" "$out/old-intermediate-ca.pem" \
+        >"$out/server.example-broken-chain.pem"
+    # the old intermediate has the leaf's issuer name, but did not sign it
+    [ "$(openssl x509 -in "$out/server.example.pem" -noout -issuer | sed 's/^issuer=//')" = \
+      "$(openssl x509 -in "$out/old-intermediate-ca.pem" -noout -subject | sed 's/^subject=//')" ]
+    if openssl verify -CAfile "$out/root-ca.pem" -untrusted "$out/old-intermediate-ca.pem" \
+        "$out/server.example.pem" >/dev/null 2>&1; then
+        echo "make-certs.sh: the broken chain verifies" >&2
+        exit 1
+    fi
+    chmod 644 "$out"/server.example-renewed* "$out"/old-intermediate-ca.* \
+        "$out"/server.example-broken-chain.pem
+}
+
+if $only_second; then
+    second_generation
+    echo "make-certs.sh: added the second-generation files to $out"
+    exit 0
+fi
+
 # The test root and its intermediate.
 rsa_key root-ca 2048
 self_signed_ca root-ca "/O=tlsdiag/CN=tlsdiag Test Root CA"
@@ -131,6 +182,8 @@ signed mismatch-real "/O=tlsdiag/CN=legacy.server.example" intermediate-ca "$tmp
 cat "$out/server.example.pem" "$out/intermediate-ca.pem" >"$out/server.example-chain.pem"
 cat "$out/ec.server.example.pem" "$out/intermediate-ca.pem" >"$out/ec.server.example-chain.pem"
 cat "$out/intermediate-ca.pem" "$out/root-ca.pem" >"$out/chain.pem"
+
+second_generation
 
 # Sanity checks: chains verify, keys belong to their certificates.
 for leaf in server.example ec.server.example mismatch-sent mismatch-real; do

@@ -1024,15 +1024,23 @@ def keylog_for(name):
     return os.path.join(HERE, name + ".keylog")
 
 
-def ok_connection(name, port, version, v6=False, server_trouble=None):
+def ok_connection(name, port, version, v6=False, server_trouble=None,
+                  chain=None, key="server.example.key", keylog=None):
     """A completed handshake with a little HTTP each way and a clean close.
-    TLS 1.2: ECDHE-RSA-AES128-GCM-SHA256 with ALPN; TLS 1.3: AES_128_GCM."""
+    TLS 1.2: ECDHE-RSA-AES128-GCM-SHA256 with ALPN; TLS 1.3: AES_128_GCM.
+    chain: the files the server sends (SERVER_CHAIN by default)."""
+    chain = chain or SERVER_CHAIN
     tls13 = version == ssl.TLSVersion.TLSv1_3
     alpn = None if tls13 else ["h2", "http/1.1"]
     cipher = None if tls13 else "ECDHE-RSA-AES128-GCM-SHA256"
-    cctx = client_context(version, keylog_for(name), ciphers=cipher, alpn=alpn)
-    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
-                          ciphers=cipher, alpn=None if tls13 else ["http/1.1"])
+    cctx = client_context(version, keylog or keylog_for(name), ciphers=cipher, alpn=alpn)
+    bundle = os.path.join(TMP, name + "-%d-chain.pem" % port)
+    with open(bundle, "w") as f:
+        for c in chain:
+            with open(key_path(c)) as g:
+                f.write(g.read())
+    sctx = server_context(version, bundle, key, ciphers=cipher,
+                          alpn=None if tls13 else ["http/1.1"])
     tcp = TcpConnection(port, v6=v6)
     tcp.open()
     tls = TlsSession(tcp, cctx, sctx, "server.example", tls13)
@@ -1044,10 +1052,89 @@ def ok_connection(name, port, version, v6=False, server_trouble=None):
     tcp.fin("client")
     tcp.fin("server")
     tcp.ack("client")
-    certs = [] if tls13 else SERVER_CHAIN
-    return Sample(name, tcp, tls, alpn, certs, "server.example.key",
+    certs = [] if tls13 else chain
+    return Sample(name, tcp, tls, alpn, certs, key,
                   "TLS_AES_128_GCM_SHA256" if tls13
-                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", chain_files=SERVER_CHAIN)
+                  else "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", chain_files=chain)
+
+
+def write_multi(samples, relpath, keylogs):
+    """Several connections in one capture, one after the other (each starts
+    a second after the previous one's last packet), and their facts with
+    frame numbers counted in the whole capture. keylogs: the connections'
+    key log files, concatenated into the capture's."""
+    path = os.path.join(HERE, relpath)
+    stem = os.path.splitext(path)[0]
+    frames, conns, offset, last_ts = [], [], 0, None
+    for sample in samples:
+        shift = 0
+        if last_ts is not None and sample.tcp.packets[0].ts <= last_ts + 1000000:
+            shift = last_ts + 1000000 - sample.tcp.packets[0].ts
+        frames += [(p.ts + shift, frame_ethernet(p.ip, p.side)) for p in sample.tcp.packets]
+        last_ts = frames[-1][0]
+        conn = sample.facts(os.path.basename(relpath), LINKTYPE_ETHERNET)["connections"][0]
+        for k in ("first_frame", "last_frame", "client_hello_frame", "server_hello_frame",
+                  "hello_retry_request_frame", "client_finished_frame",
+                  "server_finished_frame"):
+            if conn.get(k) is not None:
+                conn[k] += offset
+        for a in conn["alerts"]:
+            if a.get("frame") is not None:
+                a["frame"] += offset
+        conns.append(conn)
+        offset += len(sample.tcp.packets)
+    write_pcap(path, LINKTYPE_ETHERNET, frames)
+    write_facts(stem + ".facts.json", {"file": os.path.basename(relpath),
+                                        "linktype": LINKTYPE_ETHERNET,
+                                        "packets": len(frames), "connections": conns})
+    with open(stem + ".keylog", "w") as out:
+        for k in keylogs:
+            with open(k) as f:
+                out.write(f.read())
+    print("wrote %-40s %3d packets" % (relpath, len(frames)))
+
+
+def scenario_tls12_sni_cert_change():
+    """Three connections for the SNI server.example, one after the other:
+    the usual certificate, a renewed one (another key, same names, same
+    intermediate), the usual one again. Only the second presents a leaf
+    that no earlier connection with the name presented."""
+    name, v12 = "tls12-sni-cert-change", ssl.TLSVersion.TLSv1_2
+    renewed = ["server.example-renewed.pem", "intermediate-ca.pem"]
+    samples, keylogs = [], []
+    for i, (port, chain, key) in enumerate((
+            (40015, SERVER_CHAIN, "server.example.key"),
+            (40016, renewed, "server.example-renewed.key"),
+            (40017, SERVER_CHAIN, "server.example.key"))):
+        keylog = os.path.join(TMP, "%s-%d.keylog" % (name, i))
+        samples.append(ok_connection(name, port, v12, chain=chain, key=key, keylog=keylog))
+        keylogs.append(keylog)
+    write_multi(samples, name + ".pcap", keylogs)
+
+
+def scenario_tls12_chain_broken():
+    """The server sends its leaf with the intermediate from before a CA key
+    rollover: the issuer's name, another key. The client (trusting the
+    root) cannot build a chain and sends unknown_ca."""
+    name, port, v12 = "tls12-chain-broken", 40018, ssl.TLSVersion.TLSv1_2
+    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+    chain = ["server.example.pem", "old-intermediate-ca.pem"]
+    cctx = client_context(v12, keylog_for(name), ciphers=cipher)
+    sctx = server_context(v12, "server.example-broken-chain.pem", "server.example.key",
+                          ciphers=cipher)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert not tls.handshake()
+    err = tls.error["client"]
+    assert isinstance(err, ssl.SSLCertVerificationError), err
+    tcp.fin("client", gap=GAP_SAME)
+    tcp.fin("server")
+    tcp.ack("client")
+    sample = Sample(name, tcp, tls, None, chain, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    sample.extra["client_verify_error"] = err.verify_message
+    return sample
 
 
 def scenario_tls12_ecdhe_ok():
@@ -1418,6 +1505,9 @@ ONE_BY_ONE = {
         "TLS_CHACHA20_POLY1305_SHA256", "tls13-chacha",
         lambda: write_sample(scenario_tls13_chacha(), "tls13-chacha.pcap")),
     "tls13-hrr": lambda: write_sample(scenario_tls13_hrr(), "tls13-hrr.pcap"),
+    "tls12-sni-cert-change": scenario_tls12_sni_cert_change,
+    "tls12-chain-broken": lambda: write_sample(scenario_tls12_chain_broken(),
+                                               "tls12-chain-broken.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(
         "TLS_AES_256_GCM_SHA384", "tls13-aes256",
         lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),

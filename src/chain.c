@@ -23,7 +23,7 @@ static const char *const check_ids[TD_CHK_COUNT] = {
 static const char *const problem_ids[TD_CHAIN_PROBLEM_COUNT] = {
 	"wrong-order", "missing-intermediate", "root-sent",	   "duplicates",
 	"self-signed-leaf", "leaf-is-ca",      "sni-mismatch", "ca-verify-failed",
-	"unexpected-certificate",
+	"unexpected-certificate", "broken", "sni-certificate-changed",
 };
 
 const char *td_chain_check_id(unsigned n)
@@ -106,6 +106,36 @@ static void check_order(struct td_chain_facts *f, const struct td_session *s, un
 	}
 }
 
+/* A certificate on the leaf's issuer path (seen), or a copy of one. */
+static bool on_path(const struct td_session *s, unsigned n, const bool *seen, unsigned i)
+{
+	for (unsigned j = 0; j < n; j++)
+		if (seen[j] && s->certs[j] && s->certs[i] &&
+		    memcmp(s->certs[j]->sha256, s->certs[i]->sha256, 32) == 0)
+			return true;
+	return false;
+}
+
+/* The link broken: a certificate sent after the leaf that the issuer path
+ * from the leaf never reaches, and that is neither a root sent along
+ * (self-signed) nor a copy of a certificate on the path. RFC 5246
+ * §7.4.2 / RFC 8446 §4.4.2: each certificate must certify the one
+ * before it; one that certifies nothing of the chain is a wrong
+ * intermediate (an old one after a CA key rollover, another CA's). */
+static void check_broken(struct td_chain_facts *f, const struct td_session *s, unsigned n,
+			 const bool *seen)
+{
+	for (unsigned i = 1; i < n; i++) {
+		const struct td_cert *c = cert_at(s, i);
+
+		if (!c || c->self_signed || on_path(s, n, seen, i))
+			continue;
+		f->broken = true;
+		f->broken_at = (uint8_t)i;
+		return;
+	}
+}
+
 /* Follows issuers from the leaf through the certificates sent, in any
  * order; the last one reached is the top of what was sent. */
 static void check_top(struct td_chain_facts *f, const struct td_session *s, unsigned n)
@@ -132,11 +162,13 @@ static void check_top(struct td_chain_facts *f, const struct td_session *s, unsi
 		cur = next;
 	}
 	f->top = (uint8_t)cur;
+	check_broken(f, s, n, seen);
 	/* A top that is a CA certificate (an intermediate) is taken as issued
 	 * by a root the client holds; a top that is not (the leaf alone,
-	 * typically) means the intermediate that issued it was not sent. */
+	 * typically) means the intermediate that issued it was not sent. A
+	 * broken chain says more than that: something else was sent. */
 	const struct td_cert *top = cert_at(s, cur);
-	f->missing_intermediate = top && !top->self_signed &&
+	f->missing_intermediate = !f->broken && top && !top->self_signed &&
 				  !(top->ext.has_basic_constraints && top->ext.is_ca);
 }
 
@@ -219,7 +251,8 @@ static unsigned problems_of(const struct td_chain_facts *f)
 {
 	unsigned p = 0;
 
-	p |= f->order_ok ? 0 : TD_CHAIN_WRONG_ORDER;
+	p |= f->order_ok || f->broken ? 0 : TD_CHAIN_WRONG_ORDER;
+	p |= f->broken ? TD_CHAIN_BROKEN : 0;
 	p |= f->missing_intermediate ? TD_CHAIN_MISSING_INTERMEDIATE : 0;
 	p |= f->root_sent ? TD_CHAIN_ROOT_SENT : 0;
 	p |= f->duplicates ? TD_CHAIN_DUPLICATES : 0;
@@ -267,13 +300,16 @@ void td_chain_check(struct td_chain_facts *out, const struct td_session *s,
 }
 
 /* ---- consistency ----------------------------------------------------------------
- * Open addressing over twice as many slots as entries, FNV-1a on the key.
+ * Open addressing over twice as many slots as the cap, FNV-1a on the key.
  * The table holds at most max_keys entries, so a crafted capture can
- * lengthen probes to at most the slot count, never grow memory. */
+ * lengthen probes to at most the slot count, never grow memory past the
+ * cap; the entries array grows by doubling as names arrive. */
+
+#define CONSIST_FIRST_ALLOC 16
 
 struct td_consistency {
 	struct td_consist_entry *entries;
-	size_t n, cap;
+	size_t n, alloc, cap;
 	uint32_t *slots; /* entry index + 1; 0 is empty */
 	size_t n_slots;  /* a power of two */
 	uint64_t untracked;
@@ -289,9 +325,8 @@ struct td_consistency *td_consistency_new(size_t max_keys)
 	c->n_slots = 2;
 	while (c->n_slots < 2 * c->cap)
 		c->n_slots <<= 1;
-	c->entries = calloc(c->cap, sizeof *c->entries);
 	c->slots = calloc(c->n_slots, sizeof *c->slots);
-	if (!c->entries || !c->slots) {
+	if (!c->slots) {
 		td_consistency_free(c);
 		return NULL;
 	}
@@ -307,6 +342,11 @@ void td_consistency_free(struct td_consistency *c)
 	free(c);
 }
 
+size_t td_consistency_bytes(const struct td_consistency *c)
+{
+	return c ? sizeof *c + c->alloc * sizeof *c->entries + c->n_slots * sizeof *c->slots : 0;
+}
+
 static uint32_t fnv1a(uint8_t kind, const uint8_t *p, size_t n)
 {
 	uint32_t h = 2166136261u ^ kind;
@@ -316,9 +356,33 @@ static uint32_t fnv1a(uint8_t kind, const uint8_t *p, size_t n)
 	return h;
 }
 
-/* The entry for (kind, key), created when new; NULL when the table is full. */
+/* Room for one more entry, within the cap: false when full or out of
+ * memory. */
+static bool grow(struct td_consistency *c)
+{
+	size_t want;
+	struct td_consist_entry *e;
+
+	if (c->n < c->alloc)
+		return true;
+	if (c->n >= c->cap)
+		return false;
+	want = c->alloc ? 2 * c->alloc : CONSIST_FIRST_ALLOC;
+	if (want > c->cap)
+		want = c->cap;
+	e = realloc(c->entries, want * sizeof *e);
+	if (!e)
+		return false;
+	memset(e + c->alloc, 0, (want - c->alloc) * sizeof *e);
+	c->entries = e;
+	c->alloc = want;
+	return true;
+}
+
+/* The entry for (kind, key), created when new (when create); NULL when
+ * absent, or when the table is full. */
 static struct td_consist_entry *lookup(struct td_consistency *c, uint8_t kind, const uint8_t *key,
-				       size_t len)
+				       size_t len, bool create)
 {
 	size_t mask = c->n_slots - 1, i = fnv1a(kind, key, len) & mask;
 
@@ -332,7 +396,7 @@ static struct td_consist_entry *lookup(struct td_consistency *c, uint8_t kind, c
 		if (e->kind == kind && e->key_len == len && memcmp(e->key, key, len) == 0)
 			return e;
 	}
-	if (c->n >= c->cap)
+	if (!create || !grow(c))
 		return NULL;
 	struct td_consist_entry *e = &c->entries[c->n];
 	e->kind = kind;
@@ -342,7 +406,8 @@ static struct td_consist_entry *lookup(struct td_consistency *c, uint8_t kind, c
 	return e;
 }
 
-static void add_leaf(struct td_consist_entry *e, const struct td_cert *leaf)
+static void add_leaf(struct td_consist_entry *e, const struct td_session *s,
+		     const struct td_cert *leaf)
 {
 	bool new_key = true;
 
@@ -363,26 +428,62 @@ static void add_leaf(struct td_consist_entry *e, const struct td_cert *leaf)
 	memcpy(l->sha256, leaf->sha256, 32);
 	memcpy(l->spki_sha256, leaf->key.spki_sha256, 32);
 	l->connections = 1;
+	l->first_connection = s->id;
+	l->first_frame = s->cert_frame;
 	if (new_key)
 		e->distinct_keys++;
 }
 
+/* What the entry of the session's SNI held before this connection. */
+static void history_of(const struct td_consist_entry *e, const struct td_cert *leaf,
+		       struct td_sni_history *h)
+{
+	unsigned most = 0;
+
+	memset(h, 0, sizeof *h);
+	if (!e || e->n_leaves == 0)
+		return;
+	h->known = true;
+	h->changed = true;
+	h->key_changed = true;
+	h->at_least = e->overflow;
+	h->earlier_leaves = e->n_leaves;
+	h->earlier_connections = e->connections;
+	for (unsigned i = 0; i < e->n_leaves; i++) {
+		if (memcmp(e->leaves[i].sha256, leaf->sha256, 32) == 0)
+			h->changed = false;
+		if (memcmp(e->leaves[i].spki_sha256, leaf->key.spki_sha256, 32) == 0)
+			h->key_changed = false;
+		if (e->leaves[i].connections > e->leaves[most].connections)
+			most = i;
+	}
+	h->key_changed &= h->changed;
+	h->earlier = e->leaves[most];
+}
+
 static void add_key(struct td_consistency *c, uint8_t kind, const uint8_t *key, size_t len,
-		    const struct td_cert *leaf)
+		    const struct td_session *s, const struct td_cert *leaf,
+		    struct td_chain_facts *facts)
 {
 	struct td_consist_entry *e;
 
 	if (len > TD_CONSIST_KEY_LEN)
 		len = TD_CONSIST_KEY_LEN;
-	e = lookup(c, kind, key, len);
+	e = lookup(c, kind, key, len, true);
+	if (facts) {
+		history_of(e, leaf, &facts->sni_history);
+		if (facts->sni_history.changed)
+			facts->problems |= TD_CHAIN_SNI_CERT_CHANGED;
+	}
 	if (!e) {
 		c->untracked++;
 		return;
 	}
-	add_leaf(e, leaf);
+	add_leaf(e, s, leaf);
 }
 
-void td_consistency_add(struct td_consistency *c, const struct td_session *s)
+void td_consistency_add(struct td_consistency *c, const struct td_session *s,
+			struct td_chain_facts *facts)
 {
 	const struct td_cert *leaf = cert_at(s, 0);
 	char ip[64], ep[80];
@@ -392,13 +493,13 @@ void td_consistency_add(struct td_consistency *c, const struct td_session *s)
 		return;
 	if (s->ch.has_sni)
 		add_key(c, TD_CONSIST_SNI, s->ch.sni.bytes,
-			s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN, leaf);
+			s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN, s, leaf, facts);
 	td_addr_str(&s->server, ip, sizeof ip);
 	n = snprintf(ep, sizeof ep, s->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
 		     (unsigned)s->server_port);
 	if (n > 0)
 		add_key(c, TD_CONSIST_SERVER, (const uint8_t *)ep,
-			(size_t)n < sizeof ep ? (size_t)n : sizeof ep - 1, leaf);
+			(size_t)n < sizeof ep ? (size_t)n : sizeof ep - 1, s, leaf, NULL);
 }
 
 const struct td_consist_entry *td_consistency_entries(const struct td_consistency *c, size_t *n)

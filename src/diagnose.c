@@ -18,6 +18,7 @@
 #include "td_digest.h"
 #include "td_chain.h"
 #include "td_names.h"
+#include "td_rules.h"
 #include "td_x509.h"
 
 /* AlertDescription values (RFC 8446 §6, RFC 5246 §7.2.2) named here. */
@@ -60,6 +61,9 @@ struct ctx {
 	const struct td_alert *alert; /* the alert being explained, or NULL */
 	const char *capture;
 	const struct td_cert *leaf;   /* first certificate, parsed, or NULL */
+	/* A completed connection explained by a finding of high severity or
+	 * above (the rules ran first): that finding, else NULL. */
+	const struct td_finding *finding;
 };
 
 /* An evidence check: adds a sentence for or against the cause and returns
@@ -163,38 +167,6 @@ static int ev_keys(const struct ctx *c, struct td_cause *out)
 	return 35;
 }
 
-/* [decrypt] with --key: what each key makes of the RSA pre-master secret,
- * and whether the client's Finished verifies. This is proof, not a hint:
- * PKCS#1 v1.5 padding only checks out under the private key whose public
- * half encrypted it (RFC 8017 §7.2.2). */
-static int ev_decrypt_keys(const struct ctx *c, struct td_cause *out)
-{
-	const struct td_decrypt_facts *d = &c->s->dec;
-	int score = 0;
-	bool wrong = false, right = false;
-
-	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
-		const char *k = d->key_files[i] ? d->key_files[i] : "the --key";
-		if (d->pms[i] == TD_PMS_WRONG_KEY && !wrong) {
-			wrong = true;
-			add(out, true,
-			    "the pre-master secret in the ClientKeyExchange does not decrypt under %s "
-			    "(the PKCS#1 v1.5 padding check fails): the client encrypted it to another "
-			    "public key than this key's",
-			    k);
-			score += 30;
-		} else if (d->pms[i] == TD_PMS_WRONG_VERSION && !right) {
-			right = true;
-			add(out, false,
-			    "the pre-master secret decrypts under %s, but its version bytes are not "
-			    "the ClientHello's: a client bug, not a key mismatch",
-			    k);
-			score -= 30;
-		}
-	}
-	return score;
-}
-
 /* The --key that opened the pre-master secret, when the client's Finished
  * verified with it; NULL otherwise. */
 static const char *proving_key(const struct td_session *s)
@@ -226,59 +198,176 @@ static int ev_client_proven(const struct ctx *c, struct td_cause *out)
 	return 35;
 }
 
-/* [decrypt] with a key log: the client's Finished checked with its own
- * secrets. */
-static int ev_decrypt_finished(const struct ctx *c, struct td_cause *out)
-{
-	const struct td_decrypt_facts *d = &c->s->dec;
+/* ---- [decrypt] evidence, as data ---------------------------------------------
+ * What the decryption facts (td_session.h, struct td_decrypt_facts) say
+ * about a cause. A fact is a predicate that also fills in the details its
+ * sentence names ({key}, {frame}, {dir}, {what}); a row ties a fact to
+ * the causes it bears on, for or against, with how far it moves them.
+ * Within a group (1, 2, ...) only the first row whose fact holds speaks;
+ * group 0 rows speak independently. */
 
-	if (d->source != TD_SRC_KEYLOG && d->source != TD_SRC_KEYLOG_RSA)
-		return 0;
-	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
-		add(out, true,
-		    "the client's Finished (frame %u) decrypts and verifies with the key log's "
-		    "secrets: the client's keys and transcript are sound, the server derived other "
-		    "keys",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return 15;
+struct dfact {
+	const char *key; /* the --key file */
+	unsigned frame;
+	const char *dir;  /* sender of the record */
+	const char *what; /* what failed, in words */
+};
+
+typedef bool (*dfact_fn)(const struct td_decrypt_facts *d, struct dfact *f);
+
+static bool pms_is(const struct td_decrypt_facts *d, struct dfact *f, enum td_pms_result r)
+{
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		if (d->pms[i] == r) {
+			f->key = d->key_files[i] ? d->key_files[i] : "the --key";
+			return true;
+		}
 	}
-	if (d->finished[TD_DIR_C2S] == TD_FIN_MISMATCH) {
-		add(out, false,
-		    "the client's Finished (frame %u) decrypts but its verify_data is wrong even with "
-		    "the key log's secrets: the client computed it wrong",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return -25;
-	}
-	return 0;
+	return false;
 }
 
-/* [decrypt]: a record that fails its integrity check under the sender's
- * own secrets was changed after it was sent; one that opens and verifies
- * was not (up to the capture point). */
-static int ev_decrypt_integrity(const struct ctx *c, struct td_cause *out)
+/* PKCS#1 v1.5 padding only checks out under the private key whose public
+ * half encrypted it (RFC 8017 §7.2.2). */
+static bool df_pms_wrong_key(const struct td_decrypt_facts *d, struct dfact *f)
 {
-	const struct td_decrypt_facts *d = &c->s->dec;
+	return pms_is(d, f, TD_PMS_WRONG_KEY);
+}
 
-	if (d->status != TD_DECRYPT_DONE)
-		return 0;
-	if (d->failed && (d->fail_what == TD_DEC_BAD_TAG || d->fail_what == TD_DEC_BAD_MAC ||
-			  d->fail_what == TD_DEC_BAD_PADDING)) {
-		add(out, true,
-		    "the %s's record at frame %u fails its integrity check (%s) under the secrets "
-		    "given: when those are the %s's own (its key log), the record was changed after "
-		    "it was sent",
-		    td_dir_name(d->fail_dir), (unsigned)d->fail_frame,
-		    td_dec_result_words((enum td_dec_result)d->fail_what), td_dir_name(d->fail_dir));
-		return 40;
+static bool df_pms_wrong_version(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return pms_is(d, f, TD_PMS_WRONG_VERSION);
+}
+
+/* The client's Finished checked with the key log's own secrets. */
+static bool keylog_client_finished(const struct td_decrypt_facts *d, struct dfact *f,
+				   enum td_finished_check r)
+{
+	f->frame = d->finished_frame[TD_DIR_C2S];
+	return (d->source == TD_SRC_KEYLOG || d->source == TD_SRC_KEYLOG_RSA) &&
+	       d->finished[TD_DIR_C2S] == r;
+}
+
+static bool df_keylog_fin_verified(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return keylog_client_finished(d, f, TD_FIN_VERIFIED);
+}
+
+static bool df_keylog_fin_mismatch(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	return keylog_client_finished(d, f, TD_FIN_MISMATCH);
+}
+
+/* A record that fails its integrity check (not one too short or of no
+ * type: those are not tampering). */
+static bool df_record_failed(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	if (d->status != TD_DECRYPT_DONE || !d->failed ||
+	    (d->fail_what != TD_DEC_BAD_TAG && d->fail_what != TD_DEC_BAD_MAC &&
+	     d->fail_what != TD_DEC_BAD_PADDING))
+		return false;
+	f->dir = td_dir_name(d->fail_dir);
+	f->frame = d->fail_frame;
+	f->what = td_dec_result_words((enum td_dec_result)d->fail_what);
+	return true;
+}
+
+static bool df_client_fin_opens(const struct td_decrypt_facts *d, struct dfact *f)
+{
+	f->frame = d->finished_frame[TD_DIR_C2S];
+	return d->status == TD_DECRYPT_DONE && d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED;
+}
+
+static const struct decrypt_row {
+	const char *causes[3]; /* cause ids, NULL-terminated */
+	unsigned group;
+	dfact_fn holds;
+	bool supports;
+	int move;
+	const char *text;
+} decrypt_evidence[] = {
+	{{"server-key-mismatch"}, 0, df_pms_wrong_key, true, 30,
+	 "the pre-master secret in the ClientKeyExchange does not decrypt under {key} (the PKCS#1 "
+	 "v1.5 padding check fails): the client encrypted it to another public key than this key's"},
+	{{"server-key-mismatch"}, 0, df_pms_wrong_version, false, -30,
+	 "the pre-master secret decrypts under {key}, but its version bytes are not the "
+	 "ClientHello's: a client bug, not a key mismatch"},
+	{{"server-key-mismatch"}, 1, df_keylog_fin_verified, true, 15,
+	 "the client's Finished (frame {frame}) decrypts and verifies with the key log's secrets: "
+	 "the client's keys and transcript are sound, the server derived other keys"},
+	{{"server-key-mismatch"}, 1, df_keylog_fin_mismatch, false, -25,
+	 "the client's Finished (frame {frame}) decrypts but its verify_data is wrong even with "
+	 "the key log's secrets: the client computed it wrong"},
+	/* a record that fails under the sender's own secrets was changed after
+	 * it was sent; one that opens and verifies was not (up to the capture
+	 * point) */
+	{{"traffic-altered", "traffic-altered-completed"}, 2, df_record_failed, true, 40,
+	 "the {dir}'s record at frame {frame} fails its integrity check ({what}) under the secrets "
+	 "given: when those are the {dir}'s own (its key log), the record was changed after it "
+	 "was sent"},
+	{{"traffic-altered", "traffic-altered-completed"}, 2, df_client_fin_opens, false, -15,
+	 "the client's Finished record (frame {frame}) opens and verifies as captured: it was not "
+	 "changed between the client and the capture point"},
+};
+
+/* A row's sentence with its details filled in. */
+static void fill_text(const char *t, const struct dfact *f, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	while (*t && used + 1 < n) {
+		const char *v = NULL;
+		char num[16];
+		size_t skip = 0;
+
+		if (strncmp(t, "{key}", 5) == 0)
+			v = f->key, skip = 5;
+		else if (strncmp(t, "{frame}", 7) == 0)
+			v = num, skip = 7, snprintf(num, sizeof num, "%u", f->frame);
+		else if (strncmp(t, "{dir}", 5) == 0)
+			v = f->dir, skip = 5;
+		else if (strncmp(t, "{what}", 6) == 0)
+			v = f->what, skip = 6;
+		if (!skip) {
+			buf[used++] = *t++;
+			continue;
+		}
+		used += (size_t)snprintf(buf + used, n - used, "%s", v ? v : "?");
+		if (used >= n)
+			used = n - 1;
+		t += skip;
 	}
-	if (d->finished[TD_DIR_C2S] == TD_FIN_VERIFIED) {
-		add(out, false,
-		    "the client's Finished record (frame %u) opens and verifies as captured: it was "
-		    "not changed between the client and the capture point",
-		    (unsigned)d->finished_frame[TD_DIR_C2S]);
-		return -15;
+	buf[used] = '\0';
+}
+
+static bool bears_on(const struct decrypt_row *r, const char *cause)
+{
+	for (size_t k = 0; k < sizeof r->causes / sizeof r->causes[0] && r->causes[k]; k++)
+		if (strcmp(r->causes[k], cause) == 0)
+			return true;
+	return false;
+}
+
+/* Every [decrypt] row that bears on this cause (out->id). */
+static int ev_decrypt(const struct ctx *c, struct td_cause *out)
+{
+	unsigned done = 0; /* groups that spoke, as bits */
+	int move = 0;
+
+	for (size_t i = 0; i < sizeof decrypt_evidence / sizeof decrypt_evidence[0]; i++) {
+		const struct decrypt_row *r = &decrypt_evidence[i];
+		struct dfact f = { 0 };
+		char text[TD_EVIDENCE_LEN];
+
+		if (!bears_on(r, out->id) || (r->group && (done & (1u << r->group))) ||
+		    !r->holds(&c->s->dec, &f))
+			continue;
+		if (r->group)
+			done |= 1u << r->group;
+		fill_text(r->text, &f, text, sizeof text);
+		add(out, r->supports, "%s", text);
+		move += r->move;
 	}
-	return 0;
+	return move;
 }
 
 static bool tcp_trouble(const struct td_session *s)
@@ -359,7 +448,12 @@ static int chain_facts_incomplete(const struct ctx *c, struct td_cause *out)
 			    (unsigned)f->top, top->subject, top->issuer);
 		move += 30;
 	}
-	if (!f->order_ok) {
+	if (f->broken) {
+		add(out, true, "the chain is broken: [%u] certifies none of the chain, so the "
+			       "issuer of [%u] was not sent",
+		    (unsigned)f->broken_at, (unsigned)f->top);
+		move += 10;
+	} else if (!f->order_ok) {
 		add(out, true, "the chain is out of order: [%u] is not signed by [%u]",
 		    (unsigned)f->unchained_at, (unsigned)f->unchained_at + 1u);
 		move += 10;
@@ -371,6 +465,45 @@ static int chain_facts_incomplete(const struct ctx *c, struct td_cause *out)
 		move = -15;
 	}
 	return move;
+}
+
+/* A broken chain (td_chain.h): a certificate sent that certifies none of
+ * the chain; when it bears the name of the issuer it failed to sign, it
+ * is the intermediate from before a key rollover. */
+static bool has_broken_chain(const struct ctx *c)
+{
+	return c->s->chain.checked && c->s->chain.broken;
+}
+
+static int ev_broken_chain(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_chain_facts *f = &c->s->chain;
+	const struct td_cert *wrong = chain_cert(c->s, f->broken_at);
+	const struct td_cert *top = chain_cert(c->s, f->top);
+
+	if (!wrong || !top)
+		return 0;
+	if (strcmp(wrong->subject, top->issuer) == 0) {
+		add(out, true, "[%u] \"%s\" has the name of the issuer of [%u] but did not sign it "
+			       "(a signature check): another key under the same name",
+		    (unsigned)f->broken_at, wrong->subject, (unsigned)f->top);
+		return 30;
+	}
+	add(out, true, "[%u] \"%s\" certifies none of the chain; [%u] is issued by \"%s\", "
+		       "which was not sent",
+	    (unsigned)f->broken_at, wrong->subject, (unsigned)f->top, top->issuer);
+	return 20;
+}
+
+/* Against causes that assume a chain that holds together. */
+static int ev_not_broken(const struct ctx *c, struct td_cause *out)
+{
+	if (!has_broken_chain(c))
+		return 0;
+	add(out, false, "the chain is broken at [%u]: the client cannot reach any CA through it, "
+			"trusted or not",
+	    (unsigned)c->s->chain.broken_at);
+	return -20;
 }
 
 /* --ca: the chain against the trust anchors given, at the capture's time. */
@@ -666,45 +799,51 @@ static void next_running_key(const struct ctx *c, char *buf, size_t n)
 		 ip, (unsigned)c->s->server_port, proving_key(c->s));
 }
 
-static void sni_arg(const struct td_session *s, char *buf, size_t n)
+/* The target of an openssl s_client command: "ip:port", and
+ * " -servername sni" when the client sent one. */
+static const char *connect_arg(const struct td_session *s, char *buf, size_t n)
 {
+	char ip[64];
+
+	td_addr_str(&s->server, ip, sizeof ip);
 	if (s->ch.has_sni)
-		snprintf(buf, n, " -servername %.*s", (int)s->ch.sni.len, s->ch.sni.bytes);
+		snprintf(buf, n, "%s:%u -servername %.*s", ip, (unsigned)s->server_port,
+			 (int)(s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN),
+			 s->ch.sni.bytes);
 	else
-		buf[0] = '\0';
+		snprintf(buf, n, "%s:%u", ip, (unsigned)s->server_port);
+	return buf;
 }
 
 static void next_verify(const struct ctx *c, char *buf, size_t n)
 {
-	char ip[64], sni[300];
-	td_addr_str(&c->s->server, ip, sizeof ip);
-	sni_arg(c->s, sni, sizeof sni);
+	char to[400];
+	connect_arg(c->s, to, sizeof to);
 	if (c->s->certs_encrypted && c->s->n_certs == 0) {
 		snprintf(buf, n,
 			 "See the chain the server sends (TLS 1.3 hides it from the capture): openssl "
-			 "s_client -connect %s:%u%s -showcerts, and verify it against the client's "
+			 "s_client -connect %s -showcerts, and verify it against the client's "
 			 "trust store with openssl verify -CAfile <the client's CA bundle>.",
-			 ip, (unsigned)c->s->server_port, sni);
+			 to);
 		return;
 	}
 	snprintf(buf, n,
-		 "See what the client has to verify: openssl s_client -connect %s:%u%s -showcerts; "
+		 "See what the client has to verify: openssl s_client -connect %s -showcerts; "
 		 "then verify against the client's trust store: tlsdiag -r %s --extract-certs certs/ "
 		 "and openssl verify -CAfile <the client's CA bundle> -untrusted <intermediates> "
 		 "certs/<leaf sha256>.pem",
-		 ip, (unsigned)c->s->server_port, sni, capture_name(c));
+		 to, capture_name(c));
 }
 
 static void next_expected(const struct ctx *c, char *buf, size_t n)
 {
-	char ip[64], sni[300];
-	td_addr_str(&c->s->server, ip, sizeof ip);
-	sni_arg(c->s, sni, sizeof sni);
+	char to[400];
+	connect_arg(c->s, to, sizeof to);
 	snprintf(buf, n,
-		 "See which certificate each node serves: openssl s_client -connect %s:%u%s "
+		 "See which certificate each node serves: openssl s_client -connect %s "
 		 "</dev/null | openssl x509 -noout -fingerprint -sha256, compare with %s, and check "
 		 "which certificate file the server loads (and whether it was reloaded).",
-		 ip, (unsigned)c->s->server_port, sni,
+		 to,
 		 c->s->chain.expected_path ? c->s->chain.expected_path : "the expected file");
 }
 
@@ -718,28 +857,227 @@ static void next_dates(const struct ctx *c, char *buf, size_t n)
 
 static void next_ciphers(const struct ctx *c, char *buf, size_t n)
 {
-	char ip[64], sni[300];
-	td_addr_str(&c->s->server, ip, sizeof ip);
-	sni_arg(c->s, sni, sizeof sni);
+	char to[400];
+	connect_arg(c->s, to, sizeof to);
 	snprintf(buf, n,
-		 "Find what the server accepts: openssl s_client -connect %s:%u%s with -tls1_2 or "
+		 "Find what the server accepts: openssl s_client -connect %s with -tls1_2 or "
 		 "-tls1_3, -cipher / -ciphersuites and -groups narrowed one at a time, and compare "
 		 "with the server's configuration.",
-		 ip, (unsigned)c->s->server_port, sni);
+		 to);
 }
 
 static void next_s_client(const struct ctx *c, char *buf, size_t n)
 {
-	char ip[64], sni[300];
-	td_addr_str(&c->s->server, ip, sizeof ip);
-	sni_arg(c->s, sni, sizeof sni);
+	char to[400];
+	connect_arg(c->s, to, sizeof to);
 	snprintf(buf, n,
-		 "Reproduce it from the client's network: openssl s_client -connect %s:%u%s "
+		 "Reproduce it from the client's network: openssl s_client -connect %s "
 		 "-state -msg, and check the server's and any middlebox's logs at that time.",
-		 ip, (unsigned)c->s->server_port, sni);
+		 to);
+}
+
+/* ---- evidence and next steps for completed connections with a finding -- */
+
+/* The finding itself, with the rule's explanation. */
+static int ev_finding(const struct ctx *c, struct td_cause *out)
+{
+	add(out, true, "rule %s: %s", c->finding->id, c->finding->message);
+	return 0;
+}
+
+/* A completed handshake proves the server holds the certificate's private
+ * key: it decrypted the RSA pre-master secret (RFC 5246 §7.4.7.1) or
+ * signed its key share or transcript ((EC)DHE: RFC 5246 §7.4.3; TLS 1.3:
+ * RFC 8446 §4.4.3), and both Finished depend on it. */
+static int ev_completed_with_key(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_session *s = c->s;
+	char hex[65];
+
+	if (!td_session_handshake_complete(s))
+		return 0;
+	add(out, true, "the handshake completed (both Finished seen): the server holds the private "
+		       "key of the certificate it sent (SPKI SHA-256 %s)",
+	    spki_hex(c, hex));
+	if (s->keys_given && !s->cert_key_match[0])
+		add(out, true, "none of the --key files is that key");
+	return 25;
+}
+
+/* The client went on with a certificate it could have refused. */
+static int ev_client_went_on(const struct ctx *c, struct td_cause *out)
+{
+	if (!td_session_handshake_complete(c->s))
+		return 0;
+	add(out, true, "the client completed the handshake with it: it does not verify, verifies "
+		       "with other settings (its own trust store, no host name check, pinning), or "
+		       "its clock disagrees with the capture's");
+	return 10;
+}
+
+/* The earlier connections of the same SNI (td_sni_history). */
+static int ev_sni_history(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_sni_history *h = &c->s->chain.sni_history;
+	char hex[65];
+
+	if (!h->known)
+		return 0;
+	if (!h->changed) {
+		add(out, false, "earlier connections for this SNI presented the same certificate");
+		return -10;
+	}
+	add(out, true, "%llu earlier connection%s for this SNI presented another certificate "
+		       "(SHA-256 %s, first in connection %llu at frame %u)",
+	    (unsigned long long)h->earlier_connections, h->earlier_connections == 1 ? "" : "s",
+	    td_hex(h->earlier.sha256, 32, hex), (unsigned long long)h->earlier.first_connection,
+	    (unsigned)h->earlier.first_frame);
+	return 20;
+}
+
+/* The capture's clock against the certificate dates: a date problem on a
+ * certificate the client accepted may be the capture host's clock. */
+static int ev_capture_clock(const struct ctx *c, struct td_cause *out)
+{
+	if (validity_problems(c, out, false) == 0)
+		return 0;
+	add(out, false, "the client accepted the certificate: if its clock is right, the "
+			"capture's timestamps may be what is wrong");
+	return 0;
+}
+
+static void next_which_key(const struct ctx *c, char *buf, size_t n)
+{
+	char hex[65];
+
+	snprintf(buf, n,
+		 "Find the key file the server really loads (its configuration, on every node) and "
+		 "check it: openssl pkey -in /path/to/that.key -pubout -outform DER | openssl dgst "
+		 "-sha256 prints %s for the server's key; then use that file with --key.",
+		 spki_hex(c, hex));
+}
+
+static void next_weak_cert(const struct ctx *c, char *buf, size_t n)
+{
+	char hex[65];
+
+	snprintf(buf, n,
+		 "Look at the certificate: tlsdiag -r %s --extract-certs certs/ and openssl x509 -in "
+		 "certs/%s.pem -noout -text | grep -E 'Public-Key|Signature Algorithm'; reissue it "
+		 "with an RSA 2048+ or P-256 key signed with SHA-256 (NIST SP 800-131A).",
+		 capture_name(c), c->leaf ? td_hex(c->leaf->sha256, 32, hex) : "<sha256>");
+}
+
+static void next_renew(const struct ctx *c, char *buf, size_t n)
+{
+	char to[400];
+
+	connect_arg(c->s, to, sizeof to);
+	snprintf(buf, n,
+		 "See what the server sends now: openssl s_client -connect %s </dev/null | "
+		 "openssl x509 -noout -dates; renew the certificate, deploy it on every node and "
+		 "reload the server; compare the capture host's clock (date -u) with the dates.",
+		 to);
+}
+
+static void next_finding(const struct ctx *c, char *buf, size_t n)
+{
+	snprintf(buf, n,
+		 "Read the rule's explanation (tlsdiag --list-rules, or the rule file) and compare "
+		 "with the connection's facts: tlsdiag -r %s --json. %s",
+		 capture_name(c), c->finding->explain);
 }
 
 /* ---- the knowledge --------------------------------------------------------- */
+
+/* Causes for a connection that completed but carries a finding of high
+ * severity or above: the finding (a rule id) x the causes that explain it.
+ * The catch-all row "*" speaks for findings no row knows (site rules). */
+struct finding_row {
+	const char *rules[6]; /* rule ids, NULL-terminated; "*": any */
+	const char *id;
+	int base;
+	const char *summary;
+	const char *basis;
+	evidence_fn evidence[4];
+	next_fn next;
+};
+
+static const struct finding_row finding_causes[] = {
+	{{"key-mismatch", NULL},
+	 "key-file-not-the-servers",
+	 70,
+	 "The --key file is not the key this server runs with: the server holds the private key of "
+	 "the certificate it sent (it completed the handshake), so the file given is another one "
+	 "(an old key, another node's, another certificate's).",
+	 "RFC 5246 §7.4.7.1 and §7.4.3, RFC 8446 §4.4.3: completing a handshake takes the private "
+	 "key of the certificate sent (RSA decryption or a signature), and both Finished depend on it",
+	 {ev_completed_with_key},
+	 next_which_key},
+	{{"key-mismatch", "unexpected-certificate", NULL},
+	 "another-certificate-deployed",
+	 30,
+	 "The server presents another certificate than the one its key file (or --cert) belongs "
+	 "to: a node not yet updated, another virtual host, or a middlebox re-signing the traffic.",
+	 "RFC 5246 §7.4.2 / RFC 8446 §4.4.2: the Certificate message carries the certificate the "
+	 "server actually uses",
+	 {ev_sni_history},
+	 next_expected},
+	{{"cert-expired", "cert-not-yet-valid", NULL},
+	 "certificate-not-renewed",
+	 60,
+	 "A certificate in the chain was expired (or not yet valid) at the capture's time and the "
+	 "client went on anyway: the certificate was not renewed or the new one not deployed, and "
+	 "this client does not check the dates (or trusts the certificate by pin).",
+	 "RFC 5280 §4.1.2.5 and §6.1.3: a certificate is valid only between notBefore and notAfter, "
+	 "checked against the verifier's time",
+	 {ev_expired, ev_client_went_on},
+	 next_renew},
+	{{"cert-expired", "cert-not-yet-valid", NULL},
+	 "capture-clock-wrong",
+	 15,
+	 "The clock of the host that made the capture was wrong, so valid certificates look "
+	 "expired or not yet valid in it.",
+	 "tlsdiag checks dates against the capture's packet timestamps, which come from the "
+	 "capturing host's clock (pcap record headers)",
+	 {ev_capture_clock},
+	 next_dates},
+	{{"weak-rsa-key", "weak-ec-key", "weak-signature", NULL},
+	 "weak-certificate-deployed",
+	 70,
+	 "The server's certificate chain has a weak key or a weak signature; this client accepted "
+	 "it, but clients at default security levels refuse it and it can be attacked.",
+	 "NIST SP 800-131A (RSA 2048, 112-bit security), RFC 9155 (no MD5/SHA-1 signatures in "
+	 "TLS 1.2), OpenSSL security level 1+",
+	 {ev_weak_cert},
+	 next_weak_cert},
+	{{"sni-not-covered", "self-signed-leaf", "untrusted-chain", "chain-broken", NULL},
+	 "client-does-not-verify",
+	 50,
+	 "The client accepted a certificate a verifying client refuses (name, issuer or chain): "
+	 "it does not verify the server, or trusts it by other means (pinning, its own store).",
+	 "RFC 6125 §6 (name check), RFC 5280 §6 (path validation): a verifying client aborts with "
+	 "bad_certificate or unknown_ca",
+	 {ev_client_went_on},
+	 next_verify},
+	{{"tcp-overlap-differs", "record-integrity-failed", "finished-mismatch", NULL},
+	 "traffic-altered-completed",
+	 50,
+	 "Bytes were changed in transit or by one side, yet the connection went on: retransmitted "
+	 "data that differs, or a record that fails its check under the secrets given.",
+	 "RFC 9293 §3.10.7.4: a retransmission carries the same bytes; RFC 5246 §6.2.3 / RFC 8446 "
+	 "§5.2: a record that fails its MAC or AEAD check was altered",
+	 {ev_tcp_trouble, ev_decrypt},
+	 next_capture_both},
+	{{"*", NULL},
+	 "rule-finding",
+	 40,
+	 "A rule of high severity or above matched on a connection that completed; its "
+	 "explanation says why it matters.",
+	 "the rule file's own explanation (tlsdiag-rules(5))",
+	 {ev_finding},
+	 next_finding},
+};
 
 static const struct cause_row causes[] = {
 	{"server-key-mismatch",
@@ -754,7 +1092,7 @@ static const struct cause_row causes[] = {
 	 "RFC 5246 §7.4.7.1: a server that cannot decrypt the RSA pre-master secret must carry on "
 	 "with a random one (Bleichenbacher countermeasure), so the failure surfaces as "
 	 "bad_record_mac on the Finished",
-	 {ev_rsa_kx, ev_alert_after_finished, ev_keys, ev_decrypt_keys, ev_decrypt_finished},
+	 {ev_rsa_kx, ev_alert_after_finished, ev_keys, ev_decrypt},
 	 next_key_check,
 	 NULL},
 	{"server-not-using-key",
@@ -782,7 +1120,7 @@ static const struct cause_row causes[] = {
 	 "offload or injected data.",
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: bad_record_mac means a record failed its MAC or AEAD "
 	 "check",
-	 {ev_tcp_trouble, ev_decrypt_integrity},
+	 {ev_tcp_trouble, ev_decrypt},
 	 next_capture_both,
 	 NULL},
 	{"key-mismatch-with-dhe",
@@ -834,6 +1172,20 @@ static const struct cause_row causes[] = {
 	 {ev_chain_incomplete, ev_ca_verdict},
 	 next_verify,
 	 NULL},
+	{"wrong-intermediate",
+	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_DECRYPT_ERROR, END},
+	 TD_DIR_C2S,
+	 PHASES_ANY,
+	 KX_ANY,
+	 45,
+	 "The server sends a wrong intermediate certificate: one that did not issue its "
+	 "certificate (typically the CA's previous intermediate, kept after the CA renewed its "
+	 "key under the same name), so the client cannot build a path to a trusted root.",
+	 "RFC 5246 §7.4.2 / RFC 8446 §4.4.2: each certificate must certify the one preceding it; "
+	 "RFC 5280 §6.1.3: a path is checked by signature, not by name",
+	 {ev_broken_chain, ev_ca_verdict},
+	 next_verify,
+	 has_broken_chain},
 	{"untrusted-issuer",
 	 {A_UNKNOWN_CA, A_BAD_CERTIFICATE, A_CERTIFICATE_UNKNOWN, A_UNSUPPORTED_CERTIFICATE, END},
 	 TD_DIR_C2S,
@@ -843,7 +1195,7 @@ static const struct cause_row causes[] = {
 	 "The client does not trust the CA that issued the server's certificate chain (a private "
 	 "CA, a self-signed certificate, or a TLS-inspecting middlebox re-signing traffic).",
 	 "RFC 5246 §7.2.2 / RFC 8446 §6.2: unknown_ca — a valid chain whose CA is not trusted",
-	 {ev_self_signed, ev_ca_verdict},
+	 {ev_self_signed, ev_ca_verdict, ev_not_broken},
 	 next_verify,
 	 NULL},
 	{"unexpected-certificate",
@@ -1059,7 +1411,13 @@ static const struct td_alert *problem_alert(const struct td_session *s)
 static void describe_problem(const struct ctx *c, struct td_diagnosis *d)
 {
 	const struct td_alert *a = c->alert;
-	if (a && !a->encrypted)
+	if (c->finding)
+		snprintf(d->problem, sizeof d->problem,
+			 "the handshake %s, but rule %.40s (%s) found: %.150s",
+			 td_session_handshake_complete(c->s) ? "completed" : "did not fail",
+			 c->finding->id, td_severity_name(c->finding->severity),
+			 c->finding->message);
+	else if (a && !a->encrypted)
 		snprintf(d->problem, sizeof d->problem, "%s sent %s %s at frame %u, %s",
 			 td_dir_name(a->dir), a->level == 2 ? "fatal" : "warning", alert_name(a->desc),
 			 (unsigned)a->frame, td_phase_name(a->phase));
@@ -1079,43 +1437,116 @@ static int by_likelihood(const void *x, const void *y)
 	return (b->likelihood > a->likelihood) - (b->likelihood < a->likelihood);
 }
 
-void td_diagnose(const struct td_session *s, const char *capture, struct td_diagnosis *d)
+/* One cause from a row of either table: its base likelihood moved by each
+ * evidence check, and its next step. */
+static void fill_cause(const struct ctx *c, struct td_cause *out, const char *id,
+		       const char *summary, const char *basis, int base, const evidence_fn *evidence,
+		       size_t n_evidence, next_fn next)
 {
-	struct ctx c = {.s = s, .capture = capture};
-	struct td_cause found[sizeof causes / sizeof causes[0]];
+	int score = base;
+
+	memset(out, 0, sizeof *out);
+	out->id = id;
+	out->summary = summary;
+	out->basis = basis;
+	for (size_t k = 0; k < n_evidence && evidence[k]; k++)
+		score += evidence[k](c, out);
+	out->likelihood = score < 1 ? 1 : score > 99 ? 99 : score;
+	if (next)
+		next(c, out->next_step, sizeof out->next_step);
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Failed handshakes and fatal alerts: the alert table. */
+static size_t causes_of_failure(struct ctx *c, struct td_cause *found)
+{
 	size_t n = 0;
 	bool any_specific = false;
 
-	memset(d, 0, sizeof *d);
-	c.alert = problem_alert(s);
-	if (!c.alert && s->outcome != TD_OUTCOME_FAILED)
-		return;
-	c.leaf = chain_cert(s, 0);
-	describe_problem(&c, d);
-
-	for (size_t i = 0; i < sizeof causes / sizeof causes[0]; i++) {
+	for (size_t i = 0; i < N_OF(causes); i++) {
 		const struct cause_row *r = &causes[i];
 		bool specific;
-		if (!row_matches(r, &c, &specific))
+		if (!row_matches(r, c, &specific))
 			continue;
-		if (r->applies && !r->applies(&c))
+		if (r->applies && !r->applies(c))
 			continue;
 		/* the catch-all row speaks only when nothing specific did */
 		if (!specific && any_specific && r->alerts[0] == ANY_ALERT)
 			continue;
 		any_specific |= specific;
-		struct td_cause *out = &found[n++];
-		memset(out, 0, sizeof *out);
-		out->id = r->id;
-		out->summary = r->summary;
-		out->basis = r->basis;
-		int score = r->base;
-		for (int k = 0; k < 5 && r->evidence[k]; k++)
-			score += r->evidence[k](&c, out);
-		out->likelihood = score < 1 ? 1 : score > 99 ? 99 : score;
-		if (r->next)
-			r->next(&c, out->next_step, sizeof out->next_step);
+		fill_cause(c, &found[n++], r->id, r->summary, r->basis, r->base, r->evidence,
+			   N_OF(r->evidence), r->next);
 	}
+	return n;
+}
+
+static bool explains(const struct finding_row *r, const char *rule)
+{
+	for (size_t k = 0; k < N_OF(r->rules) && r->rules[k]; k++)
+		if (strcmp(r->rules[k], rule) == 0)
+			return true;
+	return false;
+}
+
+/* A completed connection: the causes of each finding of high severity or
+ * above (most severe first, each row once); the catch-all row for the
+ * most severe one when no row knows any. c->finding is the finding each
+ * row is evaluated with, and is left at the most severe one. */
+static size_t causes_of_findings(struct ctx *c, struct td_cause *found, size_t max)
+{
+	const struct td_findings *f = c->s->findings;
+	const struct td_finding *first = c->finding;
+	bool used[N_OF(finding_causes)] = { false };
+	size_t n = 0;
+
+	for (unsigned i = 0; i < f->n && i < TD_MAX_FINDINGS; i++) {
+		if (f->f[i].severity < TD_SEV_HIGH)
+			continue;
+		c->finding = &f->f[i];
+		for (size_t k = 0; k < N_OF(finding_causes) && n < max; k++) {
+			const struct finding_row *r = &finding_causes[k];
+			if (used[k] || !explains(r, f->f[i].id))
+				continue;
+			used[k] = true;
+			fill_cause(c, &found[n++], r->id, r->summary, r->basis, r->base, r->evidence,
+				   N_OF(r->evidence), r->next);
+		}
+	}
+	c->finding = first;
+	for (size_t k = 0; n == 0 && k < N_OF(finding_causes); k++) {
+		const struct finding_row *r = &finding_causes[k];
+		if (explains(r, "*"))
+			fill_cause(c, &found[n++], r->id, r->summary, r->basis, r->base, r->evidence,
+				   N_OF(r->evidence), r->next);
+	}
+	return n;
+}
+
+/* The most severe finding of high severity or above (findings are sorted
+ * most severe first), or NULL. */
+static const struct td_finding *high_finding(const struct td_session *s)
+{
+	const struct td_findings *f = s->findings;
+
+	return f && f->n && f->f[0].severity >= TD_SEV_HIGH ? &f->f[0] : NULL;
+}
+
+void td_diagnose(const struct td_session *s, const char *capture, struct td_diagnosis *d)
+{
+	struct ctx c = {.s = s, .capture = capture};
+	struct td_cause found[N_OF(causes) + N_OF(finding_causes)];
+	size_t n;
+
+	memset(d, 0, sizeof *d);
+	c.alert = problem_alert(s);
+	if (!c.alert && s->outcome != TD_OUTCOME_FAILED)
+		c.finding = high_finding(s);
+	if (!c.alert && s->outcome != TD_OUTCOME_FAILED && !c.finding)
+		return;
+	c.leaf = chain_cert(s, 0);
+	describe_problem(&c, d);
+	n = c.finding ? causes_of_findings(&c, found, N_OF(found)) : causes_of_failure(&c, found);
 	qsort(found, n, sizeof found[0], by_likelihood);
 	d->n = (uint8_t)(n < TD_MAX_CAUSES ? n : TD_MAX_CAUSES);
 	memcpy(d->causes, found, d->n * sizeof found[0]);

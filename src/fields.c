@@ -38,10 +38,6 @@ static const char *const outcome_ids[TD_OUTCOME_COUNT] = {
 	[TD_OUTCOME_FAILED] = "failed",
 	[TD_OUTCOME_COMPLETED] = "completed",
 };
-static const char *const end_ids[TD_END_COUNT] = {
-	[TD_END_OPEN] = "open", [TD_END_FIN] = "fin",         [TD_END_RST] = "rst",
-	[TD_END_IDLE] = "idle", [TD_END_EVICTED] = "evicted",
-};
 static const char *const stage_ids[TD_STAGE_COUNT] = {
 	[TD_STAGE_NONE] = "none",
 	[TD_STAGE_CLIENT_HELLO] = "client_hello",
@@ -60,11 +56,6 @@ static const char *const phase_ids[TD_PHASE_COUNT] = {
 	[TD_PHASE_AFTER_CLIENT_FINISHED] = "after_client_finished",
 	[TD_PHASE_APPLICATION] = "application",
 };
-static const char *const abort_ids[] = {
-	[TD_ABORT_NONE] = "none", [TD_ABORT_ALERT] = "alert",     [TD_ABORT_RST] = "rst",
-	[TD_ABORT_FIN] = "fin",   [TD_ABORT_SILENCE] = "silence",
-};
-
 static const char *phase_display(long c)
 {
 	return td_phase_name((enum td_phase)c);
@@ -85,65 +76,55 @@ static long alert_lookup(const char *name)
 	return td_names_alert_by_name(name);
 }
 
-static const struct rf_enum en_dir = { dir_ids, N_OF(dir_ids), NULL, NULL };
-static const struct rf_enum en_level = { level_ids, N_OF(level_ids), NULL, NULL };
-static const struct rf_enum en_outcome = { outcome_ids, N_OF(outcome_ids), NULL, NULL };
-static const struct rf_enum en_end = { end_ids, N_OF(end_ids), NULL, NULL };
-static const struct rf_enum en_stage = { stage_ids, N_OF(stage_ids), NULL, stage_display };
-static const struct rf_enum en_phase = { phase_ids, N_OF(phase_ids), NULL, phase_display };
-static const struct rf_enum en_abort = { abort_ids, N_OF(abort_ids), NULL, NULL };
-static const struct rf_enum en_alert = { NULL, 0, alert_lookup, alert_display };
-
-/* [decrypt] enums: their names are session.c's (the JSON schema's). */
-static long decrypt_status_lookup(const char *name)
+/* The session module's names (td_session.h), as the enums' names. */
+static const char *end_name(long c)
 {
-	for (long i = 0; i < TD_DECRYPT_STATUS_COUNT; i++)
-		if (strcmp(name, td_decrypt_status_name((enum td_decrypt_status)i)) == 0)
-			return i;
-	return -1;
+	return td_end_name((enum td_end)c);
 }
 
-static const char *decrypt_status_display(long c)
+static const char *abort_name(long c)
+{
+	return td_abort_name((enum td_abort_how)c);
+}
+
+static const char *decrypt_status_name(long c)
 {
 	return td_decrypt_status_name((enum td_decrypt_status)c);
 }
 
-static long finished_lookup(const char *name)
-{
-	for (long i = 0; i < TD_FIN_CHECK_COUNT; i++)
-		if (strcmp(name, td_finished_check_name((enum td_finished_check)i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *finished_display(long c)
+static const char *finished_name(long c)
 {
 	return td_finished_check_name((enum td_finished_check)c);
 }
 
-static long dec_result_lookup(const char *name)
-{
-	for (long i = 0; i <= TD_DEC_FAILED; i++)
-		if (strcmp(name, td_dec_result_name((enum td_dec_result)i)) == 0)
-			return i;
-	return -1;
-}
-
-static const char *dec_result_display(long c)
+static const char *dec_result_name(long c)
 {
 	return td_dec_result_name((enum td_dec_result)c);
 }
 
-static const struct rf_enum en_decrypt_status = { NULL, 0, decrypt_status_lookup,
-						  decrypt_status_display };
-static const struct rf_enum en_finished = { NULL, 0, finished_lookup, finished_display };
-static const struct rf_enum en_dec_result = { NULL, 0, dec_result_lookup, dec_result_display };
+#define IDS(a) .ids = (a), .n_ids = N_OF(a)
+#define NAMED(fn, n) .name = (fn), .count = (n)
+static const struct rf_enum en_dir = { IDS(dir_ids) };
+static const struct rf_enum en_level = { IDS(level_ids) };
+static const struct rf_enum en_outcome = { IDS(outcome_ids) };
+static const struct rf_enum en_end = { NAMED(end_name, TD_END_COUNT) };
+static const struct rf_enum en_stage = { IDS(stage_ids), .display = stage_display };
+static const struct rf_enum en_phase = { IDS(phase_ids), .display = phase_display };
+static const struct rf_enum en_abort = { NAMED(abort_name, TD_ABORT_COUNT) };
+static const struct rf_enum en_alert = { .lookup = alert_lookup, .display = alert_display };
+static const struct rf_enum en_decrypt_status = { NAMED(decrypt_status_name,
+							 TD_DECRYPT_STATUS_COUNT) };
+static const struct rf_enum en_finished = { NAMED(finished_name, TD_FIN_CHECK_COUNT) };
+static const struct rf_enum en_dec_result = { NAMED(dec_result_name, TD_DEC_FAILED + 1) };
 
 long rf_enum_lookup(const struct rf_enum *e, const char *name)
 {
 	if (e->lookup)
 		return e->lookup(name);
-	for (size_t i = 0; i < e->n_ids; i++)
+	for (long i = 0; !e->ids && e->name && i < e->count; i++)
+		if (strcmp(e->name(i), name) == 0)
+			return i;
+	for (size_t i = 0; e->ids && i < e->n_ids; i++)
 		if (e->ids[i] && strcmp(e->ids[i], name) == 0)
 			return (long)i;
 	return -1;
@@ -154,14 +135,16 @@ void rf_enum_names(const struct rf_enum *e, char *buf, size_t n)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (!e->ids) {
+	if (!e->ids && !e->name) {
 		snprintf(buf, n, "the IANA names");
 		return;
 	}
-	for (size_t i = 0; i < e->n_ids && used < n; i++) {
-		if (!e->ids[i])
+	size_t count = e->ids ? e->n_ids : (size_t)e->count;
+	for (size_t i = 0; i < count && used < n; i++) {
+		const char *id = e->ids ? e->ids[i] : e->name((long)i);
+		if (!id)
 			continue;
-		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", e->ids[i]);
+		int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", id);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -174,8 +157,10 @@ const char *rf_enum_display(const struct rf_enum *e, long code)
 
 	if (e->display)
 		s = e->display(code);
-	else if (code >= 0 && (size_t)code < e->n_ids)
+	else if (e->ids && code >= 0 && (size_t)code < e->n_ids)
 		s = e->ids[code];
+	else if (!e->ids && e->name)
+		s = e->name(code);
 	return s && strcmp(s, "?") != 0 ? s : NULL;
 }
 
@@ -559,6 +544,12 @@ GET(g_keys_given) { num(v, S->keys_given); }
 	}
 CHAIN_GET(g_chain_order_ok, S->chain.order_ok)
 CHAIN_GET(g_chain_missing, S->chain.missing_intermediate)
+CHAIN_GET(g_chain_broken, S->chain.broken)
+GET(g_chain_broken_at)
+{
+	if (S->chain.checked && S->chain.broken)
+		num(v, S->chain.broken_at);
+}
 CHAIN_GET(g_chain_root_sent, S->chain.root_sent)
 CHAIN_GET(g_chain_duplicates, S->chain.duplicates)
 CHAIN_GET(g_chain_self_signed_leaf, S->chain.self_signed_leaf)
@@ -593,6 +584,25 @@ GET(g_chain_expected_file)
 	if (S->chain.checked && S->chain.expected_checked)
 		cstr(v, S->chain.expected_path);
 }
+
+/* Across connections (td_chain.h, td_sni_history): absent for the first
+ * connection of a name, without SNI or leaf, or with the table full. */
+#define HIST_GET(fn, stmt)                                                                   \
+	GET(fn)                                                                              \
+	{                                                                                    \
+		const struct td_sni_history *h = &S->chain.sni_history;                      \
+		if (S->chain.checked && h->known)                                            \
+			stmt;                                                                \
+	}
+HIST_GET(g_hist_changed, num(v, h->changed))
+HIST_GET(g_hist_key_changed, num(v, h->key_changed))
+HIST_GET(g_hist_connections, num(v, (int64_t)MIN(h->earlier_connections, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_leaves, num(v, h->earlier_leaves))
+HIST_GET(g_hist_sha256, hex(v, h->earlier.sha256, 32))
+HIST_GET(g_hist_spki, hex(v, h->earlier.spki_sha256, 32))
+HIST_GET(g_hist_count, num(v, (int64_t)MIN(h->earlier.connections, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_first_conn, num(v, (int64_t)MIN(h->earlier.first_connection, (uint64_t)INT64_MAX)))
+HIST_GET(g_hist_first_frame, num(v, h->earlier.first_frame))
 
 GET(g_cert_index)
 {
@@ -903,6 +913,10 @@ static const struct rf_field fields[] = {
 	SF("chain.order_ok", RF_BOOL, g_chain_order_ok, "each certificate signed by the next one"),
 	SF("chain.missing_intermediate", RF_BOOL, g_chain_missing,
 	   "the issuer of the top certificate sent was not sent"),
+	SF("chain.broken", RF_BOOL, g_chain_broken,
+	   "a certificate after the leaf certifies none of the chain (wrong intermediate)"),
+	SF("chain.broken_at", RF_NUM, g_chain_broken_at,
+	   "position of the first such certificate; absent when not broken"),
 	SF("chain.root_sent", RF_BOOL, g_chain_root_sent,
 	   "a self-signed certificate after the leaf"),
 	SF("chain.duplicates", RF_NUM, g_chain_duplicates, "certificates sent twice"),
@@ -917,6 +931,23 @@ static const struct rf_field fields[] = {
 	   "not a --cert, but the same public key as one"),
 	SF("chain.expected_file", RF_STR, g_chain_expected_file,
 	   "the --cert matched, or the closest one"),
+	SF("sni_history.changed", RF_BOOL, g_hist_changed,
+	   "the leaf is none of those earlier connections with the same SNI presented; absent "
+	   "for the first connection of a name"),
+	SF("sni_history.key_changed", RF_BOOL, g_hist_key_changed,
+	   "and its public key is none of theirs either"),
+	SF("sni_history.earlier_connections", RF_NUM, g_hist_connections,
+	   "earlier connections with the same SNI and a certificate"),
+	SF("sni_history.earlier_certificates", RF_NUM, g_hist_leaves,
+	   "distinct leaf certificates they presented"),
+	SF("sni_history.earlier_sha256", RF_STR, g_hist_sha256,
+	   "SHA-256 of the leaf most of them presented"),
+	SF("sni_history.earlier_spki_sha256", RF_STR, g_hist_spki, "its public key's SHA-256"),
+	SF("sni_history.earlier_count", RF_NUM, g_hist_count, "connections that presented it"),
+	SF("sni_history.earlier_first_connection", RF_NUM, g_hist_first_conn,
+	   "the first connection that presented it (connection.id)"),
+	SF("sni_history.earlier_first_frame", RF_NUM, g_hist_first_frame,
+	   "frame of that connection's Certificate message"),
 	CF("cert.index", RF_NUM, g_cert_index, "position in the chain (0: leaf)"),
 	CF("cert.frame", RF_NUM, g_cert_frame, "frame of the Certificate message"),
 	CF("cert.parsed", RF_BOOL, g_cert_parsed, "libcrypto parsed it"),

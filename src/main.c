@@ -1100,18 +1100,22 @@ static int load_rules(struct run *r)
 	return 0;
 }
 
-/* The rules on one connection: every finding counts for --fail-on, those
- * at or above --min-severity are shown and counted in the summary. */
-static void run_rules(struct run *r, struct td_session *s)
+/* The rules, then the diagnosis on one connection: every finding counts
+ * for --fail-on and for the diagnosis (a completed connection with a
+ * finding of high severity gets one); those at or above --min-severity
+ * are shown and counted in the summary. */
+static void rules_and_diagnosis(struct run *r, struct td_session *s)
 {
 	td_rules_eval(r->rules, s, &r->findings);
 	r->findings_max = td_findings_max(&r->findings);
 	if (r->opt.fail_on >= 0 && td_findings_max(&r->findings) >= r->opt.fail_on)
 		r->fail_on_hit = true;
+	s->findings = &r->findings;
+	td_diagnose(s, r->diag_capture, &r->diag);
+	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	td_findings_filter(&r->findings, r->opt.min_severity);
 	for (unsigned i = 0; i < r->findings.n; i++)
 		r->sum.findings_by_severity[r->findings.f[i].severity]++;
-	s->findings = &r->findings;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -1301,11 +1305,12 @@ static void match_keys(struct run *r, struct td_session *s)
 }
 
 /* The chain stage: facts about this connection's chain (td_chain.h), and
- * its leaf recorded for the cross-connection consistency summary. */
+ * its leaf compared with the earlier connections' of the same SNI, then
+ * recorded for the later ones and the consistency summary. */
 static void check_chain(struct run *r, struct td_session *s)
 {
 	td_chain_check(&s->chain, s, &r->chain_cfg);
-	td_consistency_add(r->consistency, s);
+	td_consistency_add(r->consistency, s, &s->chain);
 }
 
 /* --ca and --cert, loaded once the certificate cache exists. */
@@ -1547,9 +1552,7 @@ static void on_session(void *user, struct td_session *s)
 
 	match_keys(r, s);
 	check_chain(r, s);
-	td_diagnose(s, r->diag_capture, &r->diag);
-	s->diagnosis = r->diag.n ? &r->diag : NULL;
-	run_rules(r, s);
+	rules_and_diagnosis(r, s);
 	account(&r->sum, s);
 	if (r->redact && td_redact_session(r->redact, s) != TD_OK) {
 		/* a name that could not be registered would be printed as it

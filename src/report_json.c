@@ -784,6 +784,42 @@ static json_t *j_expected(const struct td_chain_facts *f)
 	return jb_done(&b);
 }
 
+/* A leaf remembered across connections: {"sha256", "spki_sha256",
+ * "connections", "first_connection", "first_frame"}. */
+static json_t *j_consist_leaf(const struct td_consist_leaf *l)
+{
+	struct jb b = jb_new();
+
+	if (!b.o)
+		return NULL;
+	put(&b, "sha256", j_hex(l->sha256, 32));
+	put(&b, "spki_sha256", j_hex(l->spki_sha256, 32));
+	put(&b, "connections", j_u64(l->connections));
+	put(&b, "first_connection", j_u64(l->first_connection));
+	put(&b, "first_frame", j_frame(l->first_frame));
+	return jb_done(&b);
+}
+
+/* What earlier connections with the same SNI presented (td_sni_history);
+ * null for the first connection of a name, without SNI, or untracked. */
+static json_t *j_sni_history(const struct td_sni_history *h)
+{
+	struct jb b;
+
+	if (!h->known)
+		return json_null();
+	b = jb_new();
+	if (!b.o)
+		return NULL;
+	put(&b, "changed", json_boolean(h->changed));
+	put(&b, "public_key_changed", json_boolean(h->key_changed));
+	put(&b, "earlier_connections", j_u64(h->earlier_connections));
+	put(&b, "earlier_certificates", json_integer(h->earlier_leaves));
+	put(&b, "at_least", json_boolean(h->at_least));
+	put(&b, "most_presented", j_consist_leaf(&h->earlier));
+	return jb_done(&b);
+}
+
 /* Chain facts (td_chain.h); null when no chain was visible. "problems"
  * lists the chain's problem ids, then each certificate check id that
  * applies to some certificate, once. */
@@ -804,6 +840,8 @@ static json_t *j_chain(const struct td_session *s)
 	put(&b, "unchained_at", f->order_ok ? json_null() : json_integer(f->unchained_at));
 	put(&b, "missing_intermediate", json_boolean(f->missing_intermediate));
 	put(&b, "top", json_integer(f->top));
+	put(&b, "broken", json_boolean(f->broken));
+	put(&b, "broken_at", f->broken ? json_integer(f->broken_at) : json_null());
 	put(&b, "root_sent", json_boolean(f->root_sent));
 	put(&b, "duplicates", json_integer(f->duplicates));
 	put(&b, "self_signed_leaf", json_boolean(f->self_signed_leaf));
@@ -827,6 +865,7 @@ static json_t *j_chain(const struct td_session *s)
 	put(&b, "ca_error_depth",
 	    f->ca_checked && f->ca_depth >= 0 ? json_integer(f->ca_depth) : json_null());
 	put(&b, "expected_certificate", j_expected(f));
+	put(&b, "sni_history", j_sni_history(&f->sni_history));
 	return jb_done(&b);
 }
 
@@ -1018,16 +1057,8 @@ static json_t *j_consistency(const struct td_consistency *c, bool *ok)
 		put(&b, "distinct_public_keys", json_integer(e[i].distinct_keys));
 		put(&b, "at_least", json_boolean(e[i].overflow));
 		leaves = json_array();
-		for (unsigned k = 0; leaves && k < e[i].n_leaves; k++) {
-			struct jb l = jb_new();
-
-			if (l.o) {
-				put(&l, "sha256", j_hex(e[i].leaves[k].sha256, 32));
-				put(&l, "spki_sha256", j_hex(e[i].leaves[k].spki_sha256, 32));
-				put(&l, "connections", j_u64(e[i].leaves[k].connections));
-			}
-			arr_add(leaves, jb_done(&l), &b.ok);
-		}
+		for (unsigned k = 0; leaves && k < e[i].n_leaves; k++)
+			arr_add(leaves, j_consist_leaf(&e[i].leaves[k]), &b.ok);
 		put(&b, "certificates", leaves);
 		arr_add(a, jb_done(&b), ok);
 	}
@@ -1201,6 +1232,7 @@ json_t *td_report_summary_json(const struct td_summary *sum)
 	}
 	put(&b, "certificate_consistency", j_consistency(sum->consistency, &b.ok));
 	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
+	put(&b, "certificate_consistency_bytes", j_u64(td_consistency_bytes(sum->consistency)));
 	put(&b, "decryption", j_summary_decryption(sum));
 	put(&b, "flows_evicted", j_u64(sum->flows_evicted));
 	put(&b, "flows_evicted_memory", j_u64(sum->flows_evicted_memory));

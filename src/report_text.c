@@ -830,6 +830,30 @@ static void chain_row(const struct tx *t, bool *first, const char *l)
 	*first = false;
 }
 
+/* What earlier connections with the same SNI presented, when this leaf
+ * is none of theirs (td_sni_history). */
+static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f)
+{
+	const struct td_sni_history *h = &f->sni_history;
+	char hex[65];
+
+	if (!h->known || !h->changed)
+		return;
+	label(t, "SNI history");
+	fprintf(t->out, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
+			"presented it%s (%s)\n",
+		on(t, ANSI_YELLOW), off(t), (unsigned long long)h->earlier_connections,
+		h->earlier_connections == 1 ? "" : "s",
+		h->at_least ? ", as far as the 8 leaves remembered tell" : "",
+		h->key_changed ? "another public key too" : "same public key");
+	fprintf(t->out, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
+	fprintf(t->out, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
+		VALUE_COL, "", (unsigned long long)h->earlier.connections,
+		h->earlier.connections == 1 ? "" : "s", h->at_least ? "at least " : "",
+		(unsigned)h->earlier_leaves, (unsigned long long)h->earlier.first_connection,
+		(unsigned)h->earlier.first_frame);
+}
+
 /* Chain facts: order, completeness, root, duplicates, leaf, SNI, --ca and
  * --cert (td_chain.h). */
 static void chain_lines(const struct tx *t, const struct td_session *s)
@@ -841,7 +865,12 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 
 	if (!f->checked)
 		return;
-	if (f->order_ok) {
+	if (f->broken) {
+		chain_row(t, &first, "chain");
+		fprintf(t->out, "%sBROKEN%s: ", on(t, ANSI_RED), off(t));
+		cert_name(t, s, f->broken_at);
+		fputs(" certifies none of the chain (a wrong intermediate)\n", t->out);
+	} else if (f->order_ok) {
 		chain_row(t, &first, "chain");
 		fprintf(t->out, "%s\n",
 			s->n_certs > 1 ? "in order: each certificate is signed by the next"
@@ -891,6 +920,7 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 			fprintf(t->out, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
 				off(t));
 	}
+	sni_history_lines(t, f);
 	if (f->ca_checked) {
 		label(t, "--ca");
 		if (f->ca_ok)
@@ -1571,8 +1601,9 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	}
 	decryption_lines(t, sum);
 	if (sum->memory_peak || t->verbose > 0)
-		sfield(t, "memory held", "%.1f MiB at most (cap %.0f MiB)",
-		       (double)sum->memory_peak / (1 << 20), (double)sum->memory_cap / (1 << 20));
+		sfield(t, "memory held", "%.1f MiB at most (cap %.0f MiB); certificate table %.0f KiB",
+		       (double)sum->memory_peak / (1 << 20), (double)sum->memory_cap / (1 << 20),
+		       (double)td_consistency_bytes(sum->consistency) / 1024);
 	if (sum->flows_evicted || t->verbose > 0)
 		sfield(t, "flows evicted", "%llu (%llu for the memory cap, %llu with the table full)",
 		       (unsigned long long)sum->flows_evicted,

@@ -190,7 +190,7 @@ static const char *const stage_names[TD_STAGE_COUNT] = {
 	[TD_STAGE_APPLICATION_DATA] = "application data",
 };
 
-static const char *const abort_names[] = {
+static const char *const abort_names[TD_ABORT_COUNT] = {
 	[TD_ABORT_NONE] = "none",
 	[TD_ABORT_ALERT] = "alert",
 	[TD_ABORT_RST] = "rst",
@@ -273,7 +273,7 @@ const char *td_stage_name(enum td_stage st)
 
 const char *td_abort_name(enum td_abort_how h)
 {
-	return NAME_OR(abort_names, h, sizeof abort_names / sizeof abort_names[0]);
+	return NAME_OR(abort_names, h, TD_ABORT_COUNT);
 }
 
 const char *td_event_kind_name(enum td_event_kind k)

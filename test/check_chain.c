@@ -41,6 +41,10 @@ static const char *const make_pki =
 	"printf 'basicConstraints=critical,CA:TRUE,pathlen:0\\nkeyUsage=critical,keyCertSign,cRLSign\\n"
 	"subjectKeyIdentifier=hash\\nauthorityKeyIdentifier=keyid\\n' > ca.ext; "
 	SIGN_BY("root", "inter", "-days 3650 -extfile ca.ext") "; "
+	/* the intermediate before a key rollover: its name, another key */
+	"openssl req -newkey rsa:2048 -nodes -keyout oldinter.key -out oldinter.csr"
+	" -subj '/O=Chain Test/CN=Chain Intermediate'; "
+	SIGN_BY("root", "oldinter", "-days 3650 -extfile ca.ext") "; "
 	/* leaf: RSA 2048, SANs with a wildcard, 20 days */
 	"printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature,keyEncipherment\\n"
 	"extendedKeyUsage=serverAuth,clientAuth,1.2.3.4.5\\nsubjectAltName=DNS:www.test.example,"
@@ -554,6 +558,46 @@ START_TEST(test_chain_defects)
 	ck_assert(!f.order_ok);
 	ck_assert_uint_eq(f.unchained_at, 1);
 
+	/* broken: a wrong intermediate (the issuer's name, another key), per
+	 * the CLI: same name as the leaf's issuer, and openssl verify fails */
+	char *iss = td_test_sh(fx.dir, "openssl x509 -in other.pem -noout -issuer | sed 's/^issuer=//'");
+	char *sub = td_test_sh(fx.dir,
+			       "openssl x509 -in oldinter.pem -noout -subject | sed 's/^subject=//'");
+	ck_assert_str_eq(iss, sub);
+	free(iss);
+	free(sub);
+	char words[128];
+	int depth;
+	cli_verify("-CAfile root.pem -untrusted oldinter.pem other.pem", words, sizeof words, &depth);
+	ck_assert_str_ne(words, "ok");
+	cli_verify("-CAfile root.pem -untrusted inter.pem other.pem", words, sizeof words, &depth);
+	ck_assert_str_eq(words, "ok");
+	check(&f, (const char *[]){ "other", "oldinter" }, 2, NULL, at, NULL);
+	ck_assert(f.broken);
+	ck_assert_uint_eq(f.broken_at, 1);
+	ck_assert(!f.missing_intermediate); /* the break says more */
+	ck_assert(!f.order_ok);
+	ck_assert_uint_eq(f.problems, TD_CHAIN_BROKEN);
+	/* the wrong one sent along with the right one: still broken */
+	check(&f, (const char *[]){ "other", "oldinter", "inter" }, 3, NULL, at, NULL);
+	ck_assert(f.broken);
+	ck_assert_uint_eq(f.broken_at, 1);
+	ck_assert_uint_eq(f.top, 2);
+	ck_assert_uint_eq(f.problems, TD_CHAIN_BROKEN);
+	/* not broken: out of order, the root or a copy sent along */
+	static const char *const not_broken[][3] = {
+		{ "other", "root", "inter" }, { "other", "inter", "inter" }, { "other", "root", NULL },
+		{ "other", "inter", "root" }, { "other", NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof not_broken / sizeof not_broken[0]; i++) {
+		size_t n = not_broken[i][2] ? 3 : not_broken[i][1] ? 2 : 1;
+		check(&f, not_broken[i], n, NULL, at, NULL);
+		ck_assert_msg(!f.broken, "case %zu", i);
+		ck_assert(!(f.problems & TD_CHAIN_BROKEN));
+	}
+	check(&f, (const char *[]){ "other", "root", "inter" }, 3, NULL, at, NULL);
+	ck_assert(f.problems & TD_CHAIN_WRONG_ORDER);
+
 	/* self-signed leaf */
 	check(&f, (const char *[]){ "self" }, 1, "self.test.example", at, NULL);
 	ck_assert(f.self_signed_leaf);
@@ -759,22 +803,55 @@ START_TEST(test_consistency)
 
 	/* www.test.example: leaf, leaf-again (same key), other (another key), leaf again */
 	static const char *const leaves[] = { "leaf", "leaf-again", "other", "leaf" };
+	/* the SHA-256 fingerprints per the CLI, for the history */
+	char fp[4][65];
 	for (size_t i = 0; i < 4; i++) {
+		char *o = td_test_sh(fx.dir, "openssl x509 -in %s.pem -outform DER | openssl dgst -sha256 -r",
+				     leaves[i]);
+		snprintf(fp[i], sizeof fp[i], "%.64s", o);
+		free(o);
+	}
+	cli_spki("leaf", a);
+	cli_spki("leaf-again", b);
+	bool again_same_key = strcmp(a, b) == 0;
+	ck_assert(again_same_key); /* issued again from the same CSR */
+	/* expected history per connection: changed, key changed, earlier */
+	static const struct {
+		bool known, changed, key_changed;
+		unsigned earlier;
+	} want[] = { { false, false, false, 0 }, { true, true, false, 1 }, { true, true, true, 2 },
+		     { true, false, false, 3 } };
+	for (size_t i = 0; i < 4; i++) {
+		struct td_chain_facts f;
+		char hex[65];
+
 		session(&s, (const char *[]){ leaves[i] }, 1, "www.test.example", 0);
-		td_consistency_add(c, &s);
+		s.id = 10 + i;
+		s.cert_frame = (uint32_t)(100 + i);
+		td_chain_check(&f, &s, NULL);
+		td_consistency_add(c, &s, &f);
+		ck_assert_int_eq(f.sni_history.known, want[i].known);
+		ck_assert_int_eq(f.sni_history.changed, want[i].changed);
+		ck_assert_int_eq(f.sni_history.key_changed, want[i].key_changed);
+		ck_assert_int_eq((f.problems & TD_CHAIN_SNI_CERT_CHANGED) != 0, want[i].changed);
+		if (!want[i].known)
+			continue;
+		ck_assert_uint_eq(f.sni_history.earlier_connections, want[i].earlier);
+		/* the leaf most presented before: the first one (ties go to it) */
+		ck_assert_str_eq(td_hex(f.sni_history.earlier.sha256, 32, hex), fp[0]);
+		ck_assert_uint_eq(f.sni_history.earlier.first_connection, 10);
+		ck_assert_uint_eq(f.sni_history.earlier.first_frame, 100);
+		ck_assert_uint_eq(f.sni_history.earlier.connections, 1);
 	}
 	/* another name on the same server, one certificate */
 	session(&s, (const char *[]){ "self" }, 1, "self.test.example", 0);
-	td_consistency_add(c, &s);
+	td_consistency_add(c, &s, NULL);
 	/* no certificate: not counted */
 	session(&s, NULL, 0, "www.test.example", 0);
-	td_consistency_add(c, &s);
+	td_consistency_add(c, &s, NULL);
 
-	cli_spki("leaf", a);
-	cli_spki("leaf-again", b);
-	int same = strcmp(a, b) == 0;
 	cli_spki("other", b);
-	int keys = 1 + !same + (strcmp(a, b) != 0);
+	int keys = 1 + !again_same_key + (strcmp(a, b) != 0);
 
 	e = td_consistency_entries(c, &n);
 	ck_assert_uint_eq(n, 3); /* SNI www, server 192.0.0.7:443, SNI self */
@@ -792,14 +869,44 @@ START_TEST(test_consistency)
 	ck_assert_uint_eq(td_consistency_untracked(c), 0);
 	td_consistency_free(c);
 
-	/* a full table counts what it could not hold */
+	/* a full table counts what it could not hold, and holds no more
+	 * memory for it */
 	c = td_consistency_new(1);
+	size_t empty = td_consistency_bytes(c);
 	session(&s, (const char *[]){ "leaf" }, 1, "www.test.example", 0);
-	td_consistency_add(c, &s);
-	td_consistency_add(c, &s);
+	td_consistency_add(c, &s, NULL);
+	size_t one = td_consistency_bytes(c);
+	ck_assert_uint_gt(one, empty);
+	ck_assert_uint_ge(one - empty, sizeof(struct td_consist_entry));
+	struct td_chain_facts f;
+	td_chain_check(&f, &s, NULL);
+	td_consistency_add(c, &s, &f);
+	ck_assert(f.sni_history.known); /* the name is in, the endpoint is not */
 	e = td_consistency_entries(c, &n);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(td_consistency_untracked(c), 2); /* the endpoint, twice */
+	ck_assert_uint_eq(td_consistency_bytes(c), one);
+	/* a new name finds no room: no history, counted */
+	session(&s, (const char *[]){ "leaf" }, 1, "new.test.example", 0);
+	td_chain_check(&f, &s, NULL);
+	td_consistency_add(c, &s, &f);
+	ck_assert(!f.sni_history.known);
+	ck_assert_uint_eq(td_consistency_untracked(c), 4);
+	ck_assert_uint_eq(td_consistency_bytes(c), one);
+	td_consistency_free(c);
+
+	/* many names: memory grows with them, up to the cap only */
+	c = td_consistency_new(100);
+	for (unsigned i = 0; i < 300; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "n%u.test.example", i);
+		session(&s, (const char *[]){ "leaf" }, 1, name, 0);
+		td_consistency_add(c, &s, NULL);
+	}
+	e = td_consistency_entries(c, &n);
+	ck_assert_uint_eq(n, 100);
+	ck_assert_uint_eq(td_consistency_untracked(c), 300 - 99); /* one slot is the endpoint */
+	ck_assert_uint_le(td_consistency_bytes(c), 100 * sizeof(struct td_consist_entry) + 4096);
 	td_consistency_free(c);
 }
 END_TEST
@@ -810,7 +917,9 @@ START_TEST(test_ids)
 	ck_assert_str_eq(td_chain_check_id(TD_CHK_COUNT - 1), "sha1-signature");
 	ck_assert_ptr_null(td_chain_check_id(TD_CHK_COUNT));
 	ck_assert_str_eq(td_chain_problem_id(1), "missing-intermediate");
-	ck_assert_str_eq(td_chain_problem_id(TD_CHAIN_PROBLEM_COUNT - 1), "unexpected-certificate");
+	ck_assert_str_eq(td_chain_problem_id(8), "unexpected-certificate");
+	ck_assert_str_eq(td_chain_problem_id(9), "broken");
+	ck_assert_str_eq(td_chain_problem_id(TD_CHAIN_PROBLEM_COUNT - 1), "sni-certificate-changed");
 	ck_assert_ptr_null(td_chain_problem_id(TD_CHAIN_PROBLEM_COUNT));
 }
 END_TEST

@@ -4,7 +4,9 @@
 #include <check.h>
 #include <string.h>
 
+#include "td_decrypt.h"
 #include "td_diagnose.h"
+#include "td_rules.h"
 #include "td_x509.h"
 
 #define SUITE_RSA_AES128_GCM 0x009C
@@ -295,6 +297,195 @@ START_TEST(test_one_sided_capture)
 }
 END_TEST
 
+/* A completed handshake whose findings (the rules ran first) include
+ * one of high severity or above gets a diagnosis from the finding table;
+ * medium findings, or none, give none. */
+static void one_finding(struct td_findings *f, const char *id, unsigned sev, const char *msg)
+{
+	memset(f, 0, sizeof *f);
+	f->n = f->total = 1;
+	f->f[0].id = id;
+	f->f[0].explain = "the rule's explanation";
+	f->f[0].severity = (uint8_t)sev;
+	f->f[0].frame = 5;
+	snprintf(f->f[0].message, sizeof f->f[0].message, "%s", msg);
+}
+
+START_TEST(test_completed_with_high_finding)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+	struct td_findings f;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	s.finished_seen[0] = s.finished_seen[1] = true;
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	ck_assert_uint_eq(s.outcome, TD_OUTCOME_COMPLETED);
+
+	/* key-mismatch with --key: the file is not the server's key */
+	s.keys_given = true;
+	one_finding(&f, "key-mismatch", TD_SEV_CRITICAL, "no --key file matches");
+	s.findings = &f;
+	td_diagnose(&s, "x.pcap", &d);
+	ck_assert_uint_ge(d.n, 1);
+	ck_assert_str_eq(d.causes[0].id, "key-file-not-the-servers");
+	ck_assert_int_ge(d.causes[0].likelihood, 70);
+	ck_assert(mentions(&d.causes[0], "the handshake completed"));
+	ck_assert_ptr_nonnull(strstr(d.causes[0].next_step, "openssl pkey"));
+	ck_assert_ptr_nonnull(strstr(d.causes[0].next_step, "ab00000000")); /* the leaf's SPKI */
+	ck_assert_ptr_nonnull(strstr(d.problem, "key-mismatch (critical)"));
+	ck_assert_ptr_nonnull(strstr(d.causes[0].basis, "RFC 5246"));
+	/* ... and the same SNI with another certificate before: evidence */
+	const struct td_cause *other = find(&d, "another-certificate-deployed");
+	ck_assert_ptr_nonnull(other);
+	int before = other->likelihood;
+	s.chain.checked = true;
+	s.chain.sni_history.known = s.chain.sni_history.changed = true;
+	s.chain.sni_history.earlier_connections = 4;
+	s.chain.sni_history.earlier.first_connection = 2;
+	s.chain.sni_history.earlier.first_frame = 17;
+	td_diagnose(&s, "x.pcap", &d);
+	other = find(&d, "another-certificate-deployed");
+	ck_assert_int_gt(other->likelihood, before);
+	ck_assert(mentions(other, "first in connection 2 at frame 17"));
+	memset(&s.chain, 0, sizeof s.chain);
+
+	/* an expired leaf: not renewed ranks over the capture's clock */
+	leaf.not_after = s.first_ts.sec - 86400;
+	one_finding(&f, "cert-expired", TD_SEV_HIGH, "certificate [0] expired");
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "certificate-not-renewed");
+	ck_assert(mentions(&d.causes[0], "expired on"));
+	ck_assert_ptr_nonnull(find(&d, "capture-clock-wrong"));
+	ck_assert_int_lt(find(&d, "capture-clock-wrong")->likelihood, d.causes[0].likelihood);
+	leaf.not_after = 1900000000;
+
+	/* a site rule no row knows: the catch-all, with the rule's words */
+	one_finding(&f, "site-pin", TD_SEV_HIGH, "pin mismatch for api.example");
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.causes[0].id, "rule-finding");
+	ck_assert(mentions(&d.causes[0], "pin mismatch for api.example"));
+	ck_assert_ptr_nonnull(strstr(d.causes[0].next_step, "the rule's explanation"));
+
+	/* medium, or nothing: no diagnosis */
+	one_finding(&f, "cert-expiring", TD_SEV_MEDIUM, "expires in 10 days");
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 0);
+	f.n = 0;
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 0);
+	s.findings = NULL;
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_eq(d.n, 0);
+
+	/* a failed handshake is explained by its alert, not its findings */
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_C2S, 48, TD_PHASE_AFTER_SERVER_FLIGHT);
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	one_finding(&f, "weak-rsa-key", TD_SEV_HIGH, "1024-bit");
+	s.findings = &f;
+	td_diagnose(&s, NULL, &d);
+	ck_assert_ptr_nonnull(strstr(d.problem, "unknown_ca"));
+	ck_assert_ptr_null(find(&d, "weak-certificate-deployed"));
+}
+END_TEST
+
+/* A broken chain (a wrong intermediate under the issuer's name) behind
+ * unknown_ca: wrong-intermediate first, untrusted-issuer argued against. */
+START_TEST(test_unknown_ca_broken_chain)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+	static struct td_cert wrong;
+
+	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+	wrong = leaf;
+	wrong.subject = "CN=Some CA";
+	wrong.issuer = "CN=Root";
+	wrong.ext.has_basic_constraints = wrong.ext.is_ca = true;
+	s.certs[1] = &wrong;
+	s.n_certs = s.total_certs = 2;
+	s.chain.checked = true;
+	s.chain.broken = true;
+	s.chain.broken_at = 1;
+	s.chain.top = 0;
+	add_alert(&s, TD_DIR_C2S, 48, TD_PHASE_AFTER_SERVER_FLIGHT);
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "wrong-intermediate");
+	ck_assert(mentions(&d.causes[0], "has the name of the issuer of [0] but did not sign it"));
+	const struct td_cause *u = find(&d, "untrusted-issuer");
+	ck_assert_ptr_nonnull(u);
+	ck_assert(mentions(u, "the chain is broken at [1]"));
+	/* not broken: the row does not apply */
+	s.chain.broken = false;
+	td_diagnose(&s, NULL, &d);
+	ck_assert_ptr_null(find(&d, "wrong-intermediate"));
+}
+END_TEST
+
+/* The [decrypt] evidence table: each fact speaks for the causes it bears
+ * on, and within a group only the first fact that holds. */
+START_TEST(test_decrypt_evidence)
+{
+	struct td_session s;
+	struct td_diagnosis d;
+	const struct td_cause *km, *alt;
+
+	session_tls12(&s, SUITE_RSA_AES128_GCM);
+	add_alert(&s, TD_DIR_S2C, 20, TD_PHASE_AFTER_CLIENT_FINISHED);
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	int base = find(&d, "server-key-mismatch")->likelihood;
+
+	/* the pre-master secret fails the padding check under a --key */
+	s.dec.status = TD_DECRYPT_PMS_FAILED;
+	s.dec.source = TD_SRC_NONE;
+	s.dec.n_keys_tried = 2;
+	s.dec.key_files[0] = "a.key";
+	s.dec.key_files[1] = "b.key";
+	s.dec.pms[0] = TD_PMS_NOT_RSA;
+	s.dec.pms[1] = TD_PMS_WRONG_KEY;
+	td_diagnose(&s, NULL, &d);
+	km = find(&d, "server-key-mismatch");
+	ck_assert(mentions(km, "does not decrypt under b.key (the PKCS#1 v1.5 padding check fails)"));
+	ck_assert_int_eq(km->likelihood, base + 30);
+
+	/* a key log: the client's Finished verifies with the client's secrets */
+	memset(&s.dec, 0, sizeof s.dec);
+	s.dec.status = TD_DECRYPT_DONE;
+	s.dec.source = TD_SRC_KEYLOG;
+	s.dec.key_index = -1;
+	s.dec.finished[TD_DIR_C2S] = TD_FIN_VERIFIED;
+	s.dec.finished_frame[TD_DIR_C2S] = 8;
+	td_diagnose(&s, NULL, &d);
+	km = find(&d, "server-key-mismatch");
+	ck_assert(mentions(km, "the client's Finished (frame 8) decrypts and verifies with the key "
+			       "log's secrets"));
+	ck_assert_int_eq(km->likelihood, base + 15);
+	alt = find(&d, "traffic-altered");
+	ck_assert(mentions(alt, "the client's Finished record (frame 8) opens and verifies as "
+				"captured"));
+
+	/* a record failing its check: for traffic-altered, and the Finished
+	 * that opened is then not said against it (same group) */
+	s.dec.failed = true;
+	s.dec.fail_dir = TD_DIR_S2C;
+	s.dec.fail_frame = 11;
+	s.dec.fail_what = TD_DEC_BAD_TAG;
+	td_diagnose(&s, NULL, &d);
+	alt = find(&d, "traffic-altered");
+	ck_assert(mentions(alt, "the server's record at frame 11 fails its integrity check"));
+	ck_assert(mentions(alt, "when those are the server's own (its key log)"));
+	ck_assert(!mentions(alt, "opens and verifies as captured"));
+	/* a short record is not tampering */
+	s.dec.fail_what = TD_DEC_SHORT;
+	td_diagnose(&s, NULL, &d);
+	ck_assert(!mentions(find(&d, "traffic-altered"), "fails its integrity check"));
+}
+END_TEST
+
 Suite *td_diagnose_suite(void)
 {
 	Suite *s = suite_create("diagnose");
@@ -308,6 +499,9 @@ Suite *td_diagnose_suite(void)
 	tcase_add_test(tc, test_version_and_tls13_hidden);
 	tcase_add_test(tc, test_nothing_to_explain);
 	tcase_add_test(tc, test_one_sided_capture);
+	tcase_add_test(tc, test_completed_with_high_finding);
+	tcase_add_test(tc, test_unknown_ca_broken_chain);
+	tcase_add_test(tc, test_decrypt_evidence);
 	suite_add_tcase(s, tc);
 	return s;
 }

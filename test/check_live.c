@@ -640,22 +640,6 @@ END_TEST
 
 /* ---- -w ---------------------------------------------------------------- */
 
-/* The connection objects of a JSON Lines output, as one array. */
-static json_t *connections(const char *out)
-{
-	json_t *lines = td_test_json_lines(out), *conns = json_array();
-	size_t i;
-	json_t *o;
-
-	json_array_foreach(lines, i, o)
-	{
-		if (strcmp(json_string_value(json_object_get(o, "type")), "connection") == 0)
-			json_array_append(conns, o);
-	}
-	json_decref(lines);
-	return conns;
-}
-
 /* -w with -r: the file is a pcap (mode 0644) that reads back as the same
  * connections. */
 START_TEST(test_write_reads_back)
@@ -679,7 +663,7 @@ START_TEST(test_write_reads_back)
 	o = td_test_sh(NULL, "od -An -tx1 -N4 %s", path);
 	ck_assert_ptr_nonnull(strstr(o, "d4 c3 b2 a1")); /* pcap, microseconds */
 	free(o);
-	json_t *ca = connections(a), *cb = connections(b);
+	json_t *ca = td_test_json_connections(a), *cb = td_test_json_connections(b);
 	ck_assert_uint_eq(json_array_size(ca), 2);
 	/* the suggested commands name the capture: the -w file in both */
 	ck_assert_msg(json_equal(ca, cb), "-w copy reads back differently:\n%s\n%s", a, b);
@@ -804,7 +788,7 @@ static void merge_frames(const struct rec *r0, size_t n0, const struct rec *r1, 
 static void frames_alone(const char *path, long *first, long *last, long *alert)
 {
 	char *out = td_test_sh(NULL, "%s -r %s --json", bin(), path);
-	json_t *c = connections(out);
+	json_t *c = td_test_json_connections(out);
 	json_t *o = json_array_get(c, 0);
 
 	ck_assert_uint_eq(json_array_size(c), 1);

@@ -1241,6 +1241,11 @@ static void fix_bools(struct td_session *s)
 	FIX_BOOL(s->chain.expected_checked);
 	FIX_BOOL(s->chain.expected_match);
 	FIX_BOOL(s->chain.expected_same_key);
+	FIX_BOOL(s->chain.broken);
+	FIX_BOOL(s->chain.sni_history.known);
+	FIX_BOOL(s->chain.sni_history.changed);
+	FIX_BOOL(s->chain.sni_history.key_changed);
+	FIX_BOOL(s->chain.sni_history.at_least);
 	for (int i = 0; i < TD_MAX_ALERTS; i++) {
 		FIX_BOOL(s->alerts[i].encrypted);
 		FIX_BOOL(s->alerts[i].probable);

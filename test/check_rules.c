@@ -217,6 +217,15 @@ START_TEST(test_errors)
 		     "TLS1.3)");
 	expect_error(RULE("any alert: alert.level == fatl"), TD_ERR_MALFORMED,
 		     "t.rules:3:34: unknown value 'fatl' for alert.level (warning, fatal)");
+	/* enums named by the session module: its names, in the error too */
+	expect_error(RULE("decrypt.status == bogus"), TD_ERR_MALFORMED,
+		     "t.rules:3:26: unknown value 'bogus' for decrypt.status (off, decrypted, "
+		     "no_hellos, no_secrets, dhe_needs_keylog, pms_not_decrypted, "
+		     "tls13_secrets_missing, resumed_no_secret, suite_unsupported, "
+		     "version_unsupported, not_reached)");
+	expect_error(RULE("connection.aborted_how == reset"), TD_ERR_MALFORMED,
+		     "t.rules:3:34: unknown value 'reset' for connection.aborted_how (none, alert, "
+		     "rst, fin, silence)");
 	expect_error(RULE("cert.subject == \"x\""), TD_ERR_MALFORMED,
 		     "t.rules:3:8: cert.subject needs 'any cert:' or 'all cert:' around it (or "
 		     "write cert.leaf.subject)");
@@ -515,6 +524,13 @@ START_TEST(test_templates)
 	ck_assert_str_eq(m, "h2, http/1.1 / DNS:server.example, DNS:www.server.example / (none)");
 	message("true", "{cert.leaf.not_after} {tls.resumed} {connection.stage}", &s, m, sizeof m);
 	ck_assert_str_eq(m, "2027-11-11 08:00:00 UTC false application data");
+	message("connection.end == fin and connection.aborted_how == none",
+		"{connection.end} {connection.aborted_how} {decrypt.status}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "fin none (none)"); /* decrypt.status absent without secrets */
+	s.dec.status = TD_DECRYPT_DONE;
+	message("decrypt.status == decrypted", "{decrypt.status}", &s, m, sizeof m);
+	ck_assert_str_eq(m, "decrypted");
+	s.dec.status = TD_DECRYPT_OFF;
 	message("true", "\\\"q\\\" \\x41\\tB", &s, m, sizeof m);
 	ck_assert_str_eq(m, "\"q\" A\tB");
 	/* wire bytes go in as they are (the reports escape them), NUL made visible */
@@ -651,7 +667,38 @@ MUT(m_untrusted, {
 })
 MUT(m_untrusted_near, s->chain.ca_checked = s->chain.ca_ok = true)
 MUT(m_order, s->chain.order_ok = false)
-MUT(m_order_near, s->chain.duplicates = 1)
+MUT(m_order_near, { /* a broken chain is reported as broken, not out of order */
+	s->chain.duplicates = 1;
+	s->chain.order_ok = false;
+	s->chain.broken = true;
+	s->chain.broken_at = 1;
+})
+MUT(m_broken, {
+	s->chain.order_ok = false;
+	s->chain.broken = true;
+	s->chain.broken_at = 1;
+})
+MUT(m_broken_near, s->chain.order_ok = false) /* out of order only */
+/* What earlier connections with the SNI presented (td_sni_history). */
+static void history(struct td_session *s, bool changed, bool key_changed)
+{
+	struct td_sni_history *h = &s->chain.sni_history;
+
+	h->known = true;
+	h->changed = changed;
+	h->key_changed = key_changed;
+	h->earlier_leaves = 2;
+	h->earlier_connections = 5;
+	memset(h->earlier.sha256, 0x11, 32);
+	memset(h->earlier.spki_sha256, 0x22, 32);
+	h->earlier.connections = 3;
+	h->earlier.first_connection = 2;
+	h->earlier.first_frame = 17;
+}
+MUT(m_sni_changed, history(s, true, true))
+MUT(m_sni_changed_near, history(s, true, false)) /* same key: reissued */
+MUT(m_reissued, history(s, true, false))
+MUT(m_reissued_near, history(s, false, false))
 MUT(m_missing, s->chain.missing_intermediate = true)
 MUT(m_missing_near, s->chain.root_sent = true)
 MUT(m_weak_rsa, leaf.key.bits = 1024)
@@ -761,6 +808,13 @@ static const struct {
 	{ "untrusted-chain", m_untrusted, m_untrusted_near, "unable to get local issuer" },
 	{ "chain-out-of-order", m_order, m_order_near, "out of order" },
 	{ "missing-intermediate", m_missing, m_missing_near, "issued by CN=Test CA" },
+	{ "chain-broken", m_broken, m_broken_near, "certificate [1] certifies none" },
+	{ "sni-certificate-changed", m_sni_changed, m_sni_changed_near,
+	  "another public key for server.example than earlier connections: 3 of 5 had SHA-256 "
+	  "1111111111111111111111111111111111111111111111111111111111111111 (first: connection 2, "
+	  "frame 17), this one cdcdcdcd" },
+	{ "sni-certificate-reissued", m_reissued, m_reissued_near,
+	  "same public key for server.example than earlier connections: 3 of 5 had" },
 	{ "weak-rsa-key", m_weak_rsa, m_weak_rsa_near, "1024-bit RSA key" },
 	{ "weak-ec-key", m_weak_ec, m_weak_ec_near, "192-bit EC key" },
 	{ "weak-signature", m_weak_sig, m_weak_sig_near, "signed with sha1WithRSAEncryption" },
@@ -978,6 +1032,227 @@ START_TEST(test_samples)
 }
 END_TEST
 
+/* The SHA-256 of a sample's certificate file, by the CLI. */
+static void cli_sha256(const char *file, char out[65])
+{
+	char *o = td_test_sh(NULL, "openssl x509 -in %s/%s -outform DER | openssl dgst -sha256 -r",
+			     td_test_samples(), file);
+	snprintf(out, 65, "%.64s", o);
+	free(o);
+}
+
+/* The connections of `tlsdiag --json -r SAMPLE1 [-r SAMPLE2]`. */
+static json_t *run_connections(const char *sample1, const char *sample2 /* or NULL */)
+{
+	char *out = NULL;
+	json_t *conns;
+
+	if (sample2)
+		td_test_run(&out, NULL, "%s --json -r %s/%s -r %s/%s", td_test_bin(),
+			    td_test_samples(), sample1, td_test_samples(), sample2);
+	else
+		td_test_run(&out, NULL, "%s --json -r %s/%s", td_test_bin(), td_test_samples(),
+			    sample1);
+	ck_assert_ptr_nonnull(out);
+	conns = td_test_json_connections(out);
+	free(out);
+	return conns;
+}
+
+/* The same SNI presenting different certificates, on a capture of three
+ * connections to server.example (the generator's facts say which
+ * certificate each one got): flagged on the connection whose leaf no
+ * earlier one presented, naming the earlier certificate by its SHA-256
+ * (from openssl) and its first connection. Two captures whose connections
+ * got the same certificate: nothing. */
+START_TEST(test_sni_history_sample)
+{
+	char path[512], want[65], earlier[65], msg[1024];
+	json_error_t jerr;
+	json_t *facts, *conns;
+	size_t i;
+	json_t *fc;
+
+	snprintf(path, sizeof path, "%s/tls12-sni-cert-change.facts.json", td_test_samples());
+	facts = json_load_file(path, 0, &jerr);
+	ck_assert_msg(facts != NULL, "%s: %s", path, jerr.text);
+	conns = run_connections("tls12-sni-cert-change.pcap", NULL);
+	ck_assert_uint_eq(json_array_size(conns),
+			  json_array_size(json_object_get(facts, "connections")));
+	cli_sha256(json_string_value(json_array_get(
+			   json_object_get(json_array_get(json_object_get(facts, "connections"), 0),
+					   "cert_files"),
+			   0)),
+		   earlier);
+	unsigned fired = 0;
+	json_array_foreach(json_object_get(facts, "connections"), i, fc) {
+		const char *leaf_file =
+			json_string_value(json_array_get(json_object_get(fc, "cert_files"), 0));
+		bool seen_before = false;
+		for (size_t k = 0; k < i; k++) {
+			const json_t *prev = json_array_get(json_object_get(facts, "connections"), k);
+			seen_before |= strcmp(json_string_value(json_array_get(
+						      json_object_get(prev, "cert_files"), 0)),
+					      leaf_file) == 0;
+		}
+		json_t *findings = json_object_get(json_array_get(conns, i), "findings");
+		const json_t *x = finding(findings, "sni-certificate-changed");
+		ck_assert_ptr_null(finding(findings, "sni-certificate-reissued")); /* new keys */
+		if (i == 0 || seen_before) {
+			ck_assert_msg(x == NULL, "connection %zu flagged", i + 1);
+			continue;
+		}
+		fired++;
+		ck_assert_msg(x != NULL, "connection %zu not flagged", i + 1);
+		cli_sha256(leaf_file, want);
+		snprintf(msg, sizeof msg,
+			 "for server.example than earlier connections: 1 of %zu had SHA-256 %s "
+			 "(first: connection 1, frame %lld), this one %s",
+			 i, earlier,
+			 (long long)json_integer_value(json_object_get(
+				 json_array_get(json_object_get(facts, "connections"), 0),
+				 "server_hello_frame")),
+			 want);
+		ck_assert_msg(strstr(json_string_value(json_object_get(x, "message")), msg),
+			      "'%s' lacks '%s'", json_string_value(json_object_get(x, "message")),
+			      msg);
+	}
+	ck_assert_uint_eq(fired, 1);
+	json_decref(conns);
+	json_decref(facts);
+
+	/* the same certificate twice (per their facts files): no finding */
+	const char *same[] = { "tls12-ecdhe-ok", "tls12-cbc-etm" };
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s.facts.json", td_test_samples(), same[i]);
+		facts = json_load_file(path, 0, &jerr);
+		ck_assert_ptr_nonnull(facts);
+		ck_assert_str_eq(json_string_value(json_array_get(
+					 json_object_get(json_array_get(json_object_get(facts, "connections"), 0),
+							 "cert_files"),
+					 0)),
+				 "keys/server.example.pem");
+		json_decref(facts);
+	}
+	conns = run_connections("tls12-ecdhe-ok.pcap", "tls12-cbc-etm.pcap");
+	ck_assert_uint_eq(json_array_size(conns), 2);
+	for (i = 0; i < 2; i++) {
+		json_t *findings = json_object_get(json_array_get(conns, i), "findings");
+		ck_assert_ptr_null(finding(findings, "sni-certificate-changed"));
+		ck_assert_ptr_null(finding(findings, "sni-certificate-reissued"));
+	}
+	/* the second was compared with the first */
+	json_t *h = json_object_get(json_object_get(json_array_get(conns, 1), "chain"), "sni_history");
+	ck_assert(json_is_object(h));
+	ck_assert(json_is_false(json_object_get(h, "changed")));
+	ck_assert(json_is_null(
+		json_object_get(json_object_get(json_array_get(conns, 0), "chain"), "sni_history")));
+	json_decref(conns);
+}
+END_TEST
+
+/* A broken chain on the wire: the leaf with the intermediate from before
+ * a key rollover (same name, per openssl; openssl verify fails with it and
+ * succeeds with the right one). chain-broken fires, out-of-order and
+ * missing-intermediate do not; a good chain fires none. */
+START_TEST(test_chain_broken_sample)
+{
+	int st;
+	json_t *f;
+	const json_t *x;
+	char *v;
+
+	v = td_test_sh(NULL, "cd %s/keys && openssl verify -CAfile root-ca.pem -untrusted "
+			     "old-intermediate-ca.pem server.example.pem 2>&1; "
+			     "openssl verify -CAfile root-ca.pem -untrusted intermediate-ca.pem "
+			     "server.example.pem 2>&1",
+		       td_test_samples());
+	ck_assert_ptr_nonnull(strstr(v, "verification failed"));
+	ck_assert_ptr_nonnull(strstr(v, "server.example.pem: OK"));
+	free(v);
+	f = run_findings("tls12-chain-broken.pcap", "", &st);
+	x = finding(f, "chain-broken");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(x, "message")), "certificate [1] certifies"));
+	ck_assert_ptr_null(finding(f, "chain-out-of-order"));
+	ck_assert_ptr_null(finding(f, "missing-intermediate"));
+	json_decref(f);
+	f = run_findings("tls12-ecdhe-ok.pcap", "", &st);
+	ck_assert_ptr_null(finding(f, "chain-broken"));
+	json_decref(f);
+}
+END_TEST
+
+/* A completed handshake with a high finding gets a diagnosis in text,
+ * JSON and Markdown: tls12-ecdhe-ok (completed, per its facts) with the
+ * key of another certificate (--key mismatch-real.key) says the key file
+ * is not the server's, with the SPKI openssl computes for the certificate
+ * the server sent; with the server's own key there is nothing to diagnose. */
+START_TEST(test_diagnosis_completed_sample)
+{
+	char path[512], *out = NULL, *spki, dir[] = "/tmp/td_rules_md_XXXXXX";
+	json_error_t jerr;
+	json_t *facts, *conns, *diag;
+
+	snprintf(path, sizeof path, "%s/tls12-ecdhe-ok.facts.json", td_test_samples());
+	facts = json_load_file(path, 0, &jerr);
+	ck_assert_ptr_nonnull(facts);
+	ck_assert(json_is_true(json_object_get(
+		json_array_get(json_object_get(facts, "connections"), 0), "handshake_completed")));
+	json_decref(facts);
+	spki = td_test_sh(NULL, "openssl x509 -in %s/keys/server.example.pem -pubkey -noout | "
+				"openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -c1-64",
+			  td_test_samples());
+	spki[strcspn(spki, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(spki), 64);
+
+	/* JSON */
+	char args[600];
+	snprintf(args, sizeof args, "tls12-ecdhe-ok.pcap --key %s/keys/mismatch-real.key",
+		 td_test_samples());
+	conns = run_connections(args, NULL);
+	diag = json_object_get(json_array_get(conns, 0), "diagnosis");
+	ck_assert(json_is_object(diag));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(diag, "problem")),
+				     "completed, but rule key-mismatch (critical)"));
+	json_t *c0 = json_array_get(json_object_get(diag, "causes"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(c0, "id")), "key-file-not-the-servers");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c0, "next_step")), spki));
+	json_decref(conns);
+
+	/* text */
+	td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --key %s/keys/mismatch-real.key",
+		    td_test_bin(), td_test_samples(), td_test_samples());
+	ck_assert_ptr_nonnull(strstr(out, "  Diagnosis\n"));
+	ck_assert_ptr_nonnull(strstr(out, "The --key file is not the key this server runs with"));
+	free(out);
+
+	/* Markdown (--report) */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	td_test_run(NULL, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --key %s/keys/mismatch-real.key "
+				"--report %s/r.md",
+		    td_test_bin(), td_test_samples(), td_test_samples(), dir);
+	size_t len;
+	char *md = (char *)td_test_read_file(dir, "r.md", &len);
+	ck_assert_ptr_nonnull(md);
+	ck_assert_ptr_nonnull(strstr(md, "not the key this server runs with"));
+	ck_assert_ptr_nonnull(strstr(md, spki));
+	free(md);
+	td_test_run(NULL, NULL, "rm -rf %s", dir);
+
+	/* the server's own key: no finding of high severity, no diagnosis */
+	snprintf(args, sizeof args, "tls12-ecdhe-ok.pcap --key %s/keys/server.example.key",
+		 td_test_samples());
+	conns = run_connections(args, NULL);
+	ck_assert(json_is_null(json_object_get(json_array_get(conns, 0), "diagnosis")));
+	ck_assert_ptr_null(finding(json_object_get(json_array_get(conns, 0), "findings"),
+				   "key-mismatch"));
+	json_decref(conns);
+	free(spki);
+}
+END_TEST
+
 /* The man page's example policies, with the values computed by openssl. */
 START_TEST(test_policies)
 {
@@ -1149,6 +1424,9 @@ Suite *td_rules_suite(void)
 	suite_add_tcase(s, defs);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, test_samples);
+	tcase_add_test(cli, test_sni_history_sample);
+	tcase_add_test(cli, test_chain_broken_sample);
+	tcase_add_test(cli, test_diagnosis_completed_sample);
 	tcase_add_test(cli, test_policies);
 	tcase_add_test(cli, test_options);
 	tcase_add_test(cli, test_fields_documented);

@@ -182,6 +182,21 @@ json_t *td_test_json_lines(const char *text)
 	return arr;
 }
 
+json_t *td_test_json_connections(const char *text)
+{
+	json_t *lines = td_test_json_lines(text), *conns = json_array();
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(lines, i, o)
+	{
+		if (strcmp(json_string_value(json_object_get(o, "type")), "connection") == 0)
+			json_array_append(conns, o);
+	}
+	json_decref(lines);
+	return conns;
+}
+
 const char *td_test_bin(void)
 {
 	const char *b = getenv("TD_BIN");

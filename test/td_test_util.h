@@ -67,6 +67,9 @@ const char *td_test_samples(void);
 /* JSON Lines (tlsdiag --json): every non-empty line must parse (the
  * test fails otherwise); returns them as an array, to be json_decref'd. */
 json_t *td_test_json_lines(const char *text);
+/* The "connection" objects of such output, as one array (the summary and
+ * anything else left out), to be json_decref'd. */
+json_t *td_test_json_connections(const char *text);
 
 /* ---- crafted TCP packets -------------------------------------------- */
 
