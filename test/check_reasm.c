@@ -1156,9 +1156,14 @@ static void pconn_send(struct prun *r, const struct pconn *c, uint32_t rng)
 static const char *const prop_samples[] = { "tls12-ecdhe-ok.pcap", "tls12-unknown-ca.pcap",
 					    "tls12-rsa-key-mismatch.pcap", "tls13-ok.pcapng" };
 
+/* Seeds per property test, and per sample in the resegmentation test: the
+ * full sizes in the plain build, fewer under the sanitizers (each seed is a
+ * forked test; td_test_util.h, TD_TEST_N). */
+enum { PROP_SEEDS = TD_TEST_N(200, 50), RESEG_SEEDS = TD_TEST_N(200, 25) };
+
 /* Each sample's facts: as captured, then cut into random pieces,
  * shuffled within each flight, duplicated and overlapped (equal bytes)
- * under 200 seeds: the same facts every time, no byte missing, no
+ * under RESEG_SEEDS seeds: the same facts every time, no byte missing, no
  * overlap that differs. The sample's own run is checked against what its
  * generator recorded (one connection, TLS, a certificate or an alert). */
 START_TEST(property_resegmented_connection)
@@ -1168,7 +1173,7 @@ START_TEST(property_resegmented_connection)
 	struct facts want;
 
 	ck_assert_ptr_nonnull(c);
-	pconn_load(c, prop_samples[_i / 200]);
+	pconn_load(c, prop_samples[_i / RESEG_SEEDS]);
 	prun_start(&r);
 	pconn_send(&r, c, 0);
 	prun_end(&r);
@@ -1180,14 +1185,14 @@ START_TEST(property_resegmented_connection)
 	ck_assert_uint_eq(want.gaps[0] + want.gaps[1], 0);
 
 	prun_start(&r);
-	pconn_send(&r, c, 0x9e3779b9u * (uint32_t)(_i % 200 + 1));
+	pconn_send(&r, c, 0x9e3779b9u * (uint32_t)(_i % RESEG_SEEDS + 1));
 	prun_end(&r);
 	ck_assert_uint_gt(r.f.disorder, 0);
 	r.f.disorder = want.disorder;
 	ck_assert_msg(memcmp(&r.f, &want, sizeof want) == 0,
 		      "%s seed %d: facts differ (ja3 %s/%s, certs %u/%u, alerts %u/%u, outcome "
 		      "%u/%u, gaps %u/%u, overlaps differing %u)",
-		      prop_samples[_i / 200], _i % 200, r.f.ja3, want.ja3, r.f.n_certs,
+		      prop_samples[_i / RESEG_SEEDS], _i % RESEG_SEEDS, r.f.ja3, want.ja3, r.f.n_certs,
 		      want.n_certs, r.f.n_alerts, want.n_alerts, r.f.outcome, want.outcome,
 		      r.f.gaps[0] + r.f.gaps[1], want.gaps[0] + want.gaps[1], r.f.overlaps_differ);
 	pconn_free(c);
@@ -1240,11 +1245,11 @@ Suite *td_reasm_suite(void)
 
 	/* Slow under valgrind: one seed per test, generous timeout. */
 	tcase_set_timeout(prop, 120);
-	tcase_add_loop_test(prop, property_permutations, 0, 200);
-	tcase_add_loop_test(prop, property_caps, 0, 200);
-	/* four samples, 200 seeds each, through the engine */
+	tcase_add_loop_test(prop, property_permutations, 0, PROP_SEEDS);
+	tcase_add_loop_test(prop, property_caps, 0, PROP_SEEDS);
+	/* four samples, RESEG_SEEDS seeds each, through the engine */
 	tcase_add_loop_test(prop, property_resegmented_connection, 0,
-			    (int)(sizeof prop_samples / sizeof prop_samples[0]) * 200);
+			    (int)(sizeof prop_samples / sizeof prop_samples[0]) * RESEG_SEEDS);
 	suite_add_tcase(s, prop);
 	return s;
 }
