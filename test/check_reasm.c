@@ -1242,23 +1242,33 @@ static void pconn_send_fins_early(struct prun *r, const struct pconn *c, bool rs
 		prun_seg(r, &first);
 }
 
+/* The sample name loaded (to be freed with pconn_free, then free) and its
+ * facts as captured in *want: one connection. */
+static struct pconn *pconn_baseline(const char *name, struct facts *want)
+{
+	struct pconn *c = calloc(1, sizeof *c);
+	struct prun r;
+
+	ck_assert_ptr_nonnull(c);
+	pconn_load(c, name);
+	prun_start(&r);
+	pconn_send(&r, c, 0);
+	prun_end(&r);
+	memcpy(want, &r.f, sizeof *want);
+	ck_assert_uint_eq(want->n, 1);
+	return c;
+}
+
 /* FINs captured before the data of their side that precedes them (#4):
  * each is applied at its place in the stream, so the data comes through
  * and the TLS facts are the sample's own, no gap, one connection ended by
  * FIN. */
 START_TEST(fins_before_last_data)
 {
-	struct pconn *c = calloc(1, sizeof *c);
-	struct prun r;
 	struct facts want;
+	struct pconn *c = pconn_baseline(prop_samples[_i], &want);
+	struct prun r;
 
-	ck_assert_ptr_nonnull(c);
-	pconn_load(c, prop_samples[_i]);
-	prun_start(&r);
-	pconn_send(&r, c, 0);
-	prun_end(&r);
-	memcpy(&want, &r.f, sizeof want);
-	ck_assert_uint_eq(want.n, 1);
 	ck_assert_uint_eq(want.end, TD_END_FIN);
 
 	prun_start(&r);
@@ -1281,16 +1291,10 @@ END_TEST
  * packet. */
 START_TEST(rst_before_last_data)
 {
-	struct pconn *c = calloc(1, sizeof *c);
-	struct prun r;
 	struct facts want;
+	struct pconn *c = pconn_baseline(prop_samples[_i], &want);
+	struct prun r;
 
-	ck_assert_ptr_nonnull(c);
-	pconn_load(c, prop_samples[_i]);
-	prun_start(&r);
-	pconn_send(&r, c, 0);
-	prun_end(&r);
-	memcpy(&want, &r.f, sizeof want);
 	ck_assert_uint_eq(want.rsts[0] + want.rsts[1], 0);
 
 	prun_start(&r);
