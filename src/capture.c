@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "td_decode.h"
+#include "td_file.h"
 
 #define NO_SOURCE SIZE_MAX
 
@@ -432,7 +433,6 @@ enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *pa
 {
 	int snaplen = 0, fd;
 	FILE *fp = NULL;
-	struct stat sb;
 
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->src[i].linktype != c->src[0].linktype) {
@@ -448,16 +448,9 @@ enum td_capture_status td_capture_dump_open(struct td_capture *c, const char *pa
 	}
 	/* Never follow a symbolic link, never replace a file: the path may
 	 * be in a directory others can write to, and we may be root. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		if (errno == ELOOP || (errno == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
-			fail(err, errlen, path, "is a symbolic link; not followed, not replaced");
-		else if (errno == EEXIST)
-			fail(err, errlen, path, "file exists; tlsdiag does not overwrite it");
-		else
-			fail(err, errlen, path, strerror(errno));
+	fd = td_file_create(path, err, errlen);
+	if (fd < 0)
 		return TD_CAP_ERR_OUTPUT;
-	}
 	c->dump_path = strdup(path);
 	fp = fdopen(fd, "wb");
 	c->dead = pcap_open_dead_with_tstamp_precision(c->src[0].linktype, snaplen,
