@@ -24,14 +24,17 @@
 TD_MUST_CHECK enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
 				       char *err, size_t errlen);
 
-/* Creates the new file path for writing (an output: -w, --save-evidence)
- * and returns its descriptor, or -1 with one line in err. Never follows a
- * symbolic link and never replaces a file (O_CREAT|O_EXCL|O_NOFOLLOW): the
- * path may be in a directory others can write to, and we may be root.
- * Mode 0644 (less the umask): never world-writable. Errors:
+/* Creates the file path for writing, exclusively: O_CREAT|O_EXCL|O_NOFOLLOW,
+ * mode 0644 (so never group- or world-writable, whatever the umask). The
+ * name may be in a directory others can write to and we may be root, so
+ * an existing file is never replaced and a symbolic link at the name
+ * (dangling or not) never followed. Returns the descriptor (O_CLOEXEC),
+ * or -1 with errno kept and err receiving one line starting with the path:
  *   "<path>: is a symbolic link; not followed, not replaced"
  *   "<path>: file exists; tlsdiag does not overwrite it"
- *   "<path>: <strerror>" */
+ *   "<path>: <strerror>"
+ * Every output file tlsdiag writes (-o, -w, --report, --extract-certs)
+ * is made here. */
 TD_MUST_CHECK int td_file_create(const char *path, char *err, size_t errlen);
 
 #endif

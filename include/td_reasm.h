@@ -100,6 +100,11 @@ size_t td_reasm_bytes(const struct td_reasm_dir *d);
  * when the byte comes again, a retransmission. As Suricata does. */
 bool td_reasm_window_probe(struct td_reasm_dir *d, uint32_t seq, size_t len, bool fin);
 
+/* Whether the stream has reached its FIN: a FIN was seen and every byte
+ * before it delivered. A FIN captured ahead of data of its direction
+ * (reordering) is only reached once that data has come, or never. */
+bool td_reasm_fin_reached(const struct td_reasm_dir *d);
+
 /* End of the stream (FIN/RST/end of capture): whatever is still held is
  * delivered in order, with a gap reported before each hole. */
 void td_reasm_flush(struct td_reasm_dir *d, const struct td_reasm_sink *sink, int dir);

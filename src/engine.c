@@ -19,7 +19,7 @@ struct conn {
 	bool client_is_a;          /* the flow key's side a is the client */
 	bool fin[2];
 	bool rst;
-	bool closing; /* both FINs seen: the next packet is the last ACK */
+	bool closing; /* both FINs reached: the next packet is the last ACK */
 	bool synack;  /* the server answered the SYN */
 	bool win_zero[2]; /* the last ACK from this side advertised window 0 */
 	bool content_known; /* the first stream bytes were looked at */
@@ -780,15 +780,28 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 		s->tcp.rsts[dir]++;
 		note_tcp_end(c, dir, TD_END_RST, frame, ts);
 	}
-	/* After an RST nothing follows; after both FINs the last ACK does,
-	 * and it belongs to the connection (Wireshark counts it in). The
-	 * flow stays as a tombstone so that late retransmissions are not
-	 * taken for a new connection. */
-	bool both_fin = c->fin[0] && c->fin[1];
-	if (c->rst || (both_fin && c->closing)) {
+	/* A FIN takes effect at its place in the stream (reached: every
+	 * byte before it delivered), not where it was captured: a FIN
+	 * captured ahead of its direction's last data (reordering) leaves
+	 * the connection open for that data. After both FINs are reached
+	 * the last ACK follows, and it belongs to the connection (Wireshark
+	 * counts it in); then it ends. The flow stays as a tombstone so that
+	 * late retransmissions are not taken for a new connection.
+	 *
+	 * An RST does not end the connection at once (policy, after RFC
+	 * 5961 §3.2 and Zeek's tcp_reset_delay): a passive observer cannot
+	 * tell an RST captured before data sent ahead of it (reordering,
+	 * or still in flight from the peer) from one that ends everything,
+	 * nor see which RST the receiver accepted (only one at exactly
+	 * RCV.NXT; one elsewhere in the window draws a challenge ACK). So
+	 * every RST is counted and put on the timeline, the data before it
+	 * is still delivered when it comes, and the connection, closing,
+	 * ends at the closing idle timeout, a new SYN on its ports, eviction
+	 * or the end of the capture (a gap reported for what never came). */
+	if (c->closing) {
 		conn_end(e, c, TD_END_OPEN);
 		f->conn = c = NULL;
-	} else if (both_fin) {
+	} else if (td_reasm_fin_reached(&c->rd[0]) && td_reasm_fin_reached(&c->rd[1])) {
 		c->closing = true;
 	}
 	td_flow_set_state(e->flows, f, conn_state(c));

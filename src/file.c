@@ -115,14 +115,19 @@ int td_file_create(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int saved = errno;
 
 	if (fd >= 0)
 		return fd;
-	if (errno == ELOOP || (errno == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
-		td_err_format(err, errlen, "%s: is a symbolic link; not followed, not replaced", path);
-	else if (errno == EEXIST)
+	/* O_EXCL reports a symbolic link at the name as EEXIST; O_NOFOLLOW
+	 * without it as ELOOP */
+	if (saved == ELOOP || (saved == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
+		td_err_format(err, errlen, "%s: is a symbolic link; not followed, not replaced",
+			      path);
+	else if (saved == EEXIST)
 		td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it", path);
 	else
-		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+		td_err_format(err, errlen, "%s: %s", path, strerror(saved));
+	errno = saved;
 	return -1;
 }

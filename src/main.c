@@ -35,6 +35,7 @@
 #include "td_diagnose.h"
 #include "td_digest.h"
 #include "td_engine.h"
+#include "td_file.h"
 #include "td_keylog.h"
 #include "td_keys.h"
 #include "td_pcapng.h"
@@ -831,23 +832,35 @@ static char *join_command(int argc, char **argv)
 	return cmd;
 }
 
+/* An output file made with td_file_create(), as a stream; NULL after one
+ * line on stderr naming the option and why. */
+static FILE *create_file(const char *option, const char *path)
+{
+	char err[512];
+	FILE *f;
+	int fd = td_file_create(path, err, sizeof err);
+
+	if (fd < 0) {
+		fprintf(stderr, "tlsdiag: %s %s\n", option, err);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		fprintf(stderr, "tlsdiag: %s %s: %s\n", option, path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 /* Opens the --report file before any packet is read, so an existing file
  * (or a symbolic link) is refused at once, as -w does (exit 2), and, live,
  * while still root. */
 static int open_report(struct run *r, int argc, char **argv)
 {
-	int fd;
-
 	if (!r->opt.report_file)
 		return EXIT_OK;
-	fd = open(r->opt.report_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || !(r->report = fdopen(fd, "w"))) {
-		fprintf(stderr, "tlsdiag: --report %s: %s%s\n", r->opt.report_file, strerror(errno),
-			errno == EEXIST ? " (tlsdiag never overwrites a report)" : "");
-		if (fd >= 0)
-			close(fd);
+	if (!(r->report = create_file("--report", r->opt.report_file)))
 		return EXIT_USAGE;
-	}
 	r->md = td_md_new(TD_MD_MAX_DETAIL);
 	r->command = join_command(argc, argv);
 	if (!r->md || !r->command) {
@@ -905,17 +918,10 @@ static void write_summary(FILE *f, const void *arg)
  * (exit 2). */
 static int open_output(struct run *r)
 {
-	int fd;
-
 	r->out = stdout;
 	if (!r->opt.out_file)
 		return EXIT_OK;
-	fd = open(r->opt.out_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || !(r->out = fdopen(fd, "w"))) {
-		fprintf(stderr, "tlsdiag: -o %s: %s%s\n", r->opt.out_file, strerror(errno),
-			errno == EEXIST ? " (tlsdiag never overwrites a report)" : "");
-		if (fd >= 0)
-			close(fd);
+	if (!(r->out = create_file("-o", r->opt.out_file))) {
 		r->out = stdout;
 		return EXIT_USAGE;
 	}
@@ -1455,17 +1461,10 @@ usage:
 static int open_index(struct run *r)
 {
 	char path[4096];
-	int fd;
 
 	snprintf(path, sizeof path, "%s/index.json", r->opt.extract_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || !(r->index = fdopen(fd, "w"))) {
-		fprintf(stderr, "tlsdiag: --extract-certs: %s: %s%s\n", path, strerror(errno),
-			errno == EEXIST ? " (remove it, or extract into another directory)" : "");
-		if (fd >= 0)
-			close(fd);
+	if (!(r->index = create_file("--extract-certs", path)))
 		return -1;
-	}
 	fputs("[", r->index);
 	r->index_first = true;
 	return 0;
@@ -1778,14 +1777,22 @@ static int load_keylog(struct run *r)
 	return 0;
 }
 
+/* The --extract-certs directory: made (0755) when missing; a symbolic
+ * link at its name is refused like one at any output file's name
+ * (td_file_create), so the files never land where a link points. */
 static int check_extract_dir(const char *dir)
 {
 	struct stat sb;
-	if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0) {
-		perror(dir);
+	if (lstat(dir, &sb) != 0 && mkdir(dir, 0755) != 0) {
+		fprintf(stderr, "tlsdiag: --extract-certs %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	if (lstat(dir, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		fprintf(stderr, "tlsdiag: --extract-certs %s: is a symbolic link; not followed\n",
+			dir);
+		return -1;
+	}
+	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		fprintf(stderr, "tlsdiag: --extract-certs %s: not a directory\n", dir);
 		return -1;
 	}

@@ -422,6 +422,11 @@ bool td_reasm_window_probe(struct td_reasm_dir *d, uint32_t seq, size_t len, boo
 	return true;
 }
 
+bool td_reasm_fin_reached(const struct td_reasm_dir *d)
+{
+	return d->fin_seen && d->next_seq == d->fin_seq;
+}
+
 size_t td_reasm_bytes(const struct td_reasm_dir *d)
 {
 	return d->held_bytes +

@@ -14,6 +14,7 @@
  * reference moves a busy entry to idle, or frees an evicted one.
  */
 #include "td_x509.h"
+#include "td_file.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1332,12 +1333,11 @@ static enum td_err write_new_file(const char *path, const uint8_t *data, size_t 
 {
 	enum td_err ret;
 	int saved;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = td_file_create(path, err, errlen);
 
 	if (fd < 0) {
 		if (errno == EEXIST || errno == ELOOP)
 			return same_content(path, data, n, err, errlen);
-		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 		return TD_ERR_IO;
 	}
 	ret = write_all(fd, data, n);

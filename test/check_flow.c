@@ -626,9 +626,10 @@ START_TEST(engine_port_reuse)
 	seg(x, 2, 40000, false, 3000, SYN | ACK, NULL, 0);
 	seg(x, 2, 40000, true, 5001, ACK | PSH, client_hello, CH_LEN);
 	seg(x, 2, 40000, false, 3001, RST | ACK, NULL, 0);
-	ck_assert_uint_eq(x->n, 2);
-	/* 3: after the RST; 4: the client starts over while 3 is open */
+	ck_assert_uint_eq(x->n, 1); /* an RST does not end it at once */
+	/* 3: after the RST (2 ends); 4: the client starts over while 3 is open */
 	seg(x, 3, 40000, true, 6000, SYN, NULL, 0);
+	ck_assert_uint_eq(x->n, 2);
 	seg(x, 3, 40000, true, 6001, ACK | PSH, client_hello, CH_LEN);
 	seg(x, 4, 40000, true, 8000, SYN, NULL, 0);
 	seg(x, 4, 40000, true, 8001, ACK | PSH, client_hello, CH_LEN);
@@ -651,7 +652,9 @@ START_TEST(engine_port_reuse)
 }
 END_TEST
 
-/* RSTs are counted per side; the first one ends the connection. */
+/* Every RST is counted per side (#4), the ones after the first too; the
+ * first one says who ended the connection. A packet after the closing
+ * timeout is not the connection's any more. */
 START_TEST(engine_rst_per_side)
 {
 	struct eng *x = eng_new(NULL);
@@ -660,13 +663,61 @@ START_TEST(engine_rst_per_side)
 	seg(x, 1, 40001, false, 9000, SYN | ACK, NULL, 0);
 	seg(x, 1, 40001, true, 1001, ACK | PSH, client_hello, CH_LEN);
 	seg(x, 1, 40001, false, 9001, RST, NULL, 0);
-	seg(x, 1, 40001, true, 1001 + CH_LEN, RST, NULL, 0); /* after the end */
+	seg(x, 1, 40001, true, 1001 + CH_LEN, RST, NULL, 0);
+	seg(x, 2, 40001, false, 9001, RST, NULL, 0);
+	seg(x, 2, 40001, true, 1001 + CH_LEN, RST | ACK, NULL, 0);
+	seg(x, 3, 40001, false, 9001, RST, NULL, 0);
+	ck_assert_uint_eq(x->n, 0);
+	seg(x, 40, 40001, false, 9001, RST, NULL, 0); /* after 30 s closing */
+	ck_assert_uint_eq(x->n, 1);
 	td_engine_finish(x->e);
 	ck_assert_uint_eq(x->n, 1);
-	ck_assert_uint_eq(x->got[0].tcp.rsts[0], 0);
-	ck_assert_uint_eq(x->got[0].tcp.rsts[1], 1);
+	ck_assert_uint_eq(x->got[0].tcp.rsts[0], 2);
+	ck_assert_uint_eq(x->got[0].tcp.rsts[1], 3);
 	ck_assert_uint_eq(x->got[0].end, TD_END_RST);
 	ck_assert_int_eq(x->got[0].end_by, TD_DIR_S2C);
+	ck_assert_uint_eq(x->got[0].end_frame, 4);
+	ck_assert(x->got[0].ch.seen);
+	eng_free(x);
+}
+END_TEST
+
+/* An RST captured before the data its sender sent ahead of it (its
+ * sequence number past bytes missing): the data still reaches the parser,
+ * no gap; then the ClientHello's second half, captured after the client's
+ * FIN and the server's, is delivered too (the FIN is reached only then). */
+START_TEST(engine_reordered_fin_and_rst)
+{
+	struct eng *x = eng_new(NULL);
+
+	seg(x, 1, 40003, true, 1000, SYN, NULL, 0);
+	seg(x, 1, 40003, false, 9000, SYN | ACK, NULL, 0);
+	seg(x, 1, 40003, true, 1001, ACK | PSH, client_hello, 20);
+	seg(x, 1, 40003, true, 1001 + CH_LEN, FIN | ACK, NULL, 0);
+	seg(x, 1, 40003, false, 9001, FIN | ACK, NULL, 0);
+	seg(x, 1, 40003, true, 1021, ACK | PSH, client_hello + 20, CH_LEN - 20);
+	ck_assert_uint_eq(x->n, 0);
+	seg(x, 1, 40003, false, 9002, ACK, NULL, 0); /* the last ACK */
+	ck_assert_uint_eq(x->n, 1);
+	/* the server's RST before its ServerHello */
+	seg(x, 5, 40004, true, 2000, SYN, NULL, 0);
+	seg(x, 5, 40004, false, 8000, SYN | ACK, NULL, 0);
+	seg(x, 5, 40004, true, 2001, ACK | PSH, client_hello, CH_LEN);
+	seg(x, 5, 40004, false, 8001 + SH_LEN, RST | ACK, NULL, 0);
+	seg(x, 5, 40004, false, 8001, ACK | PSH, server_hello, SH_LEN);
+	td_engine_finish(x->e);
+	ck_assert_uint_eq(x->n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert(x->got[i].ch.seen);
+		ck_assert_uint_eq(x->got[i].tcp.gaps[0] + x->got[i].tcp.gaps[1], 0);
+		ck_assert_uint_eq(x->got[i].tcp.bytes_missing[0] + x->got[i].tcp.bytes_missing[1], 0);
+	}
+	ck_assert_uint_eq(x->got[0].end, TD_END_FIN);
+	ck_assert_int_eq(x->got[0].end_by, TD_DIR_C2S);
+	ck_assert(x->got[1].sh.seen);
+	ck_assert_uint_eq(x->got[1].sh.suite, 0xc02f);
+	ck_assert_uint_eq(x->got[1].end, TD_END_RST);
+	ck_assert_uint_eq(x->got[1].tcp.rsts[1], 1);
 	eng_free(x);
 }
 END_TEST
@@ -842,6 +893,7 @@ Suite *td_flow_suite(void)
 	tcase_add_test(engine, engine_fast_open);
 	tcase_add_test(engine, engine_port_reuse);
 	tcase_add_test(engine, engine_rst_per_side);
+	tcase_add_test(engine, engine_reordered_fin_and_rst);
 	tcase_add_test(engine, engine_keepalive_and_window_probe);
 	tcase_add_test(engine, engine_idle_per_state);
 	tcase_add_test(engine, engine_max_memory);

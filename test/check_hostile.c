@@ -43,6 +43,8 @@ struct buf {
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+	if (!n)
+		return; /* p may be NULL then */
 	if (b->cap - b->n < n) {
 		while (b->cap - b->n < n)
 			b->cap = b->cap ? 2 * b->cap : 4096;
@@ -591,6 +593,351 @@ START_TEST(test_hostile_sni)
 }
 END_TEST
 
+/* ---- certificates: huge, deeply nested, many ------------------------- */
+
+static long child_maxrss_kib(void);
+
+/* A capture of one TLS 1.2 handshake up to the server's Certificate: SYN,
+ * SYN-ACK, a ClientHello, then a ServerHello and a Certificate message
+ * (RFC 5246 §7.4.2) holding the n DER certificates der[i] (len[i] bytes),
+ * in records of at most 16384 bytes and segments of at most 1400. With
+ * list_len set, the certificate_list claims that length instead of the
+ * real one. */
+static void cert_capture(struct buf *cap, uint8_t *const *der, const size_t *len, size_t n,
+			 uint32_t list_len)
+{
+	static const uint8_t random[32];
+	struct buf pkt = {0}, ch = {0}, hs = {0}, tls = {0};
+	size_t list = 0;
+
+	pcap_header(cap, 262144, 1);
+	tcp_packet(&pkt, 1, 1000, 0x02, NULL, 0);
+	pcap_packet(cap, 1, &pkt);
+	pkt.n = 0;
+	tcp_packet(&pkt, 0, 5000, 0x12, NULL, 0);
+	pcap_packet(cap, 1, &pkt);
+	client_hello_record(&ch, "certs.example", 13);
+	pkt.n = 0;
+	tcp_packet(&pkt, 1, 1001, 0x18, ch.b, ch.n);
+	pcap_packet(cap, 1, &pkt);
+
+	put8(&hs, 2); /* ServerHello: no extensions */
+	put24(&hs, 2 + 32 + 1 + 2 + 1);
+	put16(&hs, 0x0303);
+	put(&hs, random, sizeof random);
+	put8(&hs, 0);
+	put16(&hs, 0xc02f);
+	put8(&hs, 0);
+	for (size_t i = 0; i < n; i++)
+		list += 3 + len[i];
+	put8(&hs, 11); /* Certificate */
+	put24(&hs, (unsigned)(3 + list));
+	put24(&hs, list_len ? list_len : (unsigned)list);
+	for (size_t i = 0; i < n; i++) {
+		put24(&hs, (unsigned)len[i]);
+		put(&hs, der[i], len[i]);
+	}
+	for (size_t off = 0; off < hs.n; off += 16384) {
+		size_t k = hs.n - off < 16384 ? hs.n - off : 16384;
+		record_hdr(&tls, 22, (unsigned)k);
+		put(&tls, hs.b + off, k);
+	}
+	for (size_t off = 0; off < tls.n; off += 1400) {
+		size_t k = tls.n - off < 1400 ? tls.n - off : 1400;
+		pkt.n = 0;
+		tcp_packet(&pkt, 0, 5001 + (uint32_t)off, 0x18, tls.b + off, k);
+		pcap_packet(cap, 2, &pkt);
+	}
+	free(pkt.b);
+	free(ch.b);
+	free(hs.b);
+	free(tls.b);
+}
+
+/* DER: a SEQUENCE around content (n bytes), definite length (X.690 §8.1.3). */
+static void der_sequence(struct buf *out, const uint8_t *content, size_t n)
+{
+	put8(out, 0x30);
+	if (n < 0x80) {
+		put8(out, (unsigned)n);
+	} else if (n < 0x100) {
+		put8(out, 0x81);
+		put8(out, (unsigned)n);
+	} else if (n < 0x10000) {
+		put8(out, 0x82);
+		put16(out, (unsigned)n);
+	} else {
+		put8(out, 0x83);
+		put24(out, (unsigned)n);
+	}
+	put(out, content, n);
+}
+
+/* depth SEQUENCEs, each holding the next, the innermost empty. */
+static struct buf nested_sequences(unsigned depth)
+{
+	struct buf in = {0}, out = {0};
+
+	der_sequence(&out, NULL, 0);
+	for (unsigned i = 1; i < depth; i++) {
+		struct buf t = in;
+		in = out;
+		out = t;
+		out.n = 0;
+		der_sequence(&out, in.b, in.n);
+	}
+	free(in.b);
+	return out;
+}
+
+/* Runs tlsdiag --json on the capture in t; checks it exits 0 within
+ * max_seconds, prints one connection; returns that connection (the array
+ * of lines in *lines, to be json_decref'd). */
+static json_t *run_json_conn(const struct tmp *t, double max_seconds, json_t **lines)
+{
+	int st;
+	double t0 = now();
+	char *out;
+
+	st = td_test_run(&out, NULL, "TZ=UTC %s -r %s --json", bin(), t->path);
+	double took = now() - t0;
+	ck_assert_msg(st == 0, "exit %d", st);
+	ck_assert_msg(took < max_seconds, "%.1f s", took);
+	*lines = td_test_json_lines(out);
+	free(out);
+	ck_assert_uint_eq(json_array_size(*lines), 2); /* the connection, the summary */
+	return json_array_get(*lines, 0);
+}
+
+/* What openssl says about the DER certificate in dir/name: its SHA-256
+ * fingerprint in want (lower-case hex), and whether it parses at all. */
+static bool openssl_cert(const char *dir, const char *name, char want[65])
+{
+	char *out;
+	int st = td_test_run(&out, dir, "openssl x509 -inform DER -in %s -noout -fingerprint "
+					"-sha256", name);
+	ck_assert_ptr_nonnull(out);
+	if (st == 0)
+		td_test_fingerprint_hex(out, want, 65);
+	else
+		want[0] = '\0';
+	free(out);
+	return st == 0;
+}
+
+static const char *cert_str(json_t *conn, size_t i, const char *key)
+{
+	json_t *c = json_array_get(json_object_get(conn, "certificates"), i);
+	ck_assert_ptr_nonnull(c);
+	return json_string_value(json_object_get(c, key));
+}
+
+/* (a) A certificate of more than 64 KiB (3000 DNS names in its SAN, made
+ * by openssl req), in a Certificate message of five records and ~80
+ * segments: parsed, its fingerprint openssl's, every name counted. (b) A
+ * certificate whose SAN holds an otherName whose value is 400 nested
+ * SEQUENCEs, and one with a private extension of 2000 of them (crafted
+ * bytes handed to openssl req as DER: extensions): parsed exactly when
+ * openssl x509 parses them, fingerprints openssl's; and a "certificate"
+ * that is 5000 nested SEQUENCEs and nothing else: not parsed, the error
+ * named. Each run bounded in time. */
+START_TEST(test_huge_and_nested_certificates)
+{
+	char dir[] = "/tmp/td-certs-XXXXXX", want[65];
+	struct buf nest400 = nested_sequences(400), nest2000 = nested_sequences(2000);
+	struct buf nest5000 = nested_sequences(5000), hex = {0}, cnf = {0};
+	uint8_t *der[4];
+	size_t len[4];
+	struct tmp t;
+	json_t *lines;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* (a) */
+	free(td_test_sh(dir, "awk 'BEGIN { print \"[req]\\ndistinguished_name = dn\\n"
+			     "x509_extensions = ext\\nprompt = no\\n[dn]\\nCN = huge.example\\n"
+			     "[ext]\\nsubjectAltName = @san\\n[san]\"; for (i = 1; i <= 3000; i++) "
+			     "printf \"DNS.%%d = host-%%05d.huge-san-list.example\\n\", i, i }' "
+			     "> huge.cnf && openssl req -x509 -new -newkey ec -pkeyopt "
+			     "ec_paramgen_curve:P-256 -nodes -keyout huge.key -config huge.cnf "
+			     "-days 30 -outform DER -out huge.der 2>/dev/null"));
+	/* (b) SAN: GeneralNames { otherName [0] { 1.2.3.4, [0] { nested } } } */
+	struct buf on = {0}, gn = {0}, val = {0};
+	static const uint8_t oid[] = {0x06, 0x03, 0x2a, 0x03, 0x04};
+	put8(&val, 0xa0);
+	put8(&val, 0x82);
+	put16(&val, (unsigned)nest400.n);
+	put(&val, nest400.b, nest400.n);
+	put(&on, oid, sizeof oid);
+	put(&on, val.b, val.n);
+	put8(&gn, 0xa0);
+	put8(&gn, 0x82);
+	put16(&gn, (unsigned)on.n);
+	put(&gn, on.b, on.n);
+	struct buf san = {0};
+	der_sequence(&san, gn.b, gn.n);
+	const struct buf *ext[2] = {&san, &nest2000};
+	const char *names[2] = {"subjectAltName", "1.3.6.1.4.1.55555.1"};
+	for (int k = 0; k < 2; k++) {
+		hex.n = 0;
+		for (size_t i = 0; i < ext[k]->n; i++) {
+			char h[3];
+			snprintf(h, sizeof h, "%02X", ext[k]->b[i]);
+			put(&hex, h, 2);
+		}
+		put8(&hex, 0);
+		cnf.n = 0;
+		char head[256];
+		snprintf(head, sizeof head,
+			 "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n"
+			 "[dn]\nCN = nested%d.example\n[ext]\n%s = DER:", k, names[k]);
+		put(&cnf, head, strlen(head));
+		put(&cnf, hex.b, hex.n - 1);
+		put(&cnf, "\n", 1);
+		char cname[32];
+		snprintf(cname, sizeof cname, "nested%d.cnf", k);
+		td_test_write_file(dir, cname, cnf.b, cnf.n);
+		free(td_test_sh(dir, "openssl req -x509 -new -newkey ec -pkeyopt "
+				     "ec_paramgen_curve:P-256 -nodes -keyout nested%d.key -config "
+				     "nested%d.cnf -days 30 -outform DER -out nested%d.der 2>/dev/null",
+				k, k, k));
+	}
+
+	der[0] = td_test_read_file(dir, "huge.der", &len[0]);
+	ck_assert_uint_gt(len[0], 64 * 1024);
+	der[1] = td_test_read_file(dir, "nested0.der", &len[1]);
+	der[2] = td_test_read_file(dir, "nested1.der", &len[2]);
+	ck_assert_uint_gt(len[2], 2000 * 2);
+	der[3] = nest5000.b;
+	len[3] = nest5000.n;
+	td_test_write_file(dir, "junk.der", der[3], len[3]);
+
+	/* each certificate alone, as the server's leaf */
+	static const char *const files[4] = {"huge.der", "nested0.der", "nested1.der", "junk.der"};
+	for (int i = 0; i < 4; i++) {
+		struct buf cap = {0};
+		bool parses = openssl_cert(dir, files[i], want);
+
+		cert_capture(&cap, &der[i], &len[i], 1, 0);
+		tmp_capture(&t, &cap);
+		json_t *conn = run_json_conn(&t, 30, &lines);
+		ck_assert_msg(json_is_boolean(json_object_get(
+				      json_array_get(json_object_get(conn, "certificates"), 0), "parsed")),
+			      "%s: no certificate reported", files[i]);
+		bool parsed = json_is_true(json_object_get(
+			json_array_get(json_object_get(conn, "certificates"), 0), "parsed"));
+		ck_assert_msg(parsed == parses, "%s: parsed %d, openssl %d", files[i], parsed, parses);
+		if (parses) {
+			ck_assert_str_eq(cert_str(conn, 0, "sha256"), want);
+		} else {
+			const char *err = cert_str(conn, 0, "error");
+			ck_assert_ptr_nonnull(err);
+			ck_assert_msg(strncmp(err, "not a certificate", 17) == 0, "%s: error %s",
+				      files[i], err);
+		}
+		if (i == 0) { /* every name of the SAN, as openssl lists them */
+			json_t *sans = json_object_get(
+				json_array_get(json_object_get(conn, "certificates"), 0), "san");
+			char *n = td_test_sh(dir, "openssl x509 -inform DER -in huge.der -noout "
+						  "-ext subjectAltName | grep -o 'DNS:' | wc -l");
+			size_t got = 0, k;
+			json_t *v;
+			json_array_foreach(sans, k, v) got += json_is_string(v) ? 1 : 0;
+			if (json_is_object(sans)) /* {"dns": [...]} */
+				got = json_array_size(json_object_get(sans, "dns"));
+			ck_assert_uint_eq(got, strtoul(n, NULL, 10));
+			ck_assert_uint_eq(got, 3000);
+			free(n);
+		}
+		json_decref(lines);
+		tmp_remove(&t);
+		free(cap.b);
+	}
+	for (int i = 0; i < 3; i++)
+		free(der[i]);
+	free(td_test_sh(NULL, "rm -rf %s", dir));
+	free(nest400.b);
+	free(nest2000.b);
+	free(nest5000.b);
+	free(hex.b);
+	free(cnf.b);
+	free(on.b);
+	free(gn.b);
+	free(val.b);
+	free(san.b);
+}
+END_TEST
+
+/* (c) A Certificate message holding 3000 "certificates" of 60 random bytes
+ * (just under the 256 KiB handshake cap): every one counted, each an
+ * error named, the chain shown capped, in bounded time and memory. And a
+ * certificate_list that claims 16 MiB inside a 255-byte message: the
+ * message is malformed (the server's anomaly), no certificate taken,
+ * nothing allocated for the claim. */
+START_TEST(test_many_certificates)
+{
+	enum { N = 3000, LEN = 60 };
+	uint8_t *der[N];
+	size_t len[N];
+	uint32_t x = 0x2545f491u;
+	struct buf cap = {0};
+	struct tmp t;
+	json_t *lines;
+
+	for (size_t i = 0; i < N; i++) {
+		der[i] = malloc(LEN);
+		ck_assert_ptr_nonnull(der[i]);
+		for (size_t k = 0; k < LEN; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			der[i][k] = (uint8_t)x;
+		}
+		der[i][0] = 0x30; /* a SEQUENCE that lies about its length */
+		len[i] = LEN;
+	}
+	cert_capture(&cap, der, len, N, 0);
+	tmp_capture(&t, &cap);
+	json_t *conn = run_json_conn(&t, 60, &lines);
+	long rss = child_maxrss_kib();
+	json_t *tls = json_object_get(conn, "tls");
+	ck_assert_int_eq(json_integer_value(json_object_get(tls, "certificates_total")), N);
+	json_t *certs = json_object_get(conn, "certificates");
+	ck_assert_uint_eq(json_array_size(certs), TD_MAX_CHAIN);
+	for (size_t i = 0; i < json_array_size(certs); i++) {
+		const char *err = cert_str(conn, i, "error");
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strncmp(err, "not a certificate", 17) == 0, "error %s", err);
+	}
+#ifndef __SANITIZE_ADDRESS__
+	ck_assert_msg(rss < 200 * 1024, "peak RSS %ld KiB", rss);
+#else
+	(void)rss;
+#endif
+	json_decref(lines);
+	tmp_remove(&t);
+
+	/* the 16 MiB claim */
+	free(cap.b);
+	cap = (struct buf){0};
+	cert_capture(&cap, der, len, 4, 0xffffff);
+	tmp_capture(&t, &cap);
+	conn = run_json_conn(&t, 30, &lines);
+	ck_assert_uint_eq(json_array_size(json_object_get(conn, "certificates")), 0);
+	/* the server's malformed message is counted as its anomaly */
+	json_t *an = json_object_get(conn, "anomalies");
+	ck_assert_int_eq(json_integer_value(json_object_get(an, "server")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(an, "client")), 0);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(conn, "tls"), "certificates_total")),
+		0);
+	json_decref(lines);
+	tmp_remove(&t);
+	free(cap.b);
+	for (size_t i = 0; i < N; i++)
+		free(der[i]);
+}
+END_TEST
+
 /* ---- a SYN flood under --max-memory ------------------------------------ */
 
 static uint32_t flood_rand(uint32_t *s)
@@ -627,11 +974,17 @@ static long child_maxrss_kib(void)
  * struct), nearly every SYN's entry was evicted (a connection costs at
  * least its struct td_session: no more than 32M / that fit), and the real
  * connection is reported whole: completed, ended by FIN, its leaf the
- * certificate openssl fingerprints. */
+ * certificate openssl fingerprints.
+ *
+ * Under the sanitizers (td_test_util.h) the same at a tenth of the size:
+ * 100000 SYNs, the real connection's packets 5000 apart, an 8 MiB cap
+ * (which holds fewer than 1500 connections, so the gaps still overflow it). */
 START_TEST(test_syn_flood_max_memory)
 {
-	enum { N = 1000000, REAL_AT = 100000, REAL_GAP = 50000 };
-	const unsigned long long cap = 32ULL << 20;
+	/* a tenth of the SYNs under the sanitizers (td_test_util.h): still
+	 * many times what the cap holds */
+	enum { N = TD_TEST_N(1000000, 100000), REAL_AT = N / 10, REAL_GAP = N / 20 };
+	const unsigned long long cap = (unsigned long long)TD_TEST_N(32, 8) << 20;
 	struct frames fr;
 	char dir[] = "/tmp/td-flood-XXXXXX", path[64], want[65];
 	uint32_t rng = 0x12345678u;
@@ -680,7 +1033,8 @@ START_TEST(test_syn_flood_max_memory)
 	long base_kib = child_maxrss_kib();
 
 	char *out;
-	st = td_test_run(&out, NULL, "TZ=UTC %s -r %s --json --max-memory 32M", bin(), path);
+	st = td_test_run(&out, NULL, "TZ=UTC %s -r %s --json --max-memory %lluK", bin(), path,
+			 cap >> 10);
 	ck_assert_int_eq(st, 0);
 	long flood_kib = child_maxrss_kib();
 	json_t *lines = td_test_json_lines(out);
@@ -749,6 +1103,8 @@ Suite *td_hostile_suite(void)
 	tcase_add_test(capture, test_lying_packet_headers);
 	tcase_add_test(capture, test_snaplen_extremes);
 	tcase_add_test(capture, test_hostile_sni);
+	tcase_add_test(capture, test_huge_and_nested_certificates);
+	tcase_add_test(capture, test_many_certificates);
 	suite_add_tcase(s, parser);
 	suite_add_tcase(s, capture);
 	TCase *flood = tcase_create("flood");

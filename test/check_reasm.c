@@ -911,7 +911,7 @@ struct facts {
 	uint8_t outcome, stage, end;
 	uint32_t records[2], appdata_records[2], handshake_messages[2];
 	uint64_t appdata_bytes[2], payload_bytes[2], bytes_missing[2];
-	uint32_t gaps[2], overlaps_differ;
+	uint32_t gaps[2], overlaps_differ, rsts[2];
 	/* not compared: segments out of order and sent again (the test's
 	 * own disorder, which must show) */
 	uint32_t disorder;
@@ -952,6 +952,7 @@ static void on_facts(void *user, struct td_session *s)
 		f->payload_bytes[d] = 0; /* differs: duplicates are payload too */
 		f->bytes_missing[d] = s->tcp.bytes_missing[d];
 		f->gaps[d] = s->tcp.gaps[d];
+		f->rsts[d] = s->tcp.rsts[d];
 	}
 	f->overlaps_differ = s->tcp.overlaps_differ;
 	f->disorder = s->tcp.out_of_order[0] + s->tcp.out_of_order[1] +
@@ -1156,9 +1157,14 @@ static void pconn_send(struct prun *r, const struct pconn *c, uint32_t rng)
 static const char *const prop_samples[] = { "tls12-ecdhe-ok.pcap", "tls12-unknown-ca.pcap",
 					    "tls12-rsa-key-mismatch.pcap", "tls13-ok.pcapng" };
 
+/* Seeds per property test, and per sample in the resegmentation test: the
+ * full sizes in the plain build, fewer under the sanitizers (each seed is a
+ * forked test; td_test_util.h, TD_TEST_N). */
+enum { PROP_SEEDS = TD_TEST_N(200, 50), RESEG_SEEDS = TD_TEST_N(200, 25) };
+
 /* Each sample's facts: as captured, then cut into random pieces,
  * shuffled within each flight, duplicated and overlapped (equal bytes)
- * under 200 seeds: the same facts every time, no byte missing, no
+ * under RESEG_SEEDS seeds: the same facts every time, no byte missing, no
  * overlap that differs. The sample's own run is checked against what its
  * generator recorded (one connection, TLS, a certificate or an alert). */
 START_TEST(property_resegmented_connection)
@@ -1168,7 +1174,7 @@ START_TEST(property_resegmented_connection)
 	struct facts want;
 
 	ck_assert_ptr_nonnull(c);
-	pconn_load(c, prop_samples[_i / 200]);
+	pconn_load(c, prop_samples[_i / RESEG_SEEDS]);
 	prun_start(&r);
 	pconn_send(&r, c, 0);
 	prun_end(&r);
@@ -1180,16 +1186,134 @@ START_TEST(property_resegmented_connection)
 	ck_assert_uint_eq(want.gaps[0] + want.gaps[1], 0);
 
 	prun_start(&r);
-	pconn_send(&r, c, 0x9e3779b9u * (uint32_t)(_i % 200 + 1));
+	pconn_send(&r, c, 0x9e3779b9u * (uint32_t)(_i % RESEG_SEEDS + 1));
 	prun_end(&r);
 	ck_assert_uint_gt(r.f.disorder, 0);
 	r.f.disorder = want.disorder;
 	ck_assert_msg(memcmp(&r.f, &want, sizeof want) == 0,
 		      "%s seed %d: facts differ (ja3 %s/%s, certs %u/%u, alerts %u/%u, outcome "
 		      "%u/%u, gaps %u/%u, overlaps differing %u)",
-		      prop_samples[_i / 200], _i % 200, r.f.ja3, want.ja3, r.f.n_certs,
+		      prop_samples[_i / RESEG_SEEDS], _i % RESEG_SEEDS, r.f.ja3, want.ja3, r.f.n_certs,
 		      want.n_certs, r.f.n_alerts, want.n_alerts, r.f.outcome, want.outcome,
 		      r.f.gaps[0] + r.f.gaps[1], want.gaps[0] + want.gaps[1], r.f.overlaps_differ);
+	pconn_free(c);
+	free(c);
+}
+END_TEST
+
+/* The sample's segments in capture order, except that its FINs are moved
+ * ahead of the last data segment of each side (captured first, as a
+ * reordering capture point can show them): ..., FIN, FIN, last data,
+ * last data, ACK. With rst, the first FIN is an RST (same side, same
+ * sequence number) instead, and a second RST of that side comes last. */
+static void pconn_send_fins_early(struct prun *r, const struct pconn *c, bool rst)
+{
+	size_t last_data[2] = { SIZE_MAX, SIZE_MAX }, first_fin = SIZE_MAX, at;
+	uint32_t client = c->s[0].t.src;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct td_test_tcp *t = &c->s[i].t;
+
+		if (t->flags & 0x01) {
+			ck_assert_uint_eq(t->len, 0);
+			if (first_fin == SIZE_MAX)
+				first_fin = i;
+		} else if (t->len > 0 && first_fin == SIZE_MAX) {
+			last_data[t->src != client] = i;
+		}
+	}
+	ck_assert_uint_ne(first_fin, SIZE_MAX);
+	ck_assert_uint_ne(last_data[0], SIZE_MAX);
+	ck_assert_uint_ne(last_data[1], SIZE_MAX);
+	at = last_data[0] < last_data[1] ? last_data[0] : last_data[1];
+	struct td_test_tcp first = c->s[first_fin].t;
+	if (rst)
+		first.flags = 0x14; /* RST ACK */
+	for (size_t i = 0; i < c->n; i++) {
+		if (i == at) { /* the FINs (or RST) first */
+			for (size_t k = first_fin; k < c->n; k++)
+				if (c->s[k].t.flags & 0x01)
+					prun_seg(r, k == first_fin ? &first : &c->s[k].t);
+		}
+		if (!(c->s[i].t.flags & 0x01))
+			prun_seg(r, &c->s[i].t);
+	}
+	if (rst)
+		prun_seg(r, &first);
+}
+
+/* The sample name loaded (to be freed with pconn_free, then free) and its
+ * facts as captured in *want: one connection. */
+static struct pconn *pconn_baseline(const char *name, struct facts *want)
+{
+	struct pconn *c = calloc(1, sizeof *c);
+	struct prun r;
+
+	ck_assert_ptr_nonnull(c);
+	pconn_load(c, name);
+	prun_start(&r);
+	pconn_send(&r, c, 0);
+	prun_end(&r);
+	memcpy(want, &r.f, sizeof *want);
+	ck_assert_uint_eq(want->n, 1);
+	return c;
+}
+
+/* FINs captured before the data of their side that precedes them (#4):
+ * each is applied at its place in the stream, so the data comes through
+ * and the TLS facts are the sample's own, no gap, one connection ended by
+ * FIN. */
+START_TEST(fins_before_last_data)
+{
+	struct facts want;
+	struct pconn *c = pconn_baseline(prop_samples[_i], &want);
+	struct prun r;
+
+	ck_assert_uint_eq(want.end, TD_END_FIN);
+
+	prun_start(&r);
+	pconn_send_fins_early(&r, c, false);
+	prun_end(&r);
+	r.f.disorder = want.disorder;
+	ck_assert_msg(memcmp(&r.f, &want, sizeof want) == 0,
+		      "%s: facts differ (connections %zu, records %u+%u/%u+%u, gaps %u, end %u)",
+		      prop_samples[_i], r.f.n, r.f.records[0], r.f.records[1], want.records[0],
+		      want.records[1], r.f.gaps[0] + r.f.gaps[1], r.f.end);
+	pconn_free(c);
+	free(c);
+}
+END_TEST
+
+/* The same with the first FIN an RST (RFC 5961 §3.2: its sequence number
+ * is past bytes not captured yet): the data before it still comes
+ * through, the facts are the sample's but for the end (rst), and both
+ * RSTs of that side are counted, the second after the connection's last
+ * packet. */
+START_TEST(rst_before_last_data)
+{
+	struct facts want;
+	struct pconn *c = pconn_baseline(prop_samples[_i], &want);
+	struct prun r;
+
+	ck_assert_uint_eq(want.rsts[0] + want.rsts[1], 0);
+
+	prun_start(&r);
+	pconn_send_fins_early(&r, c, true);
+	prun_end(&r);
+	/* which side sent the first FIN: the RST's side */
+	int side = -1;
+	for (size_t i = 0; i < c->n && side < 0; i++)
+		if (c->s[i].t.flags & 0x01)
+			side = c->s[i].t.src != c->s[0].t.src;
+	ck_assert_uint_eq(r.f.rsts[side], 2);
+	ck_assert_uint_eq(r.f.rsts[!side], 0);
+	want.rsts[side] = 2;
+	want.end = TD_END_RST;
+	r.f.disorder = want.disorder;
+	ck_assert_msg(memcmp(&r.f, &want, sizeof want) == 0,
+		      "%s: facts differ (connections %zu, records %u+%u/%u+%u, gaps %u, end %u)",
+		      prop_samples[_i], r.f.n, r.f.records[0], r.f.records[1], want.records[0],
+		      want.records[1], r.f.gaps[0] + r.f.gaps[1], r.f.end);
 	pconn_free(c);
 	free(c);
 }
@@ -1236,15 +1360,19 @@ Suite *td_reasm_suite(void)
 	tcase_add_test(ends, flush_hole_before_fin);
 	tcase_add_test(ends, fin_and_data_after);
 	tcase_add_test(ends, fin_trims_held);
+	tcase_add_loop_test(ends, fins_before_last_data, 0,
+			    (int)(sizeof prop_samples / sizeof prop_samples[0]));
+	tcase_add_loop_test(ends, rst_before_last_data, 0,
+			    (int)(sizeof prop_samples / sizeof prop_samples[0]));
 	suite_add_tcase(s, ends);
 
 	/* Slow under valgrind: one seed per test, generous timeout. */
 	tcase_set_timeout(prop, 120);
-	tcase_add_loop_test(prop, property_permutations, 0, 200);
-	tcase_add_loop_test(prop, property_caps, 0, 200);
-	/* four samples, 200 seeds each, through the engine */
+	tcase_add_loop_test(prop, property_permutations, 0, PROP_SEEDS);
+	tcase_add_loop_test(prop, property_caps, 0, PROP_SEEDS);
+	/* four samples, RESEG_SEEDS seeds each, through the engine */
 	tcase_add_loop_test(prop, property_resegmented_connection, 0,
-			    (int)(sizeof prop_samples / sizeof prop_samples[0]) * 200);
+			    (int)(sizeof prop_samples / sizeof prop_samples[0]) * RESEG_SEEDS);
 	suite_add_tcase(s, prop);
 	return s;
 }

@@ -11,11 +11,31 @@
 #define TD_TEST_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
+
+/* ---- test sizes ------------------------------------------------------ */
+
+/* `make check SANITIZE=1` compiles the tests with -DTD_TEST_SMALL=1: under
+ * AddressSanitizer + UndefinedBehaviorSanitizer every process is several
+ * times slower to start and to run, and Check forks one per test. The
+ * slowest tests (the million-SYN flood, the property seeds, the loops over
+ * every sample or corpus file that also run tshark or python) keep the same
+ * logic and assertions there and run them on a smaller N; the plain build
+ * runs the full sizes. TD_TEST_N(full, small) is a constant expression when
+ * both are. */
+#ifndef TD_TEST_SMALL
+#define TD_TEST_SMALL 0
+#endif
+#define TD_TEST_N(full, small) (TD_TEST_SMALL ? (small) : (full))
+
+/* Whether item i (counted from 0) of such a loop is checked: every item in
+ * the plain build, every third one (0, 3, 6...) under the sanitizers. */
+#define TD_TEST_PICK(i) (!TD_TEST_SMALL || (i) % 3 == 0)
 
 /* Runs fmt (formatted like printf) with sh -c. With cwd NULL the command
  * runs as it is, in the current directory, its standard error going where
