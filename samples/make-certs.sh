@@ -19,12 +19,19 @@
 #                                  certificate the clients receive
 #   mismatch-real.pem / .key       CN=legacy.server.example, RSA 2048, another
 #                                  key: the key the server really holds
+#   client.example.pem / .key      client certificate (clientAuth), EC P-256,
+#                                  CN=client.example, signed by the
+#                                  intermediate
+#   client.example-chain.pem       client leaf + intermediate
 #
 # Private keys are PKCS#8 PEM, unencrypted. Every certificate is valid from now
 # for ten years. Keys are random: running this again produces different keys,
 # which invalidates the committed captures until make-samples.py is re-run too.
 #
 # Usage: samples/make-certs.sh            (needs the openssl 3.x CLI)
+#        samples/make-certs.sh client     only the client certificate, issued
+#                                         by the existing intermediate (the
+#                                         other files stay as they are)
 
 set -euo pipefail
 
@@ -38,9 +45,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$out"
-rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
+only_client=false
+[ "${1:-}" = client ] && only_client=true
+$only_client || rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
 
 serial=4096
+$only_client && serial=8192      # serials apart from the full run's
 next_serial() { serial=$((serial + 1)); printf '0x%x' "$serial"; }
 
 rsa_key() {   # rsa_key NAME BITS
@@ -96,6 +106,29 @@ crlDistributionPoints = URI:http://pki.tlsdiag.test/intermediate-ca.crl
 EOF
 }
 
+# A client certificate for the CertificateRequest sample (EC P-256 keeps
+# the client's flight small).
+client_cert() {
+    cat >"$tmp/client.ext" <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+    ec_key client.example
+    signed client.example "/O=tlsdiag/CN=client.example" intermediate-ca "$tmp/client.ext"
+    cat "$out/client.example.pem" "$out/intermediate-ca.pem" >"$out/client.example-chain.pem"
+    openssl verify -CAfile "$out/root-ca.pem" -untrusted "$out/intermediate-ca.pem" \
+        "$out/client.example.pem" >/dev/null
+    chmod 644 "$out"/client.example*
+}
+if $only_client; then
+    client_cert
+    echo "make-certs.sh: wrote client.example{.pem,.key,-chain.pem} to $out"
+    exit 0
+fi
+
 # The test root and its intermediate.
 rsa_key root-ca 2048
 self_signed_ca root-ca "/O=tlsdiag/CN=tlsdiag Test Root CA"
@@ -126,6 +159,8 @@ rsa_key mismatch-sent 2048
 signed mismatch-sent "/O=tlsdiag/CN=legacy.server.example" intermediate-ca "$tmp/legacy.ext"
 rsa_key mismatch-real 2048
 signed mismatch-real "/O=tlsdiag/CN=legacy.server.example" intermediate-ca "$tmp/legacy.ext"
+
+client_cert
 
 # Bundles.
 cat "$out/server.example.pem" "$out/intermediate-ca.pem" >"$out/server.example-chain.pem"
