@@ -113,6 +113,9 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 		look_at_content(c, dir, p, n);
 	if (c->plain && !c->st.d[dir].tls) {
 		size_t k = td_starttls_feed(&c->st, dir, p, n, frame);
+		/* the command may name another protocol than the greeting
+		 * suggested (FTP's "AUTH TLS" after a 220 like SMTP's) */
+		c->s.starttls = c->st.proto;
 		if (c->st.state == TD_STARTTLS_UPGRADED)
 			c->s.starttls_frame = c->st.upgrade_frame;
 		p += k;
