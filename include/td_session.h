@@ -37,6 +37,7 @@ struct td_x509_cache;
 #define TD_SNI_LEN 256
 #define TD_MAX_CHAIN 10
 #define TD_MAX_KEY_SHARES 8
+#define TD_MAX_TICKETS 4 /* NewSessionTickets remembered per connection */
 
 /* Extensions seen in a hello, as flags (RFC numbers in tls.c). */
 #define TD_EXT_SNI 0x1
@@ -104,6 +105,14 @@ struct td_client_hello {
 	uint16_t ticket_len;          /* session_ticket extension length (RFC 5077) */
 	uint16_t record_size_limit;   /* RFC 8449, 0 when absent */
 	uint8_t max_fragment_length;  /* RFC 6066 §4 code, 0 when absent */
+	uint8_t session_id[32];       /* legacy_session_id, session_id_len bytes */
+	/* What a resumption offer names, as SHA-256 digests (a ticket can be
+	 * kilobytes): the session_ticket extension's ticket (RFC 5077 §3.2)
+	 * and the first pre_shared_key identity (RFC 8446 §4.2.11). */
+	bool has_ticket;
+	uint8_t ticket_sha256[32];
+	bool has_psk_identity;
+	uint8_t psk_identity_sha256[32];
 	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
 };
 
@@ -117,6 +126,7 @@ struct td_server_hello {
 	uint16_t suite;
 	uint8_t compression;
 	uint8_t session_id_len;
+	uint8_t session_id[32];
 	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
 	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
 	uint16_t n_exts, total_exts;
@@ -358,6 +368,20 @@ struct td_session {
 	uint32_t ticket_lifetime;
 	uint16_t new_ticket_len;
 	bool resumed;          /* abbreviated handshake, or TLS 1.3 PSK */
+	uint8_t resumption;    /* enum td_resumption, by td_session_finish() */
+	/* Whether the full handshake that made the resumed session is in the
+	 * same capture (an earlier connection issued the session ID or the
+	 * ticket): 1 yes, 0 no, -1 cannot tell (a TLS 1.3 ticket travels
+	 * encrypted and was not decrypted). Set by the engine; meaningful
+	 * only when resumed. */
+	int8_t full_handshake_in_capture;
+	uint64_t full_handshake_conn;  /* that connection's id, 0 when none */
+	uint32_t full_handshake_frame; /* its ServerHello or NewSessionTicket */
+	/* NewSessionTickets (TLS <= 1.2 in clear, TLS 1.3 once decrypted):
+	 * SHA-256 of each ticket and its frame, the first TD_MAX_TICKETS */
+	uint8_t n_new_tickets;
+	uint8_t new_ticket_sha256[TD_MAX_TICKETS][32];
+	uint32_t new_ticket_frame[TD_MAX_TICKETS];
 	/* TLS <= 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a handshake
 	 * record after both Finished; by the client (ClientHello) or the
 	 * server (HelloRequest). 0 / -1 when none. */
@@ -409,6 +433,15 @@ struct td_session {
 	const struct td_findings *findings;
 };
 
+/* How a session was resumed. */
+enum td_resumption {
+	TD_RESUME_NONE,       /* full handshake */
+	TD_RESUME_SESSION_ID, /* RFC 5246 §7.3: the server's session cache */
+	TD_RESUME_TICKET,     /* RFC 5077 §3.1: a ticket the client offered */
+	TD_RESUME_PSK,        /* RFC 8446 §2.2: a TLS 1.3 pre-shared key */
+	TD_RESUME_COUNT
+};
+
 enum td_abort_how { TD_ABORT_NONE, TD_ABORT_ALERT, TD_ABORT_RST, TD_ABORT_FIN, TD_ABORT_SILENCE };
 
 /* Initialises s for a new connection. */
@@ -439,6 +472,10 @@ const char *td_end_name(enum td_end e);
 const char *td_stage_name(enum td_stage st);
 const char *td_abort_name(enum td_abort_how h);
 const char *td_decrypt_status_name(enum td_decrypt_status st);
+const char *td_resumption_name(enum td_resumption r);
+/* A renegotiation was secure: renegotiation_info (or its SCSV) from the
+ * client and renegotiation_info from the server (RFC 5746 §3). */
+bool td_session_reneg_secure(const struct td_session *s);
 const char *td_decrypt_source_name(enum td_decrypt_source src);
 const char *td_pms_result_name(enum td_pms_result r);
 const char *td_finished_check_name(enum td_finished_check c);

@@ -375,10 +375,23 @@ static json_t *j_tls(const struct td_session *s)
 				 : json_null());
 	}
 	put(&b, "resumed", json_boolean(s->resumed));
+	put(&b, "resumption",
+	    s->resumed
+		    ? json_pack("{s:s,s:o,s:o,s:o}", "how",
+				td_resumption_name((enum td_resumption)s->resumption),
+				"full_handshake_in_capture",
+				s->full_handshake_in_capture < 0
+					? json_null()
+					: json_boolean(s->full_handshake_in_capture > 0),
+				"full_handshake_connection",
+				s->full_handshake_conn ? json_integer((json_int_t)s->full_handshake_conn)
+						       : json_null(),
+				"full_handshake_frame", j_frame(s->full_handshake_frame))
+		    : json_null());
 	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
 		put(&b, "renegotiation",
-		    json_pack("{s:s,s:o}", "by", td_dir_name(s->reneg_by), "frame",
-			      j_frame(s->reneg_frame)));
+		    json_pack("{s:s,s:o,s:b}", "by", td_dir_name(s->reneg_by), "frame",
+			      j_frame(s->reneg_frame), "secure", td_session_reneg_secure(s)));
 	else
 		put(&b, "renegotiation", json_null());
 	put(&b, "server_key_exchange",

@@ -455,14 +455,26 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);
-	field(t, "resumed", "%s", s->resumed ? "yes (no full handshake in this connection)" : "no");
+	if (!s->resumed)
+		field(t, "resumed", "no");
+	else if (s->full_handshake_in_capture > 0)
+		field(t, "resumed", "yes, by %s; full handshake in this capture: connection %llu, "
+				    "frame %lu",
+		      td_resumption_name((enum td_resumption)s->resumption),
+		      (unsigned long long)s->full_handshake_conn,
+		      (unsigned long)s->full_handshake_frame);
+	else
+		field(t, "resumed", "yes, by %s; full handshake %s",
+		      td_resumption_name((enum td_resumption)s->resumption),
+		      s->full_handshake_in_capture == 0
+			      ? "not in this capture"
+			      : "not found (TLS 1.3 tickets are encrypted: give the key log of "
+				"the full handshake to match it)");
 	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
 		field(t, "renegotiation", "by the %s at frame %lu (%s)", td_dir_name(s->reneg_by),
 		      (unsigned long)s->reneg_frame,
-		      s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION) &&
-				      s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO
-			      ? "secure, RFC 5746"
-			      : "INSECURE: no renegotiation_info on both sides");
+		      td_session_reneg_secure(s) ? "secure, RFC 5746"
+						 : "INSECURE: no renegotiation_info on both sides");
 	if (s->sh.downgrade)
 		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
 		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");

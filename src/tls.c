@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_digest.h"
 #include "td_fingerprint.h"
 #include "td_names.h"
 #include "td_reader.h"
@@ -175,7 +176,28 @@ static enum td_err parse_ch_extension(uint16_t type, struct td_reader *ext,
 		return TD_OK;
 	case 35: /* RFC 5077 §3.2: the ticket itself, empty when asking for one */
 		ch->ticket_len = (uint16_t)td_reader_left(ext);
+		ch->has_ticket = ch->ticket_len > 0;
+		if (ch->has_ticket) {
+			const uint8_t *ticket;
+			TD_TRY(td_read_ptr(ext, &ticket, ch->ticket_len));
+			td_sha256(ticket, ch->ticket_len, ch->ticket_sha256);
+		}
 		return TD_OK;
+	case EXT_PRE_SHARED_KEY: {
+		/* RFC 8446 §4.2.11: struct { opaque identity<1..2^16-1>;
+		 * uint32 obfuscated_ticket_age; } PskIdentity;
+		 * OfferedPsks { PskIdentity identities<7..2^16-1>; ... };
+		 * only the first identity is kept */
+		struct td_reader ids, id;
+		const uint8_t *identity;
+		TD_TRY(td_read_vec16(ext, &ids));
+		TD_TRY(td_read_vec16(&ids, &id));
+		size_t len = td_reader_left(&id);
+		TD_TRY(td_read_ptr(&id, &identity, len));
+		td_sha256(identity, len, ch->psk_identity_sha256);
+		ch->has_psk_identity = true;
+		return TD_OK;
+	}
 	case EXT_RECORD_SIZE_LIMIT:
 		TD_TRY(td_read_u16(ext, &ch->record_size_limit));
 		return td_reader_close(ext);
@@ -274,6 +296,7 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
 	ch->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_bytes(&sid, ch->session_id, ch->session_id_len));
 	TD_TRY(td_read_vec16(r, &suites));
 	TD_TRY(read_u16_list(&suites, ch->suites, TD_MAX_SUITES, &ch->n_suites,
 			     &ch->total_suites));
@@ -361,6 +384,7 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
 	sh->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_bytes(&sid, sh->session_id, sh->session_id_len));
 	TD_TRY(td_read_u16(r, &sh->suite));
 	TD_TRY(td_read_u8(r, &sh->compression));
 	return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
@@ -476,7 +500,8 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
  *   struct { uint32 ticket_lifetime; uint32 ticket_age_add;
  *            opaque ticket_nonce<0..255>; opaque ticket<1..2^16-1>;
  *            Extension extensions<0..2^16-2>; } NewSessionTicket; */
-static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, struct td_session *s)
+static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, uint32_t frame,
+					    struct td_session *s)
 {
 	struct td_reader t, nonce, ext;
 	uint32_t age_add;
@@ -487,6 +512,12 @@ static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, str
 	}
 	TD_TRY(td_read_vec16(r, &t));
 	s->new_ticket_len = (uint16_t)td_reader_left(&t);
+	if (s->n_new_tickets < TD_MAX_TICKETS) {
+		const uint8_t *ticket;
+		TD_TRY(td_read_ptr(&t, &ticket, s->new_ticket_len));
+		td_sha256(ticket, s->new_ticket_len, s->new_ticket_sha256[s->n_new_tickets]);
+		s->new_ticket_frame[s->n_new_tickets++] = frame;
+	}
 	if (tls13)
 		TD_TRY(td_read_vec16(r, &ext));
 	return td_reader_close(r);
@@ -593,7 +624,8 @@ static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t fram
 static void on_server_hello(struct td_tls *t, struct td_session *s)
 {
 	s->sh.session_id_echoed = s->sh.session_id_len > 0 && s->ch.seen &&
-				  s->sh.session_id_len == s->ch.session_id_len;
+				  s->sh.session_id_len == s->ch.session_id_len &&
+				  memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len) == 0;
 	s->version = td_session_version(s);
 	if (s->sh.hello_retry_request) {
 		s->hrr_seen = true;
@@ -748,7 +780,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 	}
 	case HS_NEW_SESSION_TICKET:
 		if (dir == TD_DIR_S2C && body &&
-		    parse_new_session_ticket(&r, td_session_is_tls13(s), s) != TD_OK)
+		    parse_new_session_ticket(&r, td_session_is_tls13(s), frame, s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
 	case HS_SERVER_HELLO_DONE:

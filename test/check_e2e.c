@@ -260,6 +260,76 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 		      "%s: nDPI says %s, want %s", ctx, proto ? proto : "nothing", want_proto);
 }
 
+/* The reported certificates are the files (paths relative to the
+ * samples), in order: fingerprint and subject as openssl prints them. */
+static void assert_cert_files(json_t *certs, json_t *files)
+{
+	ck_assert_uint_eq(json_array_size(certs), json_array_size(files));
+	for (size_t k = 0; k < json_array_size(files); k++) {
+		char pem[1024];
+		struct cert_facts cf;
+		snprintf(pem, sizeof pem, "%s/%s", samples(),
+			 json_string_value(json_array_get(files, k)));
+		openssl_cert_facts(pem, &cf);
+		ck_assert_str_eq(jstr(json_array_get(certs, k), "sha256"), cf.sha256);
+		ck_assert_str_eq(jstr(json_array_get(certs, k), "subject"), cf.subject);
+	}
+}
+
+/* Resumption, renegotiation, client certificates: compared with what the
+ * generator made libssl do (absent keys: nothing of the kind happened). */
+static void check_session_kinds(json_t *conn, json_t *want, json_t *conns, const char *ctx)
+{
+	json_t *resumed = json_object_get(want, "resumed");
+	if (json_is_boolean(resumed)) {
+		ck_assert_msg(json_equal(jget(conn, "tls.resumed"), resumed), "%s: resumed", ctx);
+		assert_str_field(conn, "tls.resumption.how", jget(want, "resumption"), ctx);
+	}
+	if (json_is_true(resumed)) {
+		/* TLS 1.3 tickets travel encrypted: without the key log the
+		 * report cannot tell, and says so with null */
+		bool psk = strcmp(jstr(want, "resumption"), "psk") == 0;
+		json_t *in = jget(conn, "tls.resumption.full_handshake_in_capture");
+		if (psk)
+			ck_assert_msg(json_is_null(in), "%s: PSK full handshake should be unknown", ctx);
+		else
+			ck_assert_msg(json_equal(in, jget(want, "full_handshake_in_capture")),
+				      "%s: full_handshake_in_capture differs", ctx);
+		if (json_is_true(in)) {
+			/* the frame that issued it is in the manifest's first
+			 * connection, the full handshake */
+			json_t *full = json_array_get(conns, 0);
+			json_int_t f = json_integer_value(jget(conn, "tls.resumption.full_handshake_frame"));
+			ck_assert_int_ge(f, json_integer_value(jget(full, "first_frame")));
+			ck_assert_int_le(f, json_integer_value(jget(full, "last_frame")));
+		}
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.resumption")), "%s: not resumed", ctx);
+	}
+	json_t *reneg = json_object_get(want, "renegotiation");
+	if (reneg) {
+		assert_str_field(conn, "tls.renegotiation.by", jget(reneg, "by"), ctx);
+		assert_int_field(conn, "tls.renegotiation.frame",
+				 json_integer_value(jget(reneg, "frame")), ctx);
+		ck_assert_msg(json_equal(jget(conn, "tls.renegotiation.secure"), jget(reneg, "secure")),
+			      "%s: renegotiation secure differs", ctx);
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.renegotiation")), "%s: no renegotiation", ctx);
+	}
+	json_t *cr = json_object_get(want, "certificate_request");
+	if (cr) {
+		assert_int_field(conn, "tls.certificate_request.certificate_authorities",
+				 (json_int_t)json_array_size(jget(cr, "certificate_authorities")), ctx);
+		assert_int_field(conn, "tls.certificate_request.signature_algorithms",
+				 (json_int_t)json_array_size(jget(cr, "signature_algorithms")), ctx);
+		assert_cert_files(json_object_get(conn, "client_certificates"),
+				  json_object_get(want, "client_cert_files"));
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.certificate_request")),
+			      "%s: no CertificateRequest", ctx);
+	}
+}
+
 /* One sample: run --json, compare every connection of the manifest. */
 static void check_sample(const char *dir, const char *facts_name)
 {
@@ -283,6 +353,7 @@ static void check_sample(const char *dir, const char *facts_name)
 		json_t *conn = find_conn(lines, json_integer_value(jget(want, "client.port")));
 		ck_assert_msg(conn != NULL, "%s: connection %zu not reported", ctx, i);
 		check_connection(conn, want, ctx);
+		check_session_kinds(conn, want, conns, ctx);
 	}
 	json_t *last = json_array_get(lines, json_array_size(lines) - 1);
 	ck_assert_str_eq(jstr(last, "type"), "summary");
@@ -1188,8 +1259,13 @@ static void openssl_spki(const char *path, bool cert, char out[65])
  * EMS/EtM flags as negotiated. */
 START_TEST(test_decrypt_samples)
 {
-	static const char *const names[] = {"tls12-cbc-etm", "tls12-rsa-cbc-mte", "tls13-chacha",
-					    "tls13-aes256", "tls12-finished-tampered", "tls13-hrr"};
+	static const char *const names[] = {"tls12-cbc-etm",	      "tls12-rsa-cbc-mte",
+					    "tls13-chacha",	      "tls13-aes256",
+					    "tls12-finished-tampered", "tls13-hrr",
+					    "tls10",		      "tls11",
+					    "tls12-client-cert"};
+	/* (tls12-renegotiation is left out: records after the renegotiation
+	 * use the second handshake's keys, which tlsdiag does not follow) */
 	char args[1024];
 	static const char *const sides[2] = {"client", "server"};
 
@@ -1225,17 +1301,8 @@ START_TEST(test_decrypt_samples)
 			ck_assert(json_equal(jget(c, "decryption.extended_master_secret"), ems));
 		if (json_is_boolean(etm))
 			ck_assert(json_equal(jget(c, "decryption.encrypt_then_mac"), etm));
-		json_t *chain = json_object_get(want, "server_chain_files");
-		json_t *certs = json_object_get(c, "certificates");
-		ck_assert_int_eq(json_array_size(certs), json_array_size(chain));
-		for (size_t k = 0; k < json_array_size(chain); k++) {
-			char pem[1024];
-			struct cert_facts cf;
-			snprintf(pem, sizeof pem, "%s/%s", samples(),
-				 json_string_value(json_array_get(chain, k)));
-			openssl_cert_facts(pem, &cf);
-			ck_assert_str_eq(jstr(json_array_get(certs, k), "sha256"), cf.sha256);
-		}
+		assert_cert_files(json_object_get(c, "certificates"),
+				  json_object_get(want, "server_chain_files"));
 		json_t *walerts = json_object_get(want, "alerts");
 		json_t *alerts = json_object_get(c, "alerts");
 		ck_assert_int_eq(json_array_size(alerts), json_array_size(walerts));
@@ -1254,6 +1321,48 @@ START_TEST(test_decrypt_samples)
 		json_decref(c);
 		json_decref(facts);
 	}
+}
+END_TEST
+
+/* TLS 1.3 PSK resumption: the ticket travels encrypted, so with the key
+ * log the NewSessionTicket of the full handshake is read and matched to
+ * the resumed connection's PSK identity; the generator says the full
+ * handshake is the capture's first connection. Without it: unknown. */
+START_TEST(test_resumption_psk_keylog)
+{
+	json_t *facts;
+	facts_conn("tls13-resume-psk", &facts);
+	json_t *conns = json_object_get(facts, "connections");
+	json_t *full = json_array_get(conns, 0), *resumed = json_array_get(conns, 1);
+	ck_assert(json_is_true(json_object_get(resumed, "full_handshake_in_capture")));
+	int st;
+	char *out = runf(&st, "%s -r %s/tls13-resume-psk.pcap --keylog %s/tls13-resume-psk.keylog --json",
+			 bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	json_t *lines = td_test_json_lines(out);
+	json_t *c = find_conn(lines, json_integer_value(jget(resumed, "client.port")));
+	json_t *f = find_conn(lines, json_integer_value(jget(full, "client.port")));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(jstr(c, "tls.resumption.how"), "psk");
+	ck_assert(json_is_true(jget(c, "tls.resumption.full_handshake_in_capture")));
+	ck_assert(json_equal(jget(c, "tls.resumption.full_handshake_connection"), jget(f, "id")));
+	json_int_t fr = json_integer_value(jget(c, "tls.resumption.full_handshake_frame"));
+	ck_assert_int_ge(fr, json_integer_value(jget(full, "first_frame")));
+	ck_assert_int_le(fr, json_integer_value(jget(full, "last_frame")));
+	json_decref(lines);
+	free(out);
+	/* the resumed connection alone: no ticket in the capture matches */
+	out = runf(&st, "%s -r %s/tls13-resume-psk-only.pcap --keylog %s/tls13-resume-psk-only.keylog --json",
+		   bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	lines = td_test_json_lines(out);
+	c = json_array_get(lines, 0);
+	ck_assert_str_eq(jstr(c, "tls.resumption.how"), "psk");
+	ck_assert(json_is_null(jget(c, "tls.resumption.full_handshake_in_capture")));
+	json_decref(lines);
+	free(out);
+	json_decref(facts);
 }
 END_TEST
 
@@ -1503,6 +1612,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_consistency);
 	tcase_add_test(tc, test_decrypt_samples);
 	tcase_add_test(tc, test_decrypt_tampered);
+	tcase_add_test(tc, test_resumption_psk_keylog);
 	tcase_add_test(tc, test_decrypt_rsa_keys);
 	tcase_add_test(tc, test_decrypt_why_not);
 	tcase_add_test(tc, test_decrypt_text);
