@@ -38,6 +38,8 @@ struct td_x509_cache;
 #define TD_MAX_CHAIN 10
 #define TD_MAX_KEY_SHARES 8
 #define TD_MAX_TICKETS 4 /* NewSessionTickets remembered per connection */
+#define TD_MAX_CA_NAMES 4  /* CertificateRequest CA names kept (DER) */
+#define TD_CA_NAME_LEN 256 /* a longer name is counted, not kept */
 
 /* Extensions seen in a hello, as flags (RFC numbers in tls.c). */
 #define TD_EXT_SNI 0x1
@@ -361,7 +363,17 @@ struct td_session {
 	uint16_t ske_sigalg;   /* signature scheme (TLS 1.2), 0 before 1.2 */
 	/* CertificateRequest (RFC 5246 §7.4.4) */
 	uint16_t cr_n_cas;     /* distinguished names of acceptable CAs */
-	uint16_t cr_n_sigalgs;
+	uint16_t cr_n_sigalgs; /* schemes on the wire; the first TD_MAX_SIGALGS kept */
+	uint16_t cr_sigalgs[TD_MAX_SIGALGS];
+	/* the first TD_MAX_CA_NAMES names as DER (RFC 5280 Name), printed by
+	 * the report through the x509 module; length 0: longer than
+	 * TD_CA_NAME_LEN, not kept */
+	uint8_t cr_n_ca_names;
+	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
+	uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
+	 * signature scheme, 0 when none was seen */
+	uint16_t cv_sigalg;
 	/* ClientKeyExchange: the encrypted pre-master secret or public value */
 	uint16_t cke_len;
 	/* NewSessionTicket (RFC 5077 §3.3) */

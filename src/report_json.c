@@ -127,6 +127,27 @@ static json_t *j_name16(const char *(*lookup)(uint16_t), uint16_t v)
 	return json_string(td_names_fmt16(buf, sizeof buf, lookup, v));
 }
 
+/* The CertificateRequest's first CA names as the subjects print; null for
+ * one too long to keep or that does not decode. */
+static json_t *j_ca_names(const struct td_session *s)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
+		char *name = NULL;
+		json_t *v = json_null();
+		if (s->cr_ca_len[i] &&
+		    td_x509_name_string(s->cr_ca_der[i], s->cr_ca_len[i], &name) == TD_OK)
+			v = td_report_json_cstr(name);
+		free(name);
+		if (json_array_append_new(a, v) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *j_names16(const uint16_t *v, size_t n, const char *(*lookup)(uint16_t))
 {
 	json_t *a = json_array();
@@ -405,9 +426,17 @@ static json_t *j_tls(const struct td_session *s)
 		    : json_null());
 	put(&b, "certificate_request",
 	    s->client_cert_requested
-		    ? json_pack("{s:i,s:i}", "certificate_authorities", (json_int_t)s->cr_n_cas,
-				"signature_algorithms", (json_int_t)s->cr_n_sigalgs)
+		    ? json_pack("{s:i,s:i,s:o,s:o}", "certificate_authorities",
+				(json_int_t)s->cr_n_cas, "signature_algorithms",
+				(json_int_t)s->cr_n_sigalgs, "ca_names", j_ca_names(s),
+				"signature_schemes",
+				j_names16(s->cr_sigalgs,
+					  s->cr_n_sigalgs < TD_MAX_SIGALGS ? s->cr_n_sigalgs
+									   : TD_MAX_SIGALGS,
+					  td_names_sigscheme))
 		    : json_null());
+	put(&b, "certificate_verify_scheme",
+	    s->cv_sigalg ? j_name16(td_names_sigscheme, s->cv_sigalg) : json_null());
 	put(&b, "client_key_exchange_length", s->cke_len ? json_integer(s->cke_len) : json_null());
 	put(&b, "new_session_ticket",
 	    s->new_ticket_len ? json_pack("{s:I,s:i}", "lifetime", (json_int_t)s->ticket_lifetime,

@@ -171,6 +171,32 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 	wrap_end(&w, n, total);
 }
 
+/* CertificateRequest (RFC 5246 §7.4.4): the CA names kept, as the
+ * subjects print (from the wire: escaped), its signature schemes, and the
+ * scheme of the client's CertificateVerify. */
+static void certificate_request(const struct tx *t, const struct td_session *s)
+{
+	field(t, "client certificate", "requested (%u acceptable CAs named)", (unsigned)s->cr_n_cas);
+	for (unsigned i = 0; i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
+		char *name = NULL;
+		if (s->cr_ca_len[i] &&
+		    td_x509_name_string(s->cr_ca_der[i], s->cr_ca_len[i], &name) == TD_OK)
+			field_wire(t, "  acceptable CA", (const uint8_t *)name, strlen(name));
+		else
+			field(t, "  acceptable CA", "(%s)",
+			      s->cr_ca_len[i] ? "does not decode" : "too long to keep");
+		free(name);
+	}
+	list16(t, "  signature schemes", s->cr_sigalgs, s->cr_n_sigalgs, TD_MAX_SIGALGS,
+	       s->cr_n_sigalgs, td_names_sigscheme);
+	if (s->cv_sigalg) {
+		char scheme[TD_NAMES_FMT_LEN];
+		field(t, "  CertificateVerify", "%s",
+		      td_names_fmt16(scheme, sizeof scheme, td_names_sigscheme, s->cv_sigalg));
+	}
+}
+
+
 static void version_name(uint16_t v, char buf[TD_NAMES_FMT_LEN])
 {
 	td_names_fmt16(buf, TD_NAMES_FMT_LEN, td_names_version, v);
@@ -450,8 +476,7 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 	if (s->cke_len)
 		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
 	if (s->client_cert_requested)
-		field(t, "client certificate", "requested (%u acceptable CAs named)",
-		      (unsigned)s->cr_n_cas);
+		certificate_request(t, s);
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);

@@ -477,11 +477,12 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 					     struct td_session *s)
 {
 	struct td_reader v, cas, dn;
+	uint16_t kept;
 
 	TD_TRY(td_read_vec8(r, &v));
 	if (tls12) {
 		TD_TRY(td_read_vec16(r, &v));
-		s->cr_n_sigalgs = (uint16_t)(td_reader_left(&v) / 2);
+		TD_TRY(read_u16_list(&v, s->cr_sigalgs, TD_MAX_SIGALGS, &kept, &s->cr_n_sigalgs));
 	}
 	TD_TRY(td_read_vec16(r, &cas));
 	TD_TRY(td_reader_close(r));
@@ -489,7 +490,31 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 		TD_TRY(td_read_vec16(&cas, &dn));
 		if (s->cr_n_cas < UINT16_MAX)
 			s->cr_n_cas++;
+		if (s->cr_n_ca_names >= TD_MAX_CA_NAMES)
+			continue;
+		size_t len = td_reader_left(&dn);
+		uint8_t i = s->cr_n_ca_names++;
+		s->cr_ca_len[i] = len <= TD_CA_NAME_LEN ? (uint16_t)len : 0;
+		if (s->cr_ca_len[i])
+			TD_TRY(td_read_bytes(&dn, s->cr_ca_der[i], len));
 	}
+	return TD_OK;
+}
+
+/* RFC 5246 §7.4.8, §4.7:
+ *   struct { digitally-signed struct { opaque handshake_messages[..]; } }
+ *   CertificateVerify;
+ * digitally-signed in TLS 1.2: SignatureAndHashAlgorithm algorithm;
+ * opaque signature<0..2^16-1>. */
+static enum td_err parse_certificate_verify(struct td_reader *r, struct td_session *s)
+{
+	struct td_reader sig;
+	uint16_t scheme;
+
+	TD_TRY(td_read_u16(r, &scheme));
+	TD_TRY(td_read_vec16(r, &sig));
+	TD_TRY(td_reader_close(r));
+	s->cv_sigalg = scheme;
 	return TD_OK;
 }
 
@@ -739,6 +764,13 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
+	case HS_CERTIFICATE_VERIFY:
+		/* the client's, in clear: TLS 1.2 (earlier versions sign
+		 * without naming a scheme); the first one is kept */
+		if (dir == TD_DIR_C2S && body && td_session_version(s) == 0x0303 && !s->cv_sigalg &&
+		    parse_certificate_verify(&r, s) != TD_OK)
+			s->anomalies[dir]++;
+		break;
 	case HS_HELLO_REQUEST:
 		if (dir == TD_DIR_S2C && td_session_handshake_complete(s) && !td_session_is_tls13(s))
 			note_renegotiation(s, dir, frame); /* read decrypted */
@@ -817,7 +849,7 @@ static bool hs_type_parsed(uint8_t type)
 {
 	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE ||
 	       type == HS_SERVER_KEY_EXCHANGE || type == HS_CERTIFICATE_REQUEST ||
-	       type == HS_NEW_SESSION_TICKET;
+	       type == HS_CERTIFICATE_VERIFY || type == HS_NEW_SESSION_TICKET;
 }
 
 /* A message header was read: buffer the body when its contents are read

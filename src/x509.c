@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +123,28 @@ static enum td_err name_to_string(const X509_NAME *name, char **out)
 		err = TD_OK;
 out:
 	BIO_free(b);
+	return err;
+}
+
+enum td_err td_x509_name_string(const uint8_t *der, size_t len, char **out)
+{
+	const unsigned char *p = der; /* d2i_ moves its pointer: a copy */
+	X509_NAME *name;
+	enum td_err err;
+
+	*out = NULL;
+	if (len > LONG_MAX)
+		return TD_ERR_MALFORMED;
+	ERR_set_mark();
+	name = d2i_X509_NAME(NULL, &p, (long)len);
+	if (!name)
+		err = TD_ERR_MALFORMED;
+	else if ((size_t)(p - der) != len)
+		err = TD_ERR_MALFORMED; /* trailing bytes */
+	else
+		err = name_to_string(name, out);
+	X509_NAME_free(name);
+	ERR_pop_to_mark();
 	return err;
 }
 

@@ -322,11 +322,23 @@ static void check_session_kinds(json_t *conn, json_t *want, json_t *conns, const
 				 (json_int_t)json_array_size(jget(cr, "certificate_authorities")), ctx);
 		assert_int_field(conn, "tls.certificate_request.signature_algorithms",
 				 (json_int_t)json_array_size(jget(cr, "signature_algorithms")), ctx);
+		/* the names as openssl printed the CA files' subjects, the
+		 * schemes as the generator read them from the message */
+		ck_assert_msg(json_equal(jget(conn, "tls.certificate_request.ca_names"),
+					 jget(cr, "certificate_authorities")),
+			      "%s: CA names differ", ctx);
+		ck_assert_msg(json_equal(jget(conn, "tls.certificate_request.signature_schemes"),
+					 jget(cr, "signature_algorithms")),
+			      "%s: signature schemes differ", ctx);
+		assert_str_field(conn, "tls.certificate_verify_scheme",
+				 jget(want, "certificate_verify_scheme"), ctx);
 		assert_cert_files(json_object_get(conn, "client_certificates"),
 				  json_object_get(want, "client_cert_files"));
 	} else {
 		ck_assert_msg(json_is_null(jget(conn, "tls.certificate_request")),
 			      "%s: no CertificateRequest", ctx);
+		ck_assert_msg(json_is_null(jget(conn, "tls.certificate_verify_scheme")),
+			      "%s: no CertificateVerify", ctx);
 	}
 }
 
