@@ -294,6 +294,30 @@ struct td_decrypt_facts {
 	uint16_t fail_len;
 };
 
+/* A stapled OCSP response (RFC 6066 §8 CertificateStatus, TLS <= 1.2 in
+ * clear; RFC 6960 OCSPResponse), read by the x509 module. */
+enum td_ocsp_cert_status {
+	TD_OCSP_GOOD,
+	TD_OCSP_REVOKED,
+	TD_OCSP_UNKNOWN,
+	TD_OCSP_NONE, /* no SingleResponse (or the response is not successful) */
+};
+
+struct td_ocsp_facts {
+	bool seen;            /* a CertificateStatus of type ocsp(1) */
+	uint32_t frame;
+	uint32_t length;      /* of the DER response */
+	bool parsed;          /* libcrypto decoded it */
+	uint8_t response_status; /* RFC 6960 §4.2.1 OCSPResponseStatus, 0 successful */
+	uint8_t cert_status;  /* enum td_ocsp_cert_status, of the first SingleResponse */
+	int8_t revocation_reason; /* RFC 5280 CRLReason, -1 when none given */
+	uint16_t n_responses; /* SingleResponses */
+	int64_t produced_at;  /* seconds since the epoch, UTC; 0 when absent */
+	int64_t this_update;
+	int64_t next_update;  /* 0: none given */
+	int64_t revoked_at;   /* 0 unless revoked */
+};
+
 struct td_tcp_evidence {
 	uint32_t retransmissions[2];
 	uint32_t out_of_order[2];
@@ -371,6 +395,7 @@ struct td_session {
 	uint8_t cr_n_ca_names;
 	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
 	uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+	struct td_ocsp_facts ocsp; /* the stapled OCSP response, if any */
 	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
 	 * signature scheme, 0 when none was seen */
 	uint16_t cv_sigalg;
@@ -485,6 +510,9 @@ const char *td_stage_name(enum td_stage st);
 const char *td_abort_name(enum td_abort_how h);
 const char *td_decrypt_status_name(enum td_decrypt_status st);
 const char *td_resumption_name(enum td_resumption r);
+/* RFC 6960 §4.2.1 response status and §4.2.2 certificate status names. */
+const char *td_ocsp_response_status_name(unsigned status);
+const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st);
 /* A renegotiation was secure: renegotiation_info (or its SCSV) from the
  * client and renegotiation_info from the server (RFC 5746 §3). */
 bool td_session_reneg_secure(const struct td_session *s);

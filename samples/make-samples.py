@@ -918,8 +918,18 @@ def write_sample(sample, relpath, framing=frame_ethernet,
 # Flight rewriting (what goes on the wire differs from what libssl wrote) and
 # crypto checks
 
+_LIBS = {}
+
+
 def _linked_lib(stem):
-    """The lib<stem> (crypto, ssl) the ssl module is linked with."""
+    """The lib<stem> (crypto, ssl) the ssl module is linked with; one
+    ctypes handle per library, so the argtypes set on it stay."""
+    if stem not in _LIBS:
+        _LIBS[stem] = _find_linked_lib(stem)
+    return _LIBS[stem]
+
+
+def _find_linked_lib(stem):
     try:
         with open("/proc/self/maps") as f:
             for line in f:
@@ -1234,7 +1244,7 @@ def set_groups(ctx, groups):
     libssl.SSL_CTX_ctrl.restype = ctypes.c_long
     libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
                                     ctypes.c_void_p]
-    ptr = ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+    ptr = ctx_pointer(ctx)
     SSL_CTRL_SET_GROUPS_LIST = 92
     buf = ctypes.create_string_buffer(groups.encode())
     assert libssl.SSL_CTX_ctrl(ptr, SSL_CTRL_SET_GROUPS_LIST, 0,
@@ -1663,8 +1673,7 @@ def scenario_tls12_client_cert():
     lib.SSL_CTX_set_client_CA_list.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     cas = lib.SSL_load_client_CA_file(key_path("chain.pem").encode())
     assert cas
-    lib.SSL_CTX_set_client_CA_list(
-        ctypes.c_void_p.from_address(id(sctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value, cas)
+    lib.SSL_CTX_set_client_CA_list(ctx_pointer(sctx), cas)
     tcp = TcpConnection(port)
     tcp.open()
     tls = TlsSession(tcp, cctx, sctx, "server.example", False)
@@ -1721,6 +1730,138 @@ def safe_split(body):
         return split_handshake(body)
     except AssertionError:
         return []
+
+
+def ctx_pointer(ctx):
+    """The SSL_CTX * of an ssl.SSLContext: it follows PyObject_HEAD in
+    CPython's PySSLContext."""
+    return ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+
+
+def ocsp_response_for(leaf, issuer, issuer_key):
+    """A DER OCSP response (RFC 6960) saying `leaf` is good, signed by its
+    issuer, valid 7 days, without the signer's certificate: made with the
+    openssl CLI (a one-line index, a request, the responder)."""
+    def x509(*args):
+        return subprocess.run(["openssl", "x509", "-in", key_path(leaf), "-noout", *args],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    serial = x509("-serial").split("=", 1)[1]
+    end = time.strptime(x509("-enddate").split("=", 1)[1], "%b %d %H:%M:%S %Y GMT")
+    subject = x509("-subject", "-nameopt", "compat").split("=", 1)[1].strip()
+    index, req, resp = (os.path.join(TMP, n) for n in ("ocsp-index.txt", "ocsp-req.der",
+                                                         "ocsp-resp.der"))
+    with open(index, "w") as f:
+        f.write("V\t%s\t\t%s\tunknown\t%s\n" % (time.strftime("%y%m%d%H%M%SZ", end), serial,
+                                                subject))
+    subprocess.run(["openssl", "ocsp", "-issuer", key_path(issuer), "-cert", key_path(leaf),
+                    "-no_nonce", "-reqout", req], check=True, capture_output=True)
+    subprocess.run(["openssl", "ocsp", "-index", index, "-rsigner", key_path(issuer),
+                    "-rkey", key_path(issuer_key), "-CA", key_path(issuer), "-reqin", req,
+                    "-respout", resp, "-ndays", "7", "-resp_no_certs"],
+                   check=True, capture_output=True)
+    with open(resp, "rb") as f:
+        der = f.read()
+    text = subprocess.run(["openssl", "ocsp", "-respin", resp, "-resp_text", "-noverify"],
+                          check=True, capture_output=True, text=True).stdout
+
+    def field(label):
+        line = next(l for l in text.splitlines() if l.strip().startswith(label + ":"))
+        return line.split(":", 1)[1].strip()
+
+    def iso(value):      # "Nov 28 18:52:43 2026 GMT", as openssl prints it
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                             time.strptime(" ".join(value.split()), "%b %d %H:%M:%S %Y GMT"))
+    facts = {
+        "response_status": field("OCSP Response Status").split()[0],
+        "cert_status": field("Cert Status"),
+        "produced_at": iso(field("Produced At")),
+        "this_update": iso(field("This Update")),
+        "next_update": iso(field("Next Update")),
+        "length": len(der),
+    }
+    return der, facts
+
+
+# SSL_CTX_set_tlsext_status_cb's callback: int (*)(SSL *, void *)
+STATUS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB = 63
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE = 65
+SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP = 70
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP = 71
+TLSEXT_STATUSTYPE_ocsp = 1
+
+
+def staple_ocsp(sctx, cctx, der, keep):
+    """The client asks for the certificate status (status_request, RFC 6066
+    §8) and the server staples `der` in a CertificateStatus message, set
+    from its status callback (SSL_set_tlsext_status_ocsp_resp takes a
+    buffer from OPENSSL_malloc and frees it). `keep` holds the callback
+    for as long as libssl may call it."""
+    libssl, libcrypto = _libssl(), _libcrypto()
+    libssl.SSL_ctrl.restype = libssl.SSL_CTX_ctrl.restype = ctypes.c_long
+    libssl.SSL_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
+                                    ctypes.c_void_p]
+    libssl.SSL_CTX_callback_ctrl.restype = ctypes.c_long
+    libssl.SSL_CTX_callback_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    libcrypto.CRYPTO_malloc.restype = ctypes.c_void_p
+    libcrypto.CRYPTO_malloc.argtypes = [ctypes.c_size_t, ctypes.c_char_p, ctypes.c_int]
+
+    def on_status(ssl_ptr, _arg):
+        buf = libcrypto.CRYPTO_malloc(len(der), b"make-samples.py", 0)
+        ctypes.memmove(buf, der, len(der))
+        ok = libssl.SSL_ctrl(ssl_ptr, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, len(der), buf)
+        return 0 if ok == 1 else 2          # SSL_TLSEXT_ERR_OK / _ALERT_FATAL
+    keep.append(STATUS_CB(on_status))
+    assert libssl.SSL_CTX_callback_ctrl(ctx_pointer(sctx), SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+                                        ctypes.cast(keep[-1], ctypes.c_void_p)) == 1
+    assert libssl.SSL_CTX_ctrl(ctx_pointer(cctx), SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,
+                               TLSEXT_STATUSTYPE_ocsp, None) == 1
+
+
+def scenario_tls12_ocsp_stapled():
+    """TLS 1.2 ECDHE-RSA; the client sends status_request and the server
+    staples an OCSP response for its leaf (made here with openssl ocsp,
+    signed by the intermediate) in a CertificateStatus message (RFC 6066
+    §8) after its Certificate."""
+    name, port = "tls12-ocsp-stapled", 40031
+    v12 = ssl.TLSVersion.TLSv1_2
+    cctx, sctx = decrypt_contexts(name, v12, "ECDHE-RSA-AES128-GCM-SHA256")
+    der, facts = ocsp_response_for("server.example.pem", "intermediate-ca.pem",
+                                   "intermediate-ca.key")
+    keep = []
+    staple_ocsp(sctx, cctx, der, keep)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    # the client's libssl holds exactly the response the server stapled
+    libssl = _libssl()
+    got = ctypes.c_void_p()
+    n = libssl.SSL_ctrl(ssl_pointer(tls.obj["client"]), SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP,
+                        0, ctypes.byref(got))
+    assert n == len(der) and ctypes.string_at(got, n) == der, n
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    # the frame of the CertificateStatus message's first byte
+    offset = None
+    for sd, rec_off, ctype, body, _ in tls.records:
+        if sd == "server" and ctype == 22:
+            pos = 0
+            for mtype, msg in safe_split(body):
+                if mtype == 22:
+                    offset = rec_off + 5 + pos
+                    assert msg[4] == TLSEXT_STATUSTYPE_ocsp and msg[8:] == der
+                pos += len(msg)
+    assert offset is not None, "no CertificateStatus"
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    server_keylog=os.path.basename(server_keylog_for(name)))
+    sample.extra = {"ocsp_staple": dict(facts, frame=tcp.frame_of("server", offset))}
+    return sample
 
 
 # Plain-text exchanges up to the upgrade, one per protocol. The last line
@@ -1878,6 +2019,8 @@ ONE_BY_ONE = {
     "tls12-client-cert": lambda: write_sample(scenario_tls12_client_cert(),
                                               "tls12-client-cert.pcap"),
     "starttls": lambda: [make_starttls(p) for p in STARTTLS_SCRIPTS],
+    "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
+                                               "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(
         "TLS_AES_256_GCM_SHA384", "tls13-aes256",
         lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),

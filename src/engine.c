@@ -226,6 +226,12 @@ static void on_stream_gap(void *user, int dir, uint64_t missing, uint32_t frame,
 	td_tls_gap(&e->cur->tls, &e->cur->s, dir, missing, frame, ts);
 }
 
+static void on_ocsp(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	(void)user;
+	td_x509_ocsp_facts(der, len, out);
+}
+
 static const struct td_cert *on_cert(void *user, const uint8_t *der, size_t len)
 {
 	struct td_engine *e = user;
@@ -762,6 +768,7 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 	e->sink.gap = on_stream_gap;
 	e->sink.user = e;
 	e->cert_sink.cert = on_cert;
+	e->cert_sink.ocsp = on_ocsp;
 	e->cert_sink.user = e;
 	return e;
 }

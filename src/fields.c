@@ -91,6 +91,10 @@ static const char *const resumption_ids[] = {
 };
 static const struct rf_enum en_dir = { dir_ids, N_OF(dir_ids), NULL, NULL };
 static const struct rf_enum en_resumption = { resumption_ids, N_OF(resumption_ids), NULL, NULL };
+static const char *const ocsp_status_ids[] = {
+	[TD_OCSP_GOOD] = "good", [TD_OCSP_REVOKED] = "revoked", [TD_OCSP_UNKNOWN] = "unknown",
+};
+static const struct rf_enum en_ocsp_status = { ocsp_status_ids, N_OF(ocsp_status_ids), NULL, NULL };
 static const struct rf_enum en_level = { level_ids, N_OF(level_ids), NULL, NULL };
 static const struct rf_enum en_outcome = { outcome_ids, N_OF(outcome_ids), NULL, NULL };
 static const struct rf_enum en_end = { end_ids, N_OF(end_ids), NULL, NULL };
@@ -451,6 +455,11 @@ GET(g_full_hs_in_capture)
 {
 	if (S->resumed && S->full_handshake_in_capture >= 0)
 		num(v, S->full_handshake_in_capture);
+}
+GET(g_ocsp_status)
+{
+	if (S->ocsp.seen && S->ocsp.parsed && S->ocsp.cert_status != TD_OCSP_NONE)
+		num(v, S->ocsp.cert_status);
 }
 GET(g_reneg_secure)
 {
@@ -885,6 +894,9 @@ static const struct rf_field fields[] = {
 	SF("tls.full_handshake_in_capture", RF_BOOL, g_full_hs_in_capture,
 	   "resumed: an earlier connection of the capture issued the session ID or ticket; "
 	   "absent when not resumed or when it cannot be told (TLS 1.3 tickets not decrypted)"),
+	SE("tls.ocsp_status", &en_ocsp_status, g_ocsp_status,
+	   "the stapled OCSP response's certificate status: good, revoked, unknown; absent "
+	   "without a staple that decodes"),
 	SF("tls.renegotiation_secure", RF_BOOL, g_reneg_secure,
 	   "the renegotiation was secure (RFC 5746); absent without one"),
 	SF("tls.hrr", RF_BOOL, g_hrr, "a HelloRetryRequest came first"),

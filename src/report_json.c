@@ -127,6 +127,30 @@ static json_t *j_name16(const char *(*lookup)(uint16_t), uint16_t v)
 	return json_string(td_names_fmt16(buf, sizeof buf, lookup, v));
 }
 
+static json_t *j_epoch_or_null(int64_t sec)
+{
+	return sec ? j_time((struct td_time){ sec, 0 }) : json_null();
+}
+
+/* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
+static json_t *j_ocsp(const struct td_ocsp_facts *o)
+{
+	if (!o->seen)
+		return json_null();
+	return json_pack("{s:o,s:I,s:b,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "frame", j_frame(o->frame),
+			 "length", (json_int_t)o->length, "parsed", o->parsed, "response_status",
+			 o->parsed ? j_str_or_null(td_ocsp_response_status_name(o->response_status))
+				   : json_null(),
+			 "cert_status",
+			 j_str_or_null(td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status)),
+			 "revocation_reason",
+			 o->revocation_reason >= 0 ? json_integer(o->revocation_reason) : json_null(),
+			 "responses", (json_int_t)o->n_responses, "produced_at",
+			 j_epoch_or_null(o->produced_at), "this_update", j_epoch_or_null(o->this_update),
+			 "next_update", j_epoch_or_null(o->next_update), "revoked_at",
+			 j_epoch_or_null(o->revoked_at));
+}
+
 /* The CertificateRequest's first CA names as the subjects print; null for
  * one too long to keep or that does not decode. */
 static json_t *j_ca_names(const struct td_session *s)
@@ -435,6 +459,7 @@ static json_t *j_tls(const struct td_session *s)
 									   : TD_MAX_SIGALGS,
 					  td_names_sigscheme))
 		    : json_null());
+	put(&b, "ocsp_staple", j_ocsp(&s->ocsp));
 	put(&b, "certificate_verify_scheme",
 	    s->cv_sigalg ? j_name16(td_names_sigscheme, s->cv_sigalg) : json_null());
 	put(&b, "client_key_exchange_length", s->cke_len ? json_integer(s->cke_len) : json_null());

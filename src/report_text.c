@@ -171,6 +171,31 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 	wrap_end(&w, n, total);
 }
 
+/* The stapled OCSP response (RFC 6066 §8), as the x509 module read it;
+ * its signature is not checked. */
+static void ocsp_staple(const struct tx *t, const struct td_ocsp_facts *o)
+{
+	char a[TD_REPORT_TIME_LEN], b[TD_REPORT_TIME_LEN];
+	const char *rs = td_ocsp_response_status_name(o->response_status);
+	const char *cs = td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status);
+
+	if (!o->parsed) {
+		field(t, "OCSP staple", "%u bytes at frame %lu, does not decode", (unsigned)o->length,
+		      (unsigned long)o->frame);
+		return;
+	}
+	field(t, "OCSP staple", "%u bytes at frame %lu, response %s, certificate %s",
+	      (unsigned)o->length, (unsigned long)o->frame, rs ? rs : "status ?",
+	      cs ? cs : "(no status)");
+	if (o->this_update)
+		field(t, "  this update", "%s", td_report_time_utc((struct td_time){ o->this_update, 0 }, a));
+	if (o->next_update)
+		field(t, "  next update", "%s", td_report_time_utc((struct td_time){ o->next_update, 0 }, b));
+	if (o->revoked_at)
+		field(t, "  revoked", "%s (reason %d)",
+		      td_report_time_utc((struct td_time){ o->revoked_at, 0 }, a), o->revocation_reason);
+}
+
 /* CertificateRequest (RFC 5246 §7.4.4): the CA names kept, as the
  * subjects print (from the wire: escaped), its signature schemes, and the
  * scheme of the client's CertificateVerify. */
@@ -477,6 +502,8 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
 	if (s->client_cert_requested)
 		certificate_request(t, s);
+	if (s->ocsp.seen)
+		ocsp_staple(t, &s->ocsp);
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);

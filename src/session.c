@@ -27,6 +27,26 @@ const char *td_resumption_name(enum td_resumption r)
 	return (unsigned)r < TD_RESUME_COUNT ? names[r] : "?";
 }
 
+const char *td_ocsp_response_status_name(unsigned status)
+{
+	static const char *const names[] = {
+		[0] = "successful",	    [1] = "malformedRequest", [2] = "internalError",
+		[3] = "tryLater",	    [5] = "sigRequired",      [6] = "unauthorized",
+	};
+	return status < sizeof names / sizeof names[0] && names[status] ? names[status] : NULL;
+}
+
+const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st)
+{
+	static const char *const names[] = {
+		[TD_OCSP_GOOD] = "good",
+		[TD_OCSP_REVOKED] = "revoked",
+		[TD_OCSP_UNKNOWN] = "unknown",
+		[TD_OCSP_NONE] = NULL,
+	};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : NULL;
+}
+
 bool td_session_reneg_secure(const struct td_session *s)
 {
 	return (s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&

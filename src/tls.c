@@ -501,6 +501,36 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 	return TD_OK;
 }
 
+/* RFC 6066 §8:
+ *   struct { CertificateStatusType status_type;
+ *            select (status_type) { case ocsp: OCSPResponse response; } response;
+ *   } CertificateStatus;
+ *   opaque OCSPResponse<1..2^24-1>;
+ * the response itself goes to the sink (the x509 module reads DER). */
+static enum td_err parse_certificate_status(struct td_reader *r, uint32_t frame,
+					    struct td_session *s, const struct td_tls_cert_sink *sink)
+{
+	struct td_reader resp;
+	const uint8_t *der;
+	uint8_t type;
+
+	TD_TRY(td_read_u8(r, &type));
+	if (type != 1)
+		return TD_ERR_UNSUPPORTED; /* only ocsp(1) is defined */
+	TD_TRY(td_read_vec24(r, &resp));
+	TD_TRY(td_reader_close(r));
+	size_t len = td_reader_left(&resp);
+	if (len == 0)
+		return TD_ERR_MALFORMED;
+	TD_TRY(td_read_ptr(&resp, &der, len));
+	s->ocsp.seen = true;
+	s->ocsp.frame = frame;
+	s->ocsp.length = (uint32_t)len;
+	if (sink && sink->ocsp)
+		sink->ocsp(sink->user, der, len, &s->ocsp);
+	return TD_OK;
+}
+
 /* RFC 5246 §7.4.8, §4.7:
  *   struct { digitally-signed struct { opaque handshake_messages[..]; } }
  *   CertificateVerify;
@@ -764,6 +794,14 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
+	case HS_CERTIFICATE_STATUS:
+		/* the server's, after its Certificate; the first one is kept */
+		if (dir != TD_DIR_S2C || !body || s->ocsp.seen)
+			break;
+		e = parse_certificate_status(&r, frame, s, sink);
+		if (e != TD_OK && e != TD_ERR_UNSUPPORTED)
+			s->anomalies[dir]++;
+		break;
 	case HS_CERTIFICATE_VERIFY:
 		/* the client's, in clear: TLS 1.2 (earlier versions sign
 		 * without naming a scheme); the first one is kept */
@@ -849,7 +887,8 @@ static bool hs_type_parsed(uint8_t type)
 {
 	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE ||
 	       type == HS_SERVER_KEY_EXCHANGE || type == HS_CERTIFICATE_REQUEST ||
-	       type == HS_CERTIFICATE_VERIFY || type == HS_NEW_SESSION_TICKET;
+	       type == HS_CERTIFICATE_VERIFY || type == HS_NEW_SESSION_TICKET ||
+	       type == HS_CERTIFICATE_STATUS;
 }
 
 /* A message header was read: buffer the body when its contents are read

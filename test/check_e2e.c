@@ -316,6 +316,29 @@ static void check_session_kinds(json_t *conn, json_t *want, json_t *conns, const
 	} else {
 		ck_assert_msg(json_is_null(jget(conn, "tls.renegotiation")), "%s: no renegotiation", ctx);
 	}
+	/* the stapled OCSP response: what openssl ocsp -resp_text said of
+	 * the response the generator had libssl staple */
+	json_t *ocsp = json_object_get(want, "ocsp_staple");
+	if (ocsp) {
+		assert_int_field(conn, "tls.ocsp_staple.frame", json_integer_value(jget(ocsp, "frame")),
+				 ctx);
+		assert_int_field(conn, "tls.ocsp_staple.length",
+				 json_integer_value(jget(ocsp, "length")), ctx);
+		assert_str_field(conn, "tls.ocsp_staple.response_status", jget(ocsp, "response_status"),
+				 ctx);
+		assert_str_field(conn, "tls.ocsp_staple.cert_status", jget(ocsp, "cert_status"), ctx);
+		static const char *const times[] = {"produced_at", "this_update", "next_update"};
+		for (size_t i = 0; i < 3; i++) {
+			char path[64];
+			snprintf(path, sizeof path, "tls.ocsp_staple.%s", times[i]);
+			const char *got = jstr(conn, path), *w = jstr(ocsp, times[i]);
+			/* "2026-11-28T18:53:17Z" against "...T18:53:17.000000Z" */
+			ck_assert_msg(got && w && strncmp(got, w, 19) == 0, "%s: %s is %s, want %s", ctx,
+				      path, got ? got : "null", w);
+		}
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.ocsp_staple")), "%s: no OCSP staple", ctx);
+	}
 	json_t *cr = json_object_get(want, "certificate_request");
 	if (cr) {
 		assert_int_field(conn, "tls.certificate_request.certificate_authorities",
@@ -1336,6 +1359,64 @@ START_TEST(test_decrypt_samples)
 }
 END_TEST
 
+/* The rule fields of resumption, renegotiation and the OCSP staple: a rule
+ * on each fires exactly on the connections whose generator facts say so. */
+START_TEST(test_rule_fields_from_facts)
+{
+	static const char rules[] =
+		"rule t-resumed-here {\n severity info\n"
+		" when tls.full_handshake_in_capture == true\n message \"here\"\n}\n"
+		"rule t-resumed-elsewhere {\n severity info\n"
+		" when tls.resumption != none and tls.full_handshake_in_capture == false\n"
+		" message \"elsewhere\"\n}\n"
+		"rule t-reneg {\n severity info\n when tls.renegotiation_secure == true\n"
+		" message \"secure\"\n}\n"
+		"rule t-ocsp {\n severity info\n when tls.ocsp_status == good\n message \"good\"\n}\n";
+	static const char *const names[] = {"tls12-resume-session-id", "tls12-resume-ticket-only",
+					    "tls13-resume-psk", "tls12-renegotiation",
+					    "tls12-ocsp-stapled", "tls12-ecdhe-ok"};
+	char tmp[] = "/tmp/td-e2e-XXXXXX", path[256];
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof path, "%s/t.rules", tmp);
+	td_test_write_file(NULL, path, rules, strlen(rules));
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		json_t *facts;
+		facts_conn(names[i], &facts);
+		int st;
+		char *out = runf(&st, "%s -r %s/%s --no-default-rules --rules %s --json", bin(),
+				 samples(), jstr(facts, "file"), path);
+		ck_assert_int_eq(st, 0);
+		json_t *lines = td_test_json_lines(out);
+		json_t *conns = json_object_get(facts, "connections");
+		for (size_t k = 0; k < json_array_size(conns); k++) {
+			json_t *w = json_array_get(conns, k);
+			json_t *c = find_conn(lines, json_integer_value(jget(w, "client.port")));
+			ck_assert_ptr_nonnull(c);
+			json_t *in = json_object_get(w, "full_handshake_in_capture");
+			bool psk = jstr(w, "resumption") && strcmp(jstr(w, "resumption"), "psk") == 0;
+			/* without the key log a TLS 1.3 ticket cannot be matched:
+			 * the field is absent, neither rule fires */
+			ck_assert_msg((finding(c, "t-resumed-here") != NULL) == (json_is_true(in) && !psk),
+				      "%s: t-resumed-here", names[i]);
+			ck_assert_msg((finding(c, "t-resumed-elsewhere") != NULL) == json_is_false(in),
+				      "%s: t-resumed-elsewhere", names[i]);
+			ck_assert_msg((finding(c, "t-reneg") != NULL) ==
+					      json_is_true(jget(w, "renegotiation.secure")),
+				      "%s: t-reneg", names[i]);
+			ck_assert_msg((finding(c, "t-ocsp") != NULL) ==
+					      (jstr(w, "ocsp_staple.cert_status") &&
+					       strcmp(jstr(w, "ocsp_staple.cert_status"), "good") == 0),
+				      "%s: t-ocsp", names[i]);
+		}
+		json_decref(lines);
+		json_decref(facts);
+		free(out);
+	}
+	unlink(path);
+	rmdir(tmp);
+}
+END_TEST
+
 /* TLS 1.3 PSK resumption: the ticket travels encrypted, so with the key
  * log the NewSessionTicket of the full handshake is read and matched to
  * the resumed connection's PSK identity; the generator says the full
@@ -1625,6 +1706,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_decrypt_samples);
 	tcase_add_test(tc, test_decrypt_tampered);
 	tcase_add_test(tc, test_resumption_psk_keylog);
+	tcase_add_test(tc, test_rule_fields_from_facts);
 	tcase_add_test(tc, test_decrypt_rsa_keys);
 	tcase_add_test(tc, test_decrypt_why_not);
 	tcase_add_test(tc, test_decrypt_text);

@@ -368,7 +368,7 @@ START_TEST(test_certificate_list)
 	struct buf b = {0};
 	struct td_session s;
 	struct cert_log log = {0};
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_reader r;
 
 	td_session_init(&s);
@@ -474,7 +474,7 @@ START_TEST(test_renegotiation)
 	struct td_tls t;
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
 	static struct cert_log log;
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_time ts = {1700000000, 0};
 	static struct td_session s;
 	struct buf fin = {0}, reneg = {0};
@@ -505,6 +505,29 @@ START_TEST(test_renegotiation)
 }
 END_TEST
 
+/* The start of a TLS 1.2 ECDHE handshake: c2s gets the ClientHello record,
+ * msgs the ServerHello and a one-certificate Certificate (cert_len bytes)
+ * for the caller to add to; s2c and body are emptied. */
+static void tls12_opening(struct buf *c2s, struct buf *s2c, struct buf *msgs, struct buf *body,
+			  size_t cert_len)
+{
+	memset(c2s, 0, sizeof *c2s);
+	memset(s2c, 0, sizeof *s2c);
+	memset(msgs, 0, sizeof *msgs);
+	memset(body, 0, sizeof *body);
+	client_hello_body(body, NULL);
+	handshake_msg(msgs, 1, body);
+	record(c2s, 22, msgs->b, msgs->n);
+	memset(msgs, 0, sizeof *msgs);
+	memset(body, 0, sizeof *body);
+	server_hello_body(body, SUITE_ECDHE_RSA_AES128_GCM, 0, false);
+	handshake_msg(msgs, 2, body);
+	memset(body, 0, sizeof *body);
+	certificate_body(body, 1, cert_len);
+	handshake_msg(msgs, 11, body);
+	memset(body, 0, sizeof *body);
+}
+
 /* TLS 1.2 with a client certificate: the CertificateRequest's signature
  * schemes and CA names (RFC 5246 §7.4.4: the first TD_MAX_CA_NAMES kept as
  * DER, a name above TD_CA_NAME_LEN counted but not kept) and the scheme of
@@ -517,25 +540,10 @@ static void client_cert_conversation(int delta, struct td_session *s)
 	struct td_tls t;
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
 	static struct cert_log log;
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_time ts = {1700000000, 0};
 
-	memset(&c2s, 0, sizeof c2s);
-	memset(&s2c, 0, sizeof s2c);
-	memset(&msgs, 0, sizeof msgs);
-	memset(&body, 0, sizeof body);
-	client_hello_body(&body, NULL);
-	handshake_msg(&msgs, 1, &body);
-	record(&c2s, 22, msgs.b, msgs.n);
-
-	memset(&msgs, 0, sizeof msgs);
-	memset(&body, 0, sizeof body);
-	server_hello_body(&body, SUITE_ECDHE_RSA_AES128_GCM, 0, false);
-	handshake_msg(&msgs, 2, &body);
-	memset(&body, 0, sizeof body);
-	certificate_body(&body, 1, 300);
-	handshake_msg(&msgs, 11, &body);
-	memset(&body, 0, sizeof body);
+	tls12_opening(&c2s, &s2c, &msgs, &body, 300);
 	vec_open(&body, 1); /* ClientCertificateType certificate_types<1..2^8-1> */
 	put8(&body, 1);
 	put8(&body, 64);
@@ -653,7 +661,7 @@ START_TEST(test_session_id_echo_compares_bytes)
 {
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
 	static struct cert_log log;
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_time ts = {1700000000, 0};
 	static struct td_session s;
 
@@ -677,6 +685,84 @@ START_TEST(test_session_id_echo_compares_bytes)
 }
 END_TEST
 
+/* CertificateStatus (RFC 6066 §8): status_type ocsp(1) and a 24-bit
+ * length-prefixed response, handed to the sink; the response length off
+ * by one either way is malformed (an anomaly, nothing handed over), an
+ * unknown status type is skipped without an anomaly. */
+struct ocsp_log {
+	struct cert_log certs; /* first: the certificate sink shares the user pointer */
+	int calls;
+	size_t len;
+	uint8_t first;
+};
+
+static void log_ocsp(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	struct ocsp_log *l = user;
+	l->calls++;
+	l->len = len;
+	l->first = der[0];
+	out->parsed = true;
+}
+
+static void certificate_status_run(int delta, uint8_t type, struct td_session *s,
+				   struct ocsp_log *l)
+{
+	static struct buf body, msgs, c2s, s2c;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_tls_cert_sink sink = {log_cert, l, log_ocsp};
+	struct td_time ts = {1700000000, 0};
+
+	memset(l, 0, sizeof *l);
+	tls12_opening(&c2s, &s2c, &msgs, &body, 100);
+	put8(&body, type);
+	size_t len_at = body.n + 2; /* low byte of the 3-byte length */
+	vec_open(&body, 3);
+	put8(&body, 0x30);
+	for (int i = 0; i < 40; i++)
+		put8(&body, i);
+	vec_close(&body);
+	body.b[len_at] = (uint8_t)(body.b[len_at] + delta);
+	handshake_msg(&msgs, 22, &body);
+	memset(&body, 0, sizeof body);
+	handshake_msg(&msgs, 14, &body);
+	record(&s2c, 22, msgs.b, msgs.n);
+
+	td_session_init(s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, c2s.n, 1, ts);
+	td_tls_feed(&t, s, &sink, TD_DIR_S2C, s2c.b, s2c.n, 2, ts);
+	td_tls_free(&t);
+}
+
+START_TEST(test_certificate_status)
+{
+	static struct td_session s;
+	struct ocsp_log l;
+
+	certificate_status_run(0, 1, &s, &l);
+	ck_assert(s.ocsp.seen);
+	ck_assert_uint_eq(s.ocsp.frame, 2);
+	ck_assert_uint_eq(s.ocsp.length, 41);
+	ck_assert_int_eq(l.calls, 1);
+	ck_assert_uint_eq(l.len, 41);
+	ck_assert_uint_eq(l.first, 0x30);
+	ck_assert(s.ocsp.parsed); /* what the sink said */
+	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
+	for (int delta = -1; delta <= 1; delta += 2) {
+		certificate_status_run(delta, 1, &s, &l);
+		ck_assert_msg(s.anomalies[TD_DIR_S2C] > 0, "delta %d: no anomaly", delta);
+		ck_assert_int_eq(l.calls, 0);
+		ck_assert(!s.ocsp.seen);
+	}
+	certificate_status_run(0, 2, &s, &l); /* not ocsp(1) */
+	ck_assert(!s.ocsp.seen);
+	ck_assert_int_eq(l.calls, 0);
+	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
+}
+END_TEST
+
 struct split_result {
 	struct td_session s;
 	struct cert_log log;
@@ -689,7 +775,7 @@ static void run_conversation(const struct conversation *cv, size_t chunk, unsign
 {
 	struct td_tls t;
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
-	struct td_tls_cert_sink sink = {log_cert, &out->log};
+	struct td_tls_cert_sink sink = {log_cert, &out->log, NULL};
 	struct td_time ts = {1700000000, 0};
 
 	memset(out, 0, sizeof *out);
@@ -1185,6 +1271,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_conversation_facts);
 	tcase_add_test(st, test_renegotiation);
 	tcase_add_test(st, test_certificate_request_and_verify);
+	tcase_add_test(st, test_certificate_status);
 	tcase_add_test(st, test_session_id_echo_compares_bytes);
 	tcase_add_test(st, test_split_invariance);
 	tcase_add_test(st, test_message_across_records);
