@@ -471,6 +471,7 @@ static json_t *j_tls(const struct td_session *s)
 	put(&b, "certificates_note",
 	    !s->certs_encrypted ? json_null()
 	    : s->n_certs	? json_string("decrypted with the secrets given")
+	    : s->resumed	? json_string("none sent: resumed with a pre-shared key")
 				: json_string("certificate not visible without keys"));
 	put(&b, "certificate_frame", j_frame(s->cert_frame));
 	put(&b, "certificates_total", json_integer(s->total_certs));

@@ -1026,7 +1026,10 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	else
 		section(t, "Certificates");
 	if (n == 0) {
-		if (s->certs_encrypted)
+		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
+			fprintf(t->out, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
+				"");
+		else if (s->certs_encrypted)
 			fprintf(t->out, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
 				FIELD_INDENT, "");
 		else if (s->total_certs)
