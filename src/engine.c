@@ -132,18 +132,20 @@ static void add_resumable(struct td_engine *e, int kind, const uint8_t digest[TD
 	r->frame = frame;
 }
 
-/* After each piece of a full handshake: its session ID once the server
- * has sent its Certificate (so it is no resumption), and every new ticket.
- * Tickets and session IDs of resumed connections are left out: the full
- * handshake behind them is the earlier one. */
+/* After each piece of a full handshake (the server sent its Certificate,
+ * so it is no resumption; in TLS 1.3 seen only decrypted, like its
+ * tickets): its session ID and every new ticket. Those of resumed
+ * connections are left out, also a ticket renewed before the abbreviated
+ * handshake is known as such: the full handshake behind them is the
+ * earlier one. */
 static void offer_resumables(struct td_engine *e, struct conn *c)
 {
 	const struct td_session *s = &c->s;
 	uint8_t digest[TD_SHA256_LEN];
 
-	if (s->resumed || !s->sh.seen || s->sh.hello_retry_request)
+	if (s->resumed || !s->sh.seen || s->sh.hello_retry_request || !s->total_certs)
 		return;
-	if (!c->sid_offered && s->sh.session_id_len && s->total_certs && !td_session_is_tls13(s)) {
+	if (!c->sid_offered && s->sh.session_id_len && !td_session_is_tls13(s)) {
 		td_sha256(s->sh.session_id, s->sh.session_id_len, digest);
 		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh.frame);
 		c->sid_offered = true;
