@@ -158,11 +158,8 @@ static json_t *j_ca_names(const struct td_session *s)
 	json_t *a = json_array();
 
 	for (unsigned i = 0; a && i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
-		char *name = NULL;
-		json_t *v = json_null();
-		if (s->cr_ca_len[i] &&
-		    td_x509_name_string(s->cr_ca_der[i], s->cr_ca_len[i], &name) == TD_OK)
-			v = td_report_json_cstr(name);
+		char *name = td_report_ca_name(s, i);
+		json_t *v = name ? td_report_json_cstr(name) : json_null();
 		free(name);
 		if (json_array_append_new(a, v) != 0) {
 			json_decref(a);

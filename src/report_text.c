@@ -203,9 +203,8 @@ static void certificate_request(const struct tx *t, const struct td_session *s)
 {
 	field(t, "client certificate", "requested (%u acceptable CAs named)", (unsigned)s->cr_n_cas);
 	for (unsigned i = 0; i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
-		char *name = NULL;
-		if (s->cr_ca_len[i] &&
-		    td_x509_name_string(s->cr_ca_der[i], s->cr_ca_len[i], &name) == TD_OK)
+		char *name = td_report_ca_name(s, i);
+		if (name)
 			field_wire(t, "  acceptable CA", (const uint8_t *)name, strlen(name));
 		else
 			field(t, "  acceptable CA", "(%s)",
