@@ -20,6 +20,7 @@
 #include "fuzz.h"
 #include "td_keylog.h"
 #include "td_tls.h"
+#include "td_x509.h"
 
 /* Smaller than the engine's 256 KiB so the cap is reached more often,
  * and below an SSLv2 record's largest length (2^15 - 1) so the cap of
@@ -39,6 +40,14 @@ static const struct td_cert *touch_cert(void *user, const uint8_t *der, size_t l
 		acc ^= der[i];
 	touched = acc;
 	return NULL;
+}
+
+/* A stapled OCSP response goes through the x509 module's reader, as in
+ * the engine: libcrypto's OCSP decoder is fuzzed from here too. */
+static void read_ocsp(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	(void)user;
+	td_x509_ocsp_facts(der, len, out);
 }
 
 static size_t kl_find(void *user, const uint8_t cr[32], int label, uint8_t *out)
@@ -139,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct td_session s1, s2; /* large: not on the stack */
 	struct td_tls t;
 	struct fuzz_rng g;
-	struct td_tls_cert_sink sink = {touch_cert, NULL};
+	struct td_tls_cert_sink sink = {touch_cert, NULL, read_ocsp};
 
 	if (size < 6)
 		return 0;

@@ -89,6 +89,11 @@ const char *td_report_encap_str(const struct td_session *s, char *buf, size_t n)
 /* Alert level: "fatal", "warning", NULL for anything else. */
 const char *td_report_alert_level(uint8_t level);
 
+/* The CertificateRequest's i-th kept CA name as the certificates'
+ * subjects print (x509 module), to be freed; NULL when it was too long to
+ * keep, does not decode, or i is past the names kept. */
+char *td_report_ca_name(const struct td_session *s, unsigned i);
+
 /* Walks a session's timeline and names each event. Keeps the little state
  * the names need: whether a ChangeCipherSpec came before, per direction
  * (the first encrypted handshake message after a TLS 1.2 CCS is the

@@ -37,6 +37,9 @@ struct td_x509_cache;
 #define TD_SNI_LEN 256
 #define TD_MAX_CHAIN 10
 #define TD_MAX_KEY_SHARES 8
+#define TD_MAX_TICKETS 4 /* NewSessionTickets remembered per connection */
+#define TD_MAX_CA_NAMES 4  /* CertificateRequest CA names kept (DER) */
+#define TD_CA_NAME_LEN 256 /* a longer name is counted, not kept */
 
 /* Extensions seen in a hello, as flags (RFC numbers in tls.c). */
 #define TD_EXT_SNI 0x1
@@ -104,6 +107,14 @@ struct td_client_hello {
 	uint16_t ticket_len;          /* session_ticket extension length (RFC 5077) */
 	uint16_t record_size_limit;   /* RFC 8449, 0 when absent */
 	uint8_t max_fragment_length;  /* RFC 6066 §4 code, 0 when absent */
+	uint8_t session_id[32];       /* legacy_session_id, session_id_len bytes */
+	/* What a resumption offer names, as SHA-256 digests (a ticket can be
+	 * kilobytes): the session_ticket extension's ticket (RFC 5077 §3.2)
+	 * and the first pre_shared_key identity (RFC 8446 §4.2.11). */
+	bool has_ticket;
+	uint8_t ticket_sha256[32];
+	bool has_psk_identity;
+	uint8_t psk_identity_sha256[32];
 	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
 };
 
@@ -117,6 +128,7 @@ struct td_server_hello {
 	uint16_t suite;
 	uint8_t compression;
 	uint8_t session_id_len;
+	uint8_t session_id[32];
 	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
 	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
 	uint16_t n_exts, total_exts;
@@ -282,6 +294,30 @@ struct td_decrypt_facts {
 	uint16_t fail_len;
 };
 
+/* A stapled OCSP response (RFC 6066 §8 CertificateStatus, TLS <= 1.2 in
+ * clear; RFC 6960 OCSPResponse), read by the x509 module. */
+enum td_ocsp_cert_status {
+	TD_OCSP_GOOD,
+	TD_OCSP_REVOKED,
+	TD_OCSP_UNKNOWN,
+	TD_OCSP_NONE, /* no SingleResponse (or the response is not successful) */
+};
+
+struct td_ocsp_facts {
+	bool seen;            /* a CertificateStatus of type ocsp(1) */
+	uint32_t frame;
+	uint32_t length;      /* of the DER response */
+	bool parsed;          /* libcrypto decoded it */
+	uint8_t response_status; /* RFC 6960 §4.2.1 OCSPResponseStatus, 0 successful */
+	uint8_t cert_status;  /* enum td_ocsp_cert_status, of the first SingleResponse */
+	int8_t revocation_reason; /* RFC 5280 CRLReason, -1 when none given */
+	uint16_t n_responses; /* SingleResponses */
+	int64_t produced_at;  /* seconds since the epoch, UTC; 0 when absent */
+	int64_t this_update;
+	int64_t next_update;  /* 0: none given */
+	int64_t revoked_at;   /* 0 unless revoked */
+};
+
 struct td_tcp_evidence {
 	uint32_t retransmissions[2];
 	uint32_t out_of_order[2];
@@ -351,13 +387,38 @@ struct td_session {
 	uint16_t ske_sigalg;   /* signature scheme (TLS 1.2), 0 before 1.2 */
 	/* CertificateRequest (RFC 5246 §7.4.4) */
 	uint16_t cr_n_cas;     /* distinguished names of acceptable CAs */
-	uint16_t cr_n_sigalgs;
+	uint16_t cr_n_sigalgs; /* schemes on the wire; the first TD_MAX_SIGALGS kept */
+	uint16_t cr_sigalgs[TD_MAX_SIGALGS];
+	/* the first TD_MAX_CA_NAMES names as DER (RFC 5280 Name), printed by
+	 * the report through the x509 module; length 0: longer than
+	 * TD_CA_NAME_LEN, not kept */
+	uint8_t cr_n_ca_names;
+	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
+	uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+	struct td_ocsp_facts ocsp; /* the stapled OCSP response, if any */
+	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
+	 * signature scheme, 0 when none was seen */
+	uint16_t cv_sigalg;
 	/* ClientKeyExchange: the encrypted pre-master secret or public value */
 	uint16_t cke_len;
 	/* NewSessionTicket (RFC 5077 §3.3) */
 	uint32_t ticket_lifetime;
 	uint16_t new_ticket_len;
 	bool resumed;          /* abbreviated handshake, or TLS 1.3 PSK */
+	uint8_t resumption;    /* enum td_resumption, by td_session_finish() */
+	/* Whether the full handshake that made the resumed session is in the
+	 * same capture (an earlier connection issued the session ID or the
+	 * ticket): 1 yes, 0 no, -1 cannot tell (a TLS 1.3 ticket travels
+	 * encrypted and was not decrypted). Set by the engine; meaningful
+	 * only when resumed. */
+	int8_t full_handshake_in_capture;
+	uint64_t full_handshake_conn;  /* that connection's id, 0 when none */
+	uint32_t full_handshake_frame; /* its ServerHello or NewSessionTicket */
+	/* NewSessionTickets (TLS <= 1.2 in clear, TLS 1.3 once decrypted):
+	 * SHA-256 of each ticket and its frame, the first TD_MAX_TICKETS */
+	uint8_t n_new_tickets;
+	uint8_t new_ticket_sha256[TD_MAX_TICKETS][32];
+	uint32_t new_ticket_frame[TD_MAX_TICKETS];
 	/* TLS <= 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a handshake
 	 * record after both Finished; by the client (ClientHello) or the
 	 * server (HelloRequest). 0 / -1 when none. */
@@ -409,6 +470,15 @@ struct td_session {
 	const struct td_findings *findings;
 };
 
+/* How a session was resumed. */
+enum td_resumption {
+	TD_RESUME_NONE,       /* full handshake */
+	TD_RESUME_SESSION_ID, /* RFC 5246 §7.3: the server's session cache */
+	TD_RESUME_TICKET,     /* RFC 5077 §3.1: a ticket the client offered */
+	TD_RESUME_PSK,        /* RFC 8446 §2.2: a TLS 1.3 pre-shared key */
+	TD_RESUME_COUNT
+};
+
 enum td_abort_how {
 	TD_ABORT_NONE,
 	TD_ABORT_ALERT,
@@ -446,6 +516,13 @@ const char *td_end_name(enum td_end e);
 const char *td_stage_name(enum td_stage st);
 const char *td_abort_name(enum td_abort_how h);
 const char *td_decrypt_status_name(enum td_decrypt_status st);
+const char *td_resumption_name(enum td_resumption r);
+/* RFC 6960 §4.2.1 response status and §4.2.2 certificate status names. */
+const char *td_ocsp_response_status_name(unsigned status);
+const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st);
+/* A renegotiation was secure: renegotiation_info (or its SCSV) from the
+ * client and renegotiation_info from the server (RFC 5746 §3). */
+bool td_session_reneg_secure(const struct td_session *s);
 const char *td_decrypt_source_name(enum td_decrypt_source src);
 const char *td_pms_result_name(enum td_pms_result r);
 const char *td_finished_check_name(enum td_finished_check c);

@@ -43,6 +43,10 @@ struct td_tls_limits {
 struct td_tls_cert_sink {
 	const struct td_cert *(*cert)(void *user, const uint8_t *der, size_t len);
 	void *user;
+	/* Optional (NULL: the response is only counted): reads a stapled
+	 * DER OCSP response into out (the x509 module's job); der is
+	 * borrowed for the call only. */
+	void (*ocsp)(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out);
 };
 
 /* Secrets for decrypting the handshake ([decrypt], tls_decrypt.c), given

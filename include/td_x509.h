@@ -189,6 +189,21 @@ void td_x509_cache_stats(const struct td_x509_cache *c, struct td_x509_stats *ou
  * On error *out is zeroed. */
 TD_MUST_CHECK enum td_err td_x509_key_facts(const uint8_t *spki, size_t len, struct td_cert_key *out);
 
+/* A DER Name (RFC 5280 §4.1.2.4: a CertificateRequest's acceptable CA) in
+ * the RFC 4514 form the certificates' subjects use, into *out (to be
+ * freed). TD_ERR_MALFORMED when it is not exactly one Name or does not
+ * print, TD_ERR_NOMEM. */
+TD_MUST_CHECK enum td_err td_x509_name_string(const uint8_t *der, size_t len, char **out);
+
+/* Reads a DER OCSPResponse (RFC 6960 §4.2.1) into out: response status,
+ * and for a successful basic response its production time and the first
+ * SingleResponse's status, times and revocation reason. The signature is
+ * not checked (no trust anchors here). out->parsed stays false when the
+ * response does not decode or has trailing bytes; the other fields of out
+ * (seen, frame, length) are left alone. */
+struct td_ocsp_facts;
+void td_x509_ocsp_facts(const uint8_t *der, size_t len, struct td_ocsp_facts *out);
+
 /* ---- chains and names ----------------------------------------------------
  * The functions below decode nothing from the network again: the cache
  * keeps libcrypto's form of every certificate it parsed. They take

@@ -35,16 +35,29 @@
 # second_generation below; run alone (`make-certs.sh --second-generation`)
 # it adds them to an existing PKI without replacing anything else.
 #
+#   client.example.pem / .key      client certificate (clientAuth), EC P-256,
+#                                  CN=client.example, signed by the
+#                                  intermediate
+#   client.example-chain.pem       client leaf + intermediate
+#
 # Private keys are PKCS#8 PEM, unencrypted. Every certificate is valid from now
 # for ten years. Keys are random: running this again produces different keys,
 # which invalidates the committed captures until make-samples.py is re-run too.
 #
 # Usage: samples/make-certs.sh            (needs the openssl 3.x CLI)
+#        samples/make-certs.sh client     only the client certificate, issued
+#                                         by the existing intermediate (the
+#                                         other files stay as they are)
+#        samples/make-certs.sh --second-generation
+#                                         only the renewed leaf and the old
+#                                         intermediate
 
 set -euo pipefail
 
 only_second=false
 [ "${1:-}" = "--second-generation" ] && only_second=true
+only_client=false
+[ "${1:-}" = client ] && only_client=true
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out="$here/keys"
@@ -56,10 +69,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$out"
-$only_second || rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
+$only_second || $only_client || rm -f "$out"/*.pem "$out"/*.key "$out"/*.srl
 
+# serials apart from the full run's and from each other's (the committed
+# client.example.pem and server.example-renewed.pem were made when both
+# partial runs started at 0x2001: the same serial from one issuer)
 serial=4096
 $only_second && serial=8192
+$only_client && serial=12288
 next_serial() { serial=$((serial + 1)); printf '0x%x' "$serial"; }
 
 rsa_key() {   # rsa_key NAME BITS
@@ -147,6 +164,29 @@ if $only_second; then
     exit 0
 fi
 
+# A client certificate for the CertificateRequest sample (EC P-256 keeps
+# the client's flight small).
+client_cert() {
+    cat >"$tmp/client.ext" <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
+    ec_key client.example
+    signed client.example "/O=tlsdiag/CN=client.example" intermediate-ca "$tmp/client.ext"
+    cat "$out/client.example.pem" "$out/intermediate-ca.pem" >"$out/client.example-chain.pem"
+    openssl verify -CAfile "$out/root-ca.pem" -untrusted "$out/intermediate-ca.pem" \
+        "$out/client.example.pem" >/dev/null
+    chmod 644 "$out"/client.example*
+}
+if $only_client; then
+    client_cert
+    echo "make-certs.sh: wrote client.example{.pem,.key,-chain.pem} to $out"
+    exit 0
+fi
+
 # The test root and its intermediate.
 rsa_key root-ca 2048
 self_signed_ca root-ca "/O=tlsdiag/CN=tlsdiag Test Root CA"
@@ -177,6 +217,8 @@ rsa_key mismatch-sent 2048
 signed mismatch-sent "/O=tlsdiag/CN=legacy.server.example" intermediate-ca "$tmp/legacy.ext"
 rsa_key mismatch-real 2048
 signed mismatch-real "/O=tlsdiag/CN=legacy.server.example" intermediate-ca "$tmp/legacy.ext"
+
+client_cert
 
 # Bundles.
 cat "$out/server.example.pem" "$out/intermediate-ca.pem" >"$out/server.example-chain.pem"

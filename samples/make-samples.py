@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = os.path.join(HERE, "keys")
@@ -76,6 +77,9 @@ os.environ["OPENSSL_CONF"] = _openssl_conf_for_tls13()
 import hashlib  # noqa: E402  (these must come after OPENSSL_CONF is set)
 import hmac  # noqa: E402
 import ssl  # noqa: E402
+
+# TLS 1.0 and 1.1 are deprecated in Python's ssl; the samples use them on purpose
+warnings.filterwarnings("ignore", "ssl.TLSVersion.TLSv1", DeprecationWarning)
 
 
 # ---------------------------------------------------------------------------
@@ -296,7 +300,7 @@ class TcpConnection:
     client host would show it. Deterministic: ISNs, IP IDs and TCP timestamps
     are derived from the client port."""
 
-    def __init__(self, client_port, v6=False, server_port=SERVER_PORT):
+    def __init__(self, client_port, v6=False, server_port=SERVER_PORT, start=None):
         self.v6 = v6
         self.mss = MSS_V6 if v6 else MSS_V4
         p = client_port
@@ -311,7 +315,9 @@ class TcpConnection:
                                ip_id=(0x6000 + p) & 0xFFFF,
                                ts_base=1200000000 + p, window=509),
         }
-        self.start = int(time.time() * 1000000)
+        # start: when the SYN goes out (a later connection of the same
+        # capture starts after the one before it)
+        self.start = int(time.time() * 1000000) if start is None else start
         self.now = self.start
         self.packets = []
         self.streams = {"client": bytearray(), "server": bytearray()}
@@ -493,7 +499,7 @@ def certificates_in(records):
     for ctype, _, body in records:
         if ctype != 22:
             continue
-        for mtype, msg in split_handshake(body):
+        for mtype, msg in safe_split(body):      # (encrypted records: none)
             if mtype == 11:
                 lst, i, ders = msg[7:], 0, []
                 while i < len(lst):
@@ -502,6 +508,12 @@ def certificates_in(records):
                     i += 3 + n
                 return ders
     return []
+
+
+VERSION_NAMES = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+# what SSLObject.version() says
+PY_VERSION_NAMES = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2",
+                    "TLSv1.3": "TLS 1.3"}
 
 
 def parse_server_hello(msg):
@@ -524,7 +536,7 @@ def parse_server_hello(msg):
             elif etype == 16:                # ALPN: list length, name length, name
                 alpn = ext[3:3 + ext[2]].decode()
             i += 4 + elen
-    return {0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}[version], cipher, alpn
+    return VERSION_NAMES[version], cipher, alpn
 
 
 def _extension_types(body, i):
@@ -590,7 +602,7 @@ class TlsSession:
     """A client and a server SSLObject connected through memory BIOs, with
     every flight written to a TcpConnection."""
 
-    def __init__(self, tcp, client_ctx, server_ctx, sni, tls13):
+    def __init__(self, tcp, client_ctx, server_ctx, sni, tls13, session=None):
         self.tcp = tcp
         self.tls13 = tls13
         self.sni = sni
@@ -600,7 +612,8 @@ class TlsSession:
             "client": client_ctx.wrap_bio(self.bio_in["client"],
                                           self.bio_out["client"],
                                           server_side=False,
-                                          server_hostname=sni),
+                                          server_hostname=sni,
+                                          session=session),
             "server": server_ctx.wrap_bio(self.bio_in["server"],
                                           self.bio_out["server"],
                                           server_side=True),
@@ -814,6 +827,9 @@ class Sample:
         self.server_key = server_key
         self.server_keylog = server_keylog    # file name in samples/, or None
         self.extra = {}          # more facts for the connection, if any
+        # an abbreviated handshake: no Certificate on the wire (cert_files
+        # []), chain_files still what the session was made with
+        self.resumed = False
 
     def facts(self, filename, linktype):
         tcp, tls = self.tcp, self.tls
@@ -821,18 +837,18 @@ class Sample:
         version, code, alpn = tls.server_hello()
         client = tls.obj["client"]
         if client.version() is not None:
-            assert client.version().replace("v", " ") == version
+            assert PY_VERSION_NAMES[client.version()] == version
         cipher = CIPHERS[code]
         assert cipher == self.expect_cipher, (self.name, cipher)
         if client.cipher() is not None:
             assert CIPHERS[client.cipher()[0]] == cipher, (client.cipher(), cipher)
         if client.selected_alpn_protocol() is not None:
             assert client.selected_alpn_protocol() == alpn
-        visible = version == "TLS 1.2"
+        visible = version != "TLS 1.3"
         on_wire = certificates_in([(t, 0, b) for sd, _, t, b, _ in tls.records
                                    if sd == "server"]) if visible else []
         assert on_wire == [load_der(f) for f in self.cert_files], self.name
-        if visible:
+        if visible and not self.resumed:
             assert self.chain_files == self.cert_files, self.name
         assert self.chain_files, self.name
         leaf = client.getpeercert(binary_form=True) if client.version() else None
@@ -902,16 +918,30 @@ def write_sample(sample, relpath, framing=frame_ethernet,
 # Flight rewriting (what goes on the wire differs from what libssl wrote) and
 # crypto checks
 
-def _libcrypto():
-    """The libcrypto the ssl module is linked with."""
+_LIBS = {}
+
+
+def _linked_lib(stem):
+    """The lib<stem> (crypto, ssl) the ssl module is linked with; one
+    ctypes handle per library, so the argtypes set on it stay."""
+    if stem not in _LIBS:
+        _LIBS[stem] = _find_linked_lib(stem)
+    return _LIBS[stem]
+
+
+def _find_linked_lib(stem):
     try:
         with open("/proc/self/maps") as f:
             for line in f:
-                if "libcrypto" in line:
+                if "lib%s.so" % stem in line:
                     return ctypes.CDLL(line.split()[-1])
     except OSError:
         pass
-    return ctypes.CDLL(ctypes.util.find_library("crypto"))
+    return ctypes.CDLL(ctypes.util.find_library(stem) or "lib%s.so.3" % stem)
+
+
+def _libcrypto():
+    return _linked_lib("crypto")
 
 
 def aes128_gcm_seal(key, nonce, aad, plaintext):
@@ -1167,29 +1197,8 @@ SMTP_BEFORE_TLS = [
 def scenario_smtp_starttls():
     """SMTP on port 25 upgraded with STARTTLS (RFC 3207), then a TLS 1.2
     ECDHE-RSA handshake with SNI, one EHLO inside TLS, and a clean close."""
-    name = "smtp-starttls"
-    version = ssl.TLSVersion.TLSv1_2
-    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
-    cctx = client_context(version, keylog_for(name), ciphers=cipher)
-    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
-                          ciphers=cipher)
-    tcp = TcpConnection(40008, server_port=25)
-    tcp.open()
-    for side, line in SMTP_BEFORE_TLS:
-        tcp.send(side, line)
-    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
-    assert tls.handshake()
-    tls.exchange(b"EHLO client.example\r\n", b"250 mail.server.example\r\n")
-    tls.close_notify("client")
-    tcp.fin("client")
-    tcp.fin("server")
-    tcp.ack("client")
-    sample = Sample(name, tcp, tls, None, SERVER_CHAIN,
-                    "server.example.key", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
-    # the frame of the server's go-ahead: the last plain-text send
-    go_ahead = len(b"".join(l for sd, l in SMTP_BEFORE_TLS if sd == "server")) - 1
-    sample.extra = {"starttls": "SMTP", "starttls_frame": tcp.frame_of("server", go_ahead)}
-    return sample
+    return starttls_connection("smtp-starttls", "SMTP", 40008, 25, SMTP_BEFORE_TLS,
+                               b"EHLO client.example\r\n", b"250 mail.server.example\r\n")
 
 
 def unknown_ca_connection(name, port, version, encrypt_alert=True):
@@ -1322,7 +1331,7 @@ def set_groups(ctx, groups):
     libssl.SSL_CTX_ctrl.restype = ctypes.c_long
     libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
                                     ctypes.c_void_p]
-    ptr = ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+    ptr = ctx_pointer(ctx)
     SSL_CTRL_SET_GROUPS_LIST = 92
     buf = ctypes.create_string_buffer(groups.encode())
     assert libssl.SSL_CTX_ctrl(ptr, SSL_CTRL_SET_GROUPS_LIST, 0,
@@ -1478,6 +1487,582 @@ def scenario_tls13_hrr():
     return sample
 
 
+# ---------------------------------------------------------------------------
+# Older versions, resumption, renegotiation, client certificates, STARTTLS
+# (issue #5's end-to-end samples)
+
+def scenario_tls10():
+    """TLS 1.0, ciphers DEFAULT@SECLEVEL=0 on both sides (OpenSSL 3 refuses
+    TLS 1.0/1.1 at the default security level): a CBC suite with the
+    record's IV implicit (RFC 2246 §6.2.3.2)."""
+    return decrypt_ok_connection("tls10", 40015, ssl.TLSVersion.TLSv1, "DEFAULT@SECLEVEL=0",
+                                 "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")
+
+
+def scenario_tls11():
+    """TLS 1.1 (explicit CBC IV per record, RFC 4346 §6.2.3.2)."""
+    return decrypt_ok_connection("tls11", 40016, ssl.TLSVersion.TLSv1_1, "DEFAULT@SECLEVEL=0",
+                                 "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")
+
+
+GAP_CONNECTIONS = 250000     # microseconds between two connections of one capture
+
+
+def shift_frames(conn, delta):
+    """Frame numbers of a connection's facts moved by delta (its packets
+    come after delta others in the file)."""
+    for key, value in list(conn.items()):
+        if (key.endswith("_frame") or key == "frame") and isinstance(value, int):
+            conn[key] = value + delta
+        elif isinstance(value, dict):
+            shift_frames(value, delta)
+    for a in conn.get("alerts", []):
+        a["frame"] += delta
+
+
+def write_multi(samples_, relpath):
+    """One capture holding the samples' connections one after the other;
+    the facts list every connection with its frames in this file."""
+    path = os.path.join(HERE, relpath)
+    frames, conns = [], []
+    for sample in samples_:
+        facts = sample.facts(os.path.basename(relpath), LINKTYPE_ETHERNET)
+        conn = facts["connections"][0]
+        shift_frames(conn, len(frames))
+        conn["first_frame"] = len(frames) + 1
+        frames += [(p.ts, frame_ethernet(p.ip, p.side)) for p in sample.tcp.packets]
+        conn["last_frame"] = len(frames)
+        conns.append(conn)
+    write_pcap(path, LINKTYPE_ETHERNET, frames)
+    write_facts(os.path.splitext(path)[0] + ".facts.json",
+                {"file": os.path.basename(relpath), "linktype": LINKTYPE_ETHERNET,
+                 "packets": len(frames), "connections": conns})
+    print("wrote %-40s %3d packets" % (relpath, len(frames)))
+
+
+def resumption_pair(name, port, version, how, cipher, iana):
+    """A full handshake on `port`, then a second connection (port + 1) that
+    resumes its session: by session ID (the server issues no ticket), by
+    session ticket (RFC 5077), or TLS 1.3 PSK (RFC 8446 §2.2). Both share
+    one client context, so one key log. Returns the two Samples."""
+    tls13 = version == ssl.TLSVersion.TLSv1_3
+    cctx = client_context(version, keylog_for(name), ciphers=cipher)
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher)
+    if how == "session_id":
+        sctx.options |= ssl.OP_NO_TICKET
+    out, session, start = [], None, None
+    for n in range(2):
+        tcp = TcpConnection(port + n, start=start)
+        tcp.open()
+        tls = TlsSession(tcp, cctx, sctx, "server.example", tls13, session=session)
+        assert tls.handshake()
+        tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+        reused = tls.obj["client"].session_reused
+        assert reused == (n == 1), (name, n, reused)
+        if n == 0:
+            session = tls.obj["client"].session
+            assert session is not None and (session.has_ticket == (how != "session_id")), name
+        tls.close_notify("client")
+        tcp.fin("client")
+        tcp.fin("server")
+        tcp.ack("client")
+        sample = Sample(name, tcp, tls, None, [] if tls13 or n else SERVER_CHAIN,
+                        "server.example.key", iana, chain_files=SERVER_CHAIN)
+        sample.resumed = n == 1
+        ch = tls.hello("client")
+        sh_exts = server_hello_extensions(tls.hello("server"))
+        ch_exts = client_hello_extensions(ch)
+        if n == 1:       # what the resumption rests on, in the hellos
+            if how == "psk":
+                assert 41 in ch_exts and 41 in sh_exts, (ch_exts, sh_exts)
+            elif how == "ticket":
+                assert 35 in ch_exts and ticket_in_client_hello(ch), name
+            else:
+                assert not ticket_in_client_hello(ch), name
+                assert session_id_of(ch) == session_id_of(tls.hello("server")) != b"", name
+        sample.extra = {
+            "resumed": n == 1,
+            "resumption": how if n == 1 else None,
+            "full_handshake_in_capture": None,       # set by the caller
+        }
+        out.append(sample)
+        start = tcp.now + GAP_CONNECTIONS
+    return out
+
+
+def session_id_of(hello):
+    """legacy_session_id of a ClientHello or ServerHello message."""
+    body = hello[4:]
+    return bytes(body[35:35 + body[34]])
+
+
+def ticket_in_client_hello(msg):
+    """The session_ticket extension's contents (RFC 5077 §3.2), b"" when
+    empty or absent."""
+    body = msg[4:]
+    i = 35 + body[34]
+    i += 2 + struct.unpack("!H", body[i:i + 2])[0]
+    i += 1 + body[i]
+    end = i + 2 + struct.unpack("!H", body[i:i + 2])[0]
+    i += 2
+    while i < end:
+        etype, elen = struct.unpack("!HH", body[i:i + 4])
+        if etype == 35:
+            return bytes(body[i + 4:i + 4 + elen])
+        i += 4 + elen
+    return b""
+
+
+def make_resumption(name, port, version, how, cipher, iana):
+    """<name>.pcap: the full handshake and the resumed one; <name>-only.pcap:
+    the resumed connection alone (its full handshake not captured)."""
+    full, resumed = resumption_pair(name, port, version, how, cipher, iana)
+    resumed.extra["full_handshake_in_capture"] = True
+    write_multi([full, resumed], name + ".pcap")
+    resumed.extra["full_handshake_in_capture"] = False
+    write_multi([resumed], name + "-only.pcap")
+    shutil.copyfile(keylog_for(name), keylog_for(name + "-only"))
+
+
+def _libssl():
+    return _linked_lib("ssl")
+
+
+def ssl_pointer(sslobject):
+    """The SSL * of an ssl.SSLObject: its _sslobj is CPython's PySSLSocket,
+    where the pointer follows PyObject_HEAD and the socket weakref.
+    Checked by the caller with SSL_version."""
+    return ctypes.c_void_p.from_address(
+        id(sslobject._sslobj) + 3 * ctypes.sizeof(ctypes.c_void_p)).value
+
+
+def pump(tls, side):
+    """Let `side` read what came in (a renegotiation runs inside SSL_read)
+    and put what it wrote on the wire."""
+    try:
+        got = tls.obj[side].read(4096)
+        assert got == b"", got
+    except ssl.SSLWantReadError:
+        pass
+    return tls.flush(side)
+
+
+def scenario_tls12_renegotiation():
+    """TLS 1.2 with a server-initiated secure renegotiation (RFC 5746):
+    after one request and response, the server sends a HelloRequest
+    (SSL_renegotiate through ctypes: Python's ssl has no call for it), the
+    client answers with a new ClientHello, and a second full handshake runs
+    inside the encrypted connection; then a second request and response."""
+    name, port = "tls12-renegotiation", 40023
+    v12 = ssl.TLSVersion.TLSv1_2
+    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+    cctx, sctx = decrypt_contexts(name, v12, cipher)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    lib = _libssl()
+    lib.SSL_version.argtypes = [ctypes.c_void_p]
+    lib.SSL_renegotiate.argtypes = [ctypes.c_void_p]
+    lib.SSL_renegotiate_pending.argtypes = [ctypes.c_void_p]
+    lib.SSL_do_handshake.argtypes = [ctypes.c_void_p]
+    lib.SSL_ctrl.restype = ctypes.c_long
+    lib.SSL_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    server = ssl_pointer(tls.obj["server"])
+    assert lib.SSL_version(server) == 0x0303
+    first = len(tls.records)
+    assert lib.SSL_renegotiate(server) == 1
+    lib.SSL_do_handshake(server)             # writes the HelloRequest
+    assert tls.flush("server"), "no HelloRequest"
+    hello_request = tls.records[first]
+    for _ in range(6):
+        moved = pump(tls, "client") + pump(tls, "server")
+        if not moved and not lib.SSL_renegotiate_pending(server):
+            break
+    assert not lib.SSL_renegotiate_pending(server), "renegotiation did not finish"
+    SSL_CTRL_GET_NUM_RENEGOTIATIONS = 10
+    assert lib.SSL_ctrl(server, SSL_CTRL_GET_NUM_RENEGOTIATIONS, 0, None) == 1
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    # RFC 5746 §3.6: the ServerHello of the first handshake has
+    # renegotiation_info (0xff01), so the renegotiation is the secure kind
+    assert 0xFF01 in server_hello_extensions(tls.hello("server"))
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    server_keylog=os.path.basename(server_keylog_for(name)))
+    sample.extra = {"renegotiation": {
+        "by": "server",
+        "frame": tcp.frame_of("server", hello_request[1]),
+        "secure": True,
+    }}
+    return sample
+
+
+# RFC 8446 §4.2.3 names (IANA TLS SignatureScheme registry) of the codes
+# libssl sends
+SIGSCHEME_NAMES = {
+    0x0201: "rsa_pkcs1_sha1", 0x0203: "ecdsa_sha1", 0x0401: "rsa_pkcs1_sha256",
+    # TLS 1.2 hash/signature pairs (RFC 5246 §7.4.1.4.1) without an RFC 8446 name
+    0x0202: "dsa_sha1", 0x0301: "rsa_pkcs1_sha224", 0x0302: "dsa_sha224",
+    0x0303: "ecdsa_sha224", 0x0402: "dsa_sha256", 0x0502: "dsa_sha384",
+    0x0602: "dsa_sha512",
+    0x0403: "ecdsa_secp256r1_sha256", 0x0501: "rsa_pkcs1_sha384",
+    0x0503: "ecdsa_secp384r1_sha384", 0x0601: "rsa_pkcs1_sha512",
+    0x0603: "ecdsa_secp521r1_sha512", 0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384", 0x0806: "rsa_pss_rsae_sha512", 0x0807: "ed25519",
+    0x0808: "ed448", 0x0809: "rsa_pss_pss_sha256", 0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512", 0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
+    0x081B: "ecdsa_brainpoolP384r1tls13_sha384", 0x081C: "ecdsa_brainpoolP512r1tls13_sha512",
+}
+
+
+def handshake_message(tls, side, mtype):
+    """The first clear handshake message of this type from `side`."""
+    for sd, _, ctype, body, _ in tls.records:
+        if sd == side and ctype == 22:
+            try:
+                msgs = split_handshake(body)
+            except AssertionError:       # an encrypted record
+                continue
+            for t, msg in msgs:
+                if t == mtype:
+                    return msg
+    return None
+
+
+def openssl_subject(pem_text):
+    r = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253"],
+                       input=pem_text, capture_output=True, text=True, check=True)
+    return r.stdout.strip().split("=", 1)[1]
+
+
+def scenario_tls12_client_cert():
+    """TLS 1.2 with a client certificate (RFC 5246 §7.4.4, §7.4.6,
+    §7.4.8): the server (CERT_REQUIRED) sends a CertificateRequest naming
+    the two CAs of keys/chain.pem (set with SSL_CTX_set_client_CA_list
+    through ctypes), the client answers with client.example + the
+    intermediate and a CertificateVerify."""
+    name, port = "tls12-client-cert", 40030
+    v12 = ssl.TLSVersion.TLSv1_2
+    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+    cctx, sctx = decrypt_contexts(name, v12, cipher)
+    cctx.load_cert_chain(key_path("client.example-chain.pem"), key_path("client.example.key"))
+    sctx.verify_mode = ssl.CERT_REQUIRED
+    sctx.load_verify_locations(cafile=key_path("root-ca.pem"))
+    lib = _libssl()
+    lib.SSL_load_client_CA_file.restype = ctypes.c_void_p
+    lib.SSL_load_client_CA_file.argtypes = [ctypes.c_char_p]
+    lib.SSL_CTX_set_client_CA_list.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    cas = lib.SSL_load_client_CA_file(key_path("chain.pem").encode())
+    assert cas
+    lib.SSL_CTX_set_client_CA_list(ctx_pointer(sctx), cas)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    assert tls.obj["server"].getpeercert(binary_form=True) == load_der("client.example.pem")
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    # RFC 5246 §7.4.4: certificate_types<1..2^8-1>,
+    # supported_signature_algorithms<2..2^16-2>, certificate_authorities<0..2^16-1>
+    cr = handshake_message(tls, "server", 13)[4:]
+    i = 1 + cr[0]
+    n = struct.unpack("!H", cr[i:i + 2])[0]
+    sigalgs = [SIGSCHEME_NAMES[c] for c in struct.unpack("!%dH" % (n // 2), cr[i + 2:i + 2 + n])]
+    i += 2 + n
+    end = i + 2 + struct.unpack("!H", cr[i:i + 2])[0]
+    i += 2
+    ca_ders = []
+    while i < end:
+        m = struct.unpack("!H", cr[i:i + 2])[0]
+        ca_ders.append(cr[i + 2:i + 2 + m])
+        i += 2 + m
+    with open(key_path("chain.pem")) as f:
+        pems = ["-----BEGIN" + p for p in f.read().split("-----BEGIN")[1:]]
+    names = [openssl_subject(p) for p in pems]
+    assert len(ca_ders) == len(names) == 2, ca_ders
+    # RFC 5246 §7.4.8: digitally-signed struct, the scheme first
+    cv = handshake_message(tls, "client", 15)[4:]
+    scheme = SIGSCHEME_NAMES[struct.unpack("!H", cv[:2])[0]]
+    client_chain = ["client.example.pem", "intermediate-ca.pem"]
+    on_wire = certificates_in([(t, 0, b) for sd, _, t, b, _ in tls.records if sd == "client"])
+    assert on_wire == [load_der(f) for f in client_chain]
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    server_keylog=os.path.basename(server_keylog_for(name)))
+    sample.extra = {
+        "certificate_request": {
+            "frame": tcp.frame_of("server", next(o for sd, o, t, b, _ in tls.records
+                                                 if sd == "server" and t == 22
+                                                 and 13 in [m for m, _ in safe_split(b)])),
+            "certificate_authorities": names,
+            "signature_algorithms": sigalgs,
+        },
+        "client_cert_files": ["keys/" + f for f in client_chain],
+        "certificate_verify_scheme": scheme,
+    }
+    return sample
+
+
+def safe_split(body):
+    try:
+        return split_handshake(body)
+    except AssertionError:
+        return []
+
+
+def ctx_pointer(ctx):
+    """The SSL_CTX * of an ssl.SSLContext: it follows PyObject_HEAD in
+    CPython's PySSLContext."""
+    return ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
+
+
+def ocsp_response_for(leaf, issuer, issuer_key):
+    """A DER OCSP response (RFC 6960) saying `leaf` is good, signed by its
+    issuer, valid 7 days, without the signer's certificate: made with the
+    openssl CLI (a one-line index, a request, the responder)."""
+    def x509(*args):
+        return subprocess.run(["openssl", "x509", "-in", key_path(leaf), "-noout", *args],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    serial = x509("-serial").split("=", 1)[1]
+    end = time.strptime(x509("-enddate").split("=", 1)[1], "%b %d %H:%M:%S %Y GMT")
+    subject = x509("-subject", "-nameopt", "compat").split("=", 1)[1].strip()
+    index, req, resp = (os.path.join(TMP, n) for n in ("ocsp-index.txt", "ocsp-req.der",
+                                                         "ocsp-resp.der"))
+    with open(index, "w") as f:
+        f.write("V\t%s\t\t%s\tunknown\t%s\n" % (time.strftime("%y%m%d%H%M%SZ", end), serial,
+                                                subject))
+    subprocess.run(["openssl", "ocsp", "-issuer", key_path(issuer), "-cert", key_path(leaf),
+                    "-no_nonce", "-reqout", req], check=True, capture_output=True)
+    subprocess.run(["openssl", "ocsp", "-index", index, "-rsigner", key_path(issuer),
+                    "-rkey", key_path(issuer_key), "-CA", key_path(issuer), "-reqin", req,
+                    "-respout", resp, "-ndays", "7", "-resp_no_certs"],
+                   check=True, capture_output=True)
+    with open(resp, "rb") as f:
+        der = f.read()
+    text = subprocess.run(["openssl", "ocsp", "-respin", resp, "-resp_text", "-noverify"],
+                          check=True, capture_output=True, text=True).stdout
+
+    def field(label):
+        line = next(l for l in text.splitlines() if l.strip().startswith(label + ":"))
+        return line.split(":", 1)[1].strip()
+
+    def iso(value):      # "Nov 28 18:52:43 2026 GMT", as openssl prints it
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                             time.strptime(" ".join(value.split()), "%b %d %H:%M:%S %Y GMT"))
+    facts = {
+        "response_status": field("OCSP Response Status").split()[0],
+        "cert_status": field("Cert Status"),
+        "produced_at": iso(field("Produced At")),
+        "this_update": iso(field("This Update")),
+        "next_update": iso(field("Next Update")),
+        "length": len(der),
+    }
+    return der, facts
+
+
+# SSL_CTX_set_tlsext_status_cb's callback: int (*)(SSL *, void *)
+STATUS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB = 63
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE = 65
+SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP = 70
+SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP = 71
+TLSEXT_STATUSTYPE_ocsp = 1
+
+
+def staple_ocsp(sctx, cctx, der, keep):
+    """The client asks for the certificate status (status_request, RFC 6066
+    §8) and the server staples `der` in a CertificateStatus message, set
+    from its status callback (SSL_set_tlsext_status_ocsp_resp takes a
+    buffer from OPENSSL_malloc and frees it). `keep` holds the callback
+    for as long as libssl may call it."""
+    libssl, libcrypto = _libssl(), _libcrypto()
+    libssl.SSL_ctrl.restype = libssl.SSL_CTX_ctrl.restype = ctypes.c_long
+    libssl.SSL_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+    libssl.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
+                                    ctypes.c_void_p]
+    libssl.SSL_CTX_callback_ctrl.restype = ctypes.c_long
+    libssl.SSL_CTX_callback_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    libcrypto.CRYPTO_malloc.restype = ctypes.c_void_p
+    libcrypto.CRYPTO_malloc.argtypes = [ctypes.c_size_t, ctypes.c_char_p, ctypes.c_int]
+
+    def on_status(ssl_ptr, _arg):
+        buf = libcrypto.CRYPTO_malloc(len(der), b"make-samples.py", 0)
+        ctypes.memmove(buf, der, len(der))
+        ok = libssl.SSL_ctrl(ssl_ptr, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, len(der), buf)
+        return 0 if ok == 1 else 2          # SSL_TLSEXT_ERR_OK / _ALERT_FATAL
+    keep.append(STATUS_CB(on_status))
+    assert libssl.SSL_CTX_callback_ctrl(ctx_pointer(sctx), SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+                                        ctypes.cast(keep[-1], ctypes.c_void_p)) == 1
+    assert libssl.SSL_CTX_ctrl(ctx_pointer(cctx), SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,
+                               TLSEXT_STATUSTYPE_ocsp, None) == 1
+
+
+def scenario_tls12_ocsp_stapled():
+    """TLS 1.2 ECDHE-RSA; the client sends status_request and the server
+    staples an OCSP response for its leaf (made here with openssl ocsp,
+    signed by the intermediate) in a CertificateStatus message (RFC 6066
+    §8) after its Certificate."""
+    name, port = "tls12-ocsp-stapled", 40031
+    v12 = ssl.TLSVersion.TLSv1_2
+    cctx, sctx = decrypt_contexts(name, v12, "ECDHE-RSA-AES128-GCM-SHA256")
+    der, facts = ocsp_response_for("server.example.pem", "intermediate-ca.pem",
+                                   "intermediate-ca.key")
+    keep = []
+    staple_ocsp(sctx, cctx, der, keep)
+    tcp = TcpConnection(port)
+    tcp.open()
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    # the client's libssl holds exactly the response the server stapled
+    libssl = _libssl()
+    got = ctypes.c_void_p()
+    n = libssl.SSL_ctrl(ssl_pointer(tls.obj["client"]), SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP,
+                        0, ctypes.byref(got))
+    assert n == len(der) and ctypes.string_at(got, n) == der, n
+    tls.exchange(HTTP_REQUEST, HTTP_RESPONSE)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    # the frame of the CertificateStatus message's first byte
+    offset = None
+    for sd, rec_off, ctype, body, _ in tls.records:
+        if sd == "server" and ctype == 22:
+            pos = 0
+            for mtype, msg in safe_split(body):
+                if mtype == 22:
+                    offset = rec_off + 5 + pos
+                    assert msg[4] == TLSEXT_STATUSTYPE_ocsp and msg[8:] == der
+                pos += len(msg)
+    assert offset is not None, "no CertificateStatus"
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN, "server.example.key",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                    server_keylog=os.path.basename(server_keylog_for(name)))
+    sample.extra = {"ocsp_staple": dict(facts, frame=tcp.frame_of("server", offset))}
+    return sample
+
+
+# Plain-text exchanges up to the upgrade, one per protocol. The last line
+# is the server's go-ahead; after it both sides speak TLS.
+LDAP_STARTTLS_OID = b"1.3.6.1.4.1.1466.20037"
+
+
+def ber(tag, content):
+    assert len(content) < 128
+    return bytes([tag, len(content)]) + content
+
+
+STARTTLS_SCRIPTS = {
+    # RFC 9051 §6.2.1
+    "IMAP": (143, [
+        ("server", b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] server.example ready\r\n"),
+        ("client", b"a001 CAPABILITY\r\n"),
+        ("server", b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n"
+                   b"a001 OK CAPABILITY completed\r\n"),
+        ("client", b"a002 STARTTLS\r\n"),
+        ("server", b"a002 OK Begin TLS negotiation now\r\n"),
+    ], (b"a003 NOOP\r\n", b"a003 OK NOOP completed\r\n")),
+    # RFC 2595 §4
+    "POP3": (110, [
+        ("server", b"+OK POP3 server.example ready\r\n"),
+        ("client", b"CAPA\r\n"),
+        ("server", b"+OK Capability list follows\r\nUSER\r\nSTLS\r\n.\r\n"),
+        ("client", b"STLS\r\n"),
+        ("server", b"+OK Begin TLS negotiation\r\n"),
+    ], (b"NOOP\r\n", b"+OK\r\n")),
+    # RFC 4217 §4
+    "FTP": (21, [
+        ("server", b"220 server.example FTP server ready\r\n"),
+        ("client", b"FEAT\r\n"),
+        ("server", b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n"),
+        ("client", b"AUTH TLS\r\n"),
+        ("server", b"234 AUTH TLS successful\r\n"),
+    ], (b"PBSZ 0\r\n", b"200 PBSZ=0\r\n")),
+    # RFC 6120 §5.4
+    "XMPP": (5222, [
+        ("client", b"<?xml version='1.0'?><stream:stream to='server.example' "
+                   b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                   b"version='1.0'>"),
+        ("server", b"<?xml version='1.0'?><stream:stream from='server.example' "
+                   b"id='tlsdiag-1' xmlns='jabber:client' "
+                   b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+                   b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+                   b"<required/></starttls></stream:features>"),
+        ("client", b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+        ("server", b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    ], (b"<?xml version='1.0'?><stream:stream to='server.example' xmlns='jabber:client' "
+        b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>",
+        b"<?xml version='1.0'?><stream:stream from='server.example' id='tlsdiag-2' "
+        b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+        b"version='1.0'>")),
+    # RFC 4511 §4.14: ExtendedRequest [APPLICATION 23] { requestName [0] },
+    # ExtendedResponse [APPLICATION 24] { resultCode success, matchedDN "",
+    # diagnosticMessage "", responseName [10] }
+    "LDAP": (389, [
+        ("client", ber(0x30, ber(0x02, b"\x01") + ber(0x77, ber(0x80, LDAP_STARTTLS_OID)))),
+        ("server", ber(0x30, ber(0x02, b"\x01") + ber(0x78, ber(0x0A, b"\x00") + ber(0x04, b"")
+                                                       + ber(0x04, b"")
+                                                       + ber(0x8A, LDAP_STARTTLS_OID)))),
+    ], (ber(0x30, ber(0x02, b"\x02") + ber(0x60, ber(0x02, b"\x03") + ber(0x04, b"")
+                                                 + ber(0x80, b""))),   # anonymous bind
+        ber(0x30, ber(0x02, b"\x02") + ber(0x61, ber(0x0A, b"\x00") + ber(0x04, b"")
+                                                 + ber(0x04, b""))))),
+    # PostgreSQL protocol §55.2.10: SSLRequest (length 8, code 80877103), 'S'
+    "PostgreSQL": (5432, [
+        ("client", struct.pack("!II", 8, 80877103)),
+        ("server", b"S"),
+    ], (struct.pack("!II", 8, 196608) + b"", b"R\x00\x00\x00\x08\x00\x00\x00\x00")),
+}
+
+STARTTLS_PORTS = {"IMAP": 40024, "POP3": 40025, "FTP": 40026, "XMPP": 40027, "LDAP": 40028,
+                  "PostgreSQL": 40029}
+
+
+def starttls_connection(name, proto, client_port, server_port, script, request, response):
+    """A plain-text exchange that ends in the server's go-ahead, then a
+    TLS 1.2 ECDHE-RSA handshake with SNI, one request and response inside
+    TLS, and a clean close."""
+    version = ssl.TLSVersion.TLSv1_2
+    cipher = "ECDHE-RSA-AES128-GCM-SHA256"
+    cctx = client_context(version, keylog_for(name), ciphers=cipher)
+    sctx = server_context(version, "server.example-chain.pem", "server.example.key",
+                          ciphers=cipher)
+    tcp = TcpConnection(client_port, server_port=server_port)
+    tcp.open()
+    for side, line in script:
+        tcp.send(side, line)
+    assert script[-1][0] == "server"
+    tls = TlsSession(tcp, cctx, sctx, "server.example", False)
+    assert tls.handshake()
+    tls.exchange(request, response)
+    tls.close_notify("client")
+    tcp.fin("client")
+    tcp.fin("server")
+    tcp.ack("client")
+    sample = Sample(name, tcp, tls, None, SERVER_CHAIN,
+                    "server.example.key", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    # the frame of the server's go-ahead: the last plain-text send
+    go_ahead = len(b"".join(l for sd, l in script if sd == "server")) - 1
+    sample.extra = {"starttls": proto, "starttls_frame": tcp.frame_of("server", go_ahead)}
+    return sample
+
+
+def make_starttls(proto):
+    server_port, script, (request, response) = STARTTLS_SCRIPTS[proto]
+    name = proto.lower() + "-starttls"
+    write_sample(starttls_connection(name, proto, STARTTLS_PORTS[proto], server_port, script,
+                                     request, response), name + ".pcap")
+
+
 def in_child_with_tls13_suites(suites, name, make):
     """Runs make() here when libssl was configured with these TLS 1.3
     suites, else this script again for `name` alone, with them."""
@@ -1508,6 +2093,24 @@ ONE_BY_ONE = {
     "tls12-sni-cert-change": scenario_tls12_sni_cert_change,
     "tls12-chain-broken": lambda: write_sample(scenario_tls12_chain_broken(),
                                                "tls12-chain-broken.pcap"),
+    "tls10": lambda: write_sample(scenario_tls10(), "tls10.pcap"),
+    "tls11": lambda: write_sample(scenario_tls11(), "tls11.pcap"),
+    "tls12-resume-session-id": lambda: make_resumption(
+        "tls12-resume-session-id", 40017, ssl.TLSVersion.TLSv1_2, "session_id",
+        "ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+    "tls12-resume-ticket": lambda: make_resumption(
+        "tls12-resume-ticket", 40019, ssl.TLSVersion.TLSv1_2, "ticket",
+        "ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+    "tls13-resume-psk": lambda: make_resumption(
+        "tls13-resume-psk", 40021, ssl.TLSVersion.TLSv1_3, "psk", None,
+        "TLS_AES_128_GCM_SHA256"),
+    "tls12-renegotiation": lambda: write_sample(scenario_tls12_renegotiation(),
+                                                "tls12-renegotiation.pcap"),
+    "tls12-client-cert": lambda: write_sample(scenario_tls12_client_cert(),
+                                              "tls12-client-cert.pcap"),
+    "starttls": lambda: [make_starttls(p) for p in STARTTLS_SCRIPTS],
+    "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
+                                               "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(
         "TLS_AES_256_GCM_SHA384", "tls13-aes256",
         lambda: write_sample(scenario_tls13_aes256(), "tls13-aes256.pcap")),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "td_classify.h"
+#include "td_digest.h"
 #include "td_flow.h"
 #include "td_reader.h"
 #include "td_ovpn.h"
@@ -24,6 +25,8 @@ struct conn {
 	bool win_zero[2]; /* the last ACK from this side advertised window 0 */
 	bool content_known; /* the first stream bytes were looked at */
 	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
+	bool sid_offered;   /* its session ID went into the engine's resumables */
+	uint8_t tickets_offered; /* as many of its NewSessionTickets */
 	bool ovpn;          /* the TLS is in an OpenVPN control channel */
 	union {
 		struct td_starttls st;
@@ -71,6 +74,18 @@ struct frag_frames {
 	struct frag_frame *done;
 };
 
+/* What an earlier full handshake left for a later connection to resume
+ * with: a session ID (RFC 5246 §7.4.1.3) or a ticket (RFC 5077 §3.3,
+ * RFC 8446 §4.6.1), as a SHA-256 digest. */
+enum { RESUME_KEY_SESSION_ID, RESUME_KEY_TICKET };
+#define TD_ENGINE_RESUMABLES 1024 /* the newest are kept (a ring) */
+struct resumable {
+	uint8_t digest[TD_SHA256_LEN];
+	uint8_t kind;
+	uint32_t frame;
+	uint64_t conn;
+};
+
 struct td_engine {
 	struct td_engine_config cfg;
 	struct td_x509_cache *cache;
@@ -89,6 +104,8 @@ struct td_engine {
 	struct td_time cur_ts;
 	struct raw_frame raw;
 	struct frag_frames frags;
+	struct resumable resumables[TD_ENGINE_RESUMABLES];
+	size_t n_resumables; /* ever added; the ring holds the last ones */
 };
 
 /* idle_timeout[] is indexed by the flow table's states */
@@ -168,6 +185,83 @@ static void ovpn_tls(void *user, int dir, const uint8_t *p, size_t n)
 	td_tls_feed(&c->tls, &c->s, &e->cert_sink, dir, p, n, e->cur_frame, e->cur_ts);
 }
 
+/* ---- resumption: is the full handshake in the same capture? ------------ */
+
+static void add_resumable(struct td_engine *e, int kind, const uint8_t digest[TD_SHA256_LEN],
+			  uint64_t conn, uint32_t frame)
+{
+	struct resumable *r = &e->resumables[e->n_resumables++ % TD_ENGINE_RESUMABLES];
+	memcpy(r->digest, digest, TD_SHA256_LEN);
+	r->kind = (uint8_t)kind;
+	r->conn = conn;
+	r->frame = frame;
+}
+
+/* After each piece of a full handshake (the server sent its Certificate,
+ * so it is no resumption; in TLS 1.3 seen only decrypted, like its
+ * tickets): its session ID and every new ticket. Those of resumed
+ * connections are left out, also a ticket renewed before the abbreviated
+ * handshake is known as such: the full handshake behind them is the
+ * earlier one. */
+static void offer_resumables(struct td_engine *e, struct conn *c)
+{
+	const struct td_session *s = &c->s;
+	uint8_t digest[TD_SHA256_LEN];
+
+	if (s->resumed || !s->sh.seen || s->sh.hello_retry_request || !s->total_certs)
+		return;
+	if (!c->sid_offered && s->sh.session_id_len && !td_session_is_tls13(s)) {
+		td_sha256(s->sh.session_id, s->sh.session_id_len, digest);
+		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh.frame);
+		c->sid_offered = true;
+	}
+	for (; c->tickets_offered < s->n_new_tickets; c->tickets_offered++)
+		add_resumable(e, RESUME_KEY_TICKET, s->new_ticket_sha256[c->tickets_offered], s->id,
+			      s->new_ticket_frame[c->tickets_offered]);
+}
+
+static const struct resumable *find_resumable(const struct td_engine *e, int kind,
+					      const uint8_t digest[TD_SHA256_LEN])
+{
+	size_t n = e->n_resumables < TD_ENGINE_RESUMABLES ? e->n_resumables : TD_ENGINE_RESUMABLES;
+	/* newest first: the session most recently issued under this key */
+	for (size_t i = 0; i < n; i++) {
+		const struct resumable *r =
+			&e->resumables[(e->n_resumables - 1 - i) % TD_ENGINE_RESUMABLES];
+		if (r->kind == kind && memcmp(r->digest, digest, TD_SHA256_LEN) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* A resumed session: the earlier connection that issued what it resumed
+ * with. TLS 1.3 tickets are encrypted, so without a decrypted
+ * NewSessionTicket the answer is "cannot tell". */
+static void find_full_handshake(const struct td_engine *e, struct td_session *s)
+{
+	const struct resumable *r = NULL;
+	uint8_t digest[TD_SHA256_LEN];
+
+	s->full_handshake_in_capture = -1;
+	if (!s->resumed)
+		return;
+	if (s->resumption == TD_RESUME_PSK && s->ch.has_psk_identity)
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.psk_identity_sha256);
+	if (s->resumption == TD_RESUME_TICKET)
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.ticket_sha256);
+	if (!r && s->resumption != TD_RESUME_PSK && s->ch.session_id_len) {
+		td_sha256(s->ch.session_id, s->ch.session_id_len, digest);
+		r = find_resumable(e, RESUME_KEY_SESSION_ID, digest);
+	}
+	if (r) {
+		s->full_handshake_in_capture = 1;
+		s->full_handshake_conn = r->conn;
+		s->full_handshake_frame = r->frame;
+	} else {
+		s->full_handshake_in_capture = s->resumption == TD_RESUME_PSK ? -1 : 0;
+	}
+}
+
 static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
 			   struct td_time ts)
 {
@@ -184,6 +278,9 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 	}
 	if (c->plain && !c->st.d[dir].tls) {
 		size_t k = td_starttls_feed(&c->st, dir, p, n, frame);
+		/* the command may name another protocol than the greeting
+		 * suggested (FTP's "AUTH TLS" after a 220 like SMTP's) */
+		c->s.starttls = c->st.proto;
 		if (c->st.state == TD_STARTTLS_UPGRADED)
 			c->s.starttls_frame = c->st.upgrade_frame;
 		p += k;
@@ -192,6 +289,7 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 			return;
 	}
 	td_tls_feed(&c->tls, &c->s, &e->cert_sink, dir, p, n, frame, ts);
+	offer_resumables(e, c);
 }
 
 static void on_stream_gap(void *user, int dir, uint64_t missing, uint32_t frame,
@@ -199,6 +297,12 @@ static void on_stream_gap(void *user, int dir, uint64_t missing, uint32_t frame,
 {
 	struct td_engine *e = user;
 	td_tls_gap(&e->cur->tls, &e->cur->s, dir, missing, frame, ts);
+}
+
+static void on_ocsp(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	(void)user;
+	td_x509_ocsp_facts(der, len, out);
 }
 
 static const struct td_cert *on_cert(void *user, const uint8_t *der, size_t len)
@@ -427,6 +531,8 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	classify_done(e, c);
 	copy_tcp_evidence(c);
 	td_session_finish(&c->s);
+	offer_resumables(e, c);
+	find_full_handshake(e, &c->s);
 	if (c->s.is_tls) {
 		e->st.tls++;
 		e->emit(e->user, &c->s);
@@ -951,6 +1057,7 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 	e->sink.gap = on_stream_gap;
 	e->sink.user = e;
 	e->cert_sink.cert = on_cert;
+	e->cert_sink.ocsp = on_ocsp;
 	e->cert_sink.user = e;
 	return e;
 }

@@ -104,7 +104,16 @@ static const char *dec_result_name(long c)
 
 #define IDS(a) .ids = (a), .n_ids = N_OF(a)
 #define NAMED(fn, n) .name = (fn), .count = (n)
+static const char *const resumption_ids[] = {
+	[TD_RESUME_NONE] = "none", [TD_RESUME_SESSION_ID] = "session_id",
+	[TD_RESUME_TICKET] = "ticket", [TD_RESUME_PSK] = "psk",
+};
+static const char *const ocsp_status_ids[] = {
+	[TD_OCSP_GOOD] = "good", [TD_OCSP_REVOKED] = "revoked", [TD_OCSP_UNKNOWN] = "unknown",
+};
 static const struct rf_enum en_dir = { IDS(dir_ids) };
+static const struct rf_enum en_resumption = { IDS(resumption_ids) };
+static const struct rf_enum en_ocsp_status = { IDS(ocsp_status_ids) };
 static const struct rf_enum en_level = { IDS(level_ids) };
 static const struct rf_enum en_outcome = { IDS(outcome_ids) };
 static const struct rf_enum en_end = { NAMED(end_name, TD_END_COUNT) };
@@ -426,6 +435,22 @@ GET(g_mac)
 		cstr(v, ci->mac);
 }
 GET(g_resumed) { num(v, S->resumed); }
+GET(g_resumption) { num(v, S->resumption); }
+GET(g_full_hs_in_capture)
+{
+	if (S->resumed && S->full_handshake_in_capture >= 0)
+		num(v, S->full_handshake_in_capture);
+}
+GET(g_ocsp_status)
+{
+	if (S->ocsp.seen && S->ocsp.parsed && S->ocsp.cert_status != TD_OCSP_NONE)
+		num(v, S->ocsp.cert_status);
+}
+GET(g_reneg_secure)
+{
+	if (S->reneg_frame && (S->reneg_by == 0 || S->reneg_by == 1))
+		num(v, td_session_reneg_secure(S));
+}
 GET(g_reneg_by)
 {
 	if (S->reneg_frame && (S->reneg_by == 0 || S->reneg_by == 1))
@@ -874,6 +899,16 @@ static const struct rf_field fields[] = {
 	SF("tls.enc", RF_STR, g_enc, "encryption of the chosen suite: AES_128_GCM, RC4_128"),
 	SF("tls.mac", RF_STR, g_mac, "MAC of the chosen suite: SHA256, SHA, MD5"),
 	SF("tls.resumed", RF_BOOL, g_resumed, "abbreviated handshake or TLS 1.3 PSK"),
+	SE("tls.resumption", &en_resumption, g_resumption,
+	   "how the session was resumed: none, session_id, ticket, psk"),
+	SF("tls.full_handshake_in_capture", RF_BOOL, g_full_hs_in_capture,
+	   "resumed: an earlier connection of the capture issued the session ID or ticket; "
+	   "absent when not resumed or when it cannot be told (TLS 1.3 tickets not decrypted)"),
+	SE("tls.ocsp_status", &en_ocsp_status, g_ocsp_status,
+	   "the stapled OCSP response's certificate status: good, revoked, unknown; absent "
+	   "without a staple that decodes"),
+	SF("tls.renegotiation_secure", RF_BOOL, g_reneg_secure,
+	   "the renegotiation was secure (RFC 5746); absent without one"),
 	SF("tls.hrr", RF_BOOL, g_hrr, "a HelloRetryRequest came first"),
 	SE("tls.renegotiation_by", &en_dir, g_reneg_by,
 	   "who started a renegotiation (TLS <= 1.2); absent without one"),

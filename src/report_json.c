@@ -127,6 +127,48 @@ static json_t *j_name16(const char *(*lookup)(uint16_t), uint16_t v)
 	return json_string(td_names_fmt16(buf, sizeof buf, lookup, v));
 }
 
+static json_t *j_epoch_or_null(int64_t sec)
+{
+	return sec ? j_time((struct td_time){ sec, 0 }) : json_null();
+}
+
+/* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
+static json_t *j_ocsp(const struct td_ocsp_facts *o)
+{
+	if (!o->seen)
+		return json_null();
+	return json_pack("{s:o,s:I,s:b,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "frame", j_frame(o->frame),
+			 "length", (json_int_t)o->length, "parsed", o->parsed, "response_status",
+			 o->parsed ? j_str_or_null(td_ocsp_response_status_name(o->response_status))
+				   : json_null(),
+			 "cert_status",
+			 j_str_or_null(td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status)),
+			 "revocation_reason",
+			 o->revocation_reason >= 0 ? json_integer(o->revocation_reason) : json_null(),
+			 "responses", (json_int_t)o->n_responses, "produced_at",
+			 j_epoch_or_null(o->produced_at), "this_update", j_epoch_or_null(o->this_update),
+			 "next_update", j_epoch_or_null(o->next_update), "revoked_at",
+			 j_epoch_or_null(o->revoked_at));
+}
+
+/* The CertificateRequest's first CA names as the subjects print; null for
+ * one too long to keep or that does not decode. */
+static json_t *j_ca_names(const struct td_session *s)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
+		char *name = td_report_ca_name(s, i);
+		json_t *v = name ? td_report_json_cstr(name) : json_null();
+		free(name);
+		if (json_array_append_new(a, v) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static json_t *j_names16(const uint16_t *v, size_t n, const char *(*lookup)(uint16_t))
 {
 	json_t *a = json_array();
@@ -375,10 +417,23 @@ static json_t *j_tls(const struct td_session *s)
 				 : json_null());
 	}
 	put(&b, "resumed", json_boolean(s->resumed));
+	put(&b, "resumption",
+	    s->resumed
+		    ? json_pack("{s:s,s:o,s:o,s:o}", "how",
+				td_resumption_name((enum td_resumption)s->resumption),
+				"full_handshake_in_capture",
+				s->full_handshake_in_capture < 0
+					? json_null()
+					: json_boolean(s->full_handshake_in_capture > 0),
+				"full_handshake_connection",
+				s->full_handshake_conn ? json_integer((json_int_t)s->full_handshake_conn)
+						       : json_null(),
+				"full_handshake_frame", j_frame(s->full_handshake_frame))
+		    : json_null());
 	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
 		put(&b, "renegotiation",
-		    json_pack("{s:s,s:o}", "by", td_dir_name(s->reneg_by), "frame",
-			      j_frame(s->reneg_frame)));
+		    json_pack("{s:s,s:o,s:b}", "by", td_dir_name(s->reneg_by), "frame",
+			      j_frame(s->reneg_frame), "secure", td_session_reneg_secure(s)));
 	else
 		put(&b, "renegotiation", json_null());
 	put(&b, "server_key_exchange",
@@ -392,9 +447,18 @@ static json_t *j_tls(const struct td_session *s)
 		    : json_null());
 	put(&b, "certificate_request",
 	    s->client_cert_requested
-		    ? json_pack("{s:i,s:i}", "certificate_authorities", (json_int_t)s->cr_n_cas,
-				"signature_algorithms", (json_int_t)s->cr_n_sigalgs)
+		    ? json_pack("{s:i,s:i,s:o,s:o}", "certificate_authorities",
+				(json_int_t)s->cr_n_cas, "signature_algorithms",
+				(json_int_t)s->cr_n_sigalgs, "ca_names", j_ca_names(s),
+				"signature_schemes",
+				j_names16(s->cr_sigalgs,
+					  s->cr_n_sigalgs < TD_MAX_SIGALGS ? s->cr_n_sigalgs
+									   : TD_MAX_SIGALGS,
+					  td_names_sigscheme))
 		    : json_null());
+	put(&b, "ocsp_staple", j_ocsp(&s->ocsp));
+	put(&b, "certificate_verify_scheme",
+	    s->cv_sigalg ? j_name16(td_names_sigscheme, s->cv_sigalg) : json_null());
 	put(&b, "client_key_exchange_length", s->cke_len ? json_integer(s->cke_len) : json_null());
 	put(&b, "new_session_ticket",
 	    s->new_ticket_len ? json_pack("{s:I,s:i}", "lifetime", (json_int_t)s->ticket_lifetime,
@@ -404,6 +468,7 @@ static json_t *j_tls(const struct td_session *s)
 	put(&b, "certificates_note",
 	    !s->certs_encrypted ? json_null()
 	    : s->n_certs	? json_string("decrypted with the secrets given")
+	    : s->resumed	? json_string("none sent: resumed with a pre-shared key")
 				: json_string("certificate not visible without keys"));
 	put(&b, "certificate_frame", j_frame(s->cert_frame));
 	put(&b, "certificates_total", json_integer(s->total_certs));

@@ -171,7 +171,10 @@ static void md_cert_table(FILE *out, const struct td_session *s)
 
 	fputs("### Certificates\n\n", out);
 	if (s->certs_encrypted && n == 0) {
-		fputs("Not visible without keys: TLS 1.3 encrypts the server's certificate.\n\n",
+		/* RFC 8446 §2.2: a PSK handshake has no Certificate at all */
+		fputs(s->resumed ? "None sent: the session was resumed with a pre-shared key.\n\n"
+				 : "Not visible without keys: TLS 1.3 encrypts the server's "
+				   "certificate.\n\n",
 		      out);
 		return;
 	}

@@ -171,6 +171,56 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 	wrap_end(&w, n, total);
 }
 
+/* The stapled OCSP response (RFC 6066 §8), as the x509 module read it;
+ * its signature is not checked. */
+static void ocsp_staple(const struct tx *t, const struct td_ocsp_facts *o)
+{
+	char a[TD_REPORT_TIME_LEN], b[TD_REPORT_TIME_LEN];
+	const char *rs = td_ocsp_response_status_name(o->response_status);
+	const char *cs = td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status);
+
+	if (!o->parsed) {
+		field(t, "OCSP staple", "%u bytes at frame %lu, does not decode", (unsigned)o->length,
+		      (unsigned long)o->frame);
+		return;
+	}
+	field(t, "OCSP staple", "%u bytes at frame %lu, response %s, certificate %s",
+	      (unsigned)o->length, (unsigned long)o->frame, rs ? rs : "status ?",
+	      cs ? cs : "(no status)");
+	if (o->this_update)
+		field(t, "  this update", "%s", td_report_time_utc((struct td_time){ o->this_update, 0 }, a));
+	if (o->next_update)
+		field(t, "  next update", "%s", td_report_time_utc((struct td_time){ o->next_update, 0 }, b));
+	if (o->revoked_at)
+		field(t, "  revoked", "%s (reason %d)",
+		      td_report_time_utc((struct td_time){ o->revoked_at, 0 }, a), o->revocation_reason);
+}
+
+/* CertificateRequest (RFC 5246 §7.4.4): the CA names kept, as the
+ * subjects print (from the wire: escaped), its signature schemes, and the
+ * scheme of the client's CertificateVerify. */
+static void certificate_request(const struct tx *t, const struct td_session *s)
+{
+	field(t, "client certificate", "requested (%u acceptable CAs named)", (unsigned)s->cr_n_cas);
+	for (unsigned i = 0; i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
+		char *name = td_report_ca_name(s, i);
+		if (name)
+			field_wire(t, "  acceptable CA", (const uint8_t *)name, strlen(name));
+		else
+			field(t, "  acceptable CA", "(%s)",
+			      s->cr_ca_len[i] ? "does not decode" : "too long to keep");
+		free(name);
+	}
+	list16(t, "  signature schemes", s->cr_sigalgs, s->cr_n_sigalgs, TD_MAX_SIGALGS,
+	       s->cr_n_sigalgs, td_names_sigscheme);
+	if (s->cv_sigalg) {
+		char scheme[TD_NAMES_FMT_LEN];
+		field(t, "  CertificateVerify", "%s",
+		      td_names_fmt16(scheme, sizeof scheme, td_names_sigscheme, s->cv_sigalg));
+	}
+}
+
+
 static void version_name(uint16_t v, char buf[TD_NAMES_FMT_LEN])
 {
 	td_names_fmt16(buf, TD_NAMES_FMT_LEN, td_names_version, v);
@@ -450,19 +500,32 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 	if (s->cke_len)
 		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
 	if (s->client_cert_requested)
-		field(t, "client certificate", "requested (%u acceptable CAs named)",
-		      (unsigned)s->cr_n_cas);
+		certificate_request(t, s);
+	if (s->ocsp.seen)
+		ocsp_staple(t, &s->ocsp);
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);
-	field(t, "resumed", "%s", s->resumed ? "yes (no full handshake in this connection)" : "no");
+	if (!s->resumed)
+		field(t, "resumed", "no");
+	else if (s->full_handshake_in_capture > 0)
+		field(t, "resumed", "yes, by %s; full handshake in this capture: connection %llu, "
+				    "frame %lu",
+		      td_resumption_name((enum td_resumption)s->resumption),
+		      (unsigned long long)s->full_handshake_conn,
+		      (unsigned long)s->full_handshake_frame);
+	else
+		field(t, "resumed", "yes, by %s; full handshake %s",
+		      td_resumption_name((enum td_resumption)s->resumption),
+		      s->full_handshake_in_capture == 0
+			      ? "not in this capture"
+			      : "not found (TLS 1.3 tickets are encrypted: give the key log of "
+				"the full handshake to match it)");
 	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
 		field(t, "renegotiation", "by the %s at frame %lu (%s)", td_dir_name(s->reneg_by),
 		      (unsigned long)s->reneg_frame,
-		      s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION) &&
-				      s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO
-			      ? "secure, RFC 5746"
-			      : "INSECURE: no renegotiation_info on both sides");
+		      td_session_reneg_secure(s) ? "secure, RFC 5746"
+						 : "INSECURE: no renegotiation_info on both sides");
 	if (s->sh.downgrade)
 		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
 		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
@@ -992,7 +1055,10 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	else
 		section(t, "Certificates");
 	if (n == 0) {
-		if (s->certs_encrypted)
+		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
+			fprintf(t->out, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
+				"");
+		else if (s->certs_encrypted)
 			fprintf(t->out, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
 				FIELD_INDENT, "");
 		else if (s->total_certs)

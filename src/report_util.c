@@ -10,6 +10,7 @@
 #include "td_names.h"
 #include "td_diagnose.h"
 #include "td_report.h"
+#include "td_x509.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -341,6 +342,19 @@ const char *td_report_encap_str(const struct td_session *s, char *buf, size_t n)
 						 td_encap_name(i));
 	}
 	return buf;
+}
+
+char *td_report_ca_name(const struct td_session *s, unsigned i)
+{
+	char *name = NULL;
+
+	if (i >= s->cr_n_ca_names || i >= TD_MAX_CA_NAMES || !s->cr_ca_len[i] ||
+	    s->cr_ca_len[i] > TD_CA_NAME_LEN ||
+	    td_x509_name_string(s->cr_ca_der[i], s->cr_ca_len[i], &name) != TD_OK) {
+		free(name);
+		return NULL;
+	}
+	return name;
 }
 
 const char *td_report_alert_level(uint8_t level)

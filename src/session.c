@@ -16,6 +16,43 @@ void td_session_init(struct td_session *s)
 	s->reneg_by = -1;
 }
 
+const char *td_resumption_name(enum td_resumption r)
+{
+	static const char *const names[TD_RESUME_COUNT] = {
+		[TD_RESUME_NONE] = "none",
+		[TD_RESUME_SESSION_ID] = "session_id",
+		[TD_RESUME_TICKET] = "ticket",
+		[TD_RESUME_PSK] = "psk",
+	};
+	return (unsigned)r < TD_RESUME_COUNT ? names[r] : "?";
+}
+
+const char *td_ocsp_response_status_name(unsigned status)
+{
+	static const char *const names[] = {
+		[0] = "successful",	    [1] = "malformedRequest", [2] = "internalError",
+		[3] = "tryLater",	    [5] = "sigRequired",      [6] = "unauthorized",
+	};
+	return status < sizeof names / sizeof names[0] && names[status] ? names[status] : NULL;
+}
+
+const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st)
+{
+	static const char *const names[] = {
+		[TD_OCSP_GOOD] = "good",
+		[TD_OCSP_REVOKED] = "revoked",
+		[TD_OCSP_UNKNOWN] = "unknown",
+		[TD_OCSP_NONE] = NULL,
+	};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : NULL;
+}
+
+bool td_session_reneg_secure(const struct td_session *s)
+{
+	return (s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&
+	       (s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO);
+}
+
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 {
 	for (unsigned i = 0; i < s->n_certs; i++)
@@ -117,6 +154,12 @@ void td_session_finish(struct td_session *s)
 	s->version = td_session_version(s);
 	s->aborted_by = -1;
 	s->aborted_how = TD_ABORT_NONE;
+	/* A client that offers a ticket and a session ID gets the session ID
+	 * echoed either way (RFC 5077 §3.4): the ticket is what resumed. */
+	s->resumption = !s->resumed		 ? TD_RESUME_NONE
+			: td_session_is_tls13(s) ? TD_RESUME_PSK
+			: s->ch.has_ticket	 ? TD_RESUME_TICKET
+						 : TD_RESUME_SESSION_ID;
 	if (!s->is_tls) {
 		s->outcome = TD_OUTCOME_NOT_TLS;
 		return;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_digest.h"
 #include "td_fingerprint.h"
 #include "td_names.h"
 #include "td_reader.h"
@@ -175,7 +176,28 @@ static enum td_err parse_ch_extension(uint16_t type, struct td_reader *ext,
 		return TD_OK;
 	case 35: /* RFC 5077 §3.2: the ticket itself, empty when asking for one */
 		ch->ticket_len = (uint16_t)td_reader_left(ext);
+		ch->has_ticket = ch->ticket_len > 0;
+		if (ch->has_ticket) {
+			const uint8_t *ticket;
+			TD_TRY(td_read_ptr(ext, &ticket, ch->ticket_len));
+			td_sha256(ticket, ch->ticket_len, ch->ticket_sha256);
+		}
 		return TD_OK;
+	case EXT_PRE_SHARED_KEY: {
+		/* RFC 8446 §4.2.11: struct { opaque identity<1..2^16-1>;
+		 * uint32 obfuscated_ticket_age; } PskIdentity;
+		 * OfferedPsks { PskIdentity identities<7..2^16-1>; ... };
+		 * only the first identity is kept */
+		struct td_reader ids, id;
+		const uint8_t *identity;
+		TD_TRY(td_read_vec16(ext, &ids));
+		TD_TRY(td_read_vec16(&ids, &id));
+		size_t len = td_reader_left(&id);
+		TD_TRY(td_read_ptr(&id, &identity, len));
+		td_sha256(identity, len, ch->psk_identity_sha256);
+		ch->has_psk_identity = true;
+		return TD_OK;
+	}
 	case EXT_RECORD_SIZE_LIMIT:
 		TD_TRY(td_read_u16(ext, &ch->record_size_limit));
 		return td_reader_close(ext);
@@ -274,6 +296,7 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
 	ch->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_bytes(&sid, ch->session_id, ch->session_id_len));
 	TD_TRY(td_read_vec16(r, &suites));
 	TD_TRY(read_u16_list(&suites, ch->suites, TD_MAX_SUITES, &ch->n_suites,
 			     &ch->total_suites));
@@ -361,6 +384,7 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	if (td_reader_left(&sid) > 32)
 		return TD_ERR_MALFORMED;
 	sh->session_id_len = (uint8_t)td_reader_left(&sid);
+	TD_TRY(td_read_bytes(&sid, sh->session_id, sh->session_id_len));
 	TD_TRY(td_read_u16(r, &sh->suite));
 	TD_TRY(td_read_u8(r, &sh->compression));
 	return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
@@ -453,11 +477,12 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 					     struct td_session *s)
 {
 	struct td_reader v, cas, dn;
+	uint16_t kept;
 
 	TD_TRY(td_read_vec8(r, &v));
 	if (tls12) {
 		TD_TRY(td_read_vec16(r, &v));
-		s->cr_n_sigalgs = (uint16_t)(td_reader_left(&v) / 2);
+		TD_TRY(read_u16_list(&v, s->cr_sigalgs, TD_MAX_SIGALGS, &kept, &s->cr_n_sigalgs));
 	}
 	TD_TRY(td_read_vec16(r, &cas));
 	TD_TRY(td_reader_close(r));
@@ -465,7 +490,61 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 		TD_TRY(td_read_vec16(&cas, &dn));
 		if (s->cr_n_cas < UINT16_MAX)
 			s->cr_n_cas++;
+		if (s->cr_n_ca_names >= TD_MAX_CA_NAMES)
+			continue;
+		size_t len = td_reader_left(&dn);
+		uint8_t i = s->cr_n_ca_names++;
+		s->cr_ca_len[i] = len <= TD_CA_NAME_LEN ? (uint16_t)len : 0;
+		if (s->cr_ca_len[i])
+			TD_TRY(td_read_bytes(&dn, s->cr_ca_der[i], len));
 	}
+	return TD_OK;
+}
+
+/* RFC 6066 §8:
+ *   struct { CertificateStatusType status_type;
+ *            select (status_type) { case ocsp: OCSPResponse response; } response;
+ *   } CertificateStatus;
+ *   opaque OCSPResponse<1..2^24-1>;
+ * the response itself goes to the sink (the x509 module reads DER). */
+static enum td_err parse_certificate_status(struct td_reader *r, uint32_t frame,
+					    struct td_session *s, const struct td_tls_cert_sink *sink)
+{
+	struct td_reader resp;
+	const uint8_t *der;
+	uint8_t type;
+
+	TD_TRY(td_read_u8(r, &type));
+	if (type != 1)
+		return TD_ERR_UNSUPPORTED; /* only ocsp(1) is defined */
+	TD_TRY(td_read_vec24(r, &resp));
+	TD_TRY(td_reader_close(r));
+	size_t len = td_reader_left(&resp);
+	if (len == 0)
+		return TD_ERR_MALFORMED;
+	TD_TRY(td_read_ptr(&resp, &der, len));
+	s->ocsp.seen = true;
+	s->ocsp.frame = frame;
+	s->ocsp.length = (uint32_t)len;
+	if (sink && sink->ocsp)
+		sink->ocsp(sink->user, der, len, &s->ocsp);
+	return TD_OK;
+}
+
+/* RFC 5246 §7.4.8, §4.7:
+ *   struct { digitally-signed struct { opaque handshake_messages[..]; } }
+ *   CertificateVerify;
+ * digitally-signed in TLS 1.2: SignatureAndHashAlgorithm algorithm;
+ * opaque signature<0..2^16-1>. */
+static enum td_err parse_certificate_verify(struct td_reader *r, struct td_session *s)
+{
+	struct td_reader sig;
+	uint16_t scheme;
+
+	TD_TRY(td_read_u16(r, &scheme));
+	TD_TRY(td_read_vec16(r, &sig));
+	TD_TRY(td_reader_close(r));
+	s->cv_sigalg = scheme;
 	return TD_OK;
 }
 
@@ -476,7 +555,8 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
  *   struct { uint32 ticket_lifetime; uint32 ticket_age_add;
  *            opaque ticket_nonce<0..255>; opaque ticket<1..2^16-1>;
  *            Extension extensions<0..2^16-2>; } NewSessionTicket; */
-static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, struct td_session *s)
+static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, uint32_t frame,
+					    struct td_session *s)
 {
 	struct td_reader t, nonce, ext;
 	uint32_t age_add;
@@ -487,6 +567,12 @@ static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, str
 	}
 	TD_TRY(td_read_vec16(r, &t));
 	s->new_ticket_len = (uint16_t)td_reader_left(&t);
+	if (s->n_new_tickets < TD_MAX_TICKETS) {
+		const uint8_t *ticket;
+		TD_TRY(td_read_ptr(&t, &ticket, s->new_ticket_len));
+		td_sha256(ticket, s->new_ticket_len, s->new_ticket_sha256[s->n_new_tickets]);
+		s->new_ticket_frame[s->n_new_tickets++] = frame;
+	}
 	if (tls13)
 		TD_TRY(td_read_vec16(r, &ext));
 	return td_reader_close(r);
@@ -593,7 +679,8 @@ static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t fram
 static void on_server_hello(struct td_tls *t, struct td_session *s)
 {
 	s->sh.session_id_echoed = s->sh.session_id_len > 0 && s->ch.seen &&
-				  s->sh.session_id_len == s->ch.session_id_len;
+				  s->sh.session_id_len == s->ch.session_id_len &&
+				  memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len) == 0;
 	s->version = td_session_version(s);
 	if (s->sh.hello_retry_request) {
 		s->hrr_seen = true;
@@ -707,6 +794,21 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		    parse_certificate_request(&r, td_session_version(s) >= 0x0303, s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
+	case HS_CERTIFICATE_STATUS:
+		/* the server's, after its Certificate; the first one is kept */
+		if (dir != TD_DIR_S2C || !body || s->ocsp.seen)
+			break;
+		e = parse_certificate_status(&r, frame, s, sink);
+		if (e != TD_OK && e != TD_ERR_UNSUPPORTED)
+			s->anomalies[dir]++;
+		break;
+	case HS_CERTIFICATE_VERIFY:
+		/* the client's, in clear: TLS 1.2 (earlier versions sign
+		 * without naming a scheme); the first one is kept */
+		if (dir == TD_DIR_C2S && body && td_session_version(s) == 0x0303 && !s->cv_sigalg &&
+		    parse_certificate_verify(&r, s) != TD_OK)
+			s->anomalies[dir]++;
+		break;
 	case HS_HELLO_REQUEST:
 		if (dir == TD_DIR_S2C && td_session_handshake_complete(s) && !td_session_is_tls13(s))
 			note_renegotiation(s, dir, frame); /* read decrypted */
@@ -748,7 +850,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 	}
 	case HS_NEW_SESSION_TICKET:
 		if (dir == TD_DIR_S2C && body &&
-		    parse_new_session_ticket(&r, td_session_is_tls13(s), s) != TD_OK)
+		    parse_new_session_ticket(&r, td_session_is_tls13(s), frame, s) != TD_OK)
 			s->anomalies[dir]++;
 		break;
 	case HS_SERVER_HELLO_DONE:
@@ -785,7 +887,8 @@ static bool hs_type_parsed(uint8_t type)
 {
 	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE ||
 	       type == HS_SERVER_KEY_EXCHANGE || type == HS_CERTIFICATE_REQUEST ||
-	       type == HS_NEW_SESSION_TICKET;
+	       type == HS_CERTIFICATE_VERIFY || type == HS_NEW_SESSION_TICKET ||
+	       type == HS_CERTIFICATE_STATUS;
 }
 
 /* A message header was read: buffer the body when its contents are read

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "td_digest.h"
+#include "td_session.h"
 
 /* Bucket count stays a power of two no larger than this; beyond it chains
  * just get longer. */
@@ -126,6 +129,28 @@ out:
 	return err;
 }
 
+enum td_err td_x509_name_string(const uint8_t *der, size_t len, char **out)
+{
+	const unsigned char *p = der; /* d2i_ moves its pointer: a copy */
+	X509_NAME *name;
+	enum td_err err;
+
+	*out = NULL;
+	if (len > LONG_MAX)
+		return TD_ERR_MALFORMED;
+	ERR_set_mark();
+	name = d2i_X509_NAME(NULL, &p, (long)len);
+	if (!name)
+		err = TD_ERR_MALFORMED;
+	else if ((size_t)(p - der) != len)
+		err = TD_ERR_MALFORMED; /* trailing bytes */
+	else
+		err = name_to_string(name, out);
+	X509_NAME_free(name);
+	ERR_pop_to_mark();
+	return err;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * days_from_civil): no timegm, no TZ, no time_t range limit. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -149,6 +174,66 @@ static bool time_to_epoch(const ASN1_TIME *t, int64_t *out)
 			       (unsigned)tm.tm_mday) * 86400 +
 	       (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return true;
+}
+
+void td_x509_ocsp_facts(const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	const unsigned char *p = der; /* d2i_ moves its pointer: a copy */
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *basic = NULL;
+
+	out->parsed = false;
+	out->cert_status = TD_OCSP_NONE;
+	out->revocation_reason = -1;
+	out->n_responses = 0;
+	out->produced_at = out->this_update = out->next_update = out->revoked_at = 0;
+	if (len > LONG_MAX)
+		return;
+	ERR_set_mark();
+	resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	if (!resp || (size_t)(p - der) != len)
+		goto out;
+	out->parsed = true;
+	int status = OCSP_response_status(resp);
+	out->response_status = (uint8_t)(status >= 0 && status <= 255 ? status : 255);
+	if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		goto out;
+	basic = OCSP_response_get1_basic(resp);
+	if (!basic)
+		goto out;
+	if (!time_to_epoch(OCSP_resp_get0_produced_at(basic), &out->produced_at))
+		out->produced_at = 0;
+	int n = OCSP_resp_count(basic);
+	out->n_responses = (uint16_t)(n > 0 ? (n < UINT16_MAX ? n : UINT16_MAX) : 0);
+	OCSP_SINGLERESP *single = n > 0 ? OCSP_resp_get0(basic, 0) : NULL;
+	if (!single)
+		goto out;
+	int reason = -1;
+	ASN1_GENERALIZEDTIME *revoked = NULL, *this_upd = NULL, *next_upd = NULL;
+	switch (OCSP_single_get0_status(single, &reason, &revoked, &this_upd, &next_upd)) {
+	case V_OCSP_CERTSTATUS_GOOD:
+		out->cert_status = TD_OCSP_GOOD;
+		break;
+	case V_OCSP_CERTSTATUS_REVOKED:
+		out->cert_status = TD_OCSP_REVOKED;
+		break;
+	case V_OCSP_CERTSTATUS_UNKNOWN:
+		out->cert_status = TD_OCSP_UNKNOWN;
+		break;
+	default:
+		goto out;
+	}
+	out->revocation_reason = (int8_t)(reason >= 0 && reason <= 127 ? reason : -1);
+	if (!time_to_epoch(this_upd, &out->this_update))
+		out->this_update = 0;
+	if (!next_upd || !time_to_epoch(next_upd, &out->next_update))
+		out->next_update = 0;
+	if (!revoked || !time_to_epoch(revoked, &out->revoked_at))
+		out->revoked_at = 0;
+out:
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+	ERR_pop_to_mark();
 }
 
 /* ---- public key facts ------------------------------------------------- */

@@ -161,8 +161,12 @@ static void check_certs(json_t *conn, json_t *want, const char *ctx)
 	if (!json_is_true(json_object_get(want, "certs_visible"))) {
 		ck_assert_msg(json_is_false(jget(conn, "tls.certificates_visible")),
 			      "%s: certificates should be invisible", ctx);
+		/* a TLS 1.3 resumption (PSK) sends no certificate at all */
 		const char *note = jstr(conn, "tls.certificates_note");
-		ck_assert_msg(note && strstr(note, "not visible without keys"), "%s: no note", ctx);
+		ck_assert_msg(note && strstr(note, json_is_true(json_object_get(want, "resumed"))
+							   ? "none sent: resumed"
+							   : "not visible without keys"),
+			      "%s: note '%s'", ctx, note ? note : "none");
 		ck_assert_uint_eq(json_array_size(got), 0);
 		return;
 	}
@@ -247,11 +251,122 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 				      (strstr(ctx, "-vlan.") ? 1u : 0u),
 			      "%s: unexpected encapsulation", ctx);
 	/* nDPI names what the generator made: TLS, or the protocol that
-	 * upgraded to it */
+	 * upgraded to it, in nDPI's words (XMPP is "Jabber" there). LDAP is
+	 * not checked: nDPI takes the StartTLS request's first bytes for MQTT
+	 * (a limit of nDPI's guess from the first packets, documented in
+	 * samples/README.md). */
 	const char *proto = jstr(conn, "ndpi.protocol");
 	const char *want_proto = json_object_get(want, "starttls") ? jstr(want, "starttls") : "TLS";
-	ck_assert_msg(proto && strncmp(proto, want_proto, strlen(want_proto)) == 0,
+	if (strcmp(want_proto, "XMPP") == 0)
+		want_proto = "Jabber";
+	ck_assert_msg(strcmp(want_proto, "LDAP") == 0 ||
+			      (proto && strncmp(proto, want_proto, strlen(want_proto)) == 0),
 		      "%s: nDPI says %s, want %s", ctx, proto ? proto : "nothing", want_proto);
+}
+
+/* The reported certificates are the files (paths relative to the
+ * samples), in order: fingerprint and subject as openssl prints them. */
+static void assert_cert_files(json_t *certs, json_t *files)
+{
+	ck_assert_uint_eq(json_array_size(certs), json_array_size(files));
+	for (size_t k = 0; k < json_array_size(files); k++) {
+		char pem[1024];
+		struct cert_facts cf;
+		snprintf(pem, sizeof pem, "%s/%s", samples(),
+			 json_string_value(json_array_get(files, k)));
+		openssl_cert_facts(pem, &cf);
+		ck_assert_str_eq(jstr(json_array_get(certs, k), "sha256"), cf.sha256);
+		ck_assert_str_eq(jstr(json_array_get(certs, k), "subject"), cf.subject);
+	}
+}
+
+/* Resumption, renegotiation, client certificates: compared with what the
+ * generator made libssl do (absent keys: nothing of the kind happened). */
+static void check_session_kinds(json_t *conn, json_t *want, json_t *conns, const char *ctx)
+{
+	json_t *resumed = json_object_get(want, "resumed");
+	if (json_is_boolean(resumed)) {
+		ck_assert_msg(json_equal(jget(conn, "tls.resumed"), resumed), "%s: resumed", ctx);
+		assert_str_field(conn, "tls.resumption.how", jget(want, "resumption"), ctx);
+	}
+	if (json_is_true(resumed)) {
+		/* TLS 1.3 tickets travel encrypted: without the key log the
+		 * report cannot tell, and says so with null */
+		bool psk = strcmp(jstr(want, "resumption"), "psk") == 0;
+		json_t *in = jget(conn, "tls.resumption.full_handshake_in_capture");
+		if (psk)
+			ck_assert_msg(json_is_null(in), "%s: PSK full handshake should be unknown", ctx);
+		else
+			ck_assert_msg(json_equal(in, jget(want, "full_handshake_in_capture")),
+				      "%s: full_handshake_in_capture differs", ctx);
+		if (json_is_true(in)) {
+			/* the frame that issued it is in the manifest's first
+			 * connection, the full handshake */
+			json_t *full = json_array_get(conns, 0);
+			json_int_t f = json_integer_value(jget(conn, "tls.resumption.full_handshake_frame"));
+			ck_assert_int_ge(f, json_integer_value(jget(full, "first_frame")));
+			ck_assert_int_le(f, json_integer_value(jget(full, "last_frame")));
+		}
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.resumption")), "%s: not resumed", ctx);
+	}
+	json_t *reneg = json_object_get(want, "renegotiation");
+	if (reneg) {
+		assert_str_field(conn, "tls.renegotiation.by", jget(reneg, "by"), ctx);
+		assert_int_field(conn, "tls.renegotiation.frame",
+				 json_integer_value(jget(reneg, "frame")), ctx);
+		ck_assert_msg(json_equal(jget(conn, "tls.renegotiation.secure"), jget(reneg, "secure")),
+			      "%s: renegotiation secure differs", ctx);
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.renegotiation")), "%s: no renegotiation", ctx);
+	}
+	/* the stapled OCSP response: what openssl ocsp -resp_text said of
+	 * the response the generator had libssl staple */
+	json_t *ocsp = json_object_get(want, "ocsp_staple");
+	if (ocsp) {
+		assert_int_field(conn, "tls.ocsp_staple.frame", json_integer_value(jget(ocsp, "frame")),
+				 ctx);
+		assert_int_field(conn, "tls.ocsp_staple.length",
+				 json_integer_value(jget(ocsp, "length")), ctx);
+		assert_str_field(conn, "tls.ocsp_staple.response_status", jget(ocsp, "response_status"),
+				 ctx);
+		assert_str_field(conn, "tls.ocsp_staple.cert_status", jget(ocsp, "cert_status"), ctx);
+		static const char *const times[] = {"produced_at", "this_update", "next_update"};
+		for (size_t i = 0; i < 3; i++) {
+			char path[64];
+			snprintf(path, sizeof path, "tls.ocsp_staple.%s", times[i]);
+			const char *got = jstr(conn, path), *w = jstr(ocsp, times[i]);
+			/* "2026-11-28T18:53:17Z" against "...T18:53:17.000000Z" */
+			ck_assert_msg(got && w && strncmp(got, w, 19) == 0, "%s: %s is %s, want %s", ctx,
+				      path, got ? got : "null", w);
+		}
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.ocsp_staple")), "%s: no OCSP staple", ctx);
+	}
+	json_t *cr = json_object_get(want, "certificate_request");
+	if (cr) {
+		assert_int_field(conn, "tls.certificate_request.certificate_authorities",
+				 (json_int_t)json_array_size(jget(cr, "certificate_authorities")), ctx);
+		assert_int_field(conn, "tls.certificate_request.signature_algorithms",
+				 (json_int_t)json_array_size(jget(cr, "signature_algorithms")), ctx);
+		/* the names as openssl printed the CA files' subjects, the
+		 * schemes as the generator read them from the message */
+		ck_assert_msg(json_equal(jget(conn, "tls.certificate_request.ca_names"),
+					 jget(cr, "certificate_authorities")),
+			      "%s: CA names differ", ctx);
+		ck_assert_msg(json_equal(jget(conn, "tls.certificate_request.signature_schemes"),
+					 jget(cr, "signature_algorithms")),
+			      "%s: signature schemes differ", ctx);
+		assert_str_field(conn, "tls.certificate_verify_scheme",
+				 jget(want, "certificate_verify_scheme"), ctx);
+		assert_cert_files(json_object_get(conn, "client_certificates"),
+				  json_object_get(want, "client_cert_files"));
+	} else {
+		ck_assert_msg(json_is_null(jget(conn, "tls.certificate_request")),
+			      "%s: no CertificateRequest", ctx);
+		ck_assert_msg(json_is_null(jget(conn, "tls.certificate_verify_scheme")),
+			      "%s: no CertificateVerify", ctx);
+	}
 }
 
 /* One sample: run --json, compare every connection of the manifest. */
@@ -277,6 +392,7 @@ static void check_sample(const char *dir, const char *facts_name)
 		json_t *conn = find_conn(lines, json_integer_value(jget(want, "client.port")));
 		ck_assert_msg(conn != NULL, "%s: connection %zu not reported", ctx, i);
 		check_connection(conn, want, ctx);
+		check_session_kinds(conn, want, conns, ctx);
 	}
 	json_t *last = json_array_get(lines, json_array_size(lines) - 1);
 	ck_assert_str_eq(jstr(last, "type"), "summary");
@@ -1315,8 +1431,13 @@ static void openssl_spki(const char *path, bool cert, char out[65])
  * EMS/EtM flags as negotiated. */
 START_TEST(test_decrypt_samples)
 {
-	static const char *const names[] = {"tls12-cbc-etm", "tls12-rsa-cbc-mte", "tls13-chacha",
-					    "tls13-aes256", "tls12-finished-tampered", "tls13-hrr"};
+	static const char *const names[] = {"tls12-cbc-etm",	      "tls12-rsa-cbc-mte",
+					    "tls13-chacha",	      "tls13-aes256",
+					    "tls12-finished-tampered", "tls13-hrr",
+					    "tls10",		      "tls11",
+					    "tls12-client-cert"};
+	/* (tls12-renegotiation is left out: records after the renegotiation
+	 * use the second handshake's keys, which tlsdiag does not follow) */
 	char args[1024];
 	static const char *const sides[2] = {"client", "server"};
 
@@ -1352,17 +1473,8 @@ START_TEST(test_decrypt_samples)
 			ck_assert(json_equal(jget(c, "decryption.extended_master_secret"), ems));
 		if (json_is_boolean(etm))
 			ck_assert(json_equal(jget(c, "decryption.encrypt_then_mac"), etm));
-		json_t *chain = json_object_get(want, "server_chain_files");
-		json_t *certs = json_object_get(c, "certificates");
-		ck_assert_int_eq(json_array_size(certs), json_array_size(chain));
-		for (size_t k = 0; k < json_array_size(chain); k++) {
-			char pem[1024];
-			struct cert_facts cf;
-			snprintf(pem, sizeof pem, "%s/%s", samples(),
-				 json_string_value(json_array_get(chain, k)));
-			openssl_cert_facts(pem, &cf);
-			ck_assert_str_eq(jstr(json_array_get(certs, k), "sha256"), cf.sha256);
-		}
+		assert_cert_files(json_object_get(c, "certificates"),
+				  json_object_get(want, "server_chain_files"));
 		json_t *walerts = json_object_get(want, "alerts");
 		json_t *alerts = json_object_get(c, "alerts");
 		ck_assert_int_eq(json_array_size(alerts), json_array_size(walerts));
@@ -1381,6 +1493,106 @@ START_TEST(test_decrypt_samples)
 		json_decref(c);
 		json_decref(facts);
 	}
+}
+END_TEST
+
+/* The rule fields of resumption, renegotiation and the OCSP staple: a rule
+ * on each fires exactly on the connections whose generator facts say so. */
+START_TEST(test_rule_fields_from_facts)
+{
+	static const char rules[] =
+		"rule t-resumed-here {\n severity info\n"
+		" when tls.full_handshake_in_capture == true\n message \"here\"\n}\n"
+		"rule t-resumed-elsewhere {\n severity info\n"
+		" when tls.resumption != none and tls.full_handshake_in_capture == false\n"
+		" message \"elsewhere\"\n}\n"
+		"rule t-reneg {\n severity info\n when tls.renegotiation_secure == true\n"
+		" message \"secure\"\n}\n"
+		"rule t-ocsp {\n severity info\n when tls.ocsp_status == good\n message \"good\"\n}\n";
+	static const char *const names[] = {"tls12-resume-session-id", "tls12-resume-ticket-only",
+					    "tls13-resume-psk", "tls12-renegotiation",
+					    "tls12-ocsp-stapled", "tls12-ecdhe-ok"};
+	char tmp[] = "/tmp/td-e2e-XXXXXX", path[256];
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof path, "%s/t.rules", tmp);
+	td_test_write_file(NULL, path, rules, strlen(rules));
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		json_t *facts;
+		facts_conn(names[i], &facts);
+		int st;
+		char *out = runf(&st, "%s -r %s/%s --no-default-rules --rules %s --json", bin(),
+				 samples(), jstr(facts, "file"), path);
+		ck_assert_int_eq(st, 0);
+		json_t *lines = td_test_json_lines(out);
+		json_t *conns = json_object_get(facts, "connections");
+		for (size_t k = 0; k < json_array_size(conns); k++) {
+			json_t *w = json_array_get(conns, k);
+			json_t *c = find_conn(lines, json_integer_value(jget(w, "client.port")));
+			ck_assert_ptr_nonnull(c);
+			json_t *in = json_object_get(w, "full_handshake_in_capture");
+			bool psk = jstr(w, "resumption") && strcmp(jstr(w, "resumption"), "psk") == 0;
+			/* without the key log a TLS 1.3 ticket cannot be matched:
+			 * the field is absent, neither rule fires */
+			ck_assert_msg((finding(c, "t-resumed-here") != NULL) == (json_is_true(in) && !psk),
+				      "%s: t-resumed-here", names[i]);
+			ck_assert_msg((finding(c, "t-resumed-elsewhere") != NULL) == json_is_false(in),
+				      "%s: t-resumed-elsewhere", names[i]);
+			ck_assert_msg((finding(c, "t-reneg") != NULL) ==
+					      json_is_true(jget(w, "renegotiation.secure")),
+				      "%s: t-reneg", names[i]);
+			ck_assert_msg((finding(c, "t-ocsp") != NULL) ==
+					      (jstr(w, "ocsp_staple.cert_status") &&
+					       strcmp(jstr(w, "ocsp_staple.cert_status"), "good") == 0),
+				      "%s: t-ocsp", names[i]);
+		}
+		json_decref(lines);
+		json_decref(facts);
+		free(out);
+	}
+	unlink(path);
+	rmdir(tmp);
+}
+END_TEST
+
+/* TLS 1.3 PSK resumption: the ticket travels encrypted, so with the key
+ * log the NewSessionTicket of the full handshake is read and matched to
+ * the resumed connection's PSK identity; the generator says the full
+ * handshake is the capture's first connection. Without it: unknown. */
+START_TEST(test_resumption_psk_keylog)
+{
+	json_t *facts;
+	facts_conn("tls13-resume-psk", &facts);
+	json_t *conns = json_object_get(facts, "connections");
+	json_t *full = json_array_get(conns, 0), *resumed = json_array_get(conns, 1);
+	ck_assert(json_is_true(json_object_get(resumed, "full_handshake_in_capture")));
+	int st;
+	char *out = runf(&st, "%s -r %s/tls13-resume-psk.pcap --keylog %s/tls13-resume-psk.keylog --json",
+			 bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	json_t *lines = td_test_json_lines(out);
+	json_t *c = find_conn(lines, json_integer_value(jget(resumed, "client.port")));
+	json_t *f = find_conn(lines, json_integer_value(jget(full, "client.port")));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(jstr(c, "tls.resumption.how"), "psk");
+	ck_assert(json_is_true(jget(c, "tls.resumption.full_handshake_in_capture")));
+	ck_assert(json_equal(jget(c, "tls.resumption.full_handshake_connection"), jget(f, "id")));
+	json_int_t fr = json_integer_value(jget(c, "tls.resumption.full_handshake_frame"));
+	ck_assert_int_ge(fr, json_integer_value(jget(full, "first_frame")));
+	ck_assert_int_le(fr, json_integer_value(jget(full, "last_frame")));
+	json_decref(lines);
+	free(out);
+	/* the resumed connection alone: no ticket in the capture matches */
+	out = runf(&st, "%s -r %s/tls13-resume-psk-only.pcap --keylog %s/tls13-resume-psk-only.keylog --json",
+		   bin(), samples(), samples());
+	ck_assert_int_eq(st, 0);
+	lines = td_test_json_lines(out);
+	c = json_array_get(lines, 0);
+	ck_assert_str_eq(jstr(c, "tls.resumption.how"), "psk");
+	ck_assert(json_is_null(jget(c, "tls.resumption.full_handshake_in_capture")));
+	json_decref(lines);
+	free(out);
+	json_decref(facts);
 }
 END_TEST
 
@@ -1632,6 +1844,8 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_consistency);
 	tcase_add_test(tc, test_decrypt_samples);
 	tcase_add_test(tc, test_decrypt_tampered);
+	tcase_add_test(tc, test_resumption_psk_keylog);
+	tcase_add_test(tc, test_rule_fields_from_facts);
 	tcase_add_test(tc, test_decrypt_rsa_keys);
 	tcase_add_test(tc, test_decrypt_why_not);
 	tcase_add_test(tc, test_decrypt_text);

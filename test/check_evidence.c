@@ -262,8 +262,22 @@ static bool round_trip(const char *name, const char *bin, const char *a, const c
 	written = ev_count(sj, "connections") > 0;
 	json_decref(sj);
 	free(sum);
-	if (!written)
+	if (!written) {
+		/* only a capture without any finding and without a failed or
+		 * incomplete connection is left out */
+		sum = td_test_sh(a, "TZ=UTC %s -q --json -r s.pcap", bin);
+		sj = summary_of(sum);
+		ck_assert_msg(json_integer_value(json_object_get(json_object_get(sj, "findings"),
+								 "total")) == 0 &&
+				      json_integer_value(json_object_get(
+					      json_object_get(sj, "connections"), "failed")) == 0 &&
+				      json_integer_value(json_object_get(
+					      json_object_get(sj, "connections"), "incomplete")) == 0,
+			      "%s: not written, yet it has findings or failures", name);
+		json_decref(sj);
+		free(sum);
 		return false;
+	}
 	orig = td_test_sh(a, "TZ=UTC %s -q --json -r s.pcap", bin);
 	again = td_test_sh(b, "TZ=UTC %s -q --json -r s.pcap", bin);
 	o = td_test_json_lines(orig);
@@ -309,8 +323,9 @@ START_TEST(test_reanalysis_same_facts)
 				g.gl_pathv[i], a));
 		compared += round_trip(g.gl_pathv[i], bin, a, b, "--evidence-min-severity info");
 	}
-	/* all but the STARTTLS sample have a finding */
-	ck_assert_uint_ge(compared, g.gl_pathc - 1);
+	/* the samples without any finding (some STARTTLS ones) are checked
+	 * in round_trip; the others are compared */
+	ck_assert_uint_ge(compared, g.gl_pathc / 2);
 	globfree(&g);
 	free(bin);
 	td_test_rmdir_all(dir);

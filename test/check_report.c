@@ -1225,6 +1225,10 @@ static void fix_bools(struct td_session *s)
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
 	FIX_BOOL(s->resumed);
+	FIX_BOOL(s->ch.has_ticket);
+	FIX_BOOL(s->ch.has_psk_identity);
+	FIX_BOOL(s->ocsp.seen);
+	FIX_BOOL(s->ocsp.parsed);
 	FIX_BOOL(s->dec.ems);
 	FIX_BOOL(s->dec.etm);
 	FIX_BOOL(s->dec.failed);

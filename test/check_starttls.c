@@ -437,7 +437,8 @@ struct ovpn_stream {
 static void ov_put(struct ovpn_stream *s, const void *p, size_t n)
 {
 	ck_assert_uint_le(s->n + n, sizeof s->b);
-	memcpy(s->b + s->n, p, n);
+	if (n) /* p may be NULL for an empty payload */
+		memcpy(s->b + s->n, p, n);
 	s->n += n;
 }
 

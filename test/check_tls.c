@@ -368,7 +368,7 @@ START_TEST(test_certificate_list)
 	struct buf b = {0};
 	struct td_session s;
 	struct cert_log log = {0};
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_reader r;
 
 	td_session_init(&s);
@@ -474,7 +474,7 @@ START_TEST(test_renegotiation)
 	struct td_tls t;
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
 	static struct cert_log log;
-	struct td_tls_cert_sink sink = {log_cert, &log};
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
 	struct td_time ts = {1700000000, 0};
 	static struct td_session s;
 	struct buf fin = {0}, reneg = {0};
@@ -505,6 +505,264 @@ START_TEST(test_renegotiation)
 }
 END_TEST
 
+/* The start of a TLS 1.2 ECDHE handshake: c2s gets the ClientHello record,
+ * msgs the ServerHello and a one-certificate Certificate (cert_len bytes)
+ * for the caller to add to; s2c and body are emptied. */
+static void tls12_opening(struct buf *c2s, struct buf *s2c, struct buf *msgs, struct buf *body,
+			  size_t cert_len)
+{
+	memset(c2s, 0, sizeof *c2s);
+	memset(s2c, 0, sizeof *s2c);
+	memset(msgs, 0, sizeof *msgs);
+	memset(body, 0, sizeof *body);
+	client_hello_body(body, NULL);
+	handshake_msg(msgs, 1, body);
+	record(c2s, 22, msgs->b, msgs->n);
+	memset(msgs, 0, sizeof *msgs);
+	memset(body, 0, sizeof *body);
+	server_hello_body(body, SUITE_ECDHE_RSA_AES128_GCM, 0, false);
+	handshake_msg(msgs, 2, body);
+	memset(body, 0, sizeof *body);
+	certificate_body(body, 1, cert_len);
+	handshake_msg(msgs, 11, body);
+	memset(body, 0, sizeof *body);
+}
+
+/* TLS 1.2 with a client certificate: the CertificateRequest's signature
+ * schemes and CA names (RFC 5246 §7.4.4: the first TD_MAX_CA_NAMES kept as
+ * DER, a name above TD_CA_NAME_LEN counted but not kept) and the scheme of
+ * the client's CertificateVerify (§7.4.8). delta moves the
+ * supported_signature_algorithms length by one either way: the message is
+ * then malformed, which is an anomaly. */
+static void client_cert_conversation(int delta, struct td_session *s)
+{
+	static struct buf body, msgs, c2s, s2c;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
+	struct td_time ts = {1700000000, 0};
+
+	tls12_opening(&c2s, &s2c, &msgs, &body, 300);
+	vec_open(&body, 1); /* ClientCertificateType certificate_types<1..2^8-1> */
+	put8(&body, 1);
+	put8(&body, 64);
+	vec_close(&body);
+	size_t sig_len_at = body.n + 1; /* low byte of the 2-byte length */
+	vec_open(&body, 2);
+	put16(&body, 0x0403);
+	put16(&body, 0x0804);
+	put16(&body, 0x0401);
+	vec_close(&body);
+	body.b[sig_len_at] = (uint8_t)(body.b[sig_len_at] + delta);
+	vec_open(&body, 2); /* DistinguishedName certificate_authorities<0..2^16-1> */
+	for (int i = 0; i < 6; i++) {
+		vec_open(&body, 2);
+		size_t len = i == 1 ? TD_CA_NAME_LEN + 1 : 10 + (size_t)i;
+		for (size_t k = 0; k < len; k++)
+			put8(&body, 0x40 + i);
+		vec_close(&body);
+	}
+	vec_close(&body);
+	handshake_msg(&msgs, 13, &body);
+	memset(&body, 0, sizeof body);
+	handshake_msg(&msgs, 14, &body);
+	record(&s2c, 22, msgs.b, msgs.n);
+
+	memset(&msgs, 0, sizeof msgs);
+	memset(&body, 0, sizeof body);
+	certificate_body(&body, 1, 200);
+	handshake_msg(&msgs, 11, &body);
+	memset(&body, 0, sizeof body);
+	vec_open(&body, 1);
+	for (int i = 0; i < 65; i++)
+		put8(&body, 4);
+	vec_close(&body);
+	handshake_msg(&msgs, 16, &body);
+	memset(&body, 0, sizeof body);
+	put16(&body, 0x0403); /* the signature scheme, then signature<0..2^16-1> */
+	vec_open(&body, 2);
+	for (int i = 0; i < 70; i++)
+		put8(&body, i);
+	vec_close(&body);
+	handshake_msg(&msgs, 15, &body);
+	record(&c2s, 22, msgs.b, msgs.n);
+
+	size_t ch_len = 5 + (size_t)(c2s.b[3] << 8 | c2s.b[4]);
+	td_session_init(s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, ch_len, 1, ts);
+	td_tls_feed(&t, s, &sink, TD_DIR_S2C, s2c.b, s2c.n, 2, ts);
+	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b + ch_len, c2s.n - ch_len, 3, ts);
+	td_tls_free(&t);
+}
+
+START_TEST(test_certificate_request_and_verify)
+{
+	static struct td_session s;
+
+	client_cert_conversation(0, &s);
+	ck_assert(s.client_cert_requested);
+	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
+	ck_assert_uint_eq(s.cr_n_sigalgs, 3);
+	ck_assert_uint_eq(s.cr_sigalgs[0], 0x0403);
+	ck_assert_uint_eq(s.cr_sigalgs[1], 0x0804);
+	ck_assert_uint_eq(s.cr_sigalgs[2], 0x0401);
+	ck_assert_uint_eq(s.cr_n_cas, 6);
+	ck_assert_uint_eq(s.cr_n_ca_names, TD_MAX_CA_NAMES);
+	ck_assert_uint_eq(s.cr_ca_len[0], 10);
+	ck_assert_uint_eq(s.cr_ca_der[0][9], 0x40);
+	ck_assert_uint_eq(s.cr_ca_len[1], 0); /* too long: counted, not kept */
+	ck_assert_uint_eq(s.cr_ca_len[2], 12);
+	ck_assert_uint_eq(s.cr_ca_der[2][0], 0x42);
+	ck_assert_uint_eq(s.total_client_certs, 1);
+	ck_assert_uint_eq(s.cv_sigalg, 0x0403);
+	ck_assert_uint_eq(s.anomalies[TD_DIR_C2S], 0);
+
+	for (int delta = -1; delta <= 1; delta += 2) {
+		client_cert_conversation(delta, &s);
+		ck_assert_msg(s.anomalies[TD_DIR_S2C] > 0, "delta %d: no anomaly", delta);
+		ck_assert(s.client_cert_requested);
+	}
+}
+END_TEST
+
+/* A hello with this 32-byte session ID and nothing else optional
+ * (RFC 5246 §7.4.1.2/§7.4.1.3: no extensions), as one record. */
+static void hello_with_session_id(struct buf *rec, uint8_t type, uint8_t last_id_byte)
+{
+	struct buf body = {0}, msg = {0};
+	put16(&body, 0x0303);
+	for (int i = 0; i < 32; i++)
+		put8(&body, 0x11);
+	vec_open(&body, 1);
+	for (int i = 0; i < 31; i++)
+		put8(&body, 0xA0 + i);
+	put8(&body, last_id_byte);
+	vec_close(&body);
+	if (type == 1) {
+		vec_open(&body, 2);
+		put16(&body, SUITE_ECDHE_RSA_AES128_GCM);
+		vec_close(&body);
+		vec_open(&body, 1);
+		put8(&body, 0);
+		vec_close(&body);
+	} else {
+		put16(&body, SUITE_ECDHE_RSA_AES128_GCM);
+		put8(&body, 0);
+	}
+	handshake_msg(&msg, type, &body);
+	record(rec, 22, msg.b, msg.n);
+}
+
+/* The session IDs are kept as bytes: "echoed" means the same bytes, not
+ * only the same length (RFC 5246 §7.4.1.3). */
+START_TEST(test_session_id_echo_compares_bytes)
+{
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
+	struct td_time ts = {1700000000, 0};
+	static struct td_session s;
+
+	for (int same = 0; same <= 1; same++) {
+		struct buf ch = {0}, sh = {0};
+		struct td_tls t;
+		hello_with_session_id(&ch, 1, 0x77);
+		hello_with_session_id(&sh, 2, same ? 0x77 : 0x78);
+		td_session_init(&s);
+		td_tls_init(&t, &lim);
+		td_tls_feed(&t, &s, &sink, TD_DIR_C2S, ch.b, ch.n, 1, ts);
+		td_tls_feed(&t, &s, &sink, TD_DIR_S2C, sh.b, sh.n, 2, ts);
+		td_tls_free(&t);
+		ck_assert_uint_eq(s.ch.session_id_len, 32);
+		ck_assert_uint_eq(s.ch.session_id[0], 0xA0);
+		ck_assert_uint_eq(s.ch.session_id[31], 0x77);
+		ck_assert_uint_eq(s.sh.session_id_len, 32);
+		ck_assert_uint_eq(s.sh.session_id[31], same ? 0x77 : 0x78);
+		ck_assert_msg(s.sh.session_id_echoed == (same == 1), "same %d", same);
+	}
+}
+END_TEST
+
+/* CertificateStatus (RFC 6066 §8): status_type ocsp(1) and a 24-bit
+ * length-prefixed response, handed to the sink; the response length off
+ * by one either way is malformed (an anomaly, nothing handed over), an
+ * unknown status type is skipped without an anomaly. */
+struct ocsp_log {
+	struct cert_log certs; /* first: the certificate sink shares the user pointer */
+	int calls;
+	size_t len;
+	uint8_t first;
+};
+
+static void log_ocsp(void *user, const uint8_t *der, size_t len, struct td_ocsp_facts *out)
+{
+	struct ocsp_log *l = user;
+	l->calls++;
+	l->len = len;
+	l->first = der[0];
+	out->parsed = true;
+}
+
+static void certificate_status_run(int delta, uint8_t type, struct td_session *s,
+				   struct ocsp_log *l)
+{
+	static struct buf body, msgs, c2s, s2c;
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_tls_cert_sink sink = {log_cert, l, log_ocsp};
+	struct td_time ts = {1700000000, 0};
+
+	memset(l, 0, sizeof *l);
+	tls12_opening(&c2s, &s2c, &msgs, &body, 100);
+	put8(&body, type);
+	size_t len_at = body.n + 2; /* low byte of the 3-byte length */
+	vec_open(&body, 3);
+	put8(&body, 0x30);
+	for (int i = 0; i < 40; i++)
+		put8(&body, i);
+	vec_close(&body);
+	body.b[len_at] = (uint8_t)(body.b[len_at] + delta);
+	handshake_msg(&msgs, 22, &body);
+	memset(&body, 0, sizeof body);
+	handshake_msg(&msgs, 14, &body);
+	record(&s2c, 22, msgs.b, msgs.n);
+
+	td_session_init(s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, c2s.n, 1, ts);
+	td_tls_feed(&t, s, &sink, TD_DIR_S2C, s2c.b, s2c.n, 2, ts);
+	td_tls_free(&t);
+}
+
+START_TEST(test_certificate_status)
+{
+	static struct td_session s;
+	struct ocsp_log l;
+
+	certificate_status_run(0, 1, &s, &l);
+	ck_assert(s.ocsp.seen);
+	ck_assert_uint_eq(s.ocsp.frame, 2);
+	ck_assert_uint_eq(s.ocsp.length, 41);
+	ck_assert_int_eq(l.calls, 1);
+	ck_assert_uint_eq(l.len, 41);
+	ck_assert_uint_eq(l.first, 0x30);
+	ck_assert(s.ocsp.parsed); /* what the sink said */
+	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
+	for (int delta = -1; delta <= 1; delta += 2) {
+		certificate_status_run(delta, 1, &s, &l);
+		ck_assert_msg(s.anomalies[TD_DIR_S2C] > 0, "delta %d: no anomaly", delta);
+		ck_assert_int_eq(l.calls, 0);
+		ck_assert(!s.ocsp.seen);
+	}
+	certificate_status_run(0, 2, &s, &l); /* not ocsp(1) */
+	ck_assert(!s.ocsp.seen);
+	ck_assert_int_eq(l.calls, 0);
+	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
+}
+END_TEST
+
 struct split_result {
 	struct td_session s;
 	struct cert_log log;
@@ -517,7 +775,7 @@ static void run_conversation(const struct conversation *cv, size_t chunk, unsign
 {
 	struct td_tls t;
 	struct td_tls_limits lim = {.max_handshake_msg = 65536};
-	struct td_tls_cert_sink sink = {log_cert, &out->log};
+	struct td_tls_cert_sink sink = {log_cert, &out->log, NULL};
 	struct td_time ts = {1700000000, 0};
 
 	memset(out, 0, sizeof *out);
@@ -1012,6 +1270,9 @@ Suite *td_tls_suite(void)
 	TCase *st = tcase_create("stream");
 	tcase_add_test(st, test_conversation_facts);
 	tcase_add_test(st, test_renegotiation);
+	tcase_add_test(st, test_certificate_request_and_verify);
+	tcase_add_test(st, test_certificate_status);
+	tcase_add_test(st, test_session_id_echo_compares_bytes);
 	tcase_add_test(st, test_split_invariance);
 	tcase_add_test(st, test_message_across_records);
 	tcase_add_test(st, test_desync_and_caps);
