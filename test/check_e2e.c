@@ -1010,6 +1010,12 @@ START_TEST(test_corpus_all)
 }
 END_TEST
 
+/* tshark is on PATH (the corpus tests compare with it when it is). */
+static bool have_tshark(void)
+{
+	return td_test_run(NULL, NULL, "command -v tshark >/dev/null") == 0;
+}
+
 /* The frames besides TCP that every LAN capture has are named in the
  * summary, and counted as tshark counts them (its own dissectors: arp,
  * stp, eapol, lldp are not ours). Real captures of ../shared/corpus/ndpi;
@@ -1025,10 +1031,8 @@ START_TEST(test_corpus_not_decoded_named)
 		{"ndpi/starcraft_battle.pcap", "lldp", "ethertype 0x88cc (LLDP)"},
 	};
 	int st, checked = 0;
-	char *o = runf(&st, "command -v tshark");
-	bool tshark = st == 0;
+	bool tshark = have_tshark();
 
-	free(o);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[1024];
 
@@ -1095,10 +1099,8 @@ START_TEST(test_corpus_proxies)
 		{"mercury/unit_tests/pcaps/openvpn_tcp_multi.pcap", NULL},
 	};
 	int st, checked = 0;
-	char *o = runf(&st, "command -v tshark");
-	bool tshark = st == 0;
+	bool tshark = have_tshark();
 
-	free(o);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0] && tshark; i++) {
 		char path[1024];
 
@@ -1181,7 +1183,7 @@ START_TEST(test_corpus_decrypt)
 {
 	int st, files = 0, decrypted = 0, certs = 0, ee_alpns = 0;
 	long tickets = 0;
-	bool tshark = td_test_run(NULL, NULL, "command -v tshark >/dev/null") == 0;
+	bool tshark = have_tshark();
 	char *list = runf(&st, "find '%s' -type f -name '*.keylog.txt' 2>/dev/null | sort", corpus());
 	char *save = NULL;
 
