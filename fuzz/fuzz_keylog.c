@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    again.unknown_labels == 0 && again.n_entries == kl.n_entries);
 		for (size_t i = 0; i < kl.n_entries; i++) {
 			size_t n = td_keylog_entry_at(&kl, i, cr, &l, sec);
-			enum td_keylog_label l2;
+			enum td_keylog_label l2 = 0;
 			uint8_t cr2[32];
 			FUZZ_ASSERT(td_keylog_entry_at(&again, i, cr2, &l2, found) == n);
 			FUZZ_ASSERT(l2 == l && memcmp(cr2, cr, 32) == 0);

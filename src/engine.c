@@ -143,7 +143,7 @@ void td_engine_config_default(struct td_engine_config *cfg)
 static bool starts_like_tls(const uint8_t *p, size_t n)
 {
 	struct td_reader r;
-	uint8_t type, major;
+	uint8_t type = 0, major = 0; /* initialised for GCC -flto (-Wmaybe-uninitialized) */
 
 	td_reader_init(&r, p, n);
 	if (td_peek_u8(&r, 0, &type) != TD_OK)

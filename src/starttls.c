@@ -135,7 +135,7 @@ static bool socks5_greeting(const uint8_t *p, size_t n)
 static bool socks4_request(const uint8_t *p, size_t n)
 {
 	struct td_reader r;
-	uint8_t vn, cd, last;
+	uint8_t vn = 0, cd = 0, last = 0; /* GCC -flto warns otherwise */
 
 	td_reader_init(&r, p, n);
 	return n >= 9 && n <= 512 && td_read_u8(&r, &vn) == TD_OK && vn == SOCKS4_VER &&
