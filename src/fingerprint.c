@@ -26,20 +26,40 @@ static void put(struct out_buf *o, const char *s)
 	o->p[o->len] = '\0';
 }
 
+/* sep (when not NUL), then v in decimal ("%u") or as four lower-case hex
+ * digits ("%04x"): written by hand, a ClientHello's lists are a few
+ * hundred numbers and snprintf was most of the fingerprint's cost. */
+static void put_u16(struct out_buf *o, char sep, uint16_t v, bool hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	char num[8], *e = num + sizeof num, *q = e;
+
+	*--q = '\0';
+	if (hex) {
+		for (int i = 0; i < 4; i++, v >>= 4)
+			*--q = digits[v & 0xf];
+	} else {
+		do
+			*--q = digits[v % 10];
+		while (v /= 10);
+	}
+	if (sep)
+		*--q = sep;
+	put(o, q);
+}
+
 /* n is clamped to cap: the lists are the session's fixed arrays. */
 static void put_u16_list(struct out_buf *o, const uint16_t *v, size_t n, size_t cap,
 			 int skip_grease)
 {
-	const char *sep = "";
-	char num[8];
+	char sep = '\0';
 	if (n > cap)
 		n = cap;
 	for (size_t i = 0; i < n; i++) {
 		if (skip_grease && td_names_is_grease(v[i]))
 			continue;
-		snprintf(num, sizeof num, "%s%u", sep, (unsigned)v[i]);
-		put(o, num);
-		sep = "-";
+		put_u16(o, sep, v[i], false);
+		sep = '-';
 	}
 }
 
@@ -154,11 +174,8 @@ static size_t filtered(const uint16_t *v, size_t n, size_t cap, const uint16_t *
 
 static void put_hex_list(struct out_buf *o, const uint16_t *v, size_t n)
 {
-	char item[8];
-	for (size_t i = 0; i < n; i++) {
-		snprintf(item, sizeof item, "%s%04x", i ? "," : "", (unsigned)v[i]);
-		put(o, item);
-	}
+	for (size_t i = 0; i < n; i++)
+		put_u16(o, i ? ',' : '\0', v[i], true);
 }
 
 /* The first 12 hex digits of the SHA-256 of s; twelve zeros for "". */
