@@ -1431,6 +1431,56 @@ START_TEST(test_json_dump_as_jansson)
 }
 END_TEST
 
+/* A JSON line is built in an arena (report_json.c): the line is what
+ * jansson's json_dumps() writes for the tree td_report_session_json()
+ * returns outside that window, jansson's allocator is libc's again after
+ * each line, and a jansson value made before a line stays valid and is
+ * freed with free() after it (under ASan a wrong free or a value
+ * overwritten by the arena would fail here). */
+START_TEST(test_json_line_arena)
+{
+	struct td_session s[2];
+	struct td_cert c;
+	struct td_summary sum;
+	struct td_report_opts o = { .json = true };
+	struct capture cap;
+	json_malloc_t m;
+	json_free_t f;
+	json_t *before = json_pack("{s:s,s:[i,i]}", "kept", "across lines", "n", 1, 2);
+
+	use_utc();
+	fake_rsa_cert(&c);
+	tls12_failed(&s[0], &c);
+	tls13_session(&s[1]);
+	fill_summary(&sum);
+	ck_assert_ptr_nonnull(before);
+	for (unsigned i = 0; i < 3; i++) {
+		json_t *tree = i < 2 ? td_report_session_json(&s[i]) : td_report_summary_json(&sum);
+		char *want = json_dumps(tree, TD_REPORT_JSON_FLAGS), *got;
+
+		ck_assert_ptr_nonnull(want);
+		if (i < 2)
+			td_report_session(cap_open(&cap), &o, &s[i]);
+		else
+			td_report_summary(cap_open(&cap), &o, &sum);
+		got = cap_close(&cap);
+		ck_assert_uint_eq(strlen(got), strlen(want) + 1);
+		ck_assert_int_eq(memcmp(got, want, strlen(want)), 0);
+		ck_assert_int_eq(got[strlen(want)], '\n');
+		json_get_alloc_funcs(&m, &f);
+		ck_assert_ptr_eq(m, malloc);
+		ck_assert_ptr_eq(f, free);
+		free(got);
+		free(want);
+		json_decref(tree);
+	}
+	char *kept = json_dumps(before, JSON_COMPACT);
+	ck_assert_str_eq(kept, "{\"kept\":\"across lines\",\"n\":[1,2]}");
+	free(kept);
+	json_decref(before);
+}
+END_TEST
+
 Suite *td_report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1453,6 +1503,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(json, test_summary_json);
 	tcase_add_test(json, test_json_lines_stream);
 	tcase_add_test(json, test_json_dump_as_jansson);
+	tcase_add_test(json, test_json_line_arena);
 	suite_add_tcase(s, json);
 
 	tcase_add_test(text, test_text_tls12_failed);
