@@ -54,6 +54,11 @@ json_t *td_report_json_wire(const uint8_t *p, size_t len);
 /* Same for a NUL-terminated string; s == NULL gives json null. */
 json_t *td_report_json_cstr(const char *s);
 
+/* Decimal digits of v written backwards so that they end just before
+ * end, with a '-' first when neg; returns where they start. The writers'
+ * integers without snprintf(): end needs 21 bytes before it. */
+char *td_report_dec(char *end, unsigned long long v, bool neg);
+
 #define TD_REPORT_TIME_LEN 48
 
 /* RFC 3339 UTC with microseconds: "2023-11-14T22:13:20.000123Z". A time

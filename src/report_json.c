@@ -6,6 +6,7 @@
  * then incomplete, which the writer reports by writing nothing for it
  * rather than a line that breaks the schema.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,7 +33,9 @@ struct jb {
 
 static void put(struct jb *b, const char *key, json_t *v)
 {
-	if (!v || json_object_set_new(b->o, key, v) != 0)
+	/* Keys are ours (ASCII, NUL-free): no UTF-8 check. json_decref(NULL)
+	 * is a no-op. */
+	if (!v || json_object_setn_new_nocheck(b->o, key, strlen(key), v) != 0)
 		b->ok = false;
 }
 
@@ -1388,12 +1391,62 @@ static void jw_string(struct jw *w, const char *s, size_t len)
 	jw_putc(w, '"');
 }
 
+/* v as jansson writes it when v is a whole number of thousandths
+ * (offset_ms: microseconds / 1000), without snprintf(); false for any
+ * other v. Why it is the same text: the check below makes v the double
+ * nearest to k/1000 with |k| < 10^15, so v is within half an ulp of
+ * k/1000, 1.2e-16 relative, while 15-digit decimals near v are at least
+ * 1e-15 relative apart: rounded to 15 significant digits v is k/1000,
+ * which has at most 15 of them. "%.15g" writes it in plain notation (the
+ * exponent is between -3 and 11) without trailing zeros, and jansson adds
+ * ".0" when no '.' is left. -0.0 (k == 0 with the sign bit) goes the slow
+ * way. test/check_report.c compares with jansson on such values. */
+static bool jw_real_ms(struct jw *w, double v)
+{
+	char b[32];
+	size_t len = sizeof b;
+	long long k;
+	unsigned long long u, frac;
+	const char *start;
+
+	if (!(v > -1e12 && v < 1e12))
+		return false;
+	k = llround(v * 1000.0);
+	if ((double)k / 1000.0 != v || (k == 0 && signbit(v)))
+		return false;
+	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+	frac = u % 1000;
+	u /= 1000;
+	if (frac == 0) {
+		b[--len] = '0';
+	} else {
+		int digits = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		while (digits-- > 0) {
+			b[--len] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+	}
+	b[--len] = '.';
+	start = td_report_dec(b + len, u, k < 0);
+	jw_put(w, start, (size_t)(b + sizeof b - start));
+	return true;
+}
+
 /* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
 static void jw_real(struct jw *w, double v)
 {
 	char b[48];
-	int len = snprintf(b, sizeof b - 3, "%.15g", v);
+	int len;
 	char *e;
+
+	if (jw_real_ms(w, v))
+		return;
+	len = snprintf(b, sizeof b - 3, "%.15g", v);
 
 	if (len < 0 || (size_t)len >= sizeof b - 3) {
 		w->err = true;
@@ -1422,22 +1475,21 @@ static void jw_real(struct jw *w, double v)
 static void jw_value(struct jw *w, const json_t *v)
 {
 	char num[24];
-	int len;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		bool first = true;
-		const char *key;
-		json_t *m;
 
 		jw_putc(w, '{');
-		json_object_foreach ((json_t *)v, key, m) {
+		/* json_object_foreach() with the key's stored length */
+		for (void *it = json_object_iter((json_t *)v); it;
+		     it = json_object_iter_next((json_t *)v, it)) {
 			if (!first)
 				jw_putc(w, ',');
 			first = false;
-			jw_string(w, key, strlen(key));
+			jw_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
 			jw_putc(w, ':');
-			jw_value(w, m);
+			jw_value(w, json_object_iter_value(it));
 		}
 		jw_putc(w, '}');
 		break;
@@ -1458,15 +1510,9 @@ static void jw_value(struct jw *w, const json_t *v)
 		/* Digits backwards, no snprintf(): integers are most values. */
 		json_int_t i = json_integer_value(v);
 		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+		const char *start = td_report_dec(num + sizeof num, u, i < 0);
 
-		len = (int)sizeof num;
-		do {
-			num[--len] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (i < 0)
-			num[--len] = '-';
-		jw_put(w, num + len, sizeof num - (size_t)len);
+		jw_put(w, start, (size_t)(num + sizeof num - start));
 		break;
 	}
 	case JSON_REAL:

@@ -191,6 +191,69 @@ static void time_norm(struct td_time *t)
 	t->sec += carry;
 }
 
+char *td_report_dec(char *end, unsigned long long v, bool neg)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--end = '-';
+	return end;
+}
+
+/* n decimal digits of v, zero-padded, at p; returns p + n. */
+static char *put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" for t (normalised) in years 1970-9999,
+ * the text gmtime_r() + strftime() + snprintf() below give, without them:
+ * they were most of the JSON writer's time (one timestamp per timeline
+ * event). Days to civil date: H. Hinnant's days_from_civil inverse
+ * (proleptic Gregorian, as gmtime). false outside those years. */
+static bool time_utc_fast(struct td_time t, char buf[TD_REPORT_TIME_LEN])
+{
+	int64_t days, sod, z, era, doe, yoe, doy, mp, y;
+	unsigned m, d;
+	char *p = buf;
+
+	if (t.sec < 0 || t.sec >= INT64_C(253402300800))
+		return false;
+	days = t.sec / 86400;
+	sod = t.sec % 86400;
+	z = days + 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	p = put_digits(p, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)t.usec, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	return true;
+}
+
 static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
 {
 	struct tm tm;
@@ -198,6 +261,8 @@ static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
 	size_t len;
 
 	time_norm(&t);
+	if (utc && time_utc_fast(t, buf))
+		return buf;
 	tt = (time_t)t.sec;
 	if ((int64_t)tt != t.sec || !(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)))
 		goto raw;

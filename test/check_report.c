@@ -6,6 +6,7 @@
  * too) so local times are predictable.
  */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -506,6 +507,40 @@ START_TEST(test_time_format)
 	tzset();
 	ck_assert_str_eq(td_report_time_local(T(1700000000, 123), buf), "2023-11-14 23:13:20.000123");
 	use_utc();
+
+	/* The UTC writer computes the date itself: the C library's
+	 * gmtime_r() and strftime() are the reference, at the edges of its
+	 * range (1970, leap days, centuries, 9999, and the first second past
+	 * it) and at 20000 spread-out seconds. */
+	{
+		static const int64_t edges[] = {0, 59, 86399, 86400, 951782400, 951868799,
+						4107542400, 4107456000, 4102444800, 253402300799,
+						253402300800, -1};
+		uint64_t r = 1;
+
+		for (unsigned i = 0; i < 20000 + sizeof edges / sizeof edges[0]; i++) {
+			int64_t sec;
+			int32_t usec;
+			char want[TD_REPORT_TIME_LEN];
+			struct tm tm;
+			time_t tt;
+			size_t len;
+
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (i < sizeof edges / sizeof edges[0]) {
+				sec = edges[i];
+			} else {
+				sec = (int64_t)((r >> 11) % 253402300800ULL);
+			}
+			usec = (int32_t)((r >> 40) % 1000000);
+			tt = (time_t)sec;
+			ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+			len = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+			ck_assert_uint_gt(len, 0);
+			snprintf(want + len, sizeof want - len, ".%06dZ", (int)usec);
+			ck_assert_str_eq(td_report_time_utc(T(sec, usec), buf), want);
+		}
+	}
 }
 END_TEST
 
@@ -1408,25 +1443,61 @@ static json_t *dump_tree(int depth)
 	}
 }
 
+/* td_report_json_dump(v) is json_dumps(v) byte for byte; drops v. */
+static void assert_dump_as_jansson(json_t *v, unsigned round)
+{
+	char *want = json_dumps(v, TD_REPORT_JSON_FLAGS | JSON_ENCODE_ANY);
+	char *got = NULL;
+	size_t got_len = 0;
+	FILE *f = open_memstream(&got, &got_len);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(td_report_json_dump(f, v), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
+		      "round %u: want %.300s\n got %.300s", round, want, got);
+	free(got);
+	free(want);
+	json_decref(v);
+}
+
 START_TEST(test_json_dump_as_jansson)
 {
 	for (unsigned round = 0; round < 2000; round++) {
 		dump_rng = round + 1;
-		json_t *v = dump_tree(round % 3 ? 5 : 0);
-		char *want = json_dumps(v, TD_REPORT_JSON_FLAGS | JSON_ENCODE_ANY);
-		char *got = NULL;
-		size_t got_len = 0;
-		FILE *f = open_memstream(&got, &got_len);
+		assert_dump_as_jansson(dump_tree(round % 3 ? 5 : 0), round);
+	}
+	/* Reals that are whole thousandths (the timeline's offset_ms) take
+	 * the writer's path without snprintf(): every magnitude, both signs,
+	 * trailing zeros, the doubles td_report_ms() makes from seconds and
+	 * microseconds, and their neighbours one ulp away. */
+	dump_rng = 7;
+	for (unsigned round = 0; round < 200; round++) {
+		json_t *a = json_array();
 
-		ck_assert_ptr_nonnull(want);
-		ck_assert_ptr_nonnull(f);
-		ck_assert_int_eq(td_report_json_dump(f, v), 0);
-		ck_assert_int_eq(fclose(f), 0);
-		ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
-			      "round %u: want %.200s\n got %.200s", round, want, got);
-		free(got);
-		free(want);
-		json_decref(v);
+		for (unsigned i = 0; i < 200; i++) {
+			int64_t k = (int64_t)(((uint64_t)dump_rand() << 32 | dump_rand()) %
+					      (i % 4 == 0 ? 1000ULL : i % 4 == 1 ? 10000000ULL
+							  : i % 4 == 2 ? 1000000000000ULL
+								       : 999999999999999ULL));
+			double d = (double)(i % 2 ? -k : k) / 1000.0;
+			struct td_time t0 = T(1700000000, (int32_t)(dump_rand() % 1000000));
+			struct td_time t1 = T(1700000000 + (int64_t)(dump_rand() % 100000),
+					      (int32_t)(dump_rand() % 1000000));
+
+			json_array_append_new(a, json_real(d));
+			json_array_append_new(a, json_real(td_report_ms(t0, t1)));
+			json_array_append_new(a, json_real(nextafter(d, 1e300)));
+			json_array_append_new(a, json_real(nextafter(d, -1e300)));
+			json_array_append_new(a, json_real((double)k));
+		}
+		json_array_append_new(a, json_real(-0.0));
+		json_array_append_new(a, json_real(0.001));
+		json_array_append_new(a, json_real(999999999999.999));
+		json_array_append_new(a, json_real(-999999999999.999));
+		json_array_append_new(a, json_real(1e12));
+		assert_dump_as_jansson(a, round);
 	}
 }
 END_TEST
