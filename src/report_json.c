@@ -6,7 +6,6 @@
  * then incomplete, which the writer reports by writing nothing for it
  * rather than a line that breaks the schema.
  */
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1319,51 +1318,16 @@ json_t *td_report_summary_json(const struct td_summary *sum)
  * writes (compact, insertion order, %.15g reals with ".0" added and the
  * exponent's '+' and leading zeros dropped, strings escaped as jansson
  * escapes them: '"', '\\', and control characters below 0x20, \u with
- * upper-case hex), but through one buffer flushed with fwrite() instead of
- * jansson's callback per token, which took 45 % of a --json run
+ * upper-case hex), but into a td_report_buf written with one fwrite() per
+ * line instead of jansson's callback per token, which took 45 % of a --json run
  * (bench/README.md). The tree is ours: its depth is the builders', not the
  * wire's, so the recursion is bounded. test/check_output.c compares the
  * two writers on every sample and on generated trees. */
-struct jw {
-	FILE *out;
-	size_t n;
-	bool err;
-	char buf[8192];
-};
-
-static void jw_flush(struct jw *w)
-{
-	if (w->n && fwrite(w->buf, 1, w->n, w->out) != w->n)
-		w->err = true;
-	w->n = 0;
-}
-
-static void jw_put(struct jw *w, const char *p, size_t len)
-{
-	if (len > sizeof w->buf - w->n) {
-		jw_flush(w);
-		if (len > sizeof w->buf) {
-			if (fwrite(p, 1, len, w->out) != len)
-				w->err = true;
-			return;
-		}
-	}
-	memcpy(w->buf + w->n, p, len);
-	w->n += len;
-}
-
-static void jw_putc(struct jw *w, char c)
-{
-	if (w->n == sizeof w->buf)
-		jw_flush(w);
-	w->buf[w->n++] = c;
-}
-
-static void jw_string(struct jw *w, const char *s, size_t len)
+static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 {
 	size_t run = 0;
 
-	jw_putc(w, '"');
+	td_report_buf_putc(w, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
@@ -1371,7 +1335,7 @@ static void jw_string(struct jw *w, const char *s, size_t len)
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		jw_put(w, s + run, i - run);
+		td_report_buf_put(w, s + run, i - run);
 		run = i + 1;
 		switch (c) {
 		case '"': e = "\\\""; break;
@@ -1385,23 +1349,23 @@ static void jw_string(struct jw *w, const char *s, size_t len)
 			snprintf(esc, sizeof esc, "\\u%04X", c);
 			e = esc;
 		}
-		jw_put(w, e, strlen(e));
+		td_report_buf_put(w, e, strlen(e));
 	}
-	jw_put(w, s + run, len - run);
-	jw_putc(w, '"');
+	td_report_buf_put(w, s + run, len - run);
+	td_report_buf_putc(w, '"');
 }
 
 /* v as jansson writes it when v is a whole number of thousandths
  * (offset_ms: microseconds / 1000), without snprintf(); false for any
- * other v. Why it is the same text: the check below makes v the double
- * nearest to k/1000 with |k| < 10^15, so v is within half an ulp of
- * k/1000, 1.2e-16 relative, while 15-digit decimals near v are at least
- * 1e-15 relative apart: rounded to 15 significant digits v is k/1000,
- * which has at most 15 of them. "%.15g" writes it in plain notation (the
- * exponent is between -3 and 11) without trailing zeros, and jansson adds
- * ".0" when no '.' is left. -0.0 (k == 0 with the sign bit) goes the slow
- * way. test/check_report.c compares with jansson on such values. */
-static bool jw_real_ms(struct jw *w, double v)
+ * other v. Why it is the same text: td_report_thousandths() puts v within
+ * 3.4e-16 relative of k/1000 with |k| < 10^15, while 15-digit decimals
+ * near v are more than 1e-15 relative apart: rounded to 15 significant
+ * digits v is k/1000, which has at most 15 of them. "%.15g" writes it in
+ * plain notation (the exponent is between -3 and 11) without trailing
+ * zeros, and jansson adds ".0" when no '.' is left. -0.0 goes the slow
+ * way. test/check_report.c compares with jansson on such values and on
+ * their neighbours. */
+static bool jw_real_ms(struct td_report_buf *w, double v)
 {
 	char b[32];
 	size_t len = sizeof b;
@@ -1409,10 +1373,7 @@ static bool jw_real_ms(struct jw *w, double v)
 	unsigned long long u, frac;
 	const char *start;
 
-	if (!(v > -1e12 && v < 1e12))
-		return false;
-	k = llround(v * 1000.0);
-	if ((double)k / 1000.0 != v || (k == 0 && signbit(v)))
+	if (!td_report_thousandths(v, &k))
 		return false;
 	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
 	frac = u % 1000;
@@ -1433,12 +1394,12 @@ static bool jw_real_ms(struct jw *w, double v)
 	}
 	b[--len] = '.';
 	start = td_report_dec(b + len, u, k < 0);
-	jw_put(w, start, (size_t)(b + sizeof b - start));
+	td_report_buf_put(w, start, (size_t)(b + sizeof b - start));
 	return true;
 }
 
 /* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
-static void jw_real(struct jw *w, double v)
+static void jw_real(struct td_report_buf *w, double v)
 {
 	char b[48];
 	int len;
@@ -1469,10 +1430,10 @@ static void jw_real(struct jw *w, double v)
 			len -= (int)(end - start);
 		}
 	}
-	jw_put(w, b, (size_t)len);
+	td_report_buf_put(w, b, (size_t)len);
 }
 
-static void jw_value(struct jw *w, const json_t *v)
+static void jw_value(struct td_report_buf *w, const json_t *v)
 {
 	char num[24];
 
@@ -1480,28 +1441,28 @@ static void jw_value(struct jw *w, const json_t *v)
 	case JSON_OBJECT: {
 		bool first = true;
 
-		jw_putc(w, '{');
+		td_report_buf_putc(w, '{');
 		/* json_object_foreach() with the key's stored length */
 		for (void *it = json_object_iter((json_t *)v); it;
 		     it = json_object_iter_next((json_t *)v, it)) {
 			if (!first)
-				jw_putc(w, ',');
+				td_report_buf_putc(w, ',');
 			first = false;
 			jw_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
-			jw_putc(w, ':');
+			td_report_buf_putc(w, ':');
 			jw_value(w, json_object_iter_value(it));
 		}
-		jw_putc(w, '}');
+		td_report_buf_putc(w, '}');
 		break;
 	}
 	case JSON_ARRAY:
-		jw_putc(w, '[');
+		td_report_buf_putc(w, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				jw_putc(w, ',');
+				td_report_buf_putc(w, ',');
 			jw_value(w, json_array_get(v, i));
 		}
-		jw_putc(w, ']');
+		td_report_buf_putc(w, ']');
 		break;
 	case JSON_STRING:
 		jw_string(w, json_string_value(v), json_string_length(v));
@@ -1512,39 +1473,32 @@ static void jw_value(struct jw *w, const json_t *v)
 		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
 		const char *start = td_report_dec(num + sizeof num, u, i < 0);
 
-		jw_put(w, start, (size_t)(num + sizeof num - start));
+		td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
 		break;
 	}
 	case JSON_REAL:
 		jw_real(w, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		jw_put(w, "true", 4);
+		td_report_buf_put(w, "true", 4);
 		break;
 	case JSON_FALSE:
-		jw_put(w, "false", 5);
+		td_report_buf_put(w, "false", 5);
 		break;
 	case JSON_NULL:
-		jw_put(w, "null", 4);
+		td_report_buf_put(w, "null", 4);
 		break;
 	}
 }
 
 int td_report_json_dump(FILE *out, const json_t *v)
 {
-	struct jw *w = malloc(sizeof *w);
-	int rc;
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf w;
 
-	if (!w)
-		return -1;
-	w->out = out;
-	w->n = 0;
-	w->err = false;
-	jw_value(w, v);
-	jw_flush(w);
-	rc = w->err ? -1 : 0;
-	free(w);
-	return rc;
+	td_report_buf_init(&w, out, mem, sizeof mem);
+	jw_value(&w, v);
+	return td_report_buf_end(&w);
 }
 
 /* Writes v as one line. A value that could not be built (out of memory)
@@ -1557,8 +1511,15 @@ static void write_line(FILE *out, json_t *v, const char *type)
 			TD_REPORT_SCHEMA_VERSION, type);
 		return;
 	}
-	td_report_json_dump(out, v);
-	fputc('\n', out);
+	{
+		char mem[TD_REPORT_BUF_LEN];
+		struct td_report_buf w;
+
+		td_report_buf_init(&w, out, mem, sizeof mem);
+		jw_value(&w, v);
+		td_report_buf_putc(&w, '\n');
+		td_report_buf_end(&w);
+	}
 }
 
 /* The tree of one line lives in a bump arena: a connection's tree is

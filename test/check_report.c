@@ -544,6 +544,138 @@ START_TEST(test_time_format)
 }
 END_TEST
 
+/* The ladder writes its "+T ms" column and the endpoints without printf:
+ * each offset is what printf("%+.3f") gives for td_report_ms() (random
+ * microsecond timestamps, up to days apart, and before the first packet),
+ * and the endpoints what printf("%s:%u") / ("[%s]:%u") give, cut like
+ * snprintf in a small buffer. */
+START_TEST(test_ladder_offsets_and_addr)
+{
+	static struct td_session s;
+	struct capture cap;
+	char *text, *line, want[64], buf[96];
+	uint64_t r = 3;
+	unsigned seen = 0;
+
+	for (unsigned round = 0; round < 50; round++) {
+		memset(&s, 0, sizeof s);
+		s.client.family = 4;
+		s.client.bytes[0] = 192;
+		s.client.bytes[3] = 1;
+		s.server.family = 6;
+		s.server.bytes[0] = 0x20;
+		s.server.bytes[15] = 1;
+		s.client_port = 40000 + round;
+		s.server_port = 443;
+		s.first_ts = T(1700000000 + (int64_t)round, (int32_t)(round * 12345 % 1000000));
+		s.n_events = TD_MAX_EVENTS;
+		for (unsigned i = 0; i < TD_MAX_EVENTS; i++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			s.events[i].kind = TD_EV_HANDSHAKE;
+			s.events[i].type = 1;
+			s.events[i].dir = (uint8_t)(i % 2);
+			s.events[i].frame = i + 1;
+			s.events[i].ts = T(1700000000 + (int64_t)((r >> 20) % (round % 2 ? 400000 : 5)) - 1,
+					   (int32_t)((r >> 40) % 1000000));
+		}
+		td_report_ladder(cap_open(&cap), &s, 4, false);
+		text = cap_close(&cap);
+		line = text;
+		for (unsigned i = 0; i < TD_MAX_EVENTS; i++) {
+			char *ms;
+			size_t len;
+
+			line = strstr(line, "frame ");
+			ck_assert_ptr_nonnull(line);
+			ms = strstr(line, " ms  ");
+			ck_assert_ptr_nonnull(ms);
+			snprintf(want, sizeof want, "%+.3f", td_report_ms(s.first_ts, s.events[i].ts));
+			len = strlen(want);
+			ck_assert_uint_ge((size_t)(ms - line), len);
+			ck_assert_msg(memcmp(ms - len, want, len) == 0 && ms[-(long)len - 1] == ' ',
+				      "event %u: want %s in %.60s", i, want, line);
+			line = ms;
+			seen++;
+		}
+		snprintf(want, sizeof want, "client 192.0.0.1:%u", 40000 + round);
+		ck_assert_ptr_nonnull(strstr(text, want));
+		ck_assert_ptr_nonnull(strstr(text, "server [2000::1]:443\n"));
+		free(text);
+	}
+	ck_assert_uint_eq(seen, 50 * TD_MAX_EVENTS);
+	for (size_t n = 1; n < 24; n++) {
+		snprintf(want, n, "[%s]:%u", "2000::1", 65535u);
+		ck_assert_str_eq(td_report_addr_port(&s.server, 65535, buf, n), want);
+		snprintf(want, n, "%s:%u", "192.0.0.1", 0u);
+		ck_assert_str_eq(td_report_addr_port(&s.client, 0, buf, n), want);
+	}
+}
+END_TEST
+
+/* td_report_buf: the bytes are those stdio writes for the same calls
+ * (fputs, fputc, printf of numbers and "%s", padding), whatever the size
+ * of the caller's storage: none (written through), smaller than one
+ * write, or room for all. */
+static void buf_script(struct td_report_buf *b, FILE *ref)
+{
+	static const char long_s[] = "a string longer than the small buffers, 0123456789";
+	const char *null_s = getenv("TD_TEST_UNSET_VARIABLE"); /* NULL, opaque to -Wformat */
+
+	for (int i = 0; i < 40; i++) {
+		long long v = i % 3 ? (long long)i * -987654321LL : INT64_MIN + i;
+
+		if (b) {
+			td_report_buf_puts(b, long_s + i);
+			td_report_buf_putc(b, '|');
+			td_report_buf_fill(b, i % 2 ? ' ' : '-', i * 3 - 10);
+			td_report_buf_u64(b, UINT64_MAX - (unsigned long long)i * 1000003ULL);
+			td_report_buf_putc(b, ' ');
+			td_report_buf_i64(b, v);
+			td_report_buf_printf(b, " %s|%s|%0*d|%.3f\n", long_s + i % 7, null_s, i, i,
+					     i / 7.0);
+			td_report_buf_printf(b, "%s", long_s + i);
+			td_report_buf_printf(b, "%s", null_s);
+			td_report_buf_term(b, (const uint8_t *)"\x1b[1m\\ok\xe2\x82\xac\xff", 11);
+		} else {
+			fputs(long_s + i, ref);
+			fputc('|', ref);
+			fprintf(ref, "%s", "");
+			for (int k = 0; k < i * 3 - 10; k++)
+				fputc(i % 2 ? ' ' : '-', ref);
+			fprintf(ref, "%llu %lld", UINT64_MAX - (unsigned long long)i * 1000003ULL, v);
+			fprintf(ref, " %s|%s|%0*d|%.3f\n", long_s + i % 7, "(null)", i, i, i / 7.0);
+			fputs(long_s + i, ref);
+			fputs("(null)", ref);
+			fputs("\\x1b[1m\\\\ok\xe2\x82\xac\\xff", ref);
+		}
+	}
+}
+
+START_TEST(test_report_buf)
+{
+	static const size_t sizes[] = {0, 1, 7, 64, TD_REPORT_BUF_LEN};
+	struct capture cap;
+	char *want, *got;
+
+	buf_script(NULL, cap_open(&cap));
+	want = cap_close(&cap);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *mem = sizes[i] ? malloc(sizes[i]) : NULL;
+		struct td_report_buf b;
+
+		td_report_buf_init(&b, cap_open(&cap), mem, sizes[i]);
+		buf_script(&b, NULL);
+		ck_assert_int_eq(td_report_buf_end(&b), 0);
+		got = cap_close(&cap);
+		ck_assert_msg(strcmp(got, want) == 0, "storage %zu:\n%s\nwant\n%s", sizes[i], got,
+			      want);
+		free(got);
+		free(mem);
+	}
+	free(want);
+}
+END_TEST
+
 START_TEST(test_hex_colon)
 {
 	static const uint8_t d[] = { 0x00, 0xab, 0x7f };
@@ -1455,8 +1587,14 @@ static void assert_dump_as_jansson(json_t *v, unsigned round)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(td_report_json_dump(f, v), 0);
 	ck_assert_int_eq(fclose(f), 0);
+	size_t at = 0;
+
+	while (at < got_len && want[at] && got[at] == want[at])
+		at++;
+	at = at > 60 ? at - 60 : 0;
 	ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
-		      "round %u: want %.300s\n got %.300s", round, want, got);
+		      "round %u, from byte %zu: want %.200s\n got %.200s", round, at, want + at,
+		      got + at);
 	free(got);
 	free(want);
 	json_decref(v);
@@ -1564,6 +1702,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_json_wire);
 	tcase_add_test(util, test_time_format);
 	tcase_add_test(util, test_hex_colon);
+	tcase_add_test(util, test_report_buf);
+	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_handshake_names);
 	suite_add_tcase(s, util);
 
