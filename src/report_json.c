@@ -1323,20 +1323,41 @@ json_t *td_report_summary_json(const struct td_summary *sum)
  * (bench/README.md). The tree is ours: its depth is the builders', not the
  * wire's, so the recursion is bounded. test/check_output.c compares the
  * two writers on every sample and on generated trees. */
+/* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': the exact
+ * word tests "has a byte below n" ((x - n*ones) & ~x & highs, n <= 128)
+ * and "has a zero byte" (the same with n = 1) on x and on x xor the
+ * character. */
+static bool jw_word_special(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
 static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 {
-	size_t run = 0;
+	size_t run = 0, i = 0;
 
 	td_report_buf_putc(w, '"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < len) {
+		unsigned char c;
 		char esc[8];
 		const char *e;
+		uint64_t x;
 
+		if (len - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!jw_word_special(x)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		td_report_buf_put(w, s + run, i - run);
-		run = i + 1;
+		td_report_buf_put(w, s + run, i - 1 - run);
+		run = i;
 		switch (c) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;

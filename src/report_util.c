@@ -275,6 +275,11 @@ json_t *td_report_json_wire(const uint8_t *p, size_t len)
 	size_t o = 0, off = 0;
 	json_t *j;
 
+	for (off = 0; off < len && p[off] >= 0x01 && p[off] < 0x80; off++)
+		;
+	if (off == len) /* ASCII without NUL, most names: as it is, valid */
+		return json_stringn_nocheck(len ? (const char *)p : "", len);
+	off = 0;
 	if (len > (SIZE_MAX - 1) / 6)
 		return NULL;
 	buf = malloc(len * 6 + 1); /* worst case: every byte as \u00XX */

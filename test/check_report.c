@@ -1606,6 +1606,28 @@ START_TEST(test_json_dump_as_jansson)
 		dump_rng = round + 1;
 		assert_dump_as_jansson(dump_tree(round % 3 ? 5 : 0), round);
 	}
+	/* The writer skips 8 bytes at a time while none needs an escape:
+	 * one special byte (each control byte, '"', '\\', and the bytes
+	 * around them: 0x1f/0x20, '!', '#', '[', ']', 0x7f, UTF-8) at every
+	 * position of strings of 0 to 24 bytes. */
+	{
+		static const char specials[] = "\x01\x1f\x20!\"#[\\]\x7f\n\t\x00";
+		json_t *a = json_array();
+
+		for (size_t len = 0; len <= 24; len++)
+			for (size_t at = 0; at < len; at++)
+				for (size_t k = 0; k < sizeof specials - 1 + 1; k++) {
+					char b[32];
+
+					memset(b, 'a' + (char)(len % 26), len);
+					if (k < sizeof specials - 1)
+						b[at] = specials[k];
+					else if (at + 1 < len)
+						memcpy(b + at, "\xc3\xa9", 2);
+					json_array_append_new(a, json_stringn(b, len));
+				}
+		assert_dump_as_jansson(a, 0);
+	}
 	/* Reals that are whole thousandths (the timeline's offset_ms) take
 	 * the writer's path without snprintf(): every magnitude, both signs,
 	 * trailing zeros, the doubles td_report_ms() makes from seconds and
