@@ -1247,11 +1247,15 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 	int col = start;
 
 	td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, strlen(text));
-	td_report_buf_printf(t->out, "%*s%-*s", indent, "", start - indent, lbl);
+	/* "%*s%-*s" */
+	td_report_buf_fill(t->out, ' ', indent);
+	td_report_buf_puts(t->out, lbl);
+	td_report_buf_fill(t->out, ' ', start - indent - (int)strlen(lbl));
 	while (*p) {
 		size_t word = strcspn(p, " ");
 		if (col > start && col + 1 + (int)word > WRAP_COL) {
-			td_report_buf_printf(t->out, "\n%*s", cont, "");
+			td_report_buf_putc(t->out, '\n');
+			td_report_buf_fill(t->out, ' ', cont);
 			col = start = cont;
 		} else if (col > start) {
 			td_report_buf_putc(t->out, ' ');

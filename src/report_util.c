@@ -106,8 +106,24 @@ size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
 	char tmp[16];
 
 	while (off < len) {
-		size_t c, w = term_step(p + off, len - off, tmp, &c);
+		size_t c, w;
 
+		if (!full) {
+			/* a run of printable ASCII but '\\' as it is */
+			size_t run = off;
+
+			while (run < len && run - off < n - used - 1 && p[run] >= 0x20 && p[run] < 0x7f &&
+			       p[run] != '\\')
+				run++;
+			if (run > off) {
+				memcpy(buf + used, p + off, run - off);
+				used += run - off;
+				need += run - off;
+				off = run;
+				continue;
+			}
+		}
+		w = term_step(p + off, len - off, tmp, &c);
 		off += c;
 		if (!full && w < n - used) {
 			memcpy(buf + used, tmp, w);

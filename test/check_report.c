@@ -458,6 +458,13 @@ START_TEST(test_escape_term)
 	}
 	td_report_escape_term(buf, 7, nasty, sizeof nasty); /* "evil\x1b" needs 8 */
 	ck_assert_str_eq(buf, "evil");
+	/* Plain characters fill the buffer to its last byte. */
+	for (size_t n = 1; n <= 5; n++) {
+		td_report_escape_term(buf, n, nasty, sizeof nasty);
+		ck_assert_uint_eq(strlen(buf), n - 1);
+	}
+	td_report_escape_term(buf, 24, nasty, sizeof nasty);
+	ck_assert_str_eq(buf, "evil\\x1b[31m\\x00\\xff");
 }
 END_TEST
 
