@@ -79,7 +79,8 @@ void td_report_buf_init(struct td_report_buf *b, FILE *out, char *mem, size_t le
 /* Writes what is held: 0, or -1 when a write failed. */
 int td_report_buf_end(struct td_report_buf *b);
 
-/* The slow path of the two below: grows, flushes, or writes through. */
+/* The slow path of the two below: writes what is held first, or writes
+ * p through when it is larger than the storage. */
 void td_report_buf_put_more(struct td_report_buf *b, const void *p, size_t len);
 
 static inline void td_report_buf_put(struct td_report_buf *b, const void *p, size_t len)
@@ -105,10 +106,6 @@ void td_report_buf_puts(struct td_report_buf *b, const char *s);
 
 /* n copies of c (nothing when n <= 0): padding, arrow shafts. */
 void td_report_buf_fill(struct td_report_buf *b, char c, int n);
-
-/* v in decimal, as printf's %llu / %lld write it. */
-void td_report_buf_u64(struct td_report_buf *b, unsigned long long v);
-void td_report_buf_i64(struct td_report_buf *b, long long v);
 
 void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

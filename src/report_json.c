@@ -1429,7 +1429,6 @@ static void jw_real(struct td_report_buf *w, double v)
 	if (jw_real_ms(w, v))
 		return;
 	len = snprintf(b, sizeof b - 3, "%.15g", v);
-
 	if (len < 0 || (size_t)len >= sizeof b - 3) {
 		w->err = true;
 		return;

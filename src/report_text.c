@@ -42,6 +42,34 @@ struct tx {
 	int verbose;
 };
 
+/* The block's writes (td_report_buf, one fwrite() per connection). */
+static void tx_printf(const struct tx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void tx_printf(const struct tx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	td_report_buf_vprintf(t->out, fmt, ap);
+	va_end(ap);
+}
+
+static void tx_puts(const struct tx *t, const char *s)
+{
+	td_report_buf_puts(t->out, s);
+}
+
+static void tx_putc(const struct tx *t, char c)
+{
+	td_report_buf_putc(t->out, c);
+}
+
+/* An untrusted string, escaped for the terminal. */
+static void tx_term(const struct tx *t, const uint8_t *p, size_t n)
+{
+	td_report_buf_term(t->out, p, n);
+}
+
 static const char *on(const struct tx *t, const char *code)
 {
 	return t->color ? code : "";
@@ -57,13 +85,13 @@ static void section(const struct tx *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	td_report_buf_puts(t->out, "  ");
-	td_report_buf_puts(t->out, on(t, ANSI_BOLD));
+	tx_puts(t, "  ");
+	tx_puts(t, on(t, ANSI_BOLD));
 	va_start(ap, fmt);
 	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	td_report_buf_puts(t->out, off(t));
-	td_report_buf_putc(t->out, '\n');
+	tx_puts(t, off(t));
+	tx_putc(t, '\n');
 }
 
 /* Starts a field: indent, label, padding up to the value column. The
@@ -76,7 +104,7 @@ static void label_at(const struct tx *t, int indent, int width, const char *labe
 	td_report_buf_fill(t->out, ' ', indent);
 	td_report_buf_put(t->out, label, len);
 	td_report_buf_fill(t->out, ' ', width - 1 - (int)len);
-	td_report_buf_putc(t->out, ' ');
+	tx_putc(t, ' ');
 }
 
 static void label(const struct tx *t, const char *l)
@@ -94,22 +122,22 @@ static void field(const struct tx *t, const char *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* A field whose value is an untrusted string. */
 static void field_wire(const struct tx *t, const char *l, const uint8_t *p, size_t n)
 {
 	label(t, l);
-	td_report_buf_term(t->out, p, n);
-	td_report_buf_putc(t->out, '\n');
+	tx_term(t, p, n);
+	tx_putc(t, '\n');
 }
 
 static void field_cstr(const struct tx *t, int indent, int width, const char *l, const char *s)
 {
 	label_at(t, indent, width, l);
-	td_report_buf_term(t->out, (const uint8_t *)s, strlen(s));
-	td_report_buf_putc(t->out, '\n');
+	tx_term(t, (const uint8_t *)s, strlen(s));
+	tx_putc(t, '\n');
 }
 
 /* A comma separated list wrapped at WRAP_COL, continuation lines aligned at
@@ -139,11 +167,11 @@ static void wrap_item(struct wrap *w, const char *item)
 			td_report_buf_fill(w->t->out, ' ', VALUE_COL);
 			w->col = VALUE_COL;
 		} else {
-			td_report_buf_puts(w->t->out, ", ");
+			tx_puts(w->t, ", ");
 			w->col += 2;
 		}
 	}
-	td_report_buf_puts(w->t->out, item);
+	tx_puts(w->t, item);
 	w->col += len;
 	w->first = false;
 }
@@ -151,8 +179,8 @@ static void wrap_item(struct wrap *w, const char *item)
 static void wrap_end(struct wrap *w, size_t shown, size_t total)
 {
 	if (total > shown)
-		td_report_buf_printf(w->t->out, " (%zu of %zu shown)", shown, total);
-	td_report_buf_putc(w->t->out, '\n');
+		tx_printf(w->t, " (%zu of %zu shown)", shown, total);
+	tx_putc(w->t, '\n');
 }
 
 static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t n, size_t cap,
@@ -273,28 +301,28 @@ static void header(const struct tx *t, const struct td_session *s)
 
 	td_report_addr_port(&s->client, s->client_port, c, sizeof c);
 	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
-	td_report_buf_printf(t->out, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
+	tx_printf(t, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
 		off(t));
 	if (s->sh.seen) {
 		version_name(td_session_version(s), name);
-		td_report_buf_printf(t->out, "  %s", name);
+		tx_printf(t, "  %s", name);
 		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh.suite);
-		td_report_buf_printf(t->out, "  %s", name);
+		tx_printf(t, "  %s", name);
 	}
 	if (s->ch.seen && s->ch.has_sni) {
-		td_report_buf_puts(t->out, "  SNI ");
-		td_report_buf_term(t->out, s->ch.sni.bytes,
+		tx_puts(t, "  SNI ");
+		tx_term(t, s->ch.sni.bytes,
 				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
 	}
 	upper(oc, sizeof oc, td_outcome_name(s->outcome));
-	td_report_buf_printf(t->out, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
+	tx_printf(t, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
 	if (s->outcome == TD_OUTCOME_FAILED) {
 		td_report_failure_reason(s, why, sizeof why);
-		td_report_buf_printf(t->out, " (%s)", why);
+		tx_printf(t, " (%s)", why);
 	} else if (s->outcome == TD_OUTCOME_INCOMPLETE) {
-		td_report_buf_printf(t->out, " (last stage: %s)", td_stage_name(s->stage));
+		tx_printf(t, " (last stage: %s)", td_stage_name(s->stage));
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* Writes "client 1, server 2" for a per-direction counter into buf;
@@ -365,28 +393,28 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	switch (s->end) {
 	case TD_END_FIN:
 	case TD_END_RST:
-		td_report_buf_printf(t->out, "%s", s->end == TD_END_FIN ? "FIN" : "RST");
+		tx_printf(t, "%s", s->end == TD_END_FIN ? "FIN" : "RST");
 		if (s->end_by >= 0)
-			td_report_buf_printf(t->out, " from %s", td_dir_name(s->end_by));
+			tx_printf(t, " from %s", td_dir_name(s->end_by));
 		if (s->end_frame)
-			td_report_buf_printf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+			tx_printf(t, " at frame %lu", (unsigned long)s->end_frame);
 		break;
 	case TD_END_IDLE:
-		td_report_buf_puts(t->out, "idle timeout (no packet for too long)");
+		tx_puts(t, "idle timeout (no packet for too long)");
 		break;
 	case TD_END_EVICTED:
-		td_report_buf_puts(t->out, "evicted from the flow table (memory cap)");
+		tx_puts(t, "evicted from the flow table (memory cap)");
 		break;
 	default:
-		td_report_buf_puts(t->out, "still open when the capture ended");
+		tx_puts(t, "still open when the capture ended");
 		break;
 	}
 	if (s->end != TD_END_FIN && s->end != TD_END_RST && s->end_by >= 0) {
-		td_report_buf_printf(t->out, "; first FIN/RST from %s", td_dir_name(s->end_by));
+		tx_printf(t, "; first FIN/RST from %s", td_dir_name(s->end_by));
 		if (s->end_frame)
-			td_report_buf_printf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+			tx_printf(t, " at frame %lu", (unsigned long)s->end_frame);
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 
 	if (pair_str(t, e->retransmissions[0], e->retransmissions[1], buf, sizeof buf))
 		field(t, "retransmissions", "%s", buf);
@@ -576,8 +604,8 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 	if (n > 0 && t->verbose > 0) {
 		label(t, "EC point formats");
 		for (size_t i = 0; i < n; i++)
-			td_report_buf_printf(t->out, "%s%u", i ? ", " : "", (unsigned)ch->point_formats[i]);
-		td_report_buf_putc(t->out, '\n');
+			tx_printf(t, "%s%u", i ? ", " : "", (unsigned)ch->point_formats[i]);
+		tx_putc(t, '\n');
 	}
 	list16(t, "extensions", ch->exts, ch->n_exts, TD_MAX_EXTS, ch->total_exts,
 	       td_names_extension);
@@ -669,22 +697,22 @@ static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
 	if (!k->algorithm[0])
 		return;
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "public key");
-	td_report_buf_term(t->out, (const uint8_t *)k->algorithm, strlen(k->algorithm));
+	tx_term(t, (const uint8_t *)k->algorithm, strlen(k->algorithm));
 	o = (size_t)snprintf(buf, sizeof buf, " %u bits", k->bits);
 	if (k->rsa_exponent && o < sizeof buf)
 		o += (size_t)snprintf(buf + o, sizeof buf - o, ", e=%llu",
 				      (unsigned long long)k->rsa_exponent);
-	td_report_buf_puts(t->out, buf);
+	tx_puts(t, buf);
 	if (k->curve[0]) {
-		td_report_buf_puts(t->out, ", ");
-		td_report_buf_term(t->out, (const uint8_t *)k->curve, strlen(k->curve));
+		tx_puts(t, ", ");
+		tx_term(t, (const uint8_t *)k->curve, strlen(k->curve));
 		if (k->curve_nist[0]) {
-			td_report_buf_puts(t->out, " (");
-			td_report_buf_term(t->out, (const uint8_t *)k->curve_nist, strlen(k->curve_nist));
-			td_report_buf_putc(t->out, ')');
+			tx_puts(t, " (");
+			tx_term(t, (const uint8_t *)k->curve_nist, strlen(k->curve_nist));
+			tx_putc(t, ')');
 		}
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* A list of certificate strings (already printable ASCII, escaped again
@@ -703,7 +731,7 @@ static void cert_list(const struct tx *t, const char *l, char *const *items, siz
 		td_report_escape_term(item, sizeof item, (const uint8_t *)items[i], strlen(items[i]));
 		wrap_item(&w, item);
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* keyUsage, extendedKeyUsage, basicConstraints, key identifiers, CRL and
@@ -726,9 +754,9 @@ static void cert_ext_lines(const struct tx *t, const struct td_cert_ext *e)
 	if (e->has_basic_constraints) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "constraints");
 		if (e->is_ca && e->path_len >= 0)
-			td_report_buf_printf(t->out, "CA:TRUE, pathlen:%ld\n", e->path_len);
+			tx_printf(t, "CA:TRUE, pathlen:%ld\n", e->path_len);
 		else
-			td_report_buf_printf(t->out, "CA:%s\n", e->is_ca ? "TRUE" : "FALSE");
+			tx_printf(t, "CA:%s\n", e->is_ca ? "TRUE" : "FALSE");
 	}
 	if (e->subject_key_id)
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "subject key ID", e->subject_key_id);
@@ -738,11 +766,11 @@ static void cert_ext_lines(const struct tx *t, const struct td_cert_ext *e)
 	cert_list(t, "OCSP", e->ocsp_urls, e->n_ocsp_urls);
 	if (e->has_scts) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SCTs");
-		td_report_buf_printf(t->out, "%u embedded\n", e->n_scts);
+		tx_printf(t, "%u embedded\n", e->n_scts);
 	}
 	if (e->bad_extensions) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "bad extensions");
-		td_report_buf_printf(t->out, "%u that do not decode\n", e->bad_extensions);
+		tx_printf(t, "%u that do not decode\n", e->bad_extensions);
 	}
 }
 
@@ -751,28 +779,28 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 	char hex[2 * 32 + 1], colon[3 * 32], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN];
 	char zone[TD_REPORT_TIME_LEN];
 
-	td_report_buf_printf(t->out, "%*s[%zu] ", FIELD_INDENT, "", pos);
+	tx_printf(t, "%*s[%zu] ", FIELD_INDENT, "", pos);
 	if (!c) {
-		td_report_buf_puts(t->out, "(certificate facts not available)\n");
+		tx_puts(t, "(certificate facts not available)\n");
 		return;
 	}
 	if (!c->parsed) {
-		td_report_buf_puts(t->out, "not a parsable certificate: ");
-		td_report_buf_term(t->out, (const uint8_t *)c->error, strnlen(c->error, sizeof c->error));
-		td_report_buf_putc(t->out, '\n');
+		tx_puts(t, "not a parsable certificate: ");
+		tx_term(t, (const uint8_t *)c->error, strnlen(c->error, sizeof c->error));
+		tx_putc(t, '\n');
 	} else {
 		if (c->subject && c->subject[0])
-			td_report_buf_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
+			tx_term(t, (const uint8_t *)c->subject, strlen(c->subject));
 		else
-			td_report_buf_puts(t->out, "(empty subject)");
-		td_report_buf_putc(t->out, '\n');
+			tx_puts(t, "(empty subject)");
+		tx_putc(t, '\n');
 		if (c->issuer)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "issuer", c->issuer);
 		if (c->serial_hex)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "serial", c->serial_hex);
 		td_report_zone_local((struct td_time){ c->not_after, 0 }, zone);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "validity");
-		td_report_buf_printf(t->out, "%s - %s %s\n", td_report_time_local((struct td_time){ c->not_before, 0 }, t1),
+		tx_printf(t, "%s - %s %s\n", td_report_time_local((struct td_time){ c->not_before, 0 }, t1),
 			td_report_time_local((struct td_time){ c->not_after, 0 }, t2), zone);
 		if (c->n_sans && c->sans) {
 			struct wrap w;
@@ -788,7 +816,7 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 						      strlen(c->sans[i]));
 				wrap_item(&w, item);
 			}
-			td_report_buf_putc(t->out, '\n');
+			tx_putc(t, '\n');
 		}
 		if (c->sig_alg[0])
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "signature", c->sig_alg);
@@ -797,24 +825,24 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 		cert_ext_lines(t, &c->ext);
 		if (t->verbose > 0) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "version");
-			td_report_buf_printf(t->out, "%ld\n", c->version);
+			tx_printf(t, "%ld\n", c->version);
 		}
 	}
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-256");
-	td_report_buf_printf(t->out, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
-	td_report_buf_printf(t->out, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
+	tx_printf(t, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
+	tx_printf(t, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
 	if (t->verbose > 0) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-1");
-		td_report_buf_printf(t->out, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
+		tx_printf(t, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
 	}
 	if (c->parsed) {
 		cert_key_line(t, &c->key);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SPKI SHA-256");
-		td_report_buf_printf(t->out, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
+		tx_printf(t, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "pin-sha256", c->key.spki_sha256_b64);
 		if (c->key.has_modulus) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "modulus SHA-256");
-			td_report_buf_printf(t->out, "%s\n",
+			tx_printf(t, "%s\n",
 				td_hex(c->key.rsa_modulus_sha256, sizeof c->key.rsa_modulus_sha256, hex));
 		}
 	}
@@ -866,19 +894,19 @@ static void cert_checks_line(const struct tx *t, const struct td_session *s, siz
 #undef ADD
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "checks");
 	if (k)
-		td_report_buf_printf(t->out, "%s%s%s\n", on(t, ANSI_RED), buf, off(t));
+		tx_printf(t, "%s%s%s\n", on(t, ANSI_RED), buf, off(t));
 	else
-		td_report_buf_printf(t->out, "ok at the capture's time (dates, key size, signature hash)\n");
+		tx_printf(t, "ok at the capture's time (dates, key size, signature hash)\n");
 }
 
 static void cert_name(const struct tx *t, const struct td_session *s, unsigned i)
 {
 	const struct td_cert *c = i < s->n_certs && i < TD_MAX_CHAIN ? s->certs[i] : NULL;
 
-	td_report_buf_printf(t->out, "[%u] \"", i);
+	tx_printf(t, "[%u] \"", i);
 	if (c && c->subject)
-		td_report_buf_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
-	td_report_buf_putc(t->out, '"');
+		tx_term(t, (const uint8_t *)c->subject, strlen(c->subject));
+	tx_putc(t, '"');
 }
 
 /* A continuation line under the value column, or the first one with the
@@ -888,7 +916,7 @@ static void chain_row(const struct tx *t, bool *first, const char *l)
 	if (*first)
 		label(t, l);
 	else
-		td_report_buf_printf(t->out, "%*s", VALUE_COL, "");
+		tx_printf(t, "%*s", VALUE_COL, "");
 	*first = false;
 }
 
@@ -902,14 +930,14 @@ static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f
 	if (!h->known || !h->changed)
 		return;
 	label(t, "SNI history");
-	td_report_buf_printf(t->out, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
+	tx_printf(t, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
 			"presented it%s (%s)\n",
 		on(t, ANSI_YELLOW), off(t), (unsigned long long)h->earlier_connections,
 		h->earlier_connections == 1 ? "" : "s",
 		h->at_least ? ", as far as the 8 leaves remembered tell" : "",
 		h->key_changed ? "another public key too" : "same public key");
-	td_report_buf_printf(t->out, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
-	td_report_buf_printf(t->out, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
+	tx_printf(t, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
+	tx_printf(t, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
 		VALUE_COL, "", (unsigned long long)h->earlier.connections,
 		h->earlier.connections == 1 ? "" : "s", h->at_least ? "at least " : "",
 		(unsigned)h->earlier_leaves, (unsigned long long)h->earlier.first_connection,
@@ -929,73 +957,73 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 		return;
 	if (f->broken) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%sBROKEN%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sBROKEN%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->broken_at);
-		td_report_buf_puts(t->out, " certifies none of the chain (a wrong intermediate)\n");
+		tx_puts(t, " certifies none of the chain (a wrong intermediate)\n");
 	} else if (f->order_ok) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%s\n",
+		tx_printf(t, "%s\n",
 			s->n_certs > 1 ? "in order: each certificate is signed by the next"
 				       : "one certificate");
 	} else {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%sWRONG ORDER%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sWRONG ORDER%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->unchained_at + 1u);
-		td_report_buf_puts(t->out, " did not sign ");
+		tx_puts(t, " did not sign ");
 		cert_name(t, s, f->unchained_at);
-		td_report_buf_putc(t->out, '\n');
+		tx_putc(t, '\n');
 	}
 	top = f->top < s->n_certs && f->top < TD_MAX_CHAIN ? s->certs[f->top] : NULL;
 	if (f->missing_intermediate && top && top->parsed) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%sINCOMPLETE%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sINCOMPLETE%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->top);
-		td_report_buf_puts(t->out, " was issued by \"");
-		td_report_buf_term(t->out, (const uint8_t *)top->issuer, strlen(top->issuer));
-		td_report_buf_puts(t->out, "\", which was not sent (missing intermediate)\n");
+		tx_puts(t, " was issued by \"");
+		tx_term(t, (const uint8_t *)top->issuer, strlen(top->issuer));
+		tx_puts(t, "\", which was not sent (missing intermediate)\n");
 	}
 	if (f->root_sent) {
 		chain_row(t, &first, "chain");
-		td_report_buf_puts(t->out, "a self-signed root was sent (needless: clients use their own copy)\n");
+		tx_puts(t, "a self-signed root was sent (needless: clients use their own copy)\n");
 	}
 	if (f->duplicates) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%u certificate%s sent more than once\n", (unsigned)f->duplicates,
+		tx_printf(t, "%u certificate%s sent more than once\n", (unsigned)f->duplicates,
 			f->duplicates == 1 ? "" : "s");
 	}
 	if (f->self_signed_leaf) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%sthe leaf is self-signed%s\n", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sthe leaf is self-signed%s\n", on(t, ANSI_RED), off(t));
 	}
 	if (f->leaf_is_ca) {
 		chain_row(t, &first, "chain");
-		td_report_buf_printf(t->out, "%sthe leaf is a CA certificate (basicConstraints CA:TRUE)%s\n",
+		tx_printf(t, "%sthe leaf is a CA certificate (basicConstraints CA:TRUE)%s\n",
 			on(t, ANSI_RED), off(t));
 	}
 	if (f->sni_match >= 0) {
 		label(t, "SNI check");
-		td_report_buf_term(t->out, s->ch.sni.bytes,
+		tx_term(t, s->ch.sni.bytes,
 				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
 		if (f->sni_match)
-			td_report_buf_puts(t->out, ": the leaf is valid for this name\n");
+			tx_puts(t, ": the leaf is valid for this name\n");
 		else
-			td_report_buf_printf(t->out, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
+			tx_printf(t, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
 				off(t));
 	}
 	sni_history_lines(t, f);
 	if (f->ca_checked) {
 		label(t, "--ca");
 		if (f->ca_ok)
-			td_report_buf_printf(t->out, "%sverified%s: the chain leads to a trust anchor at the capture's "
+			tx_printf(t, "%sverified%s: the chain leads to a trust anchor at the capture's "
 					"time\n",
 				on(t, ANSI_GREEN), off(t));
 		else {
-			td_report_buf_printf(t->out, "%sNOT VERIFIED%s: ", on(t, ANSI_RED), off(t));
-			td_report_buf_term(t->out, (const uint8_t *)f->ca_verdict,
+			tx_printf(t, "%sNOT VERIFIED%s: ", on(t, ANSI_RED), off(t));
+			tx_term(t, (const uint8_t *)f->ca_verdict,
 					   strnlen(f->ca_verdict, sizeof f->ca_verdict));
 			if (f->ca_depth >= 0)
-				td_report_buf_printf(t->out, " (at [%d])", f->ca_depth);
-			td_report_buf_putc(t->out, '\n');
+				tx_printf(t, " (at [%d])", f->ca_depth);
+			tx_putc(t, '\n');
 		}
 	}
 	if (f->expected_checked && f->expected_path && s->n_certs && s->certs[0] &&
@@ -1004,24 +1032,24 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 
 		label(t, "--cert");
 		if (f->expected_match) {
-			td_report_buf_puts(t->out, "the server sent the expected certificate ");
-			td_report_buf_term(t->out, (const uint8_t *)f->expected_path,
+			tx_puts(t, "the server sent the expected certificate ");
+			tx_term(t, (const uint8_t *)f->expected_path,
 					   strlen(f->expected_path));
-			td_report_buf_putc(t->out, '\n');
+			tx_putc(t, '\n');
 			return;
 		}
-		td_report_buf_printf(t->out, "%sthe server sent a different certificate than ", on(t, ANSI_RED));
-		td_report_buf_term(t->out, (const uint8_t *)f->expected_path, strlen(f->expected_path));
-		td_report_buf_printf(t->out, "%s%s\n", off(t),
+		tx_printf(t, "%sthe server sent a different certificate than ", on(t, ANSI_RED));
+		tx_term(t, (const uint8_t *)f->expected_path, strlen(f->expected_path));
+		tx_printf(t, "%s%s\n", off(t),
 			f->expected_same_key ? " (same public key: another issue of it)"
 					     : " (another public key too)");
-		td_report_buf_printf(t->out, "%*ssent      SHA-256 %s\n", VALUE_COL, "",
+		tx_printf(t, "%*ssent      SHA-256 %s\n", VALUE_COL, "",
 			td_hex(leaf->sha256, 32, hex));
-		td_report_buf_printf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+		tx_printf(t, "%*s           SPKI %s\n", VALUE_COL, "",
 			td_hex(leaf->key.spki_sha256, 32, hex));
-		td_report_buf_printf(t->out, "%*sexpected  SHA-256 %s\n", VALUE_COL, "",
+		tx_printf(t, "%*sexpected  SHA-256 %s\n", VALUE_COL, "",
 			td_hex(f->expected_sha256, 32, hex));
-		td_report_buf_printf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+		tx_printf(t, "%*s           SPKI %s\n", VALUE_COL, "",
 			td_hex(f->expected_spki_sha256, 32, hex));
 	}
 }
@@ -1036,7 +1064,7 @@ static void sec_client_certificates(const struct tx *t, const struct td_session 
 		return;
 	section(t, "Client certificates (frame %lu)", (unsigned long)s->client_cert_frame);
 	if (s->total_client_certs == 0)
-		td_report_buf_printf(t->out, "%*snone sent (the client had no certificate to offer)\n", FIELD_INDENT,
+		tx_printf(t, "%*snone sent (the client had no certificate to offer)\n", FIELD_INDENT,
 			"");
 	for (size_t i = 0; i < n; i++)
 		cert_block(t, i, s->client_certs[i]);
@@ -1055,19 +1083,19 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		section(t, "Certificates");
 	if (n == 0) {
 		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
-			td_report_buf_printf(t->out, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
+			tx_printf(t, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
 				"");
 		else if (s->certs_encrypted)
-			td_report_buf_printf(t->out, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
+			tx_printf(t, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
 				FIELD_INDENT, "");
 		else if (s->total_certs)
-			td_report_buf_printf(t->out, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
+			tx_printf(t, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
 				(unsigned)s->total_certs);
 		else if (s->sh.seen && (td_session_is_tls13(s) ? has_ext(&s->sh, 41)
 							      : s->sh.session_id_echoed))
-			td_report_buf_printf(t->out, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
+			tx_printf(t, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
 		else
-			td_report_buf_printf(t->out, "%*sno Certificate message seen\n", FIELD_INDENT, "");
+			tx_printf(t, "%*sno Certificate message seen\n", FIELD_INDENT, "");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1077,13 +1105,13 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 			continue;
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
 		if (s->cert_key_match[i])
-			td_report_buf_printf(t->out, "matches key %s\n", s->cert_key_match[i]);
+			tx_printf(t, "matches key %s\n", s->cert_key_match[i]);
 		else
-			td_report_buf_printf(t->out, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
+			tx_printf(t, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
 				off(t));
 	}
 	if (s->total_certs > n)
-		td_report_buf_printf(t->out, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
+		tx_printf(t, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_certs);
 	chain_lines(t, s);
 }
@@ -1117,25 +1145,24 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 	for (size_t i = 0; i < n; i++) {
 		const struct td_alert *a = &s->alerts[i];
 
-		td_report_buf_printf(t->out, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
+		tx_printf(t, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
 			(unsigned long)a->frame, td_dir_name(a->dir), td_dir_name(!a->dir),
 			on(t, alert_color(a)));
 		if (a->probable)
-			td_report_buf_puts(t->out,
-					   "probable encrypted alert (a record of alert size; level and "
-					   "description not visible without keys)");
+			tx_puts(t, "probable encrypted alert (a record of alert size; level and "
+				   "description not visible without keys)");
 		else if (a->encrypted)
-			td_report_buf_puts(t->out, "encrypted alert (level and description not visible without keys)");
+			tx_puts(t, "encrypted alert (level and description not visible without keys)");
 		else
-			td_report_buf_puts(t->out, td_report_alert_words(a, words, sizeof words));
-		td_report_buf_printf(t->out, "%s  (%s%s)\n", off(t),
+			tx_puts(t, td_report_alert_words(a, words, sizeof words));
+		tx_printf(t, "%s  (%s%s)\n", off(t),
 			a->decrypted			 ? "decrypted, "
 			: a->encrypted || a->probable ? ""
 						      : "in clear, ",
 			td_phase_name(a->phase));
 	}
 	if (s->total_alerts > n)
-		td_report_buf_printf(t->out, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
+		tx_printf(t, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_alerts);
 }
 
@@ -1249,16 +1276,16 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 	td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, strlen(text));
 	/* "%*s%-*s" */
 	td_report_buf_fill(t->out, ' ', indent);
-	td_report_buf_puts(t->out, lbl);
+	tx_puts(t, lbl);
 	td_report_buf_fill(t->out, ' ', start - indent - (int)strlen(lbl));
 	while (*p) {
 		size_t word = strcspn(p, " ");
 		if (col > start && col + 1 + (int)word > WRAP_COL) {
-			td_report_buf_putc(t->out, '\n');
+			tx_putc(t, '\n');
 			td_report_buf_fill(t->out, ' ', cont);
 			col = start = cont;
 		} else if (col > start) {
-			td_report_buf_putc(t->out, ' ');
+			tx_putc(t, ' ');
 			col++;
 		}
 		td_report_buf_put(t->out, p, word);
@@ -1267,7 +1294,7 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 		while (*p == ' ')
 			p++;
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* Ranked causes, each with its evidence and the next step (td_diagnose.h). */
@@ -1327,9 +1354,9 @@ static void sec_findings(const struct tx *t, const struct td_session *s)
 				 (unsigned long)x->frame);
 		snprintf(sev, sizeof sev, "%s%-8s%s", severity_color(t, x->severity),
 			 td_severity_name(x->severity), x->severity >= TD_SEV_MEDIUM ? off(t) : "");
-		td_report_buf_printf(t->out, "%*s%s  ", FIELD_INDENT, "", sev);
-		td_report_buf_term(t->out, (const uint8_t *)head, strlen(head));
-		td_report_buf_putc(t->out, '\n');
+		tx_printf(t, "%*s%s  ", FIELD_INDENT, "", sev);
+		tx_term(t, (const uint8_t *)head, strlen(head));
+		tx_putc(t, '\n');
 		paragraph(t, VALUE_COL - 10, 0, VALUE_COL - 10, "", x->message);
 		if (t->verbose > 0 && x->explain && x->explain[0])
 			paragraph(t, VALUE_COL - 10, 5, VALUE_COL - 5, "why:", x->explain);
@@ -1352,7 +1379,7 @@ static void text_session(const struct tx *t, const struct td_session *s)
 		sec_outcome(t, s);
 	sec_findings(t, s);
 	sec_diagnosis(t, s);
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 void td_report_session(FILE *out, const struct td_report_opts *o, const struct td_session *s)
@@ -1383,7 +1410,7 @@ static void sfield(const struct tx *t, const char *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* Names and endpoints that presented more than one leaf certificate
@@ -1401,12 +1428,12 @@ static void consistency_lines(const struct tx *t, const struct td_summary *sum)
 		if (first)
 			label_at(t, 2, VALUE_COL - 2, "certificate changes");
 		else
-			td_report_buf_printf(t->out, "%*s", VALUE_COL, "");
+			tx_printf(t, "%*s", VALUE_COL, "");
 		first = false;
-		td_report_buf_printf(t->out, "%s%s ", on(t, ANSI_YELLOW),
+		tx_printf(t, "%s%s ", on(t, ANSI_YELLOW),
 			e[i].kind == TD_CONSIST_SNI ? "SNI" : "server");
-		td_report_buf_term(t->out, e[i].key, e[i].key_len);
-		td_report_buf_printf(t->out, ": %s%u different certificates, %s%u different public key%s in %llu "
+		tx_term(t, e[i].key, e[i].key_len);
+		tx_printf(t, ": %s%u different certificates, %s%u different public key%s in %llu "
 				"connections%s\n",
 			e[i].overflow ? "at least " : "", (unsigned)e[i].n_leaves,
 			e[i].overflow ? "at least " : "", (unsigned)e[i].distinct_keys,
@@ -1442,7 +1469,7 @@ static void decryption_lines(const struct tx *t, const struct td_summary *sum)
 			continue;
 		label_at(t, 2, VALUE_COL - 2, first ? "not decrypted" : "");
 		first = false;
-		td_report_buf_printf(t->out, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
+		tx_printf(t, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
 			td_report_decrypt_status_words((uint8_t)st));
 	}
 }
@@ -1458,15 +1485,15 @@ static void findings_line(const struct tx *t, const struct td_summary *sum)
 	if (!total && t->verbose == 0)
 		return;
 	label_at(t, 2, VALUE_COL - 2, "findings");
-	td_report_buf_printf(t->out, "%llu", (unsigned long long)total);
+	tx_printf(t, "%llu", (unsigned long long)total);
 	for (int i = TD_SEV_COUNT - 1, first = 1; i >= 0; i--) {
 		if (!sum->findings_by_severity[i] && t->verbose == 0)
 			continue;
-		td_report_buf_printf(t->out, "%s%llu %s", first ? ": " : ", ",
+		tx_printf(t, "%s%llu %s", first ? ": " : ", ",
 			(unsigned long long)sum->findings_by_severity[i], td_severity_name(i));
 		first = 0;
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* "not decoded  12 GRE protocol 0x880b, 3 ethertype 0x88cc" */
@@ -1478,13 +1505,13 @@ static void text_not_decoded(const struct tx *t, const struct td_summary *sum)
 	for (size_t i = 0; i < sum->n_not_decoded; i++) {
 		char what[64];
 		const struct td_not_decoded *nd = &sum->not_decoded[i];
-		td_report_buf_printf(t->out, "%s%llu %s", i ? ", " : "", (unsigned long long)nd->packets,
+		tx_printf(t, "%s%llu %s", i ? ", " : "", (unsigned long long)nd->packets,
 			td_decode_unknown_str(nd->kind, nd->value, what, sizeof what));
 	}
 	if (sum->not_decoded_other)
-		td_report_buf_printf(t->out, "%s%llu other", sum->n_not_decoded ? ", " : "",
+		tx_printf(t, "%s%llu other", sum->n_not_decoded ? ", " : "",
 			(unsigned long long)sum->not_decoded_other);
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* "IP reassembly  4 fragments: 2 datagrams rebuilt; dropped: 1 overlap" */
@@ -1504,18 +1531,18 @@ static void text_defrag(const struct tx *t, const struct td_defrag_stats *st)
 	if (!st->fragments && t->verbose == 0)
 		return;
 	label_at(t, 2, VALUE_COL - 2, "IP reassembly");
-	td_report_buf_printf(t->out, "%llu fragments, %llu datagrams rebuilt",
+	tx_printf(t, "%llu fragments, %llu datagrams rebuilt",
 		(unsigned long long)st->fragments, (unsigned long long)st->reassembled);
 	if (st->pending)
-		td_report_buf_printf(t->out, ", %llu incomplete at the end", (unsigned long long)st->pending);
+		tx_printf(t, ", %llu incomplete at the end", (unsigned long long)st->pending);
 	for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
 		if (!dropped[i].n)
 			continue;
-		td_report_buf_printf(t->out, "%s%llu %s", first ? "; dropped: " : ", ",
+		tx_printf(t, "%s%llu %s", first ? "; dropped: " : ", ",
 			(unsigned long long)dropped[i].n, dropped[i].name);
 		first = false;
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 }
 
 /* --save-evidence: what went into the file, and what could not. */
@@ -1531,19 +1558,19 @@ static void evidence_lines(const struct tx *t, const struct td_summary *sum)
 		 sum->evidence.connections == 1 ? "" : "s",
 		 (unsigned long long)sum->evidence.frames, file);
 	label_at(t, 2, VALUE_COL - 2, "evidence");
-	td_report_buf_term(t->out, (const uint8_t *)line, strlen(line));
-	td_report_buf_putc(t->out, '\n');
+	tx_term(t, (const uint8_t *)line, strlen(line));
+	tx_putc(t, '\n');
 	if (sum->evidence.connections_capped || t->verbose > 0)
-		td_report_buf_printf(t->out, "%*s%llu cut at the cap of %llu bytes per connection (%llu frames "
+		tx_printf(t, "%*s%llu cut at the cap of %llu bytes per connection (%llu frames "
 				"left out)\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.connections_capped,
 			(unsigned long long)sum->evidence.max_bytes,
 			(unsigned long long)sum->evidence.frames_over_cap);
 	if (sum->evidence.segments_fragments_lost || t->verbose > 0)
-		td_report_buf_printf(t->out, "%*s%llu segments left out: not all their IP fragments were held\n",
+		tx_printf(t, "%*s%llu segments left out: not all their IP fragments were held\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.segments_fragments_lost);
 	if (sum->evidence.frames_other_link || t->verbose > 0)
-		td_report_buf_printf(t->out, "%*s%llu frames left out: another link type than the file's\n",
+		tx_printf(t, "%*s%llu frames left out: another link type than the file's\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.frames_other_link);
 }
 
@@ -1564,24 +1591,24 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	char t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN], zone[TD_REPORT_TIME_LEN];
 	bool any = false;
 
-	td_report_buf_printf(t->out, "%sSummary%s\n", on(t, ANSI_BOLD), off(t));
+	tx_printf(t, "%sSummary%s\n", on(t, ANSI_BOLD), off(t));
 	label_at(t, 2, VALUE_COL - 2, sum->n_inputs == 1 ? "input" : "inputs");
 	for (size_t i = 0; sum->inputs && i < sum->n_inputs; i++) {
 		if (i)
-			td_report_buf_puts(t->out, ", ");
+			tx_puts(t, ", ");
 		if (sum->inputs[i])
-			td_report_buf_term(t->out, (const uint8_t *)sum->inputs[i], strlen(sum->inputs[i]));
+			tx_term(t, (const uint8_t *)sum->inputs[i], strlen(sum->inputs[i]));
 	}
-	td_report_buf_putc(t->out, '\n');
+	tx_putc(t, '\n');
 	sfield(t, "packets", "%llu (%llu bytes)", (unsigned long long)sum->packets,
 	       (unsigned long long)sum->bytes);
 	if (sum->live) {
 		label_at(t, 2, VALUE_COL - 2, "capture");
-		td_report_buf_puts(t->out, "live on ");
+		tx_puts(t, "live on ");
 		if (sum->interface)
-			td_report_buf_term(t->out, (const uint8_t *)sum->interface,
+			tx_term(t, (const uint8_t *)sum->interface,
 					   strlen(sum->interface));
-		td_report_buf_printf(t->out, ", %s%llu dropped by the kernel, %llu by the interface%s\n",
+		tx_printf(t, ", %s%llu dropped by the kernel, %llu by the interface%s\n",
 			sum->dropped_kernel || sum->dropped_iface ? on(t, ANSI_YELLOW) : "",
 			(unsigned long long)sum->dropped_kernel, (unsigned long long)sum->dropped_iface,
 			sum->dropped_kernel || sum->dropped_iface ? off(t) : "");
@@ -1599,22 +1626,22 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		memcpy(&v, (const char *)sum + decode[i].off, sizeof v);
 		if (!v && t->verbose == 0)
 			continue;
-		td_report_buf_printf(t->out, "%s%s %llu", any ? ", " : "", decode[i].name, (unsigned long long)v);
+		tx_printf(t, "%s%s %llu", any ? ", " : "", decode[i].name, (unsigned long long)v);
 		any = true;
 	}
-	td_report_buf_puts(t->out, any ? "\n" : "nothing decoded\n");
+	tx_puts(t, any ? "\n" : "nothing decoded\n");
 	text_not_decoded(t, sum);
 	text_defrag(t, &sum->defrag);
 
 	label_at(t, 2, VALUE_COL - 2, "TLS connections");
-	td_report_buf_printf(t->out, "%llu: ", (unsigned long long)sum->connections_tls);
-	td_report_buf_printf(t->out, "%s%llu completed%s, ", on(t, ANSI_GREEN),
+	tx_printf(t, "%llu: ", (unsigned long long)sum->connections_tls);
+	tx_printf(t, "%s%llu completed%s, ", on(t, ANSI_GREEN),
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_COMPLETED], off(t));
-	td_report_buf_printf(t->out, "%s%llu failed%s, ",
+	tx_printf(t, "%s%llu failed%s, ",
 		sum->by_outcome[TD_OUTCOME_FAILED] ? on(t, ANSI_RED) : "",
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_FAILED],
 		sum->by_outcome[TD_OUTCOME_FAILED] ? off(t) : "");
-	td_report_buf_printf(t->out, "%llu incomplete\n",
+	tx_printf(t, "%llu incomplete\n",
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_INCOMPLETE]);
 	if (sum->connections_not_tls || t->verbose > 0)
 		sfield(t, "other connections", "%llu not TLS",
@@ -1625,12 +1652,12 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		size_t n = 0;
 
 		label_at(t, 2, VALUE_COL - 2, "alerts");
-		td_report_buf_printf(t->out, "%llu", (unsigned long long)sum->alerts_total);
+		tx_printf(t, "%llu", (unsigned long long)sum->alerts_total);
 		if (sum->alerts_encrypted[0] || sum->alerts_encrypted[1] || t->verbose > 0)
-			td_report_buf_printf(t->out, " (encrypted: client %llu, server %llu)",
+			tx_printf(t, " (encrypted: client %llu, server %llu)",
 				(unsigned long long)sum->alerts_encrypted[0],
 				(unsigned long long)sum->alerts_encrypted[1]);
-		td_report_buf_putc(t->out, '\n');
+		tx_putc(t, '\n');
 		for (int d = 0; d < 256; d++)
 			for (int dir = 0; dir < 2; dir++)
 				if (sum->alerts_by_desc_sender[d][dir])
@@ -1653,7 +1680,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 				snprintf(unk, sizeof unk, "unknown (%u)", (unsigned)rows[i].desc);
 				name = unk;
 			}
-			td_report_buf_printf(t->out, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
+			tx_printf(t, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
 				td_dir_name(rows[i].dir), (unsigned long long)rows[i].count);
 		}
 	}
@@ -1672,8 +1699,8 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 			snprintf(line, sizeof line, "key %s matches no certificate in the capture",
 				 sum->keys[i].path);
 		label_at(t, 2, VALUE_COL - 2, i == 0 ? "--key" : "");
-		td_report_buf_term(t->out, (const uint8_t *)line, strlen(line));
-		td_report_buf_putc(t->out, '\n');
+		tx_term(t, (const uint8_t *)line, strlen(line));
+		tx_putc(t, '\n');
 	}
 	decryption_lines(t, sum);
 	if (sum->memory_peak || t->verbose > 0)
@@ -1692,9 +1719,9 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		sfield(t, "parser desyncs", "%llu", (unsigned long long)sum->desyncs);
 	evidence_lines(t, sum);
 	if (sum->stopped) {
-		td_report_buf_printf(t->out, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
-		td_report_buf_term(t->out, (const uint8_t *)sum->stopped, strlen(sum->stopped));
-		td_report_buf_printf(t->out, "%s\n", off(t));
+		tx_printf(t, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
+		tx_term(t, (const uint8_t *)sum->stopped, strlen(sum->stopped));
+		tx_printf(t, "%s\n", off(t));
 	}
 }
 

@@ -200,23 +200,6 @@ void td_report_buf_fill(struct td_report_buf *b, char c, int n)
 	b->n += (size_t)n;
 }
 
-void td_report_buf_u64(struct td_report_buf *b, unsigned long long v)
-{
-	char num[24];
-	const char *start = td_report_dec(num + sizeof num, v, false);
-
-	td_report_buf_put(b, start, (size_t)(num + sizeof num - start));
-}
-
-void td_report_buf_i64(struct td_report_buf *b, long long v)
-{
-	char num[24];
-	const char *start = td_report_dec(
-		num + sizeof num, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
-
-	td_report_buf_put(b, start, (size_t)(num + sizeof num - start));
-}
-
 void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 {
 	va_list again;
@@ -369,11 +352,11 @@ static char *put_digits(char *p, unsigned v, int n)
 	return p + n;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" for t (normalised) in years 1970-9999,
- * the text gmtime_r() + strftime() + snprintf() below give, without them:
- * they were most of the JSON writer's time (one timestamp per timeline
- * event). Days to civil date: H. Hinnant's days_from_civil inverse
- * (proleptic Gregorian, as gmtime). false outside those years. */
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" for t (normalised) in years 1970-9999:
+ * the text gmtime_r() + strftime() + snprintf() below give, without them
+ * (the JSON has a timestamp per timeline event and alert). Days to civil
+ * date: H. Hinnant's civil_from_days (proleptic Gregorian, as gmtime).
+ * false outside those years. */
 static bool time_utc_fast(struct td_time t, char buf[TD_REPORT_TIME_LEN])
 {
 	int64_t days, sod, z, era, doe, yoe, doy, mp, y;

@@ -635,9 +635,8 @@ static void buf_script(struct td_report_buf *b, FILE *ref)
 			td_report_buf_puts(b, long_s + i);
 			td_report_buf_putc(b, '|');
 			td_report_buf_fill(b, i % 2 ? ' ' : '-', i * 3 - 10);
-			td_report_buf_u64(b, UINT64_MAX - (unsigned long long)i * 1000003ULL);
-			td_report_buf_putc(b, ' ');
-			td_report_buf_i64(b, v);
+			td_report_buf_printf(b, "%llu %lld", UINT64_MAX - (unsigned long long)i * 1000003ULL,
+					     v);
 			td_report_buf_printf(b, " %s|%s|%0*d|%.3f\n", long_s + i % 7, null_s, i, i,
 					     i / 7.0);
 			td_report_buf_printf(b, "%s", long_s + i);
