@@ -23,10 +23,12 @@
 #ifndef TD_REPORT_UTIL_H
 #define TD_REPORT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -44,7 +46,7 @@ size_t td_report_utf8_seq(const uint8_t *p, size_t n);
  * the NUL (as snprintf does), so a result >= n means it was cut. */
 size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len);
 
-/* Writes the terminal escape of p[0..len) to out. */
+/* Writes the terminal escape of p[0..len) to out (td_report_buf_term()). */
 void td_report_put_term(FILE *out, const uint8_t *p, size_t len);
 
 /* A JSON string holding the JSON escape (see above) of p[0..len); NULL only
@@ -53,6 +55,70 @@ json_t *td_report_json_wire(const uint8_t *p, size_t len);
 
 /* Same for a NUL-terminated string; s == NULL gives json null. */
 json_t *td_report_json_cstr(const char *s);
+
+/* An output buffer in front of a FILE. The writers build a connection's
+ * text block or JSON line in it and hand it to the FILE with one fwrite()
+ * (td_report_buf_end()), and write what they write most often (names,
+ * numbers, padding) by hand rather than through printf. The storage is
+ * the caller's (TD_REPORT_BUF_LEN on its stack: no allocation per
+ * connection); when it is full, what it holds is written and it goes on,
+ * so the output is the same either way. Storage of 0 bytes writes
+ * straight through (the FILE * wrappers below). err: a write failed. */
+struct td_report_buf {
+	FILE *out;
+	char *p;
+	size_t n, cap;
+	bool err;
+};
+
+/* Room for all but the largest text blocks. */
+#define TD_REPORT_BUF_LEN 32768
+
+void td_report_buf_init(struct td_report_buf *b, FILE *out, char *mem, size_t len);
+
+/* Writes what is held: 0, or -1 when a write failed. */
+int td_report_buf_end(struct td_report_buf *b);
+
+/* The slow path of the two below: writes what is held first, or writes
+ * p through when it is larger than the storage. */
+void td_report_buf_put_more(struct td_report_buf *b, const void *p, size_t len);
+
+static inline void td_report_buf_put(struct td_report_buf *b, const void *p, size_t len)
+{
+	if (len <= b->cap - b->n) {
+		if (len)
+			memcpy(b->p + b->n, p, len);
+		b->n += len;
+	} else {
+		td_report_buf_put_more(b, p, len);
+	}
+}
+
+static inline void td_report_buf_putc(struct td_report_buf *b, char c)
+{
+	if (b->n < b->cap)
+		b->p[b->n++] = c;
+	else
+		td_report_buf_put_more(b, &c, 1);
+}
+
+void td_report_buf_puts(struct td_report_buf *b, const char *s);
+
+/* n copies of c (nothing when n <= 0): padding, arrow shafts. */
+void td_report_buf_fill(struct td_report_buf *b, char c, int n);
+
+void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* The terminal escape (see above) of p[0..len). */
+void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len);
+
+/* Decimal digits of v written backwards so that they end just before
+ * end, with a '-' first when neg; returns where they start. The writers'
+ * integers without snprintf(): end needs 21 bytes before it. */
+char *td_report_dec(char *end, unsigned long long v, bool neg);
 
 #define TD_REPORT_TIME_LEN 48
 
@@ -141,9 +207,22 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n);
  * colour on alerts, RST and gaps only when color is set. Writes nothing
  * when the session has no event. No wire string goes into it. */
 void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color);
+void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, int indent,
+			  bool color);
 
 /* Milliseconds from a to b as a double (b - a). */
 double td_report_ms(struct td_time a, struct td_time b);
+
+/* true, with *k, when v is the double nearest to k/1000, or one of its
+ * two neighbours, for an integer k with |k| < 10^15, and v is not -0.0: a
+ * whole number of thousandths (what td_report_ms() gives for whole
+ * microseconds), which the writers print by hand; false for any other v.
+ * Such a v is within 1.5 ulp (3.4e-16 relative) of k/1000. */
+bool td_report_thousandths(double v, long long *k);
+
+/* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
+ * snprintf). Returns buf. */
+char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n);
 
 /* Decryption facts in words ([decrypt]), for the text and Markdown
  * reports: enum td_decrypt_status, td_pms_result, td_finished_check

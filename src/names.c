@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One row of every table but the cipher suites. The id is uint16_t even
  * for the one-byte registries (alerts, handshake and content types) so one
@@ -136,9 +137,16 @@ const char *td_names_fmt16(char *buf, size_t n,
 		return buf;
 	}
 	name = lookup ? lookup(v) : NULL;
-	if (name)
-		snprintf(buf, n, "%s", name);
-	else
+	if (name) {
+		/* snprintf(buf, n, "%s", name) without the format parser: one
+		 * call per cipher suite, group and extension of every hello */
+		size_t len = strlen(name);
+
+		if (len >= n)
+			len = n - 1;
+		memcpy(buf, name, len);
+		buf[len] = '\0';
+	} else
 		snprintf(buf, n, "unknown (0x%04x)", (unsigned)v);
 	return buf;
 }

@@ -6,6 +6,8 @@
  * then incomplete, which the writer reports by writing nothing for it
  * rather than a line that breaks the schema.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +32,9 @@ struct jb {
 
 static void put(struct jb *b, const char *key, json_t *v)
 {
-	if (!v || json_object_set_new(b->o, key, v) != 0)
+	/* Keys are ours (ASCII, NUL-free): no UTF-8 check. json_decref(NULL)
+	 * is a no-op. */
+	if (!v || json_object_setn_new_nocheck(b->o, key, strlen(key), v) != 0)
 		b->ok = false;
 }
 
@@ -1314,60 +1318,46 @@ json_t *td_report_summary_json(const struct td_summary *sum)
  * writes (compact, insertion order, %.15g reals with ".0" added and the
  * exponent's '+' and leading zeros dropped, strings escaped as jansson
  * escapes them: '"', '\\', and control characters below 0x20, \u with
- * upper-case hex), but through one buffer flushed with fwrite() instead of
- * jansson's callback per token, which took 45 % of a --json run
+ * upper-case hex), but into a td_report_buf written with one fwrite() per
+ * line instead of jansson's callback per token, which took 45 % of a --json run
  * (bench/README.md). The tree is ours: its depth is the builders', not the
  * wire's, so the recursion is bounded. test/check_output.c compares the
  * two writers on every sample and on generated trees. */
-struct jw {
-	FILE *out;
-	size_t n;
-	bool err;
-	char buf[8192];
-};
-
-static void jw_flush(struct jw *w)
+/* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': the exact
+ * word tests "has a byte below n" ((x - n*ones) & ~x & highs, n <= 128)
+ * and "has a zero byte" (the same with n = 1) on x and on x xor the
+ * character. */
+static bool jw_word_special(uint64_t x)
 {
-	if (w->n && fwrite(w->buf, 1, w->n, w->out) != w->n)
-		w->err = true;
-	w->n = 0;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
 }
 
-static void jw_put(struct jw *w, const char *p, size_t len)
+static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 {
-	if (len > sizeof w->buf - w->n) {
-		jw_flush(w);
-		if (len > sizeof w->buf) {
-			if (fwrite(p, 1, len, w->out) != len)
-				w->err = true;
-			return;
-		}
-	}
-	memcpy(w->buf + w->n, p, len);
-	w->n += len;
-}
+	size_t run = 0, i = 0;
 
-static void jw_putc(struct jw *w, char c)
-{
-	if (w->n == sizeof w->buf)
-		jw_flush(w);
-	w->buf[w->n++] = c;
-}
-
-static void jw_string(struct jw *w, const char *s, size_t len)
-{
-	size_t run = 0;
-
-	jw_putc(w, '"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	td_report_buf_putc(w, '"');
+	while (i < len) {
+		unsigned char c;
 		char esc[8];
 		const char *e;
+		uint64_t x;
 
+		if (len - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!jw_word_special(x)) {
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		jw_put(w, s + run, i - run);
-		run = i + 1;
+		td_report_buf_put(w, s + run, i - 1 - run);
+		run = i;
 		switch (c) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;
@@ -1380,19 +1370,65 @@ static void jw_string(struct jw *w, const char *s, size_t len)
 			snprintf(esc, sizeof esc, "\\u%04X", c);
 			e = esc;
 		}
-		jw_put(w, e, strlen(e));
+		td_report_buf_put(w, e, strlen(e));
 	}
-	jw_put(w, s + run, len - run);
-	jw_putc(w, '"');
+	td_report_buf_put(w, s + run, len - run);
+	td_report_buf_putc(w, '"');
+}
+
+/* v as jansson writes it when v is a whole number of thousandths
+ * (offset_ms: microseconds / 1000), without snprintf(); false for any
+ * other v. Why it is the same text: td_report_thousandths() puts v within
+ * 3.4e-16 relative of k/1000 with |k| < 10^15, while 15-digit decimals
+ * near v are more than 1e-15 relative apart: rounded to 15 significant
+ * digits v is k/1000, which has at most 15 of them. "%.15g" writes it in
+ * plain notation (the exponent is between -3 and 11) without trailing
+ * zeros, and jansson adds ".0" when no '.' is left. -0.0 goes the slow
+ * way. test/check_report.c compares with jansson on such values and on
+ * their neighbours. */
+static bool jw_real_ms(struct td_report_buf *w, double v)
+{
+	char b[32];
+	size_t len = sizeof b;
+	long long k;
+	unsigned long long u, frac;
+	const char *start;
+
+	if (!td_report_thousandths(v, &k))
+		return false;
+	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+	frac = u % 1000;
+	u /= 1000;
+	if (frac == 0) {
+		b[--len] = '0';
+	} else {
+		int digits = 3;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		while (digits-- > 0) {
+			b[--len] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+	}
+	b[--len] = '.';
+	start = td_report_dec(b + len, u, k < 0);
+	td_report_buf_put(w, start, (size_t)(b + sizeof b - start));
+	return true;
 }
 
 /* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
-static void jw_real(struct jw *w, double v)
+static void jw_real(struct td_report_buf *w, double v)
 {
 	char b[48];
-	int len = snprintf(b, sizeof b - 3, "%.15g", v);
+	int len;
 	char *e;
 
+	if (jw_real_ms(w, v))
+		return;
+	len = snprintf(b, sizeof b - 3, "%.15g", v);
 	if (len < 0 || (size_t)len >= sizeof b - 3) {
 		w->err = true;
 		return;
@@ -1414,40 +1450,39 @@ static void jw_real(struct jw *w, double v)
 			len -= (int)(end - start);
 		}
 	}
-	jw_put(w, b, (size_t)len);
+	td_report_buf_put(w, b, (size_t)len);
 }
 
-static void jw_value(struct jw *w, const json_t *v)
+static void jw_value(struct td_report_buf *w, const json_t *v)
 {
 	char num[24];
-	int len;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		bool first = true;
-		const char *key;
-		json_t *m;
 
-		jw_putc(w, '{');
-		json_object_foreach ((json_t *)v, key, m) {
+		td_report_buf_putc(w, '{');
+		/* json_object_foreach() with the key's stored length */
+		for (void *it = json_object_iter((json_t *)v); it;
+		     it = json_object_iter_next((json_t *)v, it)) {
 			if (!first)
-				jw_putc(w, ',');
+				td_report_buf_putc(w, ',');
 			first = false;
-			jw_string(w, key, strlen(key));
-			jw_putc(w, ':');
-			jw_value(w, m);
+			jw_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
+			td_report_buf_putc(w, ':');
+			jw_value(w, json_object_iter_value(it));
 		}
-		jw_putc(w, '}');
+		td_report_buf_putc(w, '}');
 		break;
 	}
 	case JSON_ARRAY:
-		jw_putc(w, '[');
+		td_report_buf_putc(w, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
-				jw_putc(w, ',');
+				td_report_buf_putc(w, ',');
 			jw_value(w, json_array_get(v, i));
 		}
-		jw_putc(w, ']');
+		td_report_buf_putc(w, ']');
 		break;
 	case JSON_STRING:
 		jw_string(w, json_string_value(v), json_string_length(v));
@@ -1456,47 +1491,34 @@ static void jw_value(struct jw *w, const json_t *v)
 		/* Digits backwards, no snprintf(): integers are most values. */
 		json_int_t i = json_integer_value(v);
 		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+		const char *start = td_report_dec(num + sizeof num, u, i < 0);
 
-		len = (int)sizeof num;
-		do {
-			num[--len] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (i < 0)
-			num[--len] = '-';
-		jw_put(w, num + len, sizeof num - (size_t)len);
+		td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
 		break;
 	}
 	case JSON_REAL:
 		jw_real(w, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		jw_put(w, "true", 4);
+		td_report_buf_put(w, "true", 4);
 		break;
 	case JSON_FALSE:
-		jw_put(w, "false", 5);
+		td_report_buf_put(w, "false", 5);
 		break;
 	case JSON_NULL:
-		jw_put(w, "null", 4);
+		td_report_buf_put(w, "null", 4);
 		break;
 	}
 }
 
 int td_report_json_dump(FILE *out, const json_t *v)
 {
-	struct jw *w = malloc(sizeof *w);
-	int rc;
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf w;
 
-	if (!w)
-		return -1;
-	w->out = out;
-	w->n = 0;
-	w->err = false;
-	jw_value(w, v);
-	jw_flush(w);
-	rc = w->err ? -1 : 0;
-	free(w);
-	return rc;
+	td_report_buf_init(&w, out, mem, sizeof mem);
+	jw_value(&w, v);
+	return td_report_buf_end(&w);
 }
 
 /* Writes v as one line. A value that could not be built (out of memory)
@@ -1509,17 +1531,117 @@ static void write_line(FILE *out, json_t *v, const char *type)
 			TD_REPORT_SCHEMA_VERSION, type);
 		return;
 	}
-	td_report_json_dump(out, v);
-	fputc('\n', out);
-	json_decref(v);
+	{
+		char mem[TD_REPORT_BUF_LEN];
+		struct td_report_buf w;
+
+		td_report_buf_init(&w, out, mem, sizeof mem);
+		jw_value(&w, v);
+		td_report_buf_putc(&w, '\n');
+		td_report_buf_end(&w);
+	}
+}
+
+/* The tree of one line lives in a bump arena: a connection's tree is
+ * about a thousand small jansson nodes, and malloc() and free() of each
+ * took a quarter of a --json run on the handshake-heavy workload (perf:
+ * malloc 14 %, free and json_delete 12 %). jansson takes its
+ * allocator only as process-wide hooks (json_set_alloc_funcs()), so the
+ * hooks are installed for the window of one line - build, write, drop -
+ * and the previous ones put back after it; the arena is reached through
+ * the one pointer below, set only inside that window. Nothing else runs
+ * in the window: the builders call no code that keeps a jansson value, the
+ * tree is written and then dropped whole with its chunks, without
+ * json_decref() (whose frees would all be no-ops). jansson frees inside
+ * the window (a rehashed object's old buckets, an unfinished builder's
+ * json_decref()) are no-ops for arena memory and go to the previous free
+ * for anything else. Not reentrant, and one thread at a time: the hooks
+ * are process-wide (the pipeline is single-threaded). Trees returned by
+ * td_report_session_json() are outside any window: ordinary jansson
+ * values the caller json_decref()s. */
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+struct arena {
+	struct arena_chunk *chunks; /* newest first */
+	json_malloc_t prev_malloc;
+	json_free_t prev_free;
+};
+
+#define ARENA_CHUNK (64 * 1024)
+
+static struct arena *arena_cur; /* non-NULL only inside a line's window */
+
+static void *arena_malloc(size_t n)
+{
+	struct arena *a = arena_cur;
+	struct arena_chunk *c = a->chunks;
+	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	void *p;
+
+	if (need < n)
+		return NULL;
+	if (!c || need > c->size - c->used) {
+		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		if (size > SIZE_MAX - sizeof *c || !(c = malloc(sizeof *c + size)))
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = a->chunks;
+		a->chunks = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	for (const struct arena_chunk *c = arena_cur->chunks; c; c = c->next)
+		if ((const char *)p >= (const char *)c->data &&
+		    (const char *)p < (const char *)c->data + c->size)
+			return;
+	arena_cur->prev_free(p);
+}
+
+static void arena_begin(struct arena *a)
+{
+	a->chunks = NULL;
+	json_get_alloc_funcs(&a->prev_malloc, &a->prev_free);
+	arena_cur = a;
+	json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
+static void arena_end(struct arena *a)
+{
+	json_set_alloc_funcs(a->prev_malloc, a->prev_free);
+	arena_cur = NULL;
+	while (a->chunks) {
+		struct arena_chunk *c = a->chunks;
+
+		a->chunks = c->next;
+		free(c);
+	}
 }
 
 void td_report_json_session(FILE *out, const struct td_session *s)
 {
+	struct arena a;
+
+	arena_begin(&a);
 	write_line(out, td_report_session_json(s), "connection");
+	arena_end(&a);
 }
 
 void td_report_json_summary(FILE *out, const struct td_summary *sum)
 {
+	struct arena a;
+
+	arena_begin(&a);
 	write_line(out, td_report_summary_json(sum), "summary");
+	arena_end(&a);
 }

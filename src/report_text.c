@@ -37,10 +37,38 @@
 #define ANSI_RESET "\033[0m"
 
 struct tx {
-	FILE *out;
+	struct td_report_buf *out; /* the connection's block, or the summary */
 	bool color;
 	int verbose;
 };
+
+/* The block's writes (td_report_buf, one fwrite() per connection). */
+static void tx_printf(const struct tx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void tx_printf(const struct tx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	td_report_buf_vprintf(t->out, fmt, ap);
+	va_end(ap);
+}
+
+static void tx_puts(const struct tx *t, const char *s)
+{
+	td_report_buf_puts(t->out, s);
+}
+
+static void tx_putc(const struct tx *t, char c)
+{
+	td_report_buf_putc(t->out, c);
+}
+
+/* An untrusted string, escaped for the terminal. */
+static void tx_term(const struct tx *t, const uint8_t *p, size_t n)
+{
+	td_report_buf_term(t->out, p, n);
+}
 
 static const char *on(const struct tx *t, const char *code)
 {
@@ -57,18 +85,26 @@ static void section(const struct tx *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(t->out, "  %s", on(t, ANSI_BOLD));
+	tx_puts(t, "  ");
+	tx_puts(t, on(t, ANSI_BOLD));
 	va_start(ap, fmt);
-	vfprintf(t->out, fmt, ap);
+	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	fprintf(t->out, "%s\n", off(t));
+	tx_puts(t, off(t));
+	tx_putc(t, '\n');
 }
 
 /* Starts a field: indent, label, padding up to the value column. The
  * caller writes the value and the newline. */
 static void label_at(const struct tx *t, int indent, int width, const char *label)
 {
-	fprintf(t->out, "%*s%-*s ", indent, "", width - 1, label);
+	size_t len = strlen(label);
+
+	/* "%*s%-*s " */
+	td_report_buf_fill(t->out, ' ', indent);
+	td_report_buf_put(t->out, label, len);
+	td_report_buf_fill(t->out, ' ', width - 1 - (int)len);
+	tx_putc(t, ' ');
 }
 
 static void label(const struct tx *t, const char *l)
@@ -84,24 +120,24 @@ static void field(const struct tx *t, const char *l, const char *fmt, ...)
 
 	label(t, l);
 	va_start(ap, fmt);
-	vfprintf(t->out, fmt, ap);
+	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* A field whose value is an untrusted string. */
 static void field_wire(const struct tx *t, const char *l, const uint8_t *p, size_t n)
 {
 	label(t, l);
-	td_report_put_term(t->out, p, n);
-	fputc('\n', t->out);
+	tx_term(t, p, n);
+	tx_putc(t, '\n');
 }
 
 static void field_cstr(const struct tx *t, int indent, int width, const char *l, const char *s)
 {
 	label_at(t, indent, width, l);
-	td_report_put_term(t->out, (const uint8_t *)s, strlen(s));
-	fputc('\n', t->out);
+	tx_term(t, (const uint8_t *)s, strlen(s));
+	tx_putc(t, '\n');
 }
 
 /* A comma separated list wrapped at WRAP_COL, continuation lines aligned at
@@ -127,14 +163,15 @@ static void wrap_item(struct wrap *w, const char *item)
 	if (!w->first) {
 		/* + 1: room for the comma that may follow this item */
 		if (w->col + 2 + len + 1 > WRAP_COL) {
-			fprintf(w->t->out, ",\n%*s", VALUE_COL, "");
+			td_report_buf_put(w->t->out, ",\n", 2);
+			td_report_buf_fill(w->t->out, ' ', VALUE_COL);
 			w->col = VALUE_COL;
 		} else {
-			fputs(", ", w->t->out);
+			tx_puts(w->t, ", ");
 			w->col += 2;
 		}
 	}
-	fputs(item, w->t->out);
+	tx_puts(w->t, item);
 	w->col += len;
 	w->first = false;
 }
@@ -142,8 +179,8 @@ static void wrap_item(struct wrap *w, const char *item)
 static void wrap_end(struct wrap *w, size_t shown, size_t total)
 {
 	if (total > shown)
-		fprintf(w->t->out, " (%zu of %zu shown)", shown, total);
-	fputc('\n', w->t->out);
+		tx_printf(w->t, " (%zu of %zu shown)", shown, total);
+	tx_putc(w->t, '\n');
 }
 
 static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t n, size_t cap,
@@ -162,11 +199,12 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 	for (size_t i = 0; i < n; i++) {
 		td_names_fmt16(name, sizeof name, lookup, v[i]);
 		/* Verbose: the code beside the name, unless the name says it. */
-		if (t->verbose > 0 && strchr(name, '(') == NULL)
+		if (t->verbose > 0 && strchr(name, '(') == NULL) {
 			snprintf(item, sizeof item, "%s (0x%04x)", name, (unsigned)v[i]);
-		else
-			snprintf(item, sizeof item, "%s", name);
-		wrap_item(&w, item);
+			wrap_item(&w, item);
+		} else {
+			wrap_item(&w, name);
+		}
 	}
 	wrap_end(&w, n, total);
 }
@@ -226,17 +264,6 @@ static void version_name(uint16_t v, char buf[TD_NAMES_FMT_LEN])
 	td_names_fmt16(buf, TD_NAMES_FMT_LEN, td_names_version, v);
 }
 
-static void addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
-{
-	char ip[64];
-
-	td_addr_str(a, ip, sizeof ip);
-	if (a->family == 6)
-		snprintf(buf, n, "[%s]:%u", ip, (unsigned)port);
-	else
-		snprintf(buf, n, "%s:%u", ip, (unsigned)port);
-}
-
 static void upper(char *dst, size_t n, const char *src)
 {
 	size_t i = 0;
@@ -272,30 +299,30 @@ static void header(const struct tx *t, const struct td_session *s)
 {
 	char c[80], sv[80], name[TD_NAMES_FMT_LEN], oc[32], why[160];
 
-	addr_port(&s->client, s->client_port, c, sizeof c);
-	addr_port(&s->server, s->server_port, sv, sizeof sv);
-	fprintf(t->out, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
+	td_report_addr_port(&s->client, s->client_port, c, sizeof c);
+	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
+	tx_printf(t, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
 		off(t));
 	if (s->sh.seen) {
 		version_name(td_session_version(s), name);
-		fprintf(t->out, "  %s", name);
+		tx_printf(t, "  %s", name);
 		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh.suite);
-		fprintf(t->out, "  %s", name);
+		tx_printf(t, "  %s", name);
 	}
 	if (s->ch.seen && s->ch.has_sni) {
-		fputs("  SNI ", t->out);
-		td_report_put_term(t->out, s->ch.sni.bytes,
+		tx_puts(t, "  SNI ");
+		tx_term(t, s->ch.sni.bytes,
 				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
 	}
 	upper(oc, sizeof oc, td_outcome_name(s->outcome));
-	fprintf(t->out, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
+	tx_printf(t, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
 	if (s->outcome == TD_OUTCOME_FAILED) {
 		td_report_failure_reason(s, why, sizeof why);
-		fprintf(t->out, " (%s)", why);
+		tx_printf(t, " (%s)", why);
 	} else if (s->outcome == TD_OUTCOME_INCOMPLETE) {
-		fprintf(t->out, " (last stage: %s)", td_stage_name(s->stage));
+		tx_printf(t, " (last stage: %s)", td_stage_name(s->stage));
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* Writes "client 1, server 2" for a per-direction counter into buf;
@@ -315,9 +342,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	const struct td_tcp_evidence *e = &s->tcp;
 
 	section(t, "Connection");
-	addr_port(&s->client, s->client_port, a, sizeof a);
+	td_report_addr_port(&s->client, s->client_port, a, sizeof a);
 	field(t, "client", "%s", a);
-	addr_port(&s->server, s->server_port, a, sizeof a);
+	td_report_addr_port(&s->server, s->server_port, a, sizeof a);
 	field(t, "server", "%s", a);
 	field(t, "roles", "%s",
 	      s->syn_seen        ? "from the TCP handshake (SYN)"
@@ -366,28 +393,28 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	switch (s->end) {
 	case TD_END_FIN:
 	case TD_END_RST:
-		fprintf(t->out, "%s", s->end == TD_END_FIN ? "FIN" : "RST");
+		tx_printf(t, "%s", s->end == TD_END_FIN ? "FIN" : "RST");
 		if (s->end_by >= 0)
-			fprintf(t->out, " from %s", td_dir_name(s->end_by));
+			tx_printf(t, " from %s", td_dir_name(s->end_by));
 		if (s->end_frame)
-			fprintf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+			tx_printf(t, " at frame %lu", (unsigned long)s->end_frame);
 		break;
 	case TD_END_IDLE:
-		fputs("idle timeout (no packet for too long)", t->out);
+		tx_puts(t, "idle timeout (no packet for too long)");
 		break;
 	case TD_END_EVICTED:
-		fputs("evicted from the flow table (memory cap)", t->out);
+		tx_puts(t, "evicted from the flow table (memory cap)");
 		break;
 	default:
-		fputs("still open when the capture ended", t->out);
+		tx_puts(t, "still open when the capture ended");
 		break;
 	}
 	if (s->end != TD_END_FIN && s->end != TD_END_RST && s->end_by >= 0) {
-		fprintf(t->out, "; first FIN/RST from %s", td_dir_name(s->end_by));
+		tx_printf(t, "; first FIN/RST from %s", td_dir_name(s->end_by));
 		if (s->end_frame)
-			fprintf(t->out, " at frame %lu", (unsigned long)s->end_frame);
+			tx_printf(t, " at frame %lu", (unsigned long)s->end_frame);
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 
 	if (pair_str(t, e->retransmissions[0], e->retransmissions[1], buf, sizeof buf))
 		field(t, "retransmissions", "%s", buf);
@@ -577,8 +604,8 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 	if (n > 0 && t->verbose > 0) {
 		label(t, "EC point formats");
 		for (size_t i = 0; i < n; i++)
-			fprintf(t->out, "%s%u", i ? ", " : "", (unsigned)ch->point_formats[i]);
-		fputc('\n', t->out);
+			tx_printf(t, "%s%u", i ? ", " : "", (unsigned)ch->point_formats[i]);
+		tx_putc(t, '\n');
 	}
 	list16(t, "extensions", ch->exts, ch->n_exts, TD_MAX_EXTS, ch->total_exts,
 	       td_names_extension);
@@ -670,22 +697,22 @@ static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
 	if (!k->algorithm[0])
 		return;
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "public key");
-	td_report_put_term(t->out, (const uint8_t *)k->algorithm, strlen(k->algorithm));
+	tx_term(t, (const uint8_t *)k->algorithm, strlen(k->algorithm));
 	o = (size_t)snprintf(buf, sizeof buf, " %u bits", k->bits);
 	if (k->rsa_exponent && o < sizeof buf)
 		o += (size_t)snprintf(buf + o, sizeof buf - o, ", e=%llu",
 				      (unsigned long long)k->rsa_exponent);
-	fputs(buf, t->out);
+	tx_puts(t, buf);
 	if (k->curve[0]) {
-		fputs(", ", t->out);
-		td_report_put_term(t->out, (const uint8_t *)k->curve, strlen(k->curve));
+		tx_puts(t, ", ");
+		tx_term(t, (const uint8_t *)k->curve, strlen(k->curve));
 		if (k->curve_nist[0]) {
-			fputs(" (", t->out);
-			td_report_put_term(t->out, (const uint8_t *)k->curve_nist, strlen(k->curve_nist));
-			fputc(')', t->out);
+			tx_puts(t, " (");
+			tx_term(t, (const uint8_t *)k->curve_nist, strlen(k->curve_nist));
+			tx_putc(t, ')');
 		}
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* A list of certificate strings (already printable ASCII, escaped again
@@ -704,7 +731,7 @@ static void cert_list(const struct tx *t, const char *l, char *const *items, siz
 		td_report_escape_term(item, sizeof item, (const uint8_t *)items[i], strlen(items[i]));
 		wrap_item(&w, item);
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* keyUsage, extendedKeyUsage, basicConstraints, key identifiers, CRL and
@@ -727,9 +754,9 @@ static void cert_ext_lines(const struct tx *t, const struct td_cert_ext *e)
 	if (e->has_basic_constraints) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "constraints");
 		if (e->is_ca && e->path_len >= 0)
-			fprintf(t->out, "CA:TRUE, pathlen:%ld\n", e->path_len);
+			tx_printf(t, "CA:TRUE, pathlen:%ld\n", e->path_len);
 		else
-			fprintf(t->out, "CA:%s\n", e->is_ca ? "TRUE" : "FALSE");
+			tx_printf(t, "CA:%s\n", e->is_ca ? "TRUE" : "FALSE");
 	}
 	if (e->subject_key_id)
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "subject key ID", e->subject_key_id);
@@ -739,11 +766,11 @@ static void cert_ext_lines(const struct tx *t, const struct td_cert_ext *e)
 	cert_list(t, "OCSP", e->ocsp_urls, e->n_ocsp_urls);
 	if (e->has_scts) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SCTs");
-		fprintf(t->out, "%u embedded\n", e->n_scts);
+		tx_printf(t, "%u embedded\n", e->n_scts);
 	}
 	if (e->bad_extensions) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "bad extensions");
-		fprintf(t->out, "%u that do not decode\n", e->bad_extensions);
+		tx_printf(t, "%u that do not decode\n", e->bad_extensions);
 	}
 }
 
@@ -752,28 +779,28 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 	char hex[2 * 32 + 1], colon[3 * 32], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN];
 	char zone[TD_REPORT_TIME_LEN];
 
-	fprintf(t->out, "%*s[%zu] ", FIELD_INDENT, "", pos);
+	tx_printf(t, "%*s[%zu] ", FIELD_INDENT, "", pos);
 	if (!c) {
-		fputs("(certificate facts not available)\n", t->out);
+		tx_puts(t, "(certificate facts not available)\n");
 		return;
 	}
 	if (!c->parsed) {
-		fputs("not a parsable certificate: ", t->out);
-		td_report_put_term(t->out, (const uint8_t *)c->error, strnlen(c->error, sizeof c->error));
-		fputc('\n', t->out);
+		tx_puts(t, "not a parsable certificate: ");
+		tx_term(t, (const uint8_t *)c->error, strnlen(c->error, sizeof c->error));
+		tx_putc(t, '\n');
 	} else {
 		if (c->subject && c->subject[0])
-			td_report_put_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
+			tx_term(t, (const uint8_t *)c->subject, strlen(c->subject));
 		else
-			fputs("(empty subject)", t->out);
-		fputc('\n', t->out);
+			tx_puts(t, "(empty subject)");
+		tx_putc(t, '\n');
 		if (c->issuer)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "issuer", c->issuer);
 		if (c->serial_hex)
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "serial", c->serial_hex);
 		td_report_zone_local((struct td_time){ c->not_after, 0 }, zone);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "validity");
-		fprintf(t->out, "%s - %s %s\n", td_report_time_local((struct td_time){ c->not_before, 0 }, t1),
+		tx_printf(t, "%s - %s %s\n", td_report_time_local((struct td_time){ c->not_before, 0 }, t1),
 			td_report_time_local((struct td_time){ c->not_after, 0 }, t2), zone);
 		if (c->n_sans && c->sans) {
 			struct wrap w;
@@ -789,7 +816,7 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 						      strlen(c->sans[i]));
 				wrap_item(&w, item);
 			}
-			fputc('\n', t->out);
+			tx_putc(t, '\n');
 		}
 		if (c->sig_alg[0])
 			field_cstr(t, CERT_INDENT, CERT_LABEL_W, "signature", c->sig_alg);
@@ -798,24 +825,24 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 		cert_ext_lines(t, &c->ext);
 		if (t->verbose > 0) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "version");
-			fprintf(t->out, "%ld\n", c->version);
+			tx_printf(t, "%ld\n", c->version);
 		}
 	}
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-256");
-	fprintf(t->out, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
-	fprintf(t->out, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
+	tx_printf(t, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
+	tx_printf(t, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
 	if (t->verbose > 0) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-1");
-		fprintf(t->out, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
+		tx_printf(t, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
 	}
 	if (c->parsed) {
 		cert_key_line(t, &c->key);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SPKI SHA-256");
-		fprintf(t->out, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
+		tx_printf(t, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "pin-sha256", c->key.spki_sha256_b64);
 		if (c->key.has_modulus) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "modulus SHA-256");
-			fprintf(t->out, "%s\n",
+			tx_printf(t, "%s\n",
 				td_hex(c->key.rsa_modulus_sha256, sizeof c->key.rsa_modulus_sha256, hex));
 		}
 	}
@@ -867,19 +894,19 @@ static void cert_checks_line(const struct tx *t, const struct td_session *s, siz
 #undef ADD
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "checks");
 	if (k)
-		fprintf(t->out, "%s%s%s\n", on(t, ANSI_RED), buf, off(t));
+		tx_printf(t, "%s%s%s\n", on(t, ANSI_RED), buf, off(t));
 	else
-		fprintf(t->out, "ok at the capture's time (dates, key size, signature hash)\n");
+		tx_printf(t, "ok at the capture's time (dates, key size, signature hash)\n");
 }
 
 static void cert_name(const struct tx *t, const struct td_session *s, unsigned i)
 {
 	const struct td_cert *c = i < s->n_certs && i < TD_MAX_CHAIN ? s->certs[i] : NULL;
 
-	fprintf(t->out, "[%u] \"", i);
+	tx_printf(t, "[%u] \"", i);
 	if (c && c->subject)
-		td_report_put_term(t->out, (const uint8_t *)c->subject, strlen(c->subject));
-	fputc('"', t->out);
+		tx_term(t, (const uint8_t *)c->subject, strlen(c->subject));
+	tx_putc(t, '"');
 }
 
 /* A continuation line under the value column, or the first one with the
@@ -889,7 +916,7 @@ static void chain_row(const struct tx *t, bool *first, const char *l)
 	if (*first)
 		label(t, l);
 	else
-		fprintf(t->out, "%*s", VALUE_COL, "");
+		tx_printf(t, "%*s", VALUE_COL, "");
 	*first = false;
 }
 
@@ -903,14 +930,14 @@ static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f
 	if (!h->known || !h->changed)
 		return;
 	label(t, "SNI history");
-	fprintf(t->out, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
+	tx_printf(t, "%sNEW CERTIFICATE%s: none of the %llu earlier connection%s for this SNI "
 			"presented it%s (%s)\n",
 		on(t, ANSI_YELLOW), off(t), (unsigned long long)h->earlier_connections,
 		h->earlier_connections == 1 ? "" : "s",
 		h->at_least ? ", as far as the 8 leaves remembered tell" : "",
 		h->key_changed ? "another public key too" : "same public key");
-	fprintf(t->out, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
-	fprintf(t->out, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
+	tx_printf(t, "%*searlier SHA-256 %s\n", VALUE_COL, "", td_hex(h->earlier.sha256, 32, hex));
+	tx_printf(t, "%*s        in %llu connection%s (of %s%u distinct), first #%llu frame %u\n",
 		VALUE_COL, "", (unsigned long long)h->earlier.connections,
 		h->earlier.connections == 1 ? "" : "s", h->at_least ? "at least " : "",
 		(unsigned)h->earlier_leaves, (unsigned long long)h->earlier.first_connection,
@@ -930,73 +957,73 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 		return;
 	if (f->broken) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%sBROKEN%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sBROKEN%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->broken_at);
-		fputs(" certifies none of the chain (a wrong intermediate)\n", t->out);
+		tx_puts(t, " certifies none of the chain (a wrong intermediate)\n");
 	} else if (f->order_ok) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%s\n",
+		tx_printf(t, "%s\n",
 			s->n_certs > 1 ? "in order: each certificate is signed by the next"
 				       : "one certificate");
 	} else {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%sWRONG ORDER%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sWRONG ORDER%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->unchained_at + 1u);
-		fputs(" did not sign ", t->out);
+		tx_puts(t, " did not sign ");
 		cert_name(t, s, f->unchained_at);
-		fputc('\n', t->out);
+		tx_putc(t, '\n');
 	}
 	top = f->top < s->n_certs && f->top < TD_MAX_CHAIN ? s->certs[f->top] : NULL;
 	if (f->missing_intermediate && top && top->parsed) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%sINCOMPLETE%s: ", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sINCOMPLETE%s: ", on(t, ANSI_RED), off(t));
 		cert_name(t, s, f->top);
-		fputs(" was issued by \"", t->out);
-		td_report_put_term(t->out, (const uint8_t *)top->issuer, strlen(top->issuer));
-		fputs("\", which was not sent (missing intermediate)\n", t->out);
+		tx_puts(t, " was issued by \"");
+		tx_term(t, (const uint8_t *)top->issuer, strlen(top->issuer));
+		tx_puts(t, "\", which was not sent (missing intermediate)\n");
 	}
 	if (f->root_sent) {
 		chain_row(t, &first, "chain");
-		fputs("a self-signed root was sent (needless: clients use their own copy)\n", t->out);
+		tx_puts(t, "a self-signed root was sent (needless: clients use their own copy)\n");
 	}
 	if (f->duplicates) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%u certificate%s sent more than once\n", (unsigned)f->duplicates,
+		tx_printf(t, "%u certificate%s sent more than once\n", (unsigned)f->duplicates,
 			f->duplicates == 1 ? "" : "s");
 	}
 	if (f->self_signed_leaf) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%sthe leaf is self-signed%s\n", on(t, ANSI_RED), off(t));
+		tx_printf(t, "%sthe leaf is self-signed%s\n", on(t, ANSI_RED), off(t));
 	}
 	if (f->leaf_is_ca) {
 		chain_row(t, &first, "chain");
-		fprintf(t->out, "%sthe leaf is a CA certificate (basicConstraints CA:TRUE)%s\n",
+		tx_printf(t, "%sthe leaf is a CA certificate (basicConstraints CA:TRUE)%s\n",
 			on(t, ANSI_RED), off(t));
 	}
 	if (f->sni_match >= 0) {
 		label(t, "SNI check");
-		td_report_put_term(t->out, s->ch.sni.bytes,
+		tx_term(t, s->ch.sni.bytes,
 				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
 		if (f->sni_match)
-			fputs(": the leaf is valid for this name\n", t->out);
+			tx_puts(t, ": the leaf is valid for this name\n");
 		else
-			fprintf(t->out, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
+			tx_printf(t, ": %sthe leaf is NOT valid for this name%s\n", on(t, ANSI_RED),
 				off(t));
 	}
 	sni_history_lines(t, f);
 	if (f->ca_checked) {
 		label(t, "--ca");
 		if (f->ca_ok)
-			fprintf(t->out, "%sverified%s: the chain leads to a trust anchor at the capture's "
+			tx_printf(t, "%sverified%s: the chain leads to a trust anchor at the capture's "
 					"time\n",
 				on(t, ANSI_GREEN), off(t));
 		else {
-			fprintf(t->out, "%sNOT VERIFIED%s: ", on(t, ANSI_RED), off(t));
-			td_report_put_term(t->out, (const uint8_t *)f->ca_verdict,
+			tx_printf(t, "%sNOT VERIFIED%s: ", on(t, ANSI_RED), off(t));
+			tx_term(t, (const uint8_t *)f->ca_verdict,
 					   strnlen(f->ca_verdict, sizeof f->ca_verdict));
 			if (f->ca_depth >= 0)
-				fprintf(t->out, " (at [%d])", f->ca_depth);
-			fputc('\n', t->out);
+				tx_printf(t, " (at [%d])", f->ca_depth);
+			tx_putc(t, '\n');
 		}
 	}
 	if (f->expected_checked && f->expected_path && s->n_certs && s->certs[0] &&
@@ -1005,24 +1032,24 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 
 		label(t, "--cert");
 		if (f->expected_match) {
-			fputs("the server sent the expected certificate ", t->out);
-			td_report_put_term(t->out, (const uint8_t *)f->expected_path,
+			tx_puts(t, "the server sent the expected certificate ");
+			tx_term(t, (const uint8_t *)f->expected_path,
 					   strlen(f->expected_path));
-			fputc('\n', t->out);
+			tx_putc(t, '\n');
 			return;
 		}
-		fprintf(t->out, "%sthe server sent a different certificate than ", on(t, ANSI_RED));
-		td_report_put_term(t->out, (const uint8_t *)f->expected_path, strlen(f->expected_path));
-		fprintf(t->out, "%s%s\n", off(t),
+		tx_printf(t, "%sthe server sent a different certificate than ", on(t, ANSI_RED));
+		tx_term(t, (const uint8_t *)f->expected_path, strlen(f->expected_path));
+		tx_printf(t, "%s%s\n", off(t),
 			f->expected_same_key ? " (same public key: another issue of it)"
 					     : " (another public key too)");
-		fprintf(t->out, "%*ssent      SHA-256 %s\n", VALUE_COL, "",
+		tx_printf(t, "%*ssent      SHA-256 %s\n", VALUE_COL, "",
 			td_hex(leaf->sha256, 32, hex));
-		fprintf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+		tx_printf(t, "%*s           SPKI %s\n", VALUE_COL, "",
 			td_hex(leaf->key.spki_sha256, 32, hex));
-		fprintf(t->out, "%*sexpected  SHA-256 %s\n", VALUE_COL, "",
+		tx_printf(t, "%*sexpected  SHA-256 %s\n", VALUE_COL, "",
 			td_hex(f->expected_sha256, 32, hex));
-		fprintf(t->out, "%*s           SPKI %s\n", VALUE_COL, "",
+		tx_printf(t, "%*s           SPKI %s\n", VALUE_COL, "",
 			td_hex(f->expected_spki_sha256, 32, hex));
 	}
 }
@@ -1037,7 +1064,7 @@ static void sec_client_certificates(const struct tx *t, const struct td_session 
 		return;
 	section(t, "Client certificates (frame %lu)", (unsigned long)s->client_cert_frame);
 	if (s->total_client_certs == 0)
-		fprintf(t->out, "%*snone sent (the client had no certificate to offer)\n", FIELD_INDENT,
+		tx_printf(t, "%*snone sent (the client had no certificate to offer)\n", FIELD_INDENT,
 			"");
 	for (size_t i = 0; i < n; i++)
 		cert_block(t, i, s->client_certs[i]);
@@ -1056,19 +1083,19 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		section(t, "Certificates");
 	if (n == 0) {
 		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
-			fprintf(t->out, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
+			tx_printf(t, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
 				"");
 		else if (s->certs_encrypted)
-			fprintf(t->out, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
+			tx_printf(t, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
 				FIELD_INDENT, "");
 		else if (s->total_certs)
-			fprintf(t->out, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
+			tx_printf(t, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
 				(unsigned)s->total_certs);
 		else if (s->sh.seen && (td_session_is_tls13(s) ? has_ext(&s->sh, 41)
 							      : s->sh.session_id_echoed))
-			fprintf(t->out, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
+			tx_printf(t, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
 		else
-			fprintf(t->out, "%*sno Certificate message seen\n", FIELD_INDENT, "");
+			tx_printf(t, "%*sno Certificate message seen\n", FIELD_INDENT, "");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1078,13 +1105,13 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 			continue;
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
 		if (s->cert_key_match[i])
-			fprintf(t->out, "matches key %s\n", s->cert_key_match[i]);
+			tx_printf(t, "matches key %s\n", s->cert_key_match[i]);
 		else
-			fprintf(t->out, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
+			tx_printf(t, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
 				off(t));
 	}
 	if (s->total_certs > n)
-		fprintf(t->out, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
+		tx_printf(t, "%*s(%zu of %u certificates shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_certs);
 	chain_lines(t, s);
 }
@@ -1118,25 +1145,24 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 	for (size_t i = 0; i < n; i++) {
 		const struct td_alert *a = &s->alerts[i];
 
-		fprintf(t->out, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
+		tx_printf(t, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
 			(unsigned long)a->frame, td_dir_name(a->dir), td_dir_name(!a->dir),
 			on(t, alert_color(a)));
 		if (a->probable)
-			fputs("probable encrypted alert (a record of alert size; level and description "
-			      "not visible without keys)",
-			      t->out);
+			tx_puts(t, "probable encrypted alert (a record of alert size; level and "
+				   "description not visible without keys)");
 		else if (a->encrypted)
-			fputs("encrypted alert (level and description not visible without keys)", t->out);
+			tx_puts(t, "encrypted alert (level and description not visible without keys)");
 		else
-			fputs(td_report_alert_words(a, words, sizeof words), t->out);
-		fprintf(t->out, "%s  (%s%s)\n", off(t),
+			tx_puts(t, td_report_alert_words(a, words, sizeof words));
+		tx_printf(t, "%s  (%s%s)\n", off(t),
 			a->decrypted			 ? "decrypted, "
 			: a->encrypted || a->probable ? ""
 						      : "in clear, ",
 			td_phase_name(a->phase));
 	}
 	if (s->total_alerts > n)
-		fprintf(t->out, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
+		tx_printf(t, "%*s(%zu of %u alerts shown)\n", FIELD_INDENT, "", n,
 			(unsigned)s->total_alerts);
 }
 
@@ -1213,7 +1239,7 @@ static void sec_ladder(const struct tx *t, const struct td_session *s)
 	if (s->n_events == 0)
 		return;
 	section(t, "Ladder");
-	td_report_ladder(t->out, s, FIELD_INDENT, t->color);
+	td_report_buf_ladder(t->out, s, FIELD_INDENT, t->color);
 }
 
 static void sec_outcome(const struct tx *t, const struct td_session *s)
@@ -1248,23 +1274,27 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 	int col = start;
 
 	td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, strlen(text));
-	fprintf(t->out, "%*s%-*s", indent, "", start - indent, lbl);
+	/* "%*s%-*s" */
+	td_report_buf_fill(t->out, ' ', indent);
+	tx_puts(t, lbl);
+	td_report_buf_fill(t->out, ' ', start - indent - (int)strlen(lbl));
 	while (*p) {
 		size_t word = strcspn(p, " ");
 		if (col > start && col + 1 + (int)word > WRAP_COL) {
-			fprintf(t->out, "\n%*s", cont, "");
+			tx_putc(t, '\n');
+			td_report_buf_fill(t->out, ' ', cont);
 			col = start = cont;
 		} else if (col > start) {
-			fputc(' ', t->out);
+			tx_putc(t, ' ');
 			col++;
 		}
-		fwrite(p, 1, word, t->out);
+		td_report_buf_put(t->out, p, word);
 		col += (int)word;
 		p += word;
 		while (*p == ' ')
 			p++;
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* Ranked causes, each with its evidence and the next step (td_diagnose.h). */
@@ -1324,9 +1354,9 @@ static void sec_findings(const struct tx *t, const struct td_session *s)
 				 (unsigned long)x->frame);
 		snprintf(sev, sizeof sev, "%s%-8s%s", severity_color(t, x->severity),
 			 td_severity_name(x->severity), x->severity >= TD_SEV_MEDIUM ? off(t) : "");
-		fprintf(t->out, "%*s%s  ", FIELD_INDENT, "", sev);
-		td_report_put_term(t->out, (const uint8_t *)head, strlen(head));
-		fputc('\n', t->out);
+		tx_printf(t, "%*s%s  ", FIELD_INDENT, "", sev);
+		tx_term(t, (const uint8_t *)head, strlen(head));
+		tx_putc(t, '\n');
 		paragraph(t, VALUE_COL - 10, 0, VALUE_COL - 10, "", x->message);
 		if (t->verbose > 0 && x->explain && x->explain[0])
 			paragraph(t, VALUE_COL - 10, 5, VALUE_COL - 5, "why:", x->explain);
@@ -1349,17 +1379,24 @@ static void text_session(const struct tx *t, const struct td_session *s)
 		sec_outcome(t, s);
 	sec_findings(t, s);
 	sec_diagnosis(t, s);
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 void td_report_session(FILE *out, const struct td_report_opts *o, const struct td_session *s)
 {
-	struct tx t = { out, o->color, o->verbose };
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf b;
+	struct tx t = { &b, o->color, o->verbose };
 
-	if (o->json)
+	if (o->json) {
 		td_report_json_session(out, s);
-	else
-		text_session(&t, s);
+		return;
+	}
+	/* one fwrite() per connection: a live capture's blocks reach the
+	 * terminal whole */
+	td_report_buf_init(&b, out, mem, sizeof mem);
+	text_session(&t, s);
+	td_report_buf_end(&b);
 }
 
 /* Summary fields sit at indent 2 under a top-level heading. */
@@ -1371,9 +1408,9 @@ static void sfield(const struct tx *t, const char *l, const char *fmt, ...)
 
 	label_at(t, 2, VALUE_COL - 2, l);
 	va_start(ap, fmt);
-	vfprintf(t->out, fmt, ap);
+	td_report_buf_vprintf(t->out, fmt, ap);
 	va_end(ap);
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* Names and endpoints that presented more than one leaf certificate
@@ -1391,12 +1428,12 @@ static void consistency_lines(const struct tx *t, const struct td_summary *sum)
 		if (first)
 			label_at(t, 2, VALUE_COL - 2, "certificate changes");
 		else
-			fprintf(t->out, "%*s", VALUE_COL, "");
+			tx_printf(t, "%*s", VALUE_COL, "");
 		first = false;
-		fprintf(t->out, "%s%s ", on(t, ANSI_YELLOW),
+		tx_printf(t, "%s%s ", on(t, ANSI_YELLOW),
 			e[i].kind == TD_CONSIST_SNI ? "SNI" : "server");
-		td_report_put_term(t->out, e[i].key, e[i].key_len);
-		fprintf(t->out, ": %s%u different certificates, %s%u different public key%s in %llu "
+		tx_term(t, e[i].key, e[i].key_len);
+		tx_printf(t, ": %s%u different certificates, %s%u different public key%s in %llu "
 				"connections%s\n",
 			e[i].overflow ? "at least " : "", (unsigned)e[i].n_leaves,
 			e[i].overflow ? "at least " : "", (unsigned)e[i].distinct_keys,
@@ -1432,7 +1469,7 @@ static void decryption_lines(const struct tx *t, const struct td_summary *sum)
 			continue;
 		label_at(t, 2, VALUE_COL - 2, first ? "not decrypted" : "");
 		first = false;
-		fprintf(t->out, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
+		tx_printf(t, "%llu: %s\n", (unsigned long long)sum->decrypt_by_status[st],
 			td_report_decrypt_status_words((uint8_t)st));
 	}
 }
@@ -1448,15 +1485,15 @@ static void findings_line(const struct tx *t, const struct td_summary *sum)
 	if (!total && t->verbose == 0)
 		return;
 	label_at(t, 2, VALUE_COL - 2, "findings");
-	fprintf(t->out, "%llu", (unsigned long long)total);
+	tx_printf(t, "%llu", (unsigned long long)total);
 	for (int i = TD_SEV_COUNT - 1, first = 1; i >= 0; i--) {
 		if (!sum->findings_by_severity[i] && t->verbose == 0)
 			continue;
-		fprintf(t->out, "%s%llu %s", first ? ": " : ", ",
+		tx_printf(t, "%s%llu %s", first ? ": " : ", ",
 			(unsigned long long)sum->findings_by_severity[i], td_severity_name(i));
 		first = 0;
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* "not decoded  12 GRE protocol 0x880b, 3 ethertype 0x88cc" */
@@ -1468,13 +1505,13 @@ static void text_not_decoded(const struct tx *t, const struct td_summary *sum)
 	for (size_t i = 0; i < sum->n_not_decoded; i++) {
 		char what[64];
 		const struct td_not_decoded *nd = &sum->not_decoded[i];
-		fprintf(t->out, "%s%llu %s", i ? ", " : "", (unsigned long long)nd->packets,
+		tx_printf(t, "%s%llu %s", i ? ", " : "", (unsigned long long)nd->packets,
 			td_decode_unknown_str(nd->kind, nd->value, what, sizeof what));
 	}
 	if (sum->not_decoded_other)
-		fprintf(t->out, "%s%llu other", sum->n_not_decoded ? ", " : "",
+		tx_printf(t, "%s%llu other", sum->n_not_decoded ? ", " : "",
 			(unsigned long long)sum->not_decoded_other);
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* "IP reassembly  4 fragments: 2 datagrams rebuilt; dropped: 1 overlap" */
@@ -1494,18 +1531,18 @@ static void text_defrag(const struct tx *t, const struct td_defrag_stats *st)
 	if (!st->fragments && t->verbose == 0)
 		return;
 	label_at(t, 2, VALUE_COL - 2, "IP reassembly");
-	fprintf(t->out, "%llu fragments, %llu datagrams rebuilt",
+	tx_printf(t, "%llu fragments, %llu datagrams rebuilt",
 		(unsigned long long)st->fragments, (unsigned long long)st->reassembled);
 	if (st->pending)
-		fprintf(t->out, ", %llu incomplete at the end", (unsigned long long)st->pending);
+		tx_printf(t, ", %llu incomplete at the end", (unsigned long long)st->pending);
 	for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
 		if (!dropped[i].n)
 			continue;
-		fprintf(t->out, "%s%llu %s", first ? "; dropped: " : ", ",
+		tx_printf(t, "%s%llu %s", first ? "; dropped: " : ", ",
 			(unsigned long long)dropped[i].n, dropped[i].name);
 		first = false;
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 }
 
 /* --save-evidence: what went into the file, and what could not. */
@@ -1521,19 +1558,19 @@ static void evidence_lines(const struct tx *t, const struct td_summary *sum)
 		 sum->evidence.connections == 1 ? "" : "s",
 		 (unsigned long long)sum->evidence.frames, file);
 	label_at(t, 2, VALUE_COL - 2, "evidence");
-	td_report_put_term(t->out, (const uint8_t *)line, strlen(line));
-	fputc('\n', t->out);
+	tx_term(t, (const uint8_t *)line, strlen(line));
+	tx_putc(t, '\n');
 	if (sum->evidence.connections_capped || t->verbose > 0)
-		fprintf(t->out, "%*s%llu cut at the cap of %llu bytes per connection (%llu frames "
+		tx_printf(t, "%*s%llu cut at the cap of %llu bytes per connection (%llu frames "
 				"left out)\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.connections_capped,
 			(unsigned long long)sum->evidence.max_bytes,
 			(unsigned long long)sum->evidence.frames_over_cap);
 	if (sum->evidence.segments_fragments_lost || t->verbose > 0)
-		fprintf(t->out, "%*s%llu segments left out: not all their IP fragments were held\n",
+		tx_printf(t, "%*s%llu segments left out: not all their IP fragments were held\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.segments_fragments_lost);
 	if (sum->evidence.frames_other_link || t->verbose > 0)
-		fprintf(t->out, "%*s%llu frames left out: another link type than the file's\n",
+		tx_printf(t, "%*s%llu frames left out: another link type than the file's\n",
 			VALUE_COL, "", (unsigned long long)sum->evidence.frames_other_link);
 }
 
@@ -1554,24 +1591,24 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	char t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN], zone[TD_REPORT_TIME_LEN];
 	bool any = false;
 
-	fprintf(t->out, "%sSummary%s\n", on(t, ANSI_BOLD), off(t));
+	tx_printf(t, "%sSummary%s\n", on(t, ANSI_BOLD), off(t));
 	label_at(t, 2, VALUE_COL - 2, sum->n_inputs == 1 ? "input" : "inputs");
 	for (size_t i = 0; sum->inputs && i < sum->n_inputs; i++) {
 		if (i)
-			fputs(", ", t->out);
+			tx_puts(t, ", ");
 		if (sum->inputs[i])
-			td_report_put_term(t->out, (const uint8_t *)sum->inputs[i], strlen(sum->inputs[i]));
+			tx_term(t, (const uint8_t *)sum->inputs[i], strlen(sum->inputs[i]));
 	}
-	fputc('\n', t->out);
+	tx_putc(t, '\n');
 	sfield(t, "packets", "%llu (%llu bytes)", (unsigned long long)sum->packets,
 	       (unsigned long long)sum->bytes);
 	if (sum->live) {
 		label_at(t, 2, VALUE_COL - 2, "capture");
-		fputs("live on ", t->out);
+		tx_puts(t, "live on ");
 		if (sum->interface)
-			td_report_put_term(t->out, (const uint8_t *)sum->interface,
+			tx_term(t, (const uint8_t *)sum->interface,
 					   strlen(sum->interface));
-		fprintf(t->out, ", %s%llu dropped by the kernel, %llu by the interface%s\n",
+		tx_printf(t, ", %s%llu dropped by the kernel, %llu by the interface%s\n",
 			sum->dropped_kernel || sum->dropped_iface ? on(t, ANSI_YELLOW) : "",
 			(unsigned long long)sum->dropped_kernel, (unsigned long long)sum->dropped_iface,
 			sum->dropped_kernel || sum->dropped_iface ? off(t) : "");
@@ -1589,22 +1626,22 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		memcpy(&v, (const char *)sum + decode[i].off, sizeof v);
 		if (!v && t->verbose == 0)
 			continue;
-		fprintf(t->out, "%s%s %llu", any ? ", " : "", decode[i].name, (unsigned long long)v);
+		tx_printf(t, "%s%s %llu", any ? ", " : "", decode[i].name, (unsigned long long)v);
 		any = true;
 	}
-	fputs(any ? "\n" : "nothing decoded\n", t->out);
+	tx_puts(t, any ? "\n" : "nothing decoded\n");
 	text_not_decoded(t, sum);
 	text_defrag(t, &sum->defrag);
 
 	label_at(t, 2, VALUE_COL - 2, "TLS connections");
-	fprintf(t->out, "%llu: ", (unsigned long long)sum->connections_tls);
-	fprintf(t->out, "%s%llu completed%s, ", on(t, ANSI_GREEN),
+	tx_printf(t, "%llu: ", (unsigned long long)sum->connections_tls);
+	tx_printf(t, "%s%llu completed%s, ", on(t, ANSI_GREEN),
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_COMPLETED], off(t));
-	fprintf(t->out, "%s%llu failed%s, ",
+	tx_printf(t, "%s%llu failed%s, ",
 		sum->by_outcome[TD_OUTCOME_FAILED] ? on(t, ANSI_RED) : "",
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_FAILED],
 		sum->by_outcome[TD_OUTCOME_FAILED] ? off(t) : "");
-	fprintf(t->out, "%llu incomplete\n",
+	tx_printf(t, "%llu incomplete\n",
 		(unsigned long long)sum->by_outcome[TD_OUTCOME_INCOMPLETE]);
 	if (sum->connections_not_tls || t->verbose > 0)
 		sfield(t, "other connections", "%llu not TLS",
@@ -1615,12 +1652,12 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		size_t n = 0;
 
 		label_at(t, 2, VALUE_COL - 2, "alerts");
-		fprintf(t->out, "%llu", (unsigned long long)sum->alerts_total);
+		tx_printf(t, "%llu", (unsigned long long)sum->alerts_total);
 		if (sum->alerts_encrypted[0] || sum->alerts_encrypted[1] || t->verbose > 0)
-			fprintf(t->out, " (encrypted: client %llu, server %llu)",
+			tx_printf(t, " (encrypted: client %llu, server %llu)",
 				(unsigned long long)sum->alerts_encrypted[0],
 				(unsigned long long)sum->alerts_encrypted[1]);
-		fputc('\n', t->out);
+		tx_putc(t, '\n');
 		for (int d = 0; d < 256; d++)
 			for (int dir = 0; dir < 2; dir++)
 				if (sum->alerts_by_desc_sender[d][dir])
@@ -1643,7 +1680,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 				snprintf(unk, sizeof unk, "unknown (%u)", (unsigned)rows[i].desc);
 				name = unk;
 			}
-			fprintf(t->out, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
+			tx_printf(t, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
 				td_dir_name(rows[i].dir), (unsigned long long)rows[i].count);
 		}
 	}
@@ -1662,8 +1699,8 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 			snprintf(line, sizeof line, "key %s matches no certificate in the capture",
 				 sum->keys[i].path);
 		label_at(t, 2, VALUE_COL - 2, i == 0 ? "--key" : "");
-		td_report_put_term(t->out, (const uint8_t *)line, strlen(line));
-		fputc('\n', t->out);
+		tx_term(t, (const uint8_t *)line, strlen(line));
+		tx_putc(t, '\n');
 	}
 	decryption_lines(t, sum);
 	if (sum->memory_peak || t->verbose > 0)
@@ -1682,18 +1719,23 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		sfield(t, "parser desyncs", "%llu", (unsigned long long)sum->desyncs);
 	evidence_lines(t, sum);
 	if (sum->stopped) {
-		fprintf(t->out, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
-		td_report_put_term(t->out, (const uint8_t *)sum->stopped, strlen(sum->stopped));
-		fprintf(t->out, "%s\n", off(t));
+		tx_printf(t, "%sWARNING: input not read to the end: ", on(t, ANSI_YELLOW));
+		tx_term(t, (const uint8_t *)sum->stopped, strlen(sum->stopped));
+		tx_printf(t, "%s\n", off(t));
 	}
 }
 
 void td_report_summary(FILE *out, const struct td_report_opts *o, const struct td_summary *sum)
 {
-	struct tx t = { out, o->color, o->verbose };
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf b;
+	struct tx t = { &b, o->color, o->verbose };
 
-	if (o->json)
+	if (o->json) {
 		td_report_json_summary(out, sum);
-	else
-		text_summary(&t, sum);
+		return;
+	}
+	td_report_buf_init(&b, out, mem, sizeof mem);
+	text_summary(&t, sum);
+	td_report_buf_end(&b);
 }

@@ -2,6 +2,7 @@
  * writers (td_report_util.h). */
 #include "td_report_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -105,8 +106,24 @@ size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
 	char tmp[16];
 
 	while (off < len) {
-		size_t c, w = term_step(p + off, len - off, tmp, &c);
+		size_t c, w;
 
+		if (!full) {
+			/* a run of printable ASCII but '\\' as it is */
+			size_t run = off;
+
+			while (run < len && run - off < n - used - 1 && p[run] >= 0x20 && p[run] < 0x7f &&
+			       p[run] != '\\')
+				run++;
+			if (run > off) {
+				memcpy(buf + used, p + off, run - off);
+				used += run - off;
+				need += run - off;
+				off = run;
+				continue;
+			}
+		}
+		w = term_step(p + off, len - off, tmp, &c);
 		off += c;
 		if (!full && w < n - used) {
 			memcpy(buf + used, tmp, w);
@@ -120,17 +137,135 @@ size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
 	return need;
 }
 
-void td_report_put_term(FILE *out, const uint8_t *p, size_t len)
+void td_report_buf_init(struct td_report_buf *b, FILE *out, char *mem, size_t len)
+{
+	b->out = out;
+	b->p = mem;
+	b->n = 0;
+	b->cap = mem ? len : 0;
+	b->err = false;
+}
+
+static void buf_flush(struct td_report_buf *b)
+{
+	if (b->n && fwrite(b->p, 1, b->n, b->out) != b->n)
+		b->err = true;
+	b->n = 0;
+}
+
+int td_report_buf_end(struct td_report_buf *b)
+{
+	buf_flush(b);
+	return b->err ? -1 : 0;
+}
+
+/* Room for len more bytes, after writing what is held if need be. false
+ * when len does not fit even in the empty buffer. */
+static bool buf_room(struct td_report_buf *b, size_t len)
+{
+	if (len <= b->cap - b->n)
+		return true;
+	buf_flush(b);
+	return len <= b->cap;
+}
+
+void td_report_buf_put_more(struct td_report_buf *b, const void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (!buf_room(b, len)) {
+		if (fwrite(p, 1, len, b->out) != len)
+			b->err = true;
+		return;
+	}
+	memcpy(b->p + b->n, p, len);
+	b->n += len;
+}
+
+void td_report_buf_puts(struct td_report_buf *b, const char *s)
+{
+	td_report_buf_put(b, s, strlen(s));
+}
+
+void td_report_buf_fill(struct td_report_buf *b, char c, int n)
+{
+	if (n <= 0)
+		return;
+	if (!buf_room(b, (size_t)n)) {
+		while (n-- > 0)
+			td_report_buf_put(b, &c, 1);
+		return;
+	}
+	memset(b->p + b->n, c, (size_t)n);
+	b->n += (size_t)n;
+}
+
+void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int len;
+
+	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
+		/* the most common format of all: a string as it is (NULL as
+		 * glibc prints it) */
+		const char *str = va_arg(ap, const char *);
+
+		td_report_buf_puts(b, str ? str : "(null)");
+		return;
+	}
+	va_copy(again, ap);
+	len = vsnprintf(b->p ? b->p + b->n : NULL, b->cap - b->n, fmt, ap);
+	if (len < 0) {
+		b->err = true;
+	} else if ((size_t)len < b->cap - b->n) {
+		b->n += (size_t)len;
+	} else if (buf_room(b, (size_t)len + 1)) {
+		vsnprintf(b->p + b->n, b->cap - b->n, fmt, again);
+		b->n += (size_t)len;
+	} else if (vfprintf(b->out, fmt, again) < 0) {
+		b->err = true;
+	}
+	va_end(again);
+}
+
+void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	td_report_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len)
 {
 	size_t off = 0;
 	char tmp[16];
 
 	while (off < len) {
-		size_t c, w = term_step(p + off, len - off, tmp, &c);
+		size_t run = off, c, w;
 
-		fwrite(tmp, 1, w, out);
+		/* printable ASCII but the backslash goes through as it is */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\')
+			run++;
+		if (run > off) {
+			td_report_buf_put(b, p + off, run - off);
+			off = run;
+			continue;
+		}
+		w = term_step(p + off, len - off, tmp, &c);
+		td_report_buf_put(b, tmp, w);
 		off += c;
 	}
+}
+
+void td_report_put_term(FILE *out, const uint8_t *p, size_t len)
+{
+	struct td_report_buf b;
+
+	td_report_buf_init(&b, out, NULL, 0);
+	td_report_buf_term(&b, p, len);
+	td_report_buf_end(&b);
 }
 
 json_t *td_report_json_wire(const uint8_t *p, size_t len)
@@ -139,6 +274,11 @@ json_t *td_report_json_wire(const uint8_t *p, size_t len)
 	size_t o = 0, off = 0;
 	json_t *j;
 
+	for (off = 0; off < len && p[off] >= 0x01 && p[off] < 0x80; off++)
+		;
+	if (off == len) /* ASCII without NUL, most names: as it is, valid */
+		return json_stringn_nocheck(len ? (const char *)p : "", len);
+	off = 0;
 	if (len > (SIZE_MAX - 1) / 6)
 		return NULL;
 	buf = malloc(len * 6 + 1); /* worst case: every byte as \u00XX */
@@ -191,6 +331,69 @@ static void time_norm(struct td_time *t)
 	t->sec += carry;
 }
 
+char *td_report_dec(char *end, unsigned long long v, bool neg)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--end = '-';
+	return end;
+}
+
+/* n decimal digits of v, zero-padded, at p; returns p + n. */
+static char *put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" for t (normalised) in years 1970-9999:
+ * the text gmtime_r() + strftime() + snprintf() below give, without them
+ * (the JSON has a timestamp per timeline event and alert). Days to civil
+ * date: H. Hinnant's civil_from_days (proleptic Gregorian, as gmtime).
+ * false outside those years. */
+static bool time_utc_fast(struct td_time t, char buf[TD_REPORT_TIME_LEN])
+{
+	int64_t days, sod, z, era, doe, yoe, doy, mp, y;
+	unsigned m, d;
+	char *p = buf;
+
+	if (t.sec < 0 || t.sec >= INT64_C(253402300800))
+		return false;
+	days = t.sec / 86400;
+	sod = t.sec % 86400;
+	z = days + 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	p = put_digits(p, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)t.usec, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	return true;
+}
+
 static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
 {
 	struct tm tm;
@@ -198,6 +401,8 @@ static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
 	size_t len;
 
 	time_norm(&t);
+	if (utc && time_utc_fast(t, buf))
+		return buf;
 	tt = (time_t)t.sec;
 	if ((int64_t)tt != t.sec || !(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)))
 		goto raw;
@@ -455,6 +660,22 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	return buf;
 }
 
+bool td_report_thousandths(double v, long long *k)
+{
+	if (!(v > -1e12 && v < 1e12))
+		return false;
+	double d;
+
+	*k = llround(v * 1000.0);
+	/* |k| < 10^15 < 2^53: (double)*k is exact, d the double nearest k/1000 */
+	d = (double)*k / 1000.0;
+	if (*k == 0) /* +0.0 only: 0's neighbours are denormals, not 0.000 */
+		return v == 0 && !signbit(v);
+	/* td_report_ms() adds seconds and microseconds apart: one rounding
+	 * more than k/1000, so its result may be d's neighbour */
+	return v == d || v == nextafter(d, 1e300) || v == nextafter(d, -1e300);
+}
+
 double td_report_ms(struct td_time a, struct td_time b)
 {
 	/* In double rather than td_time_diff_us(): timestamps come from the
@@ -539,12 +760,29 @@ static int ladder_digits(uint32_t v)
 	return w;
 }
 
-static void ladder_addr(const struct td_addr *a, uint16_t port, char *buf, size_t n)
+char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
 {
-	char ip[64];
+	char ip[64], num[8];
+	const char *digits = td_report_dec(num + sizeof num, port, false);
+	size_t o = 0, len;
 
+	if (n == 0)
+		return buf;
 	td_addr_str(a, ip, sizeof ip);
-	snprintf(buf, n, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
+	len = strlen(ip);
+	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
+	if (a->family == 6 && o + 1 < n)
+		buf[o++] = '[';
+	for (size_t i = 0; i < len && o + 1 < n; i++)
+		buf[o++] = ip[i];
+	if (a->family == 6 && o + 1 < n)
+		buf[o++] = ']';
+	if (o + 1 < n)
+		buf[o++] = ':';
+	for (; digits < num + sizeof num && o + 1 < n; digits++)
+		buf[o++] = *digits;
+	buf[o] = '\0';
+	return buf;
 }
 
 static bool ladder_encrypted_ev(const struct td_session *s, const struct td_event *ev)
@@ -611,27 +849,51 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 	}
 }
 
-static void ladder_shaft(FILE *out, char c, int len)
-{
-	for (int i = 0; i < len; i++)
-		fputc(c, out);
-}
-
 /* "---- client encrypts from here ----" at the side of the lane that
  * encrypts: under the client's column or the server's. */
-static void ladder_marker(FILE *out, int pad, int lane, int dir)
+static void ladder_marker(struct td_report_buf *b, int pad, int lane, int dir)
 {
 	char m[64];
 	int len = snprintf(m, sizeof m, "---- %s encrypts from here ----", td_dir_name(dir));
 
-	fprintf(out, "%*s%s\n", pad + (dir == TD_DIR_S2C && lane > len ? lane - len : 0), "", m);
+	td_report_buf_fill(b, ' ', pad + (dir == TD_DIR_S2C && lane > len ? lane - len : 0));
+	td_report_buf_puts(b, m);
+	td_report_buf_putc(b, '\n');
 }
 
-void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color)
+/* printf("%+.3f", ms) into buf (48 bytes), by hand for whole thousandths
+ * (td_report_thousandths(): rounded to 3 decimals such a v is k/1000, as
+ * it is within 1.5 ulp of it, below 2^-12 for |v| < 10^12). Returns the
+ * length. */
+static int ladder_offset(double ms, char buf[48])
+{
+	long long k;
+	unsigned long long u;
+	char tmp[32];
+	const char *start;
+	int len;
+
+	if (!td_report_thousandths(ms, &k))
+		return snprintf(buf, 48, "%+.3f", ms);
+	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
+	tmp[sizeof tmp - 1] = (char)('0' + u % 10);
+	tmp[sizeof tmp - 2] = (char)('0' + u / 10 % 10);
+	tmp[sizeof tmp - 3] = (char)('0' + u / 100 % 10);
+	tmp[sizeof tmp - 4] = '.';
+	start = td_report_dec(tmp + sizeof tmp - 4, u / 1000, false);
+	buf[0] = k < 0 ? '-' : '+';
+	len = (int)(tmp + sizeof tmp - start);
+	memcpy(buf + 1, start, (size_t)len);
+	buf[len + 1] = '\0';
+	return len + 1;
+}
+
+void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, int indent,
+			  bool color)
 {
 	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
 	struct td_report_events w;
-	char off_s[32], label[192], c[96], sv[96];
+	char off_s[48], label[192], c[96], sv[96], num[24];
 	bool marked[2] = { false, false };
 	uint32_t maxf = 0;
 	int fw, ow = 0, pad, lane;
@@ -639,8 +901,7 @@ void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool co
 	if (n == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int len = snprintf(off_s, sizeof off_s, "%+.3f",
-				   td_report_ms(s->first_ts, s->events[i].ts));
+		int len = ladder_offset(td_report_ms(s->first_ts, s->events[i].ts), off_s);
 
 		if (len > ow)
 			ow = len;
@@ -655,24 +916,30 @@ void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool co
 		lane = LADDER_LANE_MAX;
 	if (lane < LADDER_LANE_MIN)
 		lane = LADDER_LANE_MIN;
-	ladder_addr(&s->client, s->client_port, c, sizeof c);
-	ladder_addr(&s->server, s->server_port, sv, sizeof sv);
+	td_report_addr_port(&s->client, s->client_port, c, sizeof c);
+	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
 	{
 		int cl = (int)strlen(c) + 7, sl = (int)strlen(sv) + 7;
 		int gap = lane - cl - sl > 2 ? lane - cl - sl : 2;
 
-		fprintf(out, "%*sclient %s%*sserver %s\n", pad, "", c, gap, "", sv);
+		td_report_buf_fill(b, ' ', pad);
+		td_report_buf_puts(b, "client ");
+		td_report_buf_puts(b, c);
+		td_report_buf_fill(b, ' ', gap);
+		td_report_buf_puts(b, "server ");
+		td_report_buf_puts(b, sv);
+		td_report_buf_putc(b, '\n');
 	}
 	td_report_events_init(&w, s);
 	for (size_t i = 0; i < n; i++) {
 		const struct td_event *ev = &s->events[i];
 		int dir = ev->dir == TD_DIR_S2C ? TD_DIR_S2C : TD_DIR_C2S;
-		const char *col;
+		const char *col, *f;
 		char shaft;
-		int len, dashes;
+		int len, dashes, olen;
 
 		if (s->encrypted[dir] && !marked[dir] && ladder_encrypted_ev(s, ev)) {
-			ladder_marker(out, pad, lane, dir);
+			ladder_marker(b, pad, lane, dir);
 			marked[dir] = true;
 		}
 		ladder_label(&w, ev, label, sizeof label, &shaft, &col);
@@ -680,23 +947,46 @@ void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool co
 		dashes = lane - len - 2;
 		if (dashes < LADDER_SHAFT_MIN)
 			dashes = LADDER_SHAFT_MIN;
-		snprintf(off_s, sizeof off_s, "%+.3f", td_report_ms(s->first_ts, ev->ts));
-		fprintf(out, "%*sframe %-*lu  %*s ms  %s", indent, "", fw, (unsigned long)ev->frame,
-			ow, off_s, color ? col : "");
+		olen = ladder_offset(td_report_ms(s->first_ts, ev->ts), off_s);
+		/* "%*sframe %-*lu  %*s ms  %s" */
+		f = td_report_dec(num + sizeof num, ev->frame, false);
+		td_report_buf_fill(b, ' ', indent);
+		td_report_buf_put(b, "frame ", 6);
+		td_report_buf_put(b, f, (size_t)(num + sizeof num - f));
+		td_report_buf_fill(b, ' ', fw - (int)(num + sizeof num - f) + 2);
+		td_report_buf_fill(b, ' ', ow - olen);
+		td_report_buf_put(b, off_s, (size_t)olen);
+		td_report_buf_put(b, " ms  ", 5);
+		if (color)
+			td_report_buf_puts(b, col);
 		if (dir == TD_DIR_C2S) {
-			fprintf(out, "%s ", label);
-			ladder_shaft(out, shaft, dashes);
-			fputc('>', out);
+			td_report_buf_put(b, label, (size_t)len);
+			td_report_buf_putc(b, ' ');
+			td_report_buf_fill(b, shaft, dashes);
+			td_report_buf_putc(b, '>');
 		} else {
-			fputc('<', out);
-			ladder_shaft(out, shaft, dashes);
-			fprintf(out, " %s", label);
+			td_report_buf_putc(b, '<');
+			td_report_buf_fill(b, shaft, dashes);
+			td_report_buf_putc(b, ' ');
+			td_report_buf_put(b, label, (size_t)len);
 		}
-		fprintf(out, "%s\n", color && *col ? ANSI_RESET : "");
+		if (color && *col)
+			td_report_buf_puts(b, ANSI_RESET);
+		td_report_buf_putc(b, '\n');
 	}
 	if (s->total_events > n)
-		fprintf(out, "%*s(%zu of %u events shown)\n", indent, "", n,
-			(unsigned)s->total_events);
+		td_report_buf_printf(b, "%*s(%zu of %u events shown)\n", indent, "", n,
+				     (unsigned)s->total_events);
+}
+
+void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color)
+{
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf b;
+
+	td_report_buf_init(&b, out, mem, sizeof mem);
+	td_report_buf_ladder(&b, s, indent, color);
+	td_report_buf_end(&b);
 }
 
 bool td_report_is_failure(const struct td_session *s)

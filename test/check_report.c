@@ -6,6 +6,7 @@
  * too) so local times are predictable.
  */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -457,6 +458,13 @@ START_TEST(test_escape_term)
 	}
 	td_report_escape_term(buf, 7, nasty, sizeof nasty); /* "evil\x1b" needs 8 */
 	ck_assert_str_eq(buf, "evil");
+	/* Plain characters fill the buffer to its last byte. */
+	for (size_t n = 1; n <= 5; n++) {
+		td_report_escape_term(buf, n, nasty, sizeof nasty);
+		ck_assert_uint_eq(strlen(buf), n - 1);
+	}
+	td_report_escape_term(buf, 24, nasty, sizeof nasty);
+	ck_assert_str_eq(buf, "evil\\x1b[31m\\x00\\xff");
 }
 END_TEST
 
@@ -506,6 +514,171 @@ START_TEST(test_time_format)
 	tzset();
 	ck_assert_str_eq(td_report_time_local(T(1700000000, 123), buf), "2023-11-14 23:13:20.000123");
 	use_utc();
+
+	/* The UTC writer computes the date itself: the C library's
+	 * gmtime_r() and strftime() are the reference, at the edges of its
+	 * range (1970, leap days, centuries, 9999, and the first second past
+	 * it) and at 20000 spread-out seconds. */
+	{
+		static const int64_t edges[] = {0, 59, 86399, 86400, 951782400, 951868799,
+						4107542400, 4107456000, 4102444800, 253402300799,
+						253402300800, -1};
+		uint64_t r = 1;
+
+		for (unsigned i = 0; i < 20000 + sizeof edges / sizeof edges[0]; i++) {
+			int64_t sec;
+			int32_t usec;
+			char want[TD_REPORT_TIME_LEN];
+			struct tm tm;
+			time_t tt;
+			size_t len;
+
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (i < sizeof edges / sizeof edges[0]) {
+				sec = edges[i];
+			} else {
+				sec = (int64_t)((r >> 11) % 253402300800ULL);
+			}
+			usec = (int32_t)((r >> 40) % 1000000);
+			tt = (time_t)sec;
+			ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+			len = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+			ck_assert_uint_gt(len, 0);
+			snprintf(want + len, sizeof want - len, ".%06dZ", (int)usec);
+			ck_assert_str_eq(td_report_time_utc(T(sec, usec), buf), want);
+		}
+	}
+}
+END_TEST
+
+/* The ladder writes its "+T ms" column and the endpoints without printf:
+ * each offset is what printf("%+.3f") gives for td_report_ms() (random
+ * microsecond timestamps, up to days apart, and before the first packet),
+ * and the endpoints what printf("%s:%u") / ("[%s]:%u") give, cut like
+ * snprintf in a small buffer. */
+START_TEST(test_ladder_offsets_and_addr)
+{
+	static struct td_session s;
+	struct capture cap;
+	char *text, *line, want[64], buf[96];
+	uint64_t r = 3;
+	unsigned seen = 0;
+
+	for (unsigned round = 0; round < 50; round++) {
+		memset(&s, 0, sizeof s);
+		s.client.family = 4;
+		s.client.bytes[0] = 192;
+		s.client.bytes[3] = 1;
+		s.server.family = 6;
+		s.server.bytes[0] = 0x20;
+		s.server.bytes[15] = 1;
+		s.client_port = 40000 + round;
+		s.server_port = 443;
+		s.first_ts = T(1700000000 + (int64_t)round, (int32_t)(round * 12345 % 1000000));
+		s.n_events = TD_MAX_EVENTS;
+		for (unsigned i = 0; i < TD_MAX_EVENTS; i++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			s.events[i].kind = TD_EV_HANDSHAKE;
+			s.events[i].type = 1;
+			s.events[i].dir = (uint8_t)(i % 2);
+			s.events[i].frame = i + 1;
+			s.events[i].ts = T(1700000000 + (int64_t)((r >> 20) % (round % 2 ? 400000 : 5)) - 1,
+					   (int32_t)((r >> 40) % 1000000));
+		}
+		td_report_ladder(cap_open(&cap), &s, 4, false);
+		text = cap_close(&cap);
+		line = text;
+		for (unsigned i = 0; i < TD_MAX_EVENTS; i++) {
+			char *ms;
+			size_t len;
+
+			line = strstr(line, "frame ");
+			ck_assert_ptr_nonnull(line);
+			ms = strstr(line, " ms  ");
+			ck_assert_ptr_nonnull(ms);
+			snprintf(want, sizeof want, "%+.3f", td_report_ms(s.first_ts, s.events[i].ts));
+			len = strlen(want);
+			ck_assert_uint_ge((size_t)(ms - line), len);
+			ck_assert_msg(memcmp(ms - len, want, len) == 0 && ms[-(long)len - 1] == ' ',
+				      "event %u: want %s in %.60s", i, want, line);
+			line = ms;
+			seen++;
+		}
+		snprintf(want, sizeof want, "client 192.0.0.1:%u", 40000 + round);
+		ck_assert_ptr_nonnull(strstr(text, want));
+		ck_assert_ptr_nonnull(strstr(text, "server [2000::1]:443\n"));
+		free(text);
+	}
+	ck_assert_uint_eq(seen, 50 * TD_MAX_EVENTS);
+	for (size_t n = 1; n < 24; n++) {
+		snprintf(want, n, "[%s]:%u", "2000::1", 65535u);
+		ck_assert_str_eq(td_report_addr_port(&s.server, 65535, buf, n), want);
+		snprintf(want, n, "%s:%u", "192.0.0.1", 0u);
+		ck_assert_str_eq(td_report_addr_port(&s.client, 0, buf, n), want);
+	}
+}
+END_TEST
+
+/* td_report_buf: the bytes are those stdio writes for the same calls
+ * (fputs, fputc, printf of numbers and "%s", padding), whatever the size
+ * of the caller's storage: none (written through), smaller than one
+ * write, or room for all. */
+static void buf_script(struct td_report_buf *b, FILE *ref)
+{
+	static const char long_s[] = "a string longer than the small buffers, 0123456789";
+	const char *null_s = getenv("TD_TEST_UNSET_VARIABLE"); /* NULL, opaque to -Wformat */
+
+	for (int i = 0; i < 40; i++) {
+		long long v = i % 3 ? (long long)i * -987654321LL : INT64_MIN + i;
+
+		if (b) {
+			td_report_buf_puts(b, long_s + i);
+			td_report_buf_putc(b, '|');
+			td_report_buf_fill(b, i % 2 ? ' ' : '-', i * 3 - 10);
+			td_report_buf_printf(b, "%llu %lld", UINT64_MAX - (unsigned long long)i * 1000003ULL,
+					     v);
+			td_report_buf_printf(b, " %s|%s|%0*d|%.3f\n", long_s + i % 7, null_s, i, i,
+					     i / 7.0);
+			td_report_buf_printf(b, "%s", long_s + i);
+			td_report_buf_printf(b, "%s", null_s);
+			td_report_buf_term(b, (const uint8_t *)"\x1b[1m\\ok\xe2\x82\xac\xff", 11);
+		} else {
+			fputs(long_s + i, ref);
+			fputc('|', ref);
+			fprintf(ref, "%s", "");
+			for (int k = 0; k < i * 3 - 10; k++)
+				fputc(i % 2 ? ' ' : '-', ref);
+			fprintf(ref, "%llu %lld", UINT64_MAX - (unsigned long long)i * 1000003ULL, v);
+			fprintf(ref, " %s|%s|%0*d|%.3f\n", long_s + i % 7, "(null)", i, i, i / 7.0);
+			fputs(long_s + i, ref);
+			fputs("(null)", ref);
+			fputs("\\x1b[1m\\\\ok\xe2\x82\xac\\xff", ref);
+		}
+	}
+}
+
+START_TEST(test_report_buf)
+{
+	static const size_t sizes[] = {0, 1, 7, 64, TD_REPORT_BUF_LEN};
+	struct capture cap;
+	char *want, *got;
+
+	buf_script(NULL, cap_open(&cap));
+	want = cap_close(&cap);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *mem = sizes[i] ? malloc(sizes[i]) : NULL;
+		struct td_report_buf b;
+
+		td_report_buf_init(&b, cap_open(&cap), mem, sizes[i]);
+		buf_script(&b, NULL);
+		ck_assert_int_eq(td_report_buf_end(&b), 0);
+		got = cap_close(&cap);
+		ck_assert_msg(strcmp(got, want) == 0, "storage %zu:\n%s\nwant\n%s", sizes[i], got,
+			      want);
+		free(got);
+		free(mem);
+	}
+	free(want);
 }
 END_TEST
 
@@ -1408,26 +1581,140 @@ static json_t *dump_tree(int depth)
 	}
 }
 
+/* td_report_json_dump(v) is json_dumps(v) byte for byte; drops v. */
+static void assert_dump_as_jansson(json_t *v, unsigned round)
+{
+	char *want = json_dumps(v, TD_REPORT_JSON_FLAGS | JSON_ENCODE_ANY);
+	char *got = NULL;
+	size_t got_len = 0;
+	FILE *f = open_memstream(&got, &got_len);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(td_report_json_dump(f, v), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	size_t at = 0;
+
+	while (at < got_len && want[at] && got[at] == want[at])
+		at++;
+	at = at > 60 ? at - 60 : 0;
+	ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
+		      "round %u, from byte %zu: want %.200s\n got %.200s", round, at, want + at,
+		      got + at);
+	free(got);
+	free(want);
+	json_decref(v);
+}
+
 START_TEST(test_json_dump_as_jansson)
 {
 	for (unsigned round = 0; round < 2000; round++) {
 		dump_rng = round + 1;
-		json_t *v = dump_tree(round % 3 ? 5 : 0);
-		char *want = json_dumps(v, TD_REPORT_JSON_FLAGS | JSON_ENCODE_ANY);
-		char *got = NULL;
-		size_t got_len = 0;
-		FILE *f = open_memstream(&got, &got_len);
+		assert_dump_as_jansson(dump_tree(round % 3 ? 5 : 0), round);
+	}
+	/* The writer skips 8 bytes at a time while none needs an escape:
+	 * one special byte (each control byte, '"', '\\', and the bytes
+	 * around them: 0x1f/0x20, '!', '#', '[', ']', 0x7f, UTF-8) at every
+	 * position of strings of 0 to 24 bytes. */
+	{
+		static const char specials[] = "\x01\x1f\x20!\"#[\\]\x7f\n\t\x00";
+		json_t *a = json_array();
+
+		for (size_t len = 0; len <= 24; len++)
+			for (size_t at = 0; at < len; at++)
+				for (size_t k = 0; k < sizeof specials - 1 + 1; k++) {
+					char b[32];
+
+					memset(b, 'a' + (char)(len % 26), len);
+					if (k < sizeof specials - 1)
+						b[at] = specials[k];
+					else if (at + 1 < len)
+						memcpy(b + at, "\xc3\xa9", 2);
+					json_array_append_new(a, json_stringn(b, len));
+				}
+		assert_dump_as_jansson(a, 0);
+	}
+	/* Reals that are whole thousandths (the timeline's offset_ms) take
+	 * the writer's path without snprintf(): every magnitude, both signs,
+	 * trailing zeros, the doubles td_report_ms() makes from seconds and
+	 * microseconds, and their neighbours one ulp away. */
+	dump_rng = 7;
+	for (unsigned round = 0; round < 200; round++) {
+		json_t *a = json_array();
+
+		for (unsigned i = 0; i < 200; i++) {
+			int64_t k = (int64_t)(((uint64_t)dump_rand() << 32 | dump_rand()) %
+					      (i % 4 == 0 ? 1000ULL : i % 4 == 1 ? 10000000ULL
+							  : i % 4 == 2 ? 1000000000000ULL
+								       : 999999999999999ULL));
+			double d = (double)(i % 2 ? -k : k) / 1000.0;
+			struct td_time t0 = T(1700000000, (int32_t)(dump_rand() % 1000000));
+			struct td_time t1 = T(1700000000 + (int64_t)(dump_rand() % 100000),
+					      (int32_t)(dump_rand() % 1000000));
+
+			json_array_append_new(a, json_real(d));
+			json_array_append_new(a, json_real(td_report_ms(t0, t1)));
+			json_array_append_new(a, json_real(nextafter(d, 1e300)));
+			json_array_append_new(a, json_real(nextafter(d, -1e300)));
+			json_array_append_new(a, json_real((double)k));
+		}
+		json_array_append_new(a, json_real(-0.0));
+		json_array_append_new(a, json_real(0.001));
+		json_array_append_new(a, json_real(999999999999.999));
+		json_array_append_new(a, json_real(-999999999999.999));
+		json_array_append_new(a, json_real(1e12));
+		assert_dump_as_jansson(a, round);
+	}
+}
+END_TEST
+
+/* A JSON line is built in an arena (report_json.c): the line is what
+ * jansson's json_dumps() writes for the tree td_report_session_json()
+ * returns outside that window, jansson's allocator is libc's again after
+ * each line, and a jansson value made before a line stays valid and is
+ * freed with free() after it (under ASan a wrong free or a value
+ * overwritten by the arena would fail here). */
+START_TEST(test_json_line_arena)
+{
+	struct td_session s[2];
+	struct td_cert c;
+	struct td_summary sum;
+	struct td_report_opts o = { .json = true };
+	struct capture cap;
+	json_malloc_t m;
+	json_free_t f;
+	json_t *before = json_pack("{s:s,s:[i,i]}", "kept", "across lines", "n", 1, 2);
+
+	use_utc();
+	fake_rsa_cert(&c);
+	tls12_failed(&s[0], &c);
+	tls13_session(&s[1]);
+	fill_summary(&sum);
+	ck_assert_ptr_nonnull(before);
+	for (unsigned i = 0; i < 3; i++) {
+		json_t *tree = i < 2 ? td_report_session_json(&s[i]) : td_report_summary_json(&sum);
+		char *want = json_dumps(tree, TD_REPORT_JSON_FLAGS), *got;
 
 		ck_assert_ptr_nonnull(want);
-		ck_assert_ptr_nonnull(f);
-		ck_assert_int_eq(td_report_json_dump(f, v), 0);
-		ck_assert_int_eq(fclose(f), 0);
-		ck_assert_msg(got_len == strlen(want) && memcmp(got, want, got_len) == 0,
-			      "round %u: want %.200s\n got %.200s", round, want, got);
+		if (i < 2)
+			td_report_session(cap_open(&cap), &o, &s[i]);
+		else
+			td_report_summary(cap_open(&cap), &o, &sum);
+		got = cap_close(&cap);
+		ck_assert_uint_eq(strlen(got), strlen(want) + 1);
+		ck_assert_int_eq(memcmp(got, want, strlen(want)), 0);
+		ck_assert_int_eq(got[strlen(want)], '\n');
+		json_get_alloc_funcs(&m, &f);
+		ck_assert_ptr_eq(m, malloc);
+		ck_assert_ptr_eq(f, free);
 		free(got);
 		free(want);
-		json_decref(v);
+		json_decref(tree);
 	}
+	char *kept = json_dumps(before, JSON_COMPACT);
+	ck_assert_str_eq(kept, "{\"kept\":\"across lines\",\"n\":[1,2]}");
+	free(kept);
+	json_decref(before);
 }
 END_TEST
 
@@ -1443,6 +1730,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_json_wire);
 	tcase_add_test(util, test_time_format);
 	tcase_add_test(util, test_hex_colon);
+	tcase_add_test(util, test_report_buf);
+	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_handshake_names);
 	suite_add_tcase(s, util);
 
@@ -1453,6 +1742,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(json, test_summary_json);
 	tcase_add_test(json, test_json_lines_stream);
 	tcase_add_test(json, test_json_dump_as_jansson);
+	tcase_add_test(json, test_json_line_arena);
 	suite_add_tcase(s, json);
 
 	tcase_add_test(text, test_text_tls12_failed);
