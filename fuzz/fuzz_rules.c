@@ -73,12 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.ch.suites[1] = 0xc02f;
 	s.sh.legacy_version = 0x0303;
 	s.sh.suite = 0xc02f;
-	s.n_alerts = s.total_alerts = 1;
-	s.alerts[0].level = 2;
-	s.alerts[0].desc = 40;
-	s.alerts[0].frame = 7;
+	(void)td_session_add_alert(&s, &(struct td_alert){.level = 2, .desc = 40, .frame = 7});
 	s.outcome = TD_OUTCOME_FAILED;
 	eval_on(rs, &s);
+	td_session_clear(&s, NULL);
 	null = fopen("/dev/null", "w");
 	if (null) {
 		td_rules_list(null, rs);

@@ -216,8 +216,8 @@ static void offer_resumables(struct td_engine *e, struct conn *c)
 		c->sid_offered = true;
 	}
 	for (; c->tickets_offered < s->n_new_tickets; c->tickets_offered++)
-		add_resumable(e, RESUME_KEY_TICKET, s->new_ticket_sha256[c->tickets_offered], s->id,
-			      s->new_ticket_frame[c->tickets_offered]);
+		add_resumable(e, RESUME_KEY_TICKET, s->new_tickets[c->tickets_offered].sha256, s->id,
+			      s->new_tickets[c->tickets_offered].frame);
 }
 
 static const struct resumable *find_resumable(const struct td_engine *e, int kind,
@@ -551,8 +551,9 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 }
 
 /* What a connection holds: its struct (session facts, parser and
- * reassembly state inline), the reassembler's held segments, the TLS
- * parser's buffers, nDPI's flow state, the frames kept as evidence; each
+ * reassembly state inline), the session's lists (td_session_bytes), the
+ * reassembler's held segments, the TLS parser's buffers, nDPI's flow
+ * state, the frames kept as evidence; each
  * block with an allocator header. Charged to its flow after every packet
  * (td_flow_charge). */
 static size_t conn_bytes(const struct conn *c)
@@ -560,6 +561,7 @@ static size_t conn_bytes(const struct conn *c)
 	size_t n = sizeof *c + 16 + c->ev_bytes;
 
 	n += td_reasm_bytes(&c->rd[0]) + td_reasm_bytes(&c->rd[1]);
+	n += td_session_bytes(&c->s);
 	n += td_tls_bytes(&c->tls);
 	if (c->cf)
 		n += td_classify_flow_bytes();

@@ -400,7 +400,6 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool clien
 				     struct td_session *s, const struct td_tls_cert_sink *sink)
 {
 	struct td_reader ctx, list;
-	const struct td_cert **certs = client ? s->client_certs : s->certs;
 	uint8_t *n = client ? &s->n_client_certs : &s->n_certs;
 	uint16_t *total = client ? &s->total_client_certs : &s->total_certs;
 
@@ -420,10 +419,16 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool clien
 		TD_TRY(td_read_ptr(&cert, &der, len));
 		if (*total < UINT16_MAX)
 			(*total)++;
-		if (*n < TD_MAX_CHAIN && sink && sink->cert) {
+		/* the client's chain is allocated as it comes (rare) */
+		if (*n < TD_MAX_CHAIN && sink && sink->cert &&
+		    (!client || td_session_reserve_client_cert(s))) {
 			const struct td_cert *c = sink->cert(sink->user, der, len);
-			if (c)
-				certs[(*n)++] = c;
+			if (c) {
+				if (client)
+					s->client_certs[(*n)++] = c;
+				else
+					s->certs[(*n)++] = c;
+			}
 		}
 	}
 	return TD_OK;
@@ -482,7 +487,13 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 	TD_TRY(td_read_vec8(r, &v));
 	if (tls12) {
 		TD_TRY(td_read_vec16(r, &v));
-		TD_TRY(read_u16_list(&v, s->cr_sigalgs, TD_MAX_SIGALGS, &kept, &s->cr_n_sigalgs));
+		/* kept in a block sized to the list (rare: most servers never ask) */
+		if (!td_session_reserve_cr_sigalgs(s, (uint16_t)(td_reader_left(&v) / 2 >
+								   TD_MAX_SIGALGS
+							   ? TD_MAX_SIGALGS
+							   : td_reader_left(&v) / 2)))
+			return TD_ERR_NOMEM;
+		TD_TRY(read_u16_list(&v, s->cr_sigalgs, s->cr_sigalgs_cap, &kept, &s->cr_n_sigalgs));
 	}
 	TD_TRY(td_read_vec16(r, &cas));
 	TD_TRY(td_reader_close(r));
@@ -493,10 +504,13 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 		if (s->cr_n_ca_names >= TD_MAX_CA_NAMES)
 			continue;
 		size_t len = td_reader_left(&dn);
-		uint8_t i = s->cr_n_ca_names++;
+		uint8_t *row = td_session_add_ca_name(s);
+		if (!row)
+			return TD_ERR_NOMEM;
+		uint8_t i = (uint8_t)(s->cr_n_ca_names - 1);
 		s->cr_ca_len[i] = len <= TD_CA_NAME_LEN ? (uint16_t)len : 0;
 		if (s->cr_ca_len[i])
-			TD_TRY(td_read_bytes(&dn, s->cr_ca_der[i], len));
+			TD_TRY(td_read_bytes(&dn, row, len));
 	}
 	return TD_OK;
 }
@@ -569,9 +583,10 @@ static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, uin
 	s->new_ticket_len = (uint16_t)td_reader_left(&t);
 	if (s->n_new_tickets < TD_MAX_TICKETS) {
 		const uint8_t *ticket;
+		uint8_t digest[TD_SHA256_LEN];
 		TD_TRY(td_read_ptr(&t, &ticket, s->new_ticket_len));
-		td_sha256(ticket, s->new_ticket_len, s->new_ticket_sha256[s->n_new_tickets]);
-		s->new_ticket_frame[s->n_new_tickets++] = frame;
+		td_sha256(ticket, s->new_ticket_len, digest);
+		(void)td_session_add_ticket(s, digest, frame); /* out of memory: not kept */
 	}
 	if (tls13)
 		TD_TRY(td_read_vec16(r, &ext));
@@ -620,13 +635,9 @@ static void add_alert(struct td_tls *t, struct td_session *s, int dir, const str
 	struct td_alert a = *in;
 	a.dir = (uint8_t)dir;
 	a.phase = (uint8_t)current_phase(t, s);
-	if (s->total_alerts < UINT8_MAX)
-		s->total_alerts++;
-	if (s->n_alerts >= TD_MAX_ALERTS)
-		return;
-	s->alerts[s->n_alerts] = a;
-	add_event(s, TD_EV_ALERT, dir, s->n_alerts, a.record_len, a.frame, a.ts);
-	s->n_alerts++;
+	if (td_session_add_alert(s, &a))
+		add_event(s, TD_EV_ALERT, dir, (uint8_t)(s->n_alerts - 1), a.record_len, a.frame,
+			  a.ts);
 }
 
 /* RFC 5246 §7.4.1.1: after the handshake, the only handshake messages of

@@ -47,14 +47,13 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 
 static void add_alert(struct td_session *s, int dir, uint8_t desc, enum td_phase phase)
 {
-	struct td_alert *a = &s->alerts[s->n_alerts++];
-	memset(a, 0, sizeof *a);
+	struct td_alert *a = td_session_add_alert(s, &(struct td_alert){0});
+	ck_assert_ptr_nonnull(a);
 	a->dir = (uint8_t)dir;
 	a->level = 2;
 	a->desc = desc;
 	a->phase = (uint8_t)phase;
 	a->frame = 9;
-	s->total_alerts++;
 }
 
 static const struct td_cause *find(const struct td_diagnosis *d, const char *id)

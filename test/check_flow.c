@@ -486,7 +486,7 @@ static void on_emit(void *user, struct td_session *s)
 	struct eng *x = user;
 
 	ck_assert_uint_lt(x->n, MAX_GOT);
-	x->got[x->n++] = *s;
+	ck_assert(td_session_copy(&x->got[x->n++], s));
 }
 
 /* cfg NULL: the defaults, without nDPI (not what these tests are about). */
@@ -510,6 +510,8 @@ static struct eng *eng_new(const struct td_engine_config *cfg)
 static void eng_free(struct eng *x)
 {
 	td_engine_free(x->e);
+	for (size_t i = 0; i < x->n; i++)
+		td_session_clear(&x->got[i], NULL);
 	td_x509_cache_free(x->cache);
 	free(x);
 }

@@ -170,10 +170,10 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	s->total_certs = 1;
 	s->cert_frame = 7;
 
-	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .level = 2, .desc = 20,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 7,
-					  .frame = 12, .ts = T(1700000000, 345123) };
-	s->n_alerts = s->total_alerts = 1;
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_S2C, .level = 2, .desc = 20,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 7,
+				       .frame = 12, .ts = T(1700000000, 345123) }));
 
 	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 512, 4, 10123);
 	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 81, 6, 20123);
@@ -236,13 +236,14 @@ static void tls13_session(struct td_session *s)
 	s->sh.session_id_len = 32;
 	s->sh.session_id_echoed = true;
 	s->certs_encrypted = true;
-	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
-					  .frame = 9, .ts = T(1700000000, 9000) };
-	s->alerts[1] = (struct td_alert){ .dir = TD_DIR_C2S, .encrypted = true, .probable = true,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
-					  .frame = 10, .ts = T(1700000000, 9500) };
-	s->n_alerts = s->total_alerts = 2;
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+				       .frame = 9, .ts = T(1700000000, 9000) }));
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_C2S, .encrypted = true, .probable = true,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+				       .frame = 10, .ts = T(1700000000, 9500) }));
 	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 300, 3, 0);
 	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 90, 5, 5000);
 	add_ev(s, TD_EV_CCS, 1, 0, 1, 5, 5000);
@@ -1272,6 +1273,14 @@ START_TEST(test_garbage_session)
 	struct td_report_opts text_o = { .verbose = 1 }, json_o = { .json = true };
 	uint32_t x = 0x12345678u + (uint32_t)_i;
 	struct td_session s;
+	static struct {
+		struct td_event events[TD_MAX_EVENTS];
+		struct td_alert alerts[TD_MAX_ALERTS];
+		uint16_t cr_sigalgs[TD_MAX_SIGALGS];
+		uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
+	} lists;
+	static const struct td_cert *no_certs[TD_MAX_CHAIN];
 	struct capture cap;
 	struct td_findings findings;
 	struct td_ruleset *rules = td_rules_new();
@@ -1289,7 +1298,19 @@ START_TEST(test_garbage_session)
 			p[i] = (uint8_t)(x >> 16);
 		}
 		memset(s.certs, 0, sizeof s.certs);
-		memset(s.client_certs, 0, sizeof s.client_certs);
+		/* the lists allocated on first use: full size, garbage too
+		 * (the client's certificates are references: none) */
+		for (size_t i = 0; i < sizeof lists; i++) {
+			x = x * 1103515245u + 12345u;
+			((uint8_t *)&lists)[i] = (uint8_t)(x >> 16);
+		}
+		s.events = lists.events;
+		s.alerts = lists.alerts;
+		s.cr_sigalgs = lists.cr_sigalgs;
+		s.cr_ca_der = lists.cr_ca_der;
+		s.new_tickets = lists.new_tickets;
+		memset(no_certs, 0, sizeof no_certs);
+		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
 		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */

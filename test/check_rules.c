@@ -135,15 +135,14 @@ static void baseline(struct td_session *s)
 static struct td_alert *add_alert(struct td_session *s, int dir, int level, int desc,
 				  enum td_phase phase, uint32_t frame)
 {
-	struct td_alert *a = &s->alerts[s->n_alerts++];
+	struct td_alert *a = td_session_add_alert(s, &(struct td_alert){0});
 
-	memset(a, 0, sizeof *a);
+	ck_assert_ptr_nonnull(a);
 	a->dir = (uint8_t)dir;
 	a->level = (uint8_t)level;
 	a->desc = (uint8_t)desc;
 	a->phase = (uint8_t)phase;
 	a->frame = frame;
-	s->total_alerts++;
 	return a;
 }
 

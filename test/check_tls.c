@@ -502,6 +502,7 @@ START_TEST(test_renegotiation)
 	td_tls_feed(&t, &s, &sink, TD_DIR_S2C, reneg.b, reneg.n, 6, ts);
 	ck_assert_uint_eq(s.reneg_frame, 5); /* the first one is kept */
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -589,6 +590,7 @@ static void client_cert_conversation(int delta, struct td_session *s)
 	record(&c2s, 22, msgs.b, msgs.n);
 
 	size_t ch_len = 5 + (size_t)(c2s.b[3] << 8 | c2s.b[4]);
+	td_session_clear(s, NULL);
 	td_session_init(s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, ch_len, 1, ts);
@@ -670,6 +672,7 @@ START_TEST(test_session_id_echo_compares_bytes)
 		struct td_tls t;
 		hello_with_session_id(&ch, 1, 0x77);
 		hello_with_session_id(&sh, 2, same ? 0x77 : 0x78);
+		td_session_clear(&s, NULL);
 		td_session_init(&s);
 		td_tls_init(&t, &lim);
 		td_tls_feed(&t, &s, &sink, TD_DIR_C2S, ch.b, ch.n, 1, ts);
@@ -729,6 +732,7 @@ static void certificate_status_run(int delta, uint8_t type, struct td_session *s
 	handshake_msg(&msgs, 14, &body);
 	record(&s2c, 22, msgs.b, msgs.n);
 
+	td_session_clear(s, NULL);
 	td_session_init(s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, c2s.n, 1, ts);
@@ -844,6 +848,7 @@ START_TEST(test_conversation_facts)
 	ck_assert_uint_eq(r.s.outcome, TD_OUTCOME_FAILED);
 	ck_assert_int_eq(r.s.aborted_by, TD_DIR_S2C);
 	ck_assert_uint_eq(r.s.aborted_how, TD_ABORT_ALERT);
+	td_session_clear(&r.s, NULL);
 }
 END_TEST
 
@@ -867,6 +872,7 @@ START_TEST(test_split_invariance)
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
 		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
 		ck_assert_uint_eq(part.s.stage, whole.s.stage);
+		td_session_clear(&part.s, NULL);
 	}
 	for (unsigned seed = 1; seed <= 200; seed++) {
 		run_conversation(&cv, 0, seed, &part);
@@ -875,7 +881,9 @@ START_TEST(test_split_invariance)
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
 		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
+		td_session_clear(&part.s, NULL);
 	}
+	td_session_clear(&whole.s, NULL);
 }
 END_TEST
 
@@ -900,6 +908,7 @@ START_TEST(test_message_across_records)
 	ck_assert(s.ch.has_sni);
 	ck_assert_uint_eq(s.records[TD_DIR_C2S], 2);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -923,6 +932,7 @@ START_TEST(test_desync_and_caps)
 
 	/* record length 2^14 + 2048 + 1 */
 	static const uint8_t big[] = {22, 3, 3, 0x48, 0x01};
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, big, sizeof big, 1, ts);
@@ -934,6 +944,7 @@ START_TEST(test_desync_and_caps)
 	client_hello_body(&body, NULL);
 	handshake_msg(&msg, 1, &body);
 	record(&stream, 22, msg.b, msg.n);
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
@@ -943,6 +954,7 @@ START_TEST(test_desync_and_caps)
 	ck_assert_uint_eq(s.events[0].len, body.n);
 	ck_assert_int_eq(s.desync[TD_DIR_C2S], 0);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -985,6 +997,7 @@ START_TEST(test_tls13_probable_alert)
 	ck_assert_uint_eq(s.alerts[0].phase, TD_PHASE_AFTER_SERVER_FLIGHT);
 	ck_assert(!s.finished_seen[TD_DIR_C2S]);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1212,6 +1225,7 @@ START_TEST(test_midstream_resync)
 	ck_assert(!t.d[TD_DIR_S2C].dead);
 	td_tls_free(&t);
 
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, stream.b, stream.n, 1, ts);
@@ -1219,6 +1233,7 @@ START_TEST(test_midstream_resync)
 	ck_assert_uint_eq(s.appdata_records[TD_DIR_S2C], 0);
 	ck_assert(!s.is_tls);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1248,6 +1263,7 @@ START_TEST(test_gap_resync)
 	ck_assert_uint_eq(s.alerts[0].desc, 40);
 	ck_assert_uint_eq(s.alerts[0].frame, 4);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
