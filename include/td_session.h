@@ -12,9 +12,10 @@
  *
  * Memory: the struct is embedded in every open connection, so what most
  * connections never use (alerts, CertificateRequest facts, tickets, the
- * client's chain) and what grows with the handshake (the timeline) are
- * blocks allocated on first use, sized to what is stored, through the
- * td_session_add_*() functions below; td_session_bytes() says what they
+ * client's chain), what grows with the handshake (the timeline) and the
+ * hellos (a TCP connection without TLS has none) are blocks allocated on
+ * first use, sized to what is stored, through the td_session_add_*(),
+ * td_session_ch() and td_session_sh() functions below; td_session_bytes() says what they
  * hold, td_session_clear() frees them. Readers index them as before
  * (s->events[i], s->alerts[i], ...) for i below the stored count: a list
  * with nothing stored may be NULL. A session is therefore not copied by
@@ -369,8 +370,11 @@ struct td_session {
 	struct td_classify_facts ndpi; /* nDPI's verdict on the flow */
 	uint8_t starttls;        /* enum td_starttls_proto: plain text came first */
 	uint32_t starttls_frame; /* frame of the server's go-ahead */
-	struct td_client_hello ch;
-	struct td_server_hello sh;
+	/* The hellos: a shared read-only all-zero instance until the parser
+	 * writes one through td_session_ch() / td_session_sh() (a connection
+	 * without a hello holds neither); never NULL after td_session_init. */
+	const struct td_client_hello *ch;
+	const struct td_server_hello *sh;
 	uint16_t version; /* negotiated: supported_versions or legacy */
 	bool hrr_seen;    /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
 	uint32_t hrr_frame;
@@ -528,6 +532,11 @@ size_t td_session_bytes(const struct td_session *s);
  * it with td_session_clear(dst, NULL). Returns false when out of memory
  * (dst is then initialised and empty). */
 TD_MUST_CHECK bool td_session_copy(struct td_session *dst, const struct td_session *src);
+
+/* The hellos to write: allocated (zeroed) on the first call; NULL when
+ * out of memory. */
+struct td_client_hello *td_session_ch(struct td_session *s);
+struct td_server_hello *td_session_sh(struct td_session *s);
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */

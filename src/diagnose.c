@@ -129,7 +129,7 @@ static const char *spki_hex(const struct ctx *c, char buf[65])
 /* RSA key exchange is what makes a key mismatch invisible until Finished. */
 static int ev_rsa_kx(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_cipher_info *ci = td_names_cipher(c->s->sh.suite);
+	const struct td_cipher_info *ci = td_names_cipher(c->s->sh->suite);
 	add(out, true,
 	    "%s uses RSA key exchange: the client encrypts the pre-master secret to the "
 	    "certificate's public key, and a server holding another key cannot tell",
@@ -410,7 +410,7 @@ static int ev_tcp_trouble(const struct ctx *c, struct td_cause *out)
  * gets them wrong fails at Finished. */
 static int ev_ems_etm(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_server_hello *sh = &c->s->sh;
+	const struct td_server_hello *sh = c->s->sh;
 	for (unsigned i = 0; i < sh->n_exts && i < TD_MAX_EXTS; i++) {
 		if (sh->exts[i] == 23 || sh->exts[i] == 22) {
 			add(out, true, "the server accepted %s, which changes the key derivation or MAC "
@@ -556,7 +556,7 @@ static bool has_sni_mismatch(const struct ctx *c)
 
 static int ev_sni_mismatch(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 
 	add(out, true, "the leaf certificate \"%s\" is not valid for the server name \"%.*s\" "
 		       "the client asked for (X509_check_host rules)",
@@ -696,7 +696,7 @@ static int ev_not_expired(const struct ctx *c, struct td_cause *out)
 
 static int ev_offered(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	if (!ch->seen)
 		return 0;
 	add(out, true, "the client offered %u cipher suites, %u groups and %u signature schemes "
@@ -707,7 +707,7 @@ static int ev_offered(const struct ctx *c, struct td_cause *out)
 
 static int ev_versions(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	char a[48], b[48];
 	if (!ch->seen)
 		return 0;
@@ -724,7 +724,7 @@ static int ev_versions(const struct ctx *c, struct td_cause *out)
 
 static int ev_sni(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	if (!ch->has_sni) {
 		add(out, false, "the client sent no server name");
 		return -30;
@@ -806,10 +806,10 @@ static const char *connect_arg(const struct td_session *s, char *buf, size_t n)
 	char ip[64];
 
 	td_addr_str(&s->server, ip, sizeof ip);
-	if (s->ch.has_sni)
+	if (s->ch->has_sni)
 		snprintf(buf, n, "%s:%u -servername %.*s", ip, (unsigned)s->server_port,
-			 (int)(s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN),
-			 s->ch.sni.bytes);
+			 (int)(s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN),
+			 s->ch->sni.bytes);
 	else
 		snprintf(buf, n, "%s:%u", ip, (unsigned)s->server_port);
 	return buf;
@@ -1356,7 +1356,7 @@ static unsigned kx_class(const struct td_session *s)
 
 	if (td_session_is_tls13(s))
 		return KX_TLS13;
-	ci = td_names_cipher(s->sh.suite);
+	ci = td_names_cipher(s->sh->suite);
 	if (!ci)
 		return KX_OTHER;
 	if (strcmp(ci->kx, "RSA") == 0)

@@ -214,11 +214,11 @@ static void offer_resumables(struct td_engine *e, struct conn *c)
 	const struct td_session *s = &c->s;
 	uint8_t digest[TD_SHA256_LEN];
 
-	if (s->resumed || !s->sh.seen || s->sh.hello_retry_request || !s->total_certs)
+	if (s->resumed || !s->sh->seen || s->sh->hello_retry_request || !s->total_certs)
 		return;
-	if (!c->sid_offered && s->sh.session_id_len && !td_session_is_tls13(s)) {
-		td_sha256(s->sh.session_id, s->sh.session_id_len, digest);
-		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh.frame);
+	if (!c->sid_offered && s->sh->session_id_len && !td_session_is_tls13(s)) {
+		td_sha256(s->sh->session_id, s->sh->session_id_len, digest);
+		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh->frame);
 		c->sid_offered = true;
 	}
 	for (; c->tickets_offered < s->n_new_tickets; c->tickets_offered++)
@@ -251,12 +251,12 @@ static void find_full_handshake(const struct td_engine *e, struct td_session *s)
 	s->full_handshake_in_capture = -1;
 	if (!s->resumed)
 		return;
-	if (s->resumption == TD_RESUME_PSK && s->ch.has_psk_identity)
-		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.psk_identity_sha256);
+	if (s->resumption == TD_RESUME_PSK && s->ch->has_psk_identity)
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch->psk_identity_sha256);
 	if (s->resumption == TD_RESUME_TICKET)
-		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.ticket_sha256);
-	if (!r && s->resumption != TD_RESUME_PSK && s->ch.session_id_len) {
-		td_sha256(s->ch.session_id, s->ch.session_id_len, digest);
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch->ticket_sha256);
+	if (!r && s->resumption != TD_RESUME_PSK && s->ch->session_id_len) {
+		td_sha256(s->ch->session_id, s->ch->session_id_len, digest);
 		r = find_resumable(e, RESUME_KEY_SESSION_ID, digest);
 	}
 	if (r) {

@@ -379,14 +379,14 @@ static json_t *j_tls(const struct td_session *s)
 
 	if (!b.o)
 		return NULL;
-	if (s->sh.seen) {
+	if (s->sh->seen) {
 		uint16_t v = td_session_version(s);
 
-		ci = td_names_cipher(s->sh.suite);
+		ci = td_names_cipher(s->sh->suite);
 		put(&b, "version", j_version(v));
 		put(&b, "version_code", json_integer(v));
-		put(&b, "cipher_suite", j_name16(td_names_cipher_name, s->sh.suite));
-		put(&b, "cipher_suite_code", json_integer(s->sh.suite));
+		put(&b, "cipher_suite", j_name16(td_names_cipher_name, s->sh->suite));
+		put(&b, "cipher_suite_code", json_integer(s->sh->suite));
 	} else {
 		put(&b, "version", json_null());
 		put(&b, "version_code", json_null());
@@ -394,22 +394,22 @@ static json_t *j_tls(const struct td_session *s)
 		put(&b, "cipher_suite_code", json_null());
 	}
 	put(&b, "key_exchange", j_str_or_null(ci ? ci->kx : NULL));
-	put(&b, "client_hello", j_client_hello(&s->ch));
-	put(&b, "server_hello", j_server_hello(&s->sh));
+	put(&b, "client_hello", j_client_hello(s->ch));
+	put(&b, "server_hello", j_server_hello(s->sh));
 	{
 		char str[TD_JA4_RAW_MAX];
 
 		put(&b, "ja3", s->ja3[0] ? json_string(s->ja3) : json_null());
-		td_ja3_string(&s->ch, str, sizeof str);
+		td_ja3_string(s->ch, str, sizeof str);
 		put(&b, "ja3_string", s->ja3[0] ? json_string(str) : json_null());
 		put(&b, "ja3s", s->ja3s[0] ? json_string(s->ja3s) : json_null());
-		td_ja3s_string(&s->sh, str, sizeof str);
+		td_ja3s_string(s->sh, str, sizeof str);
 		put(&b, "ja3s_string", s->ja3s[0] ? json_string(str) : json_null());
 		put(&b, "ja4", s->ja4[0] ? json_string(s->ja4) : json_null());
-		td_ja4_raw(&s->ch, str, sizeof str);
+		td_ja4_raw(s->ch, str, sizeof str);
 		put(&b, "ja4_r", s->ja4[0] ? json_string(str) : json_null());
 		put(&b, "ja4s", s->ja4s[0] ? json_string(s->ja4s) : json_null());
-		td_ja4s_raw(&s->sh, str, sizeof str);
+		td_ja4s_raw(s->sh, str, sizeof str);
 		put(&b, "ja4s_r", s->ja4s[0] ? json_string(str) : json_null());
 		put(&b, "client_hello_retry",
 		    s->ch2_frame ? json_pack("{s:i,s:s,s:s}", "frame", (json_int_t)s->ch2_frame, "ja3",

@@ -276,16 +276,16 @@ static void header(const struct tx *t, const struct td_session *s)
 	addr_port(&s->server, s->server_port, sv, sizeof sv);
 	fprintf(t->out, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
 		off(t));
-	if (s->sh.seen) {
+	if (s->sh->seen) {
 		version_name(td_session_version(s), name);
 		fprintf(t->out, "  %s", name);
-		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh.suite);
+		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh->suite);
 		fprintf(t->out, "  %s", name);
 	}
-	if (s->ch.seen && s->ch.has_sni) {
+	if (s->ch->seen && s->ch->has_sni) {
 		fputs("  SNI ", t->out);
-		td_report_put_term(t->out, s->ch.sni.bytes,
-				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+		td_report_put_term(t->out, s->ch->sni.bytes,
+				   s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 	}
 	upper(oc, sizeof oc, td_outcome_name(s->outcome));
 	fprintf(t->out, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
@@ -480,12 +480,12 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 {
 	char g[TD_NAMES_FMT_LEN], sig[TD_NAMES_FMT_LEN];
 
-	if (!s->sh.seen)
+	if (!s->sh->seen)
 		return;
 	section(t, "Key exchange");
-	if (s->sh.key_share)
+	if (s->sh->key_share)
 		field(t, "key share", "%s",
-		      td_names_fmt16(g, sizeof g, td_names_group, s->sh.key_share));
+		      td_names_fmt16(g, sizeof g, td_names_group, s->sh->key_share));
 	if (s->ske_group || s->ske_dh_bits) {
 		if (s->ske_group)
 			td_names_fmt16(g, sizeof g, td_names_group, s->ske_group);
@@ -526,14 +526,14 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		      (unsigned long)s->reneg_frame,
 		      td_session_reneg_secure(s) ? "secure, RFC 5746"
 						 : "INSECURE: no renegotiation_info on both sides");
-	if (s->sh.downgrade)
+	if (s->sh->downgrade)
 		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
-		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
+		      s->sh->downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
 }
 
 static void sec_client_hello(const struct tx *t, const struct td_session *s)
 {
-	const struct td_client_hello *ch = &s->ch;
+	const struct td_client_hello *ch = s->ch;
 	char v1[TD_NAMES_FMT_LEN], v2[TD_NAMES_FMT_LEN], lbl[32];
 	struct wrap w;
 	size_t n;
@@ -611,7 +611,7 @@ static bool has_ext(const struct td_server_hello *sh, uint16_t ext)
 
 static void sec_server_hello(const struct tx *t, const struct td_session *s)
 {
-	const struct td_server_hello *sh = &s->sh;
+	const struct td_server_hello *sh = s->sh;
 	const struct td_cipher_info *ci;
 	char v[TD_NAMES_FMT_LEN], lv[TD_NAMES_FMT_LEN], name[TD_NAMES_FMT_LEN];
 
@@ -975,8 +975,8 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 	}
 	if (f->sni_match >= 0) {
 		label(t, "SNI check");
-		td_report_put_term(t->out, s->ch.sni.bytes,
-				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+		td_report_put_term(t->out, s->ch->sni.bytes,
+				   s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 		if (f->sni_match)
 			fputs(": the leaf is valid for this name\n", t->out);
 		else
@@ -1047,7 +1047,7 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 {
 	size_t n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
 
-	if (!s->sh.seen && n == 0)
+	if (!s->sh->seen && n == 0)
 		return;
 	if (s->cert_frame)
 		section(t, "Certificates (frame %lu%s)", (unsigned long)s->cert_frame,
@@ -1064,8 +1064,8 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		else if (s->total_certs)
 			fprintf(t->out, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
 				(unsigned)s->total_certs);
-		else if (s->sh.seen && (td_session_is_tls13(s) ? has_ext(&s->sh, 41)
-							      : s->sh.session_id_echoed))
+		else if (s->sh->seen && (td_session_is_tls13(s) ? has_ext(s->sh, 41)
+							      : s->sh->session_id_echoed))
 			fprintf(t->out, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
 		else
 			fprintf(t->out, "%*sno Certificate message seen\n", FIELD_INDENT, "");

@@ -8,9 +8,16 @@
 
 #define TLS13 0x0304
 
+/* What a session without a hello reads: const, so a write through it
+ * does not compile, and one that casts it away faults. */
+static const struct td_client_hello zero_ch;
+static const struct td_server_hello zero_sh;
+
 void td_session_init(struct td_session *s)
 {
 	memset(s, 0, sizeof *s);
+	s->ch = &zero_ch;
+	s->sh = &zero_sh;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -50,8 +57,8 @@ const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st)
 
 bool td_session_reneg_secure(const struct td_session *s)
 {
-	return (s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&
-	       (s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO);
+	return (s->ch->ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&
+	       (s->sh->ext_flags & TD_EXT_RENEGOTIATION_INFO);
 }
 
 /* The allocator's header per block, as the flow table counts it
@@ -80,6 +87,12 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 	s->name = NULL;
 	SESSION_LISTS(FREE_LIST)
 #undef FREE_LIST
+	if (s->ch != &zero_ch)
+		free((void *)(uintptr_t)s->ch);
+	if (s->sh != &zero_sh)
+		free((void *)(uintptr_t)s->sh);
+	s->ch = &zero_ch;
+	s->sh = &zero_sh;
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
@@ -99,6 +112,8 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 #define NULL_LIST(name, count) dst->name = NULL;
 	SESSION_LISTS(NULL_LIST)
 #undef NULL_LIST
+	dst->ch = &zero_ch;
+	dst->sh = &zero_sh;
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -108,6 +123,20 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	}
 	SESSION_LISTS(DUP_LIST)
 #undef DUP_LIST
+	if (src->ch != &zero_ch) {
+		struct td_client_hello *ch = malloc(sizeof *ch);
+		if (!ch)
+			goto fail;
+		*ch = *src->ch;
+		dst->ch = ch;
+	}
+	if (src->sh != &zero_sh) {
+		struct td_server_hello *sh = malloc(sizeof *sh);
+		if (!sh)
+			goto fail;
+		*sh = *src->sh;
+		dst->sh = sh;
+	}
 	return true;
 fail:
 	td_session_clear(dst, NULL); /* borrowed certificates: nothing released */
@@ -127,6 +156,31 @@ static void *grow(struct td_session *s, void *p, size_t elem, size_t have, size_
 	memset(q + have * elem, 0, (want - have) * elem);
 	s->heap_bytes += (uint32_t)((want - have) * elem + (have ? 0 : MALLOC_OVERHEAD));
 	return q;
+}
+
+/* A hello to write: the shared zero instance gives way to a block of
+ * the session's own (zeroed); NULL when out of memory. */
+static void *writable(struct td_session *s, const void *cur, const void *zero, size_t size)
+{
+	return cur != zero ? (void *)(uintptr_t)cur : grow(s, NULL, size, 0, 1);
+}
+
+struct td_client_hello *td_session_ch(struct td_session *s)
+{
+	struct td_client_hello *ch = writable(s, s->ch, &zero_ch, sizeof *ch);
+
+	if (ch)
+		s->ch = ch;
+	return ch;
+}
+
+struct td_server_hello *td_session_sh(struct td_session *s)
+{
+	struct td_server_hello *sh = writable(s, s->sh, &zero_sh, sizeof *sh);
+
+	if (sh)
+		s->sh = sh;
+	return sh;
 }
 
 /* The timeline and the alerts start small and double up to their caps:
@@ -223,11 +277,11 @@ bool td_session_reserve_client_cert(struct td_session *s)
 
 uint16_t td_session_version(const struct td_session *s)
 {
-	if (!s->sh.seen)
+	if (!s->sh->seen)
 		return 0;
-	if (s->sh.selected_version)
-		return s->sh.selected_version;
-	return s->sh.legacy_version;
+	if (s->sh->selected_version)
+		return s->sh->selected_version;
+	return s->sh->legacy_version;
 }
 
 /* Events arrive nearly in frame order; a segment that filled a hole may
@@ -324,7 +378,7 @@ void td_session_finish(struct td_session *s)
 	 * echoed either way (RFC 5077 §3.4): the ticket is what resumed. */
 	s->resumption = !s->resumed		 ? TD_RESUME_NONE
 			: td_session_is_tls13(s) ? TD_RESUME_PSK
-			: s->ch.has_ticket	 ? TD_RESUME_TICKET
+			: s->ch->has_ticket	 ? TD_RESUME_TICKET
 						 : TD_RESUME_SESSION_ID;
 	if (!s->is_tls) {
 		s->outcome = TD_OUTCOME_NOT_TLS;

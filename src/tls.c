@@ -604,7 +604,7 @@ static void raise_stage(struct td_session *s, enum td_stage st)
 /* RFC 5246 §7.3 / RFC 8446 §2 message flows: where are we? */
 static enum td_phase current_phase(const struct td_tls *t, const struct td_session *s)
 {
-	if (!s->sh.seen || s->sh.hello_retry_request)
+	if (!s->sh->seen || s->sh->hello_retry_request)
 		return TD_PHASE_BEFORE_SERVER_HELLO;
 	if (td_session_handshake_complete(s))
 		return TD_PHASE_APPLICATION;
@@ -655,7 +655,7 @@ static void note_renegotiation(struct td_session *s, int dir, uint32_t frame)
  * reached it: a client only answers a complete flight. */
 static void note_client_spoke(struct td_tls *t, struct td_session *s, int dir)
 {
-	if (dir == TD_DIR_C2S && s->sh.seen && !s->sh.hello_retry_request)
+	if (dir == TD_DIR_C2S && s->sh->seen && !s->sh->hello_retry_request)
 		t->server_flight_done = true;
 }
 
@@ -663,13 +663,13 @@ static void hello_fingerprint(struct td_session *s, bool client)
 {
 	char str[TD_JA3_MAX];
 	if (client) {
-		td_ja3_string(&s->ch, str, sizeof str);
+		td_ja3_string(s->ch, str, sizeof str);
 		td_ja3_hash(str, s->ja3);
-		td_ja4(&s->ch, s->ja4);
+		td_ja4(s->ch, s->ja4);
 	} else {
-		td_ja3s_string(&s->sh, str, sizeof str);
+		td_ja3s_string(s->sh, str, sizeof str);
 		td_ja3_hash(str, s->ja3s);
-		td_ja4s(&s->sh, s->ja4s);
+		td_ja4s(s->sh, s->ja4s);
 	}
 }
 
@@ -689,19 +689,21 @@ static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t fram
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)
 {
-	s->sh.session_id_echoed = s->sh.session_id_len > 0 && s->ch.seen &&
-				  s->sh.session_id_len == s->ch.session_id_len &&
-				  memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len) == 0;
+	struct td_server_hello *sh = td_session_sh(s); /* allocated by the caller */
+
+	sh->session_id_echoed = sh->session_id_len > 0 && s->ch->seen &&
+				sh->session_id_len == s->ch->session_id_len &&
+				memcmp(sh->session_id, s->ch->session_id, sh->session_id_len) == 0;
 	s->version = td_session_version(s);
-	if (s->sh.hello_retry_request) {
+	if (s->sh->hello_retry_request) {
 		s->hrr_seen = true;
-		s->hrr_frame = s->sh.frame;
+		s->hrr_frame = s->sh->frame;
 		return;
 	}
 	raise_stage(s, TD_STAGE_SERVER_HELLO);
 	if (td_session_is_tls13(s)) {
 		/* RFC 8446 §2.2: a pre_shared_key in the ServerHello resumes */
-		s->resumed = (s->sh.ext_flags & TD_EXT_PSK) != 0;
+		s->resumed = (s->sh->ext_flags & TD_EXT_PSK) != 0;
 		/* RFC 8446 §2: everything after the ServerHello is encrypted,
 		 * the Certificate included. */
 		s->certs_encrypted = true;
@@ -715,6 +717,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			 const uint8_t *body, uint32_t len, uint32_t frame, struct td_time ts)
 {
 	struct td_reader r;
+	struct td_client_hello *ch;
+	struct td_server_hello *sh;
 	enum td_err e;
 
 	/* body is NULL when the message was skipped (above the cap): its
@@ -728,7 +732,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		note_client_spoke(t, s, dir);
 	switch (type) {
 	case HS_CLIENT_HELLO:
-		if (dir == TD_DIR_C2S && s->ch.seen && (s->hrr_seen || !s->sh.seen) && body &&
+		if (dir == TD_DIR_C2S && s->ch->seen && (s->hrr_seen || !s->sh->seen) && body &&
 		    !s->ch2_frame) {
 			/* the second ClientHello after a HelloRetryRequest
 			 * (RFC 8446 §4.1.4): the first one stays the facts,
@@ -739,37 +743,44 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		if (dir == TD_DIR_C2S && td_session_handshake_complete(s) &&
 		    !td_session_is_tls13(s))
 			note_renegotiation(s, dir, frame); /* read decrypted */
-		if (dir != TD_DIR_C2S || s->ch.seen || !body) {
+		if (dir != TD_DIR_C2S || s->ch->seen || !body) {
 			/* renegotiation or the wrong side: the first is kept */
 			s->anomalies[dir]++;
 			s->is_tls = true;
 			break;
 		}
-		memset(&s->ch, 0, sizeof s->ch);
-		s->ch.seen = true;
-		s->ch.frame = frame;
-		s->ch.ts = ts;
-		s->ch.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
-		e = td_tls_parse_client_hello(&r, &s->ch);
-		s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		s->is_tls = true;
+		if (!(ch = td_session_ch(s))) {
+			s->anomalies[dir]++; /* out of memory */
+			break;
+		}
+		ch->seen = true;
+		ch->frame = frame;
+		ch->ts = ts;
+		ch->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_client_hello(&r, ch);
+		ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		hello_fingerprint(s, true);
 		raise_stage(s, TD_STAGE_CLIENT_HELLO);
 		break;
 	case HS_SERVER_HELLO:
-		if (dir != TD_DIR_S2C || !body || (s->sh.seen && !s->sh.hello_retry_request)) {
+		if (dir != TD_DIR_S2C || !body || (s->sh->seen && !s->sh->hello_retry_request)) {
 			s->anomalies[dir]++;
 			s->is_tls = true;
 			break;
 		}
-		memset(&s->sh, 0, sizeof s->sh);
-		s->sh.seen = true;
-		s->sh.frame = frame;
-		s->sh.ts = ts;
-		s->sh.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
-		e = td_tls_parse_server_hello(&r, &s->sh);
-		s->sh.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		s->is_tls = true;
+		if (!(sh = td_session_sh(s))) {
+			s->anomalies[dir]++; /* out of memory */
+			break;
+		}
+		memset(sh, 0, sizeof *sh); /* the ServerHello after a HelloRetryRequest */
+		sh->seen = true;
+		sh->frame = frame;
+		sh->ts = ts;
+		sh->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_server_hello(&r, sh);
+		sh->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		hello_fingerprint(s, false);
 		on_server_hello(t, s);
 		break;
@@ -828,7 +839,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
 		if (dir == TD_DIR_S2C && body && t->plaintext) {
 			uint16_t exts[TD_MAX_EXTS], n = 0, total = 0;
-			if (parse_extensions(&r, exts, &n, &total, ee_ext_cb, &s->sh) != TD_OK)
+			if (!(sh = td_session_sh(s)) ||
+			    parse_extensions(&r, exts, &n, &total, ee_ext_cb, sh) != TD_OK)
 				s->anomalies[dir]++;
 		}
 		break;
@@ -850,7 +862,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		}
 		break;
 	case HS_SERVER_KEY_EXCHANGE: {
-		const struct td_cipher_info *ci = td_names_cipher(s->sh.suite);
+		const struct td_cipher_info *ci = td_names_cipher(s->sh->suite);
 		if (dir != TD_DIR_S2C || !body || !ci)
 			break;
 		e = td_tls_parse_server_key_exchange(&r, ci->kx, strcmp(ci->auth, "anon") != 0,
@@ -994,7 +1006,7 @@ static void flush_pending_small(struct td_session *s, struct td_tls_dir *d, int 
  * after ChangeCipherSpec carry a MAC but stay readable. */
 static bool null_cipher(const struct td_session *s)
 {
-	const struct td_cipher_info *ci = s->sh.seen ? td_names_cipher(s->sh.suite) : NULL;
+	const struct td_cipher_info *ci = s->sh->seen ? td_names_cipher(s->sh->suite) : NULL;
 	return ci && strcmp(ci->enc, "NULL") == 0 && !td_session_is_tls13(s);
 }
 
@@ -1056,7 +1068,7 @@ static void on_ccs(struct td_tls *t, struct td_session *s, int dir)
 	/* RFC 5246 §7.3: a server that changes ciphers right after its
 	 * ServerHello, with no Certificate, resumed an earlier session
 	 * (abbreviated handshake) */
-	if (dir == TD_DIR_S2C && s->sh.seen && !tls13 && !td_session_is_tls13(s) &&
+	if (dir == TD_DIR_S2C && s->sh->seen && !tls13 && !td_session_is_tls13(s) &&
 	    s->stage < TD_STAGE_SERVER_HELLO_DONE && !s->total_certs)
 		s->resumed = true;
 	/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1); TLS 1.3 CCS
@@ -1064,7 +1076,7 @@ static void on_ccs(struct td_tls *t, struct td_session *s, int dir)
 	 * nothing. A client CCS before any ServerHello, and any CCS around a
 	 * HelloRetryRequest, can only be TLS 1.3's compatibility one: no
 	 * TLS <= 1.2 peer changes ciphers before the ServerHello. */
-	bool tls13_compat = (dir == TD_DIR_C2S && !s->sh.seen) || s->hrr_seen ||
+	bool tls13_compat = (dir == TD_DIR_C2S && !s->sh->seen) || s->hrr_seen ||
 			    td_session_is_tls13(s);
 	if (tls13 || tls13_compat)
 		return;
@@ -1109,7 +1121,7 @@ static void classify_record(struct td_tls *t, struct td_session *s, int dir, boo
 		d->alert_have = 0;
 		break;
 	case CT_APPLICATION_DATA:
-		if (tls13 && !s->finished_seen[dir] && dir == TD_DIR_C2S && s->sh.seen) {
+		if (tls13 && !s->finished_seen[dir] && dir == TD_DIR_C2S && s->sh->seen) {
 			/* RFC 8446 §4.4.4: the client's first encrypted
 			 * handshake record is its Finished, unless it is alert
 			 * sized: then it refused the server's flight. */
@@ -1325,19 +1337,23 @@ static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const u
 		return;
 	memcpy(d->hs_buf + d->hs_have, p, n);
 	d->hs_have += (uint32_t)n;
-	if (d->hs_have < d->rec_len - 1u || dir != TD_DIR_C2S || s->ch.seen)
+	if (d->hs_have < d->rec_len - 1u || dir != TD_DIR_C2S || s->ch->seen)
 		return;
 	struct td_reader r;
 	td_reader_init(&r, d->hs_buf, d->hs_have);
 	d->hs_have = 0;
-	memset(&s->ch, 0, sizeof s->ch);
-	s->ch.seen = true;
-	s->ch.frame = d->rec_frame;
-	s->ch.ts = d->rec_ts;
-	s->ch.record_version = 0x0002;
-	enum td_err e = td_tls_parse_sslv2_hello(&r, &s->ch);
-	s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 	s->is_tls = true;
+	struct td_client_hello *ch = td_session_ch(s);
+	if (!ch) {
+		s->anomalies[dir]++; /* out of memory */
+		return;
+	}
+	ch->seen = true;
+	ch->frame = d->rec_frame;
+	ch->ts = d->rec_ts;
+	ch->record_version = 0x0002;
+	enum td_err e = td_tls_parse_sslv2_hello(&r, ch);
+	ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 	hello_fingerprint(s, true);
 	raise_stage(s, TD_STAGE_CLIENT_HELLO);
 	add_event(s, TD_EV_HANDSHAKE, dir, HS_CLIENT_HELLO, d->rec_len, d->rec_frame, d->rec_ts);

@@ -7,6 +7,7 @@
 #include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_rules.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 #define SUITE_RSA_AES128_GCM 0x009C
@@ -18,7 +19,7 @@ static struct td_cert leaf;
  * the alert and whatever else the scenario needs. */
 static void session_tls12(struct td_session *s, uint16_t suite)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->is_tls = true;
 	s->server.family = 4;
 	s->server.bytes[0] = 10;
@@ -26,12 +27,12 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 	s->server_port = 443;
 	s->packets[TD_DIR_C2S] = s->packets[TD_DIR_S2C] = 5; /* both directions seen */
 	s->first_ts.sec = 1800000000;
-	s->ch.seen = true;
-	s->ch.legacy_version = 0x0303;
-	s->ch.total_suites = 2;
-	s->sh.seen = true;
-	s->sh.legacy_version = 0x0303;
-	s->sh.suite = suite;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->legacy_version = 0x0303;
+	td_session_ch(s)->total_suites = 2;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->suite = suite;
 	s->stage = TD_STAGE_CLIENT_FINISHED;
 	memset(&leaf, 0, sizeof leaf);
 	leaf.parsed = true;
@@ -86,7 +87,7 @@ static void finish(struct td_session *s, enum td_end end, int by)
  * right after the client's Finished. */
 START_TEST(test_bad_record_mac_rsa)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_RSA_AES128_GCM);
@@ -117,6 +118,7 @@ START_TEST(test_bad_record_mac_rsa)
 	ck_assert_int_lt(km->likelihood, 20);
 	ck_assert_str_ne(d.causes[0].id, "server-key-mismatch");
 	ck_assert(mentions(km, "server.key matches"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -124,7 +126,7 @@ END_TEST
  * key mismatch ranks below corrupted traffic. */
 START_TEST(test_bad_record_mac_ecdhe)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -138,13 +140,14 @@ START_TEST(test_bad_record_mac_ecdhe)
 	ck_assert_ptr_nonnull(alt);
 	ck_assert_int_lt(dhe->likelihood, alt->likelihood);
 	ck_assert_ptr_nonnull(strstr(dhe->basis, "signs"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* TCP overlaps with different bytes make corruption the first suspect. */
 START_TEST(test_bad_record_mac_overlaps)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -154,12 +157,13 @@ START_TEST(test_bad_record_mac_overlaps)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "traffic-altered");
 	ck_assert(mentions(&d.causes[0], "3 overlapping TCP segments"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_certificate_expired_vs_clock)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -173,12 +177,13 @@ START_TEST(test_certificate_expired_vs_clock)
 	leaf.not_after = s.first_ts.sec + 86400 * 30; /* valid: the clock is wrong */
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "clock-skew");
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_unknown_ca)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -194,16 +199,17 @@ START_TEST(test_unknown_ca)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "untrusted-issuer");
 	ck_assert(mentions(&d.causes[0], "self-signed"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_closed_without_alert)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
-	s.sh.seen = false;
+	td_session_sh(&s)->seen = false;
 	s.n_certs = 0;
 	s.stage = TD_STAGE_CLIENT_HELLO;
 	s.end_frame = 5;
@@ -212,12 +218,13 @@ START_TEST(test_closed_without_alert)
 	ck_assert_uint_ge(d.n, 1);
 	ck_assert_str_eq(d.causes[0].id, "closed-without-alert");
 	ck_assert(mentions(&d.causes[0], "TCP RST at frame 5"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_version_and_tls13_hidden)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -228,7 +235,7 @@ START_TEST(test_version_and_tls13_hidden)
 
 	/* TLS 1.3, a client record of alert size after the server's flight */
 	session_tls12(&s, 0x1301);
-	s.sh.selected_version = 0x0304;
+	td_session_sh(&s)->selected_version = 0x0304;
 	s.n_certs = 0;
 	s.certs_encrypted = true;
 	add_alert(&s, TD_DIR_C2S, 0, TD_PHASE_AFTER_SERVER_FLIGHT);
@@ -238,13 +245,14 @@ START_TEST(test_version_and_tls13_hidden)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "tls13-client-rejected-server");
 	ck_assert_ptr_nonnull(strstr(d.problem, "probable encrypted alert"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* A completed handshake without a fatal alert needs no diagnosis. */
 START_TEST(test_nothing_to_explain)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -256,6 +264,7 @@ START_TEST(test_nothing_to_explain)
 	ck_assert_str_eq(td_likelihood_word(70), "likely");
 	ck_assert_str_eq(td_likelihood_word(40), "possible");
 	ck_assert_str_eq(td_likelihood_word(39), "unlikely");
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -265,7 +274,7 @@ END_TEST
  * incomplete, not failed. With both directions, the same RST fails it. */
 START_TEST(test_one_sided_capture)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_event data = {.kind = TD_EV_APPDATA, .dir = TD_DIR_S2C, .count = 1, .frame = 7};
 
@@ -293,6 +302,7 @@ START_TEST(test_one_sided_capture)
 	finish(&s, TD_END_RST, TD_DIR_C2S);
 	ck_assert_uint_eq(s.outcome, TD_OUTCOME_FAILED);
 	ck_assert_uint_eq(s.aborted_how, TD_ABORT_RST);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -312,7 +322,7 @@ static void one_finding(struct td_findings *f, const char *id, unsigned sev, con
 
 START_TEST(test_completed_with_high_finding)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_findings f;
 
@@ -387,6 +397,7 @@ START_TEST(test_completed_with_high_finding)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_ptr_nonnull(strstr(d.problem, "unknown_ca"));
 	ck_assert_ptr_null(find(&d, "weak-certificate-deployed"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -394,7 +405,7 @@ END_TEST
  * unknown_ca: wrong-intermediate first, untrusted-issuer argued against. */
 START_TEST(test_unknown_ca_broken_chain)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	static struct td_cert wrong;
 
@@ -421,6 +432,7 @@ START_TEST(test_unknown_ca_broken_chain)
 	s.chain.broken = false;
 	td_diagnose(&s, NULL, &d);
 	ck_assert_ptr_null(find(&d, "wrong-intermediate"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -428,7 +440,7 @@ END_TEST
  * on, and within a group only the first fact that holds. */
 START_TEST(test_decrypt_evidence)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	const struct td_cause *km, *alt;
 
@@ -482,6 +494,7 @@ START_TEST(test_decrypt_evidence)
 	s.dec.fail_what = TD_DEC_SHORT;
 	td_diagnose(&s, NULL, &d);
 	ck_assert(!mentions(find(&d, "traffic-altered"), "fails its integrity check"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 

@@ -596,11 +596,11 @@ START_TEST(engine_fast_open)
 	ck_assert_uint_eq(x->n, 1);
 	ck_assert(x->got[0].syn_seen);
 	ck_assert(!x->got[0].midstream);
-	ck_assert(x->got[0].ch.seen);
-	ck_assert_uint_eq(x->got[0].ch.frame, 1);
-	ck_assert(x->got[0].sh.seen);
-	ck_assert_uint_eq(x->got[0].sh.frame, 2);
-	ck_assert_uint_eq(x->got[0].sh.suite, 0xc02f);
+	ck_assert(x->got[0].ch->seen);
+	ck_assert_uint_eq(x->got[0].ch->frame, 1);
+	ck_assert(x->got[0].sh->seen);
+	ck_assert_uint_eq(x->got[0].sh->frame, 2);
+	ck_assert_uint_eq(x->got[0].sh->suite, 0xc02f);
 	ck_assert_uint_eq(x->got[0].tcp.retransmissions[0] + x->got[0].tcp.retransmissions[1], 0);
 	ck_assert_uint_eq(x->got[0].tcp.gaps[0] + x->got[0].tcp.gaps[1], 0);
 	eng_free(x);
@@ -639,7 +639,7 @@ START_TEST(engine_port_reuse)
 	ck_assert_uint_eq(x->n, 4);
 	for (size_t i = 0; i < 4; i++) {
 		ck_assert_uint_eq(x->got[i].id, i + 1);
-		ck_assert(x->got[i].ch.seen);
+		ck_assert(x->got[i].ch->seen);
 		ck_assert(x->got[i].syn_seen);
 		ck_assert_uint_eq(x->got[i].payload_bytes[0], CH_LEN);
 		ck_assert_uint_eq(x->got[i].tcp.retransmissions[0], 0);
@@ -679,7 +679,7 @@ START_TEST(engine_rst_per_side)
 	ck_assert_uint_eq(x->got[0].end, TD_END_RST);
 	ck_assert_int_eq(x->got[0].end_by, TD_DIR_S2C);
 	ck_assert_uint_eq(x->got[0].end_frame, 4);
-	ck_assert(x->got[0].ch.seen);
+	ck_assert(x->got[0].ch->seen);
 	eng_free(x);
 }
 END_TEST
@@ -710,14 +710,14 @@ START_TEST(engine_reordered_fin_and_rst)
 	td_engine_finish(x->e);
 	ck_assert_uint_eq(x->n, 2);
 	for (size_t i = 0; i < 2; i++) {
-		ck_assert(x->got[i].ch.seen);
+		ck_assert(x->got[i].ch->seen);
 		ck_assert_uint_eq(x->got[i].tcp.gaps[0] + x->got[i].tcp.gaps[1], 0);
 		ck_assert_uint_eq(x->got[i].tcp.bytes_missing[0] + x->got[i].tcp.bytes_missing[1], 0);
 	}
 	ck_assert_uint_eq(x->got[0].end, TD_END_FIN);
 	ck_assert_int_eq(x->got[0].end_by, TD_DIR_C2S);
-	ck_assert(x->got[1].sh.seen);
-	ck_assert_uint_eq(x->got[1].sh.suite, 0xc02f);
+	ck_assert(x->got[1].sh->seen);
+	ck_assert_uint_eq(x->got[1].sh->suite, 0xc02f);
 	ck_assert_uint_eq(x->got[1].end, TD_END_RST);
 	ck_assert_uint_eq(x->got[1].tcp.rsts[1], 1);
 	eng_free(x);
@@ -853,7 +853,7 @@ START_TEST(engine_max_memory)
 	ck_assert_uint_eq(x->n, 1);
 	ck_assert_uint_eq(x->got[0].client_port, 42000);
 	ck_assert_uint_eq(x->got[0].end, TD_END_EVICTED);
-	ck_assert(x->got[0].ch.seen);
+	ck_assert(x->got[0].ch->seen);
 	st = eng_stats(x);
 	ck_assert_uint_eq(st.flows_evicted_memory, 3);
 	ck_assert_uint_le(st.memory_peak, cfg.max_memory);

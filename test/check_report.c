@@ -13,6 +13,7 @@
 #include "td_report.h"
 #include "td_rules.h"
 #include "td_report_util.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -103,7 +104,7 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	static const uint16_t suites[] = { 0x1a1a, 0x009c, 0xc02f, 0x1301, 0x7777 };
 	static const uint16_t exts[] = { 0x0000, 0x000a, 0x000d, 0x0010, 0xff01 };
 
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 1;
 	set_addr4(&s->client, 10, 0, 0, 1);
 	set_addr4(&s->server, 10, 0, 0, 2);
@@ -123,46 +124,46 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	s->tcp.largest_segment[1] = 1448;
 	s->is_tls = true;
 
-	s->ch.seen = true;
-	s->ch.frame = 4;
-	s->ch.ts = T(1700000000, 10123);
-	s->ch.record_version = 0x0301;
-	s->ch.legacy_version = 0x0303;
-	memcpy(s->ch.suites, suites, sizeof suites);
-	s->ch.n_suites = s->ch.total_suites = 5;
-	s->ch.n_compression = 1;
-	memcpy(s->ch.exts, exts, sizeof exts);
-	s->ch.n_exts = s->ch.total_exts = 5;
-	s->ch.groups[0] = 0x001d;
-	s->ch.groups[1] = 0x0017;
-	s->ch.n_groups = s->ch.total_groups = 2;
-	s->ch.sigalgs[0] = 0x0401;
-	s->ch.sigalgs[1] = 0x0804;
-	s->ch.n_sigalgs = s->ch.total_sigalgs = 2;
-	s->ch.point_formats[0] = 0;
-	s->ch.n_point_formats = 1;
-	s->ch.has_sni = true;
-	memcpy(s->ch.sni.bytes, "server.example", 14);
-	s->ch.sni.len = 14;
-	s->ch.alpn.n = s->ch.alpn.total = 2;
-	memcpy(s->ch.alpn.name[0], "h2", 2);
-	s->ch.alpn.len[0] = 2;
-	memcpy(s->ch.alpn.name[1], "http/1.1", 8);
-	s->ch.alpn.len[1] = 8;
-	s->ch.session_id_len = 0;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->frame = 4;
+	td_session_ch(s)->ts = T(1700000000, 10123);
+	td_session_ch(s)->record_version = 0x0301;
+	td_session_ch(s)->legacy_version = 0x0303;
+	memcpy(td_session_ch(s)->suites, suites, sizeof suites);
+	td_session_ch(s)->n_suites = td_session_ch(s)->total_suites = 5;
+	td_session_ch(s)->n_compression = 1;
+	memcpy(td_session_ch(s)->exts, exts, sizeof exts);
+	td_session_ch(s)->n_exts = td_session_ch(s)->total_exts = 5;
+	td_session_ch(s)->groups[0] = 0x001d;
+	td_session_ch(s)->groups[1] = 0x0017;
+	td_session_ch(s)->n_groups = td_session_ch(s)->total_groups = 2;
+	td_session_ch(s)->sigalgs[0] = 0x0401;
+	td_session_ch(s)->sigalgs[1] = 0x0804;
+	td_session_ch(s)->n_sigalgs = td_session_ch(s)->total_sigalgs = 2;
+	td_session_ch(s)->point_formats[0] = 0;
+	td_session_ch(s)->n_point_formats = 1;
+	td_session_ch(s)->has_sni = true;
+	memcpy(td_session_ch(s)->sni.bytes, "server.example", 14);
+	td_session_ch(s)->sni.len = 14;
+	td_session_ch(s)->alpn.n = td_session_ch(s)->alpn.total = 2;
+	memcpy(td_session_ch(s)->alpn.name[0], "h2", 2);
+	td_session_ch(s)->alpn.len[0] = 2;
+	memcpy(td_session_ch(s)->alpn.name[1], "http/1.1", 8);
+	td_session_ch(s)->alpn.len[1] = 8;
+	td_session_ch(s)->session_id_len = 0;
 
-	s->sh.seen = true;
-	s->sh.frame = 6;
-	s->sh.ts = T(1700000000, 20123);
-	s->sh.record_version = 0x0303;
-	s->sh.legacy_version = 0x0303;
-	s->sh.suite = 0x009c;
-	s->sh.session_id_len = 32;
-	s->sh.exts[0] = 0xff01;
-	s->sh.n_exts = s->sh.total_exts = 1;
-	s->sh.has_alpn = true;
-	memcpy(s->sh.alpn, "h2", 2);
-	s->sh.alpn_len = 2;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->frame = 6;
+	td_session_sh(s)->ts = T(1700000000, 20123);
+	td_session_sh(s)->record_version = 0x0303;
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->suite = 0x009c;
+	td_session_sh(s)->session_id_len = 32;
+	td_session_sh(s)->exts[0] = 0xff01;
+	td_session_sh(s)->n_exts = td_session_sh(s)->total_exts = 1;
+	td_session_sh(s)->has_alpn = true;
+	memcpy(td_session_sh(s)->alpn, "h2", 2);
+	td_session_sh(s)->alpn_len = 2;
 	s->version = 0x0303;
 
 	s->certs[0] = cert;
@@ -202,7 +203,7 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
  * ends with an encrypted alert and the client with a probable one. */
 static void tls13_session(struct td_session *s)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 2;
 	set_addr4(&s->client, 192, 168, 1, 10);
 	set_addr4(&s->server, 192, 168, 1, 20);
@@ -215,26 +216,26 @@ static void tls13_session(struct td_session *s)
 	s->first_ts = T(1700000000, 0);
 	s->last_ts = T(1700000001, 0);
 	s->is_tls = true;
-	s->ch.seen = true;
-	s->ch.frame = 3;
-	s->ch.ts = T(1700000000, 0);
-	s->ch.record_version = 0x0301;
-	s->ch.legacy_version = 0x0303;
-	s->ch.versions[0] = 0x0304;
-	s->ch.versions[1] = 0x0303;
-	s->ch.n_versions = s->ch.total_versions = 2;
-	s->ch.suites[0] = 0x1301;
-	s->ch.n_suites = s->ch.total_suites = 1;
-	s->ch.n_compression = 1;
-	s->ch.session_id_len = 32;
-	s->sh.seen = true;
-	s->sh.frame = 5;
-	s->sh.ts = T(1700000000, 5000);
-	s->sh.legacy_version = 0x0303;
-	s->sh.selected_version = 0x0304;
-	s->sh.suite = 0x1301;
-	s->sh.session_id_len = 32;
-	s->sh.session_id_echoed = true;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->frame = 3;
+	td_session_ch(s)->ts = T(1700000000, 0);
+	td_session_ch(s)->record_version = 0x0301;
+	td_session_ch(s)->legacy_version = 0x0303;
+	td_session_ch(s)->versions[0] = 0x0304;
+	td_session_ch(s)->versions[1] = 0x0303;
+	td_session_ch(s)->n_versions = td_session_ch(s)->total_versions = 2;
+	td_session_ch(s)->suites[0] = 0x1301;
+	td_session_ch(s)->n_suites = td_session_ch(s)->total_suites = 1;
+	td_session_ch(s)->n_compression = 1;
+	td_session_ch(s)->session_id_len = 32;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->frame = 5;
+	td_session_sh(s)->ts = T(1700000000, 5000);
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->selected_version = 0x0304;
+	td_session_sh(s)->suite = 0x1301;
+	td_session_sh(s)->session_id_len = 32;
+	td_session_sh(s)->session_id_echoed = true;
 	s->certs_encrypted = true;
 	ck_assert_ptr_nonnull(td_session_add_alert(
 		s, &(struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
@@ -535,7 +536,7 @@ END_TEST
 
 START_TEST(test_json_tls12_failed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	json_t *j;
 
@@ -669,12 +670,13 @@ START_TEST(test_json_tls12_failed)
 	assert_jnull(j, "desync.server");
 	ck_assert_int_eq(jint(j, "handshake_too_big.server"), 0);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_tls13_hidden)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	json_t *j;
 
 	use_utc();
@@ -730,15 +732,16 @@ START_TEST(test_json_tls13_hidden)
 	ck_assert_int_eq(jint(j, "desync.server.frame"), 11);
 	assert_jnull(j, "desync.client");
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_no_server_hello)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	json_t *j;
 
-	td_session_init(&s);
+	td_test_session_reset(&s);
 	s.id = 7;
 	set_addr4(&s.client, 10, 0, 0, 1);
 	set_addr4(&s.server, 10, 0, 0, 2);
@@ -763,12 +766,13 @@ START_TEST(test_json_no_server_hello)
 	assert_jnull(j, "end_frame");
 	ck_assert_uint_eq(json_array_size(jget(j, "timeline")), 0);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_ipv6_ec_unparsed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert ec, bad;
 	json_t *j;
 
@@ -802,6 +806,7 @@ START_TEST(test_json_ipv6_ec_unparsed)
 	assert_jstr(j, "certificates.1.error", "not a certificate: asn1 header too long");
 	ck_assert_int_eq(jint(j, "certificates.1.position"), 1);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -809,7 +814,7 @@ END_TEST
 
 START_TEST(test_text_tls12_failed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	struct td_report_opts o = { 0 };
 	struct capture cap;
@@ -895,12 +900,13 @@ START_TEST(test_text_tls12_failed)
 	ck_assert_ptr_null(strstr(text, "zero windows"));
 	ck_assert_ptr_null(strstr(text, "out of order"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_tls13_and_color)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { .color = true };
 	struct capture cap;
 	char *text;
@@ -933,19 +939,20 @@ START_TEST(test_text_tls13_and_color)
 	text = cap_close(&cap);
 	ck_assert_ptr_nonnull(strstr(text, "\033[32mCOMPLETED\033[0m\n"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_no_server_hello)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { 0 };
 	struct capture cap;
 	char *text;
 
 	use_utc();
 	tls12_failed(&s, NULL);
-	memset(&s.sh, 0, sizeof s.sh);
+	memset(td_session_sh(&s), 0, sizeof *s.sh);
 	s.n_certs = s.total_certs = 0;
 	s.cert_frame = 0;
 	s.n_alerts = s.total_alerts = 0;
@@ -964,12 +971,13 @@ START_TEST(test_text_no_server_hello)
 	ck_assert_ptr_null(strstr(text, "Alerts"));
 	ck_assert_ptr_null(strstr(text, "Ladder"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_wraps)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { 0 };
 	struct capture cap;
 	char *text, *line;
@@ -977,9 +985,9 @@ START_TEST(test_text_wraps)
 	tls12_failed(&s, NULL);
 	s.n_certs = 0;
 	for (int i = 0; i < TD_MAX_SUITES; i++)
-		s.ch.suites[i] = (uint16_t)(0xc000 + i);
-	s.ch.n_suites = TD_MAX_SUITES;
-	s.ch.total_suites = 301;
+		td_session_ch(&s)->suites[i] = (uint16_t)(0xc000 + i);
+	td_session_ch(&s)->n_suites = TD_MAX_SUITES;
+	td_session_ch(&s)->total_suites = 301;
 	td_report_session(cap_open(&cap), &o, &s);
 	text = cap_close(&cap);
 	ck_assert_ptr_nonnull(strstr(text, " (128 of 301 shown)\n"));
@@ -988,6 +996,7 @@ START_TEST(test_text_wraps)
 		if (strstr(line, "TLS_ECDH") && !strstr(line, "shown)"))
 			ck_assert_msg(strlen(line) <= 100, "%zu columns: %s", strlen(line), line);
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -995,7 +1004,7 @@ END_TEST
 
 START_TEST(test_escape_session)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	struct td_report_opts o = { 0 };
 	struct capture cap;
@@ -1009,11 +1018,11 @@ START_TEST(test_escape_session)
 	c.sans = evil_san;
 	c.n_sans = 1;
 	tls12_failed(&s, &c);
-	memcpy(s.ch.sni.bytes, nasty, sizeof nasty);
-	s.ch.sni.len = sizeof nasty;
-	s.ch.alpn.name[0][0] = 0x1b;
-	s.ch.alpn.name[0][1] = 0xc0;
-	s.sh.alpn[0] = 0x00;
+	memcpy(td_session_ch(&s)->sni.bytes, nasty, sizeof nasty);
+	td_session_ch(&s)->sni.len = sizeof nasty;
+	td_session_ch(&s)->alpn.name[0][0] = 0x1b;
+	td_session_ch(&s)->alpn.name[0][1] = 0xc0;
+	td_session_sh(&s)->alpn[0] = 0x00;
 
 	td_report_session(cap_open(&cap), &o, &s);
 	text = cap_close(&cap);
@@ -1040,6 +1049,7 @@ START_TEST(test_escape_session)
 	assert_jstr(j, "certificates.0.subject", "CN=\033[2J\\u00ff\\");
 	json_decref(j);
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1180,7 +1190,7 @@ END_TEST
 /* Everything a run writes in JSON mode is JSON Lines that load. */
 START_TEST(test_json_lines_stream)
 {
-	struct td_session s1, s2;
+	struct td_session s1 = {0}, s2 = {0};
 	struct td_cert c;
 	struct td_summary sum;
 	struct td_report_opts o = { .json = true, .color = true };
@@ -1203,31 +1213,33 @@ START_TEST(test_json_lines_stream)
 	/* offsets print as the decimal they are */
 	ck_assert_ptr_nonnull(strstr(text, "\"offset_ms\":345.0,"));
 	free(text);
+	td_session_clear(&s1, NULL);
+	td_session_clear(&s2, NULL);
 }
 END_TEST
 
 /* Random bytes are no valid bool: make each bool field 0 or 1. */
 #define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
 
-static void fix_bools(struct td_session *s)
+static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh)
 {
 	FIX_BOOL(s->syn_seen);
 	FIX_BOOL(s->midstream);
 	FIX_BOOL(s->roles_guessed);
 	FIX_BOOL(s->is_tls);
-	FIX_BOOL(s->ch.seen);
-	FIX_BOOL(s->ch.has_sni);
-	FIX_BOOL(s->sh.seen);
-	FIX_BOOL(s->sh.session_id_echoed);
-	FIX_BOOL(s->sh.hello_retry_request);
-	FIX_BOOL(s->sh.has_alpn);
+	FIX_BOOL(ch->seen);
+	FIX_BOOL(ch->has_sni);
+	FIX_BOOL(sh->seen);
+	FIX_BOOL(sh->session_id_echoed);
+	FIX_BOOL(sh->hello_retry_request);
+	FIX_BOOL(sh->has_alpn);
 	FIX_BOOL(s->certs_encrypted);
 	FIX_BOOL(s->client_cert_requested);
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
 	FIX_BOOL(s->resumed);
-	FIX_BOOL(s->ch.has_ticket);
-	FIX_BOOL(s->ch.has_psk_identity);
+	FIX_BOOL(ch->has_ticket);
+	FIX_BOOL(ch->has_psk_identity);
 	FIX_BOOL(s->ocsp.seen);
 	FIX_BOOL(s->ocsp.parsed);
 	FIX_BOOL(s->dec.ems);
@@ -1272,13 +1284,15 @@ START_TEST(test_garbage_session)
 {
 	struct td_report_opts text_o = { .verbose = 1 }, json_o = { .json = true };
 	uint32_t x = 0x12345678u + (uint32_t)_i;
-	struct td_session s;
+	struct td_session s = {0};
 	static struct {
 		struct td_event events[TD_MAX_EVENTS];
 		struct td_alert alerts[TD_MAX_ALERTS];
 		uint16_t cr_sigalgs[TD_MAX_SIGALGS];
 		uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
 		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
+		struct td_client_hello ch;
+		struct td_server_hello sh;
 	} lists;
 	static const struct td_cert *no_certs[TD_MAX_CHAIN];
 	struct capture cap;
@@ -1309,6 +1323,8 @@ START_TEST(test_garbage_session)
 		s.cr_sigalgs = lists.cr_sigalgs;
 		s.cr_ca_der = lists.cr_ca_der;
 		s.new_tickets = lists.new_tickets;
+		s.ch = &lists.ch;
+		s.sh = &lists.sh;
 		memset(no_certs, 0, sizeof no_certs);
 		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
@@ -1319,7 +1335,7 @@ START_TEST(test_garbage_session)
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
 		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
 		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
-		fix_bools(&s);
+		fix_bools(&s, &lists.ch, &lists.sh);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);
@@ -1336,7 +1352,7 @@ START_TEST(test_garbage_session)
 		ck_assert_msg(strncmp(text, "{\"type\":\"connection\",", 21) == 0, "%.80s", text);
 		free(text);
 	}
-	td_rules_free(rules);
+	td_rules_free(rules); /* s's lists are the static garbage above */
 }
 END_TEST
 

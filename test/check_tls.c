@@ -678,12 +678,12 @@ START_TEST(test_session_id_echo_compares_bytes)
 		td_tls_feed(&t, &s, &sink, TD_DIR_C2S, ch.b, ch.n, 1, ts);
 		td_tls_feed(&t, &s, &sink, TD_DIR_S2C, sh.b, sh.n, 2, ts);
 		td_tls_free(&t);
-		ck_assert_uint_eq(s.ch.session_id_len, 32);
-		ck_assert_uint_eq(s.ch.session_id[0], 0xA0);
-		ck_assert_uint_eq(s.ch.session_id[31], 0x77);
-		ck_assert_uint_eq(s.sh.session_id_len, 32);
-		ck_assert_uint_eq(s.sh.session_id[31], same ? 0x77 : 0x78);
-		ck_assert_msg(s.sh.session_id_echoed == (same == 1), "same %d", same);
+		ck_assert_uint_eq(s.ch->session_id_len, 32);
+		ck_assert_uint_eq(s.ch->session_id[0], 0xA0);
+		ck_assert_uint_eq(s.ch->session_id[31], 0x77);
+		ck_assert_uint_eq(s.sh->session_id_len, 32);
+		ck_assert_uint_eq(s.sh->session_id[31], same ? 0x77 : 0x78);
+		ck_assert_msg(s.sh->session_id_echoed == (same == 1), "same %d", same);
 	}
 }
 END_TEST
@@ -825,9 +825,9 @@ START_TEST(test_conversation_facts)
 	conversation_tls12_bad_record_mac(&cv);
 	run_conversation(&cv, 0, 0, &r);
 	ck_assert(r.s.is_tls);
-	ck_assert(r.s.ch.seen);
-	ck_assert(r.s.sh.seen);
-	ck_assert_uint_eq(r.s.sh.suite, SUITE_RSA_AES128_GCM);
+	ck_assert(r.s.ch->seen);
+	ck_assert(r.s.sh->seen);
+	ck_assert_uint_eq(r.s.sh->suite, SUITE_RSA_AES128_GCM);
 	ck_assert_int_eq(r.log.n, 2);
 	ck_assert_uint_eq(r.s.total_certs, 2);
 	ck_assert(r.s.ccs_seen[TD_DIR_C2S]);
@@ -864,9 +864,9 @@ START_TEST(test_split_invariance)
 		run_conversation(&cv, chunk, 0, &part);
 		/* the frame a message starts in depends on the split; all
 		 * else must not */
-		part.s.ch.frame = whole.s.ch.frame;
-		ck_assert_mem_eq(&part.s.ch, &whole.s.ch, sizeof whole.s.ch);
-		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		td_session_ch(&part.s)->frame = whole.s.ch->frame;
+		ck_assert_mem_eq(part.s.ch, whole.s.ch, sizeof *whole.s.ch);
+		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.n_alerts, whole.s.n_alerts);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
@@ -877,7 +877,7 @@ START_TEST(test_split_invariance)
 	for (unsigned seed = 1; seed <= 200; seed++) {
 		run_conversation(&cv, 0, seed, &part);
 		ck_assert_str_eq(part.s.ja3, whole.s.ja3);
-		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
 		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
@@ -903,9 +903,9 @@ START_TEST(test_message_across_records)
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
-	ck_assert(s.ch.seen);
-	ck_assert_uint_eq(s.ch.frame, 1);
-	ck_assert(s.ch.has_sni);
+	ck_assert(s.ch->seen);
+	ck_assert_uint_eq(s.ch->frame, 1);
+	ck_assert(s.ch->has_sni);
 	ck_assert_uint_eq(s.records[TD_DIR_C2S], 2);
 	td_tls_free(&t);
 	td_session_clear(&s, NULL);
@@ -949,7 +949,7 @@ START_TEST(test_desync_and_caps)
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
 	ck_assert_uint_eq(s.hs_too_big[TD_DIR_C2S], 1);
-	ck_assert(!s.ch.seen);
+	ck_assert(!s.ch->seen);
 	ck_assert_uint_eq(s.n_events, 1);
 	ck_assert_uint_eq(s.events[0].len, body.n);
 	ck_assert_int_eq(s.desync[TD_DIR_C2S], 0);
