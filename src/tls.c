@@ -914,7 +914,7 @@ static bool hs_type_parsed(uint8_t type)
 	       type == HS_CERTIFICATE_STATUS;
 }
 
-/* A message header was read: buffer the body when its contents are read
+/* A message header was read: read the body when its contents are read
  * here and it fits the cap, else skip it by length. */
 static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_dir *d, int dir)
 {
@@ -928,16 +928,40 @@ static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_
 		s->hs_too_big[dir]++;
 		return;
 	}
-	if (d->hs_len > d->hs_buf_size) {
-		uint8_t *nb = realloc(d->hs_buf, d->hs_len);
+	d->hs_mode = TD_HS_BODY;
+}
+
+/* A message body that arrives in pieces is gathered in hs_buf, grown
+ * with what has arrived (doubling, up to the message's length: a
+ * connection waiting for the rest of a Certificate holds what came, not
+ * what the header announced); out of memory, the message is skipped as
+ * one above the cap. One that arrives whole is read where it is, and most
+ * do: an open connection holds no message buffer between messages. */
+static bool hold_message(struct td_session *s, struct td_tls_dir *d, int dir, size_t take)
+{
+	size_t need = d->hs_have + take;
+
+	if (need > d->hs_buf_size) {
+		size_t size = d->hs_buf_size * 2 > need ? d->hs_buf_size * 2 : need;
+		if (size > d->hs_len)
+			size = d->hs_len;
+		uint8_t *nb = realloc(d->hs_buf, size);
 		if (!nb) {
 			s->hs_too_big[dir]++;
-			return;
+			d->hs_mode = TD_HS_SKIP;
+			return false;
 		}
 		d->hs_buf = nb;
-		d->hs_buf_size = d->hs_len;
+		d->hs_buf_size = size;
 	}
-	d->hs_mode = TD_HS_BODY;
+	return true;
+}
+
+static void release_message(struct td_tls_dir *d)
+{
+	free(d->hs_buf);
+	d->hs_buf = NULL;
+	d->hs_buf_size = 0;
 }
 
 /* Handshake record payload in clear: reassemble messages (RFC 8446 §5.1:
@@ -972,17 +996,22 @@ static void handshake_bytes(struct td_tls *t, struct td_session *s,
 		}
 		size_t want = d->hs_len - d->hs_have;
 		size_t take = td_reader_left(&r) < want ? td_reader_left(&r) : want;
-		const uint8_t *chunk;
+		const uint8_t *chunk, *body = NULL;
 		if (td_read_ptr(&r, &chunk, take) != TD_OK)
 			return;
-		if (d->hs_mode == TD_HS_BODY && take)
+		bool whole = d->hs_have == 0 && take == d->hs_len;
+		if (d->hs_mode == TD_HS_BODY && whole)
+			body = chunk;
+		else if (d->hs_mode == TD_HS_BODY && take && hold_message(s, d, dir, take))
 			memcpy(d->hs_buf + d->hs_have, chunk, take);
 		d->hs_have += (uint32_t)take;
 		if (d->hs_have < d->hs_len)
 			return;
-		on_handshake(t, s, sink, dir, d->hs_type,
-			     d->hs_mode == TD_HS_BODY ? d->hs_buf : NULL, d->hs_len, d->hs_frame,
-			     d->hs_ts);
+		if (d->hs_mode == TD_HS_BODY && !whole)
+			body = d->hs_buf;
+		on_handshake(t, s, sink, dir, d->hs_type, body, d->hs_len, d->hs_frame, d->hs_ts);
+		if (!whole)
+			release_message(d);
 		d->hs_mode = TD_HS_HEADER;
 	}
 }
