@@ -12,10 +12,12 @@
  *
  * Memory: the struct is embedded in every open connection, so what most
  * connections never use (alerts, CertificateRequest facts, tickets, the
- * client's chain), what grows with the handshake (the timeline) and the
- * hellos (a TCP connection without TLS has none) are blocks allocated on
- * first use, sized to what is stored, through the td_session_add_*(),
- * td_session_ch() and td_session_sh() functions below; td_session_bytes() says what they
+ * client's chain), what grows with the handshake (the timeline), the
+ * hellos (a TCP connection without TLS has none) and the chain facts
+ * (written once the connection ended) are blocks allocated on first use,
+ * sized to what is stored, through the td_session_add_*(),
+ * td_session_ch(), td_session_sh() and td_session_chain() functions
+ * below; td_session_bytes() says what they
  * hold, td_session_clear() frees them. Readers index them as before
  * (s->events[i], s->alerts[i], ...) for i below the stored count: a list
  * with nothing stored may be NULL. A session is therefore not copied by
@@ -401,8 +403,11 @@ struct td_session {
 	const char *cert_key_match[TD_MAX_CHAIN];
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
-	 * td_session_finish(); chain.checked is false until then. */
-	struct td_chain_facts chain;
+	 * td_session_finish() into td_session_chain(); chain->checked is
+	 * false until then. A shared read-only all-zero instance until
+	 * written (an open connection holds none), never NULL after
+	 * td_session_init. */
+	const struct td_chain_facts *chain;
 	bool client_cert_requested;
 	/* ServerKeyExchange (TLS <= 1.2, RFC 8422 §5.4 / RFC 5246 §7.4.3) */
 	uint16_t ske_group;    /* named curve, 0 when not ECDHE */
@@ -537,6 +542,8 @@ TD_MUST_CHECK bool td_session_copy(struct td_session *dst, const struct td_sessi
  * out of memory. */
 struct td_client_hello *td_session_ch(struct td_session *s);
 struct td_server_hello *td_session_sh(struct td_session *s);
+/* The chain facts to write, the same way. */
+struct td_chain_facts *td_session_chain(struct td_session *s);
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */

@@ -298,7 +298,7 @@ static const struct td_cipher_info *chosen_suite(const struct rf_ctx *c)
  * used, else the connection's first packet. */
 static int64_t capture_time(const struct td_session *s)
 {
-	return s->chain.checked ? s->chain.at : s->first_ts.sec;
+	return s->chain->checked ? s->chain->at : s->first_ts.sec;
 }
 
 static void suite_name(struct rf_value *v, uint16_t id)
@@ -564,50 +564,50 @@ GET(g_keys_given) { num(v, S->keys_given); }
 #define CHAIN_GET(fn, expr)                                                                  \
 	GET(fn)                                                                              \
 	{                                                                                    \
-		if (S->chain.checked)                                                        \
+		if (S->chain->checked)                                                        \
 			num(v, (expr));                                                      \
 	}
-CHAIN_GET(g_chain_order_ok, S->chain.order_ok)
-CHAIN_GET(g_chain_missing, S->chain.missing_intermediate)
-CHAIN_GET(g_chain_broken, S->chain.broken)
+CHAIN_GET(g_chain_order_ok, S->chain->order_ok)
+CHAIN_GET(g_chain_missing, S->chain->missing_intermediate)
+CHAIN_GET(g_chain_broken, S->chain->broken)
 GET(g_chain_broken_at)
 {
-	if (S->chain.checked && S->chain.broken)
-		num(v, S->chain.broken_at);
+	if (S->chain->checked && S->chain->broken)
+		num(v, S->chain->broken_at);
 }
-CHAIN_GET(g_chain_root_sent, S->chain.root_sent)
-CHAIN_GET(g_chain_duplicates, S->chain.duplicates)
-CHAIN_GET(g_chain_self_signed_leaf, S->chain.self_signed_leaf)
-CHAIN_GET(g_chain_leaf_is_ca, S->chain.leaf_is_ca)
+CHAIN_GET(g_chain_root_sent, S->chain->root_sent)
+CHAIN_GET(g_chain_duplicates, S->chain->duplicates)
+CHAIN_GET(g_chain_self_signed_leaf, S->chain->self_signed_leaf)
+CHAIN_GET(g_chain_leaf_is_ca, S->chain->leaf_is_ca)
 GET(g_chain_sni_match)
 {
-	if (S->chain.checked && S->chain.sni_match >= 0)
-		num(v, S->chain.sni_match == 1);
+	if (S->chain->checked && S->chain->sni_match >= 0)
+		num(v, S->chain->sni_match == 1);
 }
 GET(g_chain_ca_ok)
 {
-	if (S->chain.checked && S->chain.ca_checked)
-		num(v, S->chain.ca_ok);
+	if (S->chain->checked && S->chain->ca_checked)
+		num(v, S->chain->ca_ok);
 }
 GET(g_chain_ca_verdict)
 {
-	if (S->chain.checked && S->chain.ca_checked)
-		carr(v, S->chain.ca_verdict, sizeof S->chain.ca_verdict);
+	if (S->chain->checked && S->chain->ca_checked)
+		carr(v, S->chain->ca_verdict, sizeof S->chain->ca_verdict);
 }
 GET(g_chain_expected_match)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		num(v, S->chain.expected_match);
+	if (S->chain->checked && S->chain->expected_checked)
+		num(v, S->chain->expected_match);
 }
 GET(g_chain_expected_same_key)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		num(v, S->chain.expected_same_key);
+	if (S->chain->checked && S->chain->expected_checked)
+		num(v, S->chain->expected_same_key);
 }
 GET(g_chain_expected_file)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		cstr(v, S->chain.expected_path);
+	if (S->chain->checked && S->chain->expected_checked)
+		cstr(v, S->chain->expected_path);
 }
 
 /* Across connections (td_chain.h, td_sni_history): absent for the first
@@ -615,8 +615,8 @@ GET(g_chain_expected_file)
 #define HIST_GET(fn, stmt)                                                                   \
 	GET(fn)                                                                              \
 	{                                                                                    \
-		const struct td_sni_history *h = &S->chain.sni_history;                      \
-		if (S->chain.checked && h->known)                                            \
+		const struct td_sni_history *h = &S->chain->sni_history;                      \
+		if (S->chain->checked && h->known)                                            \
 			stmt;                                                                \
 	}
 HIST_GET(g_hist_changed, num(v, h->changed))

@@ -812,7 +812,7 @@ static json_t *j_ndpi(const struct td_classify_facts *n)
  * "days_left" (whole days from the capture to notAfter). */
 static void j_cert_checks(json_t *c, const struct td_session *s, size_t i, bool *ok)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *cert = s->certs[i];
 	json_t *a;
 	int64_t d;
@@ -890,7 +890,7 @@ static json_t *j_sni_history(const struct td_sni_history *h)
  * applies to some certificate, once. */
 static json_t *j_chain(const struct td_session *s)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN, any = 0;
 	struct jb b;
 	json_t *p;

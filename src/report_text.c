@@ -832,7 +832,7 @@ static long long days_from(int64_t at, int64_t t)
 /* The capture-time checks of certificate i (td_chain.h), in words. */
 static void cert_checks_line(const struct tx *t, const struct td_session *s, size_t i)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *c = s->certs[i];
 	unsigned k = f->checks[i];
 	char buf[512];
@@ -921,7 +921,7 @@ static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f
  * --cert (td_chain.h). */
 static void chain_lines(const struct tx *t, const struct td_session *s)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *top;
 	char hex[65];
 	bool first = true;

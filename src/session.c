@@ -12,12 +12,14 @@
  * does not compile, and one that casts it away faults. */
 static const struct td_client_hello zero_ch;
 static const struct td_server_hello zero_sh;
+static const struct td_chain_facts zero_chain;
 
 void td_session_init(struct td_session *s)
 {
 	memset(s, 0, sizeof *s);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
+	s->chain = &zero_chain;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -91,8 +93,11 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->ch);
 	if (s->sh != &zero_sh)
 		free((void *)(uintptr_t)s->sh);
+	if (s->chain != &zero_chain)
+		free((void *)(uintptr_t)s->chain);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
+	s->chain = &zero_chain;
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
@@ -102,6 +107,19 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 size_t td_session_bytes(const struct td_session *s)
 {
 	return s->heap_bytes;
+}
+
+/* A copy of a hello or the chain facts: the zero instance stays shared.
+ * NULL when out of memory. */
+static const void *dup_block(const void *p, const void *zero, size_t size)
+{
+	void *q;
+
+	if (p == zero)
+		return p;
+	if (!(q = malloc(size)))
+		return NULL;
+	return memcpy(q, p, size);
 }
 
 bool td_session_copy(struct td_session *dst, const struct td_session *src)
@@ -114,6 +132,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 #undef NULL_LIST
 	dst->ch = &zero_ch;
 	dst->sh = &zero_sh;
+	dst->chain = &zero_chain;
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -123,20 +142,10 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	}
 	SESSION_LISTS(DUP_LIST)
 #undef DUP_LIST
-	if (src->ch != &zero_ch) {
-		struct td_client_hello *ch = malloc(sizeof *ch);
-		if (!ch)
-			goto fail;
-		*ch = *src->ch;
-		dst->ch = ch;
-	}
-	if (src->sh != &zero_sh) {
-		struct td_server_hello *sh = malloc(sizeof *sh);
-		if (!sh)
-			goto fail;
-		*sh = *src->sh;
-		dst->sh = sh;
-	}
+	if (!(dst->ch = dup_block(src->ch, &zero_ch, sizeof zero_ch)) ||
+	    !(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
+	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)))
+		goto fail;
 	return true;
 fail:
 	td_session_clear(dst, NULL); /* borrowed certificates: nothing released */
@@ -181,6 +190,15 @@ struct td_server_hello *td_session_sh(struct td_session *s)
 	if (sh)
 		s->sh = sh;
 	return sh;
+}
+
+struct td_chain_facts *td_session_chain(struct td_session *s)
+{
+	struct td_chain_facts *f = writable(s, s->chain, &zero_chain, sizeof *f);
+
+	if (f)
+		s->chain = f;
+	return f;
 }
 
 /* The timeline and the alerts start small and double up to their caps:

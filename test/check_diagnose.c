@@ -348,16 +348,16 @@ START_TEST(test_completed_with_high_finding)
 	const struct td_cause *other = find(&d, "another-certificate-deployed");
 	ck_assert_ptr_nonnull(other);
 	int before = other->likelihood;
-	s.chain.checked = true;
-	s.chain.sni_history.known = s.chain.sni_history.changed = true;
-	s.chain.sni_history.earlier_connections = 4;
-	s.chain.sni_history.earlier.first_connection = 2;
-	s.chain.sni_history.earlier.first_frame = 17;
+	td_session_chain(&s)->checked = true;
+	td_session_chain(&s)->sni_history.known = td_session_chain(&s)->sni_history.changed = true;
+	td_session_chain(&s)->sni_history.earlier_connections = 4;
+	td_session_chain(&s)->sni_history.earlier.first_connection = 2;
+	td_session_chain(&s)->sni_history.earlier.first_frame = 17;
 	td_diagnose(&s, "x.pcap", &d);
 	other = find(&d, "another-certificate-deployed");
 	ck_assert_int_gt(other->likelihood, before);
 	ck_assert(mentions(other, "first in connection 2 at frame 17"));
-	memset(&s.chain, 0, sizeof s.chain);
+	memset(td_session_chain(&s), 0, sizeof *s.chain);
 
 	/* an expired leaf: not renewed ranks over the capture's clock */
 	leaf.not_after = s.first_ts.sec - 86400;
@@ -416,10 +416,10 @@ START_TEST(test_unknown_ca_broken_chain)
 	wrong.ext.has_basic_constraints = wrong.ext.is_ca = true;
 	s.certs[1] = &wrong;
 	s.n_certs = s.total_certs = 2;
-	s.chain.checked = true;
-	s.chain.broken = true;
-	s.chain.broken_at = 1;
-	s.chain.top = 0;
+	td_session_chain(&s)->checked = true;
+	td_session_chain(&s)->broken = true;
+	td_session_chain(&s)->broken_at = 1;
+	td_session_chain(&s)->top = 0;
 	add_alert(&s, TD_DIR_C2S, 48, TD_PHASE_AFTER_SERVER_FLIGHT);
 	finish(&s, TD_END_FIN, TD_DIR_C2S);
 	td_diagnose(&s, NULL, &d);
@@ -429,7 +429,7 @@ START_TEST(test_unknown_ca_broken_chain)
 	ck_assert_ptr_nonnull(u);
 	ck_assert(mentions(u, "the chain is broken at [1]"));
 	/* not broken: the row does not apply */
-	s.chain.broken = false;
+	td_session_chain(&s)->broken = false;
 	td_diagnose(&s, NULL, &d);
 	ck_assert_ptr_null(find(&d, "wrong-intermediate"));
 	td_session_clear(&s, NULL);

@@ -1221,7 +1221,8 @@ END_TEST
 /* Random bytes are no valid bool: make each bool field 0 or 1. */
 #define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
 
-static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh)
+static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh,
+		      struct td_chain_facts *chain)
 {
 	FIX_BOOL(s->syn_seen);
 	FIX_BOOL(s->midstream);
@@ -1247,22 +1248,22 @@ static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct t
 	FIX_BOOL(s->dec.failed);
 	for (unsigned i = 0; i < TD_MAX_EVENTS; i++)
 		FIX_BOOL(s->events[i].decrypted);
-	FIX_BOOL(s->chain.checked);
-	FIX_BOOL(s->chain.order_ok);
-	FIX_BOOL(s->chain.missing_intermediate);
-	FIX_BOOL(s->chain.root_sent);
-	FIX_BOOL(s->chain.self_signed_leaf);
-	FIX_BOOL(s->chain.leaf_is_ca);
-	FIX_BOOL(s->chain.ca_checked);
-	FIX_BOOL(s->chain.ca_ok);
-	FIX_BOOL(s->chain.expected_checked);
-	FIX_BOOL(s->chain.expected_match);
-	FIX_BOOL(s->chain.expected_same_key);
-	FIX_BOOL(s->chain.broken);
-	FIX_BOOL(s->chain.sni_history.known);
-	FIX_BOOL(s->chain.sni_history.changed);
-	FIX_BOOL(s->chain.sni_history.key_changed);
-	FIX_BOOL(s->chain.sni_history.at_least);
+	FIX_BOOL(chain->checked);
+	FIX_BOOL(chain->order_ok);
+	FIX_BOOL(chain->missing_intermediate);
+	FIX_BOOL(chain->root_sent);
+	FIX_BOOL(chain->self_signed_leaf);
+	FIX_BOOL(chain->leaf_is_ca);
+	FIX_BOOL(chain->ca_checked);
+	FIX_BOOL(chain->ca_ok);
+	FIX_BOOL(chain->expected_checked);
+	FIX_BOOL(chain->expected_match);
+	FIX_BOOL(chain->expected_same_key);
+	FIX_BOOL(chain->broken);
+	FIX_BOOL(chain->sni_history.known);
+	FIX_BOOL(chain->sni_history.changed);
+	FIX_BOOL(chain->sni_history.key_changed);
+	FIX_BOOL(chain->sni_history.at_least);
 	for (int i = 0; i < TD_MAX_ALERTS; i++) {
 		FIX_BOOL(s->alerts[i].encrypted);
 		FIX_BOOL(s->alerts[i].probable);
@@ -1292,6 +1293,7 @@ START_TEST(test_garbage_session)
 		uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
 		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
 		struct td_client_hello ch;
+		struct td_chain_facts chain;
 		struct td_server_hello sh;
 		/* JA4S reads sh.alpn_len bytes of sh.alpn unclamped
 		 * (fingerprint.c ja4_alpn: up to 255 of 64); the parser never
@@ -1331,17 +1333,18 @@ START_TEST(test_garbage_session)
 		s.new_tickets = lists.new_tickets;
 		s.ch = &lists.ch;
 		s.sh = &lists.sh;
+		s.chain = &lists.chain;
 		memset(no_certs, 0, sizeof no_certs);
 		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
 		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */
 		s.diagnosis = NULL;
-		s.chain.expected_path = NULL; /* borrowed from the configuration */
+		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
 		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
 		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
-		fix_bools(&s, &lists.ch, &lists.sh);
+		fix_bools(&s, &lists.ch, &lists.sh, &lists.chain);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);

@@ -119,11 +119,11 @@ static void baseline(struct td_session *s)
 	s->certs[1] = &ca;
 	s->n_certs = s->total_certs = 2;
 	s->cert_frame = 5;
-	s->chain.checked = true;
-	s->chain.at = T0;
-	s->chain.order_ok = true;
-	s->chain.top = 1;
-	s->chain.sni_match = 1;
+	td_session_chain(s)->checked = true;
+	td_session_chain(s)->at = T0;
+	td_session_chain(s)->order_ok = true;
+	td_session_chain(s)->top = 1;
+	td_session_chain(s)->sni_match = 1;
 
 	s->stage = TD_STAGE_APPLICATION_DATA;
 	s->outcome = TD_OUTCOME_COMPLETED;
@@ -642,12 +642,12 @@ MUT(m_key_near, {
 	s->cert_key_match[0] = "server.key";
 })
 MUT(m_cert, {
-	s->chain.expected_checked = true;
-	s->chain.expected_path = "expected.pem";
+	td_session_chain(s)->expected_checked = true;
+	td_session_chain(s)->expected_path = "expected.pem";
 })
 MUT(m_cert_near, {
-	s->chain.expected_checked = s->chain.expected_match = true;
-	s->chain.expected_path = "expected.pem";
+	td_session_chain(s)->expected_checked = td_session_chain(s)->expected_match = true;
+	td_session_chain(s)->expected_path = "expected.pem";
 })
 MUT(m_expired, leaf.not_after = T0 - 86400)
 MUT(m_expired_near, leaf.not_after = T0 + 86400 * 365)
@@ -655,39 +655,39 @@ MUT(m_nyv, leaf.not_before = T0 + 100)
 MUT(m_nyv_near, leaf.not_before = T0 - 100)
 MUT(m_expiring, leaf.not_after = T0 + 86400 * 10)
 MUT(m_expiring_near, leaf.not_after = T0 + 86400 * 40)
-MUT(m_sni, s->chain.sni_match = 0)
+MUT(m_sni, td_session_chain(s)->sni_match = 0)
 MUT(m_sni_near, {
-	s->chain.sni_match = -1;
+	td_session_chain(s)->sni_match = -1;
 	td_session_ch(s)->has_sni = false;
 	td_session_ch(s)->ext_flags &= ~(uint32_t)TD_EXT_SNI;
 })
-MUT(m_selfsigned, s->chain.self_signed_leaf = true)
+MUT(m_selfsigned, td_session_chain(s)->self_signed_leaf = true)
 MUT(m_selfsigned_near, {
 	ca.self_signed = true; /* a root sent along is not a self-signed leaf */
-	s->chain.root_sent = true;
+	td_session_chain(s)->root_sent = true;
 })
 MUT(m_untrusted, {
-	s->chain.ca_checked = true;
-	snprintf(s->chain.ca_verdict, sizeof s->chain.ca_verdict, "unable to get local issuer");
+	td_session_chain(s)->ca_checked = true;
+	snprintf(td_session_chain(s)->ca_verdict, sizeof s->chain->ca_verdict, "unable to get local issuer");
 })
-MUT(m_untrusted_near, s->chain.ca_checked = s->chain.ca_ok = true)
-MUT(m_order, s->chain.order_ok = false)
+MUT(m_untrusted_near, td_session_chain(s)->ca_checked = td_session_chain(s)->ca_ok = true)
+MUT(m_order, td_session_chain(s)->order_ok = false)
 MUT(m_order_near, { /* a broken chain is reported as broken, not out of order */
-	s->chain.duplicates = 1;
-	s->chain.order_ok = false;
-	s->chain.broken = true;
-	s->chain.broken_at = 1;
+	td_session_chain(s)->duplicates = 1;
+	td_session_chain(s)->order_ok = false;
+	td_session_chain(s)->broken = true;
+	td_session_chain(s)->broken_at = 1;
 })
 MUT(m_broken, {
-	s->chain.order_ok = false;
-	s->chain.broken = true;
-	s->chain.broken_at = 1;
+	td_session_chain(s)->order_ok = false;
+	td_session_chain(s)->broken = true;
+	td_session_chain(s)->broken_at = 1;
 })
-MUT(m_broken_near, s->chain.order_ok = false) /* out of order only */
+MUT(m_broken_near, td_session_chain(s)->order_ok = false) /* out of order only */
 /* What earlier connections with the SNI presented (td_sni_history). */
 static void history(struct td_session *s, bool changed, bool key_changed)
 {
-	struct td_sni_history *h = &s->chain.sni_history;
+	struct td_sni_history *h = &td_session_chain(s)->sni_history;
 
 	h->known = true;
 	h->changed = changed;
@@ -704,8 +704,8 @@ MUT(m_sni_changed, history(s, true, true))
 MUT(m_sni_changed_near, history(s, true, false)) /* same key: reissued */
 MUT(m_reissued, history(s, true, false))
 MUT(m_reissued_near, history(s, false, false))
-MUT(m_missing, s->chain.missing_intermediate = true)
-MUT(m_missing_near, s->chain.root_sent = true)
+MUT(m_missing, td_session_chain(s)->missing_intermediate = true)
+MUT(m_missing_near, td_session_chain(s)->root_sent = true)
 MUT(m_weak_rsa, leaf.key.bits = 1024)
 MUT(m_weak_rsa_near, leaf.key.bits = 2048)
 MUT(m_weak_ec, {
@@ -744,11 +744,11 @@ MUT(m_reneg_near, {
 })
 MUT(m_nosni, {
 	td_session_ch(s)->has_sni = false;
-	s->chain.sni_match = -1;
+	td_session_chain(s)->sni_match = -1;
 })
 MUT(m_nosni_near, {
 	td_session_ch(s)->seen = false; /* no ClientHello seen (mid-stream): nothing to say */
-	s->chain.sni_match = -1;
+	td_session_chain(s)->sni_match = -1;
 })
 MUT(m_overlap, s->tcp.overlaps_differ = 2)
 MUT(m_overlap_near, s->tcp.retransmissions[0] = 3)

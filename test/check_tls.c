@@ -225,6 +225,65 @@ static const struct td_cert *log_cert(void *user, const uint8_t *der, size_t len
 	return NULL; /* nothing kept: the session holds no reference */
 }
 
+/* ---- the session's lists, allocated on first use ------------------------- */
+
+/* A fresh session holds nothing; the timeline and the alerts grow to
+ * their caps (the true counts go on), the hellos become the session's own
+ * when written, td_session_bytes() counts every block, and a copy keeps
+ * its lists when the original is cleared. */
+START_TEST(test_session_lists)
+{
+	struct td_session s, c;
+	struct td_event ev = {.kind = TD_EV_HANDSHAKE, .count = 1};
+	size_t bytes;
+
+	td_session_init(&s);
+	ck_assert_uint_eq(td_session_bytes(&s), 0);
+	ck_assert_ptr_null(s.events);
+	ck_assert_ptr_null(s.alerts);
+	ck_assert(!s.ch->seen && !s.sh->seen && !s.chain->checked);
+	for (uint32_t i = 0; i < TD_MAX_EVENTS + 6; i++) {
+		ev.frame = 100 - i; /* each one earlier: put in front */
+		td_session_add_event(&s, &ev);
+	}
+	ck_assert_uint_eq(s.n_events, TD_MAX_EVENTS);
+	ck_assert_uint_eq(s.total_events, TD_MAX_EVENTS + 6);
+	for (unsigned i = 1; i < TD_MAX_EVENTS; i++)
+		ck_assert_uint_lt(s.events[i - 1].frame, s.events[i].frame);
+	ck_assert_uint_ge(td_session_bytes(&s), TD_MAX_EVENTS * sizeof(struct td_event));
+	for (uint8_t i = 0; i < TD_MAX_ALERTS + 3; i++) {
+		const struct td_alert *a = td_session_add_alert(&s, &(struct td_alert){.desc = i});
+		ck_assert(i < TD_MAX_ALERTS ? a && a->desc == i : a == NULL);
+	}
+	ck_assert_uint_eq(s.n_alerts, TD_MAX_ALERTS);
+	ck_assert_uint_eq(s.total_alerts, TD_MAX_ALERTS + 3);
+	bytes = td_session_bytes(&s);
+	struct td_client_hello *ch = td_session_ch(&s);
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_ptr_eq(td_session_ch(&s), ch);
+	ch->seen = true;
+	ck_assert(s.ch->seen && !s.sh->seen);
+	ck_assert_uint_ge(td_session_bytes(&s), bytes + sizeof *ch);
+	for (int i = 0; i < TD_MAX_TICKETS + 1; i++)
+		ck_assert(td_session_add_ticket(&s, (const uint8_t[32]){(uint8_t)i}, 7) ==
+			  (i < TD_MAX_TICKETS));
+	ck_assert_uint_eq(s.n_new_tickets, TD_MAX_TICKETS);
+
+	ck_assert(td_session_copy(&c, &s));
+	ck_assert_ptr_ne(c.events, s.events);
+	ck_assert_ptr_ne(c.ch, s.ch);
+	td_session_clear(&s, NULL);
+	ck_assert_uint_eq(td_session_bytes(&s), 0);
+	ck_assert(!s.ch->seen);
+	ck_assert_uint_eq(c.n_events, TD_MAX_EVENTS);
+	ck_assert_uint_eq(c.events[TD_MAX_EVENTS - 1].frame, 100);
+	ck_assert_uint_eq(c.alerts[TD_MAX_ALERTS - 1].desc, TD_MAX_ALERTS - 1);
+	ck_assert_uint_eq(c.new_tickets[TD_MAX_TICKETS - 1].sha256[0], TD_MAX_TICKETS - 1);
+	ck_assert(c.ch->seen);
+	td_session_clear(&c, NULL);
+}
+END_TEST
+
 /* ---- message parsers ---------------------------------------------------- */
 
 START_TEST(test_client_hello_fields)
@@ -1295,6 +1354,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_tls13_probable_alert);
 	tcase_add_test(st, test_midstream_resync);
 	tcase_add_test(st, test_gap_resync);
+	tcase_add_test(st, test_session_lists);
 	suite_add_tcase(s, st);
 	return s;
 }
