@@ -115,7 +115,7 @@ static void same_facts(const struct td_session *a, const struct td_session *b)
 	FUZZ_ASSERT(a->ch->sni.len == b->ch->sni.len &&
 		    memcmp(a->ch->sni.bytes, b->ch->sni.bytes, a->ch->sni.len) == 0);
 	FUZZ_ASSERT(a->sh->suite == b->sh->suite && a->version == b->version);
-	FUZZ_ASSERT(strcmp(a->ja3, b->ja3) == 0 && strcmp(a->ja3s, b->ja3s) == 0);
+	FUZZ_ASSERT(strcmp(a->ch->ja3, b->ch->ja3) == 0 && strcmp(a->sh->ja3s, b->sh->ja3s) == 0);
 	FUZZ_ASSERT(a->total_certs == b->total_certs && a->n_alerts == b->n_alerts &&
 		    a->total_alerts == b->total_alerts);
 	for (unsigned i = 0; i < a->n_alerts; i++)

@@ -132,6 +132,12 @@ struct td_client_hello {
 	bool has_psk_identity;
 	uint8_t psk_identity_sha256[32];
 	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
+	/* Fingerprints, set by the TLS parser (not by the hello parsers) */
+	char ja3[33];       /* MD5 hex of the JA3 string */
+	char ja4[48];
+	char ja3_retry[33]; /* of the second ClientHello (after a
+			     * HelloRetryRequest), "" when none */
+	char ja4_retry[48];
 };
 
 struct td_server_hello {
@@ -158,6 +164,9 @@ struct td_server_hello {
 	uint8_t downgrade;      /* RFC 8446 §4.1.3 sentinel: 0 none, 11 "TLS 1.1
 				 * or below", 12 "TLS 1.2" */
 	uint8_t malformed;
+	/* Fingerprints, set by the TLS parser */
+	char ja3s[33];          /* MD5 hex of the JA3S string */
+	char ja4s[48];
 };
 
 /* The point of the handshake an event happened at (RFC 5246 §7.3,
@@ -380,15 +389,10 @@ struct td_session {
 	uint16_t version; /* negotiated: supported_versions or legacy */
 	bool hrr_seen;    /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
 	uint32_t hrr_frame;
-	char ja3[33];     /* MD5 hex of the JA3 string, "" when no ClientHello */
-	char ja3s[33];    /* MD5 hex of the JA3S string, "" when no ServerHello */
-	char ja4[48];     /* JA4 of the ClientHello, "" when none */
-	char ja4s[48];    /* JA4S of the ServerHello, "" when none */
 	/* The second ClientHello, after a HelloRetryRequest (RFC 8446
-	 * §4.1.4): its frame and fingerprints; 0 / "" when none. */
+	 * §4.1.4): its frame, 0 when none (its fingerprints: ch->ja3_retry,
+	 * ch->ja4_retry). */
 	uint32_t ch2_frame;
-	char ja3_retry[33];
-	char ja4_retry[48];
 
 	/* Server certificate chain, in the order sent (references held). */
 	uint8_t n_certs;

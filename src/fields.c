@@ -521,8 +521,8 @@ GET(g_ch_reneg)
 		num(v, (S->ch->ext_flags &
 			(TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) != 0);
 }
-GET(g_ja3) { carr(v, S->ja3, sizeof S->ja3); }
-GET(g_ja4) { carr(v, S->ja4, sizeof S->ja4); }
+GET(g_ja3) { carr(v, S->ch->ja3, sizeof S->ch->ja3); }
+GET(g_ja4) { carr(v, S->ch->ja4, sizeof S->ch->ja4); }
 
 /* ---- ServerHello -------------------------------------------------------- */
 
@@ -537,8 +537,8 @@ GET(g_sh_alpn)
 	if (S->sh->seen && S->sh->has_alpn)
 		str(v, S->sh->alpn, MIN(S->sh->alpn_len, TD_ALPN_LEN));
 }
-GET(g_ja3s) { carr(v, S->ja3s, sizeof S->ja3s); }
-GET(g_ja4s) { carr(v, S->ja4s, sizeof S->ja4s); }
+GET(g_ja3s) { carr(v, S->sh->ja3s, sizeof S->sh->ja3s); }
+GET(g_ja4s) { carr(v, S->sh->ja4s, sizeof S->sh->ja4s); }
 GET(g_downgrade)
 {
 	if (S->sh->seen)

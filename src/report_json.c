@@ -399,21 +399,21 @@ static json_t *j_tls(const struct td_session *s)
 	{
 		char str[TD_JA4_RAW_MAX];
 
-		put(&b, "ja3", s->ja3[0] ? json_string(s->ja3) : json_null());
+		put(&b, "ja3", s->ch->ja3[0] ? json_string(s->ch->ja3) : json_null());
 		td_ja3_string(s->ch, str, sizeof str);
-		put(&b, "ja3_string", s->ja3[0] ? json_string(str) : json_null());
-		put(&b, "ja3s", s->ja3s[0] ? json_string(s->ja3s) : json_null());
+		put(&b, "ja3_string", s->ch->ja3[0] ? json_string(str) : json_null());
+		put(&b, "ja3s", s->sh->ja3s[0] ? json_string(s->sh->ja3s) : json_null());
 		td_ja3s_string(s->sh, str, sizeof str);
-		put(&b, "ja3s_string", s->ja3s[0] ? json_string(str) : json_null());
-		put(&b, "ja4", s->ja4[0] ? json_string(s->ja4) : json_null());
+		put(&b, "ja3s_string", s->sh->ja3s[0] ? json_string(str) : json_null());
+		put(&b, "ja4", s->ch->ja4[0] ? json_string(s->ch->ja4) : json_null());
 		td_ja4_raw(s->ch, str, sizeof str);
-		put(&b, "ja4_r", s->ja4[0] ? json_string(str) : json_null());
-		put(&b, "ja4s", s->ja4s[0] ? json_string(s->ja4s) : json_null());
+		put(&b, "ja4_r", s->ch->ja4[0] ? json_string(str) : json_null());
+		put(&b, "ja4s", s->sh->ja4s[0] ? json_string(s->sh->ja4s) : json_null());
 		td_ja4s_raw(s->sh, str, sizeof str);
-		put(&b, "ja4s_r", s->ja4s[0] ? json_string(str) : json_null());
+		put(&b, "ja4s_r", s->sh->ja4s[0] ? json_string(str) : json_null());
 		put(&b, "client_hello_retry",
 		    s->ch2_frame ? json_pack("{s:i,s:s,s:s}", "frame", (json_int_t)s->ch2_frame, "ja3",
-					     s->ja3_retry, "ja4", s->ja4_retry)
+					     s->ch->ja3_retry, "ja4", s->ch->ja4_retry)
 				 : json_null());
 	}
 	put(&b, "resumed", json_boolean(s->resumed));

@@ -586,13 +586,13 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		list16(t, "key shares", ch->key_shares, ch->n_key_shares, TD_MAX_KEY_SHARES,
 		       ch->n_key_shares, td_names_group);
 	ext_words(t, "features", ch->ext_flags);
-	if (s->ja3[0])
-		field(t, "JA3", "%s", s->ja3);
-	if (s->ja4[0])
-		field(t, "JA4", "%s", s->ja4);
+	if (s->ch->ja3[0])
+		field(t, "JA3", "%s", s->ch->ja3);
+	if (s->ch->ja4[0])
+		field(t, "JA4", "%s", s->ch->ja4);
 	if (s->ch2_frame)
 		field(t, "retry hello", "frame %u (after HelloRetryRequest): JA3 %s, JA4 %s",
-		      (unsigned)s->ch2_frame, s->ja3_retry, s->ja4_retry);
+		      (unsigned)s->ch2_frame, s->ch->ja3_retry, s->ch->ja4_retry);
 	if (ch->session_id_len || t->verbose > 0)
 		field(t, "session ID", "%u bytes", (unsigned)ch->session_id_len);
 	if (ch->malformed)
@@ -654,10 +654,10 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_EXTS, sh->total_exts,
 	       td_names_extension);
 	ext_words(t, "features", sh->ext_flags);
-	if (s->ja3s[0])
-		field(t, "JA3S", "%s", s->ja3s);
-	if (s->ja4s[0])
-		field(t, "JA4S", "%s", s->ja4s);
+	if (s->sh->ja3s[0])
+		field(t, "JA3S", "%s", s->sh->ja3s);
+	if (s->sh->ja4s[0])
+		field(t, "JA4S", "%s", s->sh->ja4s);
 	if (sh->malformed)
 		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
 }

@@ -659,32 +659,40 @@ static void note_client_spoke(struct td_tls *t, struct td_session *s, int dir)
 		t->server_flight_done = true;
 }
 
-static void hello_fingerprint(struct td_session *s, bool client)
+/* The fingerprints of a hello just parsed, kept in it. */
+static void client_fingerprint(struct td_client_hello *ch)
 {
 	char str[TD_JA3_MAX];
-	if (client) {
-		td_ja3_string(s->ch, str, sizeof str);
-		td_ja3_hash(str, s->ja3);
-		td_ja4(s->ch, s->ja4);
-	} else {
-		td_ja3s_string(s->sh, str, sizeof str);
-		td_ja3_hash(str, s->ja3s);
-		td_ja4s(s->sh, s->ja4s);
-	}
+
+	td_ja3_string(ch, str, sizeof str);
+	td_ja3_hash(str, ch->ja3);
+	td_ja4(ch, ch->ja4);
+}
+
+static void server_fingerprint(struct td_server_hello *sh)
+{
+	char str[TD_JA3_MAX];
+
+	td_ja3s_string(sh, str, sizeof str);
+	td_ja3_hash(str, sh->ja3s);
+	td_ja4s(sh, sh->ja4s);
 }
 
 static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t frame)
 {
-	struct td_client_hello ch2;
-	char str[TD_JA3_MAX];
+	struct td_client_hello ch2, *ch = td_session_ch(s);
 
+	if (!ch) {
+		s->anomalies[TD_DIR_C2S]++; /* out of memory */
+		return;
+	}
 	memset(&ch2, 0, sizeof ch2);
 	if (td_tls_parse_client_hello(r, &ch2) != TD_OK)
 		s->anomalies[TD_DIR_C2S]++;
 	s->ch2_frame = frame;
-	td_ja3_string(&ch2, str, sizeof str);
-	td_ja3_hash(str, s->ja3_retry);
-	td_ja4(&ch2, s->ja4_retry);
+	client_fingerprint(&ch2);
+	memcpy(ch->ja3_retry, ch2.ja3, sizeof ch->ja3_retry);
+	memcpy(ch->ja4_retry, ch2.ja4, sizeof ch->ja4_retry);
 }
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)
@@ -760,7 +768,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		ch->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
 		e = td_tls_parse_client_hello(&r, ch);
 		ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
-		hello_fingerprint(s, true);
+		client_fingerprint(ch);
 		raise_stage(s, TD_STAGE_CLIENT_HELLO);
 		break;
 	case HS_SERVER_HELLO:
@@ -781,7 +789,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		sh->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
 		e = td_tls_parse_server_hello(&r, sh);
 		sh->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
-		hello_fingerprint(s, false);
+		server_fingerprint(sh);
 		on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
@@ -1383,7 +1391,7 @@ static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const u
 	ch->record_version = 0x0002;
 	enum td_err e = td_tls_parse_sslv2_hello(&r, ch);
 	ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
-	hello_fingerprint(s, true);
+	client_fingerprint(ch);
 	raise_stage(s, TD_STAGE_CLIENT_HELLO);
 	add_event(s, TD_EV_HANDSHAKE, dir, HS_CLIENT_HELLO, d->rec_len, d->rec_frame, d->rec_ts);
 }

@@ -1342,8 +1342,8 @@ START_TEST(test_garbage_session)
 		s.diagnosis = NULL;
 		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
-		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
-		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
+		lists.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
+		lists.ch.ja3_retry[0] = lists.ch.ja4_retry[0] = '\0';
 		fix_bools(&s, &lists.ch, &lists.sh, &lists.chain);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);

@@ -935,7 +935,7 @@ START_TEST(test_split_invariance)
 	}
 	for (unsigned seed = 1; seed <= 200; seed++) {
 		run_conversation(&cv, 0, seed, &part);
-		ck_assert_str_eq(part.s.ja3, whole.s.ja3);
+		ck_assert_str_eq(part.s.ch->ja3, whole.s.ch->ja3);
 		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
