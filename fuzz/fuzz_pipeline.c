@@ -72,9 +72,11 @@ static void on_session(void *user, struct td_session *s)
 	static const struct td_report_opts text = {.json = false, .verbose = 1};
 	struct run *r = user;
 
-	td_chain_check(&s->chain, s, NULL);
-	td_consistency_add(r->consistency, s, &s->chain);
-	FUZZ_ASSERT(!s->chain.sni_history.known || s->chain.sni_history.earlier_connections > 0);
+	struct td_chain_facts *f = td_session_chain(s);
+	FUZZ_ASSERT(f != NULL);
+	td_chain_check(f, s, NULL);
+	td_consistency_add(r->consistency, s, f);
+	FUZZ_ASSERT(!s->chain->sni_history.known || s->chain->sni_history.earlier_connections > 0);
 	td_diagnose(s, "fuzz.pcap", &r->diag);
 	s->diagnosis = r->diag.n ? &r->diag : NULL;
 	r->sum.connections_tls++;

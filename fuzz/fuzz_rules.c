@@ -64,21 +64,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	eval_on(rs, &s);
 	/* a TLS 1.2 connection with a fatal alert, an SNI and offered suites */
 	s.is_tls = true;
-	s.ch.seen = s.sh.seen = true;
-	s.ch.has_sni = true;
-	s.ch.sni.len = 14;
-	memcpy(s.ch.sni.bytes, "server.example", 14);
-	s.ch.n_suites = s.ch.total_suites = 2;
-	s.ch.suites[0] = 0x0005;
-	s.ch.suites[1] = 0xc02f;
-	s.sh.legacy_version = 0x0303;
-	s.sh.suite = 0xc02f;
-	s.n_alerts = s.total_alerts = 1;
-	s.alerts[0].level = 2;
-	s.alerts[0].desc = 40;
-	s.alerts[0].frame = 7;
+	struct td_client_hello *ch = td_session_ch(&s);
+	struct td_server_hello *sh = td_session_sh(&s);
+	if (!ch || !sh) {
+		td_session_clear(&s, NULL);
+		td_rules_free(rs);
+		return 0;
+	}
+	ch->seen = sh->seen = true;
+	ch->has_sni = true;
+	ch->sni.len = 14;
+	memcpy(ch->sni.bytes, "server.example", 14);
+	ch->n_suites = ch->total_suites = 2;
+	ch->suites[0] = 0x0005;
+	ch->suites[1] = 0xc02f;
+	sh->legacy_version = 0x0303;
+	sh->suite = 0xc02f;
+	(void)td_session_add_alert(&s, &(struct td_alert){.level = 2, .desc = 40, .frame = 7});
 	s.outcome = TD_OUTCOME_FAILED;
 	eval_on(rs, &s);
+	td_session_clear(&s, NULL);
 	null = fopen("/dev/null", "w");
 	if (null) {
 		td_rules_list(null, rs);

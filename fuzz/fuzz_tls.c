@@ -109,13 +109,13 @@ static void feed_stream(struct td_tls *t, struct td_session *s,
 static void same_facts(const struct td_session *a, const struct td_session *b)
 {
 	FUZZ_ASSERT(a->is_tls == b->is_tls);
-	FUZZ_ASSERT(a->ch.seen == b->ch.seen && a->sh.seen == b->sh.seen);
-	FUZZ_ASSERT(a->ch.malformed == b->ch.malformed && a->sh.malformed == b->sh.malformed);
-	FUZZ_ASSERT(a->ch.n_suites == b->ch.n_suites && a->ch.n_exts == b->ch.n_exts);
-	FUZZ_ASSERT(a->ch.sni.len == b->ch.sni.len &&
-		    memcmp(a->ch.sni.bytes, b->ch.sni.bytes, a->ch.sni.len) == 0);
-	FUZZ_ASSERT(a->sh.suite == b->sh.suite && a->version == b->version);
-	FUZZ_ASSERT(strcmp(a->ja3, b->ja3) == 0 && strcmp(a->ja3s, b->ja3s) == 0);
+	FUZZ_ASSERT(a->ch->seen == b->ch->seen && a->sh->seen == b->sh->seen);
+	FUZZ_ASSERT(a->ch->malformed == b->ch->malformed && a->sh->malformed == b->sh->malformed);
+	FUZZ_ASSERT(a->ch->n_suites == b->ch->n_suites && a->ch->n_exts == b->ch->n_exts);
+	FUZZ_ASSERT(a->ch->sni.len == b->ch->sni.len &&
+		    memcmp(a->ch->sni.bytes, b->ch->sni.bytes, a->ch->sni.len) == 0);
+	FUZZ_ASSERT(a->sh->suite == b->sh->suite && a->version == b->version);
+	FUZZ_ASSERT(strcmp(a->ch->ja3, b->ch->ja3) == 0 && strcmp(a->sh->ja3s, b->sh->ja3s) == 0);
 	FUZZ_ASSERT(a->total_certs == b->total_certs && a->n_alerts == b->n_alerts &&
 		    a->total_alerts == b->total_alerts);
 	for (unsigned i = 0; i < a->n_alerts; i++)
@@ -178,6 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* pass 1: both directions interleaved in random pieces */
 	fuzz_rng_seed(&g, seed);
+	td_session_clear(&s1, NULL); /* the last input's lists */
 	td_session_init(&s1);
 	td_tls_init(&t, &lim);
 	t.secrets = decrypt ? &secrets : NULL;
@@ -204,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	td_tls_free(&t);
 
 	/* pass 2: the same streams, direction after direction, whole and split */
+	td_session_clear(&s1, NULL); /* the last input's lists */
 	td_session_init(&s1);
 	td_tls_init(&t, &lim);
 	t.secrets = decrypt ? &secrets : NULL;
@@ -211,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed_stream(&t, &s1, &sink, 1, s2c, s2c_len, NULL);
 	td_tls_close(&t, &s1);
 	td_tls_free(&t);
+	td_session_clear(&s2, NULL);
 	td_session_init(&s2);
 	td_tls_init(&t, &lim);
 	t.secrets = decrypt ? &secrets : NULL;
@@ -219,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	td_tls_close(&t, &s2);
 	td_tls_free(&t);
 	same_facts(&s1, &s2);
+	td_session_clear(&s1, NULL);
+	td_session_clear(&s2, NULL);
 	td_keylog_free(&kl);
 	return 0;
 }

@@ -9,16 +9,32 @@
  * Lists have fixed caps so a connection costs a known amount of memory;
  * each list keeps the true count beside the stored count, so a report can
  * say "128 of 301 shown".
+ *
+ * Memory: the struct is embedded in every open connection, so what most
+ * connections never use (alerts, CertificateRequest facts, tickets, the
+ * client's chain), what grows with the handshake (the timeline), the
+ * hellos (a TCP connection without TLS has none) and the chain facts
+ * (written once the connection ended) are blocks allocated on first use,
+ * sized to what is stored, through the td_session_add_*(),
+ * td_session_ch(), td_session_sh() and td_session_chain() functions
+ * below; td_session_bytes() says what they
+ * hold, td_session_clear() frees them. Readers index them as before
+ * (s->events[i], s->alerts[i], ...) for i below the stored count: a list
+ * with nothing stored may be NULL. A session is therefore not copied by
+ * value (two copies would share and both free the blocks):
+ * td_session_copy() makes an independent one.
  */
 #ifndef TD_SESSION_H
 #define TD_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "td_chain.h"
 #include "td_classify.h"
 #include "td_decode.h"
+#include "td_error.h"
 #include "td_time.h"
 
 struct td_cert; /* td_x509.h */
@@ -116,6 +132,12 @@ struct td_client_hello {
 	bool has_psk_identity;
 	uint8_t psk_identity_sha256[32];
 	uint8_t malformed; /* enum td_err of the parse, TD_OK when clean */
+	/* Fingerprints, set by the TLS parser (not by the hello parsers) */
+	char ja3[33];       /* MD5 hex of the JA3 string */
+	char ja4[48];
+	char ja3_retry[33]; /* of the second ClientHello (after a
+			     * HelloRetryRequest), "" when none */
+	char ja4_retry[48];
 };
 
 struct td_server_hello {
@@ -142,6 +164,9 @@ struct td_server_hello {
 	uint8_t downgrade;      /* RFC 8446 §4.1.3 sentinel: 0 none, 11 "TLS 1.1
 				 * or below", 12 "TLS 1.2" */
 	uint8_t malformed;
+	/* Fingerprints, set by the TLS parser */
+	char ja3s[33];          /* MD5 hex of the JA3S string */
+	char ja4s[48];
 };
 
 /* The point of the handshake an event happened at (RFC 5246 §7.3,
@@ -318,6 +343,12 @@ struct td_ocsp_facts {
 	int64_t revoked_at;   /* 0 unless revoked */
 };
 
+/* A NewSessionTicket, as its SHA-256 (a ticket can be kilobytes). */
+struct td_new_ticket {
+	uint8_t sha256[32];
+	uint32_t frame;
+};
+
 struct td_tcp_evidence {
 	uint32_t retransmissions[2];
 	uint32_t out_of_order[2];
@@ -350,20 +381,18 @@ struct td_session {
 	struct td_classify_facts ndpi; /* nDPI's verdict on the flow */
 	uint8_t starttls;        /* enum td_starttls_proto: plain text came first */
 	uint32_t starttls_frame; /* frame of the server's go-ahead */
-	struct td_client_hello ch;
-	struct td_server_hello sh;
+	/* The hellos: a shared read-only all-zero instance until the parser
+	 * writes one through td_session_ch() / td_session_sh() (a connection
+	 * without a hello holds neither); never NULL after td_session_init. */
+	const struct td_client_hello *ch;
+	const struct td_server_hello *sh;
 	uint16_t version; /* negotiated: supported_versions or legacy */
 	bool hrr_seen;    /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
 	uint32_t hrr_frame;
-	char ja3[33];     /* MD5 hex of the JA3 string, "" when no ClientHello */
-	char ja3s[33];    /* MD5 hex of the JA3S string, "" when no ServerHello */
-	char ja4[48];     /* JA4 of the ClientHello, "" when none */
-	char ja4s[48];    /* JA4S of the ServerHello, "" when none */
 	/* The second ClientHello, after a HelloRetryRequest (RFC 8446
-	 * §4.1.4): its frame and fingerprints; 0 / "" when none. */
+	 * §4.1.4): its frame, 0 when none (its fingerprints: ch->ja3_retry,
+	 * ch->ja4_retry). */
 	uint32_t ch2_frame;
-	char ja3_retry[33];
-	char ja4_retry[48];
 
 	/* Server certificate chain, in the order sent (references held). */
 	uint8_t n_certs;
@@ -378,8 +407,11 @@ struct td_session {
 	const char *cert_key_match[TD_MAX_CHAIN];
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
-	 * td_session_finish(); chain.checked is false until then. */
-	struct td_chain_facts chain;
+	 * td_session_finish() into td_session_chain(); chain->checked is
+	 * false until then. A shared read-only all-zero instance until
+	 * written (an open connection holds none), never NULL after
+	 * td_session_init. */
+	const struct td_chain_facts *chain;
 	bool client_cert_requested;
 	/* ServerKeyExchange (TLS <= 1.2, RFC 8422 §5.4 / RFC 5246 §7.4.3) */
 	uint16_t ske_group;    /* named curve, 0 when not ECDHE */
@@ -388,13 +420,14 @@ struct td_session {
 	/* CertificateRequest (RFC 5246 §7.4.4) */
 	uint16_t cr_n_cas;     /* distinguished names of acceptable CAs */
 	uint16_t cr_n_sigalgs; /* schemes on the wire; the first TD_MAX_SIGALGS kept */
-	uint16_t cr_sigalgs[TD_MAX_SIGALGS];
+	uint8_t cr_sigalgs_cap; /* entries allocated in cr_sigalgs */
+	uint16_t *cr_sigalgs;   /* the kept ones (allocated), NULL when none */
 	/* the first TD_MAX_CA_NAMES names as DER (RFC 5280 Name), printed by
 	 * the report through the x509 module; length 0: longer than
 	 * TD_CA_NAME_LEN, not kept */
 	uint8_t cr_n_ca_names;
 	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
-	uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+	uint8_t (*cr_ca_der)[TD_CA_NAME_LEN]; /* cr_n_ca_names rows (allocated) */
 	struct td_ocsp_facts ocsp; /* the stapled OCSP response, if any */
 	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
 	 * signature scheme, 0 when none was seen */
@@ -415,26 +448,32 @@ struct td_session {
 	uint64_t full_handshake_conn;  /* that connection's id, 0 when none */
 	uint32_t full_handshake_frame; /* its ServerHello or NewSessionTicket */
 	/* NewSessionTickets (TLS <= 1.2 in clear, TLS 1.3 once decrypted):
-	 * SHA-256 of each ticket and its frame, the first TD_MAX_TICKETS */
+	 * SHA-256 of each ticket and its frame, the first TD_MAX_TICKETS
+	 * (allocated: n_new_tickets entries) */
 	uint8_t n_new_tickets;
-	uint8_t new_ticket_sha256[TD_MAX_TICKETS][32];
-	uint32_t new_ticket_frame[TD_MAX_TICKETS];
+	struct td_new_ticket *new_tickets;
 	/* TLS <= 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746): a handshake
 	 * record after both Finished; by the client (ClientHello) or the
 	 * server (HelloRequest). 0 / -1 when none. */
 	uint32_t reneg_frame;
 	int8_t reneg_by;
-	/* The client's chain (TLS <= 1.2 in clear), references held. */
-	uint8_t n_client_certs;
+	/* The client's chain (TLS <= 1.2 in clear), references held;
+	 * allocated, client_certs_cap entries (at most TD_MAX_CHAIN). */
+	uint8_t n_client_certs, client_certs_cap;
 	uint16_t total_client_certs;
 	uint32_t client_cert_frame;
-	const struct td_cert *client_certs[TD_MAX_CHAIN];
+	const struct td_cert **client_certs;
 
-	uint8_t n_alerts, total_alerts;
-	struct td_alert alerts[TD_MAX_ALERTS];
+	/* allocated, grown up to TD_MAX_ALERTS (cap_alerts entries) */
+	uint8_t n_alerts, total_alerts, cap_alerts;
+	struct td_alert *alerts;
 
-	uint16_t n_events, total_events;
-	struct td_event events[TD_MAX_EVENTS];
+	/* allocated, grown up to TD_MAX_EVENTS (cap_events entries) */
+	uint16_t n_events, total_events, cap_events;
+	struct td_event *events;
+
+	/* bytes of the blocks above, allocator headers included */
+	uint32_t heap_bytes;
 
 	bool ccs_seen[2];
 	bool encrypted[2];          /* encryption started in this direction */
@@ -490,10 +529,47 @@ enum td_abort_how {
 
 /* Initialises s for a new connection. */
 void td_session_init(struct td_session *s);
-/* Releases certificate references; s can be initialised again after. */
+/* Releases certificate references (none when cache is NULL: a copy from
+ * td_session_copy() holds none) and frees the allocated lists; s can be
+ * initialised again after. */
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache);
+/* What the allocated lists hold, allocator headers included: the engine
+ * counts it in --max-memory. */
+size_t td_session_bytes(const struct td_session *s);
+/* dst becomes a copy of src with lists of its own; its certificate
+ * pointers are borrowed (no reference taken: valid while src's are). Free
+ * it with td_session_clear(dst, NULL). Returns false when out of memory
+ * (dst is then initialised and empty). */
+TD_MUST_CHECK bool td_session_copy(struct td_session *dst, const struct td_session *src);
+
+/* The hellos to write: allocated (zeroed) on the first call; NULL when
+ * out of memory. */
+struct td_client_hello *td_session_ch(struct td_session *s);
+struct td_server_hello *td_session_sh(struct td_session *s);
+/* The chain facts to write, the same way. */
+struct td_chain_facts *td_session_chain(struct td_session *s);
+
+/* Appending to the lists. Out of memory counts like a full list: the
+ * true count goes up, the entry is not stored. */
+
 /* Appends an event (coalescing application data runs); counts overflow. */
 void td_session_add_event(struct td_session *s, const struct td_event *ev);
+/* Appends an alert; counts overflow. Returns the stored copy, NULL when
+ * it was not stored. */
+struct td_alert *td_session_add_alert(struct td_session *s, const struct td_alert *a);
+/* Room for n kept CertificateRequest signature schemes (n at most
+ * TD_MAX_SIGALGS); false when out of memory. */
+TD_MUST_CHECK bool td_session_reserve_cr_sigalgs(struct td_session *s, uint16_t n);
+/* A new CertificateRequest CA name row (TD_CA_NAME_LEN bytes, zeroed),
+ * cr_n_ca_names counted; NULL when TD_MAX_CA_NAMES are stored or out of
+ * memory. */
+uint8_t *td_session_add_ca_name(struct td_session *s);
+/* Appends a NewSessionTicket's digest; false when TD_MAX_TICKETS are
+ * stored or out of memory. */
+bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint32_t frame);
+/* Room for one more client certificate (below TD_MAX_CHAIN); false when
+ * full or out of memory. */
+TD_MUST_CHECK bool td_session_reserve_client_cert(struct td_session *s);
 /* The alert that ended the handshake: the first fatal one in clear, or any
  * encrypted one sent before the handshake completed (its level is not
  * visible, and a peer that gives up sends exactly one). NULL when none. */

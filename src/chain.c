@@ -187,11 +187,11 @@ static void check_duplicates(struct td_chain_facts *f, const struct td_session *
 
 static void check_sni(struct td_chain_facts *f, const struct td_session *s)
 {
-	size_t len = s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN;
+	size_t len = s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN;
 
 	f->sni_match = -1;
-	if (s->ch.has_sni && cert_at(s, 0))
-		f->sni_match = (int8_t)td_x509_check_host(cert_at(s, 0), s->ch.sni.bytes, len);
+	if (s->ch->has_sni && cert_at(s, 0))
+		f->sni_match = (int8_t)td_x509_check_host(cert_at(s, 0), s->ch->sni.bytes, len);
 }
 
 static void check_ca(struct td_chain_facts *f, const struct td_session *s, unsigned n,
@@ -210,13 +210,13 @@ static void check_ca(struct td_chain_facts *f, const struct td_session *s, unsig
 static size_t closest_expected(const struct td_chain_config *cfg, const struct td_session *s)
 {
 	const struct td_cert *leaf = cert_at(s, 0);
-	size_t len = s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN;
+	size_t len = s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN;
 
 	for (size_t i = 0; i < cfg->n_expected; i++)
 		if (memcmp(cfg->expected[i]->key.spki_sha256, leaf->key.spki_sha256, 32) == 0)
 			return i;
-	for (size_t i = 0; s->ch.has_sni && i < cfg->n_expected; i++)
-		if (td_x509_check_host(cfg->expected[i], s->ch.sni.bytes, len) == 1)
+	for (size_t i = 0; s->ch->has_sni && i < cfg->n_expected; i++)
+		if (td_x509_check_host(cfg->expected[i], s->ch->sni.bytes, len) == 1)
 			return i;
 	return 0;
 }
@@ -491,9 +491,9 @@ void td_consistency_add(struct td_consistency *c, const struct td_session *s,
 
 	if (!c || !leaf)
 		return;
-	if (s->ch.has_sni)
-		add_key(c, TD_CONSIST_SNI, s->ch.sni.bytes,
-			s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN, s, leaf, facts);
+	if (s->ch->has_sni)
+		add_key(c, TD_CONSIST_SNI, s->ch->sni.bytes,
+			s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN, s, leaf, facts);
 	td_addr_str(&s->server, ip, sizeof ip);
 	n = snprintf(ep, sizeof ep, s->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
 		     (unsigned)s->server_port);

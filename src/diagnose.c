@@ -129,7 +129,7 @@ static const char *spki_hex(const struct ctx *c, char buf[65])
 /* RSA key exchange is what makes a key mismatch invisible until Finished. */
 static int ev_rsa_kx(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_cipher_info *ci = td_names_cipher(c->s->sh.suite);
+	const struct td_cipher_info *ci = td_names_cipher(c->s->sh->suite);
 	add(out, true,
 	    "%s uses RSA key exchange: the client encrypts the pre-master secret to the "
 	    "certificate's public key, and a server holding another key cannot tell",
@@ -410,7 +410,7 @@ static int ev_tcp_trouble(const struct ctx *c, struct td_cause *out)
  * gets them wrong fails at Finished. */
 static int ev_ems_etm(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_server_hello *sh = &c->s->sh;
+	const struct td_server_hello *sh = c->s->sh;
 	for (unsigned i = 0; i < sh->n_exts && i < TD_MAX_EXTS; i++) {
 		if (sh->exts[i] == 23 || sh->exts[i] == 22) {
 			add(out, true, "the server accepted %s, which changes the key derivation or MAC "
@@ -433,7 +433,7 @@ static const struct td_cert *chain_cert(const struct td_session *s, unsigned i)
 static int chain_facts_incomplete(const struct ctx *c, struct td_cause *out)
 {
 	const struct td_session *s = c->s;
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *top = chain_cert(s, f->top);
 	int move = 0;
 
@@ -472,12 +472,12 @@ static int chain_facts_incomplete(const struct ctx *c, struct td_cause *out)
  * is the intermediate from before a key rollover. */
 static bool has_broken_chain(const struct ctx *c)
 {
-	return c->s->chain.checked && c->s->chain.broken;
+	return c->s->chain->checked && c->s->chain->broken;
 }
 
 static int ev_broken_chain(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_chain_facts *f = &c->s->chain;
+	const struct td_chain_facts *f = c->s->chain;
 	const struct td_cert *wrong = chain_cert(c->s, f->broken_at);
 	const struct td_cert *top = chain_cert(c->s, f->top);
 
@@ -502,14 +502,14 @@ static int ev_not_broken(const struct ctx *c, struct td_cause *out)
 		return 0;
 	add(out, false, "the chain is broken at [%u]: the client cannot reach any CA through it, "
 			"trusted or not",
-	    (unsigned)c->s->chain.broken_at);
+	    (unsigned)c->s->chain->broken_at);
 	return -20;
 }
 
 /* --ca: the chain against the trust anchors given, at the capture's time. */
 static int ev_ca_verdict(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_chain_facts *f = &c->s->chain;
+	const struct td_chain_facts *f = c->s->chain;
 
 	if (!f->ca_checked)
 		return 0;
@@ -526,12 +526,12 @@ static int ev_ca_verdict(const struct ctx *c, struct td_cause *out)
 /* --cert: the leaf is not the certificate the server should send. */
 static bool has_unexpected_cert(const struct ctx *c)
 {
-	return c->s->chain.expected_checked && !c->s->chain.expected_match;
+	return c->s->chain->expected_checked && !c->s->chain->expected_match;
 }
 
 static int ev_expected_cert(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_chain_facts *f = &c->s->chain;
+	const struct td_chain_facts *f = c->s->chain;
 	char sent[65], want[65];
 
 	if (!c->leaf)
@@ -551,12 +551,12 @@ static int ev_expected_cert(const struct ctx *c, struct td_cause *out)
 
 static bool has_sni_mismatch(const struct ctx *c)
 {
-	return c->s->chain.checked && c->s->chain.sni_match == 0;
+	return c->s->chain->checked && c->s->chain->sni_match == 0;
 }
 
 static int ev_sni_mismatch(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 
 	add(out, true, "the leaf certificate \"%s\" is not valid for the server name \"%.*s\" "
 		       "the client asked for (X509_check_host rules)",
@@ -569,7 +569,7 @@ static int ev_sni_mismatch(const struct ctx *c, struct td_cause *out)
 
 static bool has_weak_cert(const struct ctx *c)
 {
-	const struct td_chain_facts *f = &c->s->chain;
+	const struct td_chain_facts *f = c->s->chain;
 
 	for (unsigned i = 0; f->checked && i < c->s->n_certs && i < TD_MAX_CHAIN; i++)
 		if (f->checks[i] & WEAK_CHECKS)
@@ -583,7 +583,7 @@ static int ev_weak_cert(const struct ctx *c, struct td_cause *out)
 
 	for (unsigned i = 0; i < s->n_certs && i < TD_MAX_CHAIN; i++) {
 		const struct td_cert *ct = chain_cert(s, i);
-		unsigned k = s->chain.checks[i] & WEAK_CHECKS;
+		unsigned k = s->chain->checks[i] & WEAK_CHECKS;
 
 		if (!ct || !k)
 			continue;
@@ -598,7 +598,7 @@ static int ev_weak_cert(const struct ctx *c, struct td_cause *out)
 static int ev_chain_incomplete(const struct ctx *c, struct td_cause *out)
 {
 	const struct td_session *s = c->s;
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	if (!c->leaf)
 		return 0;
 	if (f->checked)
@@ -649,11 +649,11 @@ static int validity_problems(const struct ctx *c, struct td_cause *out, bool rep
 		if (!ct)
 			continue;
 		/* the chain stage's checks when it ran (same capture time) */
-		bool expired = s->chain.checked && i < TD_MAX_CHAIN
-				       ? (s->chain.checks[i] & TD_CHK_EXPIRED) != 0
+		bool expired = s->chain->checked && i < TD_MAX_CHAIN
+				       ? (s->chain->checks[i] & TD_CHK_EXPIRED) != 0
 				       : ct->not_after < s->first_ts.sec;
-		bool early = s->chain.checked && i < TD_MAX_CHAIN
-				     ? (s->chain.checks[i] & TD_CHK_NOT_YET_VALID) != 0
+		bool early = s->chain->checked && i < TD_MAX_CHAIN
+				     ? (s->chain->checks[i] & TD_CHK_NOT_YET_VALID) != 0
 				     : ct->not_before > s->first_ts.sec;
 		if (expired) {
 			utc_date(ct->not_after, when, sizeof when);
@@ -696,7 +696,7 @@ static int ev_not_expired(const struct ctx *c, struct td_cause *out)
 
 static int ev_offered(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	if (!ch->seen)
 		return 0;
 	add(out, true, "the client offered %u cipher suites, %u groups and %u signature schemes "
@@ -707,7 +707,7 @@ static int ev_offered(const struct ctx *c, struct td_cause *out)
 
 static int ev_versions(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	char a[48], b[48];
 	if (!ch->seen)
 		return 0;
@@ -724,7 +724,7 @@ static int ev_versions(const struct ctx *c, struct td_cause *out)
 
 static int ev_sni(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_client_hello *ch = &c->s->ch;
+	const struct td_client_hello *ch = c->s->ch;
 	if (!ch->has_sni) {
 		add(out, false, "the client sent no server name");
 		return -30;
@@ -806,10 +806,10 @@ static const char *connect_arg(const struct td_session *s, char *buf, size_t n)
 	char ip[64];
 
 	td_addr_str(&s->server, ip, sizeof ip);
-	if (s->ch.has_sni)
+	if (s->ch->has_sni)
 		snprintf(buf, n, "%s:%u -servername %.*s", ip, (unsigned)s->server_port,
-			 (int)(s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN),
-			 s->ch.sni.bytes);
+			 (int)(s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN),
+			 s->ch->sni.bytes);
 	else
 		snprintf(buf, n, "%s:%u", ip, (unsigned)s->server_port);
 	return buf;
@@ -844,7 +844,7 @@ static void next_expected(const struct ctx *c, char *buf, size_t n)
 		 "</dev/null | openssl x509 -noout -fingerprint -sha256, compare with %s, and check "
 		 "which certificate file the server loads (and whether it was reloaded).",
 		 to,
-		 c->s->chain.expected_path ? c->s->chain.expected_path : "the expected file");
+		 c->s->chain->expected_path ? c->s->chain->expected_path : "the expected file");
 }
 
 static void next_dates(const struct ctx *c, char *buf, size_t n)
@@ -918,7 +918,7 @@ static int ev_client_went_on(const struct ctx *c, struct td_cause *out)
 /* The earlier connections of the same SNI (td_sni_history). */
 static int ev_sni_history(const struct ctx *c, struct td_cause *out)
 {
-	const struct td_sni_history *h = &c->s->chain.sni_history;
+	const struct td_sni_history *h = &c->s->chain->sni_history;
 	char hex[65];
 
 	if (!h->known)
@@ -1356,7 +1356,7 @@ static unsigned kx_class(const struct td_session *s)
 
 	if (td_session_is_tls13(s))
 		return KX_TLS13;
-	ci = td_names_cipher(s->sh.suite);
+	ci = td_names_cipher(s->sh->suite);
 	if (!ci)
 		return KX_OTHER;
 	if (strcmp(ci->kx, "RSA") == 0)

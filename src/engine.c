@@ -28,10 +28,13 @@ struct conn {
 	bool sid_offered;   /* its session ID went into the engine's resumables */
 	uint8_t tickets_offered; /* as many of its NewSessionTickets */
 	bool ovpn;          /* the TLS is in an OpenVPN control channel */
-	union {
+	/* the plain-text protocol before STARTTLS, or the OpenVPN framing:
+	 * allocated when the first bytes show one (most connections start
+	 * with TLS and never need it) */
+	union lead_in {
 		struct td_starttls st;
 		struct td_ovpn ov;
-	};
+	} *lead;
 	struct td_classify_flow *cf; /* nDPI's state until its verdict */
 	/* --save-evidence: the frames kept (ev.first, in frame order), the
 	 * last one, and what they cost (TD_ENGINE_FRAME_BYTES each) */
@@ -163,15 +166,18 @@ static void look_at_content(struct conn *c, int dir, const uint8_t *p, size_t n)
 	if (starts_like_tls(p, n))
 		return;
 	if (td_ovpn_detect(dir, p, n)) {
-		td_ovpn_init(&c->ov);
+		/* out of memory: parsed as TLS, which it is not (desync) */
+		if (!(c->lead = calloc(1, sizeof *c->lead)))
+			return;
+		td_ovpn_init(&c->lead->ov);
 		c->ovpn = true;
 		c->s.encap |= TD_ENCAP_OPENVPN;
 		return;
 	}
 	proto = td_starttls_detect(dir, p, n);
-	if (proto == TD_STARTTLS_NONE)
+	if (proto == TD_STARTTLS_NONE || !(c->lead = calloc(1, sizeof *c->lead)))
 		return;
-	td_starttls_init(&c->st, proto);
+	td_starttls_init(&c->lead->st, proto);
 	c->plain = true;
 	c->s.starttls = (uint8_t)proto;
 }
@@ -208,16 +214,16 @@ static void offer_resumables(struct td_engine *e, struct conn *c)
 	const struct td_session *s = &c->s;
 	uint8_t digest[TD_SHA256_LEN];
 
-	if (s->resumed || !s->sh.seen || s->sh.hello_retry_request || !s->total_certs)
+	if (s->resumed || !s->sh->seen || s->sh->hello_retry_request || !s->total_certs)
 		return;
-	if (!c->sid_offered && s->sh.session_id_len && !td_session_is_tls13(s)) {
-		td_sha256(s->sh.session_id, s->sh.session_id_len, digest);
-		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh.frame);
+	if (!c->sid_offered && s->sh->session_id_len && !td_session_is_tls13(s)) {
+		td_sha256(s->sh->session_id, s->sh->session_id_len, digest);
+		add_resumable(e, RESUME_KEY_SESSION_ID, digest, s->id, s->sh->frame);
 		c->sid_offered = true;
 	}
 	for (; c->tickets_offered < s->n_new_tickets; c->tickets_offered++)
-		add_resumable(e, RESUME_KEY_TICKET, s->new_ticket_sha256[c->tickets_offered], s->id,
-			      s->new_ticket_frame[c->tickets_offered]);
+		add_resumable(e, RESUME_KEY_TICKET, s->new_tickets[c->tickets_offered].sha256, s->id,
+			      s->new_tickets[c->tickets_offered].frame);
 }
 
 static const struct resumable *find_resumable(const struct td_engine *e, int kind,
@@ -245,12 +251,12 @@ static void find_full_handshake(const struct td_engine *e, struct td_session *s)
 	s->full_handshake_in_capture = -1;
 	if (!s->resumed)
 		return;
-	if (s->resumption == TD_RESUME_PSK && s->ch.has_psk_identity)
-		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.psk_identity_sha256);
+	if (s->resumption == TD_RESUME_PSK && s->ch->has_psk_identity)
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch->psk_identity_sha256);
 	if (s->resumption == TD_RESUME_TICKET)
-		r = find_resumable(e, RESUME_KEY_TICKET, s->ch.ticket_sha256);
-	if (!r && s->resumption != TD_RESUME_PSK && s->ch.session_id_len) {
-		td_sha256(s->ch.session_id, s->ch.session_id_len, digest);
+		r = find_resumable(e, RESUME_KEY_TICKET, s->ch->ticket_sha256);
+	if (!r && s->resumption != TD_RESUME_PSK && s->ch->session_id_len) {
+		td_sha256(s->ch->session_id, s->ch->session_id_len, digest);
 		r = find_resumable(e, RESUME_KEY_SESSION_ID, digest);
 	}
 	if (r) {
@@ -273,16 +279,17 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 	if (c->ovpn) {
 		e->cur_frame = frame;
 		e->cur_ts = ts;
-		td_ovpn_feed(&c->ov, dir, p, n, ovpn_tls, e);
+		td_ovpn_feed(&c->lead->ov, dir, p, n, ovpn_tls, e);
 		return;
 	}
-	if (c->plain && !c->st.d[dir].tls) {
-		size_t k = td_starttls_feed(&c->st, dir, p, n, frame);
+	if (c->plain && !c->lead->st.d[dir].tls) {
+		struct td_starttls *st = &c->lead->st;
+		size_t k = td_starttls_feed(st, dir, p, n, frame);
 		/* the command may name another protocol than the greeting
 		 * suggested (FTP's "AUTH TLS" after a 220 like SMTP's) */
-		c->s.starttls = c->st.proto;
-		if (c->st.state == TD_STARTTLS_UPGRADED)
-			c->s.starttls_frame = c->st.upgrade_frame;
+		c->s.starttls = st->proto;
+		if (st->state == TD_STARTTLS_UPGRADED)
+			c->s.starttls_frame = st->upgrade_frame;
 		p += k;
 		n -= k;
 		if (n == 0)
@@ -546,13 +553,16 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	td_reasm_free(&c->rd[0]);
 	td_reasm_free(&c->rd[1]);
 	evidence_free(c);
+	free(c->lead);
 	free(c);
 	e->cur = NULL;
 }
 
 /* What a connection holds: its struct (session facts, parser and
- * reassembly state inline), the reassembler's held segments, the TLS
- * parser's buffers, nDPI's flow state, the frames kept as evidence; each
+ * reassembly state inline), the session's lists (td_session_bytes), the
+ * STARTTLS or OpenVPN lead-in state, the
+ * reassembler's held segments, the TLS parser's buffers, nDPI's flow
+ * state, the frames kept as evidence; each
  * block with an allocator header. Charged to its flow after every packet
  * (td_flow_charge). */
 static size_t conn_bytes(const struct conn *c)
@@ -560,6 +570,9 @@ static size_t conn_bytes(const struct conn *c)
 	size_t n = sizeof *c + 16 + c->ev_bytes;
 
 	n += td_reasm_bytes(&c->rd[0]) + td_reasm_bytes(&c->rd[1]);
+	n += td_session_bytes(&c->s);
+	if (c->lead)
+		n += sizeof *c->lead + 16;
 	n += td_tls_bytes(&c->tls);
 	if (c->cf)
 		n += td_classify_flow_bytes();

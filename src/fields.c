@@ -291,14 +291,14 @@ static const struct td_alert *cur_alert(const struct rf_ctx *c)
 
 static const struct td_cipher_info *chosen_suite(const struct rf_ctx *c)
 {
-	return S->sh.seen ? td_names_cipher(S->sh.suite) : NULL;
+	return S->sh->seen ? td_names_cipher(S->sh->suite) : NULL;
 }
 
 /* The capture's time for a certificate's dates: what the chain checks
  * used, else the connection's first packet. */
 static int64_t capture_time(const struct td_session *s)
 {
-	return s->chain.checked ? s->chain.at : s->first_ts.sec;
+	return s->chain->checked ? s->chain->at : s->first_ts.sec;
 }
 
 static void suite_name(struct rf_value *v, uint16_t id)
@@ -319,8 +319,8 @@ GET(g_server_ip) { cstr(v, td_addr_str(&S->server, v->buf, sizeof v->buf)); }
 GET(g_server_port) { num(v, S->server_port); }
 GET(g_sni)
 {
-	if (S->ch.seen && S->ch.has_sni)
-		str(v, S->ch.sni.bytes, MIN(S->ch.sni.len, TD_SNI_LEN));
+	if (S->ch->seen && S->ch->has_sni)
+		str(v, S->ch->sni.bytes, MIN(S->ch->sni.len, TD_SNI_LEN));
 }
 GET(g_midstream) { num(v, S->midstream); }
 /* [decrypt]: absent when no secrets were given (status off) */
@@ -401,14 +401,14 @@ GET(g_last_frame) { num(v, S->last_frame); }
 GET(g_version)
 {
 	uint16_t ver = td_session_version(S);
-	if (S->sh.seen && ver)
+	if (S->sh->seen && ver)
 		num(v, ver);
 }
 GET(g_completed) { num(v, td_session_handshake_complete(S)); }
 GET(g_cipher)
 {
-	if (S->sh.seen)
-		suite_name(v, S->sh.suite);
+	if (S->sh->seen)
+		suite_name(v, S->sh->suite);
 }
 GET(g_kx)
 {
@@ -466,93 +466,93 @@ GET(g_dhe_bits)
 
 /* ---- ClientHello -------------------------------------------------------- */
 
-GET(g_ch_seen) { num(v, S->ch.seen); }
+GET(g_ch_seen) { num(v, S->ch->seen); }
 GET(g_ch_frame)
 {
-	if (S->ch.seen)
-		num(v, S->ch.frame);
+	if (S->ch->seen)
+		num(v, S->ch->frame);
 }
 GET(g_ch_version)
 {
-	if (S->ch.seen)
-		num(v, S->ch.legacy_version);
+	if (S->ch->seen)
+		num(v, S->ch->legacy_version);
 }
 GET(g_ch_versions)
 {
-	if (S->ch.seen)
-		num(v, MIN(S->ch.n_versions, TD_MAX_VERSIONS));
+	if (S->ch->seen)
+		num(v, MIN(S->ch->n_versions, TD_MAX_VERSIONS));
 }
-ELEM(e_ch_versions) { num(v, S->ch.versions[i]); }
+ELEM(e_ch_versions) { num(v, S->ch->versions[i]); }
 GET(g_ch_has_sni)
 {
-	if (S->ch.seen)
-		num(v, S->ch.has_sni);
+	if (S->ch->seen)
+		num(v, S->ch->has_sni);
 }
 GET(g_ch_alpn)
 {
-	if (S->ch.seen)
-		num(v, MIN(S->ch.alpn.n, TD_MAX_ALPN));
+	if (S->ch->seen)
+		num(v, MIN(S->ch->alpn.n, TD_MAX_ALPN));
 }
-ELEM(e_ch_alpn) { str(v, S->ch.alpn.name[i], MIN(S->ch.alpn.len[i], TD_ALPN_LEN)); }
+ELEM(e_ch_alpn) { str(v, S->ch->alpn.name[i], MIN(S->ch->alpn.len[i], TD_ALPN_LEN)); }
 GET(g_ch_suites)
 {
-	if (S->ch.seen)
-		num(v, MIN(S->ch.n_suites, TD_MAX_SUITES));
+	if (S->ch->seen)
+		num(v, MIN(S->ch->n_suites, TD_MAX_SUITES));
 }
-ELEM(e_ch_suites) { suite_name(v, S->ch.suites[i]); }
+ELEM(e_ch_suites) { suite_name(v, S->ch->suites[i]); }
 GET(g_ch_groups)
 {
-	if (S->ch.seen)
-		num(v, MIN(S->ch.n_groups, TD_MAX_GROUPS));
+	if (S->ch->seen)
+		num(v, MIN(S->ch->n_groups, TD_MAX_GROUPS));
 }
 ELEM(e_ch_groups)
 {
 	char b[TD_NAMES_FMT_LEN];
-	fmt(v, "%s", td_names_fmt16(b, sizeof b, td_names_group, S->ch.groups[i]));
+	fmt(v, "%s", td_names_fmt16(b, sizeof b, td_names_group, S->ch->groups[i]));
 }
 GET(g_ch_fallback)
 {
-	if (S->ch.seen)
-		num(v, (S->ch.ext_flags & TD_EXT_SCSV_FALLBACK) != 0);
+	if (S->ch->seen)
+		num(v, (S->ch->ext_flags & TD_EXT_SCSV_FALLBACK) != 0);
 }
 GET(g_ch_reneg)
 {
-	if (S->ch.seen)
-		num(v, (S->ch.ext_flags &
+	if (S->ch->seen)
+		num(v, (S->ch->ext_flags &
 			(TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) != 0);
 }
-GET(g_ja3) { carr(v, S->ja3, sizeof S->ja3); }
-GET(g_ja4) { carr(v, S->ja4, sizeof S->ja4); }
+GET(g_ja3) { carr(v, S->ch->ja3, sizeof S->ch->ja3); }
+GET(g_ja4) { carr(v, S->ch->ja4, sizeof S->ch->ja4); }
 
 /* ---- ServerHello -------------------------------------------------------- */
 
-GET(g_sh_seen) { num(v, S->sh.seen); }
+GET(g_sh_seen) { num(v, S->sh->seen); }
 GET(g_sh_frame)
 {
-	if (S->sh.seen)
-		num(v, S->sh.frame);
+	if (S->sh->seen)
+		num(v, S->sh->frame);
 }
 GET(g_sh_alpn)
 {
-	if (S->sh.seen && S->sh.has_alpn)
-		str(v, S->sh.alpn, MIN(S->sh.alpn_len, TD_ALPN_LEN));
+	if (S->sh->seen && S->sh->has_alpn)
+		str(v, S->sh->alpn, MIN(S->sh->alpn_len, TD_ALPN_LEN));
 }
-GET(g_ja3s) { carr(v, S->ja3s, sizeof S->ja3s); }
-GET(g_ja4s) { carr(v, S->ja4s, sizeof S->ja4s); }
+GET(g_ja3s) { carr(v, S->sh->ja3s, sizeof S->sh->ja3s); }
+GET(g_ja4s) { carr(v, S->sh->ja4s, sizeof S->sh->ja4s); }
 GET(g_downgrade)
 {
-	if (S->sh.seen)
-		num(v, S->sh.downgrade);
+	if (S->sh->seen)
+		num(v, S->sh->downgrade);
 }
 GET(g_sh_reneg)
 {
-	if (S->sh.seen)
-		num(v, (S->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO) != 0);
+	if (S->sh->seen)
+		num(v, (S->sh->ext_flags & TD_EXT_RENEGOTIATION_INFO) != 0);
 }
 GET(g_sh_ems)
 {
-	if (S->sh.seen)
-		num(v, (S->sh.ext_flags & TD_EXT_EMS) != 0);
+	if (S->sh->seen)
+		num(v, (S->sh->ext_flags & TD_EXT_EMS) != 0);
 }
 
 /* ---- certificates and chain --------------------------------------------- */
@@ -564,50 +564,50 @@ GET(g_keys_given) { num(v, S->keys_given); }
 #define CHAIN_GET(fn, expr)                                                                  \
 	GET(fn)                                                                              \
 	{                                                                                    \
-		if (S->chain.checked)                                                        \
+		if (S->chain->checked)                                                        \
 			num(v, (expr));                                                      \
 	}
-CHAIN_GET(g_chain_order_ok, S->chain.order_ok)
-CHAIN_GET(g_chain_missing, S->chain.missing_intermediate)
-CHAIN_GET(g_chain_broken, S->chain.broken)
+CHAIN_GET(g_chain_order_ok, S->chain->order_ok)
+CHAIN_GET(g_chain_missing, S->chain->missing_intermediate)
+CHAIN_GET(g_chain_broken, S->chain->broken)
 GET(g_chain_broken_at)
 {
-	if (S->chain.checked && S->chain.broken)
-		num(v, S->chain.broken_at);
+	if (S->chain->checked && S->chain->broken)
+		num(v, S->chain->broken_at);
 }
-CHAIN_GET(g_chain_root_sent, S->chain.root_sent)
-CHAIN_GET(g_chain_duplicates, S->chain.duplicates)
-CHAIN_GET(g_chain_self_signed_leaf, S->chain.self_signed_leaf)
-CHAIN_GET(g_chain_leaf_is_ca, S->chain.leaf_is_ca)
+CHAIN_GET(g_chain_root_sent, S->chain->root_sent)
+CHAIN_GET(g_chain_duplicates, S->chain->duplicates)
+CHAIN_GET(g_chain_self_signed_leaf, S->chain->self_signed_leaf)
+CHAIN_GET(g_chain_leaf_is_ca, S->chain->leaf_is_ca)
 GET(g_chain_sni_match)
 {
-	if (S->chain.checked && S->chain.sni_match >= 0)
-		num(v, S->chain.sni_match == 1);
+	if (S->chain->checked && S->chain->sni_match >= 0)
+		num(v, S->chain->sni_match == 1);
 }
 GET(g_chain_ca_ok)
 {
-	if (S->chain.checked && S->chain.ca_checked)
-		num(v, S->chain.ca_ok);
+	if (S->chain->checked && S->chain->ca_checked)
+		num(v, S->chain->ca_ok);
 }
 GET(g_chain_ca_verdict)
 {
-	if (S->chain.checked && S->chain.ca_checked)
-		carr(v, S->chain.ca_verdict, sizeof S->chain.ca_verdict);
+	if (S->chain->checked && S->chain->ca_checked)
+		carr(v, S->chain->ca_verdict, sizeof S->chain->ca_verdict);
 }
 GET(g_chain_expected_match)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		num(v, S->chain.expected_match);
+	if (S->chain->checked && S->chain->expected_checked)
+		num(v, S->chain->expected_match);
 }
 GET(g_chain_expected_same_key)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		num(v, S->chain.expected_same_key);
+	if (S->chain->checked && S->chain->expected_checked)
+		num(v, S->chain->expected_same_key);
 }
 GET(g_chain_expected_file)
 {
-	if (S->chain.checked && S->chain.expected_checked)
-		cstr(v, S->chain.expected_path);
+	if (S->chain->checked && S->chain->expected_checked)
+		cstr(v, S->chain->expected_path);
 }
 
 /* Across connections (td_chain.h, td_sni_history): absent for the first
@@ -615,8 +615,8 @@ GET(g_chain_expected_file)
 #define HIST_GET(fn, stmt)                                                                   \
 	GET(fn)                                                                              \
 	{                                                                                    \
-		const struct td_sni_history *h = &S->chain.sni_history;                      \
-		if (S->chain.checked && h->known)                                            \
+		const struct td_sni_history *h = &S->chain->sni_history;                      \
+		if (S->chain->checked && h->known)                                            \
 			stmt;                                                                \
 	}
 HIST_GET(g_hist_changed, num(v, h->changed))
@@ -761,20 +761,20 @@ GET(g_alert_meaning)
 static const struct td_cipher_info *cur_suite(const struct rf_ctx *c)
 {
 	unsigned i = c->idx[RF_SUITE];
-	return i < MIN(S->ch.n_suites, TD_MAX_SUITES) ? td_names_cipher(S->ch.suites[i]) : NULL;
+	return i < MIN(S->ch->n_suites, TD_MAX_SUITES) ? td_names_cipher(S->ch->suites[i]) : NULL;
 }
 
 GET(g_suite_name)
 {
 	unsigned i = c->idx[RF_SUITE];
-	if (i < MIN(S->ch.n_suites, TD_MAX_SUITES))
-		suite_name(v, S->ch.suites[i]);
+	if (i < MIN(S->ch->n_suites, TD_MAX_SUITES))
+		suite_name(v, S->ch->suites[i]);
 }
 GET(g_suite_value)
 {
 	unsigned i = c->idx[RF_SUITE];
-	if (i < MIN(S->ch.n_suites, TD_MAX_SUITES))
-		num(v, S->ch.suites[i]);
+	if (i < MIN(S->ch->n_suites, TD_MAX_SUITES))
+		num(v, S->ch->suites[i]);
 }
 #define SUITE_GET(fn, member)                                                                \
 	GET(fn)                                                                              \
@@ -1063,13 +1063,13 @@ static uint32_t alert_frame(const struct td_session *s, size_t i)
 
 static size_t suite_count(const struct td_session *s)
 {
-	return s->ch.seen ? MIN(s->ch.n_suites, TD_MAX_SUITES) : 0;
+	return s->ch->seen ? MIN(s->ch->n_suites, TD_MAX_SUITES) : 0;
 }
 
 static uint32_t suite_frame(const struct td_session *s, size_t i)
 {
 	(void)i;
-	return s->ch.frame;
+	return s->ch->frame;
 }
 
 static uint32_t risk_frame(const struct td_session *s, size_t i)

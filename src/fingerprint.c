@@ -129,6 +129,13 @@ static bool alnum(uint8_t c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/* A hello's ALPN length, at most what its array holds (the parser never
+ * stores more; a session filled otherwise must not make this read past). */
+static size_t alpn_kept(size_t len)
+{
+	return len < TD_ALPN_LEN ? len : TD_ALPN_LEN;
+}
+
 /* First and last character of the ALPN value; "99" when either is not
  * alphanumeric; "00" without ALPN. */
 static void ja4_alpn(const uint8_t *v, size_t n, char out[3])
@@ -220,7 +227,8 @@ static void ja4_parts(const struct td_client_hello *ch, struct ja4_parts *p)
 	size_t ne_all = filtered(ch->exts, ch->n_exts, TD_MAX_EXTS, NULL, 0, exts);
 	size_t ne = filtered(ch->exts, ch->n_exts, TD_MAX_EXTS, sni_alpn, 2, exts);
 	size_t ng = filtered(ch->sigalgs, ch->n_sigalgs, TD_MAX_SIGALGS, NULL, 0, sigs);
-	ja4_alpn(ch->alpn.n ? ch->alpn.name[0] : NULL, ch->alpn.n ? ch->alpn.len[0] : 0, alpn);
+	ja4_alpn(ch->alpn.n ? ch->alpn.name[0] : NULL, ch->alpn.n ? alpn_kept(ch->alpn.len[0]) : 0,
+		 alpn);
 	snprintf(p->a, sizeof p->a, "t%s%c%02u%02u%s", ja4_version(top), ch->has_sni ? 'd' : 'i',
 		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(ne_all > 99 ? 99 : ne_all), alpn);
 	qsort(suites, ns, sizeof suites[0], cmp_u16);
@@ -264,7 +272,7 @@ static void ja4s_parts(const struct td_server_hello *sh, char a[16], char b[8], 
 	struct out_buf o = {c, n, 0};
 	size_t ne = filtered(sh->exts, sh->n_exts, TD_MAX_EXTS, NULL, 0, exts);
 
-	ja4_alpn(sh->has_alpn ? sh->alpn : NULL, sh->has_alpn ? sh->alpn_len : 0, alpn);
+	ja4_alpn(sh->has_alpn ? sh->alpn : NULL, sh->has_alpn ? alpn_kept(sh->alpn_len) : 0, alpn);
 	snprintf(a, 16, "t%s%02u%s",
 		 ja4_version(sh->selected_version ? sh->selected_version : sh->legacy_version),
 		 (unsigned)(ne > 99 ? 99 : ne), alpn);

@@ -1315,8 +1315,12 @@ static void match_keys(struct run *r, struct td_session *s)
  * recorded for the later ones and the consistency summary. */
 static void check_chain(struct run *r, struct td_session *s)
 {
-	td_chain_check(&s->chain, s, &r->chain_cfg);
-	td_consistency_add(r->consistency, s, &s->chain);
+	struct td_chain_facts *f = td_session_chain(s);
+
+	if (!f)
+		return; /* out of memory: the report says the chain was not checked */
+	td_chain_check(f, s, &r->chain_cfg);
+	td_consistency_add(r->consistency, s, f);
 }
 
 /* --ca and --cert, loaded once the certificate cache exists. */

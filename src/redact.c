@@ -313,9 +313,9 @@ enum td_err td_redact_session(struct td_redact *r, const struct td_session *s)
 
 	if (err == TD_OK)
 		err = td_redact_add_ip(r, &s->server);
-	if (err == TD_OK && s->ch.has_sni)
-		err = td_redact_add_host(r, (const char *)s->ch.sni.bytes,
-					 s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+	if (err == TD_OK && s->ch->has_sni)
+		err = td_redact_add_host(r, (const char *)s->ch->sni.bytes,
+					 s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 	if (err == TD_OK)
 		err = add_chain(r, s->certs, s->n_certs);
 	if (err == TD_OK)

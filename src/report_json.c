@@ -383,14 +383,14 @@ static json_t *j_tls(const struct td_session *s)
 
 	if (!b.o)
 		return NULL;
-	if (s->sh.seen) {
+	if (s->sh->seen) {
 		uint16_t v = td_session_version(s);
 
-		ci = td_names_cipher(s->sh.suite);
+		ci = td_names_cipher(s->sh->suite);
 		put(&b, "version", j_version(v));
 		put(&b, "version_code", json_integer(v));
-		put(&b, "cipher_suite", j_name16(td_names_cipher_name, s->sh.suite));
-		put(&b, "cipher_suite_code", json_integer(s->sh.suite));
+		put(&b, "cipher_suite", j_name16(td_names_cipher_name, s->sh->suite));
+		put(&b, "cipher_suite_code", json_integer(s->sh->suite));
 	} else {
 		put(&b, "version", json_null());
 		put(&b, "version_code", json_null());
@@ -398,26 +398,26 @@ static json_t *j_tls(const struct td_session *s)
 		put(&b, "cipher_suite_code", json_null());
 	}
 	put(&b, "key_exchange", j_str_or_null(ci ? ci->kx : NULL));
-	put(&b, "client_hello", j_client_hello(&s->ch));
-	put(&b, "server_hello", j_server_hello(&s->sh));
+	put(&b, "client_hello", j_client_hello(s->ch));
+	put(&b, "server_hello", j_server_hello(s->sh));
 	{
 		char str[TD_JA4_RAW_MAX];
 
-		put(&b, "ja3", s->ja3[0] ? json_string(s->ja3) : json_null());
-		td_ja3_string(&s->ch, str, sizeof str);
-		put(&b, "ja3_string", s->ja3[0] ? json_string(str) : json_null());
-		put(&b, "ja3s", s->ja3s[0] ? json_string(s->ja3s) : json_null());
-		td_ja3s_string(&s->sh, str, sizeof str);
-		put(&b, "ja3s_string", s->ja3s[0] ? json_string(str) : json_null());
-		put(&b, "ja4", s->ja4[0] ? json_string(s->ja4) : json_null());
-		td_ja4_raw(&s->ch, str, sizeof str);
-		put(&b, "ja4_r", s->ja4[0] ? json_string(str) : json_null());
-		put(&b, "ja4s", s->ja4s[0] ? json_string(s->ja4s) : json_null());
-		td_ja4s_raw(&s->sh, str, sizeof str);
-		put(&b, "ja4s_r", s->ja4s[0] ? json_string(str) : json_null());
+		put(&b, "ja3", s->ch->ja3[0] ? json_string(s->ch->ja3) : json_null());
+		td_ja3_string(s->ch, str, sizeof str);
+		put(&b, "ja3_string", s->ch->ja3[0] ? json_string(str) : json_null());
+		put(&b, "ja3s", s->sh->ja3s[0] ? json_string(s->sh->ja3s) : json_null());
+		td_ja3s_string(s->sh, str, sizeof str);
+		put(&b, "ja3s_string", s->sh->ja3s[0] ? json_string(str) : json_null());
+		put(&b, "ja4", s->ch->ja4[0] ? json_string(s->ch->ja4) : json_null());
+		td_ja4_raw(s->ch, str, sizeof str);
+		put(&b, "ja4_r", s->ch->ja4[0] ? json_string(str) : json_null());
+		put(&b, "ja4s", s->sh->ja4s[0] ? json_string(s->sh->ja4s) : json_null());
+		td_ja4s_raw(s->sh, str, sizeof str);
+		put(&b, "ja4s_r", s->sh->ja4s[0] ? json_string(str) : json_null());
 		put(&b, "client_hello_retry",
 		    s->ch2_frame ? json_pack("{s:i,s:s,s:s}", "frame", (json_int_t)s->ch2_frame, "ja3",
-					     s->ja3_retry, "ja4", s->ja4_retry)
+					     s->ch->ja3_retry, "ja4", s->ch->ja4_retry)
 				 : json_null());
 	}
 	put(&b, "resumed", json_boolean(s->resumed));
@@ -816,7 +816,7 @@ static json_t *j_ndpi(const struct td_classify_facts *n)
  * "days_left" (whole days from the capture to notAfter). */
 static void j_cert_checks(json_t *c, const struct td_session *s, size_t i, bool *ok)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *cert = s->certs[i];
 	json_t *a;
 	int64_t d;
@@ -894,7 +894,7 @@ static json_t *j_sni_history(const struct td_sni_history *h)
  * applies to some certificate, once. */
 static json_t *j_chain(const struct td_session *s)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN, any = 0;
 	struct jb b;
 	json_t *p;

@@ -211,8 +211,8 @@ static void md_shell_sni(FILE *out, const struct td_session *s)
 	char esc[TD_SNI_LEN * 4 + 1];
 	bool plain = true;
 
-	td_report_escape_term(esc, sizeof esc, s->ch.sni.bytes,
-			      s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+	td_report_escape_term(esc, sizeof esc, s->ch->sni.bytes,
+			      s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 	for (const char *c = esc; *c; c++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_*",
 			    *c))
@@ -240,7 +240,7 @@ static void md_commands(FILE *out, const struct td_session *s, const char *step)
 {
 	static const char *const starts[] = { "openssl ", "tlsdiag " };
 	static const char *const stops[] = { ", ", "; ", " and ", " with ", "  (", ". " };
-	size_t sni_len = s->ch.has_sni ? (s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN)
+	size_t sni_len = s->ch->has_sni ? (s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN)
 				       : 0;
 	char work[TD_NEXT_STEP_LEN + 1], *buf = NULL;
 	size_t w = 0, blen = 0;
@@ -250,8 +250,8 @@ static void md_commands(FILE *out, const struct td_session *s, const char *step)
 	/* The SNI becomes one mark byte, so nothing inside it starts or ends
 	 * a command. */
 	for (size_t i = 0; step[i] && w < sizeof work - 1;) {
-		if (sni_len && strncmp(step + i, (const char *)s->ch.sni.bytes, sni_len) == 0 &&
-		    memchr(s->ch.sni.bytes, 0, sni_len) == NULL) {
+		if (sni_len && strncmp(step + i, (const char *)s->ch->sni.bytes, sni_len) == 0 &&
+		    memchr(s->ch->sni.bytes, 0, sni_len) == NULL) {
 			work[w++] = SNI_MARK;
 			i += sni_len;
 		} else {
@@ -370,9 +370,9 @@ static void md_diagnosis(FILE *out, const struct td_session *s)
 
 static void md_sni(FILE *out, const struct td_session *s)
 {
-	if (s->ch.seen && s->ch.has_sni)
-		td_md_put_text(out, s->ch.sni.bytes,
-			       s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+	if (s->ch->seen && s->ch->has_sni)
+		td_md_put_text(out, s->ch->sni.bytes,
+			       s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 	else
 		fputs("(none)", out);
 }
@@ -411,7 +411,7 @@ static void md_row(FILE *out, const struct td_session *s)
 	fputs(" | ", out);
 	md_sni(out, s);
 	fputs(" | ", out);
-	if (s->sh.seen) {
+	if (s->sh->seen) {
 		td_names_fmt16(ver, sizeof ver, td_names_version, td_session_version(s));
 		md_text(out, ver);
 	} else {

@@ -303,16 +303,16 @@ static void header(const struct tx *t, const struct td_session *s)
 	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
 	tx_printf(t, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
 		off(t));
-	if (s->sh.seen) {
+	if (s->sh->seen) {
 		version_name(td_session_version(s), name);
 		tx_printf(t, "  %s", name);
-		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh.suite);
+		td_names_fmt16(name, sizeof name, td_names_cipher_name, s->sh->suite);
 		tx_printf(t, "  %s", name);
 	}
-	if (s->ch.seen && s->ch.has_sni) {
+	if (s->ch->seen && s->ch->has_sni) {
 		tx_puts(t, "  SNI ");
-		tx_term(t, s->ch.sni.bytes,
-				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+		tx_term(t, s->ch->sni.bytes,
+				   s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 	}
 	upper(oc, sizeof oc, td_outcome_name(s->outcome));
 	tx_printf(t, "  %s%s%s", on(t, outcome_color(s->outcome)), oc, off(t));
@@ -507,12 +507,12 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 {
 	char g[TD_NAMES_FMT_LEN], sig[TD_NAMES_FMT_LEN];
 
-	if (!s->sh.seen)
+	if (!s->sh->seen)
 		return;
 	section(t, "Key exchange");
-	if (s->sh.key_share)
+	if (s->sh->key_share)
 		field(t, "key share", "%s",
-		      td_names_fmt16(g, sizeof g, td_names_group, s->sh.key_share));
+		      td_names_fmt16(g, sizeof g, td_names_group, s->sh->key_share));
 	if (s->ske_group || s->ske_dh_bits) {
 		if (s->ske_group)
 			td_names_fmt16(g, sizeof g, td_names_group, s->ske_group);
@@ -553,14 +553,14 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		      (unsigned long)s->reneg_frame,
 		      td_session_reneg_secure(s) ? "secure, RFC 5746"
 						 : "INSECURE: no renegotiation_info on both sides");
-	if (s->sh.downgrade)
+	if (s->sh->downgrade)
 		field(t, "downgrade", "the server's random says it negotiated down from TLS 1.3 (%s)",
-		      s->sh.downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
+		      s->sh->downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
 }
 
 static void sec_client_hello(const struct tx *t, const struct td_session *s)
 {
-	const struct td_client_hello *ch = &s->ch;
+	const struct td_client_hello *ch = s->ch;
 	char v1[TD_NAMES_FMT_LEN], v2[TD_NAMES_FMT_LEN], lbl[32];
 	struct wrap w;
 	size_t n;
@@ -613,13 +613,13 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		list16(t, "key shares", ch->key_shares, ch->n_key_shares, TD_MAX_KEY_SHARES,
 		       ch->n_key_shares, td_names_group);
 	ext_words(t, "features", ch->ext_flags);
-	if (s->ja3[0])
-		field(t, "JA3", "%s", s->ja3);
-	if (s->ja4[0])
-		field(t, "JA4", "%s", s->ja4);
+	if (s->ch->ja3[0])
+		field(t, "JA3", "%s", s->ch->ja3);
+	if (s->ch->ja4[0])
+		field(t, "JA4", "%s", s->ch->ja4);
 	if (s->ch2_frame)
 		field(t, "retry hello", "frame %u (after HelloRetryRequest): JA3 %s, JA4 %s",
-		      (unsigned)s->ch2_frame, s->ja3_retry, s->ja4_retry);
+		      (unsigned)s->ch2_frame, s->ch->ja3_retry, s->ch->ja4_retry);
 	if (ch->session_id_len || t->verbose > 0)
 		field(t, "session ID", "%u bytes", (unsigned)ch->session_id_len);
 	if (ch->malformed)
@@ -638,7 +638,7 @@ static bool has_ext(const struct td_server_hello *sh, uint16_t ext)
 
 static void sec_server_hello(const struct tx *t, const struct td_session *s)
 {
-	const struct td_server_hello *sh = &s->sh;
+	const struct td_server_hello *sh = s->sh;
 	const struct td_cipher_info *ci;
 	char v[TD_NAMES_FMT_LEN], lv[TD_NAMES_FMT_LEN], name[TD_NAMES_FMT_LEN];
 
@@ -681,10 +681,10 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_EXTS, sh->total_exts,
 	       td_names_extension);
 	ext_words(t, "features", sh->ext_flags);
-	if (s->ja3s[0])
-		field(t, "JA3S", "%s", s->ja3s);
-	if (s->ja4s[0])
-		field(t, "JA4S", "%s", s->ja4s);
+	if (s->sh->ja3s[0])
+		field(t, "JA3S", "%s", s->sh->ja3s);
+	if (s->sh->ja4s[0])
+		field(t, "JA4S", "%s", s->sh->ja4s);
 	if (sh->malformed)
 		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
 }
@@ -859,7 +859,7 @@ static long long days_from(int64_t at, int64_t t)
 /* The capture-time checks of certificate i (td_chain.h), in words. */
 static void cert_checks_line(const struct tx *t, const struct td_session *s, size_t i)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *c = s->certs[i];
 	unsigned k = f->checks[i];
 	char buf[512];
@@ -948,7 +948,7 @@ static void sni_history_lines(const struct tx *t, const struct td_chain_facts *f
  * --cert (td_chain.h). */
 static void chain_lines(const struct tx *t, const struct td_session *s)
 {
-	const struct td_chain_facts *f = &s->chain;
+	const struct td_chain_facts *f = s->chain;
 	const struct td_cert *top;
 	char hex[65];
 	bool first = true;
@@ -1002,8 +1002,8 @@ static void chain_lines(const struct tx *t, const struct td_session *s)
 	}
 	if (f->sni_match >= 0) {
 		label(t, "SNI check");
-		tx_term(t, s->ch.sni.bytes,
-				   s->ch.sni.len < TD_SNI_LEN ? s->ch.sni.len : TD_SNI_LEN);
+		tx_term(t, s->ch->sni.bytes,
+				   s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN);
 		if (f->sni_match)
 			tx_puts(t, ": the leaf is valid for this name\n");
 		else
@@ -1074,7 +1074,7 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 {
 	size_t n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
 
-	if (!s->sh.seen && n == 0)
+	if (!s->sh->seen && n == 0)
 		return;
 	if (s->cert_frame)
 		section(t, "Certificates (frame %lu%s)", (unsigned long)s->cert_frame,
@@ -1091,8 +1091,8 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		else if (s->total_certs)
 			tx_printf(t, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
 				(unsigned)s->total_certs);
-		else if (s->sh.seen && (td_session_is_tls13(s) ? has_ext(&s->sh, 41)
-							      : s->sh.session_id_echoed))
+		else if (s->sh->seen && (td_session_is_tls13(s) ? has_ext(s->sh, 41)
+							      : s->sh->session_id_echoed))
 			tx_printf(t, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
 		else
 			tx_printf(t, "%*sno Certificate message seen\n", FIELD_INDENT, "");

@@ -1,15 +1,25 @@
 /* session.c - the session facts: life cycle, timeline, outcome. */
 #include "td_session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "td_x509.h"
 
 #define TLS13 0x0304
 
+/* What a session without a hello reads: const, so a write through it
+ * does not compile, and one that casts it away faults. */
+static const struct td_client_hello zero_ch;
+static const struct td_server_hello zero_sh;
+static const struct td_chain_facts zero_chain;
+
 void td_session_init(struct td_session *s)
 {
 	memset(s, 0, sizeof *s);
+	s->ch = &zero_ch;
+	s->sh = &zero_sh;
+	s->chain = &zero_chain;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -49,27 +59,247 @@ const char *td_ocsp_cert_status_name(enum td_ocsp_cert_status st)
 
 bool td_session_reneg_secure(const struct td_session *s)
 {
-	return (s->ch.ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&
-	       (s->sh.ext_flags & TD_EXT_RENEGOTIATION_INFO);
+	return (s->ch->ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)) &&
+	       (s->sh->ext_flags & TD_EXT_RENEGOTIATION_INFO);
 }
+
+/* The allocator's header per block, as the flow table counts it
+ * (glibc: 8 bytes, sizes rounded up to 16): a slight over-estimate. */
+#define MALLOC_OVERHEAD 16
+
+/* The lists allocated on first use, one place for clear and copy. */
+#define SESSION_LISTS(X)                                                                   \
+	X(events, s->cap_events)                                                           \
+	X(alerts, s->cap_alerts)                                                           \
+	X(cr_sigalgs, s->cr_sigalgs_cap)                                                   \
+	X(cr_ca_der, s->cr_n_ca_names)                                                     \
+	X(new_tickets, s->n_new_tickets)                                                   \
+	X(client_certs, s->client_certs_cap)
 
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 {
-	for (unsigned i = 0; i < s->n_certs; i++)
+	for (unsigned i = 0; cache && i < s->n_certs; i++)
 		td_x509_cert_release(cache, s->certs[i]);
 	s->n_certs = 0;
-	for (unsigned i = 0; i < s->n_client_certs; i++)
+	for (unsigned i = 0; cache && i < s->n_client_certs; i++)
 		td_x509_cert_release(cache, s->client_certs[i]);
 	s->n_client_certs = 0;
+#define FREE_LIST(name, count)                                                             \
+	free(s->name);                                                                     \
+	s->name = NULL;
+	SESSION_LISTS(FREE_LIST)
+#undef FREE_LIST
+	if (s->ch != &zero_ch)
+		free((void *)(uintptr_t)s->ch);
+	if (s->sh != &zero_sh)
+		free((void *)(uintptr_t)s->sh);
+	if (s->chain != &zero_chain)
+		free((void *)(uintptr_t)s->chain);
+	s->ch = &zero_ch;
+	s->sh = &zero_sh;
+	s->chain = &zero_chain;
+	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
+	s->n_events = s->n_alerts = 0;
+	s->cr_n_ca_names = s->n_new_tickets = 0;
+	s->heap_bytes = 0;
+}
+
+size_t td_session_bytes(const struct td_session *s)
+{
+	return s->heap_bytes;
+}
+
+/* A copy of a hello or the chain facts: the zero instance stays shared.
+ * NULL when out of memory. */
+static const void *dup_block(const void *p, const void *zero, size_t size)
+{
+	void *q;
+
+	if (p == zero)
+		return p;
+	if (!(q = malloc(size)))
+		return NULL;
+	return memcpy(q, p, size);
+}
+
+bool td_session_copy(struct td_session *dst, const struct td_session *src)
+{
+	const struct td_session *s = src;
+
+	*dst = *src;
+#define NULL_LIST(name, count) dst->name = NULL;
+	SESSION_LISTS(NULL_LIST)
+#undef NULL_LIST
+	dst->ch = &zero_ch;
+	dst->sh = &zero_sh;
+	dst->chain = &zero_chain;
+#define DUP_LIST(name, count)                                                              \
+	if (src->name && (count)) {                                                        \
+		size_t n = (size_t)(count) * sizeof *src->name;                            \
+		if (!(dst->name = malloc(n)))                                              \
+			goto fail;                                                         \
+		memcpy(dst->name, src->name, n);                                           \
+	}
+	SESSION_LISTS(DUP_LIST)
+#undef DUP_LIST
+	if (!(dst->ch = dup_block(src->ch, &zero_ch, sizeof zero_ch)) ||
+	    !(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
+	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)))
+		goto fail;
+	return true;
+fail:
+	td_session_clear(dst, NULL); /* borrowed certificates: nothing released */
+	td_session_init(dst);
+	return false;
+}
+
+/* Grows the block p of have elements of elem bytes to want (more than
+ * have), counting the difference in s->heap_bytes. Returns the block, or
+ * NULL when out of memory (p unchanged). New elements are zeroed. */
+static void *grow(struct td_session *s, void *p, size_t elem, size_t have, size_t want)
+{
+	unsigned char *q = realloc(p, want * elem);
+
+	if (!q)
+		return NULL;
+	memset(q + have * elem, 0, (want - have) * elem);
+	s->heap_bytes += (uint32_t)((want - have) * elem + (have ? 0 : MALLOC_OVERHEAD));
+	return q;
+}
+
+/* A hello to write: the shared zero instance gives way to a block of
+ * the session's own (zeroed); NULL when out of memory. */
+static void *writable(struct td_session *s, const void *cur, const void *zero, size_t size)
+{
+	return cur != zero ? (void *)(uintptr_t)cur : grow(s, NULL, size, 0, 1);
+}
+
+struct td_client_hello *td_session_ch(struct td_session *s)
+{
+	struct td_client_hello *ch = writable(s, s->ch, &zero_ch, sizeof *ch);
+
+	if (ch)
+		s->ch = ch;
+	return ch;
+}
+
+struct td_server_hello *td_session_sh(struct td_session *s)
+{
+	struct td_server_hello *sh = writable(s, s->sh, &zero_sh, sizeof *sh);
+
+	if (sh)
+		s->sh = sh;
+	return sh;
+}
+
+struct td_chain_facts *td_session_chain(struct td_session *s)
+{
+	struct td_chain_facts *f = writable(s, s->chain, &zero_chain, sizeof *f);
+
+	if (f)
+		s->chain = f;
+	return f;
+}
+
+/* The timeline and the alerts start small and double up to their caps:
+ * a full TLS 1.2 handshake has about 15 events, a failed one one alert. */
+#define EVENTS_FIRST 8
+#define ALERTS_FIRST 2
+
+static unsigned next_cap(unsigned cap, unsigned first, unsigned max)
+{
+	if (cap == 0)
+		return first < max ? first : max;
+	return cap * 2 < max ? cap * 2 : max;
+}
+
+struct td_alert *td_session_add_alert(struct td_session *s, const struct td_alert *a)
+{
+	if (s->total_alerts < UINT8_MAX)
+		s->total_alerts++;
+	if (s->n_alerts >= TD_MAX_ALERTS)
+		return NULL;
+	if (s->n_alerts >= s->cap_alerts) {
+		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, TD_MAX_ALERTS);
+		struct td_alert *q = grow(s, s->alerts, sizeof *q, s->cap_alerts, cap);
+		if (!q)
+			return NULL;
+		s->alerts = q;
+		s->cap_alerts = (uint8_t)cap;
+	}
+	s->alerts[s->n_alerts] = *a;
+	return &s->alerts[s->n_alerts++];
+}
+
+bool td_session_reserve_cr_sigalgs(struct td_session *s, uint16_t n)
+{
+	uint16_t *q;
+
+	if (n > TD_MAX_SIGALGS)
+		n = TD_MAX_SIGALGS;
+	if (n <= s->cr_sigalgs_cap)
+		return true;
+	q = grow(s, s->cr_sigalgs, sizeof *q, s->cr_sigalgs_cap, n);
+	if (!q)
+		return false;
+	s->cr_sigalgs = q;
+	s->cr_sigalgs_cap = (uint8_t)n;
+	return true;
+}
+
+uint8_t *td_session_add_ca_name(struct td_session *s)
+{
+	uint8_t(*q)[TD_CA_NAME_LEN];
+
+	if (s->cr_n_ca_names >= TD_MAX_CA_NAMES)
+		return NULL;
+	q = grow(s, s->cr_ca_der, sizeof *q, s->cr_n_ca_names, s->cr_n_ca_names + 1u);
+	if (!q)
+		return NULL;
+	s->cr_ca_der = q;
+	return q[s->cr_n_ca_names++];
+}
+
+bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint32_t frame)
+{
+	struct td_new_ticket *q;
+
+	if (s->n_new_tickets >= TD_MAX_TICKETS)
+		return false;
+	q = grow(s, s->new_tickets, sizeof *q, s->n_new_tickets, s->n_new_tickets + 1u);
+	if (!q)
+		return false;
+	s->new_tickets = q;
+	memcpy(q[s->n_new_tickets].sha256, sha256, sizeof q->sha256);
+	q[s->n_new_tickets++].frame = frame;
+	return true;
+}
+
+/* The client's chain grows one certificate at a time (a slot reserved
+ * for a certificate the cache did not take waits for the next one). */
+bool td_session_reserve_client_cert(struct td_session *s)
+{
+	const struct td_cert **q;
+
+	if (s->n_client_certs >= TD_MAX_CHAIN)
+		return false;
+	if (s->client_certs_cap > s->n_client_certs)
+		return true;
+	q = grow(s, s->client_certs, sizeof *q, s->client_certs_cap, s->client_certs_cap + 1u);
+	if (!q)
+		return false;
+	s->client_certs = q;
+	s->client_certs_cap++;
+	return true;
 }
 
 uint16_t td_session_version(const struct td_session *s)
 {
-	if (!s->sh.seen)
+	if (!s->sh->seen)
 		return 0;
-	if (s->sh.selected_version)
-		return s->sh.selected_version;
-	return s->sh.legacy_version;
+	if (s->sh->selected_version)
+		return s->sh->selected_version;
+	return s->sh->legacy_version;
 }
 
 /* Events arrive nearly in frame order; a segment that filled a hole may
@@ -91,6 +321,14 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev)
 		s->total_events++;
 	if (s->n_events >= TD_MAX_EVENTS)
 		return;
+	if (s->n_events >= s->cap_events) {
+		unsigned cap = next_cap(s->cap_events, EVENTS_FIRST, TD_MAX_EVENTS);
+		struct td_event *q = grow(s, s->events, sizeof *q, s->cap_events, cap);
+		if (!q)
+			return;
+		s->events = q;
+		s->cap_events = (uint16_t)cap;
+	}
 	unsigned i = s->n_events;
 	while (i > 0 && s->events[i - 1].frame > ev->frame) {
 		s->events[i] = s->events[i - 1];
@@ -158,7 +396,7 @@ void td_session_finish(struct td_session *s)
 	 * echoed either way (RFC 5077 §3.4): the ticket is what resumed. */
 	s->resumption = !s->resumed		 ? TD_RESUME_NONE
 			: td_session_is_tls13(s) ? TD_RESUME_PSK
-			: s->ch.has_ticket	 ? TD_RESUME_TICKET
+			: s->ch->has_ticket	 ? TD_RESUME_TICKET
 						 : TD_RESUME_SESSION_ID;
 	if (!s->is_tls) {
 		s->outcome = TD_OUTCOME_NOT_TLS;

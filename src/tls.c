@@ -400,7 +400,6 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool clien
 				     struct td_session *s, const struct td_tls_cert_sink *sink)
 {
 	struct td_reader ctx, list;
-	const struct td_cert **certs = client ? s->client_certs : s->certs;
 	uint8_t *n = client ? &s->n_client_certs : &s->n_certs;
 	uint16_t *total = client ? &s->total_client_certs : &s->total_certs;
 
@@ -420,10 +419,16 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool clien
 		TD_TRY(td_read_ptr(&cert, &der, len));
 		if (*total < UINT16_MAX)
 			(*total)++;
-		if (*n < TD_MAX_CHAIN && sink && sink->cert) {
+		/* the client's chain is allocated as it comes (rare) */
+		if (*n < TD_MAX_CHAIN && sink && sink->cert &&
+		    (!client || td_session_reserve_client_cert(s))) {
 			const struct td_cert *c = sink->cert(sink->user, der, len);
-			if (c)
-				certs[(*n)++] = c;
+			if (c) {
+				if (client)
+					s->client_certs[(*n)++] = c;
+				else
+					s->certs[(*n)++] = c;
+			}
 		}
 	}
 	return TD_OK;
@@ -482,7 +487,13 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 	TD_TRY(td_read_vec8(r, &v));
 	if (tls12) {
 		TD_TRY(td_read_vec16(r, &v));
-		TD_TRY(read_u16_list(&v, s->cr_sigalgs, TD_MAX_SIGALGS, &kept, &s->cr_n_sigalgs));
+		/* kept in a block sized to the list (rare: most servers never ask) */
+		if (!td_session_reserve_cr_sigalgs(s, (uint16_t)(td_reader_left(&v) / 2 >
+								   TD_MAX_SIGALGS
+							   ? TD_MAX_SIGALGS
+							   : td_reader_left(&v) / 2)))
+			return TD_ERR_NOMEM;
+		TD_TRY(read_u16_list(&v, s->cr_sigalgs, s->cr_sigalgs_cap, &kept, &s->cr_n_sigalgs));
 	}
 	TD_TRY(td_read_vec16(r, &cas));
 	TD_TRY(td_reader_close(r));
@@ -493,10 +504,13 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 		if (s->cr_n_ca_names >= TD_MAX_CA_NAMES)
 			continue;
 		size_t len = td_reader_left(&dn);
-		uint8_t i = s->cr_n_ca_names++;
+		uint8_t *row = td_session_add_ca_name(s);
+		if (!row)
+			return TD_ERR_NOMEM;
+		uint8_t i = (uint8_t)(s->cr_n_ca_names - 1);
 		s->cr_ca_len[i] = len <= TD_CA_NAME_LEN ? (uint16_t)len : 0;
 		if (s->cr_ca_len[i])
-			TD_TRY(td_read_bytes(&dn, s->cr_ca_der[i], len));
+			TD_TRY(td_read_bytes(&dn, row, len));
 	}
 	return TD_OK;
 }
@@ -569,9 +583,10 @@ static enum td_err parse_new_session_ticket(struct td_reader *r, bool tls13, uin
 	s->new_ticket_len = (uint16_t)td_reader_left(&t);
 	if (s->n_new_tickets < TD_MAX_TICKETS) {
 		const uint8_t *ticket;
+		uint8_t digest[TD_SHA256_LEN];
 		TD_TRY(td_read_ptr(&t, &ticket, s->new_ticket_len));
-		td_sha256(ticket, s->new_ticket_len, s->new_ticket_sha256[s->n_new_tickets]);
-		s->new_ticket_frame[s->n_new_tickets++] = frame;
+		td_sha256(ticket, s->new_ticket_len, digest);
+		(void)td_session_add_ticket(s, digest, frame); /* out of memory: not kept */
 	}
 	if (tls13)
 		TD_TRY(td_read_vec16(r, &ext));
@@ -589,7 +604,7 @@ static void raise_stage(struct td_session *s, enum td_stage st)
 /* RFC 5246 §7.3 / RFC 8446 §2 message flows: where are we? */
 static enum td_phase current_phase(const struct td_tls *t, const struct td_session *s)
 {
-	if (!s->sh.seen || s->sh.hello_retry_request)
+	if (!s->sh->seen || s->sh->hello_retry_request)
 		return TD_PHASE_BEFORE_SERVER_HELLO;
 	if (td_session_handshake_complete(s))
 		return TD_PHASE_APPLICATION;
@@ -620,13 +635,9 @@ static void add_alert(struct td_tls *t, struct td_session *s, int dir, const str
 	struct td_alert a = *in;
 	a.dir = (uint8_t)dir;
 	a.phase = (uint8_t)current_phase(t, s);
-	if (s->total_alerts < UINT8_MAX)
-		s->total_alerts++;
-	if (s->n_alerts >= TD_MAX_ALERTS)
-		return;
-	s->alerts[s->n_alerts] = a;
-	add_event(s, TD_EV_ALERT, dir, s->n_alerts, a.record_len, a.frame, a.ts);
-	s->n_alerts++;
+	if (td_session_add_alert(s, &a))
+		add_event(s, TD_EV_ALERT, dir, (uint8_t)(s->n_alerts - 1), a.record_len, a.frame,
+			  a.ts);
 }
 
 /* RFC 5246 §7.4.1.1: after the handshake, the only handshake messages of
@@ -644,53 +655,63 @@ static void note_renegotiation(struct td_session *s, int dir, uint32_t frame)
  * reached it: a client only answers a complete flight. */
 static void note_client_spoke(struct td_tls *t, struct td_session *s, int dir)
 {
-	if (dir == TD_DIR_C2S && s->sh.seen && !s->sh.hello_retry_request)
+	if (dir == TD_DIR_C2S && s->sh->seen && !s->sh->hello_retry_request)
 		t->server_flight_done = true;
 }
 
-static void hello_fingerprint(struct td_session *s, bool client)
+/* The fingerprints of a hello just parsed, kept in it. */
+static void client_fingerprint(struct td_client_hello *ch)
 {
 	char str[TD_JA3_MAX];
-	if (client) {
-		td_ja3_string(&s->ch, str, sizeof str);
-		td_ja3_hash(str, s->ja3);
-		td_ja4(&s->ch, s->ja4);
-	} else {
-		td_ja3s_string(&s->sh, str, sizeof str);
-		td_ja3_hash(str, s->ja3s);
-		td_ja4s(&s->sh, s->ja4s);
-	}
+
+	td_ja3_string(ch, str, sizeof str);
+	td_ja3_hash(str, ch->ja3);
+	td_ja4(ch, ch->ja4);
+}
+
+static void server_fingerprint(struct td_server_hello *sh)
+{
+	char str[TD_JA3_MAX];
+
+	td_ja3s_string(sh, str, sizeof str);
+	td_ja3_hash(str, sh->ja3s);
+	td_ja4s(sh, sh->ja4s);
 }
 
 static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t frame)
 {
-	struct td_client_hello ch2;
-	char str[TD_JA3_MAX];
+	struct td_client_hello ch2, *ch = td_session_ch(s);
 
+	if (!ch) {
+		s->anomalies[TD_DIR_C2S]++; /* out of memory */
+		return;
+	}
 	memset(&ch2, 0, sizeof ch2);
 	if (td_tls_parse_client_hello(r, &ch2) != TD_OK)
 		s->anomalies[TD_DIR_C2S]++;
 	s->ch2_frame = frame;
-	td_ja3_string(&ch2, str, sizeof str);
-	td_ja3_hash(str, s->ja3_retry);
-	td_ja4(&ch2, s->ja4_retry);
+	client_fingerprint(&ch2);
+	memcpy(ch->ja3_retry, ch2.ja3, sizeof ch->ja3_retry);
+	memcpy(ch->ja4_retry, ch2.ja4, sizeof ch->ja4_retry);
 }
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)
 {
-	s->sh.session_id_echoed = s->sh.session_id_len > 0 && s->ch.seen &&
-				  s->sh.session_id_len == s->ch.session_id_len &&
-				  memcmp(s->sh.session_id, s->ch.session_id, s->sh.session_id_len) == 0;
+	struct td_server_hello *sh = td_session_sh(s); /* allocated by the caller */
+
+	sh->session_id_echoed = sh->session_id_len > 0 && s->ch->seen &&
+				sh->session_id_len == s->ch->session_id_len &&
+				memcmp(sh->session_id, s->ch->session_id, sh->session_id_len) == 0;
 	s->version = td_session_version(s);
-	if (s->sh.hello_retry_request) {
+	if (s->sh->hello_retry_request) {
 		s->hrr_seen = true;
-		s->hrr_frame = s->sh.frame;
+		s->hrr_frame = s->sh->frame;
 		return;
 	}
 	raise_stage(s, TD_STAGE_SERVER_HELLO);
 	if (td_session_is_tls13(s)) {
 		/* RFC 8446 §2.2: a pre_shared_key in the ServerHello resumes */
-		s->resumed = (s->sh.ext_flags & TD_EXT_PSK) != 0;
+		s->resumed = (s->sh->ext_flags & TD_EXT_PSK) != 0;
 		/* RFC 8446 §2: everything after the ServerHello is encrypted,
 		 * the Certificate included. */
 		s->certs_encrypted = true;
@@ -704,6 +725,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			 const uint8_t *body, uint32_t len, uint32_t frame, struct td_time ts)
 {
 	struct td_reader r;
+	struct td_client_hello *ch;
+	struct td_server_hello *sh;
 	enum td_err e;
 
 	/* body is NULL when the message was skipped (above the cap): its
@@ -717,7 +740,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		note_client_spoke(t, s, dir);
 	switch (type) {
 	case HS_CLIENT_HELLO:
-		if (dir == TD_DIR_C2S && s->ch.seen && (s->hrr_seen || !s->sh.seen) && body &&
+		if (dir == TD_DIR_C2S && s->ch->seen && (s->hrr_seen || !s->sh->seen) && body &&
 		    !s->ch2_frame) {
 			/* the second ClientHello after a HelloRetryRequest
 			 * (RFC 8446 §4.1.4): the first one stays the facts,
@@ -728,38 +751,45 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		if (dir == TD_DIR_C2S && td_session_handshake_complete(s) &&
 		    !td_session_is_tls13(s))
 			note_renegotiation(s, dir, frame); /* read decrypted */
-		if (dir != TD_DIR_C2S || s->ch.seen || !body) {
+		if (dir != TD_DIR_C2S || s->ch->seen || !body) {
 			/* renegotiation or the wrong side: the first is kept */
 			s->anomalies[dir]++;
 			s->is_tls = true;
 			break;
 		}
-		memset(&s->ch, 0, sizeof s->ch);
-		s->ch.seen = true;
-		s->ch.frame = frame;
-		s->ch.ts = ts;
-		s->ch.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
-		e = td_tls_parse_client_hello(&r, &s->ch);
-		s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		s->is_tls = true;
-		hello_fingerprint(s, true);
+		if (!(ch = td_session_ch(s))) {
+			s->anomalies[dir]++; /* out of memory */
+			break;
+		}
+		ch->seen = true;
+		ch->frame = frame;
+		ch->ts = ts;
+		ch->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_client_hello(&r, ch);
+		ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+		client_fingerprint(ch);
 		raise_stage(s, TD_STAGE_CLIENT_HELLO);
 		break;
 	case HS_SERVER_HELLO:
-		if (dir != TD_DIR_S2C || !body || (s->sh.seen && !s->sh.hello_retry_request)) {
+		if (dir != TD_DIR_S2C || !body || (s->sh->seen && !s->sh->hello_retry_request)) {
 			s->anomalies[dir]++;
 			s->is_tls = true;
 			break;
 		}
-		memset(&s->sh, 0, sizeof s->sh);
-		s->sh.seen = true;
-		s->sh.frame = frame;
-		s->sh.ts = ts;
-		s->sh.record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
-		e = td_tls_parse_server_hello(&r, &s->sh);
-		s->sh.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 		s->is_tls = true;
-		hello_fingerprint(s, false);
+		if (!(sh = td_session_sh(s))) {
+			s->anomalies[dir]++; /* out of memory */
+			break;
+		}
+		memset(sh, 0, sizeof *sh); /* the ServerHello after a HelloRetryRequest */
+		sh->seen = true;
+		sh->frame = frame;
+		sh->ts = ts;
+		sh->record_version = (uint16_t)(t->d[dir].hdr[1] << 8 | t->d[dir].hdr[2]);
+		e = td_tls_parse_server_hello(&r, sh);
+		sh->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+		server_fingerprint(sh);
 		on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
@@ -817,7 +847,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
 		if (dir == TD_DIR_S2C && body && t->plaintext) {
 			uint16_t exts[TD_MAX_EXTS], n = 0, total = 0;
-			if (parse_extensions(&r, exts, &n, &total, ee_ext_cb, &s->sh) != TD_OK)
+			if (!(sh = td_session_sh(s)) ||
+			    parse_extensions(&r, exts, &n, &total, ee_ext_cb, sh) != TD_OK)
 				s->anomalies[dir]++;
 		}
 		break;
@@ -839,7 +870,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		}
 		break;
 	case HS_SERVER_KEY_EXCHANGE: {
-		const struct td_cipher_info *ci = td_names_cipher(s->sh.suite);
+		const struct td_cipher_info *ci = td_names_cipher(s->sh->suite);
 		if (dir != TD_DIR_S2C || !body || !ci)
 			break;
 		e = td_tls_parse_server_key_exchange(&r, ci->kx, strcmp(ci->auth, "anon") != 0,
@@ -891,7 +922,7 @@ static bool hs_type_parsed(uint8_t type)
 	       type == HS_CERTIFICATE_STATUS;
 }
 
-/* A message header was read: buffer the body when its contents are read
+/* A message header was read: read the body when its contents are read
  * here and it fits the cap, else skip it by length. */
 static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_dir *d, int dir)
 {
@@ -905,16 +936,40 @@ static void start_message(struct td_tls *t, struct td_session *s, struct td_tls_
 		s->hs_too_big[dir]++;
 		return;
 	}
-	if (d->hs_len > d->hs_buf_size) {
-		uint8_t *nb = realloc(d->hs_buf, d->hs_len);
+	d->hs_mode = TD_HS_BODY;
+}
+
+/* A message body that arrives in pieces is gathered in hs_buf, grown
+ * with what has arrived (doubling, up to the message's length: a
+ * connection waiting for the rest of a Certificate holds what came, not
+ * what the header announced); out of memory, the message is skipped as
+ * one above the cap. One that arrives whole is read where it is, and most
+ * do: an open connection holds no message buffer between messages. */
+static bool hold_message(struct td_session *s, struct td_tls_dir *d, int dir, size_t take)
+{
+	size_t need = d->hs_have + take;
+
+	if (need > d->hs_buf_size) {
+		size_t size = d->hs_buf_size * 2 > need ? d->hs_buf_size * 2 : need;
+		if (size > d->hs_len)
+			size = d->hs_len;
+		uint8_t *nb = realloc(d->hs_buf, size);
 		if (!nb) {
 			s->hs_too_big[dir]++;
-			return;
+			d->hs_mode = TD_HS_SKIP;
+			return false;
 		}
 		d->hs_buf = nb;
-		d->hs_buf_size = d->hs_len;
+		d->hs_buf_size = size;
 	}
-	d->hs_mode = TD_HS_BODY;
+	return true;
+}
+
+static void release_message(struct td_tls_dir *d)
+{
+	free(d->hs_buf);
+	d->hs_buf = NULL;
+	d->hs_buf_size = 0;
 }
 
 /* Handshake record payload in clear: reassemble messages (RFC 8446 §5.1:
@@ -949,17 +1004,22 @@ static void handshake_bytes(struct td_tls *t, struct td_session *s,
 		}
 		size_t want = d->hs_len - d->hs_have;
 		size_t take = td_reader_left(&r) < want ? td_reader_left(&r) : want;
-		const uint8_t *chunk;
+		const uint8_t *chunk, *body = NULL;
 		if (td_read_ptr(&r, &chunk, take) != TD_OK)
 			return;
-		if (d->hs_mode == TD_HS_BODY && take)
+		bool whole = d->hs_have == 0 && take == d->hs_len;
+		if (d->hs_mode == TD_HS_BODY && whole)
+			body = chunk;
+		else if (d->hs_mode == TD_HS_BODY && take && hold_message(s, d, dir, take))
 			memcpy(d->hs_buf + d->hs_have, chunk, take);
 		d->hs_have += (uint32_t)take;
 		if (d->hs_have < d->hs_len)
 			return;
-		on_handshake(t, s, sink, dir, d->hs_type,
-			     d->hs_mode == TD_HS_BODY ? d->hs_buf : NULL, d->hs_len, d->hs_frame,
-			     d->hs_ts);
+		if (d->hs_mode == TD_HS_BODY && !whole)
+			body = d->hs_buf;
+		on_handshake(t, s, sink, dir, d->hs_type, body, d->hs_len, d->hs_frame, d->hs_ts);
+		if (!whole)
+			release_message(d);
 		d->hs_mode = TD_HS_HEADER;
 	}
 }
@@ -983,7 +1043,7 @@ static void flush_pending_small(struct td_session *s, struct td_tls_dir *d, int 
  * after ChangeCipherSpec carry a MAC but stay readable. */
 static bool null_cipher(const struct td_session *s)
 {
-	const struct td_cipher_info *ci = s->sh.seen ? td_names_cipher(s->sh.suite) : NULL;
+	const struct td_cipher_info *ci = s->sh->seen ? td_names_cipher(s->sh->suite) : NULL;
 	return ci && strcmp(ci->enc, "NULL") == 0 && !td_session_is_tls13(s);
 }
 
@@ -1045,7 +1105,7 @@ static void on_ccs(struct td_tls *t, struct td_session *s, int dir)
 	/* RFC 5246 §7.3: a server that changes ciphers right after its
 	 * ServerHello, with no Certificate, resumed an earlier session
 	 * (abbreviated handshake) */
-	if (dir == TD_DIR_S2C && s->sh.seen && !tls13 && !td_session_is_tls13(s) &&
+	if (dir == TD_DIR_S2C && s->sh->seen && !tls13 && !td_session_is_tls13(s) &&
 	    s->stage < TD_STAGE_SERVER_HELLO_DONE && !s->total_certs)
 		s->resumed = true;
 	/* TLS <= 1.2: what follows is encrypted (RFC 5246 §7.1); TLS 1.3 CCS
@@ -1053,7 +1113,7 @@ static void on_ccs(struct td_tls *t, struct td_session *s, int dir)
 	 * nothing. A client CCS before any ServerHello, and any CCS around a
 	 * HelloRetryRequest, can only be TLS 1.3's compatibility one: no
 	 * TLS <= 1.2 peer changes ciphers before the ServerHello. */
-	bool tls13_compat = (dir == TD_DIR_C2S && !s->sh.seen) || s->hrr_seen ||
+	bool tls13_compat = (dir == TD_DIR_C2S && !s->sh->seen) || s->hrr_seen ||
 			    td_session_is_tls13(s);
 	if (tls13 || tls13_compat)
 		return;
@@ -1098,7 +1158,7 @@ static void classify_record(struct td_tls *t, struct td_session *s, int dir, boo
 		d->alert_have = 0;
 		break;
 	case CT_APPLICATION_DATA:
-		if (tls13 && !s->finished_seen[dir] && dir == TD_DIR_C2S && s->sh.seen) {
+		if (tls13 && !s->finished_seen[dir] && dir == TD_DIR_C2S && s->sh->seen) {
 			/* RFC 8446 §4.4.4: the client's first encrypted
 			 * handshake record is its Finished, unless it is alert
 			 * sized: then it refused the server's flight. */
@@ -1314,20 +1374,24 @@ static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const u
 		return;
 	memcpy(d->hs_buf + d->hs_have, p, n);
 	d->hs_have += (uint32_t)n;
-	if (d->hs_have < d->rec_len - 1u || dir != TD_DIR_C2S || s->ch.seen)
+	if (d->hs_have < d->rec_len - 1u || dir != TD_DIR_C2S || s->ch->seen)
 		return;
 	struct td_reader r;
 	td_reader_init(&r, d->hs_buf, d->hs_have);
 	d->hs_have = 0;
-	memset(&s->ch, 0, sizeof s->ch);
-	s->ch.seen = true;
-	s->ch.frame = d->rec_frame;
-	s->ch.ts = d->rec_ts;
-	s->ch.record_version = 0x0002;
-	enum td_err e = td_tls_parse_sslv2_hello(&r, &s->ch);
-	s->ch.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
 	s->is_tls = true;
-	hello_fingerprint(s, true);
+	struct td_client_hello *ch = td_session_ch(s);
+	if (!ch) {
+		s->anomalies[dir]++; /* out of memory */
+		return;
+	}
+	ch->seen = true;
+	ch->frame = d->rec_frame;
+	ch->ts = d->rec_ts;
+	ch->record_version = 0x0002;
+	enum td_err e = td_tls_parse_sslv2_hello(&r, ch);
+	ch->malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+	client_fingerprint(ch);
 	raise_stage(s, TD_STAGE_CLIENT_HELLO);
 	add_event(s, TD_EV_HANDSHAKE, dir, HS_CLIENT_HELLO, d->rec_len, d->rec_frame, d->rec_ts);
 }

@@ -145,7 +145,7 @@ static void tr_hrr(struct td_tls_dec *x, uint16_t suite_id)
 
 static bool both_ext(const struct td_session *s, uint32_t flag)
 {
-	return (s->ch.ext_flags & flag) && (s->sh.ext_flags & flag);
+	return (s->ch->ext_flags & flag) && (s->sh->ext_flags & flag);
 }
 
 static size_t keylog(struct td_tls *t, const struct td_session *s, enum td_keylog_label l,
@@ -153,7 +153,7 @@ static size_t keylog(struct td_tls *t, const struct td_session *s, enum td_keylo
 {
 	if (!t->secrets->keylog)
 		return 0;
-	return t->secrets->keylog(t->secrets->user, s->ch.random, (int)l, out);
+	return t->secrets->keylog(t->secrets->user, s->ch->random, (int)l, out);
 }
 
 /* RFC 5246 §7.4.7.1: an RSA ClientKeyExchange is the encrypted
@@ -195,7 +195,7 @@ static bool try_rsa_keys(struct td_tls *t, struct td_session *s, uint8_t pms[TD_
 		} else if (e != TD_OK) {
 			r = TD_PMS_WRONG_KEY;
 		} else {
-			switch (td_dec_check_pms(out, outn, s->ch.legacy_version)) {
+			switch (td_dec_check_pms(out, outn, s->ch->legacy_version)) {
 			case TD_PMS_OK:
 				r = TD_PMS_DECRYPTED;
 				break;
@@ -225,13 +225,13 @@ static bool try_rsa_keys(struct td_tls *t, struct td_session *s, uint8_t pms[TD_
 static void tls12_schedule(struct td_tls *t, struct td_session *s)
 {
 	struct td_tls_dec *x = t->dec;
-	const struct td_cipher_info *ci = td_names_cipher(s->sh.suite);
+	const struct td_cipher_info *ci = td_names_cipher(s->sh->suite);
 	bool rsa_kx = ci && strcmp(ci->kx, "RSA") == 0;
 	uint8_t pms[TD_DEC_PMS_LEN];
 	bool have_ms = false, have_pms = false;
 
 	x->keys_tried = true;
-	if (!s->ch.seen || !s->sh.seen) {
+	if (!s->ch->seen || !s->sh->seen) {
 		set_status(s, TD_DECRYPT_NO_HELLOS);
 		return;
 	}
@@ -270,7 +270,7 @@ static void tls12_schedule(struct td_tls *t, struct td_session *s)
 			set_status(s, TD_DECRYPT_NO_SECRETS);
 		goto out;
 	}
-	x->suite = td_dec_suite(s->sh.suite);
+	x->suite = td_dec_suite(s->sh->suite);
 	if (!x->suite || x->suite->tls13) {
 		set_status(s, TD_DECRYPT_SUITE);
 		goto out;
@@ -284,14 +284,14 @@ static void tls12_schedule(struct td_tls *t, struct td_session *s)
 			set_status(s, TD_DECRYPT_NO_SECRETS);
 			goto out;
 		}
-		if (td_dec_master_secret(x->suite, x->version, pms, sizeof pms, s->ch.random,
-					 s->sh.random, s->dec.ems ? x->session_hash : NULL,
+		if (td_dec_master_secret(x->suite, x->version, pms, sizeof pms, s->ch->random,
+					 s->sh->random, s->dec.ems ? x->session_hash : NULL,
 					 x->session_hash_len, x->ms) != TD_OK) {
 			set_status(s, TD_DECRYPT_SUITE);
 			goto out;
 		}
 	}
-	if (td_dec_tls12_keys(x->suite, x->version, s->dec.etm, x->ms, s->ch.random, s->sh.random,
+	if (td_dec_tls12_keys(x->suite, x->version, s->dec.etm, x->ms, s->ch->random, s->sh->random,
 			      &x->keys[TD_DIR_C2S], &x->keys[TD_DIR_S2C]) != TD_OK) {
 		set_status(s, TD_DECRYPT_SUITE);
 		goto out;
@@ -318,7 +318,7 @@ static void tls13_schedule(struct td_tls *t, struct td_session *s)
 		set_status(s, TD_DECRYPT_VERSION); /* drafts: other labels */
 		return;
 	}
-	x->suite = td_dec_suite(s->sh.suite);
+	x->suite = td_dec_suite(s->sh->suite);
 	if (!x->suite || !x->suite->tls13) {
 		set_status(s, TD_DECRYPT_SUITE);
 		return;
@@ -433,8 +433,8 @@ void td_tlsdec_message_after(struct td_tls *t, struct td_session *s, int dir, ui
 
 	if (!x)
 		return;
-	if (type == HS_SERVER_HELLO && dir == TD_DIR_S2C && s->sh.hello_retry_request)
-		tr_hrr(x, s->sh.suite);
+	if (type == HS_SERVER_HELLO && dir == TD_DIR_S2C && s->sh->hello_retry_request)
+		tr_hrr(x, s->sh->suite);
 	/* Not in the transcript: HelloRequest (RFC 5246 §7.4.1.1) and TLS 1.3
 	 * post-handshake messages (RFC 8446 §4.6). TLS 1.2's NewSessionTicket
 	 * is (RFC 5077 §3.3). */
@@ -443,7 +443,7 @@ void td_tlsdec_message_after(struct td_tls *t, struct td_session *s, int dir, ui
 		tr_append(x, type, body, len);
 	switch (type) {
 	case HS_SERVER_HELLO:
-		if (dir == TD_DIR_S2C && s->sh.seen && !s->sh.hello_retry_request &&
+		if (dir == TD_DIR_S2C && s->sh->seen && !s->sh->hello_retry_request &&
 		    td_session_is_tls13(s) && !x->keys_tried)
 			tls13_schedule(t, s);
 		break;
@@ -456,7 +456,7 @@ void td_tlsdec_message_after(struct td_tls *t, struct td_session *s, int dir, ui
 		/* RFC 7627 §3: session_hash = Hash(handshake messages up to
 		 * and including the ClientKeyExchange) */
 		{
-			const struct td_dec_suite *su = td_dec_suite(s->sh.suite);
+			const struct td_dec_suite *su = td_dec_suite(s->sh->suite);
 			if (su && !x->tr_broken &&
 			    td_dec_hash(td_session_version(s) >= 0x0303 ? su->hash : "MD5-SHA1",
 					x->tr, x->tr_len, x->session_hash,
@@ -636,7 +636,7 @@ void td_tlsdec_close(struct td_tls *t, struct td_session *s)
 	struct td_tls_dec *x = t->dec;
 
 	if (s->dec.status == TD_DECRYPT_OFF) {
-		if (!s->ch.seen || !s->sh.seen)
+		if (!s->ch->seen || !s->sh->seen)
 			s->dec.status = TD_DECRYPT_NO_HELLOS;
 		else
 			s->dec.status = TD_DECRYPT_NOT_REACHED;

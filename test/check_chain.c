@@ -168,7 +168,7 @@ static const struct td_cert *cert(const char *name)
 static void session(struct td_session *s, const char *const *names, size_t n, const char *sni,
 		    int64_t at)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->is_tls = true;
 	s->server.family = 4;
 	s->server.bytes[0] = 192;
@@ -180,10 +180,10 @@ static void session(struct td_session *s, const char *const *names, size_t n, co
 	s->n_certs = (uint8_t)n;
 	s->total_certs = (uint16_t)n;
 	if (sni) {
-		s->ch.seen = true;
-		s->ch.has_sni = true;
-		s->ch.sni.len = (uint16_t)strlen(sni);
-		memcpy(s->ch.sni.bytes, sni, strlen(sni));
+		td_session_ch(s)->seen = true;
+		td_session_ch(s)->has_sni = true;
+		td_session_ch(s)->sni.len = (uint16_t)strlen(sni);
+		memcpy(td_session_ch(s)->sni.bytes, sni, strlen(sni));
 	}
 }
 
@@ -491,10 +491,11 @@ END_TEST
 static void check(struct td_chain_facts *f, const char *const *names, size_t n, const char *sni,
 		  int64_t at, const struct td_chain_config *cfg)
 {
-	struct td_session s;
+	struct td_session s = {0};
 
 	session(&s, names, n, sni, at);
 	td_chain_check(f, &s, cfg);
+	td_session_clear(&s, NULL);
 	ck_assert(f->checked);
 	ck_assert_int_eq(f->at, at);
 }
@@ -796,7 +797,7 @@ START_TEST(test_consistency)
 {
 	NEED_FIXTURE();
 	struct td_consistency *c = td_consistency_new(8);
-	struct td_session s;
+	struct td_session s = {0};
 	const struct td_consist_entry *e;
 	size_t n;
 	char a[65], b[65];
@@ -908,6 +909,7 @@ START_TEST(test_consistency)
 	ck_assert_uint_eq(td_consistency_untracked(c), 300 - 99); /* one slot is the endpoint */
 	ck_assert_uint_le(td_consistency_bytes(c), 100 * sizeof(struct td_consist_entry) + 4096);
 	td_consistency_free(c);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 

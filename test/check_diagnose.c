@@ -7,6 +7,7 @@
 #include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_rules.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 #define SUITE_RSA_AES128_GCM 0x009C
@@ -18,7 +19,7 @@ static struct td_cert leaf;
  * the alert and whatever else the scenario needs. */
 static void session_tls12(struct td_session *s, uint16_t suite)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->is_tls = true;
 	s->server.family = 4;
 	s->server.bytes[0] = 10;
@@ -26,12 +27,12 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 	s->server_port = 443;
 	s->packets[TD_DIR_C2S] = s->packets[TD_DIR_S2C] = 5; /* both directions seen */
 	s->first_ts.sec = 1800000000;
-	s->ch.seen = true;
-	s->ch.legacy_version = 0x0303;
-	s->ch.total_suites = 2;
-	s->sh.seen = true;
-	s->sh.legacy_version = 0x0303;
-	s->sh.suite = suite;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->legacy_version = 0x0303;
+	td_session_ch(s)->total_suites = 2;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->suite = suite;
 	s->stage = TD_STAGE_CLIENT_FINISHED;
 	memset(&leaf, 0, sizeof leaf);
 	leaf.parsed = true;
@@ -47,14 +48,13 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 
 static void add_alert(struct td_session *s, int dir, uint8_t desc, enum td_phase phase)
 {
-	struct td_alert *a = &s->alerts[s->n_alerts++];
-	memset(a, 0, sizeof *a);
+	struct td_alert *a = td_session_add_alert(s, &(struct td_alert){0});
+	ck_assert_ptr_nonnull(a);
 	a->dir = (uint8_t)dir;
 	a->level = 2;
 	a->desc = desc;
 	a->phase = (uint8_t)phase;
 	a->frame = 9;
-	s->total_alerts++;
 }
 
 static const struct td_cause *find(const struct td_diagnosis *d, const char *id)
@@ -87,7 +87,7 @@ static void finish(struct td_session *s, enum td_end end, int by)
  * right after the client's Finished. */
 START_TEST(test_bad_record_mac_rsa)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_RSA_AES128_GCM);
@@ -118,6 +118,7 @@ START_TEST(test_bad_record_mac_rsa)
 	ck_assert_int_lt(km->likelihood, 20);
 	ck_assert_str_ne(d.causes[0].id, "server-key-mismatch");
 	ck_assert(mentions(km, "server.key matches"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -125,7 +126,7 @@ END_TEST
  * key mismatch ranks below corrupted traffic. */
 START_TEST(test_bad_record_mac_ecdhe)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -139,13 +140,14 @@ START_TEST(test_bad_record_mac_ecdhe)
 	ck_assert_ptr_nonnull(alt);
 	ck_assert_int_lt(dhe->likelihood, alt->likelihood);
 	ck_assert_ptr_nonnull(strstr(dhe->basis, "signs"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* TCP overlaps with different bytes make corruption the first suspect. */
 START_TEST(test_bad_record_mac_overlaps)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -155,12 +157,13 @@ START_TEST(test_bad_record_mac_overlaps)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "traffic-altered");
 	ck_assert(mentions(&d.causes[0], "3 overlapping TCP segments"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_certificate_expired_vs_clock)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -174,12 +177,13 @@ START_TEST(test_certificate_expired_vs_clock)
 	leaf.not_after = s.first_ts.sec + 86400 * 30; /* valid: the clock is wrong */
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "clock-skew");
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_unknown_ca)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -195,16 +199,17 @@ START_TEST(test_unknown_ca)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "untrusted-issuer");
 	ck_assert(mentions(&d.causes[0], "self-signed"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_closed_without_alert)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
-	s.sh.seen = false;
+	td_session_sh(&s)->seen = false;
 	s.n_certs = 0;
 	s.stage = TD_STAGE_CLIENT_HELLO;
 	s.end_frame = 5;
@@ -213,12 +218,13 @@ START_TEST(test_closed_without_alert)
 	ck_assert_uint_ge(d.n, 1);
 	ck_assert_str_eq(d.causes[0].id, "closed-without-alert");
 	ck_assert(mentions(&d.causes[0], "TCP RST at frame 5"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_version_and_tls13_hidden)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -229,7 +235,7 @@ START_TEST(test_version_and_tls13_hidden)
 
 	/* TLS 1.3, a client record of alert size after the server's flight */
 	session_tls12(&s, 0x1301);
-	s.sh.selected_version = 0x0304;
+	td_session_sh(&s)->selected_version = 0x0304;
 	s.n_certs = 0;
 	s.certs_encrypted = true;
 	add_alert(&s, TD_DIR_C2S, 0, TD_PHASE_AFTER_SERVER_FLIGHT);
@@ -239,13 +245,14 @@ START_TEST(test_version_and_tls13_hidden)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_str_eq(d.causes[0].id, "tls13-client-rejected-server");
 	ck_assert_ptr_nonnull(strstr(d.problem, "probable encrypted alert"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* A completed handshake without a fatal alert needs no diagnosis. */
 START_TEST(test_nothing_to_explain)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 
 	session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
@@ -257,6 +264,7 @@ START_TEST(test_nothing_to_explain)
 	ck_assert_str_eq(td_likelihood_word(70), "likely");
 	ck_assert_str_eq(td_likelihood_word(40), "possible");
 	ck_assert_str_eq(td_likelihood_word(39), "unlikely");
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -266,7 +274,7 @@ END_TEST
  * incomplete, not failed. With both directions, the same RST fails it. */
 START_TEST(test_one_sided_capture)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_event data = {.kind = TD_EV_APPDATA, .dir = TD_DIR_S2C, .count = 1, .frame = 7};
 
@@ -294,6 +302,7 @@ START_TEST(test_one_sided_capture)
 	finish(&s, TD_END_RST, TD_DIR_C2S);
 	ck_assert_uint_eq(s.outcome, TD_OUTCOME_FAILED);
 	ck_assert_uint_eq(s.aborted_how, TD_ABORT_RST);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -313,7 +322,7 @@ static void one_finding(struct td_findings *f, const char *id, unsigned sev, con
 
 START_TEST(test_completed_with_high_finding)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_findings f;
 
@@ -339,16 +348,16 @@ START_TEST(test_completed_with_high_finding)
 	const struct td_cause *other = find(&d, "another-certificate-deployed");
 	ck_assert_ptr_nonnull(other);
 	int before = other->likelihood;
-	s.chain.checked = true;
-	s.chain.sni_history.known = s.chain.sni_history.changed = true;
-	s.chain.sni_history.earlier_connections = 4;
-	s.chain.sni_history.earlier.first_connection = 2;
-	s.chain.sni_history.earlier.first_frame = 17;
+	td_session_chain(&s)->checked = true;
+	td_session_chain(&s)->sni_history.known = td_session_chain(&s)->sni_history.changed = true;
+	td_session_chain(&s)->sni_history.earlier_connections = 4;
+	td_session_chain(&s)->sni_history.earlier.first_connection = 2;
+	td_session_chain(&s)->sni_history.earlier.first_frame = 17;
 	td_diagnose(&s, "x.pcap", &d);
 	other = find(&d, "another-certificate-deployed");
 	ck_assert_int_gt(other->likelihood, before);
 	ck_assert(mentions(other, "first in connection 2 at frame 17"));
-	memset(&s.chain, 0, sizeof s.chain);
+	memset(td_session_chain(&s), 0, sizeof *s.chain);
 
 	/* an expired leaf: not renewed ranks over the capture's clock */
 	leaf.not_after = s.first_ts.sec - 86400;
@@ -388,6 +397,7 @@ START_TEST(test_completed_with_high_finding)
 	td_diagnose(&s, NULL, &d);
 	ck_assert_ptr_nonnull(strstr(d.problem, "unknown_ca"));
 	ck_assert_ptr_null(find(&d, "weak-certificate-deployed"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -395,7 +405,7 @@ END_TEST
  * unknown_ca: wrong-intermediate first, untrusted-issuer argued against. */
 START_TEST(test_unknown_ca_broken_chain)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	static struct td_cert wrong;
 
@@ -406,10 +416,10 @@ START_TEST(test_unknown_ca_broken_chain)
 	wrong.ext.has_basic_constraints = wrong.ext.is_ca = true;
 	s.certs[1] = &wrong;
 	s.n_certs = s.total_certs = 2;
-	s.chain.checked = true;
-	s.chain.broken = true;
-	s.chain.broken_at = 1;
-	s.chain.top = 0;
+	td_session_chain(&s)->checked = true;
+	td_session_chain(&s)->broken = true;
+	td_session_chain(&s)->broken_at = 1;
+	td_session_chain(&s)->top = 0;
 	add_alert(&s, TD_DIR_C2S, 48, TD_PHASE_AFTER_SERVER_FLIGHT);
 	finish(&s, TD_END_FIN, TD_DIR_C2S);
 	td_diagnose(&s, NULL, &d);
@@ -419,9 +429,10 @@ START_TEST(test_unknown_ca_broken_chain)
 	ck_assert_ptr_nonnull(u);
 	ck_assert(mentions(u, "the chain is broken at [1]"));
 	/* not broken: the row does not apply */
-	s.chain.broken = false;
+	td_session_chain(&s)->broken = false;
 	td_diagnose(&s, NULL, &d);
 	ck_assert_ptr_null(find(&d, "wrong-intermediate"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -429,7 +440,7 @@ END_TEST
  * on, and within a group only the first fact that holds. */
 START_TEST(test_decrypt_evidence)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	const struct td_cause *km, *alt;
 
@@ -483,6 +494,7 @@ START_TEST(test_decrypt_evidence)
 	s.dec.fail_what = TD_DEC_SHORT;
 	td_diagnose(&s, NULL, &d);
 	ck_assert(!mentions(find(&d, "traffic-altered"), "fails its integrity check"));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 

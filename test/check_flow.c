@@ -486,7 +486,7 @@ static void on_emit(void *user, struct td_session *s)
 	struct eng *x = user;
 
 	ck_assert_uint_lt(x->n, MAX_GOT);
-	x->got[x->n++] = *s;
+	ck_assert(td_session_copy(&x->got[x->n++], s));
 }
 
 /* cfg NULL: the defaults, without nDPI (not what these tests are about). */
@@ -510,6 +510,8 @@ static struct eng *eng_new(const struct td_engine_config *cfg)
 static void eng_free(struct eng *x)
 {
 	td_engine_free(x->e);
+	for (size_t i = 0; i < x->n; i++)
+		td_session_clear(&x->got[i], NULL);
 	td_x509_cache_free(x->cache);
 	free(x);
 }
@@ -594,11 +596,11 @@ START_TEST(engine_fast_open)
 	ck_assert_uint_eq(x->n, 1);
 	ck_assert(x->got[0].syn_seen);
 	ck_assert(!x->got[0].midstream);
-	ck_assert(x->got[0].ch.seen);
-	ck_assert_uint_eq(x->got[0].ch.frame, 1);
-	ck_assert(x->got[0].sh.seen);
-	ck_assert_uint_eq(x->got[0].sh.frame, 2);
-	ck_assert_uint_eq(x->got[0].sh.suite, 0xc02f);
+	ck_assert(x->got[0].ch->seen);
+	ck_assert_uint_eq(x->got[0].ch->frame, 1);
+	ck_assert(x->got[0].sh->seen);
+	ck_assert_uint_eq(x->got[0].sh->frame, 2);
+	ck_assert_uint_eq(x->got[0].sh->suite, 0xc02f);
 	ck_assert_uint_eq(x->got[0].tcp.retransmissions[0] + x->got[0].tcp.retransmissions[1], 0);
 	ck_assert_uint_eq(x->got[0].tcp.gaps[0] + x->got[0].tcp.gaps[1], 0);
 	eng_free(x);
@@ -637,7 +639,7 @@ START_TEST(engine_port_reuse)
 	ck_assert_uint_eq(x->n, 4);
 	for (size_t i = 0; i < 4; i++) {
 		ck_assert_uint_eq(x->got[i].id, i + 1);
-		ck_assert(x->got[i].ch.seen);
+		ck_assert(x->got[i].ch->seen);
 		ck_assert(x->got[i].syn_seen);
 		ck_assert_uint_eq(x->got[i].payload_bytes[0], CH_LEN);
 		ck_assert_uint_eq(x->got[i].tcp.retransmissions[0], 0);
@@ -677,7 +679,7 @@ START_TEST(engine_rst_per_side)
 	ck_assert_uint_eq(x->got[0].end, TD_END_RST);
 	ck_assert_int_eq(x->got[0].end_by, TD_DIR_S2C);
 	ck_assert_uint_eq(x->got[0].end_frame, 4);
-	ck_assert(x->got[0].ch.seen);
+	ck_assert(x->got[0].ch->seen);
 	eng_free(x);
 }
 END_TEST
@@ -708,14 +710,14 @@ START_TEST(engine_reordered_fin_and_rst)
 	td_engine_finish(x->e);
 	ck_assert_uint_eq(x->n, 2);
 	for (size_t i = 0; i < 2; i++) {
-		ck_assert(x->got[i].ch.seen);
+		ck_assert(x->got[i].ch->seen);
 		ck_assert_uint_eq(x->got[i].tcp.gaps[0] + x->got[i].tcp.gaps[1], 0);
 		ck_assert_uint_eq(x->got[i].tcp.bytes_missing[0] + x->got[i].tcp.bytes_missing[1], 0);
 	}
 	ck_assert_uint_eq(x->got[0].end, TD_END_FIN);
 	ck_assert_int_eq(x->got[0].end_by, TD_DIR_C2S);
-	ck_assert(x->got[1].sh.seen);
-	ck_assert_uint_eq(x->got[1].sh.suite, 0xc02f);
+	ck_assert(x->got[1].sh->seen);
+	ck_assert_uint_eq(x->got[1].sh->suite, 0xc02f);
 	ck_assert_uint_eq(x->got[1].end, TD_END_RST);
 	ck_assert_uint_eq(x->got[1].tcp.rsts[1], 1);
 	eng_free(x);
@@ -816,18 +818,23 @@ START_TEST(engine_max_memory)
 {
 	struct td_engine_config cfg;
 	struct eng *x = eng_new(NULL);
-	size_t empty = eng_stats(x).memory_now, one;
+	size_t empty = eng_stats(x).memory_now, one, half;
 
-	/* What one connection with a ClientHello costs, as accounted. */
+	/* What one connection costs, as accounted: half-open (a SYN), and
+	 * with a ClientHello (the hello and the timeline are allocated as
+	 * they come: more than a SYN alone). */
 	seg(x, 0, 42000, true, 1000, SYN, NULL, 0);
+	half = eng_stats(x).memory_now - empty;
 	seg(x, 0, 42000, true, 1001, ACK | PSH, client_hello, CH_LEN);
 	one = eng_stats(x).memory_now - empty;
 	ck_assert_uint_gt(one, sizeof(struct td_session));
+	ck_assert_uint_gt(one, half);
 	eng_free(x);
 
 	td_engine_config_default(&cfg);
 	cfg.classify = false;
-	cfg.max_memory = empty + 3 * one + one / 2; /* room for three */
+	/* room for three with a handshake, not for a fourth of any kind */
+	cfg.max_memory = empty + 3 * one + half / 2;
 	x = eng_new(&cfg);
 	/* 42000 established (a handshake), 42001 and 42002 half-open */
 	seg(x, 0, 42000, true, 1000, SYN, NULL, 0);
@@ -851,7 +858,7 @@ START_TEST(engine_max_memory)
 	ck_assert_uint_eq(x->n, 1);
 	ck_assert_uint_eq(x->got[0].client_port, 42000);
 	ck_assert_uint_eq(x->got[0].end, TD_END_EVICTED);
-	ck_assert(x->got[0].ch.seen);
+	ck_assert(x->got[0].ch->seen);
 	st = eng_stats(x);
 	ck_assert_uint_eq(st.flows_evicted_memory, 3);
 	ck_assert_uint_le(st.memory_peak, cfg.max_memory);

@@ -152,6 +152,7 @@ static struct parser *parser_new(void)
 static void parser_free(struct parser *p)
 {
 	td_tls_free(&p->t);
+	td_session_clear(&p->s, NULL);
 	free(p);
 }
 
@@ -187,7 +188,7 @@ START_TEST(test_16mib_handshake_message)
 	feed(p, C2S, &b);
 	ck_assert_uint_eq(p->s.hs_too_big[C2S], 1);
 	ck_assert_uint_eq(p->s.records[C2S], 65);
-	ck_assert(!p->s.ch.seen);
+	ck_assert(!p->s.ch->seen);
 	ck_assert_uint_eq(p->s.desync[C2S], TD_OK);
 	assert_bounded(p);
 	ck_assert_ptr_null(p->t.d[C2S].hs_buf);
@@ -229,9 +230,9 @@ START_TEST(test_lying_inner_lengths)
 	put24(&b, (unsigned)body.n);
 	put(&b, body.b, body.n);
 	feed(p, C2S, &b);
-	ck_assert(p->s.ch.seen);
-	ck_assert_uint_ne(p->s.ch.malformed, TD_OK);
-	ck_assert(!p->s.ch.has_sni);
+	ck_assert(p->s.ch->seen);
+	ck_assert_uint_ne(p->s.ch->malformed, TD_OK);
+	ck_assert(!p->s.ch->has_sni);
 
 	/* Certificate: certificate_list<0..2^24-1> claims 2^24 - 1 bytes */
 	free(b.b);
@@ -270,7 +271,7 @@ START_TEST(test_sslv2_hello_over_cap)
 		put(&b, zero, sizeof zero);
 	feed(p, C2S, &b);
 	ck_assert_uint_eq(p->s.hs_too_big[C2S], 1);
-	ck_assert(!p->s.ch.seen);
+	ck_assert(!p->s.ch->seen);
 	ck_assert_uint_le(p->t.d[C2S].hs_buf_size, 1024);
 	ck_assert_uint_eq(p->s.desync[C2S], TD_OK);
 	free(b.b);
@@ -289,9 +290,9 @@ START_TEST(test_sslv2_hello_over_cap)
 	put16(&b, 0x002f);
 	put(&b, zero, 16);
 	feed(p, C2S, &b);
-	ck_assert(p->s.ch.seen);
-	ck_assert_uint_eq(p->s.ch.malformed, TD_OK);
-	ck_assert_uint_eq(p->s.ch.n_suites, 1);
+	ck_assert(p->s.ch->seen);
+	ck_assert_uint_eq(p->s.ch->malformed, TD_OK);
+	ck_assert_uint_eq(p->s.ch->n_suites, 1);
 	ck_assert_uint_eq(p->t.d[C2S].hs_buf_size, 9 + 3 + 16 - 1);
 	free(b.b);
 	parser_free(p);
@@ -350,9 +351,9 @@ START_TEST(test_million_one_byte_records)
 	}
 	double took = now() - t0;
 	ck_assert_uint_eq(p->s.records[C2S], RECORDS);
-	ck_assert(p->s.ch.seen);
-	ck_assert_uint_eq(p->s.ch.malformed, TD_OK);
-	ck_assert_uint_eq(p->s.ch.sni.len, 11);
+	ck_assert(p->s.ch->seen);
+	ck_assert_uint_eq(p->s.ch->malformed, TD_OK);
+	ck_assert_uint_eq(p->s.ch->sni.len, 11);
 	ck_assert_uint_eq(p->s.appdata_records[C2S], RECORDS - msg_len);
 	ck_assert_uint_le(p->s.n_events, TD_MAX_EVENTS);
 	ck_assert_uint_le(p->t.d[C2S].hs_buf_size, msg_len);

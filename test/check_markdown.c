@@ -168,7 +168,7 @@ static void hostile_session(struct td_session *s, struct td_diagnosis *d, const 
 	struct td_event ev = { .kind = TD_EV_HANDSHAKE, .dir = TD_DIR_C2S, .type = 1, .len = 200,
 			       .frame = 4, .ts = { 1700000000, 10 } };
 
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 7;
 	s->client.family = s->server.family = 4;
 	s->client.bytes[0] = 10;
@@ -178,10 +178,10 @@ static void hostile_session(struct td_session *s, struct td_diagnosis *d, const 
 	s->server_port = 443;
 	s->is_tls = true;
 	s->first_ts = (struct td_time){ 1700000000, 0 };
-	s->ch.seen = true;
-	s->ch.has_sni = true;
-	s->ch.sni.len = (uint16_t)strlen(sni);
-	memcpy(s->ch.sni.bytes, sni, s->ch.sni.len);
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->has_sni = true;
+	td_session_ch(s)->sni.len = (uint16_t)strlen(sni);
+	memcpy(td_session_ch(s)->sni.bytes, sni, s->ch->sni.len);
 	td_session_add_event(s, &ev);
 	ev = (struct td_event){ .kind = TD_EV_TCP_RST, .dir = TD_DIR_S2C, .frame = 5,
 				.ts = { 1700000000, 900 } };
@@ -210,7 +210,7 @@ static void hostile_session(struct td_session *s, struct td_diagnosis *d, const 
 START_TEST(test_md_hostile_sni)
 {
 	static const char sni[] = "a|b`c``` <script>alert(1)</script> *x* _y_ [z](u) & \n|x";
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_summary sum;
 	struct td_md *m = td_md_new(10);
@@ -251,13 +251,14 @@ START_TEST(test_md_hostile_sni)
 	td_md_free(m);
 	free(td_test_sh(NULL, "rm -rf %s", dir));
 	free(dir);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* The detail cap: connections beyond it are counted, not kept. */
 START_TEST(test_md_bounded)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_diagnosis d;
 	struct td_summary sum;
 	struct td_md *m = td_md_new(2);
@@ -280,6 +281,7 @@ START_TEST(test_md_bounded)
 	ck_assert_ptr_null(strstr(buf, "## Connection #3:"));
 	free(buf);
 	td_md_free(m);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 

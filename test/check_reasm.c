@@ -923,12 +923,12 @@ static void on_facts(void *user, struct td_session *s)
 
 	f->n++;
 	f->is_tls = s->is_tls;
-	memcpy(f->ja3, s->ja3, sizeof f->ja3);
-	memcpy(f->ja3s, s->ja3s, sizeof f->ja3s);
-	memcpy(f->ja4, s->ja4, sizeof f->ja4);
-	memcpy(f->ja4s, s->ja4s, sizeof f->ja4s);
+	memcpy(f->ja3, s->ch->ja3, sizeof f->ja3);
+	memcpy(f->ja3s, s->sh->ja3s, sizeof f->ja3s);
+	memcpy(f->ja4, s->ch->ja4, sizeof f->ja4);
+	memcpy(f->ja4s, s->sh->ja4s, sizeof f->ja4s);
 	f->version = td_session_version(s);
-	f->suite = s->sh.suite;
+	f->suite = s->sh->suite;
 	f->n_certs = s->n_certs;
 	for (unsigned i = 0; i < s->n_certs; i++)
 		memcpy(f->cert_sha256[i], s->certs[i]->sha256, 32);

@@ -14,6 +14,7 @@
 #include "td_report.h"
 #include "td_rules.h"
 #include "td_report_util.h"
+#include "td_test_util.h"
 #include "td_x509.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -104,7 +105,7 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	static const uint16_t suites[] = { 0x1a1a, 0x009c, 0xc02f, 0x1301, 0x7777 };
 	static const uint16_t exts[] = { 0x0000, 0x000a, 0x000d, 0x0010, 0xff01 };
 
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 1;
 	set_addr4(&s->client, 10, 0, 0, 1);
 	set_addr4(&s->server, 10, 0, 0, 2);
@@ -124,46 +125,46 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	s->tcp.largest_segment[1] = 1448;
 	s->is_tls = true;
 
-	s->ch.seen = true;
-	s->ch.frame = 4;
-	s->ch.ts = T(1700000000, 10123);
-	s->ch.record_version = 0x0301;
-	s->ch.legacy_version = 0x0303;
-	memcpy(s->ch.suites, suites, sizeof suites);
-	s->ch.n_suites = s->ch.total_suites = 5;
-	s->ch.n_compression = 1;
-	memcpy(s->ch.exts, exts, sizeof exts);
-	s->ch.n_exts = s->ch.total_exts = 5;
-	s->ch.groups[0] = 0x001d;
-	s->ch.groups[1] = 0x0017;
-	s->ch.n_groups = s->ch.total_groups = 2;
-	s->ch.sigalgs[0] = 0x0401;
-	s->ch.sigalgs[1] = 0x0804;
-	s->ch.n_sigalgs = s->ch.total_sigalgs = 2;
-	s->ch.point_formats[0] = 0;
-	s->ch.n_point_formats = 1;
-	s->ch.has_sni = true;
-	memcpy(s->ch.sni.bytes, "server.example", 14);
-	s->ch.sni.len = 14;
-	s->ch.alpn.n = s->ch.alpn.total = 2;
-	memcpy(s->ch.alpn.name[0], "h2", 2);
-	s->ch.alpn.len[0] = 2;
-	memcpy(s->ch.alpn.name[1], "http/1.1", 8);
-	s->ch.alpn.len[1] = 8;
-	s->ch.session_id_len = 0;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->frame = 4;
+	td_session_ch(s)->ts = T(1700000000, 10123);
+	td_session_ch(s)->record_version = 0x0301;
+	td_session_ch(s)->legacy_version = 0x0303;
+	memcpy(td_session_ch(s)->suites, suites, sizeof suites);
+	td_session_ch(s)->n_suites = td_session_ch(s)->total_suites = 5;
+	td_session_ch(s)->n_compression = 1;
+	memcpy(td_session_ch(s)->exts, exts, sizeof exts);
+	td_session_ch(s)->n_exts = td_session_ch(s)->total_exts = 5;
+	td_session_ch(s)->groups[0] = 0x001d;
+	td_session_ch(s)->groups[1] = 0x0017;
+	td_session_ch(s)->n_groups = td_session_ch(s)->total_groups = 2;
+	td_session_ch(s)->sigalgs[0] = 0x0401;
+	td_session_ch(s)->sigalgs[1] = 0x0804;
+	td_session_ch(s)->n_sigalgs = td_session_ch(s)->total_sigalgs = 2;
+	td_session_ch(s)->point_formats[0] = 0;
+	td_session_ch(s)->n_point_formats = 1;
+	td_session_ch(s)->has_sni = true;
+	memcpy(td_session_ch(s)->sni.bytes, "server.example", 14);
+	td_session_ch(s)->sni.len = 14;
+	td_session_ch(s)->alpn.n = td_session_ch(s)->alpn.total = 2;
+	memcpy(td_session_ch(s)->alpn.name[0], "h2", 2);
+	td_session_ch(s)->alpn.len[0] = 2;
+	memcpy(td_session_ch(s)->alpn.name[1], "http/1.1", 8);
+	td_session_ch(s)->alpn.len[1] = 8;
+	td_session_ch(s)->session_id_len = 0;
 
-	s->sh.seen = true;
-	s->sh.frame = 6;
-	s->sh.ts = T(1700000000, 20123);
-	s->sh.record_version = 0x0303;
-	s->sh.legacy_version = 0x0303;
-	s->sh.suite = 0x009c;
-	s->sh.session_id_len = 32;
-	s->sh.exts[0] = 0xff01;
-	s->sh.n_exts = s->sh.total_exts = 1;
-	s->sh.has_alpn = true;
-	memcpy(s->sh.alpn, "h2", 2);
-	s->sh.alpn_len = 2;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->frame = 6;
+	td_session_sh(s)->ts = T(1700000000, 20123);
+	td_session_sh(s)->record_version = 0x0303;
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->suite = 0x009c;
+	td_session_sh(s)->session_id_len = 32;
+	td_session_sh(s)->exts[0] = 0xff01;
+	td_session_sh(s)->n_exts = td_session_sh(s)->total_exts = 1;
+	td_session_sh(s)->has_alpn = true;
+	memcpy(td_session_sh(s)->alpn, "h2", 2);
+	td_session_sh(s)->alpn_len = 2;
 	s->version = 0x0303;
 
 	s->certs[0] = cert;
@@ -171,10 +172,10 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	s->total_certs = 1;
 	s->cert_frame = 7;
 
-	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .level = 2, .desc = 20,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 7,
-					  .frame = 12, .ts = T(1700000000, 345123) };
-	s->n_alerts = s->total_alerts = 1;
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_S2C, .level = 2, .desc = 20,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 7,
+				       .frame = 12, .ts = T(1700000000, 345123) }));
 
 	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 512, 4, 10123);
 	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 81, 6, 20123);
@@ -203,7 +204,7 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
  * ends with an encrypted alert and the client with a probable one. */
 static void tls13_session(struct td_session *s)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 2;
 	set_addr4(&s->client, 192, 168, 1, 10);
 	set_addr4(&s->server, 192, 168, 1, 20);
@@ -216,34 +217,35 @@ static void tls13_session(struct td_session *s)
 	s->first_ts = T(1700000000, 0);
 	s->last_ts = T(1700000001, 0);
 	s->is_tls = true;
-	s->ch.seen = true;
-	s->ch.frame = 3;
-	s->ch.ts = T(1700000000, 0);
-	s->ch.record_version = 0x0301;
-	s->ch.legacy_version = 0x0303;
-	s->ch.versions[0] = 0x0304;
-	s->ch.versions[1] = 0x0303;
-	s->ch.n_versions = s->ch.total_versions = 2;
-	s->ch.suites[0] = 0x1301;
-	s->ch.n_suites = s->ch.total_suites = 1;
-	s->ch.n_compression = 1;
-	s->ch.session_id_len = 32;
-	s->sh.seen = true;
-	s->sh.frame = 5;
-	s->sh.ts = T(1700000000, 5000);
-	s->sh.legacy_version = 0x0303;
-	s->sh.selected_version = 0x0304;
-	s->sh.suite = 0x1301;
-	s->sh.session_id_len = 32;
-	s->sh.session_id_echoed = true;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->frame = 3;
+	td_session_ch(s)->ts = T(1700000000, 0);
+	td_session_ch(s)->record_version = 0x0301;
+	td_session_ch(s)->legacy_version = 0x0303;
+	td_session_ch(s)->versions[0] = 0x0304;
+	td_session_ch(s)->versions[1] = 0x0303;
+	td_session_ch(s)->n_versions = td_session_ch(s)->total_versions = 2;
+	td_session_ch(s)->suites[0] = 0x1301;
+	td_session_ch(s)->n_suites = td_session_ch(s)->total_suites = 1;
+	td_session_ch(s)->n_compression = 1;
+	td_session_ch(s)->session_id_len = 32;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->frame = 5;
+	td_session_sh(s)->ts = T(1700000000, 5000);
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->selected_version = 0x0304;
+	td_session_sh(s)->suite = 0x1301;
+	td_session_sh(s)->session_id_len = 32;
+	td_session_sh(s)->session_id_echoed = true;
 	s->certs_encrypted = true;
-	s->alerts[0] = (struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
-					  .frame = 9, .ts = T(1700000000, 9000) };
-	s->alerts[1] = (struct td_alert){ .dir = TD_DIR_C2S, .encrypted = true, .probable = true,
-					  .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
-					  .frame = 10, .ts = T(1700000000, 9500) };
-	s->n_alerts = s->total_alerts = 2;
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_S2C, .encrypted = true,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+				       .frame = 9, .ts = T(1700000000, 9000) }));
+	ck_assert_ptr_nonnull(td_session_add_alert(
+		s, &(struct td_alert){ .dir = TD_DIR_C2S, .encrypted = true, .probable = true,
+				       .phase = TD_PHASE_AFTER_CLIENT_FINISHED, .record_len = 19,
+				       .frame = 10, .ts = T(1700000000, 9500) }));
 	add_ev(s, TD_EV_HANDSHAKE, 0, 1, 300, 3, 0);
 	add_ev(s, TD_EV_HANDSHAKE, 1, 2, 90, 5, 5000);
 	add_ev(s, TD_EV_CCS, 1, 0, 1, 5, 5000);
@@ -564,8 +566,12 @@ START_TEST(test_ladder_offsets_and_addr)
 	uint64_t r = 3;
 	unsigned seen = 0;
 
+	static struct td_event ev[TD_MAX_EVENTS];
+
 	for (unsigned round = 0; round < 50; round++) {
-		memset(&s, 0, sizeof s);
+		td_session_init(&s);
+		s.events = ev; /* the test's own array: not the session's to free */
+		s.cap_events = TD_MAX_EVENTS;
 		s.client.family = 4;
 		s.client.bytes[0] = 192;
 		s.client.bytes[3] = 1;
@@ -707,7 +713,7 @@ END_TEST
 
 START_TEST(test_json_tls12_failed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	json_t *j;
 
@@ -841,12 +847,13 @@ START_TEST(test_json_tls12_failed)
 	assert_jnull(j, "desync.server");
 	ck_assert_int_eq(jint(j, "handshake_too_big.server"), 0);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_tls13_hidden)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	json_t *j;
 
 	use_utc();
@@ -902,15 +909,16 @@ START_TEST(test_json_tls13_hidden)
 	ck_assert_int_eq(jint(j, "desync.server.frame"), 11);
 	assert_jnull(j, "desync.client");
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_no_server_hello)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	json_t *j;
 
-	td_session_init(&s);
+	td_test_session_reset(&s);
 	s.id = 7;
 	set_addr4(&s.client, 10, 0, 0, 1);
 	set_addr4(&s.server, 10, 0, 0, 2);
@@ -935,12 +943,13 @@ START_TEST(test_json_no_server_hello)
 	assert_jnull(j, "end_frame");
 	ck_assert_uint_eq(json_array_size(jget(j, "timeline")), 0);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_json_ipv6_ec_unparsed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert ec, bad;
 	json_t *j;
 
@@ -974,6 +983,7 @@ START_TEST(test_json_ipv6_ec_unparsed)
 	assert_jstr(j, "certificates.1.error", "not a certificate: asn1 header too long");
 	ck_assert_int_eq(jint(j, "certificates.1.position"), 1);
 	json_decref(j);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -981,7 +991,7 @@ END_TEST
 
 START_TEST(test_text_tls12_failed)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	struct td_report_opts o = { 0 };
 	struct capture cap;
@@ -1067,12 +1077,13 @@ START_TEST(test_text_tls12_failed)
 	ck_assert_ptr_null(strstr(text, "zero windows"));
 	ck_assert_ptr_null(strstr(text, "out of order"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_tls13_and_color)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { .color = true };
 	struct capture cap;
 	char *text;
@@ -1105,19 +1116,20 @@ START_TEST(test_text_tls13_and_color)
 	text = cap_close(&cap);
 	ck_assert_ptr_nonnull(strstr(text, "\033[32mCOMPLETED\033[0m\n"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_no_server_hello)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { 0 };
 	struct capture cap;
 	char *text;
 
 	use_utc();
 	tls12_failed(&s, NULL);
-	memset(&s.sh, 0, sizeof s.sh);
+	memset(td_session_sh(&s), 0, sizeof *s.sh);
 	s.n_certs = s.total_certs = 0;
 	s.cert_frame = 0;
 	s.n_alerts = s.total_alerts = 0;
@@ -1136,12 +1148,13 @@ START_TEST(test_text_no_server_hello)
 	ck_assert_ptr_null(strstr(text, "Alerts"));
 	ck_assert_ptr_null(strstr(text, "Ladder"));
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_text_wraps)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_report_opts o = { 0 };
 	struct capture cap;
 	char *text, *line;
@@ -1149,9 +1162,9 @@ START_TEST(test_text_wraps)
 	tls12_failed(&s, NULL);
 	s.n_certs = 0;
 	for (int i = 0; i < TD_MAX_SUITES; i++)
-		s.ch.suites[i] = (uint16_t)(0xc000 + i);
-	s.ch.n_suites = TD_MAX_SUITES;
-	s.ch.total_suites = 301;
+		td_session_ch(&s)->suites[i] = (uint16_t)(0xc000 + i);
+	td_session_ch(&s)->n_suites = TD_MAX_SUITES;
+	td_session_ch(&s)->total_suites = 301;
 	td_report_session(cap_open(&cap), &o, &s);
 	text = cap_close(&cap);
 	ck_assert_ptr_nonnull(strstr(text, " (128 of 301 shown)\n"));
@@ -1160,6 +1173,7 @@ START_TEST(test_text_wraps)
 		if (strstr(line, "TLS_ECDH") && !strstr(line, "shown)"))
 			ck_assert_msg(strlen(line) <= 100, "%zu columns: %s", strlen(line), line);
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1167,7 +1181,7 @@ END_TEST
 
 START_TEST(test_escape_session)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_cert c;
 	struct td_report_opts o = { 0 };
 	struct capture cap;
@@ -1181,11 +1195,11 @@ START_TEST(test_escape_session)
 	c.sans = evil_san;
 	c.n_sans = 1;
 	tls12_failed(&s, &c);
-	memcpy(s.ch.sni.bytes, nasty, sizeof nasty);
-	s.ch.sni.len = sizeof nasty;
-	s.ch.alpn.name[0][0] = 0x1b;
-	s.ch.alpn.name[0][1] = 0xc0;
-	s.sh.alpn[0] = 0x00;
+	memcpy(td_session_ch(&s)->sni.bytes, nasty, sizeof nasty);
+	td_session_ch(&s)->sni.len = sizeof nasty;
+	td_session_ch(&s)->alpn.name[0][0] = 0x1b;
+	td_session_ch(&s)->alpn.name[0][1] = 0xc0;
+	td_session_sh(&s)->alpn[0] = 0x00;
 
 	td_report_session(cap_open(&cap), &o, &s);
 	text = cap_close(&cap);
@@ -1212,6 +1226,7 @@ START_TEST(test_escape_session)
 	assert_jstr(j, "certificates.0.subject", "CN=\033[2J\\u00ff\\");
 	json_decref(j);
 	free(text);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1352,7 +1367,7 @@ END_TEST
 /* Everything a run writes in JSON mode is JSON Lines that load. */
 START_TEST(test_json_lines_stream)
 {
-	struct td_session s1, s2;
+	struct td_session s1 = {0}, s2 = {0};
 	struct td_cert c;
 	struct td_summary sum;
 	struct td_report_opts o = { .json = true, .color = true };
@@ -1375,31 +1390,34 @@ START_TEST(test_json_lines_stream)
 	/* offsets print as the decimal they are */
 	ck_assert_ptr_nonnull(strstr(text, "\"offset_ms\":345.0,"));
 	free(text);
+	td_session_clear(&s1, NULL);
+	td_session_clear(&s2, NULL);
 }
 END_TEST
 
 /* Random bytes are no valid bool: make each bool field 0 or 1. */
 #define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
 
-static void fix_bools(struct td_session *s)
+static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh,
+		      struct td_chain_facts *chain)
 {
 	FIX_BOOL(s->syn_seen);
 	FIX_BOOL(s->midstream);
 	FIX_BOOL(s->roles_guessed);
 	FIX_BOOL(s->is_tls);
-	FIX_BOOL(s->ch.seen);
-	FIX_BOOL(s->ch.has_sni);
-	FIX_BOOL(s->sh.seen);
-	FIX_BOOL(s->sh.session_id_echoed);
-	FIX_BOOL(s->sh.hello_retry_request);
-	FIX_BOOL(s->sh.has_alpn);
+	FIX_BOOL(ch->seen);
+	FIX_BOOL(ch->has_sni);
+	FIX_BOOL(sh->seen);
+	FIX_BOOL(sh->session_id_echoed);
+	FIX_BOOL(sh->hello_retry_request);
+	FIX_BOOL(sh->has_alpn);
 	FIX_BOOL(s->certs_encrypted);
 	FIX_BOOL(s->client_cert_requested);
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
 	FIX_BOOL(s->resumed);
-	FIX_BOOL(s->ch.has_ticket);
-	FIX_BOOL(s->ch.has_psk_identity);
+	FIX_BOOL(ch->has_ticket);
+	FIX_BOOL(ch->has_psk_identity);
 	FIX_BOOL(s->ocsp.seen);
 	FIX_BOOL(s->ocsp.parsed);
 	FIX_BOOL(s->dec.ems);
@@ -1407,22 +1425,22 @@ static void fix_bools(struct td_session *s)
 	FIX_BOOL(s->dec.failed);
 	for (unsigned i = 0; i < TD_MAX_EVENTS; i++)
 		FIX_BOOL(s->events[i].decrypted);
-	FIX_BOOL(s->chain.checked);
-	FIX_BOOL(s->chain.order_ok);
-	FIX_BOOL(s->chain.missing_intermediate);
-	FIX_BOOL(s->chain.root_sent);
-	FIX_BOOL(s->chain.self_signed_leaf);
-	FIX_BOOL(s->chain.leaf_is_ca);
-	FIX_BOOL(s->chain.ca_checked);
-	FIX_BOOL(s->chain.ca_ok);
-	FIX_BOOL(s->chain.expected_checked);
-	FIX_BOOL(s->chain.expected_match);
-	FIX_BOOL(s->chain.expected_same_key);
-	FIX_BOOL(s->chain.broken);
-	FIX_BOOL(s->chain.sni_history.known);
-	FIX_BOOL(s->chain.sni_history.changed);
-	FIX_BOOL(s->chain.sni_history.key_changed);
-	FIX_BOOL(s->chain.sni_history.at_least);
+	FIX_BOOL(chain->checked);
+	FIX_BOOL(chain->order_ok);
+	FIX_BOOL(chain->missing_intermediate);
+	FIX_BOOL(chain->root_sent);
+	FIX_BOOL(chain->self_signed_leaf);
+	FIX_BOOL(chain->leaf_is_ca);
+	FIX_BOOL(chain->ca_checked);
+	FIX_BOOL(chain->ca_ok);
+	FIX_BOOL(chain->expected_checked);
+	FIX_BOOL(chain->expected_match);
+	FIX_BOOL(chain->expected_same_key);
+	FIX_BOOL(chain->broken);
+	FIX_BOOL(chain->sni_history.known);
+	FIX_BOOL(chain->sni_history.changed);
+	FIX_BOOL(chain->sni_history.key_changed);
+	FIX_BOOL(chain->sni_history.at_least);
 	for (int i = 0; i < TD_MAX_ALERTS; i++) {
 		FIX_BOOL(s->alerts[i].encrypted);
 		FIX_BOOL(s->alerts[i].probable);
@@ -1444,7 +1462,18 @@ START_TEST(test_garbage_session)
 {
 	struct td_report_opts text_o = { .verbose = 1 }, json_o = { .json = true };
 	uint32_t x = 0x12345678u + (uint32_t)_i;
-	struct td_session s;
+	struct td_session s = {0};
+	static struct {
+		struct td_event events[TD_MAX_EVENTS];
+		struct td_alert alerts[TD_MAX_ALERTS];
+		uint16_t cr_sigalgs[TD_MAX_SIGALGS];
+		uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
+		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
+		struct td_client_hello ch;
+		struct td_chain_facts chain;
+		struct td_server_hello sh; /* last: an over-read of it is an ASan error */
+	} lists;
+	static const struct td_cert *no_certs[TD_MAX_CHAIN];
 	struct capture cap;
 	struct td_findings findings;
 	struct td_ruleset *rules = td_rules_new();
@@ -1462,16 +1491,31 @@ START_TEST(test_garbage_session)
 			p[i] = (uint8_t)(x >> 16);
 		}
 		memset(s.certs, 0, sizeof s.certs);
-		memset(s.client_certs, 0, sizeof s.client_certs);
+		/* the lists allocated on first use: full size, garbage too
+		 * (the client's certificates are references: none) */
+		for (size_t i = 0; i < sizeof lists; i++) {
+			x = x * 1103515245u + 12345u;
+			((uint8_t *)&lists)[i] = (uint8_t)(x >> 16);
+		}
+		s.events = lists.events;
+		s.alerts = lists.alerts;
+		s.cr_sigalgs = lists.cr_sigalgs;
+		s.cr_ca_der = lists.cr_ca_der;
+		s.new_tickets = lists.new_tickets;
+		s.ch = &lists.ch;
+		s.sh = &lists.sh;
+		s.chain = &lists.chain;
+		memset(no_certs, 0, sizeof no_certs);
+		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
 		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */
 		s.diagnosis = NULL;
-		s.chain.expected_path = NULL; /* borrowed from the configuration */
+		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
-		s.ja3[0] = s.ja3s[0] = s.ja4[0] = s.ja4s[0] = '\0';
-		s.ja3_retry[0] = s.ja4_retry[0] = '\0';
-		fix_bools(&s);
+		lists.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
+		lists.ch.ja3_retry[0] = lists.ch.ja4_retry[0] = '\0';
+		fix_bools(&s, &lists.ch, &lists.sh, &lists.chain);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);
@@ -1488,7 +1532,7 @@ START_TEST(test_garbage_session)
 		ck_assert_msg(strncmp(text, "{\"type\":\"connection\",", 21) == 0, "%.80s", text);
 		free(text);
 	}
-	td_rules_free(rules);
+	td_rules_free(rules); /* s's lists are the static garbage above */
 }
 END_TEST
 
@@ -1676,7 +1720,7 @@ END_TEST
  * overwritten by the arena would fail here). */
 START_TEST(test_json_line_arena)
 {
-	struct td_session s[2];
+	struct td_session s[2] = {{0}};
 	struct td_cert c;
 	struct td_summary sum;
 	struct td_report_opts o = { .json = true };
@@ -1715,6 +1759,8 @@ START_TEST(test_json_line_arena)
 	ck_assert_str_eq(kept, "{\"kept\":\"across lines\",\"n\":[1,2]}");
 	free(kept);
 	json_decref(before);
+	td_session_clear(&s[0], NULL);
+	td_session_clear(&s[1], NULL);
 }
 END_TEST
 

@@ -60,7 +60,7 @@ static char *leaf_sans[] = { "DNS:server.example", "DNS:www.server.example" };
  * that checked out, completed: no built-in rule fires on it. */
 static void baseline(struct td_session *s)
 {
-	td_session_init(s);
+	td_test_session_reset(s);
 	s->id = 1;
 	s->is_tls = true;
 	s->client.family = s->server.family = 4;
@@ -74,26 +74,26 @@ static void baseline(struct td_session *s)
 	s->first_ts.sec = T0;
 	s->first_frame = 1;
 	s->last_frame = 20;
-	s->ch.seen = true;
-	s->ch.frame = 4;
-	s->ch.legacy_version = 0x0303;
-	s->ch.has_sni = true;
-	s->ch.sni.len = 14;
-	memcpy(s->ch.sni.bytes, "server.example", 14);
-	s->ch.n_suites = s->ch.total_suites = 2;
-	s->ch.suites[0] = 0xc02f; /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
-	s->ch.suites[1] = 0x00ff; /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
-	s->ch.alpn.n = s->ch.alpn.total = 2;
-	s->ch.alpn.len[0] = 2;
-	memcpy(s->ch.alpn.name[0], "h2", 2);
-	s->ch.alpn.len[1] = 8;
-	memcpy(s->ch.alpn.name[1], "http/1.1", 8);
-	s->ch.ext_flags = TD_EXT_SNI | TD_EXT_SCSV_RENEGOTIATION;
-	s->sh.seen = true;
-	s->sh.frame = 5;
-	s->sh.legacy_version = 0x0303;
-	s->sh.suite = 0xc02f;
-	s->sh.ext_flags = TD_EXT_RENEGOTIATION_INFO | TD_EXT_EMS;
+	td_session_ch(s)->seen = true;
+	td_session_ch(s)->frame = 4;
+	td_session_ch(s)->legacy_version = 0x0303;
+	td_session_ch(s)->has_sni = true;
+	td_session_ch(s)->sni.len = 14;
+	memcpy(td_session_ch(s)->sni.bytes, "server.example", 14);
+	td_session_ch(s)->n_suites = td_session_ch(s)->total_suites = 2;
+	td_session_ch(s)->suites[0] = 0xc02f; /* TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	td_session_ch(s)->suites[1] = 0x00ff; /* TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
+	td_session_ch(s)->alpn.n = td_session_ch(s)->alpn.total = 2;
+	td_session_ch(s)->alpn.len[0] = 2;
+	memcpy(td_session_ch(s)->alpn.name[0], "h2", 2);
+	td_session_ch(s)->alpn.len[1] = 8;
+	memcpy(td_session_ch(s)->alpn.name[1], "http/1.1", 8);
+	td_session_ch(s)->ext_flags = TD_EXT_SNI | TD_EXT_SCSV_RENEGOTIATION;
+	td_session_sh(s)->seen = true;
+	td_session_sh(s)->frame = 5;
+	td_session_sh(s)->legacy_version = 0x0303;
+	td_session_sh(s)->suite = 0xc02f;
+	td_session_sh(s)->ext_flags = TD_EXT_RENEGOTIATION_INFO | TD_EXT_EMS;
 
 	memset(&leaf, 0, sizeof leaf);
 	leaf.parsed = true;
@@ -119,11 +119,11 @@ static void baseline(struct td_session *s)
 	s->certs[1] = &ca;
 	s->n_certs = s->total_certs = 2;
 	s->cert_frame = 5;
-	s->chain.checked = true;
-	s->chain.at = T0;
-	s->chain.order_ok = true;
-	s->chain.top = 1;
-	s->chain.sni_match = 1;
+	td_session_chain(s)->checked = true;
+	td_session_chain(s)->at = T0;
+	td_session_chain(s)->order_ok = true;
+	td_session_chain(s)->top = 1;
+	td_session_chain(s)->sni_match = 1;
 
 	s->stage = TD_STAGE_APPLICATION_DATA;
 	s->outcome = TD_OUTCOME_COMPLETED;
@@ -135,15 +135,14 @@ static void baseline(struct td_session *s)
 static struct td_alert *add_alert(struct td_session *s, int dir, int level, int desc,
 				  enum td_phase phase, uint32_t frame)
 {
-	struct td_alert *a = &s->alerts[s->n_alerts++];
+	struct td_alert *a = td_session_add_alert(s, &(struct td_alert){0});
 
-	memset(a, 0, sizeof *a);
+	ck_assert_ptr_nonnull(a);
 	a->dir = (uint8_t)dir;
 	a->level = (uint8_t)level;
 	a->desc = (uint8_t)desc;
 	a->phase = (uint8_t)phase;
 	a->frame = frame;
-	s->total_alerts++;
 	return a;
 }
 
@@ -376,7 +375,7 @@ END_TEST
 /* tls.resumed true, tls.hrr false, connection.midstream true */
 START_TEST(test_precedence)
 {
-	struct td_session s;
+	struct td_session s = {0};
 
 	baseline(&s);
 	s.resumed = true;
@@ -397,12 +396,13 @@ START_TEST(test_precedence)
 	ck_assert(holds("(any cert: cert.key.bits > 3000) and tls.resumed", &s));
 	ck_assert(holds("true", &s));
 	ck_assert(!holds("false", &s));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_operators)
 {
-	struct td_session s;
+	struct td_session s = {0};
 
 	baseline(&s);
 	/* numbers */
@@ -454,12 +454,13 @@ START_TEST(test_operators)
 	/* field against field */
 	ck_assert(holds("client.port > server.port", &s));
 	ck_assert(!holds("client.ip == server.ip", &s));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_quantifiers)
 {
-	struct td_session s;
+	struct td_session s = {0};
 
 	baseline(&s);
 	ck_assert(holds("any cert: cert.key.bits == 4096", &s));
@@ -481,13 +482,14 @@ START_TEST(test_quantifiers)
 	/* nested over two lists */
 	ck_assert(holds("any alert: alert.level == fatal and any cert: cert.is_ca", &s));
 	ck_assert(!holds("any alert: alert.level == warning and all cert: cert.is_ca", &s));
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 /* Missing facts are unknown: neither a comparison nor its negation fires. */
 START_TEST(test_missing_values)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	const char *pin = "server.sni == \"server.example\" and not cert.leaf.spki_sha256 in "
 			  "[\"00\"]";
 
@@ -501,18 +503,19 @@ START_TEST(test_missing_values)
 	/* or: true wins over unknown; and: false wins */
 	ck_assert(holds("cert.leaf.key.bits < 2048 or tls.version == \"TLS1.2\"", &s));
 	ck_assert(holds("not (cert.leaf.key.bits < 2048 and tls.resumed)", &s));
-	s.ch.has_sni = false;
+	td_session_ch(&s)->has_sni = false;
 	ck_assert(!holds("server.sni != \"x\"", &s));
-	s.sh.seen = false;
+	td_session_sh(&s)->seen = false;
 	ck_assert(!holds("tls.version < \"TLS1.2\"", &s));
 	ck_assert(!holds("not tls.version < \"TLS1.2\"", &s));
 	ck_assert(!holds("cert.leaf.key_match == false", &s)); /* no --key */
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_templates)
 {
-	struct td_session s;
+	struct td_session s = {0};
 	char m[TD_FINDING_MSG_LEN];
 
 	baseline(&s);
@@ -534,8 +537,8 @@ START_TEST(test_templates)
 	message("true", "\\\"q\\\" \\x41\\tB", &s, m, sizeof m);
 	ck_assert_str_eq(m, "\"q\" A\tB");
 	/* wire bytes go in as they are (the reports escape them), NUL made visible */
-	s.ch.sni.len = 5;
-	memcpy(s.ch.sni.bytes, "a\0b\x1b[", 5);
+	td_session_ch(&s)->sni.len = 5;
+	memcpy(td_session_ch(&s)->sni.bytes, "a\0b\x1b[", 5);
 	message("true", "<{server.sni}>", &s, m, sizeof m);
 	ck_assert_str_eq(m, "<a\\x00b\x1b[>");
 	/* the item of a top-level any */
@@ -543,6 +546,7 @@ START_TEST(test_templates)
 	message("any alert: alert.level == fatal", "{alert.from} {alert.level} "
 		"{alert.description} {alert.phase} {alert.frame}", &s, m, sizeof m);
 	ck_assert_str_eq(m, "server fatal bad_record_mac after client Finished 9");
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -557,7 +561,7 @@ START_TEST(test_findings_per_item)
 		"  message \"fatal alerts\" }\n"
 		"rule framed { severity medium when tls.version == \"TLS1.2\"\n"
 		"  message \"v\" frame server_hello.frame }\n";
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_findings f;
 	char err[1024];
 	enum td_err e;
@@ -588,6 +592,7 @@ START_TEST(test_findings_per_item)
 	ck_assert_uint_eq(count(&f, "once"), 0);
 	ck_assert_uint_eq(f.n, 3);
 	td_rules_free(rs);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -637,12 +642,12 @@ MUT(m_key_near, {
 	s->cert_key_match[0] = "server.key";
 })
 MUT(m_cert, {
-	s->chain.expected_checked = true;
-	s->chain.expected_path = "expected.pem";
+	td_session_chain(s)->expected_checked = true;
+	td_session_chain(s)->expected_path = "expected.pem";
 })
 MUT(m_cert_near, {
-	s->chain.expected_checked = s->chain.expected_match = true;
-	s->chain.expected_path = "expected.pem";
+	td_session_chain(s)->expected_checked = td_session_chain(s)->expected_match = true;
+	td_session_chain(s)->expected_path = "expected.pem";
 })
 MUT(m_expired, leaf.not_after = T0 - 86400)
 MUT(m_expired_near, leaf.not_after = T0 + 86400 * 365)
@@ -650,39 +655,39 @@ MUT(m_nyv, leaf.not_before = T0 + 100)
 MUT(m_nyv_near, leaf.not_before = T0 - 100)
 MUT(m_expiring, leaf.not_after = T0 + 86400 * 10)
 MUT(m_expiring_near, leaf.not_after = T0 + 86400 * 40)
-MUT(m_sni, s->chain.sni_match = 0)
+MUT(m_sni, td_session_chain(s)->sni_match = 0)
 MUT(m_sni_near, {
-	s->chain.sni_match = -1;
-	s->ch.has_sni = false;
-	s->ch.ext_flags &= ~(uint32_t)TD_EXT_SNI;
+	td_session_chain(s)->sni_match = -1;
+	td_session_ch(s)->has_sni = false;
+	td_session_ch(s)->ext_flags &= ~(uint32_t)TD_EXT_SNI;
 })
-MUT(m_selfsigned, s->chain.self_signed_leaf = true)
+MUT(m_selfsigned, td_session_chain(s)->self_signed_leaf = true)
 MUT(m_selfsigned_near, {
 	ca.self_signed = true; /* a root sent along is not a self-signed leaf */
-	s->chain.root_sent = true;
+	td_session_chain(s)->root_sent = true;
 })
 MUT(m_untrusted, {
-	s->chain.ca_checked = true;
-	snprintf(s->chain.ca_verdict, sizeof s->chain.ca_verdict, "unable to get local issuer");
+	td_session_chain(s)->ca_checked = true;
+	snprintf(td_session_chain(s)->ca_verdict, sizeof s->chain->ca_verdict, "unable to get local issuer");
 })
-MUT(m_untrusted_near, s->chain.ca_checked = s->chain.ca_ok = true)
-MUT(m_order, s->chain.order_ok = false)
+MUT(m_untrusted_near, td_session_chain(s)->ca_checked = td_session_chain(s)->ca_ok = true)
+MUT(m_order, td_session_chain(s)->order_ok = false)
 MUT(m_order_near, { /* a broken chain is reported as broken, not out of order */
-	s->chain.duplicates = 1;
-	s->chain.order_ok = false;
-	s->chain.broken = true;
-	s->chain.broken_at = 1;
+	td_session_chain(s)->duplicates = 1;
+	td_session_chain(s)->order_ok = false;
+	td_session_chain(s)->broken = true;
+	td_session_chain(s)->broken_at = 1;
 })
 MUT(m_broken, {
-	s->chain.order_ok = false;
-	s->chain.broken = true;
-	s->chain.broken_at = 1;
+	td_session_chain(s)->order_ok = false;
+	td_session_chain(s)->broken = true;
+	td_session_chain(s)->broken_at = 1;
 })
-MUT(m_broken_near, s->chain.order_ok = false) /* out of order only */
+MUT(m_broken_near, td_session_chain(s)->order_ok = false) /* out of order only */
 /* What earlier connections with the SNI presented (td_sni_history). */
 static void history(struct td_session *s, bool changed, bool key_changed)
 {
-	struct td_sni_history *h = &s->chain.sni_history;
+	struct td_sni_history *h = &td_session_chain(s)->sni_history;
 
 	h->known = true;
 	h->changed = changed;
@@ -699,8 +704,8 @@ MUT(m_sni_changed, history(s, true, true))
 MUT(m_sni_changed_near, history(s, true, false)) /* same key: reissued */
 MUT(m_reissued, history(s, true, false))
 MUT(m_reissued_near, history(s, false, false))
-MUT(m_missing, s->chain.missing_intermediate = true)
-MUT(m_missing_near, s->chain.root_sent = true)
+MUT(m_missing, td_session_chain(s)->missing_intermediate = true)
+MUT(m_missing_near, td_session_chain(s)->root_sent = true)
 MUT(m_weak_rsa, leaf.key.bits = 1024)
 MUT(m_weak_rsa_near, leaf.key.bits = 2048)
 MUT(m_weak_ec, {
@@ -716,34 +721,34 @@ MUT(m_weak_sig_near, {
 	snprintf(ca.sig_alg, sizeof ca.sig_alg, "md5WithRSAEncryption");
 	ca.self_signed = true; /* a root's own signature is not checked */
 })
-MUT(m_ssl, s->sh.legacy_version = 0x0300)
-MUT(m_ssl_near, s->sh.legacy_version = 0x0301)
-MUT(m_oldtls, s->sh.legacy_version = 0x0302)
-MUT(m_oldtls_near, s->sh.legacy_version = 0x0303)
-MUT(m_cipher, s->sh.suite = 0x0005)              /* TLS_RSA_WITH_RC4_128_SHA */
-MUT(m_cipher_near, s->sh.suite = 0xc030)         /* ECDHE_RSA AES_256_GCM */
-MUT(m_offered, s->ch.suites[1] = 0x000a)         /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
-MUT(m_offered_near, s->ch.suites[1] = 0x009c)    /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
+MUT(m_ssl, td_session_sh(s)->legacy_version = 0x0300)
+MUT(m_ssl_near, td_session_sh(s)->legacy_version = 0x0301)
+MUT(m_oldtls, td_session_sh(s)->legacy_version = 0x0302)
+MUT(m_oldtls_near, td_session_sh(s)->legacy_version = 0x0303)
+MUT(m_cipher, td_session_sh(s)->suite = 0x0005)              /* TLS_RSA_WITH_RC4_128_SHA */
+MUT(m_cipher_near, td_session_sh(s)->suite = 0xc030)         /* ECDHE_RSA AES_256_GCM */
+MUT(m_offered, td_session_ch(s)->suites[1] = 0x000a)         /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+MUT(m_offered_near, td_session_ch(s)->suites[1] = 0x009c)    /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
 MUT(m_cbc, {
-	s->sh.legacy_version = 0x0301;
-	s->sh.suite = 0xc013; /* TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA */
+	td_session_sh(s)->legacy_version = 0x0301;
+	td_session_sh(s)->suite = 0xc013; /* TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA */
 })
-MUT(m_cbc_near, s->sh.suite = 0xc013)
-MUT(m_nofs, s->sh.suite = 0x009c)
-MUT(m_nofs_near, s->sh.suite = 0xc02b)
-MUT(m_reneg, s->sh.ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO)
+MUT(m_cbc_near, td_session_sh(s)->suite = 0xc013)
+MUT(m_nofs, td_session_sh(s)->suite = 0x009c)
+MUT(m_nofs_near, td_session_sh(s)->suite = 0xc02b)
+MUT(m_reneg, td_session_sh(s)->ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO)
 MUT(m_reneg_near, {
-	s->sh.ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO;
-	s->sh.selected_version = 0x0304;
-	s->sh.suite = 0x1301;
+	td_session_sh(s)->ext_flags &= ~(uint32_t)TD_EXT_RENEGOTIATION_INFO;
+	td_session_sh(s)->selected_version = 0x0304;
+	td_session_sh(s)->suite = 0x1301;
 })
 MUT(m_nosni, {
-	s->ch.has_sni = false;
-	s->chain.sni_match = -1;
+	td_session_ch(s)->has_sni = false;
+	td_session_chain(s)->sni_match = -1;
 })
 MUT(m_nosni_near, {
-	s->ch.seen = false; /* no ClientHello seen (mid-stream): nothing to say */
-	s->chain.sni_match = -1;
+	td_session_ch(s)->seen = false; /* no ClientHello seen (mid-stream): nothing to say */
+	td_session_chain(s)->sni_match = -1;
 })
 MUT(m_overlap, s->tcp.overlaps_differ = 2)
 MUT(m_overlap_near, s->tcp.retransmissions[0] = 3)
@@ -848,7 +853,7 @@ static struct td_ruleset *defaults(void)
 START_TEST(test_defaults_covered)
 {
 	struct td_ruleset *rs = defaults();
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_findings f;
 	struct td_rule_info ri;
 	size_t n = sizeof default_cases / sizeof default_cases[0];
@@ -867,13 +872,14 @@ START_TEST(test_defaults_covered)
 	ck_assert_msg(f.n == 0, "baseline fires %s: %s", f.n ? f.f[0].id : "",
 		      f.n ? f.f[0].message : "");
 	td_rules_free(rs);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
 START_TEST(test_default_rule)
 {
 	struct td_ruleset *rs = defaults();
-	struct td_session s;
+	struct td_session s = {0};
 	struct td_findings f;
 	const struct td_finding *x;
 
@@ -890,6 +896,7 @@ START_TEST(test_default_rule)
 	ck_assert_msg(count(&f, default_cases[_i].id) == 0, "%s fires on its near miss: %s",
 		      default_cases[_i].id, first(&f, default_cases[_i].id)->message);
 	td_rules_free(rs);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -899,9 +906,9 @@ START_TEST(test_every_alert)
 {
 	struct td_ruleset *rs = defaults();
 	size_t n = td_names_table_size(TD_NAMES_ALERT);
+	struct td_session s = {0};
 
 	for (size_t i = 0; i < n; i++) {
-		struct td_session s;
 		struct td_findings f;
 		const struct td_finding *x;
 		const char *name;
@@ -926,6 +933,7 @@ START_TEST(test_every_alert)
 			ck_assert_uint_eq(x->frame, 6);
 		}
 	}
+	td_session_clear(&s, NULL);
 	td_rules_free(rs);
 }
 END_TEST

@@ -225,6 +225,65 @@ static const struct td_cert *log_cert(void *user, const uint8_t *der, size_t len
 	return NULL; /* nothing kept: the session holds no reference */
 }
 
+/* ---- the session's lists, allocated on first use ------------------------- */
+
+/* A fresh session holds nothing; the timeline and the alerts grow to
+ * their caps (the true counts go on), the hellos become the session's own
+ * when written, td_session_bytes() counts every block, and a copy keeps
+ * its lists when the original is cleared. */
+START_TEST(test_session_lists)
+{
+	struct td_session s, c;
+	struct td_event ev = {.kind = TD_EV_HANDSHAKE, .count = 1};
+	size_t bytes;
+
+	td_session_init(&s);
+	ck_assert_uint_eq(td_session_bytes(&s), 0);
+	ck_assert_ptr_null(s.events);
+	ck_assert_ptr_null(s.alerts);
+	ck_assert(!s.ch->seen && !s.sh->seen && !s.chain->checked);
+	for (uint32_t i = 0; i < TD_MAX_EVENTS + 6; i++) {
+		ev.frame = 100 - i; /* each one earlier: put in front */
+		td_session_add_event(&s, &ev);
+	}
+	ck_assert_uint_eq(s.n_events, TD_MAX_EVENTS);
+	ck_assert_uint_eq(s.total_events, TD_MAX_EVENTS + 6);
+	for (unsigned i = 1; i < TD_MAX_EVENTS; i++)
+		ck_assert_uint_lt(s.events[i - 1].frame, s.events[i].frame);
+	ck_assert_uint_ge(td_session_bytes(&s), TD_MAX_EVENTS * sizeof(struct td_event));
+	for (uint8_t i = 0; i < TD_MAX_ALERTS + 3; i++) {
+		const struct td_alert *a = td_session_add_alert(&s, &(struct td_alert){.desc = i});
+		ck_assert(i < TD_MAX_ALERTS ? a && a->desc == i : a == NULL);
+	}
+	ck_assert_uint_eq(s.n_alerts, TD_MAX_ALERTS);
+	ck_assert_uint_eq(s.total_alerts, TD_MAX_ALERTS + 3);
+	bytes = td_session_bytes(&s);
+	struct td_client_hello *ch = td_session_ch(&s);
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_ptr_eq(td_session_ch(&s), ch);
+	ch->seen = true;
+	ck_assert(s.ch->seen && !s.sh->seen);
+	ck_assert_uint_ge(td_session_bytes(&s), bytes + sizeof *ch);
+	for (int i = 0; i < TD_MAX_TICKETS + 1; i++)
+		ck_assert(td_session_add_ticket(&s, (const uint8_t[32]){(uint8_t)i}, 7) ==
+			  (i < TD_MAX_TICKETS));
+	ck_assert_uint_eq(s.n_new_tickets, TD_MAX_TICKETS);
+
+	ck_assert(td_session_copy(&c, &s));
+	ck_assert_ptr_ne(c.events, s.events);
+	ck_assert_ptr_ne(c.ch, s.ch);
+	td_session_clear(&s, NULL);
+	ck_assert_uint_eq(td_session_bytes(&s), 0);
+	ck_assert(!s.ch->seen);
+	ck_assert_uint_eq(c.n_events, TD_MAX_EVENTS);
+	ck_assert_uint_eq(c.events[TD_MAX_EVENTS - 1].frame, 100);
+	ck_assert_uint_eq(c.alerts[TD_MAX_ALERTS - 1].desc, TD_MAX_ALERTS - 1);
+	ck_assert_uint_eq(c.new_tickets[TD_MAX_TICKETS - 1].sha256[0], TD_MAX_TICKETS - 1);
+	ck_assert(c.ch->seen);
+	td_session_clear(&c, NULL);
+}
+END_TEST
+
 /* ---- message parsers ---------------------------------------------------- */
 
 START_TEST(test_client_hello_fields)
@@ -502,6 +561,7 @@ START_TEST(test_renegotiation)
 	td_tls_feed(&t, &s, &sink, TD_DIR_S2C, reneg.b, reneg.n, 6, ts);
 	ck_assert_uint_eq(s.reneg_frame, 5); /* the first one is kept */
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -589,6 +649,7 @@ static void client_cert_conversation(int delta, struct td_session *s)
 	record(&c2s, 22, msgs.b, msgs.n);
 
 	size_t ch_len = 5 + (size_t)(c2s.b[3] << 8 | c2s.b[4]);
+	td_session_clear(s, NULL);
 	td_session_init(s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, ch_len, 1, ts);
@@ -670,17 +731,18 @@ START_TEST(test_session_id_echo_compares_bytes)
 		struct td_tls t;
 		hello_with_session_id(&ch, 1, 0x77);
 		hello_with_session_id(&sh, 2, same ? 0x77 : 0x78);
+		td_session_clear(&s, NULL);
 		td_session_init(&s);
 		td_tls_init(&t, &lim);
 		td_tls_feed(&t, &s, &sink, TD_DIR_C2S, ch.b, ch.n, 1, ts);
 		td_tls_feed(&t, &s, &sink, TD_DIR_S2C, sh.b, sh.n, 2, ts);
 		td_tls_free(&t);
-		ck_assert_uint_eq(s.ch.session_id_len, 32);
-		ck_assert_uint_eq(s.ch.session_id[0], 0xA0);
-		ck_assert_uint_eq(s.ch.session_id[31], 0x77);
-		ck_assert_uint_eq(s.sh.session_id_len, 32);
-		ck_assert_uint_eq(s.sh.session_id[31], same ? 0x77 : 0x78);
-		ck_assert_msg(s.sh.session_id_echoed == (same == 1), "same %d", same);
+		ck_assert_uint_eq(s.ch->session_id_len, 32);
+		ck_assert_uint_eq(s.ch->session_id[0], 0xA0);
+		ck_assert_uint_eq(s.ch->session_id[31], 0x77);
+		ck_assert_uint_eq(s.sh->session_id_len, 32);
+		ck_assert_uint_eq(s.sh->session_id[31], same ? 0x77 : 0x78);
+		ck_assert_msg(s.sh->session_id_echoed == (same == 1), "same %d", same);
 	}
 }
 END_TEST
@@ -729,6 +791,7 @@ static void certificate_status_run(int delta, uint8_t type, struct td_session *s
 	handshake_msg(&msgs, 14, &body);
 	record(&s2c, 22, msgs.b, msgs.n);
 
+	td_session_clear(s, NULL);
 	td_session_init(s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, s, &sink, TD_DIR_C2S, c2s.b, c2s.n, 1, ts);
@@ -821,9 +884,9 @@ START_TEST(test_conversation_facts)
 	conversation_tls12_bad_record_mac(&cv);
 	run_conversation(&cv, 0, 0, &r);
 	ck_assert(r.s.is_tls);
-	ck_assert(r.s.ch.seen);
-	ck_assert(r.s.sh.seen);
-	ck_assert_uint_eq(r.s.sh.suite, SUITE_RSA_AES128_GCM);
+	ck_assert(r.s.ch->seen);
+	ck_assert(r.s.sh->seen);
+	ck_assert_uint_eq(r.s.sh->suite, SUITE_RSA_AES128_GCM);
 	ck_assert_int_eq(r.log.n, 2);
 	ck_assert_uint_eq(r.s.total_certs, 2);
 	ck_assert(r.s.ccs_seen[TD_DIR_C2S]);
@@ -844,6 +907,7 @@ START_TEST(test_conversation_facts)
 	ck_assert_uint_eq(r.s.outcome, TD_OUTCOME_FAILED);
 	ck_assert_int_eq(r.s.aborted_by, TD_DIR_S2C);
 	ck_assert_uint_eq(r.s.aborted_how, TD_ABORT_ALERT);
+	td_session_clear(&r.s, NULL);
 }
 END_TEST
 
@@ -859,23 +923,26 @@ START_TEST(test_split_invariance)
 		run_conversation(&cv, chunk, 0, &part);
 		/* the frame a message starts in depends on the split; all
 		 * else must not */
-		part.s.ch.frame = whole.s.ch.frame;
-		ck_assert_mem_eq(&part.s.ch, &whole.s.ch, sizeof whole.s.ch);
-		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		td_session_ch(&part.s)->frame = whole.s.ch->frame;
+		ck_assert_mem_eq(part.s.ch, whole.s.ch, sizeof *whole.s.ch);
+		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.n_alerts, whole.s.n_alerts);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
 		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
 		ck_assert_uint_eq(part.s.stage, whole.s.stage);
+		td_session_clear(&part.s, NULL);
 	}
 	for (unsigned seed = 1; seed <= 200; seed++) {
 		run_conversation(&cv, 0, seed, &part);
-		ck_assert_str_eq(part.s.ja3, whole.s.ja3);
-		ck_assert_uint_eq(part.s.sh.suite, whole.s.sh.suite);
+		ck_assert_str_eq(part.s.ch->ja3, whole.s.ch->ja3);
+		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.alerts[0].desc, whole.s.alerts[0].desc);
 		ck_assert_uint_eq(part.s.n_events, whole.s.n_events);
+		td_session_clear(&part.s, NULL);
 	}
+	td_session_clear(&whole.s, NULL);
 }
 END_TEST
 
@@ -895,11 +962,12 @@ START_TEST(test_message_across_records)
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
-	ck_assert(s.ch.seen);
-	ck_assert_uint_eq(s.ch.frame, 1);
-	ck_assert(s.ch.has_sni);
+	ck_assert(s.ch->seen);
+	ck_assert_uint_eq(s.ch->frame, 1);
+	ck_assert(s.ch->has_sni);
 	ck_assert_uint_eq(s.records[TD_DIR_C2S], 2);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -923,6 +991,7 @@ START_TEST(test_desync_and_caps)
 
 	/* record length 2^14 + 2048 + 1 */
 	static const uint8_t big[] = {22, 3, 3, 0x48, 0x01};
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, big, sizeof big, 1, ts);
@@ -934,15 +1003,17 @@ START_TEST(test_desync_and_caps)
 	client_hello_body(&body, NULL);
 	handshake_msg(&msg, 1, &body);
 	record(&stream, 22, msg.b, msg.n);
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_C2S, stream.b, stream.n, 1, ts);
 	ck_assert_uint_eq(s.hs_too_big[TD_DIR_C2S], 1);
-	ck_assert(!s.ch.seen);
+	ck_assert(!s.ch->seen);
 	ck_assert_uint_eq(s.n_events, 1);
 	ck_assert_uint_eq(s.events[0].len, body.n);
 	ck_assert_int_eq(s.desync[TD_DIR_C2S], 0);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -985,6 +1056,7 @@ START_TEST(test_tls13_probable_alert)
 	ck_assert_uint_eq(s.alerts[0].phase, TD_PHASE_AFTER_SERVER_FLIGHT);
 	ck_assert(!s.finished_seen[TD_DIR_C2S]);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1212,6 +1284,7 @@ START_TEST(test_midstream_resync)
 	ck_assert(!t.d[TD_DIR_S2C].dead);
 	td_tls_free(&t);
 
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_tls_init(&t, &lim);
 	td_tls_feed(&t, &s, NULL, TD_DIR_S2C, stream.b, stream.n, 1, ts);
@@ -1219,6 +1292,7 @@ START_TEST(test_midstream_resync)
 	ck_assert_uint_eq(s.appdata_records[TD_DIR_S2C], 0);
 	ck_assert(!s.is_tls);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1248,6 +1322,7 @@ START_TEST(test_gap_resync)
 	ck_assert_uint_eq(s.alerts[0].desc, 40);
 	ck_assert_uint_eq(s.alerts[0].frame, 4);
 	td_tls_free(&t);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -1279,6 +1354,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_tls13_probable_alert);
 	tcase_add_test(st, test_midstream_resync);
 	tcase_add_test(st, test_gap_resync);
+	tcase_add_test(st, test_session_lists);
 	suite_add_tcase(s, st);
 	return s;
 }

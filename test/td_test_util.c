@@ -3,6 +3,7 @@
 #include "td_test_util.h"
 
 #include "td_capture.h"
+#include "td_session.h"
 
 #include <check.h>
 
@@ -318,4 +319,10 @@ void td_test_rmdir_all(char *dir)
 {
 	free(td_test_sh(NULL, "rm -rf '%s'", dir));
 	free(dir);
+}
+
+void td_test_session_reset(struct td_session *s)
+{
+	td_session_clear(s, NULL);
+	td_session_init(s);
 }

@@ -128,4 +128,13 @@ void td_test_pcap_frame(FILE *f, int64_t sec, uint32_t usec, const uint8_t *fram
 size_t td_test_sample_frames(const char *name, uint8_t **frames, size_t *lens, size_t max,
 			     int *linktype);
 
+/* ---- sessions a test fills by hand --------------------------------------- */
+
+struct td_session;
+
+/* td_session_init() for a session a test fills and fills again: what it
+ * held before (lists, hellos) is freed first, so it must start zeroed
+ * ({0} or static). Certificates are fakes, never released. */
+void td_test_session_reset(struct td_session *s);
+
 #endif
