@@ -437,6 +437,15 @@ static bool je_utf8(const char *s, size_t len)
 {
 	size_t i = 0;
 
+	/* ASCII 8 bytes at a time, as most of ours are (no NUL: the length
+	 * is the strlen()) */
+	for (; len - i >= 8; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, 8);
+		if (x & 0x8080808080808080ULL)
+			break;
+	}
 	while (i < len) {
 		size_t n;
 
