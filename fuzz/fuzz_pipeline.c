@@ -7,8 +7,8 @@
  * cross-connection table (4 names and endpoints, so a crafted capture
  * fills it), the diagnosis, and both reports. Invariants checked on every connection, as
  * td_report.h promises them: the text report (no colours) holds no
- * terminal control character, and the JSON line is one line that jansson
- * parses back.
+ * terminal control character, the JSON tree is one line that jansson
+ * parses back, and the --json line (written without a tree) is that line.
  */
 #define _GNU_SOURCE
 #include <jansson.h>
@@ -51,7 +51,9 @@ static void check_text(struct run *r)
 	rewind(r->text);
 }
 
-static void check_json(json_t *o)
+/* o (dropped here) dumps to one line that loads back; when streamed is
+ * not NULL, it is that line and a newline. */
+static void check_json(json_t *o, const char *streamed)
 {
 	char *line;
 	json_t *back;
@@ -62,6 +64,12 @@ static void check_json(json_t *o)
 	FUZZ_ASSERT(strchr(line, '\n') == NULL);
 	back = json_loads(line, 0, NULL);
 	FUZZ_ASSERT(back != NULL);
+	if (streamed) {
+		size_t n = strlen(line);
+
+		FUZZ_ASSERT(strncmp(streamed, line, n) == 0);
+		FUZZ_ASSERT(strcmp(streamed + n, "\n") == 0);
+	}
 	json_decref(back);
 	free(line);
 	json_decref(o);
@@ -83,9 +91,14 @@ static void on_session(void *user, struct td_session *s)
 	r->sum.by_outcome[s->outcome]++;
 	for (int d = 0; d < 2; d++)
 		r->sum.hs_too_big += s->hs_too_big[d];
+	static const struct td_report_opts json = {.json = true};
+
 	td_report_session(r->text, &text, s);
 	check_text(r);
-	check_json(td_report_session_json(s));
+	td_report_session(r->text, &json, s);
+	FUZZ_ASSERT(fputc('\0', r->text) == 0 && fflush(r->text) == 0);
+	check_json(td_report_session_json(s), r->text_buf);
+	rewind(r->text);
 }
 
 /* --save-evidence's hand-over: frames in frame order, as many as
@@ -193,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.sum.malformed = es.by_decode[TD_DECODE_MALFORMED];
 	td_report_summary(r.text, &text, &r.sum);
 	check_text(&r);
-	check_json(td_report_summary_json(&r.sum));
+	check_json(td_report_summary_json(&r.sum), NULL);
 	td_engine_free(eng);
 	td_x509_cache_free(cache);
 	td_capture_close(cap);

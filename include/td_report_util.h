@@ -53,6 +53,13 @@ void td_report_put_term(FILE *out, const uint8_t *p, size_t len);
  * when out of memory. p may be NULL when len is 0. */
 json_t *td_report_json_wire(const uint8_t *p, size_t len);
 
+/* The JSON escape (see above) of p[0..len) as the string's value: *value
+ * is p itself when p is ASCII without NUL (nothing to escape), else a
+ * malloc()ed copy the caller frees (*heap is set to it). false only when
+ * out of memory. p may be NULL when len is 0. */
+bool td_report_json_escape(const uint8_t *p, size_t len, const char **value, size_t *value_len,
+			   char **heap);
+
 /* Same for a NUL-terminated string; s == NULL gives json null. */
 json_t *td_report_json_cstr(const char *s);
 
@@ -69,6 +76,7 @@ struct td_report_buf {
 	char *p;
 	size_t n, cap;
 	bool err;
+	bool spilled; /* something was handed to out since init */
 };
 
 /* Room for all but the largest text blocks. */

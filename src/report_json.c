@@ -1,11 +1,13 @@
 /* report_json.c - the JSON Lines report, schema_version 1 (td_report.h).
  *
  * One object per connection mirroring struct td_session, and a summary
- * object last. Builders return NULL only when jansson runs out of memory;
- * a NULL member value makes json_object_set_new() fail and the object is
- * then incomplete, which the writer reports by writing nothing for it
- * rather than a line that breaks the schema.
+ * object last. Each object has one builder, written against the emitter
+ * below: --json writes its text straight into the output buffer, and
+ * td_report_session_json() / td_report_summary_json() build the same
+ * object as a jansson tree. An object that cannot be made (out of memory)
+ * becomes an error line rather than a line that breaks the schema.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,1306 +25,17 @@
 #include "td_starttls.h"
 #include "td_x509.h"
 
-/* Sets key to v; remembers a failure in *ok (v == NULL means jansson ran
- * out of memory building it). Keeps the builders flat: one line a field. */
-struct jb {
-	json_t *o;
-	bool ok;
-};
-
-static void put(struct jb *b, const char *key, json_t *v)
-{
-	/* Keys are ours (ASCII, NUL-free): no UTF-8 check. json_decref(NULL)
-	 * is a no-op. */
-	if (!v || json_object_setn_new_nocheck(b->o, key, strlen(key), v) != 0)
-		b->ok = false;
-}
-
-static json_t *jb_done(struct jb *b)
-{
-	if (!b->o)
-		return NULL;
-	if (!b->ok) {
-		json_decref(b->o);
-		return NULL;
-	}
-	return b->o;
-}
-
-static struct jb jb_new(void)
-{
-	struct jb b = { json_object(), true };
-
-	if (!b.o)
-		b.ok = false;
-	return b;
-}
-
-static void arr_add(json_t *a, json_t *v, bool *ok)
-{
-	if (!a || !v || json_array_append_new(a, v) != 0)
-		*ok = false;
-}
-
-static json_t *j_u64(uint64_t v)
-{
-	/* json_int_t is long long: counters never reach 2^63. */
-	return json_integer((json_int_t)(v > INT64_MAX ? INT64_MAX : v));
-}
-
-static json_t *j_frame(uint32_t frame)
-{
-	/* Frames count from 1; 0 means "none". */
-	return frame ? json_integer(frame) : json_null();
-}
-
-static json_t *j_time(struct td_time t)
-{
-	char buf[TD_REPORT_TIME_LEN];
-
-	return json_string(td_report_time_utc(t, buf));
-}
-
-static json_t *j_str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *j_hex(const uint8_t *data, size_t len)
-{
-	char buf[2 * 64 + 1];
-
-	if (len > 64)
-		return NULL;
-	return json_string(td_hex(data, len, buf));
-}
-
-/* {"client": a, "server": b} */
-static json_t *j_pair(json_t *c, json_t *s)
-{
-	struct jb b = jb_new();
-
-	if (b.o) {
-		put(&b, "client", c);
-		put(&b, "server", s);
-	} else {
-		json_decref(c);
-		json_decref(s);
-	}
-	return jb_done(&b);
-}
-
-static json_t *j_pair_u64(uint64_t c, uint64_t s)
-{
-	return j_pair(j_u64(c), j_u64(s));
-}
-
-static json_t *j_dir(int dir)
-{
-	return dir < 0 ? json_null() : json_string(td_dir_name(dir));
-}
-
-/* A code point name through td_names_fmt16: the name, "GREASE (0x1a1a)"
- * or "unknown (0x1234)", so nothing from the wire is lost. */
-static json_t *j_name16(const char *(*lookup)(uint16_t), uint16_t v)
-{
-	char buf[96];
-
-	return json_string(td_names_fmt16(buf, sizeof buf, lookup, v));
-}
-
-static json_t *j_epoch_or_null(int64_t sec)
-{
-	return sec ? j_time((struct td_time){ sec, 0 }) : json_null();
-}
-
-/* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
-static json_t *j_ocsp(const struct td_ocsp_facts *o)
-{
-	if (!o->seen)
-		return json_null();
-	return json_pack("{s:o,s:I,s:b,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o}", "frame", j_frame(o->frame),
-			 "length", (json_int_t)o->length, "parsed", o->parsed, "response_status",
-			 o->parsed ? j_str_or_null(td_ocsp_response_status_name(o->response_status))
-				   : json_null(),
-			 "cert_status",
-			 j_str_or_null(td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status)),
-			 "revocation_reason",
-			 o->revocation_reason >= 0 ? json_integer(o->revocation_reason) : json_null(),
-			 "responses", (json_int_t)o->n_responses, "produced_at",
-			 j_epoch_or_null(o->produced_at), "this_update", j_epoch_or_null(o->this_update),
-			 "next_update", j_epoch_or_null(o->next_update), "revoked_at",
-			 j_epoch_or_null(o->revoked_at));
-}
-
-/* The CertificateRequest's first CA names as the subjects print; null for
- * one too long to keep or that does not decode. */
-static json_t *j_ca_names(const struct td_session *s)
-{
-	json_t *a = json_array();
-
-	for (unsigned i = 0; a && i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
-		char *name = td_report_ca_name(s, i);
-		json_t *v = name ? td_report_json_cstr(name) : json_null();
-		free(name);
-		if (json_array_append_new(a, v) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *j_names16(const uint16_t *v, size_t n, const char *(*lookup)(uint16_t))
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++) {
-		if (json_array_append_new(a, j_name16(lookup, v[i])) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *j_version(uint16_t v)
-{
-	return j_name16(td_names_version, v);
-}
-
-static json_t *j_endpoint(const struct td_addr *a, uint16_t port)
-{
-	char buf[64];
-	struct jb b = jb_new();
-
-	if (b.o) {
-		put(&b, "ip", json_string(td_addr_str(a, buf, sizeof buf)));
-		put(&b, "port", json_integer(port));
-	}
-	return jb_done(&b);
-}
-
-/* ["vlan", "gre", ...]: td_encap_name() of each bit set, in bit order. */
-static json_t *j_encap(uint16_t encap)
-{
-	json_t *a = json_array();
-	bool ok = true;
-
-	for (unsigned i = 0; a && i < TD_ENCAP_COUNT; i++)
-		if (encap >> i & 1)
-			arr_add(a, json_string(td_encap_name(i)), &ok);
-	if (!ok) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
-}
-
-static json_t *j_tcp(const struct td_tcp_evidence *t)
-{
-	struct jb b = jb_new();
-
-	if (!b.o)
-		return NULL;
-	put(&b, "retransmissions", j_pair_u64(t->retransmissions[0], t->retransmissions[1]));
-	put(&b, "out_of_order", j_pair_u64(t->out_of_order[0], t->out_of_order[1]));
-	put(&b, "gaps", j_pair_u64(t->gaps[0], t->gaps[1]));
-	put(&b, "bytes_missing", j_pair_u64(t->bytes_missing[0], t->bytes_missing[1]));
-	put(&b, "overlaps_differ", j_u64(t->overlaps_differ));
-	put(&b, "zero_windows", j_pair_u64(t->zero_windows[0], t->zero_windows[1]));
-	put(&b, "largest_segment", j_pair_u64(t->largest_segment[0], t->largest_segment[1]));
-	put(&b, "rsts", j_pair_u64(t->rsts[0], t->rsts[1]));
-	put(&b, "keepalives", j_pair_u64(t->keepalives[0], t->keepalives[1]));
-	put(&b, "zero_window_probes",
-	    j_pair_u64(t->zero_window_probes[0], t->zero_window_probes[1]));
-	return jb_done(&b);
-}
-
-static json_t *j_alpn_list(const struct td_alpn_list *l)
-{
-	json_t *a = json_array();
-	size_t n = l->n < TD_MAX_ALPN ? l->n : TD_MAX_ALPN;
-
-	for (size_t i = 0; a && i < n; i++) {
-		size_t len = l->len[i] < TD_ALPN_LEN ? l->len[i] : TD_ALPN_LEN;
-
-		if (json_array_append_new(a, td_report_json_wire(l->name[i], len)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-/* Extensions whose presence is the fact (RFC numbers in tls.c). */
-static void j_ext_facts(struct jb *b, uint32_t f)
-{
-	put(b, "extended_master_secret", json_boolean(f & TD_EXT_EMS));
-	put(b, "encrypt_then_mac", json_boolean(f & TD_EXT_ETM));
-	put(b, "session_ticket", json_boolean(f & TD_EXT_TICKET));
-	put(b, "status_request", json_boolean(f & TD_EXT_STATUS_REQUEST));
-	put(b, "signed_certificate_timestamp", json_boolean(f & TD_EXT_SCT));
-	put(b, "pre_shared_key", json_boolean(f & TD_EXT_PSK));
-	put(b, "early_data", json_boolean(f & TD_EXT_EARLY_DATA));
-	put(b, "heartbeat", json_boolean(f & TD_EXT_HEARTBEAT));
-	put(b, "encrypted_client_hello", json_boolean(f & TD_EXT_ECH));
-}
-
-static json_t *j_client_hello(const struct td_client_hello *ch)
-{
-	struct jb b;
-	json_t *pf;
-	size_t n;
-
-	if (!ch->seen)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "frame", json_integer(ch->frame));
-	put(&b, "time", j_time(ch->ts));
-	put(&b, "record_version", j_version(ch->record_version));
-	put(&b, "legacy_version", j_version(ch->legacy_version));
-	put(&b, "supported_versions",
-	    j_names16(ch->versions, ch->n_versions < TD_MAX_VERSIONS ? ch->n_versions : TD_MAX_VERSIONS,
-		      td_names_version));
-	put(&b, "cipher_suites",
-	    j_names16(ch->suites, ch->n_suites < TD_MAX_SUITES ? ch->n_suites : TD_MAX_SUITES,
-		      td_names_cipher_name));
-	put(&b, "cipher_suites_total", json_integer(ch->total_suites));
-	put(&b, "compression_methods", json_integer(ch->n_compression));
-	put(&b, "extensions",
-	    j_names16(ch->exts, ch->n_exts < TD_MAX_EXTS ? ch->n_exts : TD_MAX_EXTS,
-		      td_names_extension));
-	if (ch->has_sni) {
-		n = ch->sni.len < TD_SNI_LEN ? ch->sni.len : TD_SNI_LEN;
-		put(&b, "sni", td_report_json_wire(ch->sni.bytes, n));
-	} else {
-		put(&b, "sni", json_null());
-	}
-	put(&b, "alpn", j_alpn_list(&ch->alpn));
-	put(&b, "supported_groups",
-	    j_names16(ch->groups, ch->n_groups < TD_MAX_GROUPS ? ch->n_groups : TD_MAX_GROUPS,
-		      td_names_group));
-	put(&b, "signature_algorithms",
-	    j_names16(ch->sigalgs, ch->n_sigalgs < TD_MAX_SIGALGS ? ch->n_sigalgs : TD_MAX_SIGALGS,
-		      td_names_sigscheme));
-	pf = json_array();
-	n = ch->n_point_formats < TD_MAX_POINT_FORMATS ? ch->n_point_formats : TD_MAX_POINT_FORMATS;
-	for (size_t i = 0; pf && i < n; i++)
-		if (json_array_append_new(pf, json_integer(ch->point_formats[i])) != 0)
-			b.ok = false;
-	put(&b, "ec_point_formats", pf);
-	put(&b, "session_id_length", json_integer(ch->session_id_len));
-	j_ext_facts(&b, ch->ext_flags);
-	put(&b, "key_share_groups",
-	    j_names16(ch->key_shares, ch->n_key_shares < TD_MAX_KEY_SHARES ? ch->n_key_shares
-									: TD_MAX_KEY_SHARES,
-		      td_names_group));
-	{
-		/* RFC 8446 §4.2.9 PskKeyExchangeMode values 0 and 1 */
-		json_t *modes = json_array();
-		if (modes && (ch->psk_modes & 1))
-			arr_add(modes, json_string("psk_ke"), &b.ok);
-		if (modes && (ch->psk_modes & 2))
-			arr_add(modes, json_string("psk_dhe_ke"), &b.ok);
-		put(&b, "psk_modes", modes);
-	}
-	put(&b, "session_ticket_length", json_integer(ch->ticket_len));
-	put(&b, "record_size_limit", ch->record_size_limit ? json_integer(ch->record_size_limit)
-							   : json_null());
-	put(&b, "max_fragment_length",
-	    ch->max_fragment_length ? json_integer(ch->max_fragment_length) : json_null());
-	put(&b, "secure_renegotiation",
-	    json_boolean(ch->ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION)));
-	put(&b, "fallback_scsv", json_boolean(ch->ext_flags & TD_EXT_SCSV_FALLBACK));
-	return jb_done(&b);
-}
-
-static json_t *j_server_hello(const struct td_server_hello *sh)
-{
-	struct jb b;
-
-	if (!sh->seen)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "frame", json_integer(sh->frame));
-	put(&b, "time", j_time(sh->ts));
-	put(&b, "legacy_version", j_version(sh->legacy_version));
-	put(&b, "selected_version", sh->selected_version ? j_version(sh->selected_version) : json_null());
-	put(&b, "cipher_suite", j_name16(td_names_cipher_name, sh->suite));
-	put(&b, "compression_method", json_integer(sh->compression));
-	put(&b, "extensions",
-	    j_names16(sh->exts, sh->n_exts < TD_MAX_EXTS ? sh->n_exts : TD_MAX_EXTS,
-		      td_names_extension));
-	if (sh->has_alpn)
-		put(&b, "alpn",
-		    td_report_json_wire(sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN));
-	else
-		put(&b, "alpn", json_null());
-	put(&b, "session_id_length", json_integer(sh->session_id_len));
-	put(&b, "session_id_echoed", json_boolean(sh->session_id_echoed));
-	put(&b, "hello_retry_request", json_boolean(sh->hello_retry_request));
-	j_ext_facts(&b, sh->ext_flags);
-	put(&b, "key_share_group", sh->key_share ? j_name16(td_names_group, sh->key_share)
-						 : json_null());
-	put(&b, "secure_renegotiation", json_boolean(sh->ext_flags & TD_EXT_RENEGOTIATION_INFO));
-	put(&b, "downgrade_sentinel", sh->downgrade == 12   ? json_string("TLS 1.2")
-				      : sh->downgrade == 11 ? json_string("TLS 1.1 or below")
-							    : json_null());
-	return jb_done(&b);
-}
-
-static json_t *j_tls(const struct td_session *s)
-{
-	struct jb b = jb_new();
-	const struct td_cipher_info *ci = NULL;
-
-	if (!b.o)
-		return NULL;
-	if (s->sh->seen) {
-		uint16_t v = td_session_version(s);
-
-		ci = td_names_cipher(s->sh->suite);
-		put(&b, "version", j_version(v));
-		put(&b, "version_code", json_integer(v));
-		put(&b, "cipher_suite", j_name16(td_names_cipher_name, s->sh->suite));
-		put(&b, "cipher_suite_code", json_integer(s->sh->suite));
-	} else {
-		put(&b, "version", json_null());
-		put(&b, "version_code", json_null());
-		put(&b, "cipher_suite", json_null());
-		put(&b, "cipher_suite_code", json_null());
-	}
-	put(&b, "key_exchange", j_str_or_null(ci ? ci->kx : NULL));
-	put(&b, "client_hello", j_client_hello(s->ch));
-	put(&b, "server_hello", j_server_hello(s->sh));
-	{
-		char str[TD_JA4_RAW_MAX];
-
-		put(&b, "ja3", s->ch->ja3[0] ? json_string(s->ch->ja3) : json_null());
-		td_ja3_string(s->ch, str, sizeof str);
-		put(&b, "ja3_string", s->ch->ja3[0] ? json_string(str) : json_null());
-		put(&b, "ja3s", s->sh->ja3s[0] ? json_string(s->sh->ja3s) : json_null());
-		td_ja3s_string(s->sh, str, sizeof str);
-		put(&b, "ja3s_string", s->sh->ja3s[0] ? json_string(str) : json_null());
-		put(&b, "ja4", s->ch->ja4[0] ? json_string(s->ch->ja4) : json_null());
-		td_ja4_raw(s->ch, str, sizeof str);
-		put(&b, "ja4_r", s->ch->ja4[0] ? json_string(str) : json_null());
-		put(&b, "ja4s", s->sh->ja4s[0] ? json_string(s->sh->ja4s) : json_null());
-		td_ja4s_raw(s->sh, str, sizeof str);
-		put(&b, "ja4s_r", s->sh->ja4s[0] ? json_string(str) : json_null());
-		put(&b, "client_hello_retry",
-		    s->ch2_frame ? json_pack("{s:i,s:s,s:s}", "frame", (json_int_t)s->ch2_frame, "ja3",
-					     s->ch->ja3_retry, "ja4", s->ch->ja4_retry)
-				 : json_null());
-	}
-	put(&b, "resumed", json_boolean(s->resumed));
-	put(&b, "resumption",
-	    s->resumed
-		    ? json_pack("{s:s,s:o,s:o,s:o}", "how",
-				td_resumption_name((enum td_resumption)s->resumption),
-				"full_handshake_in_capture",
-				s->full_handshake_in_capture < 0
-					? json_null()
-					: json_boolean(s->full_handshake_in_capture > 0),
-				"full_handshake_connection",
-				s->full_handshake_conn ? json_integer((json_int_t)s->full_handshake_conn)
-						       : json_null(),
-				"full_handshake_frame", j_frame(s->full_handshake_frame))
-		    : json_null());
-	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1))
-		put(&b, "renegotiation",
-		    json_pack("{s:s,s:o,s:b}", "by", td_dir_name(s->reneg_by), "frame",
-			      j_frame(s->reneg_frame), "secure", td_session_reneg_secure(s)));
-	else
-		put(&b, "renegotiation", json_null());
-	put(&b, "server_key_exchange",
-	    (s->ske_group || s->ske_dh_bits)
-		    ? json_pack("{s:o,s:o,s:o}", "group",
-				s->ske_group ? j_name16(td_names_group, s->ske_group) : json_null(),
-				"dh_bits", s->ske_dh_bits ? json_integer(s->ske_dh_bits) : json_null(),
-				"signature_scheme",
-				s->ske_sigalg ? j_name16(td_names_sigscheme, s->ske_sigalg)
-					      : json_null())
-		    : json_null());
-	put(&b, "certificate_request",
-	    s->client_cert_requested
-		    ? json_pack("{s:i,s:i,s:o,s:o}", "certificate_authorities",
-				(json_int_t)s->cr_n_cas, "signature_algorithms",
-				(json_int_t)s->cr_n_sigalgs, "ca_names", j_ca_names(s),
-				"signature_schemes",
-				j_names16(s->cr_sigalgs,
-					  s->cr_n_sigalgs < TD_MAX_SIGALGS ? s->cr_n_sigalgs
-									   : TD_MAX_SIGALGS,
-					  td_names_sigscheme))
-		    : json_null());
-	put(&b, "ocsp_staple", j_ocsp(&s->ocsp));
-	put(&b, "certificate_verify_scheme",
-	    s->cv_sigalg ? j_name16(td_names_sigscheme, s->cv_sigalg) : json_null());
-	put(&b, "client_key_exchange_length", s->cke_len ? json_integer(s->cke_len) : json_null());
-	put(&b, "new_session_ticket",
-	    s->new_ticket_len ? json_pack("{s:I,s:i}", "lifetime", (json_int_t)s->ticket_lifetime,
-					  "length", (json_int_t)s->new_ticket_len)
-			      : json_null());
-	put(&b, "certificates_visible", json_boolean(s->n_certs > 0));
-	put(&b, "certificates_note",
-	    !s->certs_encrypted ? json_null()
-	    : s->n_certs	? json_string("decrypted with the secrets given")
-	    : s->resumed	? json_string("none sent: resumed with a pre-shared key")
-				: json_string("certificate not visible without keys"));
-	put(&b, "certificate_frame", j_frame(s->cert_frame));
-	put(&b, "certificates_total", json_integer(s->total_certs));
-	put(&b, "encryption_started",
-	    j_pair(s->encrypted[0] ? j_frame(s->encrypted_frame[0]) : json_null(),
-		   s->encrypted[1] ? j_frame(s->encrypted_frame[1]) : json_null()));
-	put(&b, "records", j_pair_u64(s->records[0], s->records[1]));
-	{
-		struct jb c = jb_new(), sv = jb_new();
-
-		if (c.o) {
-			put(&c, "records", j_u64(s->appdata_records[0]));
-			put(&c, "bytes", j_u64(s->appdata_bytes[0]));
-		}
-		if (sv.o) {
-			put(&sv, "records", j_u64(s->appdata_records[1]));
-			put(&sv, "bytes", j_u64(s->appdata_bytes[1]));
-		}
-		put(&b, "application_data", j_pair(jb_done(&c), jb_done(&sv)));
-	}
-	put(&b, "stage", json_string(td_stage_name(s->stage)));
-	put(&b, "outcome", json_string(td_outcome_name(s->outcome)));
-	put(&b, "handshake_completed", json_boolean(s->outcome == TD_OUTCOME_COMPLETED));
-	put(&b, "aborted_by", j_dir(s->aborted_by));
-	put(&b, "aborted_how", j_str_or_null(td_report_abort_name(s->aborted_how)));
-	return jb_done(&b);
-}
-
-/* Appends each built element; a NULL element marks the array failed. */
-
-static json_t *j_cert_key(const struct td_cert_key *k)
-{
-	struct jb b = jb_new();
-
-	if (!b.o)
-		return NULL;
-	put(&b, "algorithm", k->algorithm[0] ? td_report_json_cstr(k->algorithm) : json_null());
-	put(&b, "bits", json_integer(k->bits));
-	put(&b, "rsa_exponent", k->rsa_exponent ? j_u64(k->rsa_exponent) : json_null());
-	put(&b, "curve", k->curve[0] ? td_report_json_cstr(k->curve) : json_null());
-	put(&b, "curve_nist", k->curve_nist[0] ? td_report_json_cstr(k->curve_nist) : json_null());
-	put(&b, "spki_sha256", j_hex(k->spki_sha256, sizeof k->spki_sha256));
-	put(&b, "spki_sha256_b64", k->spki_sha256_b64[0] ? json_string(k->spki_sha256_b64) : json_null());
-	put(&b, "rsa_modulus_sha256",
-	    k->has_modulus ? j_hex(k->rsa_modulus_sha256, sizeof k->rsa_modulus_sha256) : json_null());
-	return jb_done(&b);
-}
-
-/* An array of certificate strings (NULL list: empty array). */
-static json_t *j_cstrs(char *const *items, size_t n, bool *ok)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && items && i < n; i++)
-		arr_add(a, td_report_json_cstr(items[i]), ok);
-	return a;
-}
-
-/* The extensions of td_cert_ext, flat in the certificate object. */
-static void j_cert_ext(struct jb *b, const struct td_cert_ext *e)
-{
-	json_t *ku = json_null();
-
-	if (e->has_key_usage) {
-		ku = json_array();
-		for (unsigned i = 0; ku && i < TD_KU_COUNT; i++)
-			if (e->key_usage & (1u << i))
-				arr_add(ku, json_string(td_x509_key_usage_name(i)), &b->ok);
-	}
-	put(b, "key_usage", ku);
-	put(b, "extended_key_usage", e->n_eku ? j_cstrs(e->eku, e->n_eku, &b->ok) : json_null());
-	if (e->has_basic_constraints) {
-		struct jb bc = jb_new();
-
-		if (bc.o) {
-			put(&bc, "ca", json_boolean(e->is_ca));
-			put(&bc, "path_len", e->path_len >= 0 ? json_integer(e->path_len) : json_null());
-		}
-		put(b, "basic_constraints", jb_done(&bc));
-	} else {
-		put(b, "basic_constraints", json_null());
-	}
-	put(b, "subject_key_id", j_str_or_null(e->subject_key_id));
-	put(b, "authority_key_id", j_str_or_null(e->authority_key_id));
-	put(b, "crl_urls", j_cstrs(e->crl_urls, e->n_crl_urls, &b->ok));
-	put(b, "ocsp_urls", j_cstrs(e->ocsp_urls, e->n_ocsp_urls, &b->ok));
-	put(b, "sct_count", e->has_scts ? json_integer(e->n_scts) : json_null());
-	put(b, "bad_extensions", json_integer(e->bad_extensions));
-}
-
-static json_t *j_cert(size_t pos, const struct td_cert *c)
-{
-	struct jb b = jb_new();
-	json_t *san;
-
-	if (!b.o)
-		return NULL;
-	put(&b, "position", json_integer((json_int_t)pos));
-	if (!c) {
-		/* The x509 cache could not give a reference (out of memory). */
-		put(&b, "sha256", json_null());
-		put(&b, "sha1", json_null());
-		put(&b, "parsed", json_false());
-		put(&b, "error", json_string("certificate facts not available"));
-		return jb_done(&b);
-	}
-	put(&b, "sha256", j_hex(c->sha256, sizeof c->sha256));
-	put(&b, "sha1", j_hex(c->sha1, sizeof c->sha1));
-	put(&b, "parsed", json_boolean(c->parsed));
-	put(&b, "error", c->parsed || !c->error[0] ? json_null() : td_report_json_cstr(c->error));
-	if (!c->parsed)
-		return jb_done(&b);
-	put(&b, "version", json_integer(c->version));
-	put(&b, "subject", td_report_json_cstr(c->subject));
-	put(&b, "issuer", td_report_json_cstr(c->issuer));
-	put(&b, "serial", td_report_json_cstr(c->serial_hex));
-	put(&b, "not_before", j_time((struct td_time){ c->not_before, 0 }));
-	put(&b, "not_after", j_time((struct td_time){ c->not_after, 0 }));
-	san = json_array();
-	for (size_t i = 0; san && c->sans && i < c->n_sans; i++)
-		if (json_array_append_new(san, td_report_json_cstr(c->sans[i])) != 0)
-			b.ok = false;
-	put(&b, "san", san);
-	put(&b, "signature_algorithm", c->sig_alg[0] ? td_report_json_cstr(c->sig_alg) : json_null());
-	put(&b, "self_signed", json_boolean(c->self_signed));
-	j_cert_ext(&b, &c->ext);
-	put(&b, "public_key", j_cert_key(&c->key));
-	return jb_done(&b);
-}
-
-static json_t *j_alert(const struct td_alert *a)
-{
-	struct jb b = jb_new();
-	bool known = !a->encrypted && !a->probable;
-	const char *desc = known ? td_names_alert(a->desc) : NULL;
-
-	if (!b.o)
-		return NULL;
-	put(&b, "frame", j_frame(a->frame));
-	put(&b, "time", j_time(a->ts));
-	put(&b, "from", json_string(td_dir_name(a->dir)));
-	put(&b, "level", j_str_or_null(known ? td_report_alert_level(a->level) : NULL));
-	put(&b, "description", j_str_or_null(desc));
-	put(&b, "code", known ? json_integer(a->desc) : json_null());
-	put(&b, "encrypted", json_boolean(a->encrypted || a->probable));
-	put(&b, "probable", json_boolean(a->probable));
-	put(&b, "decrypted", json_boolean(a->decrypted));
-	put(&b, "phase", json_string(td_phase_name(a->phase)));
-	put(&b, "record_length", json_integer(a->record_len));
-	return jb_done(&b);
-}
-
-static json_t *j_event(struct td_report_events *w, const struct td_session *s,
-		       const struct td_event *ev)
-{
-	struct jb b = jb_new();
-	char what[128];
-
-	if (!b.o)
-		return NULL;
-	put(&b, "frame", j_frame(ev->frame));
-	put(&b, "time", j_time(ev->ts));
-	put(&b, "offset_ms", json_real(td_report_ms(s->first_ts, ev->ts)));
-	put(&b, "from", json_string(td_dir_name(ev->dir)));
-	put(&b, "what", json_string(td_report_event_what(w, ev, what, sizeof what)));
-	put(&b, "length", j_u64(ev->len));
-	if (ev->kind == TD_EV_APPDATA)
-		put(&b, "count", json_integer(ev->count));
-	if (ev->kind == TD_EV_HANDSHAKE)
-		put(&b, "decrypted", json_boolean(ev->decrypted));
-	return jb_done(&b);
-}
-
-static json_t *j_finished(const struct td_decrypt_facts *d, int dir)
-{
-	struct jb b = jb_new();
-
-	if (b.o) {
-		put(&b, "check", json_string(td_finished_check_name(d->finished[dir])));
-		put(&b, "frame", d->finished[dir] == TD_FIN_NOT_SEEN ? json_null()
-								     : j_frame(d->finished_frame[dir]));
-	}
-	return jb_done(&b);
-}
-
-/* [decrypt]: null when no secrets were given (man/tlsdiag.1, "decryption"). */
-static json_t *j_decryption(const struct td_session *s)
-{
-	const struct td_decrypt_facts *d = &s->dec;
-	struct jb b;
-	json_t *a;
-
-	if (d->status == TD_DECRYPT_OFF)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "status", json_string(td_decrypt_status_name(d->status)));
-	put(&b, "source", d->source ? json_string(td_decrypt_source_name(d->source)) : json_null());
-	put(&b, "key_file", d->source == TD_SRC_RSA_KEY && d->key_index >= 0 &&
-				    d->key_index < TD_MAX_KEYS
-			    ? j_str_or_null(d->key_files[d->key_index])
-			    : json_null());
-	a = json_array();
-	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
-		struct jb k = jb_new();
-		if (k.o) {
-			put(&k, "key_file", j_str_or_null(d->key_files[i]));
-			put(&k, "result", json_string(td_pms_result_name(d->pms[i])));
-		}
-		arr_add(a, jb_done(&k), &b.ok);
-	}
-	put(&b, "pre_master_secret", a);
-	put(&b, "extended_master_secret", json_boolean(d->ems));
-	put(&b, "encrypt_then_mac", json_boolean(d->etm));
-	put(&b, "finished", j_pair(j_finished(d, 0), j_finished(d, 1)));
-	put(&b, "records_opened", j_pair_u64(d->records[0], d->records[1]));
-	put(&b, "records_not_opened", j_pair_u64(d->skipped[0], d->skipped[1]));
-	if (d->failed) {
-		struct jb f = jb_new();
-		if (f.o) {
-			put(&f, "frame", j_frame(d->fail_frame));
-			put(&f, "from", json_string(td_dir_name(d->fail_dir)));
-			put(&f, "what", json_string(td_dec_result_name(d->fail_what)));
-			put(&f, "record_length", json_integer(d->fail_len));
-		}
-		put(&b, "first_failure", jb_done(&f));
-	} else {
-		put(&b, "first_failure", json_null());
-	}
-	return jb_done(&b);
-}
-
-static json_t *j_desync(const struct td_session *s, int dir)
-{
-	struct jb b;
-
-	if (!s->desync[dir])
-		return json_null();
-	b = jb_new();
-	if (b.o) {
-		put(&b, "error", json_string(td_err_name((enum td_err)s->desync[dir])));
-		put(&b, "frame", j_frame(s->desync_frame[dir]));
-	}
-	return jb_done(&b);
-}
-
-
-static json_t *j_strings(const char (*list)[TD_EVIDENCE_LEN], unsigned n, bool *ok)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; a && i < n; i++)
-		arr_add(a, td_report_json_cstr(list[i]), ok);
-	return a;
-}
-
-/* {"problem": "...", "causes": [{"id", "likelihood", "likelihood_word",
- * "summary", "evidence_for", "evidence_against", "next_step", "basis"}]},
- * or null when nothing needed explaining. */
-static json_t *j_diagnosis(const struct td_diagnosis *d)
-{
-	struct jb b;
-	json_t *causes;
-
-	if (!d || d->n == 0)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "problem", td_report_json_cstr(d->problem));
-	causes = json_array();
-	for (unsigned i = 0; causes && i < d->n; i++) {
-		const struct td_cause *c = &d->causes[i];
-		struct jb cb = jb_new();
-		if (!cb.o) {
-			b.ok = false;
-			break;
-		}
-		put(&cb, "id", json_string(c->id));
-		put(&cb, "likelihood", json_integer(c->likelihood));
-		put(&cb, "likelihood_word", json_string(td_likelihood_word(c->likelihood)));
-		put(&cb, "summary", json_string(c->summary));
-		put(&cb, "evidence_for", j_strings(c->evidence_for, c->n_for, &cb.ok));
-		put(&cb, "evidence_against", j_strings(c->evidence_against, c->n_against, &cb.ok));
-		put(&cb, "next_step", c->next_step[0] ? td_report_json_cstr(c->next_step) : json_null());
-		put(&cb, "basis", j_str_or_null(c->basis));
-		arr_add(causes, jb_done(&cb), &b.ok);
-	}
-	put(&b, "causes", causes);
-	return jb_done(&b);
-}
-
-/* [{"id", "severity", "message", "frame", "explain"}], most severe first;
- * empty when the rules did not run or found nothing. */
-static json_t *j_findings(const struct td_findings *f, bool *ok)
-{
-	json_t *a = json_array();
-
-	for (unsigned i = 0; a && f && i < f->n && i < TD_MAX_FINDINGS; i++) {
-		const struct td_finding *x = &f->f[i];
-		struct jb b = jb_new();
-
-		if (b.o) {
-			put(&b, "id", td_report_json_cstr(x->id));
-			put(&b, "severity", json_string(td_severity_name(x->severity)));
-			put(&b, "message", td_report_json_cstr(x->message));
-			put(&b, "frame", x->frame ? j_frame(x->frame) : json_null());
-			put(&b, "explain", x->explain && x->explain[0] ? td_report_json_cstr(x->explain)
-								: json_null());
-		}
-		arr_add(a, jb_done(&b), ok);
-	}
-	return a;
-}
-
-/* {"protocol", "category", "risks": [names]} or null without nDPI. */
-static json_t *j_ndpi(const struct td_classify_facts *n)
-{
-	struct jb b;
-	json_t *risks;
-
-	if (!n->done)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "protocol", td_report_json_cstr(n->protocol));
-	put(&b, "category", td_report_json_cstr(n->category));
-	risks = json_array();
-	for (unsigned i = 0; risks && i < 64; i++) {
-		const char *name = (n->risks >> i & 1) ? td_classify_risk_name(i) : NULL;
-		if (name)
-			arr_add(risks, json_string(name), &b.ok);
-	}
-	put(&b, "risks", risks);
-	put(&b, "packets", json_integer(n->packets));
-	return jb_done(&b);
-}
-
-/* The capture-time checks of certificate i: "checks" (ids) and
- * "days_left" (whole days from the capture to notAfter). */
-static void j_cert_checks(json_t *c, const struct td_session *s, size_t i, bool *ok)
-{
-	const struct td_chain_facts *f = s->chain;
-	const struct td_cert *cert = s->certs[i];
-	json_t *a;
-	int64_t d;
-
-	if (!c || !f->checked || !cert || !cert->parsed)
-		return;
-	a = json_array();
-	for (unsigned k = 0; a && k < TD_CHK_COUNT; k++)
-		if (f->checks[i] & (1u << k))
-			arr_add(a, json_string(td_chain_check_id(k)), ok);
-	if (!a || json_object_set_new(c, "checks", a) != 0)
-		*ok = false;
-	d = cert->not_after - f->at;
-	d = d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
-	if (json_object_set_new(c, "days_left", json_integer((json_int_t)d)) != 0)
-		*ok = false;
-}
-
-/* --cert: {"file", "match", "same_key", "sha256", "spki_sha256"}. */
-static json_t *j_expected(const struct td_chain_facts *f)
-{
-	struct jb b;
-
-	if (!f->expected_checked || !f->expected_path)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "file", td_report_json_cstr(f->expected_path));
-	put(&b, "match", json_boolean(f->expected_match));
-	put(&b, "same_key", json_boolean(f->expected_match || f->expected_same_key));
-	put(&b, "sha256", j_hex(f->expected_sha256, 32));
-	put(&b, "spki_sha256", j_hex(f->expected_spki_sha256, 32));
-	return jb_done(&b);
-}
-
-/* A leaf remembered across connections: {"sha256", "spki_sha256",
- * "connections", "first_connection", "first_frame"}. */
-static json_t *j_consist_leaf(const struct td_consist_leaf *l)
-{
-	struct jb b = jb_new();
-
-	if (!b.o)
-		return NULL;
-	put(&b, "sha256", j_hex(l->sha256, 32));
-	put(&b, "spki_sha256", j_hex(l->spki_sha256, 32));
-	put(&b, "connections", j_u64(l->connections));
-	put(&b, "first_connection", j_u64(l->first_connection));
-	put(&b, "first_frame", j_frame(l->first_frame));
-	return jb_done(&b);
-}
-
-/* What earlier connections with the same SNI presented (td_sni_history);
- * null for the first connection of a name, without SNI, or untracked. */
-static json_t *j_sni_history(const struct td_sni_history *h)
-{
-	struct jb b;
-
-	if (!h->known)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "changed", json_boolean(h->changed));
-	put(&b, "public_key_changed", json_boolean(h->key_changed));
-	put(&b, "earlier_connections", j_u64(h->earlier_connections));
-	put(&b, "earlier_certificates", json_integer(h->earlier_leaves));
-	put(&b, "at_least", json_boolean(h->at_least));
-	put(&b, "most_presented", j_consist_leaf(&h->earlier));
-	return jb_done(&b);
-}
-
-/* Chain facts (td_chain.h); null when no chain was visible. "problems"
- * lists the chain's problem ids, then each certificate check id that
- * applies to some certificate, once. */
-static json_t *j_chain(const struct td_session *s)
-{
-	const struct td_chain_facts *f = s->chain;
-	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN, any = 0;
-	struct jb b;
-	json_t *p;
-
-	if (!f->checked)
-		return json_null();
-	b = jb_new();
-	if (!b.o)
-		return NULL;
-	put(&b, "checked_at", j_time((struct td_time){ f->at, 0 }));
-	put(&b, "order_ok", json_boolean(f->order_ok));
-	put(&b, "unchained_at", f->order_ok ? json_null() : json_integer(f->unchained_at));
-	put(&b, "missing_intermediate", json_boolean(f->missing_intermediate));
-	put(&b, "top", json_integer(f->top));
-	put(&b, "broken", json_boolean(f->broken));
-	put(&b, "broken_at", f->broken ? json_integer(f->broken_at) : json_null());
-	put(&b, "root_sent", json_boolean(f->root_sent));
-	put(&b, "duplicates", json_integer(f->duplicates));
-	put(&b, "self_signed_leaf", json_boolean(f->self_signed_leaf));
-	put(&b, "leaf_is_ca", json_boolean(f->leaf_is_ca));
-	put(&b, "sni_matches", f->sni_match < 0 ? json_null() : json_boolean(f->sni_match == 1));
-	p = json_array();
-	for (unsigned k = 0; p && k < TD_CHAIN_PROBLEM_COUNT; k++)
-		if (f->problems & (1u << k))
-			arr_add(p, json_string(td_chain_problem_id(k)), &b.ok);
-	for (unsigned i = 0; i < n; i++)
-		any |= f->checks[i];
-	for (unsigned k = 0; p && k < TD_CHK_COUNT; k++)
-		if (any & (1u << k))
-			arr_add(p, json_string(td_chain_check_id(k)), &b.ok);
-	put(&b, "problems", p);
-	put(&b, "ca_ok", f->ca_checked ? json_boolean(f->ca_ok) : json_null());
-	put(&b, "ca_verdict",
-	    f->ca_checked ? td_report_json_wire((const uint8_t *)f->ca_verdict,
-						strnlen(f->ca_verdict, sizeof f->ca_verdict))
-			  : json_null());
-	put(&b, "ca_error_depth",
-	    f->ca_checked && f->ca_depth >= 0 ? json_integer(f->ca_depth) : json_null());
-	put(&b, "expected_certificate", j_expected(f));
-	put(&b, "sni_history", j_sni_history(&f->sni_history));
-	return jb_done(&b);
-}
-
-json_t *td_report_session_json(const struct td_session *s)
-{
-	struct jb b = jb_new();
-	struct td_report_events w;
-	json_t *a;
-	size_t n;
-
-	if (!b.o)
-		return NULL;
-	put(&b, "type", json_string("connection"));
-	put(&b, "schema_version", json_integer(TD_REPORT_SCHEMA_VERSION));
-	put(&b, "id", j_u64(s->id));
-	put(&b, "client", j_endpoint(&s->client, s->client_port));
-	put(&b, "server", j_endpoint(&s->server, s->server_port));
-	put(&b, "ip_version", json_integer(s->client.family));
-	if (s->encap & TD_ENCAP_VLAN)
-		put(&b, "vlan", json_integer(s->vlan_id));
-	put(&b, "encapsulation", j_encap(s->encap));
-	put(&b, "roles", json_string(td_report_roles_name(s)));
-	put(&b, "midstream", json_boolean(s->midstream));
-	put(&b, "seen", json_string(!s->packets[0]   ? "server only"
-				    : !s->packets[1] ? "client only"
-						     : "both"));
-	put(&b, "starttls", s->starttls ? json_string(td_starttls_name(s->starttls)) : json_null());
-	put(&b, "starttls_frame", s->starttls ? j_frame(s->starttls_frame) : json_null());
-	put(&b, "ndpi", j_ndpi(&s->ndpi));
-	put(&b, "first_ts", j_time(s->first_ts));
-	put(&b, "last_ts", j_time(s->last_ts));
-	put(&b, "first_frame", j_frame(s->first_frame));
-	put(&b, "last_frame", j_frame(s->last_frame));
-	put(&b, "packets", j_pair_u64(s->packets[0], s->packets[1]));
-	put(&b, "payload_bytes", j_pair_u64(s->payload_bytes[0], s->payload_bytes[1]));
-	put(&b, "tcp", j_tcp(&s->tcp));
-	put(&b, "tls", j_tls(s));
-
-	a = json_array();
-	n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = j_cert(i, s->certs[i]);
-		/* with --key: the matching key file, or null for none */
-		if (c && s->keys_given &&
-		    json_object_set_new(c, "key_match", j_str_or_null(s->cert_key_match[i])) != 0)
-			b.ok = false;
-		j_cert_checks(c, s, i, &b.ok);
-		arr_add(a, c, &b.ok);
-	}
-	put(&b, "certificates", a);
-	put(&b, "chain", j_chain(s));
-
-	/* the client's chain (mutual TLS), in the order sent */
-	a = json_array();
-	n = s->n_client_certs < TD_MAX_CHAIN ? s->n_client_certs : TD_MAX_CHAIN;
-	for (size_t i = 0; i < n; i++)
-		arr_add(a, j_cert(i, s->client_certs[i]), &b.ok);
-	put(&b, "client_certificates", a);
-	put(&b, "client_certificate_frame", j_frame(s->client_cert_frame));
-
-	a = json_array();
-	n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
-	for (size_t i = 0; i < n; i++)
-		arr_add(a, j_alert(&s->alerts[i]), &b.ok);
-	put(&b, "alerts", a);
-	put(&b, "alerts_total", json_integer(s->total_alerts));
-	put(&b, "decryption", j_decryption(s));
-
-	a = json_array();
-	n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
-	td_report_events_init(&w, s);
-	for (size_t i = 0; i < n; i++)
-		arr_add(a, j_event(&w, s, &s->events[i]), &b.ok);
-	put(&b, "timeline", a);
-	put(&b, "timeline_total", json_integer(s->total_events));
-
-	put(&b, "end", json_string(td_report_end_name(s->end)));
-	put(&b, "end_by", j_dir(s->end_by));
-	put(&b, "end_frame", s->end_by >= 0 ? j_frame(s->end_frame) : json_null());
-	put(&b, "anomalies", j_pair_u64(s->anomalies[0], s->anomalies[1]));
-	put(&b, "resyncs", j_pair_u64(s->resyncs[0], s->resyncs[1]));
-	put(&b, "findings", j_findings(s->findings, &b.ok));
-	put(&b, "findings_total", json_integer(s->findings ? s->findings->total : 0));
-	put(&b, "diagnosis", j_diagnosis(s->diagnosis));
-	put(&b, "desync", j_pair(j_desync(s, 0), j_desync(s, 1)));
-	put(&b, "handshake_too_big", j_pair_u64(s->hs_too_big[0], s->hs_too_big[1]));
-	return jb_done(&b);
-}
-
-/* One (description, sender) pair of the summary's alert table. */
-struct alert_count {
-	uint8_t desc, dir;
-	uint64_t count;
-};
-
-/* Most frequent first; ties by description code, then client first, so
- * the order does not depend on qsort's stability. */
-static int alert_count_cmp(const void *pa, const void *pb)
-{
-	const struct alert_count *a = pa, *b = pb;
-
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	if (a->desc != b->desc)
-		return a->desc < b->desc ? -1 : 1;
-	return (int)a->dir - (int)b->dir;
-}
-
-static json_t *j_summary_alerts(const struct td_summary *sum)
-{
-	struct alert_count rows[512];
-	size_t n = 0;
-	struct jb b = jb_new();
-	json_t *a = json_array();
-	char buf[32];
-
-	for (int d = 0; d < 256; d++)
-		for (int dir = 0; dir < 2; dir++)
-			if (sum->alerts_by_desc_sender[d][dir])
-				rows[n++] = (struct alert_count){ (uint8_t)d, (uint8_t)dir,
-								  sum->alerts_by_desc_sender[d][dir] };
-	qsort(rows, n, sizeof rows[0], alert_count_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct jb r = jb_new();
-		const char *name = td_names_alert(rows[i].desc);
-
-		if (!name) {
-			snprintf(buf, sizeof buf, "unknown (%u)", (unsigned)rows[i].desc);
-			name = buf;
-		}
-		if (r.o) {
-			put(&r, "description", json_string(name));
-			put(&r, "from", json_string(td_dir_name(rows[i].dir)));
-			put(&r, "count", j_u64(rows[i].count));
-		}
-		arr_add(a, jb_done(&r), &b.ok);
-	}
-	if (!b.o) {
-		json_decref(a);
-		return NULL;
-	}
-	put(&b, "total", j_u64(sum->alerts_total));
-	put(&b, "by_description", a);
-	put(&b, "encrypted", j_pair_u64(sum->alerts_encrypted[0], sum->alerts_encrypted[1]));
-	return jb_done(&b);
-}
-
-/* How the packets were read: live (the interface, the drop counters) or
- * from files (live false, the rest null). */
-static json_t *j_summary_capture(const struct td_summary *sum)
-{
-	struct jb b = jb_new();
-
-	if (!b.o)
-		return NULL;
-	put(&b, "live", json_boolean(sum->live));
-	put(&b, "interface", sum->live && sum->interface ? td_report_json_cstr(sum->interface)
-							   : json_null());
-	put(&b, "dropped_kernel", sum->live ? j_u64(sum->dropped_kernel) : json_null());
-	put(&b, "dropped_interface", sum->live ? j_u64(sum->dropped_iface) : json_null());
-	return jb_done(&b);
-}
-
-/* Every SNI and server endpoint that presented more than one leaf:
- * [{"sni" | "server", "connections", "distinct_certificates",
- * "distinct_public_keys", "at_least", "certificates": [{"sha256",
- * "spki_sha256", "connections"}]}]. */
-static json_t *j_consistency(const struct td_consistency *c, bool *ok)
-{
-	size_t n;
-	const struct td_consist_entry *e = td_consistency_entries(c, &n);
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++) {
-		struct jb b;
-		json_t *leaves;
-
-		if (e[i].n_leaves < 2)
-			continue;
-		b = jb_new();
-		if (!b.o) {
-			*ok = false;
-			break;
-		}
-		put(&b, e[i].kind == TD_CONSIST_SNI ? "sni" : "server",
-		    td_report_json_wire(e[i].key, e[i].key_len));
-		put(&b, "connections", j_u64(e[i].connections));
-		put(&b, "distinct_certificates", json_integer(e[i].n_leaves));
-		put(&b, "distinct_public_keys", json_integer(e[i].distinct_keys));
-		put(&b, "at_least", json_boolean(e[i].overflow));
-		leaves = json_array();
-		for (unsigned k = 0; leaves && k < e[i].n_leaves; k++)
-			arr_add(leaves, j_consist_leaf(&e[i].leaves[k]), &b.ok);
-		put(&b, "certificates", leaves);
-		arr_add(a, jb_done(&b), ok);
-	}
-	return a;
-}
-
-/* [decrypt]: null without secrets; else connections per status (every
- * status, zeros included) and the Finished checks. */
-static json_t *j_summary_decryption(const struct td_summary *sum)
-{
-	struct jb b, st;
-
-	if (!sum->decrypt_on)
-		return json_null();
-	b = jb_new();
-	st = jb_new();
-	if (st.o)
-		for (int i = TD_DECRYPT_DONE; i < TD_DECRYPT_STATUS_COUNT; i++)
-			put(&st, td_decrypt_status_name((enum td_decrypt_status)i),
-			    j_u64(sum->decrypt_by_status[i]));
-	put(&b, "connections", jb_done(&st));
-	put(&b, "finished_verified", j_u64(sum->finished_verified));
-	put(&b, "finished_failed", j_u64(sum->finished_failed));
-	return jb_done(&b);
-}
-
-/* --save-evidence's counters, or null when it was not asked for. */
-static json_t *j_summary_evidence(const struct td_summary *sum)
-{
-	struct jb b;
-
-	if (!sum->evidence.file)
-		return json_null();
-	b = jb_new();
-	put(&b, "file", td_report_json_cstr(sum->evidence.file));
-	put(&b, "min_severity", json_string(td_severity_name(sum->evidence.min_severity)));
-	put(&b, "max_bytes_per_connection", j_u64(sum->evidence.max_bytes));
-	put(&b, "connections", j_u64(sum->evidence.connections));
-	put(&b, "frames", j_u64(sum->evidence.frames));
-	put(&b, "connections_capped", j_u64(sum->evidence.connections_capped));
-	put(&b, "frames_over_cap", j_u64(sum->evidence.frames_over_cap));
-	put(&b, "fragmented_segments_not_kept", j_u64(sum->evidence.segments_fragments_lost));
-	put(&b, "frames_other_link_type", j_u64(sum->evidence.frames_other_link));
-	return jb_done(&b);
-}
-
-/* The not-decoded rows of the summary: [{"what": "ethertype 0x88cc",
- * "packets": 3}, ...], and "other" for fields past the table. */
-static json_t *j_not_decoded(const struct td_summary *sum)
-{
-	json_t *a = json_array();
-	bool ok = true;
-
-	if (!a)
-		return NULL;
-	for (size_t i = 0; i < sum->n_not_decoded; i++) {
-		char what[64];
-		struct jb o = jb_new();
-		const struct td_not_decoded *nd = &sum->not_decoded[i];
-		if (!o.o)
-			continue;
-		td_decode_unknown_str(nd->kind, nd->value, what, sizeof what);
-		put(&o, "what", json_string(what));
-		put(&o, "packets", j_u64(nd->packets));
-		arr_add(a, jb_done(&o), &ok);
-	}
-	if (sum->not_decoded_other) {
-		struct jb o = jb_new();
-		if (o.o) {
-			put(&o, "what", json_string("other"));
-			put(&o, "packets", j_u64(sum->not_decoded_other));
-			arr_add(a, jb_done(&o), &ok);
-		}
-	}
-	if (!ok) {
-		json_decref(a);
-		return NULL;
-	}
-	return a;
-}
-
-static json_t *j_defrag(const struct td_defrag_stats *st)
-{
-	struct jb o = jb_new();
-
-	if (!o.o)
-		return NULL;
-	put(&o, "fragments", j_u64(st->fragments));
-	put(&o, "reassembled", j_u64(st->reassembled));
-	put(&o, "pending", j_u64(st->pending));
-	put(&o, "timed_out", j_u64(st->timed_out));
-	put(&o, "overlaps", j_u64(st->overlaps));
-	put(&o, "oversized", j_u64(st->oversized));
-	put(&o, "too_many_fragments", j_u64(st->too_many));
-	put(&o, "inconsistent", j_u64(st->inconsistent));
-	put(&o, "evicted", j_u64(st->evicted));
-	put(&o, "truncated", j_u64(st->truncated));
-	return jb_done(&o);
-}
-
-json_t *td_report_summary_json(const struct td_summary *sum)
-{
-	struct jb b = jb_new(), d, c, ce, f;
-	json_t *in;
-
-	if (!b.o)
-		return NULL;
-	put(&b, "type", json_string("summary"));
-	put(&b, "schema_version", json_integer(TD_REPORT_SCHEMA_VERSION));
-	in = json_array();
-	for (size_t i = 0; sum->inputs && i < sum->n_inputs; i++)
-		arr_add(in, td_report_json_cstr(sum->inputs[i]), &b.ok);
-	put(&b, "inputs", in);
-	put(&b, "packets", j_u64(sum->packets));
-	put(&b, "bytes", j_u64(sum->bytes));
-	put(&b, "first_ts", sum->have_ts ? j_time(sum->first_ts) : json_null());
-	put(&b, "last_ts", sum->have_ts ? j_time(sum->last_ts) : json_null());
-	put(&b, "capture", j_summary_capture(sum));
-
-	d = jb_new();
-	if (d.o) {
-		put(&d, "tcp", j_u64(sum->tcp_packets));
-		put(&d, "not_tcp", j_u64(sum->not_tcp));
-		put(&d, "truncated", j_u64(sum->truncated));
-		put(&d, "malformed", j_u64(sum->malformed));
-		put(&d, "fragments", j_u64(sum->fragments));
-		put(&d, "unsupported_link", j_u64(sum->unsupported_link));
-		put(&d, "filtered_out", j_u64(sum->filtered_out));
-		put(&d, "not_decoded", j_not_decoded(sum));
-		put(&d, "ip_reassembly", j_defrag(&sum->defrag));
-	}
-	put(&b, "decode", jb_done(&d));
-
-	c = jb_new();
-	if (c.o) {
-		put(&c, "tls", j_u64(sum->connections_tls));
-		put(&c, "not_tls", j_u64(sum->connections_not_tls));
-		put(&c, "completed", j_u64(sum->by_outcome[TD_OUTCOME_COMPLETED]));
-		put(&c, "failed", j_u64(sum->by_outcome[TD_OUTCOME_FAILED]));
-		put(&c, "incomplete", j_u64(sum->by_outcome[TD_OUTCOME_INCOMPLETE]));
-	}
-	put(&b, "connections", jb_done(&c));
-	put(&b, "alerts", j_summary_alerts(sum));
-	f = jb_new();
-	if (f.o) {
-		uint64_t total = 0;
-		for (int i = TD_SEV_COUNT - 1; i >= 0; i--) {
-			put(&f, td_severity_name((unsigned)i), j_u64(sum->findings_by_severity[i]));
-			total += sum->findings_by_severity[i];
-		}
-		put(&f, "total", j_u64(total));
-	}
-	put(&b, "findings", jb_done(&f));
-
-	ce = jb_new();
-	if (ce.o) {
-		put(&ce, "distinct", j_u64(sum->certs_distinct));
-		put(&ce, "parsed", j_u64(sum->x509_parses));
-		put(&ce, "cache_hits", j_u64(sum->x509_hits));
-	}
-	put(&b, "certificates", jb_done(&ce));
-	{
-		json_t *keys = json_array();
-		for (size_t i = 0; keys && i < sum->n_keys; i++)
-			arr_add(keys,
-				json_pack("{s:o,s:I}", "file", td_report_json_cstr(sum->keys[i].path),
-					  "certificates_matched",
-					  (json_int_t)sum->keys[i].certificates_matched),
-				&b.ok);
-		put(&b, "keys", keys);
-	}
-	put(&b, "certificate_consistency", j_consistency(sum->consistency, &b.ok));
-	put(&b, "certificate_consistency_untracked", j_u64(td_consistency_untracked(sum->consistency)));
-	put(&b, "certificate_consistency_bytes", j_u64(td_consistency_bytes(sum->consistency)));
-	put(&b, "decryption", j_summary_decryption(sum));
-	put(&b, "flows_evicted", j_u64(sum->flows_evicted));
-	put(&b, "flows_evicted_memory", j_u64(sum->flows_evicted_memory));
-	put(&b, "memory_cap", j_u64(sum->memory_cap));
-	put(&b, "memory_peak", j_u64(sum->memory_peak));
-	put(&b, "handshake_too_big", j_u64(sum->hs_too_big));
-	put(&b, "desyncs", j_u64(sum->desyncs));
-	put(&b, "evidence", j_summary_evidence(sum));
-	put(&b, "stopped", sum->stopped ? td_report_json_cstr(sum->stopped) : json_null());
-	return jb_done(&b);
-}
-
 /* The writer: the same bytes json_dumpf(v, out, TD_REPORT_JSON_FLAGS)
  * writes (compact, insertion order, %.15g reals with ".0" added and the
  * exponent's '+' and leading zeros dropped, strings escaped as jansson
  * escapes them: '"', '\\', and control characters below 0x20, \u with
  * upper-case hex), but into a td_report_buf written with one fwrite() per
  * line instead of jansson's callback per token, which took 45 % of a --json run
- * (bench/README.md). The tree is ours: its depth is the builders', not the
- * wire's, so the recursion is bounded. test/check_output.c compares the
- * two writers on every sample and on generated trees. */
+ * (bench/README.md). The emitter's text backend (below) writes each value
+ * with these; td_report_json_dump() writes a whole tree with jw_value().
+ * The tree is ours: its depth is the builders', not the wire's, so the
+ * recursion is bounded. test/check_report.c compares with json_dumps() on
+ * generated trees and, through the emitter, on every sample. */
 /* Whether one of the 8 bytes of x is below 0x20, '"' or '\\': the exact
  * word tests "has a byte below n" ((x - n*ones) & ~x & highs, n <= 128)
  * and "has a zero byte" (the same with n = 1) on x and on x xor the
@@ -1453,10 +166,26 @@ static void jw_real(struct td_report_buf *w, double v)
 	td_report_buf_put(w, b, (size_t)len);
 }
 
-static void jw_value(struct td_report_buf *w, const json_t *v)
+/* Digits backwards, no snprintf(): integers are most values. */
+static void jw_int(struct td_report_buf *w, json_int_t i)
 {
 	char num[24];
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	const char *start = td_report_dec(num + sizeof num, u, i < 0);
 
+	td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
+}
+
+static void jw_bool(struct td_report_buf *w, bool v)
+{
+	if (v)
+		td_report_buf_put(w, "true", 4);
+	else
+		td_report_buf_put(w, "false", 5);
+}
+
+static void jw_value(struct td_report_buf *w, const json_t *v)
+{
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		bool first = true;
@@ -1487,23 +216,15 @@ static void jw_value(struct td_report_buf *w, const json_t *v)
 	case JSON_STRING:
 		jw_string(w, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER: {
-		/* Digits backwards, no snprintf(): integers are most values. */
-		json_int_t i = json_integer_value(v);
-		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-		const char *start = td_report_dec(num + sizeof num, u, i < 0);
-
-		td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
+	case JSON_INTEGER:
+		jw_int(w, json_integer_value(v));
 		break;
-	}
 	case JSON_REAL:
 		jw_real(w, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		td_report_buf_put(w, "true", 4);
-		break;
 	case JSON_FALSE:
-		td_report_buf_put(w, "false", 5);
+		jw_bool(w, json_is_true(v));
 		break;
 	case JSON_NULL:
 		td_report_buf_put(w, "null", 4);
@@ -1521,127 +242,1492 @@ int td_report_json_dump(FILE *out, const json_t *v)
 	return td_report_buf_end(&w);
 }
 
-/* Writes v as one line. A value that could not be built (out of memory)
- * becomes an error line of its own type, so a reader sees the gap. */
-static void write_line(FILE *out, json_t *v, const char *type)
+/* The emitter. Each builder below says what its object holds, member by
+ * member in schema order, and one of two backends makes it: the text
+ * backend writes the JSON text into a td_report_buf as it goes (--json:
+ * no tree is built, which took a quarter of a --json run on the
+ * handshake-heavy workload), the tree backend builds the jansson tree
+ * that td_report_session_json() and td_report_summary_json() return
+ * (index.json, tests, fuzz targets). One builder per object gives both,
+ * so the line and the tree cannot disagree; test/check_report.c compares
+ * the line with json_dumps() of the tree on every sample and on garbage
+ * sessions.
+ *
+ * key is the member's name inside an object and NULL inside an array.
+ * Keys are ours (ASCII without '"', '\\' or control bytes): the text
+ * backend writes them as they are, which is what the escape gives.
+ * A value the tree backend cannot make (out of memory, a string jansson
+ * refuses) clears ok; the text backend clears it for the same strings
+ * and reals, and the caller then writes an error line instead. */
+#define JE_DEPTH 8 /* the builders nest 6 deep at most */
+
+struct je {
+	struct td_report_buf *w; /* the text backend; NULL: the tree backend */
+	bool comma;		 /* text: the open container has a member */
+	unsigned depth;		 /* tree: containers open, open[] the innermost */
+	json_t *open[JE_DEPTH];	 /* borrowed: their parents hold them */
+	json_t *root;
+	bool ok;
+};
+
+/* text: the separator and "key": before a value */
+static void je_key(struct je *e, const char *key)
 {
+	struct td_report_buf *w = e->w;
+
+	if (e->comma)
+		td_report_buf_putc(w, ',');
+	e->comma = true;
+	if (key) {
+		td_report_buf_putc(w, '"');
+		td_report_buf_puts(w, key);
+		td_report_buf_put(w, "\":", 2);
+	}
+}
+
+/* tree: v (a new reference, NULL when it could not be made) as member
+ * key of the innermost open container; false when it was not added (v is
+ * then released). */
+static bool je_add(struct je *e, const char *key, json_t *v)
+{
+	json_t *top;
+
 	if (!v) {
-		fprintf(out, "{\"type\":\"error\",\"schema_version\":%d,\"error\":\"out of memory "
-			     "building the %s object\"}\n",
-			TD_REPORT_SCHEMA_VERSION, type);
+		e->ok = false;
+		return false;
+	}
+	if (e->depth == 0) {
+		if (!e->root) {
+			e->root = v;
+			return true;
+		}
+		top = NULL;
+	} else {
+		top = e->depth <= JE_DEPTH ? e->open[e->depth - 1] : NULL;
+	}
+	if (!top || (key ? json_object_setn_new_nocheck(top, key, strlen(key), v)
+			 : json_array_append_new(top, v)) != 0) {
+		if (!top)
+			json_decref(v);
+		e->ok = false;
+		return false;
+	}
+	return true;
+}
+
+static void je_open(struct je *e, const char *key, bool array)
+{
+	json_t *c;
+
+	if (e->w) {
+		je_key(e, key);
+		td_report_buf_putc(e->w, array ? '[' : '{');
+		e->comma = false;
 		return;
 	}
-	{
-		char mem[TD_REPORT_BUF_LEN];
-		struct td_report_buf w;
+	c = array ? json_array() : json_object();
+	if (!je_add(e, key, c))
+		c = NULL;
+	if (e->depth < JE_DEPTH)
+		e->open[e->depth] = c;
+	else
+		e->ok = false;
+	e->depth++;
+}
 
-		td_report_buf_init(&w, out, mem, sizeof mem);
-		jw_value(&w, v);
-		td_report_buf_putc(&w, '\n');
-		td_report_buf_end(&w);
+static void je_close(struct je *e, bool array)
+{
+	if (e->w) {
+		td_report_buf_putc(e->w, array ? ']' : '}');
+		e->comma = true;
+		return;
+	}
+	if (e->depth)
+		e->depth--;
+}
+
+static void je_obj(struct je *e, const char *key)
+{
+	je_open(e, key, false);
+}
+
+static void je_end(struct je *e)
+{
+	je_close(e, false);
+}
+
+static void je_arr(struct je *e, const char *key)
+{
+	je_open(e, key, true);
+}
+
+static void je_end_arr(struct je *e)
+{
+	je_close(e, true);
+}
+
+/* The scalars but strings and reals: null, true/false, integers. */
+enum je_scalar { JE_NULL, JE_BOOL, JE_INT };
+
+static void je_scalar(struct je *e, const char *key, enum je_scalar kind, json_int_t v)
+{
+	if (!e->w) {
+		je_add(e, key, kind == JE_NULL   ? json_null()
+			       : kind == JE_BOOL ? json_boolean(v)
+						 : json_integer(v));
+		return;
+	}
+	je_key(e, key);
+	if (kind == JE_NULL)
+		td_report_buf_put(e->w, "null", 4);
+	else if (kind == JE_BOOL)
+		jw_bool(e->w, v);
+	else
+		jw_int(e->w, v);
+}
+
+static void je_null(struct je *e, const char *key)
+{
+	je_scalar(e, key, JE_NULL, 0);
+}
+
+/* Opens object key when present and returns true; writes null for it
+ * otherwise: the "object or null" members. */
+static bool je_obj_if(struct je *e, const char *key, bool present)
+{
+	if (!present) {
+		je_null(e, key);
+		return false;
+	}
+	je_obj(e, key);
+	return true;
+}
+
+static void je_bool(struct je *e, const char *key, bool v)
+{
+	je_scalar(e, key, JE_BOOL, v);
+}
+
+static void je_int(struct je *e, const char *key, json_int_t v)
+{
+	je_scalar(e, key, JE_INT, v);
+}
+
+static void je_u64(struct je *e, const char *key, uint64_t v)
+{
+	/* json_int_t is long long: counters never reach 2^63. */
+	je_int(e, key, (json_int_t)(v > INT64_MAX ? INT64_MAX : v));
+}
+
+static void je_real(struct je *e, const char *key, double v)
+{
+	if (e->w) {
+		/* json_real() refuses NaN and infinities */
+		if (!isfinite(v))
+			e->ok = false;
+		je_key(e, key);
+		jw_real(e->w, v);
+	} else {
+		je_add(e, key, json_real(v));
 	}
 }
 
-/* The tree of one line lives in a bump arena: a connection's tree is
- * about a thousand small jansson nodes, and malloc() and free() of each
- * took a quarter of a --json run on the handshake-heavy workload (perf:
- * malloc 14 %, free and json_delete 12 %). jansson takes its
- * allocator only as process-wide hooks (json_set_alloc_funcs()), so the
- * hooks are installed for the window of one line - build, write, drop -
- * and the previous ones put back after it; the arena is reached through
- * the one pointer below, set only inside that window. Nothing else runs
- * in the window: the builders call no code that keeps a jansson value, the
- * tree is written and then dropped whole with its chunks, without
- * json_decref() (whose frees would all be no-ops). jansson frees inside
- * the window (a rehashed object's old buckets, an unfinished builder's
- * json_decref()) are no-ops for arena memory and go to the previous free
- * for anything else. Not reentrant, and one thread at a time: the hooks
- * are process-wide (the pipeline is single-threaded). Trees returned by
- * td_report_session_json() are outside any window: ordinary jansson
- * values the caller json_decref()s. */
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t size, used;
-	max_align_t data[];
-};
-
-struct arena {
-	struct arena_chunk *chunks; /* newest first */
-	json_malloc_t prev_malloc;
-	json_free_t prev_free;
-};
-
-#define ARENA_CHUNK (64 * 1024)
-
-static struct arena *arena_cur; /* non-NULL only inside a line's window */
-
-static void *arena_malloc(size_t n)
+/* Whether s[0..len) is UTF-8 that json_string() takes (no NUL). */
+static bool je_utf8(const char *s, size_t len)
 {
-	struct arena *a = arena_cur;
-	struct arena_chunk *c = a->chunks;
-	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	void *p;
+	size_t i = 0;
 
-	if (need < n)
+	/* ASCII 8 bytes at a time, as most of ours are (no NUL: the length
+	 * is the strlen()) */
+	for (; len - i >= 8; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, 8);
+		if (x & 0x8080808080808080ULL)
+			break;
+	}
+	while (i < len) {
+		size_t n;
+
+		if ((unsigned char)s[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
+		n = s[i] ? td_report_utf8_seq((const uint8_t *)s + i, len - i) : 0;
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* A string of ours (names, ids, hex, paths given to tlsdiag): as
+ * json_string() takes it. */
+static void je_str(struct je *e, const char *key, const char *s)
+{
+	if (e->w) {
+		size_t len = strlen(s);
+
+		if (!je_utf8(s, len))
+			e->ok = false;
+		je_key(e, key);
+		jw_string(e->w, s, len);
+	} else {
+		je_add(e, key, json_string(s));
+	}
+}
+
+static void je_str_or_null(struct je *e, const char *key, const char *s)
+{
+	if (s)
+		je_str(e, key, s);
+	else
+		je_null(e, key);
+}
+
+/* Bytes from the wire, through the JSON escape (td_report_util.h). */
+static void je_wire(struct je *e, const char *key, const uint8_t *p, size_t len)
+{
+	const char *v;
+	size_t n;
+	char *heap;
+
+	if (!e->w) {
+		je_add(e, key, td_report_json_wire(p, len));
+		return;
+	}
+	if (!td_report_json_escape(p, len, &v, &n, &heap)) {
+		e->ok = false;
+		v = "";
+		n = 0;
+	}
+	je_key(e, key);
+	jw_string(e->w, v, n);
+	free(heap);
+}
+
+/* A NUL-terminated string from the wire; NULL gives null. */
+static void je_cstr(struct je *e, const char *key, const char *s)
+{
+	if (s)
+		je_wire(e, key, (const uint8_t *)s, strlen(s));
+	else
+		je_null(e, key);
+}
+
+static void je_frame(struct je *e, const char *key, uint32_t frame)
+{
+	/* Frames count from 1; 0 means "none". */
+	if (frame)
+		je_int(e, key, frame);
+	else
+		je_null(e, key);
+}
+
+static void je_time(struct je *e, const char *key, struct td_time t)
+{
+	char buf[TD_REPORT_TIME_LEN];
+
+	je_str(e, key, td_report_time_utc(t, buf));
+}
+
+static void je_hex(struct je *e, const char *key, const uint8_t *data, size_t len)
+{
+	char buf[2 * 64 + 1];
+
+	if (len > 64)
+		e->ok = false;
+	else
+		je_str(e, key, td_hex(data, len, buf));
+}
+
+/* {"client": c, "server": s} */
+static void je_pair_u64(struct je *e, const char *key, uint64_t c, uint64_t s)
+{
+	je_obj(e, key);
+	je_u64(e, "client", c);
+	je_u64(e, "server", s);
+	je_end(e);
+}
+
+static void je_dir(struct je *e, const char *key, int dir)
+{
+	if (dir < 0)
+		je_null(e, key);
+	else
+		je_str(e, key, td_dir_name(dir));
+}
+
+/* A code point name through td_names_fmt16: the name, "GREASE (0x1a1a)"
+ * or "unknown (0x1234)", so nothing from the wire is lost. */
+static void je_name16(struct je *e, const char *key, const char *(*lookup)(uint16_t), uint16_t v)
+{
+	char buf[96];
+
+	je_str(e, key, td_names_fmt16(buf, sizeof buf, lookup, v));
+}
+
+/* The same, null for 0 (not sent). */
+static void je_name16_or_null(struct je *e, const char *key, const char *(*lookup)(uint16_t),
+			      uint16_t v)
+{
+	if (v)
+		je_name16(e, key, lookup, v);
+	else
+		je_null(e, key);
+}
+
+static void je_epoch_or_null(struct je *e, const char *key, int64_t sec)
+{
+	if (sec)
+		je_time(e, key, (struct td_time){ sec, 0 });
+	else
+		je_null(e, key);
+}
+
+static void je_names16(struct je *e, const char *key, const uint16_t *v, size_t n,
+		       const char *(*lookup)(uint16_t))
+{
+	je_arr(e, key);
+	for (size_t i = 0; i < n; i++)
+		je_name16(e, NULL, lookup, v[i]);
+	je_end_arr(e);
+}
+
+/* An array of NUL-terminated wire strings (NULL list: empty array). */
+static void je_cstrs(struct je *e, const char *key, char *const *items, size_t n)
+{
+	je_arr(e, key);
+	for (size_t i = 0; items && i < n; i++)
+		je_cstr(e, NULL, items[i]);
+	je_end_arr(e);
+}
+
+/* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
+static void j_ocsp(struct je *e, const char *key, const struct td_ocsp_facts *o)
+{
+	if (!je_obj_if(e, key, o->seen))
+		return;
+	je_frame(e, "frame", o->frame);
+	je_int(e, "length", (json_int_t)o->length);
+	je_bool(e, "parsed", o->parsed);
+	if (o->parsed)
+		je_str_or_null(e, "response_status",
+			       td_ocsp_response_status_name(o->response_status));
+	else
+		je_null(e, "response_status");
+	je_str_or_null(e, "cert_status",
+		       td_ocsp_cert_status_name((enum td_ocsp_cert_status)o->cert_status));
+	if (o->revocation_reason >= 0)
+		je_int(e, "revocation_reason", o->revocation_reason);
+	else
+		je_null(e, "revocation_reason");
+	je_int(e, "responses", (json_int_t)o->n_responses);
+	je_epoch_or_null(e, "produced_at", o->produced_at);
+	je_epoch_or_null(e, "this_update", o->this_update);
+	je_epoch_or_null(e, "next_update", o->next_update);
+	je_epoch_or_null(e, "revoked_at", o->revoked_at);
+	je_end(e);
+}
+
+/* The CertificateRequest's first CA names as the subjects print; null for
+ * one too long to keep or that does not decode. */
+static void j_ca_names(struct je *e, const char *key, const struct td_session *s)
+{
+	je_arr(e, key);
+	for (unsigned i = 0; i < s->cr_n_ca_names && i < TD_MAX_CA_NAMES; i++) {
+		char *name = td_report_ca_name(s, i);
+
+		je_cstr(e, NULL, name);
+		free(name);
+	}
+	je_end_arr(e);
+}
+
+static void j_version(struct je *e, const char *key, uint16_t v)
+{
+	je_name16(e, key, td_names_version, v);
+}
+
+static void j_endpoint(struct je *e, const char *key, const struct td_addr *a, uint16_t port)
+{
+	char buf[64];
+
+	je_obj(e, key);
+	je_str(e, "ip", td_addr_str(a, buf, sizeof buf));
+	je_int(e, "port", port);
+	je_end(e);
+}
+
+/* ["vlan", "gre", ...]: td_encap_name() of each bit set, in bit order. */
+static void j_encap(struct je *e, const char *key, uint16_t encap)
+{
+	je_arr(e, key);
+	for (unsigned i = 0; i < TD_ENCAP_COUNT; i++)
+		if (encap >> i & 1)
+			je_str(e, NULL, td_encap_name(i));
+	je_end_arr(e);
+}
+
+static void j_tcp(struct je *e, const char *key, const struct td_tcp_evidence *t)
+{
+	je_obj(e, key);
+	je_pair_u64(e, "retransmissions", t->retransmissions[0], t->retransmissions[1]);
+	je_pair_u64(e, "out_of_order", t->out_of_order[0], t->out_of_order[1]);
+	je_pair_u64(e, "gaps", t->gaps[0], t->gaps[1]);
+	je_pair_u64(e, "bytes_missing", t->bytes_missing[0], t->bytes_missing[1]);
+	je_u64(e, "overlaps_differ", t->overlaps_differ);
+	je_pair_u64(e, "zero_windows", t->zero_windows[0], t->zero_windows[1]);
+	je_pair_u64(e, "largest_segment", t->largest_segment[0], t->largest_segment[1]);
+	je_pair_u64(e, "rsts", t->rsts[0], t->rsts[1]);
+	je_pair_u64(e, "keepalives", t->keepalives[0], t->keepalives[1]);
+	je_pair_u64(e, "zero_window_probes", t->zero_window_probes[0], t->zero_window_probes[1]);
+	je_end(e);
+}
+
+static void j_alpn_list(struct je *e, const char *key, const struct td_alpn_list *l)
+{
+	size_t n = l->n < TD_MAX_ALPN ? l->n : TD_MAX_ALPN;
+
+	je_arr(e, key);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = l->len[i] < TD_ALPN_LEN ? l->len[i] : TD_ALPN_LEN;
+
+		je_wire(e, NULL, l->name[i], len);
+	}
+	je_end_arr(e);
+}
+
+/* Extensions whose presence is the fact (RFC numbers in tls.c). */
+static void j_ext_facts(struct je *e, uint32_t f)
+{
+	je_bool(e, "extended_master_secret", f & TD_EXT_EMS);
+	je_bool(e, "encrypt_then_mac", f & TD_EXT_ETM);
+	je_bool(e, "session_ticket", f & TD_EXT_TICKET);
+	je_bool(e, "status_request", f & TD_EXT_STATUS_REQUEST);
+	je_bool(e, "signed_certificate_timestamp", f & TD_EXT_SCT);
+	je_bool(e, "pre_shared_key", f & TD_EXT_PSK);
+	je_bool(e, "early_data", f & TD_EXT_EARLY_DATA);
+	je_bool(e, "heartbeat", f & TD_EXT_HEARTBEAT);
+	je_bool(e, "encrypted_client_hello", f & TD_EXT_ECH);
+}
+
+/* An integer, null for 0 (not sent). */
+static void je_int_or_null(struct je *e, const char *key, json_int_t v)
+{
+	if (v)
+		je_int(e, key, v);
+	else
+		je_null(e, key);
+}
+
+static void j_client_hello(struct je *e, const char *key, const struct td_client_hello *ch)
+{
+	size_t n;
+
+	if (!je_obj_if(e, key, ch->seen))
+		return;
+	je_int(e, "frame", ch->frame);
+	je_time(e, "time", ch->ts);
+	j_version(e, "record_version", ch->record_version);
+	j_version(e, "legacy_version", ch->legacy_version);
+	je_names16(e, "supported_versions", ch->versions,
+		   ch->n_versions < TD_MAX_VERSIONS ? ch->n_versions : TD_MAX_VERSIONS,
+		   td_names_version);
+	je_names16(e, "cipher_suites", ch->suites,
+		   ch->n_suites < TD_MAX_SUITES ? ch->n_suites : TD_MAX_SUITES, td_names_cipher_name);
+	je_int(e, "cipher_suites_total", ch->total_suites);
+	je_int(e, "compression_methods", ch->n_compression);
+	je_names16(e, "extensions", ch->exts, ch->n_exts < TD_MAX_EXTS ? ch->n_exts : TD_MAX_EXTS,
+		   td_names_extension);
+	if (ch->has_sni) {
+		n = ch->sni.len < TD_SNI_LEN ? ch->sni.len : TD_SNI_LEN;
+		je_wire(e, "sni", ch->sni.bytes, n);
+	} else {
+		je_null(e, "sni");
+	}
+	j_alpn_list(e, "alpn", &ch->alpn);
+	je_names16(e, "supported_groups", ch->groups,
+		   ch->n_groups < TD_MAX_GROUPS ? ch->n_groups : TD_MAX_GROUPS, td_names_group);
+	je_names16(e, "signature_algorithms", ch->sigalgs,
+		   ch->n_sigalgs < TD_MAX_SIGALGS ? ch->n_sigalgs : TD_MAX_SIGALGS,
+		   td_names_sigscheme);
+	je_arr(e, "ec_point_formats");
+	n = ch->n_point_formats < TD_MAX_POINT_FORMATS ? ch->n_point_formats : TD_MAX_POINT_FORMATS;
+	for (size_t i = 0; i < n; i++)
+		je_int(e, NULL, ch->point_formats[i]);
+	je_end_arr(e);
+	je_int(e, "session_id_length", ch->session_id_len);
+	j_ext_facts(e, ch->ext_flags);
+	je_names16(e, "key_share_groups", ch->key_shares,
+		   ch->n_key_shares < TD_MAX_KEY_SHARES ? ch->n_key_shares : TD_MAX_KEY_SHARES,
+		   td_names_group);
+	/* RFC 8446 §4.2.9 PskKeyExchangeMode values 0 and 1 */
+	je_arr(e, "psk_modes");
+	if (ch->psk_modes & 1)
+		je_str(e, NULL, "psk_ke");
+	if (ch->psk_modes & 2)
+		je_str(e, NULL, "psk_dhe_ke");
+	je_end_arr(e);
+	je_int(e, "session_ticket_length", ch->ticket_len);
+	je_int_or_null(e, "record_size_limit", ch->record_size_limit);
+	je_int_or_null(e, "max_fragment_length", ch->max_fragment_length);
+	je_bool(e, "secure_renegotiation",
+		ch->ext_flags & (TD_EXT_RENEGOTIATION_INFO | TD_EXT_SCSV_RENEGOTIATION));
+	je_bool(e, "fallback_scsv", ch->ext_flags & TD_EXT_SCSV_FALLBACK);
+	je_end(e);
+}
+
+static void j_server_hello(struct je *e, const char *key, const struct td_server_hello *sh)
+{
+	if (!je_obj_if(e, key, sh->seen))
+		return;
+	je_int(e, "frame", sh->frame);
+	je_time(e, "time", sh->ts);
+	j_version(e, "legacy_version", sh->legacy_version);
+	je_name16_or_null(e, "selected_version", td_names_version, sh->selected_version);
+	je_name16(e, "cipher_suite", td_names_cipher_name, sh->suite);
+	je_int(e, "compression_method", sh->compression);
+	je_names16(e, "extensions", sh->exts, sh->n_exts < TD_MAX_EXTS ? sh->n_exts : TD_MAX_EXTS,
+		   td_names_extension);
+	if (sh->has_alpn)
+		je_wire(e, "alpn", sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN);
+	else
+		je_null(e, "alpn");
+	je_int(e, "session_id_length", sh->session_id_len);
+	je_bool(e, "session_id_echoed", sh->session_id_echoed);
+	je_bool(e, "hello_retry_request", sh->hello_retry_request);
+	j_ext_facts(e, sh->ext_flags);
+	je_name16_or_null(e, "key_share_group", td_names_group, sh->key_share);
+	je_bool(e, "secure_renegotiation", sh->ext_flags & TD_EXT_RENEGOTIATION_INFO);
+	je_str_or_null(e, "downgrade_sentinel", sh->downgrade == 12   ? "TLS 1.2"
+						: sh->downgrade == 11 ? "TLS 1.1 or below"
+								      : NULL);
+	je_end(e);
+}
+
+/* A fingerprint and its string before hashing, both null when the hello
+ * was not seen (fp empty). */
+static void j_fingerprint(struct je *e, const char *key, const char *key_string, const char *fp,
+			  const char *str)
+{
+	if (fp[0]) {
+		je_str(e, key, fp);
+		je_str(e, key_string, str);
+	} else {
+		je_null(e, key);
+		je_null(e, key_string);
+	}
+}
+
+static void j_tls(struct je *e, const char *key, const struct td_session *s)
+{
+	const struct td_cipher_info *ci = NULL;
+	char str[TD_JA4_RAW_MAX];
+
+	je_obj(e, key);
+	if (s->sh->seen) {
+		uint16_t v = td_session_version(s);
+
+		ci = td_names_cipher(s->sh->suite);
+		j_version(e, "version", v);
+		je_int(e, "version_code", v);
+		je_name16(e, "cipher_suite", td_names_cipher_name, s->sh->suite);
+		je_int(e, "cipher_suite_code", s->sh->suite);
+	} else {
+		je_null(e, "version");
+		je_null(e, "version_code");
+		je_null(e, "cipher_suite");
+		je_null(e, "cipher_suite_code");
+	}
+	je_str_or_null(e, "key_exchange", ci ? ci->kx : NULL);
+	j_client_hello(e, "client_hello", s->ch);
+	j_server_hello(e, "server_hello", s->sh);
+	td_ja3_string(s->ch, str, sizeof str);
+	j_fingerprint(e, "ja3", "ja3_string", s->ch->ja3, str);
+	td_ja3s_string(s->sh, str, sizeof str);
+	j_fingerprint(e, "ja3s", "ja3s_string", s->sh->ja3s, str);
+	td_ja4_raw(s->ch, str, sizeof str);
+	j_fingerprint(e, "ja4", "ja4_r", s->ch->ja4, str);
+	td_ja4s_raw(s->sh, str, sizeof str);
+	j_fingerprint(e, "ja4s", "ja4s_r", s->sh->ja4s, str);
+	if (s->ch2_frame) {
+		je_obj(e, "client_hello_retry");
+		je_int(e, "frame", s->ch2_frame);
+		je_str(e, "ja3", s->ch->ja3_retry);
+		je_str(e, "ja4", s->ch->ja4_retry);
+		je_end(e);
+	} else {
+		je_null(e, "client_hello_retry");
+	}
+	je_bool(e, "resumed", s->resumed);
+	if (s->resumed) {
+		je_obj(e, "resumption");
+		je_str(e, "how", td_resumption_name((enum td_resumption)s->resumption));
+		if (s->full_handshake_in_capture < 0)
+			je_null(e, "full_handshake_in_capture");
+		else
+			je_bool(e, "full_handshake_in_capture", s->full_handshake_in_capture > 0);
+		je_int_or_null(e, "full_handshake_connection", (json_int_t)s->full_handshake_conn);
+		je_frame(e, "full_handshake_frame", s->full_handshake_frame);
+		je_end(e);
+	} else {
+		je_null(e, "resumption");
+	}
+	if (s->reneg_frame && (s->reneg_by == 0 || s->reneg_by == 1)) {
+		je_obj(e, "renegotiation");
+		je_str(e, "by", td_dir_name(s->reneg_by));
+		je_frame(e, "frame", s->reneg_frame);
+		je_bool(e, "secure", td_session_reneg_secure(s));
+		je_end(e);
+	} else {
+		je_null(e, "renegotiation");
+	}
+	if (s->ske_group || s->ske_dh_bits) {
+		je_obj(e, "server_key_exchange");
+		je_name16_or_null(e, "group", td_names_group, s->ske_group);
+		je_int_or_null(e, "dh_bits", s->ske_dh_bits);
+		je_name16_or_null(e, "signature_scheme", td_names_sigscheme, s->ske_sigalg);
+		je_end(e);
+	} else {
+		je_null(e, "server_key_exchange");
+	}
+	if (s->client_cert_requested) {
+		je_obj(e, "certificate_request");
+		je_int(e, "certificate_authorities", s->cr_n_cas);
+		je_int(e, "signature_algorithms", s->cr_n_sigalgs);
+		j_ca_names(e, "ca_names", s);
+		je_names16(e, "signature_schemes", s->cr_sigalgs,
+			   s->cr_n_sigalgs < TD_MAX_SIGALGS ? s->cr_n_sigalgs : TD_MAX_SIGALGS,
+			   td_names_sigscheme);
+		je_end(e);
+	} else {
+		je_null(e, "certificate_request");
+	}
+	j_ocsp(e, "ocsp_staple", &s->ocsp);
+	je_name16_or_null(e, "certificate_verify_scheme", td_names_sigscheme, s->cv_sigalg);
+	je_int_or_null(e, "client_key_exchange_length", s->cke_len);
+	if (s->new_ticket_len) {
+		je_obj(e, "new_session_ticket");
+		je_int(e, "lifetime", (json_int_t)s->ticket_lifetime);
+		je_int(e, "length", s->new_ticket_len);
+		je_end(e);
+	} else {
+		je_null(e, "new_session_ticket");
+	}
+	je_bool(e, "certificates_visible", s->n_certs > 0);
+	je_str_or_null(e, "certificates_note",
+		       !s->certs_encrypted ? NULL
+		       : s->n_certs	   ? "decrypted with the secrets given"
+		       : s->resumed	   ? "none sent: resumed with a pre-shared key"
+					   : "certificate not visible without keys");
+	je_frame(e, "certificate_frame", s->cert_frame);
+	je_int(e, "certificates_total", s->total_certs);
+	je_obj(e, "encryption_started");
+	je_frame(e, "client", s->encrypted[0] ? s->encrypted_frame[0] : 0);
+	je_frame(e, "server", s->encrypted[1] ? s->encrypted_frame[1] : 0);
+	je_end(e);
+	je_pair_u64(e, "records", s->records[0], s->records[1]);
+	je_obj(e, "application_data");
+	for (int d = 0; d < 2; d++) {
+		je_obj(e, d ? "server" : "client");
+		je_u64(e, "records", s->appdata_records[d]);
+		je_u64(e, "bytes", s->appdata_bytes[d]);
+		je_end(e);
+	}
+	je_end(e);
+	je_str(e, "stage", td_stage_name(s->stage));
+	je_str(e, "outcome", td_outcome_name(s->outcome));
+	je_bool(e, "handshake_completed", s->outcome == TD_OUTCOME_COMPLETED);
+	je_dir(e, "aborted_by", s->aborted_by);
+	je_str_or_null(e, "aborted_how", td_report_abort_name(s->aborted_how));
+	je_end(e);
+}
+
+static void j_cert_key(struct je *e, const char *key, const struct td_cert_key *k)
+{
+	je_obj(e, key);
+	je_cstr(e, "algorithm", k->algorithm[0] ? k->algorithm : NULL);
+	je_int(e, "bits", k->bits);
+	if (k->rsa_exponent)
+		je_u64(e, "rsa_exponent", k->rsa_exponent);
+	else
+		je_null(e, "rsa_exponent");
+	je_cstr(e, "curve", k->curve[0] ? k->curve : NULL);
+	je_cstr(e, "curve_nist", k->curve_nist[0] ? k->curve_nist : NULL);
+	je_hex(e, "spki_sha256", k->spki_sha256, sizeof k->spki_sha256);
+	je_str_or_null(e, "spki_sha256_b64", k->spki_sha256_b64[0] ? k->spki_sha256_b64 : NULL);
+	if (k->has_modulus)
+		je_hex(e, "rsa_modulus_sha256", k->rsa_modulus_sha256, sizeof k->rsa_modulus_sha256);
+	else
+		je_null(e, "rsa_modulus_sha256");
+	je_end(e);
+}
+
+/* The extensions of td_cert_ext, flat in the certificate object. */
+static void j_cert_ext(struct je *e, const struct td_cert_ext *x)
+{
+	if (x->has_key_usage) {
+		je_arr(e, "key_usage");
+		for (unsigned i = 0; i < TD_KU_COUNT; i++)
+			if (x->key_usage & (1u << i))
+				je_str(e, NULL, td_x509_key_usage_name(i));
+		je_end_arr(e);
+	} else {
+		je_null(e, "key_usage");
+	}
+	if (x->n_eku)
+		je_cstrs(e, "extended_key_usage", x->eku, x->n_eku);
+	else
+		je_null(e, "extended_key_usage");
+	if (x->has_basic_constraints) {
+		je_obj(e, "basic_constraints");
+		je_bool(e, "ca", x->is_ca);
+		if (x->path_len >= 0)
+			je_int(e, "path_len", x->path_len);
+		else
+			je_null(e, "path_len");
+		je_end(e);
+	} else {
+		je_null(e, "basic_constraints");
+	}
+	je_str_or_null(e, "subject_key_id", x->subject_key_id);
+	je_str_or_null(e, "authority_key_id", x->authority_key_id);
+	je_cstrs(e, "crl_urls", x->crl_urls, x->n_crl_urls);
+	je_cstrs(e, "ocsp_urls", x->ocsp_urls, x->n_ocsp_urls);
+	if (x->has_scts)
+		je_int(e, "sct_count", x->n_scts);
+	else
+		je_null(e, "sct_count");
+	je_int(e, "bad_extensions", x->bad_extensions);
+}
+
+/* The members of certificate pos of a chain; the caller opens and closes
+ * the object (the server's chain adds the key match and checks). */
+static void j_cert(struct je *e, size_t pos, const struct td_cert *c)
+{
+	je_int(e, "position", (json_int_t)pos);
+	if (!c) {
+		/* The x509 cache could not give a reference (out of memory). */
+		je_null(e, "sha256");
+		je_null(e, "sha1");
+		je_bool(e, "parsed", false);
+		je_str(e, "error", "certificate facts not available");
+		return;
+	}
+	je_hex(e, "sha256", c->sha256, sizeof c->sha256);
+	je_hex(e, "sha1", c->sha1, sizeof c->sha1);
+	je_bool(e, "parsed", c->parsed);
+	je_cstr(e, "error", c->parsed || !c->error[0] ? NULL : c->error);
+	if (!c->parsed)
+		return;
+	je_int(e, "version", c->version);
+	je_cstr(e, "subject", c->subject);
+	je_cstr(e, "issuer", c->issuer);
+	je_cstr(e, "serial", c->serial_hex);
+	je_time(e, "not_before", (struct td_time){ c->not_before, 0 });
+	je_time(e, "not_after", (struct td_time){ c->not_after, 0 });
+	je_cstrs(e, "san", c->sans, c->n_sans);
+	je_cstr(e, "signature_algorithm", c->sig_alg[0] ? c->sig_alg : NULL);
+	je_bool(e, "self_signed", c->self_signed);
+	j_cert_ext(e, &c->ext);
+	j_cert_key(e, "public_key", &c->key);
+}
+
+static void j_alert(struct je *e, const struct td_alert *a)
+{
+	bool known = !a->encrypted && !a->probable;
+
+	je_obj(e, NULL);
+	je_frame(e, "frame", a->frame);
+	je_time(e, "time", a->ts);
+	je_str(e, "from", td_dir_name(a->dir));
+	je_str_or_null(e, "level", known ? td_report_alert_level(a->level) : NULL);
+	je_str_or_null(e, "description", known ? td_names_alert(a->desc) : NULL);
+	if (known)
+		je_int(e, "code", a->desc);
+	else
+		je_null(e, "code");
+	je_bool(e, "encrypted", a->encrypted || a->probable);
+	je_bool(e, "probable", a->probable);
+	je_bool(e, "decrypted", a->decrypted);
+	je_str(e, "phase", td_phase_name(a->phase));
+	je_int(e, "record_length", a->record_len);
+	je_end(e);
+}
+
+static void j_event(struct je *e, struct td_report_events *w, const struct td_session *s,
+		    const struct td_event *ev)
+{
+	char what[128];
+
+	je_obj(e, NULL);
+	je_frame(e, "frame", ev->frame);
+	je_time(e, "time", ev->ts);
+	je_real(e, "offset_ms", td_report_ms(s->first_ts, ev->ts));
+	je_str(e, "from", td_dir_name(ev->dir));
+	je_str(e, "what", td_report_event_what(w, ev, what, sizeof what));
+	je_u64(e, "length", ev->len);
+	if (ev->kind == TD_EV_APPDATA)
+		je_int(e, "count", ev->count);
+	if (ev->kind == TD_EV_HANDSHAKE)
+		je_bool(e, "decrypted", ev->decrypted);
+	je_end(e);
+}
+
+/* [decrypt]: null when no secrets were given (man/tlsdiag.1, "decryption"). */
+static void j_decryption(struct je *e, const char *key, const struct td_session *s)
+{
+	const struct td_decrypt_facts *d = &s->dec;
+
+	if (!je_obj_if(e, key, d->status != TD_DECRYPT_OFF))
+		return;
+	je_str(e, "status", td_decrypt_status_name(d->status));
+	je_str_or_null(e, "source", d->source ? td_decrypt_source_name(d->source) : NULL);
+	je_str_or_null(e, "key_file",
+		       d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS
+			       ? d->key_files[d->key_index]
+			       : NULL);
+	je_arr(e, "pre_master_secret");
+	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
+		je_obj(e, NULL);
+		je_str_or_null(e, "key_file", d->key_files[i]);
+		je_str(e, "result", td_pms_result_name(d->pms[i]));
+		je_end(e);
+	}
+	je_end_arr(e);
+	je_bool(e, "extended_master_secret", d->ems);
+	je_bool(e, "encrypt_then_mac", d->etm);
+	je_obj(e, "finished");
+	for (int dir = 0; dir < 2; dir++) {
+		je_obj(e, dir ? "server" : "client");
+		je_str(e, "check", td_finished_check_name(d->finished[dir]));
+		je_frame(e, "frame",
+			 d->finished[dir] == TD_FIN_NOT_SEEN ? 0 : d->finished_frame[dir]);
+		je_end(e);
+	}
+	je_end(e);
+	je_pair_u64(e, "records_opened", d->records[0], d->records[1]);
+	je_pair_u64(e, "records_not_opened", d->skipped[0], d->skipped[1]);
+	if (d->failed) {
+		je_obj(e, "first_failure");
+		je_frame(e, "frame", d->fail_frame);
+		je_str(e, "from", td_dir_name(d->fail_dir));
+		je_str(e, "what", td_dec_result_name(d->fail_what));
+		je_int(e, "record_length", d->fail_len);
+		je_end(e);
+	} else {
+		je_null(e, "first_failure");
+	}
+	je_end(e);
+}
+
+static void j_desync(struct je *e, const struct td_session *s, int dir)
+{
+	const char *key = dir ? "server" : "client";
+
+	if (!je_obj_if(e, key, s->desync[dir]))
+		return;
+	je_str(e, "error", td_err_name((enum td_err)s->desync[dir]));
+	je_frame(e, "frame", s->desync_frame[dir]);
+	je_end(e);
+}
+
+static void j_strings(struct je *e, const char *key, const char (*list)[TD_EVIDENCE_LEN],
+		      unsigned n)
+{
+	je_arr(e, key);
+	for (unsigned i = 0; i < n; i++)
+		je_cstr(e, NULL, list[i]);
+	je_end_arr(e);
+}
+
+/* {"problem": "...", "causes": [{"id", "likelihood", "likelihood_word",
+ * "summary", "evidence_for", "evidence_against", "next_step", "basis"}]},
+ * or null when nothing needed explaining. */
+static void j_diagnosis(struct je *e, const char *key, const struct td_diagnosis *d)
+{
+	if (!je_obj_if(e, key, d && d->n > 0))
+		return;
+	je_cstr(e, "problem", d->problem);
+	je_arr(e, "causes");
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct td_cause *c = &d->causes[i];
+
+		je_obj(e, NULL);
+		je_str(e, "id", c->id);
+		je_int(e, "likelihood", c->likelihood);
+		je_str(e, "likelihood_word", td_likelihood_word(c->likelihood));
+		je_str(e, "summary", c->summary);
+		j_strings(e, "evidence_for", c->evidence_for, c->n_for);
+		j_strings(e, "evidence_against", c->evidence_against, c->n_against);
+		je_cstr(e, "next_step", c->next_step[0] ? c->next_step : NULL);
+		je_str_or_null(e, "basis", c->basis);
+		je_end(e);
+	}
+	je_end_arr(e);
+	je_end(e);
+}
+
+/* [{"id", "severity", "message", "frame", "explain"}], most severe first;
+ * empty when the rules did not run or found nothing. */
+static void j_findings(struct je *e, const char *key, const struct td_findings *f)
+{
+	je_arr(e, key);
+	for (unsigned i = 0; f && i < f->n && i < TD_MAX_FINDINGS; i++) {
+		const struct td_finding *x = &f->f[i];
+
+		je_obj(e, NULL);
+		je_cstr(e, "id", x->id);
+		je_str(e, "severity", td_severity_name(x->severity));
+		je_cstr(e, "message", x->message);
+		je_frame(e, "frame", x->frame);
+		je_cstr(e, "explain", x->explain && x->explain[0] ? x->explain : NULL);
+		je_end(e);
+	}
+	je_end_arr(e);
+}
+
+/* {"protocol", "category", "risks": [names]} or null without nDPI. */
+static void j_ndpi(struct je *e, const char *key, const struct td_classify_facts *n)
+{
+	if (!je_obj_if(e, key, n->done))
+		return;
+	je_cstr(e, "protocol", n->protocol);
+	je_cstr(e, "category", n->category);
+	je_arr(e, "risks");
+	for (unsigned i = 0; i < 64; i++) {
+		const char *name = (n->risks >> i & 1) ? td_classify_risk_name(i) : NULL;
+
+		if (name)
+			je_str(e, NULL, name);
+	}
+	je_end_arr(e);
+	je_int(e, "packets", n->packets);
+	je_end(e);
+}
+
+/* The capture-time checks of certificate i: "checks" (ids) and
+ * "days_left" (whole days from the capture to notAfter). */
+static void j_cert_checks(struct je *e, const struct td_session *s, size_t i)
+{
+	const struct td_chain_facts *f = s->chain;
+	const struct td_cert *cert = s->certs[i];
+	int64_t d;
+
+	if (!f->checked || !cert || !cert->parsed)
+		return;
+	je_arr(e, "checks");
+	for (unsigned k = 0; k < TD_CHK_COUNT; k++)
+		if (f->checks[i] & (1u << k))
+			je_str(e, NULL, td_chain_check_id(k));
+	je_end_arr(e);
+	d = cert->not_after - f->at;
+	d = d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+	je_int(e, "days_left", (json_int_t)d);
+}
+
+/* --cert: {"file", "match", "same_key", "sha256", "spki_sha256"}. */
+static void j_expected(struct je *e, const char *key, const struct td_chain_facts *f)
+{
+	if (!je_obj_if(e, key, f->expected_checked && f->expected_path))
+		return;
+	je_cstr(e, "file", f->expected_path);
+	je_bool(e, "match", f->expected_match);
+	je_bool(e, "same_key", f->expected_match || f->expected_same_key);
+	je_hex(e, "sha256", f->expected_sha256, 32);
+	je_hex(e, "spki_sha256", f->expected_spki_sha256, 32);
+	je_end(e);
+}
+
+/* A leaf remembered across connections: {"sha256", "spki_sha256",
+ * "connections", "first_connection", "first_frame"}. */
+static void j_consist_leaf(struct je *e, const char *key, const struct td_consist_leaf *l)
+{
+	je_obj(e, key);
+	je_hex(e, "sha256", l->sha256, 32);
+	je_hex(e, "spki_sha256", l->spki_sha256, 32);
+	je_u64(e, "connections", l->connections);
+	je_u64(e, "first_connection", l->first_connection);
+	je_frame(e, "first_frame", l->first_frame);
+	je_end(e);
+}
+
+/* What earlier connections with the same SNI presented (td_sni_history);
+ * null for the first connection of a name, without SNI, or untracked. */
+static void j_sni_history(struct je *e, const char *key, const struct td_sni_history *h)
+{
+	if (!je_obj_if(e, key, h->known))
+		return;
+	je_bool(e, "changed", h->changed);
+	je_bool(e, "public_key_changed", h->key_changed);
+	je_u64(e, "earlier_connections", h->earlier_connections);
+	je_int(e, "earlier_certificates", h->earlier_leaves);
+	je_bool(e, "at_least", h->at_least);
+	j_consist_leaf(e, "most_presented", &h->earlier);
+	je_end(e);
+}
+
+/* Chain facts (td_chain.h); null when no chain was visible. "problems"
+ * lists the chain's problem ids, then each certificate check id that
+ * applies to some certificate, once. */
+static void j_chain(struct je *e, const char *key, const struct td_session *s)
+{
+	const struct td_chain_facts *f = s->chain;
+	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN, any = 0;
+
+	if (!je_obj_if(e, key, f->checked))
+		return;
+	je_time(e, "checked_at", (struct td_time){ f->at, 0 });
+	je_bool(e, "order_ok", f->order_ok);
+	if (f->order_ok)
+		je_null(e, "unchained_at");
+	else
+		je_int(e, "unchained_at", f->unchained_at);
+	je_bool(e, "missing_intermediate", f->missing_intermediate);
+	je_int(e, "top", f->top);
+	je_bool(e, "broken", f->broken);
+	if (f->broken)
+		je_int(e, "broken_at", f->broken_at);
+	else
+		je_null(e, "broken_at");
+	je_bool(e, "root_sent", f->root_sent);
+	je_int(e, "duplicates", f->duplicates);
+	je_bool(e, "self_signed_leaf", f->self_signed_leaf);
+	je_bool(e, "leaf_is_ca", f->leaf_is_ca);
+	if (f->sni_match < 0)
+		je_null(e, "sni_matches");
+	else
+		je_bool(e, "sni_matches", f->sni_match == 1);
+	je_arr(e, "problems");
+	for (unsigned k = 0; k < TD_CHAIN_PROBLEM_COUNT; k++)
+		if (f->problems & (1u << k))
+			je_str(e, NULL, td_chain_problem_id(k));
+	for (unsigned i = 0; i < n; i++)
+		any |= f->checks[i];
+	for (unsigned k = 0; k < TD_CHK_COUNT; k++)
+		if (any & (1u << k))
+			je_str(e, NULL, td_chain_check_id(k));
+	je_end_arr(e);
+	if (f->ca_checked) {
+		je_bool(e, "ca_ok", f->ca_ok);
+		je_wire(e, "ca_verdict", (const uint8_t *)f->ca_verdict,
+			strnlen(f->ca_verdict, sizeof f->ca_verdict));
+	} else {
+		je_null(e, "ca_ok");
+		je_null(e, "ca_verdict");
+	}
+	if (f->ca_checked && f->ca_depth >= 0)
+		je_int(e, "ca_error_depth", f->ca_depth);
+	else
+		je_null(e, "ca_error_depth");
+	j_expected(e, "expected_certificate", f);
+	j_sni_history(e, "sni_history", &f->sni_history);
+	je_end(e);
+}
+
+/* The connection object (td_report_session_json()). */
+static void j_session(struct je *e, const struct td_session *s)
+{
+	struct td_report_events w;
+	size_t n;
+
+	je_obj(e, NULL);
+	je_str(e, "type", "connection");
+	je_int(e, "schema_version", TD_REPORT_SCHEMA_VERSION);
+	je_u64(e, "id", s->id);
+	j_endpoint(e, "client", &s->client, s->client_port);
+	j_endpoint(e, "server", &s->server, s->server_port);
+	je_int(e, "ip_version", s->client.family);
+	if (s->encap & TD_ENCAP_VLAN)
+		je_int(e, "vlan", s->vlan_id);
+	j_encap(e, "encapsulation", s->encap);
+	je_str(e, "roles", td_report_roles_name(s));
+	je_bool(e, "midstream", s->midstream);
+	je_str(e, "seen", !s->packets[0]   ? "server only"
+			  : !s->packets[1] ? "client only"
+					   : "both");
+	je_str_or_null(e, "starttls", s->starttls ? td_starttls_name(s->starttls) : NULL);
+	je_frame(e, "starttls_frame", s->starttls ? s->starttls_frame : 0);
+	j_ndpi(e, "ndpi", &s->ndpi);
+	je_time(e, "first_ts", s->first_ts);
+	je_time(e, "last_ts", s->last_ts);
+	je_frame(e, "first_frame", s->first_frame);
+	je_frame(e, "last_frame", s->last_frame);
+	je_pair_u64(e, "packets", s->packets[0], s->packets[1]);
+	je_pair_u64(e, "payload_bytes", s->payload_bytes[0], s->payload_bytes[1]);
+	j_tcp(e, "tcp", &s->tcp);
+	j_tls(e, "tls", s);
+
+	je_arr(e, "certificates");
+	n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
+	for (size_t i = 0; i < n; i++) {
+		je_obj(e, NULL);
+		j_cert(e, i, s->certs[i]);
+		/* with --key: the matching key file, or null for none */
+		if (s->keys_given)
+			je_str_or_null(e, "key_match", s->cert_key_match[i]);
+		j_cert_checks(e, s, i);
+		je_end(e);
+	}
+	je_end_arr(e);
+	j_chain(e, "chain", s);
+
+	/* the client's chain (mutual TLS), in the order sent */
+	je_arr(e, "client_certificates");
+	n = s->n_client_certs < TD_MAX_CHAIN ? s->n_client_certs : TD_MAX_CHAIN;
+	for (size_t i = 0; i < n; i++) {
+		je_obj(e, NULL);
+		j_cert(e, i, s->client_certs[i]);
+		je_end(e);
+	}
+	je_end_arr(e);
+	je_frame(e, "client_certificate_frame", s->client_cert_frame);
+
+	je_arr(e, "alerts");
+	n = s->n_alerts < TD_MAX_ALERTS ? s->n_alerts : TD_MAX_ALERTS;
+	for (size_t i = 0; i < n; i++)
+		j_alert(e, &s->alerts[i]);
+	je_end_arr(e);
+	je_int(e, "alerts_total", s->total_alerts);
+	j_decryption(e, "decryption", s);
+
+	je_arr(e, "timeline");
+	n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
+	td_report_events_init(&w, s);
+	for (size_t i = 0; i < n; i++)
+		j_event(e, &w, s, &s->events[i]);
+	je_end_arr(e);
+	je_int(e, "timeline_total", s->total_events);
+
+	je_str(e, "end", td_report_end_name(s->end));
+	je_dir(e, "end_by", s->end_by);
+	je_frame(e, "end_frame", s->end_by >= 0 ? s->end_frame : 0);
+	je_pair_u64(e, "anomalies", s->anomalies[0], s->anomalies[1]);
+	je_pair_u64(e, "resyncs", s->resyncs[0], s->resyncs[1]);
+	j_findings(e, "findings", s->findings);
+	je_int(e, "findings_total", s->findings ? s->findings->total : 0);
+	j_diagnosis(e, "diagnosis", s->diagnosis);
+	je_obj(e, "desync");
+	j_desync(e, s, 0);
+	j_desync(e, s, 1);
+	je_end(e);
+	je_pair_u64(e, "handshake_too_big", s->hs_too_big[0], s->hs_too_big[1]);
+	je_end(e);
+}
+
+/* One (description, sender) pair of the summary's alert table. */
+struct alert_count {
+	uint8_t desc, dir;
+	uint64_t count;
+};
+
+/* Most frequent first; ties by description code, then client first, so
+ * the order does not depend on qsort's stability. */
+static int alert_count_cmp(const void *pa, const void *pb)
+{
+	const struct alert_count *a = pa, *b = pb;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->desc != b->desc)
+		return a->desc < b->desc ? -1 : 1;
+	return (int)a->dir - (int)b->dir;
+}
+
+static void j_summary_alerts(struct je *e, const char *key, const struct td_summary *sum)
+{
+	struct alert_count rows[512];
+	size_t n = 0;
+	char buf[32];
+
+	for (int d = 0; d < 256; d++)
+		for (int dir = 0; dir < 2; dir++)
+			if (sum->alerts_by_desc_sender[d][dir])
+				rows[n++] = (struct alert_count){ (uint8_t)d, (uint8_t)dir,
+								  sum->alerts_by_desc_sender[d][dir] };
+	qsort(rows, n, sizeof rows[0], alert_count_cmp);
+	je_obj(e, key);
+	je_u64(e, "total", sum->alerts_total);
+	je_arr(e, "by_description");
+	for (size_t i = 0; i < n; i++) {
+		const char *name = td_names_alert(rows[i].desc);
+
+		if (!name) {
+			snprintf(buf, sizeof buf, "unknown (%u)", (unsigned)rows[i].desc);
+			name = buf;
+		}
+		je_obj(e, NULL);
+		je_str(e, "description", name);
+		je_str(e, "from", td_dir_name(rows[i].dir));
+		je_u64(e, "count", rows[i].count);
+		je_end(e);
+	}
+	je_end_arr(e);
+	je_pair_u64(e, "encrypted", sum->alerts_encrypted[0], sum->alerts_encrypted[1]);
+	je_end(e);
+}
+
+/* How the packets were read: live (the interface, the drop counters) or
+ * from files (live false, the rest null). */
+static void j_summary_capture(struct je *e, const char *key, const struct td_summary *sum)
+{
+	je_obj(e, key);
+	je_bool(e, "live", sum->live);
+	je_cstr(e, "interface", sum->live ? sum->interface : NULL);
+	if (sum->live) {
+		je_u64(e, "dropped_kernel", sum->dropped_kernel);
+		je_u64(e, "dropped_interface", sum->dropped_iface);
+	} else {
+		je_null(e, "dropped_kernel");
+		je_null(e, "dropped_interface");
+	}
+	je_end(e);
+}
+
+/* Every SNI and server endpoint that presented more than one leaf:
+ * [{"sni" | "server", "connections", "distinct_certificates",
+ * "distinct_public_keys", "at_least", "certificates": [{"sha256",
+ * "spki_sha256", "connections"}]}]. */
+static void j_consistency(struct je *e, const char *key, const struct td_consistency *c)
+{
+	size_t n;
+	const struct td_consist_entry *x = td_consistency_entries(c, &n);
+
+	je_arr(e, key);
+	for (size_t i = 0; i < n; i++) {
+		if (x[i].n_leaves < 2)
+			continue;
+		je_obj(e, NULL);
+		je_wire(e, x[i].kind == TD_CONSIST_SNI ? "sni" : "server", x[i].key, x[i].key_len);
+		je_u64(e, "connections", x[i].connections);
+		je_int(e, "distinct_certificates", x[i].n_leaves);
+		je_int(e, "distinct_public_keys", x[i].distinct_keys);
+		je_bool(e, "at_least", x[i].overflow);
+		je_arr(e, "certificates");
+		for (unsigned k = 0; k < x[i].n_leaves; k++)
+			j_consist_leaf(e, NULL, &x[i].leaves[k]);
+		je_end_arr(e);
+		je_end(e);
+	}
+	je_end_arr(e);
+}
+
+/* [decrypt]: null without secrets; else connections per status (every
+ * status, zeros included) and the Finished checks. */
+static void j_summary_decryption(struct je *e, const char *key, const struct td_summary *sum)
+{
+	if (!je_obj_if(e, key, sum->decrypt_on))
+		return;
+	je_obj(e, "connections");
+	for (int i = TD_DECRYPT_DONE; i < TD_DECRYPT_STATUS_COUNT; i++)
+		je_u64(e, td_decrypt_status_name((enum td_decrypt_status)i), sum->decrypt_by_status[i]);
+	je_end(e);
+	je_u64(e, "finished_verified", sum->finished_verified);
+	je_u64(e, "finished_failed", sum->finished_failed);
+	je_end(e);
+}
+
+/* --save-evidence's counters, or null when it was not asked for. */
+static void j_summary_evidence(struct je *e, const char *key, const struct td_summary *sum)
+{
+	if (!je_obj_if(e, key, sum->evidence.file))
+		return;
+	je_cstr(e, "file", sum->evidence.file);
+	je_str(e, "min_severity", td_severity_name(sum->evidence.min_severity));
+	je_u64(e, "max_bytes_per_connection", sum->evidence.max_bytes);
+	je_u64(e, "connections", sum->evidence.connections);
+	je_u64(e, "frames", sum->evidence.frames);
+	je_u64(e, "connections_capped", sum->evidence.connections_capped);
+	je_u64(e, "frames_over_cap", sum->evidence.frames_over_cap);
+	je_u64(e, "fragmented_segments_not_kept", sum->evidence.segments_fragments_lost);
+	je_u64(e, "frames_other_link_type", sum->evidence.frames_other_link);
+	je_end(e);
+}
+
+/* The not-decoded rows of the summary: [{"what": "ethertype 0x88cc",
+ * "packets": 3}, ...], and "other" for fields past the table. */
+static void j_not_decoded(struct je *e, const char *key, const struct td_summary *sum)
+{
+	je_arr(e, key);
+	for (size_t i = 0; i < sum->n_not_decoded; i++) {
+		char what[64];
+		const struct td_not_decoded *nd = &sum->not_decoded[i];
+
+		td_decode_unknown_str(nd->kind, nd->value, what, sizeof what);
+		je_obj(e, NULL);
+		je_str(e, "what", what);
+		je_u64(e, "packets", nd->packets);
+		je_end(e);
+	}
+	if (sum->not_decoded_other) {
+		je_obj(e, NULL);
+		je_str(e, "what", "other");
+		je_u64(e, "packets", sum->not_decoded_other);
+		je_end(e);
+	}
+	je_end_arr(e);
+}
+
+static void j_defrag(struct je *e, const char *key, const struct td_defrag_stats *st)
+{
+	je_obj(e, key);
+	je_u64(e, "fragments", st->fragments);
+	je_u64(e, "reassembled", st->reassembled);
+	je_u64(e, "pending", st->pending);
+	je_u64(e, "timed_out", st->timed_out);
+	je_u64(e, "overlaps", st->overlaps);
+	je_u64(e, "oversized", st->oversized);
+	je_u64(e, "too_many_fragments", st->too_many);
+	je_u64(e, "inconsistent", st->inconsistent);
+	je_u64(e, "evicted", st->evicted);
+	je_u64(e, "truncated", st->truncated);
+	je_end(e);
+}
+
+/* The summary object (td_report_summary_json()). */
+static void j_summary(struct je *e, const struct td_summary *sum)
+{
+	uint64_t total = 0;
+
+	je_obj(e, NULL);
+	je_str(e, "type", "summary");
+	je_int(e, "schema_version", TD_REPORT_SCHEMA_VERSION);
+	je_arr(e, "inputs");
+	for (size_t i = 0; sum->inputs && i < sum->n_inputs; i++)
+		je_cstr(e, NULL, sum->inputs[i]);
+	je_end_arr(e);
+	je_u64(e, "packets", sum->packets);
+	je_u64(e, "bytes", sum->bytes);
+	if (sum->have_ts) {
+		je_time(e, "first_ts", sum->first_ts);
+		je_time(e, "last_ts", sum->last_ts);
+	} else {
+		je_null(e, "first_ts");
+		je_null(e, "last_ts");
+	}
+	j_summary_capture(e, "capture", sum);
+
+	je_obj(e, "decode");
+	je_u64(e, "tcp", sum->tcp_packets);
+	je_u64(e, "not_tcp", sum->not_tcp);
+	je_u64(e, "truncated", sum->truncated);
+	je_u64(e, "malformed", sum->malformed);
+	je_u64(e, "fragments", sum->fragments);
+	je_u64(e, "unsupported_link", sum->unsupported_link);
+	je_u64(e, "filtered_out", sum->filtered_out);
+	j_not_decoded(e, "not_decoded", sum);
+	j_defrag(e, "ip_reassembly", &sum->defrag);
+	je_end(e);
+
+	je_obj(e, "connections");
+	je_u64(e, "tls", sum->connections_tls);
+	je_u64(e, "not_tls", sum->connections_not_tls);
+	je_u64(e, "completed", sum->by_outcome[TD_OUTCOME_COMPLETED]);
+	je_u64(e, "failed", sum->by_outcome[TD_OUTCOME_FAILED]);
+	je_u64(e, "incomplete", sum->by_outcome[TD_OUTCOME_INCOMPLETE]);
+	je_end(e);
+	j_summary_alerts(e, "alerts", sum);
+	je_obj(e, "findings");
+	for (int i = TD_SEV_COUNT - 1; i >= 0; i--) {
+		je_u64(e, td_severity_name((unsigned)i), sum->findings_by_severity[i]);
+		total += sum->findings_by_severity[i];
+	}
+	je_u64(e, "total", total);
+	je_end(e);
+
+	je_obj(e, "certificates");
+	je_u64(e, "distinct", sum->certs_distinct);
+	je_u64(e, "parsed", sum->x509_parses);
+	je_u64(e, "cache_hits", sum->x509_hits);
+	je_end(e);
+	je_arr(e, "keys");
+	for (size_t i = 0; i < sum->n_keys; i++) {
+		je_obj(e, NULL);
+		je_cstr(e, "file", sum->keys[i].path);
+		je_int(e, "certificates_matched", (json_int_t)sum->keys[i].certificates_matched);
+		je_end(e);
+	}
+	je_end_arr(e);
+	j_consistency(e, "certificate_consistency", sum->consistency);
+	je_u64(e, "certificate_consistency_untracked", td_consistency_untracked(sum->consistency));
+	je_u64(e, "certificate_consistency_bytes", td_consistency_bytes(sum->consistency));
+	j_summary_decryption(e, "decryption", sum);
+	je_u64(e, "flows_evicted", sum->flows_evicted);
+	je_u64(e, "flows_evicted_memory", sum->flows_evicted_memory);
+	je_u64(e, "memory_cap", sum->memory_cap);
+	je_u64(e, "memory_peak", sum->memory_peak);
+	je_u64(e, "handshake_too_big", sum->hs_too_big);
+	je_u64(e, "desyncs", sum->desyncs);
+	j_summary_evidence(e, "evidence", sum);
+	je_cstr(e, "stopped", sum->stopped);
+	je_end(e);
+}
+
+/* The tree backend's result: the root, or NULL when a value could not be
+ * made (out of memory). */
+static json_t *je_tree(struct je *e)
+{
+	if (!e->ok) {
+		json_decref(e->root);
 		return NULL;
-	if (!c || need > c->size - c->used) {
-		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-
-		if (size > SIZE_MAX - sizeof *c || !(c = malloc(sizeof *c + size)))
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->chunks;
-		a->chunks = c;
 	}
-	p = (char *)c->data + c->used;
-	c->used += need;
-	return p;
+	return e->root;
 }
 
-static void arena_free(void *p)
+json_t *td_report_session_json(const struct td_session *s)
 {
-	for (const struct arena_chunk *c = arena_cur->chunks; c; c = c->next)
-		if ((const char *)p >= (const char *)c->data &&
-		    (const char *)p < (const char *)c->data + c->size)
-			return;
-	arena_cur->prev_free(p);
+	struct je e = { .ok = true };
+
+	j_session(&e, s);
+	return je_tree(&e);
 }
 
-static void arena_begin(struct arena *a)
+json_t *td_report_summary_json(const struct td_summary *sum)
 {
-	a->chunks = NULL;
-	json_get_alloc_funcs(&a->prev_malloc, &a->prev_free);
-	arena_cur = a;
-	json_set_alloc_funcs(arena_malloc, arena_free);
+	struct je e = { .ok = true };
+
+	j_summary(&e, sum);
+	return je_tree(&e);
 }
 
-static void arena_end(struct arena *a)
+/* Writes one line through the text backend. A line that could not be
+ * made (a string jansson would refuse) becomes an error line of its own
+ * type, as the tree's NULL did, so a reader sees the gap; a line longer
+ * than the buffer has been partly written by then and is ended as it is. */
+static void write_line(struct je *e, const char *type)
 {
-	json_set_alloc_funcs(a->prev_malloc, a->prev_free);
-	arena_cur = NULL;
-	while (a->chunks) {
-		struct arena_chunk *c = a->chunks;
+	struct td_report_buf *w = e->w;
 
-		a->chunks = c->next;
-		free(c);
+	if (!e->ok && !w->spilled) {
+		w->n = 0;
+		td_report_buf_printf(w,
+				     "{\"type\":\"error\",\"schema_version\":%d,\"error\":\"out "
+				     "of memory building the %s object\"}",
+				     TD_REPORT_SCHEMA_VERSION, type);
 	}
+	td_report_buf_putc(w, '\n');
+	td_report_buf_end(w);
 }
 
 void td_report_json_session(FILE *out, const struct td_session *s)
 {
-	struct arena a;
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf w;
+	struct je e = { .w = &w, .ok = true };
 
-	arena_begin(&a);
-	write_line(out, td_report_session_json(s), "connection");
-	arena_end(&a);
+	td_report_buf_init(&w, out, mem, sizeof mem);
+	j_session(&e, s);
+	write_line(&e, "connection");
 }
 
 void td_report_json_summary(FILE *out, const struct td_summary *sum)
 {
-	struct arena a;
+	char mem[TD_REPORT_BUF_LEN];
+	struct td_report_buf w;
+	struct je e = { .w = &w, .ok = true };
 
-	arena_begin(&a);
-	write_line(out, td_report_summary_json(sum), "summary");
-	arena_end(&a);
+	td_report_buf_init(&w, out, mem, sizeof mem);
+	j_summary(&e, sum);
+	write_line(&e, "summary");
 }

@@ -144,12 +144,14 @@ void td_report_buf_init(struct td_report_buf *b, FILE *out, char *mem, size_t le
 	b->n = 0;
 	b->cap = mem ? len : 0;
 	b->err = false;
+	b->spilled = false;
 }
 
 static void buf_flush(struct td_report_buf *b)
 {
 	if (b->n && fwrite(b->p, 1, b->n, b->out) != b->n)
 		b->err = true;
+	b->spilled |= b->n > 0;
 	b->n = 0;
 }
 
@@ -176,6 +178,7 @@ void td_report_buf_put_more(struct td_report_buf *b, const void *p, size_t len)
 	if (!buf_room(b, len)) {
 		if (fwrite(p, 1, len, b->out) != len)
 			b->err = true;
+		b->spilled = true;
 		return;
 	}
 	memcpy(b->p + b->n, p, len);
@@ -268,22 +271,26 @@ void td_report_put_term(FILE *out, const uint8_t *p, size_t len)
 	td_report_buf_end(&b);
 }
 
-json_t *td_report_json_wire(const uint8_t *p, size_t len)
+bool td_report_json_escape(const uint8_t *p, size_t len, const char **value, size_t *value_len,
+			   char **heap)
 {
 	char *buf;
 	size_t o = 0, off = 0;
-	json_t *j;
 
+	*heap = NULL;
 	for (off = 0; off < len && p[off] >= 0x01 && p[off] < 0x80; off++)
 		;
-	if (off == len) /* ASCII without NUL, most names: as it is, valid */
-		return json_stringn_nocheck(len ? (const char *)p : "", len);
+	if (off == len) { /* ASCII without NUL, most names: as it is, valid */
+		*value = len ? (const char *)p : "";
+		*value_len = len;
+		return true;
+	}
 	off = 0;
 	if (len > (SIZE_MAX - 1) / 6)
-		return NULL;
+		return false;
 	buf = malloc(len * 6 + 1); /* worst case: every byte as \u00XX */
 	if (!buf)
-		return NULL;
+		return false;
 	while (off < len) {
 		size_t seq = td_report_utf8_seq(p + off, len - off);
 
@@ -301,10 +308,26 @@ json_t *td_report_json_wire(const uint8_t *p, size_t len)
 		o += seq;
 		off += seq;
 	}
+	*value = *heap = buf;
+	*value_len = o;
+	return true;
+}
+
+json_t *td_report_json_wire(const uint8_t *p, size_t len)
+{
+	const char *v;
+	size_t n;
+	char *heap;
+	json_t *j;
+
+	if (!td_report_json_escape(p, len, &v, &n, &heap))
+		return NULL;
+	if (!heap)
+		return json_stringn_nocheck(v, n);
 	/* Checked anyway: what we built is valid UTF-8 without NUL by
 	 * construction, and jansson verifies it again. */
-	j = json_stringn(buf, o);
-	free(buf);
+	j = json_stringn(v, n);
+	free(heap);
 	return j;
 }
 

@@ -19,19 +19,6 @@
 #define SCHEMA "schema/tlsdiag-v1.schema.json"
 #define VALIDATE "tools/validate-json"
 
-/* Every sample capture: samples/X.pcap or .pcapng, samples/link/X.pcap (keys,
- * facts and key logs are not captures). The caller globfree()s. */
-static void samples(glob_t *g)
-{
-	char pat[512];
-
-	snprintf(pat, sizeof pat, "%s/*.pcap*", td_test_samples());
-	ck_assert_int_eq(glob(pat, 0, NULL, g), 0);
-	snprintf(pat, sizeof pat, "%s/link/*.pcap", td_test_samples());
-	ck_assert_int_eq(glob(pat, GLOB_APPEND, NULL, g), 0);
-	ck_assert_uint_ge(g->gl_pathc, 16);
-}
-
 /* The sample's key log: X.pcap or X.pcapng -> X.keylog. */
 static void keylog_of(const char *pcap, char *out, size_t n)
 {
@@ -67,7 +54,7 @@ START_TEST(test_schema_samples)
 	unsigned runs = 0;
 	int rc;
 
-	samples(&g);
+	td_test_sample_captures(&g);
 	snprintf(keys, sizeof keys, "%s/keys/*.key", td_test_samples());
 	ck_assert_int_eq(glob(keys, 0, NULL, &k), 0);
 	keys[0] = '\0';
@@ -353,7 +340,7 @@ START_TEST(test_golden)
 	size_t skip = strlen(td_test_samples()) + 1;
 	int rc;
 
-	samples(&g);
+	td_test_sample_captures(&g);
 	for (size_t i = 0; i < g.gl_pathc; i++)
 		free(td_test_sh(NULL, "tools/golden-run %s %s %s %s", td_test_bin(), td_test_samples(),
 				g.gl_pathv[i] + skip, dir));
@@ -420,7 +407,7 @@ START_TEST(test_redact_samples)
 	char *dir = td_test_tmpdir("out"), keylog[600], *names, *out;
 	glob_t g;
 
-	samples(&g);
+	td_test_sample_captures(&g);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *p = g.gl_pathv[i];
 
@@ -508,7 +495,7 @@ START_TEST(test_no_secrets)
 	glob_t g;
 	unsigned checked = 0, picked = 0;
 
-	samples(&g);
+	td_test_sample_captures(&g);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *p = g.gl_pathv[i];
 

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "td_capture.h"
+#include "td_chain.h"
+#include "td_diagnose.h"
+#include "td_engine.h"
 #include "td_report.h"
 #include "td_rules.h"
 #include "td_report_util.h"
@@ -45,6 +49,33 @@ static char *cap_close(struct capture *c)
 {
 	fclose(c->f);
 	return c->buf;
+}
+
+/* The --json line of s (the text backend of report_json.c) is what
+ * jansson's own json_dumps() writes for the tree td_report_session_json()
+ * builds (the tree backend), byte for byte, and one newline. what names
+ * s in a failure. */
+static void assert_line_is_tree(const struct td_session *s, const char *what)
+{
+	struct td_report_opts o = { .json = true };
+	struct capture cap;
+	json_t *tree = td_report_session_json(s);
+	char *want, *got;
+	size_t n, at = 0;
+
+	ck_assert_msg(tree != NULL, "%s: no tree", what);
+	want = json_dumps(tree, TD_REPORT_JSON_FLAGS);
+	ck_assert_ptr_nonnull(want);
+	td_report_session(cap_open(&cap), &o, s);
+	got = cap_close(&cap);
+	n = strlen(want);
+	while (got[at] && got[at] == want[at])
+		at++;
+	ck_assert_msg(strlen(got) == n + 1 && at == n && got[n] == '\n',
+		      "%s: from byte %zu: want %.120s\n got %.120s", what, at, want + at, got + at);
+	free(got);
+	free(want);
+	json_decref(tree);
 }
 
 static void set_addr4(struct td_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
@@ -1531,6 +1562,7 @@ START_TEST(test_garbage_session)
 		ck_assert_int_eq(assert_json_lines(text), 1);
 		ck_assert_msg(strncmp(text, "{\"type\":\"connection\",", 21) == 0, "%.80s", text);
 		free(text);
+		assert_line_is_tree(&s, "garbage session");
 	}
 	td_rules_free(rules); /* s's lists are the static garbage above */
 }
@@ -1712,13 +1744,12 @@ START_TEST(test_json_dump_as_jansson)
 }
 END_TEST
 
-/* A JSON line is built in an arena (report_json.c): the line is what
- * jansson's json_dumps() writes for the tree td_report_session_json()
- * returns outside that window, jansson's allocator is libc's again after
- * each line, and a jansson value made before a line stays valid and is
- * freed with free() after it (under ASan a wrong free or a value
- * overwritten by the arena would fail here). */
-START_TEST(test_json_line_arena)
+/* A JSON line is written without a tree (report_json.c's text backend):
+ * it is what jansson's json_dumps() writes for the tree
+ * td_report_session_json() / td_report_summary_json() return, jansson's
+ * allocator is still libc's after each line, and a jansson value made
+ * before a line stays valid and is freed with free() after it. */
+START_TEST(test_json_line_tree)
 {
 	struct td_session s[2] = {{0}};
 	struct td_cert c;
@@ -1764,6 +1795,83 @@ START_TEST(test_json_line_arena)
 }
 END_TEST
 
+/* Every connection of every sample, as tlsdiag reports it (chain checks,
+ * cross-connection history, the default rules' findings, the diagnosis):
+ * the --json line is json_dumps() of the tree, byte for byte. */
+struct line_run {
+	const char *file;
+	struct td_ruleset *rules;
+	struct td_consistency *consistency;
+	struct td_findings findings;
+	struct td_diagnosis diag;
+	unsigned sessions;
+};
+
+static void line_run_session(void *user, struct td_session *s)
+{
+	struct line_run *r = user;
+	struct td_chain_facts *f = td_session_chain(s);
+
+	ck_assert_ptr_nonnull(f);
+	td_chain_check(f, s, NULL);
+	td_consistency_add(r->consistency, s, f);
+	td_rules_eval(r->rules, s, &r->findings);
+	s->findings = &r->findings;
+	td_diagnose(s, r->file, &r->diag);
+	s->diagnosis = r->diag.n ? &r->diag : NULL;
+	assert_line_is_tree(s, r->file);
+	r->sessions++;
+}
+
+START_TEST(test_json_line_samples)
+{
+	struct line_run r = { 0 };
+	char err[512];
+	glob_t g;
+	unsigned total = 0;
+
+	use_utc();
+	r.rules = td_rules_new();
+	ck_assert_ptr_nonnull(r.rules);
+	ck_assert_int_eq(td_rules_load_default(r.rules, err, sizeof err), TD_OK);
+	td_test_sample_captures(&g);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct td_x509_cache *cache = td_x509_cache_new(64);
+		struct td_engine_config cfg;
+		struct td_engine *eng;
+		struct td_capture *cap;
+		enum td_capture_status st;
+		struct td_packet pkt;
+
+		r.file = g.gl_pathv[i];
+		r.sessions = 0;
+		r.consistency = td_consistency_new(64);
+		ck_assert_ptr_nonnull(cache);
+		ck_assert_ptr_nonnull(r.consistency);
+		td_engine_config_default(&cfg);
+		cfg.classify = false; /* nDPI's start-up per engine; its object is
+				       * covered by the garbage sessions */
+		eng = td_engine_new(&cfg, cache, line_run_session, &r);
+		ck_assert_ptr_nonnull(eng);
+		cap = td_capture_open_file(r.file, NULL, &st, err, sizeof err);
+		ck_assert_msg(cap != NULL, "%s", err);
+		while (td_capture_next(cap, &pkt, err, sizeof err) == TD_CAP_OK)
+			td_engine_packet(eng, pkt.linktype, pkt.frame, pkt.ts, pkt.data, pkt.caplen,
+					 pkt.wirelen);
+		td_engine_finish(eng);
+		td_capture_close(cap);
+		td_engine_free(eng);
+		td_x509_cache_free(cache);
+		td_consistency_free(r.consistency);
+		total += r.sessions;
+	}
+	/* every sample holds a connection (samples/README.md) */
+	ck_assert_uint_ge(total, g.gl_pathc);
+	globfree(&g);
+	td_rules_free(r.rules);
+}
+END_TEST
+
 Suite *td_report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1788,7 +1896,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(json, test_summary_json);
 	tcase_add_test(json, test_json_lines_stream);
 	tcase_add_test(json, test_json_dump_as_jansson);
-	tcase_add_test(json, test_json_line_arena);
+	tcase_add_test(json, test_json_line_tree);
+	tcase_add_test(json, test_json_line_samples);
 	suite_add_tcase(s, json);
 
 	tcase_add_test(text, test_text_tls12_failed);

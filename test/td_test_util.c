@@ -210,6 +210,17 @@ const char *td_test_samples(void)
 	return s ? s : "samples";
 }
 
+void td_test_sample_captures(glob_t *g)
+{
+	char pat[512];
+
+	snprintf(pat, sizeof pat, "%s/*.pcap*", td_test_samples());
+	ck_assert_int_eq(glob(pat, 0, NULL, g), 0);
+	snprintf(pat, sizeof pat, "%s/link/*.pcap", td_test_samples());
+	ck_assert_int_eq(glob(pat, GLOB_APPEND, NULL, g), 0);
+	ck_assert_uint_ge(g->gl_pathc, 16);
+}
+
 /* ---- crafted TCP packets -------------------------------------------- */
 
 static uint8_t *be16(uint8_t *p, unsigned v)

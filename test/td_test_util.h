@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <glob.h>
 #include <jansson.h>
 
 /* ---- test sizes ------------------------------------------------------ */
@@ -83,6 +84,11 @@ void td_test_rmdir_all(char *dir);
  * samples directory (TD_SAMPLES, default samples). */
 const char *td_test_bin(void);
 const char *td_test_samples(void);
+
+/* Every sample capture: samples/X.pcap or .pcapng, samples/link/X.pcap
+ * (keys, facts and key logs are not captures), at least 16 (asserts).
+ * The caller globfree()s. */
+void td_test_sample_captures(glob_t *g);
 
 /* JSON Lines (tlsdiag --json): every non-empty line must parse (the
  * test fails otherwise); returns them as an array, to be json_decref'd. */
