@@ -29,7 +29,8 @@ struct td_flow_key {
 enum td_flow_state {
 	TD_FLOW_HALF_OPEN,   /* a SYN, no answer and no data yet */
 	TD_FLOW_ESTABLISHED, /* data or a SYN-ACK seen, no FIN or RST */
-	TD_FLOW_CLOSING,     /* a FIN or an RST seen (or a finished tombstone) */
+	TD_FLOW_CLOSING,     /* a FIN or an RST seen */
+	TD_FLOW_FINISHED,    /* the connection ended: its tombstone */
 	TD_FLOW_STATES
 };
 

@@ -111,12 +111,18 @@ struct td_engine {
 	size_t n_resumables; /* ever added; the ring holds the last ones */
 };
 
-/* idle_timeout[] is indexed by the flow table's states */
+/* idle_timeout[] is indexed by the flow table's states; a tombstone
+ * (TD_FLOW_FINISHED) waits as long as a closing connection */
 _Static_assert((int)TD_ENGINE_HALF_OPEN == (int)TD_FLOW_HALF_OPEN &&
 		       (int)TD_ENGINE_ESTABLISHED == (int)TD_FLOW_ESTABLISHED &&
 		       (int)TD_ENGINE_CLOSING == (int)TD_FLOW_CLOSING &&
-		       (int)TD_ENGINE_STATES == (int)TD_FLOW_STATES,
+		       (int)TD_ENGINE_STATES == (int)TD_FLOW_FINISHED,
 	       "engine and flow table states differ");
+
+static uint32_t idle_timeout(const struct td_engine *e, int st)
+{
+	return e->cfg.idle_timeout[st == TD_FLOW_FINISHED ? TD_ENGINE_CLOSING : st];
+}
 
 void td_engine_config_default(struct td_engine_config *cfg)
 {
@@ -595,18 +601,25 @@ static void flow_end(struct td_engine *e, struct td_flow *f, enum td_end how)
 	td_flow_remove(e->flows, f);
 }
 
-/* The flow to evict: the least recently active half-open one, or when
- * there is none the least recently active of all. Under a SYN flood the
- * flood's entries make room for each other, and a connection that carries
- * a handshake is the last to go (a SYN alone has nothing to report). keep
- * (the flow of the packet being processed) is never chosen: NULL when it
- * would be. */
+/* The flow to evict: the least recently active tombstone (a finished
+ * connection's: nothing is lost with it), else the least recently active
+ * half-open one, else the least recently active of all. Under a SYN flood
+ * the flood's entries make room for each other, and a connection that
+ * carries a handshake is the last to go (a SYN alone has nothing to
+ * report); with many short connections the tombstones go first, never a
+ * new connection's SYN. keep (the flow of the packet being processed) is
+ * never chosen: NULL when it would be. */
 static struct td_flow *victim(const struct td_engine *e, const struct td_flow *keep)
 {
-	struct td_flow *f = td_flow_oldest_in(e->flows, TD_FLOW_HALF_OPEN);
+	static const enum td_flow_state order[] = {TD_FLOW_FINISHED, TD_FLOW_HALF_OPEN};
+	struct td_flow *f;
 
-	if (!f || f == keep)
-		f = td_flow_oldest(e->flows);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		f = td_flow_oldest_in(e->flows, order[i]);
+		if (f && f != keep)
+			return f;
+	}
+	f = td_flow_oldest(e->flows);
 	return f == keep ? NULL : f;
 }
 
@@ -651,7 +664,7 @@ static void expire_idle(struct td_engine *e, struct td_time now)
 	e->last_expiry_sec = now.sec;
 	for (int st = 0; st < TD_FLOW_STATES; st++) {
 		while ((f = td_flow_oldest_in(e->flows, (enum td_flow_state)st)) &&
-		       now.sec - f->last.sec > (int64_t)e->cfg.idle_timeout[st]) {
+		       now.sec - f->last.sec > (int64_t)idle_timeout(e, st)) {
 			e->st.flows_expired++;
 			flow_end(e, f, TD_END_IDLE);
 		}
@@ -669,7 +682,9 @@ void td_engine_advance(struct td_engine *e, struct td_time now)
  * a tombstone). */
 static enum td_flow_state conn_state(const struct conn *c)
 {
-	if (!c || c->rst || c->fin[0] || c->fin[1])
+	if (!c)
+		return TD_FLOW_FINISHED;
+	if (c->rst || c->fin[0] || c->fin[1])
 		return TD_FLOW_CLOSING;
 	if (!c->synack && !c->s.payload_bytes[0] && !c->s.payload_bytes[1])
 		return TD_FLOW_HALF_OPEN;
