@@ -69,18 +69,18 @@ LTO ?= -flto=auto
 endif
 AR_LTO := $(if $(LTO),gcc-ar,ar)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-TD_CFLAGS = -std=c11 $(OPT) $(LTO) $(WARN) $(SAN) -D_DEFAULT_SOURCE -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
-TD_LDFLAGS = $(SAN) $(OPT) $(LTO) $(LDFLAGS)
+TD_CFLAGS = -std=c11 -pthread $(OPT) $(LTO) $(WARN) $(SAN) -D_DEFAULT_SOURCE -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+TD_LDFLAGS = $(SAN) $(OPT) $(LTO) -pthread $(LDFLAGS)
 
 # The library: every stage of the pipeline (all code but main.c).
 LIB_SRCS := \
 	src/error.c src/reader.c src/capture.c src/decode.c src/defrag.c src/flow.c src/reasm.c \
 	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
-	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
+	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/pipeline.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
 	test/check_main.c test/check_reader.c test/check_decode.c test/check_defrag.c test/check_flow.c \
 	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
-	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/td_test_util.c
+	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/check_pipeline.c test/td_test_util.c
 
 # Live capture: dropping root after opening the interface.
 LIB_SRCS += src/privdrop.c

@@ -54,6 +54,12 @@ struct td_engine_config {
 	 * frames are freed. The frames count in max_memory. NULL: none kept. */
 	td_engine_evidence_fn evidence;
 	size_t evidence_max_bytes;
+	/* -j (td_pipeline.h): when set, each finished TLS connection goes
+	 * here instead of to emit and evidence, on the engine's thread: the
+	 * callee takes what the session holds (td_session_move; its
+	 * certificate references too) and the evidence frames (ev->first set
+	 * to NULL; freed with td_engine_evidence_free). NULL: emit. */
+	void (*handoff)(void *user, struct td_session *s, struct td_engine_evidence *ev);
 };
 
 /* One frame a connection kept (td_engine_config.evidence), as the capture
@@ -84,6 +90,9 @@ struct td_engine_evidence {
 	 * The fragments of a reassembled datagram are kept, each its frame. */
 	uint32_t over_cap, fragments;
 };
+
+/* Frees the frames of evidence taken by a handoff; ev->first becomes NULL. */
+void td_engine_evidence_free(struct td_engine_evidence *ev);
 
 /* --evidence-max-bytes' default: the handshake of any real connection
  * (certificate chains included) with its ACKs, several times over. */

@@ -541,6 +541,9 @@ size_t td_session_bytes(const struct td_session *s);
  * it with td_session_clear(dst, NULL). Returns false when out of memory
  * (dst is then initialised and empty). */
 TD_MUST_CHECK bool td_session_copy(struct td_session *dst, const struct td_session *src);
+/* dst takes over all src holds (lists, hellos, certificate references);
+ * src is left initialised and empty. dst must hold nothing. */
+void td_session_move(struct td_session *dst, struct td_session *src);
 
 /* The hellos to write: allocated (zeroed) on the first call; NULL when
  * out of memory. */

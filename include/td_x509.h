@@ -171,6 +171,18 @@ const struct td_cert *td_x509_cache_get(struct td_x509_cache *c, const uint8_t *
 /* Gives back one reference taken by td_x509_cache_get on the same cache.
  * cert may be NULL. */
 void td_x509_cert_release(struct td_x509_cache *c, const struct td_cert *cert);
+/* -j: gives back the reference as td_x509_cert_release does (the cache's
+ * lookups, hits and evictions go on exactly as if it were released now),
+ * but the certificate stays readable until td_x509_cert_unpin(): the
+ * thread that analyses connections releases, the one that reports them
+ * reads the facts later. cert may be NULL. */
+void td_x509_cert_release_pinned(struct td_x509_cache *c, const struct td_cert *cert);
+void td_x509_cert_unpin(struct td_x509_cache *c, const struct td_cert *cert);
+
+/* The cache's functions may be called from several threads (a mutex);
+ * the facts of a certificate are never written after td_x509_cache_get
+ * returned them, except td_x509_issued_by()'s memo, which only the
+ * reporting thread uses. */
 
 /* Statistics for the summary. */
 struct td_x509_stats {

@@ -126,6 +126,7 @@ static uint32_t idle_timeout(const struct td_engine *e, int st)
 
 void td_engine_config_default(struct td_engine_config *cfg)
 {
+	memset(cfg, 0, sizeof *cfg);
 	cfg->max_flows = 65536;
 	cfg->max_memory = TD_ENGINE_MAX_MEMORY_DEFAULT;
 	cfg->max_handshake_msg = 256 * 1024;
@@ -516,16 +517,22 @@ static void frag_frames_clear(struct frag_frame **list)
 	}
 }
 
-static void evidence_free(struct conn *c)
+void td_engine_evidence_free(struct td_engine_evidence *ev)
 {
-	struct td_engine_frame *f = c->ev.first;
+	struct td_engine_frame *f = ev->first;
 
 	while (f) {
 		struct td_engine_frame *next = f->next;
 		free(f);
 		f = next;
 	}
-	c->ev.first = c->ev_last = NULL;
+	ev->first = NULL;
+}
+
+static void evidence_free(struct conn *c)
+{
+	td_engine_evidence_free(&c->ev);
+	c->ev_last = NULL;
 	c->ev_bytes = 0;
 }
 
@@ -548,9 +555,13 @@ static void conn_end(struct td_engine *e, struct conn *c, enum td_end how_if_ope
 	find_full_handshake(e, &c->s);
 	if (c->s.is_tls) {
 		e->st.tls++;
-		e->emit(e->user, &c->s);
-		if (e->cfg.evidence)
-			e->cfg.evidence(e->user, &c->s, &c->ev);
+		if (e->cfg.handoff) {
+			e->cfg.handoff(e->user, &c->s, &c->ev);
+		} else {
+			e->emit(e->user, &c->s);
+			if (e->cfg.evidence)
+				e->cfg.evidence(e->user, &c->s, &c->ev);
+		}
 	} else {
 		e->st.not_tls++;
 	}

@@ -22,7 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@
 #include "td_keylog.h"
 #include "td_keys.h"
 #include "td_pcapng.h"
+#include "td_pipeline.h"
 #include "td_privdrop.h"
 #include "td_redact.h"
 #include "td_report.h"
@@ -122,6 +125,7 @@ struct options {
 	const char *evidence_file;
 	int evidence_min_severity;
 	unsigned long long evidence_max_bytes;
+	unsigned threads; /* -j; 0: not given (the number of cores) */
 };
 
 /* The progress line on standard error while files are read (-q: none). */
@@ -176,7 +180,33 @@ struct run {
 	bool evidence_failed; /* a live flush of it failed (err says so) */
 	int evidence_linktype;
 	int findings_max;
+	/* -j 2 and more: the reporting thread runs on_session() and
+	 * on_evidence() while this one reads. What both touch: the terminal
+	 * (the progress line, a report to it), guarded by term; the counts
+	 * SIGUSR1 and the progress line show, mirrored in reported; and a
+	 * failed evidence flush, which stops the reading. */
+	bool threaded;
+	pthread_mutex_t term;
+	struct {
+		_Atomic uint64_t tls, by_outcome[TD_OUTCOME_COUNT];
+	} reported;
+	atomic_bool stop_reading;
 };
+
+/* The engine, on this thread (-j 1) or behind td_pipeline (-j 2 and
+ * more): one of the two is set. */
+struct analysis {
+	struct td_engine *eng;
+	struct td_pipeline *pipe;
+};
+
+static void analysis_stats(const struct analysis *a, struct td_engine_stats *es)
+{
+	if (a->pipe)
+		td_pipeline_stats(a->pipe, es);
+	else
+		td_engine_stats(a->eng, es);
+}
 
 /* ---- capture: -r files merged, -i live, -w, -Z, signals -------------- */
 
@@ -194,7 +224,11 @@ enum { SIG_STOP_BIT = 1, SIG_STATUS_BIT = 2 };
  * parse_options()' own. */
 enum { OPT_DURATION = 1024, OPT_RULES, OPT_NO_DEFAULT_RULES, OPT_DISABLE, OPT_LIST_RULES,
        OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON, OPT_MAX_MEMORY, OPT_IDLE_TIMEOUT,
-       OPT_SAVE_EVIDENCE, OPT_EVIDENCE_MIN_SEVERITY, OPT_EVIDENCE_MAX_BYTES };
+       OPT_SAVE_EVIDENCE, OPT_EVIDENCE_MIN_SEVERITY, OPT_EVIDENCE_MAX_BYTES, OPT_THREADS };
+
+/* -j's ceiling (more threads than this many cores buy nothing: the
+ * pipeline has three stages). */
+#define MAX_THREADS 256
 
 static void on_signal(int sig)
 {
@@ -526,21 +560,22 @@ static int start_capture(struct run *r, struct td_capture *cap)
 }
 
 /* SIGUSR1: one line on standard error, the run goes on. */
-static void print_status(const struct run *r, const struct td_capture *cap,
-			 const struct td_engine *eng)
+static void print_status(struct run *r, const struct td_capture *cap,
+			 const struct analysis *an)
 {
 	struct td_capture_stats cs;
 	struct td_engine_stats es;
 
 	td_capture_stats(cap, &cs);
-	td_engine_stats(eng, &es);
+	analysis_stats(an, &es);
 	fprintf(stderr,
 		"tlsdiag: %llu packets, %llu TLS connections reported (%llu completed, %llu failed, "
 		"%llu incomplete), %zu flows tracked",
-		(unsigned long long)cs.packets, (unsigned long long)r->sum.connections_tls,
-		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_COMPLETED],
-		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_FAILED],
-		(unsigned long long)r->sum.by_outcome[TD_OUTCOME_INCOMPLETE], es.flows_now);
+		(unsigned long long)cs.packets, (unsigned long long)atomic_load(&r->reported.tls),
+		(unsigned long long)atomic_load(&r->reported.by_outcome[TD_OUTCOME_COMPLETED]),
+		(unsigned long long)atomic_load(&r->reported.by_outcome[TD_OUTCOME_FAILED]),
+		(unsigned long long)atomic_load(&r->reported.by_outcome[TD_OUTCOME_INCOMPLETE]),
+		es.flows_now);
 	if (cs.live)
 		fprintf(stderr, ", dropped by kernel %llu, by interface %llu",
 			(unsigned long long)cs.dropped_kernel, (unsigned long long)cs.dropped_iface);
@@ -573,14 +608,14 @@ static struct td_time wall_time(void)
 /* One line, redrawn in place: the share of the input read (when its size
  * is known), packets and packets/s, connections reported and open. */
 static void progress_draw(struct run *r, const struct td_capture *cap,
-			  const struct td_engine *eng, uint64_t packets, double now)
+			  const struct analysis *an, uint64_t packets, double now)
 {
 	struct td_engine_stats es;
 	uint64_t done, total;
 	char share[64] = "", rate[32] = "";
 	double secs = now - r->progress.start;
 
-	td_engine_stats(eng, &es);
+	analysis_stats(an, &es);
 	if (td_capture_progress(cap, &done, &total) && total > 0)
 		snprintf(share, sizeof share, "%3.0f%% of %.1f %s, ",
 			 100.0 * (double)done / (double)total,
@@ -588,17 +623,19 @@ static void progress_draw(struct run *r, const struct td_capture *cap,
 	if (secs >= PROGRESS_INTERVAL) /* a rate over less is noise */
 		snprintf(rate, sizeof rate, " (%.0f/s)", (double)packets / secs);
 	/* the line is redrawn over itself: erase what a longer one left */
+	pthread_mutex_lock(&r->term);
 	fprintf(stderr, "\rtlsdiag: %s%llu packets%s, %llu TLS connections, %zu flows open\033[K",
-		share, (unsigned long long)packets, rate, (unsigned long long)r->sum.connections_tls,
-		es.flows_now);
+		share, (unsigned long long)packets, rate,
+		(unsigned long long)atomic_load(&r->reported.tls), es.flows_now);
 	r->progress.shown = true;
+	pthread_mutex_unlock(&r->term);
 	r->progress.last = now;
 }
 
 /* After each packet: draws on the first, then when PROGRESS_INTERVAL has
  * passed (the clock read every PROGRESS_EVERY packets only). */
 static void progress_tick(struct run *r, const struct td_capture *cap,
-			  const struct td_engine *eng, uint64_t packets)
+			  const struct analysis *an, uint64_t packets)
 {
 	double now;
 
@@ -608,7 +645,7 @@ static void progress_tick(struct run *r, const struct td_capture *cap,
 	if (packets == 1)
 		r->progress.start = now;
 	if (packets == 1 || now - r->progress.last >= PROGRESS_INTERVAL)
-		progress_draw(r, cap, eng, packets, now);
+		progress_draw(r, cap, an, packets, now);
 }
 
 /* Erases the line, before the report reaches a terminal and at the end. */
@@ -622,8 +659,25 @@ static void progress_clear(struct run *r)
 /* Packets into the engine until the input ends, a stop signal (SIGINT,
  * SIGTERM), -c COUNT or --duration. Returns what ended it: TD_CAP_EOF for
  * the end of the input and for every stop asked for. */
+/* Live with -j: a packet waits at most this long in a batch before the
+ * analysis gets it (a connection's report is not held back). */
+#define LIVE_BATCH_SECONDS 0.05
+
+static void analysis_packet(struct run *r, struct analysis *an, const struct td_packet *pkt)
+{
+	if (!an->pipe) {
+		td_engine_packet(an->eng, pkt->linktype, pkt->frame, pkt->ts, pkt->data, pkt->caplen,
+				 pkt->wirelen);
+		return;
+	}
+	td_pipeline_packet(an->pipe, pkt->linktype, pkt->frame, pkt->ts, pkt->data, pkt->caplen,
+			   pkt->wirelen);
+	if (r->live && td_pipeline_pending_age(an->pipe, now_seconds()) >= LIVE_BATCH_SECONDS)
+		td_pipeline_flush(an->pipe);
+}
+
 static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
-					struct td_engine *eng, char *err, size_t errlen)
+					struct analysis *an, char *err, size_t errlen)
 {
 	double deadline = r->opt.duration > 0 ? now_seconds() + r->opt.duration : 0;
 	unsigned long long n = 0;
@@ -634,11 +688,15 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 		enum td_capture_status st;
 
 		if (sig & SIG_STATUS_BIT) {
+			pthread_mutex_lock(&r->term);
 			progress_clear(r);
-			print_status(r, cap, eng);
+			print_status(r, cap, an);
+			pthread_mutex_unlock(&r->term);
 		}
 		if (sig & SIG_STOP_BIT)
 			return TD_CAP_EOF;
+		if (atomic_load_explicit(&r->stop_reading, memory_order_relaxed))
+			return TD_CAP_ERR_OUTPUT; /* -j: the evidence file failed */
 		if ((r->opt.count && n >= r->opt.count) || (deadline > 0 && now_seconds() >= deadline))
 			return TD_CAP_EOF;
 		st = td_capture_next(cap, &pkt, err, errlen);
@@ -649,25 +707,29 @@ static enum td_capture_status read_loop(struct run *r, struct td_capture *cap,
 			 * runs, not when the next packet comes) */
 			if (td_capture_dump_flush(cap, err, errlen) != TD_CAP_OK)
 				return TD_CAP_ERR_OUTPUT;
+			if (an->pipe) { /* the evidence file: on_idle() */
+				if (r->live)
+					td_pipeline_advance(an->pipe, wall_time());
+				continue;
+			}
 			if (r->evidence && td_capture_writer_flush(r->evidence, err, errlen) != TD_CAP_OK) {
 				r->evidence_failed = true;
 				return TD_CAP_ERR_OUTPUT;
 			}
 			if (r->live)
-				td_engine_advance(eng, wall_time());
+				td_engine_advance(an->eng, wall_time());
 			continue;
 		}
 		if (st != TD_CAP_OK)
 			return st;
 		n++;
-		progress_tick(r, cap, eng, n);
+		progress_tick(r, cap, an, n);
 		if (!r->sum.have_ts) {
 			r->sum.first_ts = pkt.ts;
 			r->sum.have_ts = true;
 		}
 		r->sum.last_ts = pkt.ts;
-		td_engine_packet(eng, pkt.linktype, pkt.frame, pkt.ts, pkt.data, pkt.caplen,
-				 pkt.wirelen);
+		analysis_packet(r, an, &pkt);
 	}
 }
 
@@ -761,6 +823,10 @@ static void usage(FILE *out)
 		"  --idle-timeout SECS  seconds of capture time after which an idle\n"
 		"                       established connection ends (default 300), or\n"
 		"                       HALF_OPEN,ESTABLISHED,CLOSING (default 30,300,30)\n"
+		"  -j N, --threads N    threads (default: the number of cores): 1 reads,\n"
+		"                       analyses and reports on one; 2 or more read,\n"
+		"                       analyse and report at once on three (the same\n"
+		"                       report)\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -1153,6 +1219,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
 		{"evidence-min-severity", required_argument, NULL, OPT_EVIDENCE_MIN_SEVERITY},
 		{"evidence-max-bytes", required_argument, NULL, OPT_EVIDENCE_MAX_BYTES},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1163,7 +1230,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->color = -1;
 	o->fail_on = -1;
 	o->evidence_min_severity = -1;
-	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:o:qvhV", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:Dc:s:B:pZ:w:o:qvhVj:", longs, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 		case 'i':
@@ -1212,6 +1279,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_KEY_PASSWORD:
 			o->key_password_file = optarg;
 			break;
+		case 'j':
+		case OPT_THREADS: {
+			unsigned long long v;
+			if (parse_number(c == 'j' ? "-j" : "--threads", optarg, 1, MAX_THREADS, &v) != 0)
+				return -1;
+			o->threads = (unsigned)v;
+			break;
+		}
 		case OPT_MAX_MEMORY:
 			if (parse_max_memory(optarg, o) != 0)
 				return -1;
@@ -1526,10 +1601,16 @@ static void extract_certs(struct run *r, const struct td_session *s)
 		index_connection(r, s);
 }
 
-static void account(struct td_summary *sum, const struct td_session *s)
+static void account(struct run *r, const struct td_session *s)
 {
+	struct td_summary *sum = &r->sum;
+
 	sum->connections_tls++;
 	sum->by_outcome[s->outcome]++;
+	atomic_fetch_add_explicit(&r->reported.tls, 1, memory_order_relaxed);
+	if (s->outcome < TD_OUTCOME_COUNT)
+		atomic_fetch_add_explicit(&r->reported.by_outcome[s->outcome], 1,
+					  memory_order_relaxed);
 	sum->alerts_total += s->total_alerts;
 	for (unsigned i = 0; i < s->n_alerts; i++) {
 		const struct td_alert *a = &s->alerts[i];
@@ -1556,7 +1637,7 @@ static void on_session(void *user, struct td_session *s)
 	match_keys(r, s);
 	check_chain(r, s);
 	rules_and_diagnosis(r, s);
-	account(&r->sum, s);
+	account(r, s);
 	if (r->redact && td_redact_session(r->redact, s) != TD_OK) {
 		/* a name that could not be registered would be printed as it
 		 * is: leave the connection out, and fail the run */
@@ -1569,9 +1650,11 @@ static void on_session(void *user, struct td_session *s)
 		td_md_add(r->md, s); /* out of memory: the report says it is incomplete */
 	if (r->opt.only_failures && !td_report_is_failure(s))
 		return;
+	pthread_mutex_lock(&r->term); /* -j: the progress line is drawn meanwhile */
 	progress_clear(r); /* the report may go to the same terminal */
 	if (emit(r, r->out, write_session, &(struct emit_session){ .o = &r->ropts, .s = s }) != 0)
 		r->write_failed = true;
+	pthread_mutex_unlock(&r->term);
 	if (r->live)
 		fflush(r->out); /* live: each connection out as soon as it ends */
 	if (ferror(r->out))
@@ -1602,6 +1685,22 @@ static void on_evidence(void *user, const struct td_session *s,
 		}
 		td_capture_writer_put(r->evidence, f->ts, f->data, f->caplen, f->wirelen);
 		r->sum.evidence.frames++;
+	}
+}
+
+/* -j, on the reporting thread: the live input went quiet, a moment to
+ * put the evidence file on disk (as read_loop() does with one thread); a
+ * failure stops the reading. */
+static void on_idle(void *user)
+{
+	struct run *r = user;
+	char err[1024];
+
+	if (!r->evidence || r->evidence_failed)
+		return;
+	if (td_capture_writer_flush(r->evidence, err, sizeof err) != TD_CAP_OK) {
+		r->evidence_failed = true;
+		atomic_store(&r->stop_reading, true);
 	}
 }
 
@@ -1883,22 +1982,32 @@ static int run_file(struct run *r)
 		cfg.secrets = &r->secrets;
 		r->sum.decrypt_on = true;
 	}
-	struct td_engine *eng = td_engine_new(&cfg, r->cache, on_session, r);
-	if (!eng) {
+	struct analysis an = {0};
+	if (r->threaded)
+		an.pipe = td_pipeline_new(&cfg, &(struct td_pipeline_config){.idle = on_idle},
+					  r->cache, on_session, r);
+	else
+		an.eng = td_engine_new(&cfg, r->cache, on_session, r);
+	if (!an.eng && !an.pipe) {
 		td_capture_close(cap);
-		fprintf(stderr, "tlsdiag: out of memory\n");
+		fprintf(stderr, "tlsdiag: out of memory%s\n",
+			r->threaded ? " or no threads (try -j 1)" : "");
 		return EXIT_RUNTIME;
 	}
 	rc = start_capture(r, cap);
 	if (rc != EXIT_OK) {
-		td_engine_free(eng);
+		td_pipeline_free(an.pipe);
+		td_engine_free(an.eng);
 		(void)td_capture_writer_close(r->evidence, err, sizeof err);
 		r->evidence = NULL;
 		td_capture_close(cap);
 		return rc;
 	}
-	st = read_loop(r, cap, eng, err, sizeof err);
-	td_engine_finish(eng);
+	st = read_loop(r, cap, &an, err, sizeof err);
+	if (an.pipe)
+		td_pipeline_finish(an.pipe); /* every connection reported */
+	else
+		td_engine_finish(an.eng);
 	progress_clear(r);
 	if ((st == TD_CAP_ERR_OUTPUT && !r->evidence_failed) ||
 	    td_capture_dump_flush(cap, err, sizeof err) != TD_CAP_OK) {
@@ -1918,14 +2027,15 @@ static int run_file(struct run *r)
 		rc = EXIT_TRUNCATED;
 	}
 	td_capture_stats(cap, &cs);
-	td_engine_stats(eng, &es);
+	analysis_stats(&an, &es);
 	fill_summary(r, &cs, &es);
 	if (emit(r, r->out, write_summary, &(struct emit_session){ .o = &r->ropts, .sum = &r->sum }) != 0)
 		r->write_failed = true;
 	if (st == TD_CAP_ERR_READ)
 		fprintf(stderr, "tlsdiag: warning: %s; the report covers the packets before it\n",
 			err);
-	td_engine_free(eng);
+	td_pipeline_free(an.pipe);
+	td_engine_free(an.eng);
 	td_capture_close(cap);
 	if (fflush(r->out) != 0 || ferror(r->out) || r->write_failed) {
 		fprintf(stderr, "tlsdiag: cannot write the report%s%s\n", r->opt.out_file ? " to " : "",
@@ -1941,6 +2051,14 @@ static int run_file(struct run *r)
 		rc = EXIT_RUNTIME;
 	}
 	return rc;
+}
+
+/* -j N, or the number of cores. */
+static unsigned threads(const struct options *o)
+{
+	long n = o->threads ? (long)o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
 int main(int argc, char **argv)
@@ -2010,7 +2128,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r.progress.on = !r.opt.quiet && !r.live && isatty(STDERR_FILENO);
+	r.threaded = threads(&r.opt) > 1;
+	pthread_mutex_init(&r.term, NULL);
 	rc = run_file(&r);
+	pthread_mutex_destroy(&r.term);
 	if (close_output(&r) != 0 && rc == EXIT_OK)
 		rc = EXIT_RUNTIME;
 	if (write_report(&r) != 0 && rc == EXIT_OK)

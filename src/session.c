@@ -153,6 +153,12 @@ fail:
 	return false;
 }
 
+void td_session_move(struct td_session *dst, struct td_session *src)
+{
+	*dst = *src;
+	td_session_init(src);
+}
+
 /* Grows the block p of have elements of elem bytes to want (more than
  * have), counting the difference in s->heap_bytes. Returns the block, or
  * NULL when out of memory (p unchanged). New elements are zeroed. */

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -842,6 +843,9 @@ struct entry {
 	struct entry *hnext; /* hash chain (idle and busy entries only) */
 	struct entry *prev, *next;
 	size_t refs;
+	/* td_x509_cert_release_pinned() references given back whose facts
+	 * are still read: the entry is not freed before they are unpinned. */
+	size_t pins;
 	enum entry_state state;
 };
 
@@ -851,6 +855,7 @@ struct list {
 };
 
 struct td_x509_cache {
+	pthread_mutex_t lock; /* -j: the analysis and reporting threads */
 	struct entry **buckets;
 	size_t mask;
 	size_t max_entries;
@@ -941,8 +946,12 @@ static void evict_one(struct td_x509_cache *c)
 
 	if (e) {
 		table_remove(c, e);
-		list_remove(&c->lists[ENTRY_IDLE], e);
-		entry_free(e);
+		if (e->pins) {
+			entry_move(c, e, ENTRY_EVICTED); /* freed by the last unpin */
+		} else {
+			list_remove(&c->lists[ENTRY_IDLE], e);
+			entry_free(e);
+		}
 	} else {
 		e = c->lists[ENTRY_BUSY].tail;
 		if (!e)
@@ -969,6 +978,7 @@ struct td_x509_cache *td_x509_cache_new(size_t max_entries)
 		return NULL;
 	}
 	c->mask = nb - 1;
+	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
 
@@ -985,17 +995,16 @@ void td_x509_cache_free(struct td_x509_cache *c)
 		}
 	}
 	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-const struct td_cert *td_x509_cache_get(struct td_x509_cache *c, const uint8_t *der, size_t len)
+static const struct td_cert *cache_get(struct td_x509_cache *c, const uint8_t *der, size_t len)
 {
 	uint8_t sha256[32];
 	struct entry *e;
 	size_t b;
 
-	if (!c)
-		return NULL;
 	if (!der)
 		len = 0; /* a caller bug; read nothing rather than wild memory */
 	c->stats.lookups++;
@@ -1030,32 +1039,90 @@ const struct td_cert *td_x509_cache_get(struct td_x509_cache *c, const uint8_t *
 	return &e->cert;
 }
 
+const struct td_cert *td_x509_cache_get(struct td_x509_cache *c, const uint8_t *der, size_t len)
+{
+	const struct td_cert *cert;
+
+	if (!c)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	cert = cache_get(c, der, len);
+	pthread_mutex_unlock(&c->lock);
+	return cert;
+}
+
+/* An entry nobody references or reads any more leaves the evicted list
+ * and is freed. */
+static void free_if_unused(struct td_x509_cache *c, struct entry *e)
+{
+	if (e->state == ENTRY_EVICTED && e->refs == 0 && e->pins == 0) {
+		list_remove(&c->lists[ENTRY_EVICTED], e);
+		entry_free(e);
+	}
+}
+
+static void release(struct td_x509_cache *c, struct entry *e)
+{
+	if (e->refs == 0)
+		return; /* double release: a caller bug, but do no harm */
+	if (--e->refs > 0)
+		return;
+	if (e->state == ENTRY_EVICTED)
+		free_if_unused(c, e);
+	else
+		entry_move(c, e, ENTRY_IDLE);
+}
+
 void td_x509_cert_release(struct td_x509_cache *c, const struct td_cert *cert)
+{
+	if (!c || !cert)
+		return;
+	pthread_mutex_lock(&c->lock);
+	release(c, entry_of(cert));
+	pthread_mutex_unlock(&c->lock);
+}
+
+void td_x509_cert_release_pinned(struct td_x509_cache *c, const struct td_cert *cert)
 {
 	struct entry *e;
 
 	if (!c || !cert)
 		return;
 	e = entry_of(cert);
-	if (e->refs == 0)
-		return; /* double release: a caller bug, but do no harm */
-	if (--e->refs > 0)
+	pthread_mutex_lock(&c->lock);
+	e->pins++;
+	release(c, e);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void td_x509_cert_unpin(struct td_x509_cache *c, const struct td_cert *cert)
+{
+	struct entry *e;
+
+	if (!c || !cert)
 		return;
-	if (e->state == ENTRY_EVICTED) {
-		list_remove(&c->lists[ENTRY_EVICTED], e);
-		entry_free(e);
-		return;
+	e = entry_of(cert);
+	pthread_mutex_lock(&c->lock);
+	if (e->pins > 0) {
+		e->pins--;
+		free_if_unused(c, e);
 	}
-	entry_move(c, e, ENTRY_IDLE);
+	pthread_mutex_unlock(&c->lock);
 }
 
 void td_x509_cache_stats(const struct td_x509_cache *c, struct td_x509_stats *out)
 {
+	/* the lock is not part of the cache's value: taking it does not
+	 * change what a const caller sees */
+	struct td_x509_cache *m = (struct td_x509_cache *)(uintptr_t)c;
+
 	memset(out, 0, sizeof *out);
 	if (!c)
 		return;
+	pthread_mutex_lock(&m->lock);
 	*out = c->stats;
 	out->held = c->count;
+	pthread_mutex_unlock(&m->lock);
 }
 
 /* ---- chains and names --------------------------------------------------- */

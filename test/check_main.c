@@ -26,6 +26,7 @@ Suite *td_pcapng_suite(void);
 Suite *td_rules_suite(void);
 Suite *td_output_suite(void);
 Suite *td_evidence_suite(void);
+Suite *td_pipeline_suite(void);
 
 int main(void)
 {
@@ -52,6 +53,7 @@ int main(void)
 	srunner_add_suite(sr, td_rules_suite());
 	srunner_add_suite(sr, td_output_suite());
 	srunner_add_suite(sr, td_evidence_suite());
+	srunner_add_suite(sr, td_pipeline_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,77 @@
+/* td_pipeline.h - -j: reading, analysis and reporting on three threads.
+ *
+ * The caller's thread reads the capture and hands each packet over
+ * (td_pipeline_packet copies it into a batch). The analysis thread runs
+ * the engine (td_engine.h) on the batches in order. The reporting thread
+ * gets each finished connection in the order the engine ended it, with
+ * the same calls the engine makes with one thread: emit, then evidence.
+ * Nothing else changes hands, so the report is the same, byte for byte,
+ * as with td_engine alone.
+ *
+ * Memory: besides what the engine holds (and --max-memory counts), the
+ * batches on their way: TD_PIPELINE_BATCHES packet batches of batch_bytes
+ * and as many batches of finished connections waiting to be reported,
+ * their evidence frames included (at most evidence_max_bytes each).
+ *
+ * The x509 cache is shared: the analysis thread releases a connection's
+ * certificates when the engine ends it (td_x509_cert_release_pinned), the
+ * reporting thread unpins them when it is done, so the cache's lookups,
+ * hits and evictions are those of one thread.
+ */
+#ifndef TD_PIPELINE_H
+#define TD_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "td_engine.h"
+
+/* Batches of each kind in flight; how far reading may run ahead of the
+ * analysis, and the analysis ahead of the reporting. */
+#define TD_PIPELINE_BATCHES 4
+/* Packet bytes per batch by default (a larger packet gets a batch of its
+ * own size), and connections per batch. */
+#define TD_PIPELINE_BATCH_BYTES ((size_t)256 << 10)
+#define TD_PIPELINE_BATCH_SESSIONS 32
+
+struct td_pipeline_config {
+	size_t batch_bytes;       /* 0: TD_PIPELINE_BATCH_BYTES */
+	unsigned batch_sessions;  /* 0: TD_PIPELINE_BATCH_SESSIONS */
+	/* Reporting thread, after the connections an advance ended: the
+	 * input went quiet (live), a moment to flush files. NULL: none. */
+	void (*idle)(void *user);
+};
+
+struct td_pipeline;
+
+/* Starts the analysis and reporting threads (with every signal blocked
+ * but SIGPIPE and the faults: the caller's thread gets them). emit and cfg->evidence are called on
+ * the reporting thread, as td_engine_new() describes; cache is borrowed.
+ * NULL on out of memory or when a thread cannot start. */
+struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
+				    const struct td_pipeline_config *pcfg,
+				    struct td_x509_cache *cache, td_engine_emit_fn emit, void *user);
+/* td_engine_packet(), on the analysis thread; data is copied. Blocks while
+ * every packet batch is in flight. */
+void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, struct td_time ts,
+			const uint8_t *data, size_t caplen, size_t wirelen);
+/* The packets so far go to the analysis now (live: a connection's report
+ * is not held back waiting for a batch to fill). */
+void td_pipeline_flush(struct td_pipeline *p);
+/* Age in seconds of the oldest packet not yet handed over (0: none), by
+ * the monotonic clock. */
+double td_pipeline_pending_age(const struct td_pipeline *p, double now);
+/* td_engine_advance() after the packets so far; then the idle callback. */
+void td_pipeline_advance(struct td_pipeline *p, struct td_time now);
+/* End of input: td_engine_finish() after the packets so far, and waits
+ * until every connection has been reported and both threads have ended.
+ * Only td_pipeline_stats() and td_pipeline_free() may follow. */
+void td_pipeline_finish(struct td_pipeline *p);
+/* The engine's statistics as of the last batch it finished (exact after
+ * td_pipeline_finish). */
+void td_pipeline_stats(struct td_pipeline *p, struct td_engine_stats *out);
+/* Finishes first when td_pipeline_finish() was not called. p may be NULL. */
+void td_pipeline_free(struct td_pipeline *p);
+
+#endif

@@ -1,0 +1,407 @@
+/* pipeline.c - -j: the engine on one thread, the reporting on another. */
+#include "td_pipeline.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "td_session.h"
+#include "td_x509.h"
+
+/* ---- a bounded FIFO of pointers between two threads --------------------- */
+
+struct queue {
+	pthread_mutex_t m;
+	pthread_cond_t nonempty, nonfull;
+	void *slot[TD_PIPELINE_BATCHES];
+	unsigned head, n;
+};
+
+static void queue_init(struct queue *q)
+{
+	memset(q, 0, sizeof *q);
+	pthread_mutex_init(&q->m, NULL);
+	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->nonfull, NULL);
+}
+
+static void queue_destroy(struct queue *q)
+{
+	pthread_mutex_destroy(&q->m);
+	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->nonfull);
+}
+
+static void queue_push(struct queue *q, void *v)
+{
+	pthread_mutex_lock(&q->m);
+	while (q->n == TD_PIPELINE_BATCHES)
+		pthread_cond_wait(&q->nonfull, &q->m);
+	q->slot[(q->head + q->n++) % TD_PIPELINE_BATCHES] = v;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->m);
+}
+
+static void *queue_pop(struct queue *q)
+{
+	void *v;
+
+	pthread_mutex_lock(&q->m);
+	while (q->n == 0)
+		pthread_cond_wait(&q->nonempty, &q->m);
+	v = q->slot[q->head];
+	q->head = (q->head + 1) % TD_PIPELINE_BATCHES;
+	q->n--;
+	pthread_cond_signal(&q->nonfull);
+	pthread_mutex_unlock(&q->m);
+	return v;
+}
+
+/* ---- batches ------------------------------------------------------------- */
+
+/* A packet in a batch: this header, then caplen bytes, padded to 8. */
+struct rec {
+	struct td_time ts;
+	uint32_t frame, caplen, wirelen;
+	int32_t linktype;
+};
+
+static size_t rec_size(size_t caplen)
+{
+	return (sizeof(struct rec) + caplen + 7) & ~(size_t)7;
+}
+
+struct pkt_batch {
+	uint8_t *buf;
+	size_t used, cap;
+	double first;         /* monotonic clock when its first packet came */
+	bool advance, end;    /* after the packets: td_engine_advance, _finish */
+	struct td_time now;   /* for advance */
+};
+
+/* A finished connection on its way to the reporting thread. */
+struct held {
+	struct td_session s;
+	struct td_engine_evidence ev;
+};
+
+struct ses_batch {
+	unsigned n;
+	bool idle, end;
+	struct held h[];
+};
+
+struct td_pipeline {
+	struct td_engine *eng;
+	struct td_x509_cache *cache;
+	td_engine_emit_fn emit;
+	td_engine_evidence_fn evidence;
+	void (*idle)(void *user);
+	void *user;
+	size_t batch_bytes;
+	unsigned batch_sessions;
+
+	struct pkt_batch pkt[TD_PIPELINE_BATCHES];
+	struct ses_batch *ses[TD_PIPELINE_BATCHES];
+	struct queue pkt_full, pkt_free, ses_full, ses_free;
+	struct pkt_batch *filling;  /* the caller's: being filled */
+	struct ses_batch *handing;  /* the analysis thread's: being filled */
+
+	pthread_mutex_t stats_lock;
+	struct td_engine_stats stats;
+
+	pthread_t analysis, reporting;
+	bool started[2], finished;
+};
+
+static double monotonic(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* ---- the analysis thread ------------------------------------------------- */
+
+/* The engine's handoff: the connection joins the batch for the reporting
+ * thread; its certificates are released for the cache's bookkeeping now,
+ * as td_session_clear() would, and stay readable until unpinned. */
+static void handoff(void *user, struct td_session *s, struct td_engine_evidence *ev)
+{
+	struct td_pipeline *p = user;
+	struct held *h;
+
+	if (!p->handing)
+		p->handing = queue_pop(&p->ses_free);
+	h = &p->handing->h[p->handing->n++];
+	td_session_move(&h->s, s);
+	for (unsigned i = 0; i < h->s.n_certs; i++)
+		td_x509_cert_release_pinned(p->cache, h->s.certs[i]);
+	for (unsigned i = 0; i < h->s.n_client_certs; i++)
+		td_x509_cert_release_pinned(p->cache, h->s.client_certs[i]);
+	h->ev = *ev;
+	ev->first = NULL; /* the frames are the reporting thread's now */
+	if (p->handing->n == p->batch_sessions) {
+		queue_push(&p->ses_full, p->handing);
+		p->handing = NULL;
+	}
+}
+
+/* The connections the engine ended so far go to the reporting thread;
+ * with idle or end, even none (the flags travel). */
+static void hand_over(struct td_pipeline *p, bool idle, bool end)
+{
+	if (!p->handing && !idle && !end)
+		return;
+	if (!p->handing)
+		p->handing = queue_pop(&p->ses_free);
+	p->handing->idle = idle;
+	p->handing->end = end;
+	queue_push(&p->ses_full, p->handing);
+	p->handing = NULL;
+}
+
+static void *analysis_main(void *arg)
+{
+	struct td_pipeline *p = arg;
+	bool end;
+
+	do {
+		struct pkt_batch *b = queue_pop(&p->pkt_full);
+		struct rec r;
+
+		for (size_t at = 0; at < b->used; at += rec_size(r.caplen)) {
+			memcpy(&r, b->buf + at, sizeof r);
+			td_engine_packet(p->eng, r.linktype, r.frame, r.ts, b->buf + at + sizeof r,
+					 r.caplen, r.wirelen);
+		}
+		if (b->advance)
+			td_engine_advance(p->eng, b->now);
+		end = b->end;
+		if (end)
+			td_engine_finish(p->eng);
+		pthread_mutex_lock(&p->stats_lock);
+		td_engine_stats(p->eng, &p->stats);
+		pthread_mutex_unlock(&p->stats_lock);
+		hand_over(p, b->advance, end);
+		b->used = 0;
+		b->advance = b->end = false;
+		if (b->cap > p->batch_bytes) { /* a huge packet's: back to size */
+			uint8_t *small = realloc(b->buf, p->batch_bytes);
+			if (small) {
+				b->buf = small;
+				b->cap = p->batch_bytes;
+			}
+		}
+		queue_push(&p->pkt_free, b);
+	} while (!end);
+	return NULL;
+}
+
+/* ---- the reporting thread ------------------------------------------------ */
+
+static void *reporting_main(void *arg)
+{
+	struct td_pipeline *p = arg;
+	bool end;
+
+	do {
+		struct ses_batch *b = queue_pop(&p->ses_full);
+
+		for (unsigned i = 0; i < b->n; i++) {
+			struct held *h = &b->h[i];
+
+			p->emit(p->user, &h->s);
+			if (p->evidence)
+				p->evidence(p->user, &h->s, &h->ev);
+			td_engine_evidence_free(&h->ev);
+			for (unsigned k = 0; k < h->s.n_certs; k++)
+				td_x509_cert_unpin(p->cache, h->s.certs[k]);
+			for (unsigned k = 0; k < h->s.n_client_certs; k++)
+				td_x509_cert_unpin(p->cache, h->s.client_certs[k]);
+			td_session_clear(&h->s, NULL); /* references given back already */
+		}
+		if (b->idle && p->idle)
+			p->idle(p->user);
+		end = b->end;
+		b->n = 0;
+		b->idle = b->end = false;
+		queue_push(&p->ses_free, b);
+	} while (!end);
+	return NULL;
+}
+
+/* ---- the caller's side --------------------------------------------------- */
+
+static void free_batches(struct td_pipeline *p)
+{
+	for (int i = 0; i < TD_PIPELINE_BATCHES; i++) {
+		free(p->pkt[i].buf);
+		free(p->ses[i]);
+	}
+}
+
+struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
+				    const struct td_pipeline_config *pcfg,
+				    struct td_x509_cache *cache, td_engine_emit_fn emit, void *user)
+{
+	struct td_pipeline *p = calloc(1, sizeof *p);
+	struct td_engine_config ecfg = *cfg;
+	sigset_t all, old;
+	bool ok = true;
+
+	if (!p)
+		return NULL;
+	p->cache = cache;
+	p->emit = emit;
+	p->evidence = cfg->evidence;
+	p->idle = pcfg ? pcfg->idle : NULL;
+	p->user = user;
+	p->batch_bytes = pcfg && pcfg->batch_bytes ? pcfg->batch_bytes : TD_PIPELINE_BATCH_BYTES;
+	p->batch_sessions = pcfg && pcfg->batch_sessions ? pcfg->batch_sessions
+							  : TD_PIPELINE_BATCH_SESSIONS;
+	queue_init(&p->pkt_full);
+	queue_init(&p->pkt_free);
+	queue_init(&p->ses_full);
+	queue_init(&p->ses_free);
+	pthread_mutex_init(&p->stats_lock, NULL);
+	for (int i = 0; i < TD_PIPELINE_BATCHES; i++) {
+		p->pkt[i].buf = malloc(p->batch_bytes);
+		p->pkt[i].cap = p->batch_bytes;
+		p->ses[i] = calloc(1, sizeof *p->ses[i] + p->batch_sessions * sizeof(struct held));
+		ok = ok && p->pkt[i].buf && p->ses[i];
+	}
+	ecfg.handoff = handoff; /* evidence stays set: the engine keeps frames */
+	if (ok)
+		p->eng = td_engine_new(&ecfg, cache, emit, p);
+	if (!p->eng)
+		goto fail;
+	for (int i = 0; i < TD_PIPELINE_BATCHES; i++) {
+		queue_push(&p->pkt_free, &p->pkt[i]);
+		queue_push(&p->ses_free, p->ses[i]);
+	}
+	/* the caller's thread takes the signals tlsdiag handles; a write to
+	 * a closed pipe still ends the process (as with one thread), and a
+	 * fault is a fault */
+	sigfillset(&all);
+	sigdelset(&all, SIGPIPE);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	p->started[0] = pthread_create(&p->analysis, NULL, analysis_main, p) == 0;
+	p->started[1] = p->started[0] &&
+			pthread_create(&p->reporting, NULL, reporting_main, p) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!p->started[1]) {
+		if (p->started[0]) { /* end it: an empty input */
+			struct pkt_batch *b = queue_pop(&p->pkt_free);
+			b->end = true;
+			queue_push(&p->pkt_full, b);
+			/* nobody reports: take its one batch of the end */
+			(void)queue_pop(&p->ses_full);
+			pthread_join(p->analysis, NULL);
+		}
+		td_engine_free(p->eng);
+		goto fail;
+	}
+	return p;
+fail:
+	free_batches(p);
+	free(p);
+	return NULL;
+}
+
+static void send_batch(struct td_pipeline *p, bool advance, struct td_time now, bool end)
+{
+	struct pkt_batch *b = p->filling ? p->filling : queue_pop(&p->pkt_free);
+
+	b->advance = advance;
+	b->now = now;
+	b->end = end;
+	p->filling = NULL;
+	queue_push(&p->pkt_full, b);
+}
+
+void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, struct td_time ts,
+			const uint8_t *data, size_t caplen, size_t wirelen)
+{
+	size_t need = rec_size(caplen);
+	struct pkt_batch *b = p->filling;
+	struct rec r = {.ts = ts,
+			.frame = frame,
+			.caplen = (uint32_t)caplen,
+			.wirelen = (uint32_t)wirelen,
+			.linktype = linktype};
+
+	if (b && need > b->cap - b->used) {
+		send_batch(p, false, (struct td_time){0, 0}, false);
+		b = NULL;
+	}
+	if (!b) {
+		b = p->filling = queue_pop(&p->pkt_free);
+		b->first = monotonic();
+	}
+	if (need > b->cap) { /* larger than a batch: this one grows for it */
+		uint8_t *big = realloc(b->buf, need);
+		if (!big)
+			return; /* out of memory: the packet is lost, like a drop */
+		b->buf = big;
+		b->cap = need;
+	}
+	memcpy(b->buf + b->used, &r, sizeof r);
+	memcpy(b->buf + b->used + sizeof r, data, caplen);
+	b->used += need;
+}
+
+void td_pipeline_flush(struct td_pipeline *p)
+{
+	if (p->filling)
+		send_batch(p, false, (struct td_time){0, 0}, false);
+}
+
+double td_pipeline_pending_age(const struct td_pipeline *p, double now)
+{
+	return p->filling ? now - p->filling->first : 0;
+}
+
+void td_pipeline_advance(struct td_pipeline *p, struct td_time now)
+{
+	send_batch(p, true, now, false);
+}
+
+void td_pipeline_finish(struct td_pipeline *p)
+{
+	if (p->finished)
+		return;
+	send_batch(p, false, (struct td_time){0, 0}, true);
+	pthread_join(p->analysis, NULL);
+	pthread_join(p->reporting, NULL);
+	p->finished = true;
+}
+
+void td_pipeline_stats(struct td_pipeline *p, struct td_engine_stats *out)
+{
+	pthread_mutex_lock(&p->stats_lock);
+	*out = p->stats;
+	pthread_mutex_unlock(&p->stats_lock);
+}
+
+void td_pipeline_free(struct td_pipeline *p)
+{
+	if (!p)
+		return;
+	td_pipeline_finish(p);
+	td_engine_free(p->eng);
+	free_batches(p);
+	queue_destroy(&p->pkt_full);
+	queue_destroy(&p->pkt_free);
+	queue_destroy(&p->ses_full);
+	queue_destroy(&p->ses_free);
+	pthread_mutex_destroy(&p->stats_lock);
+	free(p);
+}
