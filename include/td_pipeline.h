@@ -1,17 +1,20 @@
-/* td_pipeline.h - -j: reading, analysis and reporting on three threads.
+/* td_pipeline.h - -j: reading, analysis and reporting on two or three
+ * threads.
  *
- * The caller's thread reads the capture and hands each packet over
- * (td_pipeline_packet copies it into a batch). The analysis thread runs
- * the engine (td_engine.h) on the batches in order. The reporting thread
- * gets each finished connection in the order the engine ended it, with
- * the same calls the engine makes with one thread: emit, then evidence.
- * Nothing else changes hands, so the report is the same, byte for byte,
- * as with td_engine alone.
+ * The caller's thread reads the capture and gives it packet by packet to
+ * td_pipeline_packet. With two threads it runs the engine (td_engine.h)
+ * itself; with three, it copies each packet into a batch and an analysis
+ * thread runs the engine on the batches in order. Either way a reporting
+ * thread gets each finished connection in the order the engine ended it,
+ * with the same calls the engine makes with one thread: emit, then
+ * evidence. Nothing else changes hands, so the report is the same, byte
+ * for byte, as with td_engine alone.
  *
  * Memory: besides what the engine holds (and --max-memory counts), the
- * batches on their way: TD_PIPELINE_BATCHES packet batches of batch_bytes
- * and as many batches of finished connections waiting to be reported,
- * their evidence frames included (at most evidence_max_bytes each).
+ * batches on their way: TD_PIPELINE_BATCHES batches of finished
+ * connections waiting to be reported, their evidence frames included (at
+ * most evidence_max_bytes each), and with three threads as many packet
+ * batches of batch_bytes.
  *
  * The x509 cache is shared: the analysis thread releases a connection's
  * certificates when the engine ends it (td_x509_cert_release_pinned), the
@@ -41,6 +44,10 @@ struct td_pipeline_config {
 	/* Reporting thread, after the connections an advance ended: the
 	 * input went quiet (live), a moment to flush files. NULL: none. */
 	void (*idle)(void *user);
+	/* The engine on a thread of its own (three threads: reading,
+	 * analysis, reporting); false: on the caller's thread, which reads
+	 * and analyses (two threads), and no packet is copied. */
+	bool analysis_thread;
 };
 
 struct td_pipeline;

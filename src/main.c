@@ -185,7 +185,8 @@ struct run {
 	 * (the progress line, a report to it), guarded by term; the counts
 	 * SIGUSR1 and the progress line show, mirrored in reported; and a
 	 * failed evidence flush, which stops the reading. */
-	bool threaded;
+	bool threaded;    /* -j 2 and more */
+	unsigned threads; /* -j */
 	pthread_mutex_t term;
 	struct {
 		_Atomic uint64_t tls, by_outcome[TD_OUTCOME_COUNT];
@@ -193,8 +194,9 @@ struct run {
 	atomic_bool stop_reading;
 };
 
-/* The engine, on this thread (-j 1) or behind td_pipeline (-j 2 and
- * more): one of the two is set. */
+/* The engine alone on this thread (-j 1), or in td_pipeline (-j 2: on
+ * this thread, reporting on another; -j 3 and more: on a thread of its
+ * own): one of the two is set. */
 struct analysis {
 	struct td_engine *eng;
 	struct td_pipeline *pipe;
@@ -226,8 +228,8 @@ enum { OPT_DURATION = 1024, OPT_RULES, OPT_NO_DEFAULT_RULES, OPT_DISABLE, OPT_LI
        OPT_LIST_FIELDS, OPT_MIN_SEVERITY, OPT_FAIL_ON, OPT_MAX_MEMORY, OPT_IDLE_TIMEOUT,
        OPT_SAVE_EVIDENCE, OPT_EVIDENCE_MIN_SEVERITY, OPT_EVIDENCE_MAX_BYTES, OPT_THREADS };
 
-/* -j's ceiling (more threads than this many cores buy nothing: the
- * pipeline has three stages). */
+/* -j's ceiling (more than 3 threads buy nothing yet: the pipeline has
+ * three stages). */
 #define MAX_THREADS 256
 
 static void on_signal(int sig)
@@ -659,8 +661,9 @@ static void progress_clear(struct run *r)
 /* Packets into the engine until the input ends, a stop signal (SIGINT,
  * SIGTERM), -c COUNT or --duration. Returns what ended it: TD_CAP_EOF for
  * the end of the input and for every stop asked for. */
-/* Live with -j: a packet waits at most this long in a batch before the
- * analysis gets it (a connection's report is not held back). */
+/* Live with -j: a packet (-j 3) or an ended connection (-j 2) waits at
+ * most this long in a batch before the next thread gets it (a connection's
+ * report is not held back). */
 #define LIVE_BATCH_SECONDS 0.05
 
 static void analysis_packet(struct run *r, struct analysis *an, const struct td_packet *pkt)
@@ -823,10 +826,10 @@ static void usage(FILE *out)
 		"  --idle-timeout SECS  seconds of capture time after which an idle\n"
 		"                       established connection ends (default 300), or\n"
 		"                       HALF_OPEN,ESTABLISHED,CLOSING (default 30,300,30)\n"
-		"  -j N, --threads N    threads (default: the number of cores): 1 reads,\n"
-		"                       analyses and reports on one; 2 or more read,\n"
-		"                       analyse and report at once on three (the same\n"
-		"                       report)\n"
+		"  -j N, --threads N    threads (default: the number of cores): 1 does all;\n"
+		"                       2 reads and analyses on one, reports on another;\n"
+		"                       3 or more read, analyse and report on three (the\n"
+		"                       same report whatever N)\n"
 		"  --color=WHEN         auto (default), always or never\n"
 		"  -v                   more detail\n"
 		"  -h, --help           this help\n"
@@ -1984,7 +1987,11 @@ static int run_file(struct run *r)
 	}
 	struct analysis an = {0};
 	if (r->threaded)
-		an.pipe = td_pipeline_new(&cfg, &(struct td_pipeline_config){.idle = on_idle},
+		an.pipe = td_pipeline_new(&cfg,
+					  &(struct td_pipeline_config){
+						  .idle = on_idle,
+						  .analysis_thread = r->threads > 2,
+					  },
 					  r->cache, on_session, r);
 	else
 		an.eng = td_engine_new(&cfg, r->cache, on_session, r);
@@ -2128,7 +2135,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r.progress.on = !r.opt.quiet && !r.live && isatty(STDERR_FILENO);
-	r.threaded = threads(&r.opt) > 1;
+	r.threads = threads(&r.opt);
+	r.threaded = r.threads > 1;
 	pthread_mutex_init(&r.term, NULL);
 	rc = run_file(&r);
 	pthread_mutex_destroy(&r.term);

@@ -1,4 +1,5 @@
-/* pipeline.c - -j: the engine on one thread, the reporting on another. */
+/* pipeline.c - -j: reading, analysis and reporting on two or three threads. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "td_pipeline.h"
 
 #include <pthread.h>
@@ -112,8 +113,12 @@ struct td_pipeline {
 	pthread_mutex_t stats_lock;
 	struct td_engine_stats stats;
 
+	bool analysis_thread; /* else the engine runs on the caller's thread */
 	pthread_t analysis, reporting;
-	bool started[2], finished;
+	bool finished;
+	/* the caller's thread, without an analysis thread: when the oldest
+	 * connection not handed over ended (live: not held back) */
+	double handing_since;
 };
 
 static double monotonic(void)
@@ -147,6 +152,7 @@ static void handoff(void *user, struct td_session *s, struct td_engine_evidence 
 	if (p->handing->n == p->batch_sessions) {
 		queue_push(&p->ses_full, p->handing);
 		p->handing = NULL;
+		p->handing_since = 0;
 	}
 }
 
@@ -251,7 +257,7 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	struct td_pipeline *p = calloc(1, sizeof *p);
 	struct td_engine_config ecfg = *cfg;
 	sigset_t all, old;
-	bool ok = true;
+	bool ok = true, started;
 
 	if (!p)
 		return NULL;
@@ -259,6 +265,7 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	p->emit = emit;
 	p->evidence = cfg->evidence;
 	p->idle = pcfg ? pcfg->idle : NULL;
+	p->analysis_thread = pcfg && pcfg->analysis_thread;
 	p->user = user;
 	p->batch_bytes = pcfg && pcfg->batch_bytes ? pcfg->batch_bytes : TD_PIPELINE_BATCH_BYTES;
 	p->batch_sessions = pcfg && pcfg->batch_sessions ? pcfg->batch_sessions
@@ -269,10 +276,13 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	queue_init(&p->ses_free);
 	pthread_mutex_init(&p->stats_lock, NULL);
 	for (int i = 0; i < TD_PIPELINE_BATCHES; i++) {
-		p->pkt[i].buf = malloc(p->batch_bytes);
-		p->pkt[i].cap = p->batch_bytes;
+		if (p->analysis_thread) {
+			p->pkt[i].buf = malloc(p->batch_bytes);
+			p->pkt[i].cap = p->batch_bytes;
+			ok = ok && p->pkt[i].buf;
+		}
 		p->ses[i] = calloc(1, sizeof *p->ses[i] + p->batch_sessions * sizeof(struct held));
-		ok = ok && p->pkt[i].buf && p->ses[i];
+		ok = ok && p->ses[i];
 	}
 	ecfg.handoff = handoff; /* evidence stays set: the engine keeps frames */
 	if (ok)
@@ -293,22 +303,22 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	p->started[0] = pthread_create(&p->analysis, NULL, analysis_main, p) == 0;
-	p->started[1] = p->started[0] &&
-			pthread_create(&p->reporting, NULL, reporting_main, p) == 0;
+	started = pthread_create(&p->reporting, NULL, reporting_main, p) == 0;
+	if (started && p->analysis_thread &&
+	    pthread_create(&p->analysis, NULL, analysis_main, p) != 0) {
+		hand_over(p, false, true); /* end the reporting thread */
+		pthread_join(p->reporting, NULL);
+		started = false;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!p->started[1]) {
-		if (p->started[0]) { /* end it: an empty input */
-			struct pkt_batch *b = queue_pop(&p->pkt_free);
-			b->end = true;
-			queue_push(&p->pkt_full, b);
-			/* nobody reports: take its one batch of the end */
-			(void)queue_pop(&p->ses_full);
-			pthread_join(p->analysis, NULL);
-		}
+	if (!started) {
 		td_engine_free(p->eng);
 		goto fail;
 	}
+	/* what top -H and perf show */
+	pthread_setname_np(p->reporting, "tlsdiag-report");
+	if (p->analysis_thread)
+		pthread_setname_np(p->analysis, "tlsdiag-analyse");
 	return p;
 fail:
 	free_batches(p);
@@ -338,6 +348,12 @@ void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, str
 			.wirelen = (uint32_t)wirelen,
 			.linktype = linktype};
 
+	if (!p->analysis_thread) {
+		td_engine_packet(p->eng, linktype, frame, ts, data, caplen, wirelen);
+		if (p->handing && !p->handing_since)
+			p->handing_since = monotonic();
+		return;
+	}
 	if (b && need > b->cap - b->used) {
 		send_batch(p, false, (struct td_time){0, 0}, false);
 		b = NULL;
@@ -360,32 +376,53 @@ void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, str
 
 void td_pipeline_flush(struct td_pipeline *p)
 {
-	if (p->filling)
+	if (!p->analysis_thread) {
+		hand_over(p, false, false);
+		p->handing_since = 0;
+	} else if (p->filling) {
 		send_batch(p, false, (struct td_time){0, 0}, false);
+	}
 }
 
 double td_pipeline_pending_age(const struct td_pipeline *p, double now)
 {
+	if (!p->analysis_thread)
+		return p->handing_since ? now - p->handing_since : 0;
 	return p->filling ? now - p->filling->first : 0;
 }
 
 void td_pipeline_advance(struct td_pipeline *p, struct td_time now)
 {
-	send_batch(p, true, now, false);
+	if (p->analysis_thread) {
+		send_batch(p, true, now, false);
+		return;
+	}
+	td_engine_advance(p->eng, now);
+	hand_over(p, true, false);
+	p->handing_since = 0;
 }
 
 void td_pipeline_finish(struct td_pipeline *p)
 {
 	if (p->finished)
 		return;
-	send_batch(p, false, (struct td_time){0, 0}, true);
-	pthread_join(p->analysis, NULL);
+	if (p->analysis_thread) {
+		send_batch(p, false, (struct td_time){0, 0}, true);
+		pthread_join(p->analysis, NULL);
+	} else {
+		td_engine_finish(p->eng);
+		hand_over(p, false, true);
+	}
 	pthread_join(p->reporting, NULL);
 	p->finished = true;
 }
 
 void td_pipeline_stats(struct td_pipeline *p, struct td_engine_stats *out)
 {
+	if (!p->analysis_thread) {
+		td_engine_stats(p->eng, out);
+		return;
+	}
 	pthread_mutex_lock(&p->stats_lock);
 	*out = p->stats;
 	pthread_mutex_unlock(&p->stats_lock);

@@ -132,16 +132,19 @@ static const char *first_difference(const struct seen *a, const struct seen *b)
 	return a->buf + i;
 }
 
-/* Every sample through pipelines of several batch sizes (one packet and one
- * connection per batch: every queue full and empty in turn), with caches of
+/* Every sample through pipelines of three threads and of two (the engine
+ * on the caller's), of several batch sizes (one packet and one connection
+ * per batch: every queue full and empty in turn), with caches of
  * one and two certificates (evictions of busy and idle entries, where the
  * moment a certificate is released decides what is evicted): the same
  * reports, evidence and cache counts as the engine alone. */
 START_TEST(test_pipeline_same_as_engine)
 {
 	static const struct td_pipeline_config pcfgs[] = {
-		{.batch_bytes = 1, .batch_sessions = 1},
-		{.batch_bytes = 2048, .batch_sessions = 3},
+		{.batch_bytes = 1, .batch_sessions = 1, .analysis_thread = true},
+		{.batch_bytes = 2048, .batch_sessions = 3, .analysis_thread = true},
+		{.analysis_thread = true},
+		{.batch_sessions = 1},
 		{0},
 	};
 	glob_t g;
@@ -159,7 +162,7 @@ START_TEST(test_pipeline_same_as_engine)
 			run(g.gl_pathv[i], entries, NULL, &want, &xw);
 			for (size_t k = 0; k < sizeof pcfgs / sizeof pcfgs[0]; k++) {
 				seen_open(&got);
-				got.slow = k == 0 ? 3 : 0;
+				got.slow = k == 0 || k == 3 ? 3 : 0;
 				run(g.gl_pathv[i], entries, &pcfgs[k], &got, &xg);
 				ck_assert_uint_eq(got.sessions, want.sessions);
 				ck_assert_msg(got.len == want.len &&
@@ -271,7 +274,7 @@ START_TEST(test_x509_pin)
 }
 END_TEST
 
-/* tlsdiag -j 1 and -j 2 on every sample, with everything the reporting
+/* tlsdiag -j 1, -j 2 and -j 3 on every sample, with everything the reporting
  * thread writes: the text report (-v), the JSON Lines, the Markdown report
  * (but the command line it quotes), the evidence pcap, the extracted
  * certificates and their index, and the exit status: byte for byte the
@@ -296,7 +299,7 @@ START_TEST(test_threads_cli_same)
 		snprintf(keylog, sizeof keylog, "%.*s.keylog", (int)(strrchr(p, '.') - p), p);
 		if (access(keylog, R_OK) != 0)
 			snprintf(keylog, sizeof keylog, "/dev/null");
-		for (int j = 1; j <= 2; j++)
+		for (int j = 1; j <= 3; j++)
 			free(td_test_sh(NULL,
 					"cd %s && rm -rf %d && mkdir -p %d/certs && cd %d && "
 					"{ %s -j %d -q -r %s --keylog %s -v --color=never -o out.txt "
@@ -308,9 +311,10 @@ START_TEST(test_threads_cli_same)
 					dir, j, j, j, bin, j, p, keylog, bin, j, p, keylog, j));
 		rc = td_test_run(&out, dir,
 				 "for f in out.txt md.body out.pcap out.jsonl status; do "
-				 "cmp 1/$f 2/$f || exit 1; done; diff -r 1/certs 2/certs && "
+				 "cmp 1/$f 2/$f && cmp 1/$f 3/$f || exit 1; done; "
+				 "diff -r 1/certs 2/certs && diff -r 1/certs 3/certs && "
 				 "test -s 1/out.txt && test -s 1/out.jsonl");
-		ck_assert_msg(rc == 0, "%s: -j 1 and -j 2 differ: %s", p, out);
+		ck_assert_msg(rc == 0, "%s: -j 1, -j 2 and -j 3 differ: %s", p, out);
 		free(out);
 		free(p);
 	}
