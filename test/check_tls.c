@@ -478,6 +478,54 @@ START_TEST(test_sslv2_hello)
 }
 END_TEST
 
+/* The same hello as it comes on the wire (RFC 5246 §E.2: a two-byte SSLv2
+ * record header with the top bit set, msg_type 1), through the push parser:
+ * the session's ClientHello with record version SSL 2.0 and the JA3 of
+ * "769,47,,," (tshark's and Salesforce's JA3 of such a hello: version,
+ * the one TLS suite, no extensions), whose MD5 openssl computes here. */
+START_TEST(test_sslv2_hello_stream)
+{
+	struct buf b = {0};
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
+	static struct td_session s;
+	char md5[64] = "";
+	FILE *f = popen("printf '769,47,,,' | openssl md5 -r", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(md5, sizeof md5, f));
+	pclose(f);
+	md5[32] = '\0';
+	put16(&b, 0x8000 | 25); /* msg_type, 8 bytes of lengths, 6 + 16 bytes */
+	put8(&b, 1);
+	put16(&b, 0x0301);
+	put16(&b, 6);
+	put16(&b, 0);
+	put16(&b, 16);
+	put8(&b, 0x07);
+	put16(&b, 0x00C0);
+	put8(&b, 0x00);
+	put16(&b, 0x002F);
+	for (int i = 0; i < 16; i++)
+		put8(&b, i);
+	b.b[1] = (uint8_t)(b.n - 2);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, &s, &sink, TD_DIR_C2S, b.b, b.n, 7, (struct td_time){1700000000, 0});
+	ck_assert(s.ch->seen);
+	ck_assert_uint_eq(s.ch->frame, 7);
+	ck_assert_uint_eq(s.ch->record_version, 0x0002);
+	ck_assert_uint_eq(s.ch->legacy_version, 0x0301);
+	ck_assert_uint_eq(s.ch->n_suites, 1);
+	ck_assert_uint_eq(s.ch->suites[0], 0x002F);
+	ck_assert_str_eq(s.ch->ja3, md5);
+	td_tls_free(&t);
+	td_session_clear(&s, NULL);
+}
+END_TEST
+
 /* ---- the push parser on a whole conversation -------------------------- */
 
 struct conversation {
@@ -1337,6 +1385,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(tc, test_server_hello_and_hrr);
 	tcase_add_test(tc, test_certificate_list);
 	tcase_add_test(tc, test_sslv2_hello);
+	tcase_add_test(tc, test_sslv2_hello_stream);
 	tcase_add_test(tc, test_ja3_published_example);
 	tcase_add_test(tc, test_sniff_hello);
 	tcase_add_test(tc, test_server_key_exchange);
