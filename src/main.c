@@ -162,6 +162,7 @@ struct run {
 	bool fail_on_hit;            /* a finding reached --fail-on */
 	bool write_failed;
 	FILE *out; /* the report: standard output, or the -o file */
+	char *out_buf; /* the -o file's stdio buffer (OUT_BUFFER), freed after it is closed */
 	struct td_redact *redact; /* --redact */
 	bool redact_failed;       /* a connection's names could not be registered */
 	unsigned extract_errors;
@@ -985,6 +986,9 @@ static void write_summary(FILE *f, const void *arg)
  * before any packet is read, like --report and -w (live: while still
  * root), and never over an existing file or through a symbolic link
  * (exit 2). */
+/* The -o file's stdio buffer. */
+#define OUT_BUFFER ((size_t)1 << 20)
+
 static int open_output(struct run *r)
 {
 	r->out = stdout;
@@ -994,6 +998,10 @@ static int open_output(struct run *r)
 		r->out = stdout;
 		return EXIT_USAGE;
 	}
+	/* the default buffer (4 KiB) makes a write(2) per 4 KiB of report;
+	 * out of memory: the default */
+	if ((r->out_buf = malloc(OUT_BUFFER)) != NULL)
+		setvbuf(r->out, r->out_buf, _IOFBF, OUT_BUFFER);
 	return EXIT_OK;
 }
 
@@ -1006,6 +1014,8 @@ static int close_output(struct run *r)
 		return 0;
 	bad = fclose(r->out) != 0;
 	r->out = stdout;
+	free(r->out_buf);
+	r->out_buf = NULL;
 	if (bad)
 		fprintf(stderr, "tlsdiag: -o %s: cannot write the report\n", r->opt.out_file);
 	return bad ? -1 : 0;
