@@ -2,26 +2,45 @@
 #include "td_digest.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 /* The three algorithms, fetched from the default provider once (an
  * EVP_sha256()-style handle makes every EVP_Digest fetch it again: about a
- * third of the cost of a JA3 hash), and one context reused by every call.
- * tlsdiag hashes from one thread; pthread_once makes the fetch safe anyway.
- * Both stay until exit: reachable, never leaked. */
+ * third of the cost of a JA3 hash), and one context per thread reused by
+ * every call (-j: the analysis and reporting threads hash too). The
+ * algorithms and the main thread's context stay until exit (reachable,
+ * never leaked); another thread's context is freed when it ends (ctx_key's
+ * destructor). */
 enum { MD_SHA256, MD_SHA1, MD_MD5, MD_COUNT };
 
 static EVP_MD *mds[MD_COUNT];
 static pthread_once_t mds_once = PTHREAD_ONCE_INIT;
-static _Thread_local EVP_MD_CTX *ctx;
+static pthread_key_t ctx_key;
+static bool have_key;
+static _Thread_local EVP_MD_CTX *this_ctx;
+
+static void ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
 
 static void fetch_mds(void)
 {
 	mds[MD_SHA256] = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	mds[MD_SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
 	mds[MD_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+	have_key = pthread_key_create(&ctx_key, ctx_free) == 0;
+}
+
+/* This thread's context, made on its first hash. */
+static EVP_MD_CTX *thread_ctx(void)
+{
+	if (!this_ctx && (this_ctx = EVP_MD_CTX_new()) != NULL && have_key)
+		pthread_setspecific(ctx_key, this_ctx);
+	return this_ctx;
 }
 
 /* One-shot digest; on a libcrypto failure the output is zeroed rather than
@@ -31,11 +50,11 @@ static void digest(int which, const void *data, size_t len, uint8_t *out, size_t
 	static const uint8_t empty[1];
 	unsigned int n = 0;
 	const EVP_MD *md;
+	EVP_MD_CTX *ctx;
 
 	pthread_once(&mds_once, fetch_mds);
 	md = mds[which];
-	if (!ctx)
-		ctx = EVP_MD_CTX_new();
+	ctx = thread_ctx();
 	if (!data)
 		data = empty;
 	if (!md || !ctx || EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
