@@ -8,6 +8,7 @@
 #                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
 #   make valgrind   every sample under valgrind memcheck (CI runs it)
+#   make check-tsan the -j threads under ThreadSanitizer (CI runs it)
 #   make golden     regenerate test/golden/ (the reports make check compares)
 #                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
@@ -124,7 +125,7 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=un
 SECONDS ?= 60
 DATA := $(wildcard data/tls-*.csv)
 
-.PHONY: all deps demo check install uninstall clean fuzz fuzz-run golden valgrind
+.PHONY: all deps demo check check-tsan install uninstall clean fuzz fuzz-run golden valgrind
 all: $(BIN)
 
 $(BUILD)/gen/names_data.c: tools/gen-names.awk $(DATA)
@@ -166,6 +167,17 @@ check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
 # for review, never committed by this target (tools/update-golden).
 golden: $(BIN)
 	tools/update-golden $(BIN)
+
+# The threads of -j under ThreadSanitizer (CI runs it): the pipeline suite
+# (both thread forms against the engine alone, tlsdiag -j 1/2/3 on every
+# sample) with tlsdiag and the tests built with -fsanitize=thread; a race
+# stops the run (halt_on_error) and fails the test.
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+check-tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN='$(TSAN)' build/tsan/tlsdiag \
+		build/tsan/check_tlsdiag
+	TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=pipeline TZ=UTC TD_BIN=build/tsan/tlsdiag \
+		TD_SAMPLES=samples build/tsan/check_tlsdiag
 
 # Every sample under valgrind memcheck (errors or definite leaks fail).
 valgrind: $(BIN)
