@@ -1,6 +1,6 @@
 /* pcap-loop.c - the floor for reading a capture: libpcap's read loop, which
  * only counts packets and bytes. tlsdiag's CPU time is reported as a ratio
- * to this program's (bench/run). It reads the file through a 1 MiB stdio
+ * to this program's (bench/run). It reads the file through a 64 KiB stdio
  * buffer, as tlsdiag does (src/capture.c): the floor is the cheapest read,
  * not the 4 KiB read(2) calls of pcap_open_offline's default buffer.
  *
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define READ_BUFFER ((size_t)1 << 20)
+#define READ_BUFFER ((size_t)1 << 16)
 
 int main(int argc, char **argv)
 {
