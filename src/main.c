@@ -186,7 +186,6 @@ struct run {
 	 * (the progress line, a report to it), guarded by term; the counts
 	 * SIGUSR1 and the progress line show, mirrored in reported; and a
 	 * failed evidence flush, which stops the reading. */
-	bool threaded;    /* -j 2 and more */
 	unsigned threads; /* -j */
 	pthread_mutex_t term;
 	struct {
@@ -1998,7 +1997,7 @@ static int run_file(struct run *r)
 		r->sum.decrypt_on = true;
 	}
 	struct analysis an = {0};
-	if (r->threaded)
+	if (r->threads > 1)
 		an.pipe = td_pipeline_new(&cfg,
 					  &(struct td_pipeline_config){
 						  .idle = on_idle,
@@ -2010,7 +2009,7 @@ static int run_file(struct run *r)
 	if (!an.eng && !an.pipe) {
 		td_capture_close(cap);
 		fprintf(stderr, "tlsdiag: out of memory%s\n",
-			r->threaded ? " or no threads (try -j 1)" : "");
+			r->threads > 1 ? " or no threads (try -j 1)" : "");
 		return EXIT_RUNTIME;
 	}
 	rc = start_capture(r, cap);
@@ -2148,7 +2147,6 @@ int main(int argc, char **argv)
 	}
 	r.progress.on = !r.opt.quiet && !r.live && isatty(STDERR_FILENO);
 	r.threads = threads(&r.opt);
-	r.threaded = r.threads > 1;
 	pthread_mutex_init(&r.term, NULL);
 	rc = run_file(&r);
 	pthread_mutex_destroy(&r.term);

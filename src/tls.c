@@ -678,109 +678,33 @@ static void server_fingerprint(struct td_server_hello *sh)
 	td_ja4s(sh, sh->ja4s);
 }
 
-/* A hello being read: its block in the session and the fields every
- * hello has. The ClientHello and ServerHello structs are distinct
- * types, so each kind's open function lends pointers to these. */
-struct hello_slots {
-	void *hello;
-	bool *seen;
-	uint32_t *frame;
-	struct td_time *ts;
-	uint16_t *record_version;
-	uint8_t *malformed;
-};
+/* A parse error kept in a hello: the message came whole, so one cut
+ * short is malformed. */
+static uint8_t hello_error(enum td_err e)
+{
+	return (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
+}
 
-/* What differs between the hellos read_hello() reads. */
-struct hello_kind {
-	/* lends the session's block for the hello (allocated on first
-	 * use; a ServerHello's cleared); false when out of memory */
-	bool (*open)(struct td_session *s, struct hello_slots *h);
-	enum td_err (*parse)(struct td_reader *r, void *hello);
-	void (*fingerprint)(void *hello);
-};
-
-static bool open_client_hello(struct td_session *s, struct hello_slots *h)
+/* Reads a ClientHello, a TLS one or the SSLv2-compatible one (RFC 5246
+ * §E.2) by parse, into the session's block for it: where it was seen, its
+ * fields, its fingerprints. False when out of memory, counted as an
+ * anomaly of its direction. */
+static bool read_client_hello(struct td_session *s, int dir, struct td_reader *r,
+			      enum td_err (*parse)(struct td_reader *, struct td_client_hello *),
+			      uint16_t record_version, uint32_t frame, struct td_time ts)
 {
 	struct td_client_hello *ch = td_session_ch(s);
 
-	if (!ch)
-		return false;
-	*h = (struct hello_slots){ ch, &ch->seen, &ch->frame, &ch->ts, &ch->record_version,
-				   &ch->malformed };
-	return true;
-}
-
-static bool open_server_hello(struct td_session *s, struct hello_slots *h)
-{
-	struct td_server_hello *sh = td_session_sh(s);
-
-	if (!sh)
-		return false;
-	memset(sh, 0, sizeof *sh); /* the ServerHello after a HelloRetryRequest */
-	*h = (struct hello_slots){ sh, &sh->seen, &sh->frame, &sh->ts, &sh->record_version,
-				   &sh->malformed };
-	return true;
-}
-
-static enum td_err parse_client_hello(struct td_reader *r, void *hello)
-{
-	return td_tls_parse_client_hello(r, hello);
-}
-
-static enum td_err parse_sslv2_hello(struct td_reader *r, void *hello)
-{
-	return td_tls_parse_sslv2_hello(r, hello);
-}
-
-static enum td_err parse_server_hello(struct td_reader *r, void *hello)
-{
-	return td_tls_parse_server_hello(r, hello);
-}
-
-static void fingerprint_client_hello(void *hello)
-{
-	client_fingerprint(hello);
-}
-
-static void fingerprint_server_hello(void *hello)
-{
-	server_fingerprint(hello);
-}
-
-/* The hellos read_hello() reads, the SSLv2-compatible ClientHello
- * (RFC 5246 §E.2) included. */
-static const struct hello_kind client_hello_kind = {
-	.open = open_client_hello, .parse = parse_client_hello, .fingerprint = fingerprint_client_hello
-};
-static const struct hello_kind sslv2_hello_kind = {
-	.open = open_client_hello, .parse = parse_sslv2_hello, .fingerprint = fingerprint_client_hello
-};
-static const struct hello_kind server_hello_kind = {
-	.open = open_server_hello, .parse = parse_server_hello, .fingerprint = fingerprint_server_hello
-};
-
-/* Reads a hello into the session's block for it: where it was seen,
- * its fields, its fingerprints. A parse error is kept in the hello
- * (the message came whole, so one cut short is malformed). False when
- * out of memory, counted as an anomaly of its direction. */
-static bool read_hello(struct td_session *s, int dir, struct td_reader *r,
-		       const struct hello_kind *k, uint16_t record_version, uint32_t frame,
-		       struct td_time ts)
-{
-	struct hello_slots h;
-	enum td_err e;
-
-	if (!k->open(s, &h)) {
+	if (!ch) {
 		s->anomalies[dir]++; /* out of memory */
 		return false;
 	}
-	*h.seen = true;
-	*h.frame = frame;
-	*h.ts = ts;
-	*h.record_version = record_version;
-	e = k->parse(r, h.hello);
-	*h.malformed = (uint8_t)(e == TD_ERR_SHORT ? TD_ERR_MALFORMED : e);
-	k->fingerprint(h.hello);
+	ch->seen = true;
+	ch->frame = frame;
+	ch->ts = ts;
+	ch->record_version = record_version;
+	ch->malformed = hello_error(parse(r, ch));
+	client_fingerprint(ch);
 	return true;
 }
 
@@ -869,7 +793,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			break;
 		}
 		s->is_tls = true;
-		if (read_hello(s, dir, &r, &client_hello_kind, header_version(t, dir), frame, ts))
+		if (read_client_hello(s, dir, &r, td_tls_parse_client_hello, header_version(t, dir),
+				      frame, ts))
 			raise_stage(s, TD_STAGE_CLIENT_HELLO);
 		break;
 	case HS_SERVER_HELLO:
@@ -879,8 +804,18 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			break;
 		}
 		s->is_tls = true;
-		if (read_hello(s, dir, &r, &server_hello_kind, header_version(t, dir), frame, ts))
-			on_server_hello(t, s);
+		if (!(sh = td_session_sh(s))) {
+			s->anomalies[dir]++; /* out of memory */
+			break;
+		}
+		memset(sh, 0, sizeof *sh); /* the ServerHello after a HelloRetryRequest */
+		sh->seen = true;
+		sh->frame = frame;
+		sh->ts = ts;
+		sh->record_version = header_version(t, dir);
+		sh->malformed = hello_error(td_tls_parse_server_hello(&r, sh));
+		server_fingerprint(sh);
+		on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
 		if (dir == TD_DIR_C2S) {
@@ -1471,7 +1406,8 @@ static void sslv2_hello(struct td_tls *t, struct td_session *s, int dir, const u
 	d->hs_have = 0;
 	s->is_tls = true;
 	/* an SSL 2.0 record header has no version: SSL 2.0's own number */
-	if (!read_hello(s, dir, &r, &sslv2_hello_kind, 0x0002, d->rec_frame, d->rec_ts))
+	if (!read_client_hello(s, dir, &r, td_tls_parse_sslv2_hello, 0x0002, d->rec_frame,
+			       d->rec_ts))
 		return;
 	raise_stage(s, TD_STAGE_CLIENT_HELLO);
 	add_event(s, TD_EV_HANDSHAKE, dir, HS_CLIENT_HELLO, d->rec_len, d->rec_frame, d->rec_ts);
