@@ -80,18 +80,24 @@ struct td_x509_cache;
 
 enum td_dir { TD_DIR_C2S = 0, TD_DIR_S2C = 1 };
 
-/* A string from the wire: raw bytes, escaped by whoever prints them. */
+/* A string from the wire: raw bytes, escaped by whoever prints them;
+ * the first len bytes are kept, at most TD_SNI_LEN. */
 struct td_wire_str {
 	uint16_t len;
-	uint8_t bytes[TD_SNI_LEN];
+	uint8_t *bytes;
 };
 
 struct td_alpn_list {
 	uint8_t n, total;
 	uint8_t len[TD_MAX_ALPN];
-	uint8_t name[TD_MAX_ALPN][TD_ALPN_LEN];
+	uint8_t (*name)[TD_ALPN_LEN]; /* n names */
 };
 
+/* A ClientHello. Its lists are pointers: the parser writes into one whose
+ * lists have room for their caps (struct td_client_hello_wide below); a
+ * session keeps a copy whose lists are as long as what they hold, all in
+ * one block (td_session_set_ch()). Readers index them as arrays for i
+ * below the stored count. */
 struct td_client_hello {
 	bool seen;
 	uint32_t frame;
@@ -100,25 +106,25 @@ struct td_client_hello {
 	uint16_t legacy_version;
 	uint8_t session_id_len;
 	uint16_t n_suites, total_suites;
-	uint16_t suites[TD_MAX_SUITES];
+	uint16_t *suites;
 	uint8_t n_compression;
 	uint16_t n_exts, total_exts;
-	uint16_t exts[TD_MAX_EXTS]; /* in wire order, GREASE included */
+	uint16_t *exts; /* in wire order, GREASE included */
 	uint16_t n_versions, total_versions;
-	uint16_t versions[TD_MAX_VERSIONS]; /* supported_versions */
+	uint16_t *versions; /* supported_versions */
 	uint16_t n_groups, total_groups;
-	uint16_t groups[TD_MAX_GROUPS];
+	uint16_t *groups;
 	uint16_t n_sigalgs, total_sigalgs;
-	uint16_t sigalgs[TD_MAX_SIGALGS];
+	uint16_t *sigalgs;
 	uint16_t n_point_formats;
-	uint8_t point_formats[TD_MAX_POINT_FORMATS];
+	uint8_t *point_formats;
 	bool has_sni;
 	struct td_wire_str sni;
 	struct td_alpn_list alpn;
 	uint32_t ext_flags; /* TD_EXT_* seen in this hello */
 	uint8_t random[32]; /* the key log's index (NSS key log format) */
 	uint16_t n_key_shares;
-	uint16_t key_shares[TD_MAX_KEY_SHARES]; /* groups offered (RFC 8446 §4.2.8) */
+	uint16_t *key_shares; /* groups offered (RFC 8446 §4.2.8) */
 	uint8_t psk_modes;            /* bit 0 psk_ke, bit 1 psk_dhe_ke (§4.2.9) */
 	uint16_t ticket_len;          /* session_ticket extension length (RFC 5077) */
 	uint16_t record_size_limit;   /* RFC 8449, 0 when absent */
@@ -138,7 +144,27 @@ struct td_client_hello {
 	char ja3_retry[33]; /* of the second ClientHello (after a
 			     * HelloRetryRequest), "" when none */
 	char ja4_retry[48];
+	uint16_t block_bytes; /* the session's block, as td_session_bytes() counts it */
 };
+
+/* A ClientHello with room in every list for its cap: what the parsers
+ * write into. td_client_hello_wide() points w->ch's lists at the rooms
+ * (nothing else is touched: zero w first for an empty hello) and returns
+ * &w->ch. */
+struct td_client_hello_wide {
+	struct td_client_hello ch;
+	uint16_t suites[TD_MAX_SUITES];
+	uint16_t exts[TD_MAX_EXTS];
+	uint16_t versions[TD_MAX_VERSIONS];
+	uint16_t groups[TD_MAX_GROUPS];
+	uint16_t sigalgs[TD_MAX_SIGALGS];
+	uint16_t key_shares[TD_MAX_KEY_SHARES];
+	uint8_t point_formats[TD_MAX_POINT_FORMATS];
+	uint8_t sni[TD_SNI_LEN];
+	uint8_t alpn[TD_MAX_ALPN][TD_ALPN_LEN];
+};
+
+struct td_client_hello *td_client_hello_wide(struct td_client_hello_wide *w);
 
 struct td_server_hello {
 	bool seen;
@@ -545,9 +571,15 @@ TD_MUST_CHECK bool td_session_copy(struct td_session *dst, const struct td_sessi
  * src is left initialised and empty. dst must hold nothing. */
 void td_session_move(struct td_session *dst, struct td_session *src);
 
-/* The hellos to write: allocated (zeroed) on the first call; NULL when
- * out of memory. */
+/* The hellos to write: allocated (zeroed) on the first call, the
+ * ClientHello with room in its lists for their caps; NULL when out of
+ * memory. The parser fills a struct td_client_hello_wide instead and hands
+ * it to td_session_set_ch(), which keeps a copy whose lists are only as
+ * long as what they hold (in place of any the session had; false when out
+ * of memory): through td_session_ch() on such a session, write the other
+ * fields, never the lists or their counts. */
 struct td_client_hello *td_session_ch(struct td_session *s);
+TD_MUST_CHECK bool td_session_set_ch(struct td_session *s, const struct td_client_hello *ch);
 struct td_server_hello *td_session_sh(struct td_session *s);
 /* The chain facts to write, the same way. */
 struct td_chain_facts *td_session_chain(struct td_session *s);

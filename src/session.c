@@ -9,8 +9,21 @@
 #define TLS13 0x0304
 
 /* What a session without a hello reads: const, so a write through it
- * does not compile, and one that casts it away faults. */
-static const struct td_client_hello zero_ch;
+ * does not compile, and one that casts it away faults. The ClientHello's
+ * lists are empty, their pointers valid (at an empty room). */
+static const uint16_t zero_room[1];
+#define ZERO_LIST(type) ((type)(uintptr_t)zero_room)
+static const struct td_client_hello zero_ch = {
+	.suites = ZERO_LIST(uint16_t *),
+	.exts = ZERO_LIST(uint16_t *),
+	.versions = ZERO_LIST(uint16_t *),
+	.groups = ZERO_LIST(uint16_t *),
+	.sigalgs = ZERO_LIST(uint16_t *),
+	.point_formats = ZERO_LIST(uint8_t *),
+	.key_shares = ZERO_LIST(uint16_t *),
+	.sni = {.bytes = ZERO_LIST(uint8_t *)},
+	.alpn = {.name = ZERO_LIST(uint8_t(*)[TD_ALPN_LEN])},
+};
 static const struct td_server_hello zero_sh;
 static const struct td_chain_facts zero_chain;
 
@@ -109,6 +122,71 @@ size_t td_session_bytes(const struct td_session *s)
 	return s->heap_bytes;
 }
 
+/* The lists of a ClientHello, in the order they are laid out in a fitted
+ * block: 16-bit ones first (the struct's size keeps them aligned). */
+#define CH_LISTS(X)                                                                        \
+	X(suites, n_suites, TD_MAX_SUITES)                                                 \
+	X(exts, n_exts, TD_MAX_EXTS)                                                       \
+	X(versions, n_versions, TD_MAX_VERSIONS)                                           \
+	X(groups, n_groups, TD_MAX_GROUPS)                                                 \
+	X(sigalgs, n_sigalgs, TD_MAX_SIGALGS)                                              \
+	X(key_shares, n_key_shares, TD_MAX_KEY_SHARES)                                     \
+	X(point_formats, n_point_formats, TD_MAX_POINT_FORMATS)                            \
+	X(sni.bytes, sni.len, TD_SNI_LEN)                                                  \
+	X(alpn.name, alpn.n, TD_MAX_ALPN)
+
+#define CH_CAP(n, cap) ((size_t)(n) < (cap) ? (size_t)(n) : (size_t)(cap))
+
+/* The bytes of ch's block fitted to what its lists hold. */
+static size_t ch_fitted_size(const struct td_client_hello *ch)
+{
+	size_t size = sizeof *ch;
+
+#define ADD_SIZE(list, n, cap) size += CH_CAP(ch->n, cap) * sizeof *ch->list;
+	CH_LISTS(ADD_SIZE)
+#undef ADD_SIZE
+	return size + MALLOC_OVERHEAD;
+}
+
+/* A copy of ch in one block, its lists as long as they hold (at most their
+ * caps), counting its bytes into *heap_bytes unless NULL; NULL when out of
+ * memory. */
+static struct td_client_hello *ch_fitted(const struct td_client_hello *ch, uint32_t *heap_bytes)
+{
+	size_t size = ch_fitted_size(ch);
+	struct td_client_hello *c = malloc(size - MALLOC_OVERHEAD);
+	unsigned char *room;
+
+	if (!c)
+		return NULL;
+	*c = *ch;
+	c->block_bytes = (uint16_t)size;
+	room = (unsigned char *)(c + 1);
+#define PLACE(list, n, cap)                                                                \
+	c->list = (void *)room;                                                            \
+	memcpy(room, ch->list, CH_CAP(ch->n, cap) * sizeof *ch->list);                     \
+	room += CH_CAP(ch->n, cap) * sizeof *ch->list;
+	CH_LISTS(PLACE)
+#undef PLACE
+	if (heap_bytes)
+		*heap_bytes += (uint32_t)size;
+	return c;
+}
+
+struct td_client_hello *td_client_hello_wide(struct td_client_hello_wide *w)
+{
+	w->ch.suites = w->suites;
+	w->ch.exts = w->exts;
+	w->ch.versions = w->versions;
+	w->ch.groups = w->groups;
+	w->ch.sigalgs = w->sigalgs;
+	w->ch.key_shares = w->key_shares;
+	w->ch.point_formats = w->point_formats;
+	w->ch.sni.bytes = w->sni;
+	w->ch.alpn.name = w->alpn;
+	return &w->ch;
+}
+
 /* A copy of a hello or the chain facts: the zero instance stays shared.
  * NULL when out of memory. */
 static const void *dup_block(const void *p, const void *zero, size_t size)
@@ -142,8 +220,13 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	}
 	SESSION_LISTS(DUP_LIST)
 #undef DUP_LIST
-	if (!(dst->ch = dup_block(src->ch, &zero_ch, sizeof zero_ch)) ||
-	    !(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
+	if (src->ch != &zero_ch) {
+		struct td_client_hello *ch = ch_fitted(src->ch, NULL);
+		if (!ch)
+			goto fail;
+		dst->ch = ch;
+	}
+	if (!(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
 	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)))
 		goto fail;
 	return true;
@@ -182,11 +265,29 @@ static void *writable(struct td_session *s, const void *cur, const void *zero, s
 
 struct td_client_hello *td_session_ch(struct td_session *s)
 {
-	struct td_client_hello *ch = writable(s, s->ch, &zero_ch, sizeof *ch);
+	struct td_client_hello_wide *w;
 
-	if (ch)
-		s->ch = ch;
-	return ch;
+	if (s->ch != &zero_ch)
+		return (struct td_client_hello *)(uintptr_t)s->ch;
+	if (!(w = grow(s, NULL, sizeof *w, 0, 1)))
+		return NULL;
+	w->ch.block_bytes = (uint16_t)(sizeof *w + MALLOC_OVERHEAD);
+	s->ch = td_client_hello_wide(w);
+	return &w->ch;
+}
+
+bool td_session_set_ch(struct td_session *s, const struct td_client_hello *ch)
+{
+	struct td_client_hello *c = ch_fitted(ch, &s->heap_bytes);
+
+	if (!c)
+		return false;
+	if (s->ch != &zero_ch) {
+		s->heap_bytes -= s->ch->block_bytes;
+		free((void *)(uintptr_t)s->ch);
+	}
+	s->ch = c;
+	return true;
 }
 
 struct td_server_hello *td_session_sh(struct td_session *s)

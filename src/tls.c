@@ -111,8 +111,8 @@ static enum td_err parse_sni(struct td_reader *ext, struct td_client_hello *ch)
 		if (type != 0 || ch->has_sni)
 			continue;
 		size_t n = td_reader_left(&name);
-		if (n > sizeof ch->sni.bytes)
-			n = sizeof ch->sni.bytes;
+		if (n > TD_SNI_LEN)
+			n = TD_SNI_LEN;
 		TD_TRY(td_read_bytes(&name, ch->sni.bytes, n));
 		ch->sni.len = (uint16_t)n;
 		ch->has_sni = true;
@@ -693,18 +693,19 @@ static bool read_client_hello(struct td_session *s, int dir, struct td_reader *r
 			      enum td_err (*parse)(struct td_reader *, struct td_client_hello *),
 			      uint16_t record_version, uint32_t frame, struct td_time ts)
 {
-	struct td_client_hello *ch = td_session_ch(s);
+	struct td_client_hello_wide w = {0};
+	struct td_client_hello *ch = td_client_hello_wide(&w);
 
-	if (!ch) {
-		s->anomalies[dir]++; /* out of memory */
-		return false;
-	}
 	ch->seen = true;
 	ch->frame = frame;
 	ch->ts = ts;
 	ch->record_version = record_version;
 	ch->malformed = hello_error(parse(r, ch));
 	client_fingerprint(ch);
+	if (!td_session_set_ch(s, ch)) {
+		s->anomalies[dir]++; /* out of memory */
+		return false;
+	}
 	return true;
 }
 
@@ -716,19 +717,19 @@ static uint16_t header_version(const struct td_tls *t, int dir)
 
 static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t frame)
 {
-	struct td_client_hello ch2, *ch = td_session_ch(s);
+	struct td_client_hello_wide w = {0};
+	struct td_client_hello *ch2 = td_client_hello_wide(&w), *ch = td_session_ch(s);
 
 	if (!ch) {
 		s->anomalies[TD_DIR_C2S]++; /* out of memory */
 		return;
 	}
-	memset(&ch2, 0, sizeof ch2);
-	if (td_tls_parse_client_hello(r, &ch2) != TD_OK)
+	if (td_tls_parse_client_hello(r, ch2) != TD_OK)
 		s->anomalies[TD_DIR_C2S]++;
 	s->ch2_frame = frame;
-	client_fingerprint(&ch2);
-	memcpy(ch->ja3_retry, ch2.ja3, sizeof ch->ja3_retry);
-	memcpy(ch->ja4_retry, ch2.ja4, sizeof ch->ja4_retry);
+	client_fingerprint(ch2);
+	memcpy(ch->ja3_retry, ch2->ja3, sizeof ch->ja3_retry);
+	memcpy(ch->ja4_retry, ch2->ja4, sizeof ch->ja4_retry);
 }
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)

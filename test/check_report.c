@@ -1500,7 +1500,7 @@ START_TEST(test_garbage_session)
 		uint16_t cr_sigalgs[TD_MAX_SIGALGS];
 		uint8_t cr_ca_der[TD_MAX_CA_NAMES][TD_CA_NAME_LEN];
 		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
-		struct td_client_hello ch;
+		struct td_client_hello_wide ch;
 		struct td_chain_facts chain;
 		struct td_server_hello sh; /* last: an over-read of it is an ASan error */
 	} lists;
@@ -1533,7 +1533,7 @@ START_TEST(test_garbage_session)
 		s.cr_sigalgs = lists.cr_sigalgs;
 		s.cr_ca_der = lists.cr_ca_der;
 		s.new_tickets = lists.new_tickets;
-		s.ch = &lists.ch;
+		s.ch = td_client_hello_wide(&lists.ch);
 		s.sh = &lists.sh;
 		s.chain = &lists.chain;
 		memset(no_certs, 0, sizeof no_certs);
@@ -1544,9 +1544,9 @@ START_TEST(test_garbage_session)
 		s.diagnosis = NULL;
 		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
-		lists.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
-		lists.ch.ja3_retry[0] = lists.ch.ja4_retry[0] = '\0';
-		fix_bools(&s, &lists.ch, &lists.sh, &lists.chain);
+		lists.ch.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
+		lists.ch.ch.ja3_retry[0] = lists.ch.ch.ja4_retry[0] = '\0';
+		fix_bools(&s, &lists.ch.ch, &lists.sh, &lists.chain);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);

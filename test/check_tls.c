@@ -286,10 +286,36 @@ END_TEST
 
 /* ---- message parsers ---------------------------------------------------- */
 
+/* Two ClientHellos hold the same: every field, and every list entry. */
+static void assert_same_ch(const struct td_client_hello *a, const struct td_client_hello *b)
+{
+	struct td_client_hello x, y;
+
+	memcpy(&x, a, sizeof x);
+	memcpy(&y, b, sizeof y);
+#define SAME_LIST(list, n)                                                                 \
+	ck_assert_uint_eq(a->n, b->n);                                                     \
+	ck_assert_mem_eq(a->list, b->list, a->n * sizeof *a->list);                        \
+	x.list = y.list = NULL;
+	SAME_LIST(suites, n_suites)
+	SAME_LIST(exts, n_exts)
+	SAME_LIST(versions, n_versions)
+	SAME_LIST(groups, n_groups)
+	SAME_LIST(sigalgs, n_sigalgs)
+	SAME_LIST(key_shares, n_key_shares)
+	SAME_LIST(point_formats, n_point_formats)
+	SAME_LIST(sni.bytes, sni.len)
+	SAME_LIST(alpn.name, alpn.n)
+#undef SAME_LIST
+	x.block_bytes = y.block_bytes = 0; /* bookkeeping: the block the session holds */
+	ck_assert_mem_eq(&x, &y, sizeof x);
+}
+
 START_TEST(test_client_hello_fields)
 {
 	struct buf b = {0};
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	struct td_reader r;
 
 	client_hello_body(&b, NULL);
@@ -317,6 +343,46 @@ START_TEST(test_client_hello_fields)
 }
 END_TEST
 
+/* A session keeps a parsed hello in one block, its lists as long as they
+ * hold: the same entries, and the bytes counted for the block are the
+ * struct's and the entries' (and the allocator's header, 16), fewer than
+ * the parser's room; a second hello replaces the first, a copy has lists
+ * of its own. */
+START_TEST(test_client_hello_fitted)
+{
+	struct buf b = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello *ch = td_client_hello_wide(&chw);
+	struct td_session s, c;
+	struct td_reader r;
+	size_t lists, bytes;
+
+	client_hello_body(&b, NULL);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_client_hello(&r, ch), TD_OK);
+	lists = 2 * (ch->n_suites + ch->n_exts + ch->n_versions + ch->n_groups + ch->n_sigalgs +
+		     ch->n_key_shares) +
+		ch->n_point_formats + ch->sni.len + ch->alpn.n * TD_ALPN_LEN;
+	td_session_init(&s);
+	ck_assert(td_session_set_ch(&s, ch));
+	assert_same_ch(s.ch, ch);
+	bytes = td_session_bytes(&s);
+	ck_assert_uint_eq(bytes, sizeof *ch + lists + 16);
+	ck_assert_uint_lt(bytes, sizeof chw);
+	ck_assert_ptr_eq(s.ch->suites, (const void *)(s.ch + 1));
+	ck_assert_ptr_eq(s.ch->alpn.name[s.ch->alpn.n], (const uint8_t *)(s.ch + 1) + lists);
+	ck_assert(td_session_set_ch(&s, ch));
+	assert_same_ch(s.ch, ch);
+	ck_assert_uint_eq(td_session_bytes(&s), bytes);
+	ck_assert(td_session_copy(&c, &s));
+	assert_same_ch(c.ch, ch);
+	ck_assert_ptr_ne(c.ch->suites, s.ch->suites);
+	ck_assert_ptr_ne(c.ch->sni.bytes, s.ch->sni.bytes);
+	td_session_clear(&s, NULL);
+	td_session_clear(&c, NULL);
+}
+END_TEST
+
 /* Cut at every length: before the extensions block every cut is an error;
  * exactly at it the hello is a valid extension-less one (SSL 3.0 style);
  * inside it every cut is an error again. Never a crash. */
@@ -327,7 +393,8 @@ START_TEST(test_client_hello_truncation_sweep)
 
 	client_hello_body(&b, &ext_start);
 	for (size_t cut = 0; cut < b.n; cut++) {
-		struct td_client_hello ch = {0};
+		struct td_client_hello_wide chw = {0};
+		struct td_client_hello ch = *td_client_hello_wide(&chw);
 		struct td_reader r;
 		td_reader_init(&r, b.b, cut);
 		enum td_err e = td_tls_parse_client_hello(&r, &ch);
@@ -350,7 +417,8 @@ START_TEST(test_client_hello_length_off_by_one)
 		unsigned len = (unsigned)(c.b[at] << 8 | c.b[at + 1]) + (unsigned)delta;
 		c.b[at] = (uint8_t)(len >> 8);
 		c.b[at + 1] = (uint8_t)len;
-		struct td_client_hello ch = {0};
+		struct td_client_hello_wide chw = {0};
+		struct td_client_hello ch = *td_client_hello_wide(&chw);
 		struct td_reader r;
 		td_reader_init(&r, c.b, c.n);
 		ck_assert_int_ne(td_tls_parse_client_hello(&r, &ch), TD_OK);
@@ -358,7 +426,8 @@ START_TEST(test_client_hello_length_off_by_one)
 	/* an odd suites length is malformed, not short */
 	struct buf c = b;
 	c.b[at + 1] ^= 1; /* 6 -> 7 */
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	struct td_reader r;
 	td_reader_init(&r, c.b, c.n);
 	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_ERR_MALFORMED);
@@ -376,7 +445,8 @@ START_TEST(test_client_hello_bad_extension_body)
 	/* ext block: 2 len, GREASE(4), then server_name: type(2) len(2) list-len(2) */
 	size_t list_len_at = ext_start + 2 + 4 + 4;
 	b.b[list_len_at + 1]++;
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	struct td_reader r;
 	td_reader_init(&r, b.b, b.n);
 	ck_assert_int_eq(td_tls_parse_client_hello(&r, &ch), TD_ERR_MALFORMED);
@@ -457,7 +527,8 @@ START_TEST(test_sslv2_hello)
 	/* RFC 5246 §E.2 body after msg_type: version 3.1, 2 cipher specs
 	 * (one SSLv2-only, one TLS), no session id, 16-byte challenge */
 	struct buf b = {0};
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	struct td_reader r;
 
 	put16(&b, 0x0301);
@@ -972,7 +1043,7 @@ START_TEST(test_split_invariance)
 		/* the frame a message starts in depends on the split; all
 		 * else must not */
 		td_session_ch(&part.s)->frame = whole.s.ch->frame;
-		ck_assert_mem_eq(part.s.ch, whole.s.ch, sizeof *whole.s.ch);
+		assert_same_ch(part.s.ch, whole.s.ch);
 		ck_assert_uint_eq(part.s.sh->suite, whole.s.sh->suite);
 		ck_assert_int_eq(part.log.n, whole.log.n);
 		ck_assert_uint_eq(part.s.n_alerts, whole.s.n_alerts);
@@ -1112,7 +1183,8 @@ END_TEST
 START_TEST(test_ja3_published_example)
 {
 	static const uint16_t suites[] = {47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4};
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	char str[TD_JA3_MAX], md5[33];
 
 	ch.legacy_version = 769;
@@ -1222,7 +1294,8 @@ END_TEST
 START_TEST(test_hello_extension_facts)
 {
 	struct buf b = {0};
-	struct td_client_hello ch = {0};
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
 	struct td_server_hello sh = {0};
 	struct td_reader r;
 	uint8_t random[32] = {0};
@@ -1379,6 +1452,7 @@ Suite *td_tls_suite(void)
 	Suite *s = suite_create("tls");
 	TCase *tc = tcase_create("messages");
 	tcase_add_test(tc, test_client_hello_fields);
+	tcase_add_test(tc, test_client_hello_fitted);
 	tcase_add_test(tc, test_client_hello_truncation_sweep);
 	tcase_add_test(tc, test_client_hello_length_off_by_one);
 	tcase_add_test(tc, test_client_hello_bad_extension_body);
