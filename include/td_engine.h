@@ -132,6 +132,7 @@ struct td_engine_stats {
 	uint64_t tls, not_tls;
 	uint64_t ignored_no_flow; /* payload-less packets of unknown connections */
 	size_t flows_now, flows_peak;
+	bool classify; /* nDPI classified the flows (off, or it could not start) */
 };
 
 struct td_engine;

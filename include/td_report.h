@@ -88,6 +88,8 @@ struct td_summary {
 	 * flows_evicted too), the cap (0: none) and the most held at once. */
 	uint64_t flows_evicted_memory;
 	uint64_t memory_cap, memory_peak;
+	/* nDPI classified the flows (false: --no-ndpi, or it could not start) */
+	bool ndpi;
 	/* [decrypt]: secrets were given; connections per td_decrypt_status,
 	 * Finished messages verified and failed (mismatch or unreadable). */
 	bool decrypt_on;

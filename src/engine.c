@@ -1067,6 +1067,7 @@ void td_engine_stats(const struct td_engine *e, struct td_engine_stats *out)
 	out->flows_now = td_flow_count(e->flows);
 	out->memory_now = td_flow_bytes(e->flows);
 	out->memory_peak = td_flow_peak_bytes(e->flows);
+	out->classify = e->classify != NULL;
 	if (e->defrag)
 		td_defrag_stats(e->defrag, &out->defrag);
 }

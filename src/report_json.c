@@ -1653,6 +1653,7 @@ static void j_summary(struct je *e, const struct td_summary *sum)
 	je_u64(e, "certificate_consistency_untracked", td_consistency_untracked(sum->consistency));
 	je_u64(e, "certificate_consistency_bytes", td_consistency_bytes(sum->consistency));
 	j_summary_decryption(e, "decryption", sum);
+	je_bool(e, "ndpi", sum->ndpi);
 	je_u64(e, "flows_evicted", sum->flows_evicted);
 	je_u64(e, "flows_evicted_memory", sum->flows_evicted_memory);
 	je_u64(e, "memory_cap", sum->memory_cap);

@@ -1703,6 +1703,8 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 		tx_putc(t, '\n');
 	}
 	decryption_lines(t, sum);
+	if (!sum->ndpi)
+		sfield(t, "nDPI", "not run: flows not classified");
 	if (sum->memory_peak || t->verbose > 0)
 		sfield(t, "memory held", "%.1f MiB at most (cap %.0f MiB); certificate table %.0f KiB",
 		       (double)sum->memory_peak / (1 << 20), (double)sum->memory_cap / (1 << 20),

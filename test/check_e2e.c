@@ -254,12 +254,13 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 	 * upgraded to it, in nDPI's words (XMPP is "Jabber" there). LDAP is
 	 * not checked: nDPI takes the StartTLS request's first bytes for MQTT
 	 * (a limit of nDPI's guess from the first packets, documented in
-	 * samples/README.md). */
+	 * samples/README.md). Without nDPI (--no-ndpi, null: check_sample()
+	 * says when it must be) there is nothing to check. */
 	const char *proto = jstr(conn, "ndpi.protocol");
 	const char *want_proto = json_object_get(want, "starttls") ? jstr(want, "starttls") : "TLS";
 	if (strcmp(want_proto, "XMPP") == 0)
 		want_proto = "Jabber";
-	ck_assert_msg(strcmp(want_proto, "LDAP") == 0 ||
+	ck_assert_msg(json_is_null(json_object_get(conn, "ndpi")) || strcmp(want_proto, "LDAP") == 0 ||
 			      (proto && strncmp(proto, want_proto, strlen(want_proto)) == 0),
 		      "%s: nDPI says %s, want %s", ctx, proto ? proto : "nothing", want_proto);
 }
@@ -369,9 +370,12 @@ static void check_session_kinds(json_t *conn, json_t *want, json_t *conns, const
 	}
 }
 
-/* One sample: run --json, compare every connection of the manifest. */
-static void check_sample(const char *dir, const char *facts_name)
+/* One sample: run --json (with opts), compare every connection of the
+ * manifest; nDPI's verdict is there unless opts has --no-ndpi, and then
+ * the rest is all the same. */
+static void check_sample(const char *dir, const char *facts_name, const char *opts)
 {
+	bool ndpi = strstr(opts, "--no-ndpi") == NULL;
 	char path[1024], ctx[1024];
 	json_error_t err;
 	int st;
@@ -381,7 +385,7 @@ static void check_sample(const char *dir, const char *facts_name)
 	ck_assert_msg(facts != NULL, "%s: %s", path, err.text);
 	const char *file = jstr(facts, "file");
 	snprintf(ctx, sizeof ctx, "%s/%s", dir, file);
-	char *out = runf(&st, "%s -r '%s/%s' --json", bin(), dir, file);
+	char *out = runf(&st, "%s -r '%s/%s' --json %s", bin(), dir, file, opts);
 	ck_assert_msg(st == 0, "%s: exit %d", ctx, st);
 	json_t *lines = td_test_json_lines(out);
 	json_t *conns = json_object_get(facts, "connections");
@@ -393,9 +397,16 @@ static void check_sample(const char *dir, const char *facts_name)
 		ck_assert_msg(conn != NULL, "%s: connection %zu not reported", ctx, i);
 		check_connection(conn, want, ctx);
 		check_session_kinds(conn, want, conns, ctx);
+		ck_assert_msg(json_is_object(json_object_get(conn, "ndpi")) == ndpi,
+			      "%s: connection %zu: ndpi %s", ctx, i, ndpi ? "missing" : "not null");
+		if (!ndpi)
+			ck_assert(json_is_null(json_object_get(conn, "ndpi")));
 	}
 	json_t *last = json_array_get(lines, json_array_size(lines) - 1);
 	ck_assert_str_eq(jstr(last, "type"), "summary");
+	ck_assert_msg(json_is_boolean(json_object_get(last, "ndpi")) &&
+			      json_is_true(json_object_get(last, "ndpi")) == ndpi,
+		      "%s: summary ndpi", ctx);
 	assert_int_field(last, "connections.tls", (json_int_t)json_array_size(conns), ctx);
 	assert_int_field(last, "packets", json_integer_value(jget(facts, "packets")), ctx);
 	/* the ClientHello sent as that many IP fragments: all of them taken,
@@ -412,7 +423,8 @@ static void check_sample(const char *dir, const char *facts_name)
 	free(out);
 }
 
-static int for_each_facts(const char *dir, void (*fn)(const char *, const char *))
+static int for_each_facts(const char *dir, void (*fn)(const char *, const char *, const char *),
+			  const char *opts)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -422,7 +434,7 @@ static int for_each_facts(const char *dir, void (*fn)(const char *, const char *
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		if (len > 11 && strcmp(e->d_name + len - 11, ".facts.json") == 0) {
-			fn(dir, e->d_name);
+			fn(dir, e->d_name, opts);
 			n++;
 		}
 	}
@@ -433,11 +445,76 @@ static int for_each_facts(const char *dir, void (*fn)(const char *, const char *
 START_TEST(test_every_sample)
 {
 	char link[1024];
-	int n = for_each_facts(samples(), check_sample);
+	int n = for_each_facts(samples(), check_sample, "");
 	ck_assert_msg(n >= 4, "only %d samples with facts in %s", n, samples());
 	snprintf(link, sizeof link, "%s/link", samples());
 	/* 4 link layers, 9 tunnels, 3 fragmented ClientHellos */
-	ck_assert_int_ge(for_each_facts(link, check_sample), 16);
+	ck_assert_int_ge(for_each_facts(link, check_sample, ""), 16);
+}
+END_TEST
+
+/* --no-ndpi: the same facts of every sample, nDPI's verdict null. */
+START_TEST(test_every_sample_no_ndpi)
+{
+	ck_assert_int_ge(for_each_facts(samples(), check_sample, "--no-ndpi"), 4);
+}
+END_TEST
+
+/* An object without nDPI's part: its verdict, the findings of the rule on
+ * its risks (and their count), the memory its flow state took. */
+static void drop_ndpi(json_t *o)
+{
+	json_t *f = json_object_get(o, "findings"), *x;
+	size_t i;
+
+	json_object_del(o, "ndpi");
+	json_object_del(o, "memory_peak");
+	if (json_is_array(f)) {
+		for (i = json_array_size(f); i-- > 0;)
+			if ((x = json_array_get(f, i)) &&
+			    strcmp(json_string_value(json_object_get(x, "id")) ?: "", "ndpi-risk") == 0)
+				json_array_remove(f, i);
+		json_object_del(o, "findings_total");
+	} else {
+		json_object_del(o, "findings"); /* the summary's counts */
+	}
+}
+
+/* --no-ndpi changes nDPI's part of the report and nothing else: every
+ * sample's JSON without it is the same line for line. */
+START_TEST(test_no_ndpi_only_ndpi)
+{
+	glob_t g;
+	unsigned risks = 0;
+
+	td_test_sample_captures(&g);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		int st1, st2;
+		char *with = runf(&st1, "%s -r '%s' --json", bin(), g.gl_pathv[k]);
+		char *without = runf(&st2, "%s -r '%s' --json --no-ndpi", bin(), g.gl_pathv[k]);
+		json_t *a = td_test_json_lines(with), *b = td_test_json_lines(without);
+
+		ck_assert_int_eq(st1, st2);
+		ck_assert_uint_eq(json_array_size(a), json_array_size(b));
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+
+			risks += strstr(json_dumps(x, 0), "ndpi-risk") != NULL;
+			drop_ndpi(x);
+			drop_ndpi(y);
+			ck_assert_msg(json_equal(x, y), "%s, line %zu differs without nDPI:\n%s\n%s",
+				      g.gl_pathv[k], i + 1, json_dumps(x, JSON_SORT_KEYS),
+				      json_dumps(y, JSON_SORT_KEYS));
+		}
+		json_decref(a);
+		json_decref(b);
+		free(with);
+		free(without);
+	}
+	/* nDPI flags risks on some samples (weak suites, long validity): the
+	 * comparison took something out */
+	ck_assert_uint_gt(risks, 0);
+	globfree(&g);
 }
 END_TEST
 
@@ -1827,6 +1904,8 @@ Suite *td_e2e_suite(void)
 	TCase *tc = tcase_create("samples");
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, test_every_sample);
+	tcase_add_test(tc, test_every_sample_no_ndpi);
+	tcase_add_test(tc, test_no_ndpi_only_ndpi);
 	tcase_add_test(tc, test_text_report);
 	tcase_add_test(tc, test_key_match);
 	tcase_add_test(tc, test_diagnosis);
