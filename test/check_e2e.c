@@ -498,8 +498,11 @@ START_TEST(test_no_ndpi_only_ndpi)
 		ck_assert_uint_eq(json_array_size(a), json_array_size(b));
 		for (size_t i = 0; i < json_array_size(a); i++) {
 			json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+			char *dump = json_dumps(x, 0);
 
-			risks += strstr(json_dumps(x, 0), "ndpi-risk") != NULL;
+			ck_assert_ptr_nonnull(dump);
+			risks += strstr(dump, "ndpi-risk") != NULL;
+			free(dump);
 			drop_ndpi(x);
 			drop_ndpi(y);
 			ck_assert_msg(json_equal(x, y), "%s, line %zu differs without nDPI:\n%s\n%s",
