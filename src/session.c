@@ -122,18 +122,19 @@ size_t td_session_bytes(const struct td_session *s)
 	return s->heap_bytes;
 }
 
-/* The lists of a ClientHello, in the order they are laid out in a fitted
- * block: 16-bit ones first (the struct's size keeps them aligned). */
+/* The lists of a ClientHello (the pointer, its count, its cap, its room
+ * in struct td_client_hello_wide), in the order they are laid out in a
+ * fitted block: 16-bit ones first (the struct's size keeps them aligned). */
 #define CH_LISTS(X)                                                                        \
-	X(suites, n_suites, TD_MAX_SUITES)                                                 \
-	X(exts, n_exts, TD_MAX_EXTS)                                                       \
-	X(versions, n_versions, TD_MAX_VERSIONS)                                           \
-	X(groups, n_groups, TD_MAX_GROUPS)                                                 \
-	X(sigalgs, n_sigalgs, TD_MAX_SIGALGS)                                              \
-	X(key_shares, n_key_shares, TD_MAX_KEY_SHARES)                                     \
-	X(point_formats, n_point_formats, TD_MAX_POINT_FORMATS)                            \
-	X(sni.bytes, sni.len, TD_SNI_LEN)                                                  \
-	X(alpn.name, alpn.n, TD_MAX_ALPN)
+	X(suites, n_suites, TD_MAX_SUITES, suites)                                         \
+	X(exts, n_exts, TD_MAX_EXTS, exts)                                                 \
+	X(versions, n_versions, TD_MAX_VERSIONS, versions)                                 \
+	X(groups, n_groups, TD_MAX_GROUPS, groups)                                         \
+	X(sigalgs, n_sigalgs, TD_MAX_SIGALGS, sigalgs)                                     \
+	X(key_shares, n_key_shares, TD_MAX_KEY_SHARES, key_shares)                         \
+	X(point_formats, n_point_formats, TD_MAX_POINT_FORMATS, point_formats)             \
+	X(sni.bytes, sni.len, TD_SNI_LEN, sni)                                             \
+	X(alpn.name, alpn.n, TD_MAX_ALPN, alpn)
 
 #define CH_CAP(n, cap) ((size_t)(n) < (cap) ? (size_t)(n) : (size_t)(cap))
 
@@ -142,7 +143,7 @@ static size_t ch_fitted_size(const struct td_client_hello *ch)
 {
 	size_t size = sizeof *ch;
 
-#define ADD_SIZE(list, n, cap) size += CH_CAP(ch->n, cap) * sizeof *ch->list;
+#define ADD_SIZE(list, n, cap, room) size += CH_CAP(ch->n, cap) * sizeof *ch->list;
 	CH_LISTS(ADD_SIZE)
 #undef ADD_SIZE
 	return size + MALLOC_OVERHEAD;
@@ -155,17 +156,17 @@ static struct td_client_hello *ch_fitted(const struct td_client_hello *ch, uint3
 {
 	size_t size = ch_fitted_size(ch);
 	struct td_client_hello *c = malloc(size - MALLOC_OVERHEAD);
-	unsigned char *room;
+	unsigned char *at;
 
 	if (!c)
 		return NULL;
 	*c = *ch;
 	c->block_bytes = (uint16_t)size;
-	room = (unsigned char *)(c + 1);
-#define PLACE(list, n, cap)                                                                \
-	c->list = (void *)room;                                                            \
-	memcpy(room, ch->list, CH_CAP(ch->n, cap) * sizeof *ch->list);                     \
-	room += CH_CAP(ch->n, cap) * sizeof *ch->list;
+	at = (unsigned char *)(c + 1);
+#define PLACE(list, n, cap, room)                                                          \
+	c->list = (void *)at;                                                              \
+	memcpy(at, ch->list, CH_CAP(ch->n, cap) * sizeof *ch->list);                       \
+	at += CH_CAP(ch->n, cap) * sizeof *ch->list;
 	CH_LISTS(PLACE)
 #undef PLACE
 	if (heap_bytes)
@@ -175,15 +176,9 @@ static struct td_client_hello *ch_fitted(const struct td_client_hello *ch, uint3
 
 struct td_client_hello *td_client_hello_wide(struct td_client_hello_wide *w)
 {
-	w->ch.suites = w->suites;
-	w->ch.exts = w->exts;
-	w->ch.versions = w->versions;
-	w->ch.groups = w->groups;
-	w->ch.sigalgs = w->sigalgs;
-	w->ch.key_shares = w->key_shares;
-	w->ch.point_formats = w->point_formats;
-	w->ch.sni.bytes = w->sni;
-	w->ch.alpn.name = w->alpn;
+#define POINT(list, n, cap, room) w->ch.list = w->room;
+	CH_LISTS(POINT)
+#undef POINT
 	return &w->ch;
 }
 

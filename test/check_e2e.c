@@ -464,16 +464,18 @@ END_TEST
  * its risks (and their count), the memory its flow state took. */
 static void drop_ndpi(json_t *o)
 {
-	json_t *f = json_object_get(o, "findings"), *x;
+	json_t *f = json_object_get(o, "findings");
 	size_t i;
 
 	json_object_del(o, "ndpi");
 	json_object_del(o, "memory_peak");
 	if (json_is_array(f)) {
-		for (i = json_array_size(f); i-- > 0;)
-			if ((x = json_array_get(f, i)) &&
-			    strcmp(json_string_value(json_object_get(x, "id")) ?: "", "ndpi-risk") == 0)
+		for (i = json_array_size(f); i-- > 0;) {
+			const char *id = json_string_value(json_object_get(json_array_get(f, i), "id"));
+
+			if (id && strcmp(id, "ndpi-risk") == 0)
 				json_array_remove(f, i);
+		}
 		json_object_del(o, "findings_total");
 	} else {
 		json_object_del(o, "findings"); /* the summary's counts */
