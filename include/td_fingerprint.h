@@ -9,16 +9,22 @@
 #ifndef TD_FINGERPRINT_H
 #define TD_FINGERPRINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "td_session.h"
 
-/* Longest JA3 string the capped hello lists can produce. */
-#define TD_JA3_MAX 2048
+/* Longest JA3 string the capped hello lists can produce: the version, up
+ * to six characters per list item ("65535-"), the commas. */
+#define TD_JA3_MAX (8 + 6 * (TD_MAX_SUITES + TD_MAX_EXTS + TD_MAX_GROUPS) + \
+		    4 * TD_MAX_POINT_FORMATS + 4)
 
-/* Writes the JA3 / JA3S string into out (NUL-terminated, cut at n). */
-void td_ja3_string(const struct td_client_hello *ch, char *out, size_t n);
-void td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n);
+/* Writes the JA3 / JA3S string into out (NUL-terminated, cut at n). True
+ * when the hello's lists were kept whole; false when one was longer than
+ * its cap (TD_MAX_SUITES, ...): the string lacks values and must not be
+ * hashed as the hello's JA3. The hashes below are left "" then. */
+bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n);
+bool td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n);
 /* MD5 of the string, 32 hex digits and a NUL. */
 void td_ja3_hash(const char *str, char out[33]);
 
@@ -26,7 +32,8 @@ void td_ja3_hash(const char *str, char out[33]);
  * TLS over TCP: "t13d1715h2_5b57614c22b0_3d5424432f57". The raw forms
  * (JA4_r, JA4S_r) put the lists themselves where the hashes go. */
 #define TD_JA4_LEN 48
-#define TD_JA4_RAW_MAX 4096
+#define TD_JA4_RAW_MAX (16 + 5 * (TD_MAX_SUITES + TD_MAX_EXTS + TD_MAX_SIGALGS) + 4)
+/* td_ja4() and td_ja4s() write "" for a hello with a list cut at its cap. */
 void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN]);
 void td_ja4_raw(const struct td_client_hello *ch, char *out, size_t n);
 void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN]);

@@ -42,12 +42,21 @@ struct td_diagnosis; /* td_diagnose.h */
 struct td_findings;  /* td_rules.h */
 struct td_x509_cache;
 
-#define TD_MAX_SUITES 128
-#define TD_MAX_EXTS 64
-#define TD_MAX_GROUPS 32
-#define TD_MAX_SIGALGS 48
-#define TD_MAX_VERSIONS 16
-#define TD_MAX_POINT_FORMATS 8
+/* A ClientHello's lists: the parser's room (td_client_hello_wide, on the
+ * stack); a session keeps only what a hello holds. Scanners offer hundreds
+ * of suites, and JA3/JA4 need every one: a hello whose list is longer than
+ * its cap gets no fingerprint rather than a wrong one. Versions and point
+ * formats are capped at the most their one-byte vectors can hold. */
+#define TD_MAX_SUITES 2048
+#define TD_MAX_EXTS 256
+#define TD_MAX_GROUPS 256
+#define TD_MAX_SIGALGS 256
+#define TD_MAX_VERSIONS 127
+#define TD_MAX_POINT_FORMATS 255
+/* Kept in every session at their size: a ServerHello's extensions (only
+ * ones the client offered) and a CertificateRequest's schemes. */
+#define TD_MAX_SH_EXTS 64
+#define TD_MAX_CR_SIGALGS 48
 #define TD_MAX_ALPN 8
 #define TD_ALPN_LEN 64 /* longer ALPN names are cut, and flagged */
 #define TD_SNI_LEN 256
@@ -180,7 +189,7 @@ struct td_server_hello {
 	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
 	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
 	uint16_t n_exts, total_exts;
-	uint16_t exts[TD_MAX_EXTS];
+	uint16_t exts[TD_MAX_SH_EXTS];
 	bool has_alpn;
 	uint8_t alpn_len;
 	uint8_t alpn[TD_ALPN_LEN];
@@ -445,7 +454,7 @@ struct td_session {
 	uint16_t ske_sigalg;   /* signature scheme (TLS 1.2), 0 before 1.2 */
 	/* CertificateRequest (RFC 5246 §7.4.4) */
 	uint16_t cr_n_cas;     /* distinguished names of acceptable CAs */
-	uint16_t cr_n_sigalgs; /* schemes on the wire; the first TD_MAX_SIGALGS kept */
+	uint16_t cr_n_sigalgs; /* schemes on the wire; the first TD_MAX_CR_SIGALGS kept */
 	uint8_t cr_sigalgs_cap; /* entries allocated in cr_sigalgs */
 	uint16_t *cr_sigalgs;   /* the kept ones (allocated), NULL when none */
 	/* the first TD_MAX_CA_NAMES names as DER (RFC 5280 Name), printed by
@@ -593,7 +602,7 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev);
  * it was not stored. */
 struct td_alert *td_session_add_alert(struct td_session *s, const struct td_alert *a);
 /* Room for n kept CertificateRequest signature schemes (n at most
- * TD_MAX_SIGALGS); false when out of memory. */
+ * TD_MAX_CR_SIGALGS); false when out of memory. */
 TD_MUST_CHECK bool td_session_reserve_cr_sigalgs(struct td_session *s, uint16_t n);
 /* A new CertificateRequest CA name row (TD_CA_NAME_LEN bytes, zeroed),
  * cr_n_ca_names counted; NULL when TD_MAX_CA_NAMES are stored or out of

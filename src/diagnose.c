@@ -411,7 +411,7 @@ static int ev_tcp_trouble(const struct ctx *c, struct td_cause *out)
 static int ev_ems_etm(const struct ctx *c, struct td_cause *out)
 {
 	const struct td_server_hello *sh = c->s->sh;
-	for (unsigned i = 0; i < sh->n_exts && i < TD_MAX_EXTS; i++) {
+	for (unsigned i = 0; i < sh->n_exts && i < TD_MAX_SH_EXTS; i++) {
 		if (sh->exts[i] == 23 || sh->exts[i] == 22) {
 			add(out, true, "the server accepted %s, which changes the key derivation or MAC "
 				       "(a known source of interoperability bugs)",

@@ -63,7 +63,15 @@ static void put_u16_list(struct out_buf *o, const uint16_t *v, size_t n, size_t 
 	}
 }
 
-void td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
+/* Every suite, extension, group and signature scheme of the hello kept
+ * (the vectors of versions and point formats cannot exceed their caps). */
+static bool ch_whole(const struct td_client_hello *ch)
+{
+	return ch->n_suites == ch->total_suites && ch->n_exts == ch->total_exts &&
+	       ch->n_groups == ch->total_groups && ch->n_sigalgs == ch->total_sigalgs;
+}
+
+bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
 {
 	struct out_buf o = {out, n, 0};
 	char num[8];
@@ -84,9 +92,10 @@ void td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
 	for (size_t i = 0; i < npf; i++)
 		pf[i] = ch->point_formats[i];
 	put_u16_list(&o, pf, npf, TD_MAX_POINT_FORMATS, 0);
+	return ch_whole(ch);
 }
 
-void td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n)
+bool td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n)
 {
 	struct out_buf o = {out, n, 0};
 	char num[16];
@@ -95,7 +104,8 @@ void td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n)
 		out[0] = '\0';
 	snprintf(num, sizeof num, "%u,%u,", (unsigned)sh->legacy_version, (unsigned)sh->suite);
 	put(&o, num);
-	put_u16_list(&o, sh->exts, sh->n_exts, TD_MAX_EXTS, 1);
+	put_u16_list(&o, sh->exts, sh->n_exts, TD_MAX_SH_EXTS, 1);
+	return sh->n_exts == sh->total_exts;
 }
 
 void td_ja3_hash(const char *str, char out[33])
@@ -249,6 +259,10 @@ void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN])
 {
 	struct ja4_parts p;
 	char b[13], c[13];
+	if (!ch_whole(ch)) {
+		out[0] = '\0';
+		return;
+	}
 	ja4_parts(ch, &p);
 	hash12(p.suites, b);
 	hash12(p.rest, c);
@@ -267,10 +281,10 @@ void td_ja4_raw(const struct td_client_hello *ch, char *out, size_t n)
 static void ja4s_parts(const struct td_server_hello *sh, char a[16], char b[8], char *c,
 		       size_t n)
 {
-	uint16_t exts[TD_MAX_EXTS];
+	uint16_t exts[TD_MAX_SH_EXTS];
 	char alpn[3];
 	struct out_buf o = {c, n, 0};
-	size_t ne = filtered(sh->exts, sh->n_exts, TD_MAX_EXTS, NULL, 0, exts);
+	size_t ne = filtered(sh->exts, sh->n_exts, TD_MAX_SH_EXTS, NULL, 0, exts);
 
 	ja4_alpn(sh->has_alpn ? sh->alpn : NULL, sh->has_alpn ? alpn_kept(sh->alpn_len) : 0, alpn);
 	snprintf(a, 16, "t%s%02u%s",
@@ -283,7 +297,11 @@ static void ja4s_parts(const struct td_server_hello *sh, char a[16], char b[8], 
 
 void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN])
 {
-	char a[16], b[8], c[TD_MAX_EXTS * 5 + 1], h[13];
+	char a[16], b[8], c[TD_MAX_SH_EXTS * 5 + 1], h[13];
+	if (sh->n_exts != sh->total_exts) {
+		out[0] = '\0';
+		return;
+	}
 	ja4s_parts(sh, a, b, c, sizeof c);
 	hash12(c, h);
 	snprintf(out, TD_JA4_LEN, "%s_%s_%s", a, b, h);
@@ -291,7 +309,7 @@ void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN])
 
 void td_ja4s_raw(const struct td_server_hello *sh, char *out, size_t n)
 {
-	char a[16], b[8], c[TD_MAX_EXTS * 5 + 1];
+	char a[16], b[8], c[TD_MAX_SH_EXTS * 5 + 1];
 	ja4s_parts(sh, a, b, c, sizeof c);
 	snprintf(out, n, "%s_%s_%s", a, b, c);
 }

@@ -788,7 +788,7 @@ static void j_server_hello(struct je *e, const char *key, const struct td_server
 	je_name16_or_null(e, "selected_version", td_names_version, sh->selected_version);
 	je_name16(e, "cipher_suite", td_names_cipher_name, sh->suite);
 	je_int(e, "compression_method", sh->compression);
-	je_names16(e, "extensions", sh->exts, sh->n_exts < TD_MAX_EXTS ? sh->n_exts : TD_MAX_EXTS,
+	je_names16(e, "extensions", sh->exts, sh->n_exts < TD_MAX_SH_EXTS ? sh->n_exts : TD_MAX_SH_EXTS,
 		   td_names_extension);
 	if (sh->has_alpn)
 		je_wire(e, "alpn", sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN);
@@ -823,7 +823,7 @@ static void j_fingerprint(struct je *e, const char *key, const char *key_string,
 static void j_tls(struct je *e, const char *key, const struct td_session *s)
 {
 	const struct td_cipher_info *ci = NULL;
-	char str[TD_JA4_RAW_MAX];
+	char str[TD_JA3_MAX > TD_JA4_RAW_MAX ? TD_JA3_MAX : TD_JA4_RAW_MAX];
 
 	je_obj(e, key);
 	if (s->sh->seen) {
@@ -854,8 +854,8 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 	if (s->ch2_frame) {
 		je_obj(e, "client_hello_retry");
 		je_int(e, "frame", s->ch2_frame);
-		je_str(e, "ja3", s->ch->ja3_retry);
-		je_str(e, "ja4", s->ch->ja4_retry);
+		je_str_or_null(e, "ja3", s->ch->ja3_retry[0] ? s->ch->ja3_retry : NULL);
+		je_str_or_null(e, "ja4", s->ch->ja4_retry[0] ? s->ch->ja4_retry : NULL);
 		je_end(e);
 	} else {
 		je_null(e, "client_hello_retry");
@@ -898,7 +898,7 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 		je_int(e, "signature_algorithms", s->cr_n_sigalgs);
 		j_ca_names(e, "ca_names", s);
 		je_names16(e, "signature_schemes", s->cr_sigalgs,
-			   s->cr_n_sigalgs < TD_MAX_SIGALGS ? s->cr_n_sigalgs : TD_MAX_SIGALGS,
+			   s->cr_n_sigalgs < TD_MAX_CR_SIGALGS ? s->cr_n_sigalgs : TD_MAX_CR_SIGALGS,
 			   td_names_sigscheme);
 		je_end(e);
 	} else {

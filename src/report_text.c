@@ -249,7 +249,7 @@ static void certificate_request(const struct tx *t, const struct td_session *s)
 			      s->cr_ca_len[i] ? "does not decode" : "too long to keep");
 		free(name);
 	}
-	list16(t, "  signature schemes", s->cr_sigalgs, s->cr_n_sigalgs, TD_MAX_SIGALGS,
+	list16(t, "  signature schemes", s->cr_sigalgs, s->cr_n_sigalgs, TD_MAX_CR_SIGALGS,
 	       s->cr_n_sigalgs, td_names_sigscheme);
 	if (s->cv_sigalg) {
 		char scheme[TD_NAMES_FMT_LEN];
@@ -628,7 +628,7 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 
 static bool has_ext(const struct td_server_hello *sh, uint16_t ext)
 {
-	size_t n = sh->n_exts < TD_MAX_EXTS ? sh->n_exts : TD_MAX_EXTS;
+	size_t n = sh->n_exts < TD_MAX_SH_EXTS ? sh->n_exts : TD_MAX_SH_EXTS;
 
 	for (size_t i = 0; i < n; i++)
 		if (sh->exts[i] == ext)
@@ -678,7 +678,7 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 	} else {
 		field(t, "session", "full handshake");
 	}
-	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_EXTS, sh->total_exts,
+	list16(t, "extensions", sh->exts, sh->n_exts, TD_MAX_SH_EXTS, sh->total_exts,
 	       td_names_extension);
 	ext_words(t, "features", sh->ext_flags);
 	if (s->sh->ja3s[0])

@@ -337,8 +337,8 @@ bool td_session_reserve_cr_sigalgs(struct td_session *s, uint16_t n)
 {
 	uint16_t *q;
 
-	if (n > TD_MAX_SIGALGS)
-		n = TD_MAX_SIGALGS;
+	if (n > TD_MAX_CR_SIGALGS)
+		n = TD_MAX_CR_SIGALGS;
 	if (n <= s->cr_sigalgs_cap)
 		return true;
 	q = grow(s, s->cr_sigalgs, sizeof *q, s->cr_sigalgs_cap, n);

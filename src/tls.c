@@ -241,10 +241,11 @@ static enum td_err parse_ch_extension(uint16_t type, struct td_reader *ext,
 
 /* Extension extensions<0..2^16-1> (RFC 8446 §4.2); absent in SSL 3.0 and
  * early TLS hellos, which end after the compression methods. Each
- * extension's body is parsed by fn; a malformed extension body is
+ * extension's type is kept in exts (the first cap of them) and its body
+ * is parsed by fn; a malformed extension body is
  * remembered (first error) but does not stop the others. */
-static enum td_err parse_extensions(struct td_reader *r, uint16_t *exts, uint16_t *n,
-				    uint16_t *total,
+static enum td_err parse_extensions(struct td_reader *r, uint16_t *exts, uint16_t cap,
+				    uint16_t *n, uint16_t *total,
 				    enum td_err (*fn)(uint16_t, struct td_reader *, void *),
 				    void *arg)
 {
@@ -260,7 +261,7 @@ static enum td_err parse_extensions(struct td_reader *r, uint16_t *exts, uint16_
 		struct td_reader body;
 		TD_TRY(td_read_u16(&list, &type));
 		TD_TRY(td_read_vec16(&list, &body));
-		if (*n < TD_MAX_EXTS)
+		if (*n < cap)
 			exts[(*n)++] = type;
 		if (*total < UINT16_MAX)
 			(*total)++;
@@ -310,7 +311,7 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 		if (ch->suites[i] == 0x5600) /* RFC 7507 */
 			ch->ext_flags |= TD_EXT_SCSV_FALLBACK;
 	}
-	return parse_extensions(r, ch->exts, &ch->n_exts, &ch->total_exts, ch_ext_cb, ch);
+	return parse_extensions(r, ch->exts, TD_MAX_EXTS, &ch->n_exts, &ch->total_exts, ch_ext_cb, ch);
 }
 
 static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
@@ -378,7 +379,7 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 		/* TLS 1.3 drafts before -22 had no session id echo and no
 		 * compression method: version, random, suite, extensions */
 		TD_TRY(td_read_u16(r, &sh->suite));
-		return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+		return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
 	}
 	TD_TRY(td_read_vec8(r, &sid));
 	if (td_reader_left(&sid) > 32)
@@ -387,7 +388,7 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	TD_TRY(td_read_bytes(&sid, sh->session_id, sh->session_id_len));
 	TD_TRY(td_read_u16(r, &sh->suite));
 	TD_TRY(td_read_u8(r, &sh->compression));
-	return parse_extensions(r, sh->exts, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+	return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
 }
 
 /* RFC 5246 §7.4.2: opaque ASN.1Cert<1..2^24-1>;
@@ -489,8 +490,8 @@ static enum td_err parse_certificate_request(struct td_reader *r, bool tls12,
 		TD_TRY(td_read_vec16(r, &v));
 		/* kept in a block sized to the list (rare: most servers never ask) */
 		if (!td_session_reserve_cr_sigalgs(s, (uint16_t)(td_reader_left(&v) / 2 >
-								   TD_MAX_SIGALGS
-							   ? TD_MAX_SIGALGS
+								   TD_MAX_CR_SIGALGS
+							   ? TD_MAX_CR_SIGALGS
 							   : td_reader_left(&v) / 2)))
 			return TD_ERR_NOMEM;
 		TD_TRY(read_u16_list(&v, s->cr_sigalgs, s->cr_sigalgs_cap, &kept, &s->cr_n_sigalgs));
@@ -664,8 +665,10 @@ static void client_fingerprint(struct td_client_hello *ch)
 {
 	char str[TD_JA3_MAX];
 
-	td_ja3_string(ch, str, sizeof str);
-	td_ja3_hash(str, ch->ja3);
+	if (td_ja3_string(ch, str, sizeof str))
+		td_ja3_hash(str, ch->ja3);
+	else
+		ch->ja3[0] = '\0';
 	td_ja4(ch, ch->ja4);
 }
 
@@ -673,8 +676,10 @@ static void server_fingerprint(struct td_server_hello *sh)
 {
 	char str[TD_JA3_MAX];
 
-	td_ja3s_string(sh, str, sizeof str);
-	td_ja3_hash(str, sh->ja3s);
+	if (td_ja3s_string(sh, str, sizeof str))
+		td_ja3_hash(str, sh->ja3s);
+	else
+		sh->ja3s[0] = '\0';
 	td_ja4s(sh, sh->ja4s);
 }
 
@@ -872,9 +877,10 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 	case HS_ENCRYPTED_EXTENSIONS:
 		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
 		if (dir == TD_DIR_S2C && body && t->plaintext) {
-			uint16_t exts[TD_MAX_EXTS], n = 0, total = 0;
+			uint16_t exts[TD_MAX_SH_EXTS], n = 0, total = 0;
 			if (!(sh = td_session_sh(s)) ||
-			    parse_extensions(&r, exts, &n, &total, ee_ext_cb, sh) != TD_OK)
+			    parse_extensions(&r, exts, TD_MAX_SH_EXTS, &n, &total, ee_ext_cb, sh) !=
+				    TD_OK)
 				s->anomalies[dir]++;
 		}
 		break;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "td_fingerprint.h"
+#include "td_test_util.h"
 #include "td_reader.h"
 #include "td_tls.h"
 
@@ -1213,6 +1214,144 @@ START_TEST(test_ja3_published_example)
 }
 END_TEST
 
+/* An extension of type whose body is a u16 vector of first, first + 1,
+ * ..., n values. */
+static void ext_u16_run(struct buf *b, unsigned type, unsigned first, int n)
+{
+	put16(b, type);
+	vec_open(b, 2);
+	vec_open(b, 2);
+	for (int i = 0; i < n; i++)
+		put16(b, first + i);
+	vec_close(b);
+	vec_close(b);
+}
+
+/* A scanner's ClientHello (TLS 1.2, no SNI, no ALPN): n_suites suites
+ * 1, 2, ..., the extensions supported_groups (n_groups groups 0x0100 +
+ * i), ec_point_formats (uncompressed), signature_algorithms (n_sigs
+ * schemes 0x0400 + i) and n_exts - 3 empty ones of types 0x3000 + i; no
+ * GREASE value among them. */
+static void scanner_hello(struct buf *b, int n_suites, int n_exts, int n_groups, int n_sigs)
+{
+	put16(b, 0x0303);
+	for (int i = 0; i < 32; i++)
+		put8(b, 0);
+	put8(b, 0); /* no session id */
+	vec_open(b, 2);
+	for (int i = 0; i < n_suites; i++)
+		put16(b, 1 + i);
+	vec_close(b);
+	put8(b, 1); /* compression: null */
+	put8(b, 0);
+	vec_open(b, 2);
+	ext_u16_run(b, 10, 0x0100, n_groups);
+	put16(b, 11);
+	put16(b, 2);
+	put8(b, 1);
+	put8(b, 0);
+	ext_u16_run(b, 13, 0x0400, n_sigs);
+	for (int i = 0; i < n_exts - 3; i++) {
+		put16(b, 0x3000 + i);
+		put16(b, 0);
+	}
+	vec_close(b);
+}
+
+/* The session's ClientHello after scanner_hello() went through the push
+ * parser in one record. */
+static void feed_scanner_hello(struct td_session *s, int n_suites, int n_exts, int n_groups,
+			       int n_sigs)
+{
+	struct buf body = {0}, msg = {0}, rec = {0};
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
+
+	scanner_hello(&body, n_suites, n_exts, n_groups, n_sigs);
+	handshake_msg(&msg, 1, &body);
+	record(&rec, 22, msg.b, msg.n);
+	td_session_init(s);
+	td_tls_init(&t, &lim);
+	td_tls_feed(&t, s, &sink, TD_DIR_C2S, rec.b, rec.n, 1, (struct td_time){1700000000, 0});
+	td_tls_free(&t);
+}
+
+/* What `openssl dgst -MD` prints for str, its first n hex digits. */
+static void openssl_digest(const char *md, const char *str, char *out, size_t n)
+{
+	char *got = td_test_sh(NULL, "printf '%%s' '%s' | openssl dgst -%s -r", str, md);
+	ck_assert_uint_ge(strlen(got), n);
+	memcpy(out, got, n);
+	out[n] = '\0';
+	free(got);
+}
+
+/* Appends v to s (at *len) as "%u" or "%04x", after sep when not first. */
+static void append_u16(char *s, size_t *len, bool first, char sep, unsigned v, bool hex)
+{
+	*len += (size_t)sprintf(s + *len, hex ? "%s%04x" : "%s%u", first ? "" : (char[]){sep, 0},
+				v);
+}
+
+/* Scanners offer hundreds of suites (this one 350, as ndpi's
+ * ja3_lots_of_cipher_suites.pcap), and 100 extensions, 200 groups, 100
+ * signature schemes: every list longer than tlsdiag kept before. JA3 and
+ * JA4 cover every value: the test writes both strings from its own lists
+ * (JA3: decimal, in wire order; JA4: "t12i999900", the suites sorted, the
+ * extensions sorted then the schemes in order, as hex) and openssl
+ * hashes them. One suite over TD_MAX_SUITES and the hello has no JA3 or
+ * JA4 at all, rather than ones that lack values. */
+START_TEST(test_ja3_ja4_long_lists)
+{
+	static struct td_session s;
+	static char ja3[8192], suites[4096], rest[4096], want[64], b[16], c[16];
+	size_t n3 = 0, ns = 0, nr = 0;
+
+	n3 = (size_t)sprintf(ja3, "771,");
+	for (int i = 0; i < 350; i++) {
+		append_u16(ja3, &n3, i == 0, '-', 1 + i, false);
+		append_u16(suites, &ns, i == 0, ',', 1 + i, true);
+	}
+	n3 += (size_t)sprintf(ja3 + n3, ",10-11-13");
+	/* sorted: 000a, 000b, 000d, then 0x3000 + i */
+	nr = (size_t)sprintf(rest, "000a,000b,000d");
+	for (int i = 0; i < 97; i++) {
+		append_u16(ja3, &n3, false, '-', 0x3000 + i, false);
+		append_u16(rest, &nr, false, ',', 0x3000 + i, true);
+	}
+	ja3[n3++] = ',';
+	for (int i = 0; i < 200; i++)
+		append_u16(ja3, &n3, i == 0, '-', 0x0100 + i, false);
+	n3 += (size_t)sprintf(ja3 + n3, ",0");
+	rest[nr++] = '_';
+	for (int i = 0; i < 100; i++)
+		append_u16(rest, &nr, i == 0, ',', 0x0400 + i, true);
+
+	feed_scanner_hello(&s, 350, 100, 200, 100);
+	ck_assert_uint_eq(s.ch->n_suites, 350);
+	ck_assert_uint_eq(s.ch->n_exts, 100);
+	ck_assert_uint_eq(s.ch->n_groups, 200);
+	ck_assert_uint_eq(s.ch->n_sigalgs, 100);
+	openssl_digest("md5", ja3, want, 32);
+	ck_assert_str_eq(s.ch->ja3, want);
+	openssl_digest("sha256", suites, b, 12);
+	openssl_digest("sha256", rest, c, 12);
+	snprintf(want, sizeof want, "t12i999900_%s_%s", b, c);
+	ck_assert_str_eq(s.ch->ja4, want);
+	td_session_clear(&s, NULL);
+
+	feed_scanner_hello(&s, TD_MAX_SUITES + 1, 4, 2, 2);
+	ck_assert(s.ch->seen);
+	ck_assert_uint_eq(s.ch->n_suites, TD_MAX_SUITES);
+	ck_assert_uint_eq(s.ch->total_suites, TD_MAX_SUITES + 1);
+	ck_assert_str_eq(s.ch->ja3, "");
+	ck_assert_str_eq(s.ch->ja4, "");
+	td_session_clear(&s, NULL);
+}
+END_TEST
+
 START_TEST(test_sniff_hello)
 {
 	struct buf body = {0}, msg = {0}, rec = {0};
@@ -1461,6 +1600,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(tc, test_sslv2_hello);
 	tcase_add_test(tc, test_sslv2_hello_stream);
 	tcase_add_test(tc, test_ja3_published_example);
+	tcase_add_test(tc, test_ja3_ja4_long_lists);
 	tcase_add_test(tc, test_sniff_hello);
 	tcase_add_test(tc, test_server_key_exchange);
 	tcase_add_test(tc, test_hello_extension_facts);
