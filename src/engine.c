@@ -915,6 +915,14 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	if (seg->payload_missing)
 		c->s.anomalies[dir]++;
 	e->cur = NULL;
+	/* nDPI has the flow's packets through its ClientHello: with the SNI
+	 * it has named the application, and the rest of the handshake
+	 * (version, suite, certificates) tlsdiag reads itself. Its state
+	 * goes now, before the server's flight (which nDPI would copy to
+	 * reassemble the certificates). Without an SNI nDPI names the
+	 * application from the certificate, and keeps reading. */
+	if (c->cf && s->ch->seen && s->ch->has_sni)
+		classify_done(e, c);
 
 	if (fin && !c->fin[dir]) {
 		c->fin[dir] = true;

@@ -660,6 +660,7 @@ CERT_GET(g_cert_sans, num(v, (int64_t)x->n_sans))
 CERT_GET(g_cert_not_before, num(v, x->not_before))
 CERT_GET(g_cert_not_after, num(v, x->not_after))
 CERT_GET(g_cert_days_left, num(v, (x->not_after - capture_time(S)) / 86400))
+CERT_GET(g_cert_validity_days, num(v, (x->not_after - x->not_before) / 86400))
 CERT_GET(g_cert_expired, num(v, x->not_after < capture_time(S)))
 CERT_GET(g_cert_not_yet_valid, num(v, x->not_before > capture_time(S)))
 CERT_GET(g_cert_self_signed, num(v, x->self_signed))
@@ -994,6 +995,8 @@ static const struct rf_field fields[] = {
 	CF("cert.not_before", RF_TIME, g_cert_not_before, "start of validity"),
 	CF("cert.not_after", RF_TIME, g_cert_not_after, "end of validity"),
 	CF("cert.days_left", RF_NUM, g_cert_days_left, "days from the capture to not_after"),
+	CF("cert.validity_days", RF_NUM, g_cert_validity_days,
+	   "whole days from not_before to not_after"),
 	CF("cert.expired", RF_BOOL, g_cert_expired, "not_after before the capture"),
 	CF("cert.not_yet_valid", RF_BOOL, g_cert_not_yet_valid, "not_before after the capture"),
 	CF("cert.self_signed", RF_BOOL, g_cert_self_signed, "signed by its own key"),

@@ -100,7 +100,7 @@ static void baseline(struct td_session *s)
 	leaf.subject = "CN=server.example,O=tlsdiag";
 	leaf.issuer = "CN=Test CA";
 	leaf.serial_hex = "1001";
-	leaf.not_before = T0 - 86400 * 100;
+	leaf.not_before = T0 - 86400 * 90; /* 390 days in all */
 	leaf.not_after = T0 + 86400 * 300;
 	leaf.sans = leaf_sans;
 	leaf.n_sans = 2;
@@ -655,6 +655,8 @@ MUT(m_nyv, leaf.not_before = T0 + 100)
 MUT(m_nyv_near, leaf.not_before = T0 - 100)
 MUT(m_expiring, leaf.not_after = T0 + 86400 * 10)
 MUT(m_expiring_near, leaf.not_after = T0 + 86400 * 40)
+MUT(m_validity, leaf.not_before = T0 - 86400 * 99) /* 399 days */
+MUT(m_validity_near, leaf.not_before = T0 - 86400 * 98)
 MUT(m_sni, td_session_chain(s)->sni_match = 0)
 MUT(m_sni_near, {
 	td_session_chain(s)->sni_match = -1;
@@ -808,6 +810,7 @@ static const struct {
 	{ "cert-expired", m_expired, m_expired_near, "expired on 2027-01-14" },
 	{ "cert-not-yet-valid", m_nyv, m_nyv_near, "not valid before 2027-01-15 08:01:40 UTC" },
 	{ "cert-expiring", m_expiring, m_expiring_near, "expires in 10 days" },
+	{ "cert-validity-too-long", m_validity, m_validity_near, "is valid for 399 days" },
 	{ "sni-not-covered", m_sni, m_sni_near, "not valid for the SNI server.example" },
 	{ "self-signed-leaf", m_selfsigned, m_selfsigned_near, "is self-signed" },
 	{ "untrusted-chain", m_untrusted, m_untrusted_near, "unable to get local issuer" },
@@ -1323,7 +1326,9 @@ START_TEST(test_options)
 	ck_assert_ptr_nonnull(strstr(out, "  Findings\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\nSummary\n"));
 	free(out);
-	st = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --disable ndpi-risk",
+	st = td_test_run(&out, NULL,
+			 "%s -r %s/tls12-rsa-key-mismatch.pcap --disable ndpi-risk "
+			 "--disable cert-validity-too-long",
 			 td_test_bin(), td_test_samples());
 	ck_assert_int_eq(st, 0);
 	ck_assert_ptr_nonnull(strstr(out, "\n  findings "));
