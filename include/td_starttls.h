@@ -32,6 +32,13 @@
  *
  *   ADB        CNXN, then STLS from both sides (AOSP adb protocol.txt,
  *                                       "STLS(type, version, \"\")")
+ *
+ * and NoMachine's NX protocol, whose version lines come before TLS:
+ *
+ *   NoMachine  "NXSH-<version>" line, "NXD-<version>" line (no public
+ *                                       specification; as seen on the
+ *                                       wire and in nDPI's NoMachine
+ *                                       dissector)
  */
 #ifndef TD_STARTTLS_H
 #define TD_STARTTLS_H
@@ -54,6 +61,7 @@ enum td_starttls_proto {
 	TD_STARTTLS_SOCKS4,
 	TD_STARTTLS_SOCKS5,
 	TD_STARTTLS_ADB,
+	TD_STARTTLS_NOMACHINE,
 	TD_STARTTLS_COUNT
 };
 
@@ -110,8 +118,8 @@ const char *td_starttls_name(enum td_starttls_proto p);
 
 /* How the protocol gets to TLS, for the report: "STARTTLS" (SMTP, IMAP,
  * POP3, XMPP, LDAP), "AUTH TLS" (FTP), "SSLRequest" (PostgreSQL, MySQL),
- * "proxy tunnel" (HTTP CONNECT, SOCKS), "STLS" (ADB); "" for
- * TD_STARTTLS_NONE. */
+ * "proxy tunnel" (HTTP CONNECT, SOCKS), "STLS" (ADB), "NXSH/NXD"
+ * (NoMachine); "" for TD_STARTTLS_NONE. */
 const char *td_starttls_how(enum td_starttls_proto p);
 
 #endif

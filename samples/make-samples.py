@@ -2094,6 +2094,22 @@ def scenario_adb_stls():
                                adb_message(ADB_A_OKAY, 2, 1))
 
 
+# NoMachine's NX protocol on port 4000 (no public specification): the
+# client's version line, the server's, then TLS with the client's
+# ClientHello, as a NoMachine 8 client and server do it.
+NX_PORT = 4000
+NX_SCRIPT = [
+    ("client", b"NXSH-8.10.1\n"),
+    ("server", b"NXD-8.10.1\n"),
+]
+
+
+def scenario_nomachine_nx():
+    """The NX version lines, then TLS; one line each way inside TLS."""
+    return starttls_connection("nomachine-nx", "NoMachine", 40056, NX_PORT, NX_SCRIPT,
+                               b"NX> hello\n", b"NX> 105\n")
+
+
 def make_starttls(proto):
     server_port, script, (request, response) = STARTTLS_SCRIPTS[proto]
     name = proto.lower() + "-starttls"
@@ -2148,6 +2164,7 @@ ONE_BY_ONE = {
                                               "tls12-client-cert.pcap"),
     "starttls": lambda: [make_starttls(p) for p in STARTTLS_SCRIPTS],
     "adb-stls": lambda: write_sample(scenario_adb_stls(), "adb-stls.pcap"),
+    "nomachine-nx": lambda: write_sample(scenario_nomachine_nx(), "nomachine-nx.pcap"),
     "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
                                                "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(

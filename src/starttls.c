@@ -33,6 +33,8 @@ static const struct proto_words words[TD_STARTTLS_COUNT] = {
 	[TD_STARTTLS_SOCKS4] = {"SOCKS4", {NULL}, NULL, "proxy tunnel"},
 	[TD_STARTTLS_SOCKS5] = {"SOCKS5", {NULL}, NULL, "proxy tunnel"},
 	[TD_STARTTLS_ADB] = {"ADB", {NULL}, NULL, "STLS"},
+	/* the client's version line, then the server's; TLS follows both */
+	[TD_STARTTLS_NOMACHINE] = {"NoMachine", {"NXSH-", NULL}, "NXD-", "NXSH/NXD"},
 };
 
 /* PostgreSQL SSLRequest: Int32 length 8, Int32 code 80877103. */
@@ -202,6 +204,17 @@ static bool adb_connect(const uint8_t *p, size_t n)
 	return adb_header(p, n, &h) && h.command == ADB_A_CNXN && h.data_length <= ADB_MAX_CNXN;
 }
 
+/* NoMachine: "NXSH-" and a version that starts with a digit. */
+static bool nx_version_line(const uint8_t *p, size_t n, const char *word)
+{
+	struct td_reader r;
+	uint8_t c;
+
+	td_reader_init(&r, p, n);
+	return match_at(&r, 0, word, false) && td_peek_u8(&r, strlen(word), &c) == TD_OK &&
+	       isdigit(c);
+}
+
 enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 {
 	if (starts_with(p, n, "<?xml", false) || starts_with(p, n, "<stream:stream", false))
@@ -226,6 +239,8 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 		return TD_STARTTLS_SOCKS4;
 	if (adb_connect(p, n))
 		return TD_STARTTLS_ADB;
+	if (nx_version_line(p, n, words[TD_STARTTLS_NOMACHINE].command[0]))
+		return TD_STARTTLS_NOMACHINE;
 	struct td_reader r;
 	uint8_t first[sizeof pg_ssl_request];
 	td_reader_init(&r, p, n);
@@ -279,6 +294,11 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
 	if (st->proto == TD_STARTTLS_HTTP_CONNECT) {
 		if (starts_with(l, n, words[st->proto].command[0], false))
 			st->state = TD_STARTTLS_ASKED; /* its header lines follow */
+		return;
+	}
+	if (st->proto == TD_STARTTLS_NOMACHINE) {
+		if (nx_version_line(l, n, words[st->proto].command[0]))
+			st->state = TD_STARTTLS_ASKED;
 		return;
 	}
 	/* SMTP and FTP share the 220 greeting: the command tells them apart */
@@ -362,7 +382,8 @@ static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint
 	default:
 		break;
 	}
-	if (match_at(&r, at, words[st->proto].go_ahead, true))
+	if (st->proto == TD_STARTTLS_NOMACHINE ? nx_version_line(l, n, words[st->proto].go_ahead)
+					       : match_at(&r, at, words[st->proto].go_ahead, true))
 		upgrade(st, frame);
 	else
 		st->state = TD_STARTTLS_GREETING; /* refused: the client may go on in clear */

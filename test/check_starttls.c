@@ -761,6 +761,38 @@ START_TEST(test_adb_not_followed)
 }
 END_TEST
 
+/* NoMachine's NX (no public specification; the lines as a NoMachine 8
+ * client and server send them on port 4000): the client's "NXSH-" version
+ * line, the server's "NXD-" version line, then TLS, the client's
+ * ClientHello first. Another answer from the server is no upgrade. */
+START_TEST(test_nomachine)
+{
+	static const struct turn ok[] = {
+		{0, "NXSH-8.10.1\n", NULL},
+		{1, "NXD-8.10.1\n", NULL},
+		{0, "", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	static const struct turn other[] = {
+		{0, "NXSH-8.10.1\n", NULL},
+		{1, "NX> 500 ERROR: unsupported\n", NULL},
+		{0, "\x16\x03\x01", NULL},
+	};
+	static const char hello[] = "NXSH-8.10.1\n";
+
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)hello, strlen(hello)),
+			 TD_STARTTLS_NOMACHINE);
+	/* a version that does not start with a digit; the server's line first */
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"NXSH-x\n", 7), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"NXSH-", 5), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)"NXD-8.10.1\n", 11),
+			 TD_STARTTLS_NONE);
+	run_all_splits(TD_STARTTLS_NOMACHINE, ok, N(ok), true);
+	run_all_splits(TD_STARTTLS_NOMACHINE, other, N(other), false);
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_NOMACHINE), "NoMachine");
+}
+END_TEST
+
 Suite *td_starttls_suite(void)
 {
 	Suite *s = suite_create("starttls");
@@ -780,6 +812,7 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_adb);
 	tcase_add_test(tc, test_adb_messages_then_stls);
 	tcase_add_test(tc, test_adb_not_followed);
+	tcase_add_test(tc, test_nomachine);
 	tcase_add_test(tc, test_ovpn_control_channel);
 	tcase_add_test(tc, test_ovpn_not_followed);
 	tcase_add_test(tc, test_detect_negative);
