@@ -26,6 +26,19 @@
  *   SOCKS4(a)  CONNECT, 0x5A granted    (SOCKS 4 and 4A protocol notes)
  *   SOCKS5     methods, request, reply 0 (RFC 1928; username/password
  *                                       RFC 1929)
+ *
+ * and Android's debug bridge over TCP (wireless debugging), whose two
+ * sides agree to go on in TLS:
+ *
+ *   ADB        CNXN, then STLS from both sides (AOSP adb protocol.txt,
+ *                                       "STLS(type, version, \"\")")
+ *
+ * and NoMachine's NX protocol, whose version lines come before TLS:
+ *
+ *   NoMachine  "NXSH-<version>" line, "NXD-<version>" line (no public
+ *                                       specification; as seen on the
+ *                                       wire and in nDPI's NoMachine
+ *                                       dissector)
  */
 #ifndef TD_STARTTLS_H
 #define TD_STARTTLS_H
@@ -47,12 +60,15 @@ enum td_starttls_proto {
 	TD_STARTTLS_HTTP_CONNECT,
 	TD_STARTTLS_SOCKS4,
 	TD_STARTTLS_SOCKS5,
+	TD_STARTTLS_ADB,
+	TD_STARTTLS_NOMACHINE,
 	TD_STARTTLS_COUNT
 };
 
 enum td_starttls_state {
 	TD_STARTTLS_GREETING, /* plain text, no upgrade asked for yet */
-	TD_STARTTLS_ASKED,    /* the client asked to upgrade */
+	TD_STARTTLS_ASKED,    /* the client asked to upgrade (ADB: one side
+			       * sent STLS) */
 	TD_STARTTLS_UPGRADED, /* both directions carry TLS from their mark on */
 	TD_STARTTLS_REFUSED,  /* the server said no: plain text to the end */
 };
@@ -65,10 +81,11 @@ struct td_starttls_dir {
 	bool overflow; /* the current line was longer than the buffer */
 	bool tls;      /* from now on this direction carries TLS */
 	uint32_t left; /* LDAP: bytes left of the current message; SOCKS,
-			* MySQL: of the current field */
-	uint8_t step;  /* SOCKS, MySQL: where in the message; HTTP: in the
-			* response's header lines */
-	uint8_t after; /* SOCKS, MySQL: the step after the field skipped */
+			* MySQL, ADB: of the current field */
+	uint8_t step;  /* SOCKS, MySQL, ADB: where in the message; HTTP: in
+			* the response's header lines */
+	uint8_t after; /* SOCKS, MySQL, ADB: the step after the field
+			* skipped */
 };
 
 struct td_starttls {
@@ -76,7 +93,8 @@ struct td_starttls {
 	uint8_t state; /* enum td_starttls_state */
 	char imap_tag[32];
 	uint8_t socks_method; /* SOCKS5: the authentication the server chose */
-	uint32_t upgrade_frame; /* frame of the server's go-ahead */
+	uint32_t upgrade_frame; /* frame of the server's go-ahead (ADB: of
+				 * the second STLS) */
 	uint64_t plain_bytes[2];
 	struct td_starttls_dir d[2];
 };
@@ -100,7 +118,8 @@ const char *td_starttls_name(enum td_starttls_proto p);
 
 /* How the protocol gets to TLS, for the report: "STARTTLS" (SMTP, IMAP,
  * POP3, XMPP, LDAP), "AUTH TLS" (FTP), "SSLRequest" (PostgreSQL, MySQL),
- * "proxy tunnel" (HTTP CONNECT, SOCKS); "" for TD_STARTTLS_NONE. */
+ * "proxy tunnel" (HTTP CONNECT, SOCKS), "STLS" (ADB), "NXSH/NXD"
+ * (NoMachine); "" for TD_STARTTLS_NONE. */
 const char *td_starttls_how(enum td_starttls_proto p);
 
 #endif

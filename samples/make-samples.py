@@ -2028,9 +2028,10 @@ STARTTLS_PORTS = {"IMAP": 40024, "POP3": 40025, "FTP": 40026, "XMPP": 40027, "LD
 
 
 def starttls_connection(name, proto, client_port, server_port, script, request, response):
-    """A plain-text exchange that ends in the server's go-ahead, then a
-    TLS 1.2 ECDHE-RSA handshake with SNI, one request and response inside
-    TLS, and a clean close."""
+    """A plain-text exchange that ends in the server's go-ahead (for ADB,
+    in the second side's STLS, the host's), then a TLS 1.2 ECDHE-RSA
+    handshake with SNI, one request and response inside TLS, and a clean
+    close."""
     version = ssl.TLSVersion.TLSv1_2
     cipher = "ECDHE-RSA-AES128-GCM-SHA256"
     cctx = client_context(version, keylog_for(name), ciphers=cipher)
@@ -2040,7 +2041,8 @@ def starttls_connection(name, proto, client_port, server_port, script, request, 
     tcp.open()
     for side, line in script:
         tcp.send(side, line)
-    assert script[-1][0] == "server"
+    upgrade_side = script[-1][0]
+    assert upgrade_side == "server" or proto == "ADB"
     tls = TlsSession(tcp, cctx, sctx, "server.example", False)
     assert tls.handshake()
     tls.exchange(request, response)
@@ -2050,10 +2052,62 @@ def starttls_connection(name, proto, client_port, server_port, script, request, 
     tcp.ack("client")
     sample = Sample(name, tcp, tls, None, SERVER_CHAIN,
                     "server.example.key", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
-    # the frame of the server's go-ahead: the last plain-text send
-    go_ahead = len(b"".join(l for sd, l in script if sd == "server")) - 1
-    sample.extra = {"starttls": proto, "starttls_frame": tcp.frame_of("server", go_ahead)}
+    # the frame of the go-ahead: the last plain-text send
+    go_ahead = len(b"".join(l for sd, l in script if sd == upgrade_side)) - 1
+    sample.extra = {"starttls": proto, "starttls_frame": tcp.frame_of(upgrade_side, go_ahead)}
     return sample
+
+
+# Android's debug bridge over TCP (wireless debugging), AOSP adb
+# protocol.txt: each message is a 24-byte header of six little-endian words
+# (command, arg0, arg1, data_length, data checksum, magic = command ^
+# 0xffffffff) and data_length bytes of payload. The host sends CONNECT; the
+# device, which requires TLS, answers STLS(A_STLS_VERSION); the host answers
+# STLS too, and starts the TLS handshake as the client.
+ADB_A_CNXN, ADB_A_STLS = 0x4E584E43, 0x534C5453
+ADB_A_OPEN, ADB_A_OKAY = 0x4E45504F, 0x59414B4F
+ADB_A_VERSION, ADB_A_STLS_VERSION = 0x01000001, 0x01000000
+ADB_MAXDATA = 256 * 1024
+ADB_PORT = 5555
+
+
+def adb_message(command, arg0, arg1, data=b""):
+    # protocol.txt calls the fifth word data_crc32; adb computes it as the
+    # sum of the payload's bytes
+    return struct.pack("<6I", command, arg0, arg1, len(data), sum(data) & 0xFFFFFFFF,
+                       command ^ 0xFFFFFFFF) + data
+
+
+ADB_SCRIPT = [
+    ("client", adb_message(ADB_A_CNXN, ADB_A_VERSION, ADB_MAXDATA,
+                           b"host::features=shell_v2,cmd,stat_v2\x00")),
+    ("server", adb_message(ADB_A_STLS, ADB_A_STLS_VERSION, 0)),
+    ("client", adb_message(ADB_A_STLS, ADB_A_STLS_VERSION, 0)),
+]
+
+
+def scenario_adb_stls():
+    """ADB CONNECT, STLS from the device, STLS from the host, then TLS; one
+    OPEN and its OKAY inside TLS."""
+    return starttls_connection("adb-stls", "ADB", 40055, ADB_PORT, ADB_SCRIPT,
+                               adb_message(ADB_A_OPEN, 1, 0, b"shell:id\x00"),
+                               adb_message(ADB_A_OKAY, 2, 1))
+
+
+# NoMachine's NX protocol on port 4000 (no public specification): the
+# client's version line, the server's, then TLS with the client's
+# ClientHello, as a NoMachine 8 client and server do it.
+NX_PORT = 4000
+NX_SCRIPT = [
+    ("client", b"NXSH-8.10.1\n"),
+    ("server", b"NXD-8.10.1\n"),
+]
+
+
+def scenario_nomachine_nx():
+    """The NX version lines, then TLS; one line each way inside TLS."""
+    return starttls_connection("nomachine-nx", "NoMachine", 40056, NX_PORT, NX_SCRIPT,
+                               b"NX> hello\n", b"NX> 105\n")
 
 
 def make_starttls(proto):
@@ -2109,6 +2163,8 @@ ONE_BY_ONE = {
     "tls12-client-cert": lambda: write_sample(scenario_tls12_client_cert(),
                                               "tls12-client-cert.pcap"),
     "starttls": lambda: [make_starttls(p) for p in STARTTLS_SCRIPTS],
+    "adb-stls": lambda: write_sample(scenario_adb_stls(), "adb-stls.pcap"),
+    "nomachine-nx": lambda: write_sample(scenario_nomachine_nx(), "nomachine-nx.pcap"),
     "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
                                                "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(

@@ -32,6 +32,9 @@ static const struct proto_words words[TD_STARTTLS_COUNT] = {
 	[TD_STARTTLS_HTTP_CONNECT] = {"HTTP CONNECT", {"CONNECT ", NULL}, "HTTP/1.", "proxy tunnel"},
 	[TD_STARTTLS_SOCKS4] = {"SOCKS4", {NULL}, NULL, "proxy tunnel"},
 	[TD_STARTTLS_SOCKS5] = {"SOCKS5", {NULL}, NULL, "proxy tunnel"},
+	[TD_STARTTLS_ADB] = {"ADB", {NULL}, NULL, "STLS"},
+	/* the client's version line, then the server's; TLS follows both */
+	[TD_STARTTLS_NOMACHINE] = {"NoMachine", {"NXSH-", NULL}, "NXD-", "NXSH/NXD"},
 };
 
 /* PostgreSQL SSLRequest: Int32 length 8, Int32 code 80877103. */
@@ -143,6 +146,75 @@ static bool socks4_request(const uint8_t *p, size_t n)
 	       last == 0;
 }
 
+/* ADB (AOSP adb protocol.txt, "protocol overview and basics"): every
+ * message is a 24-byte header of six little-endian 32-bit words, then
+ * data_length bytes of payload:
+ *
+ *   struct message {
+ *       unsigned command;     A_CNXN, A_STLS, ...
+ *       unsigned arg0;
+ *       unsigned arg1;
+ *       unsigned data_length; length of payload (0 is allowed)
+ *       unsigned data_crc32;  checksum of the payload
+ *       unsigned magic;       command ^ 0xffffffff
+ *   };
+ *
+ * The checksum is not checked: adb itself computes it as a byte sum and
+ * stops checking it from version 0x01000001 on. */
+#define ADB_HEADER_LEN 24
+#define ADB_A_CNXN 0x4e584e43u /* "CNXN" */
+#define ADB_A_STLS 0x534c5453u /* "STLS" */
+/* CONNECT and AUTH are at most 4096 bytes (protocol.txt, CONNECT); later
+ * messages at most the maxdata agreed, 1 MiB in today's adb */
+#define ADB_MAX_CNXN 4096u
+#define ADB_MAX_PAYLOAD (1024u * 1024u)
+
+struct adb_header {
+	uint32_t command, arg0, arg1, data_length, data_crc32, magic;
+};
+
+static enum td_err read_u32le(struct td_reader *r, uint32_t *v)
+{
+	uint8_t b[4];
+	enum td_err e = td_read_bytes(r, b, sizeof b);
+
+	if (e == TD_OK)
+		*v = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return e;
+}
+
+/* Reads a message header; false when the bytes are too few or the magic
+ * is not the command's complement. */
+static bool adb_header(const uint8_t *p, size_t n, struct adb_header *h)
+{
+	struct td_reader r;
+
+	td_reader_init(&r, p, n);
+	return read_u32le(&r, &h->command) == TD_OK && read_u32le(&r, &h->arg0) == TD_OK &&
+	       read_u32le(&r, &h->arg1) == TD_OK && read_u32le(&r, &h->data_length) == TD_OK &&
+	       read_u32le(&r, &h->data_crc32) == TD_OK && read_u32le(&r, &h->magic) == TD_OK &&
+	       h->magic == (h->command ^ 0xffffffffu);
+}
+
+/* The host opens with CONNECT(version, maxdata, "system-identity-string"). */
+static bool adb_connect(const uint8_t *p, size_t n)
+{
+	struct adb_header h;
+
+	return adb_header(p, n, &h) && h.command == ADB_A_CNXN && h.data_length <= ADB_MAX_CNXN;
+}
+
+/* NoMachine: "NXSH-" and a version that starts with a digit. */
+static bool nx_version_line(const uint8_t *p, size_t n, const char *word)
+{
+	struct td_reader r;
+	uint8_t c;
+
+	td_reader_init(&r, p, n);
+	return match_at(&r, 0, word, false) && td_peek_u8(&r, strlen(word), &c) == TD_OK &&
+	       isdigit(c);
+}
+
 enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 {
 	if (starts_with(p, n, "<?xml", false) || starts_with(p, n, "<stream:stream", false))
@@ -165,6 +237,10 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 		return TD_STARTTLS_SOCKS5;
 	if (socks4_request(p, n))
 		return TD_STARTTLS_SOCKS4;
+	if (adb_connect(p, n))
+		return TD_STARTTLS_ADB;
+	if (nx_version_line(p, n, words[TD_STARTTLS_NOMACHINE].command[0]))
+		return TD_STARTTLS_NOMACHINE;
 	struct td_reader r;
 	uint8_t first[sizeof pg_ssl_request];
 	td_reader_init(&r, p, n);
@@ -218,6 +294,11 @@ static void client_line(struct td_starttls *st, const uint8_t *l, size_t n)
 	if (st->proto == TD_STARTTLS_HTTP_CONNECT) {
 		if (starts_with(l, n, words[st->proto].command[0], false))
 			st->state = TD_STARTTLS_ASKED; /* its header lines follow */
+		return;
+	}
+	if (st->proto == TD_STARTTLS_NOMACHINE) {
+		if (nx_version_line(l, n, words[st->proto].command[0]))
+			st->state = TD_STARTTLS_ASKED;
 		return;
 	}
 	/* SMTP and FTP share the 220 greeting: the command tells them apart */
@@ -301,7 +382,8 @@ static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint
 	default:
 		break;
 	}
-	if (match_at(&r, at, words[st->proto].go_ahead, true))
+	if (st->proto == TD_STARTTLS_NOMACHINE ? nx_version_line(l, n, words[st->proto].go_ahead)
+					       : match_at(&r, at, words[st->proto].go_ahead, true))
 		upgrade(st, frame);
 	else
 		st->state = TD_STARTTLS_GREETING; /* refused: the client may go on in clear */
@@ -434,6 +516,8 @@ enum binary_step {
 	S4S_CD, S4S_OPEN,
 	/* MySQL: the server's greeting; the client's SSLRequest */
 	MY_HEADER, MY_SSL_FLAGS, MY_SSL_SENT, MY_GREETED,
+	/* ADB, each side: a message header; this side's STLS has been sent */
+	ADB_HEADER, ADB_STLS_SENT,
 };
 
 #define SOCKS5_AUTH_USERPASS 2
@@ -462,6 +546,13 @@ static void arrive(struct td_starttls *st, struct td_starttls_dir *d, uint8_t st
 	case MY_SSL_SENT:
 		if (st->state == TD_STARTTLS_ASKED || step == MY_SSL_SENT)
 			upgrade(st, frame);
+		break;
+	case ADB_STLS_SENT:
+		/* "the connection will be encrypted" once both sides said so */
+		if (st->d[0].step == ADB_STLS_SENT && st->d[1].step == ADB_STLS_SENT)
+			upgrade(st, frame);
+		else
+			st->state = TD_STARTTLS_ASKED;
 		break;
 	default:
 		break;
@@ -683,6 +774,35 @@ static void mysql(struct td_starttls *st, int dir, struct td_starttls_dir *d, ui
 	}
 }
 
+/* ADB: messages one after the other on each side (CNXN, AUTH, ...) until
+ * STLS. A header that is not one (its magic wrong, its payload longer than
+ * adb allows) ends the following, as does more from a side that sent STLS
+ * before the other side did: it waits for the other's STLS (protocol.txt
+ * gives no other message after it). */
+static void adb(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c, uint32_t frame)
+{
+	struct adb_header h;
+
+	switch (d->step) {
+	case S_START:
+	case ADB_HEADER:
+		d->step = ADB_HEADER;
+		keep(d, c);
+		if (d->have < ADB_HEADER_LEN)
+			break;
+		d->have = 0;
+		if (!adb_header(d->line, ADB_HEADER_LEN, &h) || h.data_length > ADB_MAX_PAYLOAD) {
+			st->state = TD_STARTTLS_REFUSED;
+			break;
+		}
+		skip(st, d, h.data_length, h.command == ADB_A_STLS ? ADB_STLS_SENT : ADB_HEADER,
+		     frame);
+		break;
+	default:
+		st->state = TD_STARTTLS_REFUSED;
+	}
+}
+
 static void binary_byte(struct td_starttls *st, int dir, uint8_t c, uint32_t frame)
 {
 	struct td_starttls_dir *d = &st->d[dir];
@@ -700,6 +820,9 @@ static void binary_byte(struct td_starttls *st, int dir, uint8_t c, uint32_t fra
 		break;
 	case TD_STARTTLS_SOCKS4:
 		(dir ? socks4_server : socks4_client)(st, d, c, frame);
+		break;
+	case TD_STARTTLS_ADB:
+		adb(st, d, c, frame);
 		break;
 	default:
 		mysql(st, dir, d, c, frame);
@@ -755,6 +878,7 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 		case TD_STARTTLS_SOCKS4:
 		case TD_STARTTLS_SOCKS5:
 		case TD_STARTTLS_MYSQL:
+		case TD_STARTTLS_ADB:
 			if (st->state != TD_STARTTLS_REFUSED)
 				binary_byte(st, dir, c, frame);
 			break;

@@ -578,6 +578,221 @@ START_TEST(test_ovpn_not_followed)
 }
 END_TEST
 
+/* ---- ADB (AOSP adb protocol.txt) ----------------------------------------- */
+
+/* The protocol text's constants: commands are four ASCII letters read as a
+ * little-endian word ("CNXN" = 0x4e584e43); STLS carries A_STLS_VERSION. */
+#define A_CNXN 0x4e584e43u
+#define A_AUTH 0x48545541u
+#define A_STLS 0x534c5453u
+#define A_VERSION 0x01000001u
+#define A_STLS_VERSION 0x01000000u
+#define ADB_HEADER 24
+
+struct adb_msg {
+	char b[256];
+	size_t n;
+};
+
+static void le32(char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (char)(v >> (8 * i));
+}
+
+/* A message as protocol.txt lays it out: command, arg0, arg1, data_length,
+ * data checksum (adb's byte sum), magic = command ^ 0xffffffff, payload. */
+static void adb_msg(struct adb_msg *m, uint32_t command, uint32_t arg0, uint32_t arg1,
+		    const char *data, size_t len)
+{
+	uint32_t sum = 0;
+
+	ck_assert_uint_le(ADB_HEADER + len, sizeof m->b);
+	for (size_t i = 0; i < len; i++)
+		sum += (uint8_t)data[i];
+	le32(m->b, command);
+	le32(m->b + 4, arg0);
+	le32(m->b + 8, arg1);
+	le32(m->b + 12, (uint32_t)len);
+	le32(m->b + 16, sum);
+	le32(m->b + 20, command ^ 0xffffffffu);
+	if (len)
+		memcpy(m->b + ADB_HEADER, data, len);
+	m->n = ADB_HEADER + len;
+}
+
+#define M(m) (m).b, (m).n
+
+/* Wireless debugging as adb does it: the host's CONNECT, the device's STLS
+ * (it requires TLS), the host's STLS; then the host's ClientHello and the
+ * device's ServerHello. The upgrade is the host's STLS. */
+START_TEST(test_adb)
+{
+	static const char host_id[] = "host::features=shell_v2,cmd";
+	struct adb_msg cnxn, stls_dev, stls_host;
+	struct td_starttls st;
+
+	adb_msg(&cnxn, A_CNXN, A_VERSION, 256 * 1024, host_id, sizeof host_id);
+	adb_msg(&stls_dev, A_STLS, A_STLS_VERSION, 0, NULL, 0);
+	adb_msg(&stls_host, A_STLS, A_STLS_VERSION, 0, NULL, 0);
+	/* the layout of protocol.txt: "CNXN" on the wire, the magic its
+	 * complement, the length of the identity string */
+	ck_assert(memcmp(cnxn.b, "CNXN", 4) == 0);
+	ck_assert(memcmp(stls_dev.b, "STLS", 4) == 0);
+	ck_assert_uint_eq((uint8_t)cnxn.b[20], 0xff - 'C');
+	ck_assert_uint_eq((uint8_t)cnxn.b[12], sizeof host_id);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)cnxn.b, cnxn.n), TD_STARTTLS_ADB);
+	/* the header alone is enough to tell */
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)cnxn.b, ADB_HEADER),
+			 TD_STARTTLS_ADB);
+
+	const struct bturn t[] = {
+		{0, M(cnxn), NULL},
+		{1, M(stls_dev), NULL},
+		{0, M(stls_host), "\x16\x03\x01"},
+		{1, T("\x16\x03\x03")},
+	};
+	run_all_splits_b(TD_STARTTLS_ADB, t, N(t), true);
+
+	td_starttls_init(&st, TD_STARTTLS_ADB);
+	ck_assert_uint_eq(td_starttls_feed(&st, 0, (const uint8_t *)cnxn.b, cnxn.n, 4), cnxn.n);
+	ck_assert_int_eq(st.state, TD_STARTTLS_GREETING);
+	ck_assert_uint_eq(td_starttls_feed(&st, 1, (const uint8_t *)stls_dev.b, stls_dev.n, 5),
+			  ADB_HEADER);
+	ck_assert_int_eq(st.state, TD_STARTTLS_ASKED);
+	ck_assert(!st.d[0].tls && !st.d[1].tls);
+	ck_assert_uint_eq(td_starttls_feed(&st, 0, (const uint8_t *)stls_host.b, stls_host.n, 6),
+			  ADB_HEADER);
+	ck_assert_int_eq(st.state, TD_STARTTLS_UPGRADED);
+	ck_assert_uint_eq(st.upgrade_frame, 6);
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_ADB), "ADB");
+	ck_assert_str_eq(td_starttls_how(TD_STARTTLS_ADB), "STLS");
+}
+END_TEST
+
+/* Messages with payloads before the upgrade (the device's CONNECT, an AUTH
+ * token and signature), and the other order: the host's STLS first, the
+ * device's second, which is then the upgrade. */
+START_TEST(test_adb_messages_then_stls)
+{
+	static const char host_id[] = "host::", dev_id[] = "device:SERIAL01:ro.product.name=x;";
+	static const char token[20] = "0123456789abcdefghij";
+	char sig[200];
+	struct adb_msg cnxn, dcnxn, auth1, auth2, stls_h, stls_d;
+
+	memset(sig, 0xA5, sizeof sig);
+	adb_msg(&cnxn, A_CNXN, A_VERSION, 4096, host_id, sizeof host_id);
+	adb_msg(&auth1, A_AUTH, 1, 0, token, sizeof token);   /* TOKEN(1) */
+	adb_msg(&auth2, A_AUTH, 2, 0, sig, sizeof sig);       /* SIGNATURE(2) */
+	adb_msg(&dcnxn, A_CNXN, A_VERSION, 256 * 1024, dev_id, sizeof dev_id);
+	adb_msg(&stls_h, A_STLS, A_STLS_VERSION, 0, NULL, 0);
+	adb_msg(&stls_d, A_STLS, A_STLS_VERSION, 0, NULL, 0);
+	const struct bturn t[] = {
+		{0, M(cnxn), NULL},
+		{1, M(auth1), NULL},
+		{0, M(auth2), NULL},
+		{1, M(dcnxn), NULL},
+		{0, M(stls_h), NULL},
+		{1, M(stls_d), NULL},
+		{0, T("\x16\x03\x01")},
+		{1, T("\x16\x03\x03")},
+	};
+	run_all_splits_b(TD_STARTTLS_ADB, t, N(t), true);
+}
+END_TEST
+
+/* What is not ADB, or not its upgrade: a wrong magic (at the start and
+ * later), a CONNECT longer than protocol.txt allows before maxdata is
+ * known, the device's bytes first, every cut of the header; STLS from one
+ * side only. */
+START_TEST(test_adb_not_followed)
+{
+	static const char host_id[] = "host::";
+	char big[4097];
+	struct adb_msg cnxn, bad, huge, stls, other;
+	struct td_starttls st;
+
+	memset(big, 'x', sizeof big);
+	adb_msg(&cnxn, A_CNXN, A_VERSION, 4096, host_id, sizeof host_id);
+	adb_msg(&stls, A_STLS, A_STLS_VERSION, 0, NULL, 0);
+	bad = cnxn;
+	bad.b[20] ^= 1; /* magic no longer command ^ 0xffffffff */
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)bad.b, bad.n), TD_STARTTLS_NONE);
+	adb_msg(&huge, A_CNXN, A_VERSION, 4096, NULL, 0);
+	le32(huge.b + 12, sizeof big);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)huge.b, huge.n), TD_STARTTLS_NONE);
+	le32(huge.b + 12, 4096);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)huge.b, huge.n), TD_STARTTLS_ADB);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)cnxn.b, cnxn.n), TD_STARTTLS_NONE);
+	for (size_t cut = 0; cut < ADB_HEADER; cut++)
+		ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)cnxn.b, cut), TD_STARTTLS_NONE);
+	/* STLS with a wrong magic: no upgrade, and no TLS after it */
+	other = stls;
+	other.b[23] ^= 0x80;
+	const struct bturn bad_stls[] = {
+		{0, M(cnxn), NULL},
+		{1, M(stls), NULL},
+		{0, M(other), NULL},
+		{0, B("\x16\x03\x01")},
+	};
+	run_all_splits_b(TD_STARTTLS_ADB, bad_stls, N(bad_stls), false);
+	/* the device asks for TLS, the host answers with an AUTH, not STLS */
+	adb_msg(&other, A_AUTH, 1, 0, "token", 5);
+	const struct bturn one_side[] = {
+		{0, M(cnxn), NULL},
+		{1, M(stls), NULL},
+		{0, M(other), NULL},
+	};
+	run_all_splits_b(TD_STARTTLS_ADB, one_side, N(one_side), false);
+	/* the host's STLS alone, then more from the host: still plain */
+	td_starttls_init(&st, TD_STARTTLS_ADB);
+	td_starttls_feed(&st, 0, (const uint8_t *)cnxn.b, cnxn.n, 1);
+	ck_assert_uint_eq(td_starttls_feed(&st, 0, (const uint8_t *)stls.b, stls.n, 2), stls.n);
+	ck_assert_int_eq(st.state, TD_STARTTLS_ASKED);
+	ck_assert_uint_eq(td_starttls_feed(&st, 0, (const uint8_t *)"\x16\x03\x01", 3, 3), 3);
+	ck_assert_int_ne(st.state, TD_STARTTLS_UPGRADED);
+	ck_assert(!st.d[0].tls && !st.d[1].tls);
+	/* a payload length past 1 MiB (today's largest maxdata) ends it */
+	td_starttls_init(&st, TD_STARTTLS_ADB);
+	adb_msg(&other, A_CNXN, A_VERSION, 4096, NULL, 0);
+	le32(other.b + 12, 1024u * 1024u + 1);
+	td_starttls_feed(&st, 1, (const uint8_t *)other.b, other.n, 1);
+	ck_assert_int_eq(st.state, TD_STARTTLS_REFUSED);
+}
+END_TEST
+
+/* NoMachine's NX (no public specification; the lines as a NoMachine 8
+ * client and server send them on port 4000): the client's "NXSH-" version
+ * line, the server's "NXD-" version line, then TLS, the client's
+ * ClientHello first. Another answer from the server is no upgrade. */
+START_TEST(test_nomachine)
+{
+	static const struct turn ok[] = {
+		{0, "NXSH-8.10.1\n", NULL},
+		{1, "NXD-8.10.1\n", NULL},
+		{0, "", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	static const struct turn other[] = {
+		{0, "NXSH-8.10.1\n", NULL},
+		{1, "NX> 500 ERROR: unsupported\n", NULL},
+		{0, "\x16\x03\x01", NULL},
+	};
+	static const char hello[] = "NXSH-8.10.1\n";
+
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)hello, strlen(hello)),
+			 TD_STARTTLS_NOMACHINE);
+	/* a version that does not start with a digit; the server's line first */
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"NXSH-x\n", 7), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"NXSH-", 5), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)"NXD-8.10.1\n", 11),
+			 TD_STARTTLS_NONE);
+	run_all_splits(TD_STARTTLS_NOMACHINE, ok, N(ok), true);
+	run_all_splits(TD_STARTTLS_NOMACHINE, other, N(other), false);
+	ck_assert_str_eq(td_starttls_name(TD_STARTTLS_NOMACHINE), "NoMachine");
+}
+END_TEST
+
 Suite *td_starttls_suite(void)
 {
 	Suite *s = suite_create("starttls");
@@ -594,6 +809,10 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_socks5);
 	tcase_add_test(tc, test_socks4);
 	tcase_add_test(tc, test_mysql);
+	tcase_add_test(tc, test_adb);
+	tcase_add_test(tc, test_adb_messages_then_stls);
+	tcase_add_test(tc, test_adb_not_followed);
+	tcase_add_test(tc, test_nomachine);
 	tcase_add_test(tc, test_ovpn_control_channel);
 	tcase_add_test(tc, test_ovpn_not_followed);
 	tcase_add_test(tc, test_detect_negative);
