@@ -150,9 +150,6 @@ struct td_client_hello {
 	/* Fingerprints, set by the TLS parser (not by the hello parsers) */
 	char ja3[33];       /* MD5 hex of the JA3 string */
 	char ja4[48];
-	char ja3_retry[33]; /* of the second ClientHello (after a
-			     * HelloRetryRequest), "" when none */
-	char ja4_retry[48];
 	uint16_t block_bytes; /* the session's block, as td_session_bytes() counts it */
 };
 
@@ -174,6 +171,14 @@ struct td_client_hello_wide {
 };
 
 struct td_client_hello *td_client_hello_wide(struct td_client_hello_wide *w);
+
+/* A HelloRetryRequest's fingerprints (the ServerHello that asks for a
+ * second ClientHello, RFC 8446 §4.1.4) and those of the second
+ * ClientHello; "" when not computed (a list over its cap) or not seen. */
+struct td_hello_retry {
+	char ja3s[33], ja4s[48]; /* of the HelloRetryRequest */
+	char ja3[33], ja4[48];   /* of the second ClientHello */
+};
 
 struct td_server_hello {
 	bool seen;
@@ -425,9 +430,13 @@ struct td_session {
 	bool hrr_seen;    /* a HelloRetryRequest came first (RFC 8446 §4.1.4) */
 	uint32_t hrr_frame;
 	/* The second ClientHello, after a HelloRetryRequest (RFC 8446
-	 * §4.1.4): its frame, 0 when none (its fingerprints: ch->ja3_retry,
-	 * ch->ja4_retry). */
+	 * §4.1.4): its frame, 0 when none. */
 	uint32_t ch2_frame;
+	/* The fingerprints of the HelloRetryRequest and of the second
+	 * ClientHello: a shared read-only all-zero instance until written
+	 * through td_session_retry() (most connections have no retry), never
+	 * NULL after td_session_init. */
+	const struct td_hello_retry *retry;
 
 	/* Server certificate chain, in the order sent (references held). */
 	uint8_t n_certs;
@@ -592,6 +601,9 @@ TD_MUST_CHECK bool td_session_set_ch(struct td_session *s, const struct td_clien
 struct td_server_hello *td_session_sh(struct td_session *s);
 /* The chain facts to write, the same way. */
 struct td_chain_facts *td_session_chain(struct td_session *s);
+/* The retry fingerprints to write (allocated on first use, counted in
+ * td_session_bytes); NULL when out of memory. */
+struct td_hello_retry *td_session_retry(struct td_session *s);
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */

@@ -851,14 +851,17 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 	j_fingerprint(e, "ja4", "ja4_r", s->ch->ja4, str);
 	td_ja4s_raw(s->sh, str, sizeof str);
 	j_fingerprint(e, "ja4s", "ja4s_r", s->sh->ja4s, str);
-	if (s->ch2_frame) {
-		je_obj(e, "client_hello_retry");
-		je_int(e, "frame", s->ch2_frame);
-		je_str_or_null(e, "ja3", s->ch->ja3_retry[0] ? s->ch->ja3_retry : NULL);
-		je_str_or_null(e, "ja4", s->ch->ja4_retry[0] ? s->ch->ja4_retry : NULL);
+	if (je_obj_if(e, "hello_retry_request", s->hrr_seen)) {
+		je_int(e, "frame", s->hrr_frame);
+		je_str_or_null(e, "ja3s", s->retry->ja3s[0] ? s->retry->ja3s : NULL);
+		je_str_or_null(e, "ja4s", s->retry->ja4s[0] ? s->retry->ja4s : NULL);
 		je_end(e);
-	} else {
-		je_null(e, "client_hello_retry");
+	}
+	if (je_obj_if(e, "client_hello_retry", s->ch2_frame != 0)) {
+		je_int(e, "frame", s->ch2_frame);
+		je_str_or_null(e, "ja3", s->retry->ja3[0] ? s->retry->ja3 : NULL);
+		je_str_or_null(e, "ja4", s->retry->ja4[0] ? s->retry->ja4 : NULL);
+		je_end(e);
 	}
 	je_bool(e, "resumed", s->resumed);
 	if (s->resumed) {

@@ -558,6 +558,13 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		      s->sh->downgrade == 12 ? "to TLS 1.2" : "to TLS 1.1 or below");
 }
 
+/* A fingerprint, or "none" when it was not computed (a list over its
+ * cap, td_fingerprint.h). */
+static const char *fp_or_none(const char *fp)
+{
+	return fp[0] ? fp : "none";
+}
+
 static void sec_client_hello(const struct tx *t, const struct td_session *s)
 {
 	const struct td_client_hello *ch = s->ch;
@@ -619,7 +626,7 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		field(t, "JA4", "%s", s->ch->ja4);
 	if (s->ch2_frame)
 		field(t, "retry hello", "frame %u (after HelloRetryRequest): JA3 %s, JA4 %s",
-		      (unsigned)s->ch2_frame, s->ch->ja3_retry, s->ch->ja4_retry);
+		      (unsigned)s->ch2_frame, fp_or_none(s->retry->ja3), fp_or_none(s->retry->ja4));
 	if (ch->session_id_len || t->verbose > 0)
 		field(t, "session ID", "%u bytes", (unsigned)ch->session_id_len);
 	if (ch->malformed)
@@ -685,6 +692,9 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 		field(t, "JA3S", "%s", s->sh->ja3s);
 	if (s->sh->ja4s[0])
 		field(t, "JA4S", "%s", s->sh->ja4s);
+	if (s->hrr_seen)
+		field(t, "retry request", "frame %u (HelloRetryRequest): JA3S %s, JA4S %s",
+		      (unsigned)s->hrr_frame, fp_or_none(s->retry->ja3s), fp_or_none(s->retry->ja4s));
 	if (sh->malformed)
 		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
 }

@@ -26,6 +26,7 @@ static const struct td_client_hello zero_ch = {
 };
 static const struct td_server_hello zero_sh;
 static const struct td_chain_facts zero_chain;
+static const struct td_hello_retry zero_retry;
 
 void td_session_init(struct td_session *s)
 {
@@ -33,6 +34,7 @@ void td_session_init(struct td_session *s)
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
 	s->chain = &zero_chain;
+	s->retry = &zero_retry;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -108,9 +110,12 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->sh);
 	if (s->chain != &zero_chain)
 		free((void *)(uintptr_t)s->chain);
+	if (s->retry != &zero_retry)
+		free((void *)(uintptr_t)s->retry);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
 	s->chain = &zero_chain;
+	s->retry = &zero_retry;
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
@@ -206,6 +211,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	dst->ch = &zero_ch;
 	dst->sh = &zero_sh;
 	dst->chain = &zero_chain;
+	dst->retry = &zero_retry;
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -222,7 +228,8 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 		dst->ch = ch;
 	}
 	if (!(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
-	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)))
+	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)) ||
+	    !(dst->retry = dup_block(src->retry, &zero_retry, sizeof zero_retry)))
 		goto fail;
 	return true;
 fail:
@@ -301,6 +308,15 @@ struct td_chain_facts *td_session_chain(struct td_session *s)
 	if (f)
 		s->chain = f;
 	return f;
+}
+
+struct td_hello_retry *td_session_retry(struct td_session *s)
+{
+	struct td_hello_retry *r = writable(s, s->retry, &zero_retry, sizeof *r);
+
+	if (r)
+		s->retry = r;
+	return r;
 }
 
 /* The timeline and the alerts start small and double up to their caps:

@@ -723,9 +723,10 @@ static uint16_t header_version(const struct td_tls *t, int dir)
 static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t frame)
 {
 	struct td_client_hello_wide w = {0};
-	struct td_client_hello *ch2 = td_client_hello_wide(&w), *ch = td_session_ch(s);
+	struct td_client_hello *ch2 = td_client_hello_wide(&w);
+	struct td_hello_retry *rt = td_session_retry(s);
 
-	if (!ch) {
+	if (!rt) {
 		s->anomalies[TD_DIR_C2S]++; /* out of memory */
 		return;
 	}
@@ -733,8 +734,8 @@ static void retry_hello(struct td_session *s, struct td_reader *r, uint32_t fram
 		s->anomalies[TD_DIR_C2S]++;
 	s->ch2_frame = frame;
 	client_fingerprint(ch2);
-	memcpy(ch->ja3_retry, ch2->ja3, sizeof ch->ja3_retry);
-	memcpy(ch->ja4_retry, ch2->ja4, sizeof ch->ja4_retry);
+	memcpy(rt->ja3, ch2->ja3, sizeof rt->ja3);
+	memcpy(rt->ja4, ch2->ja4, sizeof rt->ja4);
 }
 
 static void on_server_hello(struct td_tls *t, struct td_session *s)
@@ -746,8 +747,17 @@ static void on_server_hello(struct td_tls *t, struct td_session *s)
 				memcmp(sh->session_id, s->ch->session_id, sh->session_id_len) == 0;
 	s->version = td_session_version(s);
 	if (s->sh->hello_retry_request) {
+		struct td_hello_retry *rt = td_session_retry(s);
+
 		s->hrr_seen = true;
 		s->hrr_frame = s->sh->frame;
+		/* the ServerHello that follows takes its place in s->sh */
+		if (rt) {
+			memcpy(rt->ja3s, s->sh->ja3s, sizeof rt->ja3s);
+			memcpy(rt->ja4s, s->sh->ja4s, sizeof rt->ja4s);
+		} else {
+			s->anomalies[TD_DIR_S2C]++; /* out of memory */
+		}
 		return;
 	}
 	raise_stage(s, TD_STAGE_SERVER_HELLO);

@@ -1503,6 +1503,7 @@ START_TEST(test_garbage_session)
 		struct td_new_ticket new_tickets[TD_MAX_TICKETS];
 		struct td_client_hello_wide ch;
 		struct td_chain_facts chain;
+		struct td_hello_retry retry;
 		struct td_server_hello sh; /* last: an over-read of it is an ASan error */
 	} lists;
 	static const struct td_cert *no_certs[TD_MAX_CHAIN];
@@ -1537,6 +1538,7 @@ START_TEST(test_garbage_session)
 		s.ch = td_client_hello_wide(&lists.ch);
 		s.sh = &lists.sh;
 		s.chain = &lists.chain;
+		s.retry = &lists.retry;
 		memset(no_certs, 0, sizeof no_certs);
 		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
@@ -1546,7 +1548,8 @@ START_TEST(test_garbage_session)
 		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
 		lists.ch.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
-		lists.ch.ch.ja3_retry[0] = lists.ch.ch.ja4_retry[0] = '\0';
+		lists.retry.ja3[0] = lists.retry.ja4[0] = '\0';
+		lists.retry.ja3s[0] = lists.retry.ja4s[0] = '\0';
 		fix_bools(&s, &lists.ch.ch, &lists.sh, &lists.chain);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);

@@ -1352,6 +1352,65 @@ START_TEST(test_ja3_ja4_long_lists)
 }
 END_TEST
 
+/* client_hello_body() from the client, or server_hello_body(suite, TLS
+ * 1.3, hrr) from the server, in a record of its own, through the push
+ * parser as frame. */
+static void feed_hello(struct td_tls *t, struct td_session *s, int dir, uint16_t suite, bool hrr,
+		       uint32_t frame)
+{
+	struct buf body = {0}, msg = {0}, rec = {0};
+	static struct cert_log log;
+	struct td_tls_cert_sink sink = {log_cert, &log, NULL};
+
+	if (dir == TD_DIR_C2S)
+		client_hello_body(&body, NULL);
+	else
+		server_hello_body(&body, suite, 0x0304, hrr);
+	handshake_msg(&msg, dir == TD_DIR_C2S ? 1 : 2, &body);
+	record(&rec, 22, msg.b, msg.n);
+	td_tls_feed(t, s, &sink, dir, rec.b, rec.n, frame, (struct td_time){1700000000, (int32_t)frame});
+}
+
+/* A HelloRetryRequest (RFC 8446 §4.1.4), the second ClientHello and the
+ * ServerHello, through the push parser: the JA3S of the HelloRetryRequest
+ * and the JA3 of the second hello are kept beside those of the final
+ * ServerHello and the first hello, each as the test writes its string
+ * (version, suite, extensions renegotiation_info 65281, supported_versions
+ * 43, ALPN 16; the hello's suites and extensions without GREASE) and
+ * openssl hashes it. */
+START_TEST(test_hello_retry_fingerprints)
+{
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	static struct td_session s;
+	char hrr[33], sh[33], ch[33];
+
+	openssl_digest("md5", "771,4866,65281-43-16", hrr, 32);
+	openssl_digest("md5", "771,4865,65281-43-16", sh, 32);
+	openssl_digest("md5", "771,49199-156,0-10-11-13-16-43,29-23,0", ch, 32);
+	td_session_init(&s);
+	td_tls_init(&t, &lim);
+	feed_hello(&t, &s, TD_DIR_C2S, 0, false, 4);
+	feed_hello(&t, &s, TD_DIR_S2C, 0x1302, true, 5);
+	ck_assert(s.hrr_seen);
+	ck_assert_uint_eq(s.hrr_frame, 5);
+	ck_assert_str_eq(s.retry->ja3s, hrr);
+	feed_hello(&t, &s, TD_DIR_C2S, 0, false, 6);
+	feed_hello(&t, &s, TD_DIR_S2C, 0x1301, false, 7);
+	ck_assert_uint_eq(s.ch2_frame, 6);
+	ck_assert(!s.sh->hello_retry_request);
+	ck_assert_uint_eq(s.sh->frame, 7);
+	ck_assert_str_eq(s.sh->ja3s, sh);
+	ck_assert_str_eq(s.retry->ja3s, hrr);
+	ck_assert_str_eq(s.ch->ja3, ch);
+	ck_assert_str_eq(s.retry->ja3, ch);
+	ck_assert_str_eq(s.retry->ja4, s.ch->ja4);
+	ck_assert(s.retry->ja4s[0] != '\0' && strcmp(s.retry->ja4s, s.sh->ja4s) != 0);
+	td_tls_free(&t);
+	td_session_clear(&s, NULL);
+}
+END_TEST
+
 START_TEST(test_sniff_hello)
 {
 	struct buf body = {0}, msg = {0}, rec = {0};
@@ -1601,6 +1660,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(tc, test_sslv2_hello_stream);
 	tcase_add_test(tc, test_ja3_published_example);
 	tcase_add_test(tc, test_ja3_ja4_long_lists);
+	tcase_add_test(tc, test_hello_retry_fingerprints);
 	tcase_add_test(tc, test_sniff_hello);
 	tcase_add_test(tc, test_server_key_exchange);
 	tcase_add_test(tc, test_hello_extension_facts);
