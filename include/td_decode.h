@@ -29,6 +29,7 @@ enum td_link {
 	TD_LINK_PPP_ETHER = 51, /* PPPoE session header (RFC 2516), no Ethernet */
 	TD_LINK_RAW = 101,
 	TD_LINK_C_HDLC = 104,   /* Cisco HDLC: address, control, EtherType */
+	TD_LINK_IEEE802_11 = 105, /* IEEE 802.11 MAC header, no radio header */
 	TD_LINK_LOOP = 108,     /* OpenBSD loopback: AF in network byte order */
 	TD_LINK_LINUX_SLL = 113,
 	TD_LINK_IPV4 = 228,
@@ -72,17 +73,19 @@ struct td_addr {
 #define TD_ENCAP_GENEVE 0x0080 /* Geneve, UDP port 6081 (RFC 8926) */
 #define TD_ENCAP_IPIP 0x0100   /* IP in IP: protocol 4 or 41 (RFC 2003, 4213, 2473) */
 #define TD_ENCAP_GTP 0x0200    /* GTP-U, UDP port 2152 (3GPP TS 29.281) */
+#define TD_ENCAP_CAPWAP 0x0400 /* CAPWAP data channel, UDP port 5247 (RFC 5415) */
+#define TD_ENCAP_80211 0x0800  /* an IEEE 802.11 data frame (CAPWAP's or the link's) */
 /* Not a packet's: set by the engine for a TCP stream that carries the TLS
  * of an OpenVPN control channel (td_ovpn.h). */
-#define TD_ENCAP_OPENVPN 0x0400
-#define TD_ENCAP_COUNT 11
+#define TD_ENCAP_OPENVPN 0x1000
+#define TD_ENCAP_COUNT 13
 
 /* Tunnels crossed before decoding gives up (MALFORMED), so that a crafted
  * packet (GRE in GRE in ...) costs bounded work. */
 #define TD_DECODE_MAX_NESTING 8
 
 /* "vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve",
- * "ip-in-ip", "gtp-u", "openvpn" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
+ * "ip-in-ip", "gtp-u", "capwap", "802.11", "openvpn" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
 const char *td_encap_name(unsigned i);
 
 struct td_tcp_seg {
@@ -134,8 +137,22 @@ enum td_decode_unknown {
 	TD_UNKNOWN_AF,         /* BSD loopback address family */
 	TD_UNKNOWN_SLL_HATYPE, /* SLL/SLL2 ARPHRD type that is not Ethernet-like */
 	TD_UNKNOWN_GTP,        /* GTP-U message type other than a G-PDU */
+	TD_UNKNOWN_CAPWAP,     /* CAPWAP data not read: TD_CAPWAP_FRAGMENT or _DTLS */
+	TD_UNKNOWN_CAPWAP_WBID, /* CAPWAP wireless binding other than IEEE 802.11 */
+	TD_UNKNOWN_80211,      /* IEEE 802.11 type << 4 | subtype that carries no data
+				* (management, control, null data) */
+	TD_UNKNOWN_80211_UNREAD, /* an 802.11 data frame not read: TD_80211_* */
 	TD_UNKNOWN_COUNT
 };
+
+/* Values of TD_UNKNOWN_CAPWAP: why a CAPWAP data packet was not read. */
+#define TD_CAPWAP_FRAGMENT 1 /* F flag: fragments are not reassembled */
+#define TD_CAPWAP_DTLS 2     /* preamble type 1: a DTLS-protected data channel */
+/* Values of TD_UNKNOWN_80211_UNREAD. */
+#define TD_80211_PROTECTED 1 /* Protected Frame bit: the body is encrypted */
+#define TD_80211_FRAGMENT 2  /* More Fragments or a fragment number: not reassembled */
+#define TD_80211_AMSDU 3     /* QoS A-MSDU Present: subframes are not split */
+#define TD_80211_S1G 4       /* protocol version 1 (802.11ah S1G frames) */
 
 /* Everything decode learnt of a packet besides the TCP segment. */
 struct td_decode_info {

@@ -2134,6 +2134,7 @@ def in_child_with_tls13_suites(suites, name, make):
 # Scenarios that can be made one at a time: make-samples.py NAME ...
 ONE_BY_ONE = {
     "link-encap": lambda: scenario_link_encap(),
+    "link-capwap": lambda: scenario_link_capwap(),
     "smtp-starttls": lambda: write_sample(scenario_smtp_starttls(), "smtp-starttls.pcap"),
     "tls12-cbc-etm": lambda: write_sample(scenario_tls12_cbc_etm(), "tls12-cbc-etm.pcap"),
     "tls12-rsa-cbc-mte": lambda: write_sample(scenario_tls12_rsa_cbc_mte(),
@@ -2223,9 +2224,9 @@ def outer_ethernet(side, ethertype, payload):
     return dst + src + struct.pack("!H", ethertype) + payload
 
 
-def outer_udp(side, dport, payload):
+def outer_udp(side, dport, payload, sport=49152):
     # UDP checksum 0 (none), as RFC 7348 §5 recommends for VXLAN over IPv4
-    return outer_ipv4(side, 17, struct.pack("!HHHH", 49152, dport, 8 + len(payload), 0) + payload)
+    return outer_ipv4(side, 17, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
 
 
 def frame_mpls(ip, side):
@@ -2268,6 +2269,72 @@ def frame_geneve(ip, side):
     option = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\x00\x00\x00\x01"
     geneve = struct.pack("!BBHI", len(option) // 4, 0, 0x6558, 6000 << 8) + option
     return outer_ethernet(side, 0x0800, outer_udp(side, 6081, geneve + frame_ethernet(ip, side)))
+
+
+# CAPWAP (RFC 5415): the access point (WTP) is the outer 10.99.0.1, the
+# controller (AC) 10.99.0.2; the TLS client is a wireless station behind the
+# access point, the server on the controller's wired side.
+CAPWAP_DATA_PORT = 5247
+AP_BSSID = bytes.fromhex("02000000000b")
+LINKTYPE_IEEE802_11 = 105
+wlan_seq = {"client": 0, "server": 0}
+
+
+def capwap_header(side, t_wbid):
+    """RFC 5415 §4.3 header. t_wbid: (T, WBID). From the access point it
+    carries a Radio MAC Address (M) and the IEEE 802.11 Frame Info of
+    RFC 5416 §6.1 as Wireless Specific Information (W), each padded to 4
+    bytes and counted in HLEN; from the controller neither."""
+    t, wbid = t_wbid
+    optional = b""
+    m = w = 0
+    if side == "client":
+        optional += bytes([6]) + AP_BSSID + b"\x00"           # length, MAC, pad
+        optional += bytes([4]) + struct.pack("!BBH", 0xC4, 30, 130) + b"\x00" * 3  # RSSI -60, SNR, rate
+        m = w = 1
+    hlen = (8 + len(optional)) // 4
+    bits = hlen << 19 | 0 << 14 | wbid << 9 | t << 8 | w << 5 | m << 4
+    return struct.pack("!BBHHH", 0, bits >> 16, bits & 0xFFFF, 0, 0) + optional
+
+
+def wlan_qos_data(ip, side):
+    """IEEE 802.11-2020 §9.3.2.1 QoS Data frame (type 2, subtype 8) with
+    LLC/SNAP (RFC 1042). Station to AP: To DS, Address 1 the BSSID, 2 the
+    source (the client), 3 the destination (the server). AP to station:
+    From DS, Address 1 the destination, 2 the BSSID, 3 the source."""
+    src, dst = macs(side)
+    if side == "client":
+        flags, a1, a2, a3 = 0x01, AP_BSSID, src, dst
+    else:
+        flags, a1, a2, a3 = 0x02, dst, AP_BSSID, src
+    seq = wlan_seq[side]
+    wlan_seq[side] = (seq + 1) & 0xFFF
+    header = (bytes([0x88, flags]) + struct.pack("<H", 0) + a1 + a2 + a3
+              + struct.pack("<H", seq << 4) + struct.pack("<H", 0))    # QoS Control: TID 0
+    snap = bytes([0xAA, 0xAA, 0x03, 0, 0, 0]) + struct.pack("!H", ethertype_of(ip))
+    return header + snap + ip
+
+
+def capwap_ports(side):
+    # the WTP's ephemeral port to the AC's data port, and back
+    return (49152, CAPWAP_DATA_PORT) if side == "client" else (CAPWAP_DATA_PORT, 49152)
+
+
+def frame_capwap(ip, side):
+    sport, dport = capwap_ports(side)
+    payload = capwap_header(side, (1, 1)) + wlan_qos_data(ip, side)    # T=1, WBID 1: 802.11
+    return outer_ethernet(side, 0x0800, outer_udp(side, dport, payload, sport))
+
+
+def frame_capwap_eth(ip, side):
+    sport, dport = capwap_ports(side)
+    payload = capwap_header(side, (0, 1)) + frame_ethernet(ip, side)    # T=0: an 802.3 frame
+    return outer_ethernet(side, 0x0800, outer_udp(side, dport, payload, sport))
+
+
+def frame_wlan(ip, side):
+    # LINKTYPE_IEEE802_11: the 802.11 frame alone, no FCS
+    return wlan_qos_data(ip, side)
 
 
 def frame_ipip(ip, side):
@@ -2374,6 +2441,18 @@ def scenario_link_encap():
     write_rewrapped(v4, "frag", frame_ethernet, LINKTYPE_ETHERNET, [], (64, None))
     write_rewrapped(v4, "frag-reversed", frame_ethernet, LINKTYPE_ETHERNET, [], (64, "reverse"))
     write_rewrapped(v6, "frag-reversed", frame_ethernet, LINKTYPE_ETHERNET, [], (64, "reverse"))
+
+
+def scenario_link_capwap():
+    """The CAPWAP and 802.11 variants alone:
+    `python3 samples/make-samples.py link-capwap`."""
+    v4, v6 = "tls12-ecdhe-ok", "tls12-ipv6-reordered"
+    for base, suffix, framing, linktype, encap in (
+            (v4, "capwap", frame_capwap, LINKTYPE_ETHERNET, ["capwap", "802.11"]),
+            (v6, "capwap-eth", frame_capwap_eth, LINKTYPE_ETHERNET, ["capwap"]),
+            (v4, "wlan", frame_wlan, LINKTYPE_IEEE802_11, ["802.11"])):
+        wlan_seq.update(client=0, server=0)
+        write_rewrapped(base, suffix, framing, linktype, encap)
 
 
 def main():

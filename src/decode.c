@@ -56,6 +56,7 @@
 #define UDP_PORT_VXLAN 4789
 #define UDP_PORT_GENEVE 6081
 #define UDP_PORT_GTPU 2152
+#define UDP_PORT_CAPWAP_DATA 5247
 #define UDP_HDR_LEN 8
 
 /* ARPHRD_NETLINK: an SLL/SLL2 "protocol" is then a netlink family, not an
@@ -111,6 +112,8 @@ static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type
 					      enum td_decode_unknown kind, struct decode *dc);
 static enum td_decode_result decode_ip_payload(struct dgram *d, uint8_t proto,
 					       struct decode *dc);
+static enum td_decode_result decode_80211(struct td_reader *r, bool in_capwap,
+					  struct decode *dc);
 
 /* Entering a tunnel (or a link header inside one): notes the
  * encapsulation, and stops a crafted nesting at TD_DECODE_MAX_NESTING. */
@@ -836,15 +839,92 @@ static enum td_decode_result decode_gtpu(struct dgram *d, struct decode *dc)
 	return TD_DECODE_NOT_TCP; /* a non-IP PDU session (Ethernet, unstructured) */
 }
 
+/* RFC 5415 §4.3, the CAPWAP header of a data channel packet:
+ * |CAPWAP Preamble|  HLEN   |   RID   | WBID    |T|F|L|W|M|K|Flags|
+ * |          Fragment ID          |     Frag Offset         |Rsvd |
+ * |                 (optional) Radio MAC Address                  |
+ * |            (optional) Wireless Specific Information           |
+ * The preamble (§4.1) is a version (4 bits, 0) and a type (4 bits: 0 this
+ * header, 1 a CAPWAP DTLS header and a DTLS record). HLEN counts the whole
+ * header, the optional fields (M, W) with their padding included, in
+ * 4-byte words. T: the payload is in the native format of the wireless
+ * binding WBID (1: IEEE 802.11, RFC 5416), otherwise an IEEE 802.3 frame.
+ * F: a fragment. K: a data channel keep-alive, no payload (§4.4.1). */
+#define CAPWAP_VERSION 0
+#define CAPWAP_TYPE_HEADER 0
+#define CAPWAP_TYPE_DTLS 1
+#define CAPWAP_HLEN_MIN 2 /* the two fixed words */
+#define CAPWAP_WBID_IEEE80211 1
+#define CAPWAP_T 0x000100u
+#define CAPWAP_F 0x000080u
+#define CAPWAP_K 0x000008u
+
+struct capwap_hdr {
+	uint8_t preamble;
+	uint32_t bits; /* HLEN, RID, WBID, T, F, L, W, M, K, Flags */
+	uint16_t frag_id;
+	uint16_t frag_off_rsvd;
+};
+
+static enum td_err capwap_parse(struct td_reader *r, struct capwap_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->preamble));
+	TD_TRY(td_read_u24(r, &h->bits));
+	TD_TRY(td_read_u16(r, &h->frag_id));
+	TD_TRY(td_read_u16(r, &h->frag_off_rsvd));
+	return TD_OK;
+}
+
+static enum td_decode_result decode_capwap(struct dgram *d, struct decode *dc)
+{
+	struct capwap_hdr h;
+	enum td_decode_result res;
+	uint8_t type;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_CAPWAP)) != DECODE_GO_ON)
+		return res;
+	/* The DTLS header (§4.2) is one preamble and three reserved bytes:
+	 * the preamble alone tells it. */
+	if ((res = from_read(td_peek_u8(&d->r, 0, &type))) != DECODE_GO_ON)
+		return res;
+	if (type >> 4 == CAPWAP_VERSION && (type & 0x0F) == CAPWAP_TYPE_DTLS)
+		return not_decoded(dc, TD_UNKNOWN_CAPWAP, TD_CAPWAP_DTLS);
+	if ((res = from_read(capwap_parse(&d->r, &h))) != DECODE_GO_ON)
+		return res;
+	size_t hlen = (size_t)(h.bits >> 19) * 4;
+	unsigned wbid = h.bits >> 9 & 0x1F;
+	if (h.preamble != (CAPWAP_VERSION << 4 | CAPWAP_TYPE_HEADER) ||
+	    hlen < CAPWAP_HLEN_MIN * 4)
+		return TD_DECODE_MALFORMED;
+	/* The Radio MAC Address and Wireless Specific Information say nothing
+	 * about the frame: skipped with the rest of HLEN. */
+	if ((res = dgram_need(d, hlen - CAPWAP_HLEN_MIN * 4)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(td_read_skip(&d->r, hlen - CAPWAP_HLEN_MIN * 4))) != DECODE_GO_ON)
+		return res;
+	if (h.bits & CAPWAP_K)
+		return TD_DECODE_NOT_TCP; /* a keep-alive: message elements, no frame */
+	if (h.bits & CAPWAP_F)
+		return not_decoded(dc, TD_UNKNOWN_CAPWAP, TD_CAPWAP_FRAGMENT);
+	if (!(h.bits & CAPWAP_T))
+		return decode_ethernet(&d->r, dc);
+	if (wbid != CAPWAP_WBID_IEEE80211)
+		return not_decoded(dc, TD_UNKNOWN_CAPWAP_WBID, wbid);
+	return decode_80211(&d->r, true, dc);
+}
+
 /* UDP-borne tunnels, by destination port as Wireshark dissects them;
- * other UDP is not TCP. */
+ * other UDP is not TCP. CAPWAP data goes to the WTP's port as well as from
+ * it, so either port counts. */
 static const struct {
 	uint16_t port;
+	bool either_port;
 	enum td_decode_result (*decode)(struct dgram *d, struct decode *dc);
 } udp_tunnels[] = {
-	{UDP_PORT_VXLAN, decode_vxlan},
-	{UDP_PORT_GENEVE, decode_geneve},
-	{UDP_PORT_GTPU, decode_gtpu},
+	{UDP_PORT_VXLAN, false, decode_vxlan},
+	{UDP_PORT_GENEVE, false, decode_geneve},
+	{UDP_PORT_GTPU, false, decode_gtpu},
+	{UDP_PORT_CAPWAP_DATA, true, decode_capwap},
 };
 
 static enum td_decode_result decode_udp(struct dgram *d, struct decode *dc)
@@ -857,7 +937,8 @@ static enum td_decode_result decode_udp(struct dgram *d, struct decode *dc)
 	if ((res = from_read(udp_parse(&d->r, &h))) != DECODE_GO_ON)
 		return res;
 	for (size_t i = 0; i < sizeof udp_tunnels / sizeof udp_tunnels[0]; i++) {
-		if (udp_tunnels[i].port == h.dport)
+		if (udp_tunnels[i].port == h.dport ||
+		    (udp_tunnels[i].either_port && udp_tunnels[i].port == h.sport))
 			return udp_tunnels[i].decode(d, dc);
 	}
 	return TD_DECODE_NOT_TCP;
@@ -1071,21 +1152,39 @@ static enum td_decode_result decode_cmd(struct td_reader *r, struct decode *dc)
 #define LLC_SNAP_CISCO (1u << 24)
 #define LLC_SNAP_OTHER_OUI (1u << 25)
 #define OUI_CISCO 0x00000C
+#define OUI_ETHERTYPE 0x000000 /* RFC 1042: the PID is an EtherType */
+#define OUI_BRIDGE_TUNNEL 0x0000F8 /* IEEE 802.1H: also an EtherType */
 
-static uint32_t llc_value(struct td_reader *r)
-{
+/* IEEE 802.2 §3.2: | DSAP (1) | SSAP (1) | Control (1) |, and after the
+ * SNAP SAPs with UI (IEEE 802 §10.3): | OUI (3) | Protocol ID (2) |. */
+struct llc_hdr {
 	uint8_t dsap, ssap, ctrl;
 	uint32_t oui;
 	uint16_t pid;
+	bool snap; /* the SNAP header was read whole */
+};
 
-	if (td_read_u8(r, &dsap) != TD_OK)
-		return 0;
-	if (dsap != LLC_SAP_SNAP || td_read_u8(r, &ssap) != TD_OK || ssap != LLC_SAP_SNAP ||
-	    td_read_u8(r, &ctrl) != TD_OK || ctrl != LLC_UI || td_read_u24(r, &oui) != TD_OK ||
-	    td_read_u16(r, &pid) != TD_OK)
-		return dsap;
-	return dsap | (uint32_t)pid << 8 |
-	       (oui == OUI_CISCO ? LLC_SNAP_CISCO : oui ? LLC_SNAP_OTHER_OUI : 0);
+static enum td_err llc_parse(struct td_reader *r, struct llc_hdr *h)
+{
+	h->snap = false;
+	TD_TRY(td_read_u8(r, &h->dsap));
+	TD_TRY(td_read_u8(r, &h->ssap));
+	TD_TRY(td_read_u8(r, &h->ctrl));
+	if (h->dsap != LLC_SAP_SNAP || h->ssap != LLC_SAP_SNAP || h->ctrl != LLC_UI)
+		return TD_OK;
+	TD_TRY(td_read_u24(r, &h->oui));
+	TD_TRY(td_read_u16(r, &h->pid));
+	h->snap = true;
+	return TD_OK;
+}
+
+/* The summary value of an LLC header read as far as it goes. */
+static uint32_t llc_value(const struct llc_hdr *h)
+{
+	if (!h->snap)
+		return h->dsap;
+	return h->dsap | (uint32_t)h->pid << 8 |
+	       (h->oui == OUI_CISCO ? LLC_SNAP_CISCO : h->oui ? LLC_SNAP_OTHER_OUI : 0);
 }
 
 /* What an EtherType announces. */
@@ -1122,8 +1221,12 @@ static enum td_decode_result decode_ethertype(struct td_reader *r, uint16_t type
 		if (ethertypes[i].type == type)
 			return ethertypes[i].decode(r, dc);
 	}
-	if (type <= ETHERTYPE_MAX_LEN)
-		return not_decoded(dc, TD_UNKNOWN_LLC, llc_value(r));
+	if (type <= ETHERTYPE_MAX_LEN) {
+		struct llc_hdr llc = {0};
+		/* A header cut short is named by what was read of it. */
+		(void)llc_parse(r, &llc);
+		return not_decoded(dc, TD_UNKNOWN_LLC, llc_value(&llc));
+	}
 	return not_decoded(dc, kind, type);
 }
 
@@ -1151,6 +1254,125 @@ static enum td_decode_result decode_ethernet(struct td_reader *r, struct decode 
 	if ((res = from_read(eth_parse(r, &h))) != DECODE_GO_ON)
 		return res;
 	return decode_ethertype(r, h.type, TD_UNKNOWN_ETHERTYPE, dc);
+}
+
+/* IEEE 802.11-2020 §9.3.2.1, the MAC header of a data frame:
+ * | Frame Control (2) | Duration/ID (2) | Address 1 (6) | Address 2 (6) |
+ * | Address 3 (6) | Sequence Control (2) | Address 4 (6) | QoS Control (2) |
+ * | HT Control (4) | Frame Body ...
+ * Address 4 is there when To DS and From DS are both set (a WDS or mesh
+ * frame), QoS Control in the QoS subtypes (subtype bit 3), HT Control in
+ * a QoS data frame with the +HTC bit (§9.2.4.1.10; in a non-QoS data frame
+ * that bit means "Order" and adds nothing). Frame Control (§9.2.4.1) goes
+ * least significant bit first: its first byte is Protocol Version (2 bits),
+ * Type (2) and Subtype (4) from the low bits up, the second the flags. The
+ * other fields are little-endian: read as bytes, only the fragment number
+ * (low nibble of Sequence Control's first byte) and QoS Control's A-MSDU
+ * Present bit (bit 7 of its first byte) are used. A data frame's body is
+ * LLC/SNAP (IEEE 802.2, RFC 1042) and then the EtherType's packet. */
+#define WLAN_PV(fc0) ((fc0)&0x03)
+#define WLAN_TYPE(fc0) ((fc0) >> 2 & 0x03)
+#define WLAN_SUBTYPE(fc0) ((fc0) >> 4)
+#define WLAN_PV_S1G 1
+#define WLAN_TYPE_DATA 2
+#define WLAN_SUBTYPE_QOS 0x08    /* subtype bit 3 */
+#define WLAN_SUBTYPE_NODATA 0x04 /* subtype bit 2: Null, CF-Ack, CF-Poll: no body */
+#define WLAN_TO_DS 0x01
+#define WLAN_FROM_DS 0x02
+#define WLAN_MORE_FRAG 0x04
+#define WLAN_PROTECTED 0x40
+#define WLAN_HTC 0x80
+#define WLAN_FRAG_NUM(seq0) ((seq0)&0x0F)
+#define WLAN_QOS_AMSDU 0x80
+
+struct wlan_hdr {
+	uint8_t fc[2]; /* as the standard numbers them, after any swap */
+	uint16_t duration;
+	uint8_t addr1[6], addr2[6], addr3[6];
+	uint8_t seq[2];
+	uint8_t addr4[6]; /* when To DS and From DS */
+	uint8_t qos[2];   /* in QoS subtypes */
+	uint32_t htc;     /* in QoS subtypes with +HTC */
+};
+
+/* Frame Control. Cisco's access points send it over CAPWAP with its two
+ * bytes swapped (Wireshark's capwap.swap_fc, on by default). */
+static enum td_err wlan_fc_parse(struct td_reader *r, bool swapped, struct wlan_hdr *h)
+{
+	TD_TRY(td_read_u8(r, &h->fc[swapped ? 1 : 0]));
+	TD_TRY(td_read_u8(r, &h->fc[swapped ? 0 : 1]));
+	return TD_OK;
+}
+
+/* The rest of a data frame's MAC header, Frame Control read. */
+static enum td_err wlan_data_parse(struct td_reader *r, struct wlan_hdr *h)
+{
+	TD_TRY(td_read_u16(r, &h->duration));
+	TD_TRY(td_read_bytes(r, h->addr1, sizeof h->addr1));
+	TD_TRY(td_read_bytes(r, h->addr2, sizeof h->addr2));
+	TD_TRY(td_read_bytes(r, h->addr3, sizeof h->addr3));
+	TD_TRY(td_read_bytes(r, h->seq, sizeof h->seq));
+	if ((h->fc[1] & (WLAN_TO_DS | WLAN_FROM_DS)) == (WLAN_TO_DS | WLAN_FROM_DS))
+		TD_TRY(td_read_bytes(r, h->addr4, sizeof h->addr4));
+	if (WLAN_SUBTYPE(h->fc[0]) & WLAN_SUBTYPE_QOS) {
+		TD_TRY(td_read_bytes(r, h->qos, sizeof h->qos));
+		if (h->fc[1] & WLAN_HTC)
+			TD_TRY(td_read_u32(r, &h->htc));
+	}
+	return TD_OK;
+}
+
+/* An IEEE 802.11 frame, alone (LINKTYPE_IEEE802_11) or in CAPWAP. Two
+ * things differ in CAPWAP. Its Frame Control may be swapped: that shows as
+ * a first byte with a protocol version other than 0 and a second with 0
+ * (a data frame to or from an access point has To DS or From DS set, so
+ * its flags byte read first is never version 0). And the WTP reassembles
+ * 802.11 fragments before it forwards a frame (RFC 5416 §2.2.1, §2.2.2):
+ * Cisco's access points leave another value in the fragment number, which
+ * is not read there. Frames without data are named, and so are the data
+ * frames whose body cannot be read. */
+static enum td_decode_result decode_80211(struct td_reader *r, bool in_capwap,
+					  struct decode *dc)
+{
+	struct wlan_hdr h;
+	struct llc_hdr llc = {0};
+	enum td_decode_result res;
+	uint8_t b0, b1;
+
+	if ((res = tunnel_enter(dc, TD_ENCAP_80211)) != DECODE_GO_ON)
+		return res;
+	if ((res = from_read(td_peek_u8(r, 0, &b0))) != DECODE_GO_ON ||
+	    (res = from_read(td_peek_u8(r, 1, &b1))) != DECODE_GO_ON)
+		return res;
+	bool swapped = in_capwap && WLAN_PV(b0) != 0 && WLAN_PV(b1) == 0;
+	if ((res = from_read(wlan_fc_parse(r, swapped, &h))) != DECODE_GO_ON)
+		return res;
+	/* Version 1 is the short S1G format (§9.8), 2 and 3 are reserved. */
+	if (WLAN_PV(h.fc[0]) == WLAN_PV_S1G)
+		return not_decoded(dc, TD_UNKNOWN_80211_UNREAD, TD_80211_S1G);
+	if (WLAN_PV(h.fc[0]) != 0)
+		return TD_DECODE_MALFORMED;
+	if (WLAN_TYPE(h.fc[0]) != WLAN_TYPE_DATA || (WLAN_SUBTYPE(h.fc[0]) & WLAN_SUBTYPE_NODATA))
+		return not_decoded(dc, TD_UNKNOWN_80211,
+				   (uint32_t)WLAN_TYPE(h.fc[0]) << 4 | WLAN_SUBTYPE(h.fc[0]));
+	if ((res = from_read(wlan_data_parse(r, &h))) != DECODE_GO_ON)
+		return res;
+	if (h.fc[1] & WLAN_PROTECTED)
+		return not_decoded(dc, TD_UNKNOWN_80211_UNREAD, TD_80211_PROTECTED);
+	if ((h.fc[1] & WLAN_MORE_FRAG) || (!in_capwap && WLAN_FRAG_NUM(h.seq[0]) != 0))
+		return not_decoded(dc, TD_UNKNOWN_80211_UNREAD, TD_80211_FRAGMENT);
+	if ((WLAN_SUBTYPE(h.fc[0]) & WLAN_SUBTYPE_QOS) && (h.qos[0] & WLAN_QOS_AMSDU))
+		return not_decoded(dc, TD_UNKNOWN_80211_UNREAD, TD_80211_AMSDU);
+	if ((res = from_read(llc_parse(r, &llc))) != DECODE_GO_ON)
+		return res;
+	if (!llc.snap || (llc.oui != OUI_ETHERTYPE && llc.oui != OUI_BRIDGE_TUNNEL))
+		return not_decoded(dc, TD_UNKNOWN_LLC, llc_value(&llc));
+	return decode_ethertype(r, llc.pid, TD_UNKNOWN_ETHERTYPE, dc);
+}
+
+static enum td_decode_result decode_80211_link(struct td_reader *r, struct decode *dc)
+{
+	return decode_80211(r, false, dc);
 }
 
 /* LINKTYPE_LINUX_SLL (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html):
@@ -1367,6 +1589,7 @@ static const struct {
 	{TD_LINK_PPP_HDLC, "PPP in HDLC-like framing", decode_ppp_hdlc},
 	{TD_LINK_PPP_ETHER, "PPPoE", decode_pppoe},
 	{TD_LINK_C_HDLC, "Cisco HDLC", decode_chdlc},
+	{TD_LINK_IEEE802_11, "IEEE 802.11", decode_80211_link},
 	{TD_LINK_RAW_DLT12, "raw IP", decode_raw},
 	{TD_LINK_RAW_DLT14, "raw IP", decode_raw},
 	{TD_LINK_RAW, "raw IP", decode_raw},
@@ -1471,7 +1694,7 @@ const char *td_decode_link_name(int linktype)
 /* Bit i of td_tcp_seg.encap, as reports name it. */
 static const char *const encap_names[TD_ENCAP_COUNT] = {
 	"vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve", "ip-in-ip", "gtp-u",
-	"openvpn",
+	"capwap", "802.11", "openvpn",
 };
 
 const char *td_encap_name(unsigned i)
@@ -1581,6 +1804,48 @@ static const struct value_name cisco_pid_names[] = {
 	{0x2004, "DTP"},
 };
 
+/* IEEE 802.11-2020 Table 9-1, type << 4 | subtype of the frames without
+ * data, as Wireshark's wlan.fc.type_subtype names them. */
+static const struct value_name wlan_type_names[] = {
+	{0x00, "Association Request"},
+	{0x01, "Association Response"},
+	{0x02, "Reassociation Request"},
+	{0x03, "Reassociation Response"},
+	{0x04, "Probe Request"},
+	{0x05, "Probe Response"},
+	{0x08, "Beacon"},
+	{0x0A, "Disassociation"},
+	{0x0B, "Authentication"},
+	{0x0C, "Deauthentication"},
+	{0x0D, "Action"},
+	{0x0E, "Action No Ack"},
+	{0x18, "Block Ack Request"},
+	{0x19, "Block Ack"},
+	{0x1A, "PS-Poll"},
+	{0x1B, "RTS"},
+	{0x1C, "CTS"},
+	{0x1D, "ACK"},
+	{0x24, "Null function"},
+	{0x2C, "QoS Null function"},
+};
+
+static const struct value_name capwap_reasons[] = {
+	{TD_CAPWAP_FRAGMENT, "a fragment, not reassembled"},
+	{TD_CAPWAP_DTLS, "DTLS-encrypted"},
+};
+
+/* RFC 5415 §4.3 */
+static const struct value_name capwap_wbid_names[] = {
+	{3, "EPCGlobal"},
+};
+
+static const struct value_name wlan_unread_reasons[] = {
+	{TD_80211_PROTECTED, "protected: encrypted"},
+	{TD_80211_FRAGMENT, "a fragment, not reassembled"},
+	{TD_80211_AMSDU, "an A-MSDU, not split"},
+	{TD_80211_S1G, "S1G, protocol version 1"},
+};
+
 static const char *value_name(const struct value_name *t, size_t n, uint32_t v)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -1609,6 +1874,14 @@ static const char *unknown_value_name(enum td_decode_unknown kind, uint32_t v)
 		if (v & LLC_SNAP_OTHER_OUI)
 			return NULL;
 		return NAME_IN(ethertype_names, LLC_SNAP_PID(v));
+	case TD_UNKNOWN_CAPWAP:
+		return NAME_IN(capwap_reasons, v);
+	case TD_UNKNOWN_CAPWAP_WBID:
+		return NAME_IN(capwap_wbid_names, v);
+	case TD_UNKNOWN_80211:
+		return NAME_IN(wlan_type_names, v);
+	case TD_UNKNOWN_80211_UNREAD:
+		return NAME_IN(wlan_unread_reasons, v);
 	default:
 		return NULL;
 	}
@@ -1628,6 +1901,10 @@ static const struct {
 	[TD_UNKNOWN_AF] = {"loopback address family", VALUE_DEC},
 	[TD_UNKNOWN_SLL_HATYPE] = {"Linux cooked ARPHRD type", VALUE_DEC},
 	[TD_UNKNOWN_GTP] = {"GTP-U message type", VALUE_DEC},
+	[TD_UNKNOWN_CAPWAP] = {"CAPWAP data", VALUE_NONE},
+	[TD_UNKNOWN_CAPWAP_WBID] = {"CAPWAP wireless binding", VALUE_DEC},
+	[TD_UNKNOWN_80211] = {"IEEE 802.11 type/subtype", VALUE_HEX},
+	[TD_UNKNOWN_80211_UNREAD] = {"IEEE 802.11 data frame", VALUE_NONE},
 };
 
 const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, char *buf,

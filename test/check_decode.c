@@ -457,7 +457,133 @@ enum link_kind {
 	LK_PPP_BARE,  /* DLT_PPP without FF 03, compressed 1-byte protocol */
 	LK_CHDLC,     /* Cisco HDLC: 0F 00 EtherType */
 	LK_PPPOE,     /* DLT_PPP_ETHER: PPPoE header, PPP protocol */
+	LK_WLAN,      /* LINKTYPE_IEEE802_11: QoS data frame, LLC/SNAP */
 };
+
+/* ---- CAPWAP and IEEE 802.11, written from the standards' figures ---- */
+
+/* A field of a 32-bit word drawn MSB first as RFCs draw them: width bits
+ * starting at bit first (bit 0 is the word's most significant). */
+static uint32_t rfc_field(uint32_t value, unsigned first, unsigned width)
+{
+	return value << (32 - first - width);
+}
+
+/* RFC 5415 §4.3:
+ * |CAPWAP Preamble|  HLEN   |   RID   | WBID    |T|F|L|W|M|K|Flags|
+ * |          Fragment ID          |     Frag Offset         |Rsvd |
+ * then the Radio MAC Address (M) and Wireless Specific Information (W),
+ * each a length byte, that many bytes, padding to a multiple of 4. The
+ * preamble (§4.1) is version (4 bits) 0 and type (4 bits) 0. */
+struct capwap_spec {
+	unsigned preamble; /* 0x00, or 0x01 for a DTLS header */
+	unsigned hlen;     /* when hlen_given; else from the optional fields */
+	int hlen_given;
+	unsigned wbid, t, f, m, w, k;
+	uint16_t sport, dport;
+};
+
+static const uint8_t radio_mac[6] = {0x02, 0, 0, 0, 0, 0x0B};
+
+static void put_capwap(struct pkt *p, const struct capwap_spec *c)
+{
+	static struct pkt opt;
+	opt.n = 0;
+	if (c->m) {
+		put8(&opt, 6);
+		put_bytes(&opt, radio_mac, 6);
+		put8(&opt, 0); /* to 8 bytes */
+	}
+	if (c->w) {
+		put8(&opt, 4); /* RFC 5416 §6.1 IEEE 802.11 Frame Info */
+		put8(&opt, 0xC4);
+		put8(&opt, 30);
+		put16(&opt, 130);
+		put_fill(&opt, 0, 3); /* to 8 bytes */
+	}
+	unsigned hlen = c->hlen_given ? c->hlen : (unsigned)(8 + opt.n) / 4;
+	put32(p, rfc_field(c->preamble, 0, 8) | rfc_field(hlen, 8, 5) | rfc_field(0, 13, 5) |
+			 rfc_field(c->wbid, 18, 5) | rfc_field(c->t, 23, 1) | rfc_field(c->f, 24, 1) |
+			 rfc_field(c->w, 26, 1) | rfc_field(c->m, 27, 1) | rfc_field(c->k, 28, 1));
+	put32(p, c->f ? rfc_field(0x1234, 0, 16) | rfc_field(0, 16, 13) : 0);
+	put_pkt(p, &opt);
+}
+
+/* IEEE 802.11-2020 §9.2.4.1.1 Frame Control, bit 0 sent first:
+ * B0-B1 Protocol Version, B2-B3 Type, B4-B7 Subtype, B8 To DS, B9 From DS,
+ * B10 More Fragments, B11 Retry, B12 Power Management, B13 More Data,
+ * B14 Protected Frame, B15 +HTC/Order. */
+#define FC_TO_DS (1u << 8)
+#define FC_FROM_DS (1u << 9)
+#define FC_MORE_FRAG (1u << 10)
+#define FC_PROTECTED (1u << 14)
+#define FC_HTC (1u << 15)
+
+struct wlan_spec {
+	unsigned pv, type, subtype, flags; /* flags: FC_* */
+	int swap;                          /* Cisco's CAPWAP byte order */
+	unsigned frag;                     /* fragment number */
+	int amsdu;                         /* QoS Control A-MSDU Present (B7) */
+	uint32_t oui;                      /* of the SNAP header */
+	int not_snap;                      /* LLC DSAP/SSAP 0x42 (STP) instead */
+};
+
+static void put16le(struct pkt *p, unsigned v)
+{
+	put8(p, v & 0xFF);
+	put8(p, v >> 8 & 0xFF);
+}
+
+/* §9.3.2.1: Frame Control, Duration, Address 1-3, Sequence Control,
+ * Address 4 (To DS and From DS), QoS Control (QoS subtypes: B3 of the
+ * subtype), HT Control (QoS with +HTC); then LLC/SNAP and the packet. */
+static void put_wlan(struct pkt *p, const struct wlan_spec *w, uint16_t type, const struct pkt *in)
+{
+	unsigned fc = w->pv | w->type << 2 | w->subtype << 4 | w->flags;
+
+	if (w->swap) {
+		put8(p, fc >> 8);
+		put8(p, fc & 0xFF);
+	} else {
+		put16le(p, fc);
+	}
+	put16le(p, 44);       /* Duration */
+	put_fill(p, 0xA1, 6); /* Address 1 */
+	put_fill(p, 0xA2, 6);
+	put_fill(p, 0xA3, 6);
+	put16le(p, 775u << 4 | w->frag); /* Sequence Control */
+	if ((w->flags & (FC_TO_DS | FC_FROM_DS)) == (FC_TO_DS | FC_FROM_DS))
+		put_fill(p, 0xA4, 6);
+	if (w->subtype & 8) {
+		put16le(p, 6u | (w->amsdu ? 1u << 7 : 0)); /* TID 6 */
+		if (w->flags & FC_HTC)
+			put32(p, 0xFFFFFFFF); /* HT Control: all ones, nothing read */
+	}
+	if (w->not_snap) {
+		put8(p, 0x42);
+		put8(p, 0x42);
+		put8(p, 0x03);
+	} else {
+		put8(p, 0xAA); /* RFC 1042 */
+		put8(p, 0xAA);
+		put8(p, 0x03);
+		put8(p, w->oui >> 16 & 0xFF);
+		put8(p, w->oui >> 8 & 0xFF);
+		put8(p, w->oui & 0xFF);
+		put16(p, type);
+	}
+	put_pkt(p, in);
+}
+
+/* An IPv4 QoS data frame from a station (To DS). */
+static struct wlan_spec wlan_default(void)
+{
+	struct wlan_spec w = {.type = 2, .subtype = 8, .flags = FC_TO_DS};
+	return w;
+}
+
+/* Outer IPv4 + UDP + CAPWAP around a payload (an 802.11 or 802.3 frame). */
+static void capwap_udp(struct pkt *p, const struct capwap_spec *c, const struct pkt *frame);
 
 /* A tunnel around the IP packet, inside the link layer (RFC wire formats;
  * see decode.c). */
@@ -478,6 +604,10 @@ enum tunnel {
 	TUN_CMD,      /* Cisco MetaData tag */
 	TUN_GRE_GRE,  /* GRE in GRE in IPv4 in GRE ...: nine deep */
 	TUN_GTPU,     /* UDP 2152, G-PDU with sequence number and one extension header */
+	TUN_CAPWAP,   /* UDP to 5247, HLEN 2, T=1 WBID 1: 802.11 data frame, LLC/SNAP */
+	TUN_CAPWAP_OPT, /* UDP to 5247, Radio MAC and WSI (HLEN 6), QoS data with +HTC */
+	TUN_CAPWAP_4ADDR, /* UDP from 5247, HLEN 4 (WSI), Cisco-swapped 4-address QoS frame */
+	TUN_CAPWAP_ETH, /* UDP to 5247, T=0: an Ethernet frame */
 };
 
 struct variant {
@@ -598,6 +728,17 @@ static const struct variant variants[] = {
 	{"GTP-U ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_GTPU, .encap = TD_ENCAP_GTP},
 	{"GRE nested 8 deep", TD_LINK_RAW, LK_NONE, .ipv = 4, .tun = TUN_GRE_GRE,
 	 .encap = TD_ENCAP_GRE},
+	{"CAPWAP 802.11 ipv4", TD_LINK_ETHERNET, LK_ETH, .ipv = 4, .tun = TUN_CAPWAP,
+	 .encap = TD_ENCAP_CAPWAP | TD_ENCAP_80211},
+	{"CAPWAP radio MAC+WSI 802.11 QoS+HTC ipv6", TD_LINK_ETHERNET, LK_ETH,
+	 {{0x8100, 20}, {0x8100, 30}}, 2, .ipv = 6, .tun = TUN_CAPWAP_OPT,
+	 .encap = TD_ENCAP_VLAN | TD_ENCAP_CAPWAP | TD_ENCAP_80211, .vlan_id = 20},
+	{"CAPWAP from AC 802.11 4-address swapped FC ipv4", TD_LINK_RAW, LK_NONE, .ipv = 4,
+	 .tun = TUN_CAPWAP_4ADDR, .encap = TD_ENCAP_CAPWAP | TD_ENCAP_80211},
+	{"CAPWAP 802.3 ipv6", TD_LINK_ETHERNET, LK_ETH, .ipv = 6, .tun = TUN_CAPWAP_ETH,
+	 .encap = TD_ENCAP_CAPWAP},
+	{"IEEE802_11(105) ipv4", TD_LINK_IEEE802_11, LK_WLAN, .ipv = 4, .encap = TD_ENCAP_80211},
+	{"IEEE802_11(105) ipv6", TD_LINK_IEEE802_11, LK_WLAN, .ipv = 6, .encap = TD_ENCAP_80211},
 };
 
 /* The tunnel's outer IPv4 or IPv6 header around in (the inner packet), or
@@ -758,6 +899,36 @@ static void wrap_tunnel(struct pkt *p, enum tunnel t, int ipv, const struct pkt 
 		put_pkt(p, l3);
 		*type = 0x8909;
 		return;
+	case TUN_CAPWAP:
+	case TUN_CAPWAP_OPT:
+	case TUN_CAPWAP_4ADDR:
+	case TUN_CAPWAP_ETH: {
+		struct capwap_spec c = {.wbid = 1, .t = 1, .sport = 49152, .dport = 5247};
+		struct wlan_spec w = wlan_default();
+		static struct pkt frame;
+		frame.n = 0;
+		if (t == TUN_CAPWAP) {
+			w.subtype = 0; /* plain Data: no QoS Control */
+		} else if (t == TUN_CAPWAP_OPT) {
+			c.m = c.w = 1;
+			w.flags = FC_FROM_DS | FC_HTC;
+		} else if (t == TUN_CAPWAP_4ADDR) {
+			c.w = 1;
+			c.sport = 5247;
+			c.dport = 40000;
+			w.flags = FC_TO_DS | FC_FROM_DS;
+			w.swap = 1;
+			w.frag = 6; /* not a fragment number in CAPWAP (RFC 5416 §2.2) */
+		} else {
+			c.t = 0;
+		}
+		if (t == TUN_CAPWAP_ETH)
+			put_pkt(&frame, &eth);
+		else
+			put_wlan(&frame, &w, ip_ethertype(ipv), l3);
+		capwap_udp(p, &c, &frame);
+		return;
+	}
 	case TUN_GRE_GRE: {
 		/* IPv4/GRE seven times around l3: eight tunnels with the
 		 * outermost, the most decode enters */
@@ -777,6 +948,22 @@ static void wrap_tunnel(struct pkt *p, enum tunnel t, int ipv, const struct pkt 
 		return;
 	}
 	}
+}
+
+static void capwap_udp(struct pkt *p, const struct capwap_spec *c, const struct pkt *frame)
+{
+	static struct pkt in, cw;
+
+	cw.n = 0;
+	put_capwap(&cw, c);
+	put_pkt(&cw, frame);
+	in.n = 0;
+	put16(&in, c->sport);
+	put16(&in, c->dport);
+	put16(&in, (unsigned)(8 + cw.n));
+	put16(&in, 0);
+	put_pkt(&in, &cw);
+	outer_ip(p, 0, 17, &in);
 }
 
 /* Wraps a network-layer packet in the variant's tunnel and link layer. */
@@ -816,6 +1003,12 @@ static void wrap_link(struct pkt *p, const struct variant *v, const struct pkt *
 		put16(p, type == 0x0800 ? 0x0021 : 0x0057);
 		put_pkt(p, l3);
 		break;
+	case LK_WLAN: {
+		struct wlan_spec w = wlan_default();
+		p->n = 0;
+		put_wlan(p, &w, type, l3);
+		break;
+	}
 	case LK_ETH:
 		wrap_eth(p, v->tags, v->ntags, type, l3);
 		break;
@@ -1049,7 +1242,7 @@ END_TEST
 START_TEST(test_unsupported_link)
 {
 	static struct pkt l3;
-	static const int others[] = {-1, 2, 8, 105, 127, 192, 230, 275, 277, 65535, 1 << 20};
+	static const int others[] = {-1, 2, 8, 106, 127, 192, 230, 275, 277, 65535, 1 << 20};
 	struct td_tcp_seg seg;
 
 	build_v4_tcp(&l3);
@@ -1900,6 +2093,8 @@ static uint16_t encap_of_name(const char *name)
 		{"-gre.", TD_ENCAP_GRE},       {"-erspan2.", TD_ENCAP_GRE | TD_ENCAP_ERSPAN},
 		{"-vxlan.", TD_ENCAP_VXLAN},   {"-geneve.", TD_ENCAP_GENEVE},
 		{"-ipip.", TD_ENCAP_IPIP},     {"-6in4.", TD_ENCAP_IPIP},
+		{"-capwap.", TD_ENCAP_CAPWAP | TD_ENCAP_80211},
+		{"-capwap-eth.", TD_ENCAP_CAPWAP}, {"-wlan.", TD_ENCAP_80211},
 	};
 	for (size_t i = 0; i < N(names); i++)
 		if (strstr(name, names[i].suffix))
@@ -2126,10 +2321,364 @@ START_TEST(test_not_decoded_named)
 }
 END_TEST
 
+/* ---- CAPWAP (RFC 5415 §4.3) and IEEE 802.11 data frames ---- */
+
+/* An IPv4 TCP segment in a CAPWAP packet carrying frame_of(l3); the
+ * payload's offset is where it was written. */
+static void capwap_wlan(struct pkt *p, const struct capwap_spec *c, const struct wlan_spec *w,
+			struct want *want)
+{
+	static struct pkt l3, frame;
+	struct tcp_spec t = tcp_default();
+
+	build_v4_tcp(&l3);
+	frame.n = 0;
+	put_wlan(&frame, w, 0x0800, &l3);
+	capwap_udp(p, c, &frame);
+	memset(want, 0, sizeof *want);
+	want->family = 4;
+	want->tcp = t;
+	want->payload_len = t.payload_len;
+	want->payload_off = p->n - t.payload_len;
+	want->encap = TD_ENCAP_CAPWAP | TD_ENCAP_80211;
+}
+
+static struct capwap_spec capwap_default(void)
+{
+	struct capwap_spec c = {.wbid = 1, .t = 1, .sport = 49152, .dport = 5247};
+	return c;
+}
+
+static void decode_want(int linktype, const struct pkt *p, const struct want *w)
+{
+	struct run r;
+
+	run_decode(&r, linktype, p, p->n);
+	check_seg(&r, w);
+	run_free(&r);
+}
+
+/* w around a TCP segment in IPv4, as LINKTYPE_IEEE802_11 frames it. */
+static void wlan_alone(struct pkt *p, const struct wlan_spec *w)
+{
+	static struct pkt l3;
+
+	build_v4_tcp(&l3);
+	p->n = 0;
+	put_wlan(p, w, 0x0800, &l3);
+}
+
+/* HLEN counts the whole header in 4-byte words, the optional Radio MAC
+ * Address and Wireless Specific Information with their padding: the frame
+ * starts HLEN * 4 bytes after the header's start whatever they are. */
+START_TEST(test_capwap_hlen)
+{
+	static struct pkt p;
+	struct wlan_spec w = wlan_default();
+	struct want want;
+	static const struct {
+		unsigned m, w, hlen;
+	} cases[] = {{0, 0, 2}, {0, 1, 4}, {1, 0, 4}, {1, 1, 6}};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct capwap_spec c = capwap_default();
+		c.m = cases[i].m;
+		c.w = cases[i].w;
+		p.n = 0;
+		capwap_wlan(&p, &c, &w, &want);
+		/* the 802.11 frame begins at 20 (IPv4) + 8 (UDP) + HLEN * 4 */
+		ck_assert_uint_eq(p.b[20 + 8 + cases[i].hlen * 4], 0x88); /* QoS Data, PV 0 */
+		ck_assert_uint_eq(p.b[20 + 8] , 0);                       /* preamble */
+		ck_assert_uint_eq(p.b[20 + 8 + 1] >> 3, cases[i].hlen);
+		decode_want(TD_LINK_RAW, &p, &want);
+	}
+	/* an HLEN below the two fixed words, or one past the datagram */
+	for (unsigned hlen = 0; hlen < 2; hlen++) {
+		struct capwap_spec c = capwap_default();
+		c.hlen = hlen;
+		c.hlen_given = 1;
+		capwap_wlan(&p, &c, &w, &want);
+		ck_assert_result(decode_result(TD_LINK_RAW, &p, p.n), TD_DECODE_MALFORMED);
+	}
+	struct capwap_spec c = capwap_default();
+	c.hlen = 31; /* 124 bytes: more than the UDP length leaves */
+	c.hlen_given = 1;
+	p.n = 0;
+	static struct pkt l3, small;
+	build_udp(&l3); /* a 12-byte body after the header */
+	small.n = 0;
+	put_pkt(&small, &l3);
+	capwap_udp(&p, &c, &small);
+	ck_assert_result(decode_result(TD_LINK_RAW, &p, p.n), TD_DECODE_MALFORMED);
+}
+END_TEST
+
+/* T=0: an IEEE 802.3 frame; T=1 with WBID 1 an IEEE 802.11 frame (RFC
+ * 5416); other bindings, fragments (F), keep-alives (K), a DTLS preamble
+ * and CAPWAP on neither port are not decoded, each as what it is. */
+START_TEST(test_capwap_choices)
+{
+	static struct pkt p, l3, eth;
+	struct wlan_spec w = wlan_default();
+	struct want want;
+	struct capwap_spec c = capwap_default();
+	struct td_decode_info info;
+
+	/* T=0: Ethernet, no 802.11 */
+	build_v4_tcp(&l3);
+	wrap_eth(&eth, NULL, 0, 0x0800, &l3);
+	c.t = 0;
+	capwap_wlan(&p, &c, &w, &want); /* for want's offsets only */
+	p.n = 0;
+	capwap_udp(&p, &c, &eth);
+	want.payload_off = p.n - want.payload_len;
+	want.encap = TD_ENCAP_CAPWAP;
+	decode_want(TD_LINK_RAW, &p, &want);
+	/* from the AC's port 5247 to the WTP's */
+	c = capwap_default();
+	c.sport = 5247;
+	c.dport = 33000;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_want(TD_LINK_RAW, &p, &want);
+	/* neither port: plain UDP, no tunnel entered */
+	c.sport = 5246; /* the control channel */
+	c.dport = 33000;
+	capwap_wlan(&p, &c, &w, &want);
+	ck_assert_result(td_decode_packet_info(TD_LINK_RAW, p.b, p.n, p.n, NULL, &info),
+			 TD_DECODE_NOT_TCP);
+	ck_assert_uint_eq(info.encap, 0);
+	ck_assert_uint_eq(info.unknown, TD_UNKNOWN_NONE);
+
+	c = capwap_default();
+	c.wbid = 3; /* EPCGlobal */
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_CAPWAP_WBID, 3,
+		       "CAPWAP wireless binding 3 (EPCGlobal)");
+	c = capwap_default();
+	c.f = 1;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_CAPWAP, TD_CAPWAP_FRAGMENT,
+		       "CAPWAP data (a fragment, not reassembled)");
+	c = capwap_default();
+	c.preamble = 0x01; /* RFC 5415 §4.2: CAPWAP DTLS header */
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_CAPWAP, TD_CAPWAP_DTLS,
+		       "CAPWAP data (DTLS-encrypted)");
+	c = capwap_default();
+	c.k = 1;
+	capwap_wlan(&p, &c, &w, &want);
+	ck_assert_result(td_decode_packet_info(TD_LINK_RAW, p.b, p.n, p.n, NULL, &info),
+			 TD_DECODE_NOT_TCP);
+	ck_assert_uint_eq(info.unknown, TD_UNKNOWN_NONE);
+	ck_assert_uint_eq(info.encap, TD_ENCAP_CAPWAP);
+	/* preamble version 1, type 2: no such thing */
+	for (unsigned pre = 0x10; pre <= 0x12; pre += 2) {
+		c = capwap_default();
+		c.preamble = pre;
+		capwap_wlan(&p, &c, &w, &want);
+		ck_assert_result(decode_result(TD_LINK_RAW, &p, p.n), TD_DECODE_MALFORMED);
+	}
+}
+END_TEST
+
+/* The MAC header's length follows the frame: 24 bytes, + 6 with four
+ * addresses, + 2 for QoS Control, + 4 for HT Control in a QoS frame with
+ * +HTC (in a plain data frame that bit is "Order" and adds nothing). */
+START_TEST(test_80211_header_forms)
+{
+	static struct pkt p;
+	struct want want;
+	struct capwap_spec c = capwap_default();
+	static const struct {
+		unsigned subtype, flags;
+		size_t hdr_len;
+	} forms[] = {
+		{0, FC_TO_DS, 24},
+		{0, FC_FROM_DS | FC_HTC, 24},
+		{0, FC_TO_DS | FC_FROM_DS, 30},
+		{8, FC_TO_DS, 26},
+		{8, FC_FROM_DS | FC_HTC, 30},
+		{8, FC_TO_DS | FC_FROM_DS, 32},
+		{8, FC_TO_DS | FC_FROM_DS | FC_HTC, 36},
+		{1, FC_TO_DS, 24}, /* Data + CF-Ack: a body */
+		{9, FC_FROM_DS, 26},
+	};
+
+	for (size_t i = 0; i < N(forms); i++) {
+		struct wlan_spec w = wlan_default();
+		w.subtype = forms[i].subtype;
+		w.flags = forms[i].flags;
+		capwap_wlan(&p, &c, &w, &want);
+		/* frame = header + 8 (LLC/SNAP) + the IPv4 packet (20, TCP 20 + 12
+		 * of options, payload) */
+		ck_assert_uint_eq(p.n - (20 + 8 + 8), forms[i].hdr_len + 8 + 52 + want.payload_len);
+		decode_want(TD_LINK_RAW, &p, &want);
+		/* the same frame alone, as LINKTYPE_IEEE802_11 */
+		static struct pkt alone;
+		wlan_alone(&alone, &w);
+		struct want wa = want;
+		wa.payload_off = alone.n - wa.payload_len;
+		wa.encap = TD_ENCAP_80211;
+		decode_want(TD_LINK_IEEE802_11, &alone, &wa);
+	}
+}
+END_TEST
+
+/* Cisco's access points swap Frame Control's two bytes in CAPWAP and leave
+ * a value in the fragment number (RFC 5416 §2.2: the WTP reassembles); on
+ * the air (linktype 105) neither is so. */
+START_TEST(test_80211_capwap_quirks)
+{
+	static struct pkt p, alone;
+	struct want want;
+	struct capwap_spec c = capwap_default();
+	struct wlan_spec w = wlan_default();
+
+	w.swap = 1;
+	w.frag = 6;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_want(TD_LINK_RAW, &p, &want);
+	w.flags = FC_FROM_DS;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_want(TD_LINK_RAW, &p, &want);
+
+	w = wlan_default();
+	w.frag = 6;
+	wlan_alone(&alone, &w);
+	decode_unknown(TD_LINK_IEEE802_11, &alone, TD_UNKNOWN_80211_UNREAD, TD_80211_FRAGMENT,
+		       "IEEE 802.11 data frame (a fragment, not reassembled)");
+	/* a swapped To DS frame read as is: protocol version 1 */
+	w = wlan_default();
+	w.swap = 1;
+	wlan_alone(&alone, &w);
+	decode_unknown(TD_LINK_IEEE802_11, &alone, TD_UNKNOWN_80211_UNREAD, TD_80211_S1G,
+		       "IEEE 802.11 data frame (S1G, protocol version 1)");
+	/* protocol versions 2 and 3 are reserved */
+	w = wlan_default();
+	w.pv = 2;
+	wlan_alone(&alone, &w);
+	ck_assert_result(decode_result(TD_LINK_IEEE802_11, &alone, alone.n), TD_DECODE_MALFORMED);
+}
+END_TEST
+
+/* Frames whose body is not an IP packet to read: each named. */
+START_TEST(test_80211_not_decoded)
+{
+	static struct pkt p;
+	struct want want;
+	struct capwap_spec c = capwap_default();
+	struct wlan_spec w;
+	static const struct {
+		unsigned type, subtype;
+		const char *text;
+	} nodata[] = {
+		{0, 8, "IEEE 802.11 type/subtype 0x0008 (Beacon)"},
+		{0, 13, "IEEE 802.11 type/subtype 0x000d (Action)"},
+		{1, 13, "IEEE 802.11 type/subtype 0x001d (ACK)"},
+		{2, 4, "IEEE 802.11 type/subtype 0x0024 (Null function)"},
+		{2, 12, "IEEE 802.11 type/subtype 0x002c (QoS Null function)"},
+		{2, 6, "IEEE 802.11 type/subtype 0x0026"}, /* CF-Poll, no data */
+		{3, 0, "IEEE 802.11 type/subtype 0x0030"}, /* extension */
+	};
+
+	for (size_t i = 0; i < N(nodata); i++) {
+		w = wlan_default();
+		w.type = nodata[i].type;
+		w.subtype = nodata[i].subtype;
+		capwap_wlan(&p, &c, &w, &want);
+		decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_80211,
+			       nodata[i].type << 4 | nodata[i].subtype, nodata[i].text);
+	}
+	w = wlan_default();
+	w.flags |= FC_PROTECTED;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_80211_UNREAD, TD_80211_PROTECTED,
+		       "IEEE 802.11 data frame (protected: encrypted)");
+	w = wlan_default();
+	w.flags |= FC_MORE_FRAG;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_80211_UNREAD, TD_80211_FRAGMENT,
+		       "IEEE 802.11 data frame (a fragment, not reassembled)");
+	w = wlan_default();
+	w.amsdu = 1;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_80211_UNREAD, TD_80211_AMSDU,
+		       "IEEE 802.11 data frame (an A-MSDU, not split)");
+	/* LLC that is not SNAP, SNAP with another OUI (Cisco's) */
+	w = wlan_default();
+	w.not_snap = 1;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_LLC, 0x42, "IEEE 802.3 LLC DSAP 0x42 (STP)");
+	w = wlan_default();
+	w.oui = 0x00000C;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_LLC, 0xAA | 0x0800u << 8 | 1u << 24,
+		       "IEEE 802.3 LLC SNAP Cisco PID 0x0800");
+	/* the bridge-tunnel OUI (IEEE 802.1H) also carries an EtherType */
+	w = wlan_default();
+	w.oui = 0x0000F8;
+	capwap_wlan(&p, &c, &w, &want);
+	decode_want(TD_LINK_RAW, &p, &want);
+	/* an EtherType that is not IP: EAPOL */
+	static struct pkt l3, frame;
+	w = wlan_default();
+	build_udp(&l3);
+	frame.n = 0;
+	put_wlan(&frame, &w, 0x888E, &l3);
+	capwap_udp(&p, &c, &frame);
+	decode_unknown(TD_LINK_RAW, &p, TD_UNKNOWN_ETHERTYPE, 0x888E,
+		       "ethertype 0x888e (EAPOL, 802.1X)");
+}
+END_TEST
+
+/* p cut at every length: TRUNCATED while the cut is inside the first
+ * need bytes (the headers decode must read to decide), then NOT_TCP with
+ * the unknown field of the whole packet; never a crash (each cut copy is
+ * exactly caplen bytes). */
+static void sweep_not_decoded(const struct pkt *p, size_t need, enum td_decode_unknown kind,
+			      uint32_t value)
+{
+	for (size_t cut = 0; cut <= p->n; cut++) {
+		struct td_decode_info info;
+		uint8_t *b = malloc(cut ? cut : 1);
+		ck_assert_ptr_nonnull(b);
+		memcpy(b, p->b, cut);
+		enum td_decode_result r = td_decode_packet_info(TD_LINK_RAW, b, cut, p->n, NULL, &info);
+		ck_assert_result(r, cut < need ? TD_DECODE_TRUNCATED : TD_DECODE_NOT_TCP);
+		if (cut >= need) {
+			ck_assert_uint_eq(info.unknown, kind);
+			ck_assert_uint_eq(info.unknown_value, value);
+		}
+		free(b);
+	}
+}
+
+START_TEST(test_capwap_truncation_not_decoded)
+{
+	static struct pkt p;
+	struct want want;
+	struct capwap_spec c = capwap_default();
+	struct wlan_spec w = wlan_default();
+
+	/* protected: decided after the whole MAC header (IPv4, UDP, CAPWAP,
+	 * 26 bytes of QoS data header) */
+	w.flags |= FC_PROTECTED;
+	capwap_wlan(&p, &c, &w, &want);
+	sweep_not_decoded(&p, 20 + 8 + 8 + 26, TD_UNKNOWN_80211_UNREAD, TD_80211_PROTECTED);
+	/* a CAPWAP fragment: after the CAPWAP header and its optional fields */
+	c.m = c.w = 1;
+	c.f = 1;
+	w = wlan_default();
+	capwap_wlan(&p, &c, &w, &want);
+	sweep_not_decoded(&p, 20 + 8 + 24, TD_UNKNOWN_CAPWAP, TD_CAPWAP_FRAGMENT);
+}
+END_TEST
+
 START_TEST(test_encap_names)
 {
-	static const char *const want[] = {"vlan",  "mpls",   "ppp",      "pppoe", "gre",    "erspan",
-					   "vxlan", "geneve", "ip-in-ip", "gtp-u", "openvpn"};
+	static const char *const want[] = {"vlan",   "mpls",   "ppp",      "pppoe", "gre",
+					   "erspan", "vxlan",  "geneve",   "ip-in-ip", "gtp-u",
+					   "capwap", "802.11", "openvpn"};
 	ck_assert_uint_eq(N(want), TD_ENCAP_COUNT);
 	for (unsigned i = 0; i < TD_ENCAP_COUNT; i++)
 		ck_assert_str_eq(td_encap_name(i), want[i]);
@@ -2181,6 +2730,15 @@ Suite *td_decode_suite(void)
 	tcase_add_test(tc, test_fragment_info);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_addr_str);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("capwap");
+	tcase_add_test(tc, test_capwap_hlen);
+	tcase_add_test(tc, test_capwap_choices);
+	tcase_add_test(tc, test_80211_header_forms);
+	tcase_add_test(tc, test_80211_capwap_quirks);
+	tcase_add_test(tc, test_80211_not_decoded);
+	tcase_add_test(tc, test_capwap_truncation_not_decoded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ipv4");

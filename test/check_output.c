@@ -359,11 +359,14 @@ END_TEST
 
 /* What tshark (not tlsdiag) sees in a capture, decrypting with its key
  * log: addresses, the SNI, the certificates' DNS and IP names; one per
- * line, to be freed. */
+ * line, to be freed. The CAPWAP samples' 802.11 frames are as RFC 5416
+ * writes them: Wireshark's default swaps their Frame Control (for Cisco's
+ * access points), so that is turned off. */
 static char *tshark_names(const char *pcap, const char *keylog)
 {
 	return td_test_sh(NULL,
-			  "tshark -r %s -o tls.keylog_file:%s -T fields -e ip.src -e ip.dst "
+			  "tshark -r %s -o tls.keylog_file:%s -o capwap.swap_fc:FALSE "
+			  "-T fields -e ip.src -e ip.dst "
 			  "-e ipv6.src -e ipv6.dst -e tls.handshake.extensions_server_name "
 			  "-e x509ce.dNSName -e x509ce.iPAddress 2>/dev/null | tr '\\t,' '\\n\\n' | "
 			  "sort -u | grep .",
