@@ -85,7 +85,8 @@ struct td_addr {
 #define TD_DECODE_MAX_NESTING 8
 
 /* "vlan", "mpls", "ppp", "pppoe", "gre", "erspan", "vxlan", "geneve",
- * "ip-in-ip", "gtp-u", "capwap", "802.11", "openvpn" for bit i (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
+ * "ip-in-ip", "gtp-u", "capwap", "802.11", "openvpn" for bit i
+ * (0 <= i < TD_ENCAP_COUNT); NULL otherwise. */
 const char *td_encap_name(unsigned i);
 
 struct td_tcp_seg {

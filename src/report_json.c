@@ -788,7 +788,8 @@ static void j_server_hello(struct je *e, const char *key, const struct td_server
 	je_name16_or_null(e, "selected_version", td_names_version, sh->selected_version);
 	je_name16(e, "cipher_suite", td_names_cipher_name, sh->suite);
 	je_int(e, "compression_method", sh->compression);
-	je_names16(e, "extensions", sh->exts, sh->n_exts < TD_MAX_SH_EXTS ? sh->n_exts : TD_MAX_SH_EXTS,
+	je_names16(e, "extensions", sh->exts,
+		   sh->n_exts < TD_MAX_SH_EXTS ? sh->n_exts : TD_MAX_SH_EXTS,
 		   td_names_extension);
 	if (sh->has_alpn)
 		je_wire(e, "alpn", sh->alpn, sh->alpn_len < TD_ALPN_LEN ? sh->alpn_len : TD_ALPN_LEN);
@@ -901,7 +902,8 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 		je_int(e, "signature_algorithms", s->cr_n_sigalgs);
 		j_ca_names(e, "ca_names", s);
 		je_names16(e, "signature_schemes", s->cr_sigalgs,
-			   s->cr_n_sigalgs < TD_MAX_CR_SIGALGS ? s->cr_n_sigalgs : TD_MAX_CR_SIGALGS,
+			   s->cr_n_sigalgs < TD_MAX_CR_SIGALGS ? s->cr_n_sigalgs
+							       : TD_MAX_CR_SIGALGS,
 			   td_names_sigscheme);
 		je_end(e);
 	} else {

@@ -694,7 +694,8 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 		field(t, "JA4S", "%s", s->sh->ja4s);
 	if (s->hrr_seen)
 		field(t, "retry request", "frame %u (HelloRetryRequest): JA3S %s, JA4S %s",
-		      (unsigned)s->hrr_frame, fp_or_none(s->retry->ja3s), fp_or_none(s->retry->ja4s));
+		      (unsigned)s->hrr_frame, fp_or_none(s->retry->ja3s),
+		      fp_or_none(s->retry->ja4s));
 	if (sh->malformed)
 		field(t, "parse error", "%s", td_err_msg((enum td_err)sh->malformed));
 }

@@ -311,7 +311,8 @@ enum td_err td_tls_parse_client_hello(struct td_reader *r, struct td_client_hell
 		if (ch->suites[i] == 0x5600) /* RFC 7507 */
 			ch->ext_flags |= TD_EXT_SCSV_FALLBACK;
 	}
-	return parse_extensions(r, ch->exts, TD_MAX_EXTS, &ch->n_exts, &ch->total_exts, ch_ext_cb, ch);
+	return parse_extensions(r, ch->exts, TD_MAX_EXTS, &ch->n_exts, &ch->total_exts, ch_ext_cb,
+				ch);
 }
 
 static enum td_err sh_ext_cb(uint16_t type, struct td_reader *body, void *arg)
@@ -379,7 +380,8 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 		/* TLS 1.3 drafts before -22 had no session id echo and no
 		 * compression method: version, random, suite, extensions */
 		TD_TRY(td_read_u16(r, &sh->suite));
-		return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+		return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts,
+					sh_ext_cb, sh);
 	}
 	TD_TRY(td_read_vec8(r, &sid));
 	if (td_reader_left(&sid) > 32)
@@ -388,7 +390,8 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	TD_TRY(td_read_bytes(&sid, sh->session_id, sh->session_id_len));
 	TD_TRY(td_read_u16(r, &sh->suite));
 	TD_TRY(td_read_u8(r, &sh->compression));
-	return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb, sh);
+	return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb,
+				sh);
 }
 
 /* RFC 5246 §7.4.2: opaque ASN.1Cert<1..2^24-1>;
