@@ -63,12 +63,19 @@ static void put_u16_list(struct out_buf *o, const uint16_t *v, size_t n, size_t 
 	}
 }
 
-/* Every suite, extension, group and signature scheme of the hello kept
+/* Every value a fingerprint reads was kept: JA3 reads the suites,
+ * extensions and groups, JA4 the suites, extensions and signature schemes
  * (the vectors of versions and point formats cannot exceed their caps). */
-static bool ch_whole(const struct td_client_hello *ch)
+static bool ja3_whole(const struct td_client_hello *ch)
 {
 	return ch->n_suites == ch->total_suites && ch->n_exts == ch->total_exts &&
-	       ch->n_groups == ch->total_groups && ch->n_sigalgs == ch->total_sigalgs;
+	       ch->n_groups == ch->total_groups;
+}
+
+static bool ja4_whole(const struct td_client_hello *ch)
+{
+	return ch->n_suites == ch->total_suites && ch->n_exts == ch->total_exts &&
+	       ch->n_sigalgs == ch->total_sigalgs;
 }
 
 bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
@@ -92,7 +99,7 @@ bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
 	for (size_t i = 0; i < npf; i++)
 		pf[i] = ch->point_formats[i];
 	put_u16_list(&o, pf, npf, TD_MAX_POINT_FORMATS, 0);
-	return ch_whole(ch);
+	return ja3_whole(ch);
 }
 
 bool td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n)
@@ -259,7 +266,7 @@ void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN])
 {
 	struct ja4_parts p;
 	char b[13], c[13];
-	if (!ch_whole(ch)) {
+	if (!ja4_whole(ch)) {
 		out[0] = '\0';
 		return;
 	}

@@ -1302,7 +1302,8 @@ static void append_u16(char *s, size_t *len, bool first, char sep, unsigned v, b
  * (JA3: decimal, in wire order; JA4: "t12i999900", the suites sorted, the
  * extensions sorted then the schemes in order, as hex) and openssl
  * hashes them. One suite over TD_MAX_SUITES and the hello has no JA3 or
- * JA4 at all, rather than ones that lack values. */
+ * JA4 at all, rather than ones that lack values; one group over its cap
+ * takes only the JA3, one signature scheme over only the JA4. */
 START_TEST(test_ja3_ja4_long_lists)
 {
 	static struct td_session s;
@@ -1347,6 +1348,17 @@ START_TEST(test_ja3_ja4_long_lists)
 	ck_assert_uint_eq(s.ch->n_suites, TD_MAX_SUITES);
 	ck_assert_uint_eq(s.ch->total_suites, TD_MAX_SUITES + 1);
 	ck_assert_str_eq(s.ch->ja3, "");
+	ck_assert_str_eq(s.ch->ja4, "");
+	td_session_clear(&s, NULL);
+
+	/* a list only one of them reads: JA3 reads the groups, JA4 the
+	 * signature schemes */
+	feed_scanner_hello(&s, 4, 4, TD_MAX_GROUPS + 1, 2);
+	ck_assert_str_eq(s.ch->ja3, "");
+	ck_assert_uint_eq(strlen(s.ch->ja4), 36);
+	td_session_clear(&s, NULL);
+	feed_scanner_hello(&s, 4, 4, 2, TD_MAX_SIGALGS + 1);
+	ck_assert_uint_eq(strlen(s.ch->ja3), 32);
 	ck_assert_str_eq(s.ch->ja4, "");
 	td_session_clear(&s, NULL);
 }
