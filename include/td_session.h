@@ -180,6 +180,35 @@ struct td_hello_retry {
 	char ja3[33], ja4[48];   /* of the second ClientHello */
 };
 
+/* A line of plain text as on the wire (CR LF stripped; the reports
+ * escape it), its first TD_PLAIN_LINE_LEN bytes. */
+#define TD_PLAIN_LINE_LEN 96
+struct td_plain_line {
+	uint32_t frame; /* where it began (a greeting: where it ended); 0: none */
+	uint8_t len;
+	bool cut;  /* longer than the cap, or ended by a byte that is not text */
+	bool open; /* its end has not come (yet) */
+	uint8_t text[TD_PLAIN_LINE_LEN];
+};
+
+/* The bytes of a line's text to read: len, never past the array. */
+static inline size_t td_plain_len(const struct td_plain_line *l)
+{
+	return l->len < TD_PLAIN_LINE_LEN ? l->len : TD_PLAIN_LINE_LEN;
+}
+
+/* A server that answered TLS in plain text: the port does not speak TLS,
+ * or expects the client to ask for it first (STARTTLS). */
+struct td_plain_text {
+	/* The server's first bytes where its first TLS record was due, when
+	 * they are a line of text (an HTTP, SMTP, SSH... server). */
+	struct td_plain_line reply;
+	/* The server's plain-text greeting, when a line protocol greeted
+	 * (SMTP, FTP, IMAP, POP3) and the client then sent a ClientHello
+	 * without asking for the upgrade. */
+	struct td_plain_line greeting;
+};
+
 struct td_server_hello {
 	bool seen;
 	uint32_t frame;
@@ -242,6 +271,9 @@ enum td_event_kind {
 	TD_EV_TCP_FIN,
 	TD_EV_TCP_RST,
 	TD_EV_GAP,                 /* bytes missing from the stream: len = count */
+	TD_EV_PLAIN_TEXT,          /* text where a TLS record was due
+				    * (td_plain_text.reply): len = the bytes
+				    * of its segment */
 	TD_EV_KIND_COUNT
 };
 
@@ -420,7 +452,11 @@ struct td_session {
 	bool is_tls;
 	struct td_classify_facts ndpi; /* nDPI's verdict on the flow */
 	uint8_t starttls;        /* enum td_starttls_proto: plain text came first */
-	uint32_t starttls_frame; /* frame of the server's go-ahead */
+	uint32_t starttls_frame; /* frame of the server's go-ahead, 0: none */
+	/* Plain text from the server where TLS was expected: a shared
+	 * read-only all-zero instance until written through
+	 * td_session_plain(), never NULL after td_session_init. */
+	const struct td_plain_text *plain;
 	/* The hellos: a shared read-only all-zero instance until the parser
 	 * writes one through td_session_ch() / td_session_sh() (a connection
 	 * without a hello holds neither); never NULL after td_session_init. */
@@ -604,6 +640,8 @@ struct td_chain_facts *td_session_chain(struct td_session *s);
 /* The retry fingerprints to write (allocated on first use, counted in
  * td_session_bytes); NULL when out of memory. */
 struct td_hello_retry *td_session_retry(struct td_session *s);
+/* The plain-text facts to write, the same way. */
+struct td_plain_text *td_session_plain(struct td_session *s);
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */

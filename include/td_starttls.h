@@ -71,9 +71,15 @@ enum td_starttls_state {
 			       * sent STLS) */
 	TD_STARTTLS_UPGRADED, /* both directions carry TLS from their mark on */
 	TD_STARTTLS_REFUSED,  /* the server said no: plain text to the end */
+	TD_STARTTLS_UNASKED,  /* the client began TLS without asking (SMTP,
+			       * FTP, IMAP, POP3: a ClientHello where a
+			       * command was due); the server's next bytes
+			       * are read as TLS too, whatever they are */
 };
 
 #define TD_STARTTLS_LINE 256
+/* The server's greeting (its first line) is kept up to this length. */
+#define TD_STARTTLS_GREETING_LEN 96
 
 struct td_starttls_dir {
 	uint8_t line[TD_STARTTLS_LINE]; /* the current line (or element), capped */
@@ -96,6 +102,12 @@ struct td_starttls {
 	uint32_t upgrade_frame; /* frame of the server's go-ahead (ADB: of
 				 * the second STLS) */
 	uint64_t plain_bytes[2];
+	/* The server's first line, CR LF stripped (SMTP, FTP, IMAP, POP3),
+	 * the first greeting_len bytes of it; frame 0 until it is complete. */
+	uint32_t greeting_frame;
+	uint8_t greeting_len;
+	bool greeting_cut; /* the line was longer */
+	uint8_t greeting[TD_STARTTLS_GREETING_LEN];
 	struct td_starttls_dir d[2];
 };
 
@@ -109,7 +121,11 @@ void td_starttls_init(struct td_starttls *st, enum td_starttls_proto proto);
 
 /* Offers the next n plain-text bytes of direction dir. Returns how many of
  * them were plain text; the rest (n minus that) is the start of TLS, and
- * d[dir].tls is then set. */
+ * d[dir].tls is then set. In a line protocol that greets first (SMTP, FTP,
+ * IMAP, POP3), a client line that starts with a TLS handshake record's
+ * content type (RFC 8446 §5.1: 22, a byte no command starts with) is taken
+ * as the client beginning TLS without asking: state TD_STARTTLS_UNASKED,
+ * and both directions are TLS from there. */
 size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_t n,
 			uint32_t frame);
 

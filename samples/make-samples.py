@@ -2058,6 +2058,124 @@ def starttls_connection(name, proto, client_port, server_port, script, request, 
     return sample
 
 
+# A server that answers TLS in plain text. A libssl client sends its
+# ClientHello; the server, which does not speak TLS on that port, answers
+# as its protocol does, and libssl gives up ("wrong version number"). Two
+# classics: an SMTP server that greets in plain text on the implicit-TLS
+# port 465 (RFC 8314 §3.3), the client sending TLS at once, the server
+# rejecting the hello's bytes as a command (Postfix's words); and a plain
+# HTTP listener where HTTPS was meant, answering 400 (nginx's words).
+PLAIN_SERVERS = {
+    "smtp-plain-on-465": {
+        "client_port": 40057, "server_port": 465, "sni": None,
+        "greeting": b"220 mail.server.example ESMTP Postfix\r\n",
+        "reply": b"502 5.5.2 Error: command not recognized\r\n",
+        "closes_first": "client", "starttls": "SMTP",
+        "doc": "an SMTP server greeting in plain text on port 465; the client "
+               "sends a ClientHello at once",
+    },
+    "https-to-http": {
+        "client_port": 40058, "server_port": 8443, "sni": "server.example",
+        "greeting": None,
+        "reply": (b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n"
+                  b"Content-Type: text/html\r\nContent-Length: 150\r\n"
+                  b"Connection: close\r\n\r\n" + b"<html>\r\n<head><title>400 "
+                  b"Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad "
+                  b"Request</h1></center>\r\n<hr><center>nginx</center>\r\n"
+                  b"</body>\r\n</html>\r\n"),
+        "closes_first": "server", "starttls": None,
+        "doc": "a plain HTTP listener on the port the client took for HTTPS",
+    },
+}
+
+
+def scenario_plain_server(name):
+    """A ClientHello from libssl, answered in plain text (PLAIN_SERVERS)."""
+    spec = PLAIN_SERVERS[name]
+    cctx = client_context(ssl.TLSVersion.TLSv1_2, keylog_for(name),
+                          verify=spec["sni"] is not None)
+    bio_in, bio_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(bio_in, bio_out, server_side=False,
+                           server_hostname=spec["sni"])
+    tcp = TcpConnection(spec["client_port"], server_port=spec["server_port"])
+    tcp.open()
+    if spec["greeting"]:
+        tcp.send("server", spec["greeting"])
+    try:
+        client.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = bio_out.read()
+    assert hello[:1] == b"\x16" and hello[5:6] == b"\x01", name
+    tcp.send("client", hello)
+    tcp.send("server", spec["reply"])
+    bio_in.write(spec["reply"])
+    try:
+        client.do_handshake()
+        raise AssertionError(name + ": libssl accepted plain text")
+    except ssl.SSLError as e:
+        failure = e.reason
+    assert not bio_out.pending, name       # libssl sends no alert for it
+    first = spec["closes_first"]
+    tcp.fin(first)
+    tcp.fin(other_side(first))
+    tcp.ack(first)
+    # the key log holds no secret (no handshake), only what Python wrote
+    # on opening it
+    assert "CLIENT_RANDOM" not in open(keylog_for(name)).read(), name
+    greeting_len = len(spec["greeting"] or b"")
+    reply_line = spec["reply"].split(b"\r\n")[0].decode()
+    c, srv = tcp.ends["client"], tcp.ends["server"]
+    end, end_by = tcp.ending()
+    facts = {
+        "file": name + ".pcap",
+        "linktype": LINKTYPE_ETHERNET,
+        "packets": len(tcp.packets),
+        "doc": spec["doc"],
+        "libssl_error": failure,
+        "connections": [{
+            "client": {"ip": c.ip_text, "port": c.port},
+            "server": {"ip": srv.ip_text, "port": srv.port},
+            "first_frame": 1,
+            "last_frame": len(tcp.packets),
+            "client_hello_frame": tcp.frame_of("client", 0),
+            "server_hello_frame": None,
+            "hello_retry_request_frame": None,
+            "sni": spec["sni"],
+            "alpn_offered": [],
+            "alpn_selected": None,
+            "version": None,
+            "cipher": None,
+            "cert_files": [],
+            "certs_visible": True,
+            "server_key_file": None,
+            "server_chain_files": [],
+            "server_keylog": None,
+            "client_finished_frame": None,
+            "server_finished_frame": None,
+            "alerts": [],
+            "handshake_completed": False,
+            "end": end,
+            "end_by": end_by,
+            "plain_text": {
+                "greeting": ({"frame": tcp.frame_of("server", 0),
+                              "text": spec["greeting"].split(b"\r\n")[0].decode()}
+                             if spec["greeting"] else None),
+                "reply": {"frame": tcp.frame_of("server", greeting_len),
+                          "text": reply_line},
+            },
+        }],
+    }
+    if spec["starttls"]:
+        facts["connections"][0]["starttls"] = spec["starttls"]
+        facts["connections"][0]["starttls_frame"] = None
+    path = os.path.join(HERE, name + ".pcap")
+    write_pcap(path, LINKTYPE_ETHERNET,
+               [(pk.ts, frame_ethernet(pk.ip, pk.side)) for pk in tcp.packets])
+    write_facts(os.path.join(HERE, name + ".facts.json"), facts)
+    print("wrote %-40s %3d packets" % (name + ".pcap", len(tcp.packets)))
+
+
 # Android's debug bridge over TCP (wireless debugging), AOSP adb
 # protocol.txt: each message is a 24-byte header of six little-endian words
 # (command, arg0, arg1, data_length, data checksum, magic = command ^
@@ -2166,6 +2284,7 @@ ONE_BY_ONE = {
     "starttls": lambda: [make_starttls(p) for p in STARTTLS_SCRIPTS],
     "adb-stls": lambda: write_sample(scenario_adb_stls(), "adb-stls.pcap"),
     "nomachine-nx": lambda: write_sample(scenario_nomachine_nx(), "nomachine-nx.pcap"),
+    "plain-servers": lambda: [scenario_plain_server(n) for n in PLAIN_SERVERS],
     "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
                                                "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(

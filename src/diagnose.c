@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "td_decrypt.h"
@@ -19,6 +20,7 @@
 #include "td_chain.h"
 #include "td_names.h"
 #include "td_rules.h"
+#include "td_starttls.h"
 #include "td_x509.h"
 
 /* AlertDescription values (RFC 8446 §6, RFC 5246 §7.2.2) named here. */
@@ -744,6 +746,83 @@ static int ev_how_closed(const struct ctx *c, struct td_cause *out)
 	return 0;
 }
 
+/* ---- plain text where TLS was due ------------------------------------------ */
+
+/* What a line of text says the server speaks, from how servers of each
+ * protocol begin: HTTP/1.x status line (RFC 9112 §4), SSH identification
+ * string (RFC 4253 §4.2), SMTP and FTP reply codes (RFC 5321 §4.2, RFC 959
+ * §4.2), POP3 status (RFC 1939 §3), IMAP untagged response (RFC 9051
+ * §7.1), an XML document (XMPP, RFC 6120 §4.1). NULL: none of these. */
+static const char *plain_protocol(const struct td_plain_line *l)
+{
+	static const struct {
+		const char *prefix;
+		const char *name;
+	} starts[] = {
+		{"HTTP/", "HTTP"}, {"<!DOCTYPE HTML", "HTTP"}, {"<html", "HTTP"}, {"SSH-", "SSH"},
+		{"+OK", "POP3"},   {"-ERR", "POP3"},	     {"* OK", "IMAP"},	{"* BYE", "IMAP"},
+		{"* PREAUTH", "IMAP"}, {"<?xml", "XMPP"},	     {"<stream", "XMPP"},
+	};
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		size_t k = strlen(starts[i].prefix);
+		if (l->len >= k && strncasecmp((const char *)l->text, starts[i].prefix, k) == 0)
+			return starts[i].name;
+	}
+	if (l->len >= 4 && l->text[0] >= '1' && l->text[0] <= '5' && l->text[1] >= '0' &&
+	    l->text[1] <= '9' && l->text[2] >= '0' && l->text[2] <= '9' &&
+	    (l->text[3] == ' ' || l->text[3] == '-'))
+		return "SMTP or FTP";
+	return NULL;
+}
+
+/* The client began TLS where the server, having greeted in plain text,
+ * waited for a command (and did not ask for STARTTLS). */
+static bool began_without_asking(const struct ctx *c)
+{
+	return c->s->starttls && !c->s->starttls_frame && c->s->plain->greeting.frame;
+}
+
+static bool plain_reply_only(const struct ctx *c)
+{
+	return c->s->plain->reply.frame && !began_without_asking(c);
+}
+
+static int ev_plain_reply(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_plain_line *l = &c->s->plain->reply;
+	const char *proto = plain_protocol(l);
+
+	if (!l->frame)
+		return 0;
+	add(out, true, "the server's first bytes, at frame %u, are plain text, not a TLS record: "
+		       "\"%.*s%s\"%s%s%s",
+	    (unsigned)l->frame, (int)td_plain_len(l), (const char *)l->text, l->cut || l->open ? "..." : "",
+	    proto ? " (" : "", proto ? proto : "", proto ? ")" : "");
+	return 0;
+}
+
+static int ev_greeting(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_plain_line *l = &c->s->plain->greeting;
+
+	add(out, true, "the server greeted in plain %s at frame %u (\"%.*s%s\"), and the client's "
+		       "next bytes, at frame %u, were a ClientHello, not %s",
+	    td_starttls_name(c->s->starttls), (unsigned)l->frame, (int)td_plain_len(l),
+	    (const char *)l->text, l->cut || l->open ? "..." : "", (unsigned)c->s->ch->frame,
+	    td_starttls_how(c->s->starttls));
+	return 0;
+}
+
+/* The close without an alert has a better explanation. */
+static int ev_not_plain(const struct ctx *c, struct td_cause *out)
+{
+	if (!c->s->plain->reply.frame && !began_without_asking(c))
+		return 0;
+	add(out, false, "the server answered in plain text, which explains the end of the "
+			"handshake (see the cause above)");
+	return -30;
+}
+
 /* ---- next steps ------------------------------------------------------------ */
 
 static void next_key_check(const struct ctx *c, char *buf, size_t n)
@@ -874,6 +953,70 @@ static void next_s_client(const struct ctx *c, char *buf, size_t n)
 		 "Reproduce it from the client's network: openssl s_client -connect %s "
 		 "-state -msg, and check the server's and any middlebox's logs at that time.",
 		 to);
+}
+
+/* Each protocol's ports: implicit TLS and plain text with STARTTLS (RFC
+ * 8314 §3.3 and §7.3, RFC 6409 §3.1, RFC 4217 §2). */
+static const struct {
+	enum td_starttls_proto proto;
+	const char *s_client; /* openssl s_client -starttls */
+	unsigned implicit, starttls;
+} mail_ports[] = {
+	{TD_STARTTLS_SMTP, "smtp", 465, 587},
+	{TD_STARTTLS_IMAP, "imap", 993, 143},
+	{TD_STARTTLS_POP3, "pop3", 995, 110},
+	{TD_STARTTLS_FTP, "ftp", 990, 21},
+};
+
+static void next_starttls(const struct ctx *c, char *buf, size_t n)
+{
+	const struct td_session *s = c->s;
+	const char *name = td_starttls_name(s->starttls);
+	char ip[64];
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof mail_ports / sizeof mail_ports[0]; i++)
+		if (mail_ports[i].proto == s->starttls)
+			break;
+	td_addr_str(&s->server, ip, sizeof ip);
+	if (s->server_port == mail_ports[i].implicit) {
+		snprintf(buf, n,
+			 "Port %u is %s's implicit-TLS port, but this server speaks plain %s on it: "
+			 "turn implicit TLS on for that listener, or have the client use %s on port "
+			 "%u (openssl s_client -connect %s:%u -starttls %s shows what the server offers "
+			 "there).",
+			 (unsigned)s->server_port, name, name, td_starttls_how(s->starttls),
+			 mail_ports[i].starttls, ip, mail_ports[i].starttls, mail_ports[i].s_client);
+		return;
+	}
+	snprintf(buf, n,
+		 "Have the client use %s on port %u (openssl s_client -connect %s:%u -starttls %s "
+		 "shows the handshake the server offers), or point it at the server's implicit-TLS "
+		 "port (%s: %u) if it has one.",
+		 td_starttls_how(s->starttls), (unsigned)s->server_port, ip,
+		 (unsigned)s->server_port, mail_ports[i].s_client, name, mail_ports[i].implicit);
+}
+
+static void next_plain(const struct ctx *c, char *buf, size_t n)
+{
+	char ip[64];
+	const char *proto = plain_protocol(&c->s->plain->reply);
+
+	td_addr_str(&c->s->server, ip, sizeof ip);
+	if (proto && strcmp(proto, "HTTP") == 0) {
+		snprintf(buf, n,
+			 "The port serves plain HTTP (curl -v http://%s:%u/ gets an answer): point "
+			 "the client at the server's HTTPS port, or turn TLS on for this listener and "
+			 "for any proxy or load balancer in front of it.",
+			 ip, (unsigned)c->s->server_port);
+		return;
+	}
+	snprintf(buf, n,
+		 "Find what listens on %s:%u (nc %s %u shows its greeting; openssl s_client fails "
+		 "there with \"wrong version number\"), then point the client at the port that "
+		 "serves TLS, or turn TLS on for that listener%s.",
+		 ip, (unsigned)c->s->server_port, ip, (unsigned)c->s->server_port,
+		 proto && strcmp(proto, "SSH") ? "; if it expects STARTTLS, use that" : "");
 }
 
 /* ---- evidence and next steps for completed connections with a finding -- */
@@ -1323,6 +1466,37 @@ static const struct cause_row causes[] = {
 	 {NULL},
 	 next_s_client,
 	 NULL},
+	{"tls-without-starttls",
+	 {NO_ALERT, ANY_ALERT, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 90,
+	 "The server speaks plain text on this port and expects the client to ask for TLS first "
+	 "(STARTTLS); the client began TLS at once, as on an implicit-TLS port. One side is "
+	 "configured for the other mode: a client set to implicit TLS (\"SSL/TLS\") on a "
+	 "STARTTLS port such as 25 or 587, or a server whose implicit-TLS port serves plain "
+	 "text.",
+	 "RFC 3207 §4 (SMTP), RFC 2595 §3-4 (IMAP, POP3), RFC 4217 §4 (FTP): TLS begins after the "
+	 "client's command and the server's go-ahead; RFC 8314 §3: implicit TLS has ports of "
+	 "its own",
+	 {ev_greeting, ev_plain_reply},
+	 next_starttls,
+	 began_without_asking},
+	{"server-not-tls",
+	 {NO_ALERT, ANY_ALERT, END},
+	 FROM_ANY,
+	 PHASES_ANY,
+	 KX_ANY,
+	 85,
+	 "The server does not speak TLS on this port: it answered the ClientHello in plain text. "
+	 "The client was pointed at a plain-text port (HTTP where HTTPS was meant), TLS is off on "
+	 "this listener, or a proxy or load balancer passes TLS on to a plain-text backend.",
+	 "RFC 8446 §5.1: every TLS record starts with a content type of 20 to 24, never with "
+	 "printable text",
+	 {ev_plain_reply},
+	 next_plain,
+	 plain_reply_only},
 	{"closed-without-alert",
 	 {NO_ALERT, END},
 	 FROM_ANY,
@@ -1332,7 +1506,7 @@ static const struct cause_row causes[] = {
 	 "The connection was closed without a TLS alert: a firewall, proxy or load balancer cut "
 	 "it, the port does not speak TLS, or a peer crashed or timed out.",
 	 "RFC 8446 §6.2: a TLS peer that aborts sends an alert first",
-	 {ev_how_closed},
+	 {ev_how_closed, ev_not_plain},
 	 next_s_client,
 	 NULL},
 	{"peer-rejected",

@@ -275,6 +275,22 @@ static void find_full_handshake(const struct td_engine *e, struct td_session *s)
 	}
 }
 
+/* The client began TLS where the server, having greeted in plain text,
+ * waited for a command: the greeting is the evidence. */
+_Static_assert(TD_STARTTLS_GREETING_LEN <= TD_PLAIN_LINE_LEN, "the greeting fits the session's line");
+
+static void keep_greeting(struct td_session *s, const struct td_starttls *st)
+{
+	struct td_plain_text *pt;
+
+	if (!st->greeting_frame || s->plain->greeting.frame || !(pt = td_session_plain(s)))
+		return;
+	pt->greeting.frame = st->greeting_frame;
+	pt->greeting.len = st->greeting_len;
+	pt->greeting.cut = st->greeting_cut;
+	memcpy(pt->greeting.text, st->greeting, st->greeting_len);
+}
+
 static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
 			   struct td_time ts)
 {
@@ -297,6 +313,8 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 		c->s.starttls = st->proto;
 		if (st->state == TD_STARTTLS_UPGRADED)
 			c->s.starttls_frame = st->upgrade_frame;
+		if (st->state == TD_STARTTLS_UNASKED)
+			keep_greeting(&c->s, st);
 		p += k;
 		n -= k;
 		if (n == 0)

@@ -23,6 +23,7 @@
 #include "td_decrypt.h"
 #include "td_digest.h"
 #include "td_names.h"
+#include "td_starttls.h"
 #include "td_x509.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -374,6 +375,33 @@ GET(g_dec_failed_what)
 		num(v, S->dec.fail_what);
 }
 GET(g_one_sided) { num(v, td_session_one_sided(S)); }
+/* a plain-text start: which protocol, and whether the client asked */
+GET(g_starttls)
+{
+	if (S->starttls)
+		cstr(v, td_starttls_name(S->starttls));
+}
+GET(g_starttls_asked)
+{
+	if (S->starttls)
+		num(v, S->starttls_frame != 0);
+}
+GET(g_answered_plain) { num(v, S->plain->reply.frame != 0); }
+GET(g_plain_text)
+{
+	if (S->plain->reply.frame)
+		str(v, S->plain->reply.text, td_plain_len(&S->plain->reply));
+}
+GET(g_plain_text_frame)
+{
+	if (S->plain->reply.frame)
+		num(v, S->plain->reply.frame);
+}
+GET(g_greeting)
+{
+	if (S->plain->greeting.frame)
+		str(v, S->plain->greeting.text, td_plain_len(&S->plain->greeting));
+}
 GET(g_outcome) { num(v, S->outcome); }
 GET(g_stage) { num(v, S->stage); }
 GET(g_end) { num(v, S->end); }
@@ -863,6 +891,21 @@ static const struct rf_field fields[] = {
 	SF("server.ip", RF_STR, g_server_ip, "server address"),
 	SF("server.port", RF_NUM, g_server_port, "server TCP port"),
 	SF("server.sni", RF_STR, g_sni, "server name the client asked for (SNI); absent without"),
+	SF("server.answered_plain_text", RF_BOOL, g_answered_plain,
+	   "the server sent a line of plain text where its first TLS record was due"),
+	SF("server.plain_text", RF_STR, g_plain_text,
+	   "the server's first line of plain text where its first TLS record was due "
+	   "(an HTTP, SMTP, SSH... server); absent when none"),
+	SF("server.plain_text_frame", RF_NUM, g_plain_text_frame, "frame of that line"),
+	SF("server.greeting", RF_STR, g_greeting,
+	   "the server's plain-text greeting (SMTP, FTP, IMAP, POP3), kept when the client then "
+	   "began TLS without asking; absent otherwise"),
+	SF("connection.starttls", RF_STR, g_starttls,
+	   "plain-text protocol before TLS: SMTP, FTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, ...; "
+	   "absent when TLS began at once"),
+	SF("connection.starttls_asked", RF_BOOL, g_starttls_asked,
+	   "the client asked for TLS (STARTTLS, AUTH TLS, ...) and the server agreed; false when "
+	   "the client began TLS without asking; absent without a plain-text start"),
 	SF("connection.midstream", RF_BOOL, g_midstream, "picked up after it began (no SYN)"),
 	SF("connection.one_sided", RF_BOOL, g_one_sided, "packets seen in one direction only"),
 	SE("connection.outcome", &en_outcome, g_outcome, "completed, failed, incomplete"),

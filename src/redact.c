@@ -307,6 +307,51 @@ static enum td_err add_chain(struct td_redact *r, const struct td_cert *const *c
 	return err;
 }
 
+/* A byte that continues a name or an address. */
+static bool name_byte(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
+}
+
+/* The words of a server's plain-text line that name a host: an IPv4 or
+ * IPv6 address, or a name with a dot and a letter made of name bytes
+ * ("220 mail.example.com ESMTP", RFC 5321 §4.2: the greeting names the
+ * server). Reply codes and versions ("5.5.2", "HTTP/1.1") are not. */
+static enum td_err add_plain_words(struct td_redact *r, const struct td_plain_line *l)
+{
+	char word[TD_PLAIN_LINE_LEN + 1];
+	size_t n = td_plain_len(l), i = 0;
+	enum td_err err = TD_OK;
+
+	while (err == TD_OK && i < n) {
+		size_t k = 0;
+		bool dot = false, letter = false, name = true;
+		struct td_addr a = {0};
+
+		while (i < n && strchr(" \t<>[]()\",;", l->text[i]))
+			i++;
+		while (i < n && !strchr(" \t<>[]()\",;", l->text[i]))
+			word[k++] = (char)l->text[i++];
+		while (k && (word[k - 1] == '.' || word[k - 1] == ':'))
+			k--; /* the end of a sentence, a "host:" */
+		word[k] = '\0';
+		for (size_t j = 0; j < k; j++) {
+			dot |= word[j] == '.';
+			letter |= isalpha((unsigned char)word[j]) != 0;
+			name &= word[j] == '.' || name_byte(word[j]);
+		}
+		if (inet_pton(AF_INET, word, a.bytes) == 1)
+			a.family = 4;
+		else if (inet_pton(AF_INET6, word, a.bytes) == 1)
+			a.family = 6;
+		if (a.family)
+			err = td_redact_add_ip(r, &a);
+		else if (dot && letter && name)
+			err = td_redact_add_host(r, word, k);
+	}
+	return err;
+}
+
 enum td_err td_redact_session(struct td_redact *r, const struct td_session *s)
 {
 	enum td_err err = td_redact_add_ip(r, &s->client);
@@ -320,13 +365,11 @@ enum td_err td_redact_session(struct td_redact *r, const struct td_session *s)
 		err = add_chain(r, s->certs, s->n_certs);
 	if (err == TD_OK)
 		err = add_chain(r, s->client_certs, s->n_client_certs);
+	if (err == TD_OK)
+		err = add_plain_words(r, &s->plain->greeting);
+	if (err == TD_OK)
+		err = add_plain_words(r, &s->plain->reply);
 	return err;
-}
-
-/* A byte that continues a name or an address. */
-static bool name_byte(char c)
-{
-	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '*';
 }
 
 /* A match may not start inside a longer name ("www." before it) ... */

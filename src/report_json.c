@@ -1127,6 +1127,17 @@ static void j_decryption(struct je *e, const char *key, const struct td_session 
 	je_end(e);
 }
 
+/* {"frame", "text", "truncated"}, or null. */
+static void j_plain_line(struct je *e, const char *key, const struct td_plain_line *pl)
+{
+	if (!je_obj_if(e, key, pl->frame))
+		return;
+	je_frame(e, "frame", pl->frame);
+	je_wire(e, "text", pl->text, td_plain_len(pl));
+	je_bool(e, "truncated", pl->cut || pl->open);
+	je_end(e);
+}
+
 static void j_desync(struct je *e, const struct td_session *s, int dir)
 {
 	const char *key = dir ? "server" : "client";
@@ -1354,6 +1365,11 @@ static void j_session(struct je *e, const struct td_session *s)
 					   : "both");
 	je_str_or_null(e, "starttls", s->starttls ? td_starttls_name(s->starttls) : NULL);
 	je_frame(e, "starttls_frame", s->starttls ? s->starttls_frame : 0);
+	if (je_obj_if(e, "plain_text", s->plain->reply.frame || s->plain->greeting.frame)) {
+		j_plain_line(e, "greeting", &s->plain->greeting);
+		j_plain_line(e, "reply", &s->plain->reply);
+		je_end(e);
+	}
 	j_ndpi(e, "ndpi", &s->ndpi);
 	je_time(e, "first_ts", s->first_ts);
 	je_time(e, "last_ts", s->last_ts);

@@ -133,6 +133,20 @@ static void field_wire(const struct tx *t, const char *l, const uint8_t *p, size
 	tx_putc(t, '\n');
 }
 
+/* A line of plain text from the wire, quoted and escaped, with its frame;
+ * nothing when there is none. */
+static void plain_line(const struct tx *t, const char *l, const struct td_plain_line *pl,
+		       const char *what)
+{
+	if (!pl->frame)
+		return;
+	label(t, l);
+	tx_putc(t, '"');
+	tx_term(t, pl->text, td_plain_len(pl));
+	td_report_buf_printf(t->out, "%s\" (%s, frame %u)\n", pl->cut || pl->open ? "..." : "", what,
+			     (unsigned)pl->frame);
+}
+
 static void field_cstr(const struct tx *t, int indent, int width, const char *l, const char *s)
 {
 	label_at(t, indent, width, l);
@@ -360,9 +374,15 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		field(t, "resynced", "record boundaries found again after lost bytes (client %u, "
 				     "server %u times)",
 		      (unsigned)s->resyncs[0], (unsigned)s->resyncs[1]);
-	if (s->starttls)
+	if (s->starttls && !s->starttls_frame && s->plain->greeting.frame)
+		field(t, "upgrade", "none: the server greeted in plain %s and the client began TLS "
+				    "without %s",
+		      td_starttls_name(s->starttls), td_starttls_how(s->starttls));
+	else if (s->starttls)
 		field(t, "upgrade", "%s %s, TLS from frame %u", td_starttls_name(s->starttls),
 		      td_starttls_how(s->starttls), (unsigned)s->starttls_frame);
+	plain_line(t, "greeting", &s->plain->greeting, "plain text");
+	plain_line(t, "plain text", &s->plain->reply, "from the server, where TLS was due");
 	if (s->ndpi.done) {
 		char risks[512] = "";
 		size_t used = 0;

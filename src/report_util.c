@@ -676,6 +676,9 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	case TD_EV_GAP:
 		snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
 		break;
+	case TD_EV_PLAIN_TEXT:
+		snprintf(buf, n, "plain text, not TLS");
+		break;
 	default:
 		snprintf(buf, n, "event %u", (unsigned)ev->kind);
 		break;
@@ -859,6 +862,11 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 		*shaft = '~';
 		*color = ANSI_YELLOW;
 		snprintf(buf, n, "%s", what);
+		break;
+	case TD_EV_PLAIN_TEXT:
+		*shaft = '~';
+		*color = ANSI_RED;
+		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
 		break;
 	case TD_EV_TCP_RST:
 		*color = ANSI_YELLOW;

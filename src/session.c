@@ -27,6 +27,7 @@ static const struct td_client_hello zero_ch = {
 static const struct td_server_hello zero_sh;
 static const struct td_chain_facts zero_chain;
 static const struct td_hello_retry zero_retry;
+static const struct td_plain_text zero_plain;
 
 void td_session_init(struct td_session *s)
 {
@@ -35,6 +36,7 @@ void td_session_init(struct td_session *s)
 	s->sh = &zero_sh;
 	s->chain = &zero_chain;
 	s->retry = &zero_retry;
+	s->plain = &zero_plain;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -112,10 +114,13 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->chain);
 	if (s->retry != &zero_retry)
 		free((void *)(uintptr_t)s->retry);
+	if (s->plain != &zero_plain)
+		free((void *)(uintptr_t)s->plain);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
 	s->chain = &zero_chain;
 	s->retry = &zero_retry;
+	s->plain = &zero_plain;
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
@@ -212,6 +217,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	dst->sh = &zero_sh;
 	dst->chain = &zero_chain;
 	dst->retry = &zero_retry;
+	dst->plain = &zero_plain;
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -229,7 +235,8 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	}
 	if (!(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
 	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)) ||
-	    !(dst->retry = dup_block(src->retry, &zero_retry, sizeof zero_retry)))
+	    !(dst->retry = dup_block(src->retry, &zero_retry, sizeof zero_retry)) ||
+	    !(dst->plain = dup_block(src->plain, &zero_plain, sizeof zero_plain)))
 		goto fail;
 	return true;
 fail:
@@ -317,6 +324,15 @@ struct td_hello_retry *td_session_retry(struct td_session *s)
 	if (r)
 		s->retry = r;
 	return r;
+}
+
+struct td_plain_text *td_session_plain(struct td_session *s)
+{
+	struct td_plain_text *p = writable(s, s->plain, &zero_plain, sizeof *p);
+
+	if (p)
+		s->plain = p;
+	return p;
 }
 
 /* The timeline and the alerts start small and double up to their caps:
@@ -646,6 +662,7 @@ static const char *const event_names[TD_EV_KIND_COUNT] = {
 	[TD_EV_TCP_FIN] = "FIN",
 	[TD_EV_TCP_RST] = "RST",
 	[TD_EV_GAP] = "gap",
+	[TD_EV_PLAIN_TEXT] = "plain text",
 };
 
 #define NAME_OR(table, i, count) ((unsigned)(i) < (count) && (table)[i] ? (table)[i] : "?")

@@ -401,6 +401,28 @@ static void xmpp_element(struct td_starttls *st, int dir, const uint8_t *l, size
 		st->state = TD_STARTTLS_REFUSED;
 }
 
+/* The line protocols whose server speaks first: a greeting, then the
+ * client's commands (RFC 5321 §3.1, RFC 959 §5.4, RFC 9051 §7.1, RFC 1939
+ * §4). */
+static bool greets_first(uint8_t proto)
+{
+	return proto == TD_STARTTLS_SMTP || proto == TD_STARTTLS_FTP || proto == TD_STARTTLS_IMAP ||
+	       proto == TD_STARTTLS_POP3;
+}
+
+/* A TLS handshake record (RFC 8446 §5.1: content type 22) where a
+ * client's command line was due: the client began TLS without asking. No
+ * command of these protocols starts with the control byte 22, so that
+ * byte decides, whatever follows it and however the bytes are split. */
+static bool tls_instead_of_command(const struct td_starttls *st, const struct td_reader *r)
+{
+	uint8_t type;
+
+	if (st->state != TD_STARTTLS_GREETING || st->d[0].have || !greets_first(st->proto))
+		return false;
+	return td_peek_u8(r, 0, &type) == TD_OK && type == 22;
+}
+
 static void end_line(struct td_starttls *st, int dir, uint32_t frame)
 {
 	struct td_starttls_dir *d = &st->d[dir];
@@ -409,6 +431,12 @@ static void end_line(struct td_starttls *st, int dir, uint32_t frame)
 	/* strip CR LF */
 	while (n && (d->line[n - 1] == '\n' || d->line[n - 1] == '\r'))
 		n--;
+	if (dir == 1 && !st->greeting_frame && greets_first(st->proto)) {
+		st->greeting_frame = frame;
+		st->greeting_cut = d->overflow || n > sizeof st->greeting;
+		st->greeting_len = (uint8_t)(n < sizeof st->greeting ? n : sizeof st->greeting);
+		memcpy(st->greeting, d->line, st->greeting_len);
+	}
 	if (st->proto == TD_STARTTLS_XMPP)
 		xmpp_element(st, dir, d->line, n, frame);
 	else if (dir == 0)
@@ -840,7 +868,15 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 
 	dir &= 1;
 	td_reader_init(&r, p, n);
-	while (!d->tls && td_read_u8(&r, &c) == TD_OK) {
+	while (!d->tls) {
+		if (dir == 0 && tls_instead_of_command(st, &r)) {
+			st->state = TD_STARTTLS_UNASKED;
+			st->d[0].tls = true;
+			st->d[1].tls = true;
+			break;
+		}
+		if (td_read_u8(&r, &c) != TD_OK)
+			break;
 		st->plain_bytes[dir]++;
 		switch (st->proto) {
 		case TD_STARTTLS_POSTGRES:

@@ -1269,6 +1269,60 @@ static void alert_bytes(struct td_tls *t, struct td_session *s, int dir, const u
 	}
 }
 
+static bool is_text(uint8_t c)
+{
+	return (c >= 0x20 && c <= 0x7e) || c == '\t';
+}
+
+/* Appends r's bytes to the server's plain-text line while it is open: up
+ * to its end (CR or LF), its cap, or a byte that is not text. The line
+ * does not depend on how the bytes were split into segments. */
+static void plain_line_add(struct td_plain_line *l, struct td_reader *r)
+{
+	uint8_t c;
+
+	while (l->open && td_read_u8(r, &c) == TD_OK) {
+		if (c == '\r' || c == '\n') {
+			l->open = false;
+		} else if (!is_text(c) || l->len >= sizeof l->text) {
+			l->open = false;
+			l->cut = true;
+		} else {
+			l->text[l->len++] = c;
+		}
+	}
+}
+
+/* The server's first bytes are no TLS record (RFC 8446 §5.1: a record
+ * starts with a content type 20 to 24): when they begin a line of
+ * printable text (an HTTP status line, an SMTP reply, an SSH banner), the
+ * server does not speak TLS there, and the line says what it speaks. The
+ * header bytes read so far, then the rest of the segment; later segments
+ * through td_tls_feed until the line ends. */
+static void note_plain_reply(struct td_session *s, const struct td_tls_dir *d,
+			     const struct td_reader *rest)
+{
+	struct td_plain_text *pt;
+	struct td_reader h, r = *rest;
+
+	for (size_t i = 0; i < sizeof d->hdr; i++) {
+		if (i && (d->hdr[i] == '\r' || d->hdr[i] == '\n'))
+			break;
+		if (!is_text(d->hdr[i]))
+			return; /* binary: some other protocol, not told apart here */
+	}
+	if (s->plain->reply.frame || !(pt = td_session_plain(s)))
+		return;
+	pt->reply.frame = d->rec_frame;
+	pt->reply.open = true;
+	td_reader_init(&h, d->hdr, sizeof d->hdr);
+	plain_line_add(&pt->reply, &h);
+	plain_line_add(&pt->reply, &r);
+	size_t seg = sizeof d->hdr + td_reader_left(rest);
+	add_event(s, TD_EV_PLAIN_TEXT, TD_DIR_S2C, 0, seg > UINT32_MAX ? UINT32_MAX : (uint32_t)seg,
+		  d->rec_frame, d->rec_ts);
+}
+
 /* Resync attempts per direction before giving up on it: bounds the work
  * a stream of near-miss headers can cause. */
 #define TD_TLS_MAX_RESYNCS 64
@@ -1464,6 +1518,12 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 	if (dir != TD_DIR_C2S && dir != TD_DIR_S2C)
 		return;
 	td_reader_init(&r, p, n);
+	if (d->dead && dir == TD_DIR_S2C && s->plain->reply.open) {
+		/* the rest of the server's plain-text line (the block is the
+		 * session's own since the line began) */
+		plain_line_add(&td_session_plain(s)->reply, &r);
+		return;
+	}
 	while (!d->dead && td_reader_left(&r)) {
 		if (d->resync) {
 			uint8_t c;
@@ -1503,6 +1563,9 @@ void td_tls_feed(struct td_tls *t, struct td_session *s, const struct td_tls_cer
 			d->hdr_have = 0;
 			enum td_err e = check_record_header(d);
 			if (e != TD_OK) {
+				if (dir == TD_DIR_S2C && !t->midstream && !d->seen_record &&
+				    !d->resyncs)
+					note_plain_reply(s, d, &r);
 				/* in a connection picked up mid-stream, the first
 				 * bytes need not start a record */
 				lose_sync(s, d, dir, e, d->rec_frame,

@@ -7,6 +7,7 @@
 #include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_rules.h"
+#include "td_starttls.h"
 #include "td_test_util.h"
 #include "td_x509.h"
 
@@ -219,6 +220,85 @@ START_TEST(test_closed_without_alert)
 	ck_assert_str_eq(d.causes[0].id, "closed-without-alert");
 	ck_assert(mentions(&d.causes[0], "TCP RST at frame 5"));
 	td_session_clear(&s, NULL);
+}
+END_TEST
+
+/* A ClientHello answered in plain text, closed by the client. */
+static void plain_session(struct td_session *s, uint16_t port, const char *reply)
+{
+	struct td_plain_text *pt;
+
+	session_tls12(s, SUITE_ECDHE_RSA_AES128_GCM);
+	td_session_sh(s)->seen = false;
+	s->n_certs = 0;
+	s->stage = TD_STAGE_CLIENT_HELLO;
+	s->server_port = port;
+	s->end_frame = 7;
+	td_session_ch(s)->frame = 5;
+	pt = td_session_plain(s);
+	ck_assert_ptr_nonnull(pt);
+	pt->reply.frame = 6;
+	pt->reply.len = (uint8_t)strlen(reply);
+	memcpy(pt->reply.text, reply, pt->reply.len);
+}
+
+/* The plain text ranks first and names the protocol its first bytes
+ * show; the close without an alert is explained by it. The next step
+ * follows the protocol: an HTTP URL; for a server that greeted in plain
+ * SMTP, the other mode's port (RFC 8314 §3.3: 465 implicit, 587 with
+ * STARTTLS). */
+START_TEST(test_server_answered_plain_text)
+{
+	struct td_session s = {0};
+	struct td_diagnosis d;
+	const struct td_cause *c;
+
+	plain_session(&s, 8443, "HTTP/1.1 400 Bad Request");
+	finish(&s, TD_END_FIN, TD_DIR_S2C);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_uint_ge(d.n, 2);
+	ck_assert_str_eq(d.causes[0].id, "server-not-tls");
+	ck_assert(mentions(&d.causes[0], "at frame 6, are plain text"));
+	ck_assert(mentions(&d.causes[0], "\"HTTP/1.1 400 Bad Request\" (HTTP)"));
+	ck_assert(strstr(d.causes[0].next_step, "curl -v http://10.0.0.2:8443/"));
+	ck_assert(!find(&d, "tls-without-starttls"));
+	c = find(&d, "closed-without-alert");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_lt(c->likelihood, d.causes[0].likelihood);
+	ck_assert_uint_eq(c->n_against, 1);
+	td_session_clear(&s, NULL);
+
+	/* SSH: no STARTTLS advice */
+	plain_session(&s, 443, "SSH-2.0-OpenSSH_9.6");
+	finish(&s, TD_END_FIN, TD_DIR_C2S);
+	td_diagnose(&s, NULL, &d);
+	ck_assert_str_eq(d.causes[0].id, "server-not-tls");
+	ck_assert(mentions(&d.causes[0], "(SSH)"));
+	ck_assert(strstr(d.causes[0].next_step, "nc 10.0.0.2 443"));
+	ck_assert(!strstr(d.causes[0].next_step, "STARTTLS"));
+	td_session_clear(&s, NULL);
+
+	/* SMTP greeted on 465, the client sent its hello at once */
+	for (int k = 0; k < 2; k++) {
+		uint16_t port = k ? 25 : 465;
+		struct td_plain_text *pt;
+
+		plain_session(&s, port, "502 5.5.2 Error: command not recognized");
+		s.starttls = TD_STARTTLS_SMTP;
+		pt = td_session_plain(&s);
+		pt->greeting.frame = 4;
+		pt->greeting.len = 12;
+		memcpy(pt->greeting.text, "220 mx ESMTP", 12);
+		finish(&s, TD_END_FIN, TD_DIR_C2S);
+		td_diagnose(&s, NULL, &d);
+		ck_assert_str_eq(d.causes[0].id, "tls-without-starttls");
+		ck_assert(!find(&d, "server-not-tls"));
+		ck_assert(mentions(&d.causes[0], "greeted in plain SMTP at frame 4 (\"220 mx ESMTP\")"));
+		ck_assert(mentions(&d.causes[0], "at frame 5, were a ClientHello, not STARTTLS"));
+		ck_assert(strstr(d.causes[0].next_step, k ? "-connect 10.0.0.2:25 -starttls smtp"
+							   : "-connect 10.0.0.2:587 -starttls smtp"));
+		td_session_clear(&s, NULL);
+	}
 }
 END_TEST
 
@@ -514,6 +594,7 @@ Suite *td_diagnose_suite(void)
 	tcase_add_test(tc, test_completed_with_high_finding);
 	tcase_add_test(tc, test_unknown_ca_broken_chain);
 	tcase_add_test(tc, test_decrypt_evidence);
+	tcase_add_test(tc, test_server_answered_plain_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -254,6 +254,52 @@ static void check_alerts(json_t *conn, json_t *want, const char *ctx)
 	}
 }
 
+/* A line the generator's server sent in plain text: its frame and text
+ * (what tlsdiag reports), or null when the generator sent none. */
+static void check_plain_line(json_t *got, json_t *want, const char *what, const char *ctx)
+{
+	if (json_is_null(want)) {
+		ck_assert_msg(json_is_null(got), "%s: plain_text.%s should be null", ctx, what);
+		return;
+	}
+	ck_assert_msg(json_is_object(got), "%s: no plain_text.%s", ctx, what);
+	assert_int_field(got, "frame", json_integer_value(json_object_get(want, "frame")), ctx);
+	assert_str_field(got, "text", json_object_get(want, "text"), ctx);
+	ck_assert_msg(json_is_false(json_object_get(got, "truncated")), "%s: %s truncated", ctx, what);
+}
+
+/* A server that answered the ClientHello in plain text (the generator's
+ * plain_text): the lines it sent, the findings they call for at their
+ * frames, and the cause ranked first; any other sample: none of it. */
+static void check_plain_text(json_t *conn, json_t *want, const char *ctx)
+{
+	json_t *pw = json_object_get(want, "plain_text"), *pg = json_object_get(conn, "plain_text");
+	json_t *greeting = pw ? json_object_get(pw, "greeting") : NULL;
+	json_t *f = finding(conn, "server-not-tls"), *g = finding(conn, "tls-without-starttls");
+
+	if (!pw) {
+		ck_assert_msg(json_is_null(pg) && !f && !g, "%s: plain text reported", ctx);
+		return;
+	}
+	check_plain_line(json_object_get(pg, "greeting"), greeting, "greeting", ctx);
+	check_plain_line(json_object_get(pg, "reply"), json_object_get(pw, "reply"), "reply", ctx);
+	ck_assert_msg(f, "%s: no server-not-tls finding", ctx);
+	assert_int_field(f, "frame", json_integer_value(jget(pw, "reply.frame")), ctx);
+	ck_assert_msg(strstr(jstr(f, "message"), jstr(pw, "reply.text")), "%s: message '%s'", ctx,
+		      jstr(f, "message"));
+	ck_assert_msg(!finding(conn, "handshake-stopped-without-alert"),
+		      "%s: the close is the plain text's doing", ctx);
+	ck_assert_msg(json_is_null(greeting) == !g, "%s: tls-without-starttls %s", ctx,
+		      g ? "fired" : "missing");
+	if (g)
+		assert_int_field(g, "frame", json_integer_value(jget(want, "client_hello_frame")),
+				 ctx);
+	const char *first = jstr(json_array_get(jget(conn, "diagnosis.causes"), 0), "id");
+	ck_assert_msg(first && strcmp(first, json_is_null(greeting) ? "server-not-tls"
+								  : "tls-without-starttls") == 0,
+		      "%s: first cause %s", ctx, first ? first : "none");
+}
+
 static void check_connection(json_t *conn, json_t *want, const char *ctx)
 {
 	assert_str_field(conn, "client.ip", jget(want, "client.ip"), ctx);
@@ -263,8 +309,11 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 	assert_int_field(conn, "last_frame", json_integer_value(jget(want, "last_frame")), ctx);
 	assert_int_field(conn, "tls.client_hello.frame",
 			 json_integer_value(jget(want, "client_hello_frame")), ctx);
-	assert_int_field(conn, "tls.server_hello.frame",
-			 json_integer_value(jget(want, "server_hello_frame")), ctx);
+	if (json_is_null(jget(want, "server_hello_frame")))
+		ck_assert_msg(json_is_null(jget(conn, "tls.server_hello")), "%s: a ServerHello", ctx);
+	else
+		assert_int_field(conn, "tls.server_hello.frame",
+				 json_integer_value(jget(want, "server_hello_frame")), ctx);
 	assert_str_field(conn, "tls.client_hello.sni", jget(want, "sni"), ctx);
 	assert_str_field(conn, "tls.version", jget(want, "version"), ctx);
 	assert_str_field(conn, "tls.cipher_suite", jget(want, "cipher"), ctx);
@@ -281,11 +330,17 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 	/* plain text first (STARTTLS): the protocol and the go-ahead's frame */
 	if (json_object_get(want, "starttls")) {
 		assert_str_field(conn, "starttls", jget(want, "starttls"), ctx);
-		assert_int_field(conn, "starttls_frame",
-				 json_integer_value(jget(want, "starttls_frame")), ctx);
+		/* null: the client began TLS without asking */
+		if (json_is_null(jget(want, "starttls_frame")))
+			ck_assert_msg(json_is_null(jget(conn, "starttls_frame")), "%s: a go-ahead",
+				      ctx);
+		else
+			assert_int_field(conn, "starttls_frame",
+					 json_integer_value(jget(want, "starttls_frame")), ctx);
 	} else {
 		ck_assert_msg(json_is_null(jget(conn, "starttls")), "%s: starttls should be null", ctx);
 	}
+	check_plain_text(conn, want, ctx);
 	/* the link/ variants in tunnels: the encapsulation the generator
 	 * wrapped the same packets in (none for the others) */
 	json_t *encap = json_object_get(want, "encapsulation");

@@ -17,6 +17,7 @@
 #include "td_names.h"
 #include "td_decrypt.h"
 #include "td_rules.h"
+#include "td_starttls.h"
 #include "td_test_util.h"
 #include "td_x509.h"
 
@@ -636,6 +637,34 @@ MUT(m_stopped_near, {
 	s->aborted_by = TD_DIR_S2C;
 	s->aborted_how = TD_ABORT_ALERT;
 })
+/* the server's text where its first record was due, kept by the parser */
+static void plain_reply(struct td_session *s, const char *text, uint32_t frame)
+{
+	struct td_plain_text *pt = td_session_plain(s);
+	ck_assert_ptr_nonnull(pt);
+	pt->reply.frame = frame;
+	pt->reply.len = (uint8_t)strlen(text);
+	memcpy(pt->reply.text, text, pt->reply.len);
+}
+MUT(m_plain, {
+	m_stopped(s);
+	plain_reply(s, "HTTP/1.1 400 Bad Request", 5);
+})
+/* the same close without the text */
+MUT(m_plain_near, m_stopped(s))
+/* SMTP greeted, no STARTTLS asked, the client's hello came */
+MUT(m_unasked, {
+	struct td_plain_text *pt = td_session_plain(s);
+	s->starttls = TD_STARTTLS_SMTP;
+	pt->greeting.frame = 4;
+	pt->greeting.len = 12;
+	memcpy(pt->greeting.text, "220 mx ESMTP", 12);
+})
+/* STARTTLS asked and granted at frame 9 */
+MUT(m_unasked_near, {
+	s->starttls = TD_STARTTLS_SMTP;
+	s->starttls_frame = 9;
+})
 MUT(m_key, s->keys_given = true)
 MUT(m_key_near, {
 	s->keys_given = true;
@@ -805,6 +834,10 @@ static const struct {
 	{ "encrypted-alert-in-handshake", m_encrypted, m_encrypted_near, "encrypted alert after" },
 	{ "handshake-stopped-without-alert", m_stopped, m_stopped_near,
 	  "rst from client after ServerHelloDone" },
+	{ "server-not-tls", m_plain, m_plain_near,
+	  "answered in plain text, not TLS: \"HTTP/1.1 400 Bad Request\"" },
+	{ "tls-without-starttls", m_unasked, m_unasked_near,
+	  "greeted in plain SMTP (\"220 mx ESMTP\") and the client sent a ClientHello" },
 	{ "key-mismatch", m_key, m_key_near, "abababab" },
 	{ "unexpected-certificate", m_cert, m_cert_near, "not the --cert expected.pem" },
 	{ "cert-expired", m_expired, m_expired_near, "expired on 2027-01-14" },
@@ -898,6 +931,29 @@ START_TEST(test_default_rule)
 	td_rules_eval(rs, &s, &f);
 	ck_assert_msg(count(&f, default_cases[_i].id) == 0, "%s fires on its near miss: %s",
 		      default_cases[_i].id, first(&f, default_cases[_i].id)->message);
+	td_rules_free(rs);
+	td_session_clear(&s, NULL);
+}
+END_TEST
+
+/* A close after the server's plain text is that text's doing: the rule
+ * for a close without an alert gives way to server-not-tls. */
+START_TEST(test_plain_text_explains_close)
+{
+	struct td_ruleset *rs = defaults();
+	struct td_session s = {0};
+	struct td_findings f;
+
+	baseline(&s);
+	m_plain(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_int_eq(count(&f, "server-not-tls"), 1);
+	ck_assert_int_eq(count(&f, "handshake-stopped-without-alert"), 0);
+	ck_assert_uint_eq(first(&f, "server-not-tls")->frame, 5);
+	baseline(&s);
+	m_plain_near(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_int_eq(count(&f, "handshake-stopped-without-alert"), 1);
 	td_rules_free(rs);
 	td_session_clear(&s, NULL);
 }
@@ -1434,6 +1490,7 @@ Suite *td_rules_suite(void)
 	tcase_add_loop_test(defs, test_default_rule, 0,
 			    (int)(sizeof default_cases / sizeof default_cases[0]));
 	tcase_add_test(defs, test_every_alert);
+	tcase_add_test(defs, test_plain_text_explains_close);
 	suite_add_tcase(s, defs);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, test_samples);

@@ -5,6 +5,7 @@
  * client's command line and after the server's go-ahead), however the
  * bytes are split. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "td_ovpn.h"
@@ -25,6 +26,9 @@ struct bturn {
 	size_t plain_len;
 	const char *tls;
 };
+
+/* The follower's state after the last run(), for tests that look further. */
+static struct td_starttls last_run;
 
 /* Feeds the turns in chunks of at most chunk bytes; checks that exactly
  * the plain part of each turn is taken as plain text. */
@@ -59,6 +63,7 @@ static void run(enum td_starttls_proto proto, const struct bturn *turns, size_t 
 		ck_assert(st.d[0].tls);
 		ck_assert(st.d[1].tls);
 	}
+	last_run = st;
 }
 
 static void run_all_splits_b(enum td_starttls_proto proto, const struct bturn *turns, size_t n,
@@ -109,6 +114,96 @@ START_TEST(test_smtp_refused)
 		{0, "QUIT\r\n", NULL},
 	};
 	run_all_splits(TD_STARTTLS_SMTP, t, N(t), false);
+}
+END_TEST
+
+/* A client that begins TLS where a command was due (implicit TLS against
+ * a server that greets in plain text): no byte of the ClientHello is
+ * taken as text, both directions are TLS from there, and the greeting is
+ * kept. Each protocol's greeting as its RFC shows one. */
+START_TEST(test_tls_without_asking)
+{
+	static const struct {
+		enum td_starttls_proto proto;
+		const char *greeting;
+	} g[] = {
+		{TD_STARTTLS_SMTP, "220 mail.imc.org SMTP service ready"}, /* RFC 3207 §5 */
+		{TD_STARTTLS_FTP, "220 Service ready for new user."},      /* RFC 959 §4.2.2 */
+		{TD_STARTTLS_IMAP, "* OK [CAPABILITY IMAP4rev2 STARTTLS] IMAP4rev2 Service Ready"},
+		{TD_STARTTLS_POP3, "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>"},
+	};
+	char line[128];
+
+	for (size_t i = 0; i < N(g); i++) {
+		snprintf(line, sizeof line, "%s\r\n", g[i].greeting);
+		struct turn t[] = {
+			{1, line, NULL},
+			{0, "", "\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03\x0d\x0a"},
+			/* the server answers the hello's bytes in plain text: TLS
+			 * for the parser, which finds it is not */
+			{1, "", "500 5.5.2 Error: bad syntax\r\n"},
+		};
+		ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)line, strlen(line)),
+				 g[i].proto == TD_STARTTLS_FTP ? TD_STARTTLS_SMTP : g[i].proto);
+		run_all_splits(g[i].proto, t, N(t), false);
+		ck_assert_int_eq(last_run.state, TD_STARTTLS_UNASKED);
+		ck_assert(last_run.d[0].tls && last_run.d[1].tls);
+		ck_assert_uint_eq(last_run.greeting_frame, 10); /* run()'s frame for turn 0 */
+		ck_assert_uint_eq(last_run.greeting_len, strlen(g[i].greeting));
+		ck_assert(memcmp(last_run.greeting, g[i].greeting, strlen(g[i].greeting)) == 0);
+		ck_assert(!last_run.greeting_cut);
+	}
+}
+END_TEST
+
+/* Not the client beginning TLS: bytes that are no handshake record,
+ * a hello after STARTTLS was asked for (the go-ahead is still due), a
+ * protocol whose client speaks first, a line already begun. */
+START_TEST(test_tls_without_asking_negative)
+{
+	static const struct turn not_tls[] = {
+		{1, "220 mx ESMTP\r\n", NULL},
+		{0, "\x15\x03\x01 junk\r\n", NULL}, /* an alert's type: no client begins so */
+	};
+	static const struct turn asked[] = {
+		{1, "220 mx ESMTP\r\n", NULL},
+		{0, "STARTTLS\r\n", NULL},
+		{0, "\x16\x03\x01\r\n", NULL}, /* before the go-ahead: still plain text */
+	};
+	static const struct turn mid_line[] = {
+		{1, "220 mx ESMTP\r\n", NULL},
+		{0, "NOOP \x16\x03\x01\r\n", NULL},
+	};
+	static const struct bturn postgres[] = {
+		{0, "\x16\x03\x01\x00\x05", 5, NULL}, /* no greeting: taken as its request */
+	};
+	run_all_splits(TD_STARTTLS_SMTP, not_tls, N(not_tls), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_GREETING);
+	run_all_splits(TD_STARTTLS_SMTP, asked, N(asked), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_ASKED);
+	run_all_splits(TD_STARTTLS_SMTP, mid_line, N(mid_line), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_GREETING);
+	run_all_splits_b(TD_STARTTLS_POSTGRES, postgres, N(postgres), false);
+	ck_assert_int_ne(last_run.state, TD_STARTTLS_UNASKED);
+	ck_assert_uint_eq(last_run.greeting_frame, 0);
+}
+END_TEST
+
+/* A greeting longer than what is kept: its first bytes, marked cut. */
+START_TEST(test_greeting_cut)
+{
+	char line[300];
+	static const struct turn hello = {0, "", "\x16\x03\x01"};
+
+	memset(line, 'a', sizeof line);
+	memcpy(line, "220 ", 4);
+	memcpy(line + 200, "\r\n", 3);
+	struct turn t[] = {{1, line, NULL}, hello};
+	run_all_splits(TD_STARTTLS_SMTP, t, N(t), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_UNASKED);
+	ck_assert_uint_eq(last_run.greeting_len, TD_STARTTLS_GREETING_LEN);
+	ck_assert(last_run.greeting_cut);
+	ck_assert(memcmp(last_run.greeting, line, TD_STARTTLS_GREETING_LEN) == 0);
 }
 END_TEST
 
@@ -799,6 +894,9 @@ Suite *td_starttls_suite(void)
 	TCase *tc = tcase_create("protocols");
 	tcase_add_test(tc, test_smtp);
 	tcase_add_test(tc, test_smtp_refused);
+	tcase_add_test(tc, test_tls_without_asking);
+	tcase_add_test(tc, test_tls_without_asking_negative);
+	tcase_add_test(tc, test_greeting_cut);
 	tcase_add_test(tc, test_ftp);
 	tcase_add_test(tc, test_imap);
 	tcase_add_test(tc, test_pop3);

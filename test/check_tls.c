@@ -1657,6 +1657,99 @@ START_TEST(test_gap_resync)
 }
 END_TEST
 
+/* ---- a server answering in plain text ------------------------------------ */
+
+/* A ClientHello, then the server's bytes in chunks of at most chunk bytes,
+ * chunk k in frame 100 + k. */
+static void plain_reply_run(struct td_session *s, const char *server, size_t len, size_t chunk,
+			    bool midstream)
+{
+	struct buf ch = {0}, body = {0}, msg = {0};
+	struct td_tls t;
+	struct td_tls_limits lim = {.max_handshake_msg = 65536};
+	struct td_time ts = {1700000000, 0};
+
+	client_hello_body(&body, NULL);
+	handshake_msg(&msg, 1, &body);
+	record(&ch, 22, msg.b, msg.n);
+	td_session_init(s);
+	td_tls_init(&t, &lim);
+	t.midstream = midstream;
+	td_tls_feed(&t, s, NULL, TD_DIR_C2S, ch.b, ch.n, 4, ts);
+	for (size_t off = 0, k = 0; off < len; off += chunk, k++)
+		td_tls_feed(&t, s, NULL, TD_DIR_S2C, (const uint8_t *)server + off,
+			    len - off < chunk ? len - off : chunk, (uint32_t)(100 + k), ts);
+	td_tls_free(&t);
+}
+
+/* The server's first line of text is kept whole however the bytes are
+ * split (frame: where it began), with a timeline entry; its cap, a byte
+ * that is not text and a missing end each show; binary bytes and a
+ * connection picked up mid-stream keep nothing. */
+START_TEST(test_plain_text_reply)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *line; /* NULL: nothing kept */
+		bool cut, open;
+	} cases[] = {
+		{"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n", 45, "HTTP/1.1 400 Bad Request",
+		 false, false},
+		{"502 5.5.2 Error: command not recognized\r\n", 41,
+		 "502 5.5.2 Error: command not recognized", false, false},
+		{"OK\r\n\x00\x01", 6, "OK", false, false},
+		{"SSH-2.0-x\x00\x00\x01", 12, "SSH-2.0-x", true, false},
+		{"220 half a line", 15, "220 half a line", false, true},
+		{"\x00\x00\x00\x0a\x0aSome binary greeting", 25, NULL, false, false},
+		{"A\x01" "BCDEF", 7, NULL, false, false},
+	};
+	char longline[300];
+	struct td_session s;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (size_t chunk = 1; chunk <= cases[i].len; chunk++) {
+			plain_reply_run(&s, cases[i].bytes, cases[i].len, chunk, false);
+			const struct td_plain_line *l = &s.plain->reply;
+			ck_assert(s.desync[TD_DIR_S2C] != 0);
+			if (!cases[i].line) {
+				ck_assert_uint_eq(l->frame, 0);
+				td_session_clear(&s, NULL);
+				continue;
+			}
+			ck_assert_msg(l->frame == 100, "case %zu chunk %zu: frame %u", i, chunk,
+				      (unsigned)l->frame);
+			ck_assert_uint_eq(l->len, strlen(cases[i].line));
+			ck_assert(memcmp(l->text, cases[i].line, l->len) == 0);
+			ck_assert_int_eq(l->cut, cases[i].cut);
+			ck_assert_int_eq(l->open, cases[i].open);
+			ck_assert(s.ch->seen);
+			ck_assert_uint_eq(s.n_events, 2); /* the ClientHello, the text */
+			ck_assert_uint_eq(s.events[1].kind, TD_EV_PLAIN_TEXT);
+			ck_assert_uint_eq(s.events[1].dir, TD_DIR_S2C);
+			ck_assert_uint_eq(s.events[1].frame, 100);
+			ck_assert_uint_eq(s.plain->greeting.frame, 0);
+			td_session_clear(&s, NULL);
+		}
+	}
+	/* longer than the cap: the first TD_PLAIN_LINE_LEN bytes, cut */
+	memset(longline, 'x', sizeof longline);
+	memcpy(longline, "HTTP/1.1 414 ", 13);
+	memcpy(longline + 250, "\r\n", 2);
+	for (size_t chunk = 1; chunk <= 300; chunk += 37) {
+		plain_reply_run(&s, longline, sizeof longline, chunk, false);
+		ck_assert_uint_eq(s.plain->reply.len, TD_PLAIN_LINE_LEN);
+		ck_assert(s.plain->reply.cut && !s.plain->reply.open);
+		ck_assert(memcmp(s.plain->reply.text, longline, TD_PLAIN_LINE_LEN) == 0);
+		td_session_clear(&s, NULL);
+	}
+	/* mid-stream: the first bytes need not start anything */
+	plain_reply_run(&s, cases[0].bytes, cases[0].len, 64, true);
+	ck_assert_uint_eq(s.plain->reply.frame, 0);
+	td_session_clear(&s, NULL);
+}
+END_TEST
+
 Suite *td_tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -1689,6 +1782,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_tls13_probable_alert);
 	tcase_add_test(st, test_midstream_resync);
 	tcase_add_test(st, test_gap_resync);
+	tcase_add_test(st, test_plain_text_reply);
 	tcase_add_test(st, test_session_lists);
 	suite_add_tcase(s, st);
 	return s;
