@@ -14,7 +14,8 @@
  * subject's CN when it looks like a host name (a dot, no space: CA names
  * such as "Example Root CA" stay readable); the words of the server's
  * plain-text greeting and reply that are addresses or host names (a dot
- * and a letter: "220 mail.example.com ESMTP"). Each value is also registered
+ * and a letter: "220 mail.example.com ESMTP"); the addresses a PROXY
+ * protocol header gives. Each value is also registered
  * as the text, JSON and Markdown reports escape it, so a name with odd
  * bytes is found in every output.
  *

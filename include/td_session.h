@@ -209,6 +209,17 @@ struct td_plain_text {
 	struct td_plain_line greeting;
 };
 
+/* A PROXY protocol header before the client's bytes (a load balancer or
+ * proxy passing on the client's own address): its version and the
+ * connection it stands for. */
+struct td_proxy_facts {
+	uint8_t version; /* 1 or 2; 0: none */
+	bool local;      /* v2 LOCAL: the proxy's own connection, no client */
+	uint32_t frame;  /* where the header ended */
+	struct td_addr client, server; /* family 0: not given */
+	uint16_t client_port, server_port;
+};
+
 struct td_server_hello {
 	bool seen;
 	uint32_t frame;
@@ -457,6 +468,9 @@ struct td_session {
 	 * read-only all-zero instance until written through
 	 * td_session_plain(), never NULL after td_session_init. */
 	const struct td_plain_text *plain;
+	/* A PROXY protocol header came first: the same kind of shared zero
+	 * instance until written through td_session_proxy(). */
+	const struct td_proxy_facts *proxy;
 	/* The hellos: a shared read-only all-zero instance until the parser
 	 * writes one through td_session_ch() / td_session_sh() (a connection
 	 * without a hello holds neither); never NULL after td_session_init. */
@@ -640,8 +654,9 @@ struct td_chain_facts *td_session_chain(struct td_session *s);
 /* The retry fingerprints to write (allocated on first use, counted in
  * td_session_bytes); NULL when out of memory. */
 struct td_hello_retry *td_session_retry(struct td_session *s);
-/* The plain-text facts to write, the same way. */
+/* The plain-text facts and the PROXY header's to write, the same way. */
 struct td_plain_text *td_session_plain(struct td_session *s);
+struct td_proxy_facts *td_session_proxy(struct td_session *s);
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */

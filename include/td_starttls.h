@@ -39,6 +39,14 @@
  *                                       specification; as seen on the
  *                                       wire and in nDPI's NoMachine
  *                                       dissector)
+ *
+ * and the header a load balancer or proxy puts before the client's bytes
+ * to pass on the client's own address:
+ *
+ *   PROXY      v1 "PROXY TCP4 src dst sport dport\r\n", v2 the 12-byte
+ *              signature and a binary header (HAProxy's PROXY protocol,
+ *              proxy-protocol.txt §2.1, §2.2); the server speaks TLS from
+ *              its first byte
  */
 #ifndef TD_STARTTLS_H
 #define TD_STARTTLS_H
@@ -62,6 +70,7 @@ enum td_starttls_proto {
 	TD_STARTTLS_SOCKS5,
 	TD_STARTTLS_ADB,
 	TD_STARTTLS_NOMACHINE,
+	TD_STARTTLS_PROXY,
 	TD_STARTTLS_COUNT
 };
 
@@ -108,6 +117,13 @@ struct td_starttls {
 	uint8_t greeting_len;
 	bool greeting_cut; /* the line was longer */
 	uint8_t greeting[TD_STARTTLS_GREETING_LEN];
+	/* PROXY protocol: the header's version (1, 2) and command (v1 and v2
+	 * PROXY: 1; v2 LOCAL: 0), and the connection it stands for: family 4
+	 * or 6 with the addresses (network order) and ports, 0 when the
+	 * header has none ("UNKNOWN", LOCAL, a UNIX socket) */
+	uint8_t proxy_version, proxy_cmd, proxy_family;
+	uint8_t proxy_src[16], proxy_dst[16];
+	uint16_t proxy_sport, proxy_dport;
 	struct td_starttls_dir d[2];
 };
 
@@ -135,7 +151,7 @@ const char *td_starttls_name(enum td_starttls_proto p);
 /* How the protocol gets to TLS, for the report: "STARTTLS" (SMTP, IMAP,
  * POP3, XMPP, LDAP), "AUTH TLS" (FTP), "SSLRequest" (PostgreSQL, MySQL),
  * "proxy tunnel" (HTTP CONNECT, SOCKS), "STLS" (ADB), "NXSH/NXD"
- * (NoMachine); "" for TD_STARTTLS_NONE. */
+ * (NoMachine), "header" (PROXY); "" for TD_STARTTLS_NONE. */
 const char *td_starttls_how(enum td_starttls_proto p);
 
 #endif

@@ -29,6 +29,7 @@ import ipaddress
 import json
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -2029,7 +2030,8 @@ STARTTLS_PORTS = {"IMAP": 40024, "POP3": 40025, "FTP": 40026, "XMPP": 40027, "LD
 
 def starttls_connection(name, proto, client_port, server_port, script, request, response):
     """A plain-text exchange that ends in the server's go-ahead (for ADB,
-    in the second side's STLS, the host's), then a TLS 1.2 ECDHE-RSA
+    in the second side's STLS, the host's; for PROXY, in the client's
+    header), then a TLS 1.2 ECDHE-RSA
     handshake with SNI, one request and response inside TLS, and a clean
     close."""
     version = ssl.TLSVersion.TLSv1_2
@@ -2042,7 +2044,7 @@ def starttls_connection(name, proto, client_port, server_port, script, request, 
     for side, line in script:
         tcp.send(side, line)
     upgrade_side = script[-1][0]
-    assert upgrade_side == "server" or proto == "ADB"
+    assert upgrade_side == "server" or proto in ("ADB", "PROXY")
     tls = TlsSession(tcp, cctx, sctx, "server.example", False)
     assert tls.handshake()
     tls.exchange(request, response)
@@ -2176,6 +2178,107 @@ def scenario_plain_server(name):
     print("wrote %-40s %3d packets" % (name + ".pcap", len(tcp.packets)))
 
 
+# HAProxy's PROXY protocol (proxy-protocol.txt): a load balancer puts a
+# header with the client's own address before the client's bytes. v1 is a
+# text line (§2.1); v2 the 12-byte signature, version/command 0x21 (v2,
+# PROXY), family 0x11 (TCP over IPv4), the length, the addresses and ports,
+# then TLVs (§2.2; here PP2_TYPE_AUTHORITY 0x02, the host name the client
+# asked for).
+PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+PROXY_CLIENT = ("203.0.113.7", 51234)
+
+
+def proxy_v1(dst_ip, dst_port):
+    return ("PROXY TCP4 %s %s %d %d\r\n" % (PROXY_CLIENT[0], dst_ip, PROXY_CLIENT[1],
+                                             dst_port)).encode()
+
+
+def proxy_v2(dst_ip, dst_port, authority):
+    body = (socket.inet_aton(PROXY_CLIENT[0]) + socket.inet_aton(dst_ip) +
+            struct.pack("!HH", PROXY_CLIENT[1], dst_port) +
+            struct.pack("!BH", 0x02, len(authority)) + authority)
+    return PROXY_V2_SIG + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
+
+
+def proxy_facts(version, frame, dst_ip, dst_port):
+    return {"version": version, "frame": frame,
+            "client": {"ip": PROXY_CLIENT[0], "port": PROXY_CLIENT[1]},
+            "server": {"ip": dst_ip, "port": dst_port}}
+
+
+def scenario_proxy_v2():
+    """A PROXY v2 header in its own segment, then TLS 1.2 as in
+    smtp-starttls to a server that expects it (the header does not reach
+    libssl), one HTTP request and response, a clean close."""
+    header = proxy_v2(SERVER_V4, 443, b"server.example")
+    sample = starttls_connection("proxy-v2", "PROXY", 40059, 443, [("client", header)],
+                                 b"GET / HTTP/1.1\r\nHost: server.example\r\n\r\n",
+                                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    sample.extra["proxy"] = proxy_facts(2, sample.extra["starttls_frame"], SERVER_V4, 443)
+    return sample
+
+
+def scenario_proxy_not_expected():
+    """A PROXY v1 header, then a ClientHello, to a libssl server that does
+    not expect the header: it fails (wrong version number), sends nothing
+    and closes."""
+    name = "proxy-not-expected"
+    cctx = client_context(ssl.TLSVersion.TLSv1_2, keylog_for(name))
+    sctx = server_context(ssl.TLSVersion.TLSv1_2, "server.example-chain.pem",
+                          "server.example.key")
+    bio_in, bio_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(bio_in, bio_out, server_side=False, server_hostname="server.example")
+    try:
+        client.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = bio_out.read()
+    tcp = TcpConnection(40060)
+    tcp.open()
+    srv = tcp.ends["server"]
+    header = proxy_v1(srv.ip_text, srv.port)
+    tcp.send("client", header)
+    tcp.send("client", hello)
+    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    server = sctx.wrap_bio(s_in, s_out, server_side=True)
+    s_in.write(header + hello)
+    try:
+        server.do_handshake()
+        raise AssertionError(name + ": libssl took the PROXY header")
+    except ssl.SSLError as e:
+        failure = e.reason
+    assert not s_out.pending, name          # no alert
+    tcp.fin("server")
+    tcp.fin("client")
+    tcp.ack("server")
+    assert "CLIENT_RANDOM" not in open(keylog_for(name)).read(), name
+    c = tcp.ends["client"]
+    end, end_by = tcp.ending()
+    frame = tcp.frame_of("client", len(header) - 1)
+    facts = {
+        "file": name + ".pcap", "linktype": LINKTYPE_ETHERNET, "packets": len(tcp.packets),
+        "libssl_error": failure,
+        "connections": [{
+            "client": {"ip": c.ip_text, "port": c.port},
+            "server": {"ip": srv.ip_text, "port": srv.port},
+            "first_frame": 1, "last_frame": len(tcp.packets),
+            "client_hello_frame": tcp.frame_of("client", len(header)),
+            "server_hello_frame": None, "hello_retry_request_frame": None,
+            "sni": "server.example", "alpn_offered": [], "alpn_selected": None,
+            "version": None, "cipher": None, "cert_files": [], "certs_visible": True,
+            "server_key_file": None, "server_chain_files": [], "server_keylog": None,
+            "client_finished_frame": None, "server_finished_frame": None, "alerts": [],
+            "handshake_completed": False, "end": end, "end_by": end_by,
+            "starttls": "PROXY", "starttls_frame": frame,
+            "proxy": proxy_facts(1, frame, srv.ip_text, srv.port),
+        }],
+    }
+    write_pcap(os.path.join(HERE, name + ".pcap"), LINKTYPE_ETHERNET,
+               [(pk.ts, frame_ethernet(pk.ip, pk.side)) for pk in tcp.packets])
+    write_facts(os.path.join(HERE, name + ".facts.json"), facts)
+    print("wrote %-40s %3d packets" % (name + ".pcap", len(tcp.packets)))
+
+
 # Android's debug bridge over TCP (wireless debugging), AOSP adb
 # protocol.txt: each message is a 24-byte header of six little-endian words
 # (command, arg0, arg1, data_length, data checksum, magic = command ^
@@ -2285,6 +2388,8 @@ ONE_BY_ONE = {
     "adb-stls": lambda: write_sample(scenario_adb_stls(), "adb-stls.pcap"),
     "nomachine-nx": lambda: write_sample(scenario_nomachine_nx(), "nomachine-nx.pcap"),
     "plain-servers": lambda: [scenario_plain_server(n) for n in PLAIN_SERVERS],
+    "proxy": lambda: [write_sample(scenario_proxy_v2(), "proxy-v2.pcap"),
+                      scenario_proxy_not_expected()],
     "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),
                                                "tls12-ocsp-stapled.pcap"),
     "tls13-aes256": lambda: in_child_with_tls13_suites(

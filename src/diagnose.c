@@ -813,9 +813,42 @@ static int ev_greeting(const struct ctx *c, struct td_cause *out)
 	return 0;
 }
 
+/* A PROXY protocol header came first and the server closed right after
+ * the ClientHello without a word (no ServerHello, no alert). */
+static bool proxy_then_silence(const struct ctx *c)
+{
+	const struct td_session *s = c->s;
+	return s->proxy->version && !s->sh->seen && s->stage == TD_STAGE_CLIENT_HELLO &&
+	       s->aborted_by == TD_DIR_S2C &&
+	       (s->aborted_how == TD_ABORT_FIN || s->aborted_how == TD_ABORT_RST);
+}
+
+static int ev_proxy_header(const struct ctx *c, struct td_cause *out)
+{
+	const struct td_proxy_facts *px = c->s->proxy;
+	char ip[64], from[80] = "no client address";
+
+	if (px->client.family && td_addr_str(&px->client, ip, sizeof ip))
+		snprintf(from, sizeof from, px->client.family == 6 ? "[%s]:%u" : "%s:%u", ip,
+			 (unsigned)px->client_port);
+	add(out, true, "the client sent a PROXY protocol v%u header (for %s, ending at frame %u) "
+		       "before its ClientHello (frame %u)",
+	    (unsigned)px->version, from, (unsigned)px->frame, (unsigned)c->s->ch->frame);
+	add(out, true, "the server %s at frame %u without a ServerHello or an alert: a TLS server "
+		       "that does not expect the header reads it as a record and gives up",
+	    c->s->aborted_how == TD_ABORT_RST ? "reset the connection" : "closed the connection",
+	    (unsigned)c->s->end_frame);
+	return 0;
+}
+
 /* The close without an alert has a better explanation. */
 static int ev_not_plain(const struct ctx *c, struct td_cause *out)
 {
+	if (proxy_then_silence(c)) {
+		add(out, false, "a PROXY protocol header came first, which explains the close "
+				"(see the cause above)");
+		return -30;
+	}
 	if (!c->s->plain->reply.frame && !began_without_asking(c))
 		return 0;
 	add(out, false, "the server answered in plain text, which explains the end of the "
@@ -995,6 +1028,17 @@ static void next_starttls(const struct ctx *c, char *buf, size_t n)
 		 "port (%s: %u) if it has one.",
 		 td_starttls_how(s->starttls), (unsigned)s->server_port, ip,
 		 (unsigned)s->server_port, mail_ports[i].s_client, name, mail_ports[i].implicit);
+}
+
+static void next_proxy(const struct ctx *c, char *buf, size_t n)
+{
+	(void)c;
+	snprintf(buf, n,
+		 "Make both ends agree: turn the PROXY protocol on for the server's listener "
+		 "(nginx: listen ... ssl proxy_protocol; HAProxy: bind ... accept-proxy), or off on "
+		 "the load balancer or proxy that sends it (HAProxy: send-proxy / send-proxy-v2; "
+		 "AWS NLB: the target group's proxy_protocol_v2.enabled); the server's log shows "
+		 "the failed handshake at this time.");
 }
 
 static void next_plain(const struct ctx *c, char *buf, size_t n)
@@ -1497,6 +1541,19 @@ static const struct cause_row causes[] = {
 	 {ev_plain_reply},
 	 next_plain,
 	 plain_reply_only},
+	{"proxy-header-not-accepted",
+	 {NO_ALERT, END},
+	 TD_DIR_S2C,
+	 PHASES_ANY,
+	 KX_ANY,
+	 80,
+	 "The server does not expect the PROXY protocol header that the load balancer or proxy "
+	 "in front of it sends: it reads the header as TLS, fails at once and closes.",
+	 "HAProxy's proxy-protocol.txt §1: the receiver must be configured to expect the "
+	 "header; RFC 8446 §5.1: a TLS record starts with a content type of 20 to 24",
+	 {ev_proxy_header},
+	 next_proxy,
+	 proxy_then_silence},
 	{"closed-without-alert",
 	 {NO_ALERT, END},
 	 FROM_ANY,

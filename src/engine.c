@@ -291,6 +291,25 @@ static void keep_greeting(struct td_session *s, const struct td_starttls *st)
 	memcpy(pt->greeting.text, st->greeting, st->greeting_len);
 }
 
+/* A PROXY protocol header came first: the connection it stands for. */
+static void keep_proxy(struct td_session *s, const struct td_starttls *st)
+{
+	struct td_proxy_facts *px;
+
+	if (s->proxy->version || !(px = td_session_proxy(s)))
+		return;
+	px->version = st->proxy_version;
+	px->local = st->proxy_version == 2 && st->proxy_cmd == 0;
+	px->frame = st->upgrade_frame;
+	if (st->proxy_family) {
+		px->client.family = px->server.family = st->proxy_family;
+		memcpy(px->client.bytes, st->proxy_src, st->proxy_family == 4 ? 4 : 16);
+		memcpy(px->server.bytes, st->proxy_dst, st->proxy_family == 4 ? 4 : 16);
+		px->client_port = st->proxy_sport;
+		px->server_port = st->proxy_dport;
+	}
+}
+
 static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint32_t frame,
 			   struct td_time ts)
 {
@@ -315,6 +334,8 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 			c->s.starttls_frame = st->upgrade_frame;
 		if (st->state == TD_STARTTLS_UNASKED)
 			keep_greeting(&c->s, st);
+		if (st->state == TD_STARTTLS_UPGRADED && st->proto == TD_STARTTLS_PROXY)
+			keep_proxy(&c->s, st);
 		p += k;
 		n -= k;
 		if (n == 0)

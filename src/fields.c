@@ -387,6 +387,22 @@ GET(g_starttls_asked)
 		num(v, S->starttls_frame != 0);
 }
 GET(g_answered_plain) { num(v, S->plain->reply.frame != 0); }
+GET(g_proxy_seen) { num(v, S->proxy->version != 0); }
+GET(g_proxy_version)
+{
+	if (S->proxy->version)
+		num(v, S->proxy->version);
+}
+GET(g_proxy_client_ip)
+{
+	if (S->proxy->version && S->proxy->client.family)
+		cstr(v, td_addr_str(&S->proxy->client, v->buf, sizeof v->buf));
+}
+GET(g_proxy_client_port)
+{
+	if (S->proxy->version && S->proxy->client.family)
+		num(v, S->proxy->client_port);
+}
 GET(g_plain_text)
 {
 	if (S->plain->reply.frame)
@@ -900,6 +916,14 @@ static const struct rf_field fields[] = {
 	SF("server.greeting", RF_STR, g_greeting,
 	   "the server's plain-text greeting (SMTP, FTP, IMAP, POP3), kept when the client then "
 	   "began TLS without asking; absent otherwise"),
+	SF("proxy.seen", RF_BOOL, g_proxy_seen,
+	   "a PROXY protocol header came before the client's bytes (a load balancer's)"),
+	SF("proxy.version", RF_NUM, g_proxy_version,
+	   "a PROXY protocol header came before the client's bytes: its version (1, 2); absent "
+	   "without one"),
+	SF("proxy.client_ip", RF_STR, g_proxy_client_ip,
+	   "the client's own address the PROXY header gives; absent without one"),
+	SF("proxy.client_port", RF_NUM, g_proxy_client_port, "the client's own port it gives"),
 	SF("connection.starttls", RF_STR, g_starttls,
 	   "plain-text protocol before TLS: SMTP, FTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, ...; "
 	   "absent when TLS began at once"),

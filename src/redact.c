@@ -365,6 +365,10 @@ enum td_err td_redact_session(struct td_redact *r, const struct td_session *s)
 		err = add_chain(r, s->certs, s->n_certs);
 	if (err == TD_OK)
 		err = add_chain(r, s->client_certs, s->n_client_certs);
+	if (err == TD_OK && s->proxy->client.family)
+		err = td_redact_add_ip(r, &s->proxy->client);
+	if (err == TD_OK && s->proxy->server.family)
+		err = td_redact_add_ip(r, &s->proxy->server);
 	if (err == TD_OK)
 		err = add_plain_words(r, &s->plain->greeting);
 	if (err == TD_OK)

@@ -1365,6 +1365,19 @@ static void j_session(struct je *e, const struct td_session *s)
 					   : "both");
 	je_str_or_null(e, "starttls", s->starttls ? td_starttls_name(s->starttls) : NULL);
 	je_frame(e, "starttls_frame", s->starttls ? s->starttls_frame : 0);
+	if (je_obj_if(e, "proxy", s->proxy->version)) {
+		je_int(e, "version", s->proxy->version);
+		je_str(e, "command", s->proxy->local ? "local" : "proxy");
+		je_frame(e, "frame", s->proxy->frame);
+		if (s->proxy->client.family) {
+			j_endpoint(e, "client", &s->proxy->client, s->proxy->client_port);
+			j_endpoint(e, "server", &s->proxy->server, s->proxy->server_port);
+		} else {
+			je_null(e, "client");
+			je_null(e, "server");
+		}
+		je_end(e);
+	}
 	if (je_obj_if(e, "plain_text", s->plain->reply.frame || s->plain->greeting.frame)) {
 		j_plain_line(e, "greeting", &s->plain->greeting);
 		j_plain_line(e, "reply", &s->plain->reply);

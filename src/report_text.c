@@ -381,6 +381,17 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	else if (s->starttls)
 		field(t, "upgrade", "%s %s, TLS from frame %u", td_starttls_name(s->starttls),
 		      td_starttls_how(s->starttls), (unsigned)s->starttls_frame);
+	if (s->proxy->version && s->proxy->client.family) {
+		char from[80], to[80];
+		td_report_addr_port(&s->proxy->client, s->proxy->client_port, from, sizeof from);
+		td_report_addr_port(&s->proxy->server, s->proxy->server_port, to, sizeof to);
+		field(t, "proxied for", "%s -> %s (PROXY protocol v%u header, frame %u)", from, to,
+		      (unsigned)s->proxy->version, (unsigned)s->proxy->frame);
+	} else if (s->proxy->version) {
+		field(t, "proxied for", "%s (PROXY protocol v%u header, frame %u)",
+		      s->proxy->local ? "the proxy itself (LOCAL)" : "no address given",
+		      (unsigned)s->proxy->version, (unsigned)s->proxy->frame);
+	}
 	plain_line(t, "greeting", &s->plain->greeting, "plain text");
 	plain_line(t, "plain text", &s->plain->reply, "from the server, where TLS was due");
 	if (s->ndpi.done) {

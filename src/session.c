@@ -28,6 +28,7 @@ static const struct td_server_hello zero_sh;
 static const struct td_chain_facts zero_chain;
 static const struct td_hello_retry zero_retry;
 static const struct td_plain_text zero_plain;
+static const struct td_proxy_facts zero_proxy;
 
 void td_session_init(struct td_session *s)
 {
@@ -37,6 +38,7 @@ void td_session_init(struct td_session *s)
 	s->chain = &zero_chain;
 	s->retry = &zero_retry;
 	s->plain = &zero_plain;
+	s->proxy = &zero_proxy;
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -116,11 +118,14 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->retry);
 	if (s->plain != &zero_plain)
 		free((void *)(uintptr_t)s->plain);
+	if (s->proxy != &zero_proxy)
+		free((void *)(uintptr_t)s->proxy);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
 	s->chain = &zero_chain;
 	s->retry = &zero_retry;
 	s->plain = &zero_plain;
+	s->proxy = &zero_proxy;
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
@@ -218,6 +223,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	dst->chain = &zero_chain;
 	dst->retry = &zero_retry;
 	dst->plain = &zero_plain;
+	dst->proxy = &zero_proxy;
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -236,7 +242,8 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	if (!(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
 	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)) ||
 	    !(dst->retry = dup_block(src->retry, &zero_retry, sizeof zero_retry)) ||
-	    !(dst->plain = dup_block(src->plain, &zero_plain, sizeof zero_plain)))
+	    !(dst->plain = dup_block(src->plain, &zero_plain, sizeof zero_plain)) ||
+	    !(dst->proxy = dup_block(src->proxy, &zero_proxy, sizeof zero_proxy)))
 		goto fail;
 	return true;
 fail:
@@ -332,6 +339,15 @@ struct td_plain_text *td_session_plain(struct td_session *s)
 
 	if (p)
 		s->plain = p;
+	return p;
+}
+
+struct td_proxy_facts *td_session_proxy(struct td_session *s)
+{
+	struct td_proxy_facts *p = writable(s, s->proxy, &zero_proxy, sizeof *p);
+
+	if (p)
+		s->proxy = p;
 	return p;
 }
 

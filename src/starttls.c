@@ -2,7 +2,9 @@
  * (see td_starttls.h). */
 #include "td_starttls.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "td_reader.h"
@@ -35,7 +37,16 @@ static const struct proto_words words[TD_STARTTLS_COUNT] = {
 	[TD_STARTTLS_ADB] = {"ADB", {NULL}, NULL, "STLS"},
 	/* the client's version line, then the server's; TLS follows both */
 	[TD_STARTTLS_NOMACHINE] = {"NoMachine", {"NXSH-", NULL}, "NXD-", "NXSH/NXD"},
+	[TD_STARTTLS_PROXY] = {"PROXY", {"PROXY ", NULL}, NULL, "header"},
 };
+
+/* PROXY protocol v2 (proxy-protocol.txt §2.2): the signature, then
+ * ver_cmd, fam, len (big endian): 16 bytes. v1 (§2.1): one line of at
+ * most 107 bytes with its CR LF. */
+static const uint8_t proxy_v2_sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+					 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+#define PROXY_V2_HEADER 16
+#define PROXY_V1_MAX 107
 
 /* PostgreSQL SSLRequest: Int32 length 8, Int32 code 80877103. */
 static const uint8_t pg_ssl_request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
@@ -239,6 +250,9 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 		return TD_STARTTLS_SOCKS4;
 	if (adb_connect(p, n))
 		return TD_STARTTLS_ADB;
+	if (starts_with(p, n, words[TD_STARTTLS_PROXY].command[0], false) ||
+	    (n >= sizeof proxy_v2_sig && memcmp(p, proxy_v2_sig, sizeof proxy_v2_sig) == 0))
+		return TD_STARTTLS_PROXY;
 	if (nx_version_line(p, n, words[TD_STARTTLS_NOMACHINE].command[0]))
 		return TD_STARTTLS_NOMACHINE;
 	struct td_reader r;
@@ -260,6 +274,8 @@ void td_starttls_init(struct td_starttls *st, enum td_starttls_proto proto)
 	memset(st, 0, sizeof *st);
 	st->proto = (uint8_t)proto;
 	st->state = TD_STARTTLS_GREETING;
+	if (proto == TD_STARTTLS_PROXY)
+		st->d[1].tls = true; /* the server never sees the header's protocol */
 }
 
 static void upgrade(struct td_starttls *st, uint32_t frame)
@@ -857,6 +873,107 @@ static void binary_byte(struct td_starttls *st, int dir, uint8_t c, uint32_t fra
 	}
 }
 
+/* ---- PROXY protocol --------------------------------------------------------- */
+
+/* v1: "PROXY" SP ("TCP4" | "TCP6") SP src SP dst SP sport SP dport, or
+ * "PROXY UNKNOWN" and anything (proxy-protocol.txt §2.1). false: not a
+ * header. */
+static bool proxy_v1_line(struct td_starttls *st, const uint8_t *l, size_t n)
+{
+	char text[PROXY_V1_MAX + 1], proto[8], src[48], dst[48];
+	unsigned sport, dport;
+	int af;
+
+	if (n > PROXY_V1_MAX)
+		return false;
+	memcpy(text, l, n);
+	text[n] = '\0';
+	if (strncmp(text, "PROXY UNKNOWN", 13) == 0)
+		return true;
+	if (sscanf(text, "PROXY %7s %47s %47s %u %u", proto, src, dst, &sport, &dport) != 5 ||
+	    sport > 65535 || dport > 65535)
+		return false;
+	af = strcmp(proto, "TCP4") == 0 ? AF_INET : strcmp(proto, "TCP6") == 0 ? AF_INET6 : 0;
+	if (!af || inet_pton(af, src, st->proxy_src) != 1 || inet_pton(af, dst, st->proxy_dst) != 1)
+		return false;
+	st->proxy_family = af == AF_INET ? 4 : 6;
+	st->proxy_sport = (uint16_t)sport;
+	st->proxy_dport = (uint16_t)dport;
+	return true;
+}
+
+/* v2 (§2.2): the 16-byte header, then for TCP over IPv4 (fam 0x11) src
+ * and dst addresses, src and dst ports (12 bytes); over IPv6 (0x21) the
+ * same with 16-byte addresses (36); TLVs after them are skipped. Only the
+ * first bytes of the body are kept in the line buffer: enough for both. */
+static bool proxy_v2_header(struct td_starttls *st, const uint8_t *h, size_t have)
+{
+	struct td_reader r;
+	uint8_t fam;
+	size_t alen;
+
+	st->proxy_cmd = h[12] & 0x0F;
+	fam = h[13];
+	if (st->proxy_cmd != 1 || (fam != 0x11 && fam != 0x21))
+		return true; /* LOCAL, UDP, UNIX or unspecified: no TCP addresses */
+	alen = fam == 0x11 ? 4 : 16;
+	td_reader_init(&r, h + PROXY_V2_HEADER, have - PROXY_V2_HEADER);
+	if (td_read_bytes(&r, st->proxy_src, alen) != TD_OK ||
+	    td_read_bytes(&r, st->proxy_dst, alen) != TD_OK ||
+	    td_read_u16(&r, &st->proxy_sport) != TD_OK || td_read_u16(&r, &st->proxy_dport) != TD_OK)
+		return false; /* shorter than its addresses */
+	st->proxy_family = fam == 0x11 ? 4 : 6;
+	return true;
+}
+
+/* The client's header, a byte at a time: v1 to its LF, v2 to the end of
+ * the length its header gives; then TLS. Anything else ends the following
+ * (REFUSED: not a PROXY header after all). */
+static void proxy_byte(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
+		       uint32_t frame)
+{
+	bool v2 = d->line[0] == proxy_v2_sig[0] || (d->have == 0 && c == proxy_v2_sig[0]);
+
+	if (d->left) { /* v2 body */
+		keep(d, c);
+		if (--d->left == 0) {
+			if (proxy_v2_header(st, d->line, d->have))
+				upgrade(st, frame);
+			else
+				st->state = TD_STARTTLS_REFUSED;
+		}
+		return;
+	}
+	keep(d, c);
+	if (!v2) {
+		st->proxy_version = 1;
+		st->proxy_cmd = 1;
+		if (c == '\n' && d->have >= 2 && d->line[d->have - 2] == '\r' &&
+		    proxy_v1_line(st, d->line, d->have - 2))
+			upgrade(st, frame);
+		else if (c == '\n' || d->have > PROXY_V1_MAX)
+			st->state = TD_STARTTLS_REFUSED;
+		return;
+	}
+	st->proxy_version = 2;
+	if (d->have <= sizeof proxy_v2_sig) {
+		if (c != proxy_v2_sig[d->have - 1])
+			st->state = TD_STARTTLS_REFUSED;
+		return;
+	}
+	if (d->have == 13 && (c >> 4) != 2)
+		st->state = TD_STARTTLS_REFUSED; /* version 2 is the only one */
+	if (d->have == PROXY_V2_HEADER) {
+		d->left = (uint32_t)d->line[14] << 8 | d->line[15];
+		if (d->left == 0) {
+			if (proxy_v2_header(st, d->line, d->have))
+				upgrade(st, frame);
+			else
+				st->state = TD_STARTTLS_REFUSED;
+		}
+	}
+}
+
 /* ---- the feed ----------------------------------------------------------------- */
 
 size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_t n,
@@ -911,6 +1028,10 @@ size_t td_starttls_feed(struct td_starttls *st, int dir, const uint8_t *p, size_
 			}
 			break;
 		}
+		case TD_STARTTLS_PROXY:
+			if (dir == 0 && st->state != TD_STARTTLS_REFUSED)
+				proxy_byte(st, d, c, frame);
+			break;
 		case TD_STARTTLS_SOCKS4:
 		case TD_STARTTLS_SOCKS5:
 		case TD_STARTTLS_MYSQL:

@@ -302,6 +302,46 @@ START_TEST(test_server_answered_plain_text)
 }
 END_TEST
 
+/* A PROXY header, the ClientHello, and the server's FIN without a word:
+ * the header is the likely cause, with its client; with a ServerHello
+ * first, the server took the header and it is no cause. */
+START_TEST(test_proxy_header_not_accepted)
+{
+	struct td_session s = {0};
+	struct td_diagnosis d;
+	struct td_proxy_facts *px;
+
+	for (int answered = 0; answered < 2; answered++) {
+		session_tls12(&s, SUITE_ECDHE_RSA_AES128_GCM);
+		td_session_sh(&s)->seen = answered;
+		s.n_certs = 0;
+		s.stage = answered ? TD_STAGE_SERVER_HELLO : TD_STAGE_CLIENT_HELLO;
+		s.end_frame = 7;
+		td_session_ch(&s)->frame = 5;
+		px = td_session_proxy(&s);
+		px->version = 1;
+		px->frame = 4;
+		px->client.family = 4;
+		px->client.bytes[0] = 203;
+		px->client.bytes[2] = 113;
+		px->client.bytes[3] = 7;
+		px->client_port = 51234;
+		finish(&s, TD_END_FIN, TD_DIR_S2C);
+		td_diagnose(&s, NULL, &d);
+		ck_assert_uint_ge(d.n, 1);
+		if (answered) {
+			ck_assert(!find(&d, "proxy-header-not-accepted"));
+		} else {
+			ck_assert_str_eq(d.causes[0].id, "proxy-header-not-accepted");
+			ck_assert(mentions(&d.causes[0], "PROXY protocol v1 header (for 203.0.113.7:51234"));
+			ck_assert(mentions(&d.causes[0], "closed the connection at frame 7"));
+			ck_assert(strstr(d.causes[0].next_step, "proxy_protocol"));
+		}
+		td_session_clear(&s, NULL);
+	}
+}
+END_TEST
+
 START_TEST(test_version_and_tls13_hidden)
 {
 	struct td_session s = {0};
@@ -595,6 +635,7 @@ Suite *td_diagnose_suite(void)
 	tcase_add_test(tc, test_unknown_ca_broken_chain);
 	tcase_add_test(tc, test_decrypt_evidence);
 	tcase_add_test(tc, test_server_answered_plain_text);
+	tcase_add_test(tc, test_proxy_header_not_accepted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -300,6 +300,35 @@ static void check_plain_text(json_t *conn, json_t *want, const char *ctx)
 		      "%s: first cause %s", ctx, first ? first : "none");
 }
 
+/* A PROXY protocol header the generator's load balancer sent: its
+ * version, where it ended, the addresses it carried; and when the server
+ * then closed without answering, the finding and the cause ranked first. */
+static void check_proxy(json_t *conn, json_t *want, const char *ctx)
+{
+	json_t *pw = json_object_get(want, "proxy");
+	json_t *f = finding(conn, "proxy-header-not-accepted");
+
+	if (!pw) {
+		ck_assert_msg(json_is_null(json_object_get(conn, "proxy")) && !f,
+			      "%s: a PROXY header reported", ctx);
+		return;
+	}
+	assert_int_field(conn, "proxy.version", json_integer_value(jget(pw, "version")), ctx);
+	assert_int_field(conn, "proxy.frame", json_integer_value(jget(pw, "frame")), ctx);
+	assert_str_field(conn, "proxy.client.ip", jget(pw, "client.ip"), ctx);
+	assert_int_field(conn, "proxy.client.port", json_integer_value(jget(pw, "client.port")), ctx);
+	assert_str_field(conn, "proxy.server.ip", jget(pw, "server.ip"), ctx);
+	assert_int_field(conn, "proxy.server.port", json_integer_value(jget(pw, "server.port")), ctx);
+	if (json_is_true(jget(want, "handshake_completed"))) {
+		ck_assert_msg(!f, "%s: proxy-header-not-accepted on a completed handshake", ctx);
+		return;
+	}
+	ck_assert_msg(f, "%s: no proxy-header-not-accepted", ctx);
+	const char *first = jstr(json_array_get(jget(conn, "diagnosis.causes"), 0), "id");
+	ck_assert_msg(first && strcmp(first, "proxy-header-not-accepted") == 0, "%s: first cause %s",
+		      ctx, first ? first : "none");
+}
+
 static void check_connection(json_t *conn, json_t *want, const char *ctx)
 {
 	assert_str_field(conn, "client.ip", jget(want, "client.ip"), ctx);
@@ -341,6 +370,7 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 		ck_assert_msg(json_is_null(jget(conn, "starttls")), "%s: starttls should be null", ctx);
 	}
 	check_plain_text(conn, want, ctx);
+	check_proxy(conn, want, ctx);
 	/* the link/ variants in tunnels: the encapsulation the generator
 	 * wrapped the same packets in (none for the others) */
 	json_t *encap = json_object_get(want, "encapsulation");
@@ -356,13 +386,15 @@ static void check_connection(json_t *conn, json_t *want, const char *ctx)
 	 * not checked: nDPI takes the StartTLS request's first bytes for MQTT
 	 * (a limit of nDPI's guess from the first packets, documented in
 	 * samples/README.md); nor are ADB and NoMachine, which nDPI 4.2
-	 * has no name for.
+	 * has no name for. After a PROXY header nDPI finds the TLS.
 	 * Without nDPI (--no-ndpi, null: check_sample() says when it must
 	 * be) there is nothing to check. */
 	const char *proto = jstr(conn, "ndpi.protocol");
 	const char *want_proto = json_object_get(want, "starttls") ? jstr(want, "starttls") : "TLS";
 	if (strcmp(want_proto, "XMPP") == 0)
 		want_proto = "Jabber";
+	if (strcmp(want_proto, "PROXY") == 0)
+		want_proto = "TLS"; /* nDPI names what follows the PROXY header */
 	bool ndpi_unchecked = strcmp(want_proto, "LDAP") == 0 || strcmp(want_proto, "ADB") == 0 ||
 			      strcmp(want_proto, "NoMachine") == 0;
 	ck_assert_msg(json_is_null(json_object_get(conn, "ndpi")) || ndpi_unchecked ||

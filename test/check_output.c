@@ -373,8 +373,9 @@ static char *tshark_names(const char *pcap, const char *keylog)
 			  pcap, keylog);
 }
 
-/* tshark's names, and the domain a plain-text greeting names (RFC 5321
- * §4.2: "220 SP Domain"), which the generator's facts hold; to be freed. */
+/* tshark's names, the domain a plain-text greeting names (RFC 5321 §4.2:
+ * "220 SP Domain") and the client address a PROXY header gives, which the
+ * generator's facts hold; to be freed. */
 static char *sample_names(const char *pcap, const char *keylog)
 {
 	char *names = tshark_names(pcap, keylog), facts[600], *out;
@@ -387,15 +388,22 @@ static char *sample_names(const char *pcap, const char *keylog)
 	text = json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(
 							   f, "connections"), 0), "plain_text"), "greeting"),
 			       "text");
+	const char *px = json_string_value(json_object_get(
+		json_object_get(json_object_get(json_array_get(json_object_get(f, "connections"), 0),
+						"proxy"),
+				"client"),
+		"ip"));
 	t = json_string_value(text);
-	if (!t || !(sp = strchr(t, ' '))) {
+	sp = t ? strchr(t, ' ') : NULL;
+	if (!sp && !px) {
 		json_decref(f);
 		return names;
 	}
-	n = strlen(names) + strlen(sp) + 2;
+	n = strlen(names) + (sp ? strlen(sp) : 0) + (px ? strlen(px) : 0) + 3;
 	out = malloc(n);
 	ck_assert_ptr_nonnull(out);
-	snprintf(out, n, "%s%.*s\n", names, (int)strcspn(sp + 1, " "), sp + 1);
+	snprintf(out, n, "%s%.*s%s%s%s", names, sp ? (int)strcspn(sp + 1, " ") : 0, sp ? sp + 1 : "",
+		 sp ? "\n" : "", px ? px : "", px ? "\n" : "");
 	free(names);
 	json_decref(f);
 	return out;

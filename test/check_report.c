@@ -1505,6 +1505,7 @@ START_TEST(test_garbage_session)
 		struct td_chain_facts chain;
 		struct td_hello_retry retry;
 		struct td_plain_text plain;
+		struct td_proxy_facts proxy;
 		struct td_server_hello sh; /* last: an over-read of it is an ASan error */
 	} lists;
 	static const struct td_cert *no_certs[TD_MAX_CHAIN];
@@ -1541,6 +1542,7 @@ START_TEST(test_garbage_session)
 		s.chain = &lists.chain;
 		s.retry = &lists.retry;
 		s.plain = &lists.plain;
+		s.proxy = &lists.proxy;
 		memset(no_certs, 0, sizeof no_certs);
 		s.client_certs = no_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */

@@ -665,6 +665,22 @@ MUT(m_unasked_near, {
 	s->starttls = TD_STARTTLS_SMTP;
 	s->starttls_frame = 9;
 })
+/* a PROXY header, the ClientHello, the server's FIN */
+MUT(m_proxy, {
+	td_session_proxy(s)->version = 2;
+	s->outcome = TD_OUTCOME_FAILED;
+	s->stage = TD_STAGE_CLIENT_HELLO;
+	s->aborted_by = TD_DIR_S2C;
+	s->aborted_how = TD_ABORT_FIN;
+	s->end = TD_END_FIN;
+	s->end_by = TD_DIR_S2C;
+	s->end_frame = 7;
+})
+/* the same, but the server answered (ServerHello) before it closed */
+MUT(m_proxy_near, {
+	m_proxy(s);
+	s->stage = TD_STAGE_SERVER_HELLO;
+})
 MUT(m_key, s->keys_given = true)
 MUT(m_key_near, {
 	s->keys_given = true;
@@ -838,6 +854,8 @@ static const struct {
 	  "answered in plain text, not TLS: \"HTTP/1.1 400 Bad Request\"" },
 	{ "tls-without-starttls", m_unasked, m_unasked_near,
 	  "greeted in plain SMTP (\"220 mx ESMTP\") and the client sent a ClientHello" },
+	{ "proxy-header-not-accepted", m_proxy, m_proxy_near,
+	  "after a PROXY protocol v2 header and the ClientHello, without a ServerHello" },
 	{ "key-mismatch", m_key, m_key_near, "abababab" },
 	{ "unexpected-certificate", m_cert, m_cert_near, "not the --cert expected.pem" },
 	{ "cert-expired", m_expired, m_expired_near, "expired on 2027-01-14" },
@@ -952,6 +970,16 @@ START_TEST(test_plain_text_explains_close)
 	ck_assert_uint_eq(first(&f, "server-not-tls")->frame, 5);
 	baseline(&s);
 	m_plain_near(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_int_eq(count(&f, "handshake-stopped-without-alert"), 1);
+	/* the same for a close after a PROXY header */
+	baseline(&s);
+	m_proxy(&s);
+	td_rules_eval(rs, &s, &f);
+	ck_assert_int_eq(count(&f, "proxy-header-not-accepted"), 1);
+	ck_assert_int_eq(count(&f, "handshake-stopped-without-alert"), 0);
+	baseline(&s);
+	m_proxy_near(&s);
 	td_rules_eval(rs, &s, &f);
 	ck_assert_int_eq(count(&f, "handshake-stopped-without-alert"), 1);
 	td_rules_free(rs);

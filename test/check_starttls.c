@@ -207,6 +207,106 @@ START_TEST(test_greeting_cut)
 }
 END_TEST
 
+/* HAProxy's PROXY protocol (proxy-protocol.txt §2.1, §2.2): the header is
+ * the client's only plain text, the server speaks TLS from its first
+ * byte, and the header's addresses and ports are kept; however split. */
+START_TEST(test_proxy_protocol)
+{
+	static const uint8_t v2_tcp4[] = {
+		0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, /* sig */
+		0x21, 0x11, 0x00, 0x13,	/* v2 PROXY, TCP over IPv4, 19 bytes follow */
+		203, 0, 113, 7, 10, 0, 0, 2,	 /* src, dst */
+		0xC8, 0x22, 0x01, 0xBB,		 /* 51234, 443 */
+		0x02, 0x00, 0x04, 'h', 'o', 's', 't', /* PP2_TYPE_AUTHORITY "host" */
+	};
+	static const uint8_t v2_local[] = {
+		0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+		0x20, 0x00, 0x00, 0x00, /* v2 LOCAL, unspecified, no body */
+	};
+	static const struct turn v1[] = {
+		{0, "PROXY TCP4 203.0.113.7 10.0.0.2 51234 443\r\n", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	static const struct turn v1_6[] = {
+		{0, "PROXY TCP6 2001:db8::7 2001:db8::2 51234 8443\r\n", "\x16\x03\x01"},
+	};
+	static const struct turn v1_unknown[] = {
+		{0, "PROXY UNKNOWN\r\n", "\x16\x03\x01"},
+	};
+	const uint8_t want_src[4] = {203, 0, 113, 7}, want_dst[4] = {10, 0, 0, 2};
+	const uint8_t want6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
+	struct bturn b2[] = {{0, (const char *)v2_tcp4, sizeof v2_tcp4, "\x16\x03\x01"}};
+	struct bturn bl[] = {{0, (const char *)v2_local, sizeof v2_local, "\x16\x03\x01"}};
+
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)v1[0].plain, 20), TD_STARTTLS_PROXY);
+	ck_assert_int_eq(td_starttls_detect(0, v2_tcp4, sizeof v2_tcp4), TD_STARTTLS_PROXY);
+	run_all_splits(TD_STARTTLS_PROXY, v1, N(v1), true);
+	ck_assert_uint_eq(last_run.proxy_version, 1);
+	ck_assert_uint_eq(last_run.proxy_family, 4);
+	ck_assert(memcmp(last_run.proxy_src, want_src, 4) == 0);
+	ck_assert(memcmp(last_run.proxy_dst, want_dst, 4) == 0);
+	ck_assert_uint_eq(last_run.proxy_sport, 51234);
+	ck_assert_uint_eq(last_run.proxy_dport, 443);
+	ck_assert_uint_eq(last_run.upgrade_frame, 10);
+	run_all_splits(TD_STARTTLS_PROXY, v1_6, N(v1_6), true);
+	ck_assert_uint_eq(last_run.proxy_family, 6);
+	ck_assert(memcmp(last_run.proxy_src, want6, 16) == 0);
+	ck_assert_uint_eq(last_run.proxy_dport, 8443);
+	run_all_splits(TD_STARTTLS_PROXY, v1_unknown, N(v1_unknown), true);
+	ck_assert_uint_eq(last_run.proxy_family, 0);
+	run_all_splits_b(TD_STARTTLS_PROXY, b2, N(b2), true);
+	ck_assert_uint_eq(last_run.proxy_version, 2);
+	ck_assert_uint_eq(last_run.proxy_cmd, 1);
+	ck_assert_uint_eq(last_run.proxy_family, 4);
+	ck_assert(memcmp(last_run.proxy_src, want_src, 4) == 0);
+	ck_assert_uint_eq(last_run.proxy_sport, 51234);
+	ck_assert_uint_eq(last_run.proxy_dport, 443);
+	run_all_splits_b(TD_STARTTLS_PROXY, bl, N(bl), true);
+	ck_assert_uint_eq(last_run.proxy_cmd, 0);
+	ck_assert_uint_eq(last_run.proxy_family, 0);
+}
+END_TEST
+
+/* Not a PROXY header after all: the rest is not TLS, and no address is
+ * kept. A v1 line with an address that does not parse, a port past
+ * 65535, no CR LF within 107 bytes; a v2 header of version 1, one whose
+ * body is shorter than its addresses. */
+START_TEST(test_proxy_protocol_negative)
+{
+	static const char *const v1[] = {
+		"PROXY TCP4 203.0.113.300 10.0.0.2 51234 443\r\n",
+		"PROXY TCP4 203.0.113.7 10.0.0.2 70000 443\r\n",
+		"PROXY TCP5 203.0.113.7 10.0.0.2 1 2\r\n",
+		"PROXY TCP4 203.0.113.7 10.0.0.2 51234 443 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+	};
+	static const uint8_t v2_bad[][28] = {
+		{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x11, 0x11,
+		 0x00, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2}, /* version 1 */
+		{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x21,
+		 0x00, 0x0C, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2}, /* IPv6 needs 36 bytes */
+	};
+	struct td_starttls st;
+
+	for (size_t i = 0; i < N(v1); i++) {
+		struct turn t[] = {{0, v1[i], NULL}, {0, "\x16\x03\x01\r\n", NULL}};
+		run_all_splits(TD_STARTTLS_PROXY, t, N(t), false);
+		ck_assert_int_eq(last_run.state, TD_STARTTLS_REFUSED);
+		ck_assert_uint_eq(last_run.proxy_family, 0);
+	}
+	for (size_t i = 0; i < N(v2_bad); i++) {
+		struct bturn t[] = {{0, (const char *)v2_bad[i], sizeof v2_bad[i], NULL}};
+		run_all_splits_b(TD_STARTTLS_PROXY, t, N(t), false);
+		ck_assert_int_eq(last_run.state, TD_STARTTLS_REFUSED);
+		ck_assert_uint_eq(last_run.proxy_family, 0);
+	}
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)"PROXYX", 6), TD_STARTTLS_NONE);
+	ck_assert_int_eq(td_starttls_detect(1, (const uint8_t *)"PROXY TCP4", 10), TD_STARTTLS_NONE);
+	td_starttls_init(&st, TD_STARTTLS_PROXY);
+	ck_assert(st.d[1].tls && !st.d[0].tls);
+}
+END_TEST
+
 /* RFC 4217 §4: AUTH TLS, 234 */
 START_TEST(test_ftp)
 {
@@ -897,6 +997,8 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_tls_without_asking);
 	tcase_add_test(tc, test_tls_without_asking_negative);
 	tcase_add_test(tc, test_greeting_cut);
+	tcase_add_test(tc, test_proxy_protocol);
+	tcase_add_test(tc, test_proxy_protocol_negative);
 	tcase_add_test(tc, test_ftp);
 	tcase_add_test(tc, test_imap);
 	tcase_add_test(tc, test_pop3);
