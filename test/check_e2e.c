@@ -1315,6 +1315,7 @@ START_TEST(test_corpus_proxies)
 		{"ndpi/mysql.pcapng", "MySQL"},
 		{"arkime/adb_synthetic.pcap", "ADB"},
 		{"ndpi/nomachine.pcapng", "NoMachine"},
+		{"ndpi/haproxy.pcap", "PROXY"},
 		{"ndpi/openvpn.pcap", NULL},
 		{"ndpi/openvpn_nohmac_tcp.pcapng", NULL},
 		{"ndpi/443-opvn.pcap", NULL},
@@ -1352,6 +1353,25 @@ START_TEST(test_corpus_proxies)
 			hellos++;
 		}
 		ck_assert_msg(hellos > 0, "%s: tshark found no ClientHello", path);
+		if (cases[i].proto && strcmp(cases[i].proto, "PROXY") == 0) {
+			/* the client the header names, as tshark's PROXY dissector reads it */
+			char *px = runf(&st, "tshark -r '%s' -Y proxy -T fields -E separator=, -e "
+					     "proxy.src.ipv4 -e proxy.srcport 2>/dev/null | head -1",
+					path);
+			char *slash = strchr(px, ',');
+			ck_assert_msg(slash, "%s: tshark found no PROXY header", path);
+			*slash = '\0';
+			bool found = false;
+			for (size_t k = 0; k + 1 < json_array_size(lines) && !found; k++) {
+				json_t *c = json_array_get(lines, k);
+				const char *ip = jstr(c, "proxy.client.ip");
+				found = ip && strcmp(ip, px) == 0 &&
+					json_integer_value(jget(c, "proxy.client.port")) == atoi(slash + 1);
+			}
+			ck_assert_msg(found, "%s: tshark's PROXY client %s:%s not reported", path, px,
+				      slash + 1);
+			free(px);
+		}
 		json_decref(lines);
 		free(want);
 		free(out);
