@@ -856,6 +856,11 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		e = td_tls_parse_certificate(&r, td_session_is_tls13(s), false, s, sink);
 		if (e != TD_OK)
 			s->anomalies[dir]++;
+		/* a Certificate message whose nested lengths all add up (RFC
+		 * 5246 §7.4.2), with a certificate in it: TLS, also in a
+		 * capture that begins after the hellos */
+		if (e == TD_OK && s->total_certs)
+			s->is_tls = true;
 		raise_stage(s, TD_STAGE_CERTIFICATE);
 		break;
 	case HS_CERTIFICATE_REQUEST:

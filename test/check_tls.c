@@ -1657,6 +1657,39 @@ START_TEST(test_gap_resync)
 }
 END_TEST
 
+/* A capture that begins after the hellos, at the server's Certificate
+ * record (nDPI's riot.pcapng): a Certificate message whose lengths all
+ * add up makes the connection TLS, with its chain; one whose list length
+ * is one byte off does not. */
+START_TEST(test_certificate_without_hello)
+{
+	for (int off = 0; off < 2; off++) {
+		struct buf body = {0}, msg = {0}, rec = {0};
+		struct td_session s;
+		struct td_tls t;
+		struct td_tls_limits lim = {.max_handshake_msg = 65536};
+		struct cert_log log = {0};
+		struct td_tls_cert_sink sink = {.user = &log, .cert = log_cert};
+
+		certificate_body(&body, 2, 300);
+		body.b[2] += (uint8_t)off; /* certificate_list's length */
+		handshake_msg(&msg, 11, &body);
+		record(&rec, 22, msg.b, msg.n);
+		td_session_init(&s);
+		td_tls_init(&t, &lim);
+		t.midstream = true;
+		td_tls_feed(&t, &s, &sink, TD_DIR_S2C, rec.b, rec.n, 1, (struct td_time){0, 0});
+		ck_assert_int_eq(s.is_tls, off == 0);
+		if (off == 0) {
+			ck_assert_uint_eq(s.total_certs, 2);
+			ck_assert_int_eq(log.n, 2);
+		}
+		td_tls_free(&t);
+		td_session_clear(&s, NULL);
+	}
+}
+END_TEST
+
 /* ---- a server answering in plain text ------------------------------------ */
 
 /* A ClientHello, then the server's bytes in chunks of at most chunk bytes,
@@ -1783,6 +1816,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_midstream_resync);
 	tcase_add_test(st, test_gap_resync);
 	tcase_add_test(st, test_plain_text_reply);
+	tcase_add_test(st, test_certificate_without_hello);
 	tcase_add_test(st, test_session_lists);
 	suite_add_tcase(s, st);
 	return s;
