@@ -40,6 +40,14 @@
  *                                       wire and in nDPI's NoMachine
  *                                       dissector)
  *
+ * and the exchanges of header blocks that agree on TLS:
+ *
+ *   HTTP       "Upgrade: TLS/1.0" in the request, 101 Switching Protocols
+ *              (RFC 2817 §3; IPP printers use it)
+ *   Gnutella   "GNUTELLA CONNECT/0.6" with "Upgrade: TLS/1.0", the
+ *              servent's 200 with the same, the client's final 200; TLS
+ *              from the client's next byte (gtk-gnutella, as RFC 2817)
+ *
  * and the header a load balancer or proxy puts before the client's bytes
  * to pass on the client's own address:
  *
@@ -71,6 +79,8 @@ enum td_starttls_proto {
 	TD_STARTTLS_ADB,
 	TD_STARTTLS_NOMACHINE,
 	TD_STARTTLS_PROXY,
+	TD_STARTTLS_HTTP_UPGRADE,
+	TD_STARTTLS_GNUTELLA,
 	TD_STARTTLS_COUNT
 };
 
@@ -151,7 +161,8 @@ const char *td_starttls_name(enum td_starttls_proto p);
 /* How the protocol gets to TLS, for the report: "STARTTLS" (SMTP, IMAP,
  * POP3, XMPP, LDAP), "AUTH TLS" (FTP), "SSLRequest" (PostgreSQL, MySQL),
  * "proxy tunnel" (HTTP CONNECT, SOCKS), "STLS" (ADB), "NXSH/NXD"
- * (NoMachine), "header" (PROXY); "" for TD_STARTTLS_NONE. */
+ * (NoMachine), "header" (PROXY), "Upgrade: TLS" (HTTP Upgrade, Gnutella); ""
+ * for TD_STARTTLS_NONE. */
 const char *td_starttls_how(enum td_starttls_proto p);
 
 #endif

@@ -2178,6 +2178,27 @@ def scenario_plain_server(name):
     print("wrote %-40s %3d packets" % (name + ".pcap", len(tcp.packets)))
 
 
+# HTTP's upgrade to TLS within a connection (RFC 2817 §3.2, §3.3), as IPP
+# printers offer it on port 631: OPTIONS with "Upgrade: TLS/1.0", the
+# server's 101 Switching Protocols, then TLS from both sides.
+HTTP_UPGRADE_SCRIPT = [
+    ("client", b"OPTIONS * HTTP/1.1\r\nHost: server.example:631\r\n"
+               b"Upgrade: TLS/1.2, TLS/1.1, TLS/1.0\r\nConnection: Upgrade\r\n\r\n"),
+    ("server", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.2, HTTP/1.1\r\n"
+               b"Connection: Upgrade\r\n\r\n"),
+]
+
+
+def scenario_http_upgrade():
+    """RFC 2817 upgrade, then TLS 1.2 as in smtp-starttls with an IPP
+    request inside (its HTTP header only)."""
+    return starttls_connection("http-upgrade-tls", "HTTP", 40061, 631,
+                               HTTP_UPGRADE_SCRIPT,
+                               b"POST /ipp/print HTTP/1.1\r\nContent-Type: application/ipp\r\n"
+                               b"Content-Length: 0\r\n\r\n",
+                               b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+
 # HAProxy's PROXY protocol (proxy-protocol.txt): a load balancer puts a
 # header with the client's own address before the client's bytes. v1 is a
 # text line (§2.1); v2 the 12-byte signature, version/command 0x21 (v2,
@@ -2388,6 +2409,7 @@ ONE_BY_ONE = {
     "adb-stls": lambda: write_sample(scenario_adb_stls(), "adb-stls.pcap"),
     "nomachine-nx": lambda: write_sample(scenario_nomachine_nx(), "nomachine-nx.pcap"),
     "plain-servers": lambda: [scenario_plain_server(n) for n in PLAIN_SERVERS],
+    "http-upgrade-tls": lambda: write_sample(scenario_http_upgrade(), "http-upgrade-tls.pcap"),
     "proxy": lambda: [write_sample(scenario_proxy_v2(), "proxy-v2.pcap"),
                       scenario_proxy_not_expected()],
     "tls12-ocsp-stapled": lambda: write_sample(scenario_tls12_ocsp_stapled(),

@@ -38,6 +38,8 @@ static const struct proto_words words[TD_STARTTLS_COUNT] = {
 	/* the client's version line, then the server's; TLS follows both */
 	[TD_STARTTLS_NOMACHINE] = {"NoMachine", {"NXSH-", NULL}, "NXD-", "NXSH/NXD"},
 	[TD_STARTTLS_PROXY] = {"PROXY", {"PROXY ", NULL}, NULL, "header"},
+	[TD_STARTTLS_HTTP_UPGRADE] = {"HTTP", {NULL}, "HTTP/1.", "Upgrade: TLS"},
+	[TD_STARTTLS_GNUTELLA] = {"Gnutella", {"GNUTELLA CONNECT/", NULL}, "GNUTELLA/", "Upgrade: TLS"},
 };
 
 /* PROXY protocol v2 (proxy-protocol.txt §2.2): the signature, then
@@ -226,6 +228,19 @@ static bool nx_version_line(const uint8_t *p, size_t n, const char *word)
 	       isdigit(c);
 }
 
+/* An HTTP/1.1 request that asks to upgrade to TLS (RFC 2817 §3.1: an
+ * Upgrade header naming TLS/x.y, in the request's first segment). Plain
+ * HTTP is left alone. */
+static bool http_upgrade_request(const uint8_t *p, size_t n)
+{
+	static const char *const methods[] = {"OPTIONS ", "GET ", "HEAD ", "POST ", "PUT "};
+	bool method = false;
+
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		method |= starts_with(p, n, methods[i], false);
+	return method && contains(p, n, "\nUpgrade: TLS/");
+}
+
 enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 {
 	if (starts_with(p, n, "<?xml", false) || starts_with(p, n, "<stream:stream", false))
@@ -250,6 +265,10 @@ enum td_starttls_proto td_starttls_detect(int dir, const uint8_t *p, size_t n)
 		return TD_STARTTLS_SOCKS4;
 	if (adb_connect(p, n))
 		return TD_STARTTLS_ADB;
+	if (starts_with(p, n, words[TD_STARTTLS_GNUTELLA].command[0], false))
+		return TD_STARTTLS_GNUTELLA;
+	if (http_upgrade_request(p, n))
+		return TD_STARTTLS_HTTP_UPGRADE;
 	if (starts_with(p, n, words[TD_STARTTLS_PROXY].command[0], false) ||
 	    (n >= sizeof proxy_v2_sig && memcmp(p, proxy_v2_sig, sizeof proxy_v2_sig) == 0))
 		return TD_STARTTLS_PROXY;
@@ -405,6 +424,59 @@ static void server_line(struct td_starttls *st, const uint8_t *l, size_t n, uint
 		st->state = TD_STARTTLS_GREETING; /* refused: the client may go on in clear */
 }
 
+/* ---- header blocks: HTTP Upgrade (RFC 2817), Gnutella ---------------------- */
+
+/* d->step bits while a block of header lines is read */
+#define BLOCK_UPGRADE 0x1 /* an "Upgrade: TLS/..." line */
+#define BLOCK_STATUS_OK 0x2 /* the server's status line agrees */
+#define BLOCK_STARTED 0x4 /* the block's first line has come */
+
+/* One line of a header block; an empty line ends the block (RFC 9112
+ * §2.1). The client asks in its first block; the server agrees with 101
+ * (HTTP, RFC 2817 §3.3) or with 200 and an Upgrade line of its own
+ * (Gnutella); Gnutella's client then ends its final block, after which it
+ * speaks TLS (the servent is TLS from the end of its block). */
+static void header_block_line(struct td_starttls *st, int dir, const uint8_t *l, size_t n,
+			      uint32_t frame)
+{
+	struct td_starttls_dir *d = &st->d[dir];
+	struct td_reader r;
+
+	td_reader_init(&r, l, n);
+	if (n) {
+		if (match_at(&r, 0, "Upgrade:", true) && contains(l, n, "TLS/"))
+			d->step |= BLOCK_UPGRADE;
+		/* the status line: "HTTP/1.1 101 ..." or "GNUTELLA/0.6 200 ..." */
+		if (dir == 1 && !(d->step & BLOCK_STARTED) &&
+		    match_at(&r, 0, words[st->proto].go_ahead, false) &&
+		    (st->proto == TD_STARTTLS_HTTP_UPGRADE ? match_at(&r, 8, " 101", false)
+							    : match_at(&r, 12, " 200", false)))
+			d->step |= BLOCK_STATUS_OK;
+		d->step |= BLOCK_STARTED;
+		return;
+	}
+	if (!(d->step & BLOCK_STARTED))
+		return; /* empty lines between blocks */
+	uint8_t block = d->step;
+	d->step = 0;
+	if (dir == 0 && st->state == TD_STARTTLS_GREETING) {
+		st->state = block & BLOCK_UPGRADE ? TD_STARTTLS_ASKED : TD_STARTTLS_REFUSED;
+	} else if (dir == 1 && st->state == TD_STARTTLS_ASKED) {
+		bool agreed = st->proto == TD_STARTTLS_HTTP_UPGRADE
+				      ? (block & BLOCK_STATUS_OK) != 0
+				      : (block & (BLOCK_STATUS_OK | BLOCK_UPGRADE)) ==
+						(BLOCK_STATUS_OK | BLOCK_UPGRADE);
+		if (!agreed)
+			st->state = TD_STARTTLS_REFUSED;
+		else if (st->proto == TD_STARTTLS_HTTP_UPGRADE)
+			upgrade(st, frame);
+		else
+			d->tls = true; /* the client's final block comes first */
+	} else if (dir == 0 && st->state == TD_STARTTLS_ASKED && st->d[1].tls) {
+		upgrade(st, frame);
+	}
+}
+
 /* XMPP is not line based: an element ends at '>'. */
 static void xmpp_element(struct td_starttls *st, int dir, const uint8_t *l, size_t n,
 			 uint32_t frame)
@@ -453,7 +525,9 @@ static void end_line(struct td_starttls *st, int dir, uint32_t frame)
 		st->greeting_len = (uint8_t)(n < sizeof st->greeting ? n : sizeof st->greeting);
 		memcpy(st->greeting, d->line, st->greeting_len);
 	}
-	if (st->proto == TD_STARTTLS_XMPP)
+	if (st->proto == TD_STARTTLS_HTTP_UPGRADE || st->proto == TD_STARTTLS_GNUTELLA)
+		header_block_line(st, dir, d->line, n, frame);
+	else if (st->proto == TD_STARTTLS_XMPP)
 		xmpp_element(st, dir, d->line, n, frame);
 	else if (dir == 0)
 		client_line(st, d->line, n);

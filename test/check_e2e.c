@@ -1316,6 +1316,7 @@ START_TEST(test_corpus_proxies)
 		{"arkime/adb_synthetic.pcap", "ADB"},
 		{"ndpi/nomachine.pcapng", "NoMachine"},
 		{"ndpi/haproxy.pcap", "PROXY"},
+		{"ndpi/gnutella.pcap", "Gnutella"},
 		{"ndpi/openvpn.pcap", NULL},
 		{"ndpi/openvpn_nohmac_tcp.pcapng", NULL},
 		{"ndpi/443-opvn.pcap", NULL},

@@ -373,9 +373,10 @@ static char *tshark_names(const char *pcap, const char *keylog)
 			  pcap, keylog);
 }
 
-/* tshark's names, the domain a plain-text greeting names (RFC 5321 §4.2:
- * "220 SP Domain") and the client address a PROXY header gives, which the
- * generator's facts hold; to be freed. */
+/* tshark's names, and from the generator's facts the SNI, the domain a
+ * plain-text greeting names (RFC 5321 §4.2: "220 SP Domain") and the
+ * client address a PROXY header gives; to be freed. A name twice is
+ * looked for twice. */
 static char *sample_names(const char *pcap, const char *keylog)
 {
 	char *names = tshark_names(pcap, keylog), facts[600], *out;
@@ -388,22 +389,19 @@ static char *sample_names(const char *pcap, const char *keylog)
 	text = json_object_get(json_object_get(json_object_get(json_array_get(json_object_get(
 							   f, "connections"), 0), "plain_text"), "greeting"),
 			       "text");
-	const char *px = json_string_value(json_object_get(
-		json_object_get(json_object_get(json_array_get(json_object_get(f, "connections"), 0),
-						"proxy"),
-				"client"),
-		"ip"));
+	json_t *conn = json_array_get(json_object_get(f, "connections"), 0);
+	const char *px = json_string_value(
+		json_object_get(json_object_get(json_object_get(conn, "proxy"), "client"), "ip"));
+	/* the SNI too: tshark does not follow every upgrade to TLS (HTTP's) */
+	const char *sni = json_string_value(json_object_get(conn, "sni"));
 	t = json_string_value(text);
 	sp = t ? strchr(t, ' ') : NULL;
-	if (!sp && !px) {
-		json_decref(f);
-		return names;
-	}
-	n = strlen(names) + (sp ? strlen(sp) : 0) + (px ? strlen(px) : 0) + 3;
+	n = strlen(names) + (sp ? strlen(sp) : 0) + (px ? strlen(px) : 0) + (sni ? strlen(sni) : 0) + 4;
 	out = malloc(n);
 	ck_assert_ptr_nonnull(out);
-	snprintf(out, n, "%s%.*s%s%s%s", names, sp ? (int)strcspn(sp + 1, " ") : 0, sp ? sp + 1 : "",
-		 sp ? "\n" : "", px ? px : "", px ? "\n" : "");
+	snprintf(out, n, "%s%.*s%s%s%s%s%s", names, sp ? (int)strcspn(sp + 1, " ") : 0,
+		 sp ? sp + 1 : "", sp ? "\n" : "", px ? px : "", px ? "\n" : "", sni ? sni : "",
+		 sni ? "\n" : "");
 	free(names);
 	json_decref(f);
 	return out;

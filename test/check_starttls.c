@@ -307,6 +307,69 @@ START_TEST(test_proxy_protocol_negative)
 }
 END_TEST
 
+/* RFC 2817 §3.2-3.3: the client asks with "Upgrade: TLS/1.0", the
+ * server agrees with 101 and TLS follows both blocks; gtk-gnutella's
+ * handshake (as in nDPI's gnutella.pcap): CONNECT with the same header,
+ * the servent's 200 with its own, the client's final 200, then TLS. */
+START_TEST(test_upgrade_header)
+{
+	static const struct turn http[] = {
+		{0, "OPTIONS * HTTP/1.1\r\nHost: example.bank.com\r\nUpgrade: TLS/1.0\r\n"
+		    "Connection: Upgrade\r\n\r\n", NULL},
+		{1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0, HTTP/1.1\r\n"
+		    "Connection: Upgrade\r\n\r\n", NULL},
+		{0, "", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	static const struct turn gnutella[] = {
+		{0, "GNUTELLA CONNECT/0.6\r\nUser-Agent: gtk-gnutella/1.2.2\r\nUpgrade: TLS/1.0\r\n"
+		    "X-Ultrapeer: False\r\n\r\n", NULL},
+		{1, "GNUTELLA/0.6 200 OK\r\nUser-Agent: gtk-gnutella/1.2.2\r\nUpgrade: TLS/1.0\r\n"
+		    "Connection: Upgrade\r\n\r\n", NULL},
+		{0, "GNUTELLA/0.6 200 OK\r\nConnection: Upgrade\r\n\r\n", "\x16\x03\x01"},
+		{1, "", "\x16\x03\x03"},
+	};
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)http[0].plain,
+					    strlen(http[0].plain)),
+			 TD_STARTTLS_HTTP_UPGRADE);
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)gnutella[0].plain,
+					    strlen(gnutella[0].plain)),
+			 TD_STARTTLS_GNUTELLA);
+	run_all_splits(TD_STARTTLS_HTTP_UPGRADE, http, N(http), true);
+	ck_assert_uint_eq(last_run.upgrade_frame, 11); /* the 101's block */
+	run_all_splits(TD_STARTTLS_GNUTELLA, gnutella, N(gnutella), true);
+	ck_assert_uint_eq(last_run.upgrade_frame, 12); /* the client's final block */
+}
+END_TEST
+
+/* No upgrade: plain HTTP is not followed at all; a server that answers
+ * 200 (HTTP) or leaves out its Upgrade line (Gnutella) refuses, and
+ * what follows stays plain text. */
+START_TEST(test_upgrade_header_refused)
+{
+	static const struct turn http_200[] = {
+		{0, "OPTIONS * HTTP/1.1\r\nHost: h\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n",
+		 NULL},
+		{1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", NULL},
+		{0, "\x16\x03\x01 no TLS here\r\n", NULL},
+	};
+	static const struct turn gnutella_plain[] = {
+		{0, "GNUTELLA CONNECT/0.6\r\nUpgrade: TLS/1.0\r\n\r\n", NULL},
+		{1, "GNUTELLA/0.6 200 OK\r\nX-Ultrapeer: True\r\n\r\n", NULL},
+		{0, "GNUTELLA/0.6 200 OK\r\n\r\n", NULL},
+	};
+	static const char plain_get[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+
+	ck_assert_int_eq(td_starttls_detect(0, (const uint8_t *)plain_get, strlen(plain_get)),
+			 TD_STARTTLS_NONE);
+	run_all_splits(TD_STARTTLS_HTTP_UPGRADE, http_200, N(http_200), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_REFUSED);
+	run_all_splits(TD_STARTTLS_GNUTELLA, gnutella_plain, N(gnutella_plain), false);
+	ck_assert_int_eq(last_run.state, TD_STARTTLS_REFUSED);
+	ck_assert(!last_run.d[0].tls && !last_run.d[1].tls);
+}
+END_TEST
+
 /* RFC 4217 §4: AUTH TLS, 234 */
 START_TEST(test_ftp)
 {
@@ -999,6 +1062,8 @@ Suite *td_starttls_suite(void)
 	tcase_add_test(tc, test_greeting_cut);
 	tcase_add_test(tc, test_proxy_protocol);
 	tcase_add_test(tc, test_proxy_protocol_negative);
+	tcase_add_test(tc, test_upgrade_header);
+	tcase_add_test(tc, test_upgrade_header_refused);
 	tcase_add_test(tc, test_ftp);
 	tcase_add_test(tc, test_imap);
 	tcase_add_test(tc, test_pop3);
