@@ -336,6 +336,13 @@ static void on_stream_data(void *user, int dir, const uint8_t *p, size_t n, uint
 			keep_greeting(&c->s, st);
 		if (st->state == TD_STARTTLS_UPGRADED && st->proto == TD_STARTTLS_PROXY)
 			keep_proxy(&c->s, st);
+		if (st->d[0].tls && st->d[1].tls) {
+			/* the lead-in is over and its facts are the session's:
+			 * its state goes for the rest of the connection */
+			free(c->lead);
+			c->lead = NULL;
+			c->plain = false;
+		}
 		p += k;
 		n -= k;
 		if (n == 0)
