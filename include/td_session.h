@@ -12,15 +12,16 @@
  *
  * Memory: the struct is embedded in every open connection, so what most
  * connections never use (alerts, CertificateRequest facts, tickets, the
- * client's chain), what grows with the handshake (the timeline), the
- * hellos (a TCP connection without TLS has none) and the chain facts
- * (written once the connection ended) are blocks allocated on first use,
- * sized to what is stored, through the td_session_add_*(),
- * td_session_ch(), td_session_sh() and td_session_chain() functions
+ * client's chain, the OCSP staple), what grows with the handshake (the
+ * timeline, the server's chain), the hellos (a TCP connection without
+ * TLS has none) and the chain facts (written once the connection ended)
+ * are blocks allocated on first use, sized to what is stored, through the
+ * td_session_add_*(), td_session_reserve_*(), td_session_ch(),
+ * td_session_sh(), td_session_chain() and td_session_ocsp() functions
  * below; td_session_bytes() says what they
  * hold, td_session_clear() frees them. Readers index them as before
- * (s->events[i], s->alerts[i], ...) for i below the stored count: a list
- * with nothing stored may be NULL. A session is therefore not copied by
+ * (s->events[i], s->alerts[i], s->certs[i], ...) for i below the stored
+ * count: a list with nothing stored may be NULL. A session is therefore not copied by
  * value (two copies would share and both free the blocks):
  * td_session_copy() makes an independent one.
  */
@@ -53,8 +54,9 @@ struct td_x509_cache;
 #define TD_MAX_SIGALGS 256
 #define TD_MAX_VERSIONS 127
 #define TD_MAX_POINT_FORMATS 255
-/* Kept in every session at their size: a ServerHello's extensions (only
- * ones the client offered) and a CertificateRequest's schemes. */
+/* A ServerHello's extensions (only ones the client offered: the parser's
+ * room, td_server_hello_wide; a session keeps what the hello holds) and
+ * a CertificateRequest's schemes. */
 #define TD_MAX_SH_EXTS 64
 #define TD_MAX_CR_SIGALGS 48
 #define TD_MAX_ALPN 8
@@ -180,6 +182,10 @@ struct td_hello_retry {
 	char ja3[33], ja4[48];   /* of the second ClientHello */
 };
 
+/* A ServerHello. Its lists are pointers, as a ClientHello's are: the
+ * parser writes into one with room for their caps (struct
+ * td_server_hello_wide), a session keeps a copy fitted to what they hold
+ * (td_session_set_sh()). */
 struct td_server_hello {
 	bool seen;
 	uint32_t frame;
@@ -194,10 +200,10 @@ struct td_server_hello {
 	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
 	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
 	uint16_t n_exts, total_exts;
-	uint16_t exts[TD_MAX_SH_EXTS];
+	uint16_t *exts;         /* n_exts, in wire order */
 	bool has_alpn;
-	uint8_t alpn_len;
-	uint8_t alpn[TD_ALPN_LEN];
+	uint8_t alpn_len;       /* at most TD_ALPN_LEN: a longer name is cut */
+	uint8_t *alpn;          /* alpn_len bytes */
 	uint32_t ext_flags;     /* TD_EXT_* */
 	uint8_t random[32];
 	uint16_t key_share;     /* group chosen (or asked for, in an HRR), 0 none */
@@ -207,7 +213,22 @@ struct td_server_hello {
 	/* Fingerprints, set by the TLS parser */
 	char ja3s[33];          /* MD5 hex of the JA3S string */
 	char ja4s[48];
+	uint16_t block_bytes; /* the session's block, as td_session_bytes() counts it */
 };
+
+/* A ServerHello with room in its lists for their caps, as
+ * td_client_hello_wide: td_server_hello_wide() points w->sh's lists at
+ * the rooms and returns &w->sh; td_server_hello_widen() makes w a copy of
+ * sh (lists included) to change and hand back to td_session_set_sh(). */
+struct td_server_hello_wide {
+	struct td_server_hello sh;
+	uint16_t exts[TD_MAX_SH_EXTS];
+	uint8_t alpn[TD_ALPN_LEN];
+};
+
+struct td_server_hello *td_server_hello_wide(struct td_server_hello_wide *w);
+struct td_server_hello *td_server_hello_widen(struct td_server_hello_wide *w,
+					      const struct td_server_hello *sh);
 
 /* The point of the handshake an event happened at (RFC 5246 §7.3,
  * RFC 8446 §2 message flows). */
@@ -438,17 +459,20 @@ struct td_session {
 	 * NULL after td_session_init. */
 	const struct td_hello_retry *retry;
 
-	/* Server certificate chain, in the order sent (references held). */
-	uint8_t n_certs;
+	/* Server certificate chain, in the order sent (references held);
+	 * allocated as it comes, certs_cap entries (at most TD_MAX_CHAIN). */
+	uint8_t n_certs, certs_cap;
 	uint16_t total_certs;
 	uint32_t cert_frame;
-	const struct td_cert *certs[TD_MAX_CHAIN];
+	const struct td_cert **certs;
 	bool certs_encrypted; /* TLS 1.3: Certificate is inside encryption */
-	/* --key results, per certificate: the path of the key file whose
-	 * public half is the certificate's key, or NULL. The strings are
-	 * borrowed from the engine's key list and live for the whole run. */
+	/* --key results, per certificate: 1 + the index in key_paths of the
+	 * key file whose public half is the certificate's key, 0 when none
+	 * (td_session_cert_key() gives the path). key_paths is borrowed from
+	 * the caller's list of --key paths, which lives for the whole run. */
 	bool keys_given;
-	const char *cert_key_match[TD_MAX_CHAIN];
+	uint8_t cert_key_match[TD_MAX_CHAIN];
+	const char *const *key_paths;
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
 	 * td_session_finish() into td_session_chain(); chain->checked is
@@ -472,7 +496,10 @@ struct td_session {
 	uint8_t cr_n_ca_names;
 	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
 	uint8_t (*cr_ca_der)[TD_CA_NAME_LEN]; /* cr_n_ca_names rows (allocated) */
-	struct td_ocsp_facts ocsp; /* the stapled OCSP response, if any */
+	/* The stapled OCSP response: a shared read-only all-zero instance
+	 * until written through td_session_ocsp() (few servers staple), never
+	 * NULL after td_session_init. */
+	const struct td_ocsp_facts *ocsp;
 	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
 	 * signature scheme, 0 when none was seen */
 	uint16_t cv_sigalg;
@@ -598,12 +625,24 @@ void td_session_move(struct td_session *dst, struct td_session *src);
  * fields, never the lists or their counts. */
 struct td_client_hello *td_session_ch(struct td_session *s);
 TD_MUST_CHECK bool td_session_set_ch(struct td_session *s, const struct td_client_hello *ch);
+/* The ServerHello, the same way (struct td_server_hello_wide). */
 struct td_server_hello *td_session_sh(struct td_session *s);
+TD_MUST_CHECK bool td_session_set_sh(struct td_session *s, const struct td_server_hello *sh);
 /* The chain facts to write, the same way. */
 struct td_chain_facts *td_session_chain(struct td_session *s);
 /* The retry fingerprints to write (allocated on first use, counted in
  * td_session_bytes); NULL when out of memory. */
 struct td_hello_retry *td_session_retry(struct td_session *s);
+/* The OCSP facts to write, the same way. */
+struct td_ocsp_facts *td_session_ocsp(struct td_session *s);
+/* The path of the --key that matches certificate i of the server's chain,
+ * NULL when none does (or i is past the chain). */
+static inline const char *td_session_cert_key(const struct td_session *s, unsigned i)
+{
+	return i < s->n_certs && i < TD_MAX_CHAIN && s->cert_key_match[i] && s->key_paths
+		       ? s->key_paths[s->cert_key_match[i] - 1]
+		       : NULL;
+}
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */
@@ -623,9 +662,9 @@ uint8_t *td_session_add_ca_name(struct td_session *s);
 /* Appends a NewSessionTicket's digest; false when TD_MAX_TICKETS are
  * stored or out of memory. */
 bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint32_t frame);
-/* Room for one more client certificate (below TD_MAX_CHAIN); false when
- * full or out of memory. */
-TD_MUST_CHECK bool td_session_reserve_client_cert(struct td_session *s);
+/* Room for one more certificate of the server's chain, or of the
+ * client's (below TD_MAX_CHAIN); false when full or out of memory. */
+TD_MUST_CHECK bool td_session_reserve_cert(struct td_session *s, bool client);
 /* The alert that ended the handshake: the first fatal one in clear, or any
  * encrypted one sent before the handshake completed (its level is not
  * visible, and a peer that gives up sends exactly one). NULL when none. */

@@ -157,9 +157,9 @@ static int ev_keys(const struct ctx *c, struct td_cause *out)
 		add(out, true, "not checked yet: no --key given (see the next step)");
 		return 0;
 	}
-	if (s->cert_key_match[0]) {
+	if (td_session_cert_key(s, 0)) {
 		add(out, false, "%s matches the certificate's public key (SPKI SHA-256 %s)",
-		    s->cert_key_match[0], spki_hex(c, hex));
+		    td_session_cert_key(s, 0), spki_hex(c, hex));
 		return -60;
 	}
 	add(out, true, "none of the --key files matches the certificate's public key (SPKI SHA-256 %s)",
@@ -751,7 +751,7 @@ static void next_key_check(const struct ctx *c, char *buf, size_t n)
 	char hex[65];
 	const struct td_session *s = c->s;
 
-	if (s->keys_given && s->n_certs && !s->cert_key_match[0]) {
+	if (s->keys_given && s->n_certs && !td_session_cert_key(s, 0)) {
 		snprintf(buf, n,
 			 "Give the server the private key that belongs to its certificate (SPKI "
 			 "SHA-256 %s), or the certificate that belongs to its key; check which key "
@@ -899,7 +899,7 @@ static int ev_completed_with_key(const struct ctx *c, struct td_cause *out)
 	add(out, true, "the handshake completed (both Finished seen): the server holds the private "
 		       "key of the certificate it sent (SPKI SHA-256 %s)",
 	    spki_hex(c, hex));
-	if (s->keys_given && !s->cert_key_match[0])
+	if (s->keys_given && !td_session_cert_key(s, 0))
 		add(out, true, "none of the --key files is that key");
 	return 25;
 }

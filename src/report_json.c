@@ -909,7 +909,7 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 	} else {
 		je_null(e, "certificate_request");
 	}
-	j_ocsp(e, "ocsp_staple", &s->ocsp);
+	j_ocsp(e, "ocsp_staple", s->ocsp);
 	je_name16_or_null(e, "certificate_verify_scheme", td_names_sigscheme, s->cv_sigalg);
 	je_int_or_null(e, "client_key_exchange_length", s->cke_len);
 	if (s->new_ticket_len) {
@@ -1371,7 +1371,7 @@ static void j_session(struct je *e, const struct td_session *s)
 		j_cert(e, i, s->certs[i]);
 		/* with --key: the matching key file, or null for none */
 		if (s->keys_given)
-			je_str_or_null(e, "key_match", s->cert_key_match[i]);
+			je_str_or_null(e, "key_match", td_session_cert_key(s, i));
 		j_cert_checks(e, s, i);
 		je_end(e);
 	}

@@ -191,9 +191,9 @@ static void md_cert_table(FILE *out, const struct td_session *s)
 		fputc(' ', out);
 		if (!s->keys_given)
 			fputs("no \\-\\-key given", out);
-		else if (s->cert_key_match[i]) {
+		else if (td_session_cert_key(s, i)) {
 			fputs("matches ", out);
-			md_text(out, s->cert_key_match[i]);
+			md_text(out, td_session_cert_key(s, i));
 		} else
 			fputs("**does not match** any \\-\\-key", out);
 		fputs(" |\n", out);

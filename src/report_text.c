@@ -528,8 +528,8 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
 	if (s->client_cert_requested)
 		certificate_request(t, s);
-	if (s->ocsp.seen)
-		ocsp_staple(t, &s->ocsp);
+	if (s->ocsp->seen)
+		ocsp_staple(t, s->ocsp);
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);
@@ -1115,8 +1115,8 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		if (!s->keys_given)
 			continue;
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
-		if (s->cert_key_match[i])
-			tx_printf(t, "matches key %s\n", s->cert_key_match[i]);
+		if (td_session_cert_key(s, i))
+			tx_printf(t, "matches key %s\n", td_session_cert_key(s, i));
 		else
 			tx_printf(t, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
 				off(t));
