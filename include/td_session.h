@@ -266,16 +266,26 @@ enum td_event_kind {
 	TD_EV_KIND_COUNT
 };
 
+/* 24 bytes: the timeline is the longest list an open connection holds.
+ * Its time is kept as the two fields of a struct td_time (one would be
+ * padded to 16 bytes); td_event_ts() gives it back. */
 struct td_event {
-	uint8_t kind;   /* enum td_event_kind */
-	uint8_t dir;
-	uint8_t type;
-	bool decrypted; /* TD_EV_HANDSHAKE: the message was read after decrypting */
-	uint16_t count; /* TD_EV_APPDATA: records in this run */
+	int64_t ts_sec;
+	int32_t ts_usec;
 	uint32_t len;   /* message or record bytes (sum for a run) */
 	uint32_t frame;
-	struct td_time ts;
+	uint16_t count; /* TD_EV_APPDATA: records in this run */
+	uint8_t type;
+	uint8_t kind : 4;      /* enum td_event_kind */
+	uint8_t dir : 1;
+	uint8_t decrypted : 1; /* TD_EV_HANDSHAKE: the message was read after decrypting */
 };
+_Static_assert(TD_EV_KIND_COUNT <= 16, "td_event.kind has 4 bits");
+
+static inline struct td_time td_event_ts(const struct td_event *ev)
+{
+	return (struct td_time){.sec = ev->ts_sec, .usec = ev->ts_usec};
+}
 
 enum td_outcome {
 	TD_OUTCOME_NOT_TLS,

@@ -1068,8 +1068,8 @@ static void j_event(struct je *e, struct td_report_events *w, const struct td_se
 
 	je_obj(e, NULL);
 	je_frame(e, "frame", ev->frame);
-	je_time(e, "time", ev->ts);
-	je_real(e, "offset_ms", td_report_ms(s->first_ts, ev->ts));
+	je_time(e, "time", td_event_ts(ev));
+	je_real(e, "offset_ms", td_report_ms(s->first_ts, td_event_ts(ev)));
 	je_str(e, "from", td_dir_name(ev->dir));
 	je_str(e, "what", td_report_event_what(w, ev, what, sizeof what));
 	je_u64(e, "length", ev->len);

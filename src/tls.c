@@ -631,7 +631,8 @@ static void add_event(struct td_session *s, enum td_event_kind kind, int dir, ui
 		.count = 1,
 		.len = len,
 		.frame = frame,
-		.ts = ts,
+		.ts_sec = ts.sec,
+		.ts_usec = ts.usec,
 	};
 	td_session_add_event(s, &ev);
 }
@@ -966,7 +967,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		.count = 1,
 		.len = len,
 		.frame = frame,
-		.ts = ts,
+		.ts_sec = ts.sec,
+		.ts_usec = ts.usec,
 	};
 	td_session_add_event(s, &ev);
 }
