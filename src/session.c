@@ -351,19 +351,25 @@ struct td_ocsp_facts *td_session_ocsp(struct td_session *s)
 	return o;
 }
 
-/* The timeline and the alerts start small and double up to their caps:
- * a full TLS 1.2 handshake has about 15 events, a failed one one alert.
- * The timeline starts at the two hellos: a connection waiting for the rest
- * of the server's flight (the most that are open at once in a handshake)
- * holds no more. */
+/* The timeline, the alerts and the chains start small and grow up to
+ * their caps: a full TLS 1.2 handshake has about 15 events, a failed one
+ * one alert, a chain 2 or 3 certificates. The timeline starts at the two
+ * hellos (a connection waiting for the rest of the server's flight, the
+ * most that are open at once in a handshake, holds no more), then takes
+ * the server's flight at once (8), then doubles: no more reallocations
+ * than when it started at 8. */
 #define EVENTS_FIRST 2
+#define EVENTS_SECOND 8
 #define ALERTS_FIRST 2
+#define CERTS_FIRST 2
 
-static unsigned next_cap(unsigned cap, unsigned first, unsigned max)
+/* The next size of a list of cap entries: first, then second, then
+ * doubling; at most max. */
+static unsigned next_cap(unsigned cap, unsigned first, unsigned second, unsigned max)
 {
-	if (cap == 0)
-		return first < max ? first : max;
-	return cap * 2 < max ? cap * 2 : max;
+	unsigned n = cap == 0 ? first : cap == first ? second : cap * 2;
+
+	return n < max ? n : max;
 }
 
 struct td_alert *td_session_add_alert(struct td_session *s, const struct td_alert *a)
@@ -373,7 +379,7 @@ struct td_alert *td_session_add_alert(struct td_session *s, const struct td_aler
 	if (s->n_alerts >= TD_MAX_ALERTS)
 		return NULL;
 	if (s->n_alerts >= s->cap_alerts) {
-		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, TD_MAX_ALERTS);
+		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, 2 * ALERTS_FIRST, TD_MAX_ALERTS);
 		struct td_alert *q = grow(s, s->alerts, sizeof *q, s->cap_alerts, cap);
 		if (!q)
 			return NULL;
@@ -428,24 +434,25 @@ bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint3
 	return true;
 }
 
-/* The client's chain grows one certificate at a time (a slot reserved
- * for a certificate the cache did not take waits for the next one). */
+/* A chain grows as the certificates come (a slot reserved for a
+ * certificate the cache did not take waits for the next one). */
 bool td_session_reserve_cert(struct td_session *s, bool client)
 {
 	const struct td_cert ***list = client ? &s->client_certs : &s->certs;
 	uint8_t n = client ? s->n_client_certs : s->n_certs;
 	uint8_t *cap = client ? &s->client_certs_cap : &s->certs_cap;
+	unsigned want = next_cap(*cap, CERTS_FIRST, 2 * CERTS_FIRST, TD_MAX_CHAIN);
 	const struct td_cert **q;
 
 	if (n >= TD_MAX_CHAIN)
 		return false;
 	if (*cap > n)
 		return true;
-	q = grow(s, *list, sizeof *q, *cap, *cap + 1u);
+	q = grow(s, *list, sizeof *q, *cap, want);
 	if (!q)
 		return false;
 	*list = q;
-	(*cap)++;
+	*cap = (uint8_t)want;
 	return true;
 }
 
@@ -478,7 +485,7 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev)
 	if (s->n_events >= TD_MAX_EVENTS)
 		return;
 	if (s->n_events >= s->cap_events) {
-		unsigned cap = next_cap(s->cap_events, EVENTS_FIRST, TD_MAX_EVENTS);
+		unsigned cap = next_cap(s->cap_events, EVENTS_FIRST, EVENTS_SECOND, TD_MAX_EVENTS);
 		struct td_event *q = grow(s, s->events, sizeof *q, s->cap_events, cap);
 		if (!q)
 			return;
