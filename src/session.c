@@ -190,7 +190,7 @@ static void *grow(struct td_session *s, void *p, size_t elem, size_t have, size_
 	return q;
 }
 
-/* A hello to write: the shared zero instance gives way to a block of
+/* A block to write: the shared zero instance gives way to a block of
  * the session's own (zeroed); NULL when out of memory. */
 static void *writable(struct td_session *s, const void *cur, const void *zero, size_t size)
 {

@@ -605,14 +605,17 @@ START_TEST(test_certificate_list)
 	/* a zero-length certificate is malformed (ASN.1Cert<1..2^24-1>) */
 	struct buf z = {0};
 	certificate_body(&z, 1, 0);
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_reader_init(&r, z.b, z.n);
 	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_MALFORMED);
 	/* list length larger than the message: short */
 	b.b[2] += 1;
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_reader_init(&r, b.b, b.n);
 	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_SHORT);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
