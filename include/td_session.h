@@ -373,9 +373,13 @@ struct td_decrypt_facts {
 	int8_t key_index; /* TD_SRC_RSA_KEY: which --key (0-based), else -1 */
 	uint8_t n_keys_tried;
 	uint8_t pms[TD_MAX_KEYS]; /* enum td_pms_result per --key, in order */
-	/* the --key paths, for the report: borrowed, set by the caller after
-	 * td_session_finish() (NULL when unknown) */
-	const char *key_files[TD_MAX_KEYS];
+	/* the --key paths in order, n_key_files of them, for the report and
+	 * the certificates' key matches: borrowed from the caller's list,
+	 * which lives for the whole run; set by the caller after
+	 * td_session_finish() (NULL when unknown). td_decrypt_key_file()
+	 * reads it. */
+	uint8_t n_key_files;
+	const char *const *key_files;
 	bool ems;         /* extended master secret (RFC 7627) used */
 	bool etm;         /* encrypt_then_mac (RFC 7366) used */
 	bool app_secrets[2]; /* TLS 1.3: application traffic secrets known */
@@ -389,6 +393,12 @@ struct td_decrypt_facts {
 	uint32_t fail_frame;
 	uint16_t fail_len;
 };
+
+/* The path of --key i (0-based), NULL when unknown. */
+static inline const char *td_decrypt_key_file(const struct td_decrypt_facts *d, int i)
+{
+	return d->key_files && i >= 0 && i < d->n_key_files ? d->key_files[i] : NULL;
+}
 
 /* A stapled OCSP response (RFC 6066 §8 CertificateStatus, TLS <= 1.2 in
  * clear; RFC 6960 OCSPResponse), read by the x509 module. */
@@ -476,13 +486,11 @@ struct td_session {
 	uint32_t cert_frame;
 	const struct td_cert **certs;
 	bool certs_encrypted; /* TLS 1.3: Certificate is inside encryption */
-	/* --key results, per certificate: 1 + the index in key_paths of the
-	 * key file whose public half is the certificate's key, 0 when none
-	 * (td_session_cert_key() gives the path). key_paths is borrowed from
-	 * the caller's list of --key paths, which lives for the whole run. */
+	/* --key results, per certificate: 1 + the index in dec.key_files of
+	 * the key file whose public half is the certificate's key, 0 when
+	 * none (td_session_cert_key() gives the path). */
 	bool keys_given;
 	uint8_t cert_key_match[TD_MAX_CHAIN];
-	const char *const *key_paths;
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
 	 * td_session_finish() into td_session_chain(); chain->checked is
@@ -649,8 +657,8 @@ struct td_ocsp_facts *td_session_ocsp(struct td_session *s);
  * NULL when none does (or i is past the chain). */
 static inline const char *td_session_cert_key(const struct td_session *s, unsigned i)
 {
-	return i < s->n_certs && i < TD_MAX_CHAIN && s->cert_key_match[i] && s->key_paths
-		       ? s->key_paths[s->cert_key_match[i] - 1]
+	return i < s->n_certs && i < TD_MAX_CHAIN
+		       ? td_decrypt_key_file(&s->dec, s->cert_key_match[i] - 1)
 		       : NULL;
 }
 

@@ -176,7 +176,8 @@ static const char *proving_key(const struct td_session *s)
 	if (d->source != TD_SRC_RSA_KEY || d->key_index < 0 || d->key_index >= TD_MAX_KEYS ||
 	    d->finished[TD_DIR_C2S] != TD_FIN_VERIFIED)
 		return NULL;
-	return d->key_files[d->key_index] ? d->key_files[d->key_index] : "the --key";
+	const char *key = td_decrypt_key_file(d, d->key_index);
+	return key ? key : "the --key";
 }
 
 static bool client_proven_with_key(const struct ctx *c)
@@ -219,7 +220,8 @@ static bool pms_is(const struct td_decrypt_facts *d, struct dfact *f, enum td_pm
 {
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		if (d->pms[i] == r) {
-			f->key = d->key_files[i] ? d->key_files[i] : "the --key";
+			const char *key = td_decrypt_key_file(d, (int)i);
+			f->key = key ? key : "the --key";
 			return true;
 		}
 	}

@@ -1393,9 +1393,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 static void match_keys(struct run *r, struct td_session *s)
 {
 	s->keys_given = r->n_keys > 0;
-	s->key_paths = r->n_keys ? r->key_paths : NULL;
-	for (size_t k = 0; k < r->n_keys && k < TD_MAX_KEYS; k++)
-		s->dec.key_files[k] = r->keys[k].path;
+	s->dec.key_files = r->n_keys ? r->key_paths : NULL;
+	s->dec.n_key_files = (uint8_t)r->n_keys;
 	for (unsigned i = 0; i < s->n_certs && i < TD_MAX_CHAIN; i++) {
 		s->cert_key_match[i] = 0;
 		if (!s->certs[i]->parsed)

@@ -1091,12 +1091,12 @@ static void j_decryption(struct je *e, const char *key, const struct td_session 
 	je_str_or_null(e, "source", d->source ? td_decrypt_source_name(d->source) : NULL);
 	je_str_or_null(e, "key_file",
 		       d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS
-			       ? d->key_files[d->key_index]
+			       ? td_decrypt_key_file(d, d->key_index)
 			       : NULL);
 	je_arr(e, "pre_master_secret");
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		je_obj(e, NULL);
-		je_str_or_null(e, "key_file", d->key_files[i]);
+		je_str_or_null(e, "key_file", td_decrypt_key_file(d, (int)i));
 		je_str(e, "result", td_pms_result_name(d->pms[i]));
 		je_end(e);
 	}

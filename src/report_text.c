@@ -1192,9 +1192,9 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 	section(t, "Decryption");
 	if (d->status == TD_DECRYPT_DONE && d->source < sizeof src_words / sizeof src_words[0]) {
 		if (d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS &&
-		    d->key_files[d->key_index])
+		    td_decrypt_key_file(d, d->key_index))
 			field(t, "status", "decrypted (pre-master secret from --key %s)",
-			      d->key_files[d->key_index]);
+			      td_decrypt_key_file(d, d->key_index));
 		else
 			field(t, "status", "decrypted (%s)", src_words[d->source]);
 	} else {
@@ -1205,7 +1205,8 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 		char l[32];
 		snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
 		char text[1024];
-		snprintf(text, sizeof text, "%s %s", d->key_files[i] ? d->key_files[i] : "the key",
+		const char *key = td_decrypt_key_file(d, (int)i);
+		snprintf(text, sizeof text, "%s %s", key ? key : "the key",
 			 td_report_pms_words(d->pms[i]));
 		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, l, text);
 	}

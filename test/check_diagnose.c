@@ -454,8 +454,9 @@ START_TEST(test_decrypt_evidence)
 	s.dec.status = TD_DECRYPT_PMS_FAILED;
 	s.dec.source = TD_SRC_NONE;
 	s.dec.n_keys_tried = 2;
-	s.dec.key_files[0] = "a.key";
-	s.dec.key_files[1] = "b.key";
+	static const char *const key_files[] = {"a.key", "b.key"};
+	s.dec.key_files = key_files;
+	s.dec.n_key_files = 2;
 	s.dec.pms[0] = TD_PMS_NOT_RSA;
 	s.dec.pms[1] = TD_PMS_WRONG_KEY;
 	td_diagnose(&s, NULL, &d);

@@ -1546,8 +1546,7 @@ START_TEST(test_garbage_session)
 		s.client_certs = no_client_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
-		s.key_paths = NULL;
-		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */
+		s.dec.key_files = NULL; /* borrowed --key paths */
 		s.diagnosis = NULL;
 		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */

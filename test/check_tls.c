@@ -287,7 +287,8 @@ START_TEST(test_session_lists)
 	ck_assert_uint_eq(td_session_bytes(&s), bytes + sizeof *s.ocsp + 16);
 	/* --key matches: an index into the run's paths */
 	static const char *const paths[] = {"a.key", "b.key"};
-	s.key_paths = paths;
+	s.dec.key_files = paths;
+	s.dec.n_key_files = 2;
 	s.cert_key_match[1] = 2;
 	ck_assert_ptr_null(td_session_cert_key(&s, 0));
 	ck_assert_str_eq(td_session_cert_key(&s, 1), "b.key");

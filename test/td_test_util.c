@@ -365,6 +365,7 @@ void td_test_set_key_match(struct td_session *s, unsigned i, const char *path)
 		k++;
 	ck_assert_uint_lt(k, TD_MAX_CHAIN);
 	paths[k] = path;
-	s->key_paths = paths;
+	s->dec.key_files = paths;
+	s->dec.n_key_files = TD_MAX_CHAIN;
 	s->cert_key_match[i] = (uint8_t)(k + 1);
 }
