@@ -61,15 +61,17 @@ struct td_reasm_counters {
 
 struct td_reasm_seg; /* private */
 
+/* Two in every open connection: the fields are ordered to leave the
+ * least padding (104 B on x86-64). */
 struct td_reasm_dir {
-	bool started;       /* next_seq is known */
 	uint32_t isn;       /* first sequence number (SYN's, or first data's) */
 	uint32_t next_seq;  /* next byte to deliver */
-	bool fin_seen;
 	uint32_t fin_seq;
+	unsigned held_segs;
+	bool started;       /* next_seq is known */
+	bool fin_seen;
 	struct td_reasm_seg *held; /* sorted by seq, non-overlapping */
 	size_t held_bytes;
-	unsigned held_segs;
 	struct td_reasm_counters c;
 };
 

@@ -12,15 +12,16 @@
  *
  * Memory: the struct is embedded in every open connection, so what most
  * connections never use (alerts, CertificateRequest facts, tickets, the
- * client's chain), what grows with the handshake (the timeline), the
- * hellos (a TCP connection without TLS has none) and the chain facts
- * (written once the connection ended) are blocks allocated on first use,
- * sized to what is stored, through the td_session_add_*(),
- * td_session_ch(), td_session_sh() and td_session_chain() functions
+ * client's chain, the OCSP staple), what grows with the handshake (the
+ * timeline, the server's chain), the hellos (a TCP connection without
+ * TLS has none) and the chain facts (written once the connection ended)
+ * are blocks allocated on first use, sized to what is stored, through the
+ * td_session_add_*(), td_session_reserve_*(), td_session_ch(),
+ * td_session_sh(), td_session_chain() and td_session_ocsp() functions
  * below; td_session_bytes() says what they
  * hold, td_session_clear() frees them. Readers index them as before
- * (s->events[i], s->alerts[i], ...) for i below the stored count: a list
- * with nothing stored may be NULL. A session is therefore not copied by
+ * (s->events[i], s->alerts[i], s->certs[i], ...) for i below the stored
+ * count: a list with nothing stored may be NULL. A session is therefore not copied by
  * value (two copies would share and both free the blocks):
  * td_session_copy() makes an independent one.
  */
@@ -53,8 +54,9 @@ struct td_x509_cache;
 #define TD_MAX_SIGALGS 256
 #define TD_MAX_VERSIONS 127
 #define TD_MAX_POINT_FORMATS 255
-/* Kept in every session at their size: a ServerHello's extensions (only
- * ones the client offered) and a CertificateRequest's schemes. */
+/* A ServerHello's extensions (only ones the client offered: the parser's
+ * room, td_server_hello_wide; a session keeps what the hello holds) and
+ * a CertificateRequest's schemes. */
 #define TD_MAX_SH_EXTS 64
 #define TD_MAX_CR_SIGALGS 48
 #define TD_MAX_ALPN 8
@@ -220,6 +222,10 @@ struct td_proxy_facts {
 	uint16_t client_port, server_port;
 };
 
+/* A ServerHello. Its lists are pointers, as a ClientHello's are: the
+ * parser writes into one with room for their caps (struct
+ * td_server_hello_wide), a session keeps a copy fitted to what they hold
+ * (td_session_set_sh()). */
 struct td_server_hello {
 	bool seen;
 	uint32_t frame;
@@ -234,10 +240,10 @@ struct td_server_hello {
 	bool session_id_echoed; /* same non-empty id as the ClientHello: resumption */
 	bool hello_retry_request; /* RFC 8446 §4.1.3 special random */
 	uint16_t n_exts, total_exts;
-	uint16_t exts[TD_MAX_SH_EXTS];
+	uint16_t *exts;         /* n_exts, in wire order */
 	bool has_alpn;
-	uint8_t alpn_len;
-	uint8_t alpn[TD_ALPN_LEN];
+	uint8_t alpn_len;       /* at most TD_ALPN_LEN: a longer name is cut */
+	uint8_t *alpn;          /* alpn_len bytes */
 	uint32_t ext_flags;     /* TD_EXT_* */
 	uint8_t random[32];
 	uint16_t key_share;     /* group chosen (or asked for, in an HRR), 0 none */
@@ -247,7 +253,22 @@ struct td_server_hello {
 	/* Fingerprints, set by the TLS parser */
 	char ja3s[33];          /* MD5 hex of the JA3S string */
 	char ja4s[48];
+	uint16_t block_bytes; /* the session's block, as td_session_bytes() counts it */
 };
+
+/* A ServerHello with room in its lists for their caps, as
+ * td_client_hello_wide: td_server_hello_wide() points w->sh's lists at
+ * the rooms and returns &w->sh; td_server_hello_widen() makes w a copy of
+ * sh (lists included) to change and hand back to td_session_set_sh(). */
+struct td_server_hello_wide {
+	struct td_server_hello sh;
+	uint16_t exts[TD_MAX_SH_EXTS];
+	uint8_t alpn[TD_ALPN_LEN];
+};
+
+struct td_server_hello *td_server_hello_wide(struct td_server_hello_wide *w);
+struct td_server_hello *td_server_hello_widen(struct td_server_hello_wide *w,
+					      const struct td_server_hello *sh);
 
 /* The point of the handshake an event happened at (RFC 5246 §7.3,
  * RFC 8446 §2 message flows). */
@@ -288,16 +309,26 @@ enum td_event_kind {
 	TD_EV_KIND_COUNT
 };
 
+/* 24 bytes: the timeline is the longest list an open connection holds.
+ * Its time is kept as the two fields of a struct td_time (one would be
+ * padded to 16 bytes); td_event_ts() gives it back. */
 struct td_event {
-	uint8_t kind;   /* enum td_event_kind */
-	uint8_t dir;
-	uint8_t type;
-	bool decrypted; /* TD_EV_HANDSHAKE: the message was read after decrypting */
-	uint16_t count; /* TD_EV_APPDATA: records in this run */
+	int64_t ts_sec;
+	int32_t ts_usec;
 	uint32_t len;   /* message or record bytes (sum for a run) */
 	uint32_t frame;
-	struct td_time ts;
+	uint16_t count; /* TD_EV_APPDATA: records in this run */
+	uint8_t type;
+	uint8_t kind : 4;      /* enum td_event_kind */
+	uint8_t dir : 1;
+	uint8_t decrypted : 1; /* TD_EV_HANDSHAKE: the message was read after decrypting */
 };
+_Static_assert(TD_EV_KIND_COUNT <= 16, "td_event.kind has 4 bits");
+
+static inline struct td_time td_event_ts(const struct td_event *ev)
+{
+	return (struct td_time){.sec = ev->ts_sec, .usec = ev->ts_usec};
+}
 
 enum td_outcome {
 	TD_OUTCOME_NOT_TLS,
@@ -385,9 +416,13 @@ struct td_decrypt_facts {
 	int8_t key_index; /* TD_SRC_RSA_KEY: which --key (0-based), else -1 */
 	uint8_t n_keys_tried;
 	uint8_t pms[TD_MAX_KEYS]; /* enum td_pms_result per --key, in order */
-	/* the --key paths, for the report: borrowed, set by the caller after
-	 * td_session_finish() (NULL when unknown) */
-	const char *key_files[TD_MAX_KEYS];
+	/* the --key paths in order, n_key_files of them, for the report and
+	 * the certificates' key matches: borrowed from the caller's list,
+	 * which lives for the whole run; set by the caller after
+	 * td_session_finish() (NULL when unknown). td_decrypt_key_file()
+	 * reads it. */
+	uint8_t n_key_files;
+	const char *const *key_files;
 	bool ems;         /* extended master secret (RFC 7627) used */
 	bool etm;         /* encrypt_then_mac (RFC 7366) used */
 	bool app_secrets[2]; /* TLS 1.3: application traffic secrets known */
@@ -401,6 +436,12 @@ struct td_decrypt_facts {
 	uint32_t fail_frame;
 	uint16_t fail_len;
 };
+
+/* The path of --key i (0-based), NULL when unknown. */
+static inline const char *td_decrypt_key_file(const struct td_decrypt_facts *d, int i)
+{
+	return d->key_files && i >= 0 && i < d->n_key_files ? d->key_files[i] : NULL;
+}
 
 /* A stapled OCSP response (RFC 6066 §8 CertificateStatus, TLS <= 1.2 in
  * clear; RFC 6960 OCSPResponse), read by the x509 module. */
@@ -488,17 +529,18 @@ struct td_session {
 	 * NULL after td_session_init. */
 	const struct td_hello_retry *retry;
 
-	/* Server certificate chain, in the order sent (references held). */
-	uint8_t n_certs;
+	/* Server certificate chain, in the order sent (references held);
+	 * allocated as it comes, certs_cap entries (at most TD_MAX_CHAIN). */
+	uint8_t n_certs, certs_cap;
 	uint16_t total_certs;
 	uint32_t cert_frame;
-	const struct td_cert *certs[TD_MAX_CHAIN];
+	const struct td_cert **certs;
 	bool certs_encrypted; /* TLS 1.3: Certificate is inside encryption */
-	/* --key results, per certificate: the path of the key file whose
-	 * public half is the certificate's key, or NULL. The strings are
-	 * borrowed from the engine's key list and live for the whole run. */
+	/* --key results, per certificate: 1 + the index in dec.key_files of
+	 * the key file whose public half is the certificate's key, 0 when
+	 * none (td_session_cert_key() gives the path). */
 	bool keys_given;
-	const char *cert_key_match[TD_MAX_CHAIN];
+	uint8_t cert_key_match[TD_MAX_CHAIN];
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
 	 * td_session_finish() into td_session_chain(); chain->checked is
@@ -522,7 +564,10 @@ struct td_session {
 	uint8_t cr_n_ca_names;
 	uint16_t cr_ca_len[TD_MAX_CA_NAMES];
 	uint8_t (*cr_ca_der)[TD_CA_NAME_LEN]; /* cr_n_ca_names rows (allocated) */
-	struct td_ocsp_facts ocsp; /* the stapled OCSP response, if any */
+	/* The stapled OCSP response: a shared read-only all-zero instance
+	 * until written through td_session_ocsp() (few servers staple), never
+	 * NULL after td_session_init. */
+	const struct td_ocsp_facts *ocsp;
 	/* the client's CertificateVerify (TLS 1.2, RFC 5246 §7.4.8): its
 	 * signature scheme, 0 when none was seen */
 	uint16_t cv_sigalg;
@@ -648,7 +693,9 @@ void td_session_move(struct td_session *dst, struct td_session *src);
  * fields, never the lists or their counts. */
 struct td_client_hello *td_session_ch(struct td_session *s);
 TD_MUST_CHECK bool td_session_set_ch(struct td_session *s, const struct td_client_hello *ch);
+/* The ServerHello, the same way (struct td_server_hello_wide). */
 struct td_server_hello *td_session_sh(struct td_session *s);
+TD_MUST_CHECK bool td_session_set_sh(struct td_session *s, const struct td_server_hello *sh);
 /* The chain facts to write, the same way. */
 struct td_chain_facts *td_session_chain(struct td_session *s);
 /* The retry fingerprints to write (allocated on first use, counted in
@@ -657,6 +704,16 @@ struct td_hello_retry *td_session_retry(struct td_session *s);
 /* The plain-text facts and the PROXY header's to write, the same way. */
 struct td_plain_text *td_session_plain(struct td_session *s);
 struct td_proxy_facts *td_session_proxy(struct td_session *s);
+/* The OCSP facts to write, the same way. */
+struct td_ocsp_facts *td_session_ocsp(struct td_session *s);
+/* The path of the --key that matches certificate i of the server's chain,
+ * NULL when none does (or i is past the chain). */
+static inline const char *td_session_cert_key(const struct td_session *s, unsigned i)
+{
+	return i < s->n_certs && i < TD_MAX_CHAIN
+		       ? td_decrypt_key_file(&s->dec, s->cert_key_match[i] - 1)
+		       : NULL;
+}
 
 /* Appending to the lists. Out of memory counts like a full list: the
  * true count goes up, the entry is not stored. */
@@ -676,9 +733,9 @@ uint8_t *td_session_add_ca_name(struct td_session *s);
 /* Appends a NewSessionTicket's digest; false when TD_MAX_TICKETS are
  * stored or out of memory. */
 bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint32_t frame);
-/* Room for one more client certificate (below TD_MAX_CHAIN); false when
- * full or out of memory. */
-TD_MUST_CHECK bool td_session_reserve_client_cert(struct td_session *s);
+/* Room for one more certificate of the server's chain, or of the
+ * client's (below TD_MAX_CHAIN); false when full or out of memory. */
+TD_MUST_CHECK bool td_session_reserve_cert(struct td_session *s, bool client);
 /* The alert that ended the handshake: the first fatal one in clear, or any
  * encrypted one sent before the handshake completed (its level is not
  * visible, and a peer that gives up sends exactly one). NULL when none. */

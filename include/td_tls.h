@@ -72,6 +72,8 @@ struct td_tls_dec; /* tls_decrypt.c: keys, transcript, record buffers */
 
 enum td_tls_hs_mode { TD_HS_HEADER, TD_HS_BODY, TD_HS_SKIP };
 
+/* Two in every open connection: the fields are ordered to leave the
+ * least padding (128 B on x86-64). */
 struct td_tls_dir {
 	/* record layer */
 	uint8_t hdr[5];
@@ -86,14 +88,14 @@ struct td_tls_dir {
 	bool resync;    /* looking for the next plausible record header */
 	uint8_t win[5]; /* resync: the last 5 bytes seen */
 	uint8_t win_have;
-	uint16_t resyncs; /* times sync was lost and looked for again */
 	uint8_t good_records; /* records in a row since the last resync */
+	uint16_t resyncs; /* times sync was lost and looked for again */
 	bool seen_record;
 	/* handshake message assembly (handshake records in clear) */
 	uint8_t hs_mode; /* enum td_tls_hs_mode */
-	uint8_t hs_hdr[4];
 	uint8_t hs_hdr_have;
 	uint8_t hs_type;
+	uint8_t hs_hdr[4];
 	uint32_t hs_len, hs_have;
 	uint32_t hs_frame;
 	struct td_time hs_ts;
@@ -121,13 +123,13 @@ struct td_tls {
 	 * that does not begin at a record boundary is searched for one
 	 * instead of given up on. Set by the caller before the first feed. */
 	bool midstream;
+	bool server_flight_done;
+	bool plaintext; /* feeding decrypted bytes: messages and alerts say so */
 	/* Secrets to decrypt with; NULL: nothing is decrypted. Set by the
 	 * caller before the first feed. */
 	const struct td_tls_secrets *secrets;
 	struct td_tls_dec *dec; /* owned; made at the ClientHello when secrets */
 	struct td_tls_dir d[2];
-	bool server_flight_done;
-	bool plaintext; /* feeding decrypted bytes: messages and alerts say so */
 };
 
 void td_tls_init(struct td_tls *t, const struct td_tls_limits *lim);

@@ -159,9 +159,9 @@ static int ev_keys(const struct ctx *c, struct td_cause *out)
 		add(out, true, "not checked yet: no --key given (see the next step)");
 		return 0;
 	}
-	if (s->cert_key_match[0]) {
+	if (td_session_cert_key(s, 0)) {
 		add(out, false, "%s matches the certificate's public key (SPKI SHA-256 %s)",
-		    s->cert_key_match[0], spki_hex(c, hex));
+		    td_session_cert_key(s, 0), spki_hex(c, hex));
 		return -60;
 	}
 	add(out, true, "none of the --key files matches the certificate's public key (SPKI SHA-256 %s)",
@@ -178,7 +178,8 @@ static const char *proving_key(const struct td_session *s)
 	if (d->source != TD_SRC_RSA_KEY || d->key_index < 0 || d->key_index >= TD_MAX_KEYS ||
 	    d->finished[TD_DIR_C2S] != TD_FIN_VERIFIED)
 		return NULL;
-	return d->key_files[d->key_index] ? d->key_files[d->key_index] : "the --key";
+	const char *key = td_decrypt_key_file(d, d->key_index);
+	return key ? key : "the --key";
 }
 
 static bool client_proven_with_key(const struct ctx *c)
@@ -221,7 +222,8 @@ static bool pms_is(const struct td_decrypt_facts *d, struct dfact *f, enum td_pm
 {
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		if (d->pms[i] == r) {
-			f->key = d->key_files[i] ? d->key_files[i] : "the --key";
+			const char *key = td_decrypt_key_file(d, (int)i);
+			f->key = key ? key : "the --key";
 			return true;
 		}
 	}
@@ -863,7 +865,7 @@ static void next_key_check(const struct ctx *c, char *buf, size_t n)
 	char hex[65];
 	const struct td_session *s = c->s;
 
-	if (s->keys_given && s->n_certs && !s->cert_key_match[0]) {
+	if (s->keys_given && s->n_certs && !td_session_cert_key(s, 0)) {
 		snprintf(buf, n,
 			 "Give the server the private key that belongs to its certificate (SPKI "
 			 "SHA-256 %s), or the certificate that belongs to its key; check which key "
@@ -1086,7 +1088,7 @@ static int ev_completed_with_key(const struct ctx *c, struct td_cause *out)
 	add(out, true, "the handshake completed (both Finished seen): the server holds the private "
 		       "key of the certificate it sent (SPKI SHA-256 %s)",
 	    spki_hex(c, hex));
-	if (s->keys_given && !s->cert_key_match[0])
+	if (s->keys_given && !td_session_cert_key(s, 0))
 		add(out, true, "none of the --key files is that key");
 	return 25;
 }

@@ -852,7 +852,8 @@ static void note_tcp_end(struct conn *c, int dir, enum td_end how, uint32_t fram
 			      .dir = (uint8_t)dir,
 			      .count = 1,
 			      .frame = frame,
-			      .ts = ts};
+			      .ts_sec = ts.sec,
+			      .ts_usec = ts.usec};
 	if (c->s.end_by < 0) {
 		c->s.end_by = (int8_t)dir;
 		c->s.end_frame = frame;

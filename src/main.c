@@ -63,6 +63,7 @@ enum {
 };
 
 #define MAX_KEYS 16
+_Static_assert(MAX_KEYS <= UINT8_MAX, "a certificate's matching key is kept as 1 + its index in a byte");
 #define MAX_INPUTS 64 /* -r files merged into one capture */
 #define MAX_CERTS 16 /* --cert */
 #define CONSISTENCY_KEYS 1024
@@ -143,6 +144,7 @@ struct run {
 	struct td_summary sum;
 	struct td_key keys[MAX_KEYS];
 	struct td_key_use key_use[MAX_KEYS]; /* for the summary */
+	const char *key_paths[MAX_KEYS];     /* keys[i].path: what sessions point at */
 	size_t n_keys;
 	struct td_keylog keylog; /* --keylog or $SSLKEYLOGFILE */
 	bool have_keylog;
@@ -1391,15 +1393,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 static void match_keys(struct run *r, struct td_session *s)
 {
 	s->keys_given = r->n_keys > 0;
-	for (size_t k = 0; k < r->n_keys && k < TD_MAX_KEYS; k++)
-		s->dec.key_files[k] = r->keys[k].path;
-	for (unsigned i = 0; i < s->n_certs; i++) {
-		s->cert_key_match[i] = NULL;
+	s->dec.key_files = r->n_keys ? r->key_paths : NULL;
+	s->dec.n_key_files = (uint8_t)r->n_keys;
+	for (unsigned i = 0; i < s->n_certs && i < TD_MAX_CHAIN; i++) {
+		s->cert_key_match[i] = 0;
 		if (!s->certs[i]->parsed)
 			continue;
 		for (size_t k = 0; k < r->n_keys; k++) {
 			if (td_keys_match(&r->keys[k], &s->certs[i]->key)) {
-				s->cert_key_match[i] = r->keys[k].path;
+				s->cert_key_match[i] = (uint8_t)(k + 1);
 				r->key_use[k].certificates_matched++;
 				break;
 			}
@@ -1766,6 +1768,7 @@ static int load_keys(struct run *r)
 			break;
 		}
 		r->key_use[i].path = r->keys[i].path;
+		r->key_paths[i] = r->keys[i].path;
 		r->n_keys++;
 	}
 	explicit_bzero(pw, sizeof pw);

@@ -909,7 +909,7 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 	} else {
 		je_null(e, "certificate_request");
 	}
-	j_ocsp(e, "ocsp_staple", &s->ocsp);
+	j_ocsp(e, "ocsp_staple", s->ocsp);
 	je_name16_or_null(e, "certificate_verify_scheme", td_names_sigscheme, s->cv_sigalg);
 	je_int_or_null(e, "client_key_exchange_length", s->cke_len);
 	if (s->new_ticket_len) {
@@ -1068,8 +1068,8 @@ static void j_event(struct je *e, struct td_report_events *w, const struct td_se
 
 	je_obj(e, NULL);
 	je_frame(e, "frame", ev->frame);
-	je_time(e, "time", ev->ts);
-	je_real(e, "offset_ms", td_report_ms(s->first_ts, ev->ts));
+	je_time(e, "time", td_event_ts(ev));
+	je_real(e, "offset_ms", td_report_ms(s->first_ts, td_event_ts(ev)));
 	je_str(e, "from", td_dir_name(ev->dir));
 	je_str(e, "what", td_report_event_what(w, ev, what, sizeof what));
 	je_u64(e, "length", ev->len);
@@ -1091,12 +1091,12 @@ static void j_decryption(struct je *e, const char *key, const struct td_session 
 	je_str_or_null(e, "source", d->source ? td_decrypt_source_name(d->source) : NULL);
 	je_str_or_null(e, "key_file",
 		       d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS
-			       ? d->key_files[d->key_index]
+			       ? td_decrypt_key_file(d, d->key_index)
 			       : NULL);
 	je_arr(e, "pre_master_secret");
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		je_obj(e, NULL);
-		je_str_or_null(e, "key_file", d->key_files[i]);
+		je_str_or_null(e, "key_file", td_decrypt_key_file(d, (int)i));
 		je_str(e, "result", td_pms_result_name(d->pms[i]));
 		je_end(e);
 	}
@@ -1400,7 +1400,7 @@ static void j_session(struct je *e, const struct td_session *s)
 		j_cert(e, i, s->certs[i]);
 		/* with --key: the matching key file, or null for none */
 		if (s->keys_given)
-			je_str_or_null(e, "key_match", s->cert_key_match[i]);
+			je_str_or_null(e, "key_match", td_session_cert_key(s, i));
 		j_cert_checks(e, s, i);
 		je_end(e);
 	}

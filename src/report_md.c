@@ -191,9 +191,9 @@ static void md_cert_table(FILE *out, const struct td_session *s)
 		fputc(' ', out);
 		if (!s->keys_given)
 			fputs("no \\-\\-key given", out);
-		else if (s->cert_key_match[i]) {
+		else if (td_session_cert_key(s, i)) {
 			fputs("matches ", out);
-			md_text(out, s->cert_key_match[i]);
+			md_text(out, td_session_cert_key(s, i));
 		} else
 			fputs("**does not match** any \\-\\-key", out);
 		fputs(" |\n", out);
@@ -438,7 +438,8 @@ static void md_decryption(FILE *out, const struct td_session *s)
 	fputs("\n", out);
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		fputs("- Pre-master secret: `", out);
-		md_text(out, d->key_files[i] ? d->key_files[i] : "the key");
+		const char *key = td_decrypt_key_file(d, (int)i);
+		md_text(out, key ? key : "the key");
 		fputs("` ", out);
 		md_text(out, td_report_pms_words(d->pms[i]));
 		fputs("\n", out);

@@ -559,8 +559,8 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		field(t, "ClientKeyExchange", "%u bytes", (unsigned)s->cke_len);
 	if (s->client_cert_requested)
 		certificate_request(t, s);
-	if (s->ocsp.seen)
-		ocsp_staple(t, &s->ocsp);
+	if (s->ocsp->seen)
+		ocsp_staple(t, s->ocsp);
 	if (s->new_ticket_len)
 		field(t, "session ticket", "%u bytes, lifetime %u s", (unsigned)s->new_ticket_len,
 		      (unsigned)s->ticket_lifetime);
@@ -1146,8 +1146,8 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 		if (!s->keys_given)
 			continue;
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "key file");
-		if (s->cert_key_match[i])
-			tx_printf(t, "matches key %s\n", s->cert_key_match[i]);
+		if (td_session_cert_key(s, i))
+			tx_printf(t, "matches key %s\n", td_session_cert_key(s, i));
 		else
 			tx_printf(t, "%sdoes not match any supplied key%s\n", on(t, ANSI_RED),
 				off(t));
@@ -1223,9 +1223,9 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 	section(t, "Decryption");
 	if (d->status == TD_DECRYPT_DONE && d->source < sizeof src_words / sizeof src_words[0]) {
 		if (d->source == TD_SRC_RSA_KEY && d->key_index >= 0 && d->key_index < TD_MAX_KEYS &&
-		    d->key_files[d->key_index])
+		    td_decrypt_key_file(d, d->key_index))
 			field(t, "status", "decrypted (pre-master secret from --key %s)",
-			      d->key_files[d->key_index]);
+			      td_decrypt_key_file(d, d->key_index));
 		else
 			field(t, "status", "decrypted (%s)", src_words[d->source]);
 	} else {
@@ -1236,7 +1236,8 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 		char l[32];
 		snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
 		char text[1024];
-		snprintf(text, sizeof text, "%s %s", d->key_files[i] ? d->key_files[i] : "the key",
+		const char *key = td_decrypt_key_file(d, (int)i);
+		snprintf(text, sizeof text, "%s %s", key ? key : "the key",
 			 td_report_pms_words(d->pms[i]));
 		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, l, text);
 	}

@@ -932,7 +932,8 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 	if (n == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int len = ladder_offset(td_report_ms(s->first_ts, s->events[i].ts), off_s);
+		int len =
+			ladder_offset(td_report_ms(s->first_ts, td_event_ts(&s->events[i])), off_s);
 
 		if (len > ow)
 			ow = len;
@@ -978,7 +979,7 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 		dashes = lane - len - 2;
 		if (dashes < LADDER_SHAFT_MIN)
 			dashes = LADDER_SHAFT_MIN;
-		olen = ladder_offset(td_report_ms(s->first_ts, ev->ts), off_s);
+		olen = ladder_offset(td_report_ms(s->first_ts, td_event_ts(ev)), off_s);
 		/* "%*sframe %-*lu  %*s ms  %s" */
 		f = td_report_dec(num + sizeof num, ev->frame, false);
 		td_report_buf_fill(b, ' ', indent);

@@ -24,21 +24,38 @@ static const struct td_client_hello zero_ch = {
 	.sni = {.bytes = ZERO_LIST(uint8_t *)},
 	.alpn = {.name = ZERO_LIST(uint8_t(*)[TD_ALPN_LEN])},
 };
-static const struct td_server_hello zero_sh;
+static const struct td_server_hello zero_sh = {
+	.exts = ZERO_LIST(uint16_t *),
+	.alpn = ZERO_LIST(uint8_t *),
+};
 static const struct td_chain_facts zero_chain;
 static const struct td_hello_retry zero_retry;
 static const struct td_plain_text zero_plain;
 static const struct td_proxy_facts zero_proxy;
+static const struct td_ocsp_facts zero_ocsp;
+
+/* The blocks of fixed size that stay a shared zero instance until
+ * written (the ClientHello, fitted to its lists, is apart). */
+#define SESSION_BLOCKS(X)                                                                  \
+	X(chain, zero_chain)                                                               \
+	X(retry, zero_retry)                                                               \
+	X(ocsp, zero_ocsp)                                                                 \
+	X(plain, zero_plain)                                                               \
+	X(proxy, zero_proxy)
+
+static void point_at_zero(struct td_session *s)
+{
+	s->ch = &zero_ch;
+	s->sh = &zero_sh;
+#define POINT_ZERO(name, zero) s->name = &zero;
+	SESSION_BLOCKS(POINT_ZERO)
+#undef POINT_ZERO
+}
 
 void td_session_init(struct td_session *s)
 {
 	memset(s, 0, sizeof *s);
-	s->ch = &zero_ch;
-	s->sh = &zero_sh;
-	s->chain = &zero_chain;
-	s->retry = &zero_retry;
-	s->plain = &zero_plain;
-	s->proxy = &zero_proxy;
+	point_at_zero(s);
 	s->end_by = -1;
 	s->aborted_by = -1;
 	s->dec.key_index = -1;
@@ -93,6 +110,7 @@ bool td_session_reneg_secure(const struct td_session *s)
 	X(cr_sigalgs, s->cr_sigalgs_cap)                                                   \
 	X(cr_ca_der, s->cr_n_ca_names)                                                     \
 	X(new_tickets, s->n_new_tickets)                                                   \
+	X(certs, s->certs_cap)                                                             \
 	X(client_certs, s->client_certs_cap)
 
 void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
@@ -112,21 +130,16 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->ch);
 	if (s->sh != &zero_sh)
 		free((void *)(uintptr_t)s->sh);
-	if (s->chain != &zero_chain)
-		free((void *)(uintptr_t)s->chain);
-	if (s->retry != &zero_retry)
-		free((void *)(uintptr_t)s->retry);
-	if (s->plain != &zero_plain)
-		free((void *)(uintptr_t)s->plain);
-	if (s->proxy != &zero_proxy)
-		free((void *)(uintptr_t)s->proxy);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
-	s->chain = &zero_chain;
-	s->retry = &zero_retry;
-	s->plain = &zero_plain;
-	s->proxy = &zero_proxy;
+#define FREE_BLOCK(name, zero)                                                             \
+	if (s->name != &zero)                                                              \
+		free((void *)(uintptr_t)s->name);                                          \
+	s->name = &zero;
+	SESSION_BLOCKS(FREE_BLOCK)
+#undef FREE_BLOCK
 	s->cap_events = s->cap_alerts = s->cr_sigalgs_cap = s->client_certs_cap = 0;
+	s->certs_cap = 0;
 	s->n_events = s->n_alerts = 0;
 	s->cr_n_ca_names = s->n_new_tickets = 0;
 	s->heap_bytes = 0;
@@ -151,53 +164,115 @@ size_t td_session_bytes(const struct td_session *s)
 	X(sni.bytes, sni.len, TD_SNI_LEN, sni)                                             \
 	X(alpn.name, alpn.n, TD_MAX_ALPN, alpn)
 
+/* A ServerHello's, the same way. */
+#define SH_LISTS(X)                                                                        \
+	X(exts, n_exts, TD_MAX_SH_EXTS, exts)                                              \
+	X(alpn, alpn_len, TD_ALPN_LEN, alpn)
+
 #define CH_CAP(n, cap) ((size_t)(n) < (cap) ? (size_t)(n) : (size_t)(cap))
 
-/* The bytes of ch's block fitted to what its lists hold. */
-static size_t ch_fitted_size(const struct td_client_hello *ch)
-{
-	size_t size = sizeof *ch;
-
-#define ADD_SIZE(list, n, cap, room) size += CH_CAP(ch->n, cap) * sizeof *ch->list;
-	CH_LISTS(ADD_SIZE)
-#undef ADD_SIZE
-	return size + MALLOC_OVERHEAD;
-}
-
-/* A copy of ch in one block, its lists as long as they hold (at most their
- * caps), counting its bytes into *heap_bytes unless NULL; NULL when out of
- * memory. */
-static struct td_client_hello *ch_fitted(const struct td_client_hello *ch, uint32_t *heap_bytes)
-{
-	size_t size = ch_fitted_size(ch);
-	struct td_client_hello *c = malloc(size - MALLOC_OVERHEAD);
-	unsigned char *at;
-
-	if (!c)
-		return NULL;
-	*c = *ch;
-	c->block_bytes = (uint16_t)size;
-	at = (unsigned char *)(c + 1);
+#define ADD_SIZE(list, n, cap, room) size += CH_CAP(hello->n, cap) * sizeof *hello->list;
 #define PLACE(list, n, cap, room)                                                          \
 	c->list = (void *)at;                                                              \
-	memcpy(at, ch->list, CH_CAP(ch->n, cap) * sizeof *ch->list);                       \
-	at += CH_CAP(ch->n, cap) * sizeof *ch->list;
-	CH_LISTS(PLACE)
-#undef PLACE
-	if (heap_bytes)
-		*heap_bytes += (uint32_t)size;
-	return c;
-}
+	memcpy(at, hello->list, CH_CAP(hello->n, cap) * sizeof *hello->list);              \
+	at += CH_CAP(hello->n, cap) * sizeof *hello->list;
+#define POINT(list, n, cap, room) hw->list = w->room;
+#define WIDEN(list, n, cap, room)                                                          \
+	memcpy(w->room, hello->list, CH_CAP(hello->n, cap) * sizeof *hello->list);
 
-struct td_client_hello *td_client_hello_wide(struct td_client_hello_wide *w)
+/* Grows the block p of have elements of elem bytes to want (more than
+ * have), counting the difference in s->heap_bytes. Returns the block, or
+ * NULL when out of memory (p unchanged). New elements are zeroed. */
+static void *grow(struct td_session *s, void *p, size_t elem, size_t have, size_t want)
 {
-#define POINT(list, n, cap, room) w->ch.list = w->room;
-	CH_LISTS(POINT)
-#undef POINT
-	return &w->ch;
+	unsigned char *q = realloc(p, want * elem);
+
+	if (!q)
+		return NULL;
+	memset(q + have * elem, 0, (want - have) * elem);
+	s->heap_bytes += (uint32_t)((want - have) * elem + (have ? 0 : MALLOC_OVERHEAD));
+	return q;
 }
 
-/* A copy of a hello or the chain facts: the zero instance stays shared.
+/* A block to write: the shared zero instance gives way to a block of
+ * the session's own (zeroed); NULL when out of memory. */
+static void *writable(struct td_session *s, const void *cur, const void *zero, size_t size)
+{
+	return cur != zero ? (void *)(uintptr_t)cur : grow(s, NULL, size, 0, 1);
+}
+
+/* For a hello type (its name in the session, h: ch or sh) and its lists:
+ *   h_fitted(): a copy of a hello in one block, its lists as long as they
+ *     hold (at most their caps), counting its bytes into *heap_bytes
+ *     unless NULL; NULL when out of memory;
+ *   TYPE_wide(), TYPE_widen(), td_session_h(), td_session_set_h(): as
+ *     td_session.h says. */
+#define HELLO_BLOCKS(h, TYPE, LISTS)                                                       \
+	static struct TYPE *h##_fitted(const struct TYPE *hello, uint32_t *heap_bytes)     \
+	{                                                                                  \
+		size_t size = sizeof *hello + MALLOC_OVERHEAD;                             \
+		struct TYPE *c;                                                            \
+		unsigned char *at;                                                         \
+                                                                                           \
+		LISTS(ADD_SIZE)                                                            \
+		if (!(c = malloc(size - MALLOC_OVERHEAD)))                                 \
+			return NULL;                                                       \
+		*c = *hello;                                                               \
+		c->block_bytes = (uint16_t)size;                                           \
+		at = (unsigned char *)(c + 1);                                             \
+		LISTS(PLACE)                                                               \
+		if (heap_bytes)                                                            \
+			*heap_bytes += (uint32_t)size;                                     \
+		return c;                                                                  \
+	}                                                                                  \
+                                                                                           \
+	struct TYPE *TYPE##_wide(struct TYPE##_wide *w)                                    \
+	{                                                                                  \
+		struct TYPE *hw = &w->h;                                                   \
+                                                                                           \
+		LISTS(POINT)                                                               \
+		return hw;                                                                 \
+	}                                                                                  \
+                                                                                           \
+	struct TYPE *td_session_##h(struct td_session *s)                                  \
+	{                                                                                  \
+		struct TYPE##_wide *w;                                                     \
+                                                                                           \
+		if (s->h != &zero_##h)                                                     \
+			return (struct TYPE *)(uintptr_t)s->h;                             \
+		if (!(w = grow(s, NULL, sizeof *w, 0, 1)))                                 \
+			return NULL;                                                       \
+		w->h.block_bytes = (uint16_t)(sizeof *w + MALLOC_OVERHEAD);                \
+		s->h = TYPE##_wide(w);                                                     \
+		return &w->h;                                                              \
+	}                                                                                  \
+                                                                                           \
+	bool td_session_set_##h(struct td_session *s, const struct TYPE *hello)            \
+	{                                                                                  \
+		struct TYPE *c = h##_fitted(hello, &s->heap_bytes);                        \
+                                                                                           \
+		if (!c)                                                                    \
+			return false;                                                      \
+		if (s->h != &zero_##h) {                                                   \
+			s->heap_bytes -= s->h->block_bytes;                                \
+			free((void *)(uintptr_t)s->h);                                     \
+		}                                                                          \
+		s->h = c;                                                                  \
+		return true;                                                               \
+	}
+
+HELLO_BLOCKS(ch, td_client_hello, CH_LISTS)
+HELLO_BLOCKS(sh, td_server_hello, SH_LISTS)
+
+struct td_server_hello *td_server_hello_widen(struct td_server_hello_wide *w,
+					      const struct td_server_hello *hello)
+{
+	w->sh = *hello;
+	SH_LISTS(WIDEN)
+	return td_server_hello_wide(w);
+}
+
+/* A copy of a block of fixed size: the zero instance stays shared.
  * NULL when out of memory. */
 static const void *dup_block(const void *p, const void *zero, size_t size)
 {
@@ -218,12 +293,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 #define NULL_LIST(name, count) dst->name = NULL;
 	SESSION_LISTS(NULL_LIST)
 #undef NULL_LIST
-	dst->ch = &zero_ch;
-	dst->sh = &zero_sh;
-	dst->chain = &zero_chain;
-	dst->retry = &zero_retry;
-	dst->plain = &zero_plain;
-	dst->proxy = &zero_proxy;
+	point_at_zero(dst);
 #define DUP_LIST(name, count)                                                              \
 	if (src->name && (count)) {                                                        \
 		size_t n = (size_t)(count) * sizeof *src->name;                            \
@@ -233,18 +303,17 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	}
 	SESSION_LISTS(DUP_LIST)
 #undef DUP_LIST
-	if (src->ch != &zero_ch) {
-		struct td_client_hello *ch = ch_fitted(src->ch, NULL);
-		if (!ch)
-			goto fail;
-		dst->ch = ch;
-	}
-	if (!(dst->sh = dup_block(src->sh, &zero_sh, sizeof zero_sh)) ||
-	    !(dst->chain = dup_block(src->chain, &zero_chain, sizeof zero_chain)) ||
-	    !(dst->retry = dup_block(src->retry, &zero_retry, sizeof zero_retry)) ||
-	    !(dst->plain = dup_block(src->plain, &zero_plain, sizeof zero_plain)) ||
-	    !(dst->proxy = dup_block(src->proxy, &zero_proxy, sizeof zero_proxy)))
+#define DUP_HELLO(h)                                                                       \
+	if (src->h != &zero_##h && !(dst->h = h##_fitted(src->h, NULL)))                   \
 		goto fail;
+	DUP_HELLO(ch)
+	DUP_HELLO(sh)
+#undef DUP_HELLO
+#define DUP_BLOCK(name, zero)                                                              \
+	if (!(dst->name = dup_block(src->name, &zero, sizeof zero)))                       \
+		goto fail;
+	SESSION_BLOCKS(DUP_BLOCK)
+#undef DUP_BLOCK
 	return true;
 fail:
 	td_session_clear(dst, NULL); /* borrowed certificates: nothing released */
@@ -258,62 +327,6 @@ void td_session_move(struct td_session *dst, struct td_session *src)
 	td_session_init(src);
 }
 
-/* Grows the block p of have elements of elem bytes to want (more than
- * have), counting the difference in s->heap_bytes. Returns the block, or
- * NULL when out of memory (p unchanged). New elements are zeroed. */
-static void *grow(struct td_session *s, void *p, size_t elem, size_t have, size_t want)
-{
-	unsigned char *q = realloc(p, want * elem);
-
-	if (!q)
-		return NULL;
-	memset(q + have * elem, 0, (want - have) * elem);
-	s->heap_bytes += (uint32_t)((want - have) * elem + (have ? 0 : MALLOC_OVERHEAD));
-	return q;
-}
-
-/* A hello to write: the shared zero instance gives way to a block of
- * the session's own (zeroed); NULL when out of memory. */
-static void *writable(struct td_session *s, const void *cur, const void *zero, size_t size)
-{
-	return cur != zero ? (void *)(uintptr_t)cur : grow(s, NULL, size, 0, 1);
-}
-
-struct td_client_hello *td_session_ch(struct td_session *s)
-{
-	struct td_client_hello_wide *w;
-
-	if (s->ch != &zero_ch)
-		return (struct td_client_hello *)(uintptr_t)s->ch;
-	if (!(w = grow(s, NULL, sizeof *w, 0, 1)))
-		return NULL;
-	w->ch.block_bytes = (uint16_t)(sizeof *w + MALLOC_OVERHEAD);
-	s->ch = td_client_hello_wide(w);
-	return &w->ch;
-}
-
-bool td_session_set_ch(struct td_session *s, const struct td_client_hello *ch)
-{
-	struct td_client_hello *c = ch_fitted(ch, &s->heap_bytes);
-
-	if (!c)
-		return false;
-	if (s->ch != &zero_ch) {
-		s->heap_bytes -= s->ch->block_bytes;
-		free((void *)(uintptr_t)s->ch);
-	}
-	s->ch = c;
-	return true;
-}
-
-struct td_server_hello *td_session_sh(struct td_session *s)
-{
-	struct td_server_hello *sh = writable(s, s->sh, &zero_sh, sizeof *sh);
-
-	if (sh)
-		s->sh = sh;
-	return sh;
-}
 
 struct td_chain_facts *td_session_chain(struct td_session *s)
 {
@@ -351,16 +364,34 @@ struct td_proxy_facts *td_session_proxy(struct td_session *s)
 	return p;
 }
 
-/* The timeline and the alerts start small and double up to their caps:
- * a full TLS 1.2 handshake has about 15 events, a failed one one alert. */
-#define EVENTS_FIRST 8
-#define ALERTS_FIRST 2
-
-static unsigned next_cap(unsigned cap, unsigned first, unsigned max)
+struct td_ocsp_facts *td_session_ocsp(struct td_session *s)
 {
-	if (cap == 0)
-		return first < max ? first : max;
-	return cap * 2 < max ? cap * 2 : max;
+	struct td_ocsp_facts *o = writable(s, s->ocsp, &zero_ocsp, sizeof *o);
+
+	if (o)
+		s->ocsp = o;
+	return o;
+}
+
+/* The timeline, the alerts and the chains start small and grow up to
+ * their caps: a full TLS 1.2 handshake has about 15 events, a failed one
+ * one alert, a chain 2 or 3 certificates. The timeline starts at the two
+ * hellos (a connection waiting for the rest of the server's flight, the
+ * most that are open at once in a handshake, holds no more), then takes
+ * the server's flight at once (8), then doubles: no more reallocations
+ * than when it started at 8. */
+#define EVENTS_FIRST 2
+#define EVENTS_SECOND 8
+#define ALERTS_FIRST 2
+#define CERTS_FIRST 2
+
+/* The next size of a list of cap entries: first, then second, then
+ * doubling; at most max. */
+static unsigned next_cap(unsigned cap, unsigned first, unsigned second, unsigned max)
+{
+	unsigned n = cap == 0 ? first : cap == first ? second : cap * 2;
+
+	return n < max ? n : max;
 }
 
 struct td_alert *td_session_add_alert(struct td_session *s, const struct td_alert *a)
@@ -370,7 +401,7 @@ struct td_alert *td_session_add_alert(struct td_session *s, const struct td_aler
 	if (s->n_alerts >= TD_MAX_ALERTS)
 		return NULL;
 	if (s->n_alerts >= s->cap_alerts) {
-		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, TD_MAX_ALERTS);
+		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, 2 * ALERTS_FIRST, TD_MAX_ALERTS);
 		struct td_alert *q = grow(s, s->alerts, sizeof *q, s->cap_alerts, cap);
 		if (!q)
 			return NULL;
@@ -425,21 +456,25 @@ bool td_session_add_ticket(struct td_session *s, const uint8_t sha256[32], uint3
 	return true;
 }
 
-/* The client's chain grows one certificate at a time (a slot reserved
- * for a certificate the cache did not take waits for the next one). */
-bool td_session_reserve_client_cert(struct td_session *s)
+/* A chain grows as the certificates come (a slot reserved for a
+ * certificate the cache did not take waits for the next one). */
+bool td_session_reserve_cert(struct td_session *s, bool client)
 {
+	const struct td_cert ***list = client ? &s->client_certs : &s->certs;
+	uint8_t n = client ? s->n_client_certs : s->n_certs;
+	uint8_t *cap = client ? &s->client_certs_cap : &s->certs_cap;
+	unsigned want = next_cap(*cap, CERTS_FIRST, 2 * CERTS_FIRST, TD_MAX_CHAIN);
 	const struct td_cert **q;
 
-	if (s->n_client_certs >= TD_MAX_CHAIN)
+	if (n >= TD_MAX_CHAIN)
 		return false;
-	if (s->client_certs_cap > s->n_client_certs)
+	if (*cap > n)
 		return true;
-	q = grow(s, s->client_certs, sizeof *q, s->client_certs_cap, s->client_certs_cap + 1u);
+	q = grow(s, *list, sizeof *q, *cap, want);
 	if (!q)
 		return false;
-	s->client_certs = q;
-	s->client_certs_cap++;
+	*list = q;
+	*cap = (uint8_t)want;
 	return true;
 }
 
@@ -472,7 +507,7 @@ void td_session_add_event(struct td_session *s, const struct td_event *ev)
 	if (s->n_events >= TD_MAX_EVENTS)
 		return;
 	if (s->n_events >= s->cap_events) {
-		unsigned cap = next_cap(s->cap_events, EVENTS_FIRST, TD_MAX_EVENTS);
+		unsigned cap = next_cap(s->cap_events, EVENTS_FIRST, EVENTS_SECOND, TD_MAX_EVENTS);
 		struct td_event *q = grow(s, s->events, sizeof *q, s->cap_events, cap);
 		if (!q)
 			return;

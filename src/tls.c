@@ -423,9 +423,8 @@ enum td_err td_tls_parse_certificate(struct td_reader *r, bool tls13, bool clien
 		TD_TRY(td_read_ptr(&cert, &der, len));
 		if (*total < UINT16_MAX)
 			(*total)++;
-		/* the client's chain is allocated as it comes (rare) */
-		if (*n < TD_MAX_CHAIN && sink && sink->cert &&
-		    (!client || td_session_reserve_client_cert(s))) {
+		/* the chains are allocated as they come */
+		if (*n < TD_MAX_CHAIN && sink && sink->cert && td_session_reserve_cert(s, client)) {
 			const struct td_cert *c = sink->cert(sink->user, der, len);
 			if (c) {
 				if (client)
@@ -541,11 +540,14 @@ static enum td_err parse_certificate_status(struct td_reader *r, uint32_t frame,
 	if (len == 0)
 		return TD_ERR_MALFORMED;
 	TD_TRY(td_read_ptr(&resp, &der, len));
-	s->ocsp.seen = true;
-	s->ocsp.frame = frame;
-	s->ocsp.length = (uint32_t)len;
+	struct td_ocsp_facts *o = td_session_ocsp(s);
+	if (!o)
+		return TD_ERR_NOMEM; /* counted as an anomaly */
+	o->seen = true;
+	o->frame = frame;
+	o->length = (uint32_t)len;
 	if (sink && sink->ocsp)
-		sink->ocsp(sink->user, der, len, &s->ocsp);
+		sink->ocsp(sink->user, der, len, o);
 	return TD_OK;
 }
 
@@ -629,7 +631,8 @@ static void add_event(struct td_session *s, enum td_event_kind kind, int dir, ui
 		.count = 1,
 		.len = len,
 		.frame = frame,
-		.ts = ts,
+		.ts_sec = ts.sec,
+		.ts_usec = ts.usec,
 	};
 	td_session_add_event(s, &ev);
 }
@@ -711,6 +714,27 @@ static bool read_client_hello(struct td_session *s, int dir, struct td_reader *r
 	ch->malformed = hello_error(parse(r, ch));
 	client_fingerprint(ch);
 	if (!td_session_set_ch(s, ch)) {
+		s->anomalies[dir]++; /* out of memory */
+		return false;
+	}
+	return true;
+}
+
+/* Reads a ServerHello into the session's block for it (in place of a
+ * HelloRetryRequest's), as read_client_hello(). */
+static bool read_server_hello(struct td_session *s, int dir, struct td_reader *r,
+			      uint16_t record_version, uint32_t frame, struct td_time ts)
+{
+	struct td_server_hello_wide w = {0};
+	struct td_server_hello *sh = td_server_hello_wide(&w);
+
+	sh->seen = true;
+	sh->frame = frame;
+	sh->ts = ts;
+	sh->record_version = record_version;
+	sh->malformed = hello_error(td_tls_parse_server_hello(r, sh));
+	server_fingerprint(sh);
+	if (!td_session_set_sh(s, sh)) {
 		s->anomalies[dir]++; /* out of memory */
 		return false;
 	}
@@ -823,18 +847,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			break;
 		}
 		s->is_tls = true;
-		if (!(sh = td_session_sh(s))) {
-			s->anomalies[dir]++; /* out of memory */
-			break;
-		}
-		memset(sh, 0, sizeof *sh); /* the ServerHello after a HelloRetryRequest */
-		sh->seen = true;
-		sh->frame = frame;
-		sh->ts = ts;
-		sh->record_version = header_version(t, dir);
-		sh->malformed = hello_error(td_tls_parse_server_hello(&r, sh));
-		server_fingerprint(sh);
-		on_server_hello(t, s);
+		if (read_server_hello(s, dir, &r, header_version(t, dir), frame, ts))
+			on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
 		if (dir == TD_DIR_C2S) {
@@ -875,7 +889,7 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		break;
 	case HS_CERTIFICATE_STATUS:
 		/* the server's, after its Certificate; the first one is kept */
-		if (dir != TD_DIR_S2C || !body || s->ocsp.seen)
+		if (dir != TD_DIR_S2C || !body || s->ocsp->seen)
 			break;
 		e = parse_certificate_status(&r, frame, s, sink);
 		if (e != TD_OK && e != TD_ERR_UNSUPPORTED)
@@ -896,9 +910,10 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		/*   struct { Extension extensions<0..2^16-1>; } EncryptedExtensions; */
 		if (dir == TD_DIR_S2C && body && t->plaintext) {
 			uint16_t exts[TD_MAX_SH_EXTS], n = 0, total = 0;
-			if (!(sh = td_session_sh(s)) ||
-			    parse_extensions(&r, exts, TD_MAX_SH_EXTS, &n, &total, ee_ext_cb, sh) !=
-				    TD_OK)
+			struct td_server_hello_wide w;
+			sh = td_server_hello_widen(&w, s->sh);
+			e = parse_extensions(&r, exts, TD_MAX_SH_EXTS, &n, &total, ee_ext_cb, sh);
+			if (!td_session_set_sh(s, sh) || e != TD_OK)
 				s->anomalies[dir]++;
 		}
 		break;
@@ -957,7 +972,8 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 		.count = 1,
 		.len = len,
 		.frame = frame,
-		.ts = ts,
+		.ts_sec = ts.sec,
+		.ts_usec = ts.usec,
 	};
 	td_session_add_event(s, &ev);
 }

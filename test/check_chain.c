@@ -176,7 +176,7 @@ static void session(struct td_session *s, const char *const *names, size_t n, co
 	s->server_port = 443;
 	s->first_ts.sec = at;
 	for (size_t i = 0; i < n; i++)
-		s->certs[i] = cert(names[i]);
+		td_test_set_cert(s, i, cert(names[i]));
 	s->n_certs = (uint8_t)n;
 	s->total_certs = (uint16_t)n;
 	if (sni) {

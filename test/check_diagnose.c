@@ -42,7 +42,7 @@ static void session_tls12(struct td_session *s, uint16_t suite)
 	leaf.not_before = 1700000000;
 	leaf.not_after = 1900000000;
 	leaf.key.spki_sha256[0] = 0xab;
-	s->certs[0] = &leaf;
+	td_test_set_cert(s, 0, &leaf);
 	s->n_certs = 1;
 	s->total_certs = 1;
 }
@@ -105,14 +105,14 @@ START_TEST(test_bad_record_mac_rsa)
 
 	/* --key given and not matching: likely */
 	s.keys_given = true;
-	s.cert_key_match[0] = NULL;
+	td_test_set_key_match(&s, 0, NULL);
 	td_diagnose(&s, "x.pcap", &d);
 	ck_assert_str_eq(d.causes[0].id, "server-key-mismatch");
 	ck_assert_int_ge(d.causes[0].likelihood, 70);
 	ck_assert(mentions(&d.causes[0], "none of the --key files matches"));
 
 	/* --key matching: the key is ruled out and drops below the others */
-	s.cert_key_match[0] = "server.key";
+	td_test_set_key_match(&s, 0, "server.key");
 	td_diagnose(&s, "x.pcap", &d);
 	const struct td_cause *km = find(&d, "server-key-mismatch");
 	ck_assert_ptr_nonnull(km);
@@ -534,7 +534,7 @@ START_TEST(test_unknown_ca_broken_chain)
 	wrong.subject = "CN=Some CA";
 	wrong.issuer = "CN=Root";
 	wrong.ext.has_basic_constraints = wrong.ext.is_ca = true;
-	s.certs[1] = &wrong;
+	td_test_set_cert(&s, 1, &wrong);
 	s.n_certs = s.total_certs = 2;
 	td_session_chain(&s)->checked = true;
 	td_session_chain(&s)->broken = true;
@@ -574,8 +574,9 @@ START_TEST(test_decrypt_evidence)
 	s.dec.status = TD_DECRYPT_PMS_FAILED;
 	s.dec.source = TD_SRC_NONE;
 	s.dec.n_keys_tried = 2;
-	s.dec.key_files[0] = "a.key";
-	s.dec.key_files[1] = "b.key";
+	static const char *const key_files[] = {"a.key", "b.key"};
+	s.dec.key_files = key_files;
+	s.dec.n_key_files = 2;
 	s.dec.pms[0] = TD_PMS_NOT_RSA;
 	s.dec.pms[1] = TD_PMS_WRONG_KEY;
 	td_diagnose(&s, NULL, &d);

@@ -166,7 +166,7 @@ END_TEST
 static void hostile_session(struct td_session *s, struct td_diagnosis *d, const char *sni)
 {
 	struct td_event ev = { .kind = TD_EV_HANDSHAKE, .dir = TD_DIR_C2S, .type = 1, .len = 200,
-			       .frame = 4, .ts = { 1700000000, 10 } };
+			       .frame = 4, .ts_sec = 1700000000, .ts_usec = 10 };
 
 	td_test_session_reset(s);
 	s->id = 7;
@@ -184,7 +184,7 @@ static void hostile_session(struct td_session *s, struct td_diagnosis *d, const 
 	memcpy(td_session_ch(s)->sni.bytes, sni, s->ch->sni.len);
 	td_session_add_event(s, &ev);
 	ev = (struct td_event){ .kind = TD_EV_TCP_RST, .dir = TD_DIR_S2C, .frame = 5,
-				.ts = { 1700000000, 900 } };
+				.ts_sec = 1700000000, .ts_usec = 900 };
 	td_session_add_event(s, &ev);
 	s->end = TD_END_RST;
 	s->end_by = TD_DIR_S2C;

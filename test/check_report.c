@@ -97,7 +97,7 @@ static void add_ev(struct td_session *s, uint8_t kind, uint8_t dir, uint8_t type
 		   uint32_t frame, int32_t usec)
 {
 	struct td_event ev = { .kind = kind, .dir = dir, .type = type, .count = 1, .len = len,
-			       .frame = frame, .ts = T(1700000000, usec) };
+			       .frame = frame, .ts_sec = 1700000000, .ts_usec = usec };
 
 	td_session_add_event(s, &ev);
 }
@@ -198,7 +198,7 @@ static void tls12_failed(struct td_session *s, const struct td_cert *cert)
 	td_session_sh(s)->alpn_len = 2;
 	s->version = 0x0303;
 
-	s->certs[0] = cert;
+	td_test_set_cert(s, 0, cert);
 	s->n_certs = 1;
 	s->total_certs = 1;
 	s->cert_frame = 7;
@@ -619,8 +619,9 @@ START_TEST(test_ladder_offsets_and_addr)
 			s.events[i].type = 1;
 			s.events[i].dir = (uint8_t)(i % 2);
 			s.events[i].frame = i + 1;
-			s.events[i].ts = T(1700000000 + (int64_t)((r >> 20) % (round % 2 ? 400000 : 5)) - 1,
-					   (int32_t)((r >> 40) % 1000000));
+			s.events[i].ts_sec =
+				1700000000 + (int64_t)((r >> 20) % (round % 2 ? 400000 : 5)) - 1;
+			s.events[i].ts_usec = (int32_t)((r >> 40) % 1000000);
 		}
 		td_report_ladder(cap_open(&cap), &s, 4, false);
 		text = cap_close(&cap);
@@ -633,7 +634,8 @@ START_TEST(test_ladder_offsets_and_addr)
 			ck_assert_ptr_nonnull(line);
 			ms = strstr(line, " ms  ");
 			ck_assert_ptr_nonnull(ms);
-			snprintf(want, sizeof want, "%+.3f", td_report_ms(s.first_ts, s.events[i].ts));
+			snprintf(want, sizeof want, "%+.3f",
+				 td_report_ms(s.first_ts, td_event_ts(&s.events[i])));
 			len = strlen(want);
 			ck_assert_uint_ge((size_t)(ms - line), len);
 			ck_assert_msg(memcmp(ms - len, want, len) == 0 && ms[-(long)len - 1] == ' ',
@@ -1000,8 +1002,8 @@ START_TEST(test_json_ipv6_ec_unparsed)
 	strcpy(ec.key.curve_nist, "P-256");
 	memset(&bad, 0, sizeof bad);
 	strcpy(bad.error, "not a certificate: asn1 header too long");
-	s.certs[0] = &ec;
-	s.certs[1] = &bad;
+	td_test_set_cert(&s, 0, &ec);
+	td_test_set_cert(&s, 1, &bad);
 	s.n_certs = s.total_certs = 2;
 	j = roundtrip(td_report_session_json(&s));
 	assert_jstr(j, "client.ip", "2001::1");
@@ -1431,7 +1433,7 @@ END_TEST
 #define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
 
 static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh,
-		      struct td_chain_facts *chain)
+		      struct td_chain_facts *chain, struct td_ocsp_facts *ocsp)
 {
 	FIX_BOOL(s->syn_seen);
 	FIX_BOOL(s->midstream);
@@ -1450,13 +1452,11 @@ static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct t
 	FIX_BOOL(s->resumed);
 	FIX_BOOL(ch->has_ticket);
 	FIX_BOOL(ch->has_psk_identity);
-	FIX_BOOL(s->ocsp.seen);
-	FIX_BOOL(s->ocsp.parsed);
+	FIX_BOOL(ocsp->seen);
+	FIX_BOOL(ocsp->parsed);
 	FIX_BOOL(s->dec.ems);
 	FIX_BOOL(s->dec.etm);
 	FIX_BOOL(s->dec.failed);
-	for (unsigned i = 0; i < TD_MAX_EVENTS; i++)
-		FIX_BOOL(s->events[i].decrypted);
 	FIX_BOOL(chain->checked);
 	FIX_BOOL(chain->order_ok);
 	FIX_BOOL(chain->missing_intermediate);
@@ -1506,9 +1506,10 @@ START_TEST(test_garbage_session)
 		struct td_hello_retry retry;
 		struct td_plain_text plain;
 		struct td_proxy_facts proxy;
-		struct td_server_hello sh; /* last: an over-read of it is an ASan error */
+		struct td_ocsp_facts ocsp;
+		struct td_server_hello_wide sh; /* last: an over-read of it is an ASan error */
 	} lists;
-	static const struct td_cert *no_certs[TD_MAX_CHAIN];
+	static const struct td_cert *no_certs[TD_MAX_CHAIN], *no_client_certs[TD_MAX_CHAIN];
 	struct capture cap;
 	struct td_findings findings;
 	struct td_ruleset *rules = td_rules_new();
@@ -1525,7 +1526,6 @@ START_TEST(test_garbage_session)
 			x = x * 1103515245u + 12345u;
 			p[i] = (uint8_t)(x >> 16);
 		}
-		memset(s.certs, 0, sizeof s.certs);
 		/* the lists allocated on first use: full size, garbage too
 		 * (the client's certificates are references: none) */
 		for (size_t i = 0; i < sizeof lists; i++) {
@@ -1538,23 +1538,26 @@ START_TEST(test_garbage_session)
 		s.cr_ca_der = lists.cr_ca_der;
 		s.new_tickets = lists.new_tickets;
 		s.ch = td_client_hello_wide(&lists.ch);
-		s.sh = &lists.sh;
+		s.sh = td_server_hello_wide(&lists.sh);
 		s.chain = &lists.chain;
 		s.retry = &lists.retry;
 		s.plain = &lists.plain;
 		s.proxy = &lists.proxy;
+		s.ocsp = &lists.ocsp;
 		memset(no_certs, 0, sizeof no_certs);
-		s.client_certs = no_certs;
+		memset(no_client_certs, 0, sizeof no_client_certs);
+		s.certs = no_certs;
+		s.client_certs = no_client_certs;
 		/* pointers and strings tlsdiag itself writes, not wire data */
 		memset(s.cert_key_match, 0, sizeof s.cert_key_match);
-		memset(s.dec.key_files, 0, sizeof s.dec.key_files); /* borrowed --key paths */
+		s.dec.key_files = NULL; /* borrowed --key paths */
 		s.diagnosis = NULL;
 		lists.chain.expected_path = NULL; /* borrowed from the configuration */
 		memset(&s.ndpi, 0, sizeof s.ndpi); /* nDPI's names, not wire data */
-		lists.ch.ch.ja3[0] = lists.sh.ja3s[0] = lists.ch.ch.ja4[0] = lists.sh.ja4s[0] = '\0';
+		lists.ch.ch.ja3[0] = lists.sh.sh.ja3s[0] = lists.ch.ch.ja4[0] = lists.sh.sh.ja4s[0] = '\0';
 		lists.retry.ja3[0] = lists.retry.ja4[0] = '\0';
 		lists.retry.ja3s[0] = lists.retry.ja4s[0] = '\0';
-		fix_bools(&s, &lists.ch.ch, &lists.sh, &lists.chain);
+		fix_bools(&s, &lists.ch.ch, &lists.sh.sh, &lists.chain, &lists.ocsp);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);

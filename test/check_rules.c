@@ -116,8 +116,8 @@ static void baseline(struct td_session *s)
 	ca.n_sans = 0;
 	ca.key.bits = 4096;
 	ca.ext.has_basic_constraints = ca.ext.is_ca = true;
-	s->certs[0] = &leaf;
-	s->certs[1] = &ca;
+	td_test_set_cert(s, 0, &leaf);
+	td_test_set_cert(s, 1, &ca);
 	s->n_certs = s->total_certs = 2;
 	s->cert_frame = 5;
 	td_session_chain(s)->checked = true;
@@ -684,7 +684,7 @@ MUT(m_proxy_near, {
 MUT(m_key, s->keys_given = true)
 MUT(m_key_near, {
 	s->keys_given = true;
-	s->cert_key_match[0] = "server.key";
+	td_test_set_key_match(s, 0, "server.key");
 })
 MUT(m_cert, {
 	td_session_chain(s)->expected_checked = true;

@@ -269,8 +269,34 @@ START_TEST(test_session_lists)
 		ck_assert(td_session_add_ticket(&s, (const uint8_t[32]){(uint8_t)i}, 7) ==
 			  (i < TD_MAX_TICKETS));
 	ck_assert_uint_eq(s.n_new_tickets, TD_MAX_TICKETS);
+	/* the server's chain: one entry (8 bytes) per certificate, the
+	 * allocator's header once; TD_MAX_CHAIN at most */
+	bytes = td_session_bytes(&s);
+	ck_assert_ptr_null(s.certs);
+	for (unsigned i = 0; i < TD_MAX_CHAIN + 1; i++) {
+		ck_assert(td_session_reserve_cert(&s, false) == (i < TD_MAX_CHAIN));
+		if (i < TD_MAX_CHAIN)
+			s.certs[s.n_certs++] = (const struct td_cert *)&s; /* a fake, never read */
+	}
+	ck_assert_uint_eq(td_session_bytes(&s), bytes + TD_MAX_CHAIN * sizeof(void *) + 16);
+	/* the OCSP staple: the zero instance until written */
+	bytes = td_session_bytes(&s);
+	ck_assert(!s.ocsp->seen);
+	ck_assert_ptr_eq(td_session_ocsp(&s), td_session_ocsp(&s));
+	td_session_ocsp(&s)->seen = true;
+	ck_assert_uint_eq(td_session_bytes(&s), bytes + sizeof *s.ocsp + 16);
+	/* --key matches: an index into the run's paths */
+	static const char *const paths[] = {"a.key", "b.key"};
+	s.dec.key_files = paths;
+	s.dec.n_key_files = 2;
+	s.cert_key_match[1] = 2;
+	ck_assert_ptr_null(td_session_cert_key(&s, 0));
+	ck_assert_str_eq(td_session_cert_key(&s, 1), "b.key");
+	ck_assert_ptr_null(td_session_cert_key(&s, TD_MAX_CHAIN));
 
 	ck_assert(td_session_copy(&c, &s));
+	ck_assert_ptr_ne(c.certs, s.certs);
+	ck_assert_ptr_ne(c.ocsp, s.ocsp);
 	ck_assert_ptr_ne(c.events, s.events);
 	ck_assert_ptr_ne(c.ch, s.ch);
 	td_session_clear(&s, NULL);
@@ -281,6 +307,11 @@ START_TEST(test_session_lists)
 	ck_assert_uint_eq(c.alerts[TD_MAX_ALERTS - 1].desc, TD_MAX_ALERTS - 1);
 	ck_assert_uint_eq(c.new_tickets[TD_MAX_TICKETS - 1].sha256[0], TD_MAX_TICKETS - 1);
 	ck_assert(c.ch->seen);
+	ck_assert(c.ocsp->seen);
+	ck_assert(!s.ocsp->seen);
+	ck_assert_uint_eq(c.n_certs, TD_MAX_CHAIN);
+	ck_assert_ptr_eq(c.certs[TD_MAX_CHAIN - 1], (const struct td_cert *)&s);
+	ck_assert_str_eq(td_session_cert_key(&c, 1), "b.key");
 	td_session_clear(&c, NULL);
 }
 END_TEST
@@ -384,6 +415,67 @@ START_TEST(test_client_hello_fitted)
 }
 END_TEST
 
+/* Two ServerHellos hold the same: every field, and every list entry. */
+static void assert_same_sh(const struct td_server_hello *a, const struct td_server_hello *b)
+{
+	struct td_server_hello x, y;
+
+	memcpy(&x, a, sizeof x);
+	memcpy(&y, b, sizeof y);
+	ck_assert_uint_eq(a->n_exts, b->n_exts);
+	ck_assert_mem_eq(a->exts, b->exts, a->n_exts * sizeof *a->exts);
+	ck_assert_uint_eq(a->alpn_len, b->alpn_len);
+	ck_assert_mem_eq(a->alpn, b->alpn, a->alpn_len);
+	x.exts = y.exts = NULL;
+	x.alpn = y.alpn = NULL;
+	x.block_bytes = y.block_bytes = 0;
+	ck_assert_mem_eq(&x, &y, sizeof x);
+}
+
+/* The ServerHello as the ClientHello (test_client_hello_fitted): the
+ * session's block is the struct, its 3 extensions (2 bytes each) and its
+ * 8-byte ALPN name, and the allocator's header (16). An ALPN choice read
+ * later (TLS 1.3 EncryptedExtensions) goes through a widened copy: the
+ * extensions stay, the block is fitted to the new name. */
+START_TEST(test_server_hello_fitted)
+{
+	struct buf b = {0};
+	struct td_server_hello_wide shw = {0}, w;
+	struct td_server_hello *sh = td_server_hello_wide(&shw), *x;
+	struct td_session s, c;
+	struct td_reader r;
+	size_t bytes;
+
+	server_hello_body(&b, 0x1301, 0x0304, false);
+	td_reader_init(&r, b.b, b.n);
+	ck_assert_int_eq(td_tls_parse_server_hello(&r, sh), TD_OK);
+	td_session_init(&s);
+	ck_assert(td_session_set_sh(&s, sh));
+	assert_same_sh(s.sh, sh);
+	bytes = td_session_bytes(&s);
+	ck_assert_uint_eq(bytes, sizeof *sh + 3 * 2 + 8 + 16);
+	ck_assert_uint_lt(bytes, sizeof shw);
+	ck_assert_ptr_eq(s.sh->exts, (const void *)(s.sh + 1));
+	ck_assert_ptr_eq(s.sh->alpn, (const uint8_t *)(s.sh + 1) + 3 * 2);
+	ck_assert(td_session_copy(&c, &s));
+	assert_same_sh(c.sh, sh);
+	ck_assert_ptr_ne(c.sh->exts, s.sh->exts);
+
+	x = td_server_hello_widen(&w, s.sh);
+	assert_same_sh(x, sh);
+	x->alpn_len = 2;
+	memcpy(x->alpn, "h2", 2);
+	ck_assert(td_session_set_sh(&s, x));
+	ck_assert_uint_eq(td_session_bytes(&s), sizeof *sh + 3 * 2 + 2 + 16);
+	ck_assert_uint_eq(s.sh->n_exts, 3);
+	ck_assert_uint_eq(s.sh->exts[0], 0xFF01);
+	ck_assert_mem_eq(s.sh->alpn, "h2", 2);
+	assert_same_sh(c.sh, sh); /* the copy is its own */
+	td_session_clear(&s, NULL);
+	td_session_clear(&c, NULL);
+}
+END_TEST
+
 /* Cut at every length: before the extensions block every cut is an error;
  * exactly at it the hello is a valid extension-less one (SSL 3.0 style);
  * inside it every cut is an error again. Never a crash. */
@@ -460,7 +552,8 @@ END_TEST
 START_TEST(test_server_hello_and_hrr)
 {
 	struct buf b = {0};
-	struct td_server_hello sh = {0};
+	struct td_server_hello_wide shw = {0}, hrrw = {0};
+	struct td_server_hello sh = *td_server_hello_wide(&shw);
 	struct td_reader r;
 
 	server_hello_body(&b, 0x1301, 0x0304, false);
@@ -474,14 +567,15 @@ START_TEST(test_server_hello_and_hrr)
 	ck_assert_uint_eq(sh.n_exts, 3);
 
 	struct buf h = {0};
-	struct td_server_hello hrr = {0};
+	struct td_server_hello hrr = *td_server_hello_wide(&hrrw);
 	server_hello_body(&h, 0x1301, 0x0304, true);
 	td_reader_init(&r, h.b, h.n);
 	ck_assert_int_eq(td_tls_parse_server_hello(&r, &hrr), TD_OK);
 	ck_assert(hrr.hello_retry_request);
 
 	for (size_t cut = 0; cut < b.n; cut++) {
-		struct td_server_hello x = {0};
+		struct td_server_hello_wide xw = {0};
+		struct td_server_hello x = *td_server_hello_wide(&xw);
 		td_reader_init(&r, b.b, cut);
 		enum td_err e = td_tls_parse_server_hello(&r, &x);
 		/* 2 + 32 + 1 + 2 + 1 = 38: a hello without extensions */
@@ -512,14 +606,17 @@ START_TEST(test_certificate_list)
 	/* a zero-length certificate is malformed (ASN.1Cert<1..2^24-1>) */
 	struct buf z = {0};
 	certificate_body(&z, 1, 0);
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_reader_init(&r, z.b, z.n);
 	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_MALFORMED);
 	/* list length larger than the message: short */
 	b.b[2] += 1;
+	td_session_clear(&s, NULL);
 	td_session_init(&s);
 	td_reader_init(&r, b.b, b.n);
 	ck_assert_int_eq(td_tls_parse_certificate(&r, false, false, &s, &sink), TD_ERR_SHORT);
+	td_session_clear(&s, NULL);
 }
 END_TEST
 
@@ -925,22 +1022,22 @@ START_TEST(test_certificate_status)
 	struct ocsp_log l;
 
 	certificate_status_run(0, 1, &s, &l);
-	ck_assert(s.ocsp.seen);
-	ck_assert_uint_eq(s.ocsp.frame, 2);
-	ck_assert_uint_eq(s.ocsp.length, 41);
+	ck_assert(s.ocsp->seen);
+	ck_assert_uint_eq(s.ocsp->frame, 2);
+	ck_assert_uint_eq(s.ocsp->length, 41);
 	ck_assert_int_eq(l.calls, 1);
 	ck_assert_uint_eq(l.len, 41);
 	ck_assert_uint_eq(l.first, 0x30);
-	ck_assert(s.ocsp.parsed); /* what the sink said */
+	ck_assert(s.ocsp->parsed); /* what the sink said */
 	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
 	for (int delta = -1; delta <= 1; delta += 2) {
 		certificate_status_run(delta, 1, &s, &l);
 		ck_assert_msg(s.anomalies[TD_DIR_S2C] > 0, "delta %d: no anomaly", delta);
 		ck_assert_int_eq(l.calls, 0);
-		ck_assert(!s.ocsp.seen);
+		ck_assert(!s.ocsp->seen);
 	}
 	certificate_status_run(0, 2, &s, &l); /* not ocsp(1) */
-	ck_assert(!s.ocsp.seen);
+	ck_assert(!s.ocsp->seen);
 	ck_assert_int_eq(l.calls, 0);
 	ck_assert_uint_eq(s.anomalies[TD_DIR_S2C], 0);
 }
@@ -1506,7 +1603,8 @@ START_TEST(test_hello_extension_facts)
 	struct buf b = {0};
 	struct td_client_hello_wide chw = {0};
 	struct td_client_hello ch = *td_client_hello_wide(&chw);
-	struct td_server_hello sh = {0};
+	struct td_server_hello_wide shw = {0};
+	struct td_server_hello sh = *td_server_hello_wide(&shw);
 	struct td_reader r;
 	uint8_t random[32] = {0};
 
@@ -1789,6 +1887,7 @@ Suite *td_tls_suite(void)
 	TCase *tc = tcase_create("messages");
 	tcase_add_test(tc, test_client_hello_fields);
 	tcase_add_test(tc, test_client_hello_fitted);
+	tcase_add_test(tc, test_server_hello_fitted);
 	tcase_add_test(tc, test_client_hello_truncation_sweep);
 	tcase_add_test(tc, test_client_hello_length_off_by_one);
 	tcase_add_test(tc, test_client_hello_bad_extension_body);

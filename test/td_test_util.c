@@ -337,3 +337,35 @@ void td_test_session_reset(struct td_session *s)
 	td_session_clear(s, NULL);
 	td_session_init(s);
 }
+
+void td_test_set_cert(struct td_session *s, unsigned i, const struct td_cert *c)
+{
+	ck_assert_uint_lt(i, TD_MAX_CHAIN);
+	while (s->certs_cap <= i) {
+		uint8_t n = s->n_certs;
+		s->n_certs = s->certs_cap; /* reserve past the end */
+		ck_assert(td_session_reserve_cert(s, false));
+		s->n_certs = n;
+	}
+	s->certs[i] = c;
+}
+
+void td_test_set_key_match(struct td_session *s, unsigned i, const char *path)
+{
+	/* one key list per path a test names: a table of them, borrowed */
+	static const char *paths[TD_MAX_CHAIN];
+	unsigned k = 0;
+
+	ck_assert_uint_lt(i, TD_MAX_CHAIN);
+	if (!path) {
+		s->cert_key_match[i] = 0;
+		return;
+	}
+	while (k < TD_MAX_CHAIN && paths[k] && strcmp(paths[k], path) != 0)
+		k++;
+	ck_assert_uint_lt(k, TD_MAX_CHAIN);
+	paths[k] = path;
+	s->dec.key_files = paths;
+	s->dec.n_key_files = TD_MAX_CHAIN;
+	s->cert_key_match[i] = (uint8_t)(k + 1);
+}

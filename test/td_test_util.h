@@ -142,5 +142,13 @@ struct td_session;
  * held before (lists, hellos) is freed first, so it must start zeroed
  * ({0} or static). Certificates are fakes, never released. */
 void td_test_session_reset(struct td_session *s);
+struct td_cert;
+/* Puts c at index i of the server's chain (i below TD_MAX_CHAIN), making
+ * room in its allocated list up to i; n_certs is left to the test.
+ * Asserts. */
+void td_test_set_cert(struct td_session *s, unsigned i, const struct td_cert *c);
+/* Says --key path (NULL: none) matches certificate i (below TD_MAX_CHAIN),
+ * as the run's key matching would; the path is borrowed. */
+void td_test_set_key_match(struct td_session *s, unsigned i, const char *path);
 
 #endif
