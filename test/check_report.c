@@ -1433,8 +1433,14 @@ END_TEST
 #define FIX_BOOL(b) ((b) = (*(const uint8_t *)&(b) & 1) != 0)
 
 static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct td_server_hello *sh,
-		      struct td_chain_facts *chain, struct td_ocsp_facts *ocsp)
+		      struct td_chain_facts *chain, struct td_ocsp_facts *ocsp,
+		      struct td_plain_text *plain, struct td_proxy_facts *proxy)
 {
+	FIX_BOOL(plain->reply.cut);
+	FIX_BOOL(plain->reply.open);
+	FIX_BOOL(plain->greeting.cut);
+	FIX_BOOL(plain->greeting.open);
+	FIX_BOOL(proxy->local);
 	FIX_BOOL(s->syn_seen);
 	FIX_BOOL(s->midstream);
 	FIX_BOOL(s->roles_guessed);
@@ -1557,7 +1563,8 @@ START_TEST(test_garbage_session)
 		lists.ch.ch.ja3[0] = lists.sh.sh.ja3s[0] = lists.ch.ch.ja4[0] = lists.sh.sh.ja4s[0] = '\0';
 		lists.retry.ja3[0] = lists.retry.ja4[0] = '\0';
 		lists.retry.ja3s[0] = lists.retry.ja4s[0] = '\0';
-		fix_bools(&s, &lists.ch.ch, &lists.sh.sh, &lists.chain, &lists.ocsp);
+		fix_bools(&s, &lists.ch.ch, &lists.sh.sh, &lists.chain, &lists.ocsp, &lists.plain,
+			  &lists.proxy);
 		s.findings = NULL;
 		td_rules_eval(rules, &s, &findings);
 		ck_assert_uint_le(findings.n, TD_MAX_FINDINGS);

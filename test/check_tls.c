@@ -1825,7 +1825,7 @@ START_TEST(test_plain_text_reply)
 		const char *line; /* NULL: nothing kept */
 		bool cut, open;
 	} cases[] = {
-		{"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n", 45, "HTTP/1.1 400 Bad Request",
+		{"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n", 43, "HTTP/1.1 400 Bad Request",
 		 false, false},
 		{"502 5.5.2 Error: command not recognized\r\n", 41,
 		 "502 5.5.2 Error: command not recognized", false, false},
