@@ -761,9 +761,10 @@ static const char *plain_protocol(const struct td_plain_line *l)
 		const char *prefix;
 		const char *name;
 	} starts[] = {
-		{"HTTP/", "HTTP"}, {"<!DOCTYPE HTML", "HTTP"}, {"<html", "HTTP"}, {"SSH-", "SSH"},
-		{"+OK", "POP3"},   {"-ERR", "POP3"},	     {"* OK", "IMAP"},	{"* BYE", "IMAP"},
-		{"* PREAUTH", "IMAP"}, {"<?xml", "XMPP"},	     {"<stream", "XMPP"},
+		{"HTTP/", "HTTP"},   {"<!DOCTYPE HTML", "HTTP"}, {"<html", "HTTP"},
+		{"SSH-", "SSH"},     {"+OK", "POP3"},		  {"-ERR", "POP3"},
+		{"* OK", "IMAP"},    {"* BYE", "IMAP"},		  {"* PREAUTH", "IMAP"},
+		{"<?xml", "XMPP"},   {"<stream", "XMPP"},
 	};
 	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
 		size_t k = strlen(starts[i].prefix);
@@ -798,7 +799,8 @@ static int ev_plain_reply(const struct ctx *c, struct td_cause *out)
 		return 0;
 	add(out, true, "the server's first bytes, at frame %u, are plain text, not a TLS record: "
 		       "\"%.*s%s\"%s%s%s",
-	    (unsigned)l->frame, (int)td_plain_len(l), (const char *)l->text, l->cut || l->open ? "..." : "",
+	    (unsigned)l->frame, (int)td_plain_len(l), (const char *)l->text,
+	    l->cut || l->open ? "..." : "",
 	    proto ? " (" : "", proto ? proto : "", proto ? ")" : "");
 	return 0;
 }
@@ -1016,12 +1018,13 @@ static void next_starttls(const struct ctx *c, char *buf, size_t n)
 	td_addr_str(&s->server, ip, sizeof ip);
 	if (s->server_port == mail_ports[i].implicit) {
 		snprintf(buf, n,
-			 "Port %u is %s's implicit-TLS port, but this server speaks plain %s on it: "
-			 "turn implicit TLS on for that listener, or have the client use %s on port "
-			 "%u (openssl s_client -connect %s:%u -starttls %s shows what the server offers "
-			 "there).",
+			 "Port %u is %s's implicit-TLS port, but this server speaks plain %s "
+			 "on it: turn implicit TLS on for that listener, or have the client use "
+			 "%s on port %u (openssl s_client -connect %s:%u -starttls %s shows what "
+			 "the server offers there).",
 			 (unsigned)s->server_port, name, name, td_starttls_how(s->starttls),
-			 mail_ports[i].starttls, ip, mail_ports[i].starttls, mail_ports[i].s_client);
+			 mail_ports[i].starttls, ip, mail_ports[i].starttls,
+			 mail_ports[i].s_client);
 		return;
 	}
 	snprintf(buf, n,
@@ -1037,10 +1040,10 @@ static void next_proxy(const struct ctx *c, char *buf, size_t n)
 	(void)c;
 	snprintf(buf, n,
 		 "Make both ends agree: turn the PROXY protocol on for the server's listener "
-		 "(nginx: listen ... ssl proxy_protocol; HAProxy: bind ... accept-proxy), or off on "
-		 "the load balancer or proxy that sends it (HAProxy: send-proxy / send-proxy-v2; "
-		 "AWS NLB: the target group's proxy_protocol_v2.enabled); the server's log shows "
-		 "the failed handshake at this time.");
+		 "(nginx: listen ... ssl proxy_protocol; HAProxy: bind ... accept-proxy), or "
+		 "off on the load balancer or proxy that sends it (HAProxy: send-proxy / "
+		 "send-proxy-v2; AWS NLB: the target group's proxy_protocol_v2.enabled); the "
+		 "server's log shows the failed handshake at this time.");
 }
 
 static void next_plain(const struct ctx *c, char *buf, size_t n)
@@ -1051,9 +1054,9 @@ static void next_plain(const struct ctx *c, char *buf, size_t n)
 	td_addr_str(&c->s->server, ip, sizeof ip);
 	if (proto && strcmp(proto, "HTTP") == 0) {
 		snprintf(buf, n,
-			 "The port serves plain HTTP (curl -v http://%s:%u/ gets an answer): point "
-			 "the client at the server's HTTPS port, or turn TLS on for this listener and "
-			 "for any proxy or load balancer in front of it.",
+			 "The port serves plain HTTP (curl -v http://%s:%u/ gets an answer): "
+			 "point the client at the server's HTTPS port, or turn TLS on for this "
+			 "listener and for any proxy or load balancer in front of it.",
 			 ip, (unsigned)c->s->server_port);
 		return;
 	}

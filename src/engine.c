@@ -277,7 +277,8 @@ static void find_full_handshake(const struct td_engine *e, struct td_session *s)
 
 /* The client began TLS where the server, having greeted in plain text,
  * waited for a command: the greeting is the evidence. */
-_Static_assert(TD_STARTTLS_GREETING_LEN <= TD_PLAIN_LINE_LEN, "the greeting fits the session's line");
+_Static_assert(TD_STARTTLS_GREETING_LEN <= TD_PLAIN_LINE_LEN,
+	       "the greeting fits the session's line");
 
 static void keep_greeting(struct td_session *s, const struct td_starttls *st)
 {

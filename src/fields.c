@@ -715,7 +715,8 @@ CERT_GET(g_cert_key_curve, carr(v, x->key.curve, sizeof x->key.curve))
 CERT_GET(g_cert_sig_alg, carr(v, x->sig_alg, sizeof x->sig_alg))
 CERT_GET(g_cert_spki, hex(v, x->key.spki_sha256, 32))
 CERT_GET(g_cert_sha256, hex(v, x->sha256, 32))
-CERT_GET(g_cert_key_match, if (S->keys_given) num(v, td_session_cert_key(S, c->idx[RF_CERT]) != NULL))
+CERT_GET(g_cert_key_match,
+	 if (S->keys_given) num(v, td_session_cert_key(S, c->idx[RF_CERT]) != NULL))
 CERT_GET(g_cert_key_file, cstr(v, td_session_cert_key(S, c->idx[RF_CERT])))
 ELEM(e_cert_sans)
 {

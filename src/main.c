@@ -63,7 +63,8 @@ enum {
 };
 
 #define MAX_KEYS 16
-_Static_assert(MAX_KEYS <= UINT8_MAX, "a certificate's matching key is kept as 1 + its index in a byte");
+_Static_assert(MAX_KEYS <= UINT8_MAX,
+	       "a certificate's matching key is kept as 1 + its index in a byte");
 #define MAX_INPUTS 64 /* -r files merged into one capture */
 #define MAX_CERTS 16 /* --cert */
 #define CONSISTENCY_KEYS 1024

@@ -143,8 +143,8 @@ static void plain_line(const struct tx *t, const char *l, const struct td_plain_
 	label(t, l);
 	tx_putc(t, '"');
 	tx_term(t, pl->text, td_plain_len(pl));
-	td_report_buf_printf(t->out, "%s\" (%s, frame %u)\n", pl->cut || pl->open ? "..." : "", what,
-			     (unsigned)pl->frame);
+	td_report_buf_printf(t->out, "%s\" (%s, frame %u)\n", pl->cut || pl->open ? "..." : "",
+			     what, (unsigned)pl->frame);
 }
 
 static void field_cstr(const struct tx *t, int indent, int width, const char *l, const char *s)

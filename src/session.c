@@ -401,7 +401,8 @@ struct td_alert *td_session_add_alert(struct td_session *s, const struct td_aler
 	if (s->n_alerts >= TD_MAX_ALERTS)
 		return NULL;
 	if (s->n_alerts >= s->cap_alerts) {
-		unsigned cap = next_cap(s->cap_alerts, ALERTS_FIRST, 2 * ALERTS_FIRST, TD_MAX_ALERTS);
+		unsigned cap =
+			next_cap(s->cap_alerts, ALERTS_FIRST, 2 * ALERTS_FIRST, TD_MAX_ALERTS);
 		struct td_alert *q = grow(s, s->alerts, sizeof *q, s->cap_alerts, cap);
 		if (!q)
 			return NULL;

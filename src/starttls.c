@@ -39,7 +39,8 @@ static const struct proto_words words[TD_STARTTLS_COUNT] = {
 	[TD_STARTTLS_NOMACHINE] = {"NoMachine", {"NXSH-", NULL}, "NXD-", "NXSH/NXD"},
 	[TD_STARTTLS_PROXY] = {"PROXY", {"PROXY ", NULL}, NULL, "header"},
 	[TD_STARTTLS_HTTP_UPGRADE] = {"HTTP", {NULL}, "HTTP/1.", "Upgrade: TLS"},
-	[TD_STARTTLS_GNUTELLA] = {"Gnutella", {"GNUTELLA CONNECT/", NULL}, "GNUTELLA/", "Upgrade: TLS"},
+	[TD_STARTTLS_GNUTELLA] = {"Gnutella", {"GNUTELLA CONNECT/", NULL}, "GNUTELLA/",
+				  "Upgrade: TLS"},
 };
 
 /* PROXY protocol v2 (proxy-protocol.txt §2.2): the signature, then
@@ -994,7 +995,8 @@ static bool proxy_v2_header(struct td_starttls *st, const uint8_t *h, size_t hav
 	td_reader_init(&r, h + PROXY_V2_HEADER, have - PROXY_V2_HEADER);
 	if (td_read_bytes(&r, st->proxy_src, alen) != TD_OK ||
 	    td_read_bytes(&r, st->proxy_dst, alen) != TD_OK ||
-	    td_read_u16(&r, &st->proxy_sport) != TD_OK || td_read_u16(&r, &st->proxy_dport) != TD_OK)
+	    td_read_u16(&r, &st->proxy_sport) != TD_OK ||
+	    td_read_u16(&r, &st->proxy_dport) != TD_OK)
 		return false; /* shorter than its addresses */
 	st->proxy_family = fam == 0x11 ? 4 : 6;
 	return true;

@@ -293,10 +293,12 @@ START_TEST(test_server_answered_plain_text)
 		td_diagnose(&s, NULL, &d);
 		ck_assert_str_eq(d.causes[0].id, "tls-without-starttls");
 		ck_assert(!find(&d, "server-not-tls"));
-		ck_assert(mentions(&d.causes[0], "greeted in plain SMTP at frame 4 (\"220 mx ESMTP\")"));
+		ck_assert(mentions(&d.causes[0],
+				   "greeted in plain SMTP at frame 4 (\"220 mx ESMTP\")"));
 		ck_assert(mentions(&d.causes[0], "at frame 5, were a ClientHello, not STARTTLS"));
-		ck_assert(strstr(d.causes[0].next_step, k ? "-connect 10.0.0.2:25 -starttls smtp"
-							   : "-connect 10.0.0.2:587 -starttls smtp"));
+		const char *want = k ? "-connect 10.0.0.2:25 -starttls smtp"
+				     : "-connect 10.0.0.2:587 -starttls smtp";
+		ck_assert(strstr(d.causes[0].next_step, want));
 		td_session_clear(&s, NULL);
 	}
 }
@@ -333,7 +335,8 @@ START_TEST(test_proxy_header_not_accepted)
 			ck_assert(!find(&d, "proxy-header-not-accepted"));
 		} else {
 			ck_assert_str_eq(d.causes[0].id, "proxy-header-not-accepted");
-			ck_assert(mentions(&d.causes[0], "PROXY protocol v1 header (for 203.0.113.7:51234"));
+			ck_assert(mentions(&d.causes[0],
+					   "PROXY protocol v1 header (for 203.0.113.7:51234"));
 			ck_assert(mentions(&d.causes[0], "closed the connection at frame 7"));
 			ck_assert(strstr(d.causes[0].next_step, "proxy_protocol"));
 		}

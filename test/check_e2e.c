@@ -265,7 +265,8 @@ static void check_plain_line(json_t *got, json_t *want, const char *what, const 
 	ck_assert_msg(json_is_object(got), "%s: no plain_text.%s", ctx, what);
 	assert_int_field(got, "frame", json_integer_value(json_object_get(want, "frame")), ctx);
 	assert_str_field(got, "text", json_object_get(want, "text"), ctx);
-	ck_assert_msg(json_is_false(json_object_get(got, "truncated")), "%s: %s truncated", ctx, what);
+	ck_assert_msg(json_is_false(json_object_get(got, "truncated")), "%s: %s truncated", ctx,
+		      what);
 }
 
 /* A server that answered the ClientHello in plain text (the generator's
@@ -316,7 +317,8 @@ static void check_proxy(json_t *conn, json_t *want, const char *ctx)
 	assert_int_field(conn, "proxy.version", json_integer_value(jget(pw, "version")), ctx);
 	assert_int_field(conn, "proxy.frame", json_integer_value(jget(pw, "frame")), ctx);
 	assert_str_field(conn, "proxy.client.ip", jget(pw, "client.ip"), ctx);
-	assert_int_field(conn, "proxy.client.port", json_integer_value(jget(pw, "client.port")), ctx);
+	assert_int_field(conn, "proxy.client.port", json_integer_value(jget(pw, "client.port")),
+			 ctx);
 	assert_str_field(conn, "proxy.server.ip", jget(pw, "server.ip"), ctx);
 	assert_int_field(conn, "proxy.server.port", json_integer_value(jget(pw, "server.port")), ctx);
 	if (json_is_true(jget(want, "handshake_completed"))) {
