@@ -250,20 +250,27 @@ enum td_err td_redact_add_ip(struct td_redact *r, const struct td_addr *a)
 	return put(r, text, strlen(text), pseudo);
 }
 
+/* An IPv4 or IPv6 address in text form into a; false when text is none. */
+static bool parse_ip(const char *text, struct td_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (inet_pton(AF_INET, text, a->bytes) == 1)
+		a->family = 4;
+	else if (inet_pton(AF_INET6, text, a->bytes) == 1)
+		a->family = 6;
+	return a->family != 0;
+}
+
 /* "DNS:name" and "IP:address" entries of a subjectAltName list. */
 static enum td_err add_san(struct td_redact *r, const char *san)
 {
-	struct td_addr a = {0};
+	struct td_addr a;
 
 	if (strncmp(san, "DNS:", 4) == 0)
 		return td_redact_add_host(r, san + 4, strlen(san + 4));
 	if (strncmp(san, "IP:", 3) != 0)
 		return TD_OK;
-	if (inet_pton(AF_INET, san + 3, a.bytes) == 1)
-		a.family = 4;
-	else if (inet_pton(AF_INET6, san + 3, a.bytes) == 1)
-		a.family = 6;
-	else
+	if (!parse_ip(san + 3, &a))
 		return td_redact_add_host(r, san + 3, strlen(san + 3));
 	return td_redact_add_ip(r, &a);
 }
@@ -326,7 +333,7 @@ static enum td_err add_plain_words(struct td_redact *r, const struct td_plain_li
 	while (err == TD_OK && i < n) {
 		size_t k = 0;
 		bool dot = false, letter = false, name = true;
-		struct td_addr a = {0};
+		struct td_addr a;
 
 		while (i < n && strchr(" \t<>[]()\",;", l->text[i]))
 			i++;
@@ -340,11 +347,7 @@ static enum td_err add_plain_words(struct td_redact *r, const struct td_plain_li
 			letter |= isalpha((unsigned char)word[j]) != 0;
 			name &= word[j] == '.' || name_byte(word[j]);
 		}
-		if (inet_pton(AF_INET, word, a.bytes) == 1)
-			a.family = 4;
-		else if (inet_pton(AF_INET6, word, a.bytes) == 1)
-			a.family = 6;
-		if (a.family)
+		if (parse_ip(word, &a))
 			err = td_redact_add_ip(r, &a);
 		else if (dot && letter && name)
 			err = td_redact_add_host(r, word, k);

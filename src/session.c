@@ -37,17 +37,17 @@ static const struct td_ocsp_facts zero_ocsp;
 /* The blocks of fixed size that stay a shared zero instance until
  * written (the ClientHello, fitted to its lists, is apart). */
 #define SESSION_BLOCKS(X)                                                                  \
-	X(chain, zero_chain)                                                               \
-	X(retry, zero_retry)                                                               \
-	X(ocsp, zero_ocsp)                                                                 \
-	X(plain, zero_plain)                                                               \
-	X(proxy, zero_proxy)
+	X(chain, zero_chain, td_chain_facts)                                               \
+	X(retry, zero_retry, td_hello_retry)                                               \
+	X(ocsp, zero_ocsp, td_ocsp_facts)                                                  \
+	X(plain, zero_plain, td_plain_text)                                                \
+	X(proxy, zero_proxy, td_proxy_facts)
 
 static void point_at_zero(struct td_session *s)
 {
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
-#define POINT_ZERO(name, zero) s->name = &zero;
+#define POINT_ZERO(name, zero, type) s->name = &zero;
 	SESSION_BLOCKS(POINT_ZERO)
 #undef POINT_ZERO
 }
@@ -132,7 +132,7 @@ void td_session_clear(struct td_session *s, struct td_x509_cache *cache)
 		free((void *)(uintptr_t)s->sh);
 	s->ch = &zero_ch;
 	s->sh = &zero_sh;
-#define FREE_BLOCK(name, zero)                                                             \
+#define FREE_BLOCK(name, zero, type)                                                       \
 	if (s->name != &zero)                                                              \
 		free((void *)(uintptr_t)s->name);                                          \
 	s->name = &zero;
@@ -309,7 +309,7 @@ bool td_session_copy(struct td_session *dst, const struct td_session *src)
 	DUP_HELLO(ch)
 	DUP_HELLO(sh)
 #undef DUP_HELLO
-#define DUP_BLOCK(name, zero)                                                              \
+#define DUP_BLOCK(name, zero, type)                                                       \
 	if (!(dst->name = dup_block(src->name, &zero, sizeof zero)))                       \
 		goto fail;
 	SESSION_BLOCKS(DUP_BLOCK)
@@ -328,50 +328,19 @@ void td_session_move(struct td_session *dst, struct td_session *src)
 }
 
 
-struct td_chain_facts *td_session_chain(struct td_session *s)
-{
-	struct td_chain_facts *f = writable(s, s->chain, &zero_chain, sizeof *f);
-
-	if (f)
-		s->chain = f;
-	return f;
-}
-
-struct td_hello_retry *td_session_retry(struct td_session *s)
-{
-	struct td_hello_retry *r = writable(s, s->retry, &zero_retry, sizeof *r);
-
-	if (r)
-		s->retry = r;
-	return r;
-}
-
-struct td_plain_text *td_session_plain(struct td_session *s)
-{
-	struct td_plain_text *p = writable(s, s->plain, &zero_plain, sizeof *p);
-
-	if (p)
-		s->plain = p;
-	return p;
-}
-
-struct td_proxy_facts *td_session_proxy(struct td_session *s)
-{
-	struct td_proxy_facts *p = writable(s, s->proxy, &zero_proxy, sizeof *p);
-
-	if (p)
-		s->proxy = p;
-	return p;
-}
-
-struct td_ocsp_facts *td_session_ocsp(struct td_session *s)
-{
-	struct td_ocsp_facts *o = writable(s, s->ocsp, &zero_ocsp, sizeof *o);
-
-	if (o)
-		s->ocsp = o;
-	return o;
-}
+/* td_session_chain(), td_session_retry(), ...: the block to write, the
+ * session's own from the first call (td_session.h). */
+#define WRITABLE_BLOCK(name, zero, type)                                                   \
+	struct type *td_session_##name(struct td_session *s)                               \
+	{                                                                                  \
+		struct type *b = writable(s, s->name, &zero, sizeof *b);                  \
+                                                                                           \
+		if (b)                                                                     \
+			s->name = b;                                                       \
+		return b;                                                                  \
+	}
+SESSION_BLOCKS(WRITABLE_BLOCK)
+#undef WRITABLE_BLOCK
 
 /* The timeline, the alerts and the chains start small and grow up to
  * their caps: a full TLS 1.2 handshake has about 15 events, a failed one

@@ -977,77 +977,86 @@ static bool proxy_v1_line(struct td_starttls *st, const uint8_t *l, size_t n)
 	return true;
 }
 
-/* v2 (§2.2): the 16-byte header, then for TCP over IPv4 (fam 0x11) src
- * and dst addresses, src and dst ports (12 bytes); over IPv6 (0x21) the
- * same with 16-byte addresses (36); TLVs after them are skipped. Only the
- * first bytes of the body are kept in the line buffer: enough for both. */
-static bool proxy_v2_header(struct td_starttls *st, const uint8_t *h, size_t have)
+/* v2 (§2.2):
+ *   uint8 sig[12]; uint8 ver_cmd; uint8 fam; uint16 len;
+ *   then len bytes: for TCP over IPv4 (fam 0x11) src_addr[4], dst_addr[4],
+ *   src_port, dst_port; over IPv6 (0x21) the same with 16-byte
+ *   addresses; TLVs after them (skipped).
+ * h[0..have) is what was kept of it: the 16-byte header alone (body
+ * false: *len says how much follows), or with its body. Only the first
+ * bytes of a body are kept in the line buffer: enough for the addresses.
+ * false: not a v2 header, or a body shorter than its addresses. */
+static bool proxy_v2_header(struct td_starttls *st, const uint8_t *h, size_t have, bool body,
+			    uint16_t *len)
 {
 	struct td_reader r;
-	uint8_t fam;
+	uint8_t sig[sizeof proxy_v2_sig], ver_cmd, fam;
 	size_t alen;
 
-	st->proxy_cmd = h[12] & 0x0F;
-	fam = h[13];
-	if (st->proxy_cmd != 1 || (fam != 0x11 && fam != 0x21))
+	td_reader_init(&r, h, have);
+	if (td_read_bytes(&r, sig, sizeof sig) != TD_OK ||
+	    memcmp(sig, proxy_v2_sig, sizeof sig) != 0 || td_read_u8(&r, &ver_cmd) != TD_OK ||
+	    (ver_cmd >> 4) != 2 || td_read_u8(&r, &fam) != TD_OK || td_read_u16(&r, len) != TD_OK)
+		return false; /* version 2 is the only one */
+	st->proxy_cmd = ver_cmd & 0x0F;
+	if (!body || st->proxy_cmd != 1 || (fam != 0x11 && fam != 0x21))
 		return true; /* LOCAL, UDP, UNIX or unspecified: no TCP addresses */
 	alen = fam == 0x11 ? 4 : 16;
-	td_reader_init(&r, h + PROXY_V2_HEADER, have - PROXY_V2_HEADER);
 	if (td_read_bytes(&r, st->proxy_src, alen) != TD_OK ||
 	    td_read_bytes(&r, st->proxy_dst, alen) != TD_OK ||
 	    td_read_u16(&r, &st->proxy_sport) != TD_OK ||
 	    td_read_u16(&r, &st->proxy_dport) != TD_OK)
-		return false; /* shorter than its addresses */
+		return false;
 	st->proxy_family = fam == 0x11 ? 4 : 6;
 	return true;
 }
 
-/* The client's header, a byte at a time: v1 to its LF, v2 to the end of
- * the length its header gives; then TLS. Anything else ends the following
- * (REFUSED: not a PROXY header after all). */
+/* The v2 header with its body kept: TLS from here, or not a header. */
+static void proxy_v2_done(struct td_starttls *st, const struct td_starttls_dir *d,
+			  uint32_t frame)
+{
+	uint16_t len;
+
+	if (proxy_v2_header(st, d->line, d->have, true, &len))
+		upgrade(st, frame);
+	else
+		st->state = TD_STARTTLS_REFUSED;
+}
+
+/* The client's header, a byte at a time: v1 to its CR LF, v2 to the end
+ * of the length its header gives; then TLS. Anything else ends the
+ * following (REFUSED: not a PROXY header after all). */
 static void proxy_byte(struct td_starttls *st, struct td_starttls_dir *d, uint8_t c,
 		       uint32_t frame)
 {
-	bool v2 = d->line[0] == proxy_v2_sig[0] || (d->have == 0 && c == proxy_v2_sig[0]);
+	struct td_reader r;
+	uint8_t prev;
+	uint16_t len;
 
-	if (d->left) { /* v2 body */
-		keep(d, c);
-		if (--d->left == 0) {
-			if (proxy_v2_header(st, d->line, d->have))
-				upgrade(st, frame);
-			else
-				st->state = TD_STARTTLS_REFUSED;
-		}
-		return;
-	}
+	if (d->have == 0) /* the first byte tells the versions apart */
+		st->proxy_version = c == proxy_v2_sig[0] ? 2 : 1;
 	keep(d, c);
-	if (!v2) {
-		st->proxy_version = 1;
+	if (st->proxy_version == 1) {
 		st->proxy_cmd = 1;
-		if (c == '\n' && d->have >= 2 && d->line[d->have - 2] == '\r' &&
+		td_reader_init(&r, d->line, d->have);
+		if (c == '\n' && td_peek_u8(&r, d->have - 2, &prev) == TD_OK && prev == '\r' &&
 		    proxy_v1_line(st, d->line, d->have - 2))
 			upgrade(st, frame);
 		else if (c == '\n' || d->have > PROXY_V1_MAX)
 			st->state = TD_STARTTLS_REFUSED;
 		return;
 	}
-	st->proxy_version = 2;
-	if (d->have <= sizeof proxy_v2_sig) {
-		if (c != proxy_v2_sig[d->have - 1])
-			st->state = TD_STARTTLS_REFUSED;
+	if (d->left) { /* the body */
+		if (--d->left == 0)
+			proxy_v2_done(st, d, frame);
 		return;
 	}
-	if (d->have == 13 && (c >> 4) != 2)
-		st->state = TD_STARTTLS_REFUSED; /* version 2 is the only one */
-	if (d->have == PROXY_V2_HEADER) {
-		d->left = (uint32_t)d->line[14] << 8 | d->line[15];
-		if (d->left == 0) {
-			if (proxy_v2_header(st, d->line, d->have))
-				upgrade(st, frame);
-			else
-				st->state = TD_STARTTLS_REFUSED;
-		}
-	}
+	if (d->have < PROXY_V2_HEADER)
+		return;
+	if (!proxy_v2_header(st, d->line, d->have, false, &len))
+		st->state = TD_STARTTLS_REFUSED;
+	else if ((d->left = len) == 0)
+		proxy_v2_done(st, d, frame);
 }
 
 /* ---- the feed ----------------------------------------------------------------- */

@@ -1325,18 +1325,19 @@ static void note_plain_reply(struct td_session *s, const struct td_tls_dir *d,
 {
 	struct td_plain_text *pt;
 	struct td_reader h, r = *rest;
+	uint8_t c;
 
-	for (size_t i = 0; i < sizeof d->hdr; i++) {
-		if (i && (d->hdr[i] == '\r' || d->hdr[i] == '\n'))
+	td_reader_init(&h, d->hdr, sizeof d->hdr);
+	for (size_t i = 0; td_peek_u8(&h, i, &c) == TD_OK; i++) {
+		if (i && (c == '\r' || c == '\n'))
 			break;
-		if (!is_text(d->hdr[i]))
+		if (!is_text(c))
 			return; /* binary: some other protocol, not told apart here */
 	}
 	if (s->plain->reply.frame || !(pt = td_session_plain(s)))
 		return;
 	pt->reply.frame = d->rec_frame;
 	pt->reply.open = true;
-	td_reader_init(&h, d->hdr, sizeof d->hdr);
 	plain_line_add(&pt->reply, &h);
 	plain_line_add(&pt->reply, &r);
 	size_t seg = sizeof d->hdr + td_reader_left(rest);
