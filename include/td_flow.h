@@ -79,6 +79,9 @@ size_t td_flow_bytes(const struct td_flow_table *t);
 size_t td_flow_peak_bytes(const struct td_flow_table *t);
 /* What one more entry costs the table before anything is charged to it. */
 size_t td_flow_entry_bytes(void);
+/* What inserting one more entry into t adds to td_flow_bytes(): the entry,
+ * and the bucket array's growth when that insert doubles it. */
+size_t td_flow_insert_bytes(const struct td_flow_table *t);
 /* SipHash-2-4 of m under key (exposed for its test vectors). */
 uint64_t td_flow_siphash24(const uint8_t key[16], const uint8_t *m, size_t n);
 size_t td_flow_capacity(const struct td_flow_table *t);

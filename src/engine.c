@@ -647,7 +647,7 @@ static size_t conn_bytes(const struct conn *c)
 static size_t conn_new_bytes(const struct td_engine *e)
 {
 	return sizeof(struct conn) + 16 + (e->classify ? td_classify_flow_bytes() : 0) +
-	       td_flow_entry_bytes();
+	       td_flow_insert_bytes(e->flows);
 }
 
 /* Removes a flow, ending its connection if it still has one. */

@@ -419,9 +419,11 @@ START_TEST(accounting)
 	struct td_flow *f[3];
 	size_t empty = td_flow_bytes(t), e = td_flow_entry_bytes();
 
-	/* 1000 flows: 2048 buckets of one pointer each */
-	ck_assert_uint_ge(empty, 2048 * sizeof(void *));
+	/* a new table starts with 64 buckets of one pointer each */
+	ck_assert_uint_ge(empty, 64 * sizeof(void *));
+	ck_assert_uint_lt(empty, 2048 * sizeof(void *));
 	ck_assert_uint_ge(e, sizeof(struct td_flow));
+	ck_assert_uint_eq(td_flow_insert_bytes(t), e);
 	for (uint8_t i = 0; i < 3; i++)
 		f[i] = get(t, v4(1, 1, 1, i), 1, v4(2, 2, 2, 2), 2, true, NULL, NULL);
 	ck_assert_uint_eq(td_flow_bytes(t), empty + 3 * e);
@@ -437,6 +439,53 @@ START_TEST(accounting)
 	td_flow_remove(t, f[2]);
 	ck_assert_uint_eq(td_flow_bytes(t), empty);
 	ck_assert_uint_eq(td_flow_peak_bytes(t), empty + 3 * e + 1500);
+	td_flow_table_free(t);
+}
+END_TEST
+
+/* The bucket array doubles as flows come, keeping two buckets per flow:
+ * every flow is still found after each doubling, td_flow_insert_bytes()
+ * says beforehand what the insert that doubles it costs, and the array
+ * stops at what the maximum needs (1000 flows: 2048 buckets). */
+START_TEST(buckets_grow)
+{
+	struct td_flow_table *t = td_flow_table_new(1000, test_key);
+	size_t e = td_flow_entry_bytes(), grew = 0, buckets = 64;
+
+	ck_assert_ptr_nonnull(t);
+	for (unsigned i = 0; i < 1000; i++) {
+		size_t before = td_flow_bytes(t), predicted = td_flow_insert_bytes(t);
+		bool created;
+		struct td_flow *f = get(t, v4(10, 1, (uint8_t)(i >> 8), (uint8_t)i), 40000,
+					v4(10, 2, 0, 1), 443, true, &created, NULL);
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert(created);
+		ck_assert_uint_eq(td_flow_bytes(t) - before, predicted);
+		if (predicted != e) {
+			/* doubled at the entry that would leave < 2 buckets per flow */
+			ck_assert_uint_eq(predicted - e, buckets * sizeof(void *));
+			ck_assert_uint_eq(i + 1, buckets / 2 + 1);
+			buckets *= 2;
+			grew++;
+		}
+	}
+	/* 64 -> 128 -> ... -> 2048: five doublings, none past the maximum's need */
+	ck_assert_uint_eq(grew, 5);
+	ck_assert_uint_eq(buckets, 2048);
+	for (unsigned i = 0; i < 1000; i++) {
+		bool created = true, from_a;
+		struct td_flow *f = get(t, v4(10, 2, 0, 1), 443, v4(10, 1, (uint8_t)(i >> 8), (uint8_t)i),
+					40000, false, &created, &from_a);
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert(!created);
+		ck_assert(!from_a);
+		ck_assert_uint_eq(f->key.pa, 40000);
+		ck_assert_uint_eq(f->key.a.bytes[2], (uint8_t)(i >> 8));
+		ck_assert_uint_eq(f->key.a.bytes[3], (uint8_t)i);
+	}
+	ck_assert_uint_eq(td_flow_count(t), 1000);
 	td_flow_table_free(t);
 }
 END_TEST
@@ -945,6 +994,7 @@ Suite *td_flow_suite(void)
 	tcase_add_test(table, random_key_and_args);
 	tcase_add_test(table, states_and_oldest);
 	tcase_add_test(table, accounting);
+	tcase_add_test(table, buckets_grow);
 	suite_add_tcase(s, table);
 
 	TCase *engine = tcase_create("engine");
