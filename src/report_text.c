@@ -1748,10 +1748,15 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	decryption_lines(t, sum);
 	if (!sum->ndpi)
 		sfield(t, "nDPI", "not run: flows not classified");
-	if (sum->memory_peak || t->verbose > 0)
-		sfield(t, "memory held", "%.1f MiB at most (cap %.0f MiB); certificate table %.0f KiB",
-		       (double)sum->memory_peak / (1 << 20), (double)sum->memory_cap / (1 << 20),
+	if (sum->memory_peak || t->verbose > 0) {
+		/* under a MiB in KiB: a small capture's table is a few KiB */
+		bool kib = sum->memory_peak < (1 << 20);
+
+		sfield(t, "memory held", "%.*f %s at most (cap %.0f MiB); certificate table %.0f KiB",
+		       kib ? 0 : 1, (double)sum->memory_peak / (kib ? 1 << 10 : 1 << 20),
+		       kib ? "KiB" : "MiB", (double)sum->memory_cap / (1 << 20),
 		       (double)td_consistency_bytes(sum->consistency) / 1024);
+	}
 	if (sum->flows_evicted || t->verbose > 0)
 		sfield(t, "flows evicted", "%llu (%llu for the memory cap, %llu with the table full)",
 		       (unsigned long long)sum->flows_evicted,
