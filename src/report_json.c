@@ -166,14 +166,77 @@ static void jw_real(struct td_report_buf *w, double v)
 	td_report_buf_put(w, b, (size_t)len);
 }
 
-/* Digits backwards, no snprintf(): integers are most values. */
+/* The most jw_dec() writes: INT64_MIN, 19 digits and the sign. */
+#define JW_DEC_MAX 20
+
+/* i in decimal at p, no snprintf() (integers are most values): the
+ * digits counted first, then written from the last, two at a time.
+ * Returns the end. */
+static char *jw_dec(char *p, json_int_t i)
+{
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	unsigned long long pow10 = 10;
+	unsigned digits = 1;
+	char *q;
+
+	if (i < 0)
+		*p++ = '-';
+	while (digits < 20 && u >= pow10) {
+		digits++;
+		pow10 = digits < 20 ? pow10 * 10 : 0;
+	}
+	q = p + digits;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+
+		u /= 100;
+		q -= 2;
+		memcpy(q, pairs + 2 * r, 2);
+	}
+	if (u >= 10)
+		memcpy(q - 2, pairs + 2 * u, 2);
+	else
+		q[-1] = (char)('0' + u);
+	return p + digits;
+}
+
 static void jw_int(struct td_report_buf *w, json_int_t i)
 {
-	char num[24];
-	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-	const char *start = td_report_dec(num + sizeof num, u, i < 0);
+	char num[JW_DEC_MAX];
 
-	td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
+	td_report_buf_put(w, num, (size_t)(jw_dec(num, i) - num));
+}
+
+/* Whether s[0..len) goes into a JSON string as it is and is UTF-8 that
+ * json_string() takes: ASCII without control bytes (NUL among them), '"'
+ * or '\\'. One pass, 8 bytes at a time, the last 8 overlapping the word
+ * before. A word test that errs can only say "not plain", and the
+ * writers then take the byte-by-byte way to the same text. */
+static bool jw_plain(const char *s, size_t len)
+{
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t x;
+
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+				return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; len - i > 8; i += 8) {
+		memcpy(&x, s + i, 8);
+		if ((x & highs) || jw_word_special(x))
+			return false;
+	}
+	memcpy(&x, s + len - 8, 8);
+	return !((x & highs) || jw_word_special(x));
 }
 
 static void jw_bool(struct td_report_buf *w, bool v)
@@ -270,8 +333,50 @@ struct je {
 	bool ok;
 };
 
-/* text: the separator and "key": before a value */
-static void je_key(struct je *e, const char *key)
+/* The primitives below take the key with its length klen (0 for NULL).
+ * The builders call them through the macros that follow them, which add
+ * je_klen(key): at nearly every call the key is a literal, and once this
+ * is inlined there strlen() of it is a constant. */
+static inline __attribute__((always_inline)) size_t je_klen(const char *key)
+{
+	return key ? strlen(key) : 0;
+}
+
+/* text, the fast way: writes the separator and "key": and returns where
+ * the value goes, with room for extra more bytes there; the caller writes
+ * them and ends with je_text_end(). NULL, with nothing written, when the
+ * buffer lacks the room: the caller then goes the slow way, je_key() and
+ * the td_report_buf writers, which write the same bytes (they hand the
+ * buffer's text to the FILE when full). One capacity check per member
+ * rather than one per punctuation byte. */
+static inline char *je_text_key(struct je *e, const char *key, size_t klen, size_t extra)
+{
+	struct td_report_buf *w = e->w;
+	char *p;
+
+	if (extra > w->cap - w->n || klen + 4 > w->cap - w->n - extra)
+		return NULL;
+	p = w->p + w->n;
+	if (e->comma)
+		*p++ = ',';
+	e->comma = true;
+	if (key) {
+		*p++ = '"';
+		memcpy(p, key, klen);
+		p += klen;
+		*p++ = '"';
+		*p++ = ':';
+	}
+	return p;
+}
+
+static inline void je_text_end(struct je *e, char *p)
+{
+	e->w->n = (size_t)(p - e->w->p);
+}
+
+/* text, the slow way: the separator and "key": before a value */
+static void je_key(struct je *e, const char *key, size_t klen)
 {
 	struct td_report_buf *w = e->w;
 
@@ -280,7 +385,7 @@ static void je_key(struct je *e, const char *key)
 	e->comma = true;
 	if (key) {
 		td_report_buf_putc(w, '"');
-		td_report_buf_puts(w, key);
+		td_report_buf_put(w, key, klen);
 		td_report_buf_put(w, "\":", 2);
 	}
 }
@@ -288,7 +393,7 @@ static void je_key(struct je *e, const char *key)
 /* tree: v (a new reference, NULL when it could not be made) as member
  * key of the innermost open container; false when it was not added (v is
  * then released). */
-static bool je_add(struct je *e, const char *key, json_t *v)
+static bool je_add(struct je *e, const char *key, size_t klen, json_t *v)
 {
 	json_t *top;
 
@@ -305,7 +410,7 @@ static bool je_add(struct je *e, const char *key, json_t *v)
 	} else {
 		top = e->depth <= JE_DEPTH ? e->open[e->depth - 1] : NULL;
 	}
-	if (!top || (key ? json_object_setn_new_nocheck(top, key, strlen(key), v)
+	if (!top || (key ? json_object_setn_new_nocheck(top, key, klen, v)
 			 : json_array_append_new(top, v)) != 0) {
 		if (!top)
 			json_decref(v);
@@ -315,18 +420,25 @@ static bool je_add(struct je *e, const char *key, json_t *v)
 	return true;
 }
 
-static void je_open(struct je *e, const char *key, bool array)
+static void je_open(struct je *e, const char *key, size_t klen, bool array)
 {
 	json_t *c;
 
 	if (e->w) {
-		je_key(e, key);
-		td_report_buf_putc(e->w, array ? '[' : '{');
+		char *p = je_text_key(e, key, klen, 1);
+
+		if (p) {
+			*p++ = array ? '[' : '{';
+			je_text_end(e, p);
+		} else {
+			je_key(e, key, klen);
+			td_report_buf_putc(e->w, array ? '[' : '{');
+		}
 		e->comma = false;
 		return;
 	}
 	c = array ? json_array() : json_object();
-	if (!je_add(e, key, c))
+	if (!je_add(e, key, klen, c))
 		c = NULL;
 	if (e->depth < JE_DEPTH)
 		e->open[e->depth] = c;
@@ -346,9 +458,9 @@ static void je_close(struct je *e, bool array)
 		e->depth--;
 }
 
-static void je_obj(struct je *e, const char *key)
+static void je_obj(struct je *e, const char *key, size_t klen)
 {
-	je_open(e, key, false);
+	je_open(e, key, klen, false);
 }
 
 static void je_end(struct je *e)
@@ -356,9 +468,9 @@ static void je_end(struct je *e)
 	je_close(e, false);
 }
 
-static void je_arr(struct je *e, const char *key)
+static void je_arr(struct je *e, const char *key, size_t klen)
 {
-	je_open(e, key, true);
+	je_open(e, key, klen, true);
 }
 
 static void je_end_arr(struct je *e)
@@ -369,66 +481,87 @@ static void je_end_arr(struct je *e)
 /* The scalars but strings and reals: null, true/false, integers. */
 enum je_scalar { JE_NULL, JE_BOOL, JE_INT };
 
-static void je_scalar(struct je *e, const char *key, enum je_scalar kind, json_int_t v)
+static void je_scalar(struct je *e, const char *key, size_t klen, enum je_scalar kind,
+		      json_int_t v)
 {
+	char *p;
+
 	if (!e->w) {
-		je_add(e, key, kind == JE_NULL   ? json_null()
-			       : kind == JE_BOOL ? json_boolean(v)
-						 : json_integer(v));
+		je_add(e, key, klen,
+		       kind == JE_NULL	 ? json_null()
+		       : kind == JE_BOOL ? json_boolean(v)
+					 : json_integer(v));
 		return;
 	}
-	je_key(e, key);
-	if (kind == JE_NULL)
-		td_report_buf_put(e->w, "null", 4);
-	else if (kind == JE_BOOL)
-		jw_bool(e->w, v);
-	else
-		jw_int(e->w, v);
+	p = je_text_key(e, key, klen, JW_DEC_MAX);
+	if (!p) {
+		je_key(e, key, klen);
+		if (kind == JE_NULL)
+			td_report_buf_put(e->w, "null", 4);
+		else if (kind == JE_BOOL)
+			jw_bool(e->w, v);
+		else
+			jw_int(e->w, v);
+		return;
+	}
+	if (kind == JE_NULL) {
+		memcpy(p, "null", 4);
+		p += 4;
+	} else if (kind == JE_BOOL && v) {
+		memcpy(p, "true", 4);
+		p += 4;
+	} else if (kind == JE_BOOL) {
+		memcpy(p, "false", 5);
+		p += 5;
+	} else {
+		p = jw_dec(p, v);
+	}
+	je_text_end(e, p);
 }
 
-static void je_null(struct je *e, const char *key)
+static void je_null(struct je *e, const char *key, size_t klen)
 {
-	je_scalar(e, key, JE_NULL, 0);
+	je_scalar(e, key, klen, JE_NULL, 0);
 }
 
 /* Opens object key when present and returns true; writes null for it
  * otherwise: the "object or null" members. */
-static bool je_obj_if(struct je *e, const char *key, bool present)
+static bool je_obj_if(struct je *e, const char *key, size_t klen, bool present)
 {
 	if (!present) {
-		je_null(e, key);
+		je_null(e, key, klen);
 		return false;
 	}
-	je_obj(e, key);
+	je_obj(e, key, klen);
 	return true;
 }
 
-static void je_bool(struct je *e, const char *key, bool v)
+static void je_bool(struct je *e, const char *key, size_t klen, bool v)
 {
-	je_scalar(e, key, JE_BOOL, v);
+	je_scalar(e, key, klen, JE_BOOL, v);
 }
 
-static void je_int(struct je *e, const char *key, json_int_t v)
+static void je_int(struct je *e, const char *key, size_t klen, json_int_t v)
 {
-	je_scalar(e, key, JE_INT, v);
+	je_scalar(e, key, klen, JE_INT, v);
 }
 
-static void je_u64(struct je *e, const char *key, uint64_t v)
+static void je_u64(struct je *e, const char *key, size_t klen, uint64_t v)
 {
 	/* json_int_t is long long: counters never reach 2^63. */
-	je_int(e, key, (json_int_t)(v > INT64_MAX ? INT64_MAX : v));
+	je_int(e, key, klen, (json_int_t)(v > INT64_MAX ? INT64_MAX : v));
 }
 
-static void je_real(struct je *e, const char *key, double v)
+static void je_real(struct je *e, const char *key, size_t klen, double v)
 {
 	if (e->w) {
 		/* json_real() refuses NaN and infinities */
 		if (!isfinite(v))
 			e->ok = false;
-		je_key(e, key);
+		je_key(e, key, klen);
 		jw_real(e->w, v);
 	} else {
-		je_add(e, key, json_real(v));
+		je_add(e, key, klen, json_real(v));
 	}
 }
 
@@ -461,147 +594,209 @@ static bool je_utf8(const char *s, size_t len)
 	return true;
 }
 
-/* A string of ours (names, ids, hex, paths given to tlsdiag): as
- * json_string() takes it. */
-static void je_str(struct je *e, const char *key, const char *s)
+/* text: s[0..len) as member key when it goes into the JSON string as it
+ * is (jw_plain()) and the buffer has the room, in one pass over s and
+ * one copy; false, with nothing written, otherwise. Most strings we
+ * write are names, ids, hex digits and times. */
+static bool je_text_plain(struct je *e, const char *key, size_t klen, const char *s, size_t len)
 {
-	if (e->w) {
-		size_t len = strlen(s);
+	char *p;
 
-		if (!je_utf8(s, len))
-			e->ok = false;
-		je_key(e, key);
-		jw_string(e->w, s, len);
-	} else {
-		je_add(e, key, json_string(s));
-	}
+	if (!jw_plain(s, len) || !(p = je_text_key(e, key, klen, len + 2)))
+		return false;
+	*p++ = '"';
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '"';
+	je_text_end(e, p);
+	return true;
 }
 
-static void je_str_or_null(struct je *e, const char *key, const char *s)
+/* A string of ours (names, ids, hex, paths given to tlsdiag) of length
+ * len (its strlen()): as json_string() takes it. */
+static void je_strn(struct je *e, const char *key, size_t klen, const char *s, size_t len)
+{
+	if (!e->w) {
+		je_add(e, key, klen, json_stringn(s, len));
+		return;
+	}
+	if (je_text_plain(e, key, klen, s, len))
+		return;
+	if (!je_utf8(s, len))
+		e->ok = false;
+	je_key(e, key, klen);
+	jw_string(e->w, s, len);
+}
+
+static void je_str(struct je *e, const char *key, size_t klen, const char *s)
+{
+	je_strn(e, key, klen, s, strlen(s));
+}
+
+static void je_str_or_null(struct je *e, const char *key, size_t klen, const char *s)
 {
 	if (s)
-		je_str(e, key, s);
+		je_str(e, key, klen, s);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
 /* Bytes from the wire, through the JSON escape (td_report_util.h). */
-static void je_wire(struct je *e, const char *key, const uint8_t *p, size_t len)
+static void je_wire(struct je *e, const char *key, size_t klen, const uint8_t *p, size_t len)
 {
 	const char *v;
 	size_t n;
 	char *heap;
 
 	if (!e->w) {
-		je_add(e, key, td_report_json_wire(p, len));
+		je_add(e, key, klen, td_report_json_wire(p, len));
 		return;
 	}
+	/* plain bytes are what the escape gives back as they are */
+	if (je_text_plain(e, key, klen, (const char *)p, len))
+		return;
 	if (!td_report_json_escape(p, len, &v, &n, &heap)) {
 		e->ok = false;
 		v = "";
 		n = 0;
 	}
-	je_key(e, key);
+	je_key(e, key, klen);
 	jw_string(e->w, v, n);
 	free(heap);
 }
 
 /* A NUL-terminated string from the wire; NULL gives null. */
-static void je_cstr(struct je *e, const char *key, const char *s)
+static void je_cstr(struct je *e, const char *key, size_t klen, const char *s)
 {
 	if (s)
-		je_wire(e, key, (const uint8_t *)s, strlen(s));
+		je_wire(e, key, klen, (const uint8_t *)s, strlen(s));
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_frame(struct je *e, const char *key, uint32_t frame)
+static void je_frame(struct je *e, const char *key, size_t klen, uint32_t frame)
 {
 	/* Frames count from 1; 0 means "none". */
 	if (frame)
-		je_int(e, key, frame);
+		je_int(e, key, klen, frame);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_time(struct je *e, const char *key, struct td_time t)
+static void je_time(struct je *e, const char *key, size_t klen, struct td_time t)
 {
 	char buf[TD_REPORT_TIME_LEN];
 
-	je_str(e, key, td_report_time_utc(t, buf));
+	je_str(e, key, klen, td_report_time_utc(t, buf));
 }
 
-static void je_hex(struct je *e, const char *key, const uint8_t *data, size_t len)
+static void je_hex(struct je *e, const char *key, size_t klen, const uint8_t *data, size_t len)
 {
 	char buf[2 * 64 + 1];
 
 	if (len > 64)
 		e->ok = false;
 	else
-		je_str(e, key, td_hex(data, len, buf));
+		je_strn(e, key, klen, td_hex(data, len, buf), 2 * len);
 }
 
 /* {"client": c, "server": s} */
-static void je_pair_u64(struct je *e, const char *key, uint64_t c, uint64_t s)
+static void je_pair_u64(struct je *e, const char *key, size_t klen, uint64_t c, uint64_t s)
 {
-	je_obj(e, key);
-	je_u64(e, "client", c);
-	je_u64(e, "server", s);
+	je_obj(e, key, klen);
+	je_u64(e, "client", 6, c);
+	je_u64(e, "server", 6, s);
 	je_end(e);
 }
 
-static void je_dir(struct je *e, const char *key, int dir)
+static void je_dir(struct je *e, const char *key, size_t klen, int dir)
 {
 	if (dir < 0)
-		je_null(e, key);
+		je_null(e, key, klen);
 	else
-		je_str(e, key, td_dir_name(dir));
+		je_str(e, key, klen, td_dir_name(dir));
 }
 
-/* A code point name through td_names_fmt16: the name, "GREASE (0x1a1a)"
- * or "unknown (0x1234)", so nothing from the wire is lost. */
-static void je_name16(struct je *e, const char *key, const char *(*lookup)(uint16_t), uint16_t v)
+/* A code point name as td_names_fmt16 writes it: the name, "GREASE
+ * (0x1a1a)" or "unknown (0x1234)", so nothing from the wire is lost. */
+static void je_name16(struct je *e, const char *key, size_t klen, const char *(*lookup)(uint16_t),
+		      uint16_t v)
 {
-	char buf[96];
+	char buf[TD_NAMES_FMT_LEN];
 
-	je_str(e, key, td_names_fmt16(buf, sizeof buf, lookup, v));
+	je_str(e, key, klen, td_names_str16(buf, sizeof buf, lookup, v));
 }
 
 /* The same, null for 0 (not sent). */
-static void je_name16_or_null(struct je *e, const char *key, const char *(*lookup)(uint16_t),
-			      uint16_t v)
+static void je_name16_or_null(struct je *e, const char *key, size_t klen,
+			      const char *(*lookup)(uint16_t), uint16_t v)
 {
 	if (v)
-		je_name16(e, key, lookup, v);
+		je_name16(e, key, klen, lookup, v);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_epoch_or_null(struct je *e, const char *key, int64_t sec)
+static void je_epoch_or_null(struct je *e, const char *key, size_t klen, int64_t sec)
 {
 	if (sec)
-		je_time(e, key, (struct td_time){ sec, 0 });
+		je_time(e, key, klen, (struct td_time){ sec, 0 });
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_names16(struct je *e, const char *key, const uint16_t *v, size_t n,
+static void je_names16(struct je *e, const char *key, size_t klen, const uint16_t *v, size_t n,
 		       const char *(*lookup)(uint16_t))
 {
-	je_arr(e, key);
+	je_arr(e, key, klen);
 	for (size_t i = 0; i < n; i++)
-		je_name16(e, NULL, lookup, v[i]);
+		je_name16(e, NULL, 0, lookup, v[i]);
 	je_end_arr(e);
 }
 
 /* An array of NUL-terminated wire strings (NULL list: empty array). */
-static void je_cstrs(struct je *e, const char *key, char *const *items, size_t n)
+static void je_cstrs(struct je *e, const char *key, size_t klen, char *const *items, size_t n)
 {
-	je_arr(e, key);
+	je_arr(e, key, klen);
 	for (size_t i = 0; items && i < n; i++)
-		je_cstr(e, NULL, items[i]);
+		je_cstr(e, NULL, 0, items[i]);
 	je_end_arr(e);
 }
+
+/* An integer, null for 0 (not sent). */
+static void je_int_or_null(struct je *e, const char *key, size_t klen, json_int_t v)
+{
+	if (v)
+		je_int(e, key, klen, v);
+	else
+		je_null(e, key, klen);
+}
+
+/* The builders' calls: each primitive above with je_klen(key) added
+ * (variadic: a compound literal's commas are the macro's too). */
+#define je_obj(e, key) je_obj(e, key, je_klen(key))
+#define je_arr(e, key) je_arr(e, key, je_klen(key))
+#define je_obj_if(e, key, ...) je_obj_if(e, key, je_klen(key), __VA_ARGS__)
+#define je_null(e, key) je_null(e, key, je_klen(key))
+#define je_bool(e, key, ...) je_bool(e, key, je_klen(key), __VA_ARGS__)
+#define je_int(e, key, ...) je_int(e, key, je_klen(key), __VA_ARGS__)
+#define je_u64(e, key, ...) je_u64(e, key, je_klen(key), __VA_ARGS__)
+#define je_real(e, key, ...) je_real(e, key, je_klen(key), __VA_ARGS__)
+#define je_str(e, key, ...) je_str(e, key, je_klen(key), __VA_ARGS__)
+#define je_str_or_null(e, key, ...) je_str_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_wire(e, key, ...) je_wire(e, key, je_klen(key), __VA_ARGS__)
+#define je_cstr(e, key, ...) je_cstr(e, key, je_klen(key), __VA_ARGS__)
+#define je_frame(e, key, ...) je_frame(e, key, je_klen(key), __VA_ARGS__)
+#define je_time(e, key, ...) je_time(e, key, je_klen(key), __VA_ARGS__)
+#define je_hex(e, key, ...) je_hex(e, key, je_klen(key), __VA_ARGS__)
+#define je_pair_u64(e, key, ...) je_pair_u64(e, key, je_klen(key), __VA_ARGS__)
+#define je_dir(e, key, ...) je_dir(e, key, je_klen(key), __VA_ARGS__)
+#define je_name16(e, key, ...) je_name16(e, key, je_klen(key), __VA_ARGS__)
+#define je_name16_or_null(e, key, ...) je_name16_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_epoch_or_null(e, key, ...) je_epoch_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_names16(e, key, ...) je_names16(e, key, je_klen(key), __VA_ARGS__)
+#define je_cstrs(e, key, ...) je_cstrs(e, key, je_klen(key), __VA_ARGS__)
+#define je_int_or_null(e, key, ...) je_int_or_null(e, key, je_klen(key), __VA_ARGS__)
 
 /* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
 static void j_ocsp(struct je *e, const char *key, const struct td_ocsp_facts *o)
@@ -710,15 +905,6 @@ static void j_ext_facts(struct je *e, uint32_t f)
 	je_bool(e, "early_data", f & TD_EXT_EARLY_DATA);
 	je_bool(e, "heartbeat", f & TD_EXT_HEARTBEAT);
 	je_bool(e, "encrypted_client_hello", f & TD_EXT_ECH);
-}
-
-/* An integer, null for 0 (not sent). */
-static void je_int_or_null(struct je *e, const char *key, json_int_t v)
-{
-	if (v)
-		je_int(e, key, v);
-	else
-		je_null(e, key);
 }
 
 static void j_client_hello(struct je *e, const char *key, const struct td_client_hello *ch)
