@@ -183,7 +183,8 @@ void td_report_events_init(struct td_report_events *w, const struct td_session *
 
 /* What the event is: "ClientHello", "encrypted handshake (Finished)",
  * "Alert fatal bad_record_mac", "application data", "gap: 120 bytes
- * missing"; written into buf (n bytes), which is returned. */
+ * missing". A constant name is returned as it is (static); any other is
+ * written into buf (n bytes), which is returned. */
 const char *td_report_event_what(struct td_report_events *w, const struct td_event *ev, char *buf,
 				 size_t n);
 

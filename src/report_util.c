@@ -630,55 +630,51 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	int d = ev->dir ? 1 : 0;
 	char tmp[64];
 
+	/* the constant names come back as they are, without snprintf():
+	 * there is one per timeline event of every connection */
 	switch (ev->kind) {
 	case TD_EV_HANDSHAKE:
+		if (!ev->decrypted && hs_names[ev->type])
+			return hs_names[ev->type];
 		snprintf(buf, n, "%s%s", td_report_handshake_name(ev->type, tmp, sizeof tmp),
 			 ev->decrypted ? " (decrypted)" : "");
 		break;
-	case TD_EV_ENCRYPTED_HANDSHAKE:
+	case TD_EV_ENCRYPTED_HANDSHAKE: {
 		/* RFC 5246 §7.4.9: in TLS 1.2 the message right after CCS is the
 		 * Finished. In TLS 1.3 the CCS is only middlebox camouflage
 		 * (RFC 8446 Appendix D.4) and tells nothing. */
-		if (w->after_ccs[d] && !w->tls13)
-			snprintf(buf, n, "encrypted handshake (Finished)");
-		else
-			snprintf(buf, n, "encrypted handshake message");
+		bool finished = w->after_ccs[d] && !w->tls13;
+
 		w->after_ccs[d] = false;
-		break;
+		return finished ? "encrypted handshake (Finished)" : "encrypted handshake message";
+	}
 	case TD_EV_CCS:
 		w->after_ccs[d] = true;
-		snprintf(buf, n, "ChangeCipherSpec");
-		break;
+		return "ChangeCipherSpec";
 	case TD_EV_ALERT:
 		if (ev->type < w->s->n_alerts && ev->type < TD_MAX_ALERTS) {
 			const struct td_alert *a = &w->s->alerts[ev->type];
 
 			if (a->probable)
-				snprintf(buf, n, "probable encrypted Alert");
-			else if (a->encrypted)
-				snprintf(buf, n, "encrypted Alert");
-			else
-				snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
-					 a->decrypted ? " (decrypted)" : "");
-		} else {
-			snprintf(buf, n, "Alert");
+				return "probable encrypted Alert";
+			if (a->encrypted)
+				return "encrypted Alert";
+			snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
+				 a->decrypted ? " (decrypted)" : "");
+			break;
 		}
-		break;
+		return "Alert";
 	case TD_EV_APPDATA:
-		snprintf(buf, n, "application data");
-		break;
+		return "application data";
 	case TD_EV_TCP_FIN:
-		snprintf(buf, n, "FIN");
-		break;
+		return "FIN";
 	case TD_EV_TCP_RST:
-		snprintf(buf, n, "RST");
-		break;
+		return "RST";
 	case TD_EV_GAP:
 		snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
 		break;
 	case TD_EV_PLAIN_TEXT:
-		snprintf(buf, n, "plain text, not TLS");
-		break;
+		return "plain text, not TLS";
 	default:
 		snprintf(buf, n, "event %u", (unsigned)ev->kind);
 		break;
@@ -836,13 +832,15 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 {
 	const struct td_session *s = w->s;
 	char what[128];
+	const char *wh = td_report_event_what(w, ev, what, sizeof what);
 	char *al;
 
-	td_report_event_what(w, ev, what, sizeof what);
 	*shaft = '-';
 	*color = "";
 	switch (ev->kind) {
 	case TD_EV_ALERT:
+		if (wh != what)
+			snprintf(what, sizeof what, "%s", wh);
 		al = strstr(what, "Alert");
 		if (al)
 			memcpy(al, "ALERT", 5);
@@ -855,27 +853,27 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
 		break;
 	case TD_EV_APPDATA:
-		snprintf(buf, n, "%s (%u record%s, %lu bytes)", what, (unsigned)ev->count,
+		snprintf(buf, n, "%s (%u record%s, %lu bytes)", wh, (unsigned)ev->count,
 			 ev->count == 1 ? "" : "s", (unsigned long)ev->len);
 		break;
 	case TD_EV_GAP:
 		*shaft = '~';
 		*color = ANSI_YELLOW;
-		snprintf(buf, n, "%s", what);
+		snprintf(buf, n, "%s", wh);
 		break;
 	case TD_EV_PLAIN_TEXT:
 		*shaft = '~';
 		*color = ANSI_RED;
-		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
 		break;
 	case TD_EV_TCP_RST:
 		*color = ANSI_YELLOW;
 		/* fall through */
 	case TD_EV_TCP_FIN:
-		snprintf(buf, n, "TCP %s", what);
+		snprintf(buf, n, "TCP %s", wh);
 		break;
 	default:
-		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
 		break;
 	}
 }
