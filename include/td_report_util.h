@@ -128,6 +128,11 @@ void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len);
  * integers without snprintf(): end needs 21 bytes before it. */
 char *td_report_dec(char *end, unsigned long long v, bool neg);
 
+/* The same forwards: the digits of v (a '-' first when neg) at p, two at
+ * a time; returns their end. At most TD_REPORT_DEC_MAX bytes. */
+#define TD_REPORT_DEC_MAX 21
+char *td_report_dec_at(char *p, unsigned long long v, bool neg);
+
 #define TD_REPORT_TIME_LEN 48
 
 /* RFC 3339 UTC with microseconds: "2023-11-14T22:13:20.000123Z". A time
@@ -228,6 +233,11 @@ double td_report_ms(struct td_time a, struct td_time b);
  * microseconds), which the writers print by hand; false for any other v.
  * Such a v is within 1.5 ulp (3.4e-16 relative) of k/1000. */
 bool td_report_thousandths(double v, long long *k);
+
+/* The address as td_addr_str() writes it, into buf (n bytes); IPv4 by
+ * hand (inet_ntop() formats it with sprintf(), twice per connection of a
+ * JSON report). Returns buf. */
+const char *td_report_ip(const struct td_addr *a, char *buf, size_t n);
 
 /* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
  * snprintf). Returns buf. */

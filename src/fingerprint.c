@@ -38,7 +38,8 @@ static void put(struct out_buf *o, const char *s)
 static void put_u16(struct out_buf *o, char sep, uint16_t v, bool hex)
 {
 	static const char digits[] = "0123456789abcdef";
-	char num[8], *e = num + sizeof num, *q = e;
+	/* the text ends at num + 8: the 8 bytes from q are all in num */
+	char num[16] = {0}, *e = num + 8, *q = e;
 
 	if (hex) {
 		for (int i = 0; i < 4; i++, v >>= 4)
@@ -50,6 +51,13 @@ static void put_u16(struct out_buf *o, char sep, uint16_t v, bool hex)
 	}
 	if (sep)
 		*--q = sep;
+	if (o->n > o->len && o->n - 1 - o->len >= 8) {
+		/* room for 8 more: one word, the NUL after the text */
+		memcpy(o->p + o->len, q, 8);
+		o->len += (size_t)(e - q);
+		o->p[o->len] = '\0';
+		return;
+	}
 	put_n(o, q, (size_t)(e - q));
 }
 

@@ -169,39 +169,13 @@ static void jw_real(struct td_report_buf *w, double v)
 /* The most jw_dec() writes: INT64_MIN, 19 digits and the sign. */
 #define JW_DEC_MAX 20
 
-/* i in decimal at p, no snprintf() (integers are most values): the
- * digits counted first, then written from the last, two at a time.
- * Returns the end. */
+/* i in decimal at p, no snprintf() (integers are most values); returns
+ * the end. */
 static char *jw_dec(char *p, json_int_t i)
 {
-	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-				    "25262728293031323334353637383940414243444546474849"
-				    "50515253545556575859606162636465666768697071727374"
-				    "75767778798081828384858687888990919293949596979899";
 	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-	unsigned long long pow10 = 10;
-	unsigned digits = 1;
-	char *q;
 
-	if (i < 0)
-		*p++ = '-';
-	while (digits < 20 && u >= pow10) {
-		digits++;
-		pow10 = digits < 20 ? pow10 * 10 : 0;
-	}
-	q = p + digits;
-	while (u >= 100) {
-		unsigned r = (unsigned)(u % 100);
-
-		u /= 100;
-		q -= 2;
-		memcpy(q, pairs + 2 * r, 2);
-	}
-	if (u >= 10)
-		memcpy(q - 2, pairs + 2 * u, 2);
-	else
-		q[-1] = (char)('0' + u);
-	return p + digits;
+	return td_report_dec_at(p, u, i < 0);
 }
 
 static void jw_int(struct td_report_buf *w, json_int_t i)
@@ -349,6 +323,34 @@ static inline __attribute__((always_inline)) size_t je_klen(const char *key)
  * the td_report_buf writers, which write the same bytes (they hand the
  * buffer's text to the FILE when full). One capacity check per member
  * rather than one per punctuation byte. */
+/* memcpy(d, s, n) for the few bytes of a key, inline: the first and the
+ * last 8 (or 4) bytes, overlapping, for 4 to 16 bytes; the first, middle
+ * and last byte for 1 to 3. */
+static inline void jw_copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n > 0 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n) {
+		memcpy(d, s, n);
+	}
+}
+
 static inline char *je_text_key(struct je *e, const char *key, size_t klen, size_t extra)
 {
 	struct td_report_buf *w = e->w;
@@ -357,12 +359,12 @@ static inline char *je_text_key(struct je *e, const char *key, size_t klen, size
 	if (extra > w->cap - w->n || klen + 4 > w->cap - w->n - extra)
 		return NULL;
 	p = w->p + w->n;
-	if (e->comma)
-		*p++ = ',';
+	*p = ',';
+	p += e->comma;
 	e->comma = true;
 	if (key) {
 		*p++ = '"';
-		memcpy(p, key, klen);
+		jw_copy(p, key, klen);
 		p += klen;
 		*p++ = '"';
 		*p++ = ':';
@@ -849,7 +851,7 @@ static void j_endpoint(struct je *e, const char *key, const struct td_addr *a, u
 	char buf[64];
 
 	je_obj(e, key);
-	je_str(e, "ip", td_addr_str(a, buf, sizeof buf));
+	je_str(e, "ip", td_report_ip(a, buf, sizeof buf));
 	je_int(e, "port", port);
 	je_end(e);
 }

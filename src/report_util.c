@@ -15,6 +15,12 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* "00" to "99": decimal digits two at a time */
+static const char dec_pairs[] = "00010203040506070809101112131415161718192021222324"
+				"25262728293031323334353637383940414243444546474849"
+				"50515253545556575859606162636465666768697071727374"
+				"75767778798081828384858687888990919293949596979899";
+
 size_t td_report_utf8_seq(const uint8_t *p, size_t n)
 {
 	/* RFC 3629 §4, the well-formed byte sequences. */
@@ -365,12 +371,39 @@ char *td_report_dec(char *end, unsigned long long v, bool neg)
 	return end;
 }
 
-/* n decimal digits of v, zero-padded, at p; returns p + n. */
+char *td_report_dec_at(char *p, unsigned long long v, bool neg)
+{
+	unsigned long long pow10 = 10;
+	unsigned digits = 1;
+	char *q;
+
+	if (neg)
+		*p++ = '-';
+	while (digits < 20 && v >= pow10) {
+		digits++;
+		pow10 = digits < 20 ? pow10 * 10 : 0;
+	}
+	q = p + digits;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, dec_pairs + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(q - 2, dec_pairs + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return p + digits;
+}
+
+/* n (even) decimal digits of v, zero-padded, at p; returns p + n. */
 static char *put_digits(char *p, unsigned v, int n)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	for (int i = n - 2; i >= 0; i -= 2) {
+		memcpy(p + i, dec_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
 	return p + n;
 }
@@ -780,6 +813,22 @@ static int ladder_digits(uint32_t v)
 		w++;
 	}
 	return w;
+}
+
+const char *td_report_ip(const struct td_addr *a, char *buf, size_t n)
+{
+	char *p = buf;
+
+	if (a->family != 4 || n < sizeof "255.255.255.255")
+		return td_addr_str(a, buf, n);
+	/* inet_ntop's "%u.%u.%u.%u" */
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = td_report_dec_at(p, a->bytes[i], false);
+	}
+	*p = '\0';
+	return buf;
 }
 
 char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
