@@ -139,6 +139,19 @@ char *td_report_dec_at(char *p, unsigned long long v, bool neg);
  * outside what the C library can convert is written "@<sec>.<usec>". */
 char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
 
+/* The date and time of day td_report_time_utc() wrote last, for a writer
+ * with many times in the same second (a connection's timeline): only the
+ * microseconds change. Zero it before the first use. */
+struct td_report_time_cache {
+	bool valid;
+	int64_t sec;
+	char head[20]; /* "YYYY-MM-DDTHH:MM:SS." */
+};
+
+/* td_report_time_utc() through c; returns buf, the same text. */
+char *td_report_time_utc_cached(struct td_report_time_cache *c, struct td_time t,
+				char buf[TD_REPORT_TIME_LEN]);
+
 /* Local time (TZ), for people: "2023-11-14 22:13:20.000123". */
 char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
 

@@ -89,9 +89,12 @@ static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 	td_report_buf_putc(w, '"');
 }
 
+/* Room for a real as jw_real_fmt() writes it ("%.15g", ".0" added). */
+#define JW_REAL_MAX 48
+
 /* v as jansson writes it when v is a whole number of thousandths
- * (offset_ms: microseconds / 1000), without snprintf(); false for any
- * other v. Why it is the same text: td_report_thousandths() puts v within
+ * (offset_ms: microseconds / 1000), without snprintf(), into out;
+ * returns the length, 0 for any other v. Why it is the same text: td_report_thousandths() puts v within
  * 3.4e-16 relative of k/1000 with |k| < 10^15, while 15-digit decimals
  * near v are more than 1e-15 relative apart: rounded to 15 significant
  * digits v is k/1000, which has at most 15 of them. "%.15g" writes it in
@@ -99,7 +102,7 @@ static void jw_string(struct td_report_buf *w, const char *s, size_t len)
  * zeros, and jansson adds ".0" when no '.' is left. -0.0 goes the slow
  * way. test/check_report.c compares with jansson on such values and on
  * their neighbours. */
-static bool jw_real_ms(struct td_report_buf *w, double v)
+static size_t jw_real_ms(char out[JW_REAL_MAX], double v)
 {
 	char b[32];
 	size_t len = sizeof b;
@@ -108,7 +111,7 @@ static bool jw_real_ms(struct td_report_buf *w, double v)
 	const char *start;
 
 	if (!td_report_thousandths(v, &k))
-		return false;
+		return 0;
 	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
 	frac = u % 1000;
 	u /= 1000;
@@ -128,24 +131,24 @@ static bool jw_real_ms(struct td_report_buf *w, double v)
 	}
 	b[--len] = '.';
 	start = td_report_dec(b + len, u, k < 0);
-	td_report_buf_put(w, start, (size_t)(b + sizeof b - start));
-	return true;
+	len = (size_t)(b + sizeof b - start);
+	memcpy(out, start, len);
+	return len;
 }
 
-/* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
-static void jw_real(struct td_report_buf *w, double v)
+/* jansson's jsonp_dtostr() with precision 15, in the "C" locale, into b;
+ * returns the length, 0 when snprintf() failed. */
+static size_t jw_real_fmt(char b[JW_REAL_MAX], double v)
 {
-	char b[48];
 	int len;
 	char *e;
+	size_t n = jw_real_ms(b, v);
 
-	if (jw_real_ms(w, v))
-		return;
-	len = snprintf(b, sizeof b - 3, "%.15g", v);
-	if (len < 0 || (size_t)len >= sizeof b - 3) {
-		w->err = true;
-		return;
-	}
+	if (n)
+		return n;
+	len = snprintf(b, JW_REAL_MAX - 3, "%.15g", v);
+	if (len < 0 || (size_t)len >= JW_REAL_MAX - 3)
+		return 0;
 	if (!strchr(b, '.') && !strchr(b, 'e')) {
 		memcpy(b + len, ".0", 3);
 		len += 2;
@@ -163,7 +166,18 @@ static void jw_real(struct td_report_buf *w, double v)
 			len -= (int)(end - start);
 		}
 	}
-	td_report_buf_put(w, b, (size_t)len);
+	return (size_t)len;
+}
+
+static void jw_real(struct td_report_buf *w, double v)
+{
+	char b[JW_REAL_MAX];
+	size_t len = jw_real_fmt(b, v);
+
+	if (len == 0)
+		w->err = true;
+	else
+		td_report_buf_put(w, b, len);
 }
 
 /* The most jw_dec() writes: INT64_MIN, 19 digits and the sign. */
@@ -187,7 +201,7 @@ static void jw_int(struct td_report_buf *w, json_int_t i)
 
 /* Whether the 8 bytes of x hold one that is not plain: below 0x20, '"',
  * '\\' or above 0x7f. */
-static bool jw_word_bad(uint64_t x)
+static inline bool jw_word_bad(uint64_t x)
 {
 	return (x & 0x8080808080808080ULL) || jw_word_special(x);
 }
@@ -337,6 +351,7 @@ struct je {
 	json_t *open[JE_DEPTH];	 /* borrowed: their parents hold them */
 	json_t *root;
 	bool ok;
+	struct td_report_time_cache times; /* the second je_time() wrote last */
 };
 
 /* The primitives below take the key with its length klen (0 for NULL).
@@ -589,11 +604,22 @@ static void je_u64(struct je *e, const char *key, size_t klen, uint64_t v)
 static void je_real(struct je *e, const char *key, size_t klen, double v)
 {
 	if (e->w) {
+		char b[JW_REAL_MAX], *p;
+		size_t len = jw_real_fmt(b, v);
+
 		/* json_real() refuses NaN and infinities */
 		if (!isfinite(v))
 			e->ok = false;
+		if (len && (p = je_text_key(e, key, klen, len))) {
+			memcpy(p, b, len);
+			je_text_end(e, p + len);
+			return;
+		}
 		je_key(e, key, klen);
-		jw_real(e->w, v);
+		if (len)
+			td_report_buf_put(e->w, b, len);
+		else
+			e->w->err = true;
 	} else {
 		je_add(e, key, klen, json_real(v));
 	}
@@ -632,7 +658,7 @@ static bool je_utf8(const char *s, size_t len)
  * is (jw_plain()) and the buffer has the room, in one pass over s and
  * one copy; false, with nothing written, otherwise. Most strings we
  * write are names, ids, hex digits and times. */
-static bool je_text_plain(struct je *e, const char *key, size_t klen, const char *s, size_t len)
+static inline __attribute__((always_inline)) bool je_text_plain(struct je *e, const char *key, size_t klen, const char *s, size_t len)
 {
 	char *p;
 
@@ -721,7 +747,7 @@ static void je_time(struct je *e, const char *key, size_t klen, struct td_time t
 {
 	char buf[TD_REPORT_TIME_LEN];
 
-	je_str(e, key, klen, td_report_time_utc(t, buf));
+	je_str(e, key, klen, td_report_time_utc_cached(&e->times, t, buf));
 }
 
 static void je_hex(struct je *e, const char *key, size_t klen, const uint8_t *data, size_t len)

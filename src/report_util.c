@@ -478,6 +478,27 @@ char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN])
 	return time_fmt(t, buf, true);
 }
 
+char *td_report_time_utc_cached(struct td_report_time_cache *c, struct td_time t,
+				char buf[TD_REPORT_TIME_LEN])
+{
+	char *p;
+
+	time_norm(&t);
+	if (!c->valid || c->sec != t.sec) {
+		if (!time_utc_fast(t, buf))
+			return time_fmt(t, buf, true); /* not kept: the slow forms */
+		c->valid = true;
+		c->sec = t.sec;
+		memcpy(c->head, buf, sizeof c->head);
+		return buf;
+	}
+	memcpy(buf, c->head, sizeof c->head);
+	p = put_digits(buf + sizeof c->head, (unsigned)t.usec, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
+}
+
 char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN])
 {
 	return time_fmt(t, buf, false);

@@ -632,6 +632,38 @@ START_TEST(test_dec_at_and_ip)
 }
 END_TEST
 
+/* td_report_time_utc_cached gives td_report_time_utc's text for any
+ * sequence of times: runs in one second, seconds that change, times out
+ * of the fast range (before 1970, after 9999) and unnormalised ones. */
+START_TEST(test_time_cached)
+{
+	struct td_report_time_cache c = { 0 };
+	char got[TD_REPORT_TIME_LEN], want[TD_REPORT_TIME_LEN];
+	uint64_t r = 11;
+
+	for (int i = 0; i < 20000; i++) {
+		struct td_time t;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		switch (r >> 61) {
+		case 0:
+			t = T(-(int64_t)(r >> 40), (int32_t)(r >> 8 & 0xfffff));
+			break;
+		case 1:
+			t = T(INT64_C(253402300800) + (int64_t)(r >> 50) - 512, 999999);
+			break;
+		case 2:
+			t = T(1700000000, (int32_t)(r >> 20 & 0x3fffffff) - 500000000);
+			break;
+		default:
+			t = T(1700000000 + (int64_t)(r >> 62), (int32_t)(r >> 12 & 0xfffff) % 1000000);
+		}
+		td_report_time_utc(t, want);
+		ck_assert_str_eq(td_report_time_utc_cached(&c, t, got), want);
+	}
+}
+END_TEST
+
 START_TEST(test_ladder_offsets_and_addr)
 {
 	static struct td_session s;
@@ -1948,6 +1980,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_report_buf);
 	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_dec_at_and_ip);
+	tcase_add_test(util, test_time_cached);
 	tcase_add_test(util, test_handshake_names);
 	suite_add_tcase(s, util);
 
