@@ -189,6 +189,10 @@ static char *jw_dec(char *p, json_int_t i)
 {
 	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
 
+	if (i >= 0 && i < 10) { /* counts, flags, versions: most are one digit */
+		*p = (char)('0' + i);
+		return p + 1;
+	}
 	return td_report_dec_at(p, u, i < 0);
 }
 
@@ -227,7 +231,7 @@ static bool jw_bad16(const char *s)
  * ones before; a short string in one or two words. A word test that errs
  * can only say "not plain", and the writers then take the byte-by-byte
  * way to the same text. */
-static bool jw_plain(const char *s, size_t len)
+static inline __attribute__((always_inline)) bool jw_plain(const char *s, size_t len)
 {
 	uint64_t x, y;
 
@@ -595,10 +599,15 @@ static void je_int(struct je *e, const char *key, size_t klen, json_int_t v)
 	je_scalar(e, key, klen, JE_INT, v);
 }
 
+/* json_int_t is long long: counters never reach 2^63. */
+static json_int_t je_clamp(uint64_t v)
+{
+	return (json_int_t)(v > INT64_MAX ? INT64_MAX : v);
+}
+
 static void je_u64(struct je *e, const char *key, size_t klen, uint64_t v)
 {
-	/* json_int_t is long long: counters never reach 2^63. */
-	je_int(e, key, klen, (json_int_t)(v > INT64_MAX ? INT64_MAX : v));
+	je_int(e, key, klen, je_clamp(v));
 }
 
 static void je_real(struct je *e, const char *key, size_t klen, double v)
@@ -763,6 +772,19 @@ static void je_hex(struct je *e, const char *key, size_t klen, const uint8_t *da
 /* {"client": c, "server": s} */
 static void je_pair_u64(struct je *e, const char *key, size_t klen, uint64_t c, uint64_t s)
 {
+	char *p;
+
+	/* text: the whole object with one capacity check (there are a dozen
+	 * per connection) */
+	if (e->w && (p = je_text_key(e, key, klen, 2 * JW_DEC_MAX + 21))) {
+		memcpy(p, "{\"client\":", 10);
+		p = jw_dec(p + 10, je_clamp(c));
+		memcpy(p, ",\"server\":", 10);
+		p = jw_dec(p + 10, je_clamp(s));
+		*p++ = '}';
+		je_text_end(e, p);
+		return;
+	}
 	je_obj(e, key, klen);
 	je_u64(e, "client", 6, c);
 	je_u64(e, "server", 6, s);
