@@ -94,14 +94,14 @@ static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 
 /* v as jansson writes it when v is a whole number of thousandths
  * (offset_ms: microseconds / 1000), without snprintf(), into out;
- * returns the length, 0 for any other v. Why it is the same text: td_report_thousandths() puts v within
- * 3.4e-16 relative of k/1000 with |k| < 10^15, while 15-digit decimals
- * near v are more than 1e-15 relative apart: rounded to 15 significant
- * digits v is k/1000, which has at most 15 of them. "%.15g" writes it in
- * plain notation (the exponent is between -3 and 11) without trailing
- * zeros, and jansson adds ".0" when no '.' is left. -0.0 goes the slow
- * way. test/check_report.c compares with jansson on such values and on
- * their neighbours. */
+ * returns the length, 0 for any other v. Why it is the same text:
+ * td_report_thousandths() puts v within 3.4e-16 relative of k/1000 with
+ * |k| < 10^15, while 15-digit decimals near v are more than 1e-15
+ * relative apart: rounded to 15 significant digits v is k/1000, which has
+ * at most 15 of them. "%.15g" writes it in plain notation (the exponent
+ * is between -3 and 11) without trailing zeros, and jansson adds ".0"
+ * when no '.' is left. -0.0 goes the slow way. test/check_report.c
+ * compares with jansson on such values and on their neighbours. */
 static size_t jw_real_ms(char out[JW_REAL_MAX], double v)
 {
 	char b[32];
@@ -367,13 +367,6 @@ static inline __attribute__((always_inline)) size_t je_klen(const char *key)
 	return key ? strlen(key) : 0;
 }
 
-/* text, the fast way: writes the separator and "key": and returns where
- * the value goes, with room for extra more bytes there; the caller writes
- * them and ends with je_text_end(). NULL, with nothing written, when the
- * buffer lacks the room: the caller then goes the slow way, je_key() and
- * the td_report_buf writers, which write the same bytes (they hand the
- * buffer's text to the FILE when full). One capacity check per member
- * rather than one per punctuation byte. */
 /* memcpy(d, s, n) for the few bytes of a key, inline: the first and the
  * last 8 (or 4) bytes, overlapping, for 4 to 16 bytes; the first, middle
  * and last byte for 1 to 3. */
@@ -402,6 +395,13 @@ static inline void jw_copy(char *d, const char *s, size_t n)
 	}
 }
 
+/* text, the fast way: writes the separator and "key": and returns where
+ * the value goes, with room for extra more bytes there; the caller writes
+ * them and ends with je_text_end(). NULL, with nothing written, when the
+ * buffer lacks the room: the caller then goes the slow way, je_key() and
+ * the td_report_buf writers, which write the same bytes (they hand the
+ * buffer's text to the FILE when full). One capacity check per member
+ * rather than one per punctuation byte. */
 static inline char *je_text_key(struct je *e, const char *key, size_t klen, size_t extra)
 {
 	struct td_report_buf *w = e->w;
@@ -667,7 +667,9 @@ static bool je_utf8(const char *s, size_t len)
  * is (jw_plain()) and the buffer has the room, in one pass over s and
  * one copy; false, with nothing written, otherwise. Most strings we
  * write are names, ids, hex digits and times. */
-static inline __attribute__((always_inline)) bool je_text_plain(struct je *e, const char *key, size_t klen, const char *s, size_t len)
+static inline __attribute__((always_inline)) bool je_text_plain(struct je *e, const char *key,
+								 size_t klen, const char *s,
+								 size_t len)
 {
 	char *p;
 
