@@ -703,9 +703,12 @@ START_TEST(str16_text)
 			ck_assert_ptr_eq(got, b);
 	}
 	for (size_t n = 1; n <= sizeof small; n++) {
-		snprintf(want, n, "GREASE (0x%04x)", 0x2a2a);
+		/* the whole text, then its first n - 1 bytes, as snprintf cuts */
+		snprintf(want, sizeof want, "GREASE (0x%04x)", 0x2a2a);
+		want[n - 1] = '\0';
 		ck_assert_str_eq(td_names_str16(small, n, td_names_group, 0x2a2a), want);
-		snprintf(want, n, "unknown (0x%04x)", 0xbeef);
+		snprintf(want, sizeof want, "unknown (0x%04x)", 0xbeef);
+		want[n - 1] = '\0';
 		ck_assert_str_eq(td_names_str16(small, n, NULL, 0xbeef), want);
 	}
 	small[0] = 'x';
