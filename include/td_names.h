@@ -80,6 +80,12 @@ bool td_names_is_grease(uint16_t v);
  */
 const char *td_names_fmt16(char *buf, size_t n,
 			   const char *(*lookup)(uint16_t), uint16_t v);
+/* The same text without the copy: a name the table has comes back as the
+ * table's own string (static, buf untouched, never cut), the fallback
+ * texts are written into buf and buf is returned. For writers that copy
+ * the name on anyway (the JSON report). */
+const char *td_names_str16(char *buf, size_t n,
+			   const char *(*lookup)(uint16_t), uint16_t v);
 
 /* Reverse lookups, for the rule engine: the value whose name is name,
  * compared without regard to ASCII case; -1 when no entry has that name or

@@ -128,11 +128,29 @@ void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len);
  * integers without snprintf(): end needs 21 bytes before it. */
 char *td_report_dec(char *end, unsigned long long v, bool neg);
 
+/* The same forwards: the digits of v (a '-' first when neg) at p, two at
+ * a time; returns their end. At most TD_REPORT_DEC_MAX bytes. */
+#define TD_REPORT_DEC_MAX 21
+char *td_report_dec_at(char *p, unsigned long long v, bool neg);
+
 #define TD_REPORT_TIME_LEN 48
 
 /* RFC 3339 UTC with microseconds: "2023-11-14T22:13:20.000123Z". A time
  * outside what the C library can convert is written "@<sec>.<usec>". */
 char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
+
+/* The date and time of day td_report_time_utc() wrote last, for a writer
+ * with many times in the same second (a connection's timeline): only the
+ * microseconds change. Zero it before the first use. */
+struct td_report_time_cache {
+	bool valid;
+	int64_t sec;
+	char head[20]; /* "YYYY-MM-DDTHH:MM:SS." */
+};
+
+/* td_report_time_utc() through c; returns buf, the same text. */
+char *td_report_time_utc_cached(struct td_report_time_cache *c, struct td_time t,
+				char buf[TD_REPORT_TIME_LEN]);
 
 /* Local time (TZ), for people: "2023-11-14 22:13:20.000123". */
 char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN]);
@@ -183,7 +201,8 @@ void td_report_events_init(struct td_report_events *w, const struct td_session *
 
 /* What the event is: "ClientHello", "encrypted handshake (Finished)",
  * "Alert fatal bad_record_mac", "application data", "gap: 120 bytes
- * missing"; written into buf (n bytes), which is returned. */
+ * missing". A constant name is returned as it is (static); any other is
+ * written into buf (n bytes), which is returned. */
 const char *td_report_event_what(struct td_report_events *w, const struct td_event *ev, char *buf,
 				 size_t n);
 
@@ -227,6 +246,11 @@ double td_report_ms(struct td_time a, struct td_time b);
  * microseconds), which the writers print by hand; false for any other v.
  * Such a v is within 1.5 ulp (3.4e-16 relative) of k/1000. */
 bool td_report_thousandths(double v, long long *k);
+
+/* The address as td_addr_str() writes it, into buf (n bytes); IPv4 by
+ * hand (inet_ntop() formats it with sprintf(), twice per connection of a
+ * JSON report). Returns buf. */
+const char *td_report_ip(const struct td_addr *a, char *buf, size_t n);
 
 /* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
  * snprintf). Returns buf. */

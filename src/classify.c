@@ -94,6 +94,19 @@ bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const
 	return f->done;
 }
 
+/* snprintf(dst, n, "%s", src) for n > 0, without the format parser:
+ * once per connection. */
+static void copy_name(char *dst, size_t n, const char *src)
+{
+	size_t len;
+
+	if (!src)
+		src = "(null)"; /* as glibc prints it */
+	len = strnlen(src, n - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 void td_classify_finish(struct td_classify *c, struct td_classify_flow *f,
 			struct td_classify_facts *out)
 {
@@ -106,9 +119,8 @@ void td_classify_finish(struct td_classify *c, struct td_classify_flow *f,
 		p = ndpi_detection_giveup(c->ndpi, f->flow, 1, &guessed);
 	}
 	ndpi_protocol2name(c->ndpi, p, buf, sizeof buf);
-	snprintf(out->protocol, sizeof out->protocol, "%s", buf);
-	snprintf(out->category, sizeof out->category, "%s",
-		 ndpi_category_get_name(c->ndpi, p.category));
+	copy_name(out->protocol, sizeof out->protocol, buf);
+	copy_name(out->category, sizeof out->category, ndpi_category_get_name(c->ndpi, p.category));
 	out->risks = f->flow->risk;
 	out->packets = f->packets;
 	out->done = true;

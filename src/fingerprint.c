@@ -2,7 +2,6 @@
 #include "td_fingerprint.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,16 +13,23 @@ struct out_buf {
 	size_t n, len;
 };
 
-static void put(struct out_buf *o, const char *s)
+/* s[0..l) appended, cut where the buffer ends (as snprintf() cuts); the
+ * text stays NUL-terminated. A byte loop: the pieces are a few bytes. */
+static void put_n(struct out_buf *o, const char *s, size_t l)
 {
-	size_t l = strlen(s);
 	if (o->n == 0)
 		return;
 	if (l > o->n - 1 - o->len)
 		l = o->n - 1 - o->len;
-	memcpy(o->p + o->len, s, l);
+	for (size_t i = 0; i < l; i++)
+		o->p[o->len + i] = s[i];
 	o->len += l;
 	o->p[o->len] = '\0';
+}
+
+static void put(struct out_buf *o, const char *s)
+{
+	put_n(o, s, strlen(s));
 }
 
 /* sep (when not NUL), then v in decimal ("%u") or as four lower-case hex
@@ -32,9 +38,9 @@ static void put(struct out_buf *o, const char *s)
 static void put_u16(struct out_buf *o, char sep, uint16_t v, bool hex)
 {
 	static const char digits[] = "0123456789abcdef";
-	char num[8], *e = num + sizeof num, *q = e;
+	/* the text ends at num + 8: the 8 bytes from q are all in num */
+	char num[16] = {0}, *e = num + 8, *q = e;
 
-	*--q = '\0';
 	if (hex) {
 		for (int i = 0; i < 4; i++, v >>= 4)
 			*--q = digits[v & 0xf];
@@ -45,7 +51,27 @@ static void put_u16(struct out_buf *o, char sep, uint16_t v, bool hex)
 	}
 	if (sep)
 		*--q = sep;
-	put(o, q);
+	if (o->n > o->len && o->n - 1 - o->len >= 8) {
+		/* room for 8 more: one word, the NUL after the text */
+		memcpy(o->p + o->len, q, 8);
+		o->len += (size_t)(e - q);
+		o->p[o->len] = '\0';
+		return;
+	}
+	put_n(o, q, (size_t)(e - q));
+}
+
+/* a, '_', b, '_', c into out (n bytes, cut and NUL-terminated as
+ * snprintf(out, n, "%s_%s_%s", a, b, c) writes them). */
+static void join3(char *out, size_t n, const char *a, const char *b, const char *c)
+{
+	struct out_buf o = {out, n, 0};
+
+	put(&o, a);
+	put_n(&o, "_", 1);
+	put(&o, b);
+	put_n(&o, "_", 1);
+	put(&o, c);
 }
 
 /* n is clamped to cap: the lists are the session's fixed arrays. */
@@ -81,13 +107,12 @@ static bool ja4_whole(const struct td_client_hello *ch)
 bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
 {
 	struct out_buf o = {out, n, 0};
-	char num[8];
 	uint16_t pf[TD_MAX_POINT_FORMATS];
 
 	if (n)
 		out[0] = '\0';
-	snprintf(num, sizeof num, "%u,", (unsigned)ch->legacy_version);
-	put(&o, num);
+	put_u16(&o, '\0', ch->legacy_version, false);
+	put_n(&o, ",", 1);
 	put_u16_list(&o, ch->suites, ch->n_suites, TD_MAX_SUITES, 1);
 	put(&o, ",");
 	put_u16_list(&o, ch->exts, ch->n_exts, TD_MAX_EXTS, 1);
@@ -105,12 +130,12 @@ bool td_ja3_string(const struct td_client_hello *ch, char *out, size_t n)
 bool td_ja3s_string(const struct td_server_hello *sh, char *out, size_t n)
 {
 	struct out_buf o = {out, n, 0};
-	char num[16];
 
 	if (n)
 		out[0] = '\0';
-	snprintf(num, sizeof num, "%u,%u,", (unsigned)sh->legacy_version, (unsigned)sh->suite);
-	put(&o, num);
+	put_u16(&o, '\0', sh->legacy_version, false);
+	put_u16(&o, ',', sh->suite, false);
+	put_n(&o, ",", 1);
 	put_u16_list(&o, sh->exts, sh->n_exts, TD_MAX_SH_EXTS, 1);
 	return sh->n_exts == sh->total_exts;
 }
@@ -179,6 +204,32 @@ static int cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* v ascending: by insertion for the short lists hellos have (no call per
+ * comparison), by qsort() for long ones. */
+static void sort_u16(uint16_t *v, size_t n)
+{
+	if (n > 64) {
+		qsort(v, n, sizeof v[0], cmp_u16);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* Two decimal digits of v (at most 99) at p: "%02u". */
+static char *put2(char *p, size_t v)
+{
+	*p++ = (char)('0' + v / 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 /* Copies v (at most cap) without GREASE and without the values in skip. */
 static size_t filtered(const uint16_t *v, size_t n, size_t cap, const uint16_t *skip,
 		       size_t n_skip, uint16_t *out)
@@ -230,7 +281,7 @@ static void ja4_parts(const struct td_client_hello *ch, struct ja4_parts *p)
 	static const uint16_t sni_alpn[] = {0x0000, 0x0010};
 	uint16_t suites[TD_MAX_SUITES], exts[TD_MAX_EXTS], sigs[TD_MAX_SIGALGS], vers[TD_MAX_VERSIONS];
 	uint16_t top = ch->legacy_version;
-	char alpn[3];
+	char alpn[3], *q;
 	struct out_buf o;
 
 	size_t nv = filtered(ch->versions, ch->n_versions, TD_MAX_VERSIONS, NULL, 0, vers);
@@ -246,10 +297,17 @@ static void ja4_parts(const struct td_client_hello *ch, struct ja4_parts *p)
 	size_t ng = filtered(ch->sigalgs, ch->n_sigalgs, TD_MAX_SIGALGS, NULL, 0, sigs);
 	ja4_alpn(ch->alpn.n ? ch->alpn.name[0] : NULL, ch->alpn.n ? alpn_kept(ch->alpn.len[0]) : 0,
 		 alpn);
-	snprintf(p->a, sizeof p->a, "t%s%c%02u%02u%s", ja4_version(top), ch->has_sni ? 'd' : 'i',
-		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(ne_all > 99 ? 99 : ne_all), alpn);
-	qsort(suites, ns, sizeof suites[0], cmp_u16);
-	qsort(exts, ne, sizeof exts[0], cmp_u16);
+	/* "t%s%c%02u%02u%s": 10 characters */
+	q = p->a;
+	*q++ = 't';
+	memcpy(q, ja4_version(top), 2);
+	q += 2;
+	*q++ = ch->has_sni ? 'd' : 'i';
+	q = put2(q, ns > 99 ? 99 : ns);
+	q = put2(q, ne_all > 99 ? 99 : ne_all);
+	memcpy(q, alpn, 3);
+	sort_u16(suites, ns);
+	sort_u16(exts, ne);
 	o = (struct out_buf){p->suites, sizeof p->suites, 0};
 	p->suites[0] = '\0';
 	put_hex_list(&o, suites, ns);
@@ -273,14 +331,14 @@ void td_ja4(const struct td_client_hello *ch, char out[TD_JA4_LEN])
 	ja4_parts(ch, &p);
 	hash12(p.suites, b);
 	hash12(p.rest, c);
-	snprintf(out, TD_JA4_LEN, "%s_%s_%s", p.a, b, c);
+	join3(out, TD_JA4_LEN, p.a, b, c);
 }
 
 void td_ja4_raw(const struct td_client_hello *ch, char *out, size_t n)
 {
 	struct ja4_parts p;
 	ja4_parts(ch, &p);
-	snprintf(out, n, "%s_%s_%s", p.a, p.suites, p.rest);
+	join3(out, n, p.a, p.suites, p.rest);
 }
 
 /* JA4S a_b_c: version, extension count and ALPN; the chosen suite; the
@@ -290,14 +348,16 @@ static void ja4s_parts(const struct td_server_hello *sh, char a[16], char b[8], 
 {
 	uint16_t exts[TD_MAX_SH_EXTS];
 	char alpn[3];
-	struct out_buf o = {c, n, 0};
+	struct out_buf o = {c, n, 0}, ob = {b, 8, 0};
 	size_t ne = filtered(sh->exts, sh->n_exts, TD_MAX_SH_EXTS, NULL, 0, exts);
 
 	ja4_alpn(sh->has_alpn ? sh->alpn : NULL, sh->has_alpn ? alpn_kept(sh->alpn_len) : 0, alpn);
-	snprintf(a, 16, "t%s%02u%s",
-		 ja4_version(sh->selected_version ? sh->selected_version : sh->legacy_version),
-		 (unsigned)(ne > 99 ? 99 : ne), alpn);
-	snprintf(b, 8, "%04x", (unsigned)sh->suite);
+	/* "t%s%02u%s": 7 characters */
+	*a++ = 't';
+	memcpy(a, ja4_version(sh->selected_version ? sh->selected_version : sh->legacy_version), 2);
+	a = put2(a + 2, ne > 99 ? 99 : ne);
+	memcpy(a, alpn, 3);
+	put_u16(&ob, '\0', sh->suite, true);
 	c[0] = '\0';
 	put_hex_list(&o, exts, ne);
 }
@@ -311,12 +371,12 @@ void td_ja4s(const struct td_server_hello *sh, char out[TD_JA4_LEN])
 	}
 	ja4s_parts(sh, a, b, c, sizeof c);
 	hash12(c, h);
-	snprintf(out, TD_JA4_LEN, "%s_%s_%s", a, b, h);
+	join3(out, TD_JA4_LEN, a, b, h);
 }
 
 void td_ja4s_raw(const struct td_server_hello *sh, char *out, size_t n)
 {
 	char a[16], b[8], c[TD_MAX_SH_EXTS * 5 + 1];
 	ja4s_parts(sh, a, b, c, sizeof c);
-	snprintf(out, n, "%s_%s_%s", a, b, c);
+	join3(out, n, a, b, c);
 }

@@ -125,19 +125,47 @@ bool td_names_is_grease(uint16_t v)
 	return (v >> 8) == (v & 0xFF) && (v & 0x0F) == 0x0A;
 }
 
-const char *td_names_fmt16(char *buf, size_t n,
-			   const char *(*lookup)(uint16_t), uint16_t v)
+/* "GREASE (0x1a1a)" or "unknown (0x1234)" into buf, cut at n like
+ * snprintf() would (n > 0), without the format parser: GREASE values are
+ * in most hellos' lists. */
+static const char *fmt16_fallback(char *buf, size_t n, const char *prefix, size_t plen,
+				  uint16_t v)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	char t[32];
+	size_t len = plen;
+
+	memcpy(t, prefix, plen);
+	for (int shift = 12; shift >= 0; shift -= 4)
+		t[len++] = hexdig[v >> shift & 0xf];
+	t[len++] = ')';
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+const char *td_names_str16(char *buf, size_t n, const char *(*lookup)(uint16_t), uint16_t v)
 {
 	const char *name;
 
 	if (buf == NULL || n == 0)
 		return buf;
-	if (td_names_is_grease(v)) {
-		snprintf(buf, n, "GREASE (0x%04x)", (unsigned)v);
-		return buf;
-	}
+	if (td_names_is_grease(v))
+		return fmt16_fallback(buf, n, "GREASE (0x", 10, v);
 	name = lookup ? lookup(v) : NULL;
-	if (name) {
+	if (name)
+		return name;
+	return fmt16_fallback(buf, n, "unknown (0x", 11, v);
+}
+
+const char *td_names_fmt16(char *buf, size_t n,
+			   const char *(*lookup)(uint16_t), uint16_t v)
+{
+	const char *name = td_names_str16(buf, n, lookup, v);
+
+	if (name != buf) {
 		/* snprintf(buf, n, "%s", name) without the format parser: one
 		 * call per cipher suite, group and extension of every hello */
 		size_t len = strlen(name);
@@ -146,8 +174,7 @@ const char *td_names_fmt16(char *buf, size_t n,
 			len = n - 1;
 		memcpy(buf, name, len);
 		buf[len] = '\0';
-	} else
-		snprintf(buf, n, "unknown (0x%04x)", (unsigned)v);
+	}
 	return buf;
 }
 

@@ -89,17 +89,20 @@ static void jw_string(struct td_report_buf *w, const char *s, size_t len)
 	td_report_buf_putc(w, '"');
 }
 
+/* Room for a real as jw_real_fmt() writes it ("%.15g", ".0" added). */
+#define JW_REAL_MAX 48
+
 /* v as jansson writes it when v is a whole number of thousandths
- * (offset_ms: microseconds / 1000), without snprintf(); false for any
- * other v. Why it is the same text: td_report_thousandths() puts v within
- * 3.4e-16 relative of k/1000 with |k| < 10^15, while 15-digit decimals
- * near v are more than 1e-15 relative apart: rounded to 15 significant
- * digits v is k/1000, which has at most 15 of them. "%.15g" writes it in
- * plain notation (the exponent is between -3 and 11) without trailing
- * zeros, and jansson adds ".0" when no '.' is left. -0.0 goes the slow
- * way. test/check_report.c compares with jansson on such values and on
- * their neighbours. */
-static bool jw_real_ms(struct td_report_buf *w, double v)
+ * (offset_ms: microseconds / 1000), without snprintf(), into out;
+ * returns the length, 0 for any other v. Why it is the same text:
+ * td_report_thousandths() puts v within 3.4e-16 relative of k/1000 with
+ * |k| < 10^15, while 15-digit decimals near v are more than 1e-15
+ * relative apart: rounded to 15 significant digits v is k/1000, which has
+ * at most 15 of them. "%.15g" writes it in plain notation (the exponent
+ * is between -3 and 11) without trailing zeros, and jansson adds ".0"
+ * when no '.' is left. -0.0 goes the slow way. test/check_report.c
+ * compares with jansson on such values and on their neighbours. */
+static size_t jw_real_ms(char out[JW_REAL_MAX], double v)
 {
 	char b[32];
 	size_t len = sizeof b;
@@ -108,7 +111,7 @@ static bool jw_real_ms(struct td_report_buf *w, double v)
 	const char *start;
 
 	if (!td_report_thousandths(v, &k))
-		return false;
+		return 0;
 	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
 	frac = u % 1000;
 	u /= 1000;
@@ -128,24 +131,24 @@ static bool jw_real_ms(struct td_report_buf *w, double v)
 	}
 	b[--len] = '.';
 	start = td_report_dec(b + len, u, k < 0);
-	td_report_buf_put(w, start, (size_t)(b + sizeof b - start));
-	return true;
+	len = (size_t)(b + sizeof b - start);
+	memcpy(out, start, len);
+	return len;
 }
 
-/* jansson's jsonp_dtostr() with precision 15, in the "C" locale. */
-static void jw_real(struct td_report_buf *w, double v)
+/* jansson's jsonp_dtostr() with precision 15, in the "C" locale, into b;
+ * returns the length, 0 when snprintf() failed. */
+static size_t jw_real_fmt(char b[JW_REAL_MAX], double v)
 {
-	char b[48];
 	int len;
 	char *e;
+	size_t n = jw_real_ms(b, v);
 
-	if (jw_real_ms(w, v))
-		return;
-	len = snprintf(b, sizeof b - 3, "%.15g", v);
-	if (len < 0 || (size_t)len >= sizeof b - 3) {
-		w->err = true;
-		return;
-	}
+	if (n)
+		return n;
+	len = snprintf(b, JW_REAL_MAX - 3, "%.15g", v);
+	if (len < 0 || (size_t)len >= JW_REAL_MAX - 3)
+		return 0;
 	if (!strchr(b, '.') && !strchr(b, 'e')) {
 		memcpy(b + len, ".0", 3);
 		len += 2;
@@ -163,17 +166,101 @@ static void jw_real(struct td_report_buf *w, double v)
 			len -= (int)(end - start);
 		}
 	}
-	td_report_buf_put(w, b, (size_t)len);
+	return (size_t)len;
 }
 
-/* Digits backwards, no snprintf(): integers are most values. */
+static void jw_real(struct td_report_buf *w, double v)
+{
+	char b[JW_REAL_MAX];
+	size_t len = jw_real_fmt(b, v);
+
+	if (len == 0)
+		w->err = true;
+	else
+		td_report_buf_put(w, b, len);
+}
+
+/* The most jw_dec() writes: INT64_MIN, 19 digits and the sign. */
+#define JW_DEC_MAX 20
+
+/* i in decimal at p, no snprintf() (integers are most values); returns
+ * the end. */
+static char *jw_dec(char *p, json_int_t i)
+{
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+
+	if (i >= 0 && i < 10) { /* counts, flags, versions: most are one digit */
+		*p = (char)('0' + i);
+		return p + 1;
+	}
+	return td_report_dec_at(p, u, i < 0);
+}
+
 static void jw_int(struct td_report_buf *w, json_int_t i)
 {
-	char num[24];
-	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-	const char *start = td_report_dec(num + sizeof num, u, i < 0);
+	char num[JW_DEC_MAX];
 
-	td_report_buf_put(w, start, (size_t)(num + sizeof num - start));
+	td_report_buf_put(w, num, (size_t)(jw_dec(num, i) - num));
+}
+
+/* Whether the 8 bytes of x hold one that is not plain: below 0x20, '"',
+ * '\\' or above 0x7f. */
+static inline bool jw_word_bad(uint64_t x)
+{
+	return (x & 0x8080808080808080ULL) || jw_word_special(x);
+}
+
+/* The same for the 16 bytes at s, in one vector compare (GCC's vector
+ * extension, which clang has too; SSE2 on x86-64). */
+static bool jw_bad16(const char *s)
+{
+	typedef unsigned char v16 __attribute__((vector_size(16)));
+	v16 v;
+	uint64_t a, b;
+
+	memcpy(&v, s, 16);
+	__auto_type bad = (v < 0x20) | (v > 0x7f) | (v == '"') | (v == '\\');
+	memcpy(&a, &bad, 8);
+	memcpy(&b, (const char *)&bad + 8, 8);
+	return (a | b) != 0;
+}
+
+/* Whether s[0..len) goes into a JSON string as it is and is UTF-8 that
+ * json_string() takes: ASCII without control bytes (NUL among them), '"'
+ * or '\\'. One pass, 16 bytes at a time, the last 16 overlapping the
+ * ones before; a short string in one or two words. A word test that errs
+ * can only say "not plain", and the writers then take the byte-by-byte
+ * way to the same text. */
+static inline __attribute__((always_inline)) bool jw_plain(const char *s, size_t len)
+{
+	uint64_t x, y;
+
+	if (len >= 16) {
+		for (size_t i = 0; len - i > 16; i += 16)
+			if (jw_bad16(s + i))
+				return false;
+		return !jw_bad16(s + len - 16);
+	}
+	if (len >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, s + len - 8, 8);
+		return !jw_word_bad(x) && !jw_word_bad(y);
+	}
+	if (len >= 4) {
+		uint32_t lo, hi;
+
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + len - 4, 4);
+		x = lo | (uint64_t)hi << 32;
+	} else if (len > 0) {
+		/* the bytes 0, len / 2 and len - 1 cover all three; spaces
+		 * (plain) in the rest of the word */
+		x = 0x2020202020000000ULL | (uint8_t)s[0] | (uint64_t)(uint8_t)s[len / 2] << 8 |
+		    (uint64_t)(uint8_t)s[len - 1] << 16;
+	} else {
+		return true;
+	}
+	return !jw_word_bad(x);
 }
 
 static void jw_bool(struct td_report_buf *w, bool v)
@@ -268,10 +355,81 @@ struct je {
 	json_t *open[JE_DEPTH];	 /* borrowed: their parents hold them */
 	json_t *root;
 	bool ok;
+	struct td_report_time_cache times; /* the second je_time() wrote last */
 };
 
-/* text: the separator and "key": before a value */
-static void je_key(struct je *e, const char *key)
+/* The primitives below take the key with its length klen (0 for NULL).
+ * The builders call them through the macros that follow them, which add
+ * je_klen(key): at nearly every call the key is a literal, and once this
+ * is inlined there strlen() of it is a constant. */
+static inline __attribute__((always_inline)) size_t je_klen(const char *key)
+{
+	return key ? strlen(key) : 0;
+}
+
+/* memcpy(d, s, n) for the few bytes of a key, inline: the first and the
+ * last 8 (or 4) bytes, overlapping, for 4 to 16 bytes; the first, middle
+ * and last byte for 1 to 3. */
+static inline void jw_copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n > 0 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n) {
+		memcpy(d, s, n);
+	}
+}
+
+/* text, the fast way: writes the separator and "key": and returns where
+ * the value goes, with room for extra more bytes there; the caller writes
+ * them and ends with je_text_end(). NULL, with nothing written, when the
+ * buffer lacks the room: the caller then goes the slow way, je_key() and
+ * the td_report_buf writers, which write the same bytes (they hand the
+ * buffer's text to the FILE when full). One capacity check per member
+ * rather than one per punctuation byte. */
+static inline char *je_text_key(struct je *e, const char *key, size_t klen, size_t extra)
+{
+	struct td_report_buf *w = e->w;
+	char *p;
+
+	if (extra > w->cap - w->n || klen + 4 > w->cap - w->n - extra)
+		return NULL;
+	p = w->p + w->n;
+	*p = ',';
+	p += e->comma;
+	e->comma = true;
+	if (key) {
+		*p++ = '"';
+		jw_copy(p, key, klen);
+		p += klen;
+		*p++ = '"';
+		*p++ = ':';
+	}
+	return p;
+}
+
+static inline void je_text_end(struct je *e, char *p)
+{
+	e->w->n = (size_t)(p - e->w->p);
+}
+
+/* text, the slow way: the separator and "key": before a value */
+static void je_key(struct je *e, const char *key, size_t klen)
 {
 	struct td_report_buf *w = e->w;
 
@@ -280,7 +438,7 @@ static void je_key(struct je *e, const char *key)
 	e->comma = true;
 	if (key) {
 		td_report_buf_putc(w, '"');
-		td_report_buf_puts(w, key);
+		td_report_buf_put(w, key, klen);
 		td_report_buf_put(w, "\":", 2);
 	}
 }
@@ -288,7 +446,7 @@ static void je_key(struct je *e, const char *key)
 /* tree: v (a new reference, NULL when it could not be made) as member
  * key of the innermost open container; false when it was not added (v is
  * then released). */
-static bool je_add(struct je *e, const char *key, json_t *v)
+static bool je_add(struct je *e, const char *key, size_t klen, json_t *v)
 {
 	json_t *top;
 
@@ -305,7 +463,7 @@ static bool je_add(struct je *e, const char *key, json_t *v)
 	} else {
 		top = e->depth <= JE_DEPTH ? e->open[e->depth - 1] : NULL;
 	}
-	if (!top || (key ? json_object_setn_new_nocheck(top, key, strlen(key), v)
+	if (!top || (key ? json_object_setn_new_nocheck(top, key, klen, v)
 			 : json_array_append_new(top, v)) != 0) {
 		if (!top)
 			json_decref(v);
@@ -315,18 +473,25 @@ static bool je_add(struct je *e, const char *key, json_t *v)
 	return true;
 }
 
-static void je_open(struct je *e, const char *key, bool array)
+static void je_open(struct je *e, const char *key, size_t klen, bool array)
 {
 	json_t *c;
 
 	if (e->w) {
-		je_key(e, key);
-		td_report_buf_putc(e->w, array ? '[' : '{');
+		char *p = je_text_key(e, key, klen, 1);
+
+		if (p) {
+			*p++ = array ? '[' : '{';
+			je_text_end(e, p);
+		} else {
+			je_key(e, key, klen);
+			td_report_buf_putc(e->w, array ? '[' : '{');
+		}
 		e->comma = false;
 		return;
 	}
 	c = array ? json_array() : json_object();
-	if (!je_add(e, key, c))
+	if (!je_add(e, key, klen, c))
 		c = NULL;
 	if (e->depth < JE_DEPTH)
 		e->open[e->depth] = c;
@@ -346,9 +511,9 @@ static void je_close(struct je *e, bool array)
 		e->depth--;
 }
 
-static void je_obj(struct je *e, const char *key)
+static void je_obj(struct je *e, const char *key, size_t klen)
 {
-	je_open(e, key, false);
+	je_open(e, key, klen, false);
 }
 
 static void je_end(struct je *e)
@@ -356,9 +521,9 @@ static void je_end(struct je *e)
 	je_close(e, false);
 }
 
-static void je_arr(struct je *e, const char *key)
+static void je_arr(struct je *e, const char *key, size_t klen)
 {
-	je_open(e, key, true);
+	je_open(e, key, klen, true);
 }
 
 static void je_end_arr(struct je *e)
@@ -369,66 +534,103 @@ static void je_end_arr(struct je *e)
 /* The scalars but strings and reals: null, true/false, integers. */
 enum je_scalar { JE_NULL, JE_BOOL, JE_INT };
 
-static void je_scalar(struct je *e, const char *key, enum je_scalar kind, json_int_t v)
+static void je_scalar(struct je *e, const char *key, size_t klen, enum je_scalar kind,
+		      json_int_t v)
 {
+	char *p;
+
 	if (!e->w) {
-		je_add(e, key, kind == JE_NULL   ? json_null()
-			       : kind == JE_BOOL ? json_boolean(v)
-						 : json_integer(v));
+		je_add(e, key, klen,
+		       kind == JE_NULL	 ? json_null()
+		       : kind == JE_BOOL ? json_boolean(v)
+					 : json_integer(v));
 		return;
 	}
-	je_key(e, key);
-	if (kind == JE_NULL)
-		td_report_buf_put(e->w, "null", 4);
-	else if (kind == JE_BOOL)
-		jw_bool(e->w, v);
-	else
-		jw_int(e->w, v);
+	p = je_text_key(e, key, klen, JW_DEC_MAX);
+	if (!p) {
+		je_key(e, key, klen);
+		if (kind == JE_NULL)
+			td_report_buf_put(e->w, "null", 4);
+		else if (kind == JE_BOOL)
+			jw_bool(e->w, v);
+		else
+			jw_int(e->w, v);
+		return;
+	}
+	if (kind == JE_NULL) {
+		memcpy(p, "null", 4);
+		p += 4;
+	} else if (kind == JE_BOOL && v) {
+		memcpy(p, "true", 4);
+		p += 4;
+	} else if (kind == JE_BOOL) {
+		memcpy(p, "false", 5);
+		p += 5;
+	} else {
+		p = jw_dec(p, v);
+	}
+	je_text_end(e, p);
 }
 
-static void je_null(struct je *e, const char *key)
+static void je_null(struct je *e, const char *key, size_t klen)
 {
-	je_scalar(e, key, JE_NULL, 0);
+	je_scalar(e, key, klen, JE_NULL, 0);
 }
 
 /* Opens object key when present and returns true; writes null for it
  * otherwise: the "object or null" members. */
-static bool je_obj_if(struct je *e, const char *key, bool present)
+static bool je_obj_if(struct je *e, const char *key, size_t klen, bool present)
 {
 	if (!present) {
-		je_null(e, key);
+		je_null(e, key, klen);
 		return false;
 	}
-	je_obj(e, key);
+	je_obj(e, key, klen);
 	return true;
 }
 
-static void je_bool(struct je *e, const char *key, bool v)
+static void je_bool(struct je *e, const char *key, size_t klen, bool v)
 {
-	je_scalar(e, key, JE_BOOL, v);
+	je_scalar(e, key, klen, JE_BOOL, v);
 }
 
-static void je_int(struct je *e, const char *key, json_int_t v)
+static void je_int(struct je *e, const char *key, size_t klen, json_int_t v)
 {
-	je_scalar(e, key, JE_INT, v);
+	je_scalar(e, key, klen, JE_INT, v);
 }
 
-static void je_u64(struct je *e, const char *key, uint64_t v)
+/* json_int_t is long long: counters never reach 2^63. */
+static json_int_t je_clamp(uint64_t v)
 {
-	/* json_int_t is long long: counters never reach 2^63. */
-	je_int(e, key, (json_int_t)(v > INT64_MAX ? INT64_MAX : v));
+	return (json_int_t)(v > INT64_MAX ? INT64_MAX : v);
 }
 
-static void je_real(struct je *e, const char *key, double v)
+static void je_u64(struct je *e, const char *key, size_t klen, uint64_t v)
+{
+	je_int(e, key, klen, je_clamp(v));
+}
+
+static void je_real(struct je *e, const char *key, size_t klen, double v)
 {
 	if (e->w) {
+		char b[JW_REAL_MAX], *p;
+		size_t len = jw_real_fmt(b, v);
+
 		/* json_real() refuses NaN and infinities */
 		if (!isfinite(v))
 			e->ok = false;
-		je_key(e, key);
-		jw_real(e->w, v);
+		if (len && (p = je_text_key(e, key, klen, len))) {
+			memcpy(p, b, len);
+			je_text_end(e, p + len);
+			return;
+		}
+		je_key(e, key, klen);
+		if (len)
+			td_report_buf_put(e->w, b, len);
+		else
+			e->w->err = true;
 	} else {
-		je_add(e, key, json_real(v));
+		je_add(e, key, klen, json_real(v));
 	}
 }
 
@@ -461,147 +663,224 @@ static bool je_utf8(const char *s, size_t len)
 	return true;
 }
 
-/* A string of ours (names, ids, hex, paths given to tlsdiag): as
- * json_string() takes it. */
-static void je_str(struct je *e, const char *key, const char *s)
+/* text: s[0..len) as member key when it goes into the JSON string as it
+ * is (jw_plain()) and the buffer has the room, in one pass over s and
+ * one copy; false, with nothing written, otherwise. Most strings we
+ * write are names, ids, hex digits and times. */
+static inline __attribute__((always_inline)) bool je_text_plain(struct je *e, const char *key,
+								 size_t klen, const char *s,
+								 size_t len)
 {
-	if (e->w) {
-		size_t len = strlen(s);
+	char *p;
 
-		if (!je_utf8(s, len))
-			e->ok = false;
-		je_key(e, key);
-		jw_string(e->w, s, len);
-	} else {
-		je_add(e, key, json_string(s));
-	}
+	if (!jw_plain(s, len) || !(p = je_text_key(e, key, klen, len + 2)))
+		return false;
+	*p++ = '"';
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '"';
+	je_text_end(e, p);
+	return true;
 }
 
-static void je_str_or_null(struct je *e, const char *key, const char *s)
+/* A string of ours (names, ids, hex, paths given to tlsdiag) of length
+ * len (its strlen()): as json_string() takes it. */
+static void je_strn(struct je *e, const char *key, size_t klen, const char *s, size_t len)
+{
+	if (!e->w) {
+		je_add(e, key, klen, json_stringn(s, len));
+		return;
+	}
+	if (je_text_plain(e, key, klen, s, len))
+		return;
+	if (!je_utf8(s, len))
+		e->ok = false;
+	je_key(e, key, klen);
+	jw_string(e->w, s, len);
+}
+
+static void je_str(struct je *e, const char *key, size_t klen, const char *s)
+{
+	je_strn(e, key, klen, s, strlen(s));
+}
+
+static void je_str_or_null(struct je *e, const char *key, size_t klen, const char *s)
 {
 	if (s)
-		je_str(e, key, s);
+		je_str(e, key, klen, s);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
 /* Bytes from the wire, through the JSON escape (td_report_util.h). */
-static void je_wire(struct je *e, const char *key, const uint8_t *p, size_t len)
+static void je_wire(struct je *e, const char *key, size_t klen, const uint8_t *p, size_t len)
 {
 	const char *v;
 	size_t n;
 	char *heap;
 
 	if (!e->w) {
-		je_add(e, key, td_report_json_wire(p, len));
+		je_add(e, key, klen, td_report_json_wire(p, len));
 		return;
 	}
+	/* plain bytes are what the escape gives back as they are */
+	if (je_text_plain(e, key, klen, (const char *)p, len))
+		return;
 	if (!td_report_json_escape(p, len, &v, &n, &heap)) {
 		e->ok = false;
 		v = "";
 		n = 0;
 	}
-	je_key(e, key);
+	je_key(e, key, klen);
 	jw_string(e->w, v, n);
 	free(heap);
 }
 
 /* A NUL-terminated string from the wire; NULL gives null. */
-static void je_cstr(struct je *e, const char *key, const char *s)
+static void je_cstr(struct je *e, const char *key, size_t klen, const char *s)
 {
 	if (s)
-		je_wire(e, key, (const uint8_t *)s, strlen(s));
+		je_wire(e, key, klen, (const uint8_t *)s, strlen(s));
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_frame(struct je *e, const char *key, uint32_t frame)
+static void je_frame(struct je *e, const char *key, size_t klen, uint32_t frame)
 {
 	/* Frames count from 1; 0 means "none". */
 	if (frame)
-		je_int(e, key, frame);
+		je_int(e, key, klen, frame);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_time(struct je *e, const char *key, struct td_time t)
+static void je_time(struct je *e, const char *key, size_t klen, struct td_time t)
 {
 	char buf[TD_REPORT_TIME_LEN];
 
-	je_str(e, key, td_report_time_utc(t, buf));
+	je_str(e, key, klen, td_report_time_utc_cached(&e->times, t, buf));
 }
 
-static void je_hex(struct je *e, const char *key, const uint8_t *data, size_t len)
+static void je_hex(struct je *e, const char *key, size_t klen, const uint8_t *data, size_t len)
 {
 	char buf[2 * 64 + 1];
 
 	if (len > 64)
 		e->ok = false;
 	else
-		je_str(e, key, td_hex(data, len, buf));
+		je_strn(e, key, klen, td_hex(data, len, buf), 2 * len);
 }
 
 /* {"client": c, "server": s} */
-static void je_pair_u64(struct je *e, const char *key, uint64_t c, uint64_t s)
+static void je_pair_u64(struct je *e, const char *key, size_t klen, uint64_t c, uint64_t s)
 {
-	je_obj(e, key);
-	je_u64(e, "client", c);
-	je_u64(e, "server", s);
+	char *p;
+
+	/* text: the whole object with one capacity check (there are a dozen
+	 * per connection) */
+	if (e->w && (p = je_text_key(e, key, klen, 2 * JW_DEC_MAX + 21))) {
+		memcpy(p, "{\"client\":", 10);
+		p = jw_dec(p + 10, je_clamp(c));
+		memcpy(p, ",\"server\":", 10);
+		p = jw_dec(p + 10, je_clamp(s));
+		*p++ = '}';
+		je_text_end(e, p);
+		return;
+	}
+	je_obj(e, key, klen);
+	je_u64(e, "client", 6, c);
+	je_u64(e, "server", 6, s);
 	je_end(e);
 }
 
-static void je_dir(struct je *e, const char *key, int dir)
+static void je_dir(struct je *e, const char *key, size_t klen, int dir)
 {
 	if (dir < 0)
-		je_null(e, key);
+		je_null(e, key, klen);
 	else
-		je_str(e, key, td_dir_name(dir));
+		je_str(e, key, klen, td_dir_name(dir));
 }
 
-/* A code point name through td_names_fmt16: the name, "GREASE (0x1a1a)"
- * or "unknown (0x1234)", so nothing from the wire is lost. */
-static void je_name16(struct je *e, const char *key, const char *(*lookup)(uint16_t), uint16_t v)
+/* A code point name as td_names_fmt16 writes it: the name, "GREASE
+ * (0x1a1a)" or "unknown (0x1234)", so nothing from the wire is lost. */
+static void je_name16(struct je *e, const char *key, size_t klen, const char *(*lookup)(uint16_t),
+		      uint16_t v)
 {
-	char buf[96];
+	char buf[TD_NAMES_FMT_LEN];
 
-	je_str(e, key, td_names_fmt16(buf, sizeof buf, lookup, v));
+	je_str(e, key, klen, td_names_str16(buf, sizeof buf, lookup, v));
 }
 
 /* The same, null for 0 (not sent). */
-static void je_name16_or_null(struct je *e, const char *key, const char *(*lookup)(uint16_t),
-			      uint16_t v)
+static void je_name16_or_null(struct je *e, const char *key, size_t klen,
+			      const char *(*lookup)(uint16_t), uint16_t v)
 {
 	if (v)
-		je_name16(e, key, lookup, v);
+		je_name16(e, key, klen, lookup, v);
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_epoch_or_null(struct je *e, const char *key, int64_t sec)
+static void je_epoch_or_null(struct je *e, const char *key, size_t klen, int64_t sec)
 {
 	if (sec)
-		je_time(e, key, (struct td_time){ sec, 0 });
+		je_time(e, key, klen, (struct td_time){ sec, 0 });
 	else
-		je_null(e, key);
+		je_null(e, key, klen);
 }
 
-static void je_names16(struct je *e, const char *key, const uint16_t *v, size_t n,
+static void je_names16(struct je *e, const char *key, size_t klen, const uint16_t *v, size_t n,
 		       const char *(*lookup)(uint16_t))
 {
-	je_arr(e, key);
+	je_arr(e, key, klen);
 	for (size_t i = 0; i < n; i++)
-		je_name16(e, NULL, lookup, v[i]);
+		je_name16(e, NULL, 0, lookup, v[i]);
 	je_end_arr(e);
 }
 
 /* An array of NUL-terminated wire strings (NULL list: empty array). */
-static void je_cstrs(struct je *e, const char *key, char *const *items, size_t n)
+static void je_cstrs(struct je *e, const char *key, size_t klen, char *const *items, size_t n)
 {
-	je_arr(e, key);
+	je_arr(e, key, klen);
 	for (size_t i = 0; items && i < n; i++)
-		je_cstr(e, NULL, items[i]);
+		je_cstr(e, NULL, 0, items[i]);
 	je_end_arr(e);
 }
+
+/* An integer, null for 0 (not sent). */
+static void je_int_or_null(struct je *e, const char *key, size_t klen, json_int_t v)
+{
+	if (v)
+		je_int(e, key, klen, v);
+	else
+		je_null(e, key, klen);
+}
+
+/* The builders' calls: each primitive above with je_klen(key) added
+ * (variadic: a compound literal's commas are the macro's too). */
+#define je_obj(e, key) je_obj(e, key, je_klen(key))
+#define je_arr(e, key) je_arr(e, key, je_klen(key))
+#define je_obj_if(e, key, ...) je_obj_if(e, key, je_klen(key), __VA_ARGS__)
+#define je_null(e, key) je_null(e, key, je_klen(key))
+#define je_bool(e, key, ...) je_bool(e, key, je_klen(key), __VA_ARGS__)
+#define je_int(e, key, ...) je_int(e, key, je_klen(key), __VA_ARGS__)
+#define je_u64(e, key, ...) je_u64(e, key, je_klen(key), __VA_ARGS__)
+#define je_real(e, key, ...) je_real(e, key, je_klen(key), __VA_ARGS__)
+#define je_str(e, key, ...) je_str(e, key, je_klen(key), __VA_ARGS__)
+#define je_str_or_null(e, key, ...) je_str_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_wire(e, key, ...) je_wire(e, key, je_klen(key), __VA_ARGS__)
+#define je_cstr(e, key, ...) je_cstr(e, key, je_klen(key), __VA_ARGS__)
+#define je_frame(e, key, ...) je_frame(e, key, je_klen(key), __VA_ARGS__)
+#define je_time(e, key, ...) je_time(e, key, je_klen(key), __VA_ARGS__)
+#define je_hex(e, key, ...) je_hex(e, key, je_klen(key), __VA_ARGS__)
+#define je_pair_u64(e, key, ...) je_pair_u64(e, key, je_klen(key), __VA_ARGS__)
+#define je_dir(e, key, ...) je_dir(e, key, je_klen(key), __VA_ARGS__)
+#define je_name16(e, key, ...) je_name16(e, key, je_klen(key), __VA_ARGS__)
+#define je_name16_or_null(e, key, ...) je_name16_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_epoch_or_null(e, key, ...) je_epoch_or_null(e, key, je_klen(key), __VA_ARGS__)
+#define je_names16(e, key, ...) je_names16(e, key, je_klen(key), __VA_ARGS__)
+#define je_cstrs(e, key, ...) je_cstrs(e, key, je_klen(key), __VA_ARGS__)
+#define je_int_or_null(e, key, ...) je_int_or_null(e, key, je_klen(key), __VA_ARGS__)
 
 /* RFC 6066 §8: the stapled OCSP response, as the x509 module read it. */
 static void j_ocsp(struct je *e, const char *key, const struct td_ocsp_facts *o)
@@ -654,7 +933,7 @@ static void j_endpoint(struct je *e, const char *key, const struct td_addr *a, u
 	char buf[64];
 
 	je_obj(e, key);
-	je_str(e, "ip", td_addr_str(a, buf, sizeof buf));
+	je_str(e, "ip", td_report_ip(a, buf, sizeof buf));
 	je_int(e, "port", port);
 	je_end(e);
 }
@@ -710,15 +989,6 @@ static void j_ext_facts(struct je *e, uint32_t f)
 	je_bool(e, "early_data", f & TD_EXT_EARLY_DATA);
 	je_bool(e, "heartbeat", f & TD_EXT_HEARTBEAT);
 	je_bool(e, "encrypted_client_hello", f & TD_EXT_ECH);
-}
-
-/* An integer, null for 0 (not sent). */
-static void je_int_or_null(struct je *e, const char *key, json_int_t v)
-{
-	if (v)
-		je_int(e, key, v);
-	else
-		je_null(e, key);
 }
 
 static void j_client_hello(struct je *e, const char *key, const struct td_client_hello *ch)

@@ -15,6 +15,12 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* "00" to "99": decimal digits two at a time */
+static const char dec_pairs[] = "00010203040506070809101112131415161718192021222324"
+				"25262728293031323334353637383940414243444546474849"
+				"50515253545556575859606162636465666768697071727374"
+				"75767778798081828384858687888990919293949596979899";
+
 size_t td_report_utf8_seq(const uint8_t *p, size_t n)
 {
 	/* RFC 3629 §4, the well-formed byte sequences. */
@@ -365,12 +371,39 @@ char *td_report_dec(char *end, unsigned long long v, bool neg)
 	return end;
 }
 
-/* n decimal digits of v, zero-padded, at p; returns p + n. */
+char *td_report_dec_at(char *p, unsigned long long v, bool neg)
+{
+	unsigned long long pow10 = 10;
+	unsigned digits = 1;
+	char *q;
+
+	if (neg)
+		*p++ = '-';
+	while (digits < 20 && v >= pow10) {
+		digits++;
+		pow10 = digits < 20 ? pow10 * 10 : 0;
+	}
+	q = p + digits;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, dec_pairs + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(q - 2, dec_pairs + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return p + digits;
+}
+
+/* n (even) decimal digits of v, zero-padded, at p; returns p + n. */
 static char *put_digits(char *p, unsigned v, int n)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	for (int i = n - 2; i >= 0; i -= 2) {
+		memcpy(p + i, dec_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
 	return p + n;
 }
@@ -443,6 +476,27 @@ raw:
 char *td_report_time_utc(struct td_time t, char buf[TD_REPORT_TIME_LEN])
 {
 	return time_fmt(t, buf, true);
+}
+
+char *td_report_time_utc_cached(struct td_report_time_cache *c, struct td_time t,
+				char buf[TD_REPORT_TIME_LEN])
+{
+	char *p;
+
+	time_norm(&t);
+	if (!c->valid || c->sec != t.sec) {
+		if (!time_utc_fast(t, buf))
+			return time_fmt(t, buf, true); /* not kept: the slow forms */
+		c->valid = true;
+		c->sec = t.sec;
+		memcpy(c->head, buf, sizeof c->head);
+		return buf;
+	}
+	memcpy(buf, c->head, sizeof c->head);
+	p = put_digits(buf + sizeof c->head, (unsigned)t.usec, 6);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
 }
 
 char *td_report_time_local(struct td_time t, char buf[TD_REPORT_TIME_LEN])
@@ -630,55 +684,51 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	int d = ev->dir ? 1 : 0;
 	char tmp[64];
 
+	/* the constant names come back as they are, without snprintf():
+	 * there is one per timeline event of every connection */
 	switch (ev->kind) {
 	case TD_EV_HANDSHAKE:
+		if (!ev->decrypted && hs_names[ev->type])
+			return hs_names[ev->type];
 		snprintf(buf, n, "%s%s", td_report_handshake_name(ev->type, tmp, sizeof tmp),
 			 ev->decrypted ? " (decrypted)" : "");
 		break;
-	case TD_EV_ENCRYPTED_HANDSHAKE:
+	case TD_EV_ENCRYPTED_HANDSHAKE: {
 		/* RFC 5246 §7.4.9: in TLS 1.2 the message right after CCS is the
 		 * Finished. In TLS 1.3 the CCS is only middlebox camouflage
 		 * (RFC 8446 Appendix D.4) and tells nothing. */
-		if (w->after_ccs[d] && !w->tls13)
-			snprintf(buf, n, "encrypted handshake (Finished)");
-		else
-			snprintf(buf, n, "encrypted handshake message");
+		bool finished = w->after_ccs[d] && !w->tls13;
+
 		w->after_ccs[d] = false;
-		break;
+		return finished ? "encrypted handshake (Finished)" : "encrypted handshake message";
+	}
 	case TD_EV_CCS:
 		w->after_ccs[d] = true;
-		snprintf(buf, n, "ChangeCipherSpec");
-		break;
+		return "ChangeCipherSpec";
 	case TD_EV_ALERT:
 		if (ev->type < w->s->n_alerts && ev->type < TD_MAX_ALERTS) {
 			const struct td_alert *a = &w->s->alerts[ev->type];
 
 			if (a->probable)
-				snprintf(buf, n, "probable encrypted Alert");
-			else if (a->encrypted)
-				snprintf(buf, n, "encrypted Alert");
-			else
-				snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
-					 a->decrypted ? " (decrypted)" : "");
-		} else {
-			snprintf(buf, n, "Alert");
+				return "probable encrypted Alert";
+			if (a->encrypted)
+				return "encrypted Alert";
+			snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
+				 a->decrypted ? " (decrypted)" : "");
+			break;
 		}
-		break;
+		return "Alert";
 	case TD_EV_APPDATA:
-		snprintf(buf, n, "application data");
-		break;
+		return "application data";
 	case TD_EV_TCP_FIN:
-		snprintf(buf, n, "FIN");
-		break;
+		return "FIN";
 	case TD_EV_TCP_RST:
-		snprintf(buf, n, "RST");
-		break;
+		return "RST";
 	case TD_EV_GAP:
 		snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
 		break;
 	case TD_EV_PLAIN_TEXT:
-		snprintf(buf, n, "plain text, not TLS");
-		break;
+		return "plain text, not TLS";
 	default:
 		snprintf(buf, n, "event %u", (unsigned)ev->kind);
 		break;
@@ -786,6 +836,22 @@ static int ladder_digits(uint32_t v)
 	return w;
 }
 
+const char *td_report_ip(const struct td_addr *a, char *buf, size_t n)
+{
+	char *p = buf;
+
+	if (a->family != 4 || n < sizeof "255.255.255.255")
+		return td_addr_str(a, buf, n);
+	/* inet_ntop's "%u.%u.%u.%u" */
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		p = td_report_dec_at(p, a->bytes[i], false);
+	}
+	*p = '\0';
+	return buf;
+}
+
 char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
 {
 	char ip[64], num[8];
@@ -836,13 +902,15 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 {
 	const struct td_session *s = w->s;
 	char what[128];
+	const char *wh = td_report_event_what(w, ev, what, sizeof what);
 	char *al;
 
-	td_report_event_what(w, ev, what, sizeof what);
 	*shaft = '-';
 	*color = "";
 	switch (ev->kind) {
 	case TD_EV_ALERT:
+		if (wh != what)
+			snprintf(what, sizeof what, "%s", wh);
 		al = strstr(what, "Alert");
 		if (al)
 			memcpy(al, "ALERT", 5);
@@ -855,27 +923,27 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
 		break;
 	case TD_EV_APPDATA:
-		snprintf(buf, n, "%s (%u record%s, %lu bytes)", what, (unsigned)ev->count,
+		snprintf(buf, n, "%s (%u record%s, %lu bytes)", wh, (unsigned)ev->count,
 			 ev->count == 1 ? "" : "s", (unsigned long)ev->len);
 		break;
 	case TD_EV_GAP:
 		*shaft = '~';
 		*color = ANSI_YELLOW;
-		snprintf(buf, n, "%s", what);
+		snprintf(buf, n, "%s", wh);
 		break;
 	case TD_EV_PLAIN_TEXT:
 		*shaft = '~';
 		*color = ANSI_RED;
-		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
 		break;
 	case TD_EV_TCP_RST:
 		*color = ANSI_YELLOW;
 		/* fall through */
 	case TD_EV_TCP_FIN:
-		snprintf(buf, n, "TCP %s", what);
+		snprintf(buf, n, "TCP %s", wh);
 		break;
 	default:
-		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
 		break;
 	}
 }

@@ -681,6 +681,42 @@ START_TEST(fmt16_text)
 }
 END_TEST
 
+/* td_names_str16: the table's own string for a known value (no copy),
+ * else the fallback text in buf; cut like snprintf of the expected text. */
+START_TEST(str16_text)
+{
+	char b[TD_NAMES_FMT_LEN], want[32], small[8];
+
+	ck_assert_ptr_eq(td_names_str16(b, sizeof b, td_names_group, 0x001D),
+			 td_names_group(0x001D));
+	for (unsigned v = 0; v <= 0xffff; v += 0x0101) {
+		const char *got = td_names_str16(b, sizeof b, td_names_group, (uint16_t)v);
+
+		if (td_names_is_grease((uint16_t)v))
+			snprintf(want, sizeof want, "GREASE (0x%04x)", v);
+		else if (td_names_group((uint16_t)v))
+			snprintf(want, sizeof want, "%s", td_names_group((uint16_t)v));
+		else
+			snprintf(want, sizeof want, "unknown (0x%04x)", v);
+		ck_assert_str_eq(got, want);
+		if (!td_names_group((uint16_t)v) || td_names_is_grease((uint16_t)v))
+			ck_assert_ptr_eq(got, b);
+	}
+	for (size_t n = 1; n <= sizeof small; n++) {
+		/* the whole text, then its first n - 1 bytes, as snprintf cuts */
+		snprintf(want, sizeof want, "GREASE (0x%04x)", 0x2a2a);
+		want[n - 1] = '\0';
+		ck_assert_str_eq(td_names_str16(small, n, td_names_group, 0x2a2a), want);
+		snprintf(want, sizeof want, "unknown (0x%04x)", 0xbeef);
+		want[n - 1] = '\0';
+		ck_assert_str_eq(td_names_str16(small, n, NULL, 0xbeef), want);
+	}
+	small[0] = 'x';
+	ck_assert_ptr_eq(td_names_str16(small, 0, td_names_group, 0x0017), small);
+	ck_assert_int_eq(small[0], 'x');
+}
+END_TEST
+
 START_TEST(fmt16_fits_every_name)
 {
 	/* TD_NAMES_FMT_LEN must hold the longest name of every table. */
@@ -819,6 +855,7 @@ Suite *td_names_suite(void)
 	tcase_add_test(tc, grease_values);
 	tcase_add_test(tc, fmt16_text);
 	tcase_add_test(tc, fmt16_fits_every_name);
+	tcase_add_test(tc, str16_text);
 	tcase_add_test(tc, tables_sorted_unique);
 	tcase_add_test(tc, reverse_lookup_round_trip);
 	tcase_add_test(tc, unknown_values_are_null);

@@ -5,7 +5,9 @@
  * td_cert values with their fields set. Run with TZ=UTC (the test sets it
  * too) so local times are predictable.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +591,79 @@ END_TEST
  * microsecond timestamps, up to days apart, and before the first packet),
  * and the endpoints what printf("%s:%u") / ("[%s]:%u") give, cut like
  * snprintf in a small buffer. */
+/* td_report_dec_at against printf's "%llu" and td_report_ip against
+ * inet_ntop(), on the edges (each power of ten and its neighbours) and on
+ * pseudo-random values. */
+START_TEST(test_dec_at_and_ip)
+{
+	char got[TD_REPORT_DEC_MAX + 1], want[32], ip[64], ref[64];
+	uint64_t r = 7;
+
+	for (unsigned long long p = 1, i = 0; i < 20; i++, p *= 10)
+		for (int d = -1; d <= 1; d++) {
+			unsigned long long v = p + (unsigned long long)d;
+
+			*td_report_dec_at(got, v, false) = '\0';
+			snprintf(want, sizeof want, "%llu", v);
+			ck_assert_str_eq(got, want);
+			*td_report_dec_at(got, v, true) = '\0';
+			snprintf(want, sizeof want, "-%llu", v);
+			ck_assert_str_eq(got, want);
+		}
+	*td_report_dec_at(got, ULLONG_MAX, true) = '\0';
+	snprintf(want, sizeof want, "-%llu", ULLONG_MAX);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(strlen(got), TD_REPORT_DEC_MAX);
+	for (int i = 0; i < 10000; i++) {
+		struct td_addr a = { .family = 4 };
+		unsigned long long v;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = r >> (r & 63);
+		*td_report_dec_at(got, v, false) = '\0';
+		snprintf(want, sizeof want, "%llu", v);
+		ck_assert_str_eq(got, want);
+		memcpy(a.bytes, &r, 4);
+		if (i < 256)
+			memset(a.bytes, i, 4); /* 0.0.0.0 ... 255.255.255.255 */
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, a.bytes, ref, sizeof ref));
+		ck_assert_str_eq(td_report_ip(&a, ip, sizeof ip), ref);
+	}
+}
+END_TEST
+
+/* td_report_time_utc_cached gives td_report_time_utc's text for any
+ * sequence of times: runs in one second, seconds that change, times out
+ * of the fast range (before 1970, after 9999) and unnormalised ones. */
+START_TEST(test_time_cached)
+{
+	struct td_report_time_cache c = { 0 };
+	char got[TD_REPORT_TIME_LEN], want[TD_REPORT_TIME_LEN];
+	uint64_t r = 11;
+
+	for (int i = 0; i < 20000; i++) {
+		struct td_time t;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		switch (r >> 61) {
+		case 0:
+			t = T(-(int64_t)(r >> 40), (int32_t)(r >> 8 & 0xfffff));
+			break;
+		case 1:
+			t = T(INT64_C(253402300800) + (int64_t)(r >> 50) - 512, 999999);
+			break;
+		case 2:
+			t = T(1700000000, (int32_t)(r >> 20 & 0x3fffffff) - 500000000);
+			break;
+		default:
+			t = T(1700000000 + (int64_t)(r >> 62), (int32_t)(r >> 12 & 0xfffff) % 1000000);
+		}
+		td_report_time_utc(t, want);
+		ck_assert_str_eq(td_report_time_utc_cached(&c, t, got), want);
+	}
+}
+END_TEST
+
 START_TEST(test_ladder_offsets_and_addr)
 {
 	static struct td_session s;
@@ -1904,6 +1979,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_hex_colon);
 	tcase_add_test(util, test_report_buf);
 	tcase_add_test(util, test_ladder_offsets_and_addr);
+	tcase_add_test(util, test_dec_at_and_ip);
+	tcase_add_test(util, test_time_cached);
 	tcase_add_test(util, test_handshake_names);
 	suite_add_tcase(s, util);
 

@@ -1311,6 +1311,74 @@ START_TEST(test_ja3_published_example)
 }
 END_TEST
 
+/* The fingerprint strings cut at every length are what snprintf() makes
+ * of the whole string: its first n - 1 bytes; nothing for n == 0. The
+ * JA4 raw form written out by hand from its definition (FoxIO): sorted
+ * suites, sorted extensions without SNI and ALPN, the signature schemes
+ * in order. */
+START_TEST(test_fingerprint_strings_cut)
+{
+	static const uint16_t suites[] = {0x1302, 0x1301, 0xc02f, 0x2a2a};
+	static const uint16_t exts[] = {0x0010, 0x000d, 0x0000, 0x002b};
+	static const char ja4_r[] = "t13d0304h2_1301,1302,c02f_000d,002b_0403";
+	struct td_client_hello_wide chw = {0};
+	struct td_client_hello ch = *td_client_hello_wide(&chw);
+	struct td_server_hello_wide shw = {0};
+	struct td_server_hello sh = *td_server_hello_wide(&shw);
+	char full[TD_JA4_RAW_MAX], got[TD_JA4_RAW_MAX], want[TD_JA4_RAW_MAX];
+
+	ch.legacy_version = 0x0303;
+	memcpy(ch.suites, suites, sizeof suites);
+	ch.n_suites = ch.total_suites = 4;
+	memcpy(ch.exts, exts, sizeof exts);
+	ch.n_exts = ch.total_exts = 4;
+	ch.versions[0] = 0x0304;
+	ch.n_versions = 1;
+	ch.has_sni = true;
+	ch.sigalgs[0] = 0x0403;
+	ch.n_sigalgs = ch.total_sigalgs = 1;
+	ch.alpn.n = 1;
+	memcpy(ch.alpn.name[0], "h2", 2);
+	ch.alpn.len[0] = 2;
+	sh.legacy_version = 0x0303;
+	sh.selected_version = 0x0304;
+	sh.suite = 0x1301;
+	sh.exts[0] = 0x002b;
+	sh.n_exts = sh.total_exts = 1;
+	td_ja4_raw(&ch, full, sizeof full);
+	ck_assert_str_eq(full, ja4_r);
+	for (int kind = 0; kind < 4; kind++) {
+		if (kind == 0)
+			td_ja4_raw(&ch, full, sizeof full);
+		else if (kind == 1)
+			td_ja3_string(&ch, full, sizeof full);
+		else if (kind == 2)
+			td_ja4s_raw(&sh, full, sizeof full);
+		else
+			td_ja3s_string(&sh, full, sizeof full);
+		for (size_t n = 0; n <= strlen(full) + 1; n++) {
+			memset(got, 'x', sizeof got);
+			memset(want, 'x', sizeof want);
+			if (kind == 0)
+				td_ja4_raw(&ch, got, n);
+			else if (kind == 1)
+				td_ja3_string(&ch, got, n);
+			else if (kind == 2)
+				td_ja4s_raw(&sh, got, n);
+			else
+				td_ja3s_string(&sh, got, n);
+			if (n)
+				snprintf(want, n, "%s", full);
+			ck_assert_msg(memcmp(got, want, n + 1) == 0, "kind %d n %zu", kind, n);
+		}
+	}
+	td_ja3s_string(&sh, full, sizeof full);
+	ck_assert_str_eq(full, "771,4865,43");
+	td_ja4s_raw(&sh, full, sizeof full);
+	ck_assert_str_eq(full, "t130100_1301_002b");
+}
+END_TEST
+
 /* An extension of type whose body is a u16 vector of first, first + 1,
  * ..., n values. */
 static void ext_u16_run(struct buf *b, unsigned type, unsigned first, int n)
@@ -1896,6 +1964,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(tc, test_sslv2_hello);
 	tcase_add_test(tc, test_sslv2_hello_stream);
 	tcase_add_test(tc, test_ja3_published_example);
+	tcase_add_test(tc, test_fingerprint_strings_cut);
 	tcase_add_test(tc, test_ja3_ja4_long_lists);
 	tcase_add_test(tc, test_hello_retry_fingerprints);
 	tcase_add_test(tc, test_sniff_hello);
