@@ -209,17 +209,115 @@ void td_report_buf_fill(struct td_report_buf *b, char c, int n)
 	b->n += (size_t)n;
 }
 
+/* The length modifier and conversion of the directive at f (just after
+ * its '%') when it is one fmt_put() writes: "s" "c" "%", and "d" "i" "u"
+ * with no length, "l", "ll" or "z" (not "zd"). Returns the conversion
+ * character and sets *len to 0, 'l', 'L' (ll) or 'z', and *next past
+ * the directive; 0 for any other directive (flags, width, precision,
+ * other lengths and conversions, or '%' at the end). */
+static char fmt_directive(const char *f, char *len, const char **next)
+{
+	char c = *f, l = 0;
+
+	if (c == 'l') {
+		l = 'l';
+		c = *++f;
+		if (c == 'l') {
+			l = 'L';
+			c = *++f;
+		}
+	} else if (c == 'z') {
+		l = 'z';
+		c = *++f;
+	}
+	switch (c) {
+	case 'd':
+	case 'i':
+		if (l == 'z')
+			return 0;
+		break;
+	case 'u':
+		break;
+	case 's':
+	case 'c':
+	case '%':
+		if (l)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	*len = l;
+	*next = f + 1;
+	return c;
+}
+
+/* true when every directive of fmt is one fmt_directive() takes. */
+static bool fmt_simple(const char *fmt)
+{
+	const char *next;
+	char len;
+
+	for (const char *f = fmt; (f = strchr(f, '%')) != NULL; f = next)
+		if (!fmt_directive(f + 1, &len, &next))
+			return false;
+	return true;
+}
+
+/* A signed or unsigned integer as printf's %d or %u write it. */
+static void buf_dec(struct td_report_buf *b, unsigned long long v, bool neg)
+{
+	char tmp[TD_REPORT_DEC_MAX];
+
+	if (b->cap - b->n >= TD_REPORT_DEC_MAX) {
+		b->n = (size_t)(td_report_dec_at(b->p + b->n, v, neg) - b->p);
+		return;
+	}
+	td_report_buf_put_more(b, tmp, (size_t)(td_report_dec_at(tmp, v, neg) - tmp));
+}
+
 void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 {
+	const char *f = fmt, *pct, *next;
 	va_list again;
 	int len;
 
-	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
-		/* the most common format of all: a string as it is (NULL as
-		 * glibc prints it) */
-		const char *str = va_arg(ap, const char *);
+	/* The writers' formats hold only these directives (fmt_directive()):
+	 * written here, without vsnprintf's stream set-up per call; anything
+	 * else (a width, "%.3f", "%04x") goes to vsnprintf as before. */
+	if (fmt_simple(fmt)) {
+		while ((pct = strchr(f, '%')) != NULL) {
+			char l, c = fmt_directive(pct + 1, &l, &next);
 
-		td_report_buf_puts(b, str ? str : "(null)");
+			td_report_buf_put(b, f, (size_t)(pct - f));
+			f = next;
+			if (c == 's') {
+				const char *str = va_arg(ap, const char *);
+
+				td_report_buf_puts(b, str ? str : "(null)"); /* as glibc */
+			} else if (c == 'c') {
+				td_report_buf_putc(b, (char)(unsigned char)va_arg(ap, int));
+			} else if (c == '%') {
+				td_report_buf_putc(b, '%');
+			} else if (c == 'u') {
+				unsigned long long v = l == 'L'	  ? va_arg(ap, unsigned long long)
+						       : l == 'l' ? va_arg(ap, unsigned long)
+						       : l == 'z' ? va_arg(ap, size_t)
+								  : va_arg(ap, unsigned);
+
+				buf_dec(b, v, false);
+			} else {
+				long long v = l == 'L'	 ? va_arg(ap, long long)
+					      : l == 'l' ? va_arg(ap, long)
+							 : va_arg(ap, int);
+				/* the magnitude in unsigned arithmetic: LLONG_MIN too */
+				unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v
+							     : (unsigned long long)v;
+
+				buf_dec(b, m, v < 0);
+			}
+		}
+		td_report_buf_puts(b, f);
 		return;
 	}
 	va_copy(again, ap);

@@ -9,6 +9,12 @@
 #include <check.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <wchar.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -793,6 +799,148 @@ START_TEST(test_report_buf)
 		free(mem);
 	}
 	free(want);
+}
+END_TEST
+
+/* fmt and its arguments through td_report_buf_vprintf() and through the
+ * C library's vsnprintf(): the same bytes (a %c of 0 included), whatever
+ * the storage (0: written through; 1 and 7: smaller than one number, so
+ * it spills) and wherever in it the text starts (0 to 4 bytes already
+ * held). line names the caller in a failure. */
+static void same_as_printf(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void same_as_printf(int line, const char *fmt, ...)
+{
+	static const size_t sizes[] = {0, 1, 7, 40, TD_REPORT_BUF_LEN};
+	va_list ap, again;
+	char *want;
+	int len;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	len = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	ck_assert_int_ge(len, 0);
+	want = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(want);
+	va_copy(again, ap);
+	vsnprintf(want, (size_t)len + 1, fmt, again);
+	va_end(again);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		for (size_t pre = 0; pre < 5; pre++) {
+			char *mem = malloc(sizes[i] + 1);
+			struct td_report_buf b;
+			struct capture cap;
+			char *got;
+
+			ck_assert_ptr_nonnull(mem);
+			td_report_buf_init(&b, cap_open(&cap), sizes[i] ? mem : NULL, sizes[i]);
+			td_report_buf_put(&b, "<<<<", pre);
+			va_copy(again, ap);
+			td_report_buf_vprintf(&b, fmt, again);
+			va_end(again);
+			td_report_buf_putc(&b, '>');
+			ck_assert_int_eq(td_report_buf_end(&b), 0);
+			got = cap_close(&cap);
+			ck_assert_msg(cap.len == pre + (size_t)len + 1 && memcmp(got, "<<<<", pre) == 0 &&
+					      memcmp(got + pre, want, (size_t)len) == 0 &&
+					      got[pre + (size_t)len] == '>',
+				      "line %d, storage %zu + %zu: format \"%s\": got \"%.*s\", want \"%s\"",
+				      line, sizes[i], pre, fmt, (int)cap.len, got, want);
+			free(got);
+			free(mem);
+		}
+	}
+	free(want);
+	va_end(ap);
+}
+
+#define SAME(...) same_as_printf(__LINE__, __VA_ARGS__)
+
+/* The directives td_report_buf_vprintf() writes itself (%s %c %% and %d
+ * %i %u with no length, l, ll, z) against vsnprintf on edge values (each
+ * power of ten and its neighbours, the types' extremes) and pseudo-random
+ * ones; and formats it hands to vsnprintf (flags, widths, precisions,
+ * other conversions and lengths), which must come out the same too. */
+START_TEST(test_buf_printf_conversions)
+{
+	const char *null_s = getenv("TD_TEST_UNSET_VARIABLE"); /* NULL, opaque to -Wformat */
+	char big[5000];
+	uint64_t r = 11;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (unsigned long long p = 1, i = 0; i < 20; i++, p *= 10)
+		for (int d = -1; d <= 1; d++) {
+			unsigned long long v = p + (unsigned long long)d;
+
+			SAME("%llu|%lld|%lli|%zu", v, (long long)v, -(long long)v, (size_t)v);
+			SAME("%lu|%ld|%li|%ld", (unsigned long)v, (long)v, (long)v, -(long)v);
+			SAME("%u|%d|%i|%d", (unsigned)v, (int)v, (int)v, -(int)v);
+		}
+	SAME("%d %d %d %d %d", INT_MIN, INT_MIN + 1, -1, 0, INT_MAX);
+	SAME("%i %i", INT_MIN, INT_MAX);
+	SAME("%u %u %u", 0u, 1u, UINT_MAX);
+	SAME("%ld %ld %ld %li", LONG_MIN, LONG_MIN + 1, LONG_MAX, LONG_MIN);
+	SAME("%lu %lu", 0UL, ULONG_MAX);
+	SAME("%lld %lld %lld %lli", LLONG_MIN, LLONG_MIN + 1, LLONG_MAX, LLONG_MIN);
+	SAME("%llu %llu", 0ULL, ULLONG_MAX);
+	SAME("%zu %zu", (size_t)0, SIZE_MAX);
+	for (int c = 0; c < 256; c++)
+		SAME("[%c]%c", c, c - 256); /* 0 too: a NUL byte in the text */
+	SAME("%s|%s|%s|%s", "", "abc", null_s, "100%");
+	SAME("%s%s", big, big + 4000);
+	SAME("%%");
+	SAME("%%%s%%%%%d%%", "a", 5);
+	SAME("plain text without a directive");
+	SAME("%s#%llu %s -> %s%s", "", 42ULL, "192.0.2.1:443", "[2001:db8::1]:443", "");
+	SAME("client %lu, server %lu", 0UL, 18446744073709551615UL);
+	SAME("%u bytes at frame %lu, response %s", 300u, 7UL, "successful");
+	for (int i = 0; i < 5000; i++) {
+		unsigned long long v;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = r >> (r & 63);
+		SAME("a%db%uc%ldd%lue%lldf%llug%zuh%ci%sj%%", (int)v, (unsigned)v, (long)v,
+		     (unsigned long)v, (long long)v, v, (size_t)v, (int)(v & 0xff),
+		     big + sizeof big - 1 - (v % 64));
+	}
+	/* what vsnprintf writes for them: each alone (the others in the same
+	 * format must not hide one the writer would take wrongly) */
+	SAME("%5u", 42u);
+	SAME("%-5u|", 42u);
+	SAME("%05d", -42);
+	SAME("%+d", 42);
+	SAME("% d", 42);
+	SAME("%-8s|", "ab");
+	SAME("%8s", "ab");
+	SAME("%.2s", "abc");
+	SAME("%*s|", 6, "");
+	SAME("%-*lu|", 4, 7UL);
+	SAME("%*d", -3, 9);
+	SAME("%.3f", 1.0005);
+	SAME("%+.3f", -2.5);
+	SAME("%.0f", 2.5);
+	SAME("%.*f", 1, 0.05);
+	SAME("%e", 1e300);
+	SAME("%g", 1e-7);
+	SAME("%x", 255u);
+	SAME("%X", 255u);
+	SAME("%04x", 0x2au);
+	SAME("%#x", 255u);
+	SAME("%o", 8u);
+	SAME("%lx", ULONG_MAX);
+	SAME("%llx", ULLONG_MAX);
+	SAME("%zx", SIZE_MAX);
+	SAME("%hu", 70000);
+	SAME("%hhu", 300);
+	SAME("%hd", -40000);
+	SAME("%hhd", -200);
+	SAME("%zd", (ssize_t)-5);
+	SAME("%jd", (intmax_t)-6);
+	SAME("%td", (ptrdiff_t)-7);
+	SAME("%lc", (wint_t)'A');
+	SAME("%p", (void *)big);
+	SAME("%s then %5u", "simple", 3u); /* one it does not take: all by vsnprintf */
 }
 END_TEST
 
@@ -1978,6 +2126,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_time_format);
 	tcase_add_test(util, test_hex_colon);
 	tcase_add_test(util, test_report_buf);
+	tcase_add_test(util, test_buf_printf_conversions);
 	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_dec_at_and_ip);
 	tcase_add_test(util, test_time_cached);
