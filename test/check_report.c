@@ -850,6 +850,30 @@ static void same_as_printf(int line, const char *fmt, ...)
 			free(mem);
 		}
 	}
+	/* td_report_vsnprintf(): snprintf's return value and cut, and not a
+	 * byte past n (the '#' after it stay) */
+	for (size_t k = 0; k < 8; k++) {
+		size_t lens[] = {0, 1, 2, 3, (size_t)len / 2, (size_t)len, (size_t)len + 1,
+				 (size_t)len + 9};
+		size_t n = lens[k];
+		char *out = malloc(n + 8), *ref = malloc(n + 8);
+		int got;
+
+		ck_assert(out && ref);
+		memset(out, '#', n + 8);
+		memset(ref, '#', n + 8);
+		va_copy(again, ap);
+		vsnprintf(ref, n, fmt, again);
+		va_end(again);
+		va_copy(again, ap);
+		got = td_report_vsnprintf(out, n, fmt, again);
+		va_end(again);
+		ck_assert_msg(got == len && memcmp(out, ref, n + 8) == 0,
+			      "line %d, td_report_vsnprintf(%zu): format \"%s\": returned %d, want %d", line,
+			      n, fmt, got, len);
+		free(out);
+		free(ref);
+	}
 	free(want);
 	va_end(ap);
 }
@@ -941,6 +965,102 @@ START_TEST(test_buf_printf_conversions)
 	SAME("%lc", (wint_t)'A');
 	SAME("%p", (void *)big);
 	SAME("%s then %5u", "simple", 3u); /* one it does not take: all by vsnprintf */
+}
+END_TEST
+
+/* The local time as the C library writes it: localtime_r(), strftime()
+ * and snprintf() (what td_report_time_local() did before it wrote the
+ * digits itself), "@sec.usec" when the library cannot convert it. */
+static void local_ref(int64_t sec, int32_t usec, char want[TD_REPORT_TIME_LEN])
+{
+	time_t tt = (time_t)sec;
+	struct tm tm;
+	size_t len;
+
+	if (!localtime_r(&tt, &tm) ||
+	    (len = strftime(want, TD_REPORT_TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		snprintf(want, TD_REPORT_TIME_LEN, "@%lld.%06d", (long long)sec, (int)usec);
+		return;
+	}
+	snprintf(want + len, TD_REPORT_TIME_LEN - len, ".%06d", (int)usec);
+}
+
+/* The text writers' helpers without printf: the local time (in time
+ * zones east and west of UTC, with and without summer time, over years 1
+ * to 12000 and at the edges of the 4-digit years it writes itself) as
+ * localtime_r() and strftime() give it; "%.3f" and "%+.3f" as printf
+ * gives them; and td_report_term_plain() is true exactly for printable
+ * ASCII without '\\' (every byte value at every place of strings up to
+ * 40 bytes: the 16-byte blocks and the tail), where
+ * td_report_escape_term() gives back its input. */
+START_TEST(test_text_helpers)
+{
+	static const char *const zones[] = {"UTC0", "CET-1CEST,M3.5.0,M10.5.0/3",
+					    "EST5EDT,M3.2.0,M11.1.0", "<+0530>-5:30",
+					    "<-0330>3:30<-0230>,M3.2.0,M11.1.0"};
+	static const int64_t edges[] = {-62135596800, -30610224001, -30610224000, -30610137600,
+					0, 1700000000, 253402300799, 253402300800,
+					253402387200, 253402214400, 315537897599};
+	char got[TD_REPORT_TIME_LEN], want[TD_REPORT_TIME_LEN], f[48], g[48];
+	uint64_t r = 5;
+
+	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+		setenv("TZ", zones[z], 1);
+		tzset();
+		for (unsigned i = 0; i < 4000 + sizeof edges / sizeof edges[0]; i++) {
+			int64_t sec;
+			int32_t usec;
+
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (i < sizeof edges / sizeof edges[0])
+				sec = edges[i] + (int64_t)(r % 3) - 1;
+			else
+				sec = (int64_t)((r >> 11) % 378691200000ULL) - 62135596800;
+			usec = (int32_t)((r >> 40) % 1000000);
+			local_ref(sec, usec, want);
+			ck_assert_msg(strcmp(td_report_time_local(T(sec, usec), got), want) == 0,
+				      "TZ=%s %lld: got %s, want %s", zones[z], (long long)sec, got,
+				      want);
+		}
+	}
+	use_utc();
+
+	for (int i = 0; i < 20000; i++) {
+		double v;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (i % 4 == 3) /* any double: snprintf's own way */
+			v = (double)(int64_t)r / (double)(1ULL << (r & 63));
+		else /* a whole number of thousandths, as td_report_ms() makes them */
+			v = td_report_ms(T(0, 0), T((int64_t)(r >> 40) - (1 << 23),
+						    (int32_t)((r >> 8) % 2000000) - 1000000));
+		snprintf(want, sizeof want, "%.3f", v);
+		snprintf(g, sizeof g, "%+.3f", v);
+		ck_assert_int_eq(td_report_fixed3(v, false, f), (int)strlen(want));
+		ck_assert_str_eq(f, want);
+		ck_assert_int_eq(td_report_fixed3(v, true, f), (int)strlen(g));
+		ck_assert_str_eq(f, g);
+	}
+	ck_assert_int_eq(td_report_fixed3(-0.0, false, f), 6);
+	ck_assert_str_eq(f, "-0.000");
+	ck_assert_int_eq(td_report_fixed3(-0.0004, true, f), 6);
+	ck_assert_str_eq(f, "-0.000");
+
+	for (unsigned c = 0; c < 256; c++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at++) {
+				char str[40], esc[200];
+
+				memset(str, 'a' + (int)(len % 26), len);
+				str[at] = (char)c;
+				bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+				ck_assert_int_eq(td_report_term_plain(str, len), plain);
+				td_report_escape_term(esc, sizeof esc, (const uint8_t *)str, len);
+				if (plain)
+					ck_assert(strlen(esc) == len && memcmp(esc, str, len) == 0);
+			}
+	ck_assert(td_report_term_plain("", 0));
 }
 END_TEST
 
@@ -2127,6 +2247,7 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_hex_colon);
 	tcase_add_test(util, test_report_buf);
 	tcase_add_test(util, test_buf_printf_conversions);
+	tcase_add_test(util, test_text_helpers);
 	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_dec_at_and_ip);
 	tcase_add_test(util, test_time_cached);
