@@ -138,6 +138,13 @@ int td_report_snprintf(char *buf, size_t n, const char *fmt, ...)
 int td_report_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* A string built in buf (n > 0 bytes) with the writers above, cut as
+ * snprintf(buf, n, ...) cuts: td_report_buf_str() starts it (the buffer
+ * has no FILE: what does not fit is counted in cut),
+ * td_report_buf_str_end() puts the NUL and returns the length kept. */
+void td_report_buf_str(struct td_report_buf *b, char *buf, size_t n);
+size_t td_report_buf_str_end(struct td_report_buf *b);
+
 /* The decimal digits of v (a '-' first when neg), as printf's %llu or
  * %lld write them; returns how many bytes that is. */
 size_t td_report_buf_dec(struct td_report_buf *b, unsigned long long v, bool neg);

@@ -496,8 +496,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		for (unsigned i = 0; i < 64; i++) {
 			const char *name = (s->ndpi.risks >> i & 1) ? td_classify_risk_name(i) : NULL;
 			if (name && used < sizeof risks)
-				used += (size_t)td_report_snprintf(risks + used, sizeof risks - used, "%s%s",
-							 used ? ", " : "", name);
+				used += (size_t)td_report_snprintf(risks + used,
+								   sizeof risks - used, "%s%s",
+								   used ? ", " : "", name);
 		}
 		field(t, "nDPI", "%s (%s)%s%s", s->ndpi.protocol, s->ndpi.category,
 		      used ? "; risks: " : "", risks);
@@ -586,7 +587,8 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 			      td_err_name((enum td_err)s->desync[d]),
 			      td_err_msg((enum td_err)s->desync[d]), (unsigned long)s->desync_frame[d]);
 	}
-	pair_line(t, "handshake too big", s->hs_too_big[0], s->hs_too_big[1], " (skipped unparsed)");
+	pair_line(t, "handshake too big", s->hs_too_big[0], s->hs_too_big[1],
+		  " (skipped unparsed)");
 }
 
 /* The extensions whose presence is the fact, as words. */
@@ -713,9 +715,9 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		for (size_t i = 0; i < n; i++) {
 			char item[4 * TD_ALPN_LEN + 1];
 
-			wrap_item_wire(&w, ch->alpn.name[i],
-				       ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN,
-				       item, sizeof item);
+			size_t len = ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN;
+
+			wrap_item_wire(&w, ch->alpn.name[i], len, item, sizeof item);
 		}
 		wrap_end(&w, n, ch->alpn.total);
 	}
@@ -977,8 +979,8 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "pin-sha256", c->key.spki_sha256_b64);
 		if (c->key.has_modulus) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "modulus SHA-256");
-			tx_line(t, td_hex(c->key.rsa_modulus_sha256, sizeof c->key.rsa_modulus_sha256,
-					  hex));
+			tx_line(t, td_hex(c->key.rsa_modulus_sha256,
+					  sizeof c->key.rsa_modulus_sha256, hex));
 		}
 	}
 }
@@ -1005,9 +1007,10 @@ static void cert_checks_line(const struct tx *t, const struct td_session *s, siz
 #define ADD(...)                                                                                   \
 	do {                                                                                       \
 		if (o < sizeof buf)                                                                \
-			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, "%s", o ? "; " : "");       \
+			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, "%s",             \
+							o ? "; " : "");                            \
 		if (o < sizeof buf)                                                                \
-			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, __VA_ARGS__);               \
+			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, __VA_ARGS__);     \
 	} while (0)
 	if (k & TD_CHK_EXPIRED)
 		ADD("EXPIRED %lld days before the capture", -days_from(f->at, c->not_after));
@@ -1328,10 +1331,10 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 	}
 	for (unsigned i = 0; i < d->n_keys_tried && i < TD_MAX_KEYS; i++) {
 		char l[32];
-		td_report_snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
+		snprintf(l, sizeof l, "pre-master (key %u)", i + 1);
 		char text[1024];
 		const char *key = td_decrypt_key_file(d, (int)i);
-		td_report_snprintf(text, sizeof text, "%s %s", key ? key : "the key",
+		snprintf(text, sizeof text, "%s %s", key ? key : "the key",
 			 td_report_pms_words(d->pms[i]));
 		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, l, text);
 	}
@@ -1340,7 +1343,7 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 		      d->ems ? "yes" : "no", d->etm ? "yes" : "no");
 	for (int dir = 0; dir < 2; dir++) {
 		char l[32];
-		td_report_snprintf(l, sizeof l, "%s Finished", td_dir_name(dir));
+		snprintf(l, sizeof l, "%s Finished", td_dir_name(dir));
 		if (d->finished[dir] == TD_FIN_NOT_SEEN)
 			field(t, l, "not seen");
 		else
@@ -1354,14 +1357,14 @@ static void sec_decryption(const struct tx *t, const struct td_session *s)
 	}
 	if (d->failed) {
 		char text[256];
-		td_report_snprintf(text, sizeof text, "frame %lu, %s record of %u bytes: %s",
+		snprintf(text, sizeof text, "frame %lu, %s record of %u bytes: %s",
 			 (unsigned long)d->fail_frame, td_dir_name(d->fail_dir), (unsigned)d->fail_len,
 			 td_dec_result_words((enum td_dec_result)d->fail_what));
 		paragraph(t, FIELD_INDENT, LABEL_W, VALUE_COL, "first failure", text);
 	}
 	if (d->records[0] || d->records[1] || d->skipped[0] || d->skipped[1]) {
 		char text[256];
-		td_report_snprintf(text, sizeof text,
+		snprintf(text, sizeof text,
 			 "client %lu, server %lu (application data not opened: client %lu, server %lu)",
 			 (unsigned long)d->records[0], (unsigned long)d->records[1],
 			 (unsigned long)d->skipped[0], (unsigned long)d->skipped[1]);
@@ -1456,8 +1459,8 @@ static void sec_diagnosis(const struct tx *t, const struct td_session *s)
 	paragraph(t, FIELD_INDENT, 0, FIELD_INDENT, "", d->problem);
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct td_cause *c = &d->causes[i];
-		td_report_snprintf(head, sizeof head, "%u. %s (%d%%)", i + 1, td_likelihood_word(c->likelihood),
-			 c->likelihood);
+		td_report_snprintf(head, sizeof head, "%u. %s (%d%%)", i + 1,
+				   td_likelihood_word(c->likelihood), c->likelihood);
 		const int sub = FIELD_INDENT + 3, lw = 10, cont = FIELD_INDENT + 3 + 10;
 		paragraph(t, FIELD_INDENT, 0, FIELD_INDENT + 3, head, c->summary);
 		for (unsigned k = 0; k < c->n_for; k++)
@@ -1704,7 +1707,7 @@ static void evidence_lines(const struct tx *t, const struct td_summary *sum)
 
 	if (!file)
 		return;
-	td_report_snprintf(line, sizeof line, "%llu connection%s (%llu frames) written to %s",
+	snprintf(line, sizeof line, "%llu connection%s (%llu frames) written to %s",
 		 (unsigned long long)sum->evidence.connections,
 		 sum->evidence.connections == 1 ? "" : "s",
 		 (unsigned long long)sum->evidence.frames, file);
@@ -1828,7 +1831,7 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 			char unk[32];
 
 			if (!name) {
-				td_report_snprintf(unk, sizeof unk, "unknown (%u)", (unsigned)rows[i].desc);
+				snprintf(unk, sizeof unk, "unknown (%u)", (unsigned)rows[i].desc);
 				name = unk;
 			}
 			tx_printf(t, "%*s%-28s from %-6s %llu\n", VALUE_COL, "", name,
@@ -1843,11 +1846,11 @@ static void text_summary(const struct tx *t, const struct td_summary *sum)
 	for (size_t i = 0; i < sum->n_keys; i++) {
 		char line[600];
 		if (sum->keys[i].certificates_matched)
-			td_report_snprintf(line, sizeof line, "key %s matches %llu certificate%s", sum->keys[i].path,
+			snprintf(line, sizeof line, "key %s matches %llu certificate%s", sum->keys[i].path,
 				 (unsigned long long)sum->keys[i].certificates_matched,
 				 sum->keys[i].certificates_matched == 1 ? "" : "s");
 		else
-			td_report_snprintf(line, sizeof line, "key %s matches no certificate in the capture",
+			snprintf(line, sizeof line, "key %s matches no certificate in the capture",
 				 sum->keys[i].path);
 		label_at(t, 2, VALUE_COL - 2, i == 0 ? "--key" : "");
 		tx_term(t, (const uint8_t *)line, strlen(line));

@@ -152,7 +152,9 @@ size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
 		if (!full) {
 			/* a run of printable ASCII but '\\' as it is, up to the room */
 			size_t room = n - used - 1;
-			size_t run = off + term_plain_run(p + off, len - off < room ? len - off : room);
+			size_t run, max = len - off < room ? len - off : room;
+
+			run = off + term_plain_run(p + off, max);
 			if (run > off) {
 				memcpy(buf + used, p + off, run - off);
 				used += run - off;
@@ -262,7 +264,7 @@ void td_report_buf_fill(struct td_report_buf *b, char c, int n)
  * character and sets *len to 0, 'l', 'L' (ll) or 'z', and *next past
  * the directive; 0 for any other directive (flags, width, precision,
  * other lengths and conversions, or '%' at the end). */
-static char fmt_directive(const char *f, char *len, const char **next)
+static inline char fmt_directive(const char *f, char *len, const char **next)
 {
 	char c = *f, l = 0;
 
@@ -299,16 +301,44 @@ static char fmt_directive(const char *f, char *len, const char **next)
 	return c;
 }
 
-/* true when every directive of fmt is one fmt_directive() takes. */
-static bool fmt_simple(const char *fmt)
-{
-	const char *next;
-	char len;
+/* The most directives fmt_split() takes: the writers' formats have at
+ * most 8; a format with more goes to vsnprintf. */
+#define FMT_MAX 16
 
-	for (const char *f = fmt; (f = strchr(f, '%')) != NULL; f = next)
-		if (!fmt_directive(f + 1, &len, &next))
-			return false;
-	return true;
+/* A literal run of a format and the directive after it (conv 0: the
+ * format's end). */
+struct fmt_part {
+	const char *lit;
+	size_t lit_len;
+	char conv, len;
+};
+
+/* fmt as literal runs, each followed by a directive fmt_directive()
+ * takes, in one pass: the number of directives (part[that] holds the
+ * last run), or -1 when one is not taken or there are more than
+ * FMT_MAX. */
+static int fmt_split(const char *fmt, struct fmt_part part[FMT_MAX + 1])
+{
+	const char *lit = fmt, *f = fmt;
+	int k = 0;
+
+	for (; *f; f++) {
+		if (*f != '%')
+			continue;
+		if (k == FMT_MAX)
+			return -1;
+		part[k].lit = lit;
+		part[k].lit_len = (size_t)(f - lit);
+		part[k].conv = fmt_directive(f + 1, &part[k].len, &lit);
+		if (!part[k].conv)
+			return -1;
+		f = lit - 1;
+		k++;
+	}
+	part[k].lit = lit;
+	part[k].lit_len = (size_t)(f - lit);
+	part[k].conv = 0;
+	return k;
 }
 
 size_t td_report_buf_dec(struct td_report_buf *b, unsigned long long v, bool neg)
@@ -328,9 +358,9 @@ size_t td_report_buf_dec(struct td_report_buf *b, unsigned long long v, bool neg
 
 void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 {
-	const char *f = fmt, *pct, *next;
+	struct fmt_part part[FMT_MAX + 1];
 	va_list again;
-	int len;
+	int len, k;
 
 	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
 		/* the most common format of all: a string as it is */
@@ -342,12 +372,11 @@ void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 	/* The writers' formats hold only these directives (fmt_directive()):
 	 * written here, without vsnprintf's stream set-up per call; anything
 	 * else (a width, "%.3f", "%04x") goes to vsnprintf as before. */
-	if (fmt_simple(fmt)) {
-		while ((pct = strchr(f, '%')) != NULL) {
-			char l, c = fmt_directive(pct + 1, &l, &next);
+	if ((k = fmt_split(fmt, part)) >= 0) {
+		for (int i = 0; i < k; i++) {
+			char l = part[i].len, c = part[i].conv;
 
-			td_report_buf_put(b, f, (size_t)(pct - f));
-			f = next;
+			td_report_buf_put(b, part[i].lit, part[i].lit_len);
 			if (c == 's') {
 				const char *str = va_arg(ap, const char *);
 
@@ -374,7 +403,7 @@ void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 				td_report_buf_dec(b, m, v < 0);
 			}
 		}
-		td_report_buf_puts(b, f);
+		td_report_buf_put(b, part[k].lit, part[k].lit_len);
 		return;
 	}
 	if (!b->out) {
@@ -414,16 +443,27 @@ void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void td_report_buf_str(struct td_report_buf *b, char *buf, size_t n)
+{
+	/* storage of n - 1 bytes and no FILE: the buffer's cut mode */
+	td_report_buf_init(b, NULL, buf, n - 1);
+}
+
+size_t td_report_buf_str_end(struct td_report_buf *b)
+{
+	b->p[b->n] = '\0';
+	return b->n;
+}
+
 int td_report_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
 {
 	struct td_report_buf b;
 
 	if (n == 0 || n > INT_MAX)
 		return vsnprintf(buf, n, fmt, ap);
-	/* storage of n - 1 bytes and no FILE: the buffer's cut mode */
-	td_report_buf_init(&b, NULL, buf, n - 1);
+	td_report_buf_str(&b, buf, n);
 	td_report_buf_vprintf(&b, fmt, ap);
-	buf[b.n] = '\0';
+	td_report_buf_str_end(&b);
 	if (b.err || b.n + b.cut > INT_MAX)
 		return -1;
 	return (int)(b.n + b.cut);
@@ -832,10 +872,10 @@ const char *td_report_encap_str(const struct td_session *s, char *buf, size_t n)
 		if (!(s->encap >> i & 1))
 			continue;
 		if ((1u << i) == TD_ENCAP_VLAN)
-			used += (size_t)td_report_snprintf(buf + used, n - used, "%s%s %u", used ? ", " : "",
+			used += (size_t)snprintf(buf + used, n - used, "%s%s %u", used ? ", " : "",
 						 td_encap_name(i), (unsigned)s->vlan_id);
 		else
-			used += (size_t)td_report_snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
 						 td_encap_name(i));
 	}
 	return buf;
@@ -899,13 +939,13 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	int d = ev->dir ? 1 : 0;
 	char tmp[64];
 
-	/* the constant names come back as they are, without td_report_snprintf():
+	/* the constant names come back as they are, without snprintf():
 	 * there is one per timeline event of every connection */
 	switch (ev->kind) {
 	case TD_EV_HANDSHAKE:
 		if (!ev->decrypted && hs_names[ev->type])
 			return hs_names[ev->type];
-		td_report_snprintf(buf, n, "%s%s", td_report_handshake_name(ev->type, tmp, sizeof tmp),
+		snprintf(buf, n, "%s%s", td_report_handshake_name(ev->type, tmp, sizeof tmp),
 			 ev->decrypted ? " (decrypted)" : "");
 		break;
 	case TD_EV_ENCRYPTED_HANDSHAKE: {
@@ -928,8 +968,9 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 				return "probable encrypted Alert";
 			if (a->encrypted)
 				return "encrypted Alert";
-			td_report_snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
-				 a->decrypted ? " (decrypted)" : "");
+			td_report_snprintf(buf, n, "Alert %s%s",
+					   td_report_alert_words(a, tmp, sizeof tmp),
+					   a->decrypted ? " (decrypted)" : "");
 			break;
 		}
 		return "Alert";
@@ -1019,7 +1060,7 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n)
 		break;
 	case TD_ABORT_SILENCE:
 		if (who)
-			td_report_snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
+			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
 		else
 			td_report_snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
 		break;
@@ -1077,7 +1118,7 @@ char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, siz
 		return buf;
 	td_report_ip(a, ip, sizeof ip);
 	len = strlen(ip);
-	/* td_report_snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
+	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
 	if (a->family == 6 && o + 1 < n)
 		buf[o++] = '[';
 	for (size_t i = 0; i < len && o + 1 < n; i++)
@@ -1112,14 +1153,28 @@ static bool ladder_encrypted_ev(const struct td_session *s, const struct td_even
 /* The label of one arrow, its shaft character and its colour: alerts get
  * '=' and "ALERT" in capitals so they stand out without colour too (in a
  * ticket), gaps '~' (bytes that were never seen). */
-static void ladder_label(struct td_report_events *w, const struct td_event *ev, char *buf,
-			 size_t n, char *shaft, const char **color)
+static void ladder_len(struct td_report_buf *b, const char *what, uint32_t len)
+{
+	/* "%s (%lu)" */
+	td_report_buf_puts(b, what);
+	td_report_buf_put(b, " (", 2);
+	td_report_buf_dec(b, len, false);
+	td_report_buf_putc(b, ')');
+}
+
+/* Returns the label's length. */
+static size_t ladder_label(struct td_report_events *w, const struct td_event *ev, char *buf,
+			   size_t n, char *shaft, const char **color)
 {
 	const struct td_session *s = w->s;
 	char what[128];
 	const char *wh = td_report_event_what(w, ev, what, sizeof what);
+	struct td_report_buf lb;
 	char *al;
 
+	/* built in buf and cut as snprintf(buf, n, ...) cuts, without it:
+	 * there is one per timeline event */
+	td_report_buf_str(&lb, buf, n);
 	*shaft = '-';
 	*color = "";
 	switch (ev->kind) {
@@ -1135,32 +1190,39 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 		    !s->alerts[ev->type].encrypted && !s->alerts[ev->type].probable &&
 		    s->alerts[ev->type].level == 2)
 			*color = ANSI_RED;
-		td_report_snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		ladder_len(&lb, what, ev->len);
 		break;
 	case TD_EV_APPDATA:
-		td_report_snprintf(buf, n, "%s (%u record%s, %lu bytes)", wh, (unsigned)ev->count,
-			 ev->count == 1 ? "" : "s", (unsigned long)ev->len);
+		/* "%s (%u record%s, %lu bytes)" */
+		td_report_buf_puts(&lb, wh);
+		td_report_buf_put(&lb, " (", 2);
+		td_report_buf_dec(&lb, ev->count, false);
+		td_report_buf_puts(&lb, ev->count == 1 ? " record, " : " records, ");
+		td_report_buf_dec(&lb, ev->len, false);
+		td_report_buf_put(&lb, " bytes)", 7);
 		break;
 	case TD_EV_GAP:
 		*shaft = '~';
 		*color = ANSI_YELLOW;
-		td_report_snprintf(buf, n, "%s", wh);
+		td_report_buf_puts(&lb, wh);
 		break;
 	case TD_EV_PLAIN_TEXT:
 		*shaft = '~';
 		*color = ANSI_RED;
-		td_report_snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
+		ladder_len(&lb, wh, ev->len);
 		break;
 	case TD_EV_TCP_RST:
 		*color = ANSI_YELLOW;
 		/* fall through */
 	case TD_EV_TCP_FIN:
-		td_report_snprintf(buf, n, "TCP %s", wh);
+		td_report_buf_put(&lb, "TCP ", 4);
+		td_report_buf_puts(&lb, wh);
 		break;
 	default:
-		td_report_snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
+		ladder_len(&lb, wh, ev->len);
 		break;
 	}
+	return td_report_buf_str_end(&lb);
 }
 
 /* "---- client encrypts from here ----" at the side of the lane that
@@ -1168,7 +1230,8 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 static void ladder_marker(struct td_report_buf *b, int pad, int lane, int dir)
 {
 	char m[64];
-	int len = td_report_snprintf(m, sizeof m, "---- %s encrypts from here ----", td_dir_name(dir));
+	int len = td_report_snprintf(m, sizeof m, "---- %s encrypts from here ----",
+				     td_dir_name(dir));
 
 	td_report_buf_fill(b, ' ', pad + (dir == TD_DIR_S2C && lane > len ? lane - len : 0));
 	td_report_buf_puts(b, m);
@@ -1206,7 +1269,10 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 {
 	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
 	struct td_report_events w;
-	char off_s[48], label[192], c[96], sv[96], num[24];
+	/* each event's "+T" (its width is the widest one's) */
+	char off_s[TD_MAX_EVENTS][48];
+	int olen[TD_MAX_EVENTS];
+	char label[192], c[96], sv[96], num[24];
 	bool marked[2] = { false, false };
 	uint32_t maxf = 0;
 	int fw, ow = 0, pad, lane;
@@ -1214,11 +1280,11 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 	if (n == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int len =
-			td_report_fixed3(td_report_ms(s->first_ts, td_event_ts(&s->events[i])), true, off_s);
+		double ms = td_report_ms(s->first_ts, td_event_ts(&s->events[i]));
 
-		if (len > ow)
-			ow = len;
+		olen[i] = td_report_fixed3(ms, true, off_s[i]);
+		if (olen[i] > ow)
+			ow = olen[i];
 		if (s->events[i].frame > maxf)
 			maxf = s->events[i].frame;
 	}
@@ -1250,26 +1316,24 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 		int dir = ev->dir == TD_DIR_S2C ? TD_DIR_S2C : TD_DIR_C2S;
 		const char *col, *f;
 		char shaft;
-		int len, dashes, olen;
+		int len, dashes;
 
 		if (s->encrypted[dir] && !marked[dir] && ladder_encrypted_ev(s, ev)) {
 			ladder_marker(b, pad, lane, dir);
 			marked[dir] = true;
 		}
-		ladder_label(&w, ev, label, sizeof label, &shaft, &col);
-		len = (int)strlen(label);
+		len = (int)ladder_label(&w, ev, label, sizeof label, &shaft, &col);
 		dashes = lane - len - 2;
 		if (dashes < LADDER_SHAFT_MIN)
 			dashes = LADDER_SHAFT_MIN;
-		olen = td_report_fixed3(td_report_ms(s->first_ts, td_event_ts(ev)), true, off_s);
 		/* "%*sframe %-*lu  %*s ms  %s" */
 		f = td_report_dec(num + sizeof num, ev->frame, false);
 		td_report_buf_fill(b, ' ', indent);
 		td_report_buf_put(b, "frame ", 6);
 		td_report_buf_put(b, f, (size_t)(num + sizeof num - f));
 		td_report_buf_fill(b, ' ', fw - (int)(num + sizeof num - f) + 2);
-		td_report_buf_fill(b, ' ', ow - olen);
-		td_report_buf_put(b, off_s, (size_t)olen);
+		td_report_buf_fill(b, ' ', ow - olen[i]);
+		td_report_buf_put(b, off_s[i], (size_t)olen[i]);
 		td_report_buf_put(b, " ms  ", 5);
 		if (color)
 			td_report_buf_puts(b, col);

@@ -841,10 +841,12 @@ static void same_as_printf(int line, const char *fmt, ...)
 			td_report_buf_putc(&b, '>');
 			ck_assert_int_eq(td_report_buf_end(&b), 0);
 			got = cap_close(&cap);
-			ck_assert_msg(cap.len == pre + (size_t)len + 1 && memcmp(got, "<<<<", pre) == 0 &&
+			ck_assert_msg(cap.len == pre + (size_t)len + 1 &&
+					      memcmp(got, "<<<<", pre) == 0 &&
 					      memcmp(got + pre, want, (size_t)len) == 0 &&
 					      got[pre + (size_t)len] == '>',
-				      "line %d, storage %zu + %zu: format \"%s\": got \"%.*s\", want \"%s\"",
+				      "line %d, storage %zu + %zu: format \"%s\": got \"%.*s\", "
+				      "want \"%s\"",
 				      line, sizes[i], pre, fmt, (int)cap.len, got, want);
 			free(got);
 			free(mem);
@@ -869,8 +871,9 @@ static void same_as_printf(int line, const char *fmt, ...)
 		got = td_report_vsnprintf(out, n, fmt, again);
 		va_end(again);
 		ck_assert_msg(got == len && memcmp(out, ref, n + 8) == 0,
-			      "line %d, td_report_vsnprintf(%zu): format \"%s\": returned %d, want %d", line,
-			      n, fmt, got, len);
+			      "line %d, td_report_vsnprintf(%zu): format \"%s\": returned %d, "
+			      "want %d",
+			      line, n, fmt, got, len);
 		free(out);
 		free(ref);
 	}
@@ -965,6 +968,12 @@ START_TEST(test_buf_printf_conversions)
 	SAME("%lc", (wint_t)'A');
 	SAME("%p", (void *)big);
 	SAME("%s then %5u", "simple", 3u); /* one it does not take: all by vsnprintf */
+	/* 16 directives: written by the buffer; 17: more than it splits, so
+	 * by vsnprintf */
+	SAME("%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d|", 1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13,
+	     -14, 15, -16);
+	SAME("%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%s|", 1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13,
+	     -14, 15, -16, "seventeen");
 }
 END_TEST
 
