@@ -714,7 +714,6 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		wrap_start(&w, t, "ALPN");
 		for (size_t i = 0; i < n; i++) {
 			char item[4 * TD_ALPN_LEN + 1];
-
 			size_t len = ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN;
 
 			wrap_item_wire(&w, ch->alpn.name[i], len, item, sizeof item);
@@ -836,7 +835,7 @@ static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
 	o = (size_t)td_report_snprintf(buf, sizeof buf, " %u bits", k->bits);
 	if (k->rsa_exponent && o < sizeof buf)
 		o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, ", e=%llu",
-				      (unsigned long long)k->rsa_exponent);
+						(unsigned long long)k->rsa_exponent);
 	tx_puts(t, buf);
 	if (k->curve[0]) {
 		tx_puts(t, ", ");
@@ -1501,7 +1500,7 @@ static void sec_findings(const struct tx *t, const struct td_session *s)
 		n = td_report_snprintf(head, sizeof head, "%s", x->id);
 		if (x->frame && n >= 0 && (size_t)n < sizeof head)
 			td_report_snprintf(head + n, sizeof head - (size_t)n, ", frame %lu",
-				 (unsigned long)x->frame);
+					   (unsigned long)x->frame);
 		/* "%*s%s%-8s%s  " */
 		pad(t, FIELD_INDENT);
 		tx_puts(t, severity_color(t, x->severity));

@@ -1048,7 +1048,7 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n)
 		a = aborting_alert(s);
 		if (a)
 			td_report_snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
-				 td_report_alert_words(a, words, sizeof words));
+					   td_report_alert_words(a, words, sizeof words));
 		else
 			td_report_snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
 		break;
@@ -1060,7 +1060,8 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n)
 		break;
 	case TD_ABORT_SILENCE:
 		if (who)
-			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
+			td_report_snprintf(buf, n, "%s went silent after %s", who,
+					   td_stage_name(s->stage));
 		else
 			td_report_snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
 		break;
