@@ -46,6 +46,11 @@ size_t td_report_utf8_seq(const uint8_t *p, size_t n);
  * the NUL (as snprintf does), so a result >= n means it was cut. */
 size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len);
 
+/* Whether s[0..len) is printable ASCII without a backslash, which the
+ * terminal escape leaves as it is (it leaves some UTF-8 too: false for
+ * that, and the caller escapes it to the same text). */
+bool td_report_term_plain(const char *s, size_t len);
+
 /* Writes the terminal escape of p[0..len) to out (td_report_buf_term()). */
 void td_report_put_term(FILE *out, const uint8_t *p, size_t len);
 
@@ -77,6 +82,7 @@ struct td_report_buf {
 	size_t n, cap;
 	bool err;
 	bool spilled; /* something was handed to out since init */
+	size_t cut;   /* td_report_snprintf(): bytes that did not fit */
 };
 
 /* Room for all but the largest text blocks. */
@@ -115,10 +121,33 @@ void td_report_buf_puts(struct td_report_buf *b, const char *s);
 /* n copies of c (nothing when n <= 0): padding, arrow shafts. */
 void td_report_buf_fill(struct td_report_buf *b, char c, int n);
 
+/* printf into the buffer. The directives the writers use (%s %c %% and
+ * %d %i %u with no length, l, ll or z) are written here; a format with any
+ * other (flags, a width or precision, %x, %f) goes to vsnprintf whole.
+ * The same text either way. */
 void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/* snprintf(buf, n, fmt, ...) through td_report_buf_vprintf(): the same
+ * text, cut the same way (n - 1 bytes and a NUL) and the same return
+ * value, without vsnprintf for the directives above. */
+int td_report_snprintf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int td_report_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* A string built in buf (n > 0 bytes) with the writers above, cut as
+ * snprintf(buf, n, ...) cuts: td_report_buf_str() starts it (the buffer
+ * has no FILE: what does not fit is counted in cut),
+ * td_report_buf_str_end() puts the NUL and returns the length kept. */
+void td_report_buf_str(struct td_report_buf *b, char *buf, size_t n);
+size_t td_report_buf_str_end(struct td_report_buf *b);
+
+/* The decimal digits of v (a '-' first when neg), as printf's %llu or
+ * %lld write them; returns how many bytes that is. */
+size_t td_report_buf_dec(struct td_report_buf *b, unsigned long long v, bool neg);
 
 /* The terminal escape (see above) of p[0..len). */
 void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len);
@@ -236,6 +265,11 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n);
 void td_report_ladder(FILE *out, const struct td_session *s, int indent, bool color);
 void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, int indent,
 			  bool color);
+
+/* printf("%+.3f", v) when plus, else printf("%.3f", v), into buf: by
+ * hand for whole thousandths (td_report_thousandths()), through snprintf
+ * for any other v. Returns the length. */
+int td_report_fixed3(double v, bool plus, char buf[48]);
 
 /* Milliseconds from a to b as a double (b - a). */
 double td_report_ms(struct td_time a, struct td_time b);

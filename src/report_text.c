@@ -64,6 +64,41 @@ static void tx_putc(const struct tx *t, char c)
 	td_report_buf_putc(t->out, c);
 }
 
+static void tx_put(const struct tx *t, const char *s, size_t n)
+{
+	td_report_buf_put(t->out, s, n);
+}
+
+/* s and a newline ("%s\n") */
+static void tx_line(const struct tx *t, const char *s)
+{
+	tx_puts(t, s);
+	tx_putc(t, '\n');
+}
+
+/* n spaces ("%*s" with ""): nothing when n <= 0 */
+static void pad(const struct tx *t, int n)
+{
+	td_report_buf_fill(t->out, ' ', n);
+}
+
+/* v in decimal ("%llu"); returns its length */
+static size_t tx_dec(const struct tx *t, unsigned long long v)
+{
+	return td_report_buf_dec(t->out, v, false);
+}
+
+/* "%04x" of v into out (5 bytes) */
+static const char *hex4(char out[5], uint16_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 3; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 0xf];
+	out[4] = '\0';
+	return out;
+}
+
 /* An untrusted string, escaped for the terminal. */
 static void tx_term(const struct tx *t, const uint8_t *p, size_t n)
 {
@@ -98,9 +133,21 @@ static void section(const struct tx *t, const char *fmt, ...)
  * caller writes the value and the newline. */
 static void label_at(const struct tx *t, int indent, int width, const char *label)
 {
+	struct td_report_buf *b = t->out;
 	size_t len = strlen(label);
+	size_t in = indent > 0 ? (size_t)indent : 0;
+	size_t fill = width - 1 > (int)len ? (size_t)(width - 1) - len : 0;
 
-	/* "%*s%-*s " */
+	/* "%*s%-*s ": with one capacity check when it fits */
+	if (in + len + fill + 1 <= b->cap - b->n) {
+		char *p = b->p + b->n;
+
+		memset(p, ' ', in);
+		memcpy(p + in, label, len);
+		memset(p + in + len, ' ', fill + 1);
+		b->n += in + len + fill + 1;
+		return;
+	}
 	td_report_buf_fill(t->out, ' ', indent);
 	td_report_buf_put(t->out, label, len);
 	td_report_buf_fill(t->out, ' ', width - 1 - (int)len);
@@ -170,10 +217,8 @@ static void wrap_start(struct wrap *w, const struct tx *t, const char *l)
 	w->first = true;
 }
 
-static void wrap_item(struct wrap *w, const char *item)
+static void wrap_item_n(struct wrap *w, const char *item, size_t len)
 {
-	size_t len = strlen(item);
-
 	if (!w->first) {
 		/* + 1: room for the comma that may follow this item */
 		if (w->col + 2 + len + 1 > WRAP_COL) {
@@ -185,9 +230,27 @@ static void wrap_item(struct wrap *w, const char *item)
 			w->col += 2;
 		}
 	}
-	tx_puts(w->t, item);
+	tx_put(w->t, item, len);
 	w->col += len;
 	w->first = false;
+}
+
+static void wrap_item(struct wrap *w, const char *item)
+{
+	wrap_item_n(w, item, strlen(item));
+}
+
+/* An item from the wire, escaped for the terminal into item (n bytes, cut
+ * there as td_report_escape_term() cuts); as it is when the escape would
+ * not change it. */
+static void wrap_item_wire(struct wrap *w, const uint8_t *p, size_t len, char *item, size_t n)
+{
+	if (len < n && td_report_term_plain((const char *)p, len)) {
+		wrap_item_n(w, (const char *)p, len);
+		return;
+	}
+	td_report_escape_term(item, n, p, len);
+	wrap_item(w, item);
 }
 
 static void wrap_end(struct wrap *w, size_t shown, size_t total)
@@ -202,6 +265,7 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 {
 	struct wrap w;
 	char name[TD_NAMES_FMT_LEN], item[TD_NAMES_FMT_LEN + 16];
+	char x[5];
 
 	if (n > cap)
 		n = cap;
@@ -211,13 +275,23 @@ static void list16(const struct tx *t, const char *l, const uint16_t *v, size_t 
 	if (n == 0)
 		wrap_item(&w, "(none)");
 	for (size_t i = 0; i < n; i++) {
-		td_names_fmt16(name, sizeof name, lookup, v[i]);
+		/* the table's own string, or the "unknown (0x...)" text in name,
+		 * cut to name's size as td_names_fmt16() cuts it */
+		const char *nm = td_names_str16(name, sizeof name, lookup, v[i]);
+		size_t len = strlen(nm);
+
+		if (len >= sizeof name)
+			len = sizeof name - 1;
 		/* Verbose: the code beside the name, unless the name says it. */
-		if (t->verbose > 0 && strchr(name, '(') == NULL) {
-			snprintf(item, sizeof item, "%s (0x%04x)", name, (unsigned)v[i]);
-			wrap_item(&w, item);
+		if (t->verbose > 0 && memchr(nm, '(', len) == NULL) {
+			/* "%s (0x%04x)": fits, name is shorter than item by 16 */
+			memcpy(item, nm, len);
+			memcpy(item + len, " (0x", 4);
+			memcpy(item + len + 4, hex4(x, v[i]), 4);
+			item[len + 8] = ')';
+			wrap_item_n(&w, item, len + 9);
 		} else {
-			wrap_item(&w, name);
+			wrap_item_n(&w, nm, len);
 		}
 	}
 	wrap_end(&w, n, total);
@@ -339,20 +413,42 @@ static void header(const struct tx *t, const struct td_session *s)
 	tx_putc(t, '\n');
 }
 
-/* Writes "client 1, server 2" for a per-direction counter into buf;
- * returns false (nothing to show) when both are 0 and not verbose. */
-static bool pair_str(const struct tx *t, uint64_t c, uint64_t sv, char *buf, size_t n)
+/* Whether a per-direction counter is shown: not when both are 0, unless
+ * verbose. */
+static bool pair_shown(const struct tx *t, uint64_t c, uint64_t sv)
 {
-	if (!c && !sv && t->verbose == 0)
+	return c || sv || t->verbose > 0;
+}
+
+/* The field l with "client 1, server 2" for a per-direction counter, not
+ * ended (the caller adds what follows and the newline); false, with
+ * nothing written, when it is not shown (pair_shown()). */
+static bool pair_field(const struct tx *t, const char *l, uint64_t c, uint64_t sv)
+{
+	if (!pair_shown(t, c, sv))
 		return false;
-	snprintf(buf, n, "client %llu, server %llu", (unsigned long long)c, (unsigned long long)sv);
+	label(t, l);
+	tx_put(t, "client ", 7);
+	tx_dec(t, c);
+	tx_put(t, ", server ", 9);
+	tx_dec(t, sv);
 	return true;
+}
+
+/* The same as a whole line, with suffix after the counts. */
+static void pair_line(const struct tx *t, const char *l, uint64_t c, uint64_t sv,
+		      const char *suffix)
+{
+	if (pair_field(t, l, c, sv)) {
+		tx_puts(t, suffix);
+		tx_putc(t, '\n');
+	}
 }
 
 static void sec_connection(const struct tx *t, const struct td_session *s)
 {
 	char a[80], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN], zone[TD_REPORT_TIME_LEN];
-	char buf[128];
+	char ms[48];
 	const struct td_tcp_evidence *e = &s->tcp;
 
 	section(t, "Connection");
@@ -400,8 +496,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		for (unsigned i = 0; i < 64; i++) {
 			const char *name = (s->ndpi.risks >> i & 1) ? td_classify_risk_name(i) : NULL;
 			if (name && used < sizeof risks)
-				used += (size_t)snprintf(risks + used, sizeof risks - used, "%s%s",
-							 used ? ", " : "", name);
+				used += (size_t)td_report_snprintf(risks + used,
+								   sizeof risks - used, "%s%s",
+								   used ? ", " : "", name);
 		}
 		field(t, "nDPI", "%s (%s)%s%s", s->ndpi.protocol, s->ndpi.category,
 		      used ? "; risks: " : "", risks);
@@ -414,8 +511,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	}
 	field(t, "frames", "%lu - %lu", (unsigned long)s->first_frame, (unsigned long)s->last_frame);
 	td_report_zone_local(s->first_ts, zone);
-	field(t, "time", "%s - %s %s (%.3f ms)", td_report_time_local(s->first_ts, t1),
-	      td_report_time_local(s->last_ts, t2), zone, td_report_ms(s->first_ts, s->last_ts));
+	td_report_fixed3(td_report_ms(s->first_ts, s->last_ts), false, ms); /* "%.3f" */
+	field(t, "time", "%s - %s %s (%s ms)", td_report_time_local(s->first_ts, t1),
+	      td_report_time_local(s->last_ts, t2), zone, ms);
 	field(t, "packets", "client %llu (%llu bytes payload), server %llu (%llu bytes payload)",
 	      (unsigned long long)s->packets[0], (unsigned long long)s->payload_bytes[0],
 	      (unsigned long long)s->packets[1], (unsigned long long)s->payload_bytes[1]);
@@ -447,30 +545,26 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	}
 	tx_putc(t, '\n');
 
-	if (pair_str(t, e->retransmissions[0], e->retransmissions[1], buf, sizeof buf))
-		field(t, "retransmissions", "%s", buf);
-	if (pair_str(t, e->out_of_order[0], e->out_of_order[1], buf, sizeof buf))
-		field(t, "out of order", "%s", buf);
-	if (pair_str(t, e->gaps[0], e->gaps[1], buf, sizeof buf))
-		field(t, "gaps", "%s (bytes missing: client %llu, server %llu)", buf,
-		      (unsigned long long)e->bytes_missing[0], (unsigned long long)e->bytes_missing[1]);
+	pair_line(t, "retransmissions", e->retransmissions[0], e->retransmissions[1], "");
+	pair_line(t, "out of order", e->out_of_order[0], e->out_of_order[1], "");
+	if (pair_field(t, "gaps", e->gaps[0], e->gaps[1]))
+		tx_printf(t, " (bytes missing: client %llu, server %llu)\n",
+			  (unsigned long long)e->bytes_missing[0],
+			  (unsigned long long)e->bytes_missing[1]);
 	if (e->overlaps_differ || t->verbose > 0)
 		field(t, "overlaps differing", "%lu", (unsigned long)e->overlaps_differ);
-	if (pair_str(t, e->zero_windows[0], e->zero_windows[1], buf, sizeof buf))
-		field(t, "zero windows", "%s", buf);
-	if (pair_str(t, e->rsts[0], e->rsts[1], buf, sizeof buf))
-		field(t, "RSTs", "%s", buf);
-	if (pair_str(t, e->keepalives[0], e->keepalives[1], buf, sizeof buf))
-		field(t, "keep-alives", "%s (ignored)", buf);
-	if (pair_str(t, e->zero_window_probes[0], e->zero_window_probes[1], buf, sizeof buf))
-		field(t, "window probes", "%s (ignored)", buf);
+	pair_line(t, "zero windows", e->zero_windows[0], e->zero_windows[1], "");
+	pair_line(t, "RSTs", e->rsts[0], e->rsts[1], "");
+	pair_line(t, "keep-alives", e->keepalives[0], e->keepalives[1], " (ignored)");
+	pair_line(t, "window probes", e->zero_window_probes[0], e->zero_window_probes[1],
+		  " (ignored)");
 	if (t->verbose > 0)
 		field(t, "largest segment", "client %lu, server %lu",
 		      (unsigned long)e->largest_segment[0], (unsigned long)e->largest_segment[1]);
 	if (s->is_tls || t->verbose > 0) {
 		field(t, "TLS records", "client %lu, server %lu", (unsigned long)s->records[0],
 		      (unsigned long)s->records[1]);
-		if (pair_str(t, s->appdata_records[0], s->appdata_records[1], buf, sizeof buf))
+		if (pair_shown(t, s->appdata_records[0], s->appdata_records[1]))
 			field(t, "application data",
 			      "client %lu record%s (%llu bytes), server %lu record%s (%llu bytes)",
 			      (unsigned long)s->appdata_records[0],
@@ -485,8 +579,7 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 			field(t, d ? "server encrypts" : "client encrypts", "from frame %lu",
 			      (unsigned long)s->encrypted_frame[d]);
 	}
-	if (pair_str(t, s->anomalies[0], s->anomalies[1], buf, sizeof buf))
-		field(t, "parser anomalies", "%s", buf);
+	pair_line(t, "parser anomalies", s->anomalies[0], s->anomalies[1], "");
 	for (int d = 0; d < 2; d++) {
 		if (s->desync[d])
 			field(t, d ? "server desync" : "client desync",
@@ -494,8 +587,8 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 			      td_err_name((enum td_err)s->desync[d]),
 			      td_err_msg((enum td_err)s->desync[d]), (unsigned long)s->desync_frame[d]);
 	}
-	if (pair_str(t, s->hs_too_big[0], s->hs_too_big[1], buf, sizeof buf))
-		field(t, "handshake too big", "%s (skipped unparsed)", buf);
+	pair_line(t, "handshake too big", s->hs_too_big[0], s->hs_too_big[1],
+		  " (skipped unparsed)");
 }
 
 /* The extensions whose presence is the fact, as words. */
@@ -548,7 +641,7 @@ static void sec_key_exchange(const struct tx *t, const struct td_session *s)
 		if (s->ske_group)
 			td_names_fmt16(g, sizeof g, td_names_group, s->ske_group);
 		else
-			snprintf(g, sizeof g, "DH %u bits", (unsigned)s->ske_dh_bits);
+			td_report_snprintf(g, sizeof g, "DH %u bits", (unsigned)s->ske_dh_bits);
 		if (s->ske_sigalg)
 			field(t, "ServerKeyExchange", "%s, signed with %s", g,
 			      td_names_fmt16(sig, sizeof sig, td_names_sigscheme, s->ske_sigalg));
@@ -621,14 +714,13 @@ static void sec_client_hello(const struct tx *t, const struct td_session *s)
 		wrap_start(&w, t, "ALPN");
 		for (size_t i = 0; i < n; i++) {
 			char item[4 * TD_ALPN_LEN + 1];
+			size_t len = ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN;
 
-			td_report_escape_term(item, sizeof item, ch->alpn.name[i],
-					      ch->alpn.len[i] < TD_ALPN_LEN ? ch->alpn.len[i] : TD_ALPN_LEN);
-			wrap_item(&w, item);
+			wrap_item_wire(&w, ch->alpn.name[i], len, item, sizeof item);
 		}
 		wrap_end(&w, n, ch->alpn.total);
 	}
-	snprintf(lbl, sizeof lbl, "cipher suites (%u)", (unsigned)ch->total_suites);
+	td_report_snprintf(lbl, sizeof lbl, "cipher suites (%u)", (unsigned)ch->total_suites);
 	list16(t, lbl, ch->suites, ch->n_suites, TD_MAX_SUITES, ch->total_suites,
 	       td_names_cipher_name);
 	if (ch->n_compression != 1 || t->verbose > 0)
@@ -678,7 +770,7 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 {
 	const struct td_server_hello *sh = s->sh;
 	const struct td_cipher_info *ci;
-	char v[TD_NAMES_FMT_LEN], lv[TD_NAMES_FMT_LEN], name[TD_NAMES_FMT_LEN];
+	char v[TD_NAMES_FMT_LEN], lv[TD_NAMES_FMT_LEN], name[TD_NAMES_FMT_LEN], x[5];
 
 	if (!sh->seen)
 		return;
@@ -691,7 +783,7 @@ static void sec_server_hello(const struct tx *t, const struct td_session *s)
 		field(t, "version", "%s", lv);
 	}
 	td_names_fmt16(name, sizeof name, td_names_cipher_name, sh->suite);
-	field(t, "cipher suite", "%s (0x%04x)", name, (unsigned)sh->suite);
+	field(t, "cipher suite", "%s (0x%s)", name, hex4(x, sh->suite)); /* "%s (0x%04x)" */
 	ci = td_names_cipher(sh->suite);
 	if (ci)
 		field(t, "", "key exchange %s, authentication %s, encryption %s, MAC %s", ci->kx,
@@ -740,10 +832,10 @@ static void cert_key_line(const struct tx *t, const struct td_cert_key *k)
 		return;
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "public key");
 	tx_term(t, (const uint8_t *)k->algorithm, strlen(k->algorithm));
-	o = (size_t)snprintf(buf, sizeof buf, " %u bits", k->bits);
+	o = (size_t)td_report_snprintf(buf, sizeof buf, " %u bits", k->bits);
 	if (k->rsa_exponent && o < sizeof buf)
-		o += (size_t)snprintf(buf + o, sizeof buf - o, ", e=%llu",
-				      (unsigned long long)k->rsa_exponent);
+		o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, ", e=%llu",
+						(unsigned long long)k->rsa_exponent);
 	tx_puts(t, buf);
 	if (k->curve[0]) {
 		tx_puts(t, ", ");
@@ -770,8 +862,7 @@ static void cert_list(const struct tx *t, const char *l, char *const *items, siz
 	for (size_t i = 0; i < n; i++) {
 		char item[1024];
 
-		td_report_escape_term(item, sizeof item, (const uint8_t *)items[i], strlen(items[i]));
-		wrap_item(&w, item);
+		wrap_item_wire(&w, (const uint8_t *)items[i], strlen(items[i]), item, sizeof item);
 	}
 	tx_putc(t, '\n');
 }
@@ -821,7 +912,10 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 	char hex[2 * 32 + 1], colon[3 * 32], t1[TD_REPORT_TIME_LEN], t2[TD_REPORT_TIME_LEN];
 	char zone[TD_REPORT_TIME_LEN];
 
-	tx_printf(t, "%*s[%zu] ", FIELD_INDENT, "", pos);
+	pad(t, FIELD_INDENT); /* "%*s[%zu] " */
+	tx_putc(t, '[');
+	tx_dec(t, pos);
+	tx_put(t, "] ", 2);
 	if (!c) {
 		tx_puts(t, "(certificate facts not available)\n");
 		return;
@@ -854,9 +948,8 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 
 				if (!c->sans[i])
 					continue;
-				td_report_escape_term(item, sizeof item, (const uint8_t *)c->sans[i],
-						      strlen(c->sans[i]));
-				wrap_item(&w, item);
+				wrap_item_wire(&w, (const uint8_t *)c->sans[i], strlen(c->sans[i]),
+					       item, sizeof item);
 			}
 			tx_putc(t, '\n');
 		}
@@ -871,21 +964,22 @@ static void cert_block(const struct tx *t, size_t pos, const struct td_cert *c)
 		}
 	}
 	label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-256");
-	tx_printf(t, "%s\n", td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
-	tx_printf(t, "%*s%s\n", VALUE_COL, "", td_hex(c->sha256, sizeof c->sha256, hex));
+	tx_line(t, td_report_hex_colon(c->sha256, sizeof c->sha256, colon));
+	pad(t, VALUE_COL);
+	tx_line(t, td_hex(c->sha256, sizeof c->sha256, hex));
 	if (t->verbose > 0) {
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SHA-1");
-		tx_printf(t, "%s\n", td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
+		tx_line(t, td_report_hex_colon(c->sha1, sizeof c->sha1, colon));
 	}
 	if (c->parsed) {
 		cert_key_line(t, &c->key);
 		label_at(t, CERT_INDENT, CERT_LABEL_W, "SPKI SHA-256");
-		tx_printf(t, "%s\n", td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
+		tx_line(t, td_hex(c->key.spki_sha256, sizeof c->key.spki_sha256, hex));
 		field_cstr(t, CERT_INDENT, CERT_LABEL_W, "pin-sha256", c->key.spki_sha256_b64);
 		if (c->key.has_modulus) {
 			label_at(t, CERT_INDENT, CERT_LABEL_W, "modulus SHA-256");
-			tx_printf(t, "%s\n",
-				td_hex(c->key.rsa_modulus_sha256, sizeof c->key.rsa_modulus_sha256, hex));
+			tx_line(t, td_hex(c->key.rsa_modulus_sha256,
+					  sizeof c->key.rsa_modulus_sha256, hex));
 		}
 	}
 }
@@ -912,9 +1006,10 @@ static void cert_checks_line(const struct tx *t, const struct td_session *s, siz
 #define ADD(...)                                                                                   \
 	do {                                                                                       \
 		if (o < sizeof buf)                                                                \
-			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", o ? "; " : "");       \
+			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, "%s",             \
+							o ? "; " : "");                            \
 		if (o < sizeof buf)                                                                \
-			o += (size_t)snprintf(buf + o, sizeof buf - o, __VA_ARGS__);               \
+			o += (size_t)td_report_snprintf(buf + o, sizeof buf - o, __VA_ARGS__);     \
 	} while (0)
 	if (k & TD_CHK_EXPIRED)
 		ADD("EXPIRED %lld days before the capture", -days_from(f->at, c->not_after));
@@ -958,7 +1053,7 @@ static void chain_row(const struct tx *t, bool *first, const char *l)
 	if (*first)
 		label(t, l);
 	else
-		tx_printf(t, "%*s", VALUE_COL, "");
+		pad(t, VALUE_COL);
 	*first = false;
 }
 
@@ -1124,20 +1219,18 @@ static void sec_certificates(const struct tx *t, const struct td_session *s)
 	else
 		section(t, "Certificates");
 	if (n == 0) {
+		pad(t, FIELD_INDENT);
 		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
-			tx_printf(t, "%*snone sent: resumed with a pre-shared key\n", FIELD_INDENT,
-				"");
+			tx_line(t, "none sent: resumed with a pre-shared key");
 		else if (s->certs_encrypted)
-			tx_printf(t, "%*scertificate not visible without keys (TLS 1.3 encrypts it)\n",
-				FIELD_INDENT, "");
+			tx_line(t, "certificate not visible without keys (TLS 1.3 encrypts it)");
 		else if (s->total_certs)
-			tx_printf(t, "%*s%u certificates sent, none kept\n", FIELD_INDENT, "",
-				(unsigned)s->total_certs);
+			tx_printf(t, "%u certificates sent, none kept\n", (unsigned)s->total_certs);
 		else if (s->sh->seen && (td_session_is_tls13(s) ? has_ext(s->sh, 41)
 							      : s->sh->session_id_echoed))
-			tx_printf(t, "%*snone sent (session resumed)\n", FIELD_INDENT, "");
+			tx_line(t, "none sent (session resumed)");
 		else
-			tx_printf(t, "%*sno Certificate message seen\n", FIELD_INDENT, "");
+			tx_line(t, "no Certificate message seen");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1187,9 +1280,12 @@ static void sec_alerts(const struct tx *t, const struct td_session *s)
 	for (size_t i = 0; i < n; i++) {
 		const struct td_alert *a = &s->alerts[i];
 
-		tx_printf(t, "%*sframe %-*lu  %s -> %s  %s", FIELD_INDENT, "", fw,
-			(unsigned long)a->frame, td_dir_name(a->dir), td_dir_name(!a->dir),
-			on(t, alert_color(a)));
+		/* "%*sframe %-*lu  %s -> %s  %s" */
+		pad(t, FIELD_INDENT);
+		tx_put(t, "frame ", 6);
+		pad(t, fw - (int)tx_dec(t, a->frame));
+		tx_printf(t, "  %s -> %s  %s", td_dir_name(a->dir), td_dir_name(!a->dir),
+			  on(t, alert_color(a)));
 		if (a->probable)
 			tx_puts(t, "probable encrypted alert (a record of alert size; level and "
 				   "description not visible without keys)");
@@ -1312,17 +1408,27 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 		      const char *text)
 {
 	char esc[2048];
-	const char *p = esc;
-	int start = indent + (!*lbl || width > (int)strlen(lbl) ? width : (int)strlen(lbl) + 1);
+	size_t len = strlen(text), llen = strlen(lbl);
+	const char *p = text, *end;
+	int start = indent + (!*lbl || width > (int)llen ? width : (int)llen + 1);
 	int col = start;
 
-	td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, strlen(text));
+	/* the text as it is when the escape would leave it so (and it is not
+	 * longer than the escape's buffer would cut it) */
+	if (len >= sizeof esc || !td_report_term_plain(text, len)) {
+		td_report_escape_term(esc, sizeof esc, (const uint8_t *)text, len);
+		p = esc;
+		len = strlen(esc);
+	}
+	end = p + len;
 	/* "%*s%-*s" */
 	td_report_buf_fill(t->out, ' ', indent);
-	tx_puts(t, lbl);
-	td_report_buf_fill(t->out, ' ', start - indent - (int)strlen(lbl));
-	while (*p) {
-		size_t word = strcspn(p, " ");
+	tx_put(t, lbl, llen);
+	td_report_buf_fill(t->out, ' ', start - indent - (int)llen);
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t word = sp ? (size_t)(sp - p) : (size_t)(end - p);
+
 		if (col > start && col + 1 + (int)word > WRAP_COL) {
 			tx_putc(t, '\n');
 			td_report_buf_fill(t->out, ' ', cont);
@@ -1334,7 +1440,7 @@ static void paragraph(const struct tx *t, int indent, int width, int cont, const
 		td_report_buf_put(t->out, p, word);
 		col += (int)word;
 		p += word;
-		while (*p == ' ')
+		while (p < end && *p == ' ')
 			p++;
 	}
 	tx_putc(t, '\n');
@@ -1352,8 +1458,8 @@ static void sec_diagnosis(const struct tx *t, const struct td_session *s)
 	paragraph(t, FIELD_INDENT, 0, FIELD_INDENT, "", d->problem);
 	for (unsigned i = 0; i < d->n; i++) {
 		const struct td_cause *c = &d->causes[i];
-		snprintf(head, sizeof head, "%u. %s (%d%%)", i + 1, td_likelihood_word(c->likelihood),
-			 c->likelihood);
+		td_report_snprintf(head, sizeof head, "%u. %s (%d%%)", i + 1,
+				   td_likelihood_word(c->likelihood), c->likelihood);
 		const int sub = FIELD_INDENT + 3, lw = 10, cont = FIELD_INDENT + 3 + 10;
 		paragraph(t, FIELD_INDENT, 0, FIELD_INDENT + 3, head, c->summary);
 		for (unsigned k = 0; k < c->n_for; k++)
@@ -1388,16 +1494,20 @@ static void sec_findings(const struct tx *t, const struct td_session *s)
 		section(t, "Findings");
 	for (unsigned i = 0; i < f->n && i < TD_MAX_FINDINGS; i++) {
 		const struct td_finding *x = &f->f[i];
-		char sev[48];
+		const char *sev = td_severity_name(x->severity);
 		int n;
 
-		n = snprintf(head, sizeof head, "%s", x->id);
+		n = td_report_snprintf(head, sizeof head, "%s", x->id);
 		if (x->frame && n >= 0 && (size_t)n < sizeof head)
-			snprintf(head + n, sizeof head - (size_t)n, ", frame %lu",
-				 (unsigned long)x->frame);
-		snprintf(sev, sizeof sev, "%s%-8s%s", severity_color(t, x->severity),
-			 td_severity_name(x->severity), x->severity >= TD_SEV_MEDIUM ? off(t) : "");
-		tx_printf(t, "%*s%s  ", FIELD_INDENT, "", sev);
+			td_report_snprintf(head + n, sizeof head - (size_t)n, ", frame %lu",
+					   (unsigned long)x->frame);
+		/* "%*s%s%-8s%s  " */
+		pad(t, FIELD_INDENT);
+		tx_puts(t, severity_color(t, x->severity));
+		tx_puts(t, sev);
+		pad(t, 8 - (int)strlen(sev));
+		tx_puts(t, x->severity >= TD_SEV_MEDIUM ? off(t) : "");
+		tx_put(t, "  ", 2);
 		tx_term(t, (const uint8_t *)head, strlen(head));
 		tx_putc(t, '\n');
 		paragraph(t, VALUE_COL - 10, 0, VALUE_COL - 10, "", x->message);

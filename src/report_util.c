@@ -2,6 +2,7 @@
  * writers (td_report_util.h). */
 #include "td_report_util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,40 @@ static bool term_unsafe_seq(const uint8_t *p, size_t len)
 	return false;
 }
 
+/* Whether one of the 16 bytes at p is not printable ASCII, or is '\\'
+ * (one vector compare: GCC's vector extension, which clang has too). */
+static inline bool term_bad16(const uint8_t *p)
+{
+	typedef unsigned char v16 __attribute__((vector_size(16)));
+	v16 v;
+	uint64_t a, b;
+
+	memcpy(&v, p, 16);
+	__auto_type bad = (v < 0x20) | (v > 0x7e) | (v == '\\');
+	memcpy(&a, &bad, 8);
+	memcpy(&b, (const char *)&bad + 8, 8);
+	return (a | b) != 0;
+}
+
+/* The length of the run of printable ASCII but '\\' (what the terminal
+ * escape leaves as it is) at the start of p[0..len): 16 bytes at a time,
+ * then byte by byte. */
+static inline size_t term_plain_run(const uint8_t *p, size_t len)
+{
+	size_t run = 0;
+
+	while (len - run >= 16 && !term_bad16(p + run))
+		run += 16;
+	while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\')
+		run++;
+	return run;
+}
+
+bool td_report_term_plain(const char *s, size_t len)
+{
+	return term_plain_run((const uint8_t *)s, len) == len;
+}
+
 /* One step of the terminal escape: consumes 1-4 input bytes, writes at most
  * 16 bytes (4 x "\xNN") into out; returns the bytes written. */
 static size_t term_step(const uint8_t *p, size_t n, char out[16], size_t *consumed)
@@ -115,12 +150,11 @@ size_t td_report_escape_term(char *buf, size_t n, const uint8_t *p, size_t len)
 		size_t c, w;
 
 		if (!full) {
-			/* a run of printable ASCII but '\\' as it is */
-			size_t run = off;
+			/* a run of printable ASCII but '\\' as it is, up to the room */
+			size_t room = n - used - 1;
+			size_t run, max = len - off < room ? len - off : room;
 
-			while (run < len && run - off < n - used - 1 && p[run] >= 0x20 && p[run] < 0x7f &&
-			       p[run] != '\\')
-				run++;
+			run = off + term_plain_run(p + off, max);
 			if (run > off) {
 				memcpy(buf + used, p + off, run - off);
 				used += run - off;
@@ -151,10 +185,13 @@ void td_report_buf_init(struct td_report_buf *b, FILE *out, char *mem, size_t le
 	b->cap = mem ? len : 0;
 	b->err = false;
 	b->spilled = false;
+	b->cut = 0;
 }
 
 static void buf_flush(struct td_report_buf *b)
 {
+	if (!b->out)
+		return; /* a string (td_report_snprintf()): nowhere to write */
 	if (b->n && fwrite(b->p, 1, b->n, b->out) != b->n)
 		b->err = true;
 	b->spilled |= b->n > 0;
@@ -173,6 +210,8 @@ static bool buf_room(struct td_report_buf *b, size_t len)
 {
 	if (len <= b->cap - b->n)
 		return true;
+	if (!b->out)
+		return false;
 	buf_flush(b);
 	return len <= b->cap;
 }
@@ -181,6 +220,16 @@ void td_report_buf_put_more(struct td_report_buf *b, const void *p, size_t len)
 {
 	if (len == 0)
 		return;
+	if (!b->out) {
+		/* a string: keep what fits, count the rest (snprintf's cut) */
+		size_t keep = len < b->cap - b->n ? len : b->cap - b->n;
+
+		if (keep)
+			memcpy(b->p + b->n, p, keep);
+		b->n += keep;
+		b->cut += len - keep;
+		return;
+	}
 	if (!buf_room(b, len)) {
 		if (fwrite(p, 1, len, b->out) != len)
 			b->err = true;
@@ -209,17 +258,165 @@ void td_report_buf_fill(struct td_report_buf *b, char c, int n)
 	b->n += (size_t)n;
 }
 
+/* The length modifier and conversion of the directive at f (just after
+ * its '%') when it is one fmt_put() writes: "s" "c" "%", and "d" "i" "u"
+ * with no length, "l", "ll" or "z" (not "zd"). Returns the conversion
+ * character and sets *len to 0, 'l', 'L' (ll) or 'z', and *next past
+ * the directive; 0 for any other directive (flags, width, precision,
+ * other lengths and conversions, or '%' at the end). */
+static inline char fmt_directive(const char *f, char *len, const char **next)
+{
+	char c = *f, l = 0;
+
+	if (c == 'l') {
+		l = 'l';
+		c = *++f;
+		if (c == 'l') {
+			l = 'L';
+			c = *++f;
+		}
+	} else if (c == 'z') {
+		l = 'z';
+		c = *++f;
+	}
+	switch (c) {
+	case 'd':
+	case 'i':
+		if (l == 'z')
+			return 0;
+		break;
+	case 'u':
+		break;
+	case 's':
+	case 'c':
+	case '%':
+		if (l)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	*len = l;
+	*next = f + 1;
+	return c;
+}
+
+/* The most directives fmt_split() takes: the writers' formats have at
+ * most 8; a format with more goes to vsnprintf. */
+#define FMT_MAX 16
+
+/* A literal run of a format and the directive after it (conv 0: the
+ * format's end). */
+struct fmt_part {
+	const char *lit;
+	size_t lit_len;
+	char conv, len;
+};
+
+/* fmt as literal runs, each followed by a directive fmt_directive()
+ * takes, in one pass: the number of directives (part[that] holds the
+ * last run), or -1 when one is not taken or there are more than
+ * FMT_MAX. */
+static int fmt_split(const char *fmt, struct fmt_part part[FMT_MAX + 1])
+{
+	const char *lit = fmt, *f = fmt;
+	int k = 0;
+
+	for (; *f; f++) {
+		if (*f != '%')
+			continue;
+		if (k == FMT_MAX)
+			return -1;
+		part[k].lit = lit;
+		part[k].lit_len = (size_t)(f - lit);
+		part[k].conv = fmt_directive(f + 1, &part[k].len, &lit);
+		if (!part[k].conv)
+			return -1;
+		f = lit - 1;
+		k++;
+	}
+	part[k].lit = lit;
+	part[k].lit_len = (size_t)(f - lit);
+	part[k].conv = 0;
+	return k;
+}
+
+size_t td_report_buf_dec(struct td_report_buf *b, unsigned long long v, bool neg)
+{
+	char tmp[TD_REPORT_DEC_MAX];
+	size_t len;
+
+	if (b->cap - b->n >= TD_REPORT_DEC_MAX) {
+		len = (size_t)(td_report_dec_at(b->p + b->n, v, neg) - (b->p + b->n));
+		b->n += len;
+		return len;
+	}
+	len = (size_t)(td_report_dec_at(tmp, v, neg) - tmp);
+	td_report_buf_put_more(b, tmp, len);
+	return len;
+}
+
 void td_report_buf_vprintf(struct td_report_buf *b, const char *fmt, va_list ap)
 {
+	struct fmt_part part[FMT_MAX + 1];
 	va_list again;
-	int len;
+	int len, k;
 
 	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
-		/* the most common format of all: a string as it is (NULL as
-		 * glibc prints it) */
+		/* the most common format of all: a string as it is */
 		const char *str = va_arg(ap, const char *);
 
-		td_report_buf_puts(b, str ? str : "(null)");
+		td_report_buf_puts(b, str ? str : "(null)"); /* as glibc */
+		return;
+	}
+	/* The writers' formats hold only these directives (fmt_directive()):
+	 * written here, without vsnprintf's stream set-up per call; anything
+	 * else (a width, "%.3f", "%04x") goes to vsnprintf as before. */
+	if ((k = fmt_split(fmt, part)) >= 0) {
+		for (int i = 0; i < k; i++) {
+			char l = part[i].len, c = part[i].conv;
+
+			td_report_buf_put(b, part[i].lit, part[i].lit_len);
+			if (c == 's') {
+				const char *str = va_arg(ap, const char *);
+
+				td_report_buf_puts(b, str ? str : "(null)"); /* as glibc */
+			} else if (c == 'c') {
+				td_report_buf_putc(b, (char)(unsigned char)va_arg(ap, int));
+			} else if (c == '%') {
+				td_report_buf_putc(b, '%');
+			} else if (c == 'u') {
+				unsigned long long v = l == 'L'	  ? va_arg(ap, unsigned long long)
+						       : l == 'l' ? va_arg(ap, unsigned long)
+						       : l == 'z' ? va_arg(ap, size_t)
+								  : va_arg(ap, unsigned);
+
+				td_report_buf_dec(b, v, false);
+			} else {
+				long long v = l == 'L'	 ? va_arg(ap, long long)
+					      : l == 'l' ? va_arg(ap, long)
+							 : va_arg(ap, int);
+				/* the magnitude in unsigned arithmetic: LLONG_MIN too */
+				unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v
+							     : (unsigned long long)v;
+
+				td_report_buf_dec(b, m, v < 0);
+			}
+		}
+		td_report_buf_put(b, part[k].lit, part[k].lit_len);
+		return;
+	}
+	if (!b->out) {
+		/* a string: the byte after the storage holds the NUL */
+		len = vsnprintf(b->p + b->n, b->cap - b->n + 1, fmt, ap);
+		if (len < 0) {
+			b->err = true;
+		} else if ((size_t)len <= b->cap - b->n) {
+			b->n += (size_t)len;
+		} else {
+			b->cut += (size_t)len - (b->cap - b->n);
+			b->n = b->cap;
+		}
 		return;
 	}
 	va_copy(again, ap);
@@ -246,6 +443,43 @@ void td_report_buf_printf(struct td_report_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void td_report_buf_str(struct td_report_buf *b, char *buf, size_t n)
+{
+	/* storage of n - 1 bytes and no FILE: the buffer's cut mode */
+	td_report_buf_init(b, NULL, buf, n - 1);
+}
+
+size_t td_report_buf_str_end(struct td_report_buf *b)
+{
+	b->p[b->n] = '\0';
+	return b->n;
+}
+
+int td_report_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap)
+{
+	struct td_report_buf b;
+
+	if (n == 0 || n > INT_MAX)
+		return vsnprintf(buf, n, fmt, ap);
+	td_report_buf_str(&b, buf, n);
+	td_report_buf_vprintf(&b, fmt, ap);
+	td_report_buf_str_end(&b);
+	if (b.err || b.n + b.cut > INT_MAX)
+		return -1;
+	return (int)(b.n + b.cut);
+}
+
+int td_report_snprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = td_report_vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
 void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len)
 {
 	size_t off = 0;
@@ -255,8 +489,7 @@ void td_report_buf_term(struct td_report_buf *b, const uint8_t *p, size_t len)
 		size_t run = off, c, w;
 
 		/* printable ASCII but the backslash goes through as it is */
-		while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\')
-			run++;
+		run += term_plain_run(p + off, len - off);
 		if (run > off) {
 			td_report_buf_put(b, p + off, run - off);
 			off = run;
@@ -462,6 +695,28 @@ static char *time_fmt(struct td_time t, char buf[TD_REPORT_TIME_LEN], bool utc)
 	tt = (time_t)t.sec;
 	if ((int64_t)tt != t.sec || !(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)))
 		goto raw;
+	if (tm.tm_year >= 1000 - 1900 && tm.tm_year <= 9999 - 1900) {
+		/* what strftime() and snprintf() below write, by hand: local
+		 * times are two per connection and two per certificate */
+		char *p = put_digits(buf, (unsigned)(tm.tm_year + 1900), 4);
+
+		*p++ = '-';
+		p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
+		*p++ = '-';
+		p = put_digits(p, (unsigned)tm.tm_mday, 2);
+		*p++ = utc ? 'T' : ' ';
+		p = put_digits(p, (unsigned)tm.tm_hour, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned)tm.tm_min, 2);
+		*p++ = ':';
+		p = put_digits(p, (unsigned)tm.tm_sec, 2);
+		*p++ = '.';
+		p = put_digits(p, (unsigned)t.usec, 6);
+		if (utc)
+			*p++ = 'Z';
+		*p = '\0';
+		return buf;
+	}
 	len = strftime(buf, TD_REPORT_TIME_LEN, utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S",
 		       &tm);
 	if (len == 0)
@@ -568,7 +823,7 @@ const char *td_report_handshake_name(uint8_t type, char *buf, size_t n)
 {
 	if (hs_names[type])
 		return hs_names[type];
-	snprintf(buf, n, "handshake type %u", (unsigned)type);
+	td_report_snprintf(buf, n, "handshake type %u", (unsigned)type);
 	return buf;
 }
 
@@ -660,14 +915,14 @@ const char *td_report_alert_words(const struct td_alert *a, char *buf, size_t n)
 		return "encrypted alert";
 	level = td_report_alert_level(a->level);
 	if (!level) {
-		snprintf(lvbuf, sizeof lvbuf, "level %u", (unsigned)a->level);
+		td_report_snprintf(lvbuf, sizeof lvbuf, "level %u", (unsigned)a->level);
 		level = lvbuf;
 	}
 	desc = td_names_alert(a->desc);
 	if (desc)
-		snprintf(buf, n, "%s %s", level, desc);
+		td_report_snprintf(buf, n, "%s %s", level, desc);
 	else
-		snprintf(buf, n, "%s unknown (%u)", level, (unsigned)a->desc);
+		td_report_snprintf(buf, n, "%s unknown (%u)", level, (unsigned)a->desc);
 	return buf;
 }
 
@@ -713,8 +968,9 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 				return "probable encrypted Alert";
 			if (a->encrypted)
 				return "encrypted Alert";
-			snprintf(buf, n, "Alert %s%s", td_report_alert_words(a, tmp, sizeof tmp),
-				 a->decrypted ? " (decrypted)" : "");
+			td_report_snprintf(buf, n, "Alert %s%s",
+					   td_report_alert_words(a, tmp, sizeof tmp),
+					   a->decrypted ? " (decrypted)" : "");
 			break;
 		}
 		return "Alert";
@@ -725,12 +981,12 @@ const char *td_report_event_what(struct td_report_events *w, const struct td_eve
 	case TD_EV_TCP_RST:
 		return "RST";
 	case TD_EV_GAP:
-		snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
+		td_report_snprintf(buf, n, "gap: %lu bytes missing", (unsigned long)ev->len);
 		break;
 	case TD_EV_PLAIN_TEXT:
 		return "plain text, not TLS";
 	default:
-		snprintf(buf, n, "event %u", (unsigned)ev->kind);
+		td_report_snprintf(buf, n, "event %u", (unsigned)ev->kind);
 		break;
 	}
 	return buf;
@@ -791,25 +1047,26 @@ void td_report_failure_reason(const struct td_session *s, char *buf, size_t n)
 	case TD_ABORT_ALERT:
 		a = aborting_alert(s);
 		if (a)
-			snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
-				 td_report_alert_words(a, words, sizeof words));
+			td_report_snprintf(buf, n, "%s sent %s", td_dir_name(a->dir),
+					   td_report_alert_words(a, words, sizeof words));
 		else
-			snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
+			td_report_snprintf(buf, n, "%s sent an alert", who ? who : "a peer");
 		break;
 	case TD_ABORT_RST:
-		snprintf(buf, n, "RST from %s", who ? who : "a peer");
+		td_report_snprintf(buf, n, "RST from %s", who ? who : "a peer");
 		break;
 	case TD_ABORT_FIN:
-		snprintf(buf, n, "%s closed the connection (FIN)", who ? who : "a peer");
+		td_report_snprintf(buf, n, "%s closed the connection (FIN)", who ? who : "a peer");
 		break;
 	case TD_ABORT_SILENCE:
 		if (who)
-			snprintf(buf, n, "%s went silent after %s", who, td_stage_name(s->stage));
+			td_report_snprintf(buf, n, "%s went silent after %s", who,
+					   td_stage_name(s->stage));
 		else
-			snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
+			td_report_snprintf(buf, n, "went idle after %s", td_stage_name(s->stage));
 		break;
 	default:
-		snprintf(buf, n, "after %s", td_stage_name(s->stage));
+		td_report_snprintf(buf, n, "after %s", td_stage_name(s->stage));
 		break;
 	}
 }
@@ -860,7 +1117,7 @@ char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, siz
 
 	if (n == 0)
 		return buf;
-	td_addr_str(a, ip, sizeof ip);
+	td_report_ip(a, ip, sizeof ip);
 	len = strlen(ip);
 	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
 	if (a->family == 6 && o + 1 < n)
@@ -897,20 +1154,34 @@ static bool ladder_encrypted_ev(const struct td_session *s, const struct td_even
 /* The label of one arrow, its shaft character and its colour: alerts get
  * '=' and "ALERT" in capitals so they stand out without colour too (in a
  * ticket), gaps '~' (bytes that were never seen). */
-static void ladder_label(struct td_report_events *w, const struct td_event *ev, char *buf,
-			 size_t n, char *shaft, const char **color)
+static void ladder_len(struct td_report_buf *b, const char *what, uint32_t len)
+{
+	/* "%s (%lu)" */
+	td_report_buf_puts(b, what);
+	td_report_buf_put(b, " (", 2);
+	td_report_buf_dec(b, len, false);
+	td_report_buf_putc(b, ')');
+}
+
+/* Returns the label's length. */
+static size_t ladder_label(struct td_report_events *w, const struct td_event *ev, char *buf,
+			   size_t n, char *shaft, const char **color)
 {
 	const struct td_session *s = w->s;
 	char what[128];
 	const char *wh = td_report_event_what(w, ev, what, sizeof what);
+	struct td_report_buf lb;
 	char *al;
 
+	/* built in buf and cut as snprintf(buf, n, ...) cuts, without it:
+	 * there is one per timeline event */
+	td_report_buf_str(&lb, buf, n);
 	*shaft = '-';
 	*color = "";
 	switch (ev->kind) {
 	case TD_EV_ALERT:
 		if (wh != what)
-			snprintf(what, sizeof what, "%s", wh);
+			td_report_snprintf(what, sizeof what, "%s", wh);
 		al = strstr(what, "Alert");
 		if (al)
 			memcpy(al, "ALERT", 5);
@@ -920,32 +1191,39 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 		    !s->alerts[ev->type].encrypted && !s->alerts[ev->type].probable &&
 		    s->alerts[ev->type].level == 2)
 			*color = ANSI_RED;
-		snprintf(buf, n, "%s (%lu)", what, (unsigned long)ev->len);
+		ladder_len(&lb, what, ev->len);
 		break;
 	case TD_EV_APPDATA:
-		snprintf(buf, n, "%s (%u record%s, %lu bytes)", wh, (unsigned)ev->count,
-			 ev->count == 1 ? "" : "s", (unsigned long)ev->len);
+		/* "%s (%u record%s, %lu bytes)" */
+		td_report_buf_puts(&lb, wh);
+		td_report_buf_put(&lb, " (", 2);
+		td_report_buf_dec(&lb, ev->count, false);
+		td_report_buf_puts(&lb, ev->count == 1 ? " record, " : " records, ");
+		td_report_buf_dec(&lb, ev->len, false);
+		td_report_buf_put(&lb, " bytes)", 7);
 		break;
 	case TD_EV_GAP:
 		*shaft = '~';
 		*color = ANSI_YELLOW;
-		snprintf(buf, n, "%s", wh);
+		td_report_buf_puts(&lb, wh);
 		break;
 	case TD_EV_PLAIN_TEXT:
 		*shaft = '~';
 		*color = ANSI_RED;
-		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
+		ladder_len(&lb, wh, ev->len);
 		break;
 	case TD_EV_TCP_RST:
 		*color = ANSI_YELLOW;
 		/* fall through */
 	case TD_EV_TCP_FIN:
-		snprintf(buf, n, "TCP %s", wh);
+		td_report_buf_put(&lb, "TCP ", 4);
+		td_report_buf_puts(&lb, wh);
 		break;
 	default:
-		snprintf(buf, n, "%s (%lu)", wh, (unsigned long)ev->len);
+		ladder_len(&lb, wh, ev->len);
 		break;
 	}
+	return td_report_buf_str_end(&lb);
 }
 
 /* "---- client encrypts from here ----" at the side of the lane that
@@ -953,38 +1231,38 @@ static void ladder_label(struct td_report_events *w, const struct td_event *ev, 
 static void ladder_marker(struct td_report_buf *b, int pad, int lane, int dir)
 {
 	char m[64];
-	int len = snprintf(m, sizeof m, "---- %s encrypts from here ----", td_dir_name(dir));
+	int len = td_report_snprintf(m, sizeof m, "---- %s encrypts from here ----",
+				     td_dir_name(dir));
 
 	td_report_buf_fill(b, ' ', pad + (dir == TD_DIR_S2C && lane > len ? lane - len : 0));
 	td_report_buf_puts(b, m);
 	td_report_buf_putc(b, '\n');
 }
 
-/* printf("%+.3f", ms) into buf (48 bytes), by hand for whole thousandths
- * (td_report_thousandths(): rounded to 3 decimals such a v is k/1000, as
- * it is within 1.5 ulp of it, below 2^-12 for |v| < 10^12). Returns the
- * length. */
-static int ladder_offset(double ms, char buf[48])
+int td_report_fixed3(double v, bool plus, char buf[48])
 {
 	long long k;
 	unsigned long long u;
 	char tmp[32];
 	const char *start;
-	int len;
+	int len, o = 0;
 
-	if (!td_report_thousandths(ms, &k))
-		return snprintf(buf, 48, "%+.3f", ms);
+	/* rounded to 3 decimals such a v is k/1000 (td_report_thousandths():
+	 * it is within 1.5 ulp of it, below 2^-12 for |v| < 10^12) */
+	if (!td_report_thousandths(v, &k))
+		return snprintf(buf, 48, plus ? "%+.3f" : "%.3f", v);
 	u = k < 0 ? 0ULL - (unsigned long long)k : (unsigned long long)k;
 	tmp[sizeof tmp - 1] = (char)('0' + u % 10);
 	tmp[sizeof tmp - 2] = (char)('0' + u / 10 % 10);
 	tmp[sizeof tmp - 3] = (char)('0' + u / 100 % 10);
 	tmp[sizeof tmp - 4] = '.';
 	start = td_report_dec(tmp + sizeof tmp - 4, u / 1000, false);
-	buf[0] = k < 0 ? '-' : '+';
+	if (k < 0 || plus)
+		buf[o++] = k < 0 ? '-' : '+';
 	len = (int)(tmp + sizeof tmp - start);
-	memcpy(buf + 1, start, (size_t)len);
-	buf[len + 1] = '\0';
-	return len + 1;
+	memcpy(buf + o, start, (size_t)len);
+	buf[o + len] = '\0';
+	return o + len;
 }
 
 void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, int indent,
@@ -992,7 +1270,10 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 {
 	size_t n = s->n_events < TD_MAX_EVENTS ? s->n_events : TD_MAX_EVENTS;
 	struct td_report_events w;
-	char off_s[48], label[192], c[96], sv[96], num[24];
+	/* each event's "+T" (its width is the widest one's) */
+	char off_s[TD_MAX_EVENTS][48];
+	int olen[TD_MAX_EVENTS];
+	char label[192], c[96], sv[96], num[24];
 	bool marked[2] = { false, false };
 	uint32_t maxf = 0;
 	int fw, ow = 0, pad, lane;
@@ -1000,11 +1281,11 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 	if (n == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int len =
-			ladder_offset(td_report_ms(s->first_ts, td_event_ts(&s->events[i])), off_s);
+		double ms = td_report_ms(s->first_ts, td_event_ts(&s->events[i]));
 
-		if (len > ow)
-			ow = len;
+		olen[i] = td_report_fixed3(ms, true, off_s[i]);
+		if (olen[i] > ow)
+			ow = olen[i];
 		if (s->events[i].frame > maxf)
 			maxf = s->events[i].frame;
 	}
@@ -1036,26 +1317,24 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 		int dir = ev->dir == TD_DIR_S2C ? TD_DIR_S2C : TD_DIR_C2S;
 		const char *col, *f;
 		char shaft;
-		int len, dashes, olen;
+		int len, dashes;
 
 		if (s->encrypted[dir] && !marked[dir] && ladder_encrypted_ev(s, ev)) {
 			ladder_marker(b, pad, lane, dir);
 			marked[dir] = true;
 		}
-		ladder_label(&w, ev, label, sizeof label, &shaft, &col);
-		len = (int)strlen(label);
+		len = (int)ladder_label(&w, ev, label, sizeof label, &shaft, &col);
 		dashes = lane - len - 2;
 		if (dashes < LADDER_SHAFT_MIN)
 			dashes = LADDER_SHAFT_MIN;
-		olen = ladder_offset(td_report_ms(s->first_ts, td_event_ts(ev)), off_s);
 		/* "%*sframe %-*lu  %*s ms  %s" */
 		f = td_report_dec(num + sizeof num, ev->frame, false);
 		td_report_buf_fill(b, ' ', indent);
 		td_report_buf_put(b, "frame ", 6);
 		td_report_buf_put(b, f, (size_t)(num + sizeof num - f));
 		td_report_buf_fill(b, ' ', fw - (int)(num + sizeof num - f) + 2);
-		td_report_buf_fill(b, ' ', ow - olen);
-		td_report_buf_put(b, off_s, (size_t)olen);
+		td_report_buf_fill(b, ' ', ow - olen[i]);
+		td_report_buf_put(b, off_s[i], (size_t)olen[i]);
 		td_report_buf_put(b, " ms  ", 5);
 		if (color)
 			td_report_buf_puts(b, col);

@@ -9,6 +9,12 @@
 #include <check.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <wchar.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -793,6 +799,277 @@ START_TEST(test_report_buf)
 		free(mem);
 	}
 	free(want);
+}
+END_TEST
+
+/* fmt and its arguments through td_report_buf_vprintf() and through the
+ * C library's vsnprintf(): the same bytes (a %c of 0 included), whatever
+ * the storage (0: written through; 1 and 7: smaller than one number, so
+ * it spills) and wherever in it the text starts (0 to 4 bytes already
+ * held). line names the caller in a failure. */
+static void same_as_printf(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void same_as_printf(int line, const char *fmt, ...)
+{
+	static const size_t sizes[] = {0, 1, 7, 40, TD_REPORT_BUF_LEN};
+	va_list ap, again;
+	char *want;
+	int len;
+
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	len = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	ck_assert_int_ge(len, 0);
+	want = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(want);
+	va_copy(again, ap);
+	vsnprintf(want, (size_t)len + 1, fmt, again);
+	va_end(again);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		for (size_t pre = 0; pre < 5; pre++) {
+			char *mem = malloc(sizes[i] + 1);
+			struct td_report_buf b;
+			struct capture cap;
+			char *got;
+
+			ck_assert_ptr_nonnull(mem);
+			td_report_buf_init(&b, cap_open(&cap), sizes[i] ? mem : NULL, sizes[i]);
+			td_report_buf_put(&b, "<<<<", pre);
+			va_copy(again, ap);
+			td_report_buf_vprintf(&b, fmt, again);
+			va_end(again);
+			td_report_buf_putc(&b, '>');
+			ck_assert_int_eq(td_report_buf_end(&b), 0);
+			got = cap_close(&cap);
+			ck_assert_msg(cap.len == pre + (size_t)len + 1 &&
+					      memcmp(got, "<<<<", pre) == 0 &&
+					      memcmp(got + pre, want, (size_t)len) == 0 &&
+					      got[pre + (size_t)len] == '>',
+				      "line %d, storage %zu + %zu: format \"%s\": got \"%.*s\", "
+				      "want \"%s\"",
+				      line, sizes[i], pre, fmt, (int)cap.len, got, want);
+			free(got);
+			free(mem);
+		}
+	}
+	/* td_report_vsnprintf(): snprintf's return value and cut, and not a
+	 * byte past n (the '#' after it stay) */
+	for (size_t k = 0; k < 8; k++) {
+		size_t lens[] = {0, 1, 2, 3, (size_t)len / 2, (size_t)len, (size_t)len + 1,
+				 (size_t)len + 9};
+		size_t n = lens[k];
+		char *out = malloc(n + 8), *ref = malloc(n + 8);
+		int got;
+
+		ck_assert(out && ref);
+		memset(out, '#', n + 8);
+		memset(ref, '#', n + 8);
+		va_copy(again, ap);
+		vsnprintf(ref, n, fmt, again);
+		va_end(again);
+		va_copy(again, ap);
+		got = td_report_vsnprintf(out, n, fmt, again);
+		va_end(again);
+		ck_assert_msg(got == len && memcmp(out, ref, n + 8) == 0,
+			      "line %d, td_report_vsnprintf(%zu): format \"%s\": returned %d, "
+			      "want %d",
+			      line, n, fmt, got, len);
+		free(out);
+		free(ref);
+	}
+	free(want);
+	va_end(ap);
+}
+
+#define SAME(...) same_as_printf(__LINE__, __VA_ARGS__)
+
+/* The directives td_report_buf_vprintf() writes itself (%s %c %% and %d
+ * %i %u with no length, l, ll, z) against vsnprintf on edge values (each
+ * power of ten and its neighbours, the types' extremes) and pseudo-random
+ * ones; and formats it hands to vsnprintf (flags, widths, precisions,
+ * other conversions and lengths), which must come out the same too. */
+START_TEST(test_buf_printf_conversions)
+{
+	const char *null_s = getenv("TD_TEST_UNSET_VARIABLE"); /* NULL, opaque to -Wformat */
+	char big[5000];
+	uint64_t r = 11;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (unsigned long long p = 1, i = 0; i < 20; i++, p *= 10)
+		for (int d = -1; d <= 1; d++) {
+			unsigned long long v = p + (unsigned long long)d;
+
+			SAME("%llu|%lld|%lli|%zu", v, (long long)v, -(long long)v, (size_t)v);
+			SAME("%lu|%ld|%li|%ld", (unsigned long)v, (long)v, (long)v, -(long)v);
+			SAME("%u|%d|%i|%d", (unsigned)v, (int)v, (int)v, -(int)v);
+		}
+	SAME("%d %d %d %d %d", INT_MIN, INT_MIN + 1, -1, 0, INT_MAX);
+	SAME("%i %i", INT_MIN, INT_MAX);
+	SAME("%u %u %u", 0u, 1u, UINT_MAX);
+	SAME("%ld %ld %ld %li", LONG_MIN, LONG_MIN + 1, LONG_MAX, LONG_MIN);
+	SAME("%lu %lu", 0UL, ULONG_MAX);
+	SAME("%lld %lld %lld %lli", LLONG_MIN, LLONG_MIN + 1, LLONG_MAX, LLONG_MIN);
+	SAME("%llu %llu", 0ULL, ULLONG_MAX);
+	SAME("%zu %zu", (size_t)0, SIZE_MAX);
+	for (int c = 0; c < 256; c++)
+		SAME("[%c]%c", c, c - 256); /* 0 too: a NUL byte in the text */
+	SAME("%s|%s|%s|%s", "", "abc", null_s, "100%");
+	SAME("%s%s", big, big + 4000);
+	SAME("%%");
+	SAME("%%%s%%%%%d%%", "a", 5);
+	SAME("plain text without a directive");
+	SAME("%s#%llu %s -> %s%s", "", 42ULL, "192.0.2.1:443", "[2001:db8::1]:443", "");
+	SAME("client %lu, server %lu", 0UL, 18446744073709551615UL);
+	SAME("%u bytes at frame %lu, response %s", 300u, 7UL, "successful");
+	for (int i = 0; i < 5000; i++) {
+		unsigned long long v;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		v = r >> (r & 63);
+		SAME("a%db%uc%ldd%lue%lldf%llug%zuh%ci%sj%%", (int)v, (unsigned)v, (long)v,
+		     (unsigned long)v, (long long)v, v, (size_t)v, (int)(v & 0xff),
+		     big + sizeof big - 1 - (v % 64));
+	}
+	/* what vsnprintf writes for them: each alone (the others in the same
+	 * format must not hide one the writer would take wrongly) */
+	SAME("%5u", 42u);
+	SAME("%-5u|", 42u);
+	SAME("%05d", -42);
+	SAME("%+d", 42);
+	SAME("% d", 42);
+	SAME("%-8s|", "ab");
+	SAME("%8s", "ab");
+	SAME("%.2s", "abc");
+	SAME("%*s|", 6, "");
+	SAME("%-*lu|", 4, 7UL);
+	SAME("%*d", -3, 9);
+	SAME("%.3f", 1.0005);
+	SAME("%+.3f", -2.5);
+	SAME("%.0f", 2.5);
+	SAME("%.*f", 1, 0.05);
+	SAME("%e", 1e300);
+	SAME("%g", 1e-7);
+	SAME("%x", 255u);
+	SAME("%X", 255u);
+	SAME("%04x", 0x2au);
+	SAME("%#x", 255u);
+	SAME("%o", 8u);
+	SAME("%lx", ULONG_MAX);
+	SAME("%llx", ULLONG_MAX);
+	SAME("%zx", SIZE_MAX);
+	SAME("%hu", 70000);
+	SAME("%hhu", 300);
+	SAME("%hd", -40000);
+	SAME("%hhd", -200);
+	SAME("%zd", (ssize_t)-5);
+	SAME("%jd", (intmax_t)-6);
+	SAME("%td", (ptrdiff_t)-7);
+	SAME("%lc", (wint_t)'A');
+	SAME("%p", (void *)big);
+	SAME("%s then %5u", "simple", 3u); /* one it does not take: all by vsnprintf */
+	/* 16 directives: written by the buffer; 17: more than it splits, so
+	 * by vsnprintf */
+	SAME("%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d|", 1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13,
+	     -14, 15, -16);
+	SAME("%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%s|", 1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13,
+	     -14, 15, -16, "seventeen");
+}
+END_TEST
+
+/* The local time as the C library writes it: localtime_r(), strftime()
+ * and snprintf() (what td_report_time_local() did before it wrote the
+ * digits itself), "@sec.usec" when the library cannot convert it. */
+static void local_ref(int64_t sec, int32_t usec, char want[TD_REPORT_TIME_LEN])
+{
+	time_t tt = (time_t)sec;
+	struct tm tm;
+	size_t len;
+
+	if (!localtime_r(&tt, &tm) ||
+	    (len = strftime(want, TD_REPORT_TIME_LEN, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		snprintf(want, TD_REPORT_TIME_LEN, "@%lld.%06d", (long long)sec, (int)usec);
+		return;
+	}
+	snprintf(want + len, TD_REPORT_TIME_LEN - len, ".%06d", (int)usec);
+}
+
+/* The text writers' helpers without printf: the local time (in time
+ * zones east and west of UTC, with and without summer time, over years 1
+ * to 12000 and at the edges of the 4-digit years it writes itself) as
+ * localtime_r() and strftime() give it; "%.3f" and "%+.3f" as printf
+ * gives them; and td_report_term_plain() is true exactly for printable
+ * ASCII without '\\' (every byte value at every place of strings up to
+ * 40 bytes: the 16-byte blocks and the tail), where
+ * td_report_escape_term() gives back its input. */
+START_TEST(test_text_helpers)
+{
+	static const char *const zones[] = {"UTC0", "CET-1CEST,M3.5.0,M10.5.0/3",
+					    "EST5EDT,M3.2.0,M11.1.0", "<+0530>-5:30",
+					    "<-0330>3:30<-0230>,M3.2.0,M11.1.0"};
+	static const int64_t edges[] = {-62135596800, -30610224001, -30610224000, -30610137600,
+					0, 1700000000, 253402300799, 253402300800,
+					253402387200, 253402214400, 315537897599};
+	char got[TD_REPORT_TIME_LEN], want[TD_REPORT_TIME_LEN], f[48], g[48];
+	uint64_t r = 5;
+
+	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+		setenv("TZ", zones[z], 1);
+		tzset();
+		for (unsigned i = 0; i < 4000 + sizeof edges / sizeof edges[0]; i++) {
+			int64_t sec;
+			int32_t usec;
+
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			if (i < sizeof edges / sizeof edges[0])
+				sec = edges[i] + (int64_t)(r % 3) - 1;
+			else
+				sec = (int64_t)((r >> 11) % 378691200000ULL) - 62135596800;
+			usec = (int32_t)((r >> 40) % 1000000);
+			local_ref(sec, usec, want);
+			ck_assert_msg(strcmp(td_report_time_local(T(sec, usec), got), want) == 0,
+				      "TZ=%s %lld: got %s, want %s", zones[z], (long long)sec, got,
+				      want);
+		}
+	}
+	use_utc();
+
+	for (int i = 0; i < 20000; i++) {
+		double v;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (i % 4 == 3) /* any double: snprintf's own way */
+			v = (double)(int64_t)r / (double)(1ULL << (r & 63));
+		else /* a whole number of thousandths, as td_report_ms() makes them */
+			v = td_report_ms(T(0, 0), T((int64_t)(r >> 40) - (1 << 23),
+						    (int32_t)((r >> 8) % 2000000) - 1000000));
+		snprintf(want, sizeof want, "%.3f", v);
+		snprintf(g, sizeof g, "%+.3f", v);
+		ck_assert_int_eq(td_report_fixed3(v, false, f), (int)strlen(want));
+		ck_assert_str_eq(f, want);
+		ck_assert_int_eq(td_report_fixed3(v, true, f), (int)strlen(g));
+		ck_assert_str_eq(f, g);
+	}
+	ck_assert_int_eq(td_report_fixed3(-0.0, false, f), 6);
+	ck_assert_str_eq(f, "-0.000");
+	ck_assert_int_eq(td_report_fixed3(-0.0004, true, f), 6);
+	ck_assert_str_eq(f, "-0.000");
+
+	for (unsigned c = 0; c < 256; c++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at++) {
+				char str[40], esc[200];
+
+				memset(str, 'a' + (int)(len % 26), len);
+				str[at] = (char)c;
+				bool plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+				ck_assert_int_eq(td_report_term_plain(str, len), plain);
+				td_report_escape_term(esc, sizeof esc, (const uint8_t *)str, len);
+				if (plain)
+					ck_assert(strlen(esc) == len && memcmp(esc, str, len) == 0);
+			}
+	ck_assert(td_report_term_plain("", 0));
 }
 END_TEST
 
@@ -1978,6 +2255,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_time_format);
 	tcase_add_test(util, test_hex_colon);
 	tcase_add_test(util, test_report_buf);
+	tcase_add_test(util, test_buf_printf_conversions);
+	tcase_add_test(util, test_text_helpers);
 	tcase_add_test(util, test_ladder_offsets_and_addr);
 	tcase_add_test(util, test_dec_at_and_ip);
 	tcase_add_test(util, test_time_cached);
