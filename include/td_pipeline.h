@@ -2,13 +2,20 @@
  * threads.
  *
  * The caller's thread reads the capture and gives it packet by packet to
- * td_pipeline_packet. With two threads it runs the engine (td_engine.h)
- * itself; with three, it copies each packet into a batch and an analysis
- * thread runs the engine on the batches in order. Either way a reporting
- * thread gets each finished connection in the order the engine ended it,
- * with the same calls the engine makes with one thread: emit, then
- * evidence. Nothing else changes hands, so the report is the same, byte
- * for byte, as with td_engine alone.
+ * td_pipeline_packet. Three layouts:
+ * - the caller runs the engine (td_engine.h) itself, and a reporting
+ *   thread reports (two threads);
+ * - the caller copies each packet into a batch, an analysis thread runs
+ *   the engine on the batches in order, and a reporting thread reports
+ *   (three threads);
+ * - the same with the caller reporting too, between batches and while it
+ *   waits for a free one (two threads: reading and reporting, analysis):
+ *   for a file, where reading may wait, the two threads share the work
+ *   more evenly once the report is cheap.
+ * Either way each finished connection is reported in the order the engine
+ * ended it, with the same calls the engine makes with one thread: emit,
+ * then evidence. Nothing else changes hands, so the report is the same,
+ * byte for byte, as with td_engine alone.
  *
  * Memory: besides what the engine holds (and --max-memory counts), the
  * batches on their way: TD_PIPELINE_BATCHES batches of finished
@@ -48,13 +55,19 @@ struct td_pipeline_config {
 	 * analysis, reporting); false: on the caller's thread, which reads
 	 * and analyses (two threads), and no packet is copied. */
 	bool analysis_thread;
+	/* With analysis_thread: no reporting thread; emit, evidence and idle
+	 * are called on the caller's thread, inside td_pipeline_packet,
+	 * _flush, _advance and _finish (two threads). Not for a live
+	 * capture, whose reading must not wait for the report. */
+	bool report_on_caller;
 };
 
 struct td_pipeline;
 
 /* Starts the analysis and reporting threads (with every signal blocked
  * but SIGPIPE and the faults: the caller's thread gets them). emit and cfg->evidence are called on
- * the reporting thread, as td_engine_new() describes; cache is borrowed.
+ * the reporting thread (report_on_caller: the caller's), as td_engine_new() describes; cache is
+ * borrowed.
  * NULL on out of memory or when a thread cannot start. */
 struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 				    const struct td_pipeline_config *pcfg,

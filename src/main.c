@@ -2015,7 +2015,12 @@ static int run_file(struct run *r)
 		an.pipe = td_pipeline_new(&cfg,
 					  &(struct td_pipeline_config){
 						  .idle = on_idle,
-						  .analysis_thread = r->threads > 2,
+						  /* a file with -j 2: analysis on one
+						   * thread, reading and reporting on
+						   * the other; live: reading never
+						   * waits for the report */
+						  .analysis_thread = r->threads > 2 || !r->live,
+						  .report_on_caller = r->threads == 2 && !r->live,
 					  },
 					  r->cache, on_session, r);
 	else

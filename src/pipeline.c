@@ -13,11 +13,40 @@
 
 /* ---- a bounded FIFO of pointers between two threads --------------------- */
 
+/* A counter bumped by every push onto the queues that point at it: how a
+ * thread waits for the first of two queues to get something (the caller's
+ * thread when it also reports: a free packet batch or a finished one). */
+struct wake {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned long seq;
+};
+
+static unsigned long wake_seq(struct wake *w)
+{
+	unsigned long seq;
+
+	pthread_mutex_lock(&w->m);
+	seq = w->seq;
+	pthread_mutex_unlock(&w->m);
+	return seq;
+}
+
+/* Waits until a push after wake_seq() returned seq. */
+static void wake_wait(struct wake *w, unsigned long seq)
+{
+	pthread_mutex_lock(&w->m);
+	while (w->seq == seq)
+		pthread_cond_wait(&w->c, &w->m);
+	pthread_mutex_unlock(&w->m);
+}
+
 struct queue {
 	pthread_mutex_t m;
 	pthread_cond_t nonempty, nonfull;
 	void *slot[TD_PIPELINE_BATCHES];
 	unsigned head, n;
+	struct wake *wake; /* bumped on every push; NULL: none */
 };
 
 static void queue_init(struct queue *q)
@@ -43,21 +72,38 @@ static void queue_push(struct queue *q, void *v)
 	q->slot[(q->head + q->n++) % TD_PIPELINE_BATCHES] = v;
 	pthread_cond_signal(&q->nonempty);
 	pthread_mutex_unlock(&q->m);
+	if (q->wake) {
+		pthread_mutex_lock(&q->wake->m);
+		q->wake->seq++;
+		pthread_cond_broadcast(&q->wake->c);
+		pthread_mutex_unlock(&q->wake->m);
+	}
 }
 
-static void *queue_pop(struct queue *q)
+/* The oldest entry, or NULL at once when there is none (block: wait for
+ * one). */
+static void *queue_take(struct queue *q, bool block)
 {
 	void *v;
 
 	pthread_mutex_lock(&q->m);
-	while (q->n == 0)
+	while (q->n == 0 && block)
 		pthread_cond_wait(&q->nonempty, &q->m);
+	if (q->n == 0) {
+		pthread_mutex_unlock(&q->m);
+		return NULL;
+	}
 	v = q->slot[q->head];
 	q->head = (q->head + 1) % TD_PIPELINE_BATCHES;
 	q->n--;
 	pthread_cond_signal(&q->nonfull);
 	pthread_mutex_unlock(&q->m);
 	return v;
+}
+
+static void *queue_pop(struct queue *q)
+{
+	return queue_take(q, true);
 }
 
 /* ---- batches ------------------------------------------------------------- */
@@ -114,6 +160,9 @@ struct td_pipeline {
 	struct td_engine_stats stats;
 
 	bool analysis_thread; /* else the engine runs on the caller's thread */
+	bool report_here;     /* no reporting thread: the caller's reports */
+	struct wake wake;     /* report_here: pkt_free's and ses_full's pushes */
+	bool reported_end;    /* report_here: the last batch was reported */
 	pthread_t analysis, reporting;
 	bool finished;
 	/* the caller's thread, without an analysis thread: when the oldest
@@ -209,35 +258,71 @@ static void *analysis_main(void *arg)
 
 /* ---- the reporting thread ------------------------------------------------ */
 
+/* Reports a batch of finished connections, gives it back; true when it
+ * was the last. */
+static bool report_batch(struct td_pipeline *p, struct ses_batch *b)
+{
+	bool end;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		struct held *h = &b->h[i];
+
+		p->emit(p->user, &h->s);
+		if (p->evidence)
+			p->evidence(p->user, &h->s, &h->ev);
+		td_engine_evidence_free(&h->ev);
+		for (unsigned k = 0; k < h->s.n_certs; k++)
+			td_x509_cert_unpin(p->cache, h->s.certs[k]);
+		for (unsigned k = 0; k < h->s.n_client_certs; k++)
+			td_x509_cert_unpin(p->cache, h->s.client_certs[k]);
+		td_session_clear(&h->s, NULL); /* references given back already */
+	}
+	if (b->idle && p->idle)
+		p->idle(p->user);
+	end = b->end;
+	b->n = 0;
+	b->idle = b->end = false;
+	queue_push(&p->ses_free, b);
+	return end;
+}
+
 static void *reporting_main(void *arg)
 {
 	struct td_pipeline *p = arg;
-	bool end;
 
-	do {
-		struct ses_batch *b = queue_pop(&p->ses_full);
-
-		for (unsigned i = 0; i < b->n; i++) {
-			struct held *h = &b->h[i];
-
-			p->emit(p->user, &h->s);
-			if (p->evidence)
-				p->evidence(p->user, &h->s, &h->ev);
-			td_engine_evidence_free(&h->ev);
-			for (unsigned k = 0; k < h->s.n_certs; k++)
-				td_x509_cert_unpin(p->cache, h->s.certs[k]);
-			for (unsigned k = 0; k < h->s.n_client_certs; k++)
-				td_x509_cert_unpin(p->cache, h->s.client_certs[k]);
-			td_session_clear(&h->s, NULL); /* references given back already */
-		}
-		if (b->idle && p->idle)
-			p->idle(p->user);
-		end = b->end;
-		b->n = 0;
-		b->idle = b->end = false;
-		queue_push(&p->ses_free, b);
-	} while (!end);
+	while (!report_batch(p, queue_pop(&p->ses_full)))
+		;
 	return NULL;
+}
+
+/* report_here: the caller reports the batches the analysis has finished,
+ * without waiting for more. */
+static void report_ready(struct td_pipeline *p)
+{
+	struct ses_batch *b;
+
+	while (p->report_here && !p->reported_end && (b = queue_take(&p->ses_full, false)))
+		p->reported_end = report_batch(p, b);
+}
+
+/* A free packet batch for the caller. report_here: while none is free the
+ * caller reports what the analysis finished (the analysis may be waiting
+ * for a free batch of connections: the caller frees them), and sleeps
+ * until the analysis pushes either. */
+static struct pkt_batch *free_batch(struct td_pipeline *p)
+{
+	struct pkt_batch *b;
+
+	if (!p->report_here)
+		return queue_pop(&p->pkt_free);
+	for (;;) {
+		unsigned long seq = wake_seq(&p->wake);
+
+		report_ready(p);
+		if ((b = queue_take(&p->pkt_free, false)))
+			return b;
+		wake_wait(&p->wake, seq);
+	}
 }
 
 /* ---- the caller's side --------------------------------------------------- */
@@ -266,6 +351,7 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	p->evidence = cfg->evidence;
 	p->idle = pcfg ? pcfg->idle : NULL;
 	p->analysis_thread = pcfg && pcfg->analysis_thread;
+	p->report_here = p->analysis_thread && pcfg->report_on_caller;
 	p->user = user;
 	p->batch_bytes = pcfg && pcfg->batch_bytes ? pcfg->batch_bytes : TD_PIPELINE_BATCH_BYTES;
 	p->batch_sessions = pcfg && pcfg->batch_sessions ? pcfg->batch_sessions
@@ -275,6 +361,10 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	queue_init(&p->ses_full);
 	queue_init(&p->ses_free);
 	pthread_mutex_init(&p->stats_lock, NULL);
+	pthread_mutex_init(&p->wake.m, NULL);
+	pthread_cond_init(&p->wake.c, NULL);
+	if (p->report_here)
+		p->pkt_free.wake = p->ses_full.wake = &p->wake;
 	for (int i = 0; i < TD_PIPELINE_BATCHES; i++) {
 		if (p->analysis_thread) {
 			p->pkt[i].buf = malloc(p->batch_bytes);
@@ -303,11 +393,13 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	started = pthread_create(&p->reporting, NULL, reporting_main, p) == 0;
+	started = p->report_here || pthread_create(&p->reporting, NULL, reporting_main, p) == 0;
 	if (started && p->analysis_thread &&
 	    pthread_create(&p->analysis, NULL, analysis_main, p) != 0) {
-		hand_over(p, false, true); /* end the reporting thread */
-		pthread_join(p->reporting, NULL);
+		if (!p->report_here) {
+			hand_over(p, false, true); /* end the reporting thread */
+			pthread_join(p->reporting, NULL);
+		}
 		started = false;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -316,7 +408,8 @@ struct td_pipeline *td_pipeline_new(const struct td_engine_config *cfg,
 		goto fail;
 	}
 	/* what top -H and perf show */
-	pthread_setname_np(p->reporting, "tlsdiag-report");
+	if (!p->report_here)
+		pthread_setname_np(p->reporting, "tlsdiag-report");
 	if (p->analysis_thread)
 		pthread_setname_np(p->analysis, "tlsdiag-analyse");
 	return p;
@@ -328,13 +421,14 @@ fail:
 
 static void send_batch(struct td_pipeline *p, bool advance, struct td_time now, bool end)
 {
-	struct pkt_batch *b = p->filling ? p->filling : queue_pop(&p->pkt_free);
+	struct pkt_batch *b = p->filling ? p->filling : free_batch(p);
 
 	b->advance = advance;
 	b->now = now;
 	b->end = end;
 	p->filling = NULL;
 	queue_push(&p->pkt_full, b);
+	report_ready(p);
 }
 
 void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, struct td_time ts,
@@ -359,7 +453,7 @@ void td_pipeline_packet(struct td_pipeline *p, int linktype, uint32_t frame, str
 		b = NULL;
 	}
 	if (!b) {
-		b = p->filling = queue_pop(&p->pkt_free);
+		b = p->filling = free_batch(p);
 		b->first = monotonic();
 	}
 	if (need > b->cap) { /* larger than a batch: this one grows for it */
@@ -408,12 +502,17 @@ void td_pipeline_finish(struct td_pipeline *p)
 		return;
 	if (p->analysis_thread) {
 		send_batch(p, false, (struct td_time){0, 0}, true);
+		/* report_here: every connection reported before the join (the
+		 * analysis may be waiting for a batch the caller frees) */
+		while (p->report_here && !p->reported_end)
+			p->reported_end = report_batch(p, queue_pop(&p->ses_full));
 		pthread_join(p->analysis, NULL);
 	} else {
 		td_engine_finish(p->eng);
 		hand_over(p, false, true);
 	}
-	pthread_join(p->reporting, NULL);
+	if (!p->report_here)
+		pthread_join(p->reporting, NULL);
 	p->finished = true;
 }
 
@@ -440,5 +539,7 @@ void td_pipeline_free(struct td_pipeline *p)
 	queue_destroy(&p->ses_full);
 	queue_destroy(&p->ses_free);
 	pthread_mutex_destroy(&p->stats_lock);
+	pthread_mutex_destroy(&p->wake.m);
+	pthread_cond_destroy(&p->wake.c);
 	free(p);
 }

@@ -170,16 +170,21 @@ static const char *first_difference(const struct seen *a, const struct seen *b)
 	return a->buf + i;
 }
 
-/* The pipelines compared with the engine alone: of three threads and of
- * two (the engine on the caller's), of several batch sizes (one packet and
- * one connection per batch: every queue full and empty in turn); the first
- * and the fourth with a slow reporter. */
+/* The pipelines compared with the engine alone: of three threads, of two
+ * (the engine on the caller's), of two with the caller reading and
+ * reporting, of several batch sizes (one packet and one connection per
+ * batch: every queue full and empty in turn); the first, the fourth and
+ * the sixth with a slow reporter. */
 static const struct td_pipeline_config pcfgs[] = {
 	{.batch_bytes = 1, .batch_sessions = 1, .analysis_thread = true},
 	{.batch_bytes = 2048, .batch_sessions = 3, .analysis_thread = true},
 	{.analysis_thread = true},
 	{.batch_sessions = 1},
 	{0},
+	{.batch_bytes = 1, .batch_sessions = 1, .analysis_thread = true, .report_on_caller = true},
+	{.batch_bytes = 2048, .batch_sessions = 3, .analysis_thread = true,
+	 .report_on_caller = true},
+	{.analysis_thread = true, .report_on_caller = true},
 };
 
 /* file through the engine alone and through every pipeline of pcfgs, with
@@ -196,7 +201,7 @@ static unsigned same_as_engine(const char *file, size_t entries, struct td_x509_
 	run(file, entries, NULL, &want, xw);
 	for (size_t k = 0; k < sizeof pcfgs / sizeof pcfgs[0]; k++) {
 		seen_open(&got);
-		got.slow = k == 0 || k == 3 ? 3 : 0;
+		got.slow = k == 0 || k == 3 || k == 5 ? 3 : 0;
 		run(file, entries, &pcfgs[k], &got, &xg);
 		ck_assert_uint_eq(got.sessions, want.sessions);
 		ck_assert_msg(got.len == want.len && memcmp(got.buf, want.buf, got.len) == 0,
