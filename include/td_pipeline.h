@@ -20,13 +20,13 @@
  * Memory: besides what the engine holds (and --max-memory counts), the
  * batches on their way: TD_PIPELINE_BATCHES batches of finished
  * connections waiting to be reported, their evidence frames included (at
- * most evidence_max_bytes each), and with three threads as many packet
- * batches of batch_bytes.
+ * most evidence_max_bytes each), and with an analysis thread as many
+ * packet batches of batch_bytes.
  *
  * The x509 cache is shared: the analysis thread releases a connection's
  * certificates when the engine ends it (td_x509_cert_release_pinned), the
- * reporting thread unpins them when it is done, so the cache's lookups,
- * hits and evictions are those of one thread.
+ * thread that reports it unpins them when it is done, so the cache's
+ * lookups, hits and evictions are those of one thread.
  */
 #ifndef TD_PIPELINE_H
 #define TD_PIPELINE_H
