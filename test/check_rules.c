@@ -903,6 +903,23 @@ static struct td_ruleset *defaults(void)
 	return rs;
 }
 
+/* The built-in text is rules/default.rules byte for byte: the build's
+ * awk script (tools/gen-embed.awk) escapes backslashes, quotes, '?' and
+ * tabs the same way under mawk and gawk, and drops nothing. */
+START_TEST(test_defaults_embedded_verbatim)
+{
+	size_t len = 0;
+	uint8_t *file = td_test_read_file("rules", "default.rules", &len);
+	const char *text = td_rules_default_text();
+
+	ck_assert_ptr_nonnull(file);
+	ck_assert_uint_eq(strlen(text), len);
+	ck_assert(memcmp(text, file, len) == 0);
+	ck_assert_ptr_nonnull(memchr(file, '\\', len)); /* the case that broke */
+	free(file);
+}
+END_TEST
+
 /* Every built-in rule has a case below, and the baseline is clean. */
 START_TEST(test_defaults_covered)
 {
@@ -1514,6 +1531,7 @@ Suite *td_rules_suite(void)
 	tcase_add_test(lang, test_templates);
 	tcase_add_test(lang, test_findings_per_item);
 	suite_add_tcase(s, lang);
+	tcase_add_test(defs, test_defaults_embedded_verbatim);
 	tcase_add_test(defs, test_defaults_covered);
 	tcase_add_loop_test(defs, test_default_rule, 0,
 			    (int)(sizeof default_cases / sizeof default_cases[0]));

@@ -27,11 +27,23 @@ BEGIN {
 		failed = 1
 		exit 1
 	}
-	gsub(/\\/, "\\\\", line)
-	gsub(/"/, "\\\"", line)
-	gsub(/\?/, "\\?", line)
-	gsub(/\t/, "\\t", line)
-	printf "\t\"%s\\n\"\n", line
+	# One character at a time: what gsub() makes of a backslash in its
+	# replacement differs between awks (mawk and gawk disagree on "\\\"").
+	out = ""
+	n = length(line)
+	for (i = 1; i <= n; i++) {
+		c = substr(line, i, 1)
+		if (c == "\\")
+			c = "\\\\"
+		else if (c == "\"")
+			c = "\\\""
+		else if (c == "?")
+			c = "\\?"
+		else if (c == "\t")
+			c = "\\t"
+		out = out c
+	}
+	printf "\t\"%s\\n\"\n", out
 	lines++
 }
 
