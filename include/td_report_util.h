@@ -118,6 +118,24 @@ static inline void td_report_buf_putc(struct td_report_buf *b, char c)
 
 void td_report_buf_puts(struct td_report_buf *b, const char *s);
 
+/* Whether one of the 16 bytes at p is below 0x20, above max, or is a or
+ * b: the escape test of both report writers, 16 bytes in one vector
+ * compare (GCC's vector extension, which clang has too; SSE2 on x86-64).
+ * JSON: max 0x7f, '"' and '\\'; the terminal: max 0x7e, '\\' twice. */
+static inline __attribute__((always_inline)) bool td_report_bad16(const void *p, unsigned char max,
+								  unsigned char a, unsigned char b)
+{
+	typedef unsigned char v16 __attribute__((vector_size(16)));
+	v16 v;
+	uint64_t lo, hi;
+
+	memcpy(&v, p, 16);
+	__auto_type bad = (v < 0x20) | (v > max) | (v == a) | (v == b);
+	memcpy(&lo, &bad, 8);
+	memcpy(&hi, (const char *)&bad + 8, 8);
+	return (lo | hi) != 0;
+}
+
 /* n copies of c (nothing when n <= 0): padding, arrow shafts. */
 void td_report_buf_fill(struct td_report_buf *b, char c, int n);
 

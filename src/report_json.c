@@ -210,19 +210,10 @@ static inline bool jw_word_bad(uint64_t x)
 	return (x & 0x8080808080808080ULL) || jw_word_special(x);
 }
 
-/* The same for the 16 bytes at s, in one vector compare (GCC's vector
- * extension, which clang has too; SSE2 on x86-64). */
-static bool jw_bad16(const char *s)
+/* The same for the 16 bytes at s. */
+static inline bool jw_bad16(const char *s)
 {
-	typedef unsigned char v16 __attribute__((vector_size(16)));
-	v16 v;
-	uint64_t a, b;
-
-	memcpy(&v, s, 16);
-	__auto_type bad = (v < 0x20) | (v > 0x7f) | (v == '"') | (v == '\\');
-	memcpy(&a, &bad, 8);
-	memcpy(&b, (const char *)&bad + 8, 8);
-	return (a | b) != 0;
+	return td_report_bad16(s, 0x7f, '"', '\\');
 }
 
 /* Whether s[0..len) goes into a JSON string as it is and is UTF-8 that

@@ -72,19 +72,10 @@ static bool term_unsafe_seq(const uint8_t *p, size_t len)
 	return false;
 }
 
-/* Whether one of the 16 bytes at p is not printable ASCII, or is '\\'
- * (one vector compare: GCC's vector extension, which clang has too). */
+/* Whether one of the 16 bytes at p is not printable ASCII, or is '\\'. */
 static inline bool term_bad16(const uint8_t *p)
 {
-	typedef unsigned char v16 __attribute__((vector_size(16)));
-	v16 v;
-	uint64_t a, b;
-
-	memcpy(&v, p, 16);
-	__auto_type bad = (v < 0x20) | (v > 0x7e) | (v == '\\');
-	memcpy(&a, &bad, 8);
-	memcpy(&b, (const char *)&bad + 8, 8);
-	return (a | b) != 0;
+	return td_report_bad16(p, 0x7e, '\\', '\\');
 }
 
 /* The length of the run of printable ASCII but '\\' (what the terminal
