@@ -37,6 +37,9 @@ DEB_TOOLS := pkg-config openssl gcc make mawk
 DEB_TOOLS += cmark-gfm
 # make valgrind (and .ci/run) runs the samples under memcheck.
 DEB_TOOLS += valgrind
+# The tests check tlsdiag's answers against tshark's reading of the same
+# captures (an independent dissector; tlsdiag itself never links it).
+DEB_TOOLS += tshark
 
 ifeq ($(SANITIZE),1)
 BUILD := build/asan
