@@ -45,36 +45,42 @@ static const struct names_table tables[TD_NAMES_TABLE_COUNT] = {
 				    NAMES_LEN(names_content_type_tab) },
 };
 
-/* bsearch comparators: key is a uint16_t, the element a table row whose
- * first member is the id. */
-static int cmp_cipher(const void *key, const void *elem)
+/* The index of the first row whose id (its first member, uint16_t) is
+ * not below id, in rows of stride bytes sorted by id: a binary search
+ * inlined with the stride, without bsearch()'s call per probe (a report
+ * names every suite, extension, group and scheme of both hellos). */
+static inline size_t lower_bound(const void *rows, size_t n, size_t stride, uint16_t id)
 {
-	uint16_t k = *(const uint16_t *)key;
-	uint16_t e = ((const struct td_cipher_info *)elem)->id;
+	const unsigned char *p = rows;
+	size_t lo = 0, hi = n;
 
-	return (k > e) - (k < e);
-}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint16_t e;
 
-static int cmp_entry(const void *key, const void *elem)
-{
-	uint16_t k = *(const uint16_t *)key;
-	uint16_t e = ((const struct names_entry *)elem)->id;
-
-	return (k > e) - (k < e);
+		memcpy(&e, p + mid * stride, sizeof e);
+		if (e < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static const char *find(enum td_names_table t, uint16_t id)
 {
-	const struct names_entry *e;
+	const struct names_entry *rows = tables[t].rows;
+	size_t i = lower_bound(rows, tables[t].n, sizeof rows[0], id);
 
-	e = bsearch(&id, tables[t].rows, tables[t].n, sizeof(*e), cmp_entry);
-	return e ? e->name : NULL;
+	return i < tables[t].n && rows[i].id == id ? rows[i].name : NULL;
 }
 
 const struct td_cipher_info *td_names_cipher(uint16_t id)
 {
-	return bsearch(&id, names_cipher_tab, NAMES_LEN(names_cipher_tab),
-		       sizeof(names_cipher_tab[0]), cmp_cipher);
+	size_t n = NAMES_LEN(names_cipher_tab);
+	size_t i = lower_bound(names_cipher_tab, n, sizeof names_cipher_tab[0], id);
+
+	return i < n && names_cipher_tab[i].id == id ? &names_cipher_tab[i] : NULL;
 }
 
 const char *td_names_cipher_name(uint16_t id)
