@@ -44,8 +44,8 @@ struct td_diagnosis {
 /* Fills d for a failed handshake (or one that completed but carries a
  * fatal alert), else for a connection with a finding of high severity or
  * above in s->findings (the rules run first; NULL: none): d->n is 0 when
- * there is nothing to explain. capture is the file name to put in
- * suggested commands (may be NULL). */
+ * there is nothing to explain. Only problem and causes[0..n) are written.
+ * capture is the file name to put in suggested commands (may be NULL). */
 void td_diagnose(const struct td_session *s, const char *capture, struct td_diagnosis *d);
 
 /* "likely", "possible" or "unlikely". */

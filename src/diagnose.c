@@ -1774,7 +1774,10 @@ void td_diagnose(const struct td_session *s, const char *capture, struct td_diag
 	struct td_cause found[N_OF(causes) + N_OF(finding_causes)];
 	size_t n;
 
-	memset(d, 0, sizeof *d);
+	/* not the whole 10 KB: what is read stops at problem's NUL and at
+	 * causes[n - 1] */
+	d->problem[0] = '\0';
+	d->n = 0;
 	c.alert = problem_alert(s);
 	if (!c.alert && s->outcome != TD_OUTCOME_FAILED)
 		c.finding = high_finding(s);
