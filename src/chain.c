@@ -61,12 +61,14 @@ static unsigned key_checks(const struct td_cert_key *k)
 	return 0;
 }
 
+/* word is lower-case ASCII: a byte that is not its first letter in
+ * either case is passed over without a call. */
 static bool contains_ci(const char *s, const char *word)
 {
 	size_t n = strlen(word);
 
 	for (; *s; s++)
-		if (strncasecmp(s, word, n) == 0)
+		if ((*s | 0x20) == word[0] && strncasecmp(s, word, n) == 0)
 			return true;
 	return false;
 }
@@ -185,13 +187,50 @@ static void check_duplicates(struct td_chain_facts *f, const struct td_session *
 	}
 }
 
+/* td_x509_check_host()'s answers by leaf certificate and SNI. Connection
+ * after connection to one server asks the same question, and libcrypto
+ * decodes the certificate's subjectAltName extension on each. 64 slots,
+ * direct-mapped on the name, one table per thread (only the reporting
+ * thread checks chains); a hit needs the name and the certificate's
+ * SHA-256 equal, so it can only repeat the answer libcrypto gave. */
+#define HOST_MEMO_SLOTS 64
+
+struct host_memo {
+	uint8_t sha256[32];
+	uint16_t len; /* of sni; 0: an empty slot */
+	int8_t result;
+	uint8_t sni[TD_SNI_LEN];
+};
+
+static _Thread_local struct host_memo host_memo[HOST_MEMO_SLOTS];
+
+static int check_host_memo(const struct td_cert *leaf, const uint8_t *sni, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a of the name */
+	struct host_memo *m;
+
+	if (len == 0 || len > TD_SNI_LEN)
+		return td_x509_check_host(leaf, sni, len);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ sni[i]) * 16777619u;
+	m = &host_memo[(h ^ h >> 16) % HOST_MEMO_SLOTS];
+	if (m->len == len && memcmp(m->sha256, leaf->sha256, 32) == 0 &&
+	    memcmp(m->sni, sni, len) == 0)
+		return m->result;
+	memcpy(m->sha256, leaf->sha256, 32);
+	memcpy(m->sni, sni, len);
+	m->len = (uint16_t)len;
+	m->result = (int8_t)td_x509_check_host(leaf, sni, len);
+	return m->result;
+}
+
 static void check_sni(struct td_chain_facts *f, const struct td_session *s)
 {
 	size_t len = s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN;
 
 	f->sni_match = -1;
 	if (s->ch->has_sni && cert_at(s, 0))
-		f->sni_match = (int8_t)td_x509_check_host(cert_at(s, 0), s->ch->sni.bytes, len);
+		f->sni_match = (int8_t)check_host_memo(cert_at(s, 0), s->ch->sni.bytes, len);
 }
 
 static void check_ca(struct td_chain_facts *f, const struct td_session *s, unsigned n,

@@ -622,6 +622,73 @@ START_TEST(test_chain_defects)
 END_TEST
 
 /* Weak keys and signatures, against what -text says of each. */
+/* The SNI check of td_chain_check() keeps libcrypto's answers by leaf and
+ * name: interleaved and repeated, with more pairs than it has slots, each
+ * answer is still the one `openssl x509 -checkhost` gives for the core
+ * pairs, and the one libcrypto gives when asked afresh for the rest
+ * (td_x509_check_host, tied to the CLI by test_check_host). */
+START_TEST(test_sni_answers_repeat)
+{
+	NEED_FIXTURE();
+	static const char *const certs[] = { "leaf", "other", "leafca", "self" };
+	static const char *const names[] = {
+		"www.test.example", "WWW.Test.Example", "a.wild.test.example", "wild.test.example",
+		"leafca.test.example", "self.test.example", "other.example",
+	};
+	enum { NC = sizeof certs / sizeof certs[0], NN = sizeof names / sizeof names[0] };
+	int want[NC][NN];
+	struct td_chain_facts f;
+	int64_t at = mid_time();
+	int matches = 0;
+
+	for (size_t c = 0; c < NC; c++) {
+		for (size_t n = 0; n < NN; n++) {
+			char *out = td_test_sh(fx.dir, "openssl x509 -in %s.pem -noout -checkhost '%s'",
+					       certs[c], names[n]);
+			ck_assert_msg(strstr(out, "does match") || strstr(out, "does NOT match"), "%s",
+				      out);
+			want[c][n] = strstr(out, "does match") != NULL;
+			matches += want[c][n];
+			free(out);
+		}
+	}
+	ck_assert_int_gt(matches, 3); /* both answers are asked for */
+	ck_assert_int_lt(matches, NC * NN);
+	for (int round = 0; round < 3; round++) {
+		for (size_t k = 0; k < NC * NN; k++) {
+			/* a different order each round: by name, by certificate, reversed */
+			size_t i = round == 2 ? NC * NN - 1 - k : k;
+			size_t c = round == 1 ? i / NN : i % NC, n = round == 1 ? i % NN : i / NC;
+
+			check(&f, (const char *[]){ certs[c], "inter" }, 2, names[n], at, NULL);
+			ck_assert_msg(f.sni_match == want[c][n], "round %d: %s for %s: %d", round,
+				      certs[c], names[n], f.sni_match);
+		}
+		/* 300 names, each against the leaf (whose wildcard half of
+		 * them match) and a certificate that matches none, each pair
+		 * asked twice in a row (the second from the table): 600 pairs
+		 * for 64 slots, so slots are taken over by pairs that differ
+		 * in the name or in the certificate, and asked again in the
+		 * next round */
+		for (int j = 0; j < 300; j++) {
+			char name[64];
+
+			snprintf(name, sizeof name, j % 2 ? "h%03d.wild.test.example" : "h%03d.mild.test.example",
+				 j);
+			/* round 1: the leaf alone, so a slot goes from one name
+			 * to another for the same certificate */
+			for (int k = 0; k < (round == 1 ? 2 : 4); k++) {
+				const char *cn = k < 2 ? "leaf" : "other";
+
+				check(&f, (const char *[]){ cn, "inter" }, 2, name, at, NULL);
+				ck_assert_int_eq(f.sni_match, td_x509_check_host(cert(cn), (const uint8_t *)name,
+										 strlen(name)));
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_weak)
 {
 	NEED_FIXTURE();
@@ -940,6 +1007,7 @@ Suite *td_chain_suite(void)
 	tcase_add_test(tc, test_check_host);
 	tcase_add_test(tc, test_cert_load);
 	tcase_add_test(tc, test_chain_defects);
+	tcase_add_test(tc, test_sni_answers_repeat);
 	tcase_add_test(tc, test_weak);
 	tcase_add_test(tc, test_dates);
 	tcase_add_test(tc, test_ca_verify);
