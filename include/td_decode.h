@@ -188,8 +188,9 @@ const char *td_decode_unknown_str(enum td_decode_unknown kind, uint32_t value, c
 /* "tcp", "not-tcp", "fragment", "truncated", "malformed", "unsupported-link" */
 const char *td_decode_result_name(enum td_decode_result r);
 
-/* Writes the address as text (inet_ntop form) into buf; returns buf ("?"
- * for an unknown family or a buffer too small). */
+/* Writes the address as text (inet_ntop form; IPv4 by hand, without
+ * inet_ntop's sprintf: reports print both endpoints of every connection)
+ * into buf; returns buf ("?" for an unknown family or a buffer too small). */
 const char *td_addr_str(const struct td_addr *a, char *buf, size_t n);
 
 /* Name of a link type for messages ("Ethernet", "Linux cooked (SLL)"), or

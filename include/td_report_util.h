@@ -299,10 +299,6 @@ double td_report_ms(struct td_time a, struct td_time b);
  * Such a v is within 1.5 ulp (3.4e-16 relative) of k/1000. */
 bool td_report_thousandths(double v, long long *k);
 
-/* The address as td_addr_str() writes it, into buf (n bytes); IPv4 by
- * hand (inet_ntop() formats it with sprintf(), twice per connection of a
- * JSON report). Returns buf. */
-const char *td_report_ip(const struct td_addr *a, char *buf, size_t n);
 
 /* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
  * snprintf). Returns buf. */

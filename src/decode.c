@@ -1677,6 +1677,25 @@ const char *td_addr_str(const struct td_addr *a, char *buf, size_t n)
 
 	if (n == 0)
 		return buf;
+	if (af == AF_INET && n >= sizeof "255.255.255.255") {
+		/* inet_ntop's "%u.%u.%u.%u" without the format parser (every
+		 * report prints both endpoints) */
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a->bytes[i];
+
+			if (i)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		*p = '\0';
+		return buf;
+	}
 	if (n > INET6_ADDRSTRLEN)
 		n = INET6_ADDRSTRLEN; /* inet_ntop takes a socklen_t */
 	if (af == AF_UNSPEC || !inet_ntop(af, a->bytes, buf, (socklen_t)n))

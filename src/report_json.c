@@ -924,7 +924,7 @@ static void j_endpoint(struct je *e, const char *key, const struct td_addr *a, u
 	char buf[64];
 
 	je_obj(e, key);
-	je_str(e, "ip", td_report_ip(a, buf, sizeof buf));
+	je_str(e, "ip", td_addr_str(a, buf, sizeof buf));
 	je_int(e, "port", port);
 	je_end(e);
 }

@@ -1084,22 +1084,6 @@ static int ladder_digits(uint32_t v)
 	return w;
 }
 
-const char *td_report_ip(const struct td_addr *a, char *buf, size_t n)
-{
-	char *p = buf;
-
-	if (a->family != 4 || n < sizeof "255.255.255.255")
-		return td_addr_str(a, buf, n);
-	/* inet_ntop's "%u.%u.%u.%u" */
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			*p++ = '.';
-		p = td_report_dec_at(p, a->bytes[i], false);
-	}
-	*p = '\0';
-	return buf;
-}
-
 char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
 {
 	char ip[64], num[8];
@@ -1108,7 +1092,7 @@ char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, siz
 
 	if (n == 0)
 		return buf;
-	td_report_ip(a, ip, sizeof ip);
+	td_addr_str(a, ip, sizeof ip);
 	len = strlen(ip);
 	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
 	if (a->family == 6 && o + 1 < n)

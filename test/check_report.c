@@ -597,8 +597,8 @@ END_TEST
  * microsecond timestamps, up to days apart, and before the first packet),
  * and the endpoints what printf("%s:%u") / ("[%s]:%u") give, cut like
  * snprintf in a small buffer. */
-/* td_report_dec_at against printf's "%llu" and td_report_ip against
- * inet_ntop(), on the edges (each power of ten and its neighbours) and on
+/* td_report_dec_at against printf's "%llu" and td_addr_str (IPv4 by hand)
+ * against inet_ntop(), on the edges (each power of ten and its neighbours) and on
  * pseudo-random values. */
 START_TEST(test_dec_at_and_ip)
 {
@@ -633,7 +633,8 @@ START_TEST(test_dec_at_and_ip)
 		if (i < 256)
 			memset(a.bytes, i, 4); /* 0.0.0.0 ... 255.255.255.255 */
 		ck_assert_ptr_nonnull(inet_ntop(AF_INET, a.bytes, ref, sizeof ref));
-		ck_assert_str_eq(td_report_ip(&a, ip, sizeof ip), ref);
+		ck_assert_str_eq(td_addr_str(&a, ip, sizeof ip), ref);
+		ck_assert_str_eq(td_addr_str(&a, ip, strlen(ref) + 1), ref); /* room for just it */
 	}
 }
 END_TEST
