@@ -41,8 +41,11 @@
  * analysis, and the analysis ahead of the reporting. */
 #define TD_PIPELINE_BATCHES 4
 /* Packet bytes per batch by default (a larger packet gets a batch of its
- * own size), and connections per batch. */
-#define TD_PIPELINE_BATCH_BYTES ((size_t)256 << 10)
+ * own size), and connections per batch. A batch hand-over can wake the
+ * other thread (a futex call, a context switch): 1 MiB instead of 256 KiB
+ * made -j 2 on the 1 GB mixed workload about a tenth faster (median wall
+ * of 8 runs, 0.755 s against 0.675 s; 512 KiB 0.685 s, 2 MiB 0.725 s). */
+#define TD_PIPELINE_BATCH_BYTES ((size_t)1 << 20)
 #define TD_PIPELINE_BATCH_SESSIONS 32
 
 struct td_pipeline_config {
