@@ -162,16 +162,30 @@ struct td_chain_facts {
 	struct td_sni_history sni_history;
 };
 
+/* td_x509_check_host()'s answers by leaf certificate and SNI, kept for
+ * td_chain_check(): connection after connection to one server asks the
+ * same question, and libcrypto decodes the certificate's subjectAltName
+ * extension each time. 64 slots, direct-mapped on the name; a hit needs
+ * the name and the certificate's SHA-256 equal, so it only repeats an
+ * answer libcrypto gave. Used by one thread at a time. */
+struct td_chain_memo;
+
+/* NULL when out of memory (td_chain_check() then asks libcrypto each
+ * time). */
+struct td_chain_memo *td_chain_memo_new(void);
+void td_chain_memo_free(struct td_chain_memo *m);
+
 struct td_chain_config {
 	const struct td_x509_store *ca; /* --ca, or NULL */
 	/* --cert: parsed certificates and their file names (borrowed) */
 	const struct td_cert *const *expected;
 	const char *const *expected_paths;
 	size_t n_expected;
+	struct td_chain_memo *memo; /* borrowed, or NULL */
 };
 
 /* Fills out from the session's chain, ClientHello SNI and first packet
- * time. cfg may be NULL (no --ca, no --cert). */
+ * time. cfg may be NULL (no --ca, no --cert, no memo). */
 void td_chain_check(struct td_chain_facts *out, const struct td_session *s,
 		    const struct td_chain_config *cfg);
 

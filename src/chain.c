@@ -187,33 +187,41 @@ static void check_duplicates(struct td_chain_facts *f, const struct td_session *
 	}
 }
 
-/* td_x509_check_host()'s answers by leaf certificate and SNI. Connection
- * after connection to one server asks the same question, and libcrypto
- * decodes the certificate's subjectAltName extension on each. 64 slots,
- * direct-mapped on the name, one table per thread (only the reporting
- * thread checks chains); a hit needs the name and the certificate's
- * SHA-256 equal, so it can only repeat the answer libcrypto gave. */
+/* The memo (td_chain.h). */
 #define HOST_MEMO_SLOTS 64
 
-struct host_memo {
+struct memo_slot {
 	uint8_t sha256[32];
 	uint16_t len; /* of sni; 0: an empty slot */
 	int8_t result;
 	uint8_t sni[TD_SNI_LEN];
 };
 
-static _Thread_local struct host_memo host_memo[HOST_MEMO_SLOTS];
+struct td_chain_memo {
+	struct memo_slot slot[HOST_MEMO_SLOTS];
+};
 
-static int check_host_memo(const struct td_cert *leaf, const uint8_t *sni, size_t len)
+struct td_chain_memo *td_chain_memo_new(void)
+{
+	return calloc(1, sizeof(struct td_chain_memo));
+}
+
+void td_chain_memo_free(struct td_chain_memo *m)
+{
+	free(m);
+}
+
+static int check_host(struct td_chain_memo *memo, const struct td_cert *leaf, const uint8_t *sni,
+		      size_t len)
 {
 	uint32_t h = 2166136261u; /* FNV-1a of the name */
-	struct host_memo *m;
+	struct memo_slot *m;
 
-	if (len == 0 || len > TD_SNI_LEN)
+	if (!memo || len == 0 || len > TD_SNI_LEN)
 		return td_x509_check_host(leaf, sni, len);
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ sni[i]) * 16777619u;
-	m = &host_memo[(h ^ h >> 16) % HOST_MEMO_SLOTS];
+	m = &memo->slot[(h ^ h >> 16) % HOST_MEMO_SLOTS];
 	if (m->len == len && memcmp(m->sha256, leaf->sha256, 32) == 0 &&
 	    memcmp(m->sni, sni, len) == 0)
 		return m->result;
@@ -224,13 +232,14 @@ static int check_host_memo(const struct td_cert *leaf, const uint8_t *sni, size_
 	return m->result;
 }
 
-static void check_sni(struct td_chain_facts *f, const struct td_session *s)
+static void check_sni(struct td_chain_facts *f, const struct td_session *s,
+		      struct td_chain_memo *memo)
 {
 	size_t len = s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN;
 
 	f->sni_match = -1;
 	if (s->ch->has_sni && cert_at(s, 0))
-		f->sni_match = (int8_t)check_host_memo(cert_at(s, 0), s->ch->sni.bytes, len);
+		f->sni_match = (int8_t)check_host(memo, cert_at(s, 0), s->ch->sni.bytes, len);
 }
 
 static void check_ca(struct td_chain_facts *f, const struct td_session *s, unsigned n,
@@ -330,7 +339,7 @@ void td_chain_check(struct td_chain_facts *out, const struct td_session *s,
 	check_duplicates(out, s, n);
 	out->self_signed_leaf = leaf && leaf->self_signed;
 	out->leaf_is_ca = leaf && leaf->ext.has_basic_constraints && leaf->ext.is_ca;
-	check_sni(out, s);
+	check_sni(out, s, cfg ? cfg->memo : NULL);
 	if (cfg && cfg->ca)
 		check_ca(out, s, n, cfg->ca);
 	if (cfg && cfg->n_expected)

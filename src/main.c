@@ -1446,6 +1446,7 @@ static int load_chain_inputs(struct run *r)
 	r->chain_cfg.expected = r->expected;
 	r->chain_cfg.expected_paths = r->opt.cert_files;
 	r->chain_cfg.n_expected = r->opt.n_cert_files;
+	r->chain_cfg.memo = td_chain_memo_new(); /* NULL: slower, not wrong */
 	r->consistency = td_consistency_new(CONSISTENCY_KEYS);
 	if (!r->consistency) {
 		fprintf(stderr, "tlsdiag: out of memory\n");
@@ -1464,6 +1465,8 @@ static void free_chain_inputs(struct run *r)
 	r->ca = NULL;
 	td_consistency_free(r->consistency);
 	r->consistency = NULL;
+	td_chain_memo_free(r->chain_cfg.memo);
+	r->chain_cfg.memo = NULL;
 }
 
 /* ---- tlsdiag keycheck --cert CERT --key KEY ---------------------------------

@@ -622,8 +622,8 @@ START_TEST(test_chain_defects)
 END_TEST
 
 /* Weak keys and signatures, against what -text says of each. */
-/* The SNI check of td_chain_check() keeps libcrypto's answers by leaf and
- * name: interleaved and repeated, with more pairs than it has slots, each
+/* The SNI check of td_chain_check() with a memo (td_chain_memo_new) keeps
+ * libcrypto's answers by leaf and name: interleaved and repeated, with more pairs than it has slots, each
  * answer is still the one `openssl x509 -checkhost` gives for the core
  * pairs, and the one libcrypto gives when asked afresh for the rest
  * (td_x509_check_host, tied to the CLI by test_check_host). */
@@ -638,8 +638,11 @@ START_TEST(test_sni_answers_repeat)
 	enum { NC = sizeof certs / sizeof certs[0], NN = sizeof names / sizeof names[0] };
 	int want[NC][NN];
 	struct td_chain_facts f;
+	struct td_chain_config cfg = { .memo = td_chain_memo_new() };
 	int64_t at = mid_time();
 	int matches = 0;
+
+	ck_assert_ptr_nonnull(cfg.memo);
 
 	for (size_t c = 0; c < NC; c++) {
 		for (size_t n = 0; n < NN; n++) {
@@ -660,7 +663,7 @@ START_TEST(test_sni_answers_repeat)
 			size_t i = round == 2 ? NC * NN - 1 - k : k;
 			size_t c = round == 1 ? i / NN : i % NC, n = round == 1 ? i % NN : i / NC;
 
-			check(&f, (const char *[]){ certs[c], "inter" }, 2, names[n], at, NULL);
+			check(&f, (const char *[]){ certs[c], "inter" }, 2, names[n], at, &cfg);
 			ck_assert_msg(f.sni_match == want[c][n], "round %d: %s for %s: %d", round,
 				      certs[c], names[n], f.sni_match);
 		}
@@ -680,12 +683,13 @@ START_TEST(test_sni_answers_repeat)
 			for (int k = 0; k < (round == 1 ? 2 : 4); k++) {
 				const char *cn = k < 2 ? "leaf" : "other";
 
-				check(&f, (const char *[]){ cn, "inter" }, 2, name, at, NULL);
+				check(&f, (const char *[]){ cn, "inter" }, 2, name, at, &cfg);
 				ck_assert_int_eq(f.sni_match, td_x509_check_host(cert(cn), (const uint8_t *)name,
 										 strlen(name)));
 			}
 		}
 	}
+	td_chain_memo_free(cfg.memo);
 }
 END_TEST
 
