@@ -49,9 +49,13 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 # million, 100 resegmentation seeds instead of 800, a third of the samples
 # and corpus captures in the loops that also run tshark or python.
 TEST_DEFS := -DTD_TEST_SMALL=1
+# and every test's time limit is four times as long (Check's own
+# multiplier): the sanitizers slow the tests by 3 to 10 times
+CHECK_ENV := CK_TIMEOUT_MULTIPLIER=4
 else
 BUILD := build
 TEST_DEFS :=
+CHECK_ENV :=
 SAN :=
 endif
 
@@ -163,7 +167,7 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(CC) $(TD_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
-	TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
+	$(CHECK_ENV) TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay-$$t fuzz/corpus/$$t || exit 1; done
 
 # The golden reports (test/golden/, compared by make check): regenerated

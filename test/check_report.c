@@ -923,7 +923,7 @@ START_TEST(test_buf_printf_conversions)
 	SAME("%s#%llu %s -> %s%s", "", 42ULL, "192.0.2.1:443", "[2001:db8::1]:443", "");
 	SAME("client %lu, server %lu", 0UL, 18446744073709551615UL);
 	SAME("%u bytes at frame %lu, response %s", 300u, 7UL, "successful");
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < TD_TEST_N(5000, 500); i++) {
 		unsigned long long v;
 
 		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -2262,6 +2262,8 @@ Suite *td_report_suite(void)
 	tcase_add_test(util, test_dec_at_and_ip);
 	tcase_add_test(util, test_time_cached);
 	tcase_add_test(util, test_handshake_names);
+	/* the formatter against vsnprintf takes seconds under the sanitizers */
+	tcase_set_timeout(util, 60);
 	suite_add_tcase(s, util);
 
 	tcase_add_test(json, test_json_tls12_failed);
