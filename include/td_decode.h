@@ -193,6 +193,10 @@ const char *td_decode_result_name(enum td_decode_result r);
  * into buf; returns buf ("?" for an unknown family or a buffer too small). */
 const char *td_addr_str(const struct td_addr *a, char *buf, size_t n);
 
+/* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
+ * snprintf). Returns buf. */
+char *td_addr_port_str(const struct td_addr *a, uint16_t port, char *buf, size_t n);
+
 /* Name of a link type for messages ("Ethernet", "Linux cooked (SLL)"), or
  * NULL when decode does not handle it. */
 const char *td_decode_link_name(int linktype);

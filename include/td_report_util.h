@@ -299,9 +299,6 @@ double td_report_ms(struct td_time a, struct td_time b);
  * Such a v is within 1.5 ulp (3.4e-16 relative) of k/1000. */
 bool td_report_thousandths(double v, long long *k);
 
-/* "192.0.2.1:443" or "[2001:db8::1]:443" into buf (n bytes, cut like
- * snprintf). Returns buf. */
-char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n);
 
 /* Decryption facts in words ([decrypt]), for the text and Markdown
  * reports: enum td_decrypt_status, td_pms_result, td_finished_check

@@ -534,20 +534,15 @@ void td_consistency_add(struct td_consistency *c, const struct td_session *s,
 			struct td_chain_facts *facts)
 {
 	const struct td_cert *leaf = cert_at(s, 0);
-	char ip[64], ep[80];
-	int n;
+	char ep[80];
 
 	if (!c || !leaf)
 		return;
 	if (s->ch->has_sni)
 		add_key(c, TD_CONSIST_SNI, s->ch->sni.bytes,
 			s->ch->sni.len < TD_SNI_LEN ? s->ch->sni.len : TD_SNI_LEN, s, leaf, facts);
-	td_addr_str(&s->server, ip, sizeof ip);
-	n = snprintf(ep, sizeof ep, s->server.family == 6 ? "[%s]:%u" : "%s:%u", ip,
-		     (unsigned)s->server_port);
-	if (n > 0)
-		add_key(c, TD_CONSIST_SERVER, (const uint8_t *)ep,
-			(size_t)n < sizeof ep ? (size_t)n : sizeof ep - 1, s, leaf, NULL);
+	td_addr_port_str(&s->server, s->server_port, ep, sizeof ep);
+	add_key(c, TD_CONSIST_SERVER, (const uint8_t *)ep, strlen(ep), s, leaf, NULL);
 }
 
 const struct td_consist_entry *td_consistency_entries(const struct td_consistency *c, size_t *n)

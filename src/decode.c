@@ -1703,6 +1703,34 @@ const char *td_addr_str(const struct td_addr *a, char *buf, size_t n)
 	return buf;
 }
 
+char *td_addr_port_str(const struct td_addr *a, uint16_t port, char *buf, size_t n)
+{
+	char ip[64], num[8], *digits = num + sizeof num;
+	unsigned v = port;
+	size_t o = 0, len;
+
+	if (n == 0)
+		return buf;
+	do
+		*--digits = (char)('0' + v % 10);
+	while (v /= 10);
+	td_addr_str(a, ip, sizeof ip);
+	len = strlen(ip);
+	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
+	if (a->family == 6 && o + 1 < n)
+		buf[o++] = '[';
+	for (size_t i = 0; i < len && o + 1 < n; i++)
+		buf[o++] = ip[i];
+	if (a->family == 6 && o + 1 < n)
+		buf[o++] = ']';
+	if (o + 1 < n)
+		buf[o++] = ':';
+	for (; digits < num + sizeof num && o + 1 < n; digits++)
+		buf[o++] = *digits;
+	buf[o] = '\0';
+	return buf;
+}
+
 const char *td_decode_link_name(int linktype)
 {
 	size_t i = link_index(linktype);

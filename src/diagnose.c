@@ -830,11 +830,10 @@ static bool proxy_then_silence(const struct ctx *c)
 static int ev_proxy_header(const struct ctx *c, struct td_cause *out)
 {
 	const struct td_proxy_facts *px = c->s->proxy;
-	char ip[64], from[80] = "no client address";
+	char from[80] = "no client address";
 
-	if (px->client.family && td_addr_str(&px->client, ip, sizeof ip))
-		snprintf(from, sizeof from, px->client.family == 6 ? "[%s]:%u" : "%s:%u", ip,
-			 (unsigned)px->client_port);
+	if (px->client.family)
+		td_addr_port_str(&px->client, px->client_port, from, sizeof from);
 	add(out, true, "the client sent a PROXY protocol v%u header (for %s, ending at frame %u) "
 		       "before its ClientHello (frame %u)",
 	    (unsigned)px->version, from, (unsigned)px->frame, (unsigned)c->s->ch->frame);

@@ -119,14 +119,6 @@ static void md_code(FILE *out, const char *info, const char *text, size_t len)
 
 /* ---- pieces --------------------------------------------------------------- */
 
-static void md_addr(const struct td_addr *a, uint16_t port, char *buf, size_t n)
-{
-	char ip[64];
-
-	td_addr_str(a, ip, sizeof ip);
-	snprintf(buf, n, a->family == 6 ? "[%s]:%u" : "%s:%u", ip, (unsigned)port);
-}
-
 static void md_key_words(const struct td_cert_key *k, char *buf, size_t n)
 {
 	if (!k->algorithm[0])
@@ -402,8 +394,8 @@ static void md_row(FILE *out, const struct td_session *s)
 {
 	char c[96], sv[96], ver[TD_NAMES_FMT_LEN], what[TD_EVIDENCE_LEN], cause[MD_CAUSE_LEN];
 
-	md_addr(&s->client, s->client_port, c, sizeof c);
-	md_addr(&s->server, s->server_port, sv, sizeof sv);
+	td_addr_port_str(&s->client, s->client_port, c, sizeof c);
+	td_addr_port_str(&s->server, s->server_port, sv, sizeof sv);
 	fprintf(out, "| %llu | ", (unsigned long long)s->id);
 	md_text(out, c);
 	fputs(" → ", out);
@@ -467,8 +459,8 @@ void td_md_session(FILE *out, const struct td_session *s)
 	size_t lad_len = 0;
 	FILE *mem;
 
-	md_addr(&s->client, s->client_port, c, sizeof c);
-	md_addr(&s->server, s->server_port, sv, sizeof sv);
+	td_addr_port_str(&s->client, s->client_port, c, sizeof c);
+	td_addr_port_str(&s->server, s->server_port, sv, sizeof sv);
 	fprintf(out, "## Connection #%llu: ", (unsigned long long)s->id);
 	md_text(out, c);
 	fputs(" → ", out);

@@ -387,8 +387,8 @@ static void header(const struct tx *t, const struct td_session *s)
 {
 	char c[80], sv[80], name[TD_NAMES_FMT_LEN], oc[32], why[160];
 
-	td_report_addr_port(&s->client, s->client_port, c, sizeof c);
-	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
+	td_addr_port_str(&s->client, s->client_port, c, sizeof c);
+	td_addr_port_str(&s->server, s->server_port, sv, sizeof sv);
 	tx_printf(t, "%s#%llu %s -> %s%s", on(t, ANSI_BOLD), (unsigned long long)s->id, c, sv,
 		off(t));
 	if (s->sh->seen) {
@@ -452,9 +452,9 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	const struct td_tcp_evidence *e = &s->tcp;
 
 	section(t, "Connection");
-	td_report_addr_port(&s->client, s->client_port, a, sizeof a);
+	td_addr_port_str(&s->client, s->client_port, a, sizeof a);
 	field(t, "client", "%s", a);
-	td_report_addr_port(&s->server, s->server_port, a, sizeof a);
+	td_addr_port_str(&s->server, s->server_port, a, sizeof a);
 	field(t, "server", "%s", a);
 	field(t, "roles", "%s",
 	      s->syn_seen        ? "from the TCP handshake (SYN)"
@@ -479,8 +479,8 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 		      td_starttls_how(s->starttls), (unsigned)s->starttls_frame);
 	if (s->proxy->version && s->proxy->client.family) {
 		char from[80], to[80];
-		td_report_addr_port(&s->proxy->client, s->proxy->client_port, from, sizeof from);
-		td_report_addr_port(&s->proxy->server, s->proxy->server_port, to, sizeof to);
+		td_addr_port_str(&s->proxy->client, s->proxy->client_port, from, sizeof from);
+		td_addr_port_str(&s->proxy->server, s->proxy->server_port, to, sizeof to);
 		field(t, "proxied for", "%s -> %s (PROXY protocol v%u header, frame %u)", from, to,
 		      (unsigned)s->proxy->version, (unsigned)s->proxy->frame);
 	} else if (s->proxy->version) {

@@ -1084,31 +1084,6 @@ static int ladder_digits(uint32_t v)
 	return w;
 }
 
-char *td_report_addr_port(const struct td_addr *a, uint16_t port, char *buf, size_t n)
-{
-	char ip[64], num[8];
-	const char *digits = td_report_dec(num + sizeof num, port, false);
-	size_t o = 0, len;
-
-	if (n == 0)
-		return buf;
-	td_addr_str(a, ip, sizeof ip);
-	len = strlen(ip);
-	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
-	if (a->family == 6 && o + 1 < n)
-		buf[o++] = '[';
-	for (size_t i = 0; i < len && o + 1 < n; i++)
-		buf[o++] = ip[i];
-	if (a->family == 6 && o + 1 < n)
-		buf[o++] = ']';
-	if (o + 1 < n)
-		buf[o++] = ':';
-	for (; digits < num + sizeof num && o + 1 < n; digits++)
-		buf[o++] = *digits;
-	buf[o] = '\0';
-	return buf;
-}
-
 static bool ladder_encrypted_ev(const struct td_session *s, const struct td_event *ev)
 {
 	switch (ev->kind) {
@@ -1272,8 +1247,8 @@ void td_report_buf_ladder(struct td_report_buf *b, const struct td_session *s, i
 		lane = LADDER_LANE_MAX;
 	if (lane < LADDER_LANE_MIN)
 		lane = LADDER_LANE_MIN;
-	td_report_addr_port(&s->client, s->client_port, c, sizeof c);
-	td_report_addr_port(&s->server, s->server_port, sv, sizeof sv);
+	td_addr_port_str(&s->client, s->client_port, c, sizeof c);
+	td_addr_port_str(&s->server, s->server_port, sv, sizeof sv);
 	{
 		int cl = (int)strlen(c) + 7, sl = (int)strlen(sv) + 7;
 		int gap = lane - cl - sl > 2 ? lane - cl - sl : 2;

@@ -733,9 +733,9 @@ START_TEST(test_ladder_offsets_and_addr)
 	ck_assert_uint_eq(seen, 50 * TD_MAX_EVENTS);
 	for (size_t n = 1; n < 24; n++) {
 		snprintf(want, n, "[%s]:%u", "2000::1", 65535u);
-		ck_assert_str_eq(td_report_addr_port(&s.server, 65535, buf, n), want);
+		ck_assert_str_eq(td_addr_port_str(&s.server, 65535, buf, n), want);
 		snprintf(want, n, "%s:%u", "192.0.0.1", 0u);
-		ck_assert_str_eq(td_report_addr_port(&s.client, 0, buf, n), want);
+		ck_assert_str_eq(td_addr_port_str(&s.client, 0, buf, n), want);
 	}
 }
 END_TEST
