@@ -219,6 +219,18 @@ static void hand_over(struct td_pipeline *p, bool idle, bool end)
 	p->handing = NULL;
 }
 
+/* The next packet's record and its first 192 bytes (the link, IP and TCP
+ * headers the decoder reads first), fetched into this core's cache while
+ * the engine works on the packet before it. The reading thread wrote them
+ * on the other core: the load of each record's header was 5.6% of this
+ * thread's samples (perf), and this took 3.6% off -j 2's CPU time
+ * (bench/README.md). Nothing past the batch's packets is asked for. */
+static inline void prefetch_rec(const struct pkt_batch *b, size_t at)
+{
+	for (size_t off = 0; off < 192 && at + off < b->used; off += 64)
+		__builtin_prefetch(b->buf + at + off);
+}
+
 static void *analysis_main(void *arg)
 {
 	struct td_pipeline *p = arg;
@@ -230,6 +242,7 @@ static void *analysis_main(void *arg)
 
 		for (size_t at = 0; at < b->used; at += rec_size(r.caplen)) {
 			memcpy(&r, b->buf + at, sizeof r);
+			prefetch_rec(b, at + rec_size(r.caplen));
 			td_engine_packet(p->eng, r.linktype, r.frame, r.ts, b->buf + at + sizeof r,
 					 r.caplen, r.wirelen);
 		}
