@@ -1333,12 +1333,24 @@ static void put(struct sbuf *b, const void *data, size_t n)
 {
 	const uint8_t *d = data;
 
-	for (size_t i = 0; i < n && b->len + 1 < b->n; i++) {
-		if (d[i] == '\0') { /* a NUL from the wire cannot end the message early */
+	while (n > 0 && b->len + 1 < b->n) {
+		/* the bytes up to the next NUL (or the end), as many as fit,
+		 * in one copy: messages are mostly names and numbers */
+		const uint8_t *nul = memchr(d, '\0', n);
+		size_t run = nul ? (size_t)(nul - d) : n, room = b->n - 1 - b->len;
+
+		if (run > room)
+			run = room;
+		memcpy(b->p + b->len, d, run);
+		b->len += run;
+		d += run;
+		n -= run;
+		if (n > 0 && *d == '\0' && b->len + 1 < b->n) {
+			/* a NUL from the wire cannot end the message early */
 			put(b, "\\x00", 4);
-			continue;
+			d++;
+			n--;
 		}
-		b->p[b->len++] = (char)d[i];
 	}
 	b->p[b->len] = '\0';
 }
