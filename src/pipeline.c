@@ -223,7 +223,7 @@ static void hand_over(struct td_pipeline *p, bool idle, bool end)
  * headers the decoder reads first), fetched into this core's cache while
  * the engine works on the packet before it. The reading thread wrote them
  * on the other core: the load of each record's header was 5.6% of this
- * thread's samples (perf), and this took 3.6% off -j 2's CPU time
+ * thread's samples (perf), and this took 3.5% off -j 2's CPU time
  * (bench/README.md). Nothing past the batch's packets is asked for. */
 static inline void prefetch_rec(const struct pkt_batch *b, size_t at)
 {
