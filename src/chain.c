@@ -211,21 +211,32 @@ void td_chain_memo_free(struct td_chain_memo *m)
 	free(m);
 }
 
+/* FNV-1a of kind (a byte that keeps equal keys of different kinds apart;
+ * 0: plain FNV-1a) and p[0..n): the memo's and the consistency table's
+ * hash. */
+static uint32_t fnv1a(uint8_t kind, const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u ^ kind;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
 static int check_host(struct td_chain_memo *memo, const struct td_cert *leaf, const uint8_t *sni,
 		      size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a of the name */
+	uint32_t h;
 	struct memo_slot *m;
 
 	if (!memo || len == 0 || len > TD_SNI_LEN)
 		return td_x509_check_host(leaf, sni, len);
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ sni[i]) * 16777619u;
+	h = fnv1a(0, sni, len);
 	m = &memo->slot[(h ^ h >> 16) % HOST_MEMO_SLOTS];
-	if (m->len == len && memcmp(m->sha256, leaf->sha256, 32) == 0 &&
+	if (m->len == len && memcmp(m->sha256, leaf->sha256, sizeof m->sha256) == 0 &&
 	    memcmp(m->sni, sni, len) == 0)
 		return m->result;
-	memcpy(m->sha256, leaf->sha256, 32);
+	memcpy(m->sha256, leaf->sha256, sizeof m->sha256);
 	memcpy(m->sni, sni, len);
 	m->len = (uint16_t)len;
 	m->result = (int8_t)td_x509_check_host(leaf, sni, len);
@@ -393,15 +404,6 @@ void td_consistency_free(struct td_consistency *c)
 size_t td_consistency_bytes(const struct td_consistency *c)
 {
 	return c ? sizeof *c + c->alloc * sizeof *c->entries + c->n_slots * sizeof *c->slots : 0;
-}
-
-static uint32_t fnv1a(uint8_t kind, const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u ^ kind;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
 }
 
 /* Room for one more entry, within the cap: false when full or out of

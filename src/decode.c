@@ -1671,6 +1671,20 @@ const char *td_decode_result_name(enum td_decode_result r)
 	return result_names[r];
 }
 
+/* v in decimal at p, without a NUL; returns the end. */
+static char *put_dec(char *p, unsigned v)
+{
+	char t[10];
+	int k = 0;
+
+	do
+		t[k++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (k)
+		*p++ = t[--k];
+	return p;
+}
+
 const char *td_addr_str(const struct td_addr *a, char *buf, size_t n)
 {
 	int af = a->family == 4 ? AF_INET : a->family == 6 ? AF_INET6 : AF_UNSPEC;
@@ -1683,15 +1697,9 @@ const char *td_addr_str(const struct td_addr *a, char *buf, size_t n)
 		char *p = buf;
 
 		for (int i = 0; i < 4; i++) {
-			unsigned v = a->bytes[i];
-
 			if (i)
 				*p++ = '.';
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
+			p = put_dec(p, a->bytes[i]);
 		}
 		*p = '\0';
 		return buf;
@@ -1705,29 +1713,24 @@ const char *td_addr_str(const struct td_addr *a, char *buf, size_t n)
 
 char *td_addr_port_str(const struct td_addr *a, uint16_t port, char *buf, size_t n)
 {
-	char ip[64], num[8], *digits = num + sizeof num;
-	unsigned v = port;
-	size_t o = 0, len;
+	/* "[" + an address (td_addr_str: at most 63) + "]:" + 5 digits */
+	char full[80], *p = full;
+	size_t len;
 
 	if (n == 0)
 		return buf;
-	do
-		*--digits = (char)('0' + v % 10);
-	while (v /= 10);
-	td_addr_str(a, ip, sizeof ip);
-	len = strlen(ip);
-	/* snprintf(buf, n, "[%s]:%u" or "%s:%u") by hand: cut to n - 1 */
-	if (a->family == 6 && o + 1 < n)
-		buf[o++] = '[';
-	for (size_t i = 0; i < len && o + 1 < n; i++)
-		buf[o++] = ip[i];
-	if (a->family == 6 && o + 1 < n)
-		buf[o++] = ']';
-	if (o + 1 < n)
-		buf[o++] = ':';
-	for (; digits < num + sizeof num && o + 1 < n; digits++)
-		buf[o++] = *digits;
-	buf[o] = '\0';
+	if (a->family == 6)
+		*p++ = '[';
+	td_addr_str(a, p, 64);
+	p += strlen(p);
+	if (a->family == 6)
+		*p++ = ']';
+	*p++ = ':';
+	p = put_dec(p, port);
+	/* cut to n - 1, as snprintf(buf, n, "[%s]:%u" or "%s:%u") */
+	len = (size_t)(p - full) < n ? (size_t)(p - full) : n - 1;
+	memcpy(buf, full, len);
+	buf[len] = '\0';
 	return buf;
 }
 
