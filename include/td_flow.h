@@ -20,9 +20,12 @@
 #include "td_decode.h"
 #include "td_time.h"
 
+/* The 5-tuple in canonical order ((a, pa) < (b, pb)), as flow.c packs
+ * it: each address's 16 bytes as two little-endian words (IPv4: its 4
+ * bytes, the rest zero), then both families and both ports in one word.
+ * Built and compared in registers, a whole word at a time. */
 struct td_flow_key {
-	struct td_addr a, b; /* canonical order: (a, pa) < (b, pb) */
-	uint16_t pa, pb;
+	uint64_t w[5];
 };
 
 /* Idle-timeout states: one activity list each (td_flow_set_state). */

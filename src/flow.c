@@ -103,33 +103,39 @@ static inline void sip_compress(uint64_t v[4], uint64_t m)
 	v[0] ^= m;
 }
 
-/* inline: with a constant n (a flow key's hash) the block loop unrolls. */
-static inline uint64_t sip24(const uint8_t key[16], const uint8_t *m, size_t n)
+static inline void sip_init(uint64_t v[4], const uint8_t key[16])
 {
 	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+
 	/* Initialisation constants: "somepseudorandomlygeneratedbytes". */
-	uint64_t v[4] = {
-		k0 ^ 0x736f6d6570736575ULL,
-		k1 ^ 0x646f72616e646f6dULL,
-		k0 ^ 0x6c7967656e657261ULL,
-		k1 ^ 0x7465646279746573ULL,
-	};
-	size_t off = 0;
-	uint8_t tail[8] = {0};
-	uint64_t last;
+	v[0] = k0 ^ 0x736f6d6570736575ULL;
+	v[1] = k1 ^ 0x646f72616e646f6dULL;
+	v[2] = k0 ^ 0x6c7967656e657261ULL;
+	v[3] = k1 ^ 0x7465646279746573ULL;
+}
 
-	for (; n - off >= 8; off += 8)
-		sip_compress(v, load_le64(m + off));
-	/* Final block: the remaining 0..7 bytes, little-endian, with the
-	 * message length mod 256 in the top byte. */
-	memcpy(tail, m + off, n - off);
-	last = load_le64(tail) | (uint64_t)(n & 0xff) << 56;
+/* The final block (the last 0..7 bytes, little-endian, with the message
+ * length mod 256 in the top byte), then the finalisation. */
+static inline uint64_t sip_finish(uint64_t v[4], uint64_t last)
+{
 	sip_compress(v, last);
-
 	v[2] ^= 0xff;
 	for (unsigned i = 0; i < 4; i++)
 		sip_round(v);
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t sip24(const uint8_t key[16], const uint8_t *m, size_t n)
+{
+	uint64_t v[4];
+	size_t off = 0;
+	uint8_t tail[8] = {0};
+
+	sip_init(v, key);
+	for (; n - off >= 8; off += 8)
+		sip_compress(v, load_le64(m + off));
+	memcpy(tail, m + off, n - off);
+	return sip_finish(v, load_le64(tail) | (uint64_t)(n & 0xff) << 56);
 }
 
 uint64_t td_flow_siphash24(const uint8_t key[16], const uint8_t *m, size_t n)
@@ -173,55 +179,97 @@ static int endpoint_cmp(const struct td_addr *x, uint16_t px, const struct td_ad
 	return 0;
 }
 
-/* The canonical key, with the address bytes that do not count zeroed. */
+/* An address's 16 bytes as two little-endian words; IPv4's last 12 bytes
+ * zero whatever the struct holds there. */
+static void addr_words(const struct td_addr *a, uint64_t *w0, uint64_t *w1)
+{
+	*w0 = load_le64(a->bytes);
+	if (a->family == 4) {
+		*w0 &= 0xffffffffu;
+		*w1 = 0;
+	} else {
+		*w1 = load_le64(a->bytes + 8);
+	}
+}
+
+/* The canonical key (see td_flow.h), word by word: no byte stores that a
+ * word load of the same key would have to wait for. */
 static void key_make(struct td_flow_key *k, const struct td_addr *a, uint16_t pa,
 		     const struct td_addr *b, uint16_t pb)
 {
-	memset(k, 0, sizeof(*k));
-	k->a.family = a->family;
-	memcpy(k->a.bytes, a->bytes, addr_len(a));
-	k->b.family = b->family;
-	memcpy(k->b.bytes, b->bytes, addr_len(b));
-	k->pa = pa;
-	k->pb = pb;
+	addr_words(a, &k->w[0], &k->w[1]);
+	addr_words(b, &k->w[2], &k->w[3]);
+	k->w[4] = (uint64_t)a->family | (uint64_t)b->family << 8 | (uint64_t)pa << 16 |
+		  (uint64_t)pb << 32;
 }
 
-/* Every key is made by key_make(): the bytes that do not count are zero
- * in both, and so is the padding (memset), so equal keys are equal bytes:
- * one fixed-size compare that the compiler writes inline. */
 static bool key_equal(const struct td_flow_key *x, const struct td_flow_key *y)
 {
-	return memcmp(x, y, sizeof(*x)) == 0;
+	return ((x->w[0] ^ y->w[0]) | (x->w[1] ^ y->w[1]) | (x->w[2] ^ y->w[2]) |
+		(x->w[3] ^ y->w[3]) | (x->w[4] ^ y->w[4])) == 0;
 }
 
-/* Serialises the key explicitly: family a, family b, address a, address b
- * (4 or 16 bytes each), port a, port b (big-endian). Two IPv4 addresses,
- * the common case, make 14 bytes at fixed places: hashed with the length
- * a constant. */
+static unsigned key_family(const struct td_flow_key *k, int which)
+{
+	return (unsigned)(k->w[4] >> (8 * which)) & 0xff;
+}
+
+static uint16_t key_port(const struct td_flow_key *k, int which)
+{
+	return (uint16_t)(k->w[4] >> (16 + 16 * which));
+}
+
+/* A port as its two bytes big-endian, read as a little-endian number. */
+static uint64_t port_be(uint16_t p)
+{
+	return (uint64_t)(uint16_t)(p << 8 | p >> 8);
+}
+
+/* SipHash-2-4 of the key serialised as: family a, family b, address a,
+ * address b (4 or 16 bytes each), port a, port b (big-endian). Two
+ * addresses of one family, the case of every packet, are hashed from the
+ * key's words: the message's words are made with shifts, with no buffer
+ * between (the unit test checks them against the bytes). */
 static uint64_t key_hash(const struct td_flow_table *t, const struct td_flow_key *k)
 {
-	uint8_t buf[2 + 16 + 16 + 2 + 2];
+	unsigned fa = key_family(k, 0), fb = key_family(k, 1);
+	uint64_t fam = (uint64_t)fa | (uint64_t)fb << 8;
+	uint64_t ports = port_be(key_port(k, 0)) | port_be(key_port(k, 1)) << 16;
+	uint64_t v[4];
+
+	if (fa == 4 && fb == 4) {
+		/* 14 bytes: fa fb a0..a3 b0 b1 | b2 b3 pa pb */
+		sip_init(v, t->key);
+		sip_compress(v, fam | k->w[0] << 16 | k->w[2] << 48);
+		return sip_finish(v, (k->w[2] >> 16 & 0xffff) | ports << 16 | (uint64_t)14 << 56);
+	}
+	if (fa != 4 && fb != 4) {
+		/* 38 bytes: fa fb a0..a5 | a6..a13 | a14 a15 b0..b5 | b6..b13 |
+		 * b14 b15 pa pb */
+		sip_init(v, t->key);
+		sip_compress(v, fam | k->w[0] << 16);
+		sip_compress(v, k->w[0] >> 48 | k->w[1] << 16);
+		sip_compress(v, k->w[1] >> 48 | k->w[2] << 16);
+		sip_compress(v, k->w[2] >> 48 | k->w[3] << 16);
+		return sip_finish(v, k->w[3] >> 48 | ports << 16 | (uint64_t)38 << 56);
+	}
+	/* one address of each family (no packet makes it): the bytes */
+	uint8_t buf[2 + 16 + 16 + 4];
 	size_t n = 0;
 
-	buf[n++] = k->a.family;
-	buf[n++] = k->b.family;
-	if (k->a.family == 4 && k->b.family == 4) {
-		memcpy(buf + 2, k->a.bytes, 4);
-		memcpy(buf + 6, k->b.bytes, 4);
-		buf[10] = (uint8_t)(k->pa >> 8);
-		buf[11] = (uint8_t)k->pa;
-		buf[12] = (uint8_t)(k->pb >> 8);
-		buf[13] = (uint8_t)k->pb;
-		return sip24(t->key, buf, 14);
+	buf[n++] = (uint8_t)fa;
+	buf[n++] = (uint8_t)fb;
+	for (int i = 0; i < 2; i++) {
+		uint64_t w[2] = { htole64(k->w[2 * i]), htole64(k->w[2 * i + 1]) };
+		size_t len = (i ? fb : fa) == 4 ? 4 : 16;
+
+		memcpy(buf + n, w, len);
+		n += len;
 	}
-	memcpy(buf + n, k->a.bytes, addr_len(&k->a));
-	n += addr_len(&k->a);
-	memcpy(buf + n, k->b.bytes, addr_len(&k->b));
-	n += addr_len(&k->b);
-	buf[n++] = (uint8_t)(k->pa >> 8);
-	buf[n++] = (uint8_t)k->pa;
-	buf[n++] = (uint8_t)(k->pb >> 8);
-	buf[n++] = (uint8_t)k->pb;
+	for (int i = 0; i < 2; i++) {
+		buf[n++] = (uint8_t)(key_port(k, i) >> 8);
+		buf[n++] = (uint8_t)key_port(k, i);
+	}
 	return sip24(t->key, buf, n);
 }
 
