@@ -6,7 +6,7 @@
 
 struct td_time {
 	int64_t sec;
-	int32_t usec;
+	int64_t usec; /* 0..999999; a whole word, so that a copy of the struct is two word stores and loads */
 };
 
 /* a - b in microseconds. */
