@@ -29,6 +29,8 @@ struct td_engine_evidence;
 typedef void (*td_engine_evidence_fn)(void *user, const struct td_session *s,
 				      const struct td_engine_evidence *ev);
 
+struct td_classify; /* td_classify.h */
+
 struct td_engine_config {
 	size_t max_flows;         /* connections held at once; oldest evicted */
 	/* Bytes held for all connections together (table, entries, session
@@ -44,6 +46,10 @@ struct td_engine_config {
 	uint32_t idle_timeout[TD_ENGINE_STATES];
 	struct td_defrag_limits defrag; /* IP fragment reassembly */
 	bool classify;            /* run nDPI on each flow's first packets */
+	/* With classify: nDPI's module to use, borrowed (the caller's: it
+	 * outlives the engine and is freed, or not, by the caller); NULL: the
+	 * engine makes its own and frees it. */
+	struct td_classify *ndpi;
 	/* Secrets to decrypt handshakes with (--keylog, --key); borrowed,
 	 * NULL when none. */
 	const struct td_tls_secrets *secrets;

@@ -97,6 +97,7 @@ struct td_engine {
 	struct td_flow_table *flows;
 	struct td_defrag *defrag;
 	struct td_classify *classify; /* NULL: no nDPI */
+	bool own_classify;            /* made here (not cfg->ndpi): freed here */
 	struct td_engine_stats st;
 	uint64_t next_id;
 	int64_t last_expiry_sec;
@@ -1147,8 +1148,12 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 	}
 	/* NULL (out of memory): fragments are counted and dropped */
 	e->defrag = td_defrag_new(&cfg->defrag);
-	if (cfg->classify)
+	if (cfg->classify && cfg->ndpi) {
+		e->classify = cfg->ndpi;
+	} else if (cfg->classify) {
 		e->classify = td_classify_new(); /* NULL: run without nDPI */
+		e->own_classify = true;
+	}
 	e->sink.data = on_stream_data;
 	e->sink.gap = on_stream_gap;
 	e->sink.user = e;
@@ -1165,7 +1170,8 @@ void td_engine_free(struct td_engine *e)
 	td_engine_finish(e);
 	td_flow_table_free(e->flows);
 	td_defrag_free(e->defrag);
-	td_classify_free(e->classify);
+	if (e->own_classify)
+		td_classify_free(e->classify);
 	frag_frames_clear(&e->frags.head);
 	free(e);
 }

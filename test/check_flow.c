@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_classify.h"
 #include "td_engine.h"
 #include "td_flow.h"
 #include "td_test_util.h"
@@ -878,6 +879,38 @@ START_TEST(engine_idle_per_state)
 }
 END_TEST
 
+/* An engine given nDPI's module (cfg.ndpi, as tlsdiag's main does) uses
+ * it and leaves it alone when freed: a second engine classifies with the
+ * same module after the first is gone (under SANITIZE=1 a freed module
+ * would be a use after free), and the caller frees it at the end. The
+ * verdict is nDPI's own reading of a TLS ClientHello to port 443. */
+START_TEST(engine_borrowed_ndpi)
+{
+	struct td_classify *ndpi = td_classify_new();
+	struct td_engine_config cfg;
+
+	ck_assert_ptr_nonnull(ndpi);
+	td_engine_config_default(&cfg);
+	cfg.classify = true;
+	cfg.ndpi = ndpi;
+	for (int round = 0; round < 2; round++) {
+		struct eng *x = eng_new(&cfg);
+
+		seg(x, 1, 40000, true, 1000, SYN, NULL, 0);
+		seg(x, 1, 40000, false, 7000, SYN | ACK, NULL, 0);
+		seg(x, 1, 40000, true, 1001, ACK | PSH, client_hello, CH_LEN);
+		seg(x, 1, 40000, false, 7001, ACK | PSH, server_hello, SH_LEN);
+		td_engine_finish(x->e);
+		ck_assert(eng_stats(x).classify);
+		ck_assert_uint_eq(x->n, 1);
+		ck_assert_msg(strncmp(x->got[0].ndpi.protocol, "TLS", 3) == 0, "round %d: %s", round,
+			      x->got[0].ndpi.protocol);
+		eng_free(x);
+	}
+	td_classify_free(ndpi);
+}
+END_TEST
+
 /* A table full of finished connections' tombstones (many short
  * connections: the handshake benchmark at 500 MB) makes room by dropping
  * tombstones, never a new connection that has only sent its SYN: each
@@ -1023,6 +1056,7 @@ Suite *td_flow_suite(void)
 	tcase_add_test(engine, engine_keepalive_and_window_probe);
 	tcase_add_test(engine, engine_idle_per_state);
 	tcase_add_test(engine, engine_full_of_tombstones);
+	tcase_add_test(engine, engine_borrowed_ndpi);
 	tcase_add_test(engine, engine_max_memory);
 	suite_add_tcase(s, engine);
 	return s;
