@@ -159,7 +159,8 @@ enum td_decode_unknown {
 struct td_decode_info {
 	uint16_t encap;   /* TD_ENCAP_* bits crossed, whatever the result */
 	uint16_t vlan_id; /* when TD_ENCAP_VLAN */
-	/* TD_DECODE_FRAGMENT: the fragment (its data borrowed from the packet) */
+	/* TD_DECODE_FRAGMENT: the fragment (its data borrowed from the packet);
+	 * not written for any other result */
 	struct td_ip_frag frag;
 	/* TD_DECODE_NOT_TCP: what stopped decoding, TD_UNKNOWN_NONE when the
 	 * packet was understood and is simply not TCP. */
