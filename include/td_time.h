@@ -6,7 +6,9 @@
 
 struct td_time {
 	int64_t sec;
-	int64_t usec; /* 0..999999; a whole word, so that a copy of the struct is two word stores and loads */
+	/* 0..999999; a whole word, so that a copy of the struct is two
+	 * word stores and loads */
+	int64_t usec;
 };
 
 /* a - b in microseconds. */

@@ -209,11 +209,6 @@ static bool key_equal(const struct td_flow_key *x, const struct td_flow_key *y)
 		(x->w[3] ^ y->w[3]) | (x->w[4] ^ y->w[4])) == 0;
 }
 
-static unsigned key_family(const struct td_flow_key *k, int which)
-{
-	return (unsigned)(k->w[4] >> (8 * which)) & 0xff;
-}
-
 static uint16_t key_port(const struct td_flow_key *k, int which)
 {
 	return (uint16_t)(k->w[4] >> (16 + 16 * which));
@@ -226,51 +221,29 @@ static uint64_t port_be(uint16_t p)
 }
 
 /* SipHash-2-4 of the key serialised as: family a, family b, address a,
- * address b (4 or 16 bytes each), port a, port b (big-endian). Two
- * addresses of one family, the case of every packet, are hashed from the
- * key's words: the message's words are made with shifts, with no buffer
+ * address b, port a, port b (big-endian); the addresses 4 bytes each when
+ * both are IPv4, else 16 (an IPv4 one zero-padded, as the key holds it).
+ * The message's words are made from the key's with shifts, with no buffer
  * between (the unit test checks them against the bytes). */
 static uint64_t key_hash(const struct td_flow_table *t, const struct td_flow_key *k)
 {
-	unsigned fa = key_family(k, 0), fb = key_family(k, 1);
-	uint64_t fam = (uint64_t)fa | (uint64_t)fb << 8;
+	uint64_t fam = k->w[4] & 0xffff;
 	uint64_t ports = port_be(key_port(k, 0)) | port_be(key_port(k, 1)) << 16;
 	uint64_t v[4];
 
-	if (fa == 4 && fb == 4) {
+	sip_init(v, t->key);
+	if (fam == (4 | 4 << 8)) {
 		/* 14 bytes: fa fb a0..a3 b0 b1 | b2 b3 pa pb */
-		sip_init(v, t->key);
 		sip_compress(v, fam | k->w[0] << 16 | k->w[2] << 48);
 		return sip_finish(v, (k->w[2] >> 16 & 0xffff) | ports << 16 | (uint64_t)14 << 56);
 	}
-	if (fa != 4 && fb != 4) {
-		/* 38 bytes: fa fb a0..a5 | a6..a13 | a14 a15 b0..b5 | b6..b13 |
-		 * b14 b15 pa pb */
-		sip_init(v, t->key);
-		sip_compress(v, fam | k->w[0] << 16);
-		sip_compress(v, k->w[0] >> 48 | k->w[1] << 16);
-		sip_compress(v, k->w[1] >> 48 | k->w[2] << 16);
-		sip_compress(v, k->w[2] >> 48 | k->w[3] << 16);
-		return sip_finish(v, k->w[3] >> 48 | ports << 16 | (uint64_t)38 << 56);
-	}
-	/* one address of each family (no packet makes it): the bytes */
-	uint8_t buf[2 + 16 + 16 + 4];
-	size_t n = 0;
-
-	buf[n++] = (uint8_t)fa;
-	buf[n++] = (uint8_t)fb;
-	for (int i = 0; i < 2; i++) {
-		uint64_t w[2] = { htole64(k->w[2 * i]), htole64(k->w[2 * i + 1]) };
-		size_t len = (i ? fb : fa) == 4 ? 4 : 16;
-
-		memcpy(buf + n, w, len);
-		n += len;
-	}
-	for (int i = 0; i < 2; i++) {
-		buf[n++] = (uint8_t)(key_port(k, i) >> 8);
-		buf[n++] = (uint8_t)key_port(k, i);
-	}
-	return sip24(t->key, buf, n);
+	/* 38 bytes: fa fb a0..a5 | a6..a13 | a14 a15 b0..b5 | b6..b13 |
+	 * b14 b15 pa pb */
+	sip_compress(v, fam | k->w[0] << 16);
+	sip_compress(v, k->w[0] >> 48 | k->w[1] << 16);
+	sip_compress(v, k->w[1] >> 48 | k->w[2] << 16);
+	sip_compress(v, k->w[2] >> 48 | k->w[3] << 16);
+	return sip_finish(v, k->w[3] >> 48 | ports << 16 | (uint64_t)38 << 56);
 }
 
 /* getrandom(2), or /dev/urandom where the syscall is missing (old kernels,

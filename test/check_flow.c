@@ -113,8 +113,9 @@ static struct td_flow *get(struct td_flow_table *t, struct td_addr s, uint16_t s
 	return td_flow_lookup(t, &s, sp, &d, dp, create, created, from_a);
 }
 
-/* The hash is SipHash over family a, family b, address a, address b (4 or
- * 16 bytes), port a, port b (big-endian), in canonical order. */
+/* The hash is SipHash over family a, family b, address a, address b (4
+ * bytes each when both are IPv4, else 16), port a, port b (big-endian), in
+ * canonical order. */
 START_TEST(hash_of_serialised_key)
 {
 	struct td_flow_table *t = td_flow_table_new(16, test_key);
@@ -217,14 +218,15 @@ START_TEST(ipv4_ipv6_distinct)
 	f4 = get(t, a6, 1, a4, 1, true, &created, NULL);
 	ck_assert(created);
 	ck_assert_uint_eq(f4->key.w[4] & 0xffff, 4 | 6 << 8);
-	/* its hash: SipHash of the bytes family a, family b, address a (4
-	 * bytes), address b (16), port a, port b, made here by hand */
+	/* its hash: SipHash of the bytes family a, family b, address a and
+	 * address b (16 bytes each, the IPv4 one zero-padded), port a, port
+	 * b, made here by hand */
 	{
-		uint8_t m[2 + 4 + 16 + 4] = { 4, 6 };
+		uint8_t m[2 + 16 + 16 + 4] = { 4, 6 };
 
 		memcpy(m + 2, a4.bytes, 4);
-		memcpy(m + 6, a6.bytes, 16);
-		m[23] = 1, m[25] = 1;
+		memcpy(m + 18, a6.bytes, 16);
+		m[35] = 1, m[37] = 1;
 		ck_assert_uint_eq(f4->hash, td_flow_siphash24(test_key, m, sizeof m));
 		ck_assert_ptr_eq(get(t, a4, 1, a6, 1, false, NULL, NULL), f4);
 	}
