@@ -25,10 +25,12 @@
 
 /* Calls fn for each Decryption Secrets Block of the TLS key log type, in
  * file order, with its data (borrowed for the call). A file that is not
- * pcapng (a classic pcap, stdin) is TD_OK with no call. Errors: the file
- * cannot be opened (TD_ERR_IO), or a block is damaged (TD_ERR_MALFORMED,
- * err says at which byte offset); blocks found before the damage have
- * been handed over. *blocks receives the number of TLS secrets blocks. */
+ * pcapng (a classic pcap) or not a regular file (stdin, a FIFO: the
+ * capture would lose what is read here) is TD_OK with no call, the FIFO
+ * not even opened. Errors: the file cannot be opened
+ * (TD_ERR_IO), or a block is damaged (TD_ERR_MALFORMED, err says at which
+ * byte offset); blocks found before the damage have been handed over.
+ * *blocks receives the number of TLS secrets blocks. */
 TD_MUST_CHECK enum td_err td_pcapng_secrets(const char *path,
 					    void (*fn)(void *user, const uint8_t *p, size_t n),
 					    void *user, unsigned *blocks, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "td_reader.h"
 
@@ -32,11 +33,15 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 	size_t body_n = 0;
 	bool swap = false;
 	long long off = 0;
+	struct stat sb;
 	FILE *f;
 
 	*blocks = 0;
-	if (strcmp(path, "-") == 0)
-		return TD_OK; /* stdin cannot be read twice */
+	/* stdin, a FIFO (tlsdiag -r <(zcat x.pcap)), a device: what is read
+	 * here would be gone for the capture; not opened, as opening a FIFO
+	 * and closing it unread would end its writer. */
+	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)))
+		return TD_OK;
 	f = fopen(path, "rb");
 	if (!f) {
 		td_err_format(err, errlen, "%s: %s", path, strerror(errno));

@@ -5,8 +5,10 @@
  * §4.7), not by the code under test. */
 #include <check.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "td_pcapng.h"
@@ -137,7 +139,7 @@ START_TEST(test_dsb_damaged)
 END_TEST
 
 /* Every cut of a file with secrets: never a crash, never more blocks
- * than were whole; a classic pcap and stdin are not pcapng. */
+ * than were whole; a classic pcap, stdin and a FIFO are not read. */
 START_TEST(test_dsb_truncation_and_others)
 {
 	struct buf b = {.be = false};
@@ -164,6 +166,17 @@ START_TEST(test_dsb_truncation_and_others)
 			 TD_OK);
 	ck_assert_uint_eq(blocks, 0);
 	ck_assert_int_eq(td_pcapng_secrets("-", collect, &s, &blocks, err, sizeof err), TD_OK);
+	/* a FIFO is left alone: opening it would wait for a writer (the
+	 * test's timeout), reading it would take the capture's bytes */
+	char fifo[] = "/tmp/td-dsb-fifo-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(fifo));
+	char fpath[64];
+	snprintf(fpath, sizeof fpath, "%s/p", fifo);
+	ck_assert_int_eq(mkfifo(fpath, 0600), 0);
+	ck_assert_int_eq(td_pcapng_secrets(fpath, collect, &s, &blocks, err, sizeof err), TD_OK);
+	ck_assert_uint_eq(blocks, 0);
+	unlink(fpath);
+	rmdir(fifo);
 	ck_assert_int_eq(td_pcapng_secrets("/nonexistent.pcapng", collect, &s, &blocks, err,
 					   sizeof err),
 			 TD_ERR_IO);
