@@ -22,6 +22,17 @@
 /* stdio's buffer for each file read (setvbuf) */
 #define CAPTURE_READ_BUFFER ((size_t)1 << 16)
 
+/* what a classic pcap file is read into when its records are read in place
+ * (see struct source): a record longer than this goes to libpcap */
+#define CAPTURE_RECORD_BUFFER ((size_t)1 << 18)
+
+/* the classic pcap header's magic numbers read in place: microseconds and
+ * nanoseconds (libpcap's TCPDUMP_MAGIC and NSEC_TCPDUMP_MAGIC) */
+#define PCAP_MAGIC_USEC 0xa1b2c3d4u
+#define PCAP_MAGIC_NSEC 0xa1b23c4du
+#define PCAP_FILE_HEADER 24u
+#define PCAP_RECORD_HEADER 16u
+
 /* One input: a file, standard input, or the live interface. */
 struct source {
 	pcap_t *pcap;
@@ -40,6 +51,23 @@ struct source {
 	uint64_t last_frame; /* frame number its last packet got */
 	bool sized;          /* a regular file: size is known */
 	uint64_t size;       /* its size in bytes, for td_capture_progress() */
+	/* A classic pcap file (version 2.4, microsecond or nanosecond, either
+	 * byte order) is read here with pread() and its records handed out
+	 * where they lie in buf: libpcap copies every record twice, from the
+	 * kernel into stdio's buffer and from there into its own, with two
+	 * fread() calls. libpcap still opens and checks the file, filters,
+	 * and reads everything else: from the first record that is not whole
+	 * within the file and the snapshot length, or at the file's end,
+	 * inplace_stop() seeks libpcap's FILE to that record and libpcap reads
+	 * on with its own checks and messages. */
+	bool inplace;
+	bool in_swapped, in_nsec; /* byte order other than ours; nanoseconds */
+	uint32_t snapshot;        /* pcap_snapshot(): longer records go to libpcap */
+	uint8_t *buf;             /* CAPTURE_RECORD_BUFFER bytes */
+	size_t buf_len;           /* bytes in buf, read from file offset buf_at */
+	uint64_t buf_at;
+	uint64_t next;            /* file offset of the next record */
+	struct pcap_pkthdr in_h;  /* the header of the record read in place */
 };
 
 struct td_capture {
@@ -80,6 +108,7 @@ static void source_close(struct source *s)
 	else if (s->fp && s->fp != stdin)
 		fclose(s->fp);
 	free(s->iobuf);
+	free(s->buf);
 	free(s->name);
 	memset(s, 0, sizeof *s);
 }
@@ -97,6 +126,109 @@ static enum td_capture_status check_linktype(struct source *s, char *err, size_t
 		return TD_CAP_ERR_LINKTYPE;
 	}
 	return TD_CAP_OK;
+}
+
+/* Reads s's records in place when libpcap opened a classic pcap file of a
+ * layout read here (struct source); otherwise, or out of memory, libpcap
+ * reads them all. */
+static void inplace_setup(struct source *s)
+{
+	uint8_t m[4];
+	uint32_t magic;
+	int snap = pcap_snapshot(s->pcap);
+
+	if (!s->sized || pcap_major_version(s->pcap) != 2 || pcap_minor_version(s->pcap) != 4 ||
+	    snap <= 0 || pread(fileno(s->fp), m, sizeof m, 0) != (ssize_t)sizeof m)
+		return;
+	memcpy(&magic, m, sizeof magic);
+	s->in_swapped = pcap_is_swapped(s->pcap) == 1;
+	if (s->in_swapped)
+		magic = __builtin_bswap32(magic);
+	if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) ||
+	    !(s->buf = malloc(CAPTURE_RECORD_BUFFER)))
+		return;
+	s->in_nsec = magic == PCAP_MAGIC_NSEC;
+	s->snapshot = (uint32_t)snap;
+	s->buf_at = s->next = PCAP_FILE_HEADER;
+	s->buf_len = 0;
+	s->inplace = true;
+}
+
+/* Makes the n bytes from file offset s->next readable in s->buf: false
+ * when the file holds fewer, reading fails, or n is more than buf holds. */
+static bool inplace_have(struct source *s, size_t n)
+{
+	size_t at = (size_t)(s->next - s->buf_at);
+
+	if (s->buf_len - at >= n)
+		return true;
+	if (n > CAPTURE_RECORD_BUFFER)
+		return false;
+	memmove(s->buf, s->buf + at, s->buf_len - at);
+	s->buf_len -= at;
+	s->buf_at = s->next;
+	while (s->buf_len < n) {
+		ssize_t got = pread(fileno(s->fp), s->buf + s->buf_len,
+				    CAPTURE_RECORD_BUFFER - s->buf_len,
+				    (off_t)(s->buf_at + s->buf_len));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return false;
+		s->buf_len += (size_t)got;
+	}
+	return true;
+}
+
+static uint32_t inplace_u32(const struct source *s, const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof v);
+	return s->in_swapped ? __builtin_bswap32(v) : v;
+}
+
+/* The next record in place, as libpcap 1.10 gives it (sf-pcap.c's
+ * pcap_next_packet: seconds and fraction as signed 32-bit values, or
+ * unsigned when byte-swapped, nanoseconds divided down to the microseconds
+ * asked for); false where libpcap is to read on. */
+static bool inplace_next(struct source *s)
+{
+	const uint8_t *r;
+	uint32_t caplen;
+
+	if (!inplace_have(s, PCAP_RECORD_HEADER))
+		return false;
+	r = s->buf + (s->next - s->buf_at);
+	caplen = inplace_u32(s, r + 8);
+	if (caplen > s->snapshot || !inplace_have(s, PCAP_RECORD_HEADER + (size_t)caplen))
+		return false;
+	r = s->buf + (s->next - s->buf_at); /* the buffer may have moved */
+	if (s->in_swapped) { /* libpcap's SWAPLONG gives an unsigned value */
+		s->in_h.ts.tv_sec = (time_t)inplace_u32(s, r);
+		s->in_h.ts.tv_usec = (suseconds_t)inplace_u32(s, r + 4);
+	} else { /* its struct pcap_timeval has signed 32-bit fields */
+		s->in_h.ts.tv_sec = (int32_t)inplace_u32(s, r);
+		s->in_h.ts.tv_usec = (int32_t)inplace_u32(s, r + 4);
+	}
+	if (s->in_nsec)
+		s->in_h.ts.tv_usec /= 1000;
+	s->in_h.caplen = caplen;
+	s->in_h.len = inplace_u32(s, r + 12);
+	s->h = &s->in_h;
+	s->data = r + PCAP_RECORD_HEADER;
+	s->next += PCAP_RECORD_HEADER + caplen;
+	return true;
+}
+
+/* Hands s to libpcap from the record at s->next on: false when its FILE
+ * cannot be put there. */
+static bool inplace_stop(struct source *s)
+{
+	s->inplace = false;
+	free(s->buf);
+	s->buf = NULL;
+	return fseeko(s->fp, (off_t)s->next, SEEK_SET) == 0;
 }
 
 static enum td_capture_status source_open_file(struct source *s, const char *path,
@@ -155,6 +287,7 @@ static enum td_capture_status source_open_file(struct source *s, const char *pat
 		}
 		s->have_filter = true;
 	}
+	inplace_setup(s);
 	return TD_CAP_OK;
 }
 
@@ -323,10 +456,23 @@ static void deliver(struct td_capture *c, const struct source *s, const struct p
 static void read_ahead(struct td_capture *c, size_t i)
 {
 	struct source *s = &c->src[i];
-	int rc = pcap_next_ex(s->pcap, &s->h, &s->data);
-	char msg[1024], part[96] = "";
+	int rc;
+	char msg[1024], part[96] = "", seek[128] = "";
+	const char *why;
 	long where;
 
+	if (s->inplace && inplace_next(s)) {
+		s->pending = true;
+		s->read++;
+		return;
+	}
+	if (s->inplace && !inplace_stop(s)) {
+		snprintf(seek, sizeof seek, "cannot seek to byte offset %llu: %s",
+			 (unsigned long long)s->next, strerror(errno));
+		rc = PCAP_ERROR;
+	} else {
+		rc = pcap_next_ex(s->pcap, &s->h, &s->data);
+	}
 	if (rc == 1) {
 		s->pending = true;
 		s->read++;
@@ -338,16 +484,16 @@ static void read_ahead(struct td_capture *c, size_t i)
 	/* where reading stopped: asked only now, not per packet (ftell on
 	 * every packet cost as much as libpcap's read itself) */
 	where = s->fp ? ftell(s->fp) : -1;
+	why = seek[0] ? seek : pcap_geterr(s->pcap);
 	if (c->n > 1)
 		snprintf(part, sizeof part, " (its packet %llu)", (unsigned long long)s->read);
 	if (where >= 0)
 		snprintf(msg, sizeof msg,
 			 "%s: capture stops early after frame %llu%s, reading stopped at byte offset %ld: %s",
-			 s->name, (unsigned long long)s->last_frame, part, where,
-			 pcap_geterr(s->pcap));
+			 s->name, (unsigned long long)s->last_frame, part, where, why);
 	else
 		snprintf(msg, sizeof msg, "%s: capture stops early after frame %llu%s: %s", s->name,
-			 (unsigned long long)s->last_frame, part, pcap_geterr(s->pcap));
+			 (unsigned long long)s->last_frame, part, why);
 	c->stopped = strdup(msg);
 	if (!c->stopped)
 		c->stopped = strdup("capture stops early (out of memory describing where)");
@@ -572,10 +718,10 @@ bool td_capture_progress(const struct td_capture *c, uint64_t *done, uint64_t *t
 			d += s->size;
 			continue;
 		}
-		/* libpcap reads through our FILE (pcap_fopen_offline): its
-		 * position is how far that file has been read, give or take
-		 * the stdio buffer. */
-		at = ftell(pcap_file(s->pcap));
+		/* read in place: the next record's offset; else libpcap reads
+		 * through our FILE (pcap_fopen_offline): its position is how
+		 * far that file has been read, give or take the stdio buffer */
+		at = s->inplace ? (long)s->next : ftell(pcap_file(s->pcap));
 		if (at > 0)
 			d += (uint64_t)at < s->size ? (uint64_t)at : s->size;
 	}

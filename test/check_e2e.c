@@ -12,6 +12,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -894,6 +895,176 @@ START_TEST(test_truncated_capture)
 	free(out);
 	o = runf(&st, "rm -rf '%s'", tmp);
 	free(o);
+}
+END_TEST
+
+/* ---- classic pcap records read in place (src/capture.c) -------------- */
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32_order(FILE *f, uint32_t v, bool big)
+{
+	uint8_t b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (big ? 24 - 8 * i : 8 * i));
+	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
+}
+
+static void put_record(FILE *f, bool big, bool nsec, uint32_t sec, uint32_t usec, const uint8_t *d,
+		       uint32_t caplen, uint32_t len)
+{
+	put32_order(f, sec, big);
+	put32_order(f, nsec ? usec * 1000 + 999 : usec, big);
+	put32_order(f, caplen, big);
+	put32_order(f, len, big);
+	ck_assert_uint_eq(fwrite(d, 1, caplen, f), caplen);
+}
+
+/* Writes the records of in (a little-endian microsecond pcap, as the
+ * samples are, walked here byte by byte) to path: in big-endian order
+ * and/or with nanoseconds (usec * 1000 + 999) when asked; with filler,
+ * before every record junk frames (EtherType 0x88b5, local experimental)
+ * of 1 to 1,500 bytes from a fixed LCG, about filler bytes in all, so that
+ * the real records cross the 256 KiB read buffer at varied points; with
+ * big, one junk frame of that many bytes after the third record. */
+static void rewrite_pcap(const uint8_t *in, size_t n, const char *path, bool be, bool nsec,
+			 size_t filler, uint32_t big)
+{
+	FILE *f = fopen(path, "wb");
+	uint32_t lcg = 12345;
+	size_t recs = 0, per = 0;
+	uint8_t *junk = calloc(1, big > 1500 ? big : 1500);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(junk);
+	ck_assert_uint_ge(n, 24);
+	ck_assert_uint_eq(le32_at(in), 0xa1b2c3d4u);
+	for (size_t at = 24; at + 16 <= n; at += 16 + le32_at(in + at + 8))
+		recs++;
+	if (filler && recs)
+		per = filler / recs;
+	junk[12] = 0x88;
+	junk[13] = 0xb5;
+	put32_order(f, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, be);
+	{ /* version 2.4: two 16-bit fields */
+		const uint8_t v[4] = {be ? 0 : 2, be ? 2 : 0, be ? 0 : 4, be ? 4 : 0};
+		ck_assert_uint_eq(fwrite(v, 1, 4, f), 4);
+	}
+	put32_order(f, 0, be);
+	put32_order(f, 0, be);
+	put32_order(f, le32_at(in + 16), be);
+	put32_order(f, le32_at(in + 20), be);
+	for (size_t at = 24, k = 0; at + 16 <= n; k++) {
+		const uint8_t *r = in + at;
+		uint32_t caplen = le32_at(r + 8);
+
+		ck_assert_uint_le(at + 16 + caplen, n);
+		for (size_t done = 0; done < per;) {
+			lcg = lcg * 1103515245u + 12345u;
+			uint32_t l = 14 + (lcg >> 16) % 1487;
+			put_record(f, be, nsec, le32_at(r), le32_at(r + 4), junk, l, l);
+			done += 16 + l;
+		}
+		put_record(f, be, nsec, le32_at(r), le32_at(r + 4), r + 16, caplen, le32_at(r + 12));
+		if (big && k == 2)
+			put_record(f, be, nsec, le32_at(r), le32_at(r + 4), junk, big, big);
+		at += 16 + caplen;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	free(junk);
+}
+
+/* tlsdiag's JSON (with standard error and the exit status) on path as a
+ * regular file, read in place, or as a FIFO fed by cat, which libpcap
+ * reads (a FIFO has no size): the same name either way. */
+static char *json_of(const char *path, bool fifo)
+{
+	char *out;
+
+	if (!fifo)
+		return runf(NULL, "%s -r '%s' --json 2>&1; echo \"exit $?\"", bin(), path);
+	out = runf(NULL,
+		   "mv '%s' '%s.file' && mkfifo '%s' && { timeout 60 cat '%s.file' > '%s' & } && "
+		   "%s -r '%s' --json 2>&1; echo \"exit $?\"; wait; rm -f '%s' && mv '%s.file' '%s'",
+		   path, path, path, path, path, bin(), path, path, path, path);
+	return out;
+}
+
+/* Asserts a and b equal; else shows where they part (whole reports are
+ * too long for Check's message). */
+static void assert_same_text(const char *a, const char *b, const char *what, size_t v)
+{
+	size_t i = 0;
+
+	while (a[i] && a[i] == b[i])
+		i++;
+	ck_assert_msg(a[i] == b[i], "%s (variant %zu): byte %zu differs:\n%.300s\n--\n%.300s", what,
+		      v, i, a + (i > 100 ? i - 100 : 0), b + (i > 100 ? i - 100 : 0));
+}
+
+/* The records tlsdiag reads in place from a classic pcap file give the
+ * same report, byte for byte, as libpcap's own reading of the same file
+ * through a FIFO: every sample as it is; three of them in big-endian
+ * order, with nanoseconds (libpcap divides them down), and both; with
+ * 600 KB of junk frames between the records (the 256 KiB buffer refilled
+ * mid-header and mid-frame) and a 70,000-byte frame; and with a frame
+ * longer than the buffer, which hands the rest of the file to libpcap. */
+START_TEST(test_inplace_records_match_libpcap)
+{
+	static const char *const three[] = {"tls12-rsa-key-mismatch.pcap", "tls13-hrr.pcap",
+					    "tls12-ipv6-reordered.pcap"};
+	static const struct {
+		bool be, nsec;
+		size_t filler;
+		uint32_t big;
+	} vars[] = {{true, false, 0, 0},      {false, true, 0, 0},     {true, true, 0, 0},
+		    {false, false, 600000, 70000}, {true, true, 600000, 0}, {false, false, 0, 262000}};
+	char tmp[] = "/tmp/td-inplace-XXXXXX", path[256];
+	glob_t g;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof path, "%s/cap.pcap", tmp);
+	td_test_sample_captures(&g);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		size_t n;
+		uint8_t *in = td_test_read_file(NULL, g.gl_pathv[k], &n);
+
+		ck_assert_ptr_nonnull(in);
+		if (n < 4 || le32_at(in) != 0xa1b2c3d4u) { /* pcapng: libpcap reads it */
+			free(in);
+			continue;
+		}
+		td_test_write_file(NULL, path, in, n);
+		char *file = json_of(path, false), *pipe = json_of(path, true);
+		assert_same_text(file, pipe, g.gl_pathv[k], 0);
+		ck_assert_ptr_nonnull(strstr(file, "\"type\":\"summary\""));
+		bool variants = false;
+		for (size_t t = 0; t < sizeof three / sizeof three[0]; t++)
+			variants |= strstr(g.gl_pathv[k], three[t]) != NULL &&
+				    strstr(g.gl_pathv[k], "/link/") == NULL;
+		for (size_t v = 0; variants && v < sizeof vars / sizeof vars[0]; v++) {
+			rewrite_pcap(in, n, path, vars[v].be, vars[v].nsec, vars[v].filler,
+				     vars[v].big);
+			char *vf = json_of(path, false), *vp = json_of(path, true);
+			assert_same_text(vf, vp, g.gl_pathv[k], v);
+			/* without junk, the same packets: the same report as the sample's */
+			if (!vars[v].filler && !vars[v].big)
+				assert_same_text(vf, file, g.gl_pathv[k], v);
+			else
+				ck_assert_ptr_nonnull(strstr(vf, "\"not_tcp\":"));
+			free(vf);
+			free(vp);
+		}
+		free(file);
+		free(pipe);
+		free(in);
+	}
+	globfree(&g);
+	free(runf(NULL, "rm -rf '%s'", tmp));
 }
 END_TEST
 
@@ -2086,6 +2257,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_truncated_capture);
+	tcase_add_test(tc, test_inplace_records_match_libpcap);
 	tcase_add_test(tc, test_extract_certs);
 	tcase_add_test(tc, test_ca);
 	tcase_add_test(tc, test_expected_cert);
