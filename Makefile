@@ -125,7 +125,7 @@ LIB := $(BUILD)/libtlsdiag.a
 BIN := $(BUILD)/tlsdiag
 TEST_BIN := $(BUILD)/check_tlsdiag
 # Fuzz targets fuzz/fuzz_<t>.c (STYLE.md rule 19), corpus fuzz/corpus/<t>/.
-FUZZ_TARGETS := pipeline tls reasm x509 decode keylog rules
+FUZZ_TARGETS := pipeline capture tls reasm x509 decode keylog rules
 FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/replay-%)
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _GNU_SOURCE
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,6 +42,30 @@ static inline void fuzz_rng_seed(struct fuzz_rng *r, uint32_t seed)
 {
 	r->s = seed ? seed : 0x9e3779b9u;
 }
+
+#ifdef _GNU_SOURCE /* memfd_create: for the targets that define it first */
+/* The input as a regular file (a memfd) with a path, /proc/self/fd/N in
+ * path, as `tlsdiag -r FILE` opens it. Returns the descriptor, to be
+ * closed by the caller, or -1. */
+static inline int fuzz_input_path(const uint8_t *data, size_t size, char *path, size_t n)
+{
+	int fd = memfd_create("fuzz-capture", 0);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < size) {
+		ssize_t w = write(fd, data + off, size - off);
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	snprintf(path, n, "/proc/self/fd/%d", fd);
+	return fd;
+}
+#endif
 
 static inline uint32_t fuzz_rng_next(struct fuzz_rng *r)
 {

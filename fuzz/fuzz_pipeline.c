@@ -1,7 +1,8 @@
 /* fuzz_pipeline.c - a whole capture file through the whole pipeline.
  *
  * The input is written to a memfd and opened through its /proc path, so it
- * takes the same road as `tlsdiag -r FILE`: libpcap (pcap or pcapng), the
+ * takes the same road as `tlsdiag -r FILE`: the capture stage (classic pcap
+ * records read in place, libpcap for pcapng and the rest), the
  * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32; the
  * frames kept for --save-evidence), the chain stage with a small
  * cross-connection table (4 names and endpoints, so a crafted capture
@@ -125,26 +126,6 @@ static void on_evidence(void *user, const struct td_session *s,
 	r->sum.evidence.segments_fragments_lost += ev->fragments;
 }
 
-/* The input as a file with a path libpcap can open. */
-static int input_path(const uint8_t *data, size_t size, char *path, size_t n)
-{
-	int fd = memfd_create("fuzz-capture", 0);
-	size_t off = 0;
-
-	if (fd < 0)
-		return -1;
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	snprintf(path, n, "/proc/self/fd/%d", fd);
-	return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct td_report_opts text = {.json = false, .verbose = 1};
@@ -155,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct td_packet pkt;
 	struct run r;
 	char path[64], err[1024];
-	int fd = input_path(data, size, path, sizeof path);
+	int fd = fuzz_input_path(data, size, path, sizeof path);
 
 	if (fd < 0)
 		return 0;

@@ -17,6 +17,10 @@ once crashed) are added by hand beside them and are left alone.
   reasm     a few segment scripts in the fuzz_reasm.c layout
   x509      the DER of every certificate in samples/keys/
   decode    single packets (SYN and ClientHello) of each pcap sample
+  capture   three samples as classic pcap in each layout read in place
+            (little- and big-endian, micro- and nanoseconds), cut inside a
+            record header and inside a frame, with a frame longer than the
+            snapshot length, and as pcapng (capture_variants())
 """
 import glob
 import os
@@ -97,6 +101,7 @@ def main():
         der = subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"],
                              capture_output=True, check=True).stdout
         put("x509", os.path.basename(pem)[:-4] + ".der", der)
+    capture_variants()
     # reasm: isn, max_held_segs, max_held_bytes, flags; then 6-byte ops
     # (flags, 24-bit offset, 16-bit length)
     def op(flags, off, length):
@@ -107,6 +112,40 @@ def main():
     put("reasm", "wrap", hdr(0xffffff00, 8, 2048, 0) + op(0, 0, 200) + op(0, 400, 100) + op(2, 150, 300) + op(0, 200, 200))
     put("reasm", "over-cap", hdr(77, 2, 300, 1) + op(0, 1000, 200) + op(0, 2000, 200) + op(0, 3000, 200) + op(1, 1, 10))
     put("reasm", "syn-restart", hdr(9, 4, 1000, 1) + op(0, 1, 10) + op(0x10, 5000, 0) + op(0, 5001, 10))
+
+
+def rewrite(data, endian, nsec, snaplen=None):
+    """A little-endian microsecond pcap rewritten in endian ("<" or ">"),
+    with nanoseconds (usec * 1000 + 999) when nsec, and another snapshot
+    length in the file header when snaplen is given."""
+    magic, vmaj, vmin, zone, sigfigs, snap, link = struct.unpack("<IHHiIII", data[:24])
+    out = struct.pack(endian + "IHHiIII", 0xa1b23c4d if nsec else 0xa1b2c3d4, vmaj, vmin,
+                      zone, sigfigs, snaplen if snaplen is not None else snap, link)
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, caplen, wire = struct.unpack("<IIII", data[off:off + 16])
+        frac = usec * 1000 + 999 if nsec else usec
+        out += struct.pack(endian + "IIII", sec, frac, caplen, wire)
+        out += data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+    return out
+
+
+def capture_variants():
+    for name in ("tls12-rsa-key-mismatch.pcap", "tls13-hrr.pcap", "tls12-ipv6-reordered.pcap"):
+        with open(os.path.join("samples", name), "rb") as f:
+            data = f.read()
+        base = name[:-5]
+        put("capture", name, data)
+        put("capture", base + "-be.pcap", rewrite(data, ">", False))
+        put("capture", base + "-nsec.pcap", rewrite(data, "<", True))
+        put("capture", base + "-be-nsec.pcap", rewrite(data, ">", True))
+        first = struct.unpack("<I", data[32:36])[0]  # the first record's caplen
+        put("capture", base + "-cut-header.pcap", data[:24 + 16 + first + 7])
+        put("capture", base + "-cut-frame.pcap", data[:len(data) - 30])
+        put("capture", base + "-snaplen-100.pcap", rewrite(data, "<", False, 100))
+    with open("samples/tls13-ok.pcapng", "rb") as f:
+        put("capture", "tls13-ok.pcapng", f.read())
 
 
 if __name__ == "__main__":
