@@ -16,6 +16,7 @@
 
 #include "td_decode.h"
 #include "td_file.h"
+#include "td_reader.h"
 
 #define NO_SOURCE SIZE_MAX
 
@@ -61,6 +62,7 @@ struct source {
 	 * inplace_stop() seeks libpcap's FILE to that record and libpcap reads
 	 * on with its own checks and messages. */
 	bool inplace;
+	bool in_be;               /* the file is big-endian */
 	bool in_swapped, in_nsec; /* byte order other than ours; nanoseconds */
 	uint32_t snapshot;        /* pcap_snapshot(): longer records go to libpcap */
 	uint8_t *buf;             /* CAPTURE_RECORD_BUFFER bytes */
@@ -135,18 +137,22 @@ static void inplace_setup(struct source *s)
 {
 	uint8_t m[4];
 	uint32_t magic;
+	struct td_reader r;
 	int snap = pcap_snapshot(s->pcap);
 
 	if (!s->sized || pcap_major_version(s->pcap) != 2 || pcap_minor_version(s->pcap) != 4 ||
 	    snap <= 0 || pread(fileno(s->fp), m, sizeof m, 0) != (ssize_t)sizeof m)
 		return;
-	memcpy(&magic, m, sizeof magic);
-	s->in_swapped = pcap_is_swapped(s->pcap) == 1;
-	if (s->in_swapped)
+	td_reader_init(&r, m, sizeof m);
+	if (td_read_u32(&r, &magic) != TD_OK)
+		return;
+	s->in_be = magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC;
+	if (!s->in_be)
 		magic = __builtin_bswap32(magic);
 	if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) ||
 	    !(s->buf = malloc(CAPTURE_RECORD_BUFFER)))
 		return;
+	s->in_swapped = pcap_is_swapped(s->pcap) == 1;
 	s->in_nsec = magic == PCAP_MAGIC_NSEC;
 	s->snapshot = (uint32_t)snap;
 	s->buf_at = s->next = PCAP_FILE_HEADER;
@@ -180,12 +186,12 @@ static bool inplace_have(struct source *s, size_t n)
 	return true;
 }
 
-static uint32_t inplace_u32(const struct source *s, const uint8_t *p)
+/* A reader over the bytes of s->buf from the next record on. */
+static void inplace_reader(const struct source *s, struct td_reader *r)
 {
-	uint32_t v;
+	size_t at = (size_t)(s->next - s->buf_at);
 
-	memcpy(&v, p, sizeof v);
-	return s->in_swapped ? __builtin_bswap32(v) : v;
+	td_reader_init(r, s->buf + at, s->buf_len - at);
 }
 
 /* The next record in place, as libpcap 1.10 gives it (sf-pcap.c's
@@ -194,30 +200,38 @@ static uint32_t inplace_u32(const struct source *s, const uint8_t *p)
  * asked for); false where libpcap is to read on. */
 static bool inplace_next(struct source *s)
 {
-	const uint8_t *r;
-	uint32_t caplen;
+	struct td_reader r;
+	uint32_t f[4]; /* seconds, fraction, captured length, wire length */
+	const uint8_t *data;
 
 	if (!inplace_have(s, PCAP_RECORD_HEADER))
 		return false;
-	r = s->buf + (s->next - s->buf_at);
-	caplen = inplace_u32(s, r + 8);
-	if (caplen > s->snapshot || !inplace_have(s, PCAP_RECORD_HEADER + (size_t)caplen))
+	inplace_reader(s, &r);
+	for (size_t i = 0; i < 4; i++) {
+		if (td_read_u32(&r, &f[i]) != TD_OK)
+			return false;
+		if (!s->in_be) /* td_read_u32 reads big-endian */
+			f[i] = __builtin_bswap32(f[i]);
+	}
+	if (f[2] > s->snapshot || !inplace_have(s, PCAP_RECORD_HEADER + (size_t)f[2]))
 		return false;
-	r = s->buf + (s->next - s->buf_at); /* the buffer may have moved */
+	inplace_reader(s, &r); /* the buffer may have moved */
+	if (td_read_skip(&r, PCAP_RECORD_HEADER) != TD_OK || td_read_ptr(&r, &data, f[2]) != TD_OK)
+		return false;
 	if (s->in_swapped) { /* libpcap's SWAPLONG gives an unsigned value */
-		s->in_h.ts.tv_sec = (time_t)inplace_u32(s, r);
-		s->in_h.ts.tv_usec = (suseconds_t)inplace_u32(s, r + 4);
+		s->in_h.ts.tv_sec = (time_t)f[0];
+		s->in_h.ts.tv_usec = (suseconds_t)f[1];
 	} else { /* its struct pcap_timeval has signed 32-bit fields */
-		s->in_h.ts.tv_sec = (int32_t)inplace_u32(s, r);
-		s->in_h.ts.tv_usec = (int32_t)inplace_u32(s, r + 4);
+		s->in_h.ts.tv_sec = (int32_t)f[0];
+		s->in_h.ts.tv_usec = (int32_t)f[1];
 	}
 	if (s->in_nsec)
 		s->in_h.ts.tv_usec /= 1000;
-	s->in_h.caplen = caplen;
-	s->in_h.len = inplace_u32(s, r + 12);
+	s->in_h.caplen = f[2];
+	s->in_h.len = f[3];
 	s->h = &s->in_h;
-	s->data = r + PCAP_RECORD_HEADER;
-	s->next += PCAP_RECORD_HEADER + caplen;
+	s->data = data;
+	s->next += PCAP_RECORD_HEADER + f[2];
 	return true;
 }
 
