@@ -63,7 +63,7 @@ struct source {
 	 * on with its own checks and messages. */
 	bool inplace;
 	bool in_be;               /* the file is big-endian */
-	bool in_swapped, in_nsec; /* byte order other than ours; nanoseconds */
+	bool in_nsec;             /* its fractions are nanoseconds */
 	uint32_t snapshot;        /* pcap_snapshot(): longer records go to libpcap */
 	uint8_t *buf;             /* CAPTURE_RECORD_BUFFER bytes */
 	size_t buf_len;           /* bytes in buf, read from file offset buf_at */
@@ -152,7 +152,6 @@ static void inplace_setup(struct source *s)
 	if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) ||
 	    !(s->buf = malloc(CAPTURE_RECORD_BUFFER)))
 		return;
-	s->in_swapped = pcap_is_swapped(s->pcap) == 1;
 	s->in_nsec = magic == PCAP_MAGIC_NSEC;
 	s->snapshot = (uint32_t)snap;
 	s->buf_at = s->next = PCAP_FILE_HEADER;
@@ -218,7 +217,9 @@ static bool inplace_next(struct source *s)
 	inplace_reader(s, &r); /* the buffer may have moved */
 	if (td_read_skip(&r, PCAP_RECORD_HEADER) != TD_OK || td_read_ptr(&r, &data, f[2]) != TD_OK)
 		return false;
-	if (s->in_swapped) { /* libpcap's SWAPLONG gives an unsigned value */
+	/* byte-swapped (not our order): libpcap's SWAPLONG gives an
+	 * unsigned value */
+	if (s->in_be != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)) {
 		s->in_h.ts.tv_sec = (time_t)f[0];
 		s->in_h.ts.tv_usec = (suseconds_t)f[1];
 	} else { /* its struct pcap_timeval has signed 32-bit fields */

@@ -96,8 +96,8 @@ struct td_engine {
 	void *user;
 	struct td_flow_table *flows;
 	struct td_defrag *defrag;
-	struct td_classify *classify; /* NULL: no nDPI */
-	bool own_classify;            /* made here (not cfg->ndpi): freed here */
+	struct td_classify *classify; /* NULL: no nDPI; made here (freed here)
+				       * unless cfg.ndpi lent it */
 	struct td_engine_stats st;
 	uint64_t next_id;
 	int64_t last_expiry_sec;
@@ -1148,12 +1148,8 @@ struct td_engine *td_engine_new(const struct td_engine_config *cfg, struct td_x5
 	}
 	/* NULL (out of memory): fragments are counted and dropped */
 	e->defrag = td_defrag_new(&cfg->defrag);
-	if (cfg->classify && cfg->ndpi) {
-		e->classify = cfg->ndpi;
-	} else if (cfg->classify) {
-		e->classify = td_classify_new(); /* NULL: run without nDPI */
-		e->own_classify = true;
-	}
+	if (cfg->classify) /* td_classify_new: NULL, run without nDPI */
+		e->classify = cfg->ndpi ? cfg->ndpi : td_classify_new();
 	e->sink.data = on_stream_data;
 	e->sink.gap = on_stream_gap;
 	e->sink.user = e;
@@ -1170,7 +1166,7 @@ void td_engine_free(struct td_engine *e)
 	td_engine_finish(e);
 	td_flow_table_free(e->flows);
 	td_defrag_free(e->defrag);
-	if (e->own_classify)
+	if (!e->cfg.ndpi)
 		td_classify_free(e->classify);
 	frag_frames_clear(&e->frags.head);
 	free(e);

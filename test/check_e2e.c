@@ -905,22 +905,13 @@ static uint32_t le32_at(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void put32_order(FILE *f, uint32_t v, bool big)
-{
-	uint8_t b[4];
-
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (big ? 24 - 8 * i : 8 * i));
-	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
-}
-
 static void put_record(FILE *f, bool big, bool nsec, uint32_t sec, uint32_t usec, const uint8_t *d,
 		       uint32_t caplen, uint32_t len)
 {
-	put32_order(f, sec, big);
-	put32_order(f, nsec ? usec * 1000 + 999 : usec, big);
-	put32_order(f, caplen, big);
-	put32_order(f, len, big);
+	td_test_put32(f, sec, big);
+	td_test_put32(f, nsec ? usec * 1000 + 999 : usec, big);
+	td_test_put32(f, caplen, big);
+	td_test_put32(f, len, big);
 	ck_assert_uint_eq(fwrite(d, 1, caplen, f), caplen);
 }
 
@@ -949,15 +940,13 @@ static void rewrite_pcap(const uint8_t *in, size_t n, const char *path, bool be,
 		per = filler / recs;
 	junk[12] = 0x88;
 	junk[13] = 0xb5;
-	put32_order(f, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, be);
-	{ /* version 2.4: two 16-bit fields */
-		const uint8_t v[4] = {be ? 0 : 2, be ? 2 : 0, be ? 0 : 4, be ? 4 : 0};
-		ck_assert_uint_eq(fwrite(v, 1, 4, f), 4);
-	}
-	put32_order(f, 0, be);
-	put32_order(f, 0, be);
-	put32_order(f, le32_at(in + 16), be);
-	put32_order(f, le32_at(in + 20), be);
+	td_test_put32(f, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, be);
+	/* version 2.4: two 16-bit fields, major first, in the file's order */
+	td_test_put32(f, be ? 2u << 16 | 4u : 2u | 4u << 16, be);
+	td_test_put32(f, 0, be);
+	td_test_put32(f, 0, be);
+	td_test_put32(f, le32_at(in + 16), be);
+	td_test_put32(f, le32_at(in + 20), be);
 	for (size_t at = 24, k = 0; at + 16 <= n; k++) {
 		const uint8_t *r = in + at;
 		uint32_t caplen = le32_at(r + 8);

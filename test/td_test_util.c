@@ -264,10 +264,18 @@ size_t td_test_tcp_frame(uint8_t *out, const struct td_test_tcp *t)
 	return TD_TEST_FRAME_LEN(t->len);
 }
 
+void td_test_put32(FILE *f, uint32_t v, bool big_endian)
+{
+	uint8_t b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (big_endian ? 24 - 8 * i : 8 * i));
+	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
+}
+
 static void put_le32(FILE *f, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
+	td_test_put32(f, v, false);
 }
 
 void td_test_pcap_header(FILE *f)

@@ -124,6 +124,8 @@ size_t td_test_tcp_frame(uint8_t *out, const struct td_test_tcp *t);
  * the 24-byte file header, and a 16-byte record header before each
  * frame. Assert that the writes succeed. */
 void td_test_pcap_header(FILE *f);
+/* v as 4 bytes, big- or little-endian (a pcap field in either order). */
+void td_test_put32(FILE *f, uint32_t v, bool big_endian);
 void td_test_pcap_frame(FILE *f, int64_t sec, uint32_t usec, const uint8_t *frame, size_t len);
 
 /* The packets of the sample capture name (in td_test_samples()), read
