@@ -2,39 +2,86 @@
 #include "td_pcapng.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "td_reader.h"
 
 #define BT_SHB 0x0A0D0D0Au /* Section Header Block */
 #define BT_DSB 0x0000000Au /* Decryption Secrets Block */
 #define BOM 0x1A2B3C4Du    /* byte-order magic */
+/* The scan reads the file in windows of this size and walks the block
+ * headers inside them: a block it skips costs no call of its own, and a
+ * block longer than the window is jumped over unread. */
+#define SCAN_WINDOW ((size_t)256 << 10)
 
 static uint32_t swap32(uint32_t v)
 {
 	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
-/* Reads exactly n bytes at the current position; false at EOF/error. */
-static bool read_exact(FILE *f, uint8_t *p, size_t n)
+struct scan {
+	int fd;
+	uint8_t *buf;
+	long long at; /* file offset of buf[0] */
+	size_t n;     /* bytes of buf read */
+};
+
+/* A reader over the file's bytes [off, off + need): from the window, or
+ * from a window read anew at off. False at the end of the file or on a
+ * read error. */
+static bool scan_at(struct scan *sc, long long off, size_t need, struct td_reader *r)
 {
-	return fread(p, 1, n, f) == n;
+	if (off < sc->at || (unsigned long long)(off - sc->at) + need > sc->n) {
+		size_t got = 0;
+		while (got < SCAN_WINDOW) {
+			ssize_t k = pread(sc->fd, sc->buf + got, SCAN_WINDOW - got, (off_t)off + (off_t)got);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+		}
+		sc->at = off;
+		sc->n = got;
+		if (need > got)
+			return false;
+	}
+	td_reader_init(r, sc->buf + (off - sc->at), need);
+	return true;
+}
+
+/* Reads exactly n bytes at off into p (a secrets block may be longer than
+ * the window). */
+static bool read_exact(int fd, uint8_t *p, size_t n, long long off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, p + got, n - got, (off_t)off + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		got += (size_t)k;
+	}
+	return true;
 }
 
 enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uint8_t *p, size_t n),
 			      void *user, unsigned *blocks, char *err, size_t errlen)
 {
 	enum td_err ret = TD_OK;
-	uint8_t hdr[12], *body = NULL;
+	uint8_t *body = NULL;
 	size_t body_n = 0;
 	bool swap = false;
 	long long off = 0;
 	struct stat sb;
-	FILE *f;
+	struct scan sc = {.fd = -1, .buf = NULL, .at = 0, .n = 0};
 
 	*blocks = 0;
 	/* stdin, a FIFO (tlsdiag -r <(zcat x.pcap)), a device: what is read
@@ -42,18 +89,23 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 	 * and closing it unread would end its writer. */
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)))
 		return TD_OK;
-	f = fopen(path, "rb");
-	if (!f) {
+	sc.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sc.fd < 0) {
 		td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 		return TD_ERR_IO;
+	}
+	sc.buf = malloc(SCAN_WINDOW);
+	if (!sc.buf) {
+		td_err_format(err, errlen, "%s: out of memory", path);
+		ret = TD_ERR_NOMEM;
+		goto out;
 	}
 	for (;;) {
 		struct td_reader r;
 		uint32_t type, len;
 
-		if (!read_exact(f, hdr, 8))
+		if (!scan_at(&sc, off, 8, &r))
 			break; /* end of file */
-		td_reader_init(&r, hdr, 8);
 		if (td_read_u32(&r, &type) != TD_OK || td_read_u32(&r, &len) != TD_OK)
 			break;
 		if (off == 0 && type != BT_SHB)
@@ -62,18 +114,13 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 			/* the byte-order magic follows and sets how the rest of
 			 * the section reads (pcapng §4.1) */
 			uint32_t bom;
-			if (!read_exact(f, hdr + 8, 4))
-				goto damaged;
-			td_reader_init(&r, hdr + 8, 4);
-			if (td_read_u32(&r, &bom) != TD_OK)
+			if (!scan_at(&sc, off + 8, 4, &r) || td_read_u32(&r, &bom) != TD_OK)
 				goto damaged;
 			if (bom == BOM)
 				swap = false;
 			else if (swap32(bom) == BOM)
 				swap = true;
 			else
-				goto damaged;
-			if (fseek(f, -4, SEEK_CUR) != 0)
 				goto damaged;
 		}
 		/* td_read_u32 reads big-endian: a little-endian section
@@ -98,7 +145,7 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 				ret = TD_ERR_NOMEM;
 				goto out;
 			}
-			if (!read_exact(f, body, n))
+			if (!read_exact(sc.fd, body, n, off + 8))
 				goto damaged;
 			td_reader_init(&r, body, n);
 			if (td_read_u32(&r, &stype) != TD_OK || td_read_u32(&r, &slen) != TD_OK)
@@ -118,11 +165,6 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 			free(body);
 			body = NULL;
 			body_n = 0;
-			/* the trailing block length */
-			if (fseek(f, 4, SEEK_CUR) != 0)
-				goto damaged;
-		} else if (fseek(f, (long)len - 8, SEEK_CUR) != 0) {
-			goto damaged;
 		}
 		off += len;
 	}
@@ -135,6 +177,11 @@ out:
 		explicit_bzero(body, body_n);
 		free(body);
 	}
-	fclose(f);
+	if (sc.buf) {
+		/* the window may hold a secrets block */
+		explicit_bzero(sc.buf, sc.n);
+		free(sc.buf);
+	}
+	close(sc.fd);
 	return ret;
 }

@@ -184,6 +184,72 @@ START_TEST(test_dsb_truncation_and_others)
 }
 END_TEST
 
+/* A file far longer than any window the scan reads through: blocks of
+ * many sizes (so that block headers fall across every kind of boundary),
+ * one longer than 256 KiB, secrets blocks at the start and after 700 KB,
+ * then a damaged block whose offset the test knows. */
+static void put_block(FILE *f, bool be, uint32_t type, uint32_t len)
+{
+	struct buf b = {.be = be};
+	u32(&b, type);
+	u32(&b, len);
+	ck_assert_int_eq(fwrite(b.p, 1, 8, f), 8);
+	for (uint32_t i = 8; i < len - 4; i++)
+		ck_assert_int_ne(fputc((int)(i * 7 % 251), f), EOF);
+	b.n = 0;
+	u32(&b, len);
+	ck_assert_int_eq(fwrite(b.p, 1, 4, f), 4);
+}
+
+START_TEST(test_dsb_long_file)
+{
+	for (int be = 0; be < 2; be++) {
+		struct buf b = {.be = be};
+		struct seen s = {{0}, 0};
+		unsigned blocks;
+		char err[256], path[] = "/tmp/td-pcapng-long-XXXXXX";
+		int fd = mkstemp(path);
+		ck_assert_int_ge(fd, 0);
+		FILE *f = fdopen(fd, "wb");
+		ck_assert_ptr_nonnull(f);
+
+		shb(&b);
+		dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+		ck_assert_int_eq(fwrite(b.p, 1, b.n, f), b.n);
+		uint32_t seed = 12345;
+		for (int i = 0; i < 1500; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* 12 to 1,208 bytes, a multiple of 4; an Enhanced
+			 * Packet Block's type, not read by the scan */
+			put_block(f, be, 0x00000006, 12 + 4 * ((seed >> 16) % 300));
+			if (i == 700)
+				put_block(f, be, 0x00000BAD, 300000);
+		}
+		b.n = 0;
+		dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
+		ck_assert_int_eq(fwrite(b.p, 1, b.n, f), b.n);
+		long damaged = ftell(f);
+		ck_assert_int_gt(damaged, 700000);
+		b.n = 0;
+		u32(&b, 0x00000006);
+		u32(&b, 30); /* not a multiple of 4 */
+		u32(&b, 30);
+		ck_assert_int_eq(fwrite(b.p, 1, b.n, f), b.n);
+		ck_assert_int_eq(fclose(f), 0);
+
+		ck_assert_int_eq(td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err),
+				 TD_ERR_MALFORMED);
+		unlink(path);
+		ck_assert_uint_eq(blocks, 2);
+		char want[256];
+		snprintf(want, sizeof want, "%s%s", line1, line2);
+		ck_assert_str_eq(s.text, want);
+		snprintf(want, sizeof want, "damaged pcapng block at byte %ld", damaged);
+		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	}
+}
+END_TEST
+
 Suite *td_pcapng_suite(void)
 {
 	Suite *s = suite_create("pcapng");
@@ -191,6 +257,7 @@ Suite *td_pcapng_suite(void)
 	tcase_add_test(tc, test_dsb_both_orders);
 	tcase_add_test(tc, test_dsb_damaged);
 	tcase_add_test(tc, test_dsb_truncation_and_others);
+	tcase_add_test(tc, test_dsb_long_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
