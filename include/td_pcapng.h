@@ -2,7 +2,9 @@
  * Decryption Secrets Blocks (pcapng spec, draft-ietf-opsawg-pcapng §4.7;
  * what `editcap --inject-secrets tls,keys.log` writes and Wireshark
  * reads). Part of the capture stage; libpcap reads the packets, this scans
- * the same file's blocks for secrets before the run.
+ * the same file's blocks for secrets before the run. It reads the file in
+ * 256 KiB windows (pread) and walks the block headers inside them: a block
+ * it skips costs no system call of its own.
  *
  * The file is untrusted: every block header goes through the
  * bounds-checked reader, block lengths are checked (at least 12, a
