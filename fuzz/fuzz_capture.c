@@ -1,6 +1,7 @@
 /* fuzz_capture.c - a capture file read two ways: by the capture stage, as
- * `tlsdiag -r FILE` reads it (a classic pcap's records in place, libpcap
- * from the first record it does not take), and by libpcap alone through
+ * `tlsdiag -r FILE` reads it (classic pcap records and pcapng packet
+ * blocks in place, libpcap from the first one it does not take), and by
+ * libpcap alone through
  * fmemopen(). Both must give the same packets, field for field and byte
  * for byte, and end the same way: at the end of the file together, or
  * stopped early together with libpcap's own words in the capture stage's

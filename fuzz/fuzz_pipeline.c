@@ -2,7 +2,7 @@
  *
  * The input is written to a memfd and opened through its /proc path, so it
  * takes the same road as `tlsdiag -r FILE`: the capture stage (classic pcap
- * records read in place, libpcap for pcapng and the rest), the
+ * and pcapng read in place, libpcap for the rest), the
  * engine (decode, flow, reasm, tls, x509; nDPI for one input in 32; the
  * frames kept for --save-evidence), the chain stage with a small
  * cross-connection table (4 names and endpoints, so a crafted capture

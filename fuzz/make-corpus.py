@@ -20,7 +20,9 @@ once crashed) are added by hand beside them and are left alone.
   capture   three samples as classic pcap in each layout read in place
             (little- and big-endian, micro- and nanoseconds), cut inside a
             record header and inside a frame, with a frame longer than the
-            snapshot length, and as pcapng (capture_variants())
+            snapshot length; as pcapng: both byte orders, other time units
+            and offsets, blocks skipped, a second interface, a Simple
+            Packet Block, cuts (capture_variants())
 """
 import glob
 import os
@@ -131,6 +133,58 @@ def rewrite(data, endian, nsec, snaplen=None):
     return out
 
 
+def ng_block(endian, btype, body):
+    """A pcapng block (draft-ietf-opsawg-pcapng §3.1): type, total length,
+    the body padded to 32 bits, the length again."""
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack(endian + "II", btype, n) + body + struct.pack(endian + "I", n)
+
+
+def ng_option(endian, code, value):
+    return struct.pack(endian + "HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def to_pcapng(data, endian, tsresol=None, tsoffset=0, junk=False, second_idb=False, spb=False):
+    """A little-endian microsecond pcap as pcapng: a Section Header Block,
+    one Interface Description Block (if_tsresol 10^-tsresol when given,
+    if_tsoffset when not 0), an Enhanced Packet Block per record (its time
+    in those units, less the offset); with junk, a Name Resolution, a
+    custom and a statistics block between packets; with second_idb, a
+    second interface after the second packet, and with spb a Simple Packet
+    Block there (both read by libpcap)."""
+    magic, vmaj, vmin, zone, sigfigs, snap, link = struct.unpack("<IHHiIII", data[:24])
+    out = ng_block(endian, 0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+    opts = b""
+    if tsresol is not None:
+        opts += ng_option(endian, 9, bytes([tsresol]))
+    if tsoffset:
+        opts += ng_option(endian, 14, struct.pack(endian + "q", tsoffset))
+    if opts:
+        opts += ng_option(endian, 0, b"")
+    idb = ng_block(endian, 1, struct.pack(endian + "HHI", link, 0, snap) + opts)
+    out += idb
+    units = 10 ** (tsresol if tsresol is not None else 6)
+    off, k = 24, 0
+    while off + 16 <= len(data):
+        sec, usec, caplen, wire = struct.unpack("<IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + caplen]
+        t = (sec - tsoffset) * units + usec * units // 10 ** 6
+        out += ng_block(endian, 6, struct.pack(endian + "IIIII", 0, t >> 32, t & 0xFFFFFFFF,
+                                              caplen, wire) + frame)
+        if junk:
+            out += ng_block(endian, 4, ng_option(endian, 0, b""))
+            out += ng_block(endian, 0x00000BAD, struct.pack(endian + "I", 32473) + b"junk")
+            out += ng_block(endian, 5, struct.pack(endian + "III", 0, 0, 0))
+        if k == 1 and second_idb:
+            out += idb
+        if k == 1 and spb:
+            out += ng_block(endian, 3, struct.pack(endian + "I", wire) + frame)
+        off += 16 + caplen
+        k += 1
+    return out
+
+
 def capture_variants():
     for name in ("tls12-rsa-key-mismatch.pcap", "tls13-hrr.pcap", "tls12-ipv6-reordered.pcap"):
         with open(os.path.join("samples", name), "rb") as f:
@@ -146,6 +200,20 @@ def capture_variants():
         put("capture", base + "-snaplen-100.pcap", rewrite(data, "<", False, 100))
     with open("samples/tls13-ok.pcapng", "rb") as f:
         put("capture", "tls13-ok.pcapng", f.read())
+    # pcapng read in place: both byte orders, time units and offsets,
+    # blocks skipped, the hand-overs to libpcap, cuts
+    with open("samples/tls12-rsa-key-mismatch.pcap", "rb") as f:
+        data = f.read()
+    base = "tls12-rsa-key-mismatch"
+    put("capture", base + ".pcapng", to_pcapng(data, "<"))
+    put("capture", base + "-be-nsec.pcapng", to_pcapng(data, ">", 9))
+    put("capture", base + "-msec-offset.pcapng", to_pcapng(data, "<", 3, 1000))
+    put("capture", base + "-be-offset-junk.pcapng", to_pcapng(data, ">", 6, 7, junk=True))
+    put("capture", base + "-second-idb.pcapng", to_pcapng(data, "<", second_idb=True))
+    put("capture", base + "-spb.pcapng", to_pcapng(data, ">", spb=True))
+    ng = to_pcapng(data, "<", junk=True)
+    put("capture", base + "-cut-header.pcapng", ng[:400 + 5])
+    put("capture", base + "-cut-block.pcapng", ng[:len(ng) - 30])
 
 
 if __name__ == "__main__":

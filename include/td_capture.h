@@ -65,6 +65,13 @@ struct td_capture_stats {
 	/* live only, from pcap_stats(): packets the kernel dropped for lack
 	 * of buffer space, and those the interface or its driver dropped. */
 	uint64_t dropped_kernel, dropped_iface;
+	/* pcapng files read in place: Decryption Secrets Blocks after the
+	 * first packet, which td_pcapng_secrets() does not read; the first
+	 * such file (borrowed for the capture's lifetime) and the first
+	 * block's byte offset in it. */
+	uint64_t late_secrets;
+	const char *late_secrets_file;
+	uint64_t late_secrets_at;
 };
 
 /* Live capture settings (tcpdump's -s, -B, -p). */

@@ -1,10 +1,14 @@
 /* td_pcapng.h - what libpcap does not hand over from a pcapng file: the
  * Decryption Secrets Blocks (pcapng spec, draft-ietf-opsawg-pcapng §4.7;
  * what `editcap --inject-secrets tls,keys.log` writes and Wireshark
- * reads). Part of the capture stage; libpcap reads the packets, this scans
- * the same file's blocks for secrets before the run. It reads the file in
- * 256 KiB windows (pread) and walks the block headers inside them: a block
- * it skips costs no system call of its own.
+ * reads). Part of the capture stage: this scans the file's blocks for
+ * secrets before the run, from its start to its first packet block, where
+ * editcap and Wireshark write them; reading on would read a file of
+ * gigabytes twice. (Where the capture stage reads a pcapng file in place
+ * it counts the secrets blocks after the first packet, for a warning:
+ * td_capture_stats().) It reads the file in 256 KiB windows (pread) and
+ * walks the block headers inside them: a block it skips costs no system
+ * call of its own.
  *
  * The file is untrusted: every block header goes through the
  * bounds-checked reader, block lengths are checked (at least 12, a
@@ -25,8 +29,9 @@
 /* Secrets types (pcapng §4.7) */
 #define TD_PCAPNG_SECRETS_TLS 0x544c534bu /* "TLSK": NSS key log text */
 
-/* Calls fn for each Decryption Secrets Block of the TLS key log type, in
- * file order, with its data (borrowed for the call). A file that is not
+/* Calls fn for each Decryption Secrets Block of the TLS key log type
+ * before the first packet block (enhanced, simple or obsolete), in file
+ * order, with its data (borrowed for the call). A file that is not
  * pcapng (a classic pcap) or not a regular file (stdin, a FIFO: the
  * capture would lose what is read here) is TD_OK with no call, the FIFO
  * not even opened. Errors: the file cannot be opened

@@ -34,6 +34,21 @@
 #define PCAP_FILE_HEADER 24u
 #define PCAP_RECORD_HEADER 16u
 
+/* pcapng (draft-ietf-opsawg-pcapng §3, §4): block types, the byte-order
+ * magic, the shortest block and the Interface Description Block's time
+ * options */
+#define NG_SHB 0x0A0D0D0Au
+#define NG_IDB 0x00000001u
+#define NG_PB 0x00000002u
+#define NG_SPB 0x00000003u
+#define NG_EPB 0x00000006u
+#define NG_DSB 0x0000000Au
+#define NG_BOM 0x1A2B3C4Du
+#define NG_BLOCK_MIN 12u /* block header and trailer */
+#define NG_OPT_END 0u
+#define NG_OPT_TSRESOL 9u
+#define NG_OPT_TSOFFSET 14u
+
 /* One input: a file, standard input, or the live interface. */
 struct source {
 	pcap_t *pcap;
@@ -70,6 +85,19 @@ struct source {
 	uint64_t buf_at;
 	uint64_t next;            /* file offset of the next record */
 	struct pcap_pkthdr in_h;  /* the header of the record read in place */
+	/* A pcapng file's Enhanced Packet Blocks are read in place the same
+	 * way while they come from its first interface, the one libpcap read
+	 * when it opened the file: any other Interface Description Block, a
+	 * new section, a Simple Packet Block or an obsolete Packet Block goes
+	 * to libpcap with the rest of the file. Blocks of other types (name
+	 * resolution, statistics, secrets, custom) are skipped, as libpcap
+	 * skips them. */
+	bool in_ng;
+	uint64_t ng_tsresol;      /* the interface's time units per second */
+	uint64_t ng_tsoffset;     /* its if_tsoffset, seconds (a signed value) */
+	uint64_t ng_mul, ng_div;  /* fraction to microseconds: * ng_mul / ng_div */
+	uint64_t late_secrets;    /* Decryption Secrets Blocks after a packet */
+	uint64_t late_secrets_at; /* the first one's offset */
 };
 
 struct td_capture {
@@ -130,35 +158,6 @@ static enum td_capture_status check_linktype(struct source *s, char *err, size_t
 	return TD_CAP_OK;
 }
 
-/* Reads s's records in place when libpcap opened a classic pcap file of a
- * layout read here (struct source); otherwise, or out of memory, libpcap
- * reads them all. */
-static void inplace_setup(struct source *s)
-{
-	uint8_t m[4];
-	uint32_t magic;
-	struct td_reader r;
-	int snap = pcap_snapshot(s->pcap);
-
-	if (!s->sized || pcap_major_version(s->pcap) != 2 || pcap_minor_version(s->pcap) != 4 ||
-	    snap <= 0 || pread(fileno(s->fp), m, sizeof m, 0) != (ssize_t)sizeof m)
-		return;
-	td_reader_init(&r, m, sizeof m);
-	if (td_read_u32(&r, &magic) != TD_OK)
-		return;
-	s->in_be = magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC;
-	if (!s->in_be)
-		magic = __builtin_bswap32(magic);
-	if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) ||
-	    !(s->buf = malloc(CAPTURE_RECORD_BUFFER)))
-		return;
-	s->in_nsec = magic == PCAP_MAGIC_NSEC;
-	s->snapshot = (uint32_t)snap;
-	s->buf_at = s->next = PCAP_FILE_HEADER;
-	s->buf_len = 0;
-	s->inplace = true;
-}
-
 /* Makes the n bytes from file offset s->next readable in s->buf: false
  * when the file holds fewer, reading fails, or n is more than buf holds. */
 static bool inplace_have(struct source *s, size_t n)
@@ -197,7 +196,7 @@ static void inplace_reader(const struct source *s, struct td_reader *r)
  * pcap_next_packet: seconds and fraction as signed 32-bit values, or
  * unsigned when byte-swapped, nanoseconds divided down to the microseconds
  * asked for); false where libpcap is to read on. */
-static bool inplace_next(struct source *s)
+static bool pcap_next_record(struct source *s)
 {
 	struct td_reader r;
 	uint32_t f[4]; /* seconds, fraction, captured length, wire length */
@@ -236,14 +235,235 @@ static bool inplace_next(struct source *s)
 	return true;
 }
 
-/* Hands s to libpcap from the record at s->next on: false when its FILE
- * cannot be put there. */
-static bool inplace_stop(struct source *s)
+/* libpcap reads the rest of s, from where its FILE is. */
+static void inplace_drop(struct source *s)
 {
 	s->inplace = false;
 	free(s->buf);
 	s->buf = NULL;
+}
+
+/* Hands s to libpcap from the record at s->next on: false when its FILE
+ * cannot be put there. */
+static bool inplace_stop(struct source *s)
+{
+	inplace_drop(s);
 	return fseeko(s->fp, (off_t)s->next, SEEK_SET) == 0;
+}
+
+/* The 32-bit field of a block's reader, in the section's byte order. */
+static bool ng_u32(const struct source *s, struct td_reader *r, uint32_t *v)
+{
+	if (td_read_u32(r, v) != TD_OK)
+		return false;
+	if (!s->in_be) /* td_read_u32 reads big-endian */
+		*v = __builtin_bswap32(*v);
+	return true;
+}
+
+static bool ng_u16(const struct source *s, struct td_reader *r, uint16_t *v)
+{
+	if (td_read_u16(r, v) != TD_OK)
+		return false;
+	if (!s->in_be)
+		*v = __builtin_bswap16(*v);
+	return true;
+}
+
+/* The block at s->next whole in s->buf, as libpcap's read_block() takes
+ * it: at least 12 bytes, a multiple of 4, the trailer's length equal to
+ * the header's; and no longer than the buffer. r is over the block after
+ * its header. False where libpcap is to read on (end of file included). */
+static bool ng_block(struct source *s, uint32_t *type, uint32_t *len, struct td_reader *r)
+{
+	uint32_t trailer;
+	struct td_reader t;
+
+	if (!inplace_have(s, 8))
+		return false;
+	inplace_reader(s, r);
+	if (!ng_u32(s, r, type) || !ng_u32(s, r, len) || *len < NG_BLOCK_MIN || *len % 4 != 0 ||
+	    *len > CAPTURE_RECORD_BUFFER || !inplace_have(s, *len))
+		return false;
+	inplace_reader(s, &t); /* the buffer may have moved */
+	if (td_read_skip(&t, *len - 4) != TD_OK || !ng_u32(s, &t, &trailer) || trailer != *len)
+		return false;
+	/* the block without its trailer */
+	td_reader_init(r, s->buf + (s->next - s->buf_at), *len - 4);
+	return td_read_skip(r, 8) == TD_OK;
+}
+
+/* Walks from s->next to the next block of type want, skipping the blocks
+ * libpcap skips (all but sections, interfaces and packets), and counting
+ * the secrets blocks after a packet. False at any other block, or where
+ * ng_block() hands over. */
+static bool ng_find(struct source *s, uint32_t want, uint32_t *len, struct td_reader *r)
+{
+	uint32_t type;
+
+	for (;;) {
+		if (!ng_block(s, &type, len, r))
+			return false;
+		if (type == want)
+			return true;
+		if (type == NG_SHB || type == NG_IDB || type == NG_EPB || type == NG_SPB ||
+		    type == NG_PB)
+			return false;
+		/* secrets are read before the first packet (td_pcapng.h) */
+		if (type == NG_DSB && s->read > 0 && s->late_secrets++ == 0)
+			s->late_secrets_at = s->next;
+		s->next += *len;
+	}
+}
+
+/* The interface's time resolution and offset from its options, as
+ * libpcap's process_idb_options() reads them; false for a binary
+ * resolution (2^-n: left to libpcap) or options libpcap would refuse. */
+static bool ng_idb_options(struct source *s, struct td_reader *r)
+{
+	bool saw_resol = false, saw_offset = false;
+	uint64_t user = 1000000; /* microseconds, as asked of libpcap */
+
+	s->ng_tsresol = user;
+	s->ng_tsoffset = 0;
+	while (td_reader_left(r) != 0) {
+		uint16_t code, len;
+		const uint8_t *v;
+		if (!ng_u16(s, r, &code) || !ng_u16(s, r, &len) ||
+		    td_read_ptr(r, &v, ((size_t)len + 3) / 4 * 4) != TD_OK)
+			return false;
+		if (code == NG_OPT_END)
+			break;
+		if (code == NG_OPT_TSRESOL) {
+			if (len != 1 || saw_resol || (v[0] & 0x80) || v[0] > 19)
+				return false;
+			saw_resol = true;
+			s->ng_tsresol = 1;
+			for (unsigned i = 0; i < v[0]; i++)
+				s->ng_tsresol *= 10;
+		} else if (code == NG_OPT_TSOFFSET) {
+			struct td_reader o;
+			uint32_t w[2];
+			if (len != 8 || saw_offset)
+				return false;
+			saw_offset = true;
+			/* a 64-bit value in the section's byte order */
+			td_reader_init(&o, v, 8);
+			if (!ng_u32(s, &o, &w[0]) || !ng_u32(s, &o, &w[1]))
+				return false;
+			s->ng_tsoffset = s->in_be ? (uint64_t)w[0] << 32 | w[1]
+						  : (uint64_t)w[1] << 32 | w[0];
+		}
+	}
+	s->ng_mul = s->ng_tsresol < user ? user / s->ng_tsresol : 1;
+	s->ng_div = s->ng_tsresol > user ? s->ng_tsresol / user : 1;
+	return true;
+}
+
+/* Walks a pcapng file from its Section Header Block to its first
+ * Interface Description Block, as libpcap did when it opened it, and
+ * reads that interface's time options: the packet blocks after it are
+ * read in place. False when the file's start is not what libpcap read
+ * (its FILE is not at the end of that block) or not of a kind read here. */
+static bool ng_setup(struct source *s)
+{
+	struct td_reader r;
+	uint32_t type, len, bom;
+	uint16_t major;
+
+	/* the byte-order magic sets how the length reads */
+	if (!inplace_have(s, 12))
+		return false;
+	inplace_reader(s, &r);
+	if (td_read_skip(&r, 8) != TD_OK || td_read_u32(&r, &bom) != TD_OK)
+		return false;
+	s->in_be = bom == NG_BOM;
+	if (!s->in_be && __builtin_bswap32(bom) != NG_BOM)
+		return false;
+	s->in_ng = true;
+	if (!ng_block(s, &type, &len, &r) || type != NG_SHB || td_read_skip(&r, 4) != TD_OK ||
+	    !ng_u16(s, &r, &major) || major != 1)
+		return false;
+	s->next += len;
+	if (!ng_find(s, NG_IDB, &len, &r))
+		return false;
+	/* linktype and reserved (16 bits each), snapshot length */
+	if (td_read_skip(&r, 8) != TD_OK || !ng_idb_options(s, &r))
+		return false;
+	s->next += len;
+	return ftello(s->fp) == (off_t)s->next;
+}
+
+/* The next Enhanced Packet Block in place, as libpcap 1.10 gives it
+ * (sf-pcapng.c's pcap_ng_next_packet: seconds t / resolution + offset,
+ * the fraction scaled to microseconds); blocks of the types libpcap
+ * skips are skipped. False where libpcap is to read on. */
+static bool ng_next(struct source *s)
+{
+	struct td_reader r;
+	uint32_t len, f[5]; /* interface, time high, low, captured and wire length */
+	const uint8_t *data;
+
+	if (!ng_find(s, NG_EPB, &len, &r))
+		return false;
+	for (size_t i = 0; i < 5; i++) {
+		if (!ng_u32(s, &r, &f[i]))
+			return false;
+	}
+	if (f[0] != 0 || f[3] > s->snapshot || td_read_ptr(&r, &data, f[3]) != TD_OK)
+		return false;
+	uint64_t t = (uint64_t)f[1] << 32 | f[2];
+	uint64_t frac = t % s->ng_tsresol * s->ng_mul / s->ng_div;
+	s->in_h.ts.tv_sec = (time_t)(t / s->ng_tsresol + s->ng_tsoffset);
+	s->in_h.ts.tv_usec = (suseconds_t)frac;
+	s->in_h.caplen = f[3];
+	s->in_h.len = f[4];
+	s->h = &s->in_h;
+	s->data = data;
+	s->next += len;
+	return true;
+}
+
+/* The next record in place, of either format. */
+static bool inplace_next(struct source *s)
+{
+	return s->in_ng ? ng_next(s) : pcap_next_record(s);
+}
+
+/* Reads s's records in place when libpcap opened a classic pcap file of a
+ * layout read here, or a pcapng file (struct source); otherwise, or out of
+ * memory, libpcap reads them all. */
+static void inplace_setup(struct source *s)
+{
+	uint8_t m[4];
+	uint32_t magic;
+	struct td_reader r;
+	int snap = pcap_snapshot(s->pcap);
+
+	if (!s->sized || snap <= 0 || pread(fileno(s->fp), m, sizeof m, 0) != (ssize_t)sizeof m)
+		return;
+	td_reader_init(&r, m, sizeof m);
+	if (td_read_u32(&r, &magic) != TD_OK || !(s->buf = malloc(CAPTURE_RECORD_BUFFER)))
+		return;
+	s->snapshot = (uint32_t)snap;
+	s->buf_len = 0;
+	s->inplace = true;
+	if (magic == NG_SHB) {
+		s->buf_at = s->next = 0;
+		if (!ng_setup(s))
+			inplace_drop(s);
+		return;
+	}
+	s->in_be = magic == PCAP_MAGIC_USEC || magic == PCAP_MAGIC_NSEC;
+	if (!s->in_be)
+		magic = __builtin_bswap32(magic);
+	if ((magic != PCAP_MAGIC_USEC && magic != PCAP_MAGIC_NSEC) ||
+	    pcap_major_version(s->pcap) != 2 || pcap_minor_version(s->pcap) != 4) {
+		inplace_drop(s);
+		return;
+	}
+	s->in_nsec = magic == PCAP_MAGIC_NSEC;
+	s->buf_at = s->next = PCAP_FILE_HEADER;
 }
 
 static enum td_capture_status source_open_file(struct source *s, const char *path,
@@ -710,6 +930,14 @@ void td_capture_stats(const struct td_capture *c, struct td_capture_stats *out)
 	struct pcap_stat ps;
 
 	*out = c->st;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct source *s = &c->src[i];
+		if (s->late_secrets && !out->late_secrets_file) {
+			out->late_secrets_file = s->name;
+			out->late_secrets_at = s->late_secrets_at;
+		}
+		out->late_secrets += s->late_secrets;
+	}
 	if (c->live && pcap_stats(c->src[0].pcap, &ps) == 0) {
 		out->dropped_kernel = ps.ps_drop;
 		out->dropped_iface = ps.ps_ifdrop;

@@ -2084,6 +2084,13 @@ static int run_file(struct run *r)
 	if (st == TD_CAP_ERR_READ)
 		fprintf(stderr, "tlsdiag: warning: %s; the report covers the packets before it\n",
 			err);
+	if (cs.late_secrets)
+		fprintf(stderr,
+			"tlsdiag: warning: %s: %llu Decryption Secrets Block%s after the first packet "
+			"(the first at byte offset %llu) not read: tlsdiag reads those before it, "
+			"where editcap --inject-secrets writes them\n",
+			cs.late_secrets_file, (unsigned long long)cs.late_secrets,
+			cs.late_secrets == 1 ? "" : "s", (unsigned long long)cs.late_secrets_at);
 	td_pipeline_free(an.pipe);
 	td_engine_free(an.eng);
 	td_capture_close(cap);

@@ -14,6 +14,9 @@
 
 #define BT_SHB 0x0A0D0D0Au /* Section Header Block */
 #define BT_DSB 0x0000000Au /* Decryption Secrets Block */
+#define BT_PB 0x00000002u  /* the packet blocks: obsolete, simple, enhanced */
+#define BT_SPB 0x00000003u
+#define BT_EPB 0x00000006u
 #define BOM 0x1A2B3C4Du    /* byte-order magic */
 /* The scan reads the file in windows of this size and walks the block
  * headers inside them: a block it skips costs no call of its own, and a
@@ -129,6 +132,10 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 			len = swap32(len);
 			type = type == BT_SHB ? type : swap32(type);
 		}
+		/* the first packet: the secrets are those before it (a second
+		 * pass over a file of gigabytes would double its reading) */
+		if (type == BT_EPB || type == BT_SPB || type == BT_PB)
+			break;
 		/* pcapng §3.1: a block is at least 12 bytes, 32-bit aligned */
 		if (len < 12 || len % 4 != 0)
 			goto damaged;

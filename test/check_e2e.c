@@ -1057,6 +1057,185 @@ START_TEST(test_inplace_records_match_libpcap)
 }
 END_TEST
 
+/* ---- pcapng blocks read in place (src/capture.c) ---------------------- */
+
+/* Two 16-bit fields as one 32-bit word in the file's order, the first
+ * where the file puts it first. */
+static uint32_t pair16(uint16_t first, uint16_t second, bool big)
+{
+	return big ? (uint32_t)first << 16 | second : (uint32_t)second << 16 | first;
+}
+
+/* A pcapng block (draft-ietf-opsawg-pcapng §3.1) of the given type with
+ * body[0..n) padded to 32 bits. */
+static void put_ng_block(FILE *f, bool big, uint32_t type, const uint8_t *body, size_t n)
+{
+	static const uint8_t zero[4];
+	uint32_t len = (uint32_t)(12 + (n + 3) / 4 * 4);
+
+	td_test_put32(f, type, big);
+	td_test_put32(f, len, big);
+	ck_assert_uint_eq(fwrite(body, 1, n, f), n);
+	ck_assert_uint_eq(fwrite(zero, 1, (4 - n % 4) % 4, f), (4 - n % 4) % 4);
+	td_test_put32(f, len, big);
+}
+
+/* An Enhanced Packet Block on interface 0 at t units of the interface's
+ * resolution. */
+static void put_epb(FILE *f, bool big, uint64_t t, const uint8_t *d, uint32_t caplen, uint32_t len)
+{
+	static const uint8_t zero[4];
+	uint32_t pad = (4 - caplen % 4) % 4, total = 32 + caplen + pad;
+
+	td_test_put32(f, 6, big);
+	td_test_put32(f, total, big);
+	td_test_put32(f, 0, big);
+	td_test_put32(f, (uint32_t)(t >> 32), big);
+	td_test_put32(f, (uint32_t)t, big);
+	td_test_put32(f, caplen, big);
+	td_test_put32(f, len, big);
+	ck_assert_uint_eq(fwrite(d, 1, caplen, f), caplen);
+	ck_assert_uint_eq(fwrite(zero, 1, pad, f), pad);
+	td_test_put32(f, total, big);
+}
+
+struct ng_variant {
+	bool be;
+	int resol;        /* if_tsresol 10^-resol, or -1: none (microseconds) */
+	int64_t offset;   /* if_tsoffset, seconds */
+	size_t filler;    /* junk EPBs and skipped blocks between the records */
+	uint32_t big;     /* a junk frame of this many bytes after the third */
+	bool second_idb;  /* a second interface after the third record */
+};
+
+/* Writes the records of in (a little-endian microsecond pcap) to path as
+ * pcapng: a Section Header Block, an Interface Description Block with the
+ * variant's time options, a Name Resolution Block before it, an Enhanced
+ * Packet Block per record, at (sec - offset) * 10^resol + usec scaled;
+ * with filler, junk frames (as rewrite_pcap's) and blocks libpcap skips
+ * (statistics, custom, secrets of another kind) before every record. */
+static void rewrite_pcapng(const uint8_t *in, size_t n, const char *path,
+			   const struct ng_variant *v)
+{
+	FILE *f = fopen(path, "wb");
+	uint32_t lcg = 54321, units_exp = v->resol < 0 ? 6 : (uint32_t)v->resol;
+	size_t recs = 0, per = 0;
+	uint8_t *junk = calloc(1, v->big > 1500 ? v->big : 1500), body[64];
+	uint64_t units = 1;
+	bool big = v->be;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(junk);
+	ck_assert_uint_eq(le32_at(in), 0xa1b2c3d4u);
+	for (uint32_t i = 0; i < units_exp; i++)
+		units *= 10;
+	for (size_t at = 24; at + 16 <= n; at += 16 + le32_at(in + at + 8))
+		recs++;
+	if (v->filler && recs)
+		per = v->filler / recs;
+	junk[12] = 0x88;
+	junk[13] = 0xb5;
+	/* SHB: byte-order magic, version 1.0, section length unknown */
+	td_test_put32(f, 0x0A0D0D0Au, big);
+	td_test_put32(f, 28, big);
+	td_test_put32(f, 0x1A2B3C4Du, big);
+	td_test_put32(f, pair16(1, 0, big), big);
+	td_test_put32(f, 0xffffffffu, big);
+	td_test_put32(f, 0xffffffffu, big);
+	td_test_put32(f, 28, big);
+	memset(body, 0, sizeof body); /* an NRB holding only nrb_record_end */
+	put_ng_block(f, big, 4, body, 4);
+	/* IDB: link type, snapshot length, options */
+	FILE *m = fmemopen(body, sizeof body, "wb");
+	ck_assert_ptr_nonnull(m);
+	td_test_put32(m, pair16((uint16_t)le32_at(in + 20), 0, big), big);
+	td_test_put32(m, le32_at(in + 16), big);
+	if (v->resol >= 0) {
+		td_test_put32(m, pair16(9, 1, big), big);
+		td_test_put32(m, (uint32_t)v->resol << (big ? 24 : 0), big); /* one byte, padded */
+	}
+	if (v->offset) {
+		td_test_put32(m, pair16(14, 8, big), big);
+		td_test_put32(m, (uint32_t)((uint64_t)v->offset >> (big ? 32 : 0)), big);
+		td_test_put32(m, (uint32_t)((uint64_t)v->offset >> (big ? 0 : 32)), big);
+	}
+	td_test_put32(m, 0, big); /* opt_endofopt */
+	size_t idb_len = (size_t)ftell(m);
+	ck_assert_int_eq(fclose(m), 0);
+	put_ng_block(f, big, 1, body, idb_len);
+	uint8_t idb[64];
+	memcpy(idb, body, idb_len);
+	for (size_t at = 24, k = 0; at + 16 <= n; k++) {
+		const uint8_t *r = in + at;
+		uint32_t caplen = le32_at(r + 8);
+		uint64_t t = (uint64_t)((int64_t)le32_at(r) - v->offset) * units +
+			     (uint64_t)le32_at(r + 4) * units / 1000000;
+
+		ck_assert_uint_le(at + 16 + caplen, n);
+		for (size_t done = 0; done < per;) {
+			lcg = lcg * 1103515245u + 12345u;
+			uint32_t l = 14 + (lcg >> 16) % 1487;
+			put_epb(f, big, t, junk, l, l);
+			memset(body, 0, 12); /* ISB: interface 0, time 0, no options */
+			put_ng_block(f, big, 5, body, 12);
+			put_ng_block(f, big, 0x00000BADu, junk, 20); /* custom: PEN 0 */
+			done += 32 + l + 24 + 32;
+		}
+		put_epb(f, big, t, r + 16, caplen, le32_at(r + 12));
+		if (v->big && k == 2)
+			put_epb(f, big, t, junk, v->big, v->big);
+		if (v->second_idb && k == 2)
+			put_ng_block(f, big, 1, idb, idb_len);
+		at += 16 + caplen;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	free(junk);
+}
+
+/* The Enhanced Packet Blocks tlsdiag reads in place from a pcapng file
+ * give the same report, byte for byte, as libpcap's reading of the same
+ * file through a FIFO, in both byte orders, with other time units and
+ * offsets, blocks to skip between the packets, a frame longer than the
+ * read buffer and a second interface (both handed to libpcap); and, where
+ * the packets and their times are the sample's, the sample's report. */
+START_TEST(test_inplace_pcapng_match_libpcap)
+{
+	static const char *const three[] = {"tls12-rsa-key-mismatch.pcap", "tls13-hrr.pcap",
+					    "tls12-ipv6-reordered.pcap"};
+	static const struct ng_variant vars[] = {
+		{false, -1, 0, 0, 0, false},     {true, 9, 0, 0, 0, false},
+		{false, 6, 100000, 0, 0, false}, {true, -1, 0, 600000, 70000, false},
+		{false, 9, 7, 600000, 0, false}, {false, -1, 0, 0, 262000, false},
+		{true, 6, 0, 0, 0, true},        {false, 3, 0, 0, 0, false}};
+	char tmp[] = "/tmp/td-inplace-ng-XXXXXX", path[256], src[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof path, "%s/cap.pcapng", tmp);
+	for (size_t k = 0; k < sizeof three / sizeof three[0]; k++) {
+		size_t n;
+		snprintf(src, sizeof src, "%s/%s", samples(), three[k]);
+		uint8_t *in = td_test_read_file(NULL, src, &n);
+		ck_assert_ptr_nonnull(in);
+		td_test_write_file(NULL, path, in, n);
+		char *sample = json_of(path, false);
+		for (size_t v = 0; v < sizeof vars / sizeof vars[0]; v++) {
+			rewrite_pcapng(in, n, path, &vars[v]);
+			char *vf = json_of(path, false), *vp = json_of(path, true);
+			assert_same_text(vf, vp, three[k], v);
+			if (vars[v].filler || vars[v].big)
+				ck_assert_ptr_nonnull(strstr(vf, "\"not_tcp\":"));
+			else if (vars[v].resol != 3) /* milliseconds lose the rest */
+				assert_same_text(vf, sample, three[k], v);
+			free(vf);
+			free(vp);
+		}
+		free(sample);
+		free(in);
+	}
+	free(runf(NULL, "rm -rf '%s'", tmp));
+}
+END_TEST
+
 /* --extract-certs: each certificate's DER under its fingerprint, equal to
  * what openssl makes of the PEM the server used. */
 START_TEST(test_extract_certs)
@@ -2159,12 +2338,35 @@ static void put_le32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Writes cap with a Decryption Secrets Block holding kl inserted at byte
+ * offset at (a block boundary) to dir/name. */
+static void write_with_dsb(const char *dir, const char *name, const uint8_t *cap, size_t cap_len,
+			   size_t at, const uint8_t *kl, size_t kl_len)
+{
+	size_t pad = (4 - kl_len % 4) % 4, blk = 12 + 8 + kl_len + pad;
+	uint8_t *out = calloc(1, cap_len + blk);
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, cap, at);
+	uint8_t *b = out + at;
+	put_le32(b, 0x0000000a);          /* Decryption Secrets Block */
+	put_le32(b + 4, (uint32_t)blk);
+	put_le32(b + 8, 0x544c534b);      /* "TLSK" */
+	put_le32(b + 12, (uint32_t)kl_len);
+	memcpy(b + 16, kl, kl_len);
+	put_le32(b + blk - 4, (uint32_t)blk);
+	memcpy(b + blk, cap + at, cap_len - at);
+	td_test_write_file(dir, name, out, cap_len + blk);
+	free(out);
+}
+
 /* A key log embedded in the pcapng (a Decryption Secrets Block, as
  * `editcap --inject-secrets tls,...` writes it, built here by hand after
- * the Section Header Block) decrypts without --keylog, as in Wireshark. */
+ * the Section Header Block) decrypts without --keylog, as in Wireshark.
+ * The same block after the first packet is not read (the scan for
+ * secrets stops there), and a warning names its offset. */
 START_TEST(test_decrypt_pcapng_secrets)
 {
-	char path[1024], tmp[] = "/tmp/td-dsb-XXXXXX";
+	char path[1024], tmp[] = "/tmp/td-dsb-XXXXXX", want[256];
 	size_t cap_len, kl_len;
 	int st;
 
@@ -2173,23 +2375,18 @@ START_TEST(test_decrypt_pcapng_secrets)
 	snprintf(path, sizeof path, "%s/tls13-ok.keylog", samples());
 	uint8_t *kl = td_test_read_file(NULL, path, &kl_len);
 	ck_assert(cap_len > 28 && cap[0] == 0x0a && cap[8] == 0x4d); /* little-endian SHB */
-	uint32_t shb = (uint32_t)cap[4] | (uint32_t)cap[5] << 8 | (uint32_t)cap[6] << 16 |
-		       (uint32_t)cap[7] << 24;
+	uint32_t shb = le32_at(cap + 4);
 	ck_assert_uint_le(shb, cap_len);
-	size_t pad = (4 - kl_len % 4) % 4, blk = 12 + 8 + kl_len + pad;
-	uint8_t *out = calloc(1, cap_len + blk);
-	ck_assert_ptr_nonnull(out);
-	memcpy(out, cap, shb);
-	uint8_t *b = out + shb;
-	put_le32(b, 0x0000000a);          /* Decryption Secrets Block */
-	put_le32(b + 4, (uint32_t)blk);
-	put_le32(b + 8, 0x544c534b);      /* "TLSK" */
-	put_le32(b + 12, (uint32_t)kl_len);
-	memcpy(b + 16, kl, kl_len);
-	put_le32(b + blk - 4, (uint32_t)blk);
-	memcpy(b + blk, cap + shb, cap_len - shb);
+	/* the block after the first Enhanced Packet Block */
+	size_t after_epb = shb;
+	for (bool epb = false; !epb;) {
+		ck_assert_uint_le(after_epb + 8, cap_len);
+		epb = le32_at(cap + after_epb) == 6;
+		after_epb += le32_at(cap + after_epb + 4);
+	}
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
-	td_test_write_file(tmp, "dsb.pcapng", out, cap_len + blk);
+	write_with_dsb(tmp, "dsb.pcapng", cap, cap_len, shb, kl, kl_len);
+	write_with_dsb(tmp, "late.pcapng", cap, cap_len, after_epb, kl, kl_len);
 	char *o = runf(&st, "%s -r %s/dsb.pcapng --json", bin(), tmp);
 	ck_assert_int_eq(st, 0);
 	json_t *lines = td_test_json_lines(o);
@@ -2199,9 +2396,23 @@ START_TEST(test_decrypt_pcapng_secrets)
 	ck_assert_int_gt(json_array_size(json_object_get(c, "certificates")), 0);
 	json_decref(lines);
 	free(o);
+	o = runf(&st, "%s -r %s/late.pcapng --json 2>/dev/null", bin(), tmp);
+	ck_assert_int_eq(st, 0);
+	lines = td_test_json_lines(o);
+	c = json_array_get(lines, 0);
+	const char *status = jstr(c, "decryption.status");
+	ck_assert_msg(status == NULL || strcmp(status, "decrypted") != 0, "%s", status);
+	json_decref(lines);
+	free(o);
+	o = runf(&st, "%s -r %s/late.pcapng --json 2>&1 >/dev/null", bin(), tmp);
+	snprintf(want, sizeof want,
+		 "%s/late.pcapng: 1 Decryption Secrets Block after the first packet (the first at "
+		 "byte offset %zu) not read",
+		 tmp, after_epb);
+	ck_assert_msg(strstr(o, want) != NULL, "%s", o);
+	free(o);
 	o = runf(&st, "rm -rf '%s'", tmp);
 	free(o);
-	free(out);
 	free(cap);
 	free(kl);
 }
@@ -2247,6 +2458,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_truncated_capture);
 	tcase_add_test(tc, test_inplace_records_match_libpcap);
+	tcase_add_test(tc, test_inplace_pcapng_match_libpcap);
 	tcase_add_test(tc, test_extract_certs);
 	tcase_add_test(tc, test_ca);
 	tcase_add_test(tc, test_expected_cert);

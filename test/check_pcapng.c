@@ -219,9 +219,9 @@ START_TEST(test_dsb_long_file)
 		uint32_t seed = 12345;
 		for (int i = 0; i < 1500; i++) {
 			seed = seed * 1103515245u + 12345u;
-			/* 12 to 1,208 bytes, a multiple of 4; an Enhanced
-			 * Packet Block's type, not read by the scan */
-			put_block(f, be, 0x00000006, 12 + 4 * ((seed >> 16) % 300));
+			/* 12 to 1,208 bytes, a multiple of 4; a custom block,
+			 * not read by the scan */
+			put_block(f, be, 0x00000BAD, 12 + 4 * ((seed >> 16) % 300));
 			if (i == 700)
 				put_block(f, be, 0x00000BAD, 300000);
 		}
@@ -231,7 +231,7 @@ START_TEST(test_dsb_long_file)
 		long damaged = ftell(f);
 		ck_assert_int_gt(damaged, 700000);
 		b.n = 0;
-		u32(&b, 0x00000006);
+		u32(&b, 0x00000BAD);
 		u32(&b, 30); /* not a multiple of 4 */
 		u32(&b, 30);
 		ck_assert_int_eq(fwrite(b.p, 1, b.n, f), b.n);
@@ -250,6 +250,37 @@ START_TEST(test_dsb_long_file)
 }
 END_TEST
 
+/* The scan ends at the first packet block (enhanced, simple or the
+ * obsolete kind): secrets after it, and damage after it, are not read. */
+START_TEST(test_dsb_stops_at_first_packet)
+{
+	static const uint32_t packet_types[] = {6, 3, 2};
+	for (int be = 0; be < 2; be++) {
+		for (size_t k = 0; k < 3; k++) {
+			struct buf b = {.be = be};
+			struct seen s = {{0}, 0};
+			unsigned blocks;
+			char err[256];
+			shb(&b);
+			dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+			u32(&b, packet_types[k]);
+			u32(&b, 16);
+			u32(&b, 0);
+			u32(&b, 16);
+			dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
+			u32(&b, 0x00000BAD);
+			u32(&b, 30); /* damaged, not reached */
+			char *path = write_tmp(&b);
+			ck_assert_int_eq(
+				td_pcapng_secrets(path, collect, &s, &blocks, err, sizeof err), TD_OK);
+			unlink(path);
+			ck_assert_uint_eq(blocks, 1);
+			ck_assert_str_eq(s.text, line1);
+		}
+	}
+}
+END_TEST
+
 Suite *td_pcapng_suite(void)
 {
 	Suite *s = suite_create("pcapng");
@@ -258,6 +289,7 @@ Suite *td_pcapng_suite(void)
 	tcase_add_test(tc, test_dsb_damaged);
 	tcase_add_test(tc, test_dsb_truncation_and_others);
 	tcase_add_test(tc, test_dsb_long_file);
+	tcase_add_test(tc, test_dsb_stops_at_first_packet);
 	suite_add_tcase(s, tc);
 	return s;
 }
