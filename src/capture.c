@@ -192,6 +192,26 @@ static void inplace_reader(const struct source *s, struct td_reader *r)
 	td_reader_init(r, s->buf + at, s->buf_len - at);
 }
 
+/* A 32-bit field of the file read in place, in the file's byte order
+ * (a pcapng file: its section's). */
+static bool file_u32(const struct source *s, struct td_reader *r, uint32_t *v)
+{
+	if (td_read_u32(r, v) != TD_OK)
+		return false;
+	if (!s->in_be) /* td_read_u32 reads big-endian */
+		*v = __builtin_bswap32(*v);
+	return true;
+}
+
+static bool file_u16(const struct source *s, struct td_reader *r, uint16_t *v)
+{
+	if (td_read_u16(r, v) != TD_OK)
+		return false;
+	if (!s->in_be)
+		*v = __builtin_bswap16(*v);
+	return true;
+}
+
 /* The next record in place, as libpcap 1.10 gives it (sf-pcap.c's
  * pcap_next_packet: seconds and fraction as signed 32-bit values, or
  * unsigned when byte-swapped, nanoseconds divided down to the microseconds
@@ -206,10 +226,8 @@ static bool pcap_next_record(struct source *s)
 		return false;
 	inplace_reader(s, &r);
 	for (size_t i = 0; i < 4; i++) {
-		if (td_read_u32(&r, &f[i]) != TD_OK)
+		if (!file_u32(s, &r, &f[i]))
 			return false;
-		if (!s->in_be) /* td_read_u32 reads big-endian */
-			f[i] = __builtin_bswap32(f[i]);
 	}
 	if (f[2] > s->snapshot || !inplace_have(s, PCAP_RECORD_HEADER + (size_t)f[2]))
 		return false;
@@ -251,25 +269,6 @@ static bool inplace_stop(struct source *s)
 	return fseeko(s->fp, (off_t)s->next, SEEK_SET) == 0;
 }
 
-/* The 32-bit field of a block's reader, in the section's byte order. */
-static bool ng_u32(const struct source *s, struct td_reader *r, uint32_t *v)
-{
-	if (td_read_u32(r, v) != TD_OK)
-		return false;
-	if (!s->in_be) /* td_read_u32 reads big-endian */
-		*v = __builtin_bswap32(*v);
-	return true;
-}
-
-static bool ng_u16(const struct source *s, struct td_reader *r, uint16_t *v)
-{
-	if (td_read_u16(r, v) != TD_OK)
-		return false;
-	if (!s->in_be)
-		*v = __builtin_bswap16(*v);
-	return true;
-}
-
 /* The block at s->next whole in s->buf, as libpcap's read_block() takes
  * it: at least 12 bytes, a multiple of 4, the trailer's length equal to
  * the header's; and no longer than the buffer. r is over the block after
@@ -282,11 +281,11 @@ static bool ng_block(struct source *s, uint32_t *type, uint32_t *len, struct td_
 	if (!inplace_have(s, 8))
 		return false;
 	inplace_reader(s, r);
-	if (!ng_u32(s, r, type) || !ng_u32(s, r, len) || *len < NG_BLOCK_MIN || *len % 4 != 0 ||
+	if (!file_u32(s, r, type) || !file_u32(s, r, len) || *len < NG_BLOCK_MIN || *len % 4 != 0 ||
 	    *len > CAPTURE_RECORD_BUFFER || !inplace_have(s, *len))
 		return false;
 	inplace_reader(s, &t); /* the buffer may have moved */
-	if (td_read_skip(&t, *len - 4) != TD_OK || !ng_u32(s, &t, &trailer) || trailer != *len)
+	if (td_read_skip(&t, *len - 4) != TD_OK || !file_u32(s, &t, &trailer) || trailer != *len)
 		return false;
 	/* the block without its trailer */
 	td_reader_init(r, s->buf + (s->next - s->buf_at), *len - 4);
@@ -329,7 +328,7 @@ static bool ng_idb_options(struct source *s, struct td_reader *r)
 	while (td_reader_left(r) != 0) {
 		uint16_t code, len;
 		const uint8_t *v;
-		if (!ng_u16(s, r, &code) || !ng_u16(s, r, &len) ||
+		if (!file_u16(s, r, &code) || !file_u16(s, r, &len) ||
 		    td_read_ptr(r, &v, ((size_t)len + 3) / 4 * 4) != TD_OK)
 			return false;
 		if (code == NG_OPT_END)
@@ -349,7 +348,7 @@ static bool ng_idb_options(struct source *s, struct td_reader *r)
 			saw_offset = true;
 			/* a 64-bit value in the section's byte order */
 			td_reader_init(&o, v, 8);
-			if (!ng_u32(s, &o, &w[0]) || !ng_u32(s, &o, &w[1]))
+			if (!file_u32(s, &o, &w[0]) || !file_u32(s, &o, &w[1]))
 				return false;
 			s->ng_tsoffset = s->in_be ? (uint64_t)w[0] << 32 | w[1]
 						  : (uint64_t)w[1] << 32 | w[0];
@@ -382,7 +381,7 @@ static bool ng_setup(struct source *s)
 		return false;
 	s->in_ng = true;
 	if (!ng_block(s, &type, &len, &r) || type != NG_SHB || td_read_skip(&r, 4) != TD_OK ||
-	    !ng_u16(s, &r, &major) || major != 1)
+	    !file_u16(s, &r, &major) || major != 1)
 		return false;
 	s->next += len;
 	if (!ng_find(s, NG_IDB, &len, &r))
@@ -407,7 +406,7 @@ static bool ng_next(struct source *s)
 	if (!ng_find(s, NG_EPB, &len, &r))
 		return false;
 	for (size_t i = 0; i < 5; i++) {
-		if (!ng_u32(s, &r, &f[i]))
+		if (!file_u32(s, &r, &f[i]))
 			return false;
 	}
 	if (f[0] != 0 || f[3] > s->snapshot || td_read_ptr(&r, &data, f[3]) != TD_OK)

@@ -35,33 +35,9 @@ struct scan {
 	size_t n;     /* bytes of buf read */
 };
 
-/* A reader over the file's bytes [off, off + need): from the window, or
- * from a window read anew at off. False at the end of the file or on a
- * read error. */
-static bool scan_at(struct scan *sc, long long off, size_t need, struct td_reader *r)
-{
-	if (off < sc->at || (unsigned long long)(off - sc->at) + need > sc->n) {
-		size_t got = 0;
-		while (got < SCAN_WINDOW) {
-			ssize_t k = pread(sc->fd, sc->buf + got, SCAN_WINDOW - got, (off_t)off + (off_t)got);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-		}
-		sc->at = off;
-		sc->n = got;
-		if (need > got)
-			return false;
-	}
-	td_reader_init(r, sc->buf + (off - sc->at), need);
-	return true;
-}
-
-/* Reads exactly n bytes at off into p (a secrets block may be longer than
- * the window). */
-static bool read_exact(int fd, uint8_t *p, size_t n, long long off)
+/* Reads up to n bytes at off into p: the count read, short only at the
+ * end of the file or on an error. */
+static size_t read_at(int fd, uint8_t *p, size_t n, long long off)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -69,9 +45,24 @@ static bool read_exact(int fd, uint8_t *p, size_t n, long long off)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return false;
+			break;
 		got += (size_t)k;
 	}
+	return got;
+}
+
+/* A reader over the file's bytes [off, off + need): from the window, or
+ * from a window read anew at off. False at the end of the file or on a
+ * read error. */
+static bool scan_at(struct scan *sc, long long off, size_t need, struct td_reader *r)
+{
+	if (off < sc->at || (unsigned long long)(off - sc->at) + need > sc->n) {
+		sc->at = off;
+		sc->n = read_at(sc->fd, sc->buf, SCAN_WINDOW, off);
+		if (need > sc->n)
+			return false;
+	}
+	td_reader_init(r, sc->buf + (off - sc->at), need);
 	return true;
 }
 
@@ -152,7 +143,7 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 				ret = TD_ERR_NOMEM;
 				goto out;
 			}
-			if (!read_exact(sc.fd, body, n, off + 8))
+			if (read_at(sc.fd, body, n, off + 8) != n)
 				goto damaged;
 			td_reader_init(&r, body, n);
 			if (td_read_u32(&r, &stype) != TD_OK || td_read_u32(&r, &slen) != TD_OK)

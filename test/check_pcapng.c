@@ -82,15 +82,24 @@ static char *write_tmp(const struct buf *b)
 static const char *const line1 = "CLIENT_RANDOM 00 11\n";
 static const char *const line2 = "SERVER_HANDSHAKE_TRAFFIC_SECRET aa bb\n";
 
+/* A section in byte order be holding one TLS secrets block (line1). */
+static void begin(struct buf *b, bool be)
+{
+	b->n = 0;
+	b->be = be;
+	shb(b);
+	dsb(b, TD_PCAPNG_SECRETS_TLS, line1);
+}
+
+
 START_TEST(test_dsb_both_orders)
 {
 	for (int be = 0; be < 2; be++) {
-		struct buf b = {.be = be};
+		struct buf b;
 		struct seen s = {{0}, 0};
 		unsigned blocks;
 		char err[256];
-		shb(&b);
-		dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+		begin(&b, be);
 		dsb(&b, 0x57474b4c, "wireguard keys, not ours"); /* "WGKL" */
 		dsb(&b, TD_PCAPNG_SECRETS_TLS, line2);
 		char *path = write_tmp(&b);
@@ -204,7 +213,7 @@ static void put_block(FILE *f, bool be, uint32_t type, uint32_t len)
 START_TEST(test_dsb_long_file)
 {
 	for (int be = 0; be < 2; be++) {
-		struct buf b = {.be = be};
+		struct buf b;
 		struct seen s = {{0}, 0};
 		unsigned blocks;
 		char err[256], path[] = "/tmp/td-pcapng-long-XXXXXX";
@@ -213,8 +222,7 @@ START_TEST(test_dsb_long_file)
 		FILE *f = fdopen(fd, "wb");
 		ck_assert_ptr_nonnull(f);
 
-		shb(&b);
-		dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+		begin(&b, be);
 		ck_assert_int_eq(fwrite(b.p, 1, b.n, f), b.n);
 		uint32_t seed = 12345;
 		for (int i = 0; i < 1500; i++) {
@@ -257,12 +265,11 @@ START_TEST(test_dsb_stops_at_first_packet)
 	static const uint32_t packet_types[] = {6, 3, 2};
 	for (int be = 0; be < 2; be++) {
 		for (size_t k = 0; k < 3; k++) {
-			struct buf b = {.be = be};
+			struct buf b;
 			struct seen s = {{0}, 0};
 			unsigned blocks;
 			char err[256];
-			shb(&b);
-			dsb(&b, TD_PCAPNG_SECRETS_TLS, line1);
+			begin(&b, be);
 			u32(&b, packet_types[k]);
 			u32(&b, 16);
 			u32(&b, 0);
