@@ -16,6 +16,7 @@
 #ifndef TD_READER_H
 #define TD_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,20 @@ TD_MUST_CHECK enum td_err td_read_ptr(struct td_reader *r, const uint8_t **p, si
 TD_MUST_CHECK enum td_err td_read_skip(struct td_reader *r, size_t n);
 /* Looks at the byte at offset off + at without consuming it. */
 TD_MUST_CHECK enum td_err td_peek_u8(const struct td_reader *r, size_t at, uint8_t *v);
+
+/* Text (key logs, rule files): scans without consuming.
+ * The offset, from off, of the first byte c in what is left: TD_ERR_SHORT
+ * when there is none (*at unchanged). */
+TD_MUST_CHECK enum td_err td_reader_find_u8(const struct td_reader *r, uint8_t c, size_t *at);
+/* How many bytes from off on are in set (member) or not in it (!member);
+ * set is a NUL-terminated list of the bytes (so it cannot hold NUL). */
+size_t td_reader_span(const struct td_reader *r, const char *set, bool member);
+/* How many bytes from off on are hex digits (0-9, a-f, A-F). */
+size_t td_reader_hex_span(const struct td_reader *r);
+/* Decodes 2n hex digits of either case into n bytes of out. TD_ERR_SHORT
+ * when fewer than 2n bytes are left, TD_ERR_MALFORMED when one of them is
+ * not a hex digit; either way r is unchanged (out may be written). */
+TD_MUST_CHECK enum td_err td_read_hex(struct td_reader *r, uint8_t *out, size_t n);
 
 /* Opens a sub-reader over the next n bytes and consumes them from r. */
 TD_MUST_CHECK enum td_err td_read_sub(struct td_reader *r, size_t n, struct td_reader *sub);

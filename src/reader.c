@@ -86,6 +86,79 @@ enum td_err td_peek_u8(const struct td_reader *r, size_t at, uint8_t *v)
 	return TD_OK;
 }
 
+enum td_err td_reader_find_u8(const struct td_reader *r, uint8_t c, size_t *at)
+{
+	size_t left = td_reader_left(r);
+	const uint8_t *q = left ? memchr(r->data + r->off, c, left) : NULL;
+
+	if (!q)
+		return TD_ERR_SHORT;
+	*at = (size_t)(q - (r->data + r->off));
+	return TD_OK;
+}
+
+size_t td_reader_span(const struct td_reader *r, const char *set, bool member)
+{
+	uint64_t in[4] = {0}; /* the set as 256 bits */
+	size_t n = 0, left = td_reader_left(r);
+	uint8_t c;
+
+	if (!member) {
+		/* up to the first byte of the set: memchr for each */
+		for (; *set; set++) {
+			const uint8_t *q = left ? memchr(r->data + r->off, *set, left) : NULL;
+
+			if (q)
+				left = (size_t)(q - (r->data + r->off));
+		}
+		return left;
+	}
+	for (; *set; set++) {
+		c = (uint8_t)*set;
+		in[c >> 6] |= (uint64_t)1 << (c & 63);
+	}
+	for (; n < left; n++) {
+		c = r->data[r->off + n];
+		if (!((in[c >> 6] >> (c & 63)) & 1))
+			break;
+	}
+	return n;
+}
+
+/* A hex digit's value plus one; 0 for any other byte. */
+static const uint8_t hex_digit[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,	['6'] = 7,
+	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
+
+size_t td_reader_hex_span(const struct td_reader *r)
+{
+	size_t n = 0, left = td_reader_left(r);
+
+	while (n < left && hex_digit[r->data[r->off + n]])
+		n++;
+	return n;
+}
+
+enum td_err td_read_hex(struct td_reader *r, uint8_t *out, size_t n)
+{
+	const uint8_t *p = r->data + r->off;
+
+	if (n > td_reader_left(r) / 2)
+		return TD_ERR_SHORT;
+	for (size_t i = 0; i < n; i++) {
+		unsigned hi = hex_digit[p[2 * i]], lo = hex_digit[p[2 * i + 1]];
+
+		if (!hi || !lo)
+			return TD_ERR_MALFORMED;
+		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
+	r->off += 2 * n;
+	return TD_OK;
+}
+
 enum td_err td_read_sub(struct td_reader *r, size_t n, struct td_reader *sub)
 {
 	TD_TRY(need(r, n));

@@ -131,6 +131,73 @@ START_TEST(test_peek_and_ptr)
 }
 END_TEST
 
+/* The text scans, against answers worked out by hand. */
+START_TEST(test_text_scans)
+{
+	static const uint8_t text[] = "ab \t\tCD09x\n\0zz\n";
+	struct td_reader r;
+	size_t at = 99;
+	uint8_t out[4] = {0};
+
+	td_reader_init(&r, text, sizeof text - 1); /* 15 bytes, a NUL at 11 */
+	ck_assert_int_eq(td_reader_find_u8(&r, '\n', &at), TD_OK);
+	ck_assert_uint_eq(at, 10);
+	ck_assert_int_eq(td_reader_find_u8(&r, 'q', &at), TD_ERR_SHORT);
+	ck_assert_uint_eq(at, 10); /* unchanged */
+	ck_assert_int_eq(td_reader_find_u8(&r, 0, &at), TD_OK);
+	ck_assert_uint_eq(at, 11);
+	ck_assert_uint_eq(td_reader_span(&r, " \t", false), 2); /* "ab" */
+	ck_assert_uint_eq(td_reader_span(&r, "ba", true), 2);
+	ck_assert_uint_eq(td_reader_span(&r, "x", true), 0);
+	ck_assert_uint_eq(td_reader_span(&r, "\n", false), 10);
+	ck_assert_uint_eq(td_reader_hex_span(&r), 2); /* "ab", then a blank */
+	ck_assert_uint_eq(td_reader_left(&r), 15);    /* scans consume nothing */
+
+	ck_assert_int_eq(td_read_skip(&r, 2), TD_OK);
+	ck_assert_int_eq(td_reader_find_u8(&r, '\n', &at), TD_OK);
+	ck_assert_uint_eq(at, 8); /* from the reader's offset */
+	ck_assert_uint_eq(td_reader_span(&r, " \t", true), 3);
+	ck_assert_int_eq(td_read_skip(&r, 3), TD_OK);
+	ck_assert_uint_eq(td_reader_hex_span(&r), 4); /* "CD09", then 'x' */
+	ck_assert_int_eq(td_read_hex(&r, out, 2), TD_OK);
+	ck_assert_uint_eq(out[0], 0xCD);
+	ck_assert_uint_eq(out[1], 0x09);
+	ck_assert_uint_eq(td_reader_left(&r), 6); /* "x\n\0zz\n" */
+	/* 'x' is no digit: malformed, nothing consumed */
+	ck_assert_int_eq(td_read_hex(&r, out, 1), TD_ERR_MALFORMED);
+	ck_assert_uint_eq(td_reader_left(&r), 6);
+	ck_assert_int_eq(td_read_skip(&r, 2), TD_OK);
+	/* a NUL is in no set and no digit */
+	ck_assert_uint_eq(td_reader_span(&r, "z", false), 1);
+	ck_assert_uint_eq(td_reader_span(&r, "z", true), 0);
+	ck_assert_uint_eq(td_reader_hex_span(&r), 0);
+	ck_assert_int_eq(td_read_skip(&r, 1), TD_OK);
+	/* "zz\n": 3 bytes hold one digit pair at most */
+	ck_assert_int_eq(td_read_hex(&r, out, 2), TD_ERR_SHORT);
+	ck_assert_uint_eq(td_reader_left(&r), 3);
+	ck_assert_int_eq(td_read_hex(&r, out, 0), TD_OK);
+	ck_assert_uint_eq(td_reader_span(&r, "z", true), 2);
+	ck_assert_uint_eq(td_reader_span(&r, "\n", false), 2);
+	/* both cases, every digit */
+	static const uint8_t all[] = "0123456789abcdefABCDEF";
+	uint8_t v[11];
+	td_reader_init(&r, all, sizeof all - 1);
+	ck_assert_uint_eq(td_reader_hex_span(&r), 22);
+	ck_assert_int_eq(td_read_hex(&r, v, 11), TD_OK);
+	static const uint8_t want[11] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+					 0xcd, 0xef, 0xAB, 0xCD, 0xEF};
+	ck_assert_mem_eq(v, want, 11);
+	ck_assert_uint_eq(td_reader_left(&r), 0);
+	/* an empty reader */
+	td_reader_init(&r, NULL, 0);
+	ck_assert_int_eq(td_reader_find_u8(&r, 'a', &at), TD_ERR_SHORT);
+	ck_assert_uint_eq(td_reader_span(&r, "a", false), 0);
+	ck_assert_uint_eq(td_reader_span(&r, "a", true), 0);
+	ck_assert_uint_eq(td_reader_hex_span(&r), 0);
+	ck_assert_int_eq(td_read_hex(&r, out, 1), TD_ERR_SHORT);
+}
+END_TEST
+
 START_TEST(test_error_names)
 {
 	ck_assert_str_eq(td_err_name(TD_ERR_SHORT), "TD_ERR_SHORT");
@@ -150,6 +217,7 @@ Suite *td_reader_suite(void)
 	tcase_add_test(tc, test_vectors_are_subreaders);
 	tcase_add_test(tc, test_vector_truncation_sweep);
 	tcase_add_test(tc, test_peek_and_ptr);
+	tcase_add_test(tc, test_text_scans);
 	tcase_add_test(tc, test_error_names);
 	suite_add_tcase(s, tc);
 	return s;
