@@ -10,7 +10,9 @@
  *     each with a length its label allows, and td_keylog_find and
  *     td_keylog_has return them;
  *   - the kept entries written back as a key log parse to the same
- *     entries, with nothing malformed or replaced.
+ *     entries, with nothing malformed or replaced;
+ *   - the same bytes given in pieces (td_keylog_parse_pieces, as a file
+ *     is read) give the same counters, warnings and entries.
  */
 #include <string.h>
 
@@ -105,6 +107,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		td_keylog_free(&again);
 		free(text);
 	}
+	/* in pieces, as td_keylog_load reads a file: the same result, each
+	 * piece size from the input's length (lines cut at every place) */
+	struct td_keylog pc;
+	size_t piece = size % 1100 + 1;
+	FUZZ_ASSERT(td_keylog_parse_pieces(&pc, "fuzz", data, size, piece) == TD_OK);
+	FUZZ_ASSERT(pc.lines == kl.lines && pc.secrets == kl.secrets &&
+		    pc.duplicates == kl.duplicates && pc.malformed == kl.malformed &&
+		    pc.unknown_labels == kl.unknown_labels && pc.n_entries == kl.n_entries &&
+		    pc.n_rsa == kl.n_rsa && pc.n_warnings == kl.n_warnings);
+	for (size_t i = 0; i < kl.n_warnings; i++)
+		FUZZ_ASSERT(pc.warnings[i].line == kl.warnings[i].line &&
+			    strcmp(pc.warnings[i].text, kl.warnings[i].text) == 0);
+	for (size_t i = 0; i < kl.n_entries; i++) {
+		size_t n = td_keylog_entry_at(&kl, i, cr, &l, sec);
+		enum td_keylog_label l2 = 0;
+		uint8_t cr2[32];
+		FUZZ_ASSERT(td_keylog_entry_at(&pc, i, cr2, &l2, found) == n);
+		FUZZ_ASSERT(l2 == l && memcmp(cr2, cr, 32) == 0 && memcmp(found, sec, n) == 0);
+	}
+	td_keylog_free(&pc);
 	td_keylog_free(&kl);
 	FUZZ_ASSERT(kl.entries == NULL && kl.path == NULL && kl.n_entries == 0);
 	return 0;

@@ -24,6 +24,19 @@
 TD_MUST_CHECK enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
 				       char *err, size_t errlen);
 
+/* The same checks and messages as td_file_read, but the file is handed to
+ * piece(user, bytes, n) as it is read, up to chunk bytes at a time (the
+ * last piece may be shorter; an empty file gives none), and never held
+ * whole: for files that may be large (key logs). The buffer is wiped
+ * before it is freed. A piece that returns other than TD_OK stops the
+ * read, and that is returned with err untouched: the caller words it.
+ * A file that grows past max while it is read gives TD_ERR_TOO_BIG, after
+ * the pieces read before it. */
+TD_MUST_CHECK enum td_err td_file_read_pieces(const char *path, size_t max, size_t chunk,
+					      enum td_err (*piece)(void *user, const uint8_t *p,
+								   size_t n),
+					      void *user, char *err, size_t errlen);
+
 /* Creates the file path for writing, exclusively: O_CREAT|O_EXCL|O_NOFOLLOW,
  * mode 0644 (so never group- or world-writable, whatever the umask). The
  * name may be in a directory others can write to and we may be root, so

@@ -40,7 +40,7 @@
  *
  * The file is untrusted: it is read through the bounds-checked reader, its
  * size is capped, and every line length is capped. Memory held is bounded
- * by the file's size: an entry (88 bytes) comes from a line of at least 117
+ * by the file's size: an entry (82 bytes) comes from a line of at least 117
  * bytes, and the arrays grow by doubling. Every copy of a secret is wiped
  * when it is freed.
  */
@@ -105,8 +105,9 @@ struct td_keylog {
  *                   FIFO, a device), or the system's message;
  *   TD_ERR_TOO_BIG  "larger than 256 MiB" (TD_KEYLOG_MAX_FILE);
  *   TD_ERR_NOMEM    "out of memory".
- * The size fstat reports is read: lines a browser appends meanwhile are
- * not. An empty file loads (nothing in it). Malformed lines do not fail
+ * The file is read to its end, 1 MiB at a time, and never held whole:
+ * what stays in memory is the secrets (lines a browser appends meanwhile
+ * are read too, up to the cap). An empty file loads (nothing in it). Malformed lines do not fail
  * the load: they are counted and described in kl->warnings
  * ("<path>:<line>: <text>" is how callers print them). Later lines for the
  * same client random and label replace earlier ones, as in Wireshark.
@@ -119,6 +120,11 @@ TD_MUST_CHECK enum td_err td_keylog_load(struct td_keylog *kl, const char *path,
  * is 0. */
 TD_MUST_CHECK enum td_err td_keylog_parse(struct td_keylog *kl, const char *name,
 					  const uint8_t *p, size_t n);
+/* The same, with the bytes given piece bytes at a time (0: all at once),
+ * as td_keylog_load reads a file: the result is the same whatever the
+ * pieces (tests and fuzzing check it). */
+TD_MUST_CHECK enum td_err td_keylog_parse_pieces(struct td_keylog *kl, const char *name,
+						 const uint8_t *p, size_t n, size_t piece);
 /* Frees and zeroes (secrets wiped); kl may be zeroed already. */
 void td_keylog_free(struct td_keylog *kl);
 

@@ -30,35 +30,65 @@ static uint8_t *grow(uint8_t *b, size_t n, size_t cap)
 	return nb;
 }
 
-enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, char *err,
-			 size_t errlen)
+/* Opens path for reading and checks it is a regular file of at most max
+ * bytes (its size in *size): -1 with err written (td_file_read's
+ * messages) and *ret set otherwise. */
+static int open_checked(const char *path, size_t max, size_t *size, enum td_err *ret, char *err,
+			size_t errlen)
 {
-	enum td_err ret = TD_ERR_IO;
 	struct stat st;
-	uint8_t *b = NULL;
-	size_t n = 0, cap;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	*buf = NULL;
-	*len = 0;
+	*ret = TD_ERR_IO;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			td_err_format(err, errlen, "%s: no such file", path);
 		else
 			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		td_err_format(err, errlen, "%s: not a regular file", path);
-		goto out;
+		close(fd);
+		return -1;
 	}
 	if (st.st_size < 0 || (uintmax_t)st.st_size > max) {
 		too_big(path, max, err, errlen);
-		ret = TD_ERR_TOO_BIG;
-		goto out;
+		*ret = TD_ERR_TOO_BIG;
+		close(fd);
+		return -1;
 	}
+	*size = (size_t)st.st_size;
+	return fd;
+}
+
+/* read(2) that goes on after a signal: bytes read, 0 at the end, -1 on
+ * error (errno kept). */
+static ssize_t read_some(int fd, uint8_t *p, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, p, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, char *err,
+			 size_t errlen)
+{
+	enum td_err ret;
+	uint8_t *b = NULL;
+	size_t n = 0, cap, size;
+	int fd = open_checked(path, max, &size, &ret, err, errlen);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return ret;
+	ret = TD_ERR_IO;
 	/* room for the data, one byte to notice growth, and the NUL */
-	cap = (size_t)st.st_size + 2;
+	cap = size + 2;
 	b = malloc(cap);
 	if (!b)
 		goto nomem;
@@ -76,9 +106,7 @@ enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *le
 			b = nb;
 			cap = ncap;
 		}
-		ssize_t r = read(fd, b + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = read_some(fd, b + n, cap - 1 - n);
 		if (r < 0) {
 			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;
@@ -106,8 +134,56 @@ out:
 		explicit_bzero(b, n);
 		free(b);
 	}
-	if (fd >= 0)
+	close(fd);
+	return ret;
+}
+
+enum td_err td_file_read_pieces(const char *path, size_t max, size_t chunk,
+				enum td_err (*piece)(void *user, const uint8_t *p, size_t n),
+				void *user, char *err, size_t errlen)
+{
+	enum td_err ret;
+	size_t total = 0, size;
+	uint8_t *b;
+	int fd = open_checked(path, max, &size, &ret, err, errlen);
+
+	if (fd < 0)
+		return ret;
+	if (chunk == 0)
+		chunk = 1;
+	if (chunk > size + 1)
+		chunk = size + 1; /* a small file: no more than it needs (and 1 to see its end) */
+	b = malloc(chunk);
+	if (!b) {
+		td_err_format(err, errlen, "%s: out of memory", path);
 		close(fd);
+		return TD_ERR_NOMEM;
+	}
+	for (;;) {
+		ssize_t r = read_some(fd, b, chunk);
+
+		if (r < 0) {
+			td_err_format(err, errlen, "%s: %s", path, strerror(errno));
+			ret = TD_ERR_IO;
+			break;
+		}
+		if (r == 0) {
+			ret = TD_OK;
+			break;
+		}
+		if ((size_t)r > max - total) {
+			too_big(path, max, err, errlen);
+			ret = TD_ERR_TOO_BIG;
+			break;
+		}
+		total += (size_t)r;
+		ret = piece(user, b, (size_t)r);
+		if (ret != TD_OK)
+			break;
+	}
+	explicit_bzero(b, chunk);
+	free(b);
+	close(fd);
 	return ret;
 }
 

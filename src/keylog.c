@@ -1,26 +1,32 @@
 /* keylog.c - the NSS key log format (see td_keylog.h for the syntax).
  *
  * The file is read whole (capped), then walked through the bounds-checked
- * reader: each line is a sub-reader over its bytes, each field a sub-reader
- * over its characters, and hex is decoded from those. Nothing here indexes
- * the file's bytes directly (STYLE.md rule 2).
+ * reader: each line is a sub-reader over its bytes (up to the '\n' that
+ * td_reader_find_u8 finds), each field a sub-reader over its characters
+ * (td_reader_span), and hex is decoded from those (td_read_hex). Nothing
+ * here indexes the file's bytes directly (STYLE.md rule 2). A key log can
+ * be large (a browser's, left on for months): the reader's scans run at
+ * memchr's speed, and the file's text is freed before the sort.
  *
  * Secrets go into two arrays (TLS secrets by client random and label, RSA
  * pre-master secrets by the first 8 bytes of their encrypted form). They
- * are sorted once when the file is read, duplicates are dropped keeping the
- * line read last (Wireshark replaces an earlier secret with a later one),
- * and lookups are binary searches. The sort key includes the line number,
- * so the result does not depend on qsort's (unstable) order.
+ * are sorted once when the file is read (by keys of 16 bytes, then in
+ * place: sort_unique), duplicates are dropped keeping the line read last
+ * (Wireshark replaces an earlier secret with a later one), and lookups are
+ * binary searches. Equal keys are ordered by where they were read, so the
+ * result does not depend on qsort's (unstable) order.
  *
  * Everything that held a secret is wiped before it is freed: the file's
  * buffer, the arrays (also the old array when one grows), the stack copies.
  * This file includes openssl/crypto.h for OPENSSL_cleanse and nothing else.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "td_keylog.h"
 
 #include "td_file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +49,11 @@ struct td_keylog_entry {
 	uint8_t label; /* enum td_keylog_label */
 	uint8_t len;   /* of secret */
 	uint8_t secret[SECRET_MAX];
-	uint32_t line; /* where it was read: the last one wins */
 };
 
 struct td_keylog_rsa {
 	uint8_t prefix[RSA_PREFIX_LEN];
 	uint8_t pms[PMS_LEN];
-	uint32_t line;
 };
 
 /* The labels, in enum order, with the secret lengths each accepts (bytes)
@@ -91,6 +95,12 @@ struct parse {
 	size_t cap_entries;
 	size_t cap_rsa;
 	uint32_t line; /* number of the line being read, from 1 */
+	/* The file comes in pieces (td_keylog_load): the start of a line
+	 * that goes on in the next piece, as long as it may still be short
+	 * enough (its '\r' included), else only that it is too long. */
+	uint8_t carry[TD_KEYLOG_MAX_LINE + 1];
+	size_t carry_n;
+	bool carry_long;
 };
 
 /* Makes room for one more element in *arr (n used of *cap, each size
@@ -129,7 +139,6 @@ static enum td_err add_entry(struct parse *ps, const uint8_t random[CLIENT_RANDO
 	en->label = (uint8_t)label;
 	en->len = (uint8_t)len;
 	memcpy(en->secret, secret, len);
-	en->line = ps->line;
 	return TD_OK;
 }
 
@@ -146,7 +155,6 @@ static enum td_err add_rsa(struct parse *ps, const uint8_t prefix[RSA_PREFIX_LEN
 	struct td_keylog_rsa *r = &kl->rsa[kl->n_rsa++];
 	memcpy(r->prefix, prefix, RSA_PREFIX_LEN);
 	memcpy(r->pms, pms, PMS_LEN);
-	r->line = ps->line;
 	return TD_OK;
 }
 
@@ -159,14 +167,6 @@ static int cmp_entry_key(const void *a, const void *b)
 	if (c)
 		return c;
 	return (x->label > y->label) - (x->label < y->label);
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct td_keylog_entry *x = a, *y = b;
-	int c = cmp_entry_key(a, b);
-
-	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 static int cmp_entry_random(const void *a, const void *b)
@@ -183,26 +183,92 @@ static int cmp_rsa_key(const void *a, const void *b)
 	return memcmp(x->prefix, y->prefix, RSA_PREFIX_LEN);
 }
 
-static int cmp_rsa(const void *a, const void *b)
-{
-	const struct td_keylog_rsa *x = a, *y = b;
-	int c = cmp_rsa_key(a, b);
+/* The sort goes over small keys, not over the elements: the first 8 bytes
+ * of an element's key (both structs start with it) as a big-endian number,
+ * so that numbers compare as the bytes do, and the element's index. The
+ * elements were added in line order, so the index orders the lines. qsort
+ * then moves 16 bytes instead of an element, mostly compares two numbers,
+ * and copies no secret into the buffer it allocates. */
+struct order {
+	uint64_t prefix;
+	size_t i;
+};
 
-	return c ? c : (x->line > y->line) - (x->line < y->line);
+struct order_ctx {
+	const uint8_t *base;
+	size_t size;
+	int (*same)(const void *, const void *); /* the whole key's order */
+};
+
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+	const struct order *x = a, *y = b;
+	const struct order_ctx *c = arg;
+	int r;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	r = c->same(c->base + x->i * c->size, c->base + y->i * c->size);
+	return r ? r : (x->i > y->i) - (x->i < y->i);
 }
 
-/* Sorts n elements of base and keeps, of each run that compares equal
- * under same, only the last one (the highest line number). Returns how
- * many are left; the slots freed are wiped. */
-static size_t sort_unique(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *),
-			  int (*same)(const void *, const void *))
+/* Puts the n elements of base (size bytes each) in the order o gives
+ * (o[k].i: the element that goes to slot k), in place, a cycle of the
+ * permutation at a time; o[].i is used up. tmp holds one element. */
+static void permute(uint8_t *base, size_t size, struct order *o, size_t n, uint8_t *tmp)
 {
-	uint8_t *b = base;
+	for (size_t k = 0; k < n; k++) {
+		size_t j = k;
+
+		if (o[k].i == k)
+			continue;
+		memcpy(tmp, base + k * size, size);
+		for (;;) {
+			size_t next = o[j].i;
+
+			o[j].i = j;
+			if (next == k) {
+				memcpy(base + j * size, tmp, size);
+				break;
+			}
+			memcpy(base + j * size, base + next * size, size);
+			j = next;
+		}
+	}
+}
+
+/* Sorts the n elements of base (size bytes each, at most
+ * SORT_ELEMENT_MAX) by the key same compares, and keeps of each run of
+ * equal keys only the last one read (the highest line number). *kept is
+ * how many are left; the slots freed are wiped. TD_ERR_NOMEM leaves base
+ * as it was. */
+#define SORT_ELEMENT_MAX 128
+static enum td_err sort_unique(void *base, size_t n, size_t size,
+			       int (*same)(const void *, const void *), size_t *kept)
+{
+	struct order_ctx ctx = {base, size, same};
+	uint8_t *b = base, tmp[SORT_ELEMENT_MAX];
+	struct order *o;
 	size_t w = 0;
 
+	*kept = n;
 	if (n == 0)
-		return 0;
-	qsort(base, n, size, cmp);
+		return TD_OK;
+	o = malloc(n * sizeof *o);
+	if (!o)
+		return TD_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *k = b + i * size;
+		uint64_t v = 0;
+
+		for (int j = 0; j < 8; j++)
+			v = v << 8 | k[j];
+		o[i] = (struct order){v, i};
+	}
+	qsort_r(o, n, sizeof *o, cmp_order, &ctx);
+	permute(b, size, o, n, tmp);
+	free(o);
+	OPENSSL_cleanse(tmp, sizeof tmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && same(b + i * size, b + (i + 1) * size) == 0)
 			continue; /* a later line replaces this one */
@@ -211,39 +277,27 @@ static size_t sort_unique(void *base, size_t n, size_t size, int (*cmp)(const vo
 		w++;
 	}
 	OPENSSL_cleanse(b + w * size, (n - w) * size);
-	return w;
+	*kept = w;
+	return TD_OK;
 }
+
+_Static_assert(sizeof(struct td_keylog_entry) <= SORT_ELEMENT_MAX &&
+		       sizeof(struct td_keylog_rsa) <= SORT_ELEMENT_MAX,
+	       "sort_unique's spare slot holds either");
 
 /* ---- parsing ------------------------------------------------------------- */
 
-static bool is_blank(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define BLANKS " \t"
 
 /* Skips blanks, then opens field over the next run of non-blank bytes.
  * False when the line has no field left. */
 static bool next_field(struct td_reader *line, struct td_reader *field)
 {
-	uint8_t c;
-	size_t n = 0;
+	size_t n;
 
-	while (td_peek_u8(line, 0, &c) == TD_OK && is_blank(c))
-		if (td_read_skip(line, 1) != TD_OK)
-			return false;
-	while (td_peek_u8(line, n, &c) == TD_OK && !is_blank(c))
-		n++;
+	if (td_read_skip(line, td_reader_span(line, BLANKS, true)) != TD_OK)
+		return false;
+	n = td_reader_span(line, BLANKS, false);
 	return n > 0 && td_read_sub(line, n, field) == TD_OK;
 }
 
@@ -256,20 +310,14 @@ enum hex_result { HEX_OK, HEX_NOT_HEX, HEX_BAD_LEN };
 static enum hex_result read_hex(struct td_reader *field, size_t len_a, size_t len_b, uint8_t *out,
 				size_t *outlen)
 {
-	struct td_reader scan = *field;
 	size_t digits = td_reader_left(field);
-	uint8_t c, hi, lo;
 
-	while (td_read_u8(&scan, &c) == TD_OK)
-		if (hex_value(c) < 0)
-			return HEX_NOT_HEX;
+	if (td_reader_hex_span(field) != digits)
+		return HEX_NOT_HEX;
 	if (digits != 2 * len_a && digits != 2 * len_b)
 		return HEX_BAD_LEN;
-	for (size_t i = 0; i < digits / 2; i++) {
-		if (td_read_u8(field, &hi) != TD_OK || td_read_u8(field, &lo) != TD_OK)
-			return HEX_BAD_LEN;
-		out[i] = (uint8_t)(hex_value(hi) << 4 | hex_value(lo));
-	}
+	if (td_read_hex(field, out, digits / 2) != TD_OK)
+		return HEX_NOT_HEX; /* cannot happen: every digit was checked */
 	*outlen = digits / 2;
 	return HEX_OK;
 }
@@ -410,31 +458,87 @@ static enum td_err parse_line(struct parse *ps, struct td_reader *line)
 	return e;
 }
 
-/* Splits r into lines ("\n" or "\r\n", the last one may lack it). A line
- * is scanned to its end before it is looked at, so an over-long one is
- * skipped without being copied anywhere. */
-static enum td_err parse_lines(struct parse *ps, struct td_reader *r)
+/* A whole line, without its '\n' (too_long: longer than the carry, so
+ * longer than any line read). */
+static enum td_err end_line(struct parse *ps, struct td_reader *line, bool too_long)
 {
-	while (td_reader_left(r) > 0) {
-		struct td_reader start = *r, line;
-		size_t n = 0; /* bytes before the '\n' */
-		uint8_t c;
+	size_t n = td_reader_left(line);
+	uint8_t c;
 
-		while (td_read_u8(r, &c) == TD_OK && c != '\n')
-			n++;
-		if (n > 0 && td_peek_u8(&start, n - 1, &c) == TD_OK && c == '\r')
-			n--;
-		ps->kl->lines++;
-		ps->line = ps->kl->lines;
-		if (n > TD_KEYLOG_MAX_LINE) {
-			malformed(ps, "line longer than 1024 bytes");
+	if (n > 0 && td_peek_u8(line, n - 1, &c) == TD_OK && c == '\r')
+		n--;
+	ps->kl->lines++;
+	ps->line = ps->kl->lines;
+	if (too_long || n > TD_KEYLOG_MAX_LINE) {
+		malformed(ps, "line longer than 1024 bytes");
+		return TD_OK;
+	}
+	struct td_reader text;
+	if (td_read_sub(line, n, &text) != TD_OK)
+		return TD_ERR_MALFORMED; /* cannot happen: n bytes are left */
+	return parse_line(ps, &text);
+}
+
+/* The line held in the carry is whole: read it, and wipe the carry. */
+static enum td_err end_carried(struct parse *ps)
+{
+	struct td_reader line;
+	enum td_err e;
+
+	td_reader_init(&line, ps->carry, ps->carry_n);
+	e = end_line(ps, &line, ps->carry_long);
+	OPENSSL_cleanse(ps->carry, ps->carry_n);
+	ps->carry_n = 0;
+	ps->carry_long = false;
+	return e;
+}
+
+/* The next piece of the text: split into lines ("\n" or "\r\n"). A line
+ * inside the piece is read where it is; the start of one that goes on in
+ * the next piece waits in the carry, and once it is longer than any line
+ * read, is only counted, not copied. */
+static enum td_err feed(struct parse *ps, const uint8_t *p, size_t n)
+{
+	struct td_reader r;
+
+	td_reader_init(&r, p, n);
+	while (td_reader_left(&r) > 0) {
+		size_t at;
+		bool nl = td_reader_find_u8(&r, '\n', &at) == TD_OK;
+		size_t len = nl ? at : td_reader_left(&r);
+
+		if (nl && ps->carry_n == 0 && !ps->carry_long) {
+			struct td_reader line;
+
+			if (td_read_sub(&r, len, &line) != TD_OK || td_read_skip(&r, 1) != TD_OK)
+				return TD_ERR_MALFORMED; /* cannot happen: found inside r */
+			TD_TRY(end_line(ps, &line, false));
 			continue;
 		}
-		if (td_read_sub(&start, n, &line) != TD_OK)
-			return TD_ERR_MALFORMED; /* cannot happen: n bytes were read */
-		TD_TRY(parse_line(ps, &line));
+		if (!ps->carry_long && len <= sizeof ps->carry - ps->carry_n) {
+			if (td_read_bytes(&r, ps->carry + ps->carry_n, len) != TD_OK)
+				return TD_ERR_MALFORMED; /* cannot happen */
+			ps->carry_n += len;
+		} else {
+			if (td_read_skip(&r, len) != TD_OK)
+				return TD_ERR_MALFORMED; /* cannot happen */
+			ps->carry_long = true;
+		}
+		if (nl) {
+			if (td_read_skip(&r, 1) != TD_OK)
+				return TD_ERR_MALFORMED; /* cannot happen */
+			TD_TRY(end_carried(ps));
+		}
 	}
 	return TD_OK;
+}
+
+/* The end of the text: a last line without a '\n' counts. */
+static enum td_err feed_end(struct parse *ps)
+{
+	if (ps->carry_n == 0 && !ps->carry_long)
+		return TD_OK;
+	return end_carried(ps);
 }
 
 _Static_assert(TD_KEYLOG_MAX_LINE == 1024, "the warning text names the limit");
@@ -443,49 +547,94 @@ _Static_assert(TD_KEYLOG_MAX_SECRET >= SECRET_MAX && TD_KEYLOG_MAX_SECRET >= PMS
 /* lines fit a uint32_t: a line takes at least one byte but the last */
 _Static_assert(TD_KEYLOG_MAX_FILE < UINT32_MAX, "line numbers are 32-bit");
 
-enum td_err td_keylog_parse(struct td_keylog *kl, const char *name, const uint8_t *p, size_t n)
+/* Starts kl (zeroed first) and ps for a parse of a text called name. */
+static enum td_err parse_start(struct td_keylog *kl, struct parse *ps, const char *name)
 {
-	struct parse ps = {.kl = kl};
-	struct td_reader r;
-	enum td_err e;
-
 	memset(kl, 0, sizeof *kl);
-	if (n > TD_KEYLOG_MAX_FILE)
-		return TD_ERR_TOO_BIG;
+	memset(ps, 0, sizeof *ps);
+	ps->kl = kl;
 	kl->path = strdup(name ? name : "");
-	if (!kl->path)
-		return TD_ERR_NOMEM;
-	td_reader_init(&r, p, n);
-	e = parse_lines(&ps, &r);
-	if (e != TD_OK) {
-		td_keylog_free(kl);
-		return e;
-	}
-	size_t ne = sort_unique(kl->entries, kl->n_entries, sizeof *kl->entries, cmp_entry,
-				cmp_entry_key);
-	size_t nr = sort_unique(kl->rsa, kl->n_rsa, sizeof *kl->rsa, cmp_rsa, cmp_rsa_key);
+	return kl->path ? TD_OK : TD_ERR_NOMEM;
+}
+
+/* Sorts what was kept and drops the secrets later lines replace. */
+static enum td_err sort_secrets(struct td_keylog *kl)
+{
+	size_t ne, nr;
+
+	TD_TRY(sort_unique(kl->entries, kl->n_entries, sizeof *kl->entries, cmp_entry_key, &ne));
+	TD_TRY(sort_unique(kl->rsa, kl->n_rsa, sizeof *kl->rsa, cmp_rsa_key, &nr));
 	kl->duplicates = (uint32_t)(kl->n_entries - ne + kl->n_rsa - nr);
 	kl->n_entries = ne;
 	kl->n_rsa = nr;
 	return TD_OK;
 }
 
-enum td_err td_keylog_load(struct td_keylog *kl, const char *path, char *err, size_t errlen)
+/* The rest of a parse once every piece was fed: the last line, the sort;
+ * on error kl is freed. The carry is wiped either way. */
+static enum td_err parse_end(struct td_keylog *kl, struct parse *ps, enum td_err e)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	if (e == TD_OK)
+		e = feed_end(ps);
+	if (e == TD_OK)
+		e = sort_secrets(kl);
+	OPENSSL_cleanse(ps, sizeof *ps);
+	if (e != TD_OK)
+		td_keylog_free(kl);
+	return e;
+}
+
+enum td_err td_keylog_parse_pieces(struct td_keylog *kl, const char *name, const uint8_t *p,
+				   size_t n, size_t piece)
+{
+	struct parse ps;
 	enum td_err e;
 
-	memset(kl, 0, sizeof *kl);
-	e = td_file_read(path, TD_KEYLOG_MAX_FILE, &buf, &len, err, errlen);
-	if (e != TD_OK)
-		return e;
-	e = td_keylog_parse(kl, path, buf, len);
+	if (n > TD_KEYLOG_MAX_FILE) {
+		memset(kl, 0, sizeof *kl);
+		return TD_ERR_TOO_BIG;
+	}
+	e = parse_start(kl, &ps, name);
+	if (piece == 0)
+		piece = n ? n : 1;
+	for (size_t off = 0; e == TD_OK && off < n; off += piece)
+		e = feed(&ps, p + off, n - off < piece ? n - off : piece);
+	return parse_end(kl, &ps, e);
+}
+
+enum td_err td_keylog_parse(struct td_keylog *kl, const char *name, const uint8_t *p, size_t n)
+{
+	return td_keylog_parse_pieces(kl, name, p, n, 0);
+}
+
+static enum td_err feed_piece(void *user, const uint8_t *p, size_t n)
+{
+	return feed(user, p, n);
+}
+
+/* The file is read 1 MiB at a time: what is kept is the secrets, never
+ * the whole text. */
+#define LOAD_PIECE ((size_t)1 << 20)
+
+enum td_err td_keylog_load(struct td_keylog *kl, const char *path, char *err, size_t errlen)
+{
+	struct parse ps;
+	enum td_err e = parse_start(kl, &ps, path);
+
+	if (e == TD_OK) {
+		e = td_file_read_pieces(path, TD_KEYLOG_MAX_FILE, LOAD_PIECE, feed_piece, &ps, err,
+					errlen);
+		if (e == TD_ERR_IO || e == TD_ERR_TOO_BIG) {
+			/* the file's own error, worded by td_file (feed gives
+			 * neither) */
+			parse_end(kl, &ps, e);
+			return e;
+		}
+	}
+	e = parse_end(kl, &ps, e);
 	if (e != TD_OK)
 		td_err_format(err, errlen, "%s: %s", path,
 			      e == TD_ERR_NOMEM ? "out of memory" : td_err_msg(e));
-	OPENSSL_cleanse(buf, len);
-	free(buf);
 	return e;
 }
 

@@ -422,6 +422,18 @@ START_TEST(test_garbage)
 	check_garbage(&kl);
 	td_keylog_free(&kl);
 
+	/* the same given in pieces, as a file is read: lines, the CRLF of
+	 * line 2 and the over-long line 4 (5,000 bytes) split everywhere,
+	 * pieces around the longest line kept (1024, with its '\r' 1025) */
+	static const size_t pieces[] = {1, 2, 3, 7, 64, 1023, 1024, 1025, 1026, 1027, 4096, 9999};
+	for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+		ck_assert_int_eq(td_keylog_parse_pieces(&kl, "mem.keylog", (const uint8_t *)t.p, t.n,
+							pieces[i]),
+				 TD_OK);
+		check_garbage(&kl);
+		td_keylog_free(&kl);
+	}
+
 	/* the same from a file */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	td_test_write_file(dir, "garbage.keylog", t.p, t.n);
@@ -526,27 +538,51 @@ START_TEST(test_lengths_and_limit)
 	while (t.n - start < 1025)
 		puts_(&t, " ");
 	puts_(&t, "\n");
-	parse_bytes(&kl, t.p, t.n);
-	ck_assert_uint_eq(kl.lines, 6);
-	ck_assert_uint_eq(kl.malformed, 3);
-	ck_assert_uint_eq(kl.warnings[0].line, 1);
-	ck_assert_str_eq(kl.warnings[0].text, "secret is not 96 hex digits");
-	ck_assert_uint_eq(kl.warnings[1].line, 4);
-	ck_assert_str_eq(kl.warnings[1].text, "secret is not 64 or 96 hex digits");
-	ck_assert_uint_eq(kl.warnings[2].line, 6);
-	ck_assert_str_eq(kl.warnings[2].text, "line longer than 1024 bytes");
-	make_random(cr, 1);
-	ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_SERVER_HANDSHAKE, out), 48);
-	ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_EARLY_TRAFFIC, out), 32);
-	ck_assert(memcmp(out, s, 32) == 0);
-	make_random(cr, 2);
-	ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_CLIENT_RANDOM, out), 48);
-	make_random(cr, 3);
-	ck_assert(!td_keylog_has(&kl, cr));
-	td_keylog_free(&kl);
+	/* whole, and in pieces as a file is read: the longest line kept,
+	 * 1024 bytes and its '\r', split at every place, and one over it */
+	static const size_t pieces[] = {0, 1, 7, 500, 1023, 1024, 1025, 1026, 1100};
+	for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+		ck_assert_int_eq(td_keylog_parse_pieces(&kl, "mem.keylog", (const uint8_t *)t.p,
+							t.n, pieces[p]),
+				 TD_OK);
+		ck_assert_uint_eq(kl.lines, 6);
+		ck_assert_uint_eq(kl.malformed, 3);
+		ck_assert_uint_eq(kl.warnings[0].line, 1);
+		ck_assert_str_eq(kl.warnings[0].text, "secret is not 96 hex digits");
+		ck_assert_uint_eq(kl.warnings[1].line, 4);
+		ck_assert_str_eq(kl.warnings[1].text, "secret is not 64 or 96 hex digits");
+		ck_assert_uint_eq(kl.warnings[2].line, 6);
+		ck_assert_str_eq(kl.warnings[2].text, "line longer than 1024 bytes");
+		make_random(cr, 1);
+		ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_SERVER_HANDSHAKE, out), 48);
+		ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_EARLY_TRAFFIC, out), 32);
+		ck_assert(memcmp(out, s, 32) == 0);
+		make_random(cr, 2);
+		ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_CLIENT_RANDOM, out), 48);
+		make_random(cr, 3);
+		ck_assert(!td_keylog_has(&kl, cr));
+		td_keylog_free(&kl);
+	}
 	free(t.p);
 }
 END_TEST
+
+/* The entries in strictly increasing (random, label) order. */
+static void check_sorted(const struct td_keylog *kl)
+{
+	uint8_t prev[32], cr[32], out[TD_KEYLOG_MAX_SECRET];
+	enum td_keylog_label pl = TD_KL_COUNT, l;
+
+	for (size_t i = 0; i < kl->n_entries; i++) {
+		ck_assert_uint_gt(td_keylog_entry_at(kl, i, cr, &l, out), 0);
+		if (i) {
+			int c = memcmp(prev, cr, 32);
+			ck_assert(c < 0 || (c == 0 && pl < l));
+		}
+		memcpy(prev, cr, 32);
+		pl = l;
+	}
+}
 
 /* Many secrets in scrambled order, some written two or three times: the
  * last line for each (random, label) wins, whatever order qsort leaves. */
@@ -605,20 +641,176 @@ START_TEST(test_duplicates)
 	make_secret(s, 48, rsa_last);
 	ck_assert_uint_eq(td_keylog_find_rsa(&kl, prefix, out), 48);
 	ck_assert(memcmp(out, s, 48) == 0);
-	/* strictly increasing (random, label) */
-	uint8_t prev[32];
-	enum td_keylog_label pl = TD_KL_COUNT, l;
-	for (size_t i = 0; i < kl.n_entries; i++) {
-		ck_assert_uint_gt(td_keylog_entry_at(&kl, i, cr, &l, out), 0);
-		if (i) {
-			int c = memcmp(prev, cr, 32);
-			ck_assert(c < 0 || (c == 0 && pl < l));
-		}
-		memcpy(prev, cr, 32);
-		pl = l;
-	}
+	check_sorted(&kl);
 	td_keylog_free(&kl);
 	free(t.p);
+}
+END_TEST
+
+/* A key log of 20,000 lines whose client randoms come in 64 groups
+ * sharing their first 8 bytes (the parser sorts by those first, then by
+ * the rest and the label), every label, lines repeated out of order, both
+ * line ends, blanks of both kinds, and RSA lines under 16 prefixes. The
+ * secret kept for each (random, label) must be the one written last, as
+ * this test's own bookkeeping has it; the entries in strictly increasing
+ * order, as many as there are distinct keys. */
+enum { SG_GROUPS = 64, SG_MEMBERS = 200, SG_LINES = 20000, SG_RSA = 16 };
+
+static void group_random(uint8_t cr[32], unsigned g, unsigned m)
+{
+	for (unsigned j = 0; j < 32; j++)
+		cr[j] = j < 8 ? (uint8_t)(j == 7 ? g : 0xA0 + j) : (uint8_t)(m * 3 + j);
+	cr[8] = (uint8_t)(m * 37); /* not in m's order */
+	cr[9] = (uint8_t)(m >> 8);
+}
+
+START_TEST(test_sort_at_scale)
+{
+	struct text t = {0};
+	struct td_keylog kl;
+	unsigned *last = calloc((size_t)SG_GROUPS * SG_MEMBERS * TD_KL_COUNT, sizeof *last);
+	uint8_t *last_len = calloc((size_t)SG_GROUPS * SG_MEMBERS * TD_KL_COUNT, 1);
+	unsigned rsa_last[SG_RSA] = {0};
+	unsigned secrets = 0, distinct = 0, rsa_distinct = 0;
+	uint32_t x = 777;
+	uint8_t cr[32], s[48], out[TD_KEYLOG_MAX_SECRET];
+
+	ck_assert_ptr_nonnull(last);
+	ck_assert_ptr_nonnull(last_len);
+	for (unsigned k = 1; k <= SG_LINES; k++) {
+		x = x * 1103515245u + 12345u;
+		unsigned g = (x >> 4) % SG_GROUPS, m = (x >> 10) % SG_MEMBERS;
+		unsigned l = (x >> 18) % TD_KL_COUNT, len = l == TD_KL_CLIENT_RANDOM || (x >> 25) & 1 ? 48 : 32;
+		size_t key = ((size_t)g * SG_MEMBERS + m) * TD_KL_COUNT + l;
+		const char *blank = (x >> 27) & 1 ? "\t " : " ", *end = (x >> 28) & 1 ? "\r\n" : "\n";
+
+		group_random(cr, g, m);
+		make_secret(s, len, k);
+		puts_(&t, label_names[l].name);
+		puts_(&t, blank);
+		put_hex(&t, cr, 32);
+		puts_(&t, blank);
+		put_hex(&t, s, len);
+		puts_(&t, end);
+		secrets++;
+		if (!last[key])
+			distinct++;
+		last[key] = k;
+		last_len[key] = (uint8_t)len;
+		if (k % 50 == 0) {
+			unsigned r = (x >> 5) % SG_RSA;
+			uint8_t prefix[8] = {0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, (uint8_t)r};
+
+			make_secret(s, 48, k + SG_LINES);
+			puts_(&t, "RSA ");
+			put_hex(&t, prefix, 8);
+			puts_(&t, " ");
+			put_hex(&t, s, 48);
+			puts_(&t, end);
+			secrets++;
+			if (!rsa_last[r])
+				rsa_distinct++;
+			rsa_last[r] = k + SG_LINES;
+		}
+	}
+	for (unsigned i = 0; i < TD_KL_COUNT; i++) /* the lines named label i */
+		ck_assert(label_names[i].label == (enum td_keylog_label)i);
+	parse_bytes(&kl, t.p, t.n);
+	ck_assert_uint_eq(kl.malformed, 0);
+	ck_assert_uint_eq(kl.secrets, secrets);
+	ck_assert_uint_eq(kl.n_entries, distinct);
+	ck_assert_uint_eq(kl.n_rsa, rsa_distinct);
+	ck_assert_uint_eq(kl.duplicates, secrets - distinct - rsa_distinct);
+	for (unsigned g = 0; g < SG_GROUPS; g++)
+		for (unsigned m = 0; m < SG_MEMBERS; m++) {
+			group_random(cr, g, m);
+			bool any = false;
+			for (unsigned l = 0; l < TD_KL_COUNT; l++) {
+				size_t key = ((size_t)g * SG_MEMBERS + m) * TD_KL_COUNT + l;
+				size_t n = td_keylog_find(&kl, cr, (enum td_keylog_label)l, out);
+
+				any |= last[key] != 0;
+				ck_assert_uint_eq(n, last[key] ? last_len[key] : 0);
+				make_secret(s, n, last[key]);
+				ck_assert_msg(memcmp(out, s, n) == 0, "group %u member %u label %u", g, m, l);
+			}
+			ck_assert(td_keylog_has(&kl, cr) == any);
+		}
+	for (unsigned r = 0; r < SG_RSA; r++) {
+		uint8_t prefix[8] = {0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, (uint8_t)r};
+
+		ck_assert_uint_eq(td_keylog_find_rsa(&kl, prefix, out), rsa_last[r] ? 48 : 0);
+		make_secret(s, 48, rsa_last[r]);
+		ck_assert(!rsa_last[r] || memcmp(out, s, 48) == 0);
+	}
+	check_sorted(&kl);
+	td_keylog_free(&kl);
+	free(t.p);
+	free(last);
+	free(last_len);
+}
+END_TEST
+
+/* A file is read 1 MiB at a time: a CRLF line whose '\r' is the last
+ * byte of the first MiB, a 3,000-byte line across the next boundary, and
+ * a good line right after it, without a newline at the end of the file. */
+START_TEST(test_load_across_pieces)
+{
+	enum { MIB = 1 << 20 };
+	char dir[] = "/tmp/td_keylog_XXXXXX", path[256], err[512] = "";
+	struct text t = {0}, a = {0};
+	struct td_keylog kl;
+	uint8_t s1[48], s2[48], cr[32], out[TD_KEYLOG_MAX_SECRET];
+	uint32_t filler = 0;
+
+	make_secret(s1, 48, 11);
+	make_secret(s2, 48, 12);
+	put_line(&a, "CLIENT_RANDOM", 21, s1, 48, "\r\n");
+	/* comment lines up to where line A must start */
+	while (t.n + a.n + 100 < MIB + 1) {
+		puts_(&t, "# ");
+		for (int i = 0; i < 97; i++)
+			puts_(&t, "x");
+		puts_(&t, "\n");
+		filler++;
+	}
+	while (t.n + a.n < MIB + 1) { /* '\r' at MIB - 1 */
+		puts_(&t, "#\n");
+		filler++;
+	}
+	put(&t, a.p, a.n);
+	ck_assert_uint_eq(t.n, MIB + 1);
+	ck_assert_int_eq(t.p[MIB - 1], '\r');
+	while (t.n < 2 * MIB - 1000) {
+		puts_(&t, "#\n");
+		filler++;
+	}
+	for (int i = 0; i < 3000; i++) /* over the boundary at 2 MiB */
+		puts_(&t, "Z");
+	puts_(&t, "\n");
+	put_line(&t, "CLIENT_RANDOM", 22, s2, 48, "");
+	ck_assert_uint_gt(t.n, 2 * MIB);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	td_test_write_file(dir, "pieces.keylog", t.p, t.n);
+	snprintf(path, sizeof path, "%s/pieces.keylog", dir);
+	ck_assert_msg(td_keylog_load(&kl, path, err, sizeof err) == TD_OK, "%s", err);
+	ck_assert_uint_eq(kl.lines, filler + 3);
+	ck_assert_uint_eq(kl.secrets, 2);
+	ck_assert_uint_eq(kl.malformed, 1);
+	ck_assert_uint_eq(kl.n_warnings, 1);
+	ck_assert_uint_eq(kl.warnings[0].line, filler + 2);
+	ck_assert_str_eq(kl.warnings[0].text, "line longer than 1024 bytes");
+	make_random(cr, 21);
+	ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_CLIENT_RANDOM, out), 48);
+	ck_assert(memcmp(out, s1, 48) == 0);
+	make_random(cr, 22);
+	ck_assert_uint_eq(td_keylog_find(&kl, cr, TD_KL_CLIENT_RANDOM, out), 48);
+	ck_assert(memcmp(out, s2, 48) == 0);
+	td_keylog_free(&kl);
+	td_test_run(NULL, NULL, "rm -rf '%s'", dir);
+	free(t.p);
+	free(a.p);
 }
 END_TEST
 
@@ -766,7 +958,9 @@ Suite *td_keylog_suite(void)
 	tcase_add_loop_test(tc, test_one_line, 0, (int)N_ONE_LINE);
 	tcase_add_test(tc, test_lengths_and_limit);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_sort_at_scale);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_load_across_pieces);
 	tcase_add_test(tc, test_api_edges);
 	tcase_add_test(tc, test_truncation_sweep);
 	suite_add_tcase(s, tc);
