@@ -279,5 +279,13 @@ bench-scale: $(BIN) $(BENCH_LOOP)
 	BENCH_SCALE=1 BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS) TLSDIAG=$(BIN) \
 		PCAP_LOOP=$(BENCH_LOOP) bench/run
 
+# make bench-keylog: how long loading a large key log takes (--keylog,
+# $SSLKEYLOGFILE), against tshark's; bench/README.md.
+BENCH_KEYLOG_MB ?= 100
+.PHONY: bench-keylog
+bench-keylog: $(BIN) $(BENCH_LOOP)
+	BENCH_KEYLOG=1 BENCH_KEYLOG_MB=$(BENCH_KEYLOG_MB) BENCH_RUNS=$(BENCH_RUNS) TLSDIAG=$(BIN) \
+		PCAP_LOOP=$(BENCH_LOOP) bench/run
+
 clean:
 	rm -rf build
