@@ -88,7 +88,7 @@ struct options {
 	unsigned long long count; /* -c; 0: no limit */
 	double duration;       /* --duration seconds; 0: no limit */
 	int snaplen;           /* -s; 0: default */
-	int buffer_kib;        /* -B; 0: libpcap's default */
+	int buffer_kib;        /* -B; 0: TD_CAPTURE_BUFFER_KIB_DEFAULT */
 	bool no_promisc;       /* -p */
 	bool live_only_opt;    /* one of -s -B -p --duration was given */
 	const char *user;      /* -Z */
@@ -787,7 +787,7 @@ static void usage(FILE *out)
 		"  -c COUNT             stop after COUNT packets\n"
 		"  --duration SECONDS   live: stop after SECONDS\n"
 		"  -s SNAPLEN           live: bytes kept per packet (default 262144)\n"
-		"  -B KIB               live: kernel buffer size in KiB\n"
+		"  -B KIB               live: kernel buffer size in KiB (default 16384)\n"
 		"  -p                   live: not in promiscuous mode\n"
 		"  -Z USER              after opening the input, run as USER (as root,\n"
 		"                       live capture drops to 'nobody' by default)\n"
