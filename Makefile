@@ -287,5 +287,12 @@ bench-keylog: $(BIN) $(BENCH_LOOP)
 	BENCH_KEYLOG=1 BENCH_KEYLOG_MB=$(BENCH_KEYLOG_MB) BENCH_RUNS=$(BENCH_RUNS) TLSDIAG=$(BIN) \
 		PCAP_LOOP=$(BENCH_LOOP) bench/run
 
+# make bench-live: live capture under load in a network namespace of its
+# own (root, ip, tcpreplay): drops, CPU and answers against tshark's;
+# bench/README.md.
+.PHONY: bench-live
+bench-live: $(BIN)
+	BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS) TLSDIAG=$(BIN) bench/live
+
 clean:
 	rm -rf build
