@@ -263,6 +263,23 @@ static bool start_tlsdiag(struct scene *sc, const char *const *args)
 	return false;
 }
 
+/* Waits up to ms for tlsdiag to exit (after signal sig, when not 0), then
+ * reads its live.out and live.err (to be freed). Returns its status, -1
+ * while it still runs (scene_close stops it). */
+static int tlsdiag_done(struct scene *sc, int sig, long ms, char **out, char **err)
+{
+	int st;
+
+	if (sig)
+		kill(sc->tlsdiag, sig);
+	st = wait_exit(sc->tlsdiag, ms);
+	if (st != -1)
+		sc->tlsdiag = 0;
+	*out = slurp(at(sc, 0, "live.out"));
+	*err = slurp(at(sc, 1, "live.err"));
+	return st;
+}
+
 /* A full handshake with s_client, which then closes (end of input). */
 static void connect_once(struct scene *sc)
 {
@@ -338,11 +355,8 @@ START_TEST(test_live_certificate)
 	connect_once(&sc);
 	bool streamed = wait_for_text(at(&sc, 0, "live.out"), "\"type\":\"connection\"",
 				      sc.tlsdiag, 3000);
-	int st = wait_exit(sc.tlsdiag, 15000);
-	if (st != -1)
-		sc.tlsdiag = 0;
-	char *out = slurp(at(&sc, 0, "live.out"));
-	char *err = slurp(at(&sc, 1, "live.err"));
+	char *out, *err;
+	int st = tlsdiag_done(&sc, 0, 15000, &out, &err);
 	scene_close(&sc);
 
 	ck_assert_msg(streamed, "the connection was not written while the capture ran");
@@ -518,12 +532,8 @@ START_TEST(test_live_privdrop_signals_write)
 	kill(sc.tlsdiag, SIGUSR1);
 	bool status_line = wait_for_text(at(&sc, 1, "live.err"), "packets,", sc.tlsdiag, 3000);
 	bool alive_after_usr1 = wait_exit(sc.tlsdiag, 300) == -1;
-	kill(sc.tlsdiag, SIGINT);
-	int st = wait_exit(sc.tlsdiag, 10000);
-	if (st != -1)
-		sc.tlsdiag = 0;
-	char *out = slurp(at(&sc, 0, "live.out"));
-	char *err = slurp(at(&sc, 1, "live.err"));
+	char *out, *err;
+	int st = tlsdiag_done(&sc, SIGINT, 10000, &out, &err);
 	/* read the saved packets back (the scene's folder still exists) */
 	char *back = NULL;
 	int bst = td_test_run(&back, NULL, "%s -r '%s' --json", bin(), wfile);
@@ -581,11 +591,8 @@ START_TEST(test_live_default_drop)
 	const char *args[] = {"-i", "lo", "-v", "--duration", "0.5", "tcp port 9", NULL};
 	if (!start_tlsdiag(&sc, args))
 		return;
-	int st = wait_exit(sc.tlsdiag, 10000);
-	if (st != -1)
-		sc.tlsdiag = 0;
-	char *err = slurp(at(&sc, 1, "live.err"));
-	char *out = slurp(at(&sc, 0, "live.out"));
+	char *out, *err;
+	int st = tlsdiag_done(&sc, 0, 10000, &out, &err);
 	scene_close(&sc);
 	char want[128];
 	snprintf(want, sizeof want, "dropped privileges to user nobody: running as uid %lu", nuid);
@@ -637,12 +644,8 @@ START_TEST(test_live_burst_kept)
 		    (ssize_t)sizeof payload)
 			sent++;
 	sleep_ms(1000); /* the last block is handed over after 100 ms */
-	kill(sc.tlsdiag, SIGINT);
-	int st = wait_exit(sc.tlsdiag, 15000);
-	if (st != -1)
-		sc.tlsdiag = 0;
-	char *out = slurp(at(&sc, 0, "live.out"));
-	char *err = slurp(at(&sc, 1, "live.err"));
+	char *out, *err;
+	int st = tlsdiag_done(&sc, SIGINT, 15000, &out, &err);
 	scene_close(&sc);
 	close(rx);
 	close(tx);
