@@ -81,8 +81,9 @@ struct td_capture_stats {
 #define TD_CAPTURE_BUFFER_TIMEOUT_MS 100
 /* Live: the kernel buffer when -B is not given. libpcap's 2 MiB holds
  * about 20 ms of a busy link (7,000 packets of the handshake workload at
- * 367,000 packets/s); 16 MiB lost none there where 2 MiB lost 2 to 12%
- * (make bench-live, 2 cores, the sender on one of them). */
+ * 367,000 packets/s): there 2 MiB lost 2 to 12% of the packets in each of
+ * three runs, 16 MiB none in 5 of 6 (make bench-live and by hand, 2
+ * cores, the sender on one of them). */
 #define TD_CAPTURE_BUFFER_KIB_DEFAULT 16384
 struct td_capture_live_opts {
 	const char *iface;
