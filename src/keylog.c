@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,6 +123,27 @@ static enum td_err grow(void **arr, size_t *cap, size_t n, size_t size)
 	*arr = na;
 	*cap = ncap;
 	return TD_OK;
+}
+
+/* The shortest line that gives an entry: "EXPORTER_SECRET", a blank, 64
+ * digits, a blank, 64 digits. */
+#define SHORTEST_ENTRY_LINE (15 + 1 + 64 + 1 + 64)
+
+/* Room, from the start, for every entry a text of n bytes can hold, so
+ * that the array is never copied as it grows (a copy that, at the last
+ * doubling, held the old array and the new one at once). The pages the
+ * entries do not reach are never written, so never in memory: calloc
+ * maps a large block on demand. Only a hint: on failure, or if the text
+ * was longer, the array grows as before. */
+static void reserve_entries(struct parse *ps, size_t n)
+{
+	size_t want = n / SHORTEST_ENTRY_LINE + 1;
+	void *a;
+
+	if (ps->kl->entries || want <= 16 || !(a = calloc(want, sizeof *ps->kl->entries)))
+		return;
+	ps->kl->entries = a;
+	ps->cap_entries = want;
 }
 
 static enum td_err add_entry(struct parse *ps, const uint8_t random[CLIENT_RANDOM_LEN],
@@ -595,6 +617,8 @@ enum td_err td_keylog_parse_pieces(struct td_keylog *kl, const char *name, const
 		return TD_ERR_TOO_BIG;
 	}
 	e = parse_start(kl, &ps, name);
+	if (e == TD_OK)
+		reserve_entries(&ps, n);
 	if (piece == 0)
 		piece = n ? n : 1;
 	for (size_t off = 0; e == TD_OK && off < n; off += piece)
@@ -619,8 +643,13 @@ static enum td_err feed_piece(void *user, const uint8_t *p, size_t n)
 enum td_err td_keylog_load(struct td_keylog *kl, const char *path, char *err, size_t errlen)
 {
 	struct parse ps;
+	struct stat st;
 	enum td_err e = parse_start(kl, &ps, path);
 
+	/* the size now, as a hint (td_file checks the file itself) */
+	if (e == TD_OK && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size <= TD_KEYLOG_MAX_FILE)
+		reserve_entries(&ps, (size_t)st.st_size);
 	if (e == TD_OK) {
 		e = td_file_read_pieces(path, TD_KEYLOG_MAX_FILE, LOAD_PIECE, feed_piece, &ps, err,
 					errlen);
