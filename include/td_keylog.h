@@ -41,8 +41,9 @@
  * The file is untrusted: it is read through the bounds-checked reader, its
  * size is capped, and every line length is capped. Memory held is bounded
  * by the file's size: an entry (82 bytes) comes from a line of at least 117
- * bytes, and the arrays grow by doubling. Every copy of a secret is wiped
- * when it is freed.
+ * bytes; the entries' array is reserved from the file's size (its pages
+ * are used as entries reach them) and grows by doubling past it. Every copy
+ * of a secret is wiped when it is freed.
  */
 #ifndef TD_KEYLOG_H
 #define TD_KEYLOG_H
@@ -107,8 +108,9 @@ struct td_keylog {
  *   TD_ERR_NOMEM    "out of memory".
  * The file is read to its end, 1 MiB at a time, and never held whole:
  * what stays in memory is the secrets (lines a browser appends meanwhile
- * are read too, up to the cap). An empty file loads (nothing in it). Malformed lines do not fail
- * the load: they are counted and described in kl->warnings
+ * are read too, up to the cap). An empty file loads (nothing in it).
+ * Malformed lines do not fail the load: they are counted and described in
+ * kl->warnings
  * ("<path>:<line>: <text>" is how callers print them). Later lines for the
  * same client random and label replace earlier ones, as in Wireshark.
  * Release with td_keylog_free (also after a failed load). */

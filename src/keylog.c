@@ -1,12 +1,13 @@
 /* keylog.c - the NSS key log format (see td_keylog.h for the syntax).
  *
- * The file is read whole (capped), then walked through the bounds-checked
- * reader: each line is a sub-reader over its bytes (up to the '\n' that
- * td_reader_find_u8 finds), each field a sub-reader over its characters
- * (td_reader_span), and hex is decoded from those (td_read_hex). Nothing
- * here indexes the file's bytes directly (STYLE.md rule 2). A key log can
- * be large (a browser's, left on for months): the reader's scans run at
- * memchr's speed, and the file's text is freed before the sort.
+ * A key log can be large (a browser's, left on for months), so the file is
+ * read in pieces of 1 MiB (capped in all) and never held whole; a line
+ * that goes on in the next piece waits in a carry (struct parse). Each
+ * piece is walked through the bounds-checked reader: each line is a
+ * sub-reader over its bytes (up to the '\n' that td_reader_find_u8 finds),
+ * each field a sub-reader over its characters (td_reader_span), and hex is
+ * decoded from those (td_read_hex), all at memchr's speed. Nothing here
+ * indexes the file's bytes directly (STYLE.md rule 2).
  *
  * Secrets go into two arrays (TLS secrets by client random and label, RSA
  * pre-master secrets by the first 8 bytes of their encrypted form). They
@@ -16,8 +17,9 @@
  * binary searches. Equal keys are ordered by where they were read, so the
  * result does not depend on qsort's (unstable) order.
  *
- * Everything that held a secret is wiped before it is freed: the file's
- * buffer, the arrays (also the old array when one grows), the stack copies.
+ * Everything that held a secret is wiped before it is freed: the piece
+ * buffer (td_file), the carry, the arrays (also the old array when one
+ * grows), the stack copies.
  * This file includes openssl/crypto.h for OPENSSL_cleanse and nothing else.
  */
 #define _GNU_SOURCE /* qsort_r */
@@ -26,8 +28,8 @@
 #include "td_file.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
