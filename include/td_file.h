@@ -37,6 +37,12 @@ TD_MUST_CHECK enum td_err td_file_read_pieces(const char *path, size_t max, size
 								   size_t n),
 					      void *user, char *err, size_t errlen);
 
+/* pread(2) of n bytes at off into buf, again after a signal or a short
+ * read: the count read, short only at the end of the file or on an error.
+ * The one such loop for the readers that walk a file by offset (the
+ * capture stage's in-place reader, the pcapng secrets scan). */
+size_t td_file_pread(int fd, void *buf, size_t n, long long off);
+
 /* Creates the file path for writing, exclusively: O_CREAT|O_EXCL|O_NOFOLLOW,
  * mode 0644 (so never group- or world-writable, whatever the umask). The
  * name may be in a directory others can write to and we may be root, so

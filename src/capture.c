@@ -171,17 +171,10 @@ static bool inplace_have(struct source *s, size_t n)
 	memmove(s->buf, s->buf + at, s->buf_len - at);
 	s->buf_len -= at;
 	s->buf_at = s->next;
-	while (s->buf_len < n) {
-		ssize_t got = pread(fileno(s->fp), s->buf + s->buf_len,
+	s->buf_len += td_file_pread(fileno(s->fp), s->buf + s->buf_len,
 				    CAPTURE_RECORD_BUFFER - s->buf_len,
-				    (off_t)(s->buf_at + s->buf_len));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return false;
-		s->buf_len += (size_t)got;
-	}
-	return true;
+				    (long long)(s->buf_at + s->buf_len));
+	return s->buf_len >= n;
 }
 
 /* A reader over the bytes of s->buf from the next record on. */
@@ -285,10 +278,10 @@ static bool ng_block(struct source *s, uint32_t *type, uint32_t *len, struct td_
 	    *len > CAPTURE_RECORD_BUFFER || !inplace_have(s, *len))
 		return false;
 	inplace_reader(s, &t); /* the buffer may have moved */
-	if (td_read_skip(&t, *len - 4) != TD_OK || !file_u32(s, &t, &trailer) || trailer != *len)
+	/* r: the block without its trailer, after its header */
+	if (td_read_sub(&t, *len - 4, r) != TD_OK || !file_u32(s, &t, &trailer) ||
+	    trailer != *len)
 		return false;
-	/* the block without its trailer */
-	td_reader_init(r, s->buf + (s->next - s->buf_at), *len - 4);
 	return td_read_skip(r, 8) == TD_OK;
 }
 
@@ -327,28 +320,28 @@ static bool ng_idb_options(struct source *s, struct td_reader *r)
 	s->ng_tsoffset = 0;
 	while (td_reader_left(r) != 0) {
 		uint16_t code, len;
-		const uint8_t *v;
+		struct td_reader v; /* the value, padded to 32 bits */
 		if (!file_u16(s, r, &code) || !file_u16(s, r, &len) ||
-		    td_read_ptr(r, &v, ((size_t)len + 3) / 4 * 4) != TD_OK)
+		    td_read_sub(r, ((size_t)len + 3) / 4 * 4, &v) != TD_OK)
 			return false;
 		if (code == NG_OPT_END)
 			break;
 		if (code == NG_OPT_TSRESOL) {
-			if (len != 1 || saw_resol || (v[0] & 0x80) || v[0] > 19)
+			uint8_t res;
+			if (len != 1 || saw_resol || td_read_u8(&v, &res) != TD_OK || (res & 0x80) ||
+			    res > 19)
 				return false;
 			saw_resol = true;
 			s->ng_tsresol = 1;
-			for (unsigned i = 0; i < v[0]; i++)
+			for (unsigned i = 0; i < res; i++)
 				s->ng_tsresol *= 10;
 		} else if (code == NG_OPT_TSOFFSET) {
-			struct td_reader o;
 			uint32_t w[2];
 			if (len != 8 || saw_offset)
 				return false;
 			saw_offset = true;
 			/* a 64-bit value in the section's byte order */
-			td_reader_init(&o, v, 8);
-			if (!file_u32(s, &o, &w[0]) || !file_u32(s, &o, &w[1]))
+			if (!file_u32(s, &v, &w[0]) || !file_u32(s, &v, &w[1]))
 				return false;
 			s->ng_tsoffset = s->in_be ? (uint64_t)w[0] << 32 | w[1]
 						  : (uint64_t)w[1] << 32 | w[0];

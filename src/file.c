@@ -74,6 +74,23 @@ static ssize_t read_some(int fd, uint8_t *p, size_t n)
 	return r;
 }
 
+size_t td_file_pread(int fd, void *buf, size_t n, long long off)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = pread(fd, p + got, n - got, (off_t)off + (off_t)got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	return got;
+}
+
 enum td_err td_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, char *err,
 			 size_t errlen)
 {

@@ -97,7 +97,6 @@ struct parse {
 	struct td_keylog *kl;
 	size_t cap_entries;
 	size_t cap_rsa;
-	uint32_t line; /* number of the line being read, from 1 */
 	/* The file comes in pieces (td_keylog_load): the start of a line
 	 * that goes on in the next piece, as long as it may still be short
 	 * enough (its '\r' included), else only that it is too long. */
@@ -354,7 +353,7 @@ static void malformed(struct parse *ps, const char *text)
 	kl->malformed++;
 	if (kl->n_warnings < TD_KEYLOG_MAX_WARNINGS) {
 		struct td_keylog_warning *w = &kl->warnings[kl->n_warnings++];
-		w->line = ps->line;
+		w->line = kl->lines;
 		td_err_format(w->text, sizeof w->text, "%s", text);
 	}
 }
@@ -491,8 +490,7 @@ static enum td_err end_line(struct parse *ps, struct td_reader *line, bool too_l
 
 	if (n > 0 && td_peek_u8(line, n - 1, &c) == TD_OK && c == '\r')
 		n--;
-	ps->kl->lines++;
-	ps->line = ps->kl->lines;
+	ps->kl->lines++; /* the number of the line being read, from 1 */
 	if (too_long || n > TD_KEYLOG_MAX_LINE) {
 		malformed(ps, "line longer than 1024 bytes");
 		return TD_OK;

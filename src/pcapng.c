@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "td_file.h"
 #include "td_reader.h"
 
 #define BT_SHB 0x0A0D0D0Au /* Section Header Block */
@@ -23,33 +24,12 @@
  * block longer than the window is jumped over unread. */
 #define SCAN_WINDOW ((size_t)256 << 10)
 
-static uint32_t swap32(uint32_t v)
-{
-	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
 struct scan {
 	int fd;
 	uint8_t *buf;
 	long long at; /* file offset of buf[0] */
 	size_t n;     /* bytes of buf read */
 };
-
-/* Reads up to n bytes at off into p: the count read, short only at the
- * end of the file or on an error. */
-static size_t read_at(int fd, uint8_t *p, size_t n, long long off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = pread(fd, p + got, n - got, (off_t)off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	return got;
-}
 
 /* A reader over the file's bytes [off, off + need): from the window, or
  * from a window read anew at off. False at the end of the file or on a
@@ -58,7 +38,7 @@ static bool scan_at(struct scan *sc, long long off, size_t need, struct td_reade
 {
 	if (off < sc->at || (unsigned long long)(off - sc->at) + need > sc->n) {
 		sc->at = off;
-		sc->n = read_at(sc->fd, sc->buf, SCAN_WINDOW, off);
+		sc->n = td_file_pread(sc->fd, sc->buf, SCAN_WINDOW, off);
 		if (need > sc->n)
 			return false;
 	}
@@ -112,7 +92,7 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 				goto damaged;
 			if (bom == BOM)
 				swap = false;
-			else if (swap32(bom) == BOM)
+			else if (__builtin_bswap32(bom) == BOM)
 				swap = true;
 			else
 				goto damaged;
@@ -120,8 +100,8 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 		/* td_read_u32 reads big-endian: a little-endian section
 		 * needs the swap */
 		if (swap) {
-			len = swap32(len);
-			type = type == BT_SHB ? type : swap32(type);
+			len = __builtin_bswap32(len);
+			type = type == BT_SHB ? type : __builtin_bswap32(type);
 		}
 		/* the first packet: the secrets are those before it (a second
 		 * pass over a file of gigabytes would double its reading) */
@@ -143,14 +123,14 @@ enum td_err td_pcapng_secrets(const char *path, void (*fn)(void *user, const uin
 				ret = TD_ERR_NOMEM;
 				goto out;
 			}
-			if (read_at(sc.fd, body, n, off + 8) != n)
+			if (td_file_pread(sc.fd, body, n, off + 8) != n)
 				goto damaged;
 			td_reader_init(&r, body, n);
 			if (td_read_u32(&r, &stype) != TD_OK || td_read_u32(&r, &slen) != TD_OK)
 				goto damaged;
 			if (swap) {
-				stype = swap32(stype);
-				slen = swap32(slen);
+				stype = __builtin_bswap32(stype);
+				slen = __builtin_bswap32(slen);
 			}
 			const uint8_t *data;
 			if (slen > td_reader_left(&r) || td_read_ptr(&r, &data, slen) != TD_OK)
