@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,46 @@ enum td_err td_file_read_pieces(const char *path, size_t max, size_t chunk,
 	return ret;
 }
 
+/* An existing name that is no file to replace: a character device
+ * (/dev/null, a terminal: only root makes one) or a FIFO of the user's
+ * own (another user's could be read by that user). Opened without
+ * O_CREAT, never truncated, the type checked on what was opened; a FIFO
+ * without a reader is refused rather than waited for. -1 with errno EEXIST
+ * when the name is anything else, so the caller refuses it as a file. */
+static bool is_stream(const struct stat *sb)
+{
+	return S_ISCHR(sb->st_mode) || (S_ISFIFO(sb->st_mode) && sb->st_uid == geteuid());
+}
+
+static int open_existing_stream(const char *path)
+{
+	struct stat sb;
+	int fd, flags;
+
+	/* what the name is, before opening it (another user's FIFO is not
+	 * opened at all); then what was opened, which is what counts */
+	if (lstat(path, &sb) != 0 || !is_stream(&sb)) {
+		errno = EEXIST;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || !is_stream(&sb)) {
+		close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 int td_file_create(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
@@ -214,13 +255,23 @@ int td_file_create(const char *path, char *err, size_t errlen)
 		return fd;
 	/* O_EXCL reports a symbolic link at the name as EEXIST; O_NOFOLLOW
 	 * without it as ELOOP */
-	if (saved == ELOOP || (saved == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)))
+	if (saved == ELOOP || (saved == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))) {
 		td_err_format(err, errlen, "%s: is a symbolic link; not followed, not replaced",
 			      path);
-	else if (saved == EEXIST)
-		td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it", path);
-	else
+	} else if (saved == EEXIST) {
+		if ((fd = open_existing_stream(path)) >= 0)
+			return fd;
+		saved = errno;
+		if (saved == EEXIST || saved == ELOOP)
+			td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it",
+				      path);
+		else if (saved == ENXIO)
+			td_err_format(err, errlen, "%s: a FIFO that nothing reads", path);
+		else
+			td_err_format(err, errlen, "%s: %s", path, strerror(saved));
+	} else {
 		td_err_format(err, errlen, "%s: %s", path, strerror(saved));
+	}
 	errno = saved;
 	return -1;
 }

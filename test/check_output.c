@@ -191,6 +191,56 @@ START_TEST(test_output_no_overwrite)
 }
 END_TEST
 
+/* What exists at the name and is no file is written to, as tcpdump -w
+ * does: /dev/null for each file option, and a FIFO of the user's own
+ * while something reads it (what comes out is the report standard output
+ * gets). A FIFO nothing reads is refused at once rather than waited for,
+ * and one of another user's is refused as a file. */
+START_TEST(test_output_streams)
+{
+	static const char *const opts[] = {"-o", "-w", "--report"};
+	char *dir = td_test_tmpdir("out"), *out, *plain, *file;
+	size_t len;
+	int rc;
+
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		rc = td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --json %s /dev/null 2>&1",
+				 td_test_bin(), td_test_samples(), opts[i]);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_ptr_null(strstr(out, "/dev/null"));
+		free(out);
+	}
+	plain = td_test_sh(NULL, "TZ=UTC %s -r %s/tls12-rsa-key-mismatch.pcap --json", td_test_bin(),
+			   td_test_samples());
+	free(td_test_sh(NULL, "mkfifo %s/fifo", dir));
+	/* nothing reads it: refused, exit 2, before any packet is read */
+	rc = td_test_run(&out, NULL, "%s -r %s/tls12-rsa-key-mismatch.pcap --json -o %s/fifo 2>&1",
+			 td_test_bin(), td_test_samples(), dir);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "/fifo: a FIFO that nothing reads"));
+	free(out);
+	free(td_test_sh(NULL,
+			"cat %s/fifo > %s/read & pid=$!; sleep 0.2; "
+			"TZ=UTC %s -r %s/tls12-rsa-key-mismatch.pcap --json -o %s/fifo; "
+			"wait $pid",
+			dir, dir, td_test_bin(), td_test_samples(), dir));
+	file = (char *)td_test_read_file(dir, "read", &len);
+	ck_assert_uint_gt(len, 100);
+	ck_assert_str_eq(file, plain);
+	free(file);
+	free(plain);
+	if (geteuid() == 0) {
+		free(td_test_sh(NULL, "chown nobody %s/fifo", dir));
+		rc = td_test_run(&out, NULL, "%s -r %s/tls12-ecdhe-ok.pcap -o %s/fifo 2>&1",
+				 td_test_bin(), td_test_samples(), dir);
+		ck_assert_int_eq(rc, 2);
+		ck_assert_ptr_nonnull(strstr(out, "/fifo: file exists; tlsdiag does not overwrite it"));
+		free(out);
+	}
+	td_test_rmdir_all(dir);
+}
+END_TEST
+
 /* Every file-writing option at once (-o, -w, --report, --extract-certs:
  * tlsdiag(1)) under umask 000: every file and directory made is neither
  * group- nor world-writable. Then, for each option, a symbolic link
@@ -568,6 +618,7 @@ Suite *td_output_suite(void)
 	tcase_set_timeout(out, 60);
 	tcase_add_test(out, test_output_file);
 	tcase_add_test(out, test_output_no_overwrite);
+	tcase_add_test(out, test_output_streams);
 	tcase_add_test(out, test_output_modes_and_links);
 	tcase_add_test(out, test_progress_line);
 	suite_add_tcase(s, out);
