@@ -3,17 +3,20 @@
 #   make            build build/tlsdiag
 #   make deps       install missing build dependencies (Debian, apt-get)
 #   make demo       deps + build + analyze the bundled key-mismatch sample
-#   make check      build and run every test (SANITIZE=1: under ASan+UBSan)
+#   make check      build and run every test (SANITIZE=1: under ASan+UBSan),
+#                   the suites side by side (tools/run-checks, CHECK_JOBS)
 #   make bench      speed and memory against tshark etc., answers against the
 #                   truth (BENCH_SIZE_MB=200 BENCH_RUNS=3; bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
-#   make valgrind   every sample under valgrind memcheck (CI runs it)
+#   make valgrind   every sample under valgrind memcheck (CI runs it;
+#                   VALGRIND_JOBS runs at once, default: the cores)
 #   make check-tsan the -j threads under ThreadSanitizer (CI runs it)
 #   make golden     regenerate test/golden/ (the reports make check compares)
 #                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
 #                   library rebuilt into build/fuzz/ with ASan+UBSan)
-#   make fuzz-run   SECONDS=60: each target that long on fuzz/corpus/<target>;
+#   make fuzz-run   SECONDS=60: each target that long on fuzz/corpus/<target>,
+#                   FUZZ_JOBS at once (default: the cores);
 #                   new inputs go to build/fuzz/new/<target>, crashes to build/fuzz/
 #   (make check replays every fuzz/corpus/<target> through a plain build of
 #   the target, fuzz/replay.c, without libFuzzer)
@@ -167,7 +170,7 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(CC) $(TD_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 check: $(BIN) $(TEST_BIN) $(FUZZ_REPLAY)
-	$(CHECK_ENV) TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples $(TEST_BIN)
+	$(CHECK_ENV) TZ=UTC TD_BIN=$(BIN) TD_SAMPLES=samples tools/run-checks $(TEST_BIN)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay-$$t fuzz/corpus/$$t || exit 1; done
 
 # The golden reports (test/golden/, compared by make check): regenerated
@@ -202,10 +205,17 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) SAN='$(FUZZ_SAN)' \
 		$(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 
+# As many targets side by side as there are cores (FUZZ_JOBS); each one's
+# log is build/fuzz/<target>.log, printed whole when the target fails.
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz-run: fuzz
-	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/new/$$t && \
-		build/fuzz/fuzz-$$t -max_total_time=$(SECONDS) -artifact_prefix=build/fuzz/ \
-			build/fuzz/new/$$t fuzz/corpus/$$t || exit 1; done
+	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZ_JOBS) -I{} sh -c '\
+		mkdir -p build/fuzz/new/{} && \
+		build/fuzz/fuzz-{} -max_total_time=$(SECONDS) -artifact_prefix=build/fuzz/ \
+			build/fuzz/new/{} fuzz/corpus/{} >build/fuzz/{}.log 2>&1; rc=$$?; \
+		if [ $$rc -ne 0 ]; then cat build/fuzz/{}.log; echo "fuzz-run: {} failed ($$rc)"; \
+		else echo "fuzz-run: {}: $$(grep -E "^Done [0-9]+ runs" build/fuzz/{}.log)"; fi; \
+		exit $$rc'
 
 deps:
 	@missing=""; \
