@@ -458,6 +458,45 @@ static void inplace_setup(struct source *s)
 	s->buf_at = s->next = PCAP_FILE_HEADER;
 }
 
+/* Compressed files libpcap cannot read (Wireshark reads some of them
+ * itself): the tool that gives the capture, by the file's first bytes. */
+static const struct {
+	const char *kind, *tool; /* tool, then the file's name */
+	uint8_t len;
+	uint8_t magic[6];
+} compressed[] = {
+	{"gzip", "gzip -dc <", 2, {0x1f, 0x8b}},
+	{"bzip2", "bzip2 -dc <", 3, {'B', 'Z', 'h'}},
+	{"xz", "xz -dc <", 6, {0xfd, '7', 'z', 'X', 'Z', 0x00}},
+	{"zstd", "zstd -dc <", 4, {0x28, 0xb5, 0x2f, 0xfd}},
+	{"lz4", "lz4 -dc <", 4, {0x04, 0x22, 0x4d, 0x18}},
+	{"zip", "unzip -p", 4, {'P', 'K', 0x03, 0x04}}, /* not from standard input */
+};
+
+/* libpcap did not know the format of the regular file fp: when it is a
+ * compressed file, err says so and how to read it; false otherwise. */
+static bool compressed_hint(FILE *fp, const char *name, char *err, size_t errlen)
+{
+	uint8_t head[6];
+	size_t n = td_file_pread(fileno(fp), head, sizeof head, 0);
+
+	for (size_t i = 0; i < sizeof compressed / sizeof compressed[0]; i++) {
+		struct td_reader r;
+		const uint8_t *p;
+
+		td_reader_init(&r, head, n);
+		if (td_read_ptr(&r, &p, compressed[i].len) != TD_OK ||
+		    memcmp(p, compressed[i].magic, compressed[i].len) != 0)
+			continue;
+		snprintf(err, errlen,
+			 "%s: %s-compressed, not a capture itself: decompress it first, e.g. "
+			 "%s %s | tlsdiag -r -",
+			 name, compressed[i].kind, compressed[i].tool, name);
+		return true;
+	}
+	return false;
+}
+
 static enum td_capture_status source_open_file(struct source *s, const char *path,
 					       const char *filter, char *err, size_t errlen)
 {
@@ -499,7 +538,9 @@ static enum td_capture_status source_open_file(struct source *s, const char *pat
 	s->pcap = pcap_fopen_offline_with_tstamp_precision(s->fp, PCAP_TSTAMP_PRECISION_MICRO,
 							    ebuf);
 	if (!s->pcap) {
-		snprintf(err, errlen, "%s: not a readable pcap or pcapng capture (%s)", name, ebuf);
+		if (!s->sized || !compressed_hint(s->fp, name, err, errlen))
+			snprintf(err, errlen, "%s: not a readable pcap or pcapng capture (%s)", name,
+				 ebuf);
 		return TD_CAP_ERR_FORMAT;
 	}
 	/* pcap_close() closes the FILE from now on */

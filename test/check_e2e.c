@@ -807,6 +807,59 @@ START_TEST(test_filter)
 }
 END_TEST
 
+/* A compressed capture (libpcap reads none): exit 3 with the kind named
+ * and a command that reads it, found by the file's first bytes; the gzip
+ * one, run as suggested, gives the report of the capture itself. */
+START_TEST(test_compressed_input)
+{
+	static const struct {
+		const char *kind, *cmd;
+		const char *head; /* the first bytes of such a file */
+		size_t len;
+	} kinds[] = {
+		{"bzip2", "bzip2 -dc <", "BZh91AY&SY", 10},
+		{"xz", "xz -dc <", "\xfd" "7zXZ\0\0\x04", 8},
+		{"zstd", "zstd -dc <", "\x28\xb5\x2f\xfd\x24\x00", 6},
+		{"lz4", "lz4 -dc <", "\x04\x22\x4d\x18\x64\x40", 6},
+		{"zip", "unzip -p", "PK\x03\x04\x14\x00", 6},
+	};
+	char *dir = td_test_tmpdir("gz"), *out, *plain, *piped, want[1024], *cmd, *end;
+	int st;
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		td_test_write_file(dir, "c.bin", kinds[i].head, kinds[i].len);
+		out = runf(&st, "%s -r %s/c.bin 2>&1", bin(), dir);
+		ck_assert_int_eq(st, 3);
+		snprintf(want, sizeof want,
+			 "%s/c.bin: %s-compressed, not a capture itself: decompress it first, e.g. "
+			 "%s %s/c.bin | tlsdiag -r -",
+			 dir, kinds[i].kind, kinds[i].cmd, dir);
+		ck_assert_msg(strstr(out, want), "%s: %s", kinds[i].kind, out);
+		free(out);
+	}
+	/* a real gzip file, and the command as given */
+	free(td_test_sh(NULL, "gzip -c %s/tls12-rsa-key-mismatch.pcap > %s/k.pcap.gz", samples(),
+			dir));
+	out = runf(&st, "%s -r %s/k.pcap.gz 2>&1", bin(), dir);
+	ck_assert_int_eq(st, 3);
+	ck_assert_ptr_nonnull((cmd = strstr(out, "e.g. gzip -dc < ")));
+	cmd += 5;
+	ck_assert_ptr_nonnull((end = strstr(cmd, " | tlsdiag -r -")));
+	*end = '\0';
+	/* the same report as the capture itself on standard input (the
+	 * report names its input) */
+	plain = td_test_sh(NULL, "TZ=UTC %s -r - --json < %s/tls12-rsa-key-mismatch.pcap", bin(),
+			   samples());
+	piped = td_test_sh(NULL, "%s | TZ=UTC %s -r - --json", cmd, bin());
+	ck_assert_uint_gt(strlen(plain), 1000);
+	ck_assert_msg(strcmp(piped, plain) == 0, "the piped report differs");
+	free(plain);
+	free(piped);
+	free(out);
+	td_test_rmdir_all(dir);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	int st;
@@ -2456,6 +2509,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_corpus_proxies);
 	tcase_add_test(tc, test_filter);
 	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_compressed_input);
 	tcase_add_test(tc, test_truncated_capture);
 	tcase_add_test(tc, test_inplace_records_match_libpcap);
 	tcase_add_test(tc, test_inplace_pcapng_match_libpcap);
