@@ -4,6 +4,7 @@
 #ifndef TD_FILE_H
 #define TD_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,18 +48,21 @@ size_t td_file_pread(int fd, void *buf, size_t n, long long off);
  * mode 0644 (so never group- or world-writable, whatever the umask). The
  * name may be in a directory others can write to and we may be root, so
  * an existing file is never replaced and a symbolic link at the name
- * (dangling or not) never followed. What exists and is no file is written
- * to as it is, as tcpdump -w does: a character device (/dev/null, a
- * terminal) or a FIFO owned by the effective user (one of another user's
- * is refused as a file: that user would read what is written). Returns
- * the descriptor (O_CLOEXEC), or -1 with errno kept and err receiving one
- * line starting with the path:
+ * (dangling or not) never followed. Returns the descriptor (O_CLOEXEC),
+ * or -1 with errno kept and err receiving one line starting with the path:
  *   "<path>: is a symbolic link; not followed, not replaced"
  *   "<path>: file exists; tlsdiag does not overwrite it"
- *   "<path>: a FIFO that nothing reads"
  *   "<path>: <strerror>"
- * Every output file tlsdiag writes (-o, -w, --report, --extract-certs)
- * is made here. */
+ * The files --extract-certs writes are made here. */
 TD_MUST_CHECK int td_file_create(const char *path, char *err, size_t errlen);
+/* td_file_create() for the report and capture outputs (-o, -w, --report,
+ * --save-evidence), where what exists and is no file is written to as it
+ * is, as tcpdump -w does: a character device (/dev/null, a terminal) or a
+ * FIFO owned by the effective user (one of another user's is refused as a
+ * file: that user would read what is written). *made says whether the
+ * file was created (only then may the caller remove it on failure). One
+ * more message:
+ *   "<path>: a FIFO that nothing reads" */
+TD_MUST_CHECK int td_file_create_output(const char *path, bool *made, char *err, size_t errlen);
 
 #endif

@@ -872,7 +872,8 @@ struct td_capture_writer *td_capture_writer_open(const char *path, int linktype,
 {
 	struct td_capture_writer *w = calloc(1, sizeof *w);
 	FILE *fp = NULL;
-	int fd = td_file_create(path, err, errlen);
+	bool made = false;
+	int fd = td_file_create_output(path, &made, err, errlen);
 
 	if (fd < 0) {
 		free(w);
@@ -896,7 +897,8 @@ error:
 		fclose(fp);
 	else
 		close(fd);
-	unlink(path); /* ours: created by O_EXCL */
+	if (made)
+		unlink(path); /* ours: created by O_EXCL (not /dev/null, not a FIFO) */
 	if (w && w->dead)
 		pcap_close(w->dead);
 	if (w)

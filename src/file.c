@@ -205,17 +205,19 @@ enum td_err td_file_read_pieces(const char *path, size_t max, size_t chunk,
 	return ret;
 }
 
-/* An existing name that is no file to replace: a character device
- * (/dev/null, a terminal: only root makes one) or a FIFO of the user's
- * own (another user's could be read by that user). Opened without
- * O_CREAT, never truncated, the type checked on what was opened; a FIFO
- * without a reader is refused rather than waited for. -1 with errno EEXIST
- * when the name is anything else, so the caller refuses it as a file. */
+/* What may be written to where a name exists already: a character device
+ * (/dev/null, a terminal: only root makes one) or a FIFO of the user's own
+ * (another user's could be read by that user). */
 static bool is_stream(const struct stat *sb)
 {
 	return S_ISCHR(sb->st_mode) || (S_ISFIFO(sb->st_mode) && sb->st_uid == geteuid());
 }
 
+/* Opens the existing path when it is such a stream: without O_CREAT,
+ * never truncated, the type checked on what was opened; a FIFO without a
+ * reader fails with ENXIO rather than being waited for. -1 with errno
+ * EEXIST when the name is anything else, so the caller refuses it as a
+ * file. */
 static int open_existing_stream(const char *path)
 {
 	struct stat sb;
@@ -245,12 +247,16 @@ static int open_existing_stream(const char *path)
 	return fd;
 }
 
-int td_file_create(const char *path, char *err, size_t errlen)
+/* td_file_create(), and with streams an existing stream opened instead
+ * (*made false). */
+static int create(const char *path, bool streams, bool *made, char *err, size_t errlen)
 {
 	struct stat sb;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int saved = errno;
 
+	if (made)
+		*made = fd >= 0;
 	if (fd >= 0)
 		return fd;
 	/* O_EXCL reports a symbolic link at the name as EEXIST; O_NOFOLLOW
@@ -258,20 +264,30 @@ int td_file_create(const char *path, char *err, size_t errlen)
 	if (saved == ELOOP || (saved == EEXIST && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))) {
 		td_err_format(err, errlen, "%s: is a symbolic link; not followed, not replaced",
 			      path);
-	} else if (saved == EEXIST) {
+		errno = saved;
+		return -1;
+	}
+	if (saved == EEXIST && streams) {
 		if ((fd = open_existing_stream(path)) >= 0)
 			return fd;
 		saved = errno;
-		if (saved == EEXIST || saved == ELOOP)
-			td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it",
-				      path);
-		else if (saved == ENXIO)
-			td_err_format(err, errlen, "%s: a FIFO that nothing reads", path);
-		else
-			td_err_format(err, errlen, "%s: %s", path, strerror(saved));
-	} else {
-		td_err_format(err, errlen, "%s: %s", path, strerror(saved));
 	}
+	if (saved == EEXIST)
+		td_err_format(err, errlen, "%s: file exists; tlsdiag does not overwrite it", path);
+	else if (saved == ENXIO)
+		td_err_format(err, errlen, "%s: a FIFO that nothing reads", path);
+	else
+		td_err_format(err, errlen, "%s: %s", path, strerror(saved));
 	errno = saved;
 	return -1;
+}
+
+int td_file_create(const char *path, char *err, size_t errlen)
+{
+	return create(path, false, NULL, err, errlen);
+}
+
+int td_file_create_output(const char *path, bool *made, char *err, size_t errlen)
+{
+	return create(path, true, made, err, errlen);
 }

@@ -915,13 +915,13 @@ static char *join_command(int argc, char **argv)
 	return cmd;
 }
 
-/* An output file made with td_file_create(), as a stream; NULL after one
- * line on stderr naming the option and why. */
+/* An output file made with td_file_create_output(), as a stream; NULL
+ * after one line on stderr naming the option and why. */
 static FILE *create_file(const char *option, const char *path)
 {
 	char err[512];
 	FILE *f;
-	int fd = td_file_create(path, err, sizeof err);
+	int fd = td_file_create_output(path, NULL, err, sizeof err);
 
 	if (fd < 0) {
 		fprintf(stderr, "tlsdiag: %s %s\n", option, err);
