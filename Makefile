@@ -27,11 +27,17 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 PKGS := libpcap libndpi libcrypto jansson
+# RFC 8879 certificate compression (src/decompress.c): the three
+# algorithms' decoders.
+PKGS += zlib libbrotlidec libzstd
 # Debian package providing each pkg-config name (used by `make deps`).
 DEB_libpcap := libpcap-dev
 DEB_libndpi := libndpi-dev
 DEB_libcrypto := libssl-dev
 DEB_jansson := libjansson-dev
+DEB_zlib := zlib1g-dev
+DEB_libbrotlidec := libbrotli-dev
+DEB_libzstd := libzstd-dev
 DEB_check := check
 # Programs the build and the tests run.
 DEB_TOOLS := pkg-config openssl gcc make mawk
@@ -67,7 +73,8 @@ endif
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
-CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+# the tests compress with the encoders (test/check_certcomp.c)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check libbrotlienc)
 
 OPT ?= -O2 -g
 # Link-time optimisation for the plain build (not the sanitizer or fuzz
@@ -86,11 +93,11 @@ TD_LDFLAGS = $(SAN) $(OPT) $(LTO) -pthread $(LDFLAGS)
 # The library: every stage of the pipeline (all code but main.c).
 LIB_SRCS := \
 	src/error.c src/reader.c src/capture.c src/decode.c src/defrag.c src/flow.c src/reasm.c \
-	src/tls.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
+	src/tls.c src/decompress.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
 	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/pipeline.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
 	test/check_main.c test/check_reader.c test/check_decode.c test/check_defrag.c test/check_flow.c \
-	test/check_reasm.c test/check_tls.c test/check_names.c test/check_x509.c \
+	test/check_reasm.c test/check_tls.c test/check_certcomp.c test/check_names.c test/check_x509.c \
 	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/check_pipeline.c test/td_test_util.c
 
 # Live capture: dropping root after opening the interface.
@@ -225,6 +232,9 @@ deps:
 			libndpi) missing="$$missing $(DEB_libndpi)";; \
 			libcrypto) missing="$$missing $(DEB_libcrypto)";; \
 			jansson) missing="$$missing $(DEB_jansson)";; \
+			zlib) missing="$$missing $(DEB_zlib)";; \
+			libbrotlidec) missing="$$missing $(DEB_libbrotlidec)";; \
+			libzstd) missing="$$missing $(DEB_libzstd)";; \
 			check) missing="$$missing $(DEB_check)";; \
 		esac; \
 	done; \

@@ -307,4 +307,9 @@ const char *td_report_decrypt_status_words(uint8_t status);
 const char *td_report_pms_words(uint8_t result);
 const char *td_report_finished_words(uint8_t check);
 
+/* Why a CompressedCertificate's chain was not read (RFC 8879; the
+ * session's cert_compression_err, an enum td_err), in words; NULL for
+ * TD_OK. */
+const char *td_report_cert_compression_error(uint8_t err);
+
 #endif

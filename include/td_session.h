@@ -523,6 +523,7 @@ struct td_session {
 	/* The second ClientHello, after a HelloRetryRequest (RFC 8446
 	 * §4.1.4): its frame, 0 when none. */
 	uint32_t ch2_frame;
+	uint32_t cert_uncompressed_len; /* RFC 8879, with cert_compression */
 	/* The fingerprints of the HelloRetryRequest and of the second
 	 * ClientHello: a shared read-only all-zero instance until written
 	 * through td_session_retry() (most connections have no retry), never
@@ -541,6 +542,16 @@ struct td_session {
 	 * none (td_session_cert_key() gives the path). */
 	bool keys_given;
 	uint8_t cert_key_match[TD_MAX_CHAIN];
+	/* RFC 8879: the server's chain came in a CompressedCertificate
+	 * (td_decompress.h, cert_compressed): its algorithm, the
+	 * uncompressed length it announced (cert_uncompressed_len, above
+	 * where it fills a hole), and TD_OK or why the chain in it was not
+	 * read (enum td_err: TD_ERR_UNSUPPORTED an algorithm tlsdiag does
+	 * not know, TD_ERR_TOO_BIG above the handshake message cap, TD_ERR_MALFORMED
+	 * a stream that does not decode to that length). */
+	bool cert_compressed;
+	uint8_t cert_compression_err;
+	uint16_t cert_compression;
 	/* Chain facts (order, completeness, dates, weak keys, SNI, --ca,
 	 * --cert), set by the caller with td_chain_check() after
 	 * td_session_finish() into td_session_chain(); chain->checked is

@@ -20,6 +20,7 @@
 
 #include "td_chain.h"
 #include "td_classify.h"
+#include "td_decompress.h"
 #include "td_decrypt.h"
 #include "td_digest.h"
 #include "td_names.h"
@@ -603,6 +604,16 @@ GET(g_sh_ems)
 
 GET(g_certs_count) { num(v, S->total_certs); }
 GET(g_certs_encrypted) { num(v, S->certs_encrypted); }
+GET(g_certs_compression)
+{
+	const char *name = td_cert_compression_name(S->cert_compression);
+	if (!S->cert_compressed)
+		return;
+	if (name)
+		cstr(v, name);
+	else
+		fmt(v, "unknown (%u)", (unsigned)S->cert_compression);
+}
 GET(g_keys_given) { num(v, S->keys_given); }
 
 #define CHAIN_GET(fn, expr)                                                                  \
@@ -1013,6 +1024,9 @@ static const struct rf_field fields[] = {
 	SF("server_hello.ems", RF_BOOL, g_sh_ems, "extended master secret accepted (RFC 7627)"),
 	SF("certs.count", RF_NUM, g_certs_count, "certificates the server sent"),
 	SF("certs.encrypted", RF_BOOL, g_certs_encrypted, "the Certificate is encrypted (TLS 1.3)"),
+	SF("certs.compression", RF_STR, g_certs_compression,
+	   "RFC 8879 algorithm of a CompressedCertificate (zlib, brotli, zstd, unknown (N)); "
+	   "absent when the chain came as is"),
 	SF("keys.given", RF_BOOL, g_keys_given, "--key files were given"),
 	SF("chain.order_ok", RF_BOOL, g_chain_order_ok, "each certificate signed by the next one"),
 	SF("chain.missing_intermediate", RF_BOOL, g_chain_missing,

@@ -1379,6 +1379,22 @@ const char *td_report_pms_words(uint8_t result)
 	}
 }
 
+const char *td_report_cert_compression_error(uint8_t err)
+{
+	switch (err) {
+	case TD_OK:
+		return NULL;
+	case TD_ERR_UNSUPPORTED:
+		return "unknown compression algorithm";
+	case TD_ERR_TOO_BIG:
+		return "uncompressed length above the 256 KiB handshake message cap";
+	case TD_ERR_NOMEM:
+		return "out of memory";
+	default:
+		return "does not decompress to the length it announces";
+	}
+}
+
 const char *td_report_finished_words(uint8_t check)
 {
 	switch (check) {

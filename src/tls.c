@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "td_decompress.h"
 #include "td_digest.h"
 #include "td_fingerprint.h"
 #include "td_names.h"
@@ -799,6 +800,107 @@ static void on_server_hello(struct td_tls *t, struct td_session *s)
 	}
 }
 
+/* A Certificate message, or the one a CompressedCertificate held (r:
+ * its body; NULL when it was skipped). The first chain of each side is
+ * kept. */
+static void on_certificate(struct td_session *s, const struct td_tls_cert_sink *sink, int dir,
+			   struct td_reader *r, uint32_t frame)
+{
+	enum td_err e;
+
+	if (dir == TD_DIR_C2S) {
+		/* the client's chain (RFC 5246 §7.4.6): empty when it has
+		 * none to send */
+		if (r && !s->total_client_certs) {
+			s->client_cert_frame = frame;
+			if (td_tls_parse_certificate(r, td_session_is_tls13(s), true, s, sink) !=
+			    TD_OK)
+				s->anomalies[dir]++;
+		}
+		return;
+	}
+	if (!r || s->n_certs || s->total_certs) {
+		s->anomalies[dir]++; /* a second chain (renegotiation): first kept */
+		return;
+	}
+	s->cert_frame = frame;
+	e = td_tls_parse_certificate(r, td_session_is_tls13(s), false, s, sink);
+	if (e != TD_OK)
+		s->anomalies[dir]++;
+	/* a Certificate message whose nested lengths all add up (RFC 5246
+	 * §7.4.2), with a certificate in it: TLS, also in a capture that
+	 * begins after the hellos */
+	if (e == TD_OK && s->total_certs)
+		s->is_tls = true;
+	raise_stage(s, TD_STAGE_CERTIFICATE);
+}
+
+/* RFC 8879 §4:
+ *   struct { CertificateCompressionAlgorithm algorithm;
+ *            uint24 uncompressed_length;
+ *            opaque compressed_certificate_message<1..2^24-1>;
+ *   } CompressedCertificate;
+ * The Certificate message inside is decompressed into a buffer of the
+ * length announced, at most the handshake message cap, and read as a
+ * Certificate sent in the same frame. The server's facts record the
+ * algorithm and, when the chain could not be read, why. */
+static void on_compressed_certificate(struct td_tls *t, struct td_session *s,
+				      const struct td_tls_cert_sink *sink, int dir,
+				      struct td_reader *r, uint32_t frame)
+{
+	struct td_reader comp, plain;
+	uint16_t alg = 0;
+	uint32_t ulen = 0;
+	uint8_t *buf = NULL;
+	const uint8_t *in;
+	size_t in_len = 0;
+	enum td_err e;
+
+	if (!r) {
+		on_certificate(s, sink, dir, NULL, frame);
+		return;
+	}
+	e = td_read_u16(r, &alg);
+	if (e == TD_OK)
+		e = td_read_u24(r, &ulen);
+	if (e == TD_OK)
+		e = td_read_vec24(r, &comp);
+	if (e == TD_OK)
+		e = td_reader_close(r);
+	if (e == TD_OK && !td_cert_compression_name(alg))
+		e = TD_ERR_UNSUPPORTED;
+	if (e == TD_OK && ulen > t->lim.max_handshake_msg) {
+		e = TD_ERR_TOO_BIG;
+		s->hs_too_big[dir]++;
+	}
+	if (e == TD_OK && !(buf = malloc(ulen ? ulen : 1)))
+		e = TD_ERR_NOMEM;
+	if (e == TD_OK) {
+		in_len = td_reader_left(&comp);
+		e = td_read_ptr(&comp, &in, in_len);
+	}
+	if (e == TD_OK)
+		e = td_decompress(alg, in, in_len, buf, ulen);
+	if (dir == TD_DIR_S2C && !s->cert_compressed && !s->n_certs && !s->total_certs) {
+		s->cert_compressed = true;
+		s->cert_compression = alg;
+		s->cert_compression_err = (uint8_t)(e == TD_ERR_SHORT || e == TD_ERR_TRAILING
+							    ? TD_ERR_MALFORMED
+							    : e);
+		s->cert_uncompressed_len = ulen;
+	}
+	if (e == TD_OK) {
+		td_reader_init(&plain, buf, ulen);
+		on_certificate(s, sink, dir, &plain, frame);
+	} else {
+		if (e != TD_ERR_TOO_BIG)
+			s->anomalies[dir]++;
+		if (dir == TD_DIR_S2C && !s->cert_frame)
+			s->cert_frame = frame;
+	}
+	free(buf);
+}
+
 static void on_handshake(struct td_tls *t, struct td_session *s,
 			 const struct td_tls_cert_sink *sink, int dir, uint8_t type,
 			 const uint8_t *body, uint32_t len, uint32_t frame, struct td_time ts)
@@ -851,31 +953,10 @@ static void on_handshake(struct td_tls *t, struct td_session *s,
 			on_server_hello(t, s);
 		break;
 	case HS_CERTIFICATE:
-		if (dir == TD_DIR_C2S) {
-			/* the client's chain (RFC 5246 §7.4.6): empty when it
-			 * has none to send */
-			if (body && !s->total_client_certs) {
-				s->client_cert_frame = frame;
-				if (td_tls_parse_certificate(&r, td_session_is_tls13(s), true, s,
-							     sink) != TD_OK)
-					s->anomalies[dir]++;
-			}
-			break;
-		}
-		if (!body || s->n_certs || s->total_certs) {
-			s->anomalies[dir]++; /* a second chain (renegotiation): first kept */
-			break;
-		}
-		s->cert_frame = frame;
-		e = td_tls_parse_certificate(&r, td_session_is_tls13(s), false, s, sink);
-		if (e != TD_OK)
-			s->anomalies[dir]++;
-		/* a Certificate message whose nested lengths all add up (RFC
-		 * 5246 §7.4.2), with a certificate in it: TLS, also in a
-		 * capture that begins after the hellos */
-		if (e == TD_OK && s->total_certs)
-			s->is_tls = true;
-		raise_stage(s, TD_STAGE_CERTIFICATE);
+		on_certificate(s, sink, dir, body ? &r : NULL, frame);
+		break;
+	case HS_COMPRESSED_CERTIFICATE:
+		on_compressed_certificate(t, s, sink, dir, body ? &r : NULL, frame);
 		break;
 	case HS_CERTIFICATE_REQUEST:
 		if (dir != TD_DIR_S2C)
@@ -985,7 +1066,7 @@ static bool hs_type_parsed(uint8_t type)
 	return type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE ||
 	       type == HS_SERVER_KEY_EXCHANGE || type == HS_CERTIFICATE_REQUEST ||
 	       type == HS_CERTIFICATE_VERIFY || type == HS_NEW_SESSION_TICKET ||
-	       type == HS_CERTIFICATE_STATUS;
+	       type == HS_CERTIFICATE_STATUS || type == HS_COMPRESSED_CERTIFICATE;
 }
 
 /* A message header was read: read the body when its contents are read

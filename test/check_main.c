@@ -11,6 +11,7 @@ Suite *td_defrag_suite(void);
 Suite *td_flow_suite(void);
 Suite *td_reasm_suite(void);
 Suite *td_tls_suite(void);
+Suite *td_certcomp_suite(void);
 Suite *td_names_suite(void);
 Suite *td_x509_suite(void);
 Suite *td_keys_suite(void);
@@ -42,6 +43,7 @@ static const struct {
 	{"flow", td_flow_suite},
 	{"reasm", td_reasm_suite},
 	{"tls", td_tls_suite},
+	{"certcomp", td_certcomp_suite},
 	{"names", td_names_suite},
 	{"x509", td_x509_suite},
 	{"keys", td_keys_suite},
