@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_decompress.h"
 #include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_digest.h"
@@ -1186,9 +1187,21 @@ static void j_tls(struct je *e, const char *key, const struct td_session *s)
 		       !s->certs_encrypted ? NULL
 		       : s->n_certs	   ? "decrypted with the secrets given"
 		       : s->resumed	   ? "none sent: resumed with a pre-shared key"
+		       : s->cert_compressed && s->cert_compression_err
+			       ? "compressed certificate not read"
 					   : "certificate not visible without keys");
 	je_frame(e, "certificate_frame", s->cert_frame);
 	je_int(e, "certificates_total", s->total_certs);
+	if (s->cert_compressed) {
+		je_obj(e, "certificate_compression");
+		je_str_or_null(e, "algorithm", td_cert_compression_name(s->cert_compression));
+		je_int(e, "algorithm_code", s->cert_compression);
+		je_int(e, "uncompressed_length", s->cert_uncompressed_len);
+		je_str_or_null(e, "error", td_report_cert_compression_error(s->cert_compression_err));
+		je_end(e);
+	} else {
+		je_null(e, "certificate_compression");
+	}
 	je_obj(e, "encryption_started");
 	je_frame(e, "client", s->encrypted[0] ? s->encrypted_frame[0] : 0);
 	je_frame(e, "server", s->encrypted[1] ? s->encrypted_frame[1] : 0);

@@ -162,6 +162,11 @@ static void md_cert_table(FILE *out, const struct td_session *s)
 	unsigned n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
 
 	fputs("### Certificates\n\n", out);
+	if (s->cert_compressed && s->cert_compression_err && n == 0) {
+		fprintf(out, "The CompressedCertificate (RFC 8879) was not read: %s.\n\n",
+			td_report_cert_compression_error(s->cert_compression_err));
+		return;
+	}
 	if (s->certs_encrypted && n == 0) {
 		/* RFC 8446 §2.2: a PSK handshake has no Certificate at all */
 		fputs(s->resumed ? "None sent: the session was resumed with a pre-shared key.\n\n"

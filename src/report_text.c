@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "td_decode.h"
+#include "td_decompress.h"
 #include "td_decrypt.h"
 #include "td_diagnose.h"
 #include "td_digest.h"
@@ -1210,17 +1211,30 @@ static void sec_client_certificates(const struct tx *t, const struct td_session 
 static void sec_certificates(const struct tx *t, const struct td_session *s)
 {
 	size_t n = s->n_certs < TD_MAX_CHAIN ? s->n_certs : TD_MAX_CHAIN;
+	const char *name = td_cert_compression_name(s->cert_compression);
+	char alg[24];
 
 	if (!s->sh->seen && n == 0)
 		return;
-	if (s->cert_frame)
+	if (!name) {
+		td_report_snprintf(alg, sizeof alg, "algorithm %u", (unsigned)s->cert_compression);
+		name = alg;
+	}
+	if (s->cert_frame && s->cert_compressed)
+		section(t, "Certificates (frame %lu%s, %s-compressed: %lu bytes)",
+			(unsigned long)s->cert_frame, s->certs_encrypted ? ", decrypted" : "", name,
+			(unsigned long)s->cert_uncompressed_len);
+	else if (s->cert_frame)
 		section(t, "Certificates (frame %lu%s)", (unsigned long)s->cert_frame,
 			s->certs_encrypted ? ", decrypted" : "");
 	else
 		section(t, "Certificates");
 	if (n == 0) {
 		pad(t, FIELD_INDENT);
-		if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
+		if (s->cert_compressed && s->cert_compression_err)
+			tx_printf(t, "CompressedCertificate not read: %s\n",
+				  td_report_cert_compression_error(s->cert_compression_err));
+		else if (s->certs_encrypted && s->resumed) /* RFC 8446 §2.2: none in a PSK handshake */
 			tx_line(t, "none sent: resumed with a pre-shared key");
 		else if (s->certs_encrypted)
 			tx_line(t, "certificate not visible without keys (TLS 1.3 encrypts it)");

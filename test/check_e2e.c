@@ -1808,6 +1808,76 @@ static bool has_cert(json_t *lines, const char *sha)
 	return false;
 }
 
+/* RFC 8879 compressed certificates in real captures (../shared/corpus):
+ * for every CompressedCertificate tshark finds over TCP (reading the
+ * capture's own decryption secrets), tlsdiag names the same algorithm and
+ * uncompressed length, and its chain holds every certificate tshark
+ * decompressed, compared by the SHA-256 of tshark's DER. Skipped without
+ * the corpus or tshark. */
+START_TEST(test_corpus_compressed_certificate)
+{
+	static const char *const files[] = {"ja4/chrome-cloudflare-quic-with-secrets.pcapng"};
+	int st, seen = 0;
+
+	if (!have_tshark()) {
+		fprintf(stderr, "SKIPPED: test_corpus_compressed_certificate: no tshark\n");
+		return;
+	}
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/%s", corpus(), files[f]);
+		if (access(path, R_OK) != 0)
+			continue;
+		char *ts = runf(&st,
+				"tshark -n -r '%s' -Y 'tcp && tls.handshake.type == 25' -T fields "
+				"-E separator='|' -e tls.compress_certificate.algorithm "
+				"-e tls.compress_certificate.uncompressed_length "
+				"-e tls.handshake.certificate 2>/dev/null",
+				path);
+		ck_assert_int_eq(st, 0);
+		char *out = runf(&st, "%s -r '%s' --json", bin(), path);
+		ck_assert_int_eq(st, 0);
+		json_t *lines = td_test_json_lines(out);
+		char *save = NULL;
+		for (char *l = strtok_r(ts, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			long alg = strtol(l, NULL, 10);
+			char *p = strchr(l, '|');
+			ck_assert_ptr_nonnull(p);
+			long ulen = strtol(p + 1, NULL, 10);
+			p = strchr(p + 1, '|');
+			ck_assert_ptr_nonnull(p);
+			bool found = false;
+			for (size_t i = 0; i < json_array_size(lines); i++) {
+				json_t *cc = jget(json_array_get(lines, i), "tls.certificate_compression");
+				if (json_is_object(cc) &&
+				    json_integer_value(json_object_get(cc, "algorithm_code")) == alg &&
+				    json_integer_value(json_object_get(cc, "uncompressed_length")) ==
+					    ulen &&
+				    json_is_null(json_object_get(cc, "error")))
+					found = true;
+			}
+			ck_assert_msg(found, "%s: no connection with algorithm %ld, %ld bytes",
+				      files[f], alg, ulen);
+			for (char *c = p + 1; *c;) {
+				size_t n = strcspn(c, ",");
+				char sha[65];
+				sha256_of_hex(c, n, sha);
+				ck_assert_msg(has_cert(lines, sha), "%s: certificate %s missing",
+					      files[f], sha);
+				c += n + (c[n] == ',');
+			}
+			seen++;
+		}
+		json_decref(lines);
+		free(out);
+		free(ts);
+	}
+	if (seen == 0)
+		fprintf(stderr, "SKIPPED: test_corpus_compressed_certificate: no capture under %s\n",
+			corpus());
+}
+END_TEST
+
 /* Real captures with their key logs (../shared/corpus, <capture>.keylog.txt):
  * every handshake that completed in reality had both Finished accepted by
  * its peers, so each one decrypted must verify; and every certificate
@@ -2527,6 +2597,7 @@ Suite *td_e2e_suite(void)
 	tcase_add_test(tc, test_decrypt_text);
 	tcase_add_test(tc, test_decrypt_pcapng_secrets);
 	tcase_add_test(tc, test_corpus_decrypt);
+	tcase_add_test(tc, test_corpus_compressed_certificate);
 	suite_add_tcase(s, tc);
 	return s;
 }
