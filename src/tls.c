@@ -355,6 +355,15 @@ static enum td_err ee_ext_cb(uint16_t type, struct td_reader *body, void *arg)
 	return type == EXT_ALPN ? sh_ext_cb(type, body, arg) : TD_OK;
 }
 
+/* TLS 1.3 drafts before -22 had no session id echo and no compression
+ * method: version, random, suite, extensions. */
+static enum td_err server_hello_draft_rest(struct td_reader *r, struct td_server_hello *sh)
+{
+	TD_TRY(td_read_u16(r, &sh->suite));
+	return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb,
+				sh);
+}
+
 /* RFC 8446 §4.1.3:
  *   struct {
  *       ProtocolVersion legacy_version = 0x0303;
@@ -368,7 +377,8 @@ static enum td_err ee_ext_cb(uint16_t type, struct td_reader *body, void *arg)
 enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hello *sh)
 {
 	const uint8_t *random = sh->random;
-	struct td_reader sid;
+	struct td_reader sid, at;
+	enum td_err e;
 
 	TD_TRY(td_read_u16(r, &sh->legacy_version));
 	TD_TRY(td_read_bytes(r, sh->random, sizeof sh->random));
@@ -377,20 +387,30 @@ enum td_err td_tls_parse_server_hello(struct td_reader *r, struct td_server_hell
 	 * last 8 bytes of its random */
 	if (memcmp(random + 24, "DOWNGRD", 7) == 0 && random[31] <= 1)
 		sh->downgrade = random[31] ? 12 : 11;
-	if ((sh->legacy_version >> 8) == 0x7f && (sh->legacy_version & 0xff) < 22) {
-		/* TLS 1.3 drafts before -22 had no session id echo and no
-		 * compression method: version, random, suite, extensions */
-		TD_TRY(td_read_u16(r, &sh->suite));
-		return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts,
-					sh_ext_cb, sh);
+	at = *r;
+	if ((sh->legacy_version >> 8) == 0x7f && (sh->legacy_version & 0xff) < 22)
+		return server_hello_draft_rest(r, sh);
+	e = td_read_vec8(r, &sid);
+	if (e == TD_OK && td_reader_left(&sid) > 32)
+		e = TD_ERR_MALFORMED;
+	if (e == TD_OK) {
+		sh->session_id_len = (uint8_t)td_reader_left(&sid);
+		e = td_read_bytes(&sid, sh->session_id, sh->session_id_len);
 	}
-	TD_TRY(td_read_vec8(r, &sid));
-	if (td_reader_left(&sid) > 32)
-		return TD_ERR_MALFORMED;
-	sh->session_id_len = (uint8_t)td_reader_left(&sid);
-	TD_TRY(td_read_bytes(&sid, sh->session_id, sh->session_id_len));
-	TD_TRY(td_read_u16(r, &sh->suite));
-	TD_TRY(td_read_u8(r, &sh->compression));
+	if (e == TD_OK)
+		e = td_read_u16(r, &sh->suite);
+	if (e == TD_OK)
+		e = td_read_u8(r, &sh->compression);
+	if (e != TD_OK && sh->legacy_version == 0x0304) {
+		/* early drafts also wrote 0x0304 there (RFC 8446 servers
+		 * write 0x0303): read the draft layout when the final one
+		 * does not fit */
+		sh->session_id_len = 0;
+		sh->compression = 0;
+		*r = at;
+		return server_hello_draft_rest(r, sh);
+	}
+	TD_TRY(e);
 	return parse_extensions(r, sh->exts, TD_MAX_SH_EXTS, &sh->n_exts, &sh->total_exts, sh_ext_cb,
 				sh);
 }

@@ -1754,6 +1754,57 @@ START_TEST(test_hello_extension_facts)
 }
 END_TEST
 
+/* TLS 1.3 drafts before -22 wrote no session id echo and no compression
+ * method (version, random, suite, extensions), under 0x7f00 + draft or,
+ * in early drafts, 0x0304 itself: a draft-14 server's hello has suite
+ * 0xc02b right after the random, which the final layout would read as a
+ * 192-byte session id. A final-layout hello with 0x0304 still reads as
+ * the final layout. */
+START_TEST(test_server_hello_draft_layout)
+{
+	static const uint16_t versions[] = {0x0304, 0x7f0e};
+	for (size_t v = 0; v < 2; v++) {
+		struct buf h = {0};
+		struct td_server_hello_wide w = {0};
+		struct td_server_hello *sh = td_server_hello_wide(&w);
+		struct td_reader r;
+		static const uint8_t random[32] = {7};
+
+		put16(&h, versions[v]);
+		put_bytes(&h, random, 32);
+		put16(&h, 0xc02b);
+		vec_open(&h, 2);
+		put16(&h, 40); /* key_share's draft code point */
+		vec_open(&h, 2);
+		put16(&h, 23);
+		vec_open(&h, 2);
+		put8(&h, 4);
+		vec_close(&h);
+		vec_close(&h);
+		vec_close(&h);
+		td_reader_init(&r, h.b, h.n);
+		ck_assert_int_eq(td_tls_parse_server_hello(&r, sh), TD_OK);
+		ck_assert_uint_eq(sh->legacy_version, versions[v]);
+		ck_assert_uint_eq(sh->suite, 0xc02b);
+		ck_assert_uint_eq(sh->session_id_len, 0);
+		ck_assert_uint_eq(sh->n_exts, 1);
+		ck_assert_uint_eq(sh->exts[0], 40);
+		ck_assert_uint_eq(td_reader_left(&r), 0);
+	}
+	struct buf h = {0};
+	struct td_server_hello_wide w = {0};
+	struct td_server_hello *sh = td_server_hello_wide(&w);
+	struct td_reader r;
+	server_hello_body(&h, 0x1301, 0x0304, false);
+	h.b[0] = 0x03;
+	h.b[1] = 0x04;
+	td_reader_init(&r, h.b, h.n);
+	ck_assert_int_eq(td_tls_parse_server_hello(&r, sh), TD_OK);
+	ck_assert_uint_eq(sh->suite, 0x1301);
+	ck_assert_uint_eq(sh->n_exts, 3);
+}
+END_TEST
+
 /* A connection picked up mid-stream: the bytes start inside a record. The
  * parser finds the next record boundary, counts the resync, and after
  * three whole records calls the stream TLS. Without midstream the same
@@ -1985,6 +2036,7 @@ Suite *td_tls_suite(void)
 	tcase_add_test(st, test_gap_resync);
 	tcase_add_test(st, test_plain_text_reply);
 	tcase_add_test(st, test_certificate_without_hello);
+	tcase_add_test(st, test_server_hello_draft_layout);
 	tcase_add_test(st, test_session_lists);
 	suite_add_tcase(s, st);
 	return s;
