@@ -1805,6 +1805,7 @@ static void fix_bools(struct td_session *s, struct td_client_hello *ch, struct t
 	FIX_BOOL(sh->hello_retry_request);
 	FIX_BOOL(sh->has_alpn);
 	FIX_BOOL(s->certs_encrypted);
+	FIX_BOOL(s->cert_compressed);
 	FIX_BOOL(s->client_cert_requested);
 	FIX_BOOL(s->keys_given);
 	FIX_BOOL(s->hrr_seen);
