@@ -24,6 +24,13 @@
 
 #include "td_time.h"
 
+/* RFC 7323 §2.3: a TCP window is at most 2^30 bytes. A segment further
+ * than that from the next byte expected, ahead or behind, lies in no
+ * window the receiver could have offered: it belongs to another stream
+ * on the same ports (a port reused, a mirror mixing two connections)
+ * and is dropped, not taken for a gap of gigabytes. */
+#define TD_REASM_MAX_WINDOW (1u << 30)
+
 #define TD_SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define TD_SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
 #define TD_SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
@@ -70,6 +77,11 @@ struct td_reasm_dir {
 	unsigned held_segs;
 	bool started;       /* next_seq is known */
 	bool fin_seen;
+	/* Segments dropped as not of this stream (saturates; kept here, in
+	 * what was padding): more than TD_REASM_MAX_WINDOW bytes from
+	 * next_seq either way, or (engine.c) a SYN-ACK that does not
+	 * acknowledge the client's SYN. */
+	uint16_t out_of_window;
 	struct td_reasm_seg *held; /* sorted by seq, non-overlapping */
 	size_t held_bytes;
 	struct td_reasm_counters c;
@@ -82,6 +94,8 @@ void td_reasm_free(struct td_reasm_dir *d);
 /* A SYN (or SYN-ACK) was seen with this sequence number: data starts at
  * seq + 1. A second SYN with another number restarts the direction. */
 void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq);
+/* Counts a segment dropped as not of this stream (out_of_window). */
+void td_reasm_note_out_of_window(struct td_reasm_dir *d);
 
 /* One segment's payload (len may be 0, then only FIN bookkeeping). A
  * direction with no SYN seen starts at the first segment's seq

@@ -484,6 +484,9 @@ struct td_tcp_evidence {
 	uint32_t rsts[2];               /* RSTs sent, up to the connection's end */
 	uint32_t keepalives[2];         /* keep-alives ignored (not data) */
 	uint32_t zero_window_probes[2]; /* window probes ignored (not data) */
+	/* segments dropped as another stream's (td_reasm.h, out_of_window;
+	 * saturates at 65535) */
+	uint16_t out_of_window[2];
 };
 
 struct td_session {

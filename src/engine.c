@@ -22,6 +22,7 @@ struct conn {
 	bool rst;
 	bool closing; /* both FINs reached: the next packet is the last ACK */
 	bool synack;  /* the server answered the SYN */
+	bool client_syn; /* the client's SYN was seen: rd[TD_DIR_C2S].isn is its number */
 	bool win_zero[2]; /* the last ACK from this side advertised window 0 */
 	bool content_known; /* the first stream bytes were looked at */
 	bool plain;         /* a plain-text protocol leads: follow it to STARTTLS */
@@ -387,6 +388,7 @@ static void copy_tcp_evidence(struct conn *c)
 		ev->largest_segment[d] = rc->largest_segment;
 		ev->keepalives[d] = rc->keepalives;
 		ev->zero_window_probes[d] = rc->zero_window_probes;
+		ev->out_of_window[d] = c->rd[d].out_of_window;
 	}
 	ev->overlaps_differ = c->rd[0].c.overlaps_differ + c->rd[1].c.overlaps_differ;
 }
@@ -943,9 +945,22 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 					(uint64_t)ts.sec * 1000 + (uint64_t)ts.usec / 1000))
 		classify_done(e, c);
 
+	if (syn && (seg->flags & TD_TCP_ACK) && dir == TD_DIR_S2C && c->client_syn &&
+	    seg->ack - (c->rd[TD_DIR_C2S].isn + 1) > UINT16_MAX) {
+		/* RFC 9293 §3.10.7.3: a SYN-ACK that does not acknowledge
+		 * the client's SYN is not this connection's (the client
+		 * would answer it with an RST); its number would restart
+		 * the server's stream. It acknowledges the SYN (isn + 1),
+		 * or with TCP Fast Open (RFC 7413) also the data in it, at
+		 * most a segment: up to 64 KiB past. */
+		td_reasm_note_out_of_window(&c->rd[dir]);
+		return;
+	}
 	e->cur = c;
 	uint32_t seq = seg->seq;
 	if (syn) {
+		if (!(seg->flags & TD_TCP_ACK) && dir == TD_DIR_C2S)
+			c->client_syn = true;
 		s->syn_seen = true;
 		if (seg->flags & TD_TCP_ACK)
 			c->synack = true;

@@ -344,6 +344,12 @@ void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq)
 	d->fin_seq = 0;
 }
 
+void td_reasm_note_out_of_window(struct td_reasm_dir *d)
+{
+	if (d->out_of_window < UINT16_MAX)
+		d->out_of_window++;
+}
+
 void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
 		      const struct td_reasm_sink *sink, int dir, uint32_t seq, bool fin,
 		      const uint8_t *payload, size_t len, uint32_t frame, struct td_time ts)
@@ -368,6 +374,11 @@ void td_reasm_segment(struct td_reasm_dir *d, const struct td_reasm_limits *lim,
 		 * next_seq, sent to elicit an ACK. Not data, not a
 		 * retransmission. */
 		d->c.keepalives++;
+		return;
+	} else if (seq - d->next_seq > TD_REASM_MAX_WINDOW &&
+		   d->next_seq - seq > TD_REASM_MAX_WINDOW) {
+		/* in no window (TD_REASM_MAX_WINDOW): another stream's */
+		td_reasm_note_out_of_window(d);
 		return;
 	}
 

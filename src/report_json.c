@@ -953,6 +953,7 @@ static void j_tcp(struct je *e, const char *key, const struct td_tcp_evidence *t
 	je_pair_u64(e, "rsts", t->rsts[0], t->rsts[1]);
 	je_pair_u64(e, "keepalives", t->keepalives[0], t->keepalives[1]);
 	je_pair_u64(e, "zero_window_probes", t->zero_window_probes[0], t->zero_window_probes[1]);
+	je_pair_u64(e, "out_of_window", t->out_of_window[0], t->out_of_window[1]);
 	je_end(e);
 }
 

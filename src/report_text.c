@@ -559,6 +559,8 @@ static void sec_connection(const struct tx *t, const struct td_session *s)
 	pair_line(t, "keep-alives", e->keepalives[0], e->keepalives[1], " (ignored)");
 	pair_line(t, "window probes", e->zero_window_probes[0], e->zero_window_probes[1],
 		  " (ignored)");
+	pair_line(t, "out of window", e->out_of_window[0], e->out_of_window[1],
+		  " (another stream's segments on these ports: dropped)");
 	if (t->verbose > 0)
 		field(t, "largest segment", "client %lu, server %lu",
 		      (unsigned long)e->largest_segment[0], (unsigned long)e->largest_segment[1]);

@@ -549,6 +549,10 @@ struct eng {
 	uint32_t frame;
 	size_t n;
 	struct td_session got[MAX_GOT]; /* copies: certificates not to be read */
+	/* the client's last SYN on each port: the SYN-ACK acknowledges it
+	 * (seq + 1 + the data in it), as a real one does (engine.c drops a
+	 * SYN-ACK that does not) */
+	uint32_t syn_end[65536];
 };
 
 static void on_emit(void *user, struct td_session *s)
@@ -599,13 +603,16 @@ static void seg_w(struct eng *x, int64_t sec, uint16_t cport, bool from_client, 
 		  uint8_t flags, uint16_t window, const void *p, size_t n)
 {
 	uint8_t frame[TD_TEST_FRAME_LEN(2048)];
+	bool syn = flags & SYN, ack = flags & ACK;
+	if (syn && !ack && from_client)
+		x->syn_end[cport] = seq + 1 + (uint32_t)n;
 	struct td_test_tcp t = {
 		.src = from_client ? CLIENT : SERVER,
 		.dst = from_client ? SERVER : CLIENT,
 		.sport = from_client ? cport : 443,
 		.dport = from_client ? 443 : cport,
 		.seq = seq,
-		.ack = 0,
+		.ack = syn && ack && !from_client ? x->syn_end[cport] : 0,
 		.flags = flags,
 		.window = window,
 		.payload = p,

@@ -1088,6 +1088,120 @@ START_TEST(test_syn_flood_max_memory)
 }
 END_TEST
 
+/* Another stream on the same ports (a port reused, a mirror mixing two
+ * connections, as in the mercury project's capture2.pcap): a SYN-ACK that
+ * does not acknowledge the client's SYN, put before or after the real
+ * one, and a server segment 2^31 bytes away from the real stream, are
+ * dropped and counted (tcp.out_of_window), and the connection reads as
+ * the sample does: completed, no gap, no desync, the same certificates.
+ * Without the SYN-ACK check the late bogus SYN-ACK restarts the server's
+ * stream and the real data is lost; without the window check the far
+ * segment is a gap of 2 GiB. */
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+START_TEST(test_other_stream_on_ports)
+{
+	struct frames fr;
+	int linktype;
+	char dir[] = "/tmp/td-oow-XXXXXX", path[64];
+
+	fr.n = td_test_sample_frames("tls12-ecdhe-ok.pcap", fr.p, fr.len, 64, &linktype);
+	ck_assert_int_eq(linktype, TD_LINK_ETHERNET);
+	ck_assert_uint_gt(fr.n, 6);
+	/* frame 2 is the SYN-ACK: Ethernet, IPv4 (its IHL), TCP */
+	const uint8_t *sa = fr.p[1];
+	size_t tcp = 14 + (size_t)(sa[14] & 0x0f) * 4;
+	ck_assert_uint_eq(sa[tcp + 13] & 0x12, 0x12);
+	uint32_t server_isn = be32(sa + tcp + 4), client_isn = be32(sa + tcp + 8) - 1;
+	struct td_test_tcp bogus = {
+		.src = be32(sa + 26),
+		.dst = be32(sa + 30),
+		.sport = (uint16_t)(sa[tcp] << 8 | sa[tcp + 1]),
+		.dport = (uint16_t)(sa[tcp + 2] << 8 | sa[tcp + 3]),
+		.seq = server_isn + 0x40000000u,
+		.ack = client_isn + 0x01000000u,
+		.flags = 0x12,
+		.window = 65535,
+	};
+	uint8_t bogus_synack[TD_TEST_FRAME_LEN(0)], far[TD_TEST_FRAME_LEN(8)];
+	size_t bogus_len = td_test_tcp_frame(bogus_synack, &bogus);
+	struct td_test_tcp data = bogus;
+	data.seq = server_isn + 1 + 0x80000000u;
+	data.ack = client_isn + 1;
+	data.flags = 0x18;
+	data.payload = (const uint8_t *)"\x16\x03\x03\x00\x03xyz";
+	data.len = 8;
+	size_t far_len = td_test_tcp_frame(far, &data);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/oow.pcap", dir);
+	for (int late = 0; late < 2; late++) {
+		FILE *f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		td_test_pcap_header(f);
+		for (size_t k = 0; k < fr.n; k++) {
+			if (k == 1 && !late)
+				td_test_pcap_frame(f, 1000, (uint32_t)k * 10, bogus_synack, bogus_len);
+			td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 1, fr.p[k], fr.len[k]);
+			if (k == 1 && late)
+				td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 2, bogus_synack, bogus_len);
+			if (k == 4)
+				td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 3, far, far_len);
+		}
+		ck_assert_int_eq(fclose(f), 0);
+
+		char *out, *ref;
+		ck_assert_int_eq(td_test_run(&out, NULL, "%s -r %s --json", bin(), path), 0);
+		ck_assert_int_eq(td_test_run(&ref, NULL, "%s -r %s/tls12-ecdhe-ok.pcap --json", bin(),
+					     td_test_samples()),
+				 0);
+		json_t *got_lines = td_test_json_lines(out), *want_lines = td_test_json_lines(ref);
+		json_t *got = json_array_get(got_lines, 0), *want = json_array_get(want_lines, 0);
+		json_t *t = json_object_get(got, "tcp");
+		ck_assert_int_eq(json_integer_value(json_object_get(
+					 json_object_get(t, "out_of_window"), "server")),
+				 2);
+		ck_assert_int_eq(json_integer_value(json_object_get(
+					 json_object_get(t, "out_of_window"), "client")),
+				 0);
+		static const char *const same[] = {"tcp.gaps", "tcp.bytes_missing", "desync",
+						   "tcp.retransmissions", "resyncs", "anomalies"};
+		for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+			char a[64];
+			snprintf(a, sizeof a, "%s", same[i]);
+			char *dot = strchr(a, '.');
+			json_t *g = dot ? json_object_get(json_object_get(got, "tcp"), dot + 1)
+					: json_object_get(got, a);
+			json_t *w = dot ? json_object_get(json_object_get(want, "tcp"), dot + 1)
+					: json_object_get(want, a);
+			ck_assert_msg(json_equal(g, w), "late %d: %s differs", late, same[i]);
+		}
+		const char *outcome = json_string_value(
+			json_object_get(json_object_get(got, "tls"), "outcome"));
+		ck_assert_str_eq(outcome, "completed");
+		ck_assert_int_eq(json_array_size(json_object_get(got, "certificates")),
+				 json_array_size(json_object_get(want, "certificates")));
+		for (size_t i = 0; i < json_array_size(json_object_get(want, "certificates")); i++)
+			ck_assert_str_eq(
+				json_string_value(json_object_get(
+					json_array_get(json_object_get(got, "certificates"), i), "sha256")),
+				json_string_value(json_object_get(
+					json_array_get(json_object_get(want, "certificates"), i), "sha256")));
+		json_decref(got_lines);
+		json_decref(want_lines);
+		free(out);
+		free(ref);
+	}
+	unlink(path);
+	rmdir(dir);
+	for (size_t k = 0; k < fr.n; k++)
+		free(fr.p[k]);
+}
+END_TEST
+
 Suite *td_hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -1104,6 +1218,7 @@ Suite *td_hostile_suite(void)
 	tcase_add_test(capture, test_lying_packet_headers);
 	tcase_add_test(capture, test_snaplen_extremes);
 	tcase_add_test(capture, test_hostile_sni);
+	tcase_add_test(capture, test_other_stream_on_ports);
 	tcase_add_test(capture, test_huge_and_nested_certificates);
 	tcase_add_test(capture, test_many_certificates);
 	suite_add_tcase(s, parser);

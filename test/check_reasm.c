@@ -873,6 +873,41 @@ START_TEST(syn_restart)
 }
 END_TEST
 
+/* A segment more than 2^30 bytes from next_seq, ahead or behind, is in
+ * no TCP window (RFC 7323 §2.3): counted as another stream's and dropped,
+ * not held, not a gap, its FIN ignored; one exactly 2^30 ahead is still
+ * held; the stream goes on. */
+START_TEST(out_of_window)
+{
+	struct fix *f = fix_new(0xfffff000u, 22);
+	static const uint8_t junk[8] = "junkjunk";
+
+	syn(f);
+	feed(f, 0, 100, 1);
+	td_reasm_segment(&f->d, &f->lim, &f->sink, 1, f->isn + 100 + (1u << 30) + 1, true, junk,
+			 sizeof junk, 2, (struct td_time){2, 0});
+	td_reasm_segment(&f->d, &f->lim, &f->sink, 1, f->isn + 100 - (1u << 30) - 9, false, junk,
+			 sizeof junk, 3, (struct td_time){3, 0});
+	ck_assert_uint_eq(f->d.out_of_window, 2);
+	ck_assert_uint_eq(f->d.held_segs, 0);
+	ck_assert(!f->d.fin_seen);
+	td_reasm_segment(&f->d, &f->lim, &f->sink, 1, f->isn + 100 + (1u << 30), false, junk,
+			 sizeof junk, 4, (struct td_time){4, 0});
+	ck_assert_uint_eq(f->d.out_of_window, 2);
+	ck_assert_uint_eq(f->d.held_segs, 1);
+	feed(f, 100, 100, 5);
+	assert_stream(f, 200);
+	ck_assert_uint_eq(f->d.c.gaps, 0);
+	ck_assert_uint_eq(f->d.c.retransmissions, 0);
+	ck_assert_uint_eq(f->col->nev, 2);
+	/* the count saturates */
+	f->d.out_of_window = UINT16_MAX;
+	td_reasm_note_out_of_window(&f->d);
+	ck_assert_uint_eq(f->d.out_of_window, UINT16_MAX);
+	fix_free(f);
+}
+END_TEST
+
 /* td_reasm_free releases held data (valgrind/ASan check the rest) and the
  * direction can be used again. */
 START_TEST(free_with_held)
@@ -1339,6 +1374,7 @@ Suite *td_reasm_suite(void)
 	tcase_add_test(basic, wrap);
 	tcase_add_test(basic, mid_stream);
 	tcase_add_test(basic, syn_restart);
+	tcase_add_test(basic, out_of_window);
 	tcase_add_test(basic, free_with_held);
 	suite_add_tcase(s, basic);
 
