@@ -574,6 +574,14 @@ void td_session_finish(struct td_session *s)
 		s->outcome = TD_OUTCOME_INCOMPLETE;
 		return;
 	}
+	if (s->midstream && s->stage == TD_STAGE_NONE) {
+		/* picked up after the handshake (records found again in the
+		 * middle of the stream, no handshake message): it happened
+		 * before the capture, and how the connection ends says
+		 * nothing about it */
+		s->outcome = TD_OUTCOME_INCOMPLETE;
+		return;
+	}
 	switch (s->end) {
 	case TD_END_RST:
 	case TD_END_FIN:

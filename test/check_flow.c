@@ -684,6 +684,43 @@ START_TEST(engine_fast_open)
 }
 END_TEST
 
+/* A connection picked up after its handshake (no SYN, no hello: whole
+ * application_data records both ways) that then goes idle did not fail:
+ * its handshake is not in the capture. INCOMPLETE, no aborting side (it
+ * was FAILED, "silence after none", with a high finding). */
+START_TEST(engine_midstream_idle_not_failed)
+{
+	struct eng *x = eng_new(NULL);
+	/* the tail of a record whose start was missed, then 4 whole ones
+	 * (5 + 100 bytes each) */
+	uint8_t recs[37 + 4 * 105];
+
+	memset(recs, 0xa5, 37);
+	for (int i = 0; i < 4; i++) {
+		static const uint8_t hdr[5] = {0x17, 0x03, 0x03, 0x00, 100};
+		memcpy(recs + 37 + 105 * i, hdr, 5);
+		memset(recs + 37 + 105 * i + 5, 0xa0 + i, 100);
+	}
+	seg(x, 1, 40000, false, 5000, ACK, recs, sizeof recs);
+	seg(x, 1, 40000, true, 9000, ACK, NULL, 0);
+	seg(x, 2, 40000, true, 9000, ACK, NULL, 0);
+	/* another connection, long after the idle timeout: the first ends */
+	seg(x, 100000, 40001, true, 1, SYN, NULL, 0);
+	td_engine_finish(x->e);
+	ck_assert_uint_ge(x->n, 1);
+	const struct td_session *s = &x->got[0];
+	ck_assert_uint_eq(s->client_port, 40000);
+	ck_assert(s->midstream);
+	ck_assert(s->is_tls);
+	ck_assert_uint_eq(s->end, TD_END_IDLE);
+	ck_assert_uint_eq(s->stage, TD_STAGE_NONE);
+	ck_assert_uint_eq(s->outcome, TD_OUTCOME_INCOMPLETE);
+	ck_assert_int_eq(s->aborted_by, -1);
+	ck_assert_uint_eq(s->aborted_how, TD_ABORT_NONE);
+	eng_free(x);
+}
+END_TEST
+
 /* The same SYN again (a retransmission) is the same connection; a SYN
  * with a new ISN after both FINs, or after an RST, or from the client of
  * a connection still open, starts a new one on the same ports. */
@@ -1059,6 +1096,7 @@ Suite *td_flow_suite(void)
 
 	TCase *engine = tcase_create("engine");
 	tcase_add_test(engine, engine_fast_open);
+	tcase_add_test(engine, engine_midstream_idle_not_failed);
 	tcase_add_test(engine, engine_port_reuse);
 	tcase_add_test(engine, engine_rst_per_side);
 	tcase_add_test(engine, engine_reordered_fin_and_rst);
