@@ -956,6 +956,18 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 		td_reasm_note_out_of_window(&c->rd[dir]);
 		return;
 	}
+	if (!syn && (seg->flags & TD_TCP_ACK) && c->rd[!dir].started &&
+	    c->rd[!dir].next_seq - seg->ack > TD_REASM_MAX_WINDOW &&
+	    c->rd[!dir].next_seq - seg->ack < 0x80000000u) {
+		/* It acknowledges bytes more than a window (TD_REASM_MAX_WINDOW)
+		 * behind those the peer has already sent: no receiver is that
+		 * far behind, whatever the capture lost (a loss only makes
+		 * the next byte seen lag, never lead), so it is another
+		 * stream's. (An acknowledgment far ahead can be a capture
+		 * that missed the peer's data: not checked.) */
+		td_reasm_note_out_of_window(&c->rd[dir]);
+		return;
+	}
 	e->cur = c;
 	uint32_t seq = seg->seq;
 	if (syn) {

@@ -1091,12 +1091,13 @@ END_TEST
 /* Another stream on the same ports (a port reused, a mirror mixing two
  * connections, as in the mercury project's capture2.pcap): a SYN-ACK that
  * does not acknowledge the client's SYN, put before or after the real
- * one, and a server segment 2^31 bytes away from the real stream, are
- * dropped and counted (tcp.out_of_window), and the connection reads as
- * the sample does: completed, no gap, no desync, the same certificates.
- * Without the SYN-ACK check the late bogus SYN-ACK restarts the server's
- * stream and the real data is lost; without the window check the far
- * segment is a gap of 2 GiB. */
+ * one, a server segment 2^31 bytes away from the real stream, and one
+ * 16 MiB ahead that acknowledges the client's bytes 1.25 GiB before those
+ * it sent, are dropped and counted (tcp.out_of_window), and the
+ * connection reads as the sample does: completed, no gap, no desync, the
+ * same certificates. Without the SYN-ACK check the late bogus SYN-ACK
+ * restarts the server's stream and the real data is lost; without the
+ * window checks the far segments are gaps. */
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -1135,6 +1136,12 @@ START_TEST(test_other_stream_on_ports)
 	data.payload = (const uint8_t *)"\x16\x03\x03\x00\x03xyz";
 	data.len = 8;
 	size_t far_len = td_test_tcp_frame(far, &data);
+	/* within a window of the real stream (16 MiB ahead), but
+	 * acknowledging the client's bytes 1.25 GiB before those it sent */
+	uint8_t lagging[TD_TEST_FRAME_LEN(8)];
+	data.seq = server_isn + 1 + 0x01000000u;
+	data.ack = client_isn + 1 - 0x50000000u;
+	size_t lagging_len = td_test_tcp_frame(lagging, &data);
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/oow.pcap", dir);
@@ -1148,8 +1155,11 @@ START_TEST(test_other_stream_on_ports)
 			td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 1, fr.p[k], fr.len[k]);
 			if (k == 1 && late)
 				td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 2, bogus_synack, bogus_len);
-			if (k == 4)
+			if (k == 4) {
 				td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 3, far, far_len);
+				td_test_pcap_frame(f, 1000, (uint32_t)k * 10 + 4, lagging,
+						   lagging_len);
+			}
 		}
 		ck_assert_int_eq(fclose(f), 0);
 
@@ -1163,7 +1173,7 @@ START_TEST(test_other_stream_on_ports)
 		json_t *t = json_object_get(got, "tcp");
 		ck_assert_int_eq(json_integer_value(json_object_get(
 					 json_object_get(t, "out_of_window"), "server")),
-				 2);
+				 3);
 		ck_assert_int_eq(json_integer_value(json_object_get(
 					 json_object_get(t, "out_of_window"), "client")),
 				 0);
