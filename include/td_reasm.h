@@ -94,6 +94,13 @@ void td_reasm_free(struct td_reasm_dir *d);
 /* A SYN (or SYN-ACK) was seen with this sequence number: data starts at
  * seq + 1. A second SYN with another number restarts the direction. */
 void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq);
+/* Does ack, carried by a segment of the other direction, acknowledge
+ * bytes of this one more than TD_REASM_MAX_WINDOW behind those already
+ * seen? No receiver lags that far, and a capture that lost packets only
+ * makes the next byte seen lag, never lead: the segment is another
+ * stream's. (An acknowledgment far ahead can be a capture that missed
+ * this direction's data: false.) False before the direction started. */
+bool td_reasm_ack_stale(const struct td_reasm_dir *d, uint32_t ack);
 /* Counts a segment dropped as not of this stream (out_of_window). */
 void td_reasm_note_out_of_window(struct td_reasm_dir *d);
 

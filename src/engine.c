@@ -867,6 +867,28 @@ static void note_tcp_end(struct conn *c, int dir, enum td_end how, uint32_t fram
 	td_session_add_event(&c->s, &ev);
 }
 
+/* Is the segment another stream's on the same ports (a port reused, a
+ * mirror mixing two connections)? Two tests of its acknowledgment; the
+ * reassembler drops, by sequence number, a segment in no window
+ * (td_reasm_segment).
+ * - A SYN-ACK that does not acknowledge the client's SYN (RFC 9293
+ *   §3.10.7.3: its client would reset it): it acknowledges the SYN, or
+ *   with TCP Fast Open (RFC 7413) also the data in it, at most 64 KiB.
+ *   Taken, its number would restart the server's stream.
+ * - Any other segment acknowledging bytes more than a window behind
+ *   those the peer has already sent (td_reasm_ack_stale). */
+static bool other_stream(const struct conn *c, int dir, const struct td_tcp_seg *seg)
+{
+	const struct td_reasm_dir *peer = &c->rd[!dir];
+
+	if (!(seg->flags & TD_TCP_ACK))
+		return false;
+	if (seg->flags & TD_TCP_SYN)
+		return dir == TD_DIR_S2C && c->client_syn &&
+		       seg->ack - (peer->isn + 1) > UINT16_MAX;
+	return td_reasm_ack_stale(peer, seg->ack);
+}
+
 /* A pure SYN (no ACK) on a 5-tuple that has a connection: is it a new
  * connection reusing the ports (RFC 9293 §3.4: after a close, the client
  * picks a new initial sequence number)? It is when the sender's side
@@ -945,26 +967,9 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 					(uint64_t)ts.sec * 1000 + (uint64_t)ts.usec / 1000))
 		classify_done(e, c);
 
-	if (syn && (seg->flags & TD_TCP_ACK) && dir == TD_DIR_S2C && c->client_syn &&
-	    seg->ack - (c->rd[TD_DIR_C2S].isn + 1) > UINT16_MAX) {
-		/* RFC 9293 §3.10.7.3: a SYN-ACK that does not acknowledge
-		 * the client's SYN is not this connection's (the client
-		 * would answer it with an RST); its number would restart
-		 * the server's stream. It acknowledges the SYN (isn + 1),
-		 * or with TCP Fast Open (RFC 7413) also the data in it, at
-		 * most a segment: up to 64 KiB past. */
-		td_reasm_note_out_of_window(&c->rd[dir]);
-		return;
-	}
-	if (!syn && (seg->flags & TD_TCP_ACK) && c->rd[!dir].started &&
-	    c->rd[!dir].next_seq - seg->ack > TD_REASM_MAX_WINDOW &&
-	    c->rd[!dir].next_seq - seg->ack < 0x80000000u) {
-		/* It acknowledges bytes more than a window (TD_REASM_MAX_WINDOW)
-		 * behind those the peer has already sent: no receiver is that
-		 * far behind, whatever the capture lost (a loss only makes
-		 * the next byte seen lag, never lead), so it is another
-		 * stream's. (An acknowledgment far ahead can be a capture
-		 * that missed the peer's data: not checked.) */
+	if (other_stream(c, dir, seg)) {
+		/* counted as a packet of these ports, kept out of the
+		 * stream, as the reassembler does with one in no window */
 		td_reasm_note_out_of_window(&c->rd[dir]);
 		return;
 	}

@@ -344,6 +344,12 @@ void td_reasm_syn(struct td_reasm_dir *d, uint32_t seq)
 	d->fin_seq = 0;
 }
 
+bool td_reasm_ack_stale(const struct td_reasm_dir *d, uint32_t ack)
+{
+	uint32_t behind = d->next_seq - ack;
+	return d->started && behind > TD_REASM_MAX_WINDOW && behind < 0x80000000u;
+}
+
 void td_reasm_note_out_of_window(struct td_reasm_dir *d)
 {
 	if (d->out_of_window < UINT16_MAX)

@@ -900,6 +900,13 @@ START_TEST(out_of_window)
 	ck_assert_uint_eq(f->d.c.gaps, 0);
 	ck_assert_uint_eq(f->d.c.retransmissions, 0);
 	ck_assert_uint_eq(f->col->nev, 2);
+	/* an acknowledgment of this stream: stale more than 2^30 behind
+	 * the next byte, not exactly 2^30 behind, nor ahead */
+	uint32_t next = f->isn + 200;
+	ck_assert(!td_reasm_ack_stale(&f->d, next));
+	ck_assert(!td_reasm_ack_stale(&f->d, next - (1u << 30)));
+	ck_assert(td_reasm_ack_stale(&f->d, next - (1u << 30) - 1));
+	ck_assert(!td_reasm_ack_stale(&f->d, next + (1u << 30) + 5));
 	/* the count saturates */
 	f->d.out_of_window = UINT16_MAX;
 	td_reasm_note_out_of_window(&f->d);
