@@ -24,7 +24,6 @@
 
 #include "td_decompress.h"
 #include "td_report_util.h"
-#include "td_rules.h"
 #include "td_session.h"
 #include "td_test_util.h"
 #include "td_tls.h"
@@ -168,24 +167,6 @@ static void feed(const uint8_t *rec, size_t n, bool bytewise, struct td_session 
 	td_tls_free(&t);
 }
 
-/* Does the rule condition hold on s? */
-static bool holds(const char *when, const struct td_session *s)
-{
-	char text[512], err[256];
-	struct td_ruleset *rs = td_rules_new();
-	struct td_findings f;
-
-	ck_assert_ptr_nonnull(rs);
-	snprintf(text, sizeof text, "rule r {\n severity info\n when %s\n message \"m\"\n}\n",
-		 when);
-	ck_assert_msg(td_rules_load_buffer(rs, "t.rules", (const uint8_t *)text, strlen(text), err,
-					   sizeof err) == TD_OK,
-		      "%s: %s", when, err);
-	td_rules_eval(rs, s, &f);
-	td_rules_free(rs);
-	return f.n > 0;
-}
-
 static const uint16_t algs[] = {TD_CERT_COMPRESSION_ZLIB, TD_CERT_COMPRESSION_BROTLI,
 				TD_CERT_COMPRESSION_ZSTD};
 
@@ -222,8 +203,8 @@ START_TEST(test_compressed_chain)
 			char when[64];
 			snprintf(when, sizeof when, "certs.compression == \"%s\"",
 				 td_cert_compression_name(algs[a]));
-			ck_assert_msg(holds(when, &s), "%s does not hold", when);
-			ck_assert(!holds("certs.compression == \"unknown\"", &s));
+			ck_assert_msg(td_test_rule_holds(when, &s), "%s does not hold", when);
+			ck_assert(!td_test_rule_holds("certs.compression == \"unknown\"", &s));
 			td_session_clear(&s, NULL);
 		}
 	}
@@ -308,13 +289,13 @@ START_TEST(test_compressed_refused)
 	struct td_session s;
 	struct seen seen;
 	feed(rec, compressed_record(0x4242, len, comp, n, rec), false, &s, &seen);
-	ck_assert(holds("certs.compression == \"unknown (16962)\"", &s));
+	ck_assert(td_test_rule_holds("certs.compression == \"unknown (16962)\"", &s));
 	td_session_clear(&s, NULL);
 	size_t r = compressed_record(TD_CERT_COMPRESSION_ZLIB, len, comp, n, rec);
 	rec[5] = 11; /* the message type: a Certificate, whatever it holds */
 	feed(rec, r, false, &s, &seen);
 	ck_assert(!s.cert_compressed);
-	ck_assert(!holds("certs.compression == \"zlib\"", &s));
+	ck_assert(!td_test_rule_holds("certs.compression == \"zlib\"", &s));
 	td_session_clear(&s, NULL);
 	/* the library round trip alone, and the empty cases */
 	uint8_t back[MSG_MAX];

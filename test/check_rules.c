@@ -165,38 +165,13 @@ static const struct td_finding *first(const struct td_findings *f, const char *i
 	return NULL;
 }
 
-/* Evaluates one rule "when WHEN message TPL" on s into f. */
-static void eval_one(const char *when, const char *tpl, const struct td_session *s,
-		     struct td_findings *f)
-{
-	char text[2048], err[1024];
-	enum td_err e;
-	struct td_ruleset *rs;
-
-	snprintf(text, sizeof text, "rule r {\n severity info\n when %s\n message \"%s\"\n}\n",
-		 when, tpl);
-	rs = load(text, &e, err, sizeof err);
-	ck_assert_msg(rs != NULL, "%s / %s: %s", when, tpl, err);
-	td_rules_eval(rs, s, f);
-	td_rules_free(rs);
-}
-
-/* Does `when` hold on s? (A rule with that condition fires.) */
-static bool holds(const char *when, const struct td_session *s)
-{
-	struct td_findings f;
-
-	eval_one(when, "m", s, &f);
-	return f.n > 0;
-}
-
 /* The message a rule with this template makes on s. */
 static void message(const char *when, const char *tpl, const struct td_session *s, char *out,
 		    size_t n)
 {
 	struct td_findings f;
 
-	eval_one(when, tpl, s, &f);
+	td_test_rule_eval(when, tpl, s, &f);
 	ck_assert_uint_ge(f.n, 1);
 	snprintf(out, n, "%s", f.f[0].message);
 }
@@ -382,21 +357,21 @@ START_TEST(test_precedence)
 	s.resumed = true;
 	s.midstream = true;
 	/* and binds tighter than or */
-	ck_assert(holds("tls.resumed or tls.hrr and tls.hrr", &s));
-	ck_assert(!holds("(tls.resumed or tls.hrr) and tls.hrr", &s));
+	ck_assert(td_test_rule_holds("tls.resumed or tls.hrr and tls.hrr", &s));
+	ck_assert(!td_test_rule_holds("(tls.resumed or tls.hrr) and tls.hrr", &s));
 	/* not binds tighter than and */
-	ck_assert(!holds("not tls.resumed and tls.hrr", &s));
-	ck_assert(holds("not (tls.resumed and tls.hrr)", &s));
+	ck_assert(!td_test_rule_holds("not tls.resumed and tls.hrr", &s));
+	ck_assert(td_test_rule_holds("not (tls.resumed and tls.hrr)", &s));
 	/* not applies to a whole comparison, `in` included */
-	ck_assert(holds("not tls.cipher in [\"x\", \"y\"]", &s));
-	ck_assert(holds("not not tls.resumed", &s));
-	ck_assert(holds("tls.hrr or tls.hrr or connection.midstream", &s));
-	ck_assert(!holds("tls.resumed and connection.midstream and tls.hrr", &s));
+	ck_assert(td_test_rule_holds("not tls.cipher in [\"x\", \"y\"]", &s));
+	ck_assert(td_test_rule_holds("not not tls.resumed", &s));
+	ck_assert(td_test_rule_holds("tls.hrr or tls.hrr or connection.midstream", &s));
+	ck_assert(!td_test_rule_holds("tls.resumed and connection.midstream and tls.hrr", &s));
 	/* a quantifier's body reaches as far right as it can */
-	ck_assert(!holds("any cert: cert.key.bits > 3000 and cert.index == 0", &s));
-	ck_assert(holds("(any cert: cert.key.bits > 3000) and tls.resumed", &s));
-	ck_assert(holds("true", &s));
-	ck_assert(!holds("false", &s));
+	ck_assert(!td_test_rule_holds("any cert: cert.key.bits > 3000 and cert.index == 0", &s));
+	ck_assert(td_test_rule_holds("(any cert: cert.key.bits > 3000) and tls.resumed", &s));
+	ck_assert(td_test_rule_holds("true", &s));
+	ck_assert(!td_test_rule_holds("false", &s));
 	td_session_clear(&s, NULL);
 }
 END_TEST
@@ -407,54 +382,54 @@ START_TEST(test_operators)
 
 	baseline(&s);
 	/* numbers */
-	ck_assert(holds("server.port == 443", &s));
-	ck_assert(!holds("server.port != 443", &s));
-	ck_assert(holds("server.port < 444", &s) && !holds("server.port < 443", &s));
-	ck_assert(holds("server.port <= 443", &s) && !holds("server.port <= 442", &s));
-	ck_assert(holds("server.port > 442", &s) && !holds("server.port > 443", &s));
-	ck_assert(holds("server.port >= 443", &s) && !holds("server.port >= 444", &s));
-	ck_assert(holds("server.port in [80, 443]", &s) && !holds("server.port in [80]", &s));
-	ck_assert(holds("server.port == 0x1bb", &s));
-	ck_assert(holds("cert.leaf.days_left == 300", &s));
+	ck_assert(td_test_rule_holds("server.port == 443", &s));
+	ck_assert(!td_test_rule_holds("server.port != 443", &s));
+	ck_assert(td_test_rule_holds("server.port < 444", &s) && !td_test_rule_holds("server.port < 443", &s));
+	ck_assert(td_test_rule_holds("server.port <= 443", &s) && !td_test_rule_holds("server.port <= 442", &s));
+	ck_assert(td_test_rule_holds("server.port > 442", &s) && !td_test_rule_holds("server.port > 443", &s));
+	ck_assert(td_test_rule_holds("server.port >= 443", &s) && !td_test_rule_holds("server.port >= 444", &s));
+	ck_assert(td_test_rule_holds("server.port in [80, 443]", &s) && !td_test_rule_holds("server.port in [80]", &s));
+	ck_assert(td_test_rule_holds("server.port == 0x1bb", &s));
+	ck_assert(td_test_rule_holds("cert.leaf.days_left == 300", &s));
 	/* strings: exact ==, case-blind glob and substring */
-	ck_assert(holds("server.sni == \"server.example\"", &s));
-	ck_assert(!holds("server.sni == \"SERVER.example\"", &s));
-	ck_assert(holds("server.sni != \"other\"", &s));
-	ck_assert(holds("server.sni ~ \"*.EXAMPLE\"", &s));
-	ck_assert(holds("server.sni matches \"s?rver.*\"", &s));
-	ck_assert(!holds("server.sni ~ \"*.example.com\"", &s));
-	ck_assert(holds("server.sni contains \"VER.ex\"", &s));
-	ck_assert(!holds("server.sni contains \"xyz\"", &s));
-	ck_assert(holds("server.ip == \"10.0.0.2\" and client.ip == \"10.0.0.1\"", &s));
-	ck_assert(holds("tls.cipher == \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"", &s));
-	ck_assert(holds("tls.kx == \"ECDHE\" and tls.enc ~ \"AES*GCM\"", &s));
+	ck_assert(td_test_rule_holds("server.sni == \"server.example\"", &s));
+	ck_assert(!td_test_rule_holds("server.sni == \"SERVER.example\"", &s));
+	ck_assert(td_test_rule_holds("server.sni != \"other\"", &s));
+	ck_assert(td_test_rule_holds("server.sni ~ \"*.EXAMPLE\"", &s));
+	ck_assert(td_test_rule_holds("server.sni matches \"s?rver.*\"", &s));
+	ck_assert(!td_test_rule_holds("server.sni ~ \"*.example.com\"", &s));
+	ck_assert(td_test_rule_holds("server.sni contains \"VER.ex\"", &s));
+	ck_assert(!td_test_rule_holds("server.sni contains \"xyz\"", &s));
+	ck_assert(td_test_rule_holds("server.ip == \"10.0.0.2\" and client.ip == \"10.0.0.1\"", &s));
+	ck_assert(td_test_rule_holds("tls.cipher == \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"", &s));
+	ck_assert(td_test_rule_holds("tls.kx == \"ECDHE\" and tls.enc ~ \"AES*GCM\"", &s));
 	/* versions compare by wire value */
-	ck_assert(holds("tls.version == \"TLS1.2\"", &s));
-	ck_assert(holds("tls.version == \"TLS 1.2\" and tls.version == \"tlsv1.2\"", &s));
-	ck_assert(holds("tls.version < \"TLS1.3\"", &s) && !holds("tls.version < \"TLS1.2\"", &s));
-	ck_assert(holds("tls.version >= \"SSL3\"", &s));
-	ck_assert(holds("tls.version in [\"TLS1.2\", \"TLS1.3\"]", &s));
-	ck_assert(holds("tls.version == 0x0303", &s));
+	ck_assert(td_test_rule_holds("tls.version == \"TLS1.2\"", &s));
+	ck_assert(td_test_rule_holds("tls.version == \"TLS 1.2\" and tls.version == \"tlsv1.2\"", &s));
+	ck_assert(td_test_rule_holds("tls.version < \"TLS1.3\"", &s) && !td_test_rule_holds("tls.version < \"TLS1.2\"", &s));
+	ck_assert(td_test_rule_holds("tls.version >= \"SSL3\"", &s));
+	ck_assert(td_test_rule_holds("tls.version in [\"TLS1.2\", \"TLS1.3\"]", &s));
+	ck_assert(td_test_rule_holds("tls.version == 0x0303", &s));
 	/* times */
-	ck_assert(holds("cert.leaf.not_after > \"2027-01-01\"", &s));
-	ck_assert(holds("cert.leaf.not_after < \"2028-01-01T00:00:00Z\"", &s));
+	ck_assert(td_test_rule_holds("cert.leaf.not_after > \"2027-01-01\"", &s));
+	ck_assert(td_test_rule_holds("cert.leaf.not_after < \"2028-01-01T00:00:00Z\"", &s));
 	/* enums: names, order */
-	ck_assert(holds("connection.outcome == completed", &s));
-	ck_assert(holds("connection.outcome != failed", &s));
-	ck_assert(holds("connection.stage > client_finished", &s));
-	ck_assert(holds("connection.end in [fin, rst]", &s));
-	ck_assert(holds("connection.end_by == client", &s));
+	ck_assert(td_test_rule_holds("connection.outcome == completed", &s));
+	ck_assert(td_test_rule_holds("connection.outcome != failed", &s));
+	ck_assert(td_test_rule_holds("connection.stage > client_finished", &s));
+	ck_assert(td_test_rule_holds("connection.end in [fin, rst]", &s));
+	ck_assert(td_test_rule_holds("connection.end_by == client", &s));
 	/* bools */
-	ck_assert(holds("tls.resumed == false", &s) && !holds("tls.resumed", &s));
+	ck_assert(td_test_rule_holds("tls.resumed == false", &s) && !td_test_rule_holds("tls.resumed", &s));
 	/* lists: contains is membership */
-	ck_assert(holds("client_hello.alpn contains \"h2\"", &s));
-	ck_assert(!holds("client_hello.alpn contains \"h\"", &s));
-	ck_assert(holds("client_hello.suites contains \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"",
+	ck_assert(td_test_rule_holds("client_hello.alpn contains \"h2\"", &s));
+	ck_assert(!td_test_rule_holds("client_hello.alpn contains \"h\"", &s));
+	ck_assert(td_test_rule_holds("client_hello.suites contains \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"",
 			&s));
-	ck_assert(holds("cert.leaf.sans contains \"DNS:www.server.example\"", &s));
+	ck_assert(td_test_rule_holds("cert.leaf.sans contains \"DNS:www.server.example\"", &s));
 	/* field against field */
-	ck_assert(holds("client.port > server.port", &s));
-	ck_assert(!holds("client.ip == server.ip", &s));
+	ck_assert(td_test_rule_holds("client.port > server.port", &s));
+	ck_assert(!td_test_rule_holds("client.ip == server.ip", &s));
 	td_session_clear(&s, NULL);
 }
 END_TEST
@@ -464,25 +439,25 @@ START_TEST(test_quantifiers)
 	struct td_session s = {0};
 
 	baseline(&s);
-	ck_assert(holds("any cert: cert.key.bits == 4096", &s));
-	ck_assert(!holds("all cert: cert.key.bits == 4096", &s));
-	ck_assert(holds("all cert: cert.key.bits >= 2048", &s));
-	ck_assert(holds("any cert: cert.is_ca and cert.index == 1", &s));
-	ck_assert(holds("any suite: suite.kx == \"ECDHE\"", &s));
-	ck_assert(holds("any suite: suite.name == \"TLS_EMPTY_RENEGOTIATION_INFO_SCSV\"", &s));
+	ck_assert(td_test_rule_holds("any cert: cert.key.bits == 4096", &s));
+	ck_assert(!td_test_rule_holds("all cert: cert.key.bits == 4096", &s));
+	ck_assert(td_test_rule_holds("all cert: cert.key.bits >= 2048", &s));
+	ck_assert(td_test_rule_holds("any cert: cert.is_ca and cert.index == 1", &s));
+	ck_assert(td_test_rule_holds("any suite: suite.kx == \"ECDHE\"", &s));
+	ck_assert(td_test_rule_holds("any suite: suite.name == \"TLS_EMPTY_RENEGOTIATION_INFO_SCSV\"", &s));
 	/* empty lists: any is false, all is true */
-	ck_assert(!holds("any alert: true", &s));
-	ck_assert(holds("all alert: false", &s));
+	ck_assert(!td_test_rule_holds("any alert: true", &s));
+	ck_assert(td_test_rule_holds("all alert: false", &s));
 	add_alert(&s, TD_DIR_S2C, 2, 40, TD_PHASE_SERVER_FLIGHT, 7);
 	add_alert(&s, TD_DIR_C2S, 1, 0, TD_PHASE_APPLICATION, 9);
-	ck_assert(holds("any alert: alert.level == fatal and alert.from == server", &s));
-	ck_assert(!holds("any alert: alert.level == fatal and alert.from == client", &s));
-	ck_assert(holds("any alert: alert.description == handshake_failure", &s));
-	ck_assert(holds("any alert: alert.description == 40", &s));
-	ck_assert(holds("all alert: alert.phase >= server_flight", &s));
+	ck_assert(td_test_rule_holds("any alert: alert.level == fatal and alert.from == server", &s));
+	ck_assert(!td_test_rule_holds("any alert: alert.level == fatal and alert.from == client", &s));
+	ck_assert(td_test_rule_holds("any alert: alert.description == handshake_failure", &s));
+	ck_assert(td_test_rule_holds("any alert: alert.description == 40", &s));
+	ck_assert(td_test_rule_holds("all alert: alert.phase >= server_flight", &s));
 	/* nested over two lists */
-	ck_assert(holds("any alert: alert.level == fatal and any cert: cert.is_ca", &s));
-	ck_assert(!holds("any alert: alert.level == warning and all cert: cert.is_ca", &s));
+	ck_assert(td_test_rule_holds("any alert: alert.level == fatal and any cert: cert.is_ca", &s));
+	ck_assert(!td_test_rule_holds("any alert: alert.level == warning and all cert: cert.is_ca", &s));
 	td_session_clear(&s, NULL);
 }
 END_TEST
@@ -495,21 +470,21 @@ START_TEST(test_missing_values)
 			  "[\"00\"]";
 
 	baseline(&s);
-	ck_assert(holds(pin, &s));
+	ck_assert(td_test_rule_holds(pin, &s));
 	s.n_certs = 0; /* TLS 1.3: no certificate visible */
 	s.certs_encrypted = true;
-	ck_assert(!holds(pin, &s));
-	ck_assert(!holds("cert.leaf.key.bits < 2048", &s));
-	ck_assert(!holds("not cert.leaf.key.bits < 2048", &s));
+	ck_assert(!td_test_rule_holds(pin, &s));
+	ck_assert(!td_test_rule_holds("cert.leaf.key.bits < 2048", &s));
+	ck_assert(!td_test_rule_holds("not cert.leaf.key.bits < 2048", &s));
 	/* or: true wins over unknown; and: false wins */
-	ck_assert(holds("cert.leaf.key.bits < 2048 or tls.version == \"TLS1.2\"", &s));
-	ck_assert(holds("not (cert.leaf.key.bits < 2048 and tls.resumed)", &s));
+	ck_assert(td_test_rule_holds("cert.leaf.key.bits < 2048 or tls.version == \"TLS1.2\"", &s));
+	ck_assert(td_test_rule_holds("not (cert.leaf.key.bits < 2048 and tls.resumed)", &s));
 	td_session_ch(&s)->has_sni = false;
-	ck_assert(!holds("server.sni != \"x\"", &s));
+	ck_assert(!td_test_rule_holds("server.sni != \"x\"", &s));
 	td_session_sh(&s)->seen = false;
-	ck_assert(!holds("tls.version < \"TLS1.2\"", &s));
-	ck_assert(!holds("not tls.version < \"TLS1.2\"", &s));
-	ck_assert(!holds("cert.leaf.key_match == false", &s)); /* no --key */
+	ck_assert(!td_test_rule_holds("tls.version < \"TLS1.2\"", &s));
+	ck_assert(!td_test_rule_holds("not tls.version < \"TLS1.2\"", &s));
+	ck_assert(!td_test_rule_holds("cert.leaf.key_match == false", &s)); /* no --key */
 	td_session_clear(&s, NULL);
 }
 END_TEST

@@ -3,6 +3,7 @@
 #include "td_test_util.h"
 
 #include "td_capture.h"
+#include "td_rules.h"
 #include "td_session.h"
 
 #include <check.h>
@@ -376,4 +377,28 @@ void td_test_set_key_match(struct td_session *s, unsigned i, const char *path)
 	s->dec.key_files = paths;
 	s->dec.n_key_files = TD_MAX_CHAIN;
 	s->cert_key_match[i] = (uint8_t)(k + 1);
+}
+
+void td_test_rule_eval(const char *when, const char *tpl, const struct td_session *s,
+		       struct td_findings *f)
+{
+	char text[2048], err[1024] = "";
+	struct td_ruleset *rs = td_rules_new();
+
+	ck_assert_ptr_nonnull(rs);
+	snprintf(text, sizeof text, "rule r {\n severity info\n when %s\n message \"%s\"\n}\n",
+		 when, tpl);
+	ck_assert_msg(td_rules_load_buffer(rs, "t.rules", (const uint8_t *)text, strlen(text), err,
+					   sizeof err) == TD_OK,
+		      "%s / %s: %s", when, tpl, err);
+	td_rules_eval(rs, s, f);
+	td_rules_free(rs);
+}
+
+bool td_test_rule_holds(const char *when, const struct td_session *s)
+{
+	struct td_findings f;
+
+	td_test_rule_eval(when, "m", s, &f);
+	return f.n > 0;
 }

@@ -153,4 +153,14 @@ void td_test_set_cert(struct td_session *s, unsigned i, const struct td_cert *c)
  * as the run's key matching would; the path is borrowed. */
 void td_test_set_key_match(struct td_session *s, unsigned i, const char *path);
 
+/* ---- one rule on a session ------------------------------------------------ */
+
+struct td_findings;
+/* Evaluates the one rule "when WHEN message TPL" (severity info) on s
+ * into f; asserts that it loads. */
+void td_test_rule_eval(const char *when, const char *tpl, const struct td_session *s,
+		       struct td_findings *f);
+/* Does the condition when hold on s (a rule with it fires)? */
+bool td_test_rule_holds(const char *when, const struct td_session *s);
+
 #endif
