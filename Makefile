@@ -10,7 +10,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= : binary and man pages
 #   make valgrind   every sample under valgrind memcheck (CI runs it;
 #                   VALGRIND_JOBS runs at once, default: the cores)
-#   make check-tsan the -j threads under ThreadSanitizer (CI runs it)
+#   make check-tsan the -j threads and nDPI's arena under ThreadSanitizer (CI runs it)
 #   make golden     regenerate test/golden/ (the reports make check compares)
 #                   for review: git diff test/golden
 #   make fuzz       libFuzzer targets build/fuzz/fuzz-<target> (clang; the
@@ -94,10 +94,10 @@ TD_LDFLAGS = $(SAN) $(OPT) $(LTO) -pthread $(LDFLAGS)
 LIB_SRCS := \
 	src/error.c src/reader.c src/capture.c src/decode.c src/defrag.c src/flow.c src/reasm.c \
 	src/tls.c src/decompress.c src/session.c src/fingerprint.c src/digest.c src/x509.c src/keys.c \
-	src/names.c src/starttls.c src/classify.c src/chain.c src/engine.c src/pipeline.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
+	src/names.c src/starttls.c src/arena.c src/classify.c src/chain.c src/engine.c src/pipeline.c src/diagnose.c src/report_util.c src/report_text.c src/report_json.c
 TEST_SRCS := \
 	test/check_main.c test/check_reader.c test/check_decode.c test/check_defrag.c test/check_flow.c \
-	test/check_reasm.c test/check_tls.c test/check_certcomp.c test/check_names.c test/check_x509.c \
+	test/check_reasm.c test/check_tls.c test/check_certcomp.c test/check_arena.c test/check_names.c test/check_x509.c \
 	test/check_keys.c test/check_report.c test/check_diagnose.c test/check_starttls.c test/check_chain.c test/check_hostile.c test/check_e2e.c test/check_pipeline.c test/td_test_util.c
 
 # Live capture: dropping root after opening the interface.
@@ -187,13 +187,16 @@ golden: $(BIN)
 
 # The threads of -j under ThreadSanitizer (CI runs it): the pipeline suite
 # (both thread forms against the engine alone, tlsdiag -j 1/2/3 on every
-# sample) with tlsdiag and the tests built with -fsanitize=thread; a race
-# stops the run (halt_on_error) and fails the test.
+# sample) and the arena suite (a thread building nDPI's module while another
+# classifies flows) with tlsdiag and the tests built with -fsanitize=thread;
+# a race stops the run (halt_on_error) and fails the test.
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 check-tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN='$(TSAN)' build/tsan/tlsdiag \
 		build/tsan/check_tlsdiag
 	TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=pipeline TZ=UTC TD_BIN=build/tsan/tlsdiag \
+		TD_SAMPLES=samples build/tsan/check_tlsdiag
+	TSAN_OPTIONS=halt_on_error=1 CK_RUN_SUITE=arena TZ=UTC TD_BIN=build/tsan/tlsdiag \
 		TD_SAMPLES=samples build/tsan/check_tlsdiag
 
 # Every sample under valgrind memcheck (errors or definite leaks fail).

@@ -30,9 +30,12 @@ struct td_classify_facts {
 struct td_classify;      /* the detection module, one per run */
 struct td_classify_flow; /* one flow's detection state */
 
-/* NULL when nDPI cannot be initialised. */
+/* NULL when nDPI cannot be initialised. nDPI's tables go into an arena
+ * (td_arena.h) that td_classify_free() unmaps at once. */
 struct td_classify *td_classify_new(void);
 void td_classify_free(struct td_classify *c);
+/* Bytes of nDPI's tables in c's arena (0: they are in malloc's heap). */
+size_t td_classify_arena_bytes(const struct td_classify *c);
 
 struct td_classify_flow *td_classify_flow_new(struct td_classify *c);
 /* Heap bytes of a new flow's state, allocator headers included (what nDPI

@@ -1,15 +1,84 @@
 /* classify.c - nDPI behind a narrow interface (see td_classify.h). */
 #include "td_classify.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ndpi_api.h>
 
+#include "td_arena.h"
+
 struct td_classify {
 	struct ndpi_detection_module_struct *ndpi;
+	struct td_arena *arena; /* the module's tables; NULL: all in malloc */
 };
+
+/*
+ * nDPI's start-up tables in an arena (td_arena.h): they are 5 MB of small
+ * blocks that live as long as the module, and malloc, page faults and a
+ * free per block at exit were two thirds of nDPI's start-up, which is most
+ * of a short run (a capture of one connection: 22 ms wall, 15 ms of it
+ * nDPI's). nDPI takes its allocator for the whole process
+ * (set_ndpi_malloc), so this state is process-wide (STYLE.md rule 11 has
+ * no other way here):
+ * - the arena is used only by the thread inside td_classify_new(), only
+ *   during it: what nDPI allocates per flow later, or in another thread
+ *   meanwhile, is malloc'd and freed as usual;
+ * - nDPI frees a table block when the module is torn down: every live
+ *   arena is in a registry, and a block one owns is left for the arena.
+ */
+#define ARENA_CAP ((size_t)16 << 20) /* address space; nDPI 4.2 uses 5.1 MB */
+#define ARENAS_MAX 32                /* live modules with an arena */
+
+static _Thread_local struct td_arena *filling;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+static pthread_rwlock_t arenas_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct td_arena *arenas[ARENAS_MAX];
+
+static void *ndpi_alloc_hook(size_t n)
+{
+	void *p = filling ? td_arena_alloc(filling, n) : NULL;
+
+	return p ? p : malloc(n); /* full: the rest from malloc */
+}
+
+static void ndpi_free_hook(void *p)
+{
+	bool owned = false;
+
+	if (!p)
+		return;
+	pthread_rwlock_rdlock(&arenas_lock);
+	for (int i = 0; i < ARENAS_MAX && !owned; i++)
+		owned = td_arena_owns(arenas[i], p);
+	pthread_rwlock_unlock(&arenas_lock);
+	if (!owned)
+		free(p);
+}
+
+static void hooks_install(void)
+{
+	set_ndpi_malloc(ndpi_alloc_hook);
+	set_ndpi_free(ndpi_free_hook);
+}
+
+/* Puts a into the registry (or takes it out: a NULL, old a); false when
+ * the registry is full. */
+static bool arena_register(struct td_arena *a, struct td_arena *old)
+{
+	bool done = false;
+
+	pthread_rwlock_wrlock(&arenas_lock);
+	for (int i = 0; i < ARENAS_MAX && !done; i++)
+		if (arenas[i] == old) {
+			arenas[i] = a;
+			done = true;
+		}
+	pthread_rwlock_unlock(&arenas_lock);
+	return done;
+}
 
 struct td_classify_flow {
 	struct ndpi_flow_struct *flow;
@@ -25,14 +94,24 @@ struct td_classify *td_classify_new(void)
 
 	if (!c)
 		return NULL;
+	pthread_once(&hooks_once, hooks_install);
+	c->arena = td_arena_new(ARENA_CAP);
+	if (c->arena && !arena_register(c->arena, NULL)) {
+		td_arena_free(c->arena); /* ARENAS_MAX modules live: malloc */
+		c->arena = NULL;
+	}
+	filling = c->arena;
 	c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+	if (c->ndpi) {
+		NDPI_BITMASK_SET_ALL(all);
+		ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+		ndpi_finalize_initialization(c->ndpi);
+	}
+	filling = NULL;
 	if (!c->ndpi) {
-		free(c);
+		td_classify_free(c);
 		return NULL;
 	}
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
-	ndpi_finalize_initialization(c->ndpi);
 	return c;
 }
 
@@ -40,8 +119,18 @@ void td_classify_free(struct td_classify *c)
 {
 	if (!c)
 		return;
-	ndpi_exit_detection_module(c->ndpi);
+	if (c->ndpi)
+		ndpi_exit_detection_module(c->ndpi); /* the arena's blocks: left */
+	if (c->arena) {
+		arena_register(NULL, c->arena);
+		td_arena_free(c->arena);
+	}
 	free(c);
+}
+
+size_t td_classify_arena_bytes(const struct td_classify *c)
+{
+	return c->arena ? td_arena_used(c->arena) : 0;
 }
 
 struct td_classify_flow *td_classify_flow_new(struct td_classify *c)

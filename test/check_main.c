@@ -12,6 +12,7 @@ Suite *td_flow_suite(void);
 Suite *td_reasm_suite(void);
 Suite *td_tls_suite(void);
 Suite *td_certcomp_suite(void);
+Suite *td_arena_suite(void);
 Suite *td_names_suite(void);
 Suite *td_x509_suite(void);
 Suite *td_keys_suite(void);
@@ -44,6 +45,7 @@ static const struct {
 	{"reasm", td_reasm_suite},
 	{"tls", td_tls_suite},
 	{"certcomp", td_certcomp_suite},
+	{"arena", td_arena_suite},
 	{"names", td_names_suite},
 	{"x509", td_x509_suite},
 	{"keys", td_keys_suite},
