@@ -19,6 +19,9 @@
 
 #define TD_CLASSIFY_NAME_LEN 48
 
+/* Modules alive at once whose tables are in an arena of their own. */
+#define TD_CLASSIFY_ARENAS 8
+
 struct td_classify_facts {
 	bool done;                              /* nDPI has given its verdict */
 	char protocol[TD_CLASSIFY_NAME_LEN];    /* "TLS.Google", "SMTPS", "Unknown" */
@@ -31,7 +34,9 @@ struct td_classify;      /* the detection module, one per run */
 struct td_classify_flow; /* one flow's detection state */
 
 /* NULL when nDPI cannot be initialised. nDPI's tables go into an arena
- * (td_arena.h) that td_classify_free() unmaps at once. */
+ * (td_arena.h) that td_classify_free() unmaps at once; with
+ * TD_CLASSIFY_ARENAS modules alive (tlsdiag has one), a further one's go to
+ * malloc. */
 struct td_classify *td_classify_new(void);
 void td_classify_free(struct td_classify *c);
 /* Bytes of nDPI's tables in c's arena (0: they are in malloc's heap). */

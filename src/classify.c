@@ -17,10 +17,10 @@ struct td_classify {
 
 /*
  * nDPI's start-up tables in an arena (td_arena.h): they are 5 MB of small
- * blocks that live as long as the module, and malloc, page faults and a
- * free per block at exit were two thirds of nDPI's start-up, which is most
- * of a short run (a capture of one connection: 22 ms wall, 15 ms of it
- * nDPI's). nDPI takes its allocator for the whole process
+ * blocks that live as long as the module, and malloc and the page faults
+ * for them were a quarter of a run over a small capture, most of which is
+ * nDPI's start-up (bench/startup: 15 ms of 23 before, 9 of 18 after;
+ * bench/README.md). nDPI takes its allocator for the whole process
  * (set_ndpi_malloc), so this state is process-wide (STYLE.md rule 11 has
  * no other way here):
  * - the arena is used only by the thread inside td_classify_new(), only
@@ -30,12 +30,11 @@ struct td_classify {
  *   arena is in a registry, and a block one owns is left for the arena.
  */
 #define ARENA_CAP ((size_t)16 << 20) /* address space; nDPI 4.2 uses 5.1 MB */
-#define ARENAS_MAX 32                /* live modules with an arena */
 
 static _Thread_local struct td_arena *filling;
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 static pthread_rwlock_t arenas_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct td_arena *arenas[ARENAS_MAX];
+static struct td_arena *arenas[TD_CLASSIFY_ARENAS];
 
 static void *ndpi_alloc_hook(size_t n)
 {
@@ -51,7 +50,7 @@ static void ndpi_free_hook(void *p)
 	if (!p)
 		return;
 	pthread_rwlock_rdlock(&arenas_lock);
-	for (int i = 0; i < ARENAS_MAX && !owned; i++)
+	for (int i = 0; i < TD_CLASSIFY_ARENAS && !owned; i++)
 		owned = td_arena_owns(arenas[i], p);
 	pthread_rwlock_unlock(&arenas_lock);
 	if (!owned)
@@ -71,7 +70,7 @@ static bool arena_register(struct td_arena *a, struct td_arena *old)
 	bool done = false;
 
 	pthread_rwlock_wrlock(&arenas_lock);
-	for (int i = 0; i < ARENAS_MAX && !done; i++)
+	for (int i = 0; i < TD_CLASSIFY_ARENAS && !done; i++)
 		if (arenas[i] == old) {
 			arenas[i] = a;
 			done = true;
@@ -97,7 +96,7 @@ struct td_classify *td_classify_new(void)
 	pthread_once(&hooks_once, hooks_install);
 	c->arena = td_arena_new(ARENA_CAP);
 	if (c->arena && !arena_register(c->arena, NULL)) {
-		td_arena_free(c->arena); /* ARENAS_MAX modules live: malloc */
+		td_arena_free(c->arena); /* TD_CLASSIFY_ARENAS modules live: malloc */
 		c->arena = NULL;
 	}
 	filling = c->arena;

@@ -191,6 +191,39 @@ START_TEST(test_classify_arena)
 }
 END_TEST
 
+/* One module more than have arenas: its tables come from malloc, are
+ * freed block by block, and it classifies as the others do; once one
+ * with an arena is freed, the next module gets one again. */
+START_TEST(test_classify_arenas_full)
+{
+	struct td_classify *c[TD_CLASSIFY_ARENAS + 1], *again;
+	struct td_classify_facts v;
+
+	sample_load();
+	for (int i = 0; i <= TD_CLASSIFY_ARENAS; i++) {
+		c[i] = td_classify_new();
+		ck_assert_ptr_nonnull(c[i]);
+		if (i < TD_CLASSIFY_ARENAS)
+			ck_assert_uint_gt(td_classify_arena_bytes(c[i]), 1u << 20);
+	}
+	ck_assert_uint_eq(td_classify_arena_bytes(c[TD_CLASSIFY_ARENAS]), 0);
+	classify_one(c[TD_CLASSIFY_ARENAS], &v);
+	assert_tls(&v);
+	td_classify_free(c[TD_CLASSIFY_ARENAS]);
+	td_classify_free(c[3]);
+	again = td_classify_new();
+	ck_assert_ptr_nonnull(again);
+	ck_assert_uint_gt(td_classify_arena_bytes(again), 1u << 20);
+	classify_one(again, &v);
+	assert_tls(&v);
+	td_classify_free(again);
+	for (int i = 0; i < TD_CLASSIFY_ARENAS; i++)
+		if (i != 3)
+			td_classify_free(c[i]);
+	sample_free();
+}
+END_TEST
+
 static atomic_bool building;
 
 static void *build_modules(void *arg)
@@ -243,6 +276,7 @@ Suite *td_arena_suite(void)
 	tcase_add_test(tc, test_arena_leak_root);
 #endif
 	tcase_add_test(tc, test_classify_arena);
+	tcase_add_test(tc, test_classify_arenas_full);
 	tcase_add_test(tc, test_classify_arena_threads);
 	suite_add_tcase(s, tc);
 	return s;
