@@ -42,17 +42,23 @@ void td_classify_free(struct td_classify *c);
 /* Bytes of nDPI's tables in c's arena (0: they are in malloc's heap). */
 size_t td_classify_arena_bytes(const struct td_classify *c);
 
+/* A flow's state; nDPI's own is made at its first packet with payload (or
+ * its 5th packet, or td_classify_finish()): the packets before it wait,
+ * copied, and nDPI gets them first. NULL when out of memory. */
 struct td_classify_flow *td_classify_flow_new(struct td_classify *c);
-/* Heap bytes of a new flow's state, allocator headers included (what nDPI
- * hangs on it later, host names and the like, is not counted). */
-size_t td_classify_flow_bytes(void);
+/* Heap bytes f holds now (NULL: a new flow's), allocator headers included
+ * (what nDPI hangs on its state later, host names and the like, is not
+ * counted). */
+size_t td_classify_flow_bytes(const struct td_classify_flow *f);
 void td_classify_flow_free(struct td_classify_flow *f);
 
-/* Gives one packet (ip: from the IP header on, ip_len bytes captured) at
- * time ms. Returns true when the verdict is final: the caller then calls
- * td_classify_finish() and frees the flow. */
+/* Gives one packet (ip: from the IP header on, ip_len bytes captured,
+ * payload_len of them TCP payload) at time ms. Returns true when the
+ * verdict is final: the caller then calls td_classify_finish() and frees
+ * the flow. nDPI sees the same packets, in the same order and with the
+ * same times, whether they waited or not. */
 bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const uint8_t *ip,
-			size_t ip_len, uint64_t ms);
+			size_t ip_len, size_t payload_len, uint64_t ms);
 /* The verdict so far (nDPI's best guess when it has not decided). */
 void td_classify_finish(struct td_classify *c, struct td_classify_flow *f,
 			struct td_classify_facts *out);

@@ -79,8 +79,22 @@ static bool arena_register(struct td_arena *a, struct td_arena *old)
 	return done;
 }
 
+/* A flow's packets without payload (its TCP handshake, bare ACKs) wait
+ * here, copied, until its first payload: nDPI's state is made then and is
+ * given them first, in order, with their own times (flow_start). A flow
+ * that waits for its first byte, or never sends one (a scan, a SYN that
+ * gets no answer), holds their headers rather than nDPI's 688-byte state.
+ * Each is [8-byte time in ms][2-byte length][the IP packet]. */
+#define PENDING_MAX 4        /* packets; one more starts nDPI's state */
+#define PENDING_PKT_MAX 160  /* bytes of one: IP and TCP headers, options */
+#define PENDING_HDR 10
+
 struct td_classify_flow {
-	struct ndpi_flow_struct *flow;
+	struct ndpi_flow_struct *flow; /* NULL until flow_start() */
+	uint8_t *pending;               /* n_pending packets, pending_len bytes */
+	uint16_t pending_len;
+	uint8_t n_pending;
+	bool failed; /* nDPI's state could not be made: no verdict */
 	ndpi_protocol proto;
 	uint16_t packets;
 	bool done;
@@ -134,39 +148,58 @@ size_t td_classify_arena_bytes(const struct td_classify *c)
 
 struct td_classify_flow *td_classify_flow_new(struct td_classify *c)
 {
-	struct td_classify_flow *f = calloc(1, sizeof *f);
-
 	(void)c;
-	if (!f)
-		return NULL;
-	f->flow = calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct());
-	if (!f->flow) {
-		free(f);
-		return NULL;
-	}
-	return f;
+	return calloc(1, sizeof(struct td_classify_flow));
 }
 
-size_t td_classify_flow_bytes(void)
+size_t td_classify_flow_bytes(const struct td_classify_flow *f)
 {
-	/* two blocks, each with the allocator's header (glibc: 16 bytes at
-	 * most) */
-	return sizeof(struct td_classify_flow) + ndpi_detection_get_sizeof_ndpi_flow_struct() + 2 * 16;
+	/* each block with the allocator's header (glibc: 16 bytes at most) */
+	size_t n = sizeof(struct td_classify_flow) + 16;
+
+	if (f && f->flow)
+		n += ndpi_detection_get_sizeof_ndpi_flow_struct() + 16;
+	if (f && f->pending)
+		n += f->pending_len + 16u;
+	return n;
 }
 
 void td_classify_flow_free(struct td_classify_flow *f)
 {
 	if (!f)
 		return;
-	ndpi_free_flow(f->flow); /* frees what nDPI hung on it, and it */
+	if (f->flow)
+		ndpi_free_flow(f->flow); /* frees what nDPI hung on it, and it */
+	free(f->pending);
 	free(f);
 }
 
-bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const uint8_t *ip,
-			size_t ip_len, uint64_t ms)
+/* Keeps a packet without payload for later; false when it cannot wait
+ * (too many, too long, out of memory): nDPI's state is made now. */
+static bool pending_add(struct td_classify_flow *f, const uint8_t *ip, size_t ip_len, uint64_t ms)
 {
-	if (f->done || !ip || ip_len == 0)
-		return f->done;
+	size_t len = f->pending_len + PENDING_HDR + ip_len;
+	uint8_t *p;
+
+	if (f->n_pending >= PENDING_MAX || ip_len > PENDING_PKT_MAX)
+		return false;
+	p = realloc(f->pending, len);
+	if (!p)
+		return false;
+	memcpy(p + f->pending_len, &ms, 8);
+	p[f->pending_len + 8] = (uint8_t)(ip_len >> 8);
+	p[f->pending_len + 9] = (uint8_t)ip_len;
+	memcpy(p + f->pending_len + PENDING_HDR, ip, ip_len);
+	f->pending = p;
+	f->pending_len = (uint16_t)len;
+	f->n_pending++;
+	return true;
+}
+
+/* One packet to nDPI; true when its verdict is final. */
+static bool feed(struct td_classify *c, struct td_classify_flow *f, const uint8_t *ip,
+		 size_t ip_len, uint64_t ms)
+{
 	if (ip_len > 0xFFFF)
 		ip_len = 0xFFFF; /* nDPI takes an unsigned short */
 	f->proto = ndpi_detection_process_packet(c->ndpi, f->flow, ip, (unsigned short)ip_len, ms);
@@ -180,6 +213,49 @@ bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const
 	if (f->packets >= TD_CLASSIFY_MAX_PACKETS)
 		f->done = true;
 	return f->done;
+}
+
+/* Makes nDPI's state and gives it the packets that waited, in order, up to
+ * its verdict (the same packets, with the same times, that it would have
+ * had one by one). False when the state cannot be made. */
+static bool flow_start(struct td_classify *c, struct td_classify_flow *f)
+{
+	size_t off = 0;
+
+	if (f->flow)
+		return true;
+	if (f->failed)
+		return false;
+	f->flow = calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct());
+	if (!f->flow) {
+		f->failed = f->done = true;
+		return false;
+	}
+	for (unsigned i = 0; i < f->n_pending && !f->done; i++) {
+		uint64_t ms;
+		size_t len = (size_t)f->pending[off + 8] << 8 | f->pending[off + 9];
+
+		memcpy(&ms, f->pending + off, 8);
+		feed(c, f, f->pending + off + PENDING_HDR, len, ms);
+		off += PENDING_HDR + len;
+	}
+	free(f->pending);
+	f->pending = NULL;
+	f->pending_len = 0;
+	f->n_pending = 0;
+	return true;
+}
+
+bool td_classify_packet(struct td_classify *c, struct td_classify_flow *f, const uint8_t *ip,
+			size_t ip_len, size_t payload_len, uint64_t ms)
+{
+	if (f->done || !ip || ip_len == 0)
+		return f->done;
+	if (!f->flow && payload_len == 0 && pending_add(f, ip, ip_len, ms))
+		return false;
+	if (!flow_start(c, f) || f->done)
+		return f->done;
+	return feed(c, f, ip, ip_len, ms);
 }
 
 /* snprintf(dst, n, "%s", src) for n > 0, without the format parser:
@@ -199,9 +275,12 @@ void td_classify_finish(struct td_classify *c, struct td_classify_flow *f,
 			struct td_classify_facts *out)
 {
 	char buf[TD_CLASSIFY_NAME_LEN];
-	ndpi_protocol p = f->proto;
+	ndpi_protocol p;
 
 	memset(out, 0, sizeof *out);
+	if (!flow_start(c, f))
+		return; /* no state, no verdict: out->done stays false */
+	p = f->proto;
 	if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN && p.master_protocol == NDPI_PROTOCOL_UNKNOWN) {
 		uint8_t guessed = 0;
 		p = ndpi_detection_giveup(c->ndpi, f->flow, 1, &guessed);

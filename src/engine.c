@@ -642,14 +642,14 @@ static size_t conn_bytes(const struct conn *c)
 		n += sizeof *c->lead + 16;
 	n += td_tls_bytes(&c->tls);
 	if (c->cf)
-		n += td_classify_flow_bytes();
+		n += td_classify_flow_bytes(c->cf);
 	return n;
 }
 
 /* What a new connection costs before its first packet is processed. */
 static size_t conn_new_bytes(const struct td_engine *e)
 {
-	return sizeof(struct conn) + 16 + (e->classify ? td_classify_flow_bytes() : 0) +
+	return sizeof(struct conn) + 16 + (e->classify ? td_classify_flow_bytes(NULL) : 0) +
 	       td_flow_insert_bytes(e->flows);
 }
 
@@ -963,7 +963,7 @@ static void tcp_segment(struct td_engine *e, const struct td_tcp_seg *seg, uint3
 	if (seg->window == 0 && (seg->flags & TD_TCP_ACK) && !(seg->flags & (TD_TCP_RST | TD_TCP_SYN)))
 		s->tcp.zero_windows[dir]++;
 
-	if (c->cf && td_classify_packet(e->classify, c->cf, seg->ip, seg->ip_len,
+	if (c->cf && td_classify_packet(e->classify, c->cf, seg->ip, seg->ip_len, seg->payload_len,
 					(uint64_t)ts.sec * 1000 + (uint64_t)ts.usec / 1000))
 		classify_done(e, c);
 

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <stdio.h>
+
 #include "td_arena.h"
 #include "td_classify.h"
 #include "td_test_util.h"
@@ -135,6 +138,17 @@ static void sample_free(void)
 	nframes = 0;
 }
 
+/* The TCP payload's length of an IPv4 packet: total length less both
+ * headers (RFC 791 IHL, RFC 9293 data offset). */
+static size_t tcp_payload(const uint8_t *ip, size_t len)
+{
+	size_t total = (size_t)ip[2] << 8 | ip[3], hl = (size_t)(ip[0] & 15) * 4;
+
+	ck_assert_uint_ge(len, hl + 20);
+	ck_assert_uint_eq(ip[9], 6);
+	return total - hl - (size_t)(ip[hl + 12] >> 4) * 4;
+}
+
 /* Gives the sample's packets to c as one flow until nDPI's verdict is
  * final; returns it. */
 static void classify_one(struct td_classify *c, struct td_classify_facts *out)
@@ -145,7 +159,8 @@ static void classify_one(struct td_classify *c, struct td_classify_facts *out)
 	for (size_t i = 0; i < nframes; i++) {
 		ck_assert_uint_gt(lens[i], 14);
 		ck_assert(frames[i][12] == 0x08 && frames[i][13] == 0x00); /* IPv4 */
-		if (td_classify_packet(c, f, frames[i] + 14, lens[i] - 14, 1000 + i))
+		if (td_classify_packet(c, f, frames[i] + 14, lens[i] - 14,
+				       tcp_payload(frames[i] + 14, lens[i] - 14), 1000 + i))
 			break;
 	}
 	td_classify_finish(c, f, out);
@@ -224,6 +239,117 @@ START_TEST(test_classify_arenas_full)
 }
 END_TEST
 
+/* The sample's ClientHello frame, from the facts make-samples.py wrote
+ * with libssl (not from tlsdiag). */
+static unsigned sample_client_hello_frame(void)
+{
+	char path[4096];
+	json_error_t err;
+	json_t *facts, *conns;
+	unsigned frame;
+
+	snprintf(path, sizeof path, "%s/tls12-ecdhe-ok.facts.json", td_test_samples());
+	facts = json_load_file(path, 0, &err);
+	ck_assert_msg(facts != NULL, "%s: %s", path, err.text);
+	conns = json_object_get(facts, "connections");
+	ck_assert_uint_eq(json_array_size(conns), 1);
+	frame = (unsigned)json_integer_value(
+		json_object_get(json_array_get(conns, 0), "client_hello_frame"));
+	json_decref(facts);
+	return frame;
+}
+
+/* Gives the packets up to frame `upto` to a new flow of c, telling
+ * td_classify_packet their payload lengths, or (direct) a nonzero length
+ * for all, so that none waits; returns the verdict through finish. */
+static void classify_upto(struct td_classify *c, size_t upto, bool direct,
+			  struct td_classify_facts *out)
+{
+	struct td_classify_flow *f = td_classify_flow_new(c);
+
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < upto && i < nframes; i++) {
+		size_t pl = tcp_payload(frames[i] + 14, lens[i] - 14);
+
+		if (td_classify_packet(c, f, frames[i] + 14, lens[i] - 14, direct ? pl + 1 : pl,
+				       1000 + i))
+			break;
+	}
+	td_classify_finish(c, f, out);
+	td_classify_flow_free(f);
+}
+
+static void assert_same_facts(const struct td_classify_facts *a, const struct td_classify_facts *b)
+{
+	ck_assert(a->done == b->done);
+	ck_assert_str_eq(a->protocol, b->protocol);
+	ck_assert_str_eq(a->category, b->category);
+	ck_assert_uint_eq(a->risks, b->risks);
+	ck_assert_uint_eq(a->packets, b->packets);
+}
+
+/* The packets without payload wait, copied, and nDPI's state is made at
+ * the first payload: a flow in its TCP handshake holds their bytes, not
+ * nDPI's state, and nDPI's verdict is the one it gives when it sees every
+ * packet at once. */
+START_TEST(test_classify_deferred)
+{
+	struct td_classify *c = td_classify_new();
+	struct td_classify_flow *f;
+	struct td_classify_facts waited, direct;
+	unsigned ch;
+	size_t want;
+
+	ck_assert_ptr_nonnull(c);
+	sample_load();
+	ch = sample_client_hello_frame();
+	ck_assert_uint_ge(ch, 2);
+	/* the frames before the ClientHello carry no payload (the TCP
+	 * handshake): they wait, 10 bytes of time and length each */
+	f = td_classify_flow_new(c);
+	ck_assert_ptr_nonnull(f);
+	want = td_classify_flow_bytes(NULL) + 16;
+	for (unsigned i = 0; i + 1 < ch; i++) {
+		ck_assert_uint_eq(tcp_payload(frames[i] + 14, lens[i] - 14), 0);
+		ck_assert(!td_classify_packet(c, f, frames[i] + 14, lens[i] - 14, 0, 1000 + i));
+		want += 10 + (lens[i] - 14);
+		ck_assert_uint_eq(td_classify_flow_bytes(f), want);
+	}
+	ck_assert_uint_lt(td_classify_flow_bytes(f), 1024);
+	/* the ClientHello: nDPI's state is made, the packets that waited go
+	 * to it and are freed */
+	td_classify_packet(c, f, frames[ch - 1] + 14, lens[ch - 1] - 14,
+			   tcp_payload(frames[ch - 1] + 14, lens[ch - 1] - 14), 1000 + ch - 1);
+	ck_assert_uint_gt(td_classify_flow_bytes(f), td_classify_flow_bytes(NULL) + 600);
+	/* (with the copies still held it would be the state and them) */
+	ck_assert_uint_lt(td_classify_flow_bytes(f), want + 600);
+	td_classify_finish(c, f, &waited);
+	td_classify_flow_free(f);
+	ck_assert_uint_ge(waited.packets, ch);
+	ck_assert_msg(strncmp(waited.protocol, "TLS", 3) == 0, "%s", waited.protocol);
+	/* the same as without waiting: the whole sample, and the TCP
+	 * handshake alone (nDPI's state made at finish), and the SYN alone */
+	for (size_t upto = 1; upto <= nframes; upto++) {
+		classify_upto(c, upto, false, &waited);
+		classify_upto(c, upto, true, &direct);
+		assert_same_facts(&waited, &direct);
+		if (upto < ch) /* all of them reach nDPI, at finish */
+			ck_assert_uint_eq(waited.packets, upto);
+	}
+	/* five packets without payload: the fifth does not wait */
+	f = td_classify_flow_new(c);
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 5; i++)
+		ck_assert(!td_classify_packet(c, f, frames[2] + 14, lens[2] - 14, 0, 2000 + i));
+	ck_assert_uint_gt(td_classify_flow_bytes(f), td_classify_flow_bytes(NULL) + 600);
+	td_classify_finish(c, f, &waited);
+	ck_assert_uint_eq(waited.packets, 5);
+	td_classify_flow_free(f);
+	sample_free();
+	td_classify_free(c);
+}
+END_TEST
+
 static atomic_bool building;
 
 static void *build_modules(void *arg)
@@ -277,6 +403,7 @@ Suite *td_arena_suite(void)
 #endif
 	tcase_add_test(tc, test_classify_arena);
 	tcase_add_test(tc, test_classify_arenas_full);
+	tcase_add_test(tc, test_classify_deferred);
 	tcase_add_test(tc, test_classify_arena_threads);
 	suite_add_tcase(s, tc);
 	return s;
