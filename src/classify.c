@@ -94,7 +94,6 @@ struct td_classify_flow {
 	uint8_t *pending;               /* n_pending packets, pending_len bytes */
 	uint16_t pending_len;
 	uint8_t n_pending;
-	bool failed; /* nDPI's state could not be made: no verdict */
 	ndpi_protocol proto;
 	uint16_t packets;
 	bool done;
@@ -224,11 +223,11 @@ static bool flow_start(struct td_classify *c, struct td_classify_flow *f)
 
 	if (f->flow)
 		return true;
-	if (f->failed)
+	if (f->done) /* done without a state: it could not be made */
 		return false;
 	f->flow = calloc(1, ndpi_detection_get_sizeof_ndpi_flow_struct());
 	if (!f->flow) {
-		f->failed = f->done = true;
+		f->done = true; /* no state, no verdict */
 		return false;
 	}
 	for (unsigned i = 0; i < f->n_pending && !f->done; i++) {

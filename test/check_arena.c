@@ -21,6 +21,7 @@
 
 #include "td_arena.h"
 #include "td_classify.h"
+#include "td_decode.h"
 #include "td_test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -127,7 +128,7 @@ static void sample_load(void)
 	int linktype = 0;
 
 	nframes = td_test_sample_frames(SAMPLE, frames, lens, SAMPLE_MAX, &linktype);
-	ck_assert_int_eq(linktype, 1); /* Ethernet: the IP header at 14 */
+	ck_assert_int_eq(linktype, TD_LINK_ETHERNET);
 	ck_assert_uint_ge(nframes, 4);
 }
 
@@ -138,15 +139,15 @@ static void sample_free(void)
 	nframes = 0;
 }
 
-/* The TCP payload's length of an IPv4 packet: total length less both
- * headers (RFC 791 IHL, RFC 9293 data offset). */
-static size_t tcp_payload(const uint8_t *ip, size_t len)
+/* Frame i of the sample as the engine's decoder gives it: the IP packet
+ * nDPI is given, and its TCP payload's length. */
+static struct td_tcp_seg seg_of(size_t i)
 {
-	size_t total = (size_t)ip[2] << 8 | ip[3], hl = (size_t)(ip[0] & 15) * 4;
+	struct td_tcp_seg seg;
 
-	ck_assert_uint_ge(len, hl + 20);
-	ck_assert_uint_eq(ip[9], 6);
-	return total - hl - (size_t)(ip[hl + 12] >> 4) * 4;
+	ck_assert_int_eq(td_decode_packet(TD_LINK_ETHERNET, frames[i], lens[i], lens[i], &seg), TD_DECODE_TCP);
+	ck_assert_ptr_nonnull(seg.ip);
+	return seg;
 }
 
 /* Gives the sample's packets to c as one flow until nDPI's verdict is
@@ -157,10 +158,9 @@ static void classify_one(struct td_classify *c, struct td_classify_facts *out)
 
 	ck_assert_ptr_nonnull(f);
 	for (size_t i = 0; i < nframes; i++) {
-		ck_assert_uint_gt(lens[i], 14);
-		ck_assert(frames[i][12] == 0x08 && frames[i][13] == 0x00); /* IPv4 */
-		if (td_classify_packet(c, f, frames[i] + 14, lens[i] - 14,
-				       tcp_payload(frames[i] + 14, lens[i] - 14), 1000 + i))
+		struct td_tcp_seg seg = seg_of(i);
+
+		if (td_classify_packet(c, f, seg.ip, seg.ip_len, seg.payload_len, 1000 + i))
 			break;
 	}
 	td_classify_finish(c, f, out);
@@ -269,10 +269,10 @@ static void classify_upto(struct td_classify *c, size_t upto, bool direct,
 
 	ck_assert_ptr_nonnull(f);
 	for (size_t i = 0; i < upto && i < nframes; i++) {
-		size_t pl = tcp_payload(frames[i] + 14, lens[i] - 14);
+		struct td_tcp_seg seg = seg_of(i);
 
-		if (td_classify_packet(c, f, frames[i] + 14, lens[i] - 14, direct ? pl + 1 : pl,
-				       1000 + i))
+		if (td_classify_packet(c, f, seg.ip, seg.ip_len,
+				       direct ? seg.payload_len + 1 : seg.payload_len, 1000 + i))
 			break;
 	}
 	td_classify_finish(c, f, out);
@@ -310,16 +310,19 @@ START_TEST(test_classify_deferred)
 	ck_assert_ptr_nonnull(f);
 	want = td_classify_flow_bytes(NULL) + 16;
 	for (unsigned i = 0; i + 1 < ch; i++) {
-		ck_assert_uint_eq(tcp_payload(frames[i] + 14, lens[i] - 14), 0);
-		ck_assert(!td_classify_packet(c, f, frames[i] + 14, lens[i] - 14, 0, 1000 + i));
-		want += 10 + (lens[i] - 14);
+		struct td_tcp_seg seg = seg_of(i);
+
+		ck_assert_uint_eq(seg.payload_len, 0);
+		ck_assert(!td_classify_packet(c, f, seg.ip, seg.ip_len, 0, 1000 + i));
+		want += 10 + seg.ip_len;
 		ck_assert_uint_eq(td_classify_flow_bytes(f), want);
 	}
 	ck_assert_uint_lt(td_classify_flow_bytes(f), 1024);
 	/* the ClientHello: nDPI's state is made, the packets that waited go
 	 * to it and are freed */
-	td_classify_packet(c, f, frames[ch - 1] + 14, lens[ch - 1] - 14,
-			   tcp_payload(frames[ch - 1] + 14, lens[ch - 1] - 14), 1000 + ch - 1);
+	struct td_tcp_seg hello = seg_of(ch - 1);
+
+	td_classify_packet(c, f, hello.ip, hello.ip_len, hello.payload_len, 1000 + ch - 1);
 	ck_assert_uint_gt(td_classify_flow_bytes(f), td_classify_flow_bytes(NULL) + 600);
 	/* (with the copies still held it would be the state and them) */
 	ck_assert_uint_lt(td_classify_flow_bytes(f), want + 600);
@@ -339,8 +342,10 @@ START_TEST(test_classify_deferred)
 	/* five packets without payload: the fifth does not wait */
 	f = td_classify_flow_new(c);
 	ck_assert_ptr_nonnull(f);
+	struct td_tcp_seg ack = seg_of(2);
+
 	for (int i = 0; i < 5; i++)
-		ck_assert(!td_classify_packet(c, f, frames[2] + 14, lens[2] - 14, 0, 2000 + i));
+		ck_assert(!td_classify_packet(c, f, ack.ip, ack.ip_len, 0, 2000 + i));
 	ck_assert_uint_gt(td_classify_flow_bytes(f), td_classify_flow_bytes(NULL) + 600);
 	td_classify_finish(c, f, &waited);
 	ck_assert_uint_eq(waited.packets, 5);
