@@ -84,10 +84,11 @@ static bool arena_register(struct td_arena *a, struct td_arena *old)
  * given them first, in order, with their own times (flow_start). A flow
  * that waits for its first byte, or never sends one (a scan, a SYN that
  * gets no answer), holds their headers rather than nDPI's 688-byte state.
- * Each is [8-byte time in ms][2-byte length][the IP packet]. */
+ * Each is [the time in ms, uint64_t][its length, uint16_t][the IP packet],
+ * the two numbers copied in as they are in memory (pending_add, flow_start). */
 #define PENDING_MAX 4        /* packets; one more starts nDPI's state */
 #define PENDING_PKT_MAX 160  /* bytes of one: IP and TCP headers, options */
-#define PENDING_HDR 10
+#define PENDING_HDR (sizeof(uint64_t) + sizeof(uint16_t))
 
 struct td_classify_flow {
 	struct ndpi_flow_struct *flow; /* NULL until flow_start() */
@@ -178,6 +179,7 @@ void td_classify_flow_free(struct td_classify_flow *f)
 static bool pending_add(struct td_classify_flow *f, const uint8_t *ip, size_t ip_len, uint64_t ms)
 {
 	size_t len = f->pending_len + PENDING_HDR + ip_len;
+	uint16_t l16 = (uint16_t)ip_len;
 	uint8_t *p;
 
 	if (f->n_pending >= PENDING_MAX || ip_len > PENDING_PKT_MAX)
@@ -185,9 +187,8 @@ static bool pending_add(struct td_classify_flow *f, const uint8_t *ip, size_t ip
 	p = realloc(f->pending, len);
 	if (!p)
 		return false;
-	memcpy(p + f->pending_len, &ms, 8);
-	p[f->pending_len + 8] = (uint8_t)(ip_len >> 8);
-	p[f->pending_len + 9] = (uint8_t)ip_len;
+	memcpy(p + f->pending_len, &ms, sizeof ms);
+	memcpy(p + f->pending_len + sizeof ms, &l16, sizeof l16);
 	memcpy(p + f->pending_len + PENDING_HDR, ip, ip_len);
 	f->pending = p;
 	f->pending_len = (uint16_t)len;
@@ -232,9 +233,10 @@ static bool flow_start(struct td_classify *c, struct td_classify_flow *f)
 	}
 	for (unsigned i = 0; i < f->n_pending && !f->done; i++) {
 		uint64_t ms;
-		size_t len = (size_t)f->pending[off + 8] << 8 | f->pending[off + 9];
+		uint16_t len;
 
-		memcpy(&ms, f->pending + off, 8);
+		memcpy(&ms, f->pending + off, sizeof ms);
+		memcpy(&len, f->pending + off + sizeof ms, sizeof len);
 		feed(c, f, f->pending + off + PENDING_HDR, len, ms);
 		off += PENDING_HDR + len;
 	}
