@@ -150,21 +150,31 @@ static struct td_tcp_seg seg_of(size_t i)
 	return seg;
 }
 
-/* Gives the sample's packets to c as one flow until nDPI's verdict is
- * final; returns it. */
-static void classify_one(struct td_classify *c, struct td_classify_facts *out)
+/* Gives the packets up to frame `upto` to a new flow of c, telling
+ * td_classify_packet their payload lengths, or (direct) a nonzero length
+ * for all, so that none waits; returns the verdict through finish. */
+static void classify_upto(struct td_classify *c, size_t upto, bool direct,
+			  struct td_classify_facts *out)
 {
 	struct td_classify_flow *f = td_classify_flow_new(c);
 
 	ck_assert_ptr_nonnull(f);
-	for (size_t i = 0; i < nframes; i++) {
+	for (size_t i = 0; i < upto && i < nframes; i++) {
 		struct td_tcp_seg seg = seg_of(i);
 
-		if (td_classify_packet(c, f, seg.ip, seg.ip_len, seg.payload_len, 1000 + i))
+		if (td_classify_packet(c, f, seg.ip, seg.ip_len,
+				       direct ? seg.payload_len + 1 : seg.payload_len, 1000 + i))
 			break;
 	}
 	td_classify_finish(c, f, out);
 	td_classify_flow_free(f);
+}
+
+/* Gives all the sample's packets to c as one flow (until nDPI's verdict
+ * is final). */
+static void classify_one(struct td_classify *c, struct td_classify_facts *out)
+{
+	classify_upto(c, nframes, false, out);
 }
 
 static void assert_tls(const struct td_classify_facts *v)
@@ -257,26 +267,6 @@ static unsigned sample_client_hello_frame(void)
 		json_object_get(json_array_get(conns, 0), "client_hello_frame"));
 	json_decref(facts);
 	return frame;
-}
-
-/* Gives the packets up to frame `upto` to a new flow of c, telling
- * td_classify_packet their payload lengths, or (direct) a nonzero length
- * for all, so that none waits; returns the verdict through finish. */
-static void classify_upto(struct td_classify *c, size_t upto, bool direct,
-			  struct td_classify_facts *out)
-{
-	struct td_classify_flow *f = td_classify_flow_new(c);
-
-	ck_assert_ptr_nonnull(f);
-	for (size_t i = 0; i < upto && i < nframes; i++) {
-		struct td_tcp_seg seg = seg_of(i);
-
-		if (td_classify_packet(c, f, seg.ip, seg.ip_len,
-				       direct ? seg.payload_len + 1 : seg.payload_len, 1000 + i))
-			break;
-	}
-	td_classify_finish(c, f, out);
-	td_classify_flow_free(f);
 }
 
 static void assert_same_facts(const struct td_classify_facts *a, const struct td_classify_facts *b)
